@@ -1,0 +1,232 @@
+/**
+ * @file agentsbx/child.h
+ * @brief Spawning confined children, supervising them, and the one-call sbx_run().
+ *
+ * A child is started by sbx_spawn() and ends in an #sbx_result obtained from
+ * sbx_child_wait() or sbx_child_poll(). The library installs no signal handler
+ * and does not use SIGCHLD: each child is watched through a pidfd and is not
+ * reported to the host's waitpid(-1) (nor auto-reaped when SIGCHLD is ignored),
+ * so the host's own child handling is left alone.
+ */
+#ifndef AGENTSBX_CHILD_H
+#define AGENTSBX_CHILD_H
+
+#include "common.h"
+#include "policy.h"
+#include "result.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief A running or ended child (opaque). @since 0.1 */
+typedef struct sbx_child sbx_child;
+
+/** @brief How one standard stream of the child is connected. @since 0.1 */
+enum sbx_stdio {
+    /** The child inherits the host's stream of the same number (the default). */
+    SBX_STDIO_INHERIT = 0,
+    /** The stream is /dev/null. */
+    SBX_STDIO_NULL = 1,
+    /** A pipe; the host's end is given by sbx_child_stdio_fd(). */
+    SBX_STDIO_PIPE = 2,
+    /** The host's descriptor in the matching `*_fd` field of #sbx_io. */
+    SBX_STDIO_FD = 3,
+};
+
+/** @brief The largest number of descriptors #sbx_io can keep open in the child. @since 0.1 */
+#define SBX_IO_MAX_KEEP_FDS 64
+
+/**
+ * @brief How the child's descriptors are set up.
+ *
+ * Every descriptor of the host is closed in the child except the three standard
+ * streams, connected as this structure says, and those listed in @ref keep_fds.
+ * Initialise with #SBX_IO_INIT so that @ref size is set; a zeroed structure
+ * with @ref size set means "inherit the three streams, keep nothing else".
+ * @since 0.1
+ */
+typedef struct sbx_io {
+    size_t size;     /**< sizeof(sbx_io), for growth of this structure. */
+    int stdin_mode;  /**< An #sbx_stdio value for descriptor 0. */
+    int stdout_mode; /**< An #sbx_stdio value for descriptor 1. */
+    int stderr_mode; /**< An #sbx_stdio value for descriptor 2. */
+    int stdin_fd;    /**< With #SBX_STDIO_FD: the host descriptor for 0. */
+    int stdout_fd;   /**< With #SBX_STDIO_FD: the host descriptor for 1. */
+    int stderr_fd;   /**< With #SBX_STDIO_FD: the host descriptor for 2. */
+    const int
+        *keep_fds;     /**< Host descriptors (> 2) left open, at the same numbers, in the child. */
+    size_t n_keep_fds; /**< Number of entries in @ref keep_fds, at most #SBX_IO_MAX_KEEP_FDS. */
+} sbx_io;
+
+/** @brief Initialiser for #sbx_io: inherit the three streams, keep nothing else. @since 0.1 */
+#define SBX_IO_INIT                                                                                \
+    {                                                                                              \
+        sizeof(sbx_io), 0, 0, 0, -1, -1, -1, NULL, 0                                               \
+    }
+
+/**
+ * @brief Start a confined child.
+ *
+ * The program is `argv[0]`: a path containing `/` is used as it is; a bare
+ * name is searched in the PATH of the child's environment (not the host's).
+ * Every layer of the policy is set up in the child before execve(2); if any
+ * step fails, the program is never executed and this call returns the step's
+ * errno with a message naming the step and its object
+ * (`chdir(/nope): No such file or directory`, `execve(/bin/nope): No such
+ * file or directory`).
+ *
+ * Spawning does not copy the host's memory (the child shares it until execve,
+ * as with vfork(2)), so its cost does not grow with the host's size.
+ *
+ * @param policy The policy; it may be shared by threads spawning at once.
+ * @param argv NULL-terminated argument vector, at least argv[0].
+ * @param io Descriptor set-up, or NULL for #SBX_IO_INIT.
+ * @param[out] ret Receives the child; end it with sbx_child_wait() or
+ *                 sbx_child_poll() and free it with sbx_child_free().
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, an empty argv, a bad #sbx_io (size, mode, descriptor).
+ * @retval -ENOENT The program does not exist (or is not in PATH).
+ * @retval -EACCES The program is not executable, or another step was refused.
+ * @retval -EOPNOTSUPP A strict layer cannot be enforced on this host.
+ * @retval -ENOMEM Out of memory.
+ * @retval -E2BIG Arguments or an expanded path too long.
+ * @return Otherwise the negative errno of the step that failed.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *io,
+                              sbx_child **ret);
+
+/**
+ * @brief The child's process id (that of its process group and session too).
+ * @param child The child.
+ * @return The pid, or -EINVAL for a NULL child.
+ * @since 0.1
+ */
+SBX_API pid_t sbx_child_pid(const sbx_child *child);
+
+/**
+ * @brief A descriptor that becomes readable when the child needs attention.
+ *
+ * Poll it for POLLIN in an event loop, then call sbx_child_poll(). Time-outs do
+ * not make it readable: also wake up after sbx_child_timeout_ms().
+ * @param child The child.
+ * @return The descriptor (owned by the child; do not close it), or -EINVAL.
+ * @since 0.1
+ */
+SBX_API int sbx_child_fd(const sbx_child *child);
+
+/**
+ * @brief Milliseconds until the child's wall-clock deadline.
+ * @param child The child.
+ * @return 0 if the deadline has passed, -1 if there is none (or the child ended), else the
+ * remaining time rounded up.
+ * @since 0.1
+ */
+SBX_API int64_t sbx_child_timeout_ms(const sbx_child *child);
+
+/**
+ * @brief The host's end of a standard stream connected with #SBX_STDIO_PIPE.
+ * @param child The child.
+ * @param stream 0, 1 or 2.
+ * @return A non-blocking, close-on-exec descriptor owned by the child (closed by
+ *         sbx_child_free(), or earlier by sbx_child_close_stdio()); -EBADF if
+ *         that stream is not a pipe or was closed; -EINVAL for bad arguments.
+ * @since 0.1
+ */
+SBX_API int sbx_child_stdio_fd(const sbx_child *child, int stream);
+
+/**
+ * @brief Close the host's end of a piped stream (for stdin: sends end-of-file).
+ * @param child The child.
+ * @param stream 0, 1 or 2.
+ * @retval 0 Success.
+ * @retval -EBADF That stream is not a pipe, or already closed.
+ * @retval -EINVAL Bad arguments.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_child_close_stdio(sbx_child *child, int stream);
+
+/**
+ * @brief Send a signal to the child's main process (through its pidfd).
+ * @param child The child.
+ * @param sig A signal number.
+ * @retval 0 Success, or the child has already ended.
+ * @retval -EINVAL Bad arguments.
+ * @return Otherwise the negative errno of pidfd_send_signal(2).
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_child_signal(sbx_child *child, int sig);
+
+/**
+ * @brief Kill the child's whole process group with SIGKILL.
+ *
+ * The child then ends with #SBX_STATUS_KILLED (unless it had already ended).
+ * @param child The child.
+ * @retval 0 Success, or the child has already ended.
+ * @retval -EINVAL NULL child.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_child_kill(sbx_child *child);
+
+/**
+ * @brief Wait for the child to end, enforcing its wall-clock limit.
+ *
+ * When the child's main process ends, what remains of its process group is
+ * killed. The child is reaped: no zombie remains.
+ *
+ * @param child The child.
+ * @param[out] ret Receives the result; free it with sbx_result_free().
+ * @retval 0 Success.
+ * @retval -EINVAL NULL argument.
+ * @retval -EALREADY The result was already taken.
+ * @retval -ENOMEM Out of memory (the child is still reaped).
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_child_wait(sbx_child *child, sbx_result **ret);
+
+/**
+ * @brief Non-blocking sbx_child_wait(): end the child if it has exited or its deadline passed.
+ * @param child The child.
+ * @param[out] ret Receives the result when the child has ended.
+ * @retval 0 The child ended; @p ret is set.
+ * @retval -EAGAIN The child is still running.
+ * @retval -EINVAL NULL argument.
+ * @retval -EALREADY The result was already taken.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_child_poll(sbx_child *child, sbx_result **ret);
+
+/**
+ * @brief Free a child. A child still running is killed (whole process group) and reaped first.
+ * @param child The child, or NULL (a no-op).
+ * @since 0.1
+ */
+SBX_API void sbx_child_free(sbx_child *child);
+
+/**
+ * @brief Spawn, feed stdin, capture stdout and stderr, and wait: the common case.
+ *
+ * Standard input is the bytes of @p input (then end-of-file), or /dev/null when
+ * @p input is NULL. Standard output and error are captured up to the policy's
+ * output limit (sbx_limit_output()); read them with sbx_result_stdout() and
+ * sbx_result_stderr().
+ *
+ * @param policy The policy.
+ * @param argv As for sbx_spawn().
+ * @param input Bytes for standard input, or NULL.
+ * @param input_len Number of bytes in @p input.
+ * @param[out] ret Receives the result; free it with sbx_result_free().
+ * @retval 0 The child ran; its status is in the result.
+ * @return Otherwise as sbx_spawn().
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_run(const sbx_policy *policy, const char *const *argv, const void *input,
+                            size_t input_len, sbx_result **ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AGENTSBX_CHILD_H */

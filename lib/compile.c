@@ -1,0 +1,125 @@
+/* Compiling a policy into the immutable plan that spawns apply. Everything that
+ * can be decided once per policy is decided here, so that a spawn only copies
+ * nothing and the child only makes system calls. */
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Whether RLIMIT_NPROC would bind a child of this process: the kernel exempts
+ * the root user and holders of CAP_SYS_ADMIN or CAP_SYS_RESOURCE. */
+static bool nproc_binds(void)
+{
+    if (getuid() == 0)
+        return false;
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &hdr, data) != 0)
+        return false; /* cannot tell: assume the worst */
+    uint64_t eff = data[0].effective | ((uint64_t)data[1].effective << 32);
+    return !(eff & ((1ull << CAP_SYS_ADMIN) | (1ull << CAP_SYS_RESOURCE)));
+}
+
+static void add_rlimit(struct sbx__plan *plan, int resource, rlim_t soft, rlim_t hard)
+{
+    plan->rlimits[plan->n_rlimits].resource = resource;
+    plan->rlimits[plan->n_rlimits].value = (struct rlimit){soft, hard};
+    plan->n_rlimits++;
+}
+
+static int compile_rlimits(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    const uint64_t *lim = policy->limits;
+    bool rlimits_held = true;
+
+    add_rlimit(plan, RLIMIT_CORE, 0, 0);
+    if (lim[SBX__LIMIT_CPU] != SBX_UNLIMITED) {
+        /* SIGXCPU at the limit, SIGKILL one second later for a child that catches it. */
+        add_rlimit(plan, RLIMIT_CPU, lim[SBX__LIMIT_CPU], lim[SBX__LIMIT_CPU] + 1);
+        plan->cpu_limit_s = lim[SBX__LIMIT_CPU];
+    }
+    if (lim[SBX__LIMIT_MEMORY] != SBX_UNLIMITED)
+        add_rlimit(plan, RLIMIT_DATA, lim[SBX__LIMIT_MEMORY], lim[SBX__LIMIT_MEMORY]);
+    if (lim[SBX__LIMIT_NOFILE] != SBX_UNLIMITED)
+        add_rlimit(plan, RLIMIT_NOFILE, lim[SBX__LIMIT_NOFILE], lim[SBX__LIMIT_NOFILE]);
+    if (lim[SBX__LIMIT_FSIZE] != SBX_UNLIMITED) {
+        add_rlimit(plan, RLIMIT_FSIZE, lim[SBX__LIMIT_FSIZE], lim[SBX__LIMIT_FSIZE]);
+        plan->fsize_limited = true;
+    }
+    if (lim[SBX__LIMIT_NPROC] != SBX_UNLIMITED) {
+        if (nproc_binds()) {
+            add_rlimit(plan, RLIMIT_NPROC, lim[SBX__LIMIT_NPROC], lim[SBX__LIMIT_NPROC]);
+        } else if (policy->best_effort & SBX_LAYER_RLIMITS) {
+            rlimits_held = false;
+        } else {
+            return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                                  "processes limit: RLIMIT_NPROC does not bind root or a process "
+                                  "with CAP_SYS_ADMIN/CAP_SYS_RESOURCE, as this host is; mark "
+                                  "SBX_LAYER_RLIMITS best-effort to run without it");
+        }
+    }
+    if (rlimits_held)
+        plan->layers |= SBX_LAYER_RLIMITS;
+    return 0;
+}
+
+/* The value an environment entry has in the child. */
+static const char *env_value(const sbx_policy *policy, const struct sbx__env_entry *e)
+{
+    if (e->value)
+        return e->value;
+    return policy->workdir ? policy->workdir : "/"; /* the automatic HOME */
+}
+
+int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
+{
+    /* One block: the plan, the envp array, then the strings. */
+    size_t n = policy->n_env;
+    size_t strings = policy->workdir ? strlen(policy->workdir) + 1 : 0;
+    for (size_t i = 0; i < n; i++)
+        strings += strlen(policy->env[i].name) + 1 + strlen(env_value(policy, &policy->env[i])) + 1;
+    size_t size = sizeof(struct sbx__plan) + (n + 1) * sizeof(char *) + strings;
+    struct sbx__plan *plan = calloc(1, size);
+    if (!plan)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "compiling the policy");
+
+    char **envp = (char **)plan->block;
+    char *s = plan->block + (n + 1) * sizeof(char *);
+    for (size_t i = 0; i < n; i++) {
+        const struct sbx__env_entry *e = &policy->env[i];
+        const char *value = env_value(policy, e);
+        size_t nl = strlen(e->name), vl = strlen(value);
+        envp[i] = s;
+        memcpy(s, e->name, nl);
+        s[nl] = '=';
+        memcpy(s + nl + 1, value, vl + 1);
+        if (strcmp(e->name, "PATH") == 0)
+            plan->path = s + nl + 1;
+        s += nl + 1 + vl + 1;
+    }
+    envp[n] = NULL;
+    plan->envp = envp;
+    if (policy->workdir) {
+        memcpy(s, policy->workdir, strlen(policy->workdir) + 1);
+        plan->workdir = s;
+    }
+
+    plan->layers = SBX_LAYER_HYGIENE | SBX_LAYER_NO_NEW_PRIVS;
+    int r = compile_rlimits(policy, plan);
+    if (r < 0) {
+        free(plan);
+        return r;
+    }
+    if (policy->wall_ms != SBX_UNLIMITED) {
+        plan->wall_ns = policy->wall_ms * 1000000ull;
+        plan->layers |= SBX_LAYER_MONITOR;
+    }
+    plan->output_limit = policy->output_limit;
+    plan->die_with_parent = policy->die_with_parent;
+    *ret = plan;
+    return 0;
+}

@@ -1,0 +1,129 @@
+/* Internal declarations shared by the library's files. Nothing here is exported. */
+#ifndef SBX_INTERNAL_H
+#define SBX_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "agentsbx/agentsbx.h"
+
+#define SBX__HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- errors (error.c) ---------------------------------------------------- */
+
+/* Record a failure: `err` (negative errno), the stage, and a message built from
+ * fmt. Returns err, so that callers can `return sbx__err(...)`. */
+SBX__HIDDEN int sbx__err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, with ": <strerror(err)>" appended to the message. */
+SBX__HIDDEN int sbx__errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same as sbx__errno, recording the spawn stage too. */
+SBX__HIDDEN int sbx__err_stage(int stage, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Argument checks in the style of sd-bus' assert_return: fail with -EINVAL and a
+ * message naming the function and the argument. */
+#define sbx__check(cond, ...)                                                                      \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return sbx__err(-EINVAL, __VA_ARGS__);                                                 \
+    } while (0)
+#define sbx__check_arg(arg) sbx__check((arg) != NULL, "%s: %s is NULL", __func__, #arg)
+
+/* ---- policy (policy.c) and its compiled plan (compile.c) ----------------- */
+
+enum sbx__limit {
+    SBX__LIMIT_CPU,
+    SBX__LIMIT_MEMORY,
+    SBX__LIMIT_NOFILE,
+    SBX__LIMIT_FSIZE,
+    SBX__LIMIT_NPROC,
+    SBX__LIMIT_COUNT
+};
+
+struct sbx__env_entry {
+    char *name;  /* owned */
+    char *value; /* owned; NULL means the automatic HOME (see compile.c) */
+};
+
+struct sbx_policy {
+    pthread_mutex_t lock;   /* guards `plan` against concurrent spawns compiling it */
+    struct sbx__plan *plan; /* compiled form, NULL until needed or after a change */
+
+    char *workdir;
+    struct sbx__env_entry *env;
+    size_t n_env, cap_env;
+    uint64_t limits[SBX__LIMIT_COUNT]; /* SBX_UNLIMITED when unset */
+    uint64_t wall_ms;                  /* SBX_UNLIMITED when unset */
+    uint64_t output_limit;
+    uint32_t best_effort;
+    bool die_with_parent;
+};
+
+#define SBX__MAX_RLIMITS 8
+
+/* Everything the child needs, computed once per policy. Immutable once built,
+ * and shared read-only by every spawn (and thread) that uses it. */
+struct sbx__plan {
+    char *const *envp;   /* NULL-terminated, in `block` */
+    const char *path;    /* the child's PATH value (in `block`), or NULL */
+    const char *workdir; /* in `block`, or NULL */
+    struct {
+        int resource;
+        struct rlimit value;
+    } rlimits[SBX__MAX_RLIMITS];
+    size_t n_rlimits;
+    uint32_t layers;      /* layers this plan enforces */
+    uint64_t wall_ns;     /* 0: no wall-clock limit */
+    uint64_t cpu_limit_s; /* 0: none */
+    bool fsize_limited;
+    uint64_t output_limit;
+    bool die_with_parent;
+    char block[]; /* envp array and strings */
+};
+
+/* Return the policy's plan, compiling it first if needed. */
+SBX__HIDDEN int sbx__policy_plan(const sbx_policy *policy, const struct sbx__plan **ret);
+SBX__HIDDEN int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret);
+
+/* ---- children (spawn.c, proc.c) ------------------------------------------ */
+
+enum sbx__child_state { SBX__RUNNING, SBX__REAPED, SBX__TAKEN };
+enum sbx__end_reason { SBX__END_NATURAL, SBX__END_TIMEOUT, SBX__END_KILLED };
+
+struct sbx_child {
+    pid_t pid;
+    int pidfd;
+    int stdio[3];         /* host ends of piped streams, or -1 */
+    uint64_t start_ns;    /* CLOCK_MONOTONIC */
+    uint64_t deadline_ns; /* 0: none */
+    uint64_t cpu_limit_s;
+    bool fsize_limited;
+    uint32_t layers;
+    enum sbx__child_state state;
+    enum sbx__end_reason reason;
+    /* set when reaped */
+    int wstatus;
+    struct rusage usage;
+    uint64_t end_ns;
+};
+
+struct sbx_result {
+    int status;
+    int exit_code;
+    int signal;
+    uint64_t wall_ns, user_ns, system_ns, peak_rss;
+    uint32_t layers;
+    char *out[2]; /* stdout, stderr; NULL when nothing was captured */
+    size_t out_len[2];
+    bool truncated[2];
+};
+
+SBX__HIDDEN uint64_t sbx__now_ns(void);
+/* Kill the child's process group, then its main process, with SIGKILL. */
+SBX__HIDDEN void sbx__child_kill_all(sbx_child *child);
+/* Build the result of a reaped child. */
+SBX__HIDDEN int sbx__result_new(const sbx_child *child, sbx_result **ret);
+
+#endif

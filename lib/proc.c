@@ -1,0 +1,196 @@
+/* Supervising a child: waiting on its pidfd, the wall-clock deadline, killing
+ * the whole process group, and reaping. The library installs no signal handler
+ * and never waits for "any child": only for the pid it spawned. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int pidfd_signal(int pidfd, int sig)
+{
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+pid_t sbx_child_pid(const sbx_child *child)
+{
+    sbx__check_arg(child);
+    return child->pid;
+}
+
+int sbx_child_fd(const sbx_child *child)
+{
+    sbx__check_arg(child);
+    return child->pidfd;
+}
+
+int64_t sbx_child_timeout_ms(const sbx_child *child)
+{
+    if (!child || child->state != SBX__RUNNING || !child->deadline_ns)
+        return -1;
+    uint64_t now = sbx__now_ns();
+    if (now >= child->deadline_ns)
+        return 0;
+    return (int64_t)((child->deadline_ns - now + 999999) / 1000000);
+}
+
+int sbx_child_stdio_fd(const sbx_child *child, int stream)
+{
+    sbx__check_arg(child);
+    sbx__check(stream >= 0 && stream <= 2, "%s: stream %d is not 0, 1 or 2", __func__, stream);
+    if (child->stdio[stream] < 0)
+        return sbx__err(-EBADF, "%s: stream %d is not a pipe or was closed", __func__, stream);
+    return child->stdio[stream];
+}
+
+int sbx_child_close_stdio(sbx_child *child, int stream)
+{
+    int fd = sbx_child_stdio_fd(child, stream);
+    if (fd < 0)
+        return fd;
+    close(fd);
+    child->stdio[stream] = -1;
+    return 0;
+}
+
+/* While the child is unreaped its pid, and so its process group id, cannot be
+ * reused: signalling -pid reaches only the child's own group. */
+void sbx__child_kill_all(sbx_child *child)
+{
+    if (child->state != SBX__RUNNING)
+        return;
+    kill(-child->pid, SIGKILL);
+    pidfd_signal(child->pidfd, SIGKILL);
+}
+
+int sbx_child_signal(sbx_child *child, int sig)
+{
+    sbx__check_arg(child);
+    sbx__check(sig > 0 && sig < _NSIG, "%s: %d is not a signal number", __func__, sig);
+    if (child->state != SBX__RUNNING)
+        return 0;
+    if (pidfd_signal(child->pidfd, sig) != 0 && errno != ESRCH)
+        return sbx__errno(-errno, "pidfd_send_signal(%d, %d)", child->pid, sig);
+    return 0;
+}
+
+int sbx_child_kill(sbx_child *child)
+{
+    sbx__check_arg(child);
+    if (child->state != SBX__RUNNING)
+        return 0;
+    if (child->reason == SBX__END_NATURAL)
+        child->reason = SBX__END_KILLED;
+    sbx__child_kill_all(child);
+    return 0;
+}
+
+/* The main process has exited (or been killed): kill what is left of its
+ * process group, then reap it. */
+static void reap(sbx_child *child)
+{
+    kill(-child->pid, SIGKILL);
+    for (;;) {
+        pid_t r = wait4(child->pid, &child->wstatus, __WALL, &child->usage);
+        if (r == child->pid)
+            break;
+        if (r < 0 && errno != EINTR) {
+            /* Only a host that reaped our child behind our back gets here
+             * (waitpid with __WALL on our pid): report it as killed. */
+            child->wstatus = SIGKILL;
+            break;
+        }
+    }
+    child->end_ns = sbx__now_ns();
+    child->state = SBX__REAPED;
+}
+
+static bool exited(const sbx_child *child, int timeout_ms)
+{
+    struct pollfd pfd = {.fd = child->pidfd, .events = POLLIN};
+    int n;
+    while ((n = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
+        ;
+    return n > 0;
+}
+
+static void expire(sbx_child *child)
+{
+    child->reason = SBX__END_TIMEOUT;
+    sbx__child_kill_all(child);
+}
+
+static int take_result(sbx_child *child, sbx_result **ret)
+{
+    int r = sbx__result_new(child, ret);
+    if (r == 0)
+        child->state = SBX__TAKEN;
+    return r;
+}
+
+static int check_takeable(const sbx_child *child, sbx_result **ret, const char *func)
+{
+    sbx__check(child != NULL, "%s: child is NULL", func);
+    sbx__check(ret != NULL, "%s: ret is NULL", func);
+    if (child->state == SBX__TAKEN)
+        return sbx__err(-EALREADY, "%s: the result of child %d was already taken", func,
+                        child->pid);
+    return 0;
+}
+
+int sbx_child_wait(sbx_child *child, sbx_result **ret)
+{
+    int r = check_takeable(child, ret, __func__);
+    if (r < 0)
+        return r;
+    while (child->state == SBX__RUNNING) {
+        int64_t left = sbx_child_timeout_ms(child);
+        if (exited(child, left > INT32_MAX ? INT32_MAX : (int)left)) {
+            reap(child);
+        } else if (left >= 0 && sbx_child_timeout_ms(child) == 0) {
+            expire(child);
+            exited(child, -1);
+            reap(child);
+        }
+    }
+    return take_result(child, ret);
+}
+
+int sbx_child_poll(sbx_child *child, sbx_result **ret)
+{
+    int r = check_takeable(child, ret, __func__);
+    if (r < 0)
+        return r;
+    if (child->state == SBX__RUNNING) {
+        if (exited(child, 0)) {
+            reap(child);
+        } else if (sbx_child_timeout_ms(child) == 0) {
+            expire(child);
+            exited(child, -1);
+            reap(child);
+        } else {
+            return -EAGAIN;
+        }
+    }
+    return take_result(child, ret);
+}
+
+void sbx_child_free(sbx_child *child)
+{
+    if (!child)
+        return;
+    if (child->state == SBX__RUNNING) {
+        sbx__child_kill_all(child);
+        exited(child, -1);
+        reap(child);
+    }
+    for (int i = 0; i < 3; i++)
+        if (child->stdio[i] >= 0)
+            close(child->stdio[i]);
+    close(child->pidfd);
+    free(child);
+}

@@ -1,0 +1,177 @@
+/* Results: how a child ended, what it used, which layers held. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+
+static uint64_t tv_ns(struct timeval tv)
+{
+    return (uint64_t)tv.tv_sec * 1000000000ull + (uint64_t)tv.tv_usec * 1000ull;
+}
+
+static int classify(const sbx_child *child, const sbx_result *res)
+{
+    if (child->reason == SBX__END_TIMEOUT)
+        return SBX_STATUS_TIMED_OUT;
+    if (child->reason == SBX__END_KILLED)
+        return SBX_STATUS_KILLED;
+    if (WIFEXITED(child->wstatus))
+        return SBX_STATUS_EXITED;
+    int sig = WTERMSIG(child->wstatus);
+    if (child->cpu_limit_s) {
+        /* SIGXCPU at the soft limit; SIGKILL at the hard one (soft + 1 s). */
+        uint64_t cpu_ns = res->user_ns + res->system_ns;
+        if (sig == SIGXCPU || (sig == SIGKILL && cpu_ns >= child->cpu_limit_s * 1000000000ull))
+            return SBX_STATUS_CPU_LIMIT;
+    }
+    if (child->fsize_limited && sig == SIGXFSZ)
+        return SBX_STATUS_FILE_SIZE_LIMIT;
+    return SBX_STATUS_SIGNALED;
+}
+
+int sbx__result_new(const sbx_child *child, sbx_result **ret)
+{
+    sbx_result *res = calloc(1, sizeof(*res));
+    if (!res)
+        return sbx__errno(-ENOMEM, "allocating the result");
+    res->wall_ns = child->end_ns - child->start_ns;
+    res->user_ns = tv_ns(child->usage.ru_utime);
+    res->system_ns = tv_ns(child->usage.ru_stime);
+    res->peak_rss = (uint64_t)child->usage.ru_maxrss * 1024u;
+    res->layers = child->layers;
+    res->exit_code = WIFEXITED(child->wstatus) ? WEXITSTATUS(child->wstatus) : -1;
+    res->signal = WIFSIGNALED(child->wstatus) ? WTERMSIG(child->wstatus) : 0;
+    res->status = classify(child, res);
+    *ret = res;
+    return 0;
+}
+
+void sbx_result_free(sbx_result *result)
+{
+    if (!result)
+        return;
+    free(result->out[0]);
+    free(result->out[1]);
+    free(result);
+}
+
+int sbx_result_status(const sbx_result *result)
+{
+    sbx__check_arg(result);
+    return result->status;
+}
+
+const char *sbx_status_name(int status)
+{
+    switch (status) {
+    case SBX_STATUS_EXITED: return "exited";
+    case SBX_STATUS_SIGNALED: return "signaled";
+    case SBX_STATUS_TIMED_OUT: return "timed_out";
+    case SBX_STATUS_CPU_LIMIT: return "cpu_limit";
+    case SBX_STATUS_FILE_SIZE_LIMIT: return "file_size_limit";
+    case SBX_STATUS_MEMORY_LIMIT: return "memory_limit";
+    case SBX_STATUS_KILLED: return "killed";
+    default: return "unknown";
+    }
+}
+
+const char *sbx_layer_name(uint32_t layer)
+{
+    switch (layer) {
+    case SBX_LAYER_HYGIENE: return "hygiene";
+    case SBX_LAYER_RLIMITS: return "rlimits";
+    case SBX_LAYER_NO_NEW_PRIVS: return "no_new_privs";
+    case SBX_LAYER_LANDLOCK: return "landlock";
+    case SBX_LAYER_SECCOMP: return "seccomp";
+    case SBX_LAYER_NAMESPACES: return "namespaces";
+    case SBX_LAYER_CGROUP: return "cgroup";
+    case SBX_LAYER_MONITOR: return "monitor";
+    default: return "unknown";
+    }
+}
+
+int sbx_result_exit_code(const sbx_result *result)
+{
+    sbx__check_arg(result);
+    return result->exit_code;
+}
+
+int sbx_result_signal(const sbx_result *result)
+{
+    sbx__check_arg(result);
+    return result->signal;
+}
+
+uint64_t sbx_result_wall_ns(const sbx_result *result)
+{
+    return result ? result->wall_ns : 0;
+}
+
+uint64_t sbx_result_user_cpu_ns(const sbx_result *result)
+{
+    return result ? result->user_ns : 0;
+}
+
+uint64_t sbx_result_system_cpu_ns(const sbx_result *result)
+{
+    return result ? result->system_ns : 0;
+}
+
+uint64_t sbx_result_peak_rss_bytes(const sbx_result *result)
+{
+    return result ? result->peak_rss : 0;
+}
+
+uint32_t sbx_result_layers(const sbx_result *result)
+{
+    return result ? result->layers : 0;
+}
+
+static const char *output(const sbx_result *result, int i, size_t *len)
+{
+    const char *s = result && result->out[i] ? result->out[i] : "";
+    if (len)
+        *len = result && result->out[i] ? result->out_len[i] : 0;
+    return s;
+}
+
+const char *sbx_result_stdout(const sbx_result *result, size_t *len)
+{
+    return output(result, 0, len);
+}
+
+const char *sbx_result_stderr(const sbx_result *result, size_t *len)
+{
+    return output(result, 1, len);
+}
+
+int sbx_result_truncated(const sbx_result *result, int stream)
+{
+    sbx__check_arg(result);
+    sbx__check(stream == 1 || stream == 2, "%s: stream %d is not 1 or 2", __func__, stream);
+    return result->truncated[stream - 1];
+}
+
+int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
+{
+    sbx__check_arg(result);
+    sbx__check(buf != NULL || size == 0, "%s: buf is NULL", __func__);
+    char layers[256] = "";
+    size_t used = 0;
+    for (uint32_t bit = 1; bit & SBX_LAYER_ALL; bit <<= 1)
+        if (result->layers & bit)
+            used += (size_t)snprintf(layers + used, sizeof(layers) - used, "%s\"%s\"",
+                                     used ? "," : "", sbx_layer_name(bit));
+    return snprintf(buf, size,
+                    "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
+                    "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
+                    "\"layers\":[%s],\"stdout_truncated\":%s,\"stderr_truncated\":%s}",
+                    sbx_status_name(result->status), result->exit_code, result->signal,
+                    (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
+                    (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss, layers,
+                    result->truncated[0] ? "true" : "false",
+                    result->truncated[1] ? "true" : "false");
+}

@@ -1,0 +1,160 @@
+/* sbx_run: spawn, feed standard input, capture bounded output, wait. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct capture {
+    char *buf;
+    size_t len, cap, limit;
+    bool truncated;
+};
+
+/* Read what is available on fd into c; returns false at end of file or error. */
+static bool capture_read(int fd, struct capture *c)
+{
+    char scratch[16384];
+    for (;;) {
+        ssize_t n = read(fd, scratch, sizeof(scratch));
+        if (n == 0)
+            return false;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN;
+        }
+        size_t keep = (size_t)n;
+        if (c->len + keep > c->limit) {
+            keep = c->limit - c->len;
+            c->truncated = true;
+        }
+        if (c->len + keep + 1 > c->cap) {
+            size_t cap = c->cap ? c->cap : 4096;
+            while (cap < c->len + keep + 1)
+                cap *= 2;
+            if (cap > c->limit + 1)
+                cap = c->limit + 1;
+            char *grown = realloc(c->buf, cap);
+            if (!grown) { /* keep draining so the child never blocks */
+                c->truncated = true;
+                continue;
+            }
+            c->buf = grown;
+            c->cap = cap;
+        }
+        memcpy(c->buf + c->len, scratch, keep);
+        c->len += keep;
+        c->buf[c->len] = '\0';
+    }
+}
+
+/* Write to a pipe whose reader may be gone without raising SIGPIPE in the host. */
+static ssize_t write_nosigpipe(int fd, const void *data, size_t len)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
+    ssize_t n = write(fd, data, len);
+    if (n < 0 && errno == EPIPE && !was_pending) {
+        int saved = errno;
+        const struct timespec zero = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &zero);
+        errno = saved;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return n;
+}
+
+static void close_stdin(sbx_child *child)
+{
+    if (child->stdio[0] >= 0) {
+        close(child->stdio[0]);
+        child->stdio[0] = -1;
+    }
+}
+
+int sbx_run(const sbx_policy *policy, const char *const *argv, const void *input, size_t input_len,
+            sbx_result **ret)
+{
+    sbx__check_arg(ret);
+    sbx__check(input != NULL || input_len == 0, "sbx_run: input is NULL but input_len is %zu",
+               input_len);
+    sbx_io io = SBX_IO_INIT;
+    io.stdin_mode = input ? SBX_STDIO_PIPE : SBX_STDIO_NULL;
+    io.stdout_mode = SBX_STDIO_PIPE;
+    io.stderr_mode = SBX_STDIO_PIPE;
+    sbx_child *child;
+    int r = sbx_spawn(policy, argv, &io, &child);
+    if (r < 0)
+        return r;
+
+    const struct sbx__plan *plan;
+    (void)sbx__policy_plan(policy, &plan); /* compiled by the spawn above */
+    struct capture cap[2] = {{.limit = plan->output_limit}, {.limit = plan->output_limit}};
+    const char *in = input;
+    size_t in_left = input_len;
+    if (input && in_left == 0)
+        close_stdin(child);
+
+    bool open_out[2] = {true, true};
+    bool ended = false;
+    while (!ended) {
+        struct pollfd pfd[4] = {{.fd = child->pidfd, .events = POLLIN},
+                                {.fd = open_out[0] ? child->stdio[1] : -1, .events = POLLIN},
+                                {.fd = open_out[1] ? child->stdio[2] : -1, .events = POLLIN},
+                                {.fd = child->stdio[0], .events = POLLOUT}};
+        int64_t left = sbx_child_timeout_ms(child);
+        int n = poll(pfd, 4, left > INT32_MAX ? INT32_MAX : (int)left);
+        if (n < 0 && errno != EINTR) {
+            child->reason = SBX__END_KILLED; /* cannot supervise: do not leave it running */
+            break;
+        }
+        for (int i = 0; i < 2; i++)
+            if (n > 0 && pfd[1 + i].revents)
+                open_out[i] = capture_read(pfd[1 + i].fd, &cap[i]);
+        if (n > 0 && pfd[3].revents) {
+            ssize_t w =
+                pfd[3].revents & POLLOUT ? write_nosigpipe(child->stdio[0], in, in_left) : -1;
+            if (w > 0) {
+                in += w;
+                in_left -= (size_t)w;
+            }
+            if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_left == 0)
+                close_stdin(child);
+        }
+        ended = n > 0 && pfd[0].revents;
+        if (!ended && sbx_child_timeout_ms(child) == 0) {
+            child->reason = SBX__END_TIMEOUT;
+            break;
+        }
+    }
+    /* The main process ended or its time is up: stop the rest of its group so
+     * that nothing writes any more, then take what the pipes still hold. */
+    sbx__child_kill_all(child);
+    for (int i = 0; i < 2; i++)
+        if (open_out[i])
+            capture_read(child->stdio[1 + i], &cap[i]);
+
+    sbx_result *res;
+    r = sbx_child_wait(child, &res);
+    sbx_child_free(child);
+    if (r < 0) {
+        free(cap[0].buf);
+        free(cap[1].buf);
+        return r;
+    }
+    for (int i = 0; i < 2; i++) {
+        res->out[i] = cap[i].buf;
+        res->out_len[i] = cap[i].len;
+        res->truncated[i] = cap[i].truncated;
+    }
+    *ret = res;
+    return 0;
+}

@@ -1,0 +1,454 @@
+/* Spawning: clone a child that shares the host's memory until execve (as vfork
+ * does), set up its confinement with system calls only, and execute.
+ *
+ * The child runs on a stack carved from the calling thread's own stack, while
+ * that thread is suspended (CLONE_VFORK). It may not allocate, lock, or use
+ * stdio: the host may be multithreaded. Everything it needs was computed in the
+ * parent (the policy's plan, and struct spawn_ctx below). If a step fails, it
+ * stores {stage, errno} in the shared context and exits; the parent, resumed
+ * when the child exits or execs, reads that and reports it. This replaces the
+ * classic error pipe: with a shared address space the pipe is not needed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+#define CHILD_STACK_SIZE (32 * 1024)
+
+/* Everything the child reads, and the two words it writes back. */
+struct spawn_ctx {
+    const struct sbx__plan *plan;
+    const char *program;
+    char *const *argv;
+    int stdio_mode[3];
+    int stdio_src[3];              /* host descriptor to place at 0..2, or -1 */
+    int keep[SBX_IO_MAX_KEEP_FDS]; /* sorted ascending */
+    size_t n_keep;
+    int high_fd; /* the lowest descriptor number above every kept one */
+    pid_t parent;
+    /* written by the child on failure */
+    volatile int fail_stage;
+    volatile int fail_errno;
+};
+
+/* ---- the child --------------------------------------------------------------- */
+
+static _Noreturn void child_fail(struct spawn_ctx *ctx, int stage)
+{
+    ctx->fail_errno = errno ? errno : EINVAL;
+    ctx->fail_stage = stage;
+    _exit(127);
+}
+
+static void reset_signals(void)
+{
+    /* Host handlers must never run in the child (it shares the host's memory
+     * until exec), and ignored signals would stay ignored after exec. All
+     * signals are blocked here, as the parent blocked them before cloning. */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < _NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        /* the raw call: glibc refuses its own internal signals (32, 33) */
+        syscall(SYS_rt_sigaction, sig, &dfl, NULL, _NSIG / 8);
+    }
+}
+
+static int close_from(int lo)
+{
+    if (syscall(SYS_close_range, (unsigned)lo, ~0u, 0) == 0)
+        return 0;
+    if (errno != ENOSYS)
+        return -1;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    for (rlim_t fd = (rlim_t)lo; fd < rl.rlim_cur && fd < (1u << 20); fd++)
+        close((int)fd);
+    return 0;
+}
+
+static int close_between(int lo, int hi) /* [lo, hi) */
+{
+    if (lo >= hi)
+        return 0;
+    if (syscall(SYS_close_range, (unsigned)lo, (unsigned)(hi - 1), 0) == 0)
+        return 0;
+    if (errno != ENOSYS)
+        return -1;
+    for (int fd = lo; fd < hi; fd++)
+        close(fd);
+    return 0;
+}
+
+static int setup_fds(struct spawn_ctx *ctx)
+{
+    int src[3];
+    for (int i = 0; i < 3; i++) {
+        src[i] = ctx->stdio_src[i];
+        if (ctx->stdio_mode[i] == SBX_STDIO_NULL) {
+            src[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
+            if (src[i] < 0)
+                return -1;
+        }
+    }
+    /* Move sources that sit on 0..2 out of the way before placing anything. */
+    for (int i = 0; i < 3; i++) {
+        if (src[i] >= 0 && src[i] < 3 && src[i] != i) {
+            int moved = fcntl(src[i], F_DUPFD_CLOEXEC, ctx->high_fd);
+            if (moved < 0)
+                return -1;
+            for (int j = i + 1; j < 3; j++)
+                if (src[j] == src[i])
+                    src[j] = moved;
+            src[i] = moved;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        if (src[i] < 0)
+            continue; /* inherited */
+        if (src[i] == i) {
+            if (fcntl(i, F_SETFD, 0) != 0)
+                return -1;
+        } else if (dup2(src[i], i) < 0) {
+            return -1;
+        }
+    }
+    /* Keep the listed descriptors (cleared of close-on-exec), close all others. */
+    int next = 3;
+    for (size_t k = 0; k < ctx->n_keep; k++) {
+        if (close_between(next, ctx->keep[k]) != 0 || fcntl(ctx->keep[k], F_SETFD, 0) != 0)
+            return -1;
+        next = ctx->keep[k] + 1;
+    }
+    return close_from(next);
+}
+
+static int child_main(void *arg)
+{
+    struct spawn_ctx *ctx = arg;
+    const struct sbx__plan *plan = ctx->plan;
+
+    errno = 0;
+    reset_signals();
+    if (setsid() < 0)
+        child_fail(ctx, SBX_STAGE_PROCESS);
+    if (plan->die_with_parent) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+            child_fail(ctx, SBX_STAGE_PROCESS);
+        if (getppid() != ctx->parent) { /* the spawner died before the line above */
+            errno = ESRCH;
+            child_fail(ctx, SBX_STAGE_PROCESS);
+        }
+    }
+    if (setup_fds(ctx) != 0)
+        child_fail(ctx, SBX_STAGE_FDS);
+    for (size_t i = 0; i < plan->n_rlimits; i++)
+        if (setrlimit(plan->rlimits[i].resource, &plan->rlimits[i].value) != 0)
+            child_fail(ctx, SBX_STAGE_RLIMITS);
+    umask(077);
+    if (plan->workdir && chdir(plan->workdir) != 0)
+        child_fail(ctx, SBX_STAGE_WORKDIR);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        child_fail(ctx, SBX_STAGE_NO_NEW_PRIVS);
+
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(ctx->program, ctx->argv, plan->envp);
+    child_fail(ctx, SBX_STAGE_EXEC);
+}
+
+/* ---- cloning ------------------------------------------------------------------ */
+
+#if defined(__x86_64__)
+/* clone3 with a new stack cannot return into C code in the child: this
+ * trampoline makes the system call and, in the child, calls fn(arg) on the new
+ * stack and exits with its value. The parent gets the raw return value. */
+long sbx__clone3_call(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
+__asm__(".text\n"
+        ".globl sbx__clone3_call\n"
+        ".hidden sbx__clone3_call\n"
+        ".type sbx__clone3_call,@function\n"
+        "sbx__clone3_call:\n"
+        "  endbr64\n"
+        "  mov %rcx, %r8\n" /* arg: rcx is clobbered by syscall */
+        "  mov $435, %eax\n"
+        "  syscall\n"
+        "  test %rax, %rax\n"
+        "  jnz 1f\n"
+        "  xor %ebp, %ebp\n" /* child: outermost frame */
+        "  mov %r8, %rdi\n"
+        "  call *%rdx\n"
+        "  mov %eax, %edi\n"
+        "  mov $60, %eax\n" /* exit */
+        "  syscall\n"
+        "  hlt\n"
+        "1: ret\n"
+        ".size sbx__clone3_call, .-sbx__clone3_call\n");
+#define HAVE_CLONE3_CALL 1
+#endif
+
+static pthread_once_t fallback_once = PTHREAD_ONCE_INIT;
+static bool force_fallback;
+
+static void read_fallback_env(void)
+{
+    /* Test-only: exercise the clone(2) path on kernels that have clone3. */
+    const char *v = secure_getenv("AGENTSBX_TEST_SPAWN_FALLBACK");
+    force_fallback = v && strcmp(v, "1") == 0;
+}
+
+/* Start the child; returns its pid (and *pidfd) or -errno. */
+static pid_t clone_child(struct spawn_ctx *ctx, char *stack, size_t stack_size, int *pidfd)
+{
+    pthread_once(&fallback_once, read_fallback_env);
+#ifdef HAVE_CLONE3_CALL
+    if (!force_fallback) {
+        struct clone_args args = {
+            .flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD,
+            .pidfd = (uint64_t)(uintptr_t)pidfd,
+            .exit_signal = 0, /* invisible to waitpid(-1) and to SIGCHLD handlers */
+            .stack = (uint64_t)(uintptr_t)stack,
+            .stack_size = stack_size,
+        };
+        long r = sbx__clone3_call(&args, sizeof(args), child_main, ctx);
+        if (r != -ENOSYS)
+            return (pid_t)r;
+    }
+#endif
+    pid_t pid =
+        clone(child_main, stack + stack_size, CLONE_VM | CLONE_VFORK | CLONE_PIDFD, ctx, pidfd);
+    return pid < 0 ? -errno : pid;
+}
+
+/* ---- the parent ---------------------------------------------------------------- */
+
+static int find_program(const struct sbx__plan *plan, const char *name, char *buf, size_t size)
+{
+    if (strchr(name, '/')) {
+        if (strlen(name) >= size)
+            return sbx__err_stage(SBX_STAGE_PROGRAM, -ENAMETOOLONG, "execve(%.64s...)", name);
+        strcpy(buf, name);
+        return 0;
+    }
+    int err = -ENOENT;
+    size_t nl = strlen(name);
+    for (const char *dir = plan->path; dir && *dir;) {
+        const char *end = strchrnul(dir, ':');
+        size_t dl = (size_t)(end - dir);
+        if (dl == 0) /* an empty entry means the working directory */
+            dir = ".", dl = 1;
+        if (dl + 1 + nl < size) {
+            memcpy(buf, dir, dl);
+            buf[dl] = '/';
+            memcpy(buf + dl + 1, name, nl + 1);
+            struct stat st;
+            if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+                if (access(buf, X_OK) == 0)
+                    return 0;
+                err = -EACCES;
+            }
+        }
+        dir = *end ? end + 1 : end;
+    }
+    return sbx__err_stage(SBX_STAGE_PROGRAM, err, "execve(%s): searched PATH=%s", name,
+                          plan->path ? plan->path : "");
+}
+
+static int check_io(const sbx_io *io)
+{
+    sbx__check(io->size >= sizeof(sbx_io),
+               "sbx_spawn: io->size is %zu, expected sizeof(sbx_io) = %zu", io->size,
+               sizeof(sbx_io));
+    const int modes[3] = {io->stdin_mode, io->stdout_mode, io->stderr_mode};
+    const int fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
+    for (int i = 0; i < 3; i++) {
+        sbx__check(modes[i] >= SBX_STDIO_INHERIT && modes[i] <= SBX_STDIO_FD,
+                   "sbx_spawn: unknown mode %d for stream %d", modes[i], i);
+        sbx__check(modes[i] != SBX_STDIO_FD || fcntl(fds[i], F_GETFD) >= 0,
+                   "sbx_spawn: descriptor %d given for stream %d is not open", fds[i], i);
+    }
+    sbx__check(io->n_keep_fds <= SBX_IO_MAX_KEEP_FDS,
+               "sbx_spawn: %zu descriptors to keep, at most %d", io->n_keep_fds,
+               SBX_IO_MAX_KEEP_FDS);
+    sbx__check(io->n_keep_fds == 0 || io->keep_fds, "sbx_spawn: io->keep_fds is NULL");
+    for (size_t k = 0; k < io->n_keep_fds; k++)
+        sbx__check(io->keep_fds[k] > 2 && fcntl(io->keep_fds[k], F_GETFD) >= 0,
+                   "sbx_spawn: descriptor %d to keep is not an open descriptor above 2",
+                   io->keep_fds[k]);
+    return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+static void close_pipes(int pipes[3][2])
+{
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 2; j++)
+            if (pipes[i][j] >= 0)
+                close(pipes[i][j]);
+}
+
+static int report_child_failure(const struct spawn_ctx *ctx, const char *program)
+{
+    int err = -ctx->fail_errno;
+    switch (ctx->fail_stage) {
+    case SBX_STAGE_WORKDIR:
+        return sbx__err_stage(SBX_STAGE_WORKDIR, err, "chdir(%s)", ctx->plan->workdir);
+    case SBX_STAGE_EXEC: return sbx__err_stage(SBX_STAGE_EXEC, err, "execve(%s)", program);
+    case SBX_STAGE_FDS:
+        return sbx__err_stage(SBX_STAGE_FDS, err, "setting up the child's descriptors");
+    case SBX_STAGE_RLIMITS: return sbx__err_stage(SBX_STAGE_RLIMITS, err, "setrlimit");
+    case SBX_STAGE_NO_NEW_PRIVS:
+        return sbx__err_stage(SBX_STAGE_NO_NEW_PRIVS, err, "prctl(PR_SET_NO_NEW_PRIVS)");
+    default:
+        return sbx__err_stage(ctx->fail_stage, err, "child set-up (%s)",
+                              sbx_stage_name(ctx->fail_stage));
+    }
+}
+
+uint64_t sbx__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *io, sbx_child **ret)
+{
+    static const sbx_io default_io = SBX_IO_INIT;
+    sbx__check_arg(policy);
+    sbx__check_arg(argv);
+    sbx__check_arg(ret);
+    sbx__check(argv[0] && argv[0][0], "sbx_spawn: argv[0] is missing or empty");
+    if (!io)
+        io = &default_io;
+    int r = check_io(io);
+    if (r < 0)
+        return r;
+
+    const struct sbx__plan *plan;
+    r = sbx__policy_plan(policy, &plan);
+    if (r < 0)
+        return r;
+
+    char program[PATH_MAX];
+    r = find_program(plan, argv[0], program, sizeof(program));
+    if (r < 0)
+        return r;
+
+    sbx_child *child = calloc(1, sizeof(*child));
+    if (!child)
+        return sbx__err_stage(SBX_STAGE_CLONE, -ENOMEM, "sbx_spawn");
+
+    struct spawn_ctx ctx = {
+        .plan = plan,
+        .program = program,
+        .argv = (char *const *)argv,
+        .stdio_mode = {io->stdin_mode, io->stdout_mode, io->stderr_mode},
+        .stdio_src = {-1, -1, -1},
+        .n_keep = io->n_keep_fds,
+        .high_fd = 3,
+        .parent = getpid(),
+    };
+    memcpy(ctx.keep, io->keep_fds, io->n_keep_fds * sizeof(int));
+    qsort(ctx.keep, ctx.n_keep, sizeof(int), cmp_int);
+    if (ctx.n_keep)
+        ctx.high_fd = ctx.keep[ctx.n_keep - 1] + 1;
+
+    int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+    const int host_fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
+    for (int i = 0; i < 3; i++) {
+        if (ctx.stdio_mode[i] == SBX_STDIO_FD) {
+            ctx.stdio_src[i] = host_fds[i];
+        } else if (ctx.stdio_mode[i] == SBX_STDIO_PIPE) {
+            if (pipe2(pipes[i], O_CLOEXEC) != 0) {
+                r = sbx__err_stage(SBX_STAGE_CLONE, -errno, "pipe2");
+                goto fail;
+            }
+            /* [0] is the read end: the child reads stdin, the host reads the others */
+            int host_end = i == 0 ? 1 : 0;
+            ctx.stdio_src[i] = pipes[i][1 - host_end];
+            fcntl(pipes[i][host_end], F_SETFL, O_NONBLOCK);
+        }
+    }
+
+    /* Block every signal so that no host handler runs on the child's stack, and
+     * keep thread cancellation from interrupting the suspended parent. */
+    sigset_t all, old;
+    int old_cancel;
+    sigfillset(&all);
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old_cancel);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+
+    _Alignas(16) char stack[CHILD_STACK_SIZE];
+    int pidfd = -1;
+    child->start_ns = sbx__now_ns();
+    pid_t pid = clone_child(&ctx, stack, sizeof(stack), &pidfd);
+
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_setcancelstate(old_cancel, NULL);
+
+    if (pid < 0) {
+        r = sbx__err_stage(SBX_STAGE_CLONE, pid, "clone");
+        goto fail;
+    }
+    if (ctx.fail_stage) {
+        siginfo_t info;
+        while (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
+            ;
+        close(pidfd);
+        r = report_child_failure(&ctx, program);
+        goto fail;
+    }
+
+    child->pid = pid;
+    child->pidfd = pidfd;
+    for (int i = 0; i < 3; i++) {
+        child->stdio[i] = -1;
+        if (pipes[i][0] >= 0) {
+            int host_end = i == 0 ? 1 : 0;
+            child->stdio[i] = pipes[i][host_end];
+            close(pipes[i][1 - host_end]);
+        }
+    }
+    child->deadline_ns = plan->wall_ns ? child->start_ns + plan->wall_ns : 0;
+    child->cpu_limit_s = plan->cpu_limit_s;
+    child->fsize_limited = plan->fsize_limited;
+    child->layers = plan->layers;
+    child->state = SBX__RUNNING;
+    *ret = child;
+    return 0;
+
+fail:
+    close_pipes(pipes);
+    free(child);
+    return r;
+}
