@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "seccomp_layer.h"
 
 /* Whether RLIMIT_NPROC would bind a child of this process: the kernel exempts
  * the root user and holders of CAP_SYS_ADMIN or CAP_SYS_RESOURCE. */
@@ -120,6 +121,23 @@ int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
     }
     plan->output_limit = policy->output_limit;
     plan->die_with_parent = policy->die_with_parent;
+    plan->n_env = n;
+    r = sbx__landlock_compile(policy, plan);
+    if (r == 0)
+        r = sbx__seccomp_compile(policy, plan);
+    if (r < 0) {
+        sbx__plan_free(plan);
+        return r;
+    }
     *ret = plan;
     return 0;
+}
+
+void sbx__plan_free(struct sbx__plan *plan)
+{
+    if (!plan)
+        return;
+    sbx__landlock_plan_free(plan->landlock);
+    sbx__seccomp_plan_unref(plan->seccomp);
+    free(plan);
 }

@@ -61,6 +61,8 @@ const char *sbx_stage_name(int stage)
         [SBX_STAGE_WORKDIR] = "workdir",
         [SBX_STAGE_NO_NEW_PRIVS] = "no_new_privs",
         [SBX_STAGE_EXEC] = "exec",
+        [SBX_STAGE_LANDLOCK] = "landlock",
+        [SBX_STAGE_SECCOMP] = "seccomp",
     };
     if (stage < 0 || (size_t)stage >= sizeof(names) / sizeof(names[0]) || !names[stage])
         return "unknown";

@@ -47,6 +47,11 @@ struct sbx__env_entry {
     char *value; /* owned; NULL means the automatic HOME (see compile.c) */
 };
 
+struct sbx__grant {
+    char *path; /* owned, absolute */
+    uint64_t access; /* SBX_FS_* */
+};
+
 struct sbx_policy {
     pthread_mutex_t lock;   /* guards `plan` against concurrent spawns compiling it */
     struct sbx__plan *plan; /* compiled form, NULL until needed or after a change */
@@ -59,9 +64,50 @@ struct sbx_policy {
     uint64_t output_limit;
     uint32_t best_effort;
     bool die_with_parent;
+
+    /* Landlock grants (landlock.c) */
+    struct sbx__grant *grants;
+    size_t n_grants, cap_grants;
+    uint16_t *connect_ports, *bind_ports;
+    size_t n_connect, n_bind;
+    bool allow_network;
+    bool private_tmp;
+
+    struct sbx__seccomp_policy *seccomp; /* seccomp.c: syscall rules, monitor; NULL: defaults */
 };
 
+/* Mark the policy changed: its plan is rebuilt at the next spawn. */
+SBX__HIDDEN void sbx__policy_changed(sbx_policy *policy);
+
 #define SBX__MAX_RLIMITS 8
+#define SBX__MAX_LL_RULES 256
+#define SBX__MAX_LL_PORTS 64
+
+struct sbx__ll_port {
+    uint16_t port;
+    uint64_t access;
+};
+
+/* The compiled Landlock layer: what every ruleset of this policy contains. */
+struct sbx__landlock_plan {
+    int abi;
+    uint64_t handled_fs, handled_net, scoped;
+    uint32_t rights; /* SBX_LL_* that hold */
+    bool private_tmp;
+    struct {
+        int fd; /* O_PATH, owned */
+        uint64_t access;
+    } rules[SBX__MAX_LL_RULES];
+    size_t n_rules;
+    struct sbx__ll_port ports[SBX__MAX_LL_PORTS];
+    size_t n_ports;
+};
+
+/* What one spawn adds: its ruleset and its private temporary directory. */
+struct sbx__landlock_spawn {
+    int ruleset;      /* -1: no Landlock */
+    char tmpdir[64];  /* empty: none */
+};
 
 /* Everything the child needs, computed once per policy. Immutable once built,
  * and shared read-only by every spawn (and thread) that uses it. */
@@ -80,17 +126,39 @@ struct sbx__plan {
     bool fsize_limited;
     uint64_t output_limit;
     bool die_with_parent;
+    struct sbx__landlock_plan *landlock; /* NULL: Landlock not enforced */
+    size_t n_env;                        /* entries in envp */
+    struct sbx__seccomp_plan *seccomp;   /* seccomp.c (refcounted); NULL: no filter */
     char block[]; /* envp array and strings */
 };
 
 /* Return the policy's plan, compiling it first if needed. */
 SBX__HIDDEN int sbx__policy_plan(const sbx_policy *policy, const struct sbx__plan **ret);
 SBX__HIDDEN int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret);
+SBX__HIDDEN void sbx__plan_free(struct sbx__plan *plan);
+
+/* ---- Landlock (landlock.c) --------------------------------------------------- */
+
+SBX__HIDDEN void sbx__grants_free(sbx_policy *policy);
+SBX__HIDDEN int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan);
+SBX__HIDDEN void sbx__landlock_plan_free(struct sbx__landlock_plan *ll);
+/* Parent, per spawn: build the child's ruleset and private TMPDIR. */
+SBX__HIDDEN int sbx__landlock_prepare(const struct sbx__plan *plan, const char *program,
+                                      struct sbx__landlock_spawn *out);
+/* Remove a private TMPDIR and everything in it; clears the string. */
+SBX__HIDDEN void sbx__tmpdir_remove(char *tmpdir);
+/* Child: landlock_restrict_self(ruleset). Async-signal-safe; -1 and errno on failure. */
+SBX__HIDDEN int sbx__landlock_apply(int ruleset);
 
 /* ---- children (spawn.c, proc.c) ------------------------------------------ */
 
-enum sbx__child_state { SBX__RUNNING, SBX__REAPED, SBX__TAKEN };
-enum sbx__end_reason { SBX__END_NATURAL, SBX__END_TIMEOUT, SBX__END_KILLED };
+enum sbx__child_state {
+    SBX__RUNNING,
+    SBX__REAPED,
+    SBX__LOST, /* reaped by someone else: the status is gone */
+    SBX__TAKEN
+};
+enum sbx__end_reason { SBX__END_NATURAL, SBX__END_TIMEOUT, SBX__END_KILLED, SBX__END_VIOLATION };
 
 struct sbx_child {
     pid_t pid;
@@ -101,6 +169,10 @@ struct sbx_child {
     uint64_t cpu_limit_s;
     bool fsize_limited;
     uint32_t layers;
+    int landlock_abi;
+    uint32_t landlock_rights;
+    char tmpdir[64]; /* private TMPDIR to remove once the child ends, or empty */
+    struct sbx__monitor *monitor; /* monitor.c: the violation monitor, or NULL */
     enum sbx__child_state state;
     enum sbx__end_reason reason;
     /* set when reaped */
@@ -115,9 +187,12 @@ struct sbx_result {
     int signal;
     uint64_t wall_ns, user_ns, system_ns, peak_rss;
     uint32_t layers;
+    int landlock_abi;
+    uint32_t landlock_rights;
     char *out[2]; /* stdout, stderr; NULL when nothing was captured */
     size_t out_len[2];
     bool truncated[2];
+    struct sbx__violations *violations; /* monitor.c; NULL: no monitor */
 };
 
 SBX__HIDDEN uint64_t sbx__now_ns(void);

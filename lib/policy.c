@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "internal.h"
+#include "seccomp_layer.h"
 
 #define NAME_MAX_LEN         255
 #define DEFAULT_OUTPUT_LIMIT (4u << 20)
 
-static void plan_drop(sbx_policy *policy)
+void sbx__policy_changed(sbx_policy *policy)
 {
-    free(policy->plan);
+    sbx__plan_free(policy->plan);
     policy->plan = NULL;
 }
 
@@ -29,6 +30,7 @@ int sbx_policy_new(sbx_policy **ret)
     p->wall_ms = SBX_UNLIMITED;
     p->output_limit = DEFAULT_OUTPUT_LIMIT;
     p->die_with_parent = true;
+    p->private_tmp = true;
     if (env_put(p, "PATH", "/usr/local/bin:/usr/bin:/bin", false) < 0 ||
         env_put(p, "LANG", "C.UTF-8", false) < 0 || env_put(p, "HOME", NULL, true) < 0) {
         sbx_policy_free(p);
@@ -48,7 +50,9 @@ void sbx_policy_free(sbx_policy *policy)
     }
     free(policy->env);
     free(policy->workdir);
-    free(policy->plan);
+    sbx__grants_free(policy);
+    sbx__seccomp_policy_free(policy->seccomp);
+    sbx__plan_free(policy->plan);
     pthread_mutex_destroy(&policy->lock);
     free(policy);
 }
@@ -66,7 +70,7 @@ int sbx_set_workdir(sbx_policy *policy, const char *dir)
         return sbx__errno(-ENOMEM, "sbx_set_workdir");
     free(policy->workdir);
     policy->workdir = copy;
-    plan_drop(policy);
+    sbx__policy_changed(policy);
     return 0;
 }
 
@@ -143,7 +147,7 @@ int sbx_set_env(sbx_policy *policy, const char *name, const char *value)
     sbx__check_arg(value);
     if (env_put(policy, name, value, false) < 0)
         return sbx__errno(-ENOMEM, "sbx_set_env(%s)", name);
-    plan_drop(policy);
+    sbx__policy_changed(policy);
     return 0;
 }
 
@@ -158,7 +162,7 @@ int sbx_pass_env(sbx_policy *policy, const char *name)
         env_remove(policy, name);
     else if (env_put(policy, name, value, false) < 0)
         return sbx__errno(-ENOMEM, "sbx_pass_env(%s)", name);
-    plan_drop(policy);
+    sbx__policy_changed(policy);
     return 0;
 }
 
@@ -169,7 +173,7 @@ int sbx_unset_env(sbx_policy *policy, const char *name)
     if (r < 0)
         return r;
     env_remove(policy, name);
-    plan_drop(policy);
+    sbx__policy_changed(policy);
     return 0;
 }
 
@@ -184,7 +188,7 @@ static int set_bounded(sbx_policy *policy, uint64_t *slot, uint64_t value, uint6
                "%s: %s %llu is out of range (%llu to %llu, or SBX_UNLIMITED)", func, what,
                (unsigned long long)value, (unsigned long long)min, (unsigned long long)max);
     *slot = value;
-    plan_drop(policy);
+    sbx__policy_changed(policy);
     return 0;
 }
 
@@ -232,7 +236,7 @@ int sbx_limit_output(sbx_policy *policy, uint64_t bytes)
     sbx__check(bytes <= (1ull << 30), "%s: output limit %llu is above 1 GiB", __func__,
                (unsigned long long)bytes);
     policy->output_limit = bytes;
-    plan_drop(policy);
+    sbx__policy_changed(policy);
     return 0;
 }
 
@@ -242,7 +246,7 @@ int sbx_set_best_effort(sbx_policy *policy, uint32_t layers)
     sbx__check((layers & ~SBX_LAYER_ALL) == 0, "%s: unknown layer bits 0x%x", __func__,
                (unsigned)(layers & ~SBX_LAYER_ALL));
     policy->best_effort = layers;
-    plan_drop(policy);
+    sbx__policy_changed(policy);
     return 0;
 }
 
@@ -251,7 +255,7 @@ int sbx_set_die_with_parent(sbx_policy *policy, int on)
     sbx__check_arg(policy);
     sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
     policy->die_with_parent = on;
-    plan_drop(policy);
+    sbx__policy_changed(policy);
     return 0;
 }
 

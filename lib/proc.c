@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "seccomp_layer.h"
 
 static int pidfd_signal(int pidfd, int sig)
 {
@@ -25,7 +26,9 @@ pid_t sbx_child_pid(const sbx_child *child)
 int sbx_child_fd(const sbx_child *child)
 {
     sbx__check_arg(child);
-    return child->pidfd;
+    if (!child->monitor)
+        return child->pidfd;
+    return sbx__monitor_event_fd(child); /* epoll: the pidfd and the seccomp listener */
 }
 
 int64_t sbx_child_timeout_ms(const sbx_child *child)
@@ -49,10 +52,11 @@ int sbx_child_stdio_fd(const sbx_child *child, int stream)
 
 int sbx_child_close_stdio(sbx_child *child, int stream)
 {
-    int fd = sbx_child_stdio_fd(child, stream);
-    if (fd < 0)
-        return fd;
-    close(fd);
+    sbx__check_arg(child);
+    sbx__check(stream >= 0 && stream <= 2, "%s: stream %d is not 0, 1 or 2", __func__, stream);
+    if (child->stdio[stream] < 0)
+        return sbx__err(-EBADF, "%s: stream %d is not a pipe or was closed", __func__, stream);
+    close(child->stdio[stream]);
     child->stdio[stream] = -1;
     return 0;
 }
@@ -99,23 +103,45 @@ static void reap(sbx_child *child)
         if (r == child->pid)
             break;
         if (r < 0 && errno != EINTR) {
-            /* Only a host that reaped our child behind our back gets here
-             * (waitpid with __WALL on our pid): report it as killed. */
-            child->wstatus = SIGKILL;
+            /* ECHILD: the host reaped it (waitpid(-1), or SIGCHLD ignored). */
+            child->state = SBX__LOST;
             break;
         }
     }
     child->end_ns = sbx__now_ns();
-    child->state = SBX__REAPED;
+    if (child->state == SBX__RUNNING)
+        child->state = SBX__REAPED;
+    sbx__tmpdir_remove(child->tmpdir);
 }
 
-static bool exited(const sbx_child *child, int timeout_ms)
+/* Wait up to timeout_ms (-1: no limit) for the main process to end, answering
+ * the violation monitor's notifications meanwhile. */
+static bool exited(sbx_child *child, int timeout_ms)
 {
-    struct pollfd pfd = {.fd = child->pidfd, .events = POLLIN};
-    int n;
-    while ((n = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
-        ;
-    return n > 0;
+    uint64_t until = timeout_ms > 0 ? sbx__now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+    for (;;) {
+        struct pollfd pfd[2] = {{.fd = child->pidfd, .events = POLLIN},
+                                {.fd = sbx__monitor_fd(child), .events = POLLIN}};
+        int wait = timeout_ms;
+        if (timeout_ms > 0) {
+            uint64_t now = sbx__now_ns();
+            wait = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
+        }
+        int n = poll(pfd, 2, wait);
+        if (n < 0 && errno == EINTR)
+            continue;
+        bool hung_up = n > 0 && pfd[1].revents && sbx__monitor_service(child);
+        if (n > 0 && pfd[0].revents)
+            return true;
+        if (hung_up) { /* every process under the filter is gone, the main one too */
+            struct pollfd pidfd = {.fd = child->pidfd, .events = POLLIN};
+            while (poll(&pidfd, 1, -1) < 0 && errno == EINTR)
+                ;
+            return true;
+        }
+        if (n <= 0 || timeout_ms == 0 || (timeout_ms > 0 && sbx__now_ns() >= until))
+            return false;
+    }
 }
 
 static void expire(sbx_child *child)
@@ -126,6 +152,11 @@ static void expire(sbx_child *child)
 
 static int take_result(sbx_child *child, sbx_result **ret)
 {
+    if (child->state == SBX__LOST)
+        return sbx__err(-ECHILD,
+                        "child %d was reaped outside the library (waitpid(-1) or a SIGCHLD "
+                        "handler in the host, or SIGCHLD set to SIG_IGN): its exit status is lost",
+                        child->pid);
     int r = sbx__result_new(child, ret);
     if (r == 0)
         child->state = SBX__TAKEN;
@@ -191,6 +222,7 @@ void sbx_child_free(sbx_child *child)
     for (int i = 0; i < 3; i++)
         if (child->stdio[i] >= 0)
             close(child->stdio[i]);
+    sbx__monitor_free(child);
     close(child->pidfd);
     free(child);
 }

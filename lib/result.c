@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "seccomp_layer.h"
 
 static uint64_t tv_ns(struct timeval tv)
 {
@@ -18,6 +19,8 @@ static int classify(const sbx_child *child, const sbx_result *res)
         return SBX_STATUS_TIMED_OUT;
     if (child->reason == SBX__END_KILLED)
         return SBX_STATUS_KILLED;
+    if (child->reason == SBX__END_VIOLATION)
+        return SBX_STATUS_VIOLATION;
     if (WIFEXITED(child->wstatus))
         return SBX_STATUS_EXITED;
     int sig = WTERMSIG(child->wstatus);
@@ -42,9 +45,15 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     res->system_ns = tv_ns(child->usage.ru_stime);
     res->peak_rss = (uint64_t)child->usage.ru_maxrss * 1024u;
     res->layers = child->layers;
+    res->landlock_abi = child->landlock_abi;
+    res->landlock_rights = child->landlock_rights;
     res->exit_code = WIFEXITED(child->wstatus) ? WEXITSTATUS(child->wstatus) : -1;
     res->signal = WIFSIGNALED(child->wstatus) ? WTERMSIG(child->wstatus) : 0;
     res->status = classify(child, res);
+    if (sbx__monitor_result(child, res) < 0) {
+        free(res);
+        return -ENOMEM;
+    }
     *ret = res;
     return 0;
 }
@@ -55,6 +64,7 @@ void sbx_result_free(sbx_result *result)
         return;
     free(result->out[0]);
     free(result->out[1]);
+    sbx__violations_free(result);
     free(result);
 }
 
@@ -74,6 +84,7 @@ const char *sbx_status_name(int status)
     case SBX_STATUS_FILE_SIZE_LIMIT: return "file_size_limit";
     case SBX_STATUS_MEMORY_LIMIT: return "memory_limit";
     case SBX_STATUS_KILLED: return "killed";
+    case SBX_STATUS_VIOLATION: return "violation";
     default: return "unknown";
     }
 }
@@ -91,6 +102,30 @@ const char *sbx_layer_name(uint32_t layer)
     case SBX_LAYER_MONITOR: return "monitor";
     default: return "unknown";
     }
+}
+
+const char *sbx_landlock_right_name(uint32_t right)
+{
+    switch (right) {
+    case SBX_LL_FS: return "fs";
+    case SBX_LL_EXEC: return "exec";
+    case SBX_LL_REFER: return "refer";
+    case SBX_LL_TRUNCATE: return "truncate";
+    case SBX_LL_TCP: return "tcp";
+    case SBX_LL_IOCTL_DEV: return "ioctl_dev";
+    case SBX_LL_SCOPE: return "scope";
+    default: return "unknown";
+    }
+}
+
+int sbx_result_landlock_abi(const sbx_result *result)
+{
+    return result ? result->landlock_abi : 0;
+}
+
+uint32_t sbx_result_landlock_rights(const sbx_result *result)
+{
+    return result ? result->landlock_rights : 0;
 }
 
 int sbx_result_exit_code(const sbx_result *result)
@@ -159,19 +194,36 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
 {
     sbx__check_arg(result);
     sbx__check(buf != NULL || size == 0, "%s: buf is NULL", __func__);
-    char layers[256] = "";
+    char layers[256] = "", rights[256] = "";
     size_t used = 0;
     for (uint32_t bit = 1; bit & SBX_LAYER_ALL; bit <<= 1)
         if (result->layers & bit)
             used += (size_t)snprintf(layers + used, sizeof(layers) - used, "%s\"%s\"",
                                      used ? "," : "", sbx_layer_name(bit));
-    return snprintf(buf, size,
+    used = 0;
+    for (uint32_t bit = 1; bit <= SBX_LL_SCOPE; bit <<= 1)
+        if (result->landlock_rights & bit)
+            used += (size_t)snprintf(rights + used, sizeof(rights) - used, "%s\"%s\"",
+                                     used ? "," : "", sbx_landlock_right_name(bit));
+    int n = snprintf(buf, size,
                     "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
                     "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
-                    "\"layers\":[%s],\"stdout_truncated\":%s,\"stderr_truncated\":%s}",
+                    "\"layers\":[%s],\"landlock\":{\"abi\":%d,\"rights\":[%s]},"
+                    "\"stdout_truncated\":%s,\"stderr_truncated\":%s",
                     sbx_status_name(result->status), result->exit_code, result->signal,
                     (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
                     (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss, layers,
+                    result->landlock_abi, rights,
                     result->truncated[0] ? "true" : "false",
                     result->truncated[1] ? "true" : "false");
+    if (n < 0)
+        return n;
+    size_t off = (size_t)n; /* then the violations, and the closing brace */
+    off += (size_t)sbx__violations_json(result, off < size ? buf + off : NULL,
+                                        off < size ? size - off : 0);
+    if (off + 1 < size) {
+        buf[off] = '}';
+        buf[off + 1] = '\0';
+    }
+    return (int)(off + 1);
 }

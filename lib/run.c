@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "seccomp_layer.h"
 
 struct capture {
     char *buf;
@@ -106,12 +107,15 @@ int sbx_run(const sbx_policy *policy, const char *const *argv, const void *input
     bool open_out[2] = {true, true};
     bool ended = false;
     while (!ended) {
-        struct pollfd pfd[4] = {{.fd = child->pidfd, .events = POLLIN},
+        struct pollfd pfd[5] = {{.fd = child->pidfd, .events = POLLIN},
                                 {.fd = open_out[0] ? child->stdio[1] : -1, .events = POLLIN},
                                 {.fd = open_out[1] ? child->stdio[2] : -1, .events = POLLIN},
-                                {.fd = child->stdio[0], .events = POLLOUT}};
+                                {.fd = child->stdio[0], .events = POLLOUT},
+                                {.fd = sbx__monitor_fd(child), .events = POLLIN}};
         int64_t left = sbx_child_timeout_ms(child);
-        int n = poll(pfd, 4, left > INT32_MAX ? INT32_MAX : (int)left);
+        int n = poll(pfd, 5, left > INT32_MAX ? INT32_MAX : (int)left);
+        if (n > 0 && pfd[4].revents)
+            sbx__monitor_service(child); /* denied system calls wait for an answer */
         if (n < 0 && errno != EINTR) {
             child->reason = SBX__END_KILLED; /* cannot supervise: do not leave it running */
             break;

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "seccomp_layer.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -43,15 +45,25 @@ struct spawn_ctx {
     const struct sbx__plan *plan;
     const char *program;
     char *const *argv;
+    char *const *envp;
+    int ruleset; /* Landlock ruleset to restrict to, or -1 */
+    int monitor_sock; /* socket to send the seccomp listener over, or -1 */
     int stdio_mode[3];
     int stdio_src[3];              /* host descriptor to place at 0..2, or -1 */
-    int keep[SBX_IO_MAX_KEEP_FDS]; /* sorted ascending */
+    /* Descriptors that survive the closing sweep, sorted by number: the host's
+     * (inherited by the program) and the library's own (still close-on-exec). */
+    struct {
+        int fd;
+        bool inherit;
+    } keep[SBX_IO_MAX_KEEP_FDS + 2];
     size_t n_keep;
     int high_fd; /* the lowest descriptor number above every kept one */
     pid_t parent;
     /* written by the child on failure */
     volatile int fail_stage;
     volatile int fail_errno;
+    volatile int fail_index; /* which rlimit, for the message */
+    volatile int monitor_lost; /* the filter went in without a listener (best-effort) */
 };
 
 /* ---- the child --------------------------------------------------------------- */
@@ -140,9 +152,10 @@ static int setup_fds(struct spawn_ctx *ctx)
     /* Keep the listed descriptors (cleared of close-on-exec), close all others. */
     int next = 3;
     for (size_t k = 0; k < ctx->n_keep; k++) {
-        if (close_between(next, ctx->keep[k]) != 0 || fcntl(ctx->keep[k], F_SETFD, 0) != 0)
+        if (close_between(next, ctx->keep[k].fd) != 0 ||
+            (ctx->keep[k].inherit && fcntl(ctx->keep[k].fd, F_SETFD, 0) != 0))
             return -1;
-        next = ctx->keep[k] + 1;
+        next = ctx->keep[k].fd + 1;
     }
     return close_from(next);
 }
@@ -166,19 +179,27 @@ static int child_main(void *arg)
     }
     if (setup_fds(ctx) != 0)
         child_fail(ctx, SBX_STAGE_FDS);
-    for (size_t i = 0; i < plan->n_rlimits; i++)
+    for (size_t i = 0; i < plan->n_rlimits; i++) {
+        ctx->fail_index = (int)i;
         if (setrlimit(plan->rlimits[i].resource, &plan->rlimits[i].value) != 0)
             child_fail(ctx, SBX_STAGE_RLIMITS);
+    }
     umask(077);
     if (plan->workdir && chdir(plan->workdir) != 0)
         child_fail(ctx, SBX_STAGE_WORKDIR);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         child_fail(ctx, SBX_STAGE_NO_NEW_PRIVS);
+    if (ctx->ruleset >= 0 && sbx__landlock_apply(ctx->ruleset) != 0)
+        child_fail(ctx, SBX_STAGE_LANDLOCK);
+    /* Last: from here on only calls the filter cannot deny (seccomp_filter.c). */
+    if (plan->seccomp &&
+        sbx__seccomp_child_apply(plan->seccomp, ctx->monitor_sock, &ctx->monitor_lost) != 0)
+        child_fail(ctx, SBX_STAGE_SECCOMP);
 
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    execve(ctx->program, ctx->argv, plan->envp);
+    execve(ctx->program, ctx->argv, ctx->envp);
     child_fail(ctx, SBX_STAGE_EXEC);
 }
 
@@ -303,9 +324,10 @@ static int check_io(const sbx_io *io)
     return 0;
 }
 
-static int cmp_int(const void *a, const void *b)
+static int cmp_keep(const void *a, const void *b)
 {
-    return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+    int x = *(const int *)a, y = *(const int *)b; /* fd is the first member */
+    return (x > y) - (x < y);
 }
 
 static void close_pipes(int pipes[3][2])
@@ -325,9 +347,26 @@ static int report_child_failure(const struct spawn_ctx *ctx, const char *program
     case SBX_STAGE_EXEC: return sbx__err_stage(SBX_STAGE_EXEC, err, "execve(%s)", program);
     case SBX_STAGE_FDS:
         return sbx__err_stage(SBX_STAGE_FDS, err, "setting up the child's descriptors");
-    case SBX_STAGE_RLIMITS: return sbx__err_stage(SBX_STAGE_RLIMITS, err, "setrlimit");
+    case SBX_STAGE_RLIMITS: {
+        static const char *const names[] = {
+            [RLIMIT_CORE] = "RLIMIT_CORE",     [RLIMIT_CPU] = "RLIMIT_CPU",
+            [RLIMIT_DATA] = "RLIMIT_DATA",     [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+            [RLIMIT_FSIZE] = "RLIMIT_FSIZE",   [RLIMIT_NPROC] = "RLIMIT_NPROC",
+        };
+        const struct rlimit *v = &ctx->plan->rlimits[ctx->fail_index].value;
+        int res = ctx->plan->rlimits[ctx->fail_index].resource;
+        const char *name = res >= 0 && (size_t)res < sizeof(names) / sizeof(names[0]) && names[res]
+                               ? names[res]
+                               : "?";
+        return sbx__err_stage(SBX_STAGE_RLIMITS, err,
+                              "setrlimit(%s, %llu) (above the host's hard limit?)", name,
+                              (unsigned long long)v->rlim_max);
+    }
     case SBX_STAGE_NO_NEW_PRIVS:
         return sbx__err_stage(SBX_STAGE_NO_NEW_PRIVS, err, "prctl(PR_SET_NO_NEW_PRIVS)");
+    case SBX_STAGE_LANDLOCK:
+        return sbx__err_stage(SBX_STAGE_LANDLOCK, err, "landlock_restrict_self");
+    case SBX_STAGE_SECCOMP: return sbx__seccomp_report_failure(err);
     default:
         return sbx__err_stage(ctx->fail_stage, err, "child set-up (%s)",
                               sbx_stage_name(ctx->fail_stage));
@@ -353,6 +392,13 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     int r = check_io(io);
     if (r < 0)
         return r;
+    struct sigaction chld;
+    if (sigaction(SIGCHLD, NULL, &chld) == 0 &&
+        (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT)))
+        return sbx__err_stage(SBX_STAGE_CLONE, -ECHILD,
+                              "sbx_spawn: SIGCHLD is ignored in this process (SIG_IGN or "
+                              "SA_NOCLDWAIT), so the kernel would discard the child's exit status; "
+                              "restore SIG_DFL or install a handler");
 
     const struct sbx__plan *plan;
     r = sbx__policy_plan(policy, &plan);
@@ -367,23 +413,49 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     sbx_child *child = calloc(1, sizeof(*child));
     if (!child)
         return sbx__err_stage(SBX_STAGE_CLONE, -ENOMEM, "sbx_spawn");
+    struct sbx__landlock_spawn ll;
+    r = sbx__landlock_prepare(plan, program, &ll);
+    if (r < 0) {
+        free(child);
+        return r;
+    }
+
+    /* The environment: the plan's, with this child's TMPDIR. */
+    char *envp[plan->n_env + 2];
+    char tmpdir_var[sizeof("TMPDIR=") + sizeof(ll.tmpdir)];
+    size_t n_env = 0;
+    for (size_t i = 0; i < plan->n_env; i++)
+        if (!ll.tmpdir[0] || strncmp(plan->envp[i], "TMPDIR=", 7) != 0)
+            envp[n_env++] = plan->envp[i];
+    if (ll.tmpdir[0]) {
+        snprintf(tmpdir_var, sizeof(tmpdir_var), "TMPDIR=%s", ll.tmpdir);
+        envp[n_env++] = tmpdir_var;
+    }
+    envp[n_env] = NULL;
 
     struct spawn_ctx ctx = {
         .plan = plan,
         .program = program,
         .argv = (char *const *)argv,
+        .envp = envp,
+        .ruleset = ll.ruleset,
+        .monitor_sock = -1,
         .stdio_mode = {io->stdin_mode, io->stdout_mode, io->stderr_mode},
         .stdio_src = {-1, -1, -1},
         .n_keep = io->n_keep_fds,
         .high_fd = 3,
         .parent = getpid(),
     };
-    memcpy(ctx.keep, io->keep_fds, io->n_keep_fds * sizeof(int));
-    qsort(ctx.keep, ctx.n_keep, sizeof(int), cmp_int);
+    for (size_t k = 0; k < io->n_keep_fds; k++)
+        ctx.keep[k].fd = io->keep_fds[k], ctx.keep[k].inherit = true;
+    if (ll.ruleset >= 0)
+        ctx.keep[ctx.n_keep].fd = ll.ruleset, ctx.keep[ctx.n_keep++].inherit = false;
+    qsort(ctx.keep, ctx.n_keep, sizeof(ctx.keep[0]), cmp_keep);
     if (ctx.n_keep)
-        ctx.high_fd = ctx.keep[ctx.n_keep - 1] + 1;
+        ctx.high_fd = ctx.keep[ctx.n_keep - 1].fd + 1;
 
     int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+    int msock[2] = {-1, -1}; /* carries the seccomp listener from the child */
     const int host_fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
     for (int i = 0; i < 3; i++) {
         if (ctx.stdio_mode[i] == SBX_STDIO_FD) {
@@ -398,6 +470,15 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
             ctx.stdio_src[i] = pipes[i][1 - host_end];
             fcntl(pipes[i][host_end], F_SETFL, O_NONBLOCK);
         }
+    }
+    r = sbx__monitor_prepare(plan, msock);
+    if (r < 0)
+        goto fail;
+    if (msock[1] >= 0) { /* kept through the closing sweep, still close-on-exec */
+        ctx.monitor_sock = msock[1];
+        ctx.keep[ctx.n_keep].fd = msock[1], ctx.keep[ctx.n_keep++].inherit = false;
+        qsort(ctx.keep, ctx.n_keep, sizeof(ctx.keep[0]), cmp_keep);
+        ctx.high_fd = ctx.keep[ctx.n_keep - 1].fd + 1;
     }
 
     /* Block every signal so that no host handler runs on the child's stack, and
@@ -415,6 +496,9 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
 
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_setcancelstate(old_cancel, NULL);
+    if (ll.ruleset >= 0)
+        close(ll.ruleset);
+    ll.ruleset = -1;
 
     if (pid < 0) {
         r = sbx__err_stage(SBX_STAGE_CLONE, pid, "clone");
@@ -431,6 +515,9 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
 
     child->pid = pid;
     child->pidfd = pidfd;
+    r = sbx__monitor_start(child, plan, msock, ctx.monitor_lost); /* on failure: child reaped */
+    if (r < 0)
+        goto fail;
     for (int i = 0; i < 3; i++) {
         child->stdio[i] = -1;
         if (pipes[i][0] >= 0) {
@@ -443,12 +530,23 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     child->cpu_limit_s = plan->cpu_limit_s;
     child->fsize_limited = plan->fsize_limited;
     child->layers = plan->layers;
+    if (ctx.monitor_lost) /* best-effort: the filter holds, unreported */
+        child->layers &= ~(uint32_t)SBX_LAYER_MONITOR;
+    if (plan->landlock) {
+        child->landlock_abi = plan->landlock->abi;
+        child->landlock_rights = plan->landlock->rights;
+    }
+    memcpy(child->tmpdir, ll.tmpdir, sizeof(ll.tmpdir));
     child->state = SBX__RUNNING;
     *ret = child;
     return 0;
 
 fail:
     close_pipes(pipes);
+    sbx__monitor_close_sockets(msock);
+    if (ll.ruleset >= 0)
+        close(ll.ruleset);
+    sbx__tmpdir_remove(ll.tmpdir);
     free(child);
     return r;
 }

@@ -19,7 +19,9 @@
 #include "child.h"
 #include "common.h"
 #include "policy.h"
+#include "probe.h"
 #include "result.h"
+#include "seccomp.h"
 #include <agentsbx/version.h>
 
 #endif /* AGENTSBX_AGENTSBX_H */

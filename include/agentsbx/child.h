@@ -4,9 +4,14 @@
  *
  * A child is started by sbx_spawn() and ends in an #sbx_result obtained from
  * sbx_child_wait() or sbx_child_poll(). The library installs no signal handler
- * and does not use SIGCHLD: each child is watched through a pidfd and is not
- * reported to the host's waitpid(-1) (nor auto-reaped when SIGCHLD is ignored),
- * so the host's own child handling is left alone.
+ * and does not use SIGCHLD: each child is watched through its pidfd, and only
+ * that pid is ever waited for.
+ *
+ * The kernel still sends SIGCHLD to the host when a child ends, and a host that
+ * reaps every child (waitpid(-1), or a SIGCHLD handler that does) takes the
+ * exit status away: sbx_child_wait() then fails with -ECHILD and says so. A
+ * process that ignores SIGCHLD (SIG_IGN or SA_NOCLDWAIT) would lose every status
+ * at once, so sbx_spawn() refuses to run in one.
  */
 #ifndef AGENTSBX_CHILD_H
 #define AGENTSBX_CHILD_H
@@ -89,6 +94,7 @@ typedef struct sbx_io {
  * @retval -ENOENT The program does not exist (or is not in PATH).
  * @retval -EACCES The program is not executable, or another step was refused.
  * @retval -EOPNOTSUPP A strict layer cannot be enforced on this host.
+ * @retval -ECHILD SIGCHLD is ignored in this process, so no exit status could be read.
  * @retval -ENOMEM Out of memory.
  * @retval -E2BIG Arguments or an expanded path too long.
  * @return Otherwise the negative errno of the step that failed.
@@ -109,9 +115,13 @@ SBX_API pid_t sbx_child_pid(const sbx_child *child);
  * @brief A descriptor that becomes readable when the child needs attention.
  *
  * Poll it for POLLIN in an event loop, then call sbx_child_poll(). Time-outs do
- * not make it readable: also wake up after sbx_child_timeout_ms().
+ * not make it readable: also wake up after sbx_child_timeout_ms(). With the
+ * violation monitor (seccomp.h) it is an epoll descriptor, made by the first
+ * call, that also becomes readable when the child makes a denied system call,
+ * which waits until sbx_child_poll() answers it.
  * @param child The child.
- * @return The descriptor (owned by the child; do not close it), or -EINVAL.
+ * @return The descriptor (owned by the child; do not close it), -EINVAL, or
+ *         -EMFILE or -ENOMEM when the epoll descriptor cannot be made.
  * @since 0.1
  */
 SBX_API int sbx_child_fd(const sbx_child *child);
@@ -180,6 +190,7 @@ SBX_API SBX_WUR int sbx_child_kill(sbx_child *child);
  * @retval 0 Success.
  * @retval -EINVAL NULL argument.
  * @retval -EALREADY The result was already taken.
+ * @retval -ECHILD The host reaped the child itself (waitpid(-1)): its status is lost.
  * @retval -ENOMEM Out of memory (the child is still reaped).
  * @since 0.1
  */
@@ -193,6 +204,7 @@ SBX_API SBX_WUR int sbx_child_wait(sbx_child *child, sbx_result **ret);
  * @retval -EAGAIN The child is still running.
  * @retval -EINVAL NULL argument.
  * @retval -EALREADY The result was already taken.
+ * @retval -ECHILD The host reaped the child itself (waitpid(-1)): its status is lost.
  * @retval -ENOMEM Out of memory.
  * @since 0.1
  */

@@ -122,6 +122,10 @@ enum sbx_stage {
     SBX_STAGE_NO_NEW_PRIVS = 8,
     /** In the child: execve(2) of the program. */
     SBX_STAGE_EXEC = 9,
+    /** Landlock: building the ruleset in the parent, or restricting the child. */
+    SBX_STAGE_LANDLOCK = 10,
+    /** In the child: attaching the seccomp filter and handing its listener to the host. */
+    SBX_STAGE_SECCOMP = 11,
 };
 
 /**
@@ -137,7 +141,8 @@ SBX_API int sbx_last_error_stage(void);
 
 /**
  * @brief A stable lower-case name for a stage ("compile", "program", "clone",
- * "process", "fds", "rlimits", "workdir", "no_new_privs", "exec"; "none").
+ * "process", "fds", "rlimits", "workdir", "no_new_privs", "exec", "landlock", "seccomp";
+ * "none").
  * @param stage An #sbx_stage value.
  * @return A static string; "unknown" for a value this version does not know.
  * @since 0.1

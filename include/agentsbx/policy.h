@@ -240,6 +240,128 @@ SBX_API SBX_WUR int sbx_set_best_effort(sbx_policy *policy, uint32_t layers);
  */
 SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
 
+/* ---- Filesystem and network grants (the Landlock layer) ------------------ */
+
+/** @brief Read files and list directories (Landlock READ_FILE, READ_DIR). @since 0.1 */
+#define SBX_FS_READ (1ull << 0)
+/**
+ * @brief Write: modify, create, remove, rename, link, truncate, and make
+ * directories, fifos, sockets and symbolic links beneath the path (Landlock
+ * WRITE_FILE, REMOVE_DIR, REMOVE_FILE, MAKE_DIR, MAKE_REG, MAKE_SOCK, MAKE_FIFO,
+ * MAKE_SYM; REFER from ABI 2, TRUNCATE from ABI 3, IOCTL_DEV from ABI 5).
+ * Device nodes can never be created. @since 0.1
+ */
+#define SBX_FS_WRITE (1ull << 1)
+/** @brief Execute files (Landlock EXECUTE). @since 0.1 */
+#define SBX_FS_EXEC (1ull << 2)
+/** @brief With sbx_allow_path(): a missing path is skipped instead of being an error. @since 0.1 */
+#define SBX_FS_OPTIONAL (1ull << 63)
+
+/**
+ * @brief Grant access beneath a path.
+ *
+ * A policy starts with read access to /usr, /bin, /sbin, /lib*, /etc and the
+ * device nodes /dev/null, zero, full, random, urandom and tty (the first three
+ * and tty also writable); the working directory (sbx_set_workdir()) is read and
+ * write; nothing else is visible, and nothing can be executed but the program
+ * being spawned, the interpreters it needs, and granted tools. The path must
+ * exist now (unless #SBX_FS_OPTIONAL); it is opened again when the policy is
+ * compiled, so a grant follows the file system object, not the name.
+ *
+ * @param policy The policy.
+ * @param path An absolute path, directory or file.
+ * @param access #SBX_FS_READ, #SBX_FS_WRITE, #SBX_FS_EXEC, combined, optionally with #SBX_FS_OPTIONAL.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, a relative path, or bad access bits.
+ * @retval -ENOENT The path does not exist (and is not optional).
+ * @retval -ENOMEM Out of memory.
+ * @return Otherwise the errno of stat(2) on @p path.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_allow_path(sbx_policy *policy, const char *path, uint64_t access);
+
+/**
+ * @brief Allow the child to execute a tool.
+ *
+ * A bare name is looked up now in the PATH of the child's environment (as set
+ * when this is called); the absolute path found is kept. The tool is granted
+ * read and execute, and so are the interpreters it needs to start: the ELF
+ * interpreter (the dynamic loader), the interpreter of a `#!` script, and for
+ * `#!/usr/bin/env NAME` the program NAME resolves to.
+ *
+ * This stops execve(2) of anything else. It does not stop a process that can
+ * already run code from mapping a readable file as code (running
+ * `/lib64/ld-linux-x86-64.so.2 /usr/bin/anything` through a granted loader, or
+ * an interpreter reading a script): see docs/security-model.md.
+ *
+ * @param policy The policy.
+ * @param name_or_path A program name or an absolute path.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, an empty name, or a relative path with a '/'.
+ * @retval -ENOENT Not found in PATH.
+ * @retval -EACCES The file is not executable.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_allow_tool(sbx_policy *policy, const char *name_or_path);
+
+/**
+ * @brief Allow outgoing TCP connections to a port (any address).
+ *
+ * Without a grant, TCP connect and bind are denied (Landlock ABI 4).
+ * @param policy The policy.
+ * @param port 1 to 65535.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy or a port out of range.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_allow_connect(sbx_policy *policy, int port);
+
+/**
+ * @brief Allow binding TCP sockets to a port (0: an ephemeral port chosen by the kernel).
+ * @param policy The policy.
+ * @param port 0 to 65535.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy or a port out of range.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_allow_bind(sbx_policy *policy, int port);
+
+/**
+ * @brief Lift every network restriction of every layer (TCP ports, and socket
+ * types other layers deny).
+ * @param policy The policy.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_allow_network(sbx_policy *policy);
+
+/**
+ * @brief Give each child a private temporary directory (default: on).
+ *
+ * The directory is created (mode 0700) under /tmp when the child is spawned,
+ * granted read and write, exported as TMPDIR, and removed with its contents
+ * once the child has ended, however it ended. It applies while the Landlock
+ * layer is in force.
+ * @param policy The policy.
+ * @param on 1 or 0.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or @p on neither 0 nor 1.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_set_private_tmp(sbx_policy *policy, int on);
+
+/**
+ * @brief The Landlock ABI version the library uses on this kernel.
+ * @return 0 when Landlock is unavailable, else 1 to 7 (or more on newer kernels).
+ *         Thread-safe; probed once.
+ * @since 0.1
+ */
+SBX_API int sbx_landlock_abi(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,6 +38,8 @@ enum sbx_status {
     SBX_STATUS_MEMORY_LIMIT = 6,
     /** The host killed the child with sbx_child_kill(). */
     SBX_STATUS_KILLED = 7,
+    /** The child reached its violation limit (sbx_set_violation_limit()) and was killed. */
+    SBX_STATUS_VIOLATION = 8,
 };
 
 /**
@@ -57,7 +59,7 @@ SBX_API int sbx_result_status(const sbx_result *result);
 
 /**
  * @brief A stable lower-case name for a status: "exited", "signaled", "timed_out",
- * "cpu_limit", "file_size_limit", "memory_limit", "killed".
+ * "cpu_limit", "file_size_limit", "memory_limit", "killed", "violation".
  * @param status An #sbx_status value.
  * @return A static string; "unknown" for a value this version does not know.
  * @since 0.1
@@ -155,7 +157,9 @@ SBX_API int sbx_result_truncated(const sbx_result *result, int stream);
  * @brief Write the result as one JSON object (no newline) into @p buf.
  *
  * Keys: status, exit_code, signal, wall_ms, user_cpu_ms, system_cpu_ms,
- * peak_rss_bytes, layers (array of names), stdout_truncated, stderr_truncated.
+ * peak_rss_bytes, layers (array of names), stdout_truncated, stderr_truncated,
+ * violation_count, violations (the kept violations, each with syscall, nr,
+ * errno (a name such as "EPERM"), pid, time_ms, and args as hex strings).
  *
  * @param result The result.
  * @param buf Destination, NUL-terminated on success.
@@ -175,6 +179,49 @@ SBX_API int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
  * @since 0.1
  */
 SBX_API const char *sbx_layer_name(uint32_t layer);
+
+/** @brief Landlock rights that held for a child, as a bit set (sbx_result_landlock_rights()). @since 0.1 */
+enum sbx_landlock_right {
+    /** File system access outside the grants (ABI 1). */
+    SBX_LL_FS = 1u << 0,
+    /** execve(2) of programs that were not granted (ABI 1). */
+    SBX_LL_EXEC = 1u << 1,
+    /** Controlled renames and links across directories (ABI 2; before it they are all denied). */
+    SBX_LL_REFER = 1u << 2,
+    /** truncate(2) outside write grants (ABI 3). */
+    SBX_LL_TRUNCATE = 1u << 3,
+    /** TCP bind and connect outside the port grants (ABI 4). */
+    SBX_LL_TCP = 1u << 4,
+    /** ioctl(2) on devices outside write grants (ABI 5). */
+    SBX_LL_IOCTL_DEV = 1u << 5,
+    /** Abstract unix sockets and signals of processes outside the sandbox (ABI 6). */
+    SBX_LL_SCOPE = 1u << 6,
+};
+
+/**
+ * @brief The Landlock ABI that confined the child.
+ * @param result The result (NULL gives 0).
+ * @return 0 if Landlock was not enforced, else the ABI version used.
+ * @since 0.1
+ */
+SBX_API int sbx_result_landlock_abi(const sbx_result *result);
+
+/**
+ * @brief The Landlock rights that held for the child.
+ * @param result The result (NULL gives 0).
+ * @return A set of #sbx_landlock_right bits.
+ * @since 0.1
+ */
+SBX_API uint32_t sbx_result_landlock_rights(const sbx_result *result);
+
+/**
+ * @brief The name of one #sbx_landlock_right bit: "fs", "exec", "refer", "truncate",
+ * "tcp", "ioctl_dev", "scope".
+ * @param right One bit.
+ * @return A static string; "unknown" for anything else.
+ * @since 0.1
+ */
+SBX_API const char *sbx_landlock_right_name(uint32_t right);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,560 @@
+/*
+ * sbx_bench: spawn-to-reap latency of /bin/true, bare and under libagentsbx.
+ *
+ * Every mode is one entry of a table (a name and a function that spawns one
+ * child and reaps it). The modes are measured interleaved, round-robin, in one
+ * run, so that they all see the same machine state; the order within each
+ * round is shuffled (with a fixed seed) so that no mode always runs right after
+ * an expensive one (a peer sandbox leaves namespace teardown behind in kernel
+ * workers). Warm-up rounds (not recorded) come first: they also compile the
+ * policies, which happens once per policy, not per spawn.
+ *
+ *   floor    posix_spawn(/bin/true) + waitpid
+ *   sbx      sbx_spawn with the core layers of this release (rlimits, clean
+ *            env, stdio on /dev/null, wall-clock limit) + sbx_child_wait
+ *   sbx-min  sbx_spawn with an empty policy + sbx_child_wait
+ *   fork     fork + execve + waitpid (only with --modes ...,fork): a control
+ *            whose cost does grow with the host's memory, to show --ballast bites
+ *   sbx-notmp, sbx-nomon, sbx-lean (only with --modes): `sbx` without the
+ *            private TMPDIR, without the violation monitor, without both
+ *   peers    any command line (--peer NAME=CMDLINE), posix_spawnp + waitpid,
+ *            stdio on /dev/null; skipped with a reason if it cannot run
+ *
+ * Latency is CLOCK_MONOTONIC from just before the spawn call to just after the
+ * reap (and, for sbx modes, the frees). Percentiles are nearest-rank over the
+ * sorted samples.
+ */
+#include <agentsbx/agentsbx.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define TRUE_PATH "/bin/true"
+#define MAX_MODES 16
+#define MAX_ARGS 64
+
+struct mode {
+    const char *name;
+    int (*once)(struct mode *m); /* spawn and reap one child: 0, or -1 with m->why set */
+    int (*setup)(struct mode *m); /* NULL, or 0 / negative errno */
+    int required;                /* a failure of this mode fails the run (built-ins) */
+    sbx_policy *policy;          /* sbx modes */
+    const sbx_io *io;            /* sbx modes; NULL for the library's default */
+    char *argv[MAX_ARGS];        /* peers: the command line, split on blanks */
+    posix_spawn_file_actions_t fa; /* peers: stdio on /dev/null */
+    uint64_t *ns;                /* the samples */
+    size_t n;
+    uint32_t layers;             /* sbx modes: the layers the last child reported */
+    char why[512];               /* non-empty: why the mode was skipped or failed */
+    size_t failed_round;         /* with why: the round (1-based) it failed at */
+    int failed_warm;             /* with why: 1 if that round was a warm-up round */
+};
+
+struct stats {
+    double median, p90, p99, min; /* microseconds */
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(struct mode *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->why, sizeof(m->why), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int reap(struct mode *m, pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR)
+            return fail(m, "waitpid: %s", strerror(errno));
+    }
+    if (WIFSIGNALED(st))
+        return fail(m, "killed by signal %d", WTERMSIG(st));
+    if (WEXITSTATUS(st) != 0)
+        return fail(m, "exited with status %d", WEXITSTATUS(st));
+    return 0;
+}
+
+static char *true_argv[] = {(char *)TRUE_PATH, NULL};
+
+static int floor_once(struct mode *m)
+{
+    pid_t pid;
+    int e = posix_spawn(&pid, TRUE_PATH, NULL, NULL, true_argv, environ);
+    if (e != 0)
+        return fail(m, "posix_spawn(%s): %s", TRUE_PATH, strerror(e));
+    return reap(m, pid);
+}
+
+static int fork_once(struct mode *m)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return fail(m, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        execve(TRUE_PATH, true_argv, environ);
+        _exit(127);
+    }
+    return reap(m, pid);
+}
+
+static int sbx_once(struct mode *m)
+{
+    static const char *const argv[] = {TRUE_PATH, NULL};
+    sbx_child *child;
+    sbx_result *res;
+    int e = sbx_spawn(m->policy, argv, m->io, &child);
+    if (e < 0)
+        return fail(m, "sbx_spawn: %s: %s", sbx_errname(e), sbx_last_error());
+    e = sbx_child_wait(child, &res);
+    if (e < 0) {
+        sbx_child_free(child);
+        return fail(m, "sbx_child_wait: %s: %s", sbx_errname(e), sbx_last_error());
+    }
+    int status = sbx_result_status(res), code = sbx_result_exit_code(res);
+    m->layers = sbx_result_layers(res);
+    sbx_result_free(res);
+    sbx_child_free(child);
+    if (status != SBX_STATUS_EXITED || code != 0)
+        return fail(m, "child ended %s, exit code %d", sbx_status_name(status), code);
+    return 0;
+}
+
+static int cmd_once(struct mode *m)
+{
+    pid_t pid;
+    int e = posix_spawnp(&pid, m->argv[0], &m->fa, NULL, m->argv, environ);
+    if (e != 0)
+        return fail(m, "%s: %s", m->argv[0], strerror(e));
+    return reap(m, pid);
+}
+
+static int cmd_setup(struct mode *m)
+{
+    if (posix_spawn_file_actions_init(&m->fa) != 0 ||
+        posix_spawn_file_actions_addopen(&m->fa, 0, "/dev/null", O_RDONLY, 0) != 0 ||
+        posix_spawn_file_actions_addopen(&m->fa, 1, "/dev/null", O_WRONLY, 0) != 0 ||
+        posix_spawn_file_actions_addopen(&m->fa, 2, "/dev/null", O_WRONLY, 0) != 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* "NAME=CMDLINE", or a bare CMDLINE (named after its first word); words split on blanks. */
+static int add_peer(struct mode *m, char *spec)
+{
+    char *eq = strchr(spec, '='), *name = NULL, *line = spec, *save = NULL;
+    if (eq != NULL && strcspn(spec, " \t") > (size_t)(eq - spec)) {
+        *eq = '\0';
+        name = spec;
+        line = eq + 1;
+    }
+    size_t argc = 0;
+    for (char *w = strtok_r(line, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
+        if (argc == MAX_ARGS - 1)
+            return -1;
+        m->argv[argc++] = w;
+    }
+    if (argc == 0 || (name != NULL && *name == '\0'))
+        return -1;
+    m->argv[argc] = NULL;
+    m->name = name != NULL ? name : m->argv[0];
+    m->setup = cmd_setup;
+    m->once = cmd_once;
+    return 0;
+}
+
+/* The `sbx` mode: the core layers of this release, stdio on /dev/null. */
+static int sbx_setup(struct mode *m)
+{
+    static sbx_io null_io = SBX_IO_INIT;
+    null_io.stdin_mode = null_io.stdout_mode = null_io.stderr_mode = SBX_STDIO_NULL;
+    m->io = &null_io;
+    sbx_policy *p;
+    int e = sbx_policy_new(&p);
+    if (e < 0)
+        return e;
+    m->policy = p;
+    if ((e = sbx_limit_cpu_time(p, 10)) < 0 || (e = sbx_limit_memory(p, 512ull << 20)) < 0 ||
+        (e = sbx_limit_open_files(p, 256)) < 0 || (e = sbx_limit_file_size(p, 64ull << 20)) < 0 ||
+        (e = sbx_limit_wall_time(p, 10000)) < 0)
+        return e;
+    return 0;
+}
+
+/* Breakdown modes: `sbx` without the per-child private TMPDIR, without the
+ * seccomp violation monitor, and without both (all layers otherwise equal). */
+static int sbx_notmp_setup(struct mode *m)
+{
+    int e = sbx_setup(m);
+    return e < 0 ? e : sbx_set_private_tmp(m->policy, 0);
+}
+
+static int sbx_nomon_setup(struct mode *m)
+{
+    int e = sbx_setup(m);
+    return e < 0 ? e : sbx_set_violation_monitor(m->policy, 0);
+}
+
+static int sbx_lean_setup(struct mode *m)
+{
+    int e = sbx_notmp_setup(m);
+    return e < 0 ? e : sbx_set_violation_monitor(m->policy, 0);
+}
+
+/* The `sbx-min` mode: an empty policy, the library's default io. */
+static int sbx_min_setup(struct mode *m)
+{
+    return sbx_policy_new(&m->policy);
+}
+
+/* The built-in modes, in table order; --modes picks among them. */
+static const struct builtin {
+    const char *name;
+    int (*setup)(struct mode *m); /* NULL, or 0 / negative errno */
+    int (*once)(struct mode *m);
+} builtins[] = {
+    {"floor", NULL, floor_once},
+    {"sbx", sbx_setup, sbx_once},
+    {"sbx-min", sbx_min_setup, sbx_once},
+    {"fork", NULL, fork_once},
+    {"sbx-notmp", sbx_notmp_setup, sbx_once},
+    {"sbx-nomon", sbx_nomon_setup, sbx_once},
+    {"sbx-lean", sbx_lean_setup, sbx_once},
+};
+#define DEFAULT_MODES "floor,sbx,sbx-min"
+
+/* "1G", "512M", "64k", "4096": binary multiples. */
+static int parse_size(const char *s, uint64_t *ret)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *s == '-')
+        return -1;
+    int shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    default: break;
+    }
+    if ((*end == 'i' || *end == 'B') && shift != 0)
+        end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+    if (*end != '\0' || (shift != 0 && v > (UINT64_MAX >> shift)))
+        return -1;
+    *ret = (uint64_t)v << shift;
+    return 0;
+}
+
+/* Map and write every page of `bytes` of anonymous memory, kept until exit. */
+static int ballast(uint64_t bytes)
+{
+    if (bytes == 0)
+        return 0;
+    char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    long page = sysconf(_SC_PAGESIZE);
+    for (uint64_t off = 0; off < bytes; off += (uint64_t)page)
+        p[off] = 1;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest rank: the smallest sample with at least q of the samples at or below it. */
+static double pct_us(const uint64_t *sorted, size_t n, double q)
+{
+    size_t rank = (size_t)(q * (double)n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    return (double)sorted[rank - 1] / 1000.0;
+}
+
+static struct stats compute(struct mode *m)
+{
+    qsort(m->ns, m->n, sizeof(*m->ns), cmp_u64);
+    struct stats s = {pct_us(m->ns, m->n, 0.50), pct_us(m->ns, m->n, 0.90),
+                      pct_us(m->ns, m->n, 0.99), (double)m->ns[0] / 1000.0};
+    return s;
+}
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void usage(FILE *f, const char *argv0)
+{
+    fprintf(f,
+            "usage: %s [-n ITER] [--warmup N] [--ballast SIZE] [--modes LIST] [--json]\n"
+            "          [--peer [NAME=]CMDLINE]...\n"
+            "Spawn-to-reap latency of " TRUE_PATH ", modes interleaved round-robin.\n"
+            "  -n ITER            measured rounds (default 2000)\n"
+            "  --warmup N         unrecorded rounds first (default 100)\n"
+            "  --ballast SIZE     map and touch SIZE bytes (e.g. 1G) before measuring\n"
+            "  --modes LIST       built-in modes, comma-separated, from floor, sbx,\n"
+            "                     sbx-min, fork, sbx-notmp, sbx-nomon, sbx-lean\n"
+            "                     (default " DEFAULT_MODES ")\n"
+            "  --peer SPEC        add a command line as a mode, e.g.\n"
+            "                     --peer 'bwrap=bwrap --unshare-all --ro-bind / / /bin/true'\n"
+            "  --json             machine-readable output\n",
+            argv0);
+}
+
+/* Append the built-in modes named in `list` to modes[]. */
+static int select_builtins(char *list, struct mode *modes, size_t *nmodes)
+{
+    char *save = NULL;
+    for (char *w = strtok_r(list, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save)) {
+        size_t b = 0;
+        while (b < sizeof(builtins) / sizeof(*builtins) && strcmp(builtins[b].name, w) != 0)
+            b++;
+        if (b == sizeof(builtins) / sizeof(*builtins) || *nmodes == MAX_MODES)
+            return -1;
+        modes[(*nmodes)++] = (struct mode){.name = builtins[b].name, .once = builtins[b].once,
+                                           .setup = builtins[b].setup, .required = 1};
+    }
+    return 0;
+}
+
+static void print_table(const struct mode *modes, size_t nmodes, const struct stats *st,
+                        const struct stats *floor)
+{
+    printf("%-12s %6s %10s %10s %10s %10s %10s %10s\n", "mode", "n", "median_us", "p90_us",
+           "p99_us", "min_us", "med/floor", "p99/floor");
+    for (size_t i = 0; i < nmodes; i++) {
+        const struct mode *m = &modes[i];
+        if (m->why[0] != '\0') {
+            printf("%-12s %s at %s round %zu: %s\n", m->name,
+                   m->failed_warm ? "skipped, failed" : "FAILED",
+                   m->failed_warm ? "warm-up" : "measured", m->failed_round, m->why);
+            continue;
+        }
+        printf("%-12s %6zu %10.1f %10.1f %10.1f %10.1f", m->name, m->n, st[i].median, st[i].p90,
+               st[i].p99, st[i].min);
+        if (floor != NULL)
+            printf(" %10.3f %10.3f\n", st[i].median / floor->median, st[i].p99 / floor->p99);
+        else
+            printf(" %10s %10s\n", "-", "-");
+    }
+    for (size_t i = 0; i < nmodes; i++) {
+        if (modes[i].once != sbx_once || modes[i].why[0] != '\0')
+            continue;
+        printf("layers of %s:", modes[i].name);
+        for (uint32_t bit = 1; bit & SBX_LAYER_ALL; bit <<= 1)
+            if (modes[i].layers & bit)
+                printf(" %s", sbx_layer_name(bit));
+        printf("\n");
+    }
+}
+
+static void print_json(const struct mode *modes, size_t nmodes, const struct stats *st,
+                       const struct stats *floor)
+{
+    printf("\"modes\":[");
+    for (size_t i = 0; i < nmodes; i++) {
+        const struct mode *m = &modes[i];
+        printf("%s{\"name\":", i ? "," : "");
+        json_str(m->name);
+        if (m->why[0] != '\0') {
+            printf(",\"skipped\":");
+            json_str(m->why);
+            printf(",\"failed_round\":%zu,\"failed_in_warmup\":%s}", m->failed_round,
+                   m->failed_warm ? "true" : "false");
+            continue;
+        }
+        printf(",\"n\":%zu,\"median_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"min_us\":%.1f", m->n,
+               st[i].median, st[i].p90, st[i].p99, st[i].min);
+        if (floor != NULL)
+            printf(",\"median_ratio\":%.3f,\"p99_ratio\":%.3f", st[i].median / floor->median,
+                   st[i].p99 / floor->p99);
+        if (m->once == sbx_once) {
+            printf(",\"layers\":[");
+            for (uint32_t bit = 1, first = 1; bit & SBX_LAYER_ALL; bit <<= 1) {
+                if (m->layers & bit) {
+                    printf("%s\"%s\"", first ? "" : ",", sbx_layer_name(bit));
+                    first = 0;
+                }
+            }
+            printf("]");
+        }
+        printf("}");
+    }
+    printf("]");
+}
+
+int main(int argc, char **argv)
+{
+    static struct mode modes[MAX_MODES], peers[MAX_MODES];
+    static char default_modes[] = DEFAULT_MODES;
+    size_t nmodes = 0, npeers = 0, iters = 2000, warmup = 100;
+    uint64_t ballast_bytes = 0;
+    char *mode_list = default_modes;
+    int json = 0;
+    static const struct option opts[] = {
+        {"warmup", required_argument, NULL, 'w'}, {"ballast", required_argument, NULL, 'b'},
+        {"peer", required_argument, NULL, 'p'},   {"modes", required_argument, NULL, 'm'},
+        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+
+    for (int c; (c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1;) {
+        char *end;
+        switch (c) {
+        case 'n':
+        case 'w': {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || *optarg == '-' || (c == 'n' && v == 0)) {
+                fprintf(stderr, "%s: bad number '%s'\n", argv[0], optarg);
+                return 2;
+            }
+            *(c == 'n' ? &iters : &warmup) = v;
+            break;
+        }
+        case 'b':
+            if (parse_size(optarg, &ballast_bytes) < 0) {
+                fprintf(stderr, "%s: bad size '%s'\n", argv[0], optarg);
+                return 2;
+            }
+            break;
+        case 'p':
+            if (npeers == MAX_MODES || add_peer(&peers[npeers], optarg) < 0) {
+                fprintf(stderr, "%s: bad or too many peers at '%s'\n", argv[0], optarg);
+                return 2;
+            }
+            npeers++;
+            break;
+        case 'm': mode_list = optarg; break;
+        case 'j': json = 1; break;
+        case 'h': usage(stdout, argv[0]); return 0;
+        default: usage(stderr, argv[0]); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr, argv[0]);
+        return 2;
+    }
+    if (select_builtins(mode_list, modes, &nmodes) < 0 || nmodes + npeers > MAX_MODES ||
+        nmodes + npeers == 0) {
+        fprintf(stderr, "%s: bad --modes, or too many modes\n", argv[0]);
+        return 2;
+    }
+    memcpy(&modes[nmodes], peers, npeers * sizeof(*peers));
+    nmodes += npeers;
+
+    for (size_t i = 0; i < nmodes; i++) {
+        struct mode *m = &modes[i];
+        int e = m->setup != NULL ? m->setup(m) : 0;
+        if (e < 0) {
+            fprintf(stderr, "%s: setting up mode %s: %s: %s\n", argv[0], m->name,
+                    sbx_errname(e), m->once == cmd_once ? strerror(-e) : sbx_last_error());
+            return 1;
+        }
+        if ((m->ns = calloc(iters, sizeof(*m->ns))) == NULL) {
+            perror("calloc");
+            return 1;
+        }
+    }
+    if (ballast(ballast_bytes) < 0) {
+        fprintf(stderr, "%s: ballast of %llu bytes: %s\n", argv[0],
+                (unsigned long long)ballast_bytes, strerror(errno));
+        return 1;
+    }
+
+    size_t order[MAX_MODES];
+    uint64_t rng = 0x9e3779b97f4a7c15u; /* fixed seed: runs are repeatable */
+    for (size_t i = 0; i < nmodes; i++)
+        order[i] = i;
+    for (size_t round = 0; round < warmup + iters; round++) {
+        for (size_t i = nmodes - 1; i > 0; i--) { /* Fisher-Yates; xorshift64 */
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            size_t j = (size_t)(rng % (i + 1)), t = order[i];
+            order[i] = order[j], order[j] = t;
+        }
+        for (size_t k = 0; k < nmodes; k++) {
+            struct mode *m = &modes[order[k]];
+            if (m->why[0] != '\0')
+                continue;
+            uint64_t t0 = now_ns();
+            int r = m->once(m);
+            uint64_t t1 = now_ns();
+            if (r < 0) {
+                m->failed_warm = round < warmup;
+                m->failed_round = m->failed_warm ? round + 1 : round - warmup + 1;
+            } else if (round >= warmup) {
+                m->ns[m->n++] = t1 - t0;
+            }
+        }
+    }
+
+    struct stats st[MAX_MODES];
+    const struct stats *floor = NULL;
+    for (size_t i = 0; i < nmodes; i++) {
+        if (modes[i].why[0] != '\0')
+            continue;
+        st[i] = compute(&modes[i]);
+        if (modes[i].once == floor_once)
+            floor = &st[i];
+    }
+    if (json) {
+        printf("{\"program\":\"%s\",\"library_version\":\"%s\",\"iterations\":%zu,"
+               "\"warmup\":%zu,\"ballast_bytes\":%llu,",
+               TRUE_PATH, sbx_version(), iters, warmup, (unsigned long long)ballast_bytes);
+        print_json(modes, nmodes, st, floor);
+        printf("}\n");
+    } else {
+        printf("spawn-to-reap latency of %s (libagentsbx %s): %zu rounds after %zu warm-up, "
+               "ballast %.2f GiB\n",
+               TRUE_PATH, sbx_version(), iters, warmup, (double)ballast_bytes / (1u << 30));
+        print_table(modes, nmodes, st, floor);
+    }
+
+    int rc = 0;
+    for (size_t i = 0; i < nmodes; i++) {
+        if (modes[i].required && modes[i].why[0] != '\0')
+            rc = 1;
+        free(modes[i].ns);
+        sbx_policy_free(modes[i].policy);
+        if (modes[i].once == cmd_once)
+            posix_spawn_file_actions_destroy(&modes[i].fa);
+    }
+    return rc;
+}

@@ -1,0 +1,227 @@
+/**
+ * @file agentsbx/seccomp.h
+ * @brief The system-call filter (seccomp-bpf) and the violation monitor.
+ *
+ * Every policy carries a seccomp filter, built once per policy with libseccomp
+ * and attached in the child as the last step before execve(2). By default it
+ * allows every system call except a fixed deny list that closes the kernel's
+ * most exposed surfaces (tracing, bpf, io_uring, keyrings, module loading,
+ * namespaces and mounts, terminal injection, exotic socket families, ...; the
+ * full table, with a reason per entry, is in docs/seccomp.md). Only the
+ * native architecture's entry points reach the allowed system calls: a 32-bit
+ * (`int 0x80`) or x32 system call kills the process.
+ *
+ * Instead of the deny list, a policy may use allow-list mode
+ * (sbx_set_syscall_allowlist()): then only a documented base set, enough for
+ * sh, python3, git and gcc, plus per-policy additions (sbx_allow_syscall()),
+ * is allowed.
+ *
+ * Denied calls fail with an errno (EPERM unless the table or the policy says
+ * otherwise) and are reported: the filter hands each one to the host through
+ * seccomp user notification, and the library records it (system call name,
+ * number, arguments), answers it with the configured errno, passes it to the
+ * policy's callback, and counts it in the result (sbx_result_violation_count(),
+ * sbx_result_violation()); sbx_set_violation_limit() kills a child that keeps
+ * trying. A call the host has not answered yet waits in the kernel: a host that
+ * uses sbx_spawn() directly must keep calling sbx_child_wait() or
+ * sbx_child_poll() (when sbx_child_fd() is readable) while the child runs,
+ * also while it reads the child's pipes; sbx_run() does this itself.
+ *
+ * If the kernel cannot filter system calls, or cannot notify (Linux < 5.0, or
+ * a filter with a listener is already in force above this process), the spawn
+ * fails with -EOPNOTSUPP unless #SBX_LAYER_SECCOMP (or, for the reports alone,
+ * #SBX_LAYER_MONITOR) was marked best-effort with sbx_set_best_effort(): then
+ * the child runs without what could not be had and sbx_result_layers() says so.
+ */
+#ifndef AGENTSBX_SECCOMP_H
+#define AGENTSBX_SECCOMP_H
+
+#include "common.h"
+#include "policy.h"
+#include "result.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief Passed as the errno to sbx_deny_syscall(): kill the process that makes the call. @since 0.1 */
+#define SBX_SYSCALL_KILL (-1)
+
+/** @brief How many violations a result keeps in detail (all are counted). @since 0.1 */
+#define SBX_VIOLATIONS_KEPT 16
+
+/**
+ * @brief One denied system call, as the violation monitor saw it.
+ *
+ * Filled in by sbx_result_violation(), or passed to an #sbx_violation_fn.
+ * The structure may grow at its end in later versions: @ref size says how much
+ * of it is valid.
+ * @since 0.1
+ */
+typedef struct sbx_violation {
+    /** sizeof(sbx_violation): set by the caller of sbx_result_violation(); in a
+     * callback, the size the library filled in. */
+    size_t size;
+    /** The system call's name ("ptrace"), or "syscall_NNN" for a number this
+     * library cannot name. Owned by the result (or, in a callback, valid only
+     * during the call). */
+    const char *syscall;
+    /** The system call number (native architecture). */
+    int nr;
+    /** The errno the call failed with in the child (positive). */
+    int error;
+    /** The thread that made the call, as a pid of the host's pid namespace. */
+    pid_t pid;
+    /** The six raw arguments. */
+    uint64_t args[6];
+    /** When the call was seen, in nanoseconds since the spawn. */
+    uint64_t time_ns;
+} sbx_violation;
+
+/**
+ * @brief A function that sees each violation as it happens.
+ *
+ * It runs on the thread that calls sbx_child_wait(), sbx_child_poll() or
+ * sbx_run() for the child, after the child's call was answered. It must not
+ * call into the library with the same child.
+ * @param violation The violation (valid during the call only).
+ * @param userdata The pointer given to sbx_set_violation_callback().
+ * @since 0.1
+ */
+typedef void (*sbx_violation_fn)(const sbx_violation *violation, void *userdata);
+
+/**
+ * @brief Deny a system call.
+ *
+ * Replaces any earlier rule for the same name (sbx_allow_syscall(), or the
+ * default deny table's entry, including its argument checks: a denied
+ * `socket` is denied for every family). Applies in both modes.
+ *
+ * A few calls the library itself needs between attaching the filter and the
+ * program's start cannot be denied: execve, sendmsg, close, rt_sigprocmask,
+ * exit and exit_group.
+ *
+ * @param policy The policy.
+ * @param name A system call name of the native architecture ("ptrace").
+ * @param error The errno the call fails with, 1 to 4095, or #SBX_SYSCALL_KILL to
+ *              kill the calling process with SIGSYS. Calls denied with an errno
+ *              are reported as violations; killed ones are not (the child's
+ *              result shows the signal).
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, a name unknown to this library (the message
+ *                 names it), a call that cannot be denied, or an errno out of range.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_deny_syscall(sbx_policy *policy, const char *name, int error);
+
+/**
+ * @brief Allow a system call without conditions.
+ *
+ * In allow-list mode this adds to the base set. In the default mode it lifts
+ * the deny table's entry for that call, including argument checks (allowing
+ * `clone3` or `ioctl` lets namespace flags or TIOCSTI through). Replaces an
+ * earlier sbx_deny_syscall() of the same name.
+ *
+ * @param policy The policy.
+ * @param name A system call name of the native architecture.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument or a name unknown to this library (the message names it).
+ * @retval -ENOMEM Out of memory.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_allow_syscall(sbx_policy *policy, const char *name);
+
+/**
+ * @brief Choose allow-list mode (default: off, the deny list).
+ *
+ * In allow-list mode only the base set (docs/seccomp.md: file and directory
+ * calls, memory, signals, threads and processes, pipes, polling, sockets,
+ * time; enough for sh, python3, git and gcc) and the calls given to
+ * sbx_allow_syscall() are allowed. The deny table's argument checks still
+ * apply to the base set (clone namespace flags, TIOCSTI/TIOCLINUX, socket
+ * families and, without the network, UDP and raw sockets, personality
+ * changes). Other calls fail with ENOSYS, so that libraries fall back to older
+ * calls, except those of the deny table, which keep its errno.
+ *
+ * @param policy The policy.
+ * @param on 1 or 0.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or @p on neither 0 nor 1.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_set_syscall_allowlist(sbx_policy *policy, int on);
+
+/**
+ * @brief Choose whether denied calls are reported to the host (default: on).
+ *
+ * Off, the kernel answers denied calls itself with their errno: nothing is
+ * recorded, the callback and the violation limit do not apply, and the host
+ * need not service the child while it runs. #SBX_LAYER_MONITOR is then
+ * reported only for the wall-clock limit.
+ *
+ * @param policy The policy.
+ * @param on 1 or 0.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or @p on neither 0 nor 1.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_set_violation_monitor(sbx_policy *policy, int on);
+
+/**
+ * @brief Set a function called for each violation of each child of this policy.
+ *
+ * The function may be called from any thread that waits for such a child,
+ * and from several at once for different children.
+ *
+ * @param policy The policy.
+ * @param fn The function, or NULL to remove it.
+ * @param userdata Passed to @p fn unchanged.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_set_violation_callback(sbx_policy *policy, sbx_violation_fn fn,
+                                               void *userdata);
+
+/**
+ * @brief Kill a child after a number of violations.
+ *
+ * When the child's @p count-th denied call is seen, its whole process group is
+ * killed (the call never returns) and its status is #SBX_STATUS_VIOLATION.
+ *
+ * @param policy The policy.
+ * @param count 1 to 2^32-1, or #SBX_UNLIMITED (the default: count only).
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or a count out of range.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_set_violation_limit(sbx_policy *policy, uint64_t count);
+
+/**
+ * @brief How many denied calls the child made (reported ones; see sbx_set_violation_monitor()).
+ * @param result The result (NULL gives 0).
+ * @return The count, which may exceed #SBX_VIOLATIONS_KEPT.
+ * @since 0.1
+ */
+SBX_API uint64_t sbx_result_violation_count(const sbx_result *result);
+
+/**
+ * @brief One of the first #SBX_VIOLATIONS_KEPT violations, in the order they happened.
+ * @param result The result.
+ * @param index 0 to min(count, #SBX_VIOLATIONS_KEPT) - 1.
+ * @param[in,out] ret Set `ret->size = sizeof(*ret)` first; receives the violation, whose
+ *                    `syscall` string is owned by the result.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, or `ret->size` too small.
+ * @retval -ERANGE No violation is kept at that index.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_result_violation(const sbx_result *result, size_t index,
+                                         sbx_violation *ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AGENTSBX_SECCOMP_H */

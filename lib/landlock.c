@@ -1,0 +1,641 @@
+/* The Landlock layer: filesystem grants, the exec allow-list, TCP ports and
+ * scoping, at the best ABI the kernel offers, strict unless marked best-effort.
+ *
+ * Parent side only: the child just calls landlock_restrict_self() on the
+ * ruleset fd prepared here (see spawn.c). Grants are opened (O_PATH) once, when
+ * the policy is compiled; each spawn builds a ruleset from them plus the
+ * program it executes and its private temporary directory, which differ per
+ * child. The kernel's own samples/landlock/sandboxer.c shows the ABI
+ * fall-through this follows. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* The kernel ABI, spelled out here: Debian 12's uapi header predates ABI 3. */
+#define LL_FS_EXECUTE     (1ull << 0)
+#define LL_FS_WRITE_FILE  (1ull << 1)
+#define LL_FS_READ_FILE   (1ull << 2)
+#define LL_FS_READ_DIR    (1ull << 3)
+#define LL_FS_REMOVE_DIR  (1ull << 4)
+#define LL_FS_REMOVE_FILE (1ull << 5)
+#define LL_FS_MAKE_CHAR   (1ull << 6)
+#define LL_FS_MAKE_DIR    (1ull << 7)
+#define LL_FS_MAKE_REG    (1ull << 8)
+#define LL_FS_MAKE_SOCK   (1ull << 9)
+#define LL_FS_MAKE_FIFO   (1ull << 10)
+#define LL_FS_MAKE_BLOCK  (1ull << 11)
+#define LL_FS_MAKE_SYM    (1ull << 12)
+#define LL_FS_REFER       (1ull << 13) /* ABI 2 */
+#define LL_FS_TRUNCATE    (1ull << 14) /* ABI 3 */
+#define LL_FS_IOCTL_DEV   (1ull << 15) /* ABI 5 */
+#define LL_NET_BIND_TCP    (1ull << 0) /* ABI 4 */
+#define LL_NET_CONNECT_TCP (1ull << 1)
+#define LL_SCOPE_ABSTRACT_UNIX (1ull << 0) /* ABI 6 */
+#define LL_SCOPE_SIGNAL        (1ull << 1)
+#define LL_CREATE_RULESET_VERSION (1u << 0)
+#define LL_RULE_PATH_BENEATH 1
+#define LL_RULE_NET_PORT     2
+
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule       445
+#define SYS_landlock_restrict_self  446
+#endif
+
+struct ll_ruleset_attr {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;
+    uint64_t scoped;
+};
+
+struct ll_path_beneath {
+    uint64_t allowed_access;
+    int32_t parent_fd;
+} __attribute__((packed));
+
+struct ll_net_port {
+    uint64_t allowed_access;
+    uint64_t port;
+};
+
+#define LL_FS_ABI1 ((1ull << 13) - 1)
+/* Rights that apply to a file (as opposed to a directory). */
+#define LL_FS_FILE_RIGHTS                                                                          \
+    (LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
+
+/* What each access group of the public API means, before ABI masking. */
+#define LL_GROUP_READ (LL_FS_READ_FILE | LL_FS_READ_DIR)
+#define LL_GROUP_WRITE                                                                             \
+    (LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_DIR | LL_FS_MAKE_REG |  \
+     LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SYM | LL_FS_REFER | LL_FS_TRUNCATE |          \
+     LL_FS_IOCTL_DEV)
+#define LL_GROUP_EXEC LL_FS_EXECUTE
+
+/* ---- ABI ------------------------------------------------------------------- */
+
+static pthread_once_t abi_once = PTHREAD_ONCE_INIT;
+static int kernel_abi; /* 0: no Landlock; negative: -errno of the probe */
+
+static void probe_abi(void)
+{
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+    kernel_abi = abi < 0 ? -errno : (int)abi;
+    /* Test-only: cap the ABI to exercise the degradation paths on a new kernel. */
+    const char *cap = secure_getenv("AGENTSBX_TEST_LANDLOCK_ABI");
+    if (cap && *cap) {
+        char *end;
+        long v = strtol(cap, &end, 10);
+        if (*end == '\0' && v >= 0 && v < kernel_abi)
+            kernel_abi = (int)v;
+    }
+}
+
+int sbx_landlock_abi(void)
+{
+    pthread_once(&abi_once, probe_abi);
+    return kernel_abi > 0 ? kernel_abi : 0;
+}
+
+static uint64_t fs_rights_for_abi(int abi)
+{
+    uint64_t r = LL_FS_ABI1;
+    if (abi >= 2)
+        r |= LL_FS_REFER;
+    if (abi >= 3)
+        r |= LL_FS_TRUNCATE;
+    if (abi >= 5)
+        r |= LL_FS_IOCTL_DEV;
+    return r;
+}
+
+/* ---- grants (policy side) ---------------------------------------------------- */
+
+static int push_grant(sbx_policy *policy, const char *path, uint64_t access)
+{
+    for (size_t i = 0; i < policy->n_grants; i++) {
+        if (strcmp(policy->grants[i].path, path) == 0) {
+            policy->grants[i].access |= access;
+            return 0;
+        }
+    }
+    if (policy->n_grants == policy->cap_grants) {
+        size_t cap = policy->cap_grants ? policy->cap_grants * 2 : 16;
+        struct sbx__grant *g = realloc(policy->grants, cap * sizeof(*g));
+        if (!g)
+            return -ENOMEM;
+        policy->grants = g;
+        policy->cap_grants = cap;
+    }
+    char *copy = strdup(path);
+    if (!copy)
+        return -ENOMEM;
+    policy->grants[policy->n_grants++] = (struct sbx__grant){copy, access};
+    return 0;
+}
+
+void sbx__grants_free(sbx_policy *policy)
+{
+    for (size_t i = 0; i < policy->n_grants; i++)
+        free(policy->grants[i].path);
+    free(policy->grants);
+    free(policy->connect_ports);
+    free(policy->bind_ports);
+}
+
+int sbx_allow_path(sbx_policy *policy, const char *path, uint64_t access)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(path);
+    sbx__check(path[0] == '/', "sbx_allow_path: '%s' is not an absolute path", path);
+    sbx__check(strlen(path) < PATH_MAX, "sbx_allow_path: the path is longer than PATH_MAX");
+    sbx__check(access & (SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC),
+               "sbx_allow_path(%s): access grants nothing (use SBX_FS_READ, _WRITE, _EXEC)", path);
+    sbx__check((access & ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC | SBX_FS_OPTIONAL)) == 0,
+               "sbx_allow_path(%s): unknown access bits 0x%llx", path,
+               (unsigned long long)(access & ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC |
+                                               SBX_FS_OPTIONAL)));
+    struct stat st;
+    if (!(access & SBX_FS_OPTIONAL) && stat(path, &st) != 0)
+        return sbx__errno(-errno, "sbx_allow_path(%s)", path);
+    if (push_grant(policy, path, access) < 0)
+        return sbx__errno(-ENOMEM, "sbx_allow_path(%s)", path);
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+/* Read the interpreter a program needs: the ELF PT_INTERP, or the #! line.
+ * Returns 1 and fills buf, 0 if there is none, -errno on error. The second
+ * word of "#!/usr/bin/env NAME" is returned in arg (empty otherwise). */
+static int read_interpreter(int fd, char *buf, size_t size, char *arg, size_t arg_size)
+{
+    unsigned char head[4096];
+    ssize_t n = pread(fd, head, sizeof(head), 0);
+    if (n < 0)
+        return -errno;
+    arg[0] = '\0';
+    if (n >= 2 && head[0] == '#' && head[1] == '!') {
+        head[n < (ssize_t)sizeof(head) ? n : n - 1] = '\0';
+        char *p = (char *)head + 2, *end;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        end = p + strcspn(p, " \t\n");
+        if (end == p || (size_t)(end - p) >= size)
+            return -ENOEXEC;
+        memcpy(buf, p, (size_t)(end - p));
+        buf[end - p] = '\0';
+        char *a = end + strspn(end, " \t");
+        size_t al = strcspn(a, " \t\n");
+        if (al && al < arg_size && a[0] != '-') {
+            memcpy(arg, a, al);
+            arg[al] = '\0';
+        }
+        return 1;
+    }
+    if (n < (ssize_t)sizeof(Elf64_Ehdr) || memcmp(head, ELFMAG, SELFMAG) != 0 ||
+        head[EI_CLASS] != ELFCLASS64)
+        return 0;
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)head;
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof(ph), (off_t)(eh->e_phoff + (uint64_t)i * eh->e_phentsize)) !=
+            (ssize_t)sizeof(ph))
+            return -ENOEXEC;
+        if (ph.p_type != PT_INTERP)
+            continue;
+        if (ph.p_filesz == 0 || ph.p_filesz > size)
+            return -ENOEXEC;
+        if (pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
+            return -ENOEXEC;
+        buf[ph.p_filesz - 1] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+/* Search a bare name in a PATH string; the result goes to buf. */
+static int search_path(const char *path, const char *name, char *buf, size_t size)
+{
+    size_t nl = strlen(name);
+    for (const char *dir = path; dir && *dir;) {
+        const char *end = strchrnul(dir, ':');
+        size_t dl = (size_t)(end - dir);
+        if (dl && dir[0] == '/' && dl + 1 + nl < size) {
+            memcpy(buf, dir, dl);
+            buf[dl] = '/';
+            memcpy(buf + dl + 1, name, nl + 1);
+            if (access(buf, X_OK) == 0)
+                return 0;
+        }
+        dir = *end ? end + 1 : end;
+    }
+    return -ENOENT;
+}
+
+/* Call fn(path) for a program and, transitively, the interpreters it needs
+ * to start (up to 4 levels: script -> env -> python -> ld.so). */
+static int walk_program(const char *program, const char *path_env,
+                        int (*fn)(const char *path, void *ctx), void *ctx)
+{
+    char cur[PATH_MAX], interp[PATH_MAX], arg[NAME_MAX + 1];
+    snprintf(cur, sizeof(cur), "%s", program);
+    for (int depth = 0; depth < 4; depth++) {
+        int r = fn(cur, ctx);
+        if (r < 0)
+            return r;
+        int fd = open(cur, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -errno;
+        r = read_interpreter(fd, interp, sizeof(interp), arg, sizeof(arg));
+        close(fd);
+        if (r <= 0)
+            return r;
+        /* "#!/usr/bin/env NAME": env will execute NAME, found in the child's PATH. */
+        const char *base = strrchr(interp, '/');
+        if (arg[0] && base && strcmp(base + 1, "env") == 0) {
+            char target[PATH_MAX];
+            if (search_path(path_env, arg, target, sizeof(target)) == 0) {
+                r = walk_program(target, path_env, fn, ctx);
+                if (r < 0)
+                    return r;
+            }
+        }
+        snprintf(cur, sizeof(cur), "%s", interp);
+    }
+    return 0;
+}
+
+static int grant_exec(const char *path, void *ctx)
+{
+    return push_grant(ctx, path, SBX_FS_READ | SBX_FS_EXEC);
+}
+
+int sbx_allow_tool(sbx_policy *policy, const char *name_or_path)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(name_or_path);
+    sbx__check(name_or_path[0], "sbx_allow_tool: the tool name is empty");
+    char path[PATH_MAX];
+    const struct sbx__env_entry *e = NULL; /* the child's PATH */
+    for (size_t i = 0; i < policy->n_env; i++)
+        if (strcmp(policy->env[i].name, "PATH") == 0)
+            e = &policy->env[i];
+    if (strchr(name_or_path, '/')) {
+        sbx__check(name_or_path[0] == '/', "sbx_allow_tool: '%s' is neither a name nor an absolute path",
+                   name_or_path);
+        snprintf(path, sizeof(path), "%s", name_or_path);
+        if (access(path, X_OK) != 0)
+            return sbx__errno(-errno, "sbx_allow_tool(%s)", name_or_path);
+    } else {
+        if (search_path(e ? e->value : NULL, name_or_path, path, sizeof(path)) < 0)
+            return sbx__err(-ENOENT, "sbx_allow_tool(%s): not found in PATH=%s", name_or_path,
+                            e && e->value ? e->value : "");
+    }
+    int r = walk_program(path, e ? e->value : NULL, grant_exec, policy);
+    if (r < 0)
+        return sbx__errno(r, "sbx_allow_tool(%s): reading %s", name_or_path, path);
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+static int push_port(uint16_t **ports, size_t *n, int port)
+{
+    uint16_t *grown = realloc(*ports, (*n + 1) * sizeof(**ports));
+    if (!grown)
+        return -ENOMEM;
+    grown[(*n)++] = (uint16_t)port;
+    *ports = grown;
+    return 0;
+}
+
+int sbx_allow_connect(sbx_policy *policy, int port)
+{
+    sbx__check_arg(policy);
+    sbx__check(port >= 1 && port <= 65535, "sbx_allow_connect: port %d is not in 1..65535", port);
+    if (push_port(&policy->connect_ports, &policy->n_connect, port) < 0)
+        return sbx__errno(-ENOMEM, "sbx_allow_connect(%d)", port);
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_allow_bind(sbx_policy *policy, int port)
+{
+    sbx__check_arg(policy);
+    sbx__check(port >= 0 && port <= 65535, "sbx_allow_bind: port %d is not in 0..65535", port);
+    if (push_port(&policy->bind_ports, &policy->n_bind, port) < 0)
+        return sbx__errno(-ENOMEM, "sbx_allow_bind(%d)", port);
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_allow_network(sbx_policy *policy)
+{
+    sbx__check_arg(policy);
+    policy->allow_network = true;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_set_private_tmp(sbx_policy *policy, int on)
+{
+    sbx__check_arg(policy);
+    sbx__check(on == 0 || on == 1, "sbx_set_private_tmp: on must be 0 or 1, got %d", on);
+    policy->private_tmp = on;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+/* ---- compiling ------------------------------------------------------------------ */
+
+/* The default read-only view: what ordinary programs need, and nothing more. */
+static const struct {
+    const char *path;
+    uint64_t access;
+} default_grants[] = {
+    {"/usr", SBX_FS_READ},     {"/bin", SBX_FS_READ},         {"/sbin", SBX_FS_READ},
+    {"/lib", SBX_FS_READ},     {"/lib64", SBX_FS_READ},       {"/lib32", SBX_FS_READ},
+    {"/libx32", SBX_FS_READ},  {"/etc", SBX_FS_READ},         {"/dev/null", SBX_FS_READ | SBX_FS_WRITE},
+    {"/dev/zero", SBX_FS_READ | SBX_FS_WRITE}, {"/dev/full", SBX_FS_READ | SBX_FS_WRITE},
+    {"/dev/random", SBX_FS_READ}, {"/dev/urandom", SBX_FS_READ},
+    {"/dev/tty", SBX_FS_READ | SBX_FS_WRITE},
+};
+
+static uint64_t to_ll(uint64_t access)
+{
+    uint64_t r = 0;
+    if (access & SBX_FS_READ)
+        r |= LL_GROUP_READ;
+    if (access & SBX_FS_WRITE)
+        r |= LL_GROUP_WRITE;
+    if (access & SBX_FS_EXEC)
+        r |= LL_GROUP_EXEC;
+    return r;
+}
+
+static int add_rule_fd(struct sbx__landlock_plan *ll, int fd, uint64_t access)
+{
+    if (ll->n_rules == SBX__MAX_LL_RULES) {
+        close(fd);
+        return sbx__err_stage(SBX_STAGE_COMPILE, -E2BIG, "landlock: more than %d path grants",
+                              SBX__MAX_LL_RULES);
+    }
+    ll->rules[ll->n_rules].fd = fd;
+    ll->rules[ll->n_rules].access = access;
+    ll->n_rules++;
+    return 0;
+}
+
+/* Open a grant and record it with the rights the ABI has, narrowed to file
+ * rights when the path is not a directory. */
+static int add_grant(struct sbx__landlock_plan *ll, const char *path, uint64_t access)
+{
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0) {
+        if (access & SBX_FS_OPTIONAL && (errno == ENOENT || errno == ENOTDIR))
+            return 0;
+        return sbx__err_stage(SBX_STAGE_COMPILE, -errno, "landlock: cannot open '%s'", path);
+    }
+    struct stat st;
+    uint64_t rights = to_ll(access) & ll->handled_fs;
+    if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+        rights &= LL_FS_FILE_RIGHTS;
+    return add_rule_fd(ll, fd, rights);
+}
+
+void sbx__landlock_plan_free(struct sbx__landlock_plan *ll)
+{
+    if (!ll)
+        return;
+    for (size_t i = 0; i < ll->n_rules; i++)
+        close(ll->rules[i].fd);
+    free(ll);
+}
+
+/* Name the first right this ABI lacks among those the policy needs. */
+static const char *missing_right(const sbx_policy *policy, int abi)
+{
+    if (abi < 1)
+        return "Landlock itself (not enabled in this kernel, or blocked)";
+    if (abi < 3)
+        return "LANDLOCK_ACCESS_FS_TRUNCATE (ABI 3, Linux 6.2)";
+    if (abi < 4 && !policy->allow_network)
+        return "LANDLOCK_ACCESS_NET_BIND_TCP/CONNECT_TCP (ABI 4, Linux 6.7)";
+    if (abi < 5)
+        return "LANDLOCK_ACCESS_FS_IOCTL_DEV (ABI 5, Linux 6.10)";
+    if (abi < 6)
+        return "LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET/SIGNAL (ABI 6, Linux 6.12)";
+    return NULL;
+}
+
+int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    pthread_once(&abi_once, probe_abi);
+    int abi = kernel_abi > 0 ? kernel_abi : 0;
+    const char *missing = missing_right(policy, abi);
+    if (missing && !(policy->best_effort & SBX_LAYER_LANDLOCK))
+        return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                              "landlock: this kernel cannot enforce %s (kernel Landlock ABI %d); "
+                              "mark SBX_LAYER_LANDLOCK best-effort to run without it",
+                              missing, abi);
+    if (abi < 1)
+        return 0; /* best-effort, and nothing to enforce with */
+
+    struct sbx__landlock_plan *ll = calloc(1, sizeof(*ll));
+    if (!ll)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "landlock");
+    ll->abi = abi;
+    ll->handled_fs = fs_rights_for_abi(abi);
+    ll->rights = SBX_LL_FS | SBX_LL_EXEC;
+    if (abi >= 2)
+        ll->rights |= SBX_LL_REFER;
+    if (abi >= 3)
+        ll->rights |= SBX_LL_TRUNCATE;
+    if (abi >= 5)
+        ll->rights |= SBX_LL_IOCTL_DEV;
+    if (abi >= 4 && !policy->allow_network) {
+        ll->handled_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+        ll->rights |= SBX_LL_TCP;
+    }
+    if (abi >= 6) {
+        ll->scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
+        ll->rights |= SBX_LL_SCOPE;
+    }
+    ll->private_tmp = policy->private_tmp;
+
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(default_grants) / sizeof(default_grants[0]); i++)
+        r = add_grant(ll, default_grants[i].path, default_grants[i].access | SBX_FS_OPTIONAL);
+    if (r == 0 && policy->workdir)
+        r = add_grant(ll, policy->workdir, SBX_FS_READ | SBX_FS_WRITE | SBX_FS_OPTIONAL);
+    for (size_t i = 0; r == 0 && i < policy->n_grants; i++)
+        r = add_grant(ll, policy->grants[i].path, policy->grants[i].access);
+    if (r < 0) {
+        sbx__landlock_plan_free(ll);
+        return r;
+    }
+    /* Ports are only rules while TCP is handled. */
+    if (ll->handled_net) {
+        for (size_t i = 0; i < policy->n_connect && ll->n_ports < SBX__MAX_LL_PORTS; i++)
+            ll->ports[ll->n_ports++] = (struct sbx__ll_port){policy->connect_ports[i],
+                                                             LL_NET_CONNECT_TCP};
+        for (size_t i = 0; i < policy->n_bind && ll->n_ports < SBX__MAX_LL_PORTS; i++)
+            ll->ports[ll->n_ports++] = (struct sbx__ll_port){policy->bind_ports[i],
+                                                             LL_NET_BIND_TCP};
+        if (policy->n_connect + policy->n_bind > SBX__MAX_LL_PORTS) {
+            sbx__landlock_plan_free(ll);
+            return sbx__err_stage(SBX_STAGE_COMPILE, -E2BIG, "landlock: more than %d port grants",
+                                  SBX__MAX_LL_PORTS);
+        }
+    }
+    plan->landlock = ll;
+    plan->layers |= SBX_LAYER_LANDLOCK;
+    return 0;
+}
+
+/* ---- per spawn --------------------------------------------------------------------- */
+
+static int add_path_rule(int ruleset, int fd, uint64_t access)
+{
+    struct ll_path_beneath pb = {.allowed_access = access, .parent_fd = fd};
+    if (access == 0)
+        return 0;
+    return (int)syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0);
+}
+
+struct exec_ctx {
+    int ruleset;
+    uint64_t handled;
+    int err;
+    char failed[PATH_MAX];
+};
+
+static int allow_exec(const char *path, void *arg)
+{
+    struct exec_ctx *x = arg;
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0 || add_path_rule(x->ruleset, fd,
+                                (LL_FS_EXECUTE | LL_FS_READ_FILE) & x->handled) != 0) {
+        x->err = -errno;
+        snprintf(x->failed, sizeof(x->failed), "%s", path);
+        if (fd >= 0)
+            close(fd);
+        return x->err;
+    }
+    close(fd);
+    return 0;
+}
+
+int sbx__landlock_prepare(const struct sbx__plan *plan, const char *program,
+                          struct sbx__landlock_spawn *out)
+{
+    const struct sbx__landlock_plan *ll = plan->landlock;
+    out->ruleset = -1;
+    out->tmpdir[0] = '\0';
+    if (!ll)
+        return 0;
+    struct ll_ruleset_attr attr = {ll->handled_fs, ll->handled_net, ll->scoped};
+    size_t attr_size = ll->abi >= 6 ? sizeof(attr) : ll->abi >= 4 ? 16 : 8;
+    int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
+    if (rs < 0)
+        return sbx__err_stage(SBX_STAGE_LANDLOCK, -errno, "landlock_create_ruleset");
+    int r = 0;
+    for (size_t i = 0; i < ll->n_rules; i++) {
+        if (add_path_rule(rs, ll->rules[i].fd, ll->rules[i].access) != 0) {
+            r = sbx__err_stage(SBX_STAGE_LANDLOCK, -errno, "landlock_add_rule(grant %zu)", i);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < ll->n_ports; i++) {
+        struct ll_net_port np = {ll->ports[i].access, ll->ports[i].port};
+        if (syscall(SYS_landlock_add_rule, rs, LL_RULE_NET_PORT, &np, 0) != 0) {
+            r = sbx__err_stage(SBX_STAGE_LANDLOCK, -errno, "landlock_add_rule(port %u)",
+                               (unsigned)ll->ports[i].port);
+            goto fail;
+        }
+    }
+    /* The program itself, and the interpreters it needs to start. */
+    struct exec_ctx x = {.ruleset = rs, .handled = ll->handled_fs};
+    if (walk_program(program, plan->path, allow_exec, &x) < 0 && x.err) {
+        /* The program or an interpreter it names is missing or unreadable:
+         * execve would fail the same way, so report it as the program's fault. */
+        r = strcmp(x.failed, program) == 0
+                ? sbx__err_stage(SBX_STAGE_PROGRAM, x.err, "execve(%s)", program)
+                : sbx__err_stage(SBX_STAGE_PROGRAM, x.err, "execve(%s): its interpreter %s",
+                                 program, x.failed);
+        goto fail;
+    }
+    if (ll->private_tmp) {
+        const char *base = "/tmp";
+        snprintf(out->tmpdir, sizeof(out->tmpdir), "%s/agentsbx.XXXXXX", base);
+        int fd;
+        if (!mkdtemp(out->tmpdir) || (fd = open(out->tmpdir, O_PATH | O_CLOEXEC)) < 0) {
+            r = sbx__err_stage(SBX_STAGE_LANDLOCK, -errno, "creating the private TMPDIR in %s", base);
+            goto fail;
+        }
+        int rr = add_path_rule(rs, fd, to_ll(SBX_FS_READ | SBX_FS_WRITE) & ll->handled_fs);
+        close(fd);
+        if (rr != 0) {
+            r = sbx__err_stage(SBX_STAGE_LANDLOCK, -errno, "landlock_add_rule(%s)", out->tmpdir);
+            goto fail;
+        }
+    }
+    out->ruleset = rs;
+    return 0;
+fail:
+    close(rs);
+    sbx__tmpdir_remove(out->tmpdir);
+    return r;
+}
+
+/* Remove everything inside the directory open at dirfd, never following a
+ * link: each level is entered with openat(O_NOFOLLOW|O_DIRECTORY) relative to
+ * its parent's descriptor, so a process that swaps a directory for a symbolic
+ * link while this runs cannot redirect the removal outside the tree. */
+static void remove_inside(int dirfd, int depth)
+{
+    DIR *d = fdopendir(dirfd);
+    if (!d) {
+        close(dirfd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (unlinkat(dirfd, de->d_name, 0) == 0 || errno != EISDIR)
+            continue;
+        int sub = depth < 128 ? openat(dirfd, de->d_name,
+                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                              : -1;
+        if (sub >= 0)
+            remove_inside(sub, depth + 1);
+        unlinkat(dirfd, de->d_name, AT_REMOVEDIR);
+    }
+    closedir(d);
+}
+
+void sbx__tmpdir_remove(char *tmpdir)
+{
+    if (!tmpdir[0])
+        return;
+    int fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0)
+        remove_inside(fd, 0);
+    rmdir(tmpdir);
+    tmpdir[0] = '\0';
+}
+
+/* In the child: async-signal-safe. */
+int sbx__landlock_apply(int ruleset)
+{
+    return (int)syscall(SYS_landlock_restrict_self, ruleset, 0);
+}

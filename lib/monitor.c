@@ -1,0 +1,362 @@
+/* The violation monitor, host side: the child attaches its filter with a
+ * listener (seccomp user notification) and sends the listener over a socket
+ * pair; here the host receives each denied call, records it, answers it with
+ * the configured errno, calls the policy's callback, and kills the child when
+ * the violation limit is reached.
+ *
+ * There is no thread: notifications are serviced by whoever waits for the
+ * child (sbx_child_wait(), sbx_child_poll(), sbx_run()), and sbx_child_fd()
+ * is an epoll descriptor holding the pidfd and the listener, so that an event
+ * loop wakes up for both (made on the first call: sbx_run() and
+ * sbx_child_wait() poll the two directly). All state is per child. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "seccomp_layer.h"
+
+/* Room for the kernel's notification structures, which may grow. */
+#define NOTIF_BUF 512
+
+struct sbx__monitor {
+    int listener; /* -1 once no process uses the filter any more */
+    int epfd;     /* what sbx_child_fd() returns; -1 until asked for */
+    struct sbx__seccomp_plan *sp;
+    size_t notif_size, resp_size;
+    struct sbx__violations v;
+};
+
+/* ---- setting up (sbx_spawn) --------------------------------------------------- */
+
+void sbx__monitor_close_sockets(int sock[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (sock[i] >= 0)
+            close(sock[i]);
+        sock[i] = -1;
+    }
+}
+
+int sbx__monitor_prepare(const struct sbx__plan *plan, int sock[2])
+{
+    sock[0] = sock[1] = -1;
+    if (!plan->seccomp || !plan->seccomp->notify_prog.len)
+        return 0;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return sbx__err_stage(SBX_STAGE_CLONE, -errno, "socketpair (for the seccomp listener)");
+    for (int i = 0; i < 2; i++) {
+        if (sv[i] < 3) { /* the host has closed standard streams: stay clear of them */
+            int moved = fcntl(sv[i], F_DUPFD_CLOEXEC, 3);
+            int err = errno;
+            close(sv[i]);
+            sv[i] = moved;
+            if (moved < 0) {
+                sbx__monitor_close_sockets(sv);
+                return sbx__err_stage(SBX_STAGE_CLONE, -err, "fcntl(F_DUPFD_CLOEXEC)");
+            }
+        }
+    }
+    sock[0] = sv[0];
+    sock[1] = sv[1];
+    return 0;
+}
+
+static int recv_fd(int sock)
+{
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf)};
+    ssize_t n;
+    while ((n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return -errno;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (n != 1 || (msg.msg_flags & MSG_CTRUNC) || !cmsg || cmsg->cmsg_level != SOL_SOCKET ||
+        cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+        return -EPROTO;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+    return fd;
+}
+
+/* The program already runs when the monitor cannot start: end it. */
+static void abandon(sbx_child *child)
+{
+    kill(-child->pid, SIGKILL);
+    syscall(SYS_pidfd_send_signal, child->pidfd, SIGKILL, NULL, 0);
+    siginfo_t info;
+    while (waitid(P_PIDFD, (id_t)child->pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
+        ;
+    close(child->pidfd);
+    child->pidfd = -1;
+}
+
+int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[2],
+                       bool monitor_lost)
+{
+    if (sock[0] < 0)
+        return 0;
+    int listener = monitor_lost ? -1 : recv_fd(sock[0]);
+    sbx__monitor_close_sockets(sock);
+    if (monitor_lost)
+        return 0;
+
+    const char *step = "receiving the seccomp listener";
+    int r = listener < 0 ? listener : 0;
+    struct sbx__monitor *m = NULL;
+    if (r == 0 && !(m = calloc(1, sizeof(*m))))
+        r = -ENOMEM, step = "allocating the monitor";
+    if (r < 0) {
+        if (listener >= 0)
+            close(listener);
+        free(m);
+        abandon(child);
+        return sbx__err_stage(SBX_STAGE_SECCOMP, r, "seccomp: %s", step);
+    }
+    m->listener = listener;
+    m->epfd = -1;
+    m->sp = sbx__seccomp_plan_ref((struct sbx__seccomp_plan *)plan->seccomp);
+    sbx__seccomp_notif_sizes(&m->notif_size, &m->resp_size);
+    child->monitor = m;
+    return 0;
+}
+
+int sbx__monitor_fd(const sbx_child *child)
+{
+    return child->monitor ? child->monitor->listener : -1;
+}
+
+int sbx__monitor_event_fd(const sbx_child *child)
+{
+    struct sbx__monitor *m = child->monitor;
+    if (!m || m->epfd >= 0)
+        return m ? m->epfd : -1;
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN};
+    if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, child->pidfd, &ev) != 0 ||
+        (m->listener >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, m->listener, &ev) != 0)) {
+        int err = -errno;
+        if (epfd >= 0)
+            close(epfd);
+        return sbx__errno(err, "sbx_child_fd: epoll for the child and its seccomp listener");
+    }
+    m->epfd = epfd;
+    return epfd;
+}
+
+void sbx__monitor_free(sbx_child *child)
+{
+    struct sbx__monitor *m = child->monitor;
+    if (!m)
+        return;
+    if (m->listener >= 0)
+        close(m->listener); /* calls still waiting fail with ENOSYS */
+    if (m->epfd >= 0)
+        close(m->epfd);
+    sbx__seccomp_plan_unref(m->sp);
+    free(m);
+    child->monitor = NULL;
+}
+
+/* ---- servicing ------------------------------------------------------------------ */
+
+static void stop_listening(struct sbx__monitor *m)
+{
+    if (m->epfd >= 0)
+        epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->listener, NULL);
+    close(m->listener);
+    m->listener = -1;
+}
+
+static void fill_public(sbx_violation *out, const struct sbx__violation_rec *rec)
+{
+    memset(out, 0, sizeof(*out));
+    out->size = sizeof(*out);
+    out->syscall = rec->name;
+    out->nr = rec->nr;
+    out->error = rec->error;
+    out->pid = rec->pid;
+    memcpy(out->args, rec->args, sizeof(out->args));
+    out->time_ns = rec->time_ns;
+}
+
+/* Receive and answer one notification; false when there is nothing to do. */
+static bool service_one(sbx_child *child, struct sbx__monitor *m)
+{
+    union {
+        struct seccomp_notif notif;
+        char raw[NOTIF_BUF];
+    } req;
+    memset(&req, 0, sizeof(req)); /* the kernel wants it zeroed */
+    if (ioctl(m->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
+        if (errno == EINTR || errno == ENOENT) /* ENOENT: the caller is gone */
+            return true;
+        stop_listening(m); /* cannot happen; do not spin on it (waiting calls get ENOSYS) */
+        return false;
+    }
+
+    const struct seccomp_data *data = &req.notif.data;
+    struct sbx__violation_rec rec = {
+        .nr = data->nr,
+        .error = sbx__seccomp_error_for(m->sp, data->nr),
+        .pid = (pid_t)req.notif.pid,
+        .time_ns = sbx__now_ns() - child->start_ns,
+    };
+    memcpy(rec.args, data->args, sizeof(rec.args));
+    m->v.count++;
+    bool over = m->sp->violation_limit && m->v.count >= m->sp->violation_limit;
+    if (over) {
+        /* Kill before answering: the call never returns. */
+        if (child->state == SBX__RUNNING && child->reason == SBX__END_NATURAL) {
+            child->reason = SBX__END_VIOLATION;
+            sbx__child_kill_all(child);
+        }
+    } else {
+        union {
+            struct seccomp_notif_resp resp;
+            char raw[NOTIF_BUF];
+        } resp;
+        memset(&resp, 0, sizeof(resp));
+        resp.resp.id = req.notif.id;
+        resp.resp.error = -rec.error;
+        /* ENOENT: the caller died or was interrupted meanwhile; nothing to do. */
+        (void)ioctl(m->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    }
+    /* Names are resolved here, in the parent (libseccomp may allocate). */
+    if (m->v.n_kept < SBX_VIOLATIONS_KEPT || m->sp->callback)
+        sbx__syscall_name(data->arch, data->nr, rec.name, sizeof(rec.name));
+    if (m->v.n_kept < SBX_VIOLATIONS_KEPT)
+        m->v.kept[m->v.n_kept++] = rec;
+    if (m->sp->callback) {
+        sbx_violation pub;
+        fill_public(&pub, &rec);
+        m->sp->callback(&pub, m->sp->userdata);
+    }
+    return true;
+}
+
+bool sbx__monitor_service(sbx_child *child)
+{
+    struct sbx__monitor *m = child->monitor;
+    while (m && m->listener >= 0) {
+        struct pollfd pfd = {.fd = m->listener, .events = POLLIN};
+        int n = poll(&pfd, 1, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        if (!(pfd.revents & POLLIN)) {
+            if (!(pfd.revents & POLLHUP))
+                return false;
+            stop_listening(m); /* no process uses the filter any more */
+            return true;
+        }
+        if (!service_one(child, m))
+            return false;
+    }
+    return false;
+}
+
+/* ---- results ------------------------------------------------------------------ */
+
+int sbx__monitor_result(const sbx_child *child, sbx_result *res)
+{
+    if (!child->monitor)
+        return 0;
+    res->violations = malloc(sizeof(*res->violations));
+    if (!res->violations)
+        return sbx__errno(-ENOMEM, "allocating the result");
+    memcpy(res->violations, &child->monitor->v, sizeof(*res->violations));
+    return 0;
+}
+
+void sbx__violations_free(sbx_result *res)
+{
+    free(res->violations);
+    res->violations = NULL;
+}
+
+uint64_t sbx_result_violation_count(const sbx_result *result)
+{
+    return result && result->violations ? result->violations->count : 0;
+}
+
+int sbx_result_violation(const sbx_result *result, size_t index, sbx_violation *ret)
+{
+    sbx__check_arg(result);
+    sbx__check_arg(ret);
+    sbx__check(ret->size >= offsetof(sbx_violation, nr),
+               "%s: ret->size is %zu; set it to sizeof(sbx_violation)", __func__, ret->size);
+    const struct sbx__violations *v = result->violations;
+    size_t kept = v ? v->n_kept : 0;
+    if (index >= kept)
+        return sbx__err(-ERANGE, "%s: no violation kept at index %zu (%zu kept)", __func__, index,
+                        kept);
+    sbx_violation full;
+    fill_public(&full, &v->kept[index]);
+    size_t size = ret->size < sizeof(full) ? ret->size : sizeof(full);
+    full.size = size;
+    memcpy(ret, &full, size);
+    return 0;
+}
+
+/* Append to buf[*off..size) as snprintf would, tracking the full length. */
+static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(*off < size ? buf + *off : NULL, *off < size ? size - *off : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *off += (size_t)n;
+}
+
+int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
+{
+    const struct sbx__violations *v = res->violations;
+    size_t off = 0;
+    append(buf, size, &off, ",\"violation_count\":%llu,\"violations\":[",
+           (unsigned long long)(v ? v->count : 0));
+    for (size_t i = 0; v && i < v->n_kept; i++) {
+        const struct sbx__violation_rec *rec = &v->kept[i];
+        const char *ename = strerrorname_np(rec->error);
+        char num[16];
+        if (!ename) {
+            snprintf(num, sizeof(num), "%d", rec->error);
+            ename = num;
+        }
+        append(buf, size, &off,
+               "%s{\"syscall\":\"%s\",\"nr\":%d,\"errno\":\"%s\",\"pid\":%d,\"time_ms\":%.3f,"
+               "\"args\":[",
+               i ? "," : "", rec->name, rec->nr, ename, (int)rec->pid, (double)rec->time_ns / 1e6);
+        for (int a = 0; a < 6; a++)
+            append(buf, size, &off, "%s\"0x%llx\"", a ? "," : "", (unsigned long long)rec->args[a]);
+        append(buf, size, &off, "]}");
+    }
+    append(buf, size, &off, "]");
+    return (int)off;
+}

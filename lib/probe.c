@@ -1,0 +1,136 @@
+/* Feature probes: harmless system calls that tell what this kernel offers. */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef SECCOMP_GET_ACTION_AVAIL
+#define SECCOMP_GET_ACTION_AVAIL 2
+#endif
+#ifndef SECCOMP_RET_USER_NOTIF
+#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
+#endif
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+static int missing(char *reason, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int missing(char *reason, size_t size, const char *fmt, ...)
+{
+    if (reason && size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(reason, size, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}
+
+static int probe_landlock(char *reason, size_t size)
+{
+    int abi = sbx_landlock_abi();
+    if (abi > 0)
+        return abi;
+    long r = syscall(SYS_landlock_create_ruleset, NULL, 0, 1u /* VERSION */);
+    int err = r < 0 ? errno : 0;
+    if (err == ENOSYS)
+        return missing(reason, size, "landlock_create_ruleset: %s (kernel older than 5.13, or "
+                       "built without CONFIG_SECURITY_LANDLOCK)", strerror(err));
+    if (err == EOPNOTSUPP)
+        return missing(reason, size, "landlock_create_ruleset: %s (Landlock is built in but not "
+                       "enabled: add it to the lsm= boot parameter)", strerror(err));
+    if (err)
+        return missing(reason, size, "landlock_create_ruleset: %s (blocked, perhaps by a "
+                       "container's seccomp profile)", strerror(err));
+    return missing(reason, size, "disabled for testing by AGENTSBX_TEST_LANDLOCK_ABI=0");
+}
+
+static int probe_seccomp(char *reason, size_t size)
+{
+    /* SECCOMP_GET_ACTION_AVAIL exists wherever filters do (Linux 4.14). */
+    uint32_t action = 0x7fff0000U; /* SECCOMP_RET_ALLOW */
+    if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0)
+        return 1;
+    return missing(reason, size, "seccomp(SECCOMP_GET_ACTION_AVAIL): %s", strerror(errno));
+}
+
+static int probe_seccomp_notify(char *reason, size_t size)
+{
+    uint32_t action = SECCOMP_RET_USER_NOTIF;
+    if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0)
+        return 1;
+    return missing(reason, size, "seccomp(SECCOMP_GET_ACTION_AVAIL, USER_NOTIF): %s "
+                   "(Linux 5.0 is needed)", strerror(errno));
+}
+
+static int probe_pidfd(char *reason, size_t size)
+{
+    int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (fd >= 0) {
+        close(fd);
+        return 1;
+    }
+    return missing(reason, size, "pidfd_open: %s (Linux 5.3 is needed)", strerror(errno));
+}
+
+static int probe_clone3(char *reason, size_t size)
+{
+    /* With a NULL argument clone3 fails: EFAULT or EINVAL if it exists. */
+    if (syscall(SYS_clone3, NULL, 0) < 0 && errno == ENOSYS)
+        return missing(reason, size, "clone3: %s (Linux 5.3; clone(2) is used instead)",
+                       strerror(errno));
+    return 1;
+}
+
+static int probe_close_range(char *reason, size_t size)
+{
+    /* An empty range above any descriptor: a no-op where it exists. */
+    if (syscall(SYS_close_range, ~0u, ~0u, 0) < 0 && errno == ENOSYS)
+        return missing(reason, size, "close_range: %s (Linux 5.9; descriptors are closed one "
+                       "by one instead)", strerror(errno));
+    return 1;
+}
+
+static const struct {
+    const char *name;
+    int (*probe)(char *reason, size_t size);
+} features[SBX_FEATURE_END] = {
+    [SBX_FEATURE_LANDLOCK] = {"landlock", probe_landlock},
+    [SBX_FEATURE_SECCOMP] = {"seccomp", probe_seccomp},
+    [SBX_FEATURE_SECCOMP_NOTIFY] = {"seccomp_notify", probe_seccomp_notify},
+    [SBX_FEATURE_PIDFD] = {"pidfd", probe_pidfd},
+    [SBX_FEATURE_CLONE3] = {"clone3", probe_clone3},
+    [SBX_FEATURE_CLOSE_RANGE] = {"close_range", probe_close_range},
+};
+
+int sbx_probe(int feature, char *reason, size_t reason_size)
+{
+    sbx__check(feature > 0 && feature < SBX_FEATURE_END, "sbx_probe: unknown feature %d", feature);
+    if (reason && reason_size)
+        reason[0] = '\0';
+    return features[feature].probe(reason, reason_size);
+}
+
+const char *sbx_feature_name(int feature)
+{
+    if (feature <= 0 || feature >= SBX_FEATURE_END)
+        return "unknown";
+    return features[feature].name;
+}

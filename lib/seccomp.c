@@ -1,0 +1,374 @@
+/* The seccomp layer: the policy's system-call rules, compiling them into BPF
+ * once per policy (seccomp_filter.c builds the program), and attaching the
+ * program in the child with the raw seccomp(2) call. */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "seccomp_layer.h"
+
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+#ifndef SECCOMP_GET_ACTION_AVAIL
+#define SECCOMP_GET_ACTION_AVAIL 2
+#endif
+#ifndef SECCOMP_GET_NOTIF_SIZES
+#define SECCOMP_GET_NOTIF_SIZES 3
+#endif
+#ifndef SECCOMP_RET_USER_NOTIF
+#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
+#endif
+
+/* ---- what the kernel can do (probed once) ---------------------------------- */
+
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+static struct {
+    bool filter;  /* seccomp(2) with SECCOMP_RET_KILL_PROCESS (Linux 4.14) */
+    bool notify;  /* user notification (Linux 5.0) */
+    size_t notif_size, resp_size;
+} kernel;
+
+static void probe(void)
+{
+    uint32_t action = SECCOMP_RET_KILL_PROCESS;
+    kernel.filter = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
+    action = SECCOMP_RET_USER_NOTIF;
+    struct seccomp_notif_sizes sizes;
+    kernel.notify = kernel.filter &&
+                    syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0 &&
+                    syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0;
+    /* Test-only: behave as a kernel without user notification. */
+    const char *v = secure_getenv("AGENTSBX_TEST_SECCOMP_NO_NOTIFY");
+    if (v && strcmp(v, "1") == 0)
+        kernel.notify = false;
+    if (kernel.notify) {
+        kernel.notif_size = sizes.seccomp_notif;
+        kernel.resp_size = sizes.seccomp_notif_resp;
+    }
+    /* libseccomp probes the kernel lazily into globals: do it now, before
+     * threads compile policies at once. */
+    (void)seccomp_api_get();
+}
+
+void sbx__seccomp_notif_sizes(size_t *notif, size_t *resp)
+{
+    pthread_once(&probe_once, probe);
+    *notif = kernel.notif_size;
+    *resp = kernel.resp_size;
+}
+
+/* ---- the policy's settings -------------------------------------------------- */
+
+void sbx__seccomp_policy_free(struct sbx__seccomp_policy *sp)
+{
+    if (!sp)
+        return;
+    free(sp->rules);
+    free(sp);
+}
+
+static struct sbx__seccomp_policy *settings(sbx_policy *policy)
+{
+    if (!policy->seccomp)
+        policy->seccomp = calloc(1, sizeof(*policy->seccomp));
+    return policy->seccomp;
+}
+
+static int resolve(const char *func, const char *name)
+{
+    sbx__check(name != NULL, "%s: name is NULL", func);
+    int nr = sbx__syscall_resolve(name);
+    if (nr < 0)
+        return sbx__err(-EINVAL, "%s: unknown system call '%s'", func, name);
+    return nr;
+}
+
+static int put_rule(sbx_policy *policy, const char *func, const char *name, int nr, int error)
+{
+    struct sbx__seccomp_policy *sp = settings(policy);
+    if (!sp)
+        return sbx__errno(-ENOMEM, "%s(%s)", func, name);
+    for (size_t i = 0; i < sp->n_rules; i++) {
+        if (sp->rules[i].nr == nr) {
+            sp->rules[i].error = error;
+            sbx__policy_changed(policy);
+            return 0;
+        }
+    }
+    if (sp->n_rules == sp->cap_rules) {
+        size_t cap = sp->cap_rules ? sp->cap_rules * 2 : 8;
+        struct sbx__filter_rule *grown = realloc(sp->rules, cap * sizeof(*grown));
+        if (!grown)
+            return sbx__errno(-ENOMEM, "%s(%s)", func, name);
+        sp->rules = grown;
+        sp->cap_rules = cap;
+    }
+    sp->rules[sp->n_rules++] = (struct sbx__filter_rule){nr, error};
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_deny_syscall(sbx_policy *policy, const char *name, int error)
+{
+    sbx__check_arg(policy);
+    int nr = resolve(__func__, name);
+    if (nr < 0)
+        return nr;
+    sbx__check(error == SBX_SYSCALL_KILL || (error >= 1 && error <= 4095),
+               "%s(%s): errno %d is out of range (1 to 4095, or SBX_SYSCALL_KILL)", __func__, name,
+               error);
+    sbx__check(!sbx__syscall_undeniable(nr),
+               "%s: '%s' cannot be denied: the library makes this call in the child after "
+               "attaching the filter",
+               __func__, name);
+    return put_rule(policy, __func__, name, nr, error);
+}
+
+int sbx_allow_syscall(sbx_policy *policy, const char *name)
+{
+    sbx__check_arg(policy);
+    int nr = resolve(__func__, name);
+    if (nr < 0)
+        return nr;
+    return put_rule(policy, __func__, name, nr, 0);
+}
+
+int sbx_set_syscall_allowlist(sbx_policy *policy, int on)
+{
+    sbx__check_arg(policy);
+    sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
+    struct sbx__seccomp_policy *sp = settings(policy);
+    if (!sp)
+        return sbx__errno(-ENOMEM, "%s", __func__);
+    sp->allowlist = on;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_set_violation_monitor(sbx_policy *policy, int on)
+{
+    sbx__check_arg(policy);
+    sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
+    struct sbx__seccomp_policy *sp = settings(policy);
+    if (!sp)
+        return sbx__errno(-ENOMEM, "%s", __func__);
+    sp->monitor_off = !on;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_set_violation_callback(sbx_policy *policy, sbx_violation_fn fn, void *userdata)
+{
+    sbx__check_arg(policy);
+    struct sbx__seccomp_policy *sp = settings(policy);
+    if (!sp)
+        return sbx__errno(-ENOMEM, "%s", __func__);
+    sp->callback = fn;
+    sp->userdata = fn ? userdata : NULL;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_set_violation_limit(sbx_policy *policy, uint64_t count)
+{
+    sbx__check_arg(policy);
+    sbx__check(count == SBX_UNLIMITED || (count >= 1 && count <= UINT32_MAX),
+               "%s: count %llu is out of range (1 to 4294967295, or SBX_UNLIMITED)", __func__,
+               (unsigned long long)count);
+    struct sbx__seccomp_policy *sp = settings(policy);
+    if (!sp)
+        return sbx__errno(-ENOMEM, "%s", __func__);
+    sp->violation_limit = count == SBX_UNLIMITED ? 0 : count;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+/* ---- compiling ----------------------------------------------------------------- */
+
+struct sbx__seccomp_plan *sbx__seccomp_plan_ref(struct sbx__seccomp_plan *sp)
+{
+    if (sp)
+        __atomic_add_fetch(&sp->refs, 1, __ATOMIC_RELAXED);
+    return sp;
+}
+
+void sbx__seccomp_plan_unref(struct sbx__seccomp_plan *sp)
+{
+    if (!sp || __atomic_sub_fetch(&sp->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    free(sp->notify_prog.filter);
+    free(sp->errno_prog.filter);
+    free(sp->errnos);
+    free(sp);
+}
+
+int sbx__seccomp_error_for(const struct sbx__seccomp_plan *sp, int nr)
+{
+    size_t lo = 0, hi = sp->n_errnos;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sp->errnos[mid].nr == nr)
+            return sp->errnos[mid].error;
+        if (sp->errnos[mid].nr < nr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return sp->default_error;
+}
+
+static int build(const struct sbx__filter_spec *spec, bool notify, struct sock_fprog *out)
+{
+    int bad_nr;
+    int r = sbx__filter_build(spec, notify, out, &bad_nr);
+    if (r == 0)
+        return 0;
+    if (bad_nr >= 0) {
+        char name[64];
+        sbx__syscall_name(SCMP_ARCH_NATIVE, bad_nr, name, sizeof(name));
+        return sbx__err_stage(SBX_STAGE_COMPILE, r, "seccomp: libseccomp rule for %s", name);
+    }
+    return sbx__err_stage(SBX_STAGE_COMPILE, r, "seccomp: building the filter");
+}
+
+int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    pthread_once(&probe_once, probe);
+    const struct sbx__seccomp_policy *set = policy->seccomp;
+    bool best_effort = policy->best_effort & SBX_LAYER_SECCOMP;
+    bool monitor_best_effort = best_effort || (policy->best_effort & SBX_LAYER_MONITOR);
+    if (!kernel.filter) {
+        if (best_effort)
+            return 0;
+        return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                              "seccomp: this kernel cannot filter system calls (Linux 4.14 "
+                              "needed); mark SBX_LAYER_SECCOMP best-effort to run without it");
+    }
+    bool monitor = !(set && set->monitor_off);
+    if (monitor && !kernel.notify) {
+        if (!monitor_best_effort)
+            return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                                  "seccomp: this kernel cannot report denied system calls (user "
+                                  "notification, Linux 5.0); turn the violation monitor off or "
+                                  "mark SBX_LAYER_SECCOMP best-effort");
+        monitor = false;
+        plan->layers &= ~(uint32_t)SBX_LAYER_MONITOR; /* asked for, and not held */
+    }
+
+    struct sbx__filter_spec spec = {
+        .allowlist = set && set->allowlist,
+        .network = policy->allow_network,
+        .rules = set ? set->rules : NULL,
+        .n_rules = set ? set->n_rules : 0,
+    };
+    struct sbx__seccomp_plan *sp = calloc(1, sizeof(*sp));
+    if (!sp)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "seccomp: compiling the filter");
+    sp->refs = 1;
+    int r = sbx__filter_errnos(&spec, &sp->errnos, &sp->n_errnos, &sp->default_error);
+    if (r < 0)
+        r = sbx__err_stage(SBX_STAGE_COMPILE, r, "seccomp: compiling the filter");
+    if (r == 0 && monitor)
+        r = build(&spec, true, &sp->notify_prog);
+    /* Without a monitor, or as the fallback when the child cannot have a
+     * listener (a filter above it already has one), denied calls get their
+     * errno from the kernel. */
+    sp->fallback_ok = monitor && monitor_best_effort;
+    if (r == 0 && (!monitor || sp->fallback_ok))
+        r = build(&spec, false, &sp->errno_prog);
+    if (r < 0) {
+        sbx__seccomp_plan_unref(sp);
+        return r;
+    }
+    if (set) {
+        sp->violation_limit = set->violation_limit;
+        sp->callback = set->callback;
+        sp->userdata = set->userdata;
+    }
+    plan->seccomp = sp;
+    plan->layers |= SBX_LAYER_SECCOMP;
+    if (monitor)
+        plan->layers |= SBX_LAYER_MONITOR;
+    return 0;
+}
+
+int sbx__seccomp_report_failure(int err)
+{
+    if (err == -EBUSY)
+        return sbx__err_stage(SBX_STAGE_SECCOMP, -EOPNOTSUPP,
+                              "seccomp: cannot report denied system calls here: a seccomp filter "
+                              "above this process already has a listener (a sandbox within a "
+                              "sandbox); turn the violation monitor off or mark "
+                              "SBX_LAYER_SECCOMP best-effort");
+    return sbx__err_stage(SBX_STAGE_SECCOMP, err, "seccomp(SECCOMP_SET_MODE_FILTER)");
+}
+
+/* ---- the child ------------------------------------------------------------------ */
+
+/* Send fd over sock (SCM_RIGHTS). Async-signal-safe. */
+static int send_fd(int sock, int fd)
+{
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof(control));
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf)};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    ssize_t n;
+    while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    return n == 1 ? 0 : -1;
+}
+
+int sbx__seccomp_child_apply(const struct sbx__seccomp_plan *sp, int sock,
+                             volatile int *monitor_lost)
+{
+    if (sp->notify_prog.len && sock >= 0) {
+        /* WAIT_KILLABLE_RECV (Linux 5.19): once the host has the notification,
+         * only a fatal signal interrupts the call, so that it is not retried
+         * and reported twice. */
+        long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                          SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+                          &sp->notify_prog);
+        if (fd < 0 && errno == EINVAL)
+            fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                         &sp->notify_prog);
+        if (fd >= 0) {
+            /* From here on the filter is in force: only calls it cannot deny
+             * (sendmsg, rt_sigprocmask, execve, exit_group). The listener and
+             * the socket are close-on-exec: execve closes them, so that the
+             * program never holds its own listener. */
+            return send_fd(sock, (int)fd);
+        }
+        /* EBUSY: a filter above us already has a listener (a sandbox within
+         * a sandbox); EINVAL: no user notification. */
+        if (!sp->fallback_ok || (errno != EBUSY && errno != EINVAL))
+            return -1;
+        *monitor_lost = 1;
+    }
+    if (!sp->errno_prog.len) {
+        errno = EINVAL;
+        return -1;
+    }
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sp->errno_prog) == 0 ? 0 : -1;
+}

@@ -1,0 +1,107 @@
+/* Internal interface of the seccomp layer (seccomp.c) and the violation
+ * monitor (monitor.c). Nothing here is exported. */
+#ifndef SBX_SECCOMP_INTERNAL_H
+#define SBX_SECCOMP_INTERNAL_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "internal.h"
+#include "seccomp_filter.h"
+
+/* ---- policy side (seccomp.c) ------------------------------------------------ */
+
+/* The seccomp settings of a policy; NULL in the policy means all defaults. */
+struct sbx__seccomp_policy {
+    struct sbx__filter_rule *rules; /* one per system call */
+    size_t n_rules, cap_rules;
+    bool allowlist;
+    bool monitor_off;
+    uint64_t violation_limit; /* 0: none */
+    sbx_violation_fn callback;
+    void *userdata;
+};
+
+SBX__HIDDEN void sbx__seccomp_policy_free(struct sbx__seccomp_policy *sp);
+
+/* ---- the compiled layer (seccomp.c) ------------------------------------------ */
+
+/* Built once per policy; immutable, shared by the plan and every child
+ * spawned from it (reference-counted, since a child may outlive the policy). */
+struct sbx__seccomp_plan {
+    unsigned refs;                  /* atomic */
+    struct sock_fprog notify_prog;  /* denied calls -> USER_NOTIF; len 0: no monitor */
+    struct sock_fprog errno_prog;   /* denied calls -> ERRNO; len 0: not needed */
+    bool fallback_ok;               /* may use errno_prog when no listener can be had */
+    int default_error;              /* answer for calls absent from `errnos` */
+    struct sbx__filter_errno *errnos; /* sorted by nr: the answer to each denied call */
+    size_t n_errnos;
+    uint64_t violation_limit; /* 0: none */
+    sbx_violation_fn callback;
+    void *userdata;
+};
+
+/* Compile the policy's filter into plan->seccomp and add the layers it
+ * enforces to plan->layers. */
+SBX__HIDDEN int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan);
+SBX__HIDDEN struct sbx__seccomp_plan *sbx__seccomp_plan_ref(struct sbx__seccomp_plan *sp);
+SBX__HIDDEN void sbx__seccomp_plan_unref(struct sbx__seccomp_plan *sp);
+/* The errno a denied call gets. */
+SBX__HIDDEN int sbx__seccomp_error_for(const struct sbx__seccomp_plan *sp, int nr);
+/* The sizes of the kernel's struct seccomp_notif and seccomp_notif_resp. */
+SBX__HIDDEN void sbx__seccomp_notif_sizes(size_t *notif, size_t *resp);
+
+/* Parent: the error of a child that failed at the seccomp stage (negative errno). */
+SBX__HIDDEN int sbx__seccomp_report_failure(int err);
+/* Child, after no_new_privs: attach the filter. With a listener (sock >= 0),
+ * send it to the parent over sock (both are close-on-exec: execve closes them,
+ * and the program never holds its own listener). *monitor_lost is set when
+ * the filter had to be attached without a listener (best-effort). No
+ * allocation, no locks: system calls only. Returns 0, or -1 with errno. */
+SBX__HIDDEN int sbx__seccomp_child_apply(const struct sbx__seccomp_plan *sp, int sock,
+                                         volatile int *monitor_lost);
+
+/* ---- the host side (monitor.c) ----------------------------------------------- */
+
+struct sbx__violation_rec {
+    char name[32];
+    int nr;
+    int error;
+    pid_t pid;
+    uint64_t args[6];
+    uint64_t time_ns;
+};
+
+struct sbx__violations {
+    uint64_t count;
+    size_t n_kept;
+    struct sbx__violation_rec kept[SBX_VIOLATIONS_KEPT];
+};
+
+/* Parent, before the clone: the socket pair the listener travels over, when
+ * the plan has a monitor ({-1, -1} otherwise). [1] goes to the child. */
+SBX__HIDDEN int sbx__monitor_prepare(const struct sbx__plan *plan, int sock[2]);
+/* Parent, after a successful clone: receive the listener and start watching.
+ * Closes both sockets in every case. */
+SBX__HIDDEN int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[2],
+                                   bool monitor_lost);
+SBX__HIDDEN void sbx__monitor_close_sockets(int sock[2]);
+/* The listener to poll for POLLIN, or -1. */
+SBX__HIDDEN int sbx__monitor_fd(const sbx_child *child);
+/* The descriptor sbx_child_fd() returns when a monitor runs (made on the
+ * first call; a negative errno if it cannot be). */
+SBX__HIDDEN int sbx__monitor_event_fd(const sbx_child *child);
+/* Answer every pending notification (never blocks). May kill the child when
+ * the violation limit is reached. Returns true when the listener hung up: no
+ * process uses the filter any more, so the main process has exited (its pidfd
+ * turns readable a moment later). */
+SBX__HIDDEN bool sbx__monitor_service(sbx_child *child);
+SBX__HIDDEN void sbx__monitor_free(sbx_child *child);
+/* Copy the child's violations into its result. */
+SBX__HIDDEN int sbx__monitor_result(const sbx_child *child, sbx_result *res);
+SBX__HIDDEN void sbx__violations_free(sbx_result *res);
+/* Append `,"violation_count":N,"violations":[...]` as snprintf would. */
+SBX__HIDDEN int sbx__violations_json(const sbx_result *res, char *buf, size_t size);
+
+#endif

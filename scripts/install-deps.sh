@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what libagentsbx needs to build and test, from Debian's packages.
+# Idempotent; runs as root, or through sudo when not root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config        # toolchain
+  libseccomp-dev                          # the seccomp layer
+  libcmocka-dev                           # C tests
+  doxygen                                 # API docs (warnings are errors)
+  valgrind                                # memcheck over the unit tests
+  python3 python3-pytest                  # Python bindings and their tests
+  util-linux passwd                       # runuser, setpriv, useradd for unprivileged runs
+  bubblewrap firejail                     # peers, for the benchmarks only
+)
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=(sudo)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -q
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

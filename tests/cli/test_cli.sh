@@ -1,0 +1,627 @@
+#!/bin/bash
+# Tests of the agentsbx command-line tool.
+#
+#   test_cli.sh PATH/TO/agentsbx CASE
+#
+# Runs one case, a function case_CASE below; tests/cli/CMakeLists.txt registers
+# each of them as the ctest test test_cli__CASE. Exit 0: passed, 1: failed,
+# 77: skipped (with the reason on stderr). The cases work as root and as an
+# unprivileged user; temporary files live in a mktemp -d directory.
+set -u
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 AGENTSBX CASE" >&2
+    exit 2
+fi
+SBX=$1
+CASE=$2
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_cli.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+TMP=$(cd "$TMP" && pwd -P)
+
+fail() {
+    echo "FAIL: $CASE: $*" >&2
+    exit 1
+}
+
+skip() {
+    echo "SKIP: $CASE: $*" >&2
+    exit 77
+}
+
+# sbx ARGS...: run agentsbx with stdin from /dev/null; stdout in $TMP/out,
+# stderr in $TMP/err, exit status in $rc.
+sbx() {
+    "$SBX" "$@" <"$TMP/in" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+}
+: >"$TMP/in"
+
+show() {
+    printf '\n--- stdout:\n%s\n--- stderr:\n%s' "$(cat "$TMP/out")" "$(cat "$TMP/err")"
+}
+
+expect_rc() {
+    [ "$rc" -eq "$1" ] || fail "expected exit status $1, got $rc$(show)"
+}
+
+expect_out() {
+    [ "$(cat "$TMP/out")" = "$1" ] || fail "expected stdout '$1'$(show)"
+}
+
+expect_err_has() {
+    grep -qF -- "$1" "$TMP/err" || fail "stderr does not contain '$1'$(show)"
+}
+
+expect_err_lacks() {
+    ! grep -qF -- "$1" "$TMP/err" || fail "stderr contains '$1'$(show)"
+}
+
+expect_err_empty() {
+    [ ! -s "$TMP/err" ] || fail "stderr is not empty$(show)"
+}
+
+now_ms() {
+    echo $(($(date +%s%N) / 1000000))
+}
+
+# json_check PYTHON-EXPRESSION: stderr must be exactly one JSON object, bound
+# to d, for which the expression is true.
+json_check() {
+    local py
+    # The system's python3 first: it starts faster than a version manager's shim.
+    if [ -x /usr/bin/python3 ]; then
+        py=/usr/bin/python3
+    else
+        py=$(command -v python3) || skip "python3 is not installed"
+    fi
+    "$py" -c '
+import json, sys
+text = open(sys.argv[1]).read()
+d = json.loads(text)
+assert isinstance(d, dict), "not an object"
+assert text.count("\n") == 1 and text.endswith("\n"), "not one line"
+assert eval(sys.argv[2]), "false: " + sys.argv[2]
+' "$TMP/err" "$1" 2>"$TMP/py.err" || fail "JSON check '$1': $(cat "$TMP/py.err")$(show)"
+}
+
+# ---------------------------------------------------------------- exit status
+
+case_exit_code() {
+    sbx run -- sh -c 'exit 3'
+    expect_rc 3
+    sbx run sh -c 'exit 0'
+    expect_rc 0
+    sbx run sh -c 'exit 255'
+    expect_rc 255
+    sbx run echo hello
+    expect_rc 0
+    expect_out hello
+    expect_err_empty
+}
+
+case_stdio() {
+    echo "from stdin" >"$TMP/in"
+    sbx run --tool cat sh -c 'cat; echo to-stderr >&2'
+    expect_rc 0
+    expect_out "from stdin"
+    [ "$(cat "$TMP/err")" = "to-stderr" ] || fail "child's stderr not passed through$(show)"
+}
+
+case_signal() {
+    sbx run -- sh -c 'kill -TERM $$'
+    expect_rc 143
+    sbx run -- sh -c 'kill -KILL $$'
+    expect_rc 137
+}
+
+case_timeout() {
+    local t0 t1
+    t0=$(now_ms)
+    sbx run --timeout 0.3 sleep 10
+    t1=$(now_ms)
+    expect_rc 124
+    expect_err_has "agentsbx: timed out after 0.300 s"
+    [ $((t1 - t0)) -lt 5000 ] || fail "took $((t1 - t0)) ms"
+    [ $((t1 - t0)) -ge 300 ] || fail "returned after $((t1 - t0)) ms, before the timeout"
+    # A fraction of a millisecond rounds up to 1 ms; it does not become "no limit".
+    sbx run --timeout 0.0001 sleep 5
+    expect_rc 124
+    # A child that ends in time is not affected.
+    sbx run --timeout 5 sh -c 'exit 7'
+    expect_rc 7
+    expect_err_empty
+}
+
+case_timeout_kills_group() {
+    # The whole process group goes, not only the main process.
+    local t0 t1
+    t0=$(now_ms)
+    sbx run --timeout 0.3 --tool sleep sh -c 'sleep 10 & sleep 10 & wait'
+    t1=$(now_ms)
+    expect_rc 124
+    [ $((t1 - t0)) -lt 5000 ] || fail "took $((t1 - t0)) ms"
+}
+
+case_quiet() {
+    sbx run --quiet --timeout 0.3 sleep 10
+    expect_rc 124
+    expect_err_empty
+    sbx run --quiet --workdir "$TMP/nope" true
+    expect_rc 125
+    expect_err_empty
+    sbx run --quiet --rw "$TMP" --fsize 1K dd if=/dev/zero of="$TMP/f" bs=1M count=1 status=none
+    expect_rc 153
+    expect_err_empty
+}
+
+case_not_found() {
+    sbx run no-such-program-agentsbx-test
+    expect_rc 127
+    expect_err_has "agentsbx: "
+    sbx run -- "$TMP/no-such-program"
+    expect_rc 127
+    expect_err_has "$TMP/no-such-program"
+    # A path through a file: a component is not a directory.
+    : >"$TMP/file"
+    sbx run -- "$TMP/file/prog"
+    expect_rc 127
+}
+
+case_not_executable() {
+    printf '#!/bin/sh\nexit 0\n' >"$TMP/script"
+    chmod 644 "$TMP/script"
+    sbx run -- "$TMP/script"
+    expect_rc 126
+    expect_err_has "agentsbx: "
+    chmod 755 "$TMP/script"
+    sbx run -- "$TMP/script"
+    expect_rc 0
+    # A directory is found but cannot be executed.
+    sbx run -- "$TMP"
+    expect_rc 126
+}
+
+case_workdir_missing() {
+    sbx run --workdir "$TMP/nope" true
+    expect_rc 125
+    expect_err_has "agentsbx: "
+    expect_err_has "chdir("
+    expect_err_has "$TMP/nope"
+    # A relative one is reported resolved against the current directory.
+    cd "$TMP" || fail "cd"
+    sbx run --workdir nope true
+    expect_rc 125
+    expect_err_has "chdir($TMP/nope)"
+}
+
+case_workdir() {
+    mkdir -p "$TMP/a/b"
+    ln -s a/b "$TMP/link"
+    sbx run --workdir "$TMP/a" pwd
+    expect_rc 0
+    expect_out "$TMP/a"
+    cd "$TMP" || fail "cd"
+    sbx run --workdir a/b pwd
+    expect_rc 0
+    expect_out "$TMP/a/b"
+    sbx run --workdir link sh -c 'pwd -P'
+    expect_rc 0
+    expect_out "$TMP/a/b"
+    # The directory is resolved before the library sees it (HOME is set to it).
+    sbx run --workdir a/../link sh -c 'echo "$HOME"'
+    expect_rc 0
+    expect_out "$TMP/a/b"
+    cd "$TMP/a" || fail "cd"
+    sbx run pwd
+    expect_rc 0
+    expect_out "$TMP/a"
+}
+
+# ---------------------------------------------------------- option values
+
+case_bad_size() {
+    local v
+    for v in 12Q -1 '' ' 1' '+1' 1KK 1.5K 0x10 1K2 K 18446744073709551616 \
+        99999999999999999999 18014398509481984G; do
+        sbx run --memory "$v" true
+        expect_rc 125
+        expect_err_has "agentsbx: --memory: invalid size '$v'"
+        [ ! -s "$TMP/out" ] || fail "ran the program with --memory '$v'$(show)"
+    done
+    sbx run --fsize=12Q true
+    expect_rc 125
+    expect_err_has "agentsbx: --fsize: invalid size '12Q'"
+    # Good ones pass, and a value the library refuses is reported by name.
+    sbx run --memory 64M --fsize 1g true
+    expect_rc 0
+    sbx run --memory 12 true
+    expect_rc 125
+    expect_err_has "agentsbx: --memory '12': "
+}
+
+case_bad_duration() {
+    local v
+    for v in abc -1 '' 1. . 1e3 ' 1' 1s inf nan 0x1 1,5 0.1234567891 \
+        99999999999999999999 18446744074; do
+        sbx run --timeout "$v" true
+        expect_rc 125
+        expect_err_has "agentsbx: --timeout: invalid duration '$v'"
+        sbx run --cpu "$v" true
+        expect_rc 125
+        expect_err_has "agentsbx: --cpu: invalid duration '$v'"
+    done
+    sbx run --timeout .5 --cpu 0.25 true
+    expect_rc 0
+    sbx run --timeout 0 true
+    expect_rc 125
+    expect_err_has "agentsbx: --timeout '0': "
+}
+
+case_bad_count() {
+    local v
+    for v in 1K -3 '' ' 4' 4x 99999999999999999999; do
+        sbx run --files "$v" true
+        expect_rc 125
+        expect_err_has "agentsbx: --files: invalid count '$v'"
+        sbx run --procs "$v" true
+        expect_rc 125
+        expect_err_has "agentsbx: --procs: invalid count '$v'"
+    done
+    sbx run --files 2 true
+    expect_rc 125
+    expect_err_has "agentsbx: --files '2': "
+}
+
+case_usage_errors() {
+    sbx
+    expect_rc 125
+    expect_err_has "Usage: agentsbx"
+    sbx frobnicate
+    expect_rc 125
+    expect_err_has "unknown command 'frobnicate'"
+    expect_err_has "Usage: agentsbx"
+    sbx --frobnicate
+    expect_rc 125
+    expect_err_has "agentsbx: unknown or ambiguous option '--frobnicate'"
+    sbx -x
+    expect_rc 125
+    expect_err_has "agentsbx: unknown option '-x'"
+    sbx run --bogus true
+    expect_rc 125
+    expect_err_has "agentsbx: run: unknown or ambiguous option '--bogus'"
+    sbx run -x true
+    expect_rc 125
+    expect_err_has "'-x'"
+    sbx run
+    expect_rc 125
+    expect_err_has "missing PROGRAM"
+    sbx run --memory
+    expect_rc 125
+    expect_err_has "'--memory' requires an argument"
+    sbx run --json=yes true
+    expect_rc 125
+    sbx run --env NOEQUALS true
+    expect_rc 125
+    expect_err_has "--env"
+    sbx run --best-effort bogus true
+    expect_rc 125
+    expect_err_has "unknown layer 'bogus'"
+    [ ! -s "$TMP/out" ] || fail "something ran$(show)"
+}
+
+case_program_options() {
+    # Options after PROGRAM belong to it.
+    sbx run echo --json --timeout 1
+    expect_rc 0
+    expect_out "--json --timeout 1"
+    expect_err_empty
+    # "--" lets PROGRAM start with '-'.
+    sbx run -- -no-such-program
+    expect_rc 127
+}
+
+case_best_effort() {
+    sbx run --best-effort all true
+    expect_rc 0
+    sbx run --best-effort rlimits,cgroup --best-effort landlock true
+    expect_rc 0
+    sbx run --best-effort rlimits, true
+    expect_rc 125
+}
+
+# ------------------------------------------------------------ environment
+
+case_env() {
+    PASSME=hello SECRET_HOST_VAR=s3cret sbx run --env FOO=bar --env 'EQ=a=b' \
+        --pass-env PASSME sh -c 'printf "%s|%s|%s|%s\n" "$FOO" "$EQ" "$PASSME" "${SECRET_HOST_VAR-unset}"'
+    expect_rc 0
+    expect_out "bar|a=b|hello|unset"
+    # A later setting wins; passing an unset variable removes it.
+    unset NOT_SET_ANYWHERE
+    sbx run --env X=1 --env X=2 --env NOT_SET_ANYWHERE=z --pass-env NOT_SET_ANYWHERE \
+        sh -c 'echo "$X|${NOT_SET_ANYWHERE-unset}"'
+    expect_rc 0
+    expect_out "2|unset"
+    # The child's environment is clean: no HOSTNAME, USER, ... from the host.
+    SECRET_HOST_VAR=s3cret sbx run env
+    expect_rc 0
+    if grep -q SECRET_HOST_VAR "$TMP/out"; then fail "host variable leaked$(show)"; fi
+}
+
+# ---------------------------------------------------- files and network
+
+# Skip when Landlock cannot confine the child here.
+need_landlock() {
+    sbx run --json true
+    if [ "$rc" -eq 125 ] && grep -q landlock "$TMP/err"; then
+        skip "Landlock is not available: $(cat "$TMP/err")"
+    fi
+    expect_rc 0
+    grep -q '"landlock"' "$TMP/err" || fail "landlock is not among the layers$(show)"
+}
+
+case_grants_fs() {
+    need_landlock
+    mkdir "$TMP/r" "$TMP/w"
+    echo secret >"$TMP/r/file"
+    # Reading needs a grant; a relative path is resolved.
+    sbx run cat "$TMP/r/file"
+    [ "$rc" -ne 0 ] || fail "read without a grant$(show)"
+    expect_err_has "Permission denied"
+    sbx run --ro "$TMP/r" cat "$TMP/r/file"
+    expect_rc 0
+    expect_out secret
+    (cd "$TMP" && sbx run --ro r cat "$TMP/r/file" && expect_out secret) || exit 1
+    # Writing needs a write grant: a read grant is not enough.
+    sbx run --ro "$TMP/w" sh -c "echo x >'$TMP/w/f'"
+    [ "$rc" -ne 0 ] || fail "wrote without a grant$(show)"
+    [ ! -e "$TMP/w/f" ] || fail "the file was created"
+    sbx run --rw "$TMP/w" sh -c "echo x >'$TMP/w/f'"
+    expect_rc 0
+    [ "$(cat "$TMP/w/f")" = x ] || fail "the file was not written"
+    # The working directory is granted read and write.
+    sbx run --workdir "$TMP/w" sh -c 'echo y >g && read -r l <g && echo "$l"'
+    expect_rc 0
+    expect_out y
+    # A private TMPDIR, writable, and gone afterwards.
+    sbx run sh -c 'echo z >"$TMPDIR/f" && echo "$TMPDIR"'
+    expect_rc 0
+    [ -n "$(cat "$TMP/out")" ] || fail "no TMPDIR$(show)"
+    [ ! -e "$(cat "$TMP/out")" ] || fail "TMPDIR $(cat "$TMP/out") was not removed"
+}
+
+case_grants_exec() {
+    need_landlock
+    mkdir "$TMP/bin"
+    printf '#!/bin/sh\necho hello\n' >"$TMP/bin/hello"
+    chmod 755 "$TMP/bin/hello"
+    # Only PROGRAM (and its interpreters) may be executed.
+    sbx run sh -c 'cat /dev/null'
+    expect_rc 126
+    sbx run --tool cat sh -c 'cat /dev/null'
+    expect_rc 0
+    sbx run sh -c "'$TMP/bin/hello'"
+    expect_rc 126
+    sbx run --rx "$TMP/bin" sh -c "'$TMP/bin/hello'"
+    expect_rc 0
+    expect_out hello
+    sbx run --tool "$TMP/bin/hello" sh -c "'$TMP/bin/hello'"
+    expect_rc 0
+    expect_out hello
+    # A bare tool name is searched in the child's PATH, as --env sets it
+    # (whatever the order of the options).
+    sbx run --tool hello --env "PATH=$TMP/bin:/usr/bin:/bin" sh -c hello
+    expect_rc 0
+    expect_out hello
+    # PROGRAM itself needs no grant.
+    sbx run "$TMP/bin/hello"
+    expect_rc 0
+    expect_out hello
+    # A tool that does not exist is a command-line error.
+    sbx run --tool no-such-tool-agentsbx-test true
+    expect_rc 125
+    expect_err_has "agentsbx: --tool 'no-such-tool-agentsbx-test': "
+}
+
+case_grants_values() {
+    local v
+    for v in -1 '' 65536 80x 1K; do
+        sbx run --connect "$v" true
+        expect_rc 125
+        expect_err_has "agentsbx: --connect: invalid port '$v'"
+    done
+    sbx run --connect 0 true
+    expect_rc 125
+    expect_err_has "agentsbx: --connect '0': "
+    sbx run --connect 443 --bind 0 true
+    expect_rc 0
+    sbx run --allow-network true
+    expect_rc 0
+    sbx run --ro "$TMP/nope" true
+    expect_rc 125
+    expect_err_has "agentsbx: --ro '$TMP/nope': "
+}
+
+# ----------------------------------------------------------------- limits
+
+case_cpu() {
+    local t0 t1
+    t0=$(now_ms)
+    sbx run --cpu 1 --timeout 30 sh -c 'while :; do :; done'
+    t1=$(now_ms)
+    [ "$rc" -eq 152 ] || [ "$rc" -eq 137 ] || fail "expected exit status 152 or 137, got $rc$(show)"
+    expect_err_has "agentsbx: CPU limit reached"
+    [ $((t1 - t0)) -lt 10000 ] || fail "took $((t1 - t0)) ms"
+    # Fractions round up: 0.2 s is a 1 s limit, which this sleep does not reach.
+    sbx run --cpu 0.2 sh -c 'sleep 0.2; exit 5'
+    expect_rc 5
+}
+
+case_fsize() {
+    sbx run --rw "$TMP" --fsize 1K dd if=/dev/zero of="$TMP/f" bs=1M count=1 status=none
+    expect_rc 153
+    expect_err_has "agentsbx: file size limit reached"
+    [ "$(stat -c %s "$TMP/f")" -le 1024 ] || fail "file is $(stat -c %s "$TMP/f") bytes"
+    sbx run --rw "$TMP" --fsize 2M dd if=/dev/zero of="$TMP/g" bs=1M count=1 status=none
+    expect_rc 0
+}
+
+case_files() {
+    sbx run --files 16 sh -c 'ulimit -n'
+    expect_rc 0
+    expect_out 16
+    # The limit holds: descriptor 15 can be opened, 16 cannot.
+    sbx run --files 16 bash -c 'exec 15</dev/null && echo ok15; exec 16</dev/null || echo no16'
+    expect_out "ok15
+no16"
+    sbx run sh -c 'ulimit -n'
+    [ "$(cat "$TMP/out")" != 16 ] || fail "no --files still gives 16"
+}
+
+case_memory() {
+    sbx run --memory 16M sh -c 'ulimit -d'
+    expect_rc 0
+    expect_out 16384
+}
+
+case_procs() {
+    if [ "$(id -u)" -eq 0 ]; then
+        # RLIMIT_NPROC does not bind root: strict fails, best-effort runs.
+        sbx run --procs 64 true
+        expect_rc 125
+        sbx run --procs 64 --best-effort rlimits true
+        expect_rc 0
+    else
+        # This user already has more than one process: a child cannot fork.
+        sbx run --procs 1 sh -c '(exit 0) && echo forked'
+        [ "$rc" -ne 0 ] || fail "forked despite --procs 1$(show)"
+        # A limit within the hard one (an unprivileged process cannot raise it) lets it fork.
+        local n
+        n=$(ulimit -Hu)
+        if [ "$n" = unlimited ] || [ "$n" -gt 4096 ]; then n=4096; fi
+        sbx run --procs "$n" sh -c '(exit 0) && echo forked'
+        expect_rc 0
+        expect_out forked
+    fi
+}
+
+# -------------------------------------------------------------------- JSON
+
+case_json() {
+    sbx run --json -- sh -c 'exit 3'
+    expect_rc 3
+    json_check 'd["status"] == "exited" and d["exit_code"] == 3 and d["signal"] == 0 and isinstance(d["layers"], list)'
+    sbx run --json true
+    expect_rc 0
+    json_check 'd["status"] == "exited" and d["exit_code"] == 0'
+}
+
+case_json_limits() {
+    sbx run --json --timeout 0.3 sleep 10
+    expect_rc 124
+    expect_err_lacks "timed out after"
+    json_check 'd["status"] == "timed_out"'
+    sbx run --json -- sh -c 'kill -TERM $$'
+    expect_rc 143
+    json_check 'd["status"] == "signaled" and d["signal"] == 15'
+    sbx run --json --quiet --rw "$TMP" --fsize 1K dd if=/dev/zero of="$TMP/f" bs=1M count=1 status=none
+    expect_rc 153
+    json_check 'd["status"] == "file_size_limit" and d["signal"] == 25'
+}
+
+case_json_setup_failed() {
+    sbx run --json --workdir "$TMP/nope" true
+    expect_rc 125
+    json_check 'd["status"] == "setup_failed" and d["stage"] == "workdir" and d["errno"] == "ENOENT" and "chdir(" in d["error"]'
+    sbx run --json --quiet no-such-program-agentsbx-test
+    expect_rc 127
+    json_check 'd["status"] == "setup_failed" and d["errno"] == "ENOENT" and d["stage"] in ("program", "exec")'
+    # The message is escaped: a quote, a backslash, a newline and a byte that
+    # is not UTF-8 in the path still give valid JSON.
+    sbx run --json --workdir "$TMP/a\"b\\c
+d$(printf '\377')" true
+    expect_rc 125
+    json_check 'd["status"] == "setup_failed" and "a\"b\\c\nd\ufffd" in d["error"]'
+}
+
+# -------------------------------------------------------------------- misc
+
+case_version() {
+    sbx --version
+    expect_rc 0
+    grep -Eqx 'agentsbx [0-9]+\.[0-9]+\.[0-9]+' "$TMP/out" || fail "bad --version$(show)"
+    if [ -n "${SBX_EXPECTED_VERSION:-}" ]; then
+        expect_out "agentsbx $SBX_EXPECTED_VERSION"
+    fi
+    expect_err_empty
+}
+
+case_help() {
+    sbx --help
+    expect_rc 0
+    grep -q '^Usage: agentsbx' "$TMP/out" || fail "no usage$(show)"
+    grep -q '^  run ' "$TMP/out" || fail "run not listed$(show)"
+    expect_err_empty
+    sbx help
+    expect_rc 0
+    grep -q '^Usage: agentsbx' "$TMP/out" || fail "no usage$(show)"
+    sbx run --help
+    expect_rc 0
+    grep -q '^Usage: agentsbx run' "$TMP/out" || fail "no run usage$(show)"
+    grep -q -- '--timeout SECONDS' "$TMP/out" || fail "no --timeout$(show)"
+    grep -q 'rounded up' "$TMP/out" || fail "--cpu rounding not said$(show)"
+    grep -q 'no_new_privs' "$TMP/out" || fail "layers not listed$(show)"
+    expect_err_empty
+    local run_help
+    run_help=$(cat "$TMP/out")
+    sbx help run
+    expect_rc 0
+    [ "$(cat "$TMP/out")" = "$run_help" ] || fail "'help run' differs from 'run --help'"
+    sbx help nope
+    expect_rc 125
+    sbx help run extra
+    expect_rc 125
+    # No line of the help is wider than 80 columns or ends in a space.
+    sbx run --help
+    if awk 'length > 80 { exit 1 }' "$TMP/out"; then :; else fail "line over 80 columns"; fi
+    if grep -q ' $' "$TMP/out"; then fail "trailing space$(show)"; fi
+}
+
+case_check() {
+    sbx check
+    expect_rc 0
+    grep -qE '^landlock +ABI [0-9]+ ' "$TMP/out" || fail "no landlock row$(show)"
+    grep -qF 'can be enforced here with every layer strict' "$TMP/out" || fail "no verdict$(show)"
+    sbx check --json
+    expect_rc 0
+    /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = d["features"]
+assert d["default_policy_strict"] is True, d
+assert f["landlock"]["available"] and f["landlock"]["level"] >= 6, f
+assert set(f) == {"landlock", "seccomp", "seccomp_notify", "pidfd", "clone3", "close_range"}, f
+' "$TMP/out" || fail "bad check --json$(show)"
+    # A kernel with an older Landlock (as the library sees it): not strict, and why.
+    AGENTSBX_TEST_LANDLOCK_ABI=3 "$SBX" check >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    expect_rc 1
+    grep -qF 'Landlock ABI 3 lacks rights' "$TMP/out" || fail "no explanation$(show)"
+    AGENTSBX_TEST_LANDLOCK_ABI=0 "$SBX" check >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    expect_rc 1
+    grep -qE '^landlock +missing' "$TMP/out" || fail "landlock not missing$(show)"
+    grep -qF 'why: disabled for testing' "$TMP/out" || fail "no reason$(show)"
+    sbx check --bogus
+    expect_rc 125
+}
+
+if ! declare -F "case_$CASE" >/dev/null; then
+    echo "unknown case '$CASE'" >&2
+    exit 2
+fi
+[ -x "$SBX" ] || fail "$SBX is not executable"
+"case_$CASE"
+echo "PASS: $CASE"

@@ -1,0 +1,39 @@
+/* Helpers shared by the live suites of the core (spawn, limits, supervise). */
+#ifndef SBX_LIVE_H
+#define SBX_LIVE_H
+
+#include "testutil.h"
+
+#include <agentsbx/agentsbx.h>
+
+#define PROBE(name) SBX_PROBE_DIR "/" name
+
+/* A new policy, or the case fails. */
+static inline sbx_policy *policy_new(void)
+{
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    return p;
+}
+
+/* The result as JSON, for failure messages (static buffer). */
+static inline const char *describe(const sbx_result *r)
+{
+    static char buf[1024];
+    if (sbx_result_to_json(r, buf, sizeof(buf)) < 0)
+        snprintf(buf, sizeof(buf), "(no JSON)");
+    return buf;
+}
+
+/* Status must be `status`; for EXITED `value` is the exit code, otherwise the
+ * signal (0: any signal). */
+static inline void assert_status(const sbx_result *r, int status, int value)
+{
+    int exited = status == SBX_STATUS_EXITED;
+    int sig = sbx_result_signal(r);
+    if (sbx_result_status(r) != status || sbx_result_exit_code(r) != (exited ? value : -1) ||
+        (exited ? sig != 0 : (value ? sig != value : sig <= 0)))
+        fail_msg("expected %s %d, got %s", sbx_status_name(status), value, describe(r));
+}
+
+#endif

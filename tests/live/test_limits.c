@@ -1,0 +1,354 @@
+/* Live tests of resource limits that are really hit by real children: CPU
+ * time, file size, open files, memory, processes (refused as root, enforced as
+ * a user), and the wall-clock timeout, including the kill of the rest of the
+ * child's process group (on timeout and when the main process exits). Each
+ * limit is checked against a control run without it, so that the probe is
+ * shown to reach past the limit when nothing stops it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <agentsbx/agentsbx.h>
+
+#include "live.h"
+
+#define MIB (1ull << 20)
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static sbx_result *run(const sbx_policy *p, const char *const *argv)
+{
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_run(p, argv, NULL, 0, &r));
+    assert_non_null(r);
+    return r;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Run a counting probe (its report: "<key>=N errno=NAME") under p; it must
+ * exit 0. Stores N and NAME. */
+static void run_counting_probe(const sbx_policy *p, const char *const *argv, const char *key,
+                               long *count, char errname[32])
+{
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    const char *out = sbx_result_stdout(r, NULL);
+    size_t k = strlen(key);
+    char *end = NULL;
+    if (strncmp(out, key, k) == 0 && out[k] == '=')
+        *count = strtol(out + k + 1, &end, 10);
+    if (end == NULL || sscanf(end, " errno=%31s", errname) != 1)
+        fail_msg("unexpected probe output '%s' (stderr '%s')", out, sbx_result_stderr(r, NULL));
+    sbx_result_free(r);
+}
+
+/* Whether pid is gone or a zombie (dead, waiting for its new parent to reap it). */
+static int process_dead(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 1;
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 1;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* "pid (comm) S ..." */
+    return paren && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+/* SIGKILL takes effect asynchronously: allow the kernel a moment. */
+static void assert_dies_soon(pid_t pid)
+{
+    for (int i = 0; i < 100; i++) {
+        if (process_dead(pid))
+            return;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    fail_msg("process %d of the child's group is still alive after the child ended", (int)pid);
+}
+
+/* ---- CPU ----------------------------------------------------------------- */
+
+static void test_limits__cpu_time(void **state)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_cpu_time(p, 1));
+    assert_sbx_ok(sbx_limit_wall_time(p, 30000)); /* a safety net, not the subject */
+    static const char *const spin[] = {"/bin/sh", "-c", "while :; do :; done", NULL};
+    sbx_result *r = run(p, spin);
+    assert_status(r, SBX_STATUS_CPU_LIMIT, 0);
+    int sig = sbx_result_signal(r);
+    if (sig != SIGXCPU && sig != SIGKILL)
+        fail_msg("CPU limit ended the child with signal %d: %s", sig, describe(r));
+    uint64_t cpu_ns = sbx_result_user_cpu_ns(r) + sbx_result_system_cpu_ns(r);
+    if (cpu_ns < 500000000u) /* rusage lags the scheduler clock under load */
+        fail_msg("the child used only %llu ns of CPU before its 1 s limit: %s",
+                 (unsigned long long)cpu_ns, describe(r));
+    assert_true(sbx_result_layers(r) & SBX_LAYER_RLIMITS);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+/* ---- file size ----------------------------------------------------------- */
+
+/* Run head, writing 1 MiB to its stdout, a fresh file, under p; returns the
+ * result and stores the file's final size. */
+static sbx_result *write_mib(const sbx_policy *p, off_t *size)
+{
+    static const char *const argv[] = {"/usr/bin/head", "-c", "1048576", "/dev/zero", NULL};
+    FILE *file = tmpfile();
+    assert_non_null(file);
+    sbx_io io = SBX_IO_INIT;
+    io.stdout_mode = SBX_STDIO_FD;
+    io.stdout_fd = fileno(file);
+    sbx_child *c = NULL;
+    assert_sbx_ok(sbx_spawn(p, argv, &io, &c));
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    sbx_child_free(c);
+    struct stat st;
+    assert_int_equal(fstat(fileno(file), &st), 0);
+    *size = st.st_size;
+    fclose(file);
+    return r;
+}
+
+static void test_limits__file_size(void **state)
+{
+    off_t size = -1;
+    sbx_policy *control = policy_new();
+    sbx_result *r = write_mib(control, &size);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_int_equal(size, 1048576);
+    sbx_result_free(r);
+    sbx_policy_free(control);
+
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_file_size(p, 4096));
+    r = write_mib(p, &size);
+    assert_status(r, SBX_STATUS_FILE_SIZE_LIMIT, SIGXFSZ);
+    if (size > 4096)
+        fail_msg("the child wrote %lld bytes past a 4096-byte limit", (long long)size);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+/* ---- open files ---------------------------------------------------------- */
+
+static void test_limits__open_files(void **state)
+{
+    static const char *const argv[] = {PROBE("probe_openfiles"), "64", NULL};
+    long opened;
+    char err[32];
+
+    sbx_policy *control = policy_new();
+    run_counting_probe(control, argv, "opened", &opened, err);
+    assert_int_equal(opened, 64);
+    assert_string_equal(err, "none");
+    sbx_policy_free(control);
+
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_open_files(p, 16));
+    run_counting_probe(p, argv, "opened", &opened, err);
+    assert_string_equal(err, "EMFILE");
+    if (opened >= 16 || opened < 1)
+        fail_msg("opened %ld descriptors under a limit of 16", opened);
+    assert_int_equal(opened, 16 - 3); /* 0, 1 and 2 are open */
+    sbx_policy_free(p);
+}
+
+/* ---- memory -------------------------------------------------------------- */
+
+static void test_limits__memory(void **state)
+{
+    static const char *const argv[] = {PROBE("probe_alloc"), "256", NULL};
+    long mib;
+    char err[32];
+
+    sbx_policy *control = policy_new();
+    run_counting_probe(control, argv, "allocated_mib", &mib, err);
+    assert_int_equal(mib, 256);
+    assert_string_equal(err, "none");
+    sbx_policy_free(control);
+
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_memory(p, 64 * MIB));
+    run_counting_probe(p, argv, "allocated_mib", &mib, err);
+    assert_string_equal(err, "ENOMEM");
+    if (mib >= 64)
+        fail_msg("allocated %ld MiB under a 64 MiB limit", mib);
+    sbx_policy_free(p);
+}
+
+/* ---- processes ----------------------------------------------------------- */
+
+/* Whether RLIMIT_NPROC binds this process's children: not for real uid 0 (the
+ * kernel exempts the root user) nor with CAP_SYS_ADMIN or CAP_SYS_RESOURCE. */
+static int nproc_binds(void)
+{
+    if (getuid() == 0)
+        return 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    assert_non_null(f);
+    char line[256];
+    unsigned long long caps = 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "CapEff: %llx", &caps) == 1)
+            break;
+    fclose(f);
+    return !(caps & (1ull << 21 /* CAP_SYS_ADMIN */)) &&
+           !(caps & (1ull << 24 /* CAP_SYS_RESOURCE */));
+}
+
+static void test_limits__processes_refused_when_unenforceable(void **state)
+{
+    if (nproc_binds())
+        SBX_SKIP("RLIMIT_NPROC binds this user: see test_limits__processes_fork_fails");
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_processes(p, 16));
+    static const char *const argv[] = {"/bin/true", NULL};
+    sbx_child *c = NULL;
+    assert_sbx_error(sbx_spawn(p, argv, NULL, &c), -EOPNOTSUPP, "RLIMIT_NPROC");
+    assert_null(c);
+    sbx_result *r = NULL;
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EOPNOTSUPP, "RLIMIT_NPROC");
+
+    /* Best-effort: it runs, and the result does not claim the rlimits layer. */
+    assert_sbx_ok(sbx_set_best_effort(p, SBX_LAYER_RLIMITS));
+    r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    if (sbx_result_layers(r) & SBX_LAYER_RLIMITS)
+        fail_msg("rlimits reported as enforced without RLIMIT_NPROC: %s", describe(r));
+    sbx_result_free(r);
+
+    /* Control: the same layer is reported when its limits hold. */
+    sbx_policy *control = policy_new();
+    assert_sbx_ok(sbx_limit_cpu_time(control, 60));
+    r = run(control, argv);
+    assert_true(sbx_result_layers(r) & SBX_LAYER_RLIMITS);
+    sbx_result_free(r);
+    sbx_policy_free(control);
+    sbx_policy_free(p);
+}
+
+static void test_limits__processes_fork_fails(void **state)
+{
+    if (!nproc_binds())
+        SBX_SKIP("running as root or with CAP_SYS_ADMIN/CAP_SYS_RESOURCE: RLIMIT_NPROC does "
+                 "not bind (see test_limits__processes_refused_when_unenforceable)");
+    static const char *const argv[] = {PROBE("probe_fork"), "64", NULL};
+    long forked;
+    char err[32];
+
+    sbx_policy *control = policy_new();
+    run_counting_probe(control, argv, "forked", &forked, err);
+    assert_int_equal(forked, 64);
+    assert_string_equal(err, "none");
+    sbx_policy_free(control);
+
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_processes(p, 16)); /* counts every process of this user */
+    run_counting_probe(p, argv, "forked", &forked, err);
+    assert_string_equal(err, "EAGAIN");
+    if (forked >= 16)
+        fail_msg("forked %ld processes under a limit of 16", forked);
+    sbx_policy_free(p);
+}
+
+/* ---- wall clock ---------------------------------------------------------- */
+
+static void test_limits__wall_timeout(void **state)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_wall_time(p, 300));
+    static const char *const argv[] = {PROBE("probe_sleep"), "60", "0", NULL}; /* ignores TERM */
+    int64_t start = now_ms();
+    sbx_child *c = NULL;
+    assert_sbx_ok(sbx_spawn(p, argv, NULL, &c));
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    int64_t elapsed = now_ms() - start;
+    assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
+    if (elapsed < 300 || elapsed > 400)
+        fail_msg("a 300 ms limit ended the child after %lld ms", (long long)elapsed);
+    uint64_t wall_ms = sbx_result_wall_ns(r) / 1000000;
+    if (wall_ms < 300 || wall_ms > 400)
+        fail_msg("result wall time %llu ms for a 300 ms limit", (unsigned long long)wall_ms);
+    assert_true(sbx_result_layers(r) & SBX_LAYER_MONITOR);
+    char json[1024];
+    assert_true(sbx_result_to_json(r, json, sizeof(json)) > 0);
+    assert_non_null(strstr(json, "\"status\":\"timed_out\""));
+    sbx_result_free(r);
+    sbx_child_free(c);
+    sbx_policy_free(p);
+}
+
+/* Run probe_sleep MAIN CHILD, which forks a child that sleeps CHILD seconds
+ * and prints its pid; returns that pid. */
+static pid_t run_with_background(const sbx_policy *p, const char *main_s, const char *child_s,
+                                 sbx_result **ret)
+{
+    const char *argv[] = {PROBE("probe_sleep"), main_s, child_s, NULL};
+    *ret = run(p, argv);
+    int pid = 0;
+    if (sscanf(sbx_result_stdout(*ret, NULL), "%d", &pid) != 1 || pid <= 1)
+        fail_msg("no background pid in '%s': %s", sbx_result_stdout(*ret, NULL), describe(*ret));
+    return pid;
+}
+
+static void test_limits__wall_timeout_kills_process_group(void **state)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_wall_time(p, 300));
+    sbx_result *r = NULL;
+    pid_t bg = run_with_background(p, "60", "60", &r);
+    assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
+    assert_dies_soon(bg);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static void test_limits__exit_kills_process_group(void **state)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_wall_time(p, 10000)); /* the group must not keep the child alive */
+    int64_t start = now_ms();
+    sbx_result *r = NULL;
+    pid_t bg = run_with_background(p, "0", "60", &r);
+    int64_t elapsed = now_ms() - start;
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    if (elapsed > 5000)
+        fail_msg("sbx_run waited %lld ms for a background process", (long long)elapsed);
+    assert_dies_soon(bg);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_limits__cpu_time),
+    cmocka_unit_test(test_limits__file_size),
+    cmocka_unit_test(test_limits__open_files),
+    cmocka_unit_test(test_limits__memory),
+    cmocka_unit_test(test_limits__processes_refused_when_unenforceable),
+    cmocka_unit_test(test_limits__processes_fork_fails),
+    cmocka_unit_test(test_limits__wall_timeout),
+    cmocka_unit_test(test_limits__wall_timeout_kills_process_group),
+    cmocka_unit_test(test_limits__exit_kills_process_group),
+};
+
+SBX_TEST_MAIN(tests)

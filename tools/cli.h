@@ -1,0 +1,157 @@
+/* Internal declarations shared by the files of the agentsbx command-line tool.
+ * The tool is a thin layer over the public API in <agentsbx/agentsbx.h>. */
+#ifndef AGENTSBX_CLI_H
+#define AGENTSBX_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <agentsbx/agentsbx.h>
+
+/* Exit statuses, as timeout(1) and env(1) use them. */
+#define CLI_EXIT_TIMED_OUT   124 /* the wall-clock limit fired */
+#define CLI_EXIT_SETUP       125 /* bad command line, or the sandbox could not be set up */
+#define CLI_EXIT_CANNOT_EXEC 126 /* the program was found but could not be executed */
+#define CLI_EXIT_NOT_FOUND   127 /* the program was not found */
+
+/* One subcommand: `agentsbx NAME ...`. A new subcommand is one more entry in
+ * the table of agentsbx.c. */
+struct cli_command {
+    const char *name;    /* as typed on the command line */
+    const char *summary; /* one line for `agentsbx --help` */
+    /* Runs the subcommand; argv[0] is the subcommand's name. Returns the exit status. */
+    int (*run)(int argc, char **argv);
+    /* Prints the subcommand's help to @p out. */
+    void (*help)(FILE *out);
+};
+
+/* Subcommands (cli_run.c, cli_check.c). */
+int cli_run_main(int argc, char **argv);
+void cli_run_help(FILE *out);
+int cli_check_main(int argc, char **argv);
+void cli_check_help(FILE *out);
+
+/* ---- Policy options (cli_policy.c) ---------------------------------------
+ * Options that build a policy, for any subcommand that needs one: splice
+ * CLI_POLICY_OPTIONS into its getopt_long() table, pass each option to
+ * cli_policy_option(), then call cli_policy_build(). */
+
+/* getopt_long() values of the policy options; a subcommand's own long options
+ * use values from CLI_OPT_POLICY_END on. */
+enum {
+    CLI_OPT_WORKDIR = 256,
+    CLI_OPT_ENV,
+    CLI_OPT_PASS_ENV,
+    CLI_OPT_ALLOW_READ,
+    CLI_OPT_ALLOW_WRITE,
+    CLI_OPT_ALLOW_EXEC,
+    CLI_OPT_ALLOW_TOOL,
+    CLI_OPT_ALLOW_CONNECT,
+    CLI_OPT_ALLOW_BIND,
+    CLI_OPT_ALLOW_NETWORK,
+    CLI_OPT_NO_PRIVATE_TMP,
+    CLI_OPT_TIMEOUT,
+    CLI_OPT_CPU,
+    CLI_OPT_MEMORY,
+    CLI_OPT_FILES,
+    CLI_OPT_FSIZE,
+    CLI_OPT_PROCS,
+    CLI_OPT_BEST_EFFORT,
+    CLI_OPT_POLICY_END,
+};
+
+/* Entries of a struct option table. */
+#define CLI_POLICY_OPTIONS                                                                         \
+    {"workdir", required_argument, NULL, CLI_OPT_WORKDIR},                                         \
+        {"env", required_argument, NULL, CLI_OPT_ENV},                                             \
+        {"pass-env", required_argument, NULL, CLI_OPT_PASS_ENV},                                   \
+        {"ro", required_argument, NULL, CLI_OPT_ALLOW_READ},                                       \
+        {"rw", required_argument, NULL, CLI_OPT_ALLOW_WRITE},                                      \
+        {"rx", required_argument, NULL, CLI_OPT_ALLOW_EXEC},                                       \
+        {"tool", required_argument, NULL, CLI_OPT_ALLOW_TOOL},                                     \
+        {"connect", required_argument, NULL, CLI_OPT_ALLOW_CONNECT},                               \
+        {"bind", required_argument, NULL, CLI_OPT_ALLOW_BIND},                                     \
+        {"allow-network", no_argument, NULL, CLI_OPT_ALLOW_NETWORK},                               \
+        {"no-private-tmp", no_argument, NULL, CLI_OPT_NO_PRIVATE_TMP},                             \
+        {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                                     \
+        {"cpu", required_argument, NULL, CLI_OPT_CPU},                                             \
+        {"memory", required_argument, NULL, CLI_OPT_MEMORY},                                       \
+        {"files", required_argument, NULL, CLI_OPT_FILES},                                         \
+        {"fsize", required_argument, NULL, CLI_OPT_FSIZE},                                         \
+        {"procs", required_argument, NULL, CLI_OPT_PROCS},                                         \
+    {                                                                                              \
+        "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
+    }
+
+/* A limit option: the value in the unit of the library's setter, and the
+ * argument as given, for messages. */
+struct cli_limit {
+    int set;
+    uint64_t value;
+    const char *text;
+};
+
+/* An option applied in command-line order: --env, --pass-env and the grants. */
+struct cli_op {
+    int opt;          /* a CLI_OPT_* value */
+    const char *name; /* the option's long name, for messages */
+    const char *arg;  /* the argument as given */
+};
+
+struct cli_policy_opts {
+    const char *workdir;
+    struct cli_op *ops;
+    size_t n_ops;
+    int allow_network;
+    int no_private_tmp;
+    struct cli_limit timeout; /* milliseconds, rounded up */
+    struct cli_limit cpu;     /* seconds, rounded up */
+    struct cli_limit memory, files, fsize, procs;
+    uint32_t best_effort;
+    const char *best_effort_text; /* the last --best-effort, for messages */
+};
+
+/* Prepare @p o for a command line of @p argc arguments. 0, or -1 (reported). */
+int cli_policy_opts_init(struct cli_policy_opts *o, int argc);
+void cli_policy_opts_free(struct cli_policy_opts *o);
+/* Take one option from getopt_long(): @p c its value, @p name its long name,
+ * @p arg its argument. Returns 1 if taken, 0 if it is not a policy option, -1
+ * if its value is invalid (reported on stderr). */
+int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const char *arg);
+/* Build the policy. 0 and *ret set, or CLI_EXIT_SETUP (reported on stderr:
+ * these are command-line errors, printed even with --quiet). */
+int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret);
+/* The policy options' part of a subcommand's help. */
+void cli_policy_help(FILE *out);
+
+/* ---- Strict parsers (cli_parse.c) ----------------------------------------
+ * Each returns 0 and sets *ret, or -1 without
+ * touching *ret. Leading '-' or '+', whitespace, empty strings, trailing
+ * garbage and overflow are all rejected. */
+
+/* A count: decimal digits only. */
+int cli_parse_count(const char *s, uint64_t *ret);
+/* A size in bytes: digits with an optional K, M or G suffix (powers of 1024, either case). */
+int cli_parse_size(const char *s, uint64_t *ret);
+/* A duration in seconds, "2", "1.5", ".25" (at most 9 decimals), as nanoseconds. */
+int cli_parse_seconds(const char *s, uint64_t *ret_ns);
+/* A --best-effort argument: a layer name as sbx_layer_name() gives it, "all",
+ * or a comma-separated list of those, as a set of layer bits. */
+int cli_parse_layers(const char *s, uint32_t *ret);
+
+/* Write @p s to @p out as a JSON string, quotes included. Control characters
+ * are escaped and bytes that are not valid UTF-8 become U+FFFD, so the output
+ * is always valid JSON. */
+void cli_json_string(FILE *out, const char *s);
+
+/* Report the getopt_long() error @p c ('?' or ':') for the option just parsed,
+ * on stderr, as "agentsbx: CMD: unknown option '--foo'". @p cmd is the
+ * subcommand's name, or "" for the top level. Needs opterr = 0 and an
+ * optstring that starts with ':' (after any '+'). */
+void cli_option_error(const char *cmd, int c, char *const *argv);
+
+/* The program's name for messages: "agentsbx". */
+extern const char cli_progname[];
+
+#endif /* AGENTSBX_CLI_H */

@@ -1,0 +1,337 @@
+/* The options that build a policy (environment, grants, limits, layers),
+ * shared by every subcommand that needs a policy: each splices
+ * CLI_POLICY_OPTIONS into its getopt_long() table, hands the options it does
+ * not know to cli_policy_option(), and calls cli_policy_build(). */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <agentsbx/agentsbx.h>
+
+/* "hygiene, rlimits, ..., monitor, or all", wrapped in the option column of the help. */
+static void print_layer_names(FILE *out)
+{
+    const int indent = 27, width = 80;
+    int col = indent;
+
+    fprintf(out, "%*s", indent, "");
+    for (uint32_t bit = 1;; bit <<= 1) {
+        const char *name = (bit & SBX_LAYER_ALL) ? sbx_layer_name(bit) : "or all";
+        int len = (int)strlen(name) + 1; /* with the ',' after it */
+        if (col > indent && col + 1 + len > width) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            col += fprintf(out, " ");
+        }
+        if (!(bit & SBX_LAYER_ALL)) {
+            fprintf(out, "%s\n", name);
+            return;
+        }
+        col += fprintf(out, "%s,", name);
+    }
+}
+
+void cli_policy_help(FILE *out)
+{
+    fprintf(out, "Environment (the child's is clean: PATH, LANG=C.UTF-8 and HOME only):\n"
+                 "      --env NAME=VALUE     set NAME in the child's environment (repeatable)\n"
+                 "      --pass-env NAME      pass the host's NAME through, if set (repeatable)\n"
+                 "      --workdir DIR        run in DIR, which the child may read and write\n"
+                 "                           (default: the current directory, not granted)\n"
+                 "\n"
+                 "Files and network (denied by default; the child may read /usr, /bin, /sbin,\n"
+                 "/lib*, /etc and a few /dev nodes, read and write its --workdir and a private\n"
+                 "TMPDIR, and execute PROGRAM and the interpreters it needs; all repeatable):\n"
+                 "      --ro PATH            read files and list directories beneath PATH\n"
+                 "      --rw PATH            read, write, create and remove beneath PATH\n"
+                 "      --rx PATH            read and execute beneath PATH\n"
+                 "      --tool NAME          execute NAME (a path, or a name searched in the\n"
+                 "                           child's PATH) and the interpreters it needs\n"
+                 "      --connect PORT       open TCP connections to PORT\n"
+                 "      --bind PORT          bind TCP sockets to PORT (0: an ephemeral port)\n"
+                 "      --allow-network      lift every network restriction\n"
+                 "      --no-private-tmp     give the child no private TMPDIR\n"
+                 "\n"
+                 "Limits:\n"
+                 "      --timeout SECONDS    kill the child's process group after SECONDS of\n"
+                 "                           wall-clock time\n"
+                 "      --cpu SECONDS        CPU time of each process (RLIMIT_CPU); rounded up to\n"
+                 "                           whole seconds, the granularity of RLIMIT_CPU\n"
+                 "      --memory SIZE        memory each process may allocate (RLIMIT_DATA),\n"
+                 "                           at least 1M\n"
+                 "      --files N            open descriptors of each process (RLIMIT_NOFILE),\n"
+                 "                           at least 4\n"
+                 "      --fsize SIZE         largest file the child may write (RLIMIT_FSIZE)\n"
+                 "      --procs N            processes and threads of the child's user\n"
+                 "                           (RLIMIT_NPROC; root is not bound by it, so as root\n"
+                 "                           it needs --best-effort rlimits)\n"
+                 "SECONDS may have a fraction (1.5, 0.25, .5). SIZE is in bytes, or a number\n"
+                 "followed by K, M or G (powers of 1024).\n"
+                 "\n"
+                 "Layers (every layer is strict: one this host cannot enforce is an error):\n"
+                 "      --best-effort LAYER  run even if LAYER cannot be enforced on this host\n"
+                 "                           (repeatable, or a comma-separated list); LAYER is\n");
+    print_layer_names(out);
+}
+
+static int bad_value(const char *opt, const char *what, const char *arg)
+{
+    fprintf(stderr, "%s: --%s: invalid %s '%s'\n", cli_progname, opt, what, arg);
+    return -1;
+}
+
+static void set_limit(struct cli_limit *l, uint64_t value, const char *text)
+{
+    l->set = 1;
+    l->value = value;
+    l->text = text;
+}
+
+int cli_policy_opts_init(struct cli_policy_opts *o, int argc)
+{
+    memset(o, 0, sizeof(*o));
+    /* At most one operation per argument. */
+    o->ops = calloc((size_t)argc + 1, sizeof(*o->ops));
+    if (o->ops == NULL) {
+        fprintf(stderr, "%s: %s\n", cli_progname, strerror(ENOMEM));
+        return -1;
+    }
+    return 0;
+}
+
+void cli_policy_opts_free(struct cli_policy_opts *o)
+{
+    free(o->ops);
+    o->ops = NULL;
+}
+
+int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const char *arg)
+{
+    uint64_t v;
+    uint32_t layers;
+
+    switch (c) {
+    case CLI_OPT_WORKDIR: o->workdir = arg; return 1;
+    case CLI_OPT_ENV:
+        if (strchr(arg, '=') == NULL || arg[0] == '=') {
+            fprintf(stderr, "%s: --env: expected NAME=VALUE, not '%s'\n", cli_progname, arg);
+            return -1;
+        }
+        break;
+    case CLI_OPT_ALLOW_CONNECT:
+    case CLI_OPT_ALLOW_BIND:
+        if (cli_parse_count(arg, &v) < 0 || v > 65535)
+            return bad_value(name, "port", arg);
+        break;
+    case CLI_OPT_PASS_ENV:
+    case CLI_OPT_ALLOW_READ:
+    case CLI_OPT_ALLOW_WRITE:
+    case CLI_OPT_ALLOW_EXEC:
+    case CLI_OPT_ALLOW_TOOL: break;
+    case CLI_OPT_ALLOW_NETWORK: o->allow_network = 1; return 1;
+    case CLI_OPT_NO_PRIVATE_TMP: o->no_private_tmp = 1; return 1;
+    case CLI_OPT_TIMEOUT:
+        if (cli_parse_seconds(arg, &v) < 0)
+            return bad_value(name, "duration", arg);
+        /* To milliseconds, rounded up: 0.0001 must not become "no time at all". */
+        set_limit(&o->timeout, v / 1000000 + (v % 1000000 != 0), arg);
+        return 1;
+    case CLI_OPT_CPU:
+        if (cli_parse_seconds(arg, &v) < 0)
+            return bad_value(name, "duration", arg);
+        set_limit(&o->cpu, v / 1000000000 + (v % 1000000000 != 0), arg);
+        return 1;
+    case CLI_OPT_MEMORY:
+    case CLI_OPT_FSIZE:
+        if (cli_parse_size(arg, &v) < 0)
+            return bad_value(name, "size", arg);
+        set_limit(c == CLI_OPT_MEMORY ? &o->memory : &o->fsize, v, arg);
+        return 1;
+    case CLI_OPT_FILES:
+    case CLI_OPT_PROCS:
+        if (cli_parse_count(arg, &v) < 0)
+            return bad_value(name, "count", arg);
+        set_limit(c == CLI_OPT_FILES ? &o->files : &o->procs, v, arg);
+        return 1;
+    case CLI_OPT_BEST_EFFORT:
+        if (cli_parse_layers(arg, &layers) < 0) {
+            fprintf(stderr, "%s: --best-effort: unknown layer '%s'\n", cli_progname, arg);
+            return -1;
+        }
+        o->best_effort |= layers;
+        o->best_effort_text = arg;
+        return 1;
+    default: return 0;
+    }
+    /* An operation kept in command-line order. */
+    o->ops[o->n_ops].opt = c;
+    o->ops[o->n_ops].name = name;
+    o->ops[o->n_ops].arg = arg;
+    o->n_ops++;
+    return 1;
+}
+
+/* Report a value that was refused: by the library (@p rc < 0, with its
+ * message), or by this tool (@p rc > 0, a positive errno). A command-line
+ * error: always printed. */
+static void refused(int rc, const char *opt, const char *arg)
+{
+    const char *msg = rc > 0 ? strerror(rc) : sbx_last_error();
+
+    fprintf(stderr, "%s: --%s '%s': %s\n", cli_progname, opt, arg,
+            msg[0] != '\0' ? msg : sbx_strerror(rc));
+}
+
+/* @p path as an absolute path, in @p buf (PATH_MAX bytes). A relative one is
+ * resolved against the current directory; if it cannot be (it does not exist,
+ * say), it is only joined to it, and the library reports the error. Returns 0
+ * or a positive errno (an error of this tool, not of the library). */
+static int absolute_path(const char *path, char *buf)
+{
+    char cwd[PATH_MAX];
+
+    if (path[0] == '/' || path[0] == '\0') {
+        if (strlen(path) >= PATH_MAX)
+            return ENAMETOOLONG;
+        strcpy(buf, path); /* "" is left for the library to refuse */
+        return 0;
+    }
+    if (realpath(path, buf) != NULL)
+        return 0;
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+        return errno;
+    if ((size_t)snprintf(buf, PATH_MAX, "%s/%s", cwd, path) >= PATH_MAX)
+        return ENAMETOOLONG;
+    return 0;
+}
+
+/* Apply one operation: 0, a negative errno from the library, or a positive
+ * errno from this tool. */
+static int apply_env(const struct cli_op *op, sbx_policy *p)
+{
+    const char *arg = op->arg;
+    size_t n;
+    char *name;
+    int rc;
+
+    if (op->opt == CLI_OPT_PASS_ENV)
+        return sbx_pass_env(p, arg);
+    n = strcspn(arg, "=");
+    name = strndup(arg, n);
+    if (name == NULL)
+        return ENOMEM;
+    rc = sbx_set_env(p, name, arg + n + 1);
+    free(name);
+    return rc;
+}
+
+static int apply_grant(const struct cli_op *op, sbx_policy *p)
+{
+    char path[PATH_MAX];
+    uint64_t access = SBX_FS_READ;
+    int rc;
+
+    switch (op->opt) {
+    case CLI_OPT_ALLOW_CONNECT: return sbx_allow_connect(p, atoi(op->arg));
+    case CLI_OPT_ALLOW_BIND: return sbx_allow_bind(p, atoi(op->arg));
+    case CLI_OPT_ALLOW_TOOL:
+        /* A bare name is the library's to search in the child's PATH. */
+        if (strchr(op->arg, '/') == NULL)
+            return sbx_allow_tool(p, op->arg);
+        break;
+    case CLI_OPT_ALLOW_WRITE: access |= SBX_FS_WRITE; break;
+    case CLI_OPT_ALLOW_EXEC: access |= SBX_FS_EXEC; break;
+    default: break;
+    }
+    rc = absolute_path(op->arg, path);
+    if (rc != 0)
+        return rc;
+    if (op->opt == CLI_OPT_ALLOW_TOOL)
+        return sbx_allow_tool(p, path);
+    return sbx_allow_path(p, path, access);
+}
+
+static int is_env_op(int opt)
+{
+    return opt == CLI_OPT_ENV || opt == CLI_OPT_PASS_ENV;
+}
+
+int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
+{
+    static const struct {
+        const char *opt;
+        size_t offset;
+        int (*set)(sbx_policy *, uint64_t);
+    } limits[] = {
+        {"timeout", offsetof(struct cli_policy_opts, timeout), sbx_limit_wall_time},
+        {"cpu", offsetof(struct cli_policy_opts, cpu), sbx_limit_cpu_time},
+        {"memory", offsetof(struct cli_policy_opts, memory), sbx_limit_memory},
+        {"files", offsetof(struct cli_policy_opts, files), sbx_limit_open_files},
+        {"fsize", offsetof(struct cli_policy_opts, fsize), sbx_limit_file_size},
+        {"procs", offsetof(struct cli_policy_opts, procs), sbx_limit_processes},
+    };
+    sbx_policy *p;
+    int rc;
+
+    rc = sbx_policy_new(&p);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", cli_progname, sbx_strerror(rc));
+        return CLI_EXIT_SETUP;
+    }
+    /* The environment first, in command-line order (a later setting wins), so
+     * that --tool searches the child's PATH as the options set it. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < o->n_ops; i++) {
+            const struct cli_op *op = &o->ops[i];
+            if (is_env_op(op->opt) != (pass == 0))
+                continue;
+            rc = pass == 0 ? apply_env(op, p) : apply_grant(op, p);
+            if (rc != 0) {
+                refused(rc, op->name, op->arg);
+                goto fail;
+            }
+        }
+    }
+    if (o->allow_network && (rc = sbx_allow_network(p)) < 0) {
+        refused(rc, "allow-network", "");
+        goto fail;
+    }
+    if (o->no_private_tmp && (rc = sbx_set_private_tmp(p, 0)) < 0) {
+        refused(rc, "no-private-tmp", "");
+        goto fail;
+    }
+    for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+        const struct cli_limit *l = (const struct cli_limit *)((const char *)o + limits[i].offset);
+        if (l->set && (rc = limits[i].set(p, l->value)) < 0) {
+            refused(rc, limits[i].opt, l->text);
+            goto fail;
+        }
+    }
+    if (o->workdir != NULL) {
+        char dir[PATH_MAX];
+        rc = absolute_path(o->workdir, dir);
+        if (rc == 0)
+            rc = sbx_set_workdir(p, dir);
+        if (rc != 0) {
+            refused(rc, "workdir", o->workdir);
+            goto fail;
+        }
+    }
+    if (o->best_effort != 0 && (rc = sbx_set_best_effort(p, o->best_effort)) < 0) {
+        refused(rc, "best-effort", o->best_effort_text);
+        goto fail;
+    }
+    *ret = p;
+    return 0;
+
+fail:
+    sbx_policy_free(p);
+    return CLI_EXIT_SETUP;
+}

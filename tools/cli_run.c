@@ -1,0 +1,265 @@
+/* `agentsbx run`: run one program confined, with the tool's standard streams,
+ * and exit with its status the way timeout(1) and env(1) do. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <agentsbx/agentsbx.h>
+
+struct run_opts {
+    struct cli_policy_opts policy;
+    int json;
+    int quiet;
+    char **argv; /* the program and its arguments */
+};
+
+enum {
+    OPT_JSON = CLI_OPT_POLICY_END,
+    OPT_QUIET,
+};
+
+static const struct option run_options[] = {
+    CLI_POLICY_OPTIONS,
+    {"json", no_argument, NULL, OPT_JSON},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+void cli_run_help(FILE *out)
+{
+    fprintf(out,
+            "Usage: %s run [OPTION]... [--] PROGRAM [ARG]...\n"
+            "\n"
+            "Run PROGRAM confined, on the standard streams of %s, and exit with its\n"
+            "status. A PROGRAM with a '/' is used as it is; a bare name is searched in the\n"
+            "child's PATH (/usr/local/bin:/usr/bin:/bin unless --env or --pass-env sets\n"
+            "PATH). The '--' is needed only when PROGRAM starts with '-'.\n"
+            "\n",
+            cli_progname, cli_progname);
+    cli_policy_help(out);
+    fprintf(out,
+            "\n"
+            "Output:\n"
+            "      --json               after the child ends, print one JSON object that\n"
+            "                           describes the result (or the set-up failure) on\n"
+            "                           stderr, instead of the messages below\n"
+            "      --quiet              print no messages of %s's own on stderr (the\n"
+            "                           --json object and command-line errors still print)\n"
+            "  -h, --help               show this help and exit\n"
+            "\n"
+            "Exit status:\n"
+            "  N        the child exited with status N\n"
+            "  128+N    the child died of signal N (also for --cpu: SIGXCPU or SIGKILL,\n"
+            "           and --fsize: SIGXFSZ)\n"
+            "  124      --timeout fired\n"
+            "  125      the command line is wrong, or the sandbox could not be set up\n"
+            "  126      PROGRAM was found but could not be executed\n"
+            "  127      PROGRAM was not found\n"
+            "Unless --quiet or --json, a child ended by a limit or the timeout is reported\n"
+            "on stderr (\"%s: timed out after 2.000 s\").\n",
+            cli_progname, cli_progname);
+}
+
+/* Messages of the tool itself about the run (not command-line errors). */
+static void note(const struct run_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void note(const struct run_opts *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (o->quiet || o->json)
+        return;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", cli_progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* Parse the command line into @p o. Returns -1 to go on, or an exit status. */
+static int parse_run(int argc, char **argv, struct run_opts *o)
+{
+    int c, idx = 0;
+
+    /* '+': stop at PROGRAM, so that its own options stay its own. */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:h", run_options, &idx)) != -1) {
+        switch (c) {
+        case 'h': cli_run_help(stdout); return 0;
+        case OPT_JSON: o->json = 1; break;
+        case OPT_QUIET: o->quiet = 1; break;
+        default:
+            if (c >= CLI_OPT_WORKDIR && c < CLI_OPT_POLICY_END) {
+                int r = cli_policy_option(&o->policy, c, run_options[idx].name, optarg);
+                if (r > 0)
+                    break;
+                if (r < 0)
+                    return CLI_EXIT_SETUP;
+            }
+            cli_option_error("run", c, argv);
+            fprintf(stderr, "Try '%s run --help'.\n", cli_progname);
+            return CLI_EXIT_SETUP;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "%s: run: missing PROGRAM\nTry '%s run --help'.\n", cli_progname,
+                cli_progname);
+        return CLI_EXIT_SETUP;
+    }
+    o->argv = argv + optind;
+    return -1;
+}
+
+/* A failure as one JSON object on stderr; @p stage may be NULL. */
+static void print_failure_json(const char *status, const char *stage, int rc, const char *msg)
+{
+    fprintf(stderr, "{\"status\":");
+    cli_json_string(stderr, status);
+    if (stage != NULL) {
+        fprintf(stderr, ",\"stage\":");
+        cli_json_string(stderr, stage);
+    }
+    fprintf(stderr, ",\"errno\":");
+    cli_json_string(stderr, sbx_errname(rc));
+    fprintf(stderr, ",\"error\":");
+    cli_json_string(stderr, msg);
+    fprintf(stderr, "}\n");
+}
+
+/* A failed sbx_spawn(): report it and choose the exit status. */
+static int spawn_failed(const struct run_opts *o, int rc)
+{
+    char msg[PATH_MAX + 1024];
+    int stage = sbx_last_error_stage();
+    int program = stage == SBX_STAGE_PROGRAM || stage == SBX_STAGE_EXEC;
+    int status = CLI_EXIT_SETUP;
+
+    /* Copy the message first: any library call may replace it. */
+    snprintf(msg, sizeof(msg), "%s", sbx_last_error());
+    if (msg[0] == '\0')
+        snprintf(msg, sizeof(msg), "%s: %s", sbx_stage_name(stage), sbx_strerror(rc));
+
+    /* As env(1): not found, or found and not executable. ENOTDIR is "not found"
+     * too: a component of the path is not a directory (execvp(3) agrees). */
+    if (program && (rc == -ENOENT || rc == -ENOTDIR))
+        status = CLI_EXIT_NOT_FOUND;
+    else if (stage == SBX_STAGE_EXEC)
+        status = CLI_EXIT_CANNOT_EXEC;
+    else if (stage == SBX_STAGE_PROGRAM &&
+             (rc == -EACCES || rc == -ENOEXEC || rc == -EPERM || rc == -EISDIR))
+        status = CLI_EXIT_CANNOT_EXEC;
+
+    if (o->json)
+        print_failure_json("setup_failed", sbx_stage_name(stage), rc, msg);
+    note(o, "%s", msg);
+    return status;
+}
+
+/* Print the result as JSON on stderr. */
+static void print_json(const sbx_result *r)
+{
+    char small[1024];
+    char *buf = small;
+    int n = sbx_result_to_json(r, small, sizeof(small));
+
+    if (n >= (int)sizeof(small)) {
+        buf = malloc((size_t)n + 1);
+        if (buf == NULL || sbx_result_to_json(r, buf, (size_t)n + 1) != n) {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    if (n < 0 || buf == NULL) {
+        fprintf(stderr, "{\"status\":\"unknown\",\"error\":\"sbx_result_to_json failed\"}\n");
+        return;
+    }
+    fprintf(stderr, "%s\n", buf);
+    if (buf != small)
+        free(buf);
+}
+
+/* 128 + the signal that ended the child, or 128 + @p fallback if none is reported. */
+static int signal_status(const sbx_result *r, int fallback)
+{
+    int sig = sbx_result_signal(r);
+    return 128 + (sig > 0 ? sig : fallback);
+}
+
+/* Report how the child ended and choose the exit status. */
+static int child_ended(const struct run_opts *o, const sbx_result *r)
+{
+    int status = sbx_result_status(r);
+
+    if (o->json)
+        print_json(r);
+    switch (status) {
+    case SBX_STATUS_EXITED: return sbx_result_exit_code(r);
+    case SBX_STATUS_SIGNALED: return signal_status(r, SIGKILL);
+    case SBX_STATUS_TIMED_OUT: {
+        uint64_t ms =
+            o->policy.timeout.set ? o->policy.timeout.value : sbx_result_wall_ns(r) / 1000000;
+        note(o, "timed out after %" PRIu64 ".%03" PRIu64 " s", ms / 1000, ms % 1000);
+        return CLI_EXIT_TIMED_OUT;
+    }
+    case SBX_STATUS_CPU_LIMIT: note(o, "CPU limit reached"); return signal_status(r, SIGXCPU);
+    case SBX_STATUS_FILE_SIZE_LIMIT:
+        note(o, "file size limit reached");
+        return signal_status(r, SIGXFSZ);
+    case SBX_STATUS_MEMORY_LIMIT: note(o, "memory limit reached"); return signal_status(r, SIGKILL);
+    case SBX_STATUS_KILLED: note(o, "killed"); return signal_status(r, SIGKILL);
+    default:
+        note(o, "the child ended with an unknown status %d (%s)", status, sbx_status_name(status));
+        return sbx_result_signal(r) > 0 ? signal_status(r, SIGKILL) : CLI_EXIT_SETUP;
+    }
+}
+
+int cli_run_main(int argc, char **argv)
+{
+    struct run_opts o = {0};
+    sbx_policy *policy = NULL;
+    sbx_child *child = NULL;
+    sbx_result *result = NULL;
+    int rc, status;
+
+    if (cli_policy_opts_init(&o.policy, argc) < 0)
+        return CLI_EXIT_SETUP;
+    status = parse_run(argc, argv, &o);
+    if (status >= 0)
+        goto out;
+    status = cli_policy_build(&o.policy, &policy);
+    if (status != 0)
+        goto out;
+
+    rc = sbx_spawn(policy, (const char *const *)o.argv, NULL, &child);
+    if (rc < 0) {
+        status = spawn_failed(&o, rc);
+        goto out;
+    }
+    rc = sbx_child_wait(child, &result);
+    if (rc < 0) {
+        char msg[1024];
+        snprintf(msg, sizeof(msg), "%s", sbx_last_error());
+        if (o.json)
+            print_failure_json("wait_failed", NULL, rc, msg);
+        note(&o, "waiting for %s: %s", o.argv[0], msg);
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+    status = child_ended(&o, result);
+
+out:
+    sbx_result_free(result);
+    sbx_child_free(child);
+    sbx_policy_free(policy);
+    cli_policy_opts_free(&o.policy);
+    return status;
+}
