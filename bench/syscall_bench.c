@@ -17,8 +17,8 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <libgen.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,7 +35,7 @@
 extern char **environ;
 
 #define ROUNDS 7 /* in each child */
-#define OUTER 5  /* children per set-up */
+#define OUTER  5 /* children per set-up */
 
 static uint64_t now_ns(void)
 {
@@ -140,15 +140,57 @@ int main(int argc, char **argv)
         return 1;
     self[n] = '\0';
 
-    static const char *const extra[] = {
-        "mbind", "set_mempolicy", "get_mempolicy", "migrate_pages", "move_pages", "mlock2",
-        "pkey_alloc", "pkey_free", "pkey_mprotect", "memfd_secret", "ioprio_set", "ioprio_get",
-        "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semctl", "shmget", "shmat",
-        "shmdt", "shmctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive",
-        "mq_notify", "mq_getsetattr", "vmsplice", "sysfs", "ustat", "utime", "time",
-        "getpriority", "setpriority", "sched_setattr", "sched_getattr", "sched_setparam",
-        "sched_setscheduler", "timer_create", "timer_delete", "modify_ldt", "lookup_dcookie",
-        "remap_file_pages", "mincore", "readahead", "tee", "splice", "sync_file_range", NULL};
+    static const char *const extra[] = {"mbind",
+                                        "set_mempolicy",
+                                        "get_mempolicy",
+                                        "migrate_pages",
+                                        "move_pages",
+                                        "mlock2",
+                                        "pkey_alloc",
+                                        "pkey_free",
+                                        "pkey_mprotect",
+                                        "memfd_secret",
+                                        "ioprio_set",
+                                        "ioprio_get",
+                                        "msgget",
+                                        "msgsnd",
+                                        "msgrcv",
+                                        "msgctl",
+                                        "semget",
+                                        "semop",
+                                        "semctl",
+                                        "shmget",
+                                        "shmat",
+                                        "shmdt",
+                                        "shmctl",
+                                        "mq_open",
+                                        "mq_unlink",
+                                        "mq_timedsend",
+                                        "mq_timedreceive",
+                                        "mq_notify",
+                                        "mq_getsetattr",
+                                        "vmsplice",
+                                        "sysfs",
+                                        "ustat",
+                                        "utime",
+                                        "time",
+                                        "getpriority",
+                                        "setpriority",
+                                        "sched_setattr",
+                                        "sched_getattr",
+                                        "sched_setparam",
+                                        "sched_setscheduler",
+                                        "timer_create",
+                                        "timer_delete",
+                                        "modify_ldt",
+                                        "lookup_dcookie",
+                                        "remap_file_pages",
+                                        "mincore",
+                                        "readahead",
+                                        "tee",
+                                        "splice",
+                                        "sync_file_range",
+                                        NULL};
 
     /* The child is this program: it needs to read the library it links. */
     Dl_info info;
@@ -198,8 +240,8 @@ int main(int argc, char **argv)
                 best_io[setup] = io;
         }
     }
-    printf("%-36s %11s %9s %13s %9s\n", "set-up (best of runs, ns per call)", "getppid",
-           "overhead", "ioctl FIONREAD", "overhead");
+    printf("%-36s %11s %9s %13s %9s\n", "set-up (best of runs, ns per call)", "getppid", "overhead",
+           "ioctl FIONREAD", "overhead");
     for (int setup = 0; setup < 4; setup++) {
         if (setup == 0)
             printf("%-36s %11.1f %9s %13.1f %9s\n", names[0], best_g[0], "-", best_io[0], "-");

@@ -33,8 +33,8 @@
 
 static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static struct {
-    bool filter;  /* seccomp(2) with SECCOMP_RET_KILL_PROCESS (Linux 4.14) */
-    bool notify;  /* user notification (Linux 5.0) */
+    bool filter; /* seccomp(2) with SECCOMP_RET_KILL_PROCESS (Linux 4.14) */
+    bool notify; /* user notification (Linux 5.0) */
     size_t notif_size, resp_size;
 } kernel;
 

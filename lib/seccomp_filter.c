@@ -39,41 +39,50 @@
  * One row per system call and condition. This table is the documentation of
  * the default filter: docs/seccomp.md mirrors it. */
 
-#define TRACE   "tracing and cross-process access"
-#define KERNEL  "kernel attack surface"
-#define NS      "namespaces and mounts"
+#define TRACE  "tracing and cross-process access"
+#define KERNEL "kernel attack surface"
+#define NS     "namespaces and mounts"
 
 const struct sbx__deny_row sbx__deny_table[] = {
     /* tracing and cross-process access */
     {"ptrace", 0, EPERM, SBX__COND_ALWAYS, "",
-     TRACE ": trace, read and write other processes (and rewrite system calls past the filter)", false},
-    {"process_vm_readv", 0, EPERM, SBX__COND_ALWAYS, "", TRACE ": read another process's memory", false},
-    {"process_vm_writev", 0, EPERM, SBX__COND_ALWAYS, "", TRACE ": write another process's memory", false},
-    {"pidfd_getfd", 0, EPERM, SBX__COND_ALWAYS, "", TRACE ": take a descriptor from another process", false},
+     TRACE ": trace, read and write other processes (and rewrite system calls past the filter)",
+     false},
+    {"process_vm_readv", 0, EPERM, SBX__COND_ALWAYS, "", TRACE ": read another process's memory",
+     false},
+    {"process_vm_writev", 0, EPERM, SBX__COND_ALWAYS, "", TRACE ": write another process's memory",
+     false},
+    {"pidfd_getfd", 0, EPERM, SBX__COND_ALWAYS, "",
+     TRACE ": take a descriptor from another process", false},
     {"kcmp", 0, EPERM, SBX__COND_ALWAYS, "",
      TRACE ": compare kernel objects of other processes (layout and sharing leaks)", false},
     {"process_madvise", 0, EPERM, SBX__COND_ALWAYS, "",
      TRACE ": act on another process's memory through a pidfd", false},
     /* kernel attack surface */
-    {"bpf", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": BPF programs and maps, often exploited", false},
+    {"bpf", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": BPF programs and maps, often exploited",
+     false},
     {"perf_event_open", 0, EPERM, SBX__COND_ALWAYS, "",
      KERNEL ": performance events, often exploited, and side channels", false},
     {"userfaultfd", 0, EPERM, SBX__COND_ALWAYS, "",
      KERNEL ": lets an exploit stall kernel page faults to win races", false},
     {"io_uring_setup", 0, EPERM, SBX__COND_ALWAYS, "",
      KERNEL ": io_uring is a second system-call interface that seccomp cannot see into", false},
-    {"io_uring_enter", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": io_uring (see io_uring_setup)", false},
-    {"io_uring_register", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": io_uring (see io_uring_setup)", false},
+    {"io_uring_enter", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": io_uring (see io_uring_setup)",
+     false},
+    {"io_uring_register", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": io_uring (see io_uring_setup)",
+     false},
     {"keyctl", 0, EPERM, SBX__COND_ALWAYS, "",
      KERNEL ": kernel keyrings, shared with the user's session", false},
     {"add_key", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": kernel keyrings (see keyctl)", false},
     {"request_key", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": kernel keyrings (see keyctl)", false},
     {"kexec_load", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": replace the running kernel", false},
-    {"kexec_file_load", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": replace the running kernel", false},
+    {"kexec_file_load", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": replace the running kernel",
+     false},
     {"init_module", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": load a kernel module", false},
     {"finit_module", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": load a kernel module", false},
     {"delete_module", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": unload a kernel module", false},
-    {"acct", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": process accounting into a chosen file", false},
+    {"acct", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": process accounting into a chosen file",
+     false},
     {"swapon", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": add swap", false},
     {"swapoff", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": remove swap", false},
     {"reboot", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": reboot or halt the machine", false},
@@ -82,10 +91,12 @@ const struct sbx__deny_row sbx__deny_table[] = {
     {"clock_adjtime", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": adjust the system clock", false},
     {"adjtimex", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": adjust the system clock", false},
     {"sethostname", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": rename the host", false},
-    {"setdomainname", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": rename the host's NIS domain", false},
+    {"setdomainname", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": rename the host's NIS domain",
+     false},
     {"quotactl", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": disk quotas", false},
     {"quotactl_fd", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": disk quotas", false},
-    {"lookup_dcookie", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": profiling interface, leaks paths", false},
+    {"lookup_dcookie", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": profiling interface, leaks paths",
+     false},
     {"syslog", 0, EPERM, SBX__COND_ALWAYS, "",
      KERNEL ": read or clear the kernel log (kernel addresses)", false},
     {"vhangup", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": hang up the terminal", false},
@@ -99,7 +110,8 @@ const struct sbx__deny_row sbx__deny_table[] = {
     {"personality", 0, EPERM, SBX__COND_PERSONALITY,
      "the low 32 bits of the persona are neither 0xffffffff (query) nor PER_LINUX",
      KERNEL ": execution domains that weaken the process (ADDR_NO_RANDOMIZE, "
-            "READ_IMPLIES_EXEC, MMAP_PAGE_ZERO, 32-bit layouts)", false},
+            "READ_IMPLIES_EXEC, MMAP_PAGE_ZERO, 32-bit layouts)",
+     false},
     /* namespaces and mounts */
     {"unshare", 0, EPERM, SBX__COND_ALWAYS, "",
      NS ": new namespaces open kernel surface meant for root (and root inside them)", false},
@@ -124,29 +136,34 @@ const struct sbx__deny_row sbx__deny_table[] = {
     {"move_mount", 0, EPERM, SBX__COND_ALWAYS, "", NS ": the new mount API", false},
     {"open_tree", 0, EPERM, SBX__COND_ALWAYS, "", NS ": the new mount API", false},
     {"mount_setattr", 0, EPERM, SBX__COND_ALWAYS, "", NS ": the new mount API", false},
-    {"open_tree_attr", 467, EPERM, SBX__COND_ALWAYS, "", NS ": the new mount API (Linux 6.15)", false},
+    {"open_tree_attr", 467, EPERM, SBX__COND_ALWAYS, "", NS ": the new mount API (Linux 6.15)",
+     false},
     /* file handles */
     {"open_by_handle_at", 0, EPERM, SBX__COND_ALWAYS, "",
      "file handles: open any file of a file system by handle, past path checks "
-     "(the \"shocker\" container escape)", false},
+     "(the \"shocker\" container escape)",
+     false},
     {"name_to_handle_at", 0, EPERM, SBX__COND_ALWAYS, "",
      "file handles: obtain handles for open_by_handle_at", false},
     /* terminals */
     {"ioctl", 0, EPERM, SBX__COND_TTY_IOCTL,
      "the low 32 bits of the request (second argument) are TIOCSTI or TIOCLINUX",
      "terminal injection: TIOCSTI pushes input into a terminal the host reads, TIOCLINUX "
-     "controls the console", false},
+     "controls the console",
+     false},
     /* sockets */
     {"socket", 0, EPERM, SBX__COND_SOCKET_FAMILY,
      "a family other than AF_UNIX, AF_INET and AF_INET6; with the network granted, AF_NETLINK "
      "with NETLINK_ROUTE too",
      "sockets: packet, netlink, vsock, bluetooth, alg, ... families are kernel surface and "
-     "bypass network controls", false},
+     "bypass network controls",
+     false},
     {"socket", 0, EPERM, SBX__COND_SOCKET_INET,
      "AF_INET or AF_INET6 and, without the network granted, a type other than SOCK_STREAM or a "
      "protocol other than 0 and IPPROTO_TCP; with it, type SOCK_PACKET",
      "sockets: Landlock governs TCP only, so UDP, raw, SCTP and MPTCP sockets are denied unless "
-     "the network is granted; SOCK_PACKET is a packet socket in disguise", false},
+     "the network is granted; SOCK_PACKET is a packet socket in disguise",
+     false},
 };
 const size_t sbx__deny_table_len = sizeof(sbx__deny_table) / sizeof(sbx__deny_table[0]);
 
@@ -157,59 +174,204 @@ const size_t sbx__deny_table_len = sizeof(sbx__deny_table) / sizeof(sbx__deny_ta
  * the neighbours of each call a library may use instead (the *at, v, 64 and
  * 2 variants, the poll and timer families). */
 
-static const char *const base_files[] = {
-    "read", "write", "open", "openat", "openat2", "creat", "close", "close_range", "lseek",
-    "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2", "pwritev2",
-    "sendfile", "copy_file_range", "splice", "tee", "dup", "dup2", "dup3", "fcntl", "flock",
-    "fsync", "fdatasync", "sync", "syncfs", "sync_file_range", "fadvise64", "readahead",
-    "fallocate", "truncate", "ftruncate", "stat", "fstat", "lstat", "newfstatat", "statx",
-    "statfs", "fstatfs", "access", "faccessat", "faccessat2", "getdents", "getdents64",
-    "getcwd", "chdir", "fchdir", "mkdir", "mkdirat", "rmdir", "rename", "renameat", "renameat2",
-    "link", "linkat", "unlink", "unlinkat", "symlink", "symlinkat", "readlink", "readlinkat",
-    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "umask",
-    "utime", "utimes", "utimensat", "futimesat", "mknod", "mknodat", "getxattr", "lgetxattr",
-    "fgetxattr", "listxattr", "llistxattr", "flistxattr", "setxattr", "lsetxattr", "fsetxattr",
-    "removexattr", "lremovexattr", "fremovexattr", "memfd_create", "inotify_init",
-    "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
-    "ioctl", /* argument-checked: no TIOCSTI, TIOCLINUX */
-    NULL};
-static const char *const base_memory[] = {"brk",   "mmap",    "munmap",  "mremap",     "mprotect",
-                                          "madvise", "msync", "mincore", "mlock",      "munlock",
-                                          "membarrier", NULL};
+static const char *const base_files[] = {"read",
+                                         "write",
+                                         "open",
+                                         "openat",
+                                         "openat2",
+                                         "creat",
+                                         "close",
+                                         "close_range",
+                                         "lseek",
+                                         "pread64",
+                                         "pwrite64",
+                                         "readv",
+                                         "writev",
+                                         "preadv",
+                                         "pwritev",
+                                         "preadv2",
+                                         "pwritev2",
+                                         "sendfile",
+                                         "copy_file_range",
+                                         "splice",
+                                         "tee",
+                                         "dup",
+                                         "dup2",
+                                         "dup3",
+                                         "fcntl",
+                                         "flock",
+                                         "fsync",
+                                         "fdatasync",
+                                         "sync",
+                                         "syncfs",
+                                         "sync_file_range",
+                                         "fadvise64",
+                                         "readahead",
+                                         "fallocate",
+                                         "truncate",
+                                         "ftruncate",
+                                         "stat",
+                                         "fstat",
+                                         "lstat",
+                                         "newfstatat",
+                                         "statx",
+                                         "statfs",
+                                         "fstatfs",
+                                         "access",
+                                         "faccessat",
+                                         "faccessat2",
+                                         "getdents",
+                                         "getdents64",
+                                         "getcwd",
+                                         "chdir",
+                                         "fchdir",
+                                         "mkdir",
+                                         "mkdirat",
+                                         "rmdir",
+                                         "rename",
+                                         "renameat",
+                                         "renameat2",
+                                         "link",
+                                         "linkat",
+                                         "unlink",
+                                         "unlinkat",
+                                         "symlink",
+                                         "symlinkat",
+                                         "readlink",
+                                         "readlinkat",
+                                         "chmod",
+                                         "fchmod",
+                                         "fchmodat",
+                                         "fchmodat2",
+                                         "chown",
+                                         "fchown",
+                                         "lchown",
+                                         "fchownat",
+                                         "umask",
+                                         "utime",
+                                         "utimes",
+                                         "utimensat",
+                                         "futimesat",
+                                         "mknod",
+                                         "mknodat",
+                                         "getxattr",
+                                         "lgetxattr",
+                                         "fgetxattr",
+                                         "listxattr",
+                                         "llistxattr",
+                                         "flistxattr",
+                                         "setxattr",
+                                         "lsetxattr",
+                                         "fsetxattr",
+                                         "removexattr",
+                                         "lremovexattr",
+                                         "fremovexattr",
+                                         "memfd_create",
+                                         "inotify_init",
+                                         "inotify_init1",
+                                         "inotify_add_watch",
+                                         "inotify_rm_watch",
+                                         "ioctl", /* argument-checked: no TIOCSTI, TIOCLINUX */
+                                         NULL};
+static const char *const base_memory[] = {"brk",      "mmap",    "munmap",     "mremap",
+                                          "mprotect", "madvise", "msync",      "mincore",
+                                          "mlock",    "munlock", "membarrier", NULL};
 static const char *const base_processes[] = {
-    "fork", "vfork",
+    "fork",
+    "vfork",
     "clone", /* argument-checked: no CLONE_NEW* */
-    "execve", "execveat", "exit", "exit_group", "wait4", "waitid", "getpid", "getppid", "gettid",
-    "getpgid", "getpgrp", "setpgid", "getsid", "setsid", "set_tid_address", "set_robust_list",
-    "get_robust_list", "rseq", "futex", "futex_waitv", "arch_prctl", "prctl", "prlimit64",
-    "getrlimit", "setrlimit", "getrusage", "times", "sched_yield", "sched_getaffinity",
-    "sched_setaffinity", "sched_getparam", "sched_getscheduler", "sched_get_priority_max",
-    "sched_get_priority_min", "sched_rr_get_interval", "getpriority", "setpriority", "getcpu",
+    "execve",
+    "execveat",
+    "exit",
+    "exit_group",
+    "wait4",
+    "waitid",
+    "getpid",
+    "getppid",
+    "gettid",
+    "getpgid",
+    "getpgrp",
+    "setpgid",
+    "getsid",
+    "setsid",
+    "set_tid_address",
+    "set_robust_list",
+    "get_robust_list",
+    "rseq",
+    "futex",
+    "futex_waitv",
+    "arch_prctl",
+    "prctl",
+    "prlimit64",
+    "getrlimit",
+    "setrlimit",
+    "getrusage",
+    "times",
+    "sched_yield",
+    "sched_getaffinity",
+    "sched_setaffinity",
+    "sched_getparam",
+    "sched_getscheduler",
+    "sched_get_priority_max",
+    "sched_get_priority_min",
+    "sched_rr_get_interval",
+    "getpriority",
+    "setpriority",
+    "getcpu",
     "personality", /* argument-checked: query and PER_LINUX only */
-    "uname", "sysinfo", "getrandom", "pidfd_open", "pidfd_send_signal", "kill", "tkill", "tgkill",
-    "capget", "capset", "seccomp", "landlock_create_ruleset", "landlock_add_rule",
-    "landlock_restrict_self", NULL};
+    "uname",
+    "sysinfo",
+    "getrandom",
+    "pidfd_open",
+    "pidfd_send_signal",
+    "kill",
+    "tkill",
+    "tgkill",
+    "capget",
+    "capset",
+    "seccomp",
+    "landlock_create_ruleset",
+    "landlock_add_rule",
+    "landlock_restrict_self",
+    NULL};
 static const char *const base_ids[] = {
-    "getuid",   "geteuid",  "getgid",    "getegid",   "getresuid", "getresgid", "getgroups",
-    "setuid",   "setgid",   "setreuid",  "setregid",  "setresuid", "setresgid", "setgroups",
-    "setfsuid", "setfsgid", NULL};
-static const char *const base_signals[] = {
-    "rt_sigaction",   "rt_sigprocmask",   "rt_sigreturn",    "rt_sigsuspend",    "rt_sigpending",
-    "rt_sigtimedwait", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sigaltstack",    "pause",
-    "alarm",          "getitimer",        "setitimer",       "timer_create",     "timer_settime",
-    "timer_gettime",  "timer_getoverrun", "timer_delete",    "signalfd",         "signalfd4",
-    "restart_syscall", NULL};
+    "getuid",    "geteuid",   "getgid",   "getegid",  "getresuid", "getresgid",
+    "getgroups", "setuid",    "setgid",   "setreuid", "setregid",  "setresuid",
+    "setresgid", "setgroups", "setfsuid", "setfsgid", NULL};
+static const char *const base_signals[] = {"rt_sigaction",
+                                           "rt_sigprocmask",
+                                           "rt_sigreturn",
+                                           "rt_sigsuspend",
+                                           "rt_sigpending",
+                                           "rt_sigtimedwait",
+                                           "rt_sigqueueinfo",
+                                           "rt_tgsigqueueinfo",
+                                           "sigaltstack",
+                                           "pause",
+                                           "alarm",
+                                           "getitimer",
+                                           "setitimer",
+                                           "timer_create",
+                                           "timer_settime",
+                                           "timer_gettime",
+                                           "timer_getoverrun",
+                                           "timer_delete",
+                                           "signalfd",
+                                           "signalfd4",
+                                           "restart_syscall",
+                                           NULL};
 static const char *const base_time[] = {
-    "clock_gettime",  "clock_getres",    "clock_nanosleep", "nanosleep", "gettimeofday", "time",
-    "timerfd_create", "timerfd_settime", "timerfd_gettime", NULL};
+    "clock_gettime", "clock_getres",   "clock_nanosleep", "nanosleep",       "gettimeofday",
+    "time",          "timerfd_create", "timerfd_settime", "timerfd_gettime", NULL};
 static const char *const base_events[] = {
-    "pipe",      "pipe2",      "eventfd", "eventfd2", "epoll_create", "epoll_create1", "epoll_ctl",
-    "epoll_wait", "epoll_pwait", "epoll_pwait2", "poll", "ppoll", "select", "pselect6", NULL};
+    "pipe",          "pipe2",     "eventfd",    "eventfd2",    "epoll_create",
+    "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+    "poll",          "ppoll",     "select",     "pselect6",    NULL};
 static const char *const base_sockets[] = {
     "socket", /* argument-checked: families, and UDP/raw without the network */
-    "socketpair", "connect", "accept", "accept4", "bind", "listen", "getsockname", "getpeername",
-    "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "setsockopt",
-    "getsockopt", NULL};
+    "socketpair",  "connect",     "accept",   "accept4",    "bind",       "listen",
+    "getsockname", "getpeername", "sendto",   "recvfrom",   "sendmsg",    "recvmsg",
+    "sendmmsg",    "recvmmsg",    "shutdown", "setsockopt", "getsockopt", NULL};
 
 const struct sbx__base_group sbx__base_set[] = {
     {"files, directories and descriptors", base_files},
@@ -223,8 +385,8 @@ const struct sbx__base_group sbx__base_set[] = {
 };
 const size_t sbx__base_set_len = sizeof(sbx__base_set) / sizeof(sbx__base_set[0]);
 
-const char *const sbx__undeniable[] = {"execve",         "sendmsg", "close",
-                                       "rt_sigprocmask", "exit",    "exit_group", NULL};
+const char *const sbx__undeniable[] = {"execve", "sendmsg",    "close", "rt_sigprocmask",
+                                       "exit",   "exit_group", NULL};
 
 /* ---- names ------------------------------------------------------------------- */
 
@@ -234,11 +396,20 @@ static const struct {
     const char *name;
     int nr;
 } extra_names[] = {
-    {"uretprobe", 335},      {"listmount", 457},         {"statmount", 458},
-    {"lsm_get_self_attr", 459}, {"lsm_set_self_attr", 460}, {"lsm_list_modules", 461},
-    {"mseal", 462},          {"setxattrat", 463},        {"getxattrat", 464},
-    {"listxattrat", 465},    {"removexattrat", 466},     {"open_tree_attr", 467},
-    {"file_getattr", 468},   {"file_setattr", 469},
+    {"uretprobe", 335},
+    {"listmount", 457},
+    {"statmount", 458},
+    {"lsm_get_self_attr", 459},
+    {"lsm_set_self_attr", 460},
+    {"lsm_list_modules", 461},
+    {"mseal", 462},
+    {"setxattrat", 463},
+    {"getxattrat", 464},
+    {"listxattrat", 465},
+    {"removexattrat", 466},
+    {"open_tree_attr", 467},
+    {"file_getattr", 468},
+    {"file_setattr", 469},
 };
 #define N_EXTRA_NAMES (sizeof(extra_names) / sizeof(extra_names[0]))
 #else
@@ -388,7 +559,7 @@ static const uint32_t clone_ns_flags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_N
 #define CLONE_NS_MASK                                                                              \
     (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |  \
      CLONE_NEWNET)
-#define PERSONA_QUERY 0xffffffffu
+#define PERSONA_QUERY  0xffffffffu
 #define SOCK_TYPE_BITS 0xfu
 
 /* The clauses under which a row denies. */
@@ -425,8 +596,7 @@ static void deny_clauses(enum sbx__cond cond, bool network, struct clauses *cs)
         for (size_t f = 0; f < 2; f++) {
             struct scmp_arg_cmp fam = cmp_of(0, SCMP_CMP_EQ, (uint64_t)families[f], 0);
             if (network) {
-                add_clause(cs, &fam, 1,
-                           cmp_of(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_BITS, SOCK_PACKET));
+                add_clause(cs, &fam, 1, cmp_of(1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_BITS, SOCK_PACKET));
                 continue;
             }
             /* type & 0xf != SOCK_STREAM (1): bit 0 clear, or any of bits 1-3 set */
@@ -531,7 +701,8 @@ static bool next_group(size_t *first, size_t *end)
         return false;
     *first = *end;
     size_t e = *first + 1;
-    while (e < sbx__deny_table_len && strcmp(sbx__deny_table[e].name, sbx__deny_table[*first].name) == 0)
+    while (e < sbx__deny_table_len &&
+           strcmp(sbx__deny_table[e].name, sbx__deny_table[*first].name) == 0)
         e++;
     *end = e;
     return true;
@@ -604,8 +775,8 @@ int sbx__filter_build(const struct sbx__filter_spec *spec, bool notify, struct s
                       int *bad_nr)
 {
     *bad_nr = -1;
-    uint32_t def = spec->allowlist ? (notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(ENOSYS))
-                                   : SCMP_ACT_ALLOW;
+    uint32_t def =
+        spec->allowlist ? (notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(ENOSYS)) : SCMP_ACT_ALLOW;
     scmp_filter_ctx ctx = seccomp_init(def);
     if (!ctx)
         return -ENOMEM;

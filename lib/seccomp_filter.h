@@ -14,14 +14,14 @@
 
 /* How a deny-table row decides, from the arguments, that a call is denied. */
 enum sbx__cond {
-    SBX__COND_ALWAYS,         /* every call */
-    SBX__COND_CLONE_NS,       /* clone: flags (a0) with any CLONE_NEW* bit */
-    SBX__COND_TTY_IOCTL,      /* ioctl: low 32 bits of the request (a1) TIOCSTI or TIOCLINUX */
-    SBX__COND_PERSONALITY,    /* personality: a0's low 32 bits neither 0xffffffff nor PER_LINUX */
-    SBX__COND_SOCKET_FAMILY,  /* socket: a family other than unix, inet, inet6 (netlink route
-                                 with the network granted) */
-    SBX__COND_SOCKET_INET,    /* socket, inet/inet6: without the network, anything but TCP;
-                                 with it, SOCK_PACKET */
+    SBX__COND_ALWAYS,        /* every call */
+    SBX__COND_CLONE_NS,      /* clone: flags (a0) with any CLONE_NEW* bit */
+    SBX__COND_TTY_IOCTL,     /* ioctl: low 32 bits of the request (a1) TIOCSTI or TIOCLINUX */
+    SBX__COND_PERSONALITY,   /* personality: a0's low 32 bits neither 0xffffffff nor PER_LINUX */
+    SBX__COND_SOCKET_FAMILY, /* socket: a family other than unix, inet, inet6 (netlink route
+                                with the network granted) */
+    SBX__COND_SOCKET_INET,   /* socket, inet/inet6: without the network, anything but TCP;
+                                with it, SOCK_PACKET */
 };
 
 struct sbx__deny_row {
@@ -40,8 +40,8 @@ SBX__FILTER_HIDDEN extern const struct sbx__deny_row sbx__deny_table[];
 SBX__FILTER_HIDDEN extern const size_t sbx__deny_table_len;
 
 struct sbx__base_group {
-    const char *what;          /* what the group is for */
-    const char *const *names;  /* NULL-terminated */
+    const char *what;         /* what the group is for */
+    const char *const *names; /* NULL-terminated */
 };
 
 /* The allow-list base set, in groups. */

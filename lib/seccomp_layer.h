@@ -30,11 +30,11 @@ SBX__HIDDEN void sbx__seccomp_policy_free(struct sbx__seccomp_policy *sp);
 /* Built once per policy; immutable, shared by the plan and every child
  * spawned from it (reference-counted, since a child may outlive the policy). */
 struct sbx__seccomp_plan {
-    unsigned refs;                  /* atomic */
-    struct sock_fprog notify_prog;  /* denied calls -> USER_NOTIF; len 0: no monitor */
-    struct sock_fprog errno_prog;   /* denied calls -> ERRNO; len 0: not needed */
-    bool fallback_ok;               /* may use errno_prog when no listener can be had */
-    int default_error;              /* answer for calls absent from `errnos` */
+    unsigned refs;                    /* atomic */
+    struct sock_fprog notify_prog;    /* denied calls -> USER_NOTIF; len 0: no monitor */
+    struct sock_fprog errno_prog;     /* denied calls -> ERRNO; len 0: not needed */
+    bool fallback_ok;                 /* may use errno_prog when no listener can be had */
+    int default_error;                /* answer for calls absent from `errnos` */
     struct sbx__filter_errno *errnos; /* sorted by nr: the answer to each denied call */
     size_t n_errnos;
     uint64_t violation_limit; /* 0: none */

@@ -89,6 +89,7 @@ import glob, sys, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
 for path in sorted(glob.glob(sys.argv[1] + "/*.xml")):
     p = f = s = 0
+    skips = []
     for case in ET.parse(path).getroot().iter("testcase"):
         status = case.get("status", "")
         if case.find("failure") is not None or case.find("error") is not None or status == "fail":
@@ -97,10 +98,12 @@ for path in sorted(glob.glob(sys.argv[1] + "/*.xml")):
             s += 1
             out = case.findtext("system-out") or ""
             why = [l for l in out.splitlines() if "SKIP" in l] or ["(no reason printed)"]
-            print(f"  skipped {case.get('name')}: {why[0].strip()}")
+            skips.append(f"    skipped {case.get('name')}: {why[0].strip()}")
         else:
             p += 1
     print(f"  {path.rsplit('/', 1)[1][:-4]:20} {p} passed, {f} failed, {s} skipped")
+    for line in skips:
+        print(line)
     passed, failed, skipped = passed + p, failed + f, skipped + s
 vt, vf = int(sys.argv[2]), int(sys.argv[3])
 print(f"  {'valgrind':20} {vt - vf} passed, {vf} failed, 0 skipped")

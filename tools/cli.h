@@ -58,6 +58,10 @@ enum {
     CLI_OPT_FSIZE,
     CLI_OPT_PROCS,
     CLI_OPT_BEST_EFFORT,
+    CLI_OPT_DENY_SYSCALL,
+    CLI_OPT_ALLOW_SYSCALL,
+    CLI_OPT_SYSCALL_ALLOWLIST,
+    CLI_OPT_MAX_VIOLATIONS,
     CLI_OPT_POLICY_END,
 };
 
@@ -80,6 +84,10 @@ enum {
         {"files", required_argument, NULL, CLI_OPT_FILES},                                         \
         {"fsize", required_argument, NULL, CLI_OPT_FSIZE},                                         \
         {"procs", required_argument, NULL, CLI_OPT_PROCS},                                         \
+        {"deny-syscall", required_argument, NULL, CLI_OPT_DENY_SYSCALL},                           \
+        {"allow-syscall", required_argument, NULL, CLI_OPT_ALLOW_SYSCALL},                         \
+        {"syscall-allowlist", no_argument, NULL, CLI_OPT_SYSCALL_ALLOWLIST},                       \
+        {"max-violations", required_argument, NULL, CLI_OPT_MAX_VIOLATIONS},                       \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }
@@ -92,7 +100,8 @@ struct cli_limit {
     const char *text;
 };
 
-/* An option applied in command-line order: --env, --pass-env and the grants. */
+/* An option applied in command-line order: --env, --pass-env, the grants, and
+ * the system-call rules. */
 struct cli_op {
     int opt;          /* a CLI_OPT_* value */
     const char *name; /* the option's long name, for messages */
@@ -110,6 +119,8 @@ struct cli_policy_opts {
     struct cli_limit memory, files, fsize, procs;
     uint32_t best_effort;
     const char *best_effort_text; /* the last --best-effort, for messages */
+    int syscall_allowlist;
+    struct cli_limit max_violations;
 };
 
 /* Prepare @p o for a command line of @p argc arguments. 0, or -1 (reported). */
@@ -139,6 +150,11 @@ int cli_parse_seconds(const char *s, uint64_t *ret_ns);
 /* A --best-effort argument: a layer name as sbx_layer_name() gives it, "all",
  * or a comma-separated list of those, as a set of layer bits. */
 int cli_parse_layers(const char *s, uint32_t *ret);
+/* A --deny-syscall argument, NAME[:ERRNO|kill]: the name's length in *name_len,
+ * and the errno (1 to 4095, a number or a name such as "EACCES"; EPERM if
+ * absent) or SBX_SYSCALL_KILL in *error. The name itself is the library's to
+ * check. */
+int cli_parse_syscall_rule(const char *s, size_t *name_len, int *error);
 
 /* Write @p s to @p out as a JSON string, quotes included. Control characters
  * are escaped and bytes that are not valid UTF-8 become U+FFFD, so the output

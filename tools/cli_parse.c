@@ -136,6 +136,40 @@ int cli_parse_layers(const char *s, uint32_t *ret)
     return 0;
 }
 
+int cli_parse_syscall_rule(const char *s, size_t *name_len, int *error)
+{
+    const char *colon = strchr(s, ':');
+    const char *e;
+    uint64_t v;
+
+    if (colon == s || s[0] == '\0')
+        return -1; /* no name */
+    if (colon == NULL) {
+        *name_len = strlen(s);
+        *error = EPERM;
+        return 0;
+    }
+    e = colon + 1;
+    if (strcmp(e, "kill") == 0) {
+        *error = SBX_SYSCALL_KILL;
+    } else if (is_digit(e[0])) {
+        if (cli_parse_count(e, &v) < 0 || v < 1 || v > 4095)
+            return -1;
+        *error = (int)v;
+    } else {
+        int found = 0;
+        for (int n = 1; n < 4096 && !found; n++) {
+            const char *name = strerrorname_np(n);
+            if (name != NULL && strcmp(name, e) == 0)
+                *error = n, found = 1;
+        }
+        if (!found)
+            return -1;
+    }
+    *name_len = (size_t)(colon - s);
+    return 0;
+}
+
 /* Length of the valid UTF-8 sequence at @p s, or 0 if it is not one
  * (overlong forms, surrogates and code points past U+10FFFF are invalid). */
 static size_t utf8_len(const unsigned char *s)

@@ -75,6 +75,20 @@ void cli_policy_help(FILE *out)
                  "SECONDS may have a fraction (1.5, 0.25, .5). SIZE is in bytes, or a number\n"
                  "followed by K, M or G (powers of 1024).\n"
                  "\n"
+                 "System calls (a seccomp filter denies ptrace, bpf, io_uring, mount, unshare,\n"
+                 "TIOCSTI and other kernel surface; see docs/seccomp.md; denied calls fail with\n"
+                 "EPERM and are reported):\n"
+                 "      --deny-syscall NAME[:ERRNO|kill]\n"
+                 "                           deny NAME, failing with ERRNO (a number or a name\n"
+                 "                           such as EACCES; default EPERM), or kill the process\n"
+                 "                           that makes it (repeatable; the last rule for a name\n"
+                 "                           wins)\n"
+                 "      --allow-syscall NAME allow NAME (in allow-list mode, or lifting a default\n"
+                 "                           denial; repeatable)\n"
+                 "      --syscall-allowlist  allow only a base set of system calls (enough for\n"
+                 "                           sh, python3, git and gcc) and --allow-syscall ones\n"
+                 "      --max-violations N   kill the child at its N-th denied system call\n"
+                 "\n"
                  "Layers (every layer is strict: one this host cannot enforce is an error):\n"
                  "      --best-effort LAYER  run even if LAYER cannot be enforced on this host\n"
                  "                           (repeatable, or a comma-separated list); LAYER is\n");
@@ -159,6 +173,23 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
         if (cli_parse_count(arg, &v) < 0)
             return bad_value(name, "count", arg);
         set_limit(c == CLI_OPT_FILES ? &o->files : &o->procs, v, arg);
+        return 1;
+    case CLI_OPT_DENY_SYSCALL: {
+        size_t n;
+        int error;
+        if (cli_parse_syscall_rule(arg, &n, &error) < 0) {
+            fprintf(stderr, "%s: --deny-syscall: expected NAME[:ERRNO|kill], not '%s'\n",
+                    cli_progname, arg);
+            return -1;
+        }
+        break;
+    }
+    case CLI_OPT_ALLOW_SYSCALL: break;
+    case CLI_OPT_SYSCALL_ALLOWLIST: o->syscall_allowlist = 1; return 1;
+    case CLI_OPT_MAX_VIOLATIONS:
+        if (cli_parse_count(arg, &v) < 0)
+            return bad_value(name, "count", arg);
+        set_limit(&o->max_violations, v, arg);
         return 1;
     case CLI_OPT_BEST_EFFORT:
         if (cli_parse_layers(arg, &layers) < 0) {
@@ -263,6 +294,30 @@ static int is_env_op(int opt)
     return opt == CLI_OPT_ENV || opt == CLI_OPT_PASS_ENV;
 }
 
+/* --deny-syscall and --allow-syscall: 0, or a negative errno from the library. */
+static int apply_syscall_rule(const struct cli_op *op, sbx_policy *p)
+{
+    size_t n;
+    int error, rc;
+    char *name;
+
+    if (op->opt == CLI_OPT_ALLOW_SYSCALL)
+        return sbx_allow_syscall(p, op->arg);
+    if (cli_parse_syscall_rule(op->arg, &n, &error) < 0)
+        return -EINVAL; /* checked when the option was read */
+    name = strndup(op->arg, n);
+    if (name == NULL)
+        return ENOMEM;
+    rc = sbx_deny_syscall(p, name, error);
+    free(name);
+    return rc;
+}
+
+static int is_syscall_op(int opt)
+{
+    return opt == CLI_OPT_DENY_SYSCALL || opt == CLI_OPT_ALLOW_SYSCALL;
+}
+
 int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
 {
     static const struct {
@@ -292,7 +347,9 @@ int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
             const struct cli_op *op = &o->ops[i];
             if (is_env_op(op->opt) != (pass == 0))
                 continue;
-            rc = pass == 0 ? apply_env(op, p) : apply_grant(op, p);
+            rc = pass == 0            ? apply_env(op, p)
+                 : is_syscall_op(op->opt) ? apply_syscall_rule(op, p)
+                                          : apply_grant(op, p);
             if (rc != 0) {
                 refused(rc, op->name, op->arg);
                 goto fail;
@@ -323,6 +380,14 @@ int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
             refused(rc, "workdir", o->workdir);
             goto fail;
         }
+    }
+    if (o->syscall_allowlist && (rc = sbx_set_syscall_allowlist(p, 1)) < 0) {
+        refused(rc, "syscall-allowlist", "");
+        goto fail;
+    }
+    if (o->max_violations.set && (rc = sbx_set_violation_limit(p, o->max_violations.value)) < 0) {
+        refused(rc, "max-violations", o->max_violations.text);
+        goto fail;
     }
     if (o->best_effort != 0 && (rc = sbx_set_best_effort(p, o->best_effort)) < 0) {
         refused(rc, "best-effort", o->best_effort_text);

@@ -63,9 +63,12 @@ void cli_run_help(FILE *out)
             "  125      the command line is wrong, or the sandbox could not be set up\n"
             "  126      PROGRAM was found but could not be executed\n"
             "  127      PROGRAM was not found\n"
+            "  128+9    --max-violations killed the child\n"
             "Unless --quiet or --json, a child ended by a limit or the timeout is reported\n"
-            "on stderr (\"%s: timed out after 2.000 s\").\n",
-            cli_progname, cli_progname);
+            "on stderr (\"%s: timed out after 2.000 s\"), and so are the system calls the\n"
+            "child was denied, in one line (\"%s: 2 denied system calls: ptrace (EPERM),\n"
+            "bpf (EPERM)\"); with --json they are in the object (\"violations\").\n",
+            cli_progname, cli_progname, cli_progname);
 }
 
 /* Messages of the tool itself about the run (not command-line errors). */
@@ -194,6 +197,47 @@ static int signal_status(const sbx_result *r, int fallback)
     return 128 + (sig > 0 ? sig : fallback);
 }
 
+/* One line on the denied system calls, if any: "agentsbx: 3 denied system
+ * calls: ptrace (EPERM), socket x2 (EPERM)". Names come from the kept ones
+ * (the first SBX_VIOLATIONS_KEPT), grouped in order of first appearance. */
+static void violations_summary(const struct run_opts *o, const sbx_result *r)
+{
+    uint64_t count = sbx_result_violation_count(r);
+    char line[1024] = "";
+    size_t used = 0, kept = 0;
+    struct {
+        const char *name;
+        int error;
+        unsigned n;
+    } seen[SBX_VIOLATIONS_KEPT];
+    size_t n_seen = 0;
+
+    if (count == 0)
+        return;
+    for (size_t i = 0; i < SBX_VIOLATIONS_KEPT; i++) {
+        sbx_violation v = {.size = sizeof(v)};
+        size_t j;
+        if (sbx_result_violation(r, i, &v) < 0)
+            break;
+        kept++;
+        for (j = 0; j < n_seen; j++)
+            if (strcmp(seen[j].name, v.syscall) == 0 && seen[j].error == v.error)
+                break;
+        if (j == n_seen)
+            seen[n_seen++] = (typeof(seen[0])){v.syscall, v.error, 0};
+        seen[j].n++;
+    }
+    for (size_t j = 0; j < n_seen && used < sizeof(line); j++) {
+        char times[16] = "";
+        if (seen[j].n > 1)
+            snprintf(times, sizeof(times), " x%u", seen[j].n);
+        used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s (%s)", j ? ", " : "",
+                                 seen[j].name, times, sbx_errname(seen[j].error));
+    }
+    note(o, "%" PRIu64 " denied system call%s%s: %s%s", count, count == 1 ? "" : "s",
+         count > kept ? " (the first ones)" : "", line, count > kept ? ", ..." : "");
+}
+
 /* Report how the child ended and choose the exit status. */
 static int child_ended(const struct run_opts *o, const sbx_result *r)
 {
@@ -201,6 +245,7 @@ static int child_ended(const struct run_opts *o, const sbx_result *r)
 
     if (o->json)
         print_json(r);
+    violations_summary(o, r);
     switch (status) {
     case SBX_STATUS_EXITED: return sbx_result_exit_code(r);
     case SBX_STATUS_SIGNALED: return signal_status(r, SIGKILL);
@@ -216,6 +261,10 @@ static int child_ended(const struct run_opts *o, const sbx_result *r)
         return signal_status(r, SIGXFSZ);
     case SBX_STATUS_MEMORY_LIMIT: note(o, "memory limit reached"); return signal_status(r, SIGKILL);
     case SBX_STATUS_KILLED: note(o, "killed"); return signal_status(r, SIGKILL);
+    case SBX_STATUS_VIOLATION:
+        note(o, "killed after %" PRIu64 " denied system calls (--max-violations)",
+             sbx_result_violation_count(r));
+        return signal_status(r, SIGKILL);
     default:
         note(o, "the child ended with an unknown status %d (%s)", status, sbx_status_name(status));
         return sbx_result_signal(r) > 0 ? signal_status(r, SIGKILL) : CLI_EXIT_SETUP;

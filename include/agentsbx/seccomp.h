@@ -44,7 +44,8 @@
 extern "C" {
 #endif
 
-/** @brief Passed as the errno to sbx_deny_syscall(): kill the process that makes the call. @since 0.1 */
+/** @brief Passed as the errno to sbx_deny_syscall(): kill the process that makes the call. @since
+ * 0.1 */
 #define SBX_SYSCALL_KILL (-1)
 
 /** @brief How many violations a result keeps in detail (all are counted). @since 0.1 */

@@ -546,6 +546,94 @@ d$(printf '\377')" true
     json_check 'd["status"] == "setup_failed" and "a\"b\\c\nd\ufffd" in d["error"]'
 }
 
+# -------------------------------------------------------------------- system calls
+
+# A python3 program that makes the raw system calls named on its command line
+# (ptrace, bpf, getppid, mbind) and prints "NAME ERRNO" for each (0: success).
+SYSCALLS_PY='
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+calls = {"ptrace": (101, 16, -1), "bpf": (321, -1), "getppid": (110,), "mbind": (237,)}
+for name in sys.argv[1:]:
+    ctypes.set_errno(0)
+    args = (calls[name] + (0,) * 7)[:7] # the number and six arguments
+    r = libc.syscall(*[ctypes.c_long(a) for a in args])
+    print(name, ctypes.get_errno() if r < 0 else 0, flush=True)
+'
+
+need_python3() {
+    [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is not installed"
+}
+
+case_syscalls_denied_and_reported() {
+    need_python3
+    sbx run -- /usr/bin/python3 -c "$SYSCALLS_PY" ptrace bpf getppid
+    expect_rc 0
+    expect_out "ptrace 1
+bpf 1
+getppid 0"
+    expect_err_has "agentsbx: 2 denied system calls: ptrace (EPERM), bpf (EPERM)"
+    sbx run --quiet -- /usr/bin/python3 -c "$SYSCALLS_PY" ptrace ptrace
+    expect_rc 0
+    expect_err_empty
+    sbx run --json -- /usr/bin/python3 -c "$SYSCALLS_PY" ptrace bpf
+    expect_rc 0
+    expect_err_lacks "denied system calls"
+    json_check 'd["violation_count"] == 2 and [v["syscall"] for v in d["violations"]] == ["ptrace", "bpf"] and d["violations"][0]["errno"] == "EPERM" and d["violations"][0]["nr"] == 101 and d["violations"][0]["args"][:2] == ["0x10", "0xffffffffffffffff"]'
+    # A clean run reports nothing.
+    sbx run true
+    expect_rc 0
+    expect_err_empty
+}
+
+case_syscalls_rules() {
+    need_python3
+    sbx run --deny-syscall getppid:EACCES --deny-syscall ptrace:3 -- /usr/bin/python3 -c "$SYSCALLS_PY" getppid ptrace
+    expect_rc 0
+    expect_out "getppid 13
+ptrace 3"
+    expect_err_has "2 denied system calls: getppid (EACCES), ptrace (ESRCH)"
+    sbx run --deny-syscall getppid:kill -- /usr/bin/python3 -c "$SYSCALLS_PY" getppid
+    expect_rc 159 # 128 + SIGSYS
+    sbx run --syscall-allowlist -- /usr/bin/python3 -c "$SYSCALLS_PY" mbind getppid
+    expect_rc 0
+    expect_out "mbind 38
+getppid 0"
+    expect_err_has "1 denied system call: mbind (ENOSYS)"
+    sbx run --syscall-allowlist --allow-syscall mbind --quiet -- /usr/bin/python3 -c "$SYSCALLS_PY" mbind
+    expect_rc 0
+    expect_out "mbind 0"
+    sbx run --max-violations 2 -- /usr/bin/python3 -c "$SYSCALLS_PY" bpf bpf bpf getppid
+    expect_rc 137
+    expect_out "bpf 1"
+    expect_err_has "killed after 2 denied system calls (--max-violations)"
+    sbx run --json --max-violations 1 -- /usr/bin/python3 -c "$SYSCALLS_PY" ptrace
+    expect_rc 137
+    json_check 'd["status"] == "violation" and d["violation_count"] == 1'
+}
+
+case_syscalls_bad_values() {
+    sbx run --deny-syscall no_such_call true
+    expect_rc 125
+    expect_err_has "unknown system call 'no_such_call'"
+    sbx run --allow-syscall no_such_call true
+    expect_rc 125
+    expect_err_has "unknown system call 'no_such_call'"
+    for v in getppid:EWHAT getppid:0 getppid:4096 getppid: :EPERM '' getppid:-1; do
+        sbx run --deny-syscall "$v" true
+        expect_rc 125
+        expect_err_has "expected NAME[:ERRNO|kill]"
+    done
+    sbx run --deny-syscall execve true
+    expect_rc 125
+    expect_err_has "cannot be denied"
+    for v in 0 -1 x 4294967296; do
+        sbx run --max-violations "$v" true
+        expect_rc 125
+        expect_err_has "max-violations"
+    done
+}
+
 # -------------------------------------------------------------------- misc
 
 case_version() {

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,7 +30,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #define BAD ((void *)1) /* a pointer the kernel cannot read */
@@ -127,116 +127,269 @@ static long personality_restored(unsigned long persona)
 static long try(const char *name)
 {
     /* tracing and cross-process access */
-    if (!strcmp(name, "ptrace")) return s(SYS_ptrace, 16 /* PTRACE_ATTACH */, -1, 0, 0, 0, 0);
-    if (!strcmp(name, "process_vm_readv")) return s(SYS_process_vm_readv, getpid(), P(BAD), 1, P(BAD), 1, 0);
-    if (!strcmp(name, "process_vm_writev")) return s(SYS_process_vm_writev, getpid(), P(BAD), 1, P(BAD), 1, 0);
-    if (!strcmp(name, "pidfd_getfd")) return s(SYS_pidfd_getfd, -1, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "kcmp")) return s(SYS_kcmp, getpid(), getpid(), 99, 0, 0, 0);
-    if (!strcmp(name, "process_madvise")) return s(SYS_process_madvise, -1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "ptrace"))
+        return s(SYS_ptrace, 16 /* PTRACE_ATTACH */, -1, 0, 0, 0, 0);
+    if (!strcmp(name, "process_vm_readv"))
+        return s(SYS_process_vm_readv, getpid(), P(BAD), 1, P(BAD), 1, 0);
+    if (!strcmp(name, "process_vm_writev"))
+        return s(SYS_process_vm_writev, getpid(), P(BAD), 1, P(BAD), 1, 0);
+    if (!strcmp(name, "pidfd_getfd"))
+        return s(SYS_pidfd_getfd, -1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "kcmp"))
+        return s(SYS_kcmp, getpid(), getpid(), 99, 0, 0, 0);
+    if (!strcmp(name, "process_madvise"))
+        return s(SYS_process_madvise, -1, 0, 0, 0, 0, 0);
     /* kernel attack surface */
-    if (!strcmp(name, "bpf")) return s(SYS_bpf, -1, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "perf_event_open")) return s(SYS_perf_event_open, 0, 0, -1, -1, 0, 0);
-    if (!strcmp(name, "userfaultfd")) return s(SYS_userfaultfd, 1 /* UFFD_USER_MODE_ONLY */ | 0x40000000, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "io_uring_setup")) return s(SYS_io_uring_setup, 1, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "io_uring_enter")) return s(SYS_io_uring_enter, -1, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "io_uring_register")) return s(SYS_io_uring_register, -1, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "keyctl")) return s(SYS_keyctl, -1, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "add_key")) return s(SYS_add_key, 0, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "request_key")) return s(SYS_request_key, 0, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "kexec_load")) return s(SYS_kexec_load, 0, 0, 0, 0xffffffffL, 0, 0);
-    if (!strcmp(name, "kexec_file_load")) return s(SYS_kexec_file_load, -1, -1, 0, 0, 0xffffffffL, 0);
-    if (!strcmp(name, "init_module")) return s(SYS_init_module, 0, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "finit_module")) return s(SYS_finit_module, -1, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "delete_module")) return s(SYS_delete_module, 0, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "acct")) return s(SYS_acct, P(BAD), 0, 0, 0, 0, 0);
-    if (!strcmp(name, "swapon")) return s(SYS_swapon, P(BAD), 0, 0, 0, 0, 0);
-    if (!strcmp(name, "swapoff")) return s(SYS_swapoff, P(BAD), 0, 0, 0, 0, 0);
-    if (!strcmp(name, "reboot")) return s(SYS_reboot, 0, 0, 0, 0, 0, 0); /* bad magic */
-    if (!strcmp(name, "settimeofday")) return s(SYS_settimeofday, P(BAD), 0, 0, 0, 0, 0);
-    if (!strcmp(name, "clock_settime")) return s(SYS_clock_settime, 0, P(BAD), 0, 0, 0, 0);
-    if (!strcmp(name, "clock_adjtime")) return s(SYS_clock_adjtime, 0, P(BAD), 0, 0, 0, 0);
-    if (!strcmp(name, "adjtimex")) return s(SYS_adjtimex, P(BAD), 0, 0, 0, 0, 0);
-    if (!strcmp(name, "sethostname")) return s(SYS_sethostname, P(BAD), 1, 0, 0, 0, 0);
-    if (!strcmp(name, "setdomainname")) return s(SYS_setdomainname, P(BAD), 1, 0, 0, 0, 0);
-    if (!strcmp(name, "quotactl")) return s(SYS_quotactl, 0, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "syslog")) return s(SYS_syslog, 99, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "iopl")) return s(SYS_iopl, 99, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "ioperm")) return s(SYS_ioperm, 0xffffffffL, 1, 1, 0, 0, 0);
-    if (!strcmp(name, "fanotify_init")) return s(SYS_fanotify_init, 0xffffffffL, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "personality_change")) return personality_restored(PER_LINUX | ADDR_NO_RANDOMIZE);
-    if (!strcmp(name, "personality_linux32")) return personality_restored(PER_LINUX32);
-    if (!strcmp(name, "personality_query")) return syscall(SYS_personality, 0xffffffffUL);
-    if (!strcmp(name, "personality_linux")) return personality_restored(PER_LINUX);
+    if (!strcmp(name, "bpf"))
+        return s(SYS_bpf, -1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "perf_event_open"))
+        return s(SYS_perf_event_open, 0, 0, -1, -1, 0, 0);
+    if (!strcmp(name, "userfaultfd"))
+        return s(SYS_userfaultfd, 1 /* UFFD_USER_MODE_ONLY */ | 0x40000000, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "io_uring_setup"))
+        return s(SYS_io_uring_setup, 1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "io_uring_enter"))
+        return s(SYS_io_uring_enter, -1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "io_uring_register"))
+        return s(SYS_io_uring_register, -1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "keyctl"))
+        return s(SYS_keyctl, -1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "add_key"))
+        return s(SYS_add_key, 0, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "request_key"))
+        return s(SYS_request_key, 0, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "kexec_load"))
+        return s(SYS_kexec_load, 0, 0, 0, 0xffffffffL, 0, 0);
+    if (!strcmp(name, "kexec_file_load"))
+        return s(SYS_kexec_file_load, -1, -1, 0, 0, 0xffffffffL, 0);
+    if (!strcmp(name, "init_module"))
+        return s(SYS_init_module, 0, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "finit_module"))
+        return s(SYS_finit_module, -1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "delete_module"))
+        return s(SYS_delete_module, 0, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "acct"))
+        return s(SYS_acct, P(BAD), 0, 0, 0, 0, 0);
+    if (!strcmp(name, "swapon"))
+        return s(SYS_swapon, P(BAD), 0, 0, 0, 0, 0);
+    if (!strcmp(name, "swapoff"))
+        return s(SYS_swapoff, P(BAD), 0, 0, 0, 0, 0);
+    if (!strcmp(name, "reboot"))
+        return s(SYS_reboot, 0, 0, 0, 0, 0, 0); /* bad magic */
+    if (!strcmp(name, "settimeofday"))
+        return s(SYS_settimeofday, P(BAD), 0, 0, 0, 0, 0);
+    if (!strcmp(name, "clock_settime"))
+        return s(SYS_clock_settime, 0, P(BAD), 0, 0, 0, 0);
+    if (!strcmp(name, "clock_adjtime"))
+        return s(SYS_clock_adjtime, 0, P(BAD), 0, 0, 0, 0);
+    if (!strcmp(name, "adjtimex"))
+        return s(SYS_adjtimex, P(BAD), 0, 0, 0, 0, 0);
+    if (!strcmp(name, "sethostname"))
+        return s(SYS_sethostname, P(BAD), 1, 0, 0, 0, 0);
+    if (!strcmp(name, "setdomainname"))
+        return s(SYS_setdomainname, P(BAD), 1, 0, 0, 0, 0);
+    if (!strcmp(name, "quotactl"))
+        return s(SYS_quotactl, 0, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "syslog"))
+        return s(SYS_syslog, 99, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "iopl"))
+        return s(SYS_iopl, 99, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "ioperm"))
+        return s(SYS_ioperm, 0xffffffffL, 1, 1, 0, 0, 0);
+    if (!strcmp(name, "fanotify_init"))
+        return s(SYS_fanotify_init, 0xffffffffL, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "personality_change"))
+        return personality_restored(PER_LINUX | ADDR_NO_RANDOMIZE);
+    if (!strcmp(name, "personality_linux32"))
+        return personality_restored(PER_LINUX32);
+    if (!strcmp(name, "personality_query"))
+        return syscall(SYS_personality, 0xffffffffUL);
+    if (!strcmp(name, "personality_linux"))
+        return personality_restored(PER_LINUX);
     /* namespaces and mounts */
-    if (!strcmp(name, "unshare")) return s(SYS_unshare, CLONE_NEWUSER, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "unshare_fs")) return s(SYS_unshare, CLONE_FS, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "setns")) return s(SYS_setns, -1, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "clone_newuser")) return clone_flags(CLONE_NEWUSER);
-    if (!strcmp(name, "clone_newns")) return clone_flags(CLONE_NEWNS);
-    if (!strcmp(name, "clone_newnet")) return clone_flags(CLONE_NEWNET);
-    if (!strcmp(name, "clone_plain")) return clone_flags(0);
-    if (!strcmp(name, "clone3")) return s(SYS_clone3, 0, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "mount")) return s(SYS_mount, P(BAD), P(BAD), P(BAD), 0, 0, 0);
-    if (!strcmp(name, "umount2")) return s(SYS_umount2, P(BAD), 0, 0, 0, 0, 0);
-    if (!strcmp(name, "pivot_root")) return s(SYS_pivot_root, P(BAD), P(BAD), 0, 0, 0, 0);
-    if (!strcmp(name, "chroot")) return s(SYS_chroot, P(BAD), 0, 0, 0, 0, 0);
-    if (!strcmp(name, "fsopen")) return s(SYS_fsopen, P(BAD), 0, 0, 0, 0, 0);
-    if (!strcmp(name, "fsconfig")) return s(SYS_fsconfig, -1, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "fsmount")) return s(SYS_fsmount, -1, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "fspick")) return s(SYS_fspick, -1, P(BAD), 0, 0, 0, 0);
-    if (!strcmp(name, "move_mount")) return s(SYS_move_mount, -1, P(BAD), -1, P(BAD), 0, 0);
-    if (!strcmp(name, "open_tree")) return s(SYS_open_tree, -1, P(BAD), 0, 0, 0, 0);
-    if (!strcmp(name, "mount_setattr")) return s(SYS_mount_setattr, -1, P(BAD), 0, 0, 0, 0);
-    if (!strcmp(name, "open_tree_attr")) return s(SYS_open_tree_attr, -1, P(BAD), 0, 0, 0, 0);
-    if (!strcmp(name, "open_by_handle_at")) return s(SYS_open_by_handle_at, -1, 0, 0, 0, 0, 0);
-    if (!strcmp(name, "name_to_handle_at")) return s(SYS_name_to_handle_at, -1, P(BAD), P(BAD), P(BAD), 0, 0);
+    if (!strcmp(name, "unshare"))
+        return s(SYS_unshare, CLONE_NEWUSER, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "unshare_fs"))
+        return s(SYS_unshare, CLONE_FS, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "setns"))
+        return s(SYS_setns, -1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "clone_newuser"))
+        return clone_flags(CLONE_NEWUSER);
+    if (!strcmp(name, "clone_newns"))
+        return clone_flags(CLONE_NEWNS);
+    if (!strcmp(name, "clone_newnet"))
+        return clone_flags(CLONE_NEWNET);
+    if (!strcmp(name, "clone_plain"))
+        return clone_flags(0);
+    if (!strcmp(name, "clone3"))
+        return s(SYS_clone3, 0, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "mount"))
+        return s(SYS_mount, P(BAD), P(BAD), P(BAD), 0, 0, 0);
+    if (!strcmp(name, "umount2"))
+        return s(SYS_umount2, P(BAD), 0, 0, 0, 0, 0);
+    if (!strcmp(name, "pivot_root"))
+        return s(SYS_pivot_root, P(BAD), P(BAD), 0, 0, 0, 0);
+    if (!strcmp(name, "chroot"))
+        return s(SYS_chroot, P(BAD), 0, 0, 0, 0, 0);
+    if (!strcmp(name, "fsopen"))
+        return s(SYS_fsopen, P(BAD), 0, 0, 0, 0, 0);
+    if (!strcmp(name, "fsconfig"))
+        return s(SYS_fsconfig, -1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "fsmount"))
+        return s(SYS_fsmount, -1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "fspick"))
+        return s(SYS_fspick, -1, P(BAD), 0, 0, 0, 0);
+    if (!strcmp(name, "move_mount"))
+        return s(SYS_move_mount, -1, P(BAD), -1, P(BAD), 0, 0);
+    if (!strcmp(name, "open_tree"))
+        return s(SYS_open_tree, -1, P(BAD), 0, 0, 0, 0);
+    if (!strcmp(name, "mount_setattr"))
+        return s(SYS_mount_setattr, -1, P(BAD), 0, 0, 0, 0);
+    if (!strcmp(name, "open_tree_attr"))
+        return s(SYS_open_tree_attr, -1, P(BAD), 0, 0, 0, 0);
+    if (!strcmp(name, "open_by_handle_at"))
+        return s(SYS_open_by_handle_at, -1, 0, 0, 0, 0, 0);
+    if (!strcmp(name, "name_to_handle_at"))
+        return s(SYS_name_to_handle_at, -1, P(BAD), P(BAD), P(BAD), 0, 0);
     /* terminals */
-    if (!strcmp(name, "tiocsti")) return s(SYS_ioctl, -1, TIOCSTI, 0, 0, 0, 0);
-    if (!strcmp(name, "tiocsti_high")) return s(SYS_ioctl, -1, (long)(TIOCSTI | (1UL << 32)), 0, 0, 0, 0);
-    if (!strcmp(name, "tioclinux")) return s(SYS_ioctl, -1, TIOCLINUX, 0, 0, 0, 0);
-    if (!strcmp(name, "fionread")) return s(SYS_ioctl, -1, FIONREAD, 0, 0, 0, 0);
+    if (!strcmp(name, "tiocsti"))
+        return s(SYS_ioctl, -1, TIOCSTI, 0, 0, 0, 0);
+    if (!strcmp(name, "tiocsti_high"))
+        return s(SYS_ioctl, -1, (long)(TIOCSTI | (1UL << 32)), 0, 0, 0, 0);
+    if (!strcmp(name, "tioclinux"))
+        return s(SYS_ioctl, -1, TIOCLINUX, 0, 0, 0, 0);
+    if (!strcmp(name, "fionread"))
+        return s(SYS_ioctl, -1, FIONREAD, 0, 0, 0, 0);
     /* sockets */
-    if (!strcmp(name, "socket_unix")) return sock(AF_UNIX, SOCK_STREAM, 0);
-    if (!strcmp(name, "socket_tcp")) return sock(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (!strcmp(name, "socket_tcp6")) return sock(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
-    if (!strcmp(name, "socket_udp")) return sock(AF_INET, SOCK_DGRAM, 0);
-    if (!strcmp(name, "socket_udp6")) return sock(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (!strcmp(name, "socket_raw")) return sock(AF_INET, SOCK_RAW, IPPROTO_ICMP);
-    if (!strcmp(name, "socket_sctp")) return sock(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
-    if (!strcmp(name, "socket_inet_packet")) return sock(AF_INET, SOCK_PACKET, 0);
-    if (!strcmp(name, "socket_packet")) return sock(AF_PACKET, SOCK_BAD_TYPE, 0);
-    if (!strcmp(name, "socket_netlink")) return sock(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
-    if (!strcmp(name, "socket_netlink_diag")) return sock(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
-    if (!strcmp(name, "socket_vsock")) return sock(AF_VSOCK, SOCK_BAD_TYPE, 0);
-    if (!strcmp(name, "socket_alg")) return sock(AF_ALG, SOCK_BAD_TYPE, 0);
-    if (!strcmp(name, "socket_family_high")) return sock((long)(AF_UNIX | (1UL << 32)), SOCK_STREAM, 0);
+    if (!strcmp(name, "socket_unix"))
+        return sock(AF_UNIX, SOCK_STREAM, 0);
+    if (!strcmp(name, "socket_tcp"))
+        return sock(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (!strcmp(name, "socket_tcp6"))
+        return sock(AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+    if (!strcmp(name, "socket_udp"))
+        return sock(AF_INET, SOCK_DGRAM, 0);
+    if (!strcmp(name, "socket_udp6"))
+        return sock(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (!strcmp(name, "socket_raw"))
+        return sock(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+    if (!strcmp(name, "socket_sctp"))
+        return sock(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    if (!strcmp(name, "socket_inet_packet"))
+        return sock(AF_INET, SOCK_PACKET, 0);
+    if (!strcmp(name, "socket_packet"))
+        return sock(AF_PACKET, SOCK_BAD_TYPE, 0);
+    if (!strcmp(name, "socket_netlink"))
+        return sock(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+    if (!strcmp(name, "socket_netlink_diag"))
+        return sock(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
+    if (!strcmp(name, "socket_vsock"))
+        return sock(AF_VSOCK, SOCK_BAD_TYPE, 0);
+    if (!strcmp(name, "socket_alg"))
+        return sock(AF_ALG, SOCK_BAD_TYPE, 0);
+    if (!strcmp(name, "socket_family_high"))
+        return sock((long)(AF_UNIX | (1UL << 32)), SOCK_STREAM, 0);
     /* foreign entry points */
-    if (!strcmp(name, "x32")) return syscall(0x40000000L | SYS_getpid);
-    if (!strcmp(name, "int80")) return int80_getpid();
+    if (!strcmp(name, "x32"))
+        return syscall(0x40000000L | SYS_getpid);
+    if (!strcmp(name, "int80"))
+        return int80_getpid();
     /* must still work */
-    if (!strcmp(name, "getppid")) return syscall(SYS_getppid);
-    if (!strcmp(name, "mbind")) return s(SYS_mbind, 0, 0, 0, 0, 0, 0); /* not in the base set */
-    if (!strcmp(name, "threads")) return threads();
+    if (!strcmp(name, "getppid"))
+        return syscall(SYS_getppid);
+    if (!strcmp(name, "mbind"))
+        return s(SYS_mbind, 0, 0, 0, 0, 0, 0); /* not in the base set */
+    if (!strcmp(name, "threads"))
+        return threads();
     errno = 0;
     return -2;
 }
 
-static const char *const probes[] = {
-    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp", "process_madvise",
-    "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",
-    "io_uring_register", "keyctl", "add_key", "request_key", "kexec_load", "kexec_file_load",
-    "init_module", "finit_module", "delete_module", "acct", "swapon", "swapoff", "reboot",
-    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname", "setdomainname",
-    "quotactl", "syslog", "iopl", "ioperm", "fanotify_init", "personality_change",
-    "personality_linux32", "personality_query", "personality_linux", "unshare", "unshare_fs",
-    "setns", "clone_newuser", "clone_newns", "clone_newnet", "clone_plain", "clone3", "mount",
-    "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
-    "open_tree", "mount_setattr", "open_tree_attr", "open_by_handle_at", "name_to_handle_at",
-    "tiocsti", "tiocsti_high", "tioclinux", "fionread", "socket_unix", "socket_tcp",
-    "socket_tcp6", "socket_udp", "socket_udp6", "socket_raw", "socket_sctp",
-    "socket_inet_packet", "socket_packet", "socket_netlink", "socket_netlink_diag",
-    "socket_vsock", "socket_alg", "socket_family_high", "x32", "int80", "getppid", "threads",
-    "mbind", NULL};
+static const char *const probes[] = {"ptrace",
+                                     "process_vm_readv",
+                                     "process_vm_writev",
+                                     "pidfd_getfd",
+                                     "kcmp",
+                                     "process_madvise",
+                                     "bpf",
+                                     "perf_event_open",
+                                     "userfaultfd",
+                                     "io_uring_setup",
+                                     "io_uring_enter",
+                                     "io_uring_register",
+                                     "keyctl",
+                                     "add_key",
+                                     "request_key",
+                                     "kexec_load",
+                                     "kexec_file_load",
+                                     "init_module",
+                                     "finit_module",
+                                     "delete_module",
+                                     "acct",
+                                     "swapon",
+                                     "swapoff",
+                                     "reboot",
+                                     "settimeofday",
+                                     "clock_settime",
+                                     "clock_adjtime",
+                                     "adjtimex",
+                                     "sethostname",
+                                     "setdomainname",
+                                     "quotactl",
+                                     "syslog",
+                                     "iopl",
+                                     "ioperm",
+                                     "fanotify_init",
+                                     "personality_change",
+                                     "personality_linux32",
+                                     "personality_query",
+                                     "personality_linux",
+                                     "unshare",
+                                     "unshare_fs",
+                                     "setns",
+                                     "clone_newuser",
+                                     "clone_newns",
+                                     "clone_newnet",
+                                     "clone_plain",
+                                     "clone3",
+                                     "mount",
+                                     "umount2",
+                                     "pivot_root",
+                                     "chroot",
+                                     "fsopen",
+                                     "fsconfig",
+                                     "fsmount",
+                                     "fspick",
+                                     "move_mount",
+                                     "open_tree",
+                                     "mount_setattr",
+                                     "open_tree_attr",
+                                     "open_by_handle_at",
+                                     "name_to_handle_at",
+                                     "tiocsti",
+                                     "tiocsti_high",
+                                     "tioclinux",
+                                     "fionread",
+                                     "socket_unix",
+                                     "socket_tcp",
+                                     "socket_tcp6",
+                                     "socket_udp",
+                                     "socket_udp6",
+                                     "socket_raw",
+                                     "socket_sctp",
+                                     "socket_inet_packet",
+                                     "socket_packet",
+                                     "socket_netlink",
+                                     "socket_netlink_diag",
+                                     "socket_vsock",
+                                     "socket_alg",
+                                     "socket_family_high",
+                                     "x32",
+                                     "int80",
+                                     "getppid",
+                                     "threads",
+                                     "mbind",
+                                     NULL};
 
 /* Run one probe in a forked process; print its line. */
 static int run(const char *name)
@@ -257,7 +410,8 @@ static int run(const char *name)
         else if (r >= 0)
             snprintf(line, sizeof(line), "OK");
         else
-            snprintf(line, sizeof(line), "%s", strerrorname_np(errno) ? strerrorname_np(errno) : "E?");
+            snprintf(line, sizeof(line), "%s",
+                     strerrorname_np(errno) ? strerrorname_np(errno) : "E?");
         if (write(pipefd[1], line, strlen(line)) < 0)
             _exit(2);
         _exit(0);

@@ -150,7 +150,8 @@ static const char *result_of(const char *out, const char *name)
     static int slot;
     char *buf = slots[slot++ % 4];
     size_t nl = strlen(name);
-    for (const char *line = out; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (const char *line = out; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         if (!strncmp(line, name, nl) && line[nl] == ' ') {
             const char *v = line + nl + 1;
             size_t vl = strcspn(v, "\n");
@@ -211,8 +212,8 @@ static void check_class(const struct expect *e, size_t n, enum mode mode, bool n
         if (e[i].confined) { /* the control must show the call was possible */
             bool refused = !strcmp(control, "EPERM") || !strcmp(control, "EACCES");
             if (!strcmp(control, e[i].confined) && !(e[i].priv && unprivileged && refused))
-                fail_msg("%s: %s unconfined also gave %s: the probe cannot tell", how,
-                         e[i].probe, control);
+                fail_msg("%s: %s unconfined also gave %s: the probe cannot tell", how, e[i].probe,
+                         control);
         }
         if (e[i].syscall) {
             reported++;
@@ -726,8 +727,8 @@ static void test_seccomp__violation_limit_kills(void **state)
 {
     sbx_policy *p = policy_new();
     assert_sbx_ok(sbx_set_violation_limit(p, 3));
-    static const char *const argv[] = {PROBE, "getppid", "bpf", "keyctl", "ptrace", "mount",
-                                       "getppid", NULL};
+    static const char *const argv[] = {PROBE,    "getppid", "bpf",     "keyctl",
+                                       "ptrace", "mount",   "getppid", NULL};
     sbx_result *r = NULL;
     assert_sbx_ok(sbx_run(p, argv, NULL, 0, &r));
     if (sbx_result_status(r) != SBX_STATUS_VIOLATION || sbx_result_signal(r) != SIGKILL)
@@ -751,8 +752,8 @@ static void test_seccomp__violation_wakes_child_fd(void **state)
 {
     sbx_policy *p = policy_new();
     assert_sbx_ok(sbx_allow_path(p, SBX_PROBE_DIR, SBX_FS_READ | SBX_FS_EXEC)); /* run by sh */
-    static const char *const argv[] = {"/bin/sh", "-c",
-                                       "read x; " PROBE " ptrace; read y; exit 4", NULL};
+    static const char *const argv[] = {"/bin/sh", "-c", "read x; " PROBE " ptrace; read y; exit 4",
+                                       NULL};
     sbx_io io = SBX_IO_INIT;
     io.stdin_mode = SBX_STDIO_PIPE;
     io.stdout_mode = SBX_STDIO_NULL;
@@ -987,8 +988,8 @@ static int nested_case(void)
     struct sock_fprog prog = {1, &allow};
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return 10;
-    long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-                            SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    long listener =
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
     if (listener < 0)
         return 11;
     sbx_policy *p = policy_new();
