@@ -12,11 +12,12 @@ static _Thread_local int last_stage;
 /* The errno values the library documents or passes through, by name. */
 #define SBX_ERRNO_TABLE(X)                                                                         \
     X(EPERM)                                                                                       \
-    X(ENOENT) X(ESRCH) X(EINTR) X(EIO) X(ENXIO) X(E2BIG) X(ENOEXEC) X(EBADF) X(ECHILD) X(EAGAIN)   \
-        X(ENOMEM) X(EACCES) X(EFAULT) X(EBUSY) X(EEXIST) X(EXDEV) X(ENODEV) X(ENOTDIR) X(EISDIR)   \
-            X(EINVAL) X(ENFILE) X(EMFILE) X(ENOTTY) X(ETXTBSY) X(EFBIG) X(ENOSPC) X(ESPIPE)        \
-                X(EROFS) X(EMLINK) X(EPIPE) X(ERANGE) X(ENAMETOOLONG) X(ENOSYS) X(ELOOP)           \
-                    X(EOPNOTSUPP) X(EALREADY) X(ETIMEDOUT) X(ECANCELED) X(EOVERFLOW)
+    X(ENOENT)                                                                                      \
+    X(ESRCH) X(EINTR) X(EIO) X(ENXIO) X(E2BIG) X(ENOEXEC) X(EBADF) X(ECHILD) X(EAGAIN) X(ENOMEM)   \
+        X(EACCES) X(EFAULT) X(EBUSY) X(EEXIST) X(EXDEV) X(ENODEV) X(ENOTDIR) X(EISDIR) X(EINVAL)   \
+            X(ENFILE) X(EMFILE) X(ENOTTY) X(ETXTBSY) X(EFBIG) X(ENOSPC) X(ESPIPE) X(EROFS)         \
+                X(EMLINK) X(EPIPE) X(ERANGE) X(ENAMETOOLONG) X(ENOSYS) X(ELOOP) X(EOPNOTSUPP)      \
+                    X(EALREADY) X(ETIMEDOUT) X(ECANCELED) X(EOVERFLOW)
 
 const char *sbx_errname(int err)
 {

@@ -48,7 +48,7 @@ struct sbx__env_entry {
 };
 
 struct sbx__grant {
-    char *path; /* owned, absolute */
+    char *path;      /* owned, absolute */
     uint64_t access; /* SBX_FS_* */
 };
 
@@ -79,7 +79,7 @@ struct sbx_policy {
 /* Mark the policy changed: its plan is rebuilt at the next spawn. */
 SBX__HIDDEN void sbx__policy_changed(sbx_policy *policy);
 
-#define SBX__MAX_RLIMITS 8
+#define SBX__MAX_RLIMITS  8
 #define SBX__MAX_LL_RULES 256
 #define SBX__MAX_LL_PORTS 64
 
@@ -105,8 +105,8 @@ struct sbx__landlock_plan {
 
 /* What one spawn adds: its ruleset and its private temporary directory. */
 struct sbx__landlock_spawn {
-    int ruleset;      /* -1: no Landlock */
-    char tmpdir[64];  /* empty: none */
+    int ruleset;     /* -1: no Landlock */
+    char tmpdir[64]; /* empty: none */
 };
 
 /* Everything the child needs, computed once per policy. Immutable once built,
@@ -129,7 +129,7 @@ struct sbx__plan {
     struct sbx__landlock_plan *landlock; /* NULL: Landlock not enforced */
     size_t n_env;                        /* entries in envp */
     struct sbx__seccomp_plan *seccomp;   /* seccomp.c (refcounted); NULL: no filter */
-    char block[]; /* envp array and strings */
+    char block[];                        /* envp array and strings */
 };
 
 /* Return the policy's plan, compiling it first if needed. */
@@ -171,7 +171,7 @@ struct sbx_child {
     uint32_t layers;
     int landlock_abi;
     uint32_t landlock_rights;
-    char tmpdir[64]; /* private TMPDIR to remove once the child ends, or empty */
+    char tmpdir[64];              /* private TMPDIR to remove once the child ends, or empty */
     struct sbx__monitor *monitor; /* monitor.c: the violation monitor, or NULL */
     enum sbx__child_state state;
     enum sbx__end_reason reason;

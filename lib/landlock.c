@@ -7,10 +7,10 @@
  * program it executes and its private temporary directory, which differ per
  * child. The kernel's own samples/landlock/sandboxer.c shows the ABI
  * fall-through this follows. */
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,29 +22,29 @@
 #include "internal.h"
 
 /* The kernel ABI, spelled out here: Debian 12's uapi header predates ABI 3. */
-#define LL_FS_EXECUTE     (1ull << 0)
-#define LL_FS_WRITE_FILE  (1ull << 1)
-#define LL_FS_READ_FILE   (1ull << 2)
-#define LL_FS_READ_DIR    (1ull << 3)
-#define LL_FS_REMOVE_DIR  (1ull << 4)
-#define LL_FS_REMOVE_FILE (1ull << 5)
-#define LL_FS_MAKE_CHAR   (1ull << 6)
-#define LL_FS_MAKE_DIR    (1ull << 7)
-#define LL_FS_MAKE_REG    (1ull << 8)
-#define LL_FS_MAKE_SOCK   (1ull << 9)
-#define LL_FS_MAKE_FIFO   (1ull << 10)
-#define LL_FS_MAKE_BLOCK  (1ull << 11)
-#define LL_FS_MAKE_SYM    (1ull << 12)
-#define LL_FS_REFER       (1ull << 13) /* ABI 2 */
-#define LL_FS_TRUNCATE    (1ull << 14) /* ABI 3 */
-#define LL_FS_IOCTL_DEV   (1ull << 15) /* ABI 5 */
-#define LL_NET_BIND_TCP    (1ull << 0) /* ABI 4 */
-#define LL_NET_CONNECT_TCP (1ull << 1)
-#define LL_SCOPE_ABSTRACT_UNIX (1ull << 0) /* ABI 6 */
-#define LL_SCOPE_SIGNAL        (1ull << 1)
+#define LL_FS_EXECUTE             (1ull << 0)
+#define LL_FS_WRITE_FILE          (1ull << 1)
+#define LL_FS_READ_FILE           (1ull << 2)
+#define LL_FS_READ_DIR            (1ull << 3)
+#define LL_FS_REMOVE_DIR          (1ull << 4)
+#define LL_FS_REMOVE_FILE         (1ull << 5)
+#define LL_FS_MAKE_CHAR           (1ull << 6)
+#define LL_FS_MAKE_DIR            (1ull << 7)
+#define LL_FS_MAKE_REG            (1ull << 8)
+#define LL_FS_MAKE_SOCK           (1ull << 9)
+#define LL_FS_MAKE_FIFO           (1ull << 10)
+#define LL_FS_MAKE_BLOCK          (1ull << 11)
+#define LL_FS_MAKE_SYM            (1ull << 12)
+#define LL_FS_REFER               (1ull << 13) /* ABI 2 */
+#define LL_FS_TRUNCATE            (1ull << 14) /* ABI 3 */
+#define LL_FS_IOCTL_DEV           (1ull << 15) /* ABI 5 */
+#define LL_NET_BIND_TCP           (1ull << 0)  /* ABI 4 */
+#define LL_NET_CONNECT_TCP        (1ull << 1)
+#define LL_SCOPE_ABSTRACT_UNIX    (1ull << 0) /* ABI 6 */
+#define LL_SCOPE_SIGNAL           (1ull << 1)
 #define LL_CREATE_RULESET_VERSION (1u << 0)
-#define LL_RULE_PATH_BENEATH 1
-#define LL_RULE_NET_PORT     2
+#define LL_RULE_PATH_BENEATH      1
+#define LL_RULE_NET_PORT          2
 
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444
@@ -76,8 +76,8 @@ struct ll_net_port {
 /* What each access group of the public API means, before ABI masking. */
 #define LL_GROUP_READ (LL_FS_READ_FILE | LL_FS_READ_DIR)
 #define LL_GROUP_WRITE                                                                             \
-    (LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_DIR | LL_FS_MAKE_REG |  \
-     LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SYM | LL_FS_REFER | LL_FS_TRUNCATE |          \
+    (LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_DIR | LL_FS_MAKE_REG |   \
+     LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SYM | LL_FS_REFER | LL_FS_TRUNCATE |           \
      LL_FS_IOCTL_DEV)
 #define LL_GROUP_EXEC LL_FS_EXECUTE
 
@@ -162,8 +162,8 @@ int sbx_allow_path(sbx_policy *policy, const char *path, uint64_t access)
                "sbx_allow_path(%s): access grants nothing (use SBX_FS_READ, _WRITE, _EXEC)", path);
     sbx__check((access & ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC | SBX_FS_OPTIONAL)) == 0,
                "sbx_allow_path(%s): unknown access bits 0x%llx", path,
-               (unsigned long long)(access & ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC |
-                                               SBX_FS_OPTIONAL)));
+               (unsigned long long)(access &
+                                    ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC | SBX_FS_OPTIONAL)));
     struct stat st;
     if (!(access & SBX_FS_OPTIONAL) && stat(path, &st) != 0)
         return sbx__errno(-errno, "sbx_allow_path(%s)", path);
@@ -290,8 +290,8 @@ int sbx_allow_tool(sbx_policy *policy, const char *name_or_path)
         if (strcmp(policy->env[i].name, "PATH") == 0)
             e = &policy->env[i];
     if (strchr(name_or_path, '/')) {
-        sbx__check(name_or_path[0] == '/', "sbx_allow_tool: '%s' is neither a name nor an absolute path",
-                   name_or_path);
+        sbx__check(name_or_path[0] == '/',
+                   "sbx_allow_tool: '%s' is neither a name nor an absolute path", name_or_path);
         snprintf(path, sizeof(path), "%s", name_or_path);
         if (access(path, X_OK) != 0)
             return sbx__errno(-errno, "sbx_allow_tool(%s)", name_or_path);
@@ -361,11 +361,19 @@ static const struct {
     const char *path;
     uint64_t access;
 } default_grants[] = {
-    {"/usr", SBX_FS_READ},     {"/bin", SBX_FS_READ},         {"/sbin", SBX_FS_READ},
-    {"/lib", SBX_FS_READ},     {"/lib64", SBX_FS_READ},       {"/lib32", SBX_FS_READ},
-    {"/libx32", SBX_FS_READ},  {"/etc", SBX_FS_READ},         {"/dev/null", SBX_FS_READ | SBX_FS_WRITE},
-    {"/dev/zero", SBX_FS_READ | SBX_FS_WRITE}, {"/dev/full", SBX_FS_READ | SBX_FS_WRITE},
-    {"/dev/random", SBX_FS_READ}, {"/dev/urandom", SBX_FS_READ},
+    {"/usr", SBX_FS_READ},
+    {"/bin", SBX_FS_READ},
+    {"/sbin", SBX_FS_READ},
+    {"/lib", SBX_FS_READ},
+    {"/lib64", SBX_FS_READ},
+    {"/lib32", SBX_FS_READ},
+    {"/libx32", SBX_FS_READ},
+    {"/etc", SBX_FS_READ},
+    {"/dev/null", SBX_FS_READ | SBX_FS_WRITE},
+    {"/dev/zero", SBX_FS_READ | SBX_FS_WRITE},
+    {"/dev/full", SBX_FS_READ | SBX_FS_WRITE},
+    {"/dev/random", SBX_FS_READ},
+    {"/dev/urandom", SBX_FS_READ},
     {"/dev/tty", SBX_FS_READ | SBX_FS_WRITE},
 };
 
@@ -485,11 +493,11 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
     /* Ports are only rules while TCP is handled. */
     if (ll->handled_net) {
         for (size_t i = 0; i < policy->n_connect && ll->n_ports < SBX__MAX_LL_PORTS; i++)
-            ll->ports[ll->n_ports++] = (struct sbx__ll_port){policy->connect_ports[i],
-                                                             LL_NET_CONNECT_TCP};
+            ll->ports[ll->n_ports++] =
+                (struct sbx__ll_port){policy->connect_ports[i], LL_NET_CONNECT_TCP};
         for (size_t i = 0; i < policy->n_bind && ll->n_ports < SBX__MAX_LL_PORTS; i++)
-            ll->ports[ll->n_ports++] = (struct sbx__ll_port){policy->bind_ports[i],
-                                                             LL_NET_BIND_TCP};
+            ll->ports[ll->n_ports++] =
+                (struct sbx__ll_port){policy->bind_ports[i], LL_NET_BIND_TCP};
         if (policy->n_connect + policy->n_bind > SBX__MAX_LL_PORTS) {
             sbx__landlock_plan_free(ll);
             return sbx__err_stage(SBX_STAGE_COMPILE, -E2BIG, "landlock: more than %d port grants",
@@ -522,8 +530,8 @@ static int allow_exec(const char *path, void *arg)
 {
     struct exec_ctx *x = arg;
     int fd = open(path, O_PATH | O_CLOEXEC);
-    if (fd < 0 || add_path_rule(x->ruleset, fd,
-                                (LL_FS_EXECUTE | LL_FS_READ_FILE) & x->handled) != 0) {
+    if (fd < 0 ||
+        add_path_rule(x->ruleset, fd, (LL_FS_EXECUTE | LL_FS_READ_FILE) & x->handled) != 0) {
         x->err = -errno;
         snprintf(x->failed, sizeof(x->failed), "%s", path);
         if (fd >= 0)
@@ -578,7 +586,8 @@ int sbx__landlock_prepare(const struct sbx__plan *plan, const char *program,
         snprintf(out->tmpdir, sizeof(out->tmpdir), "%s/agentsbx.XXXXXX", base);
         int fd;
         if (!mkdtemp(out->tmpdir) || (fd = open(out->tmpdir, O_PATH | O_CLOEXEC)) < 0) {
-            r = sbx__err_stage(SBX_STAGE_LANDLOCK, -errno, "creating the private TMPDIR in %s", base);
+            r = sbx__err_stage(SBX_STAGE_LANDLOCK, -errno, "creating the private TMPDIR in %s",
+                               base);
             goto fail;
         }
         int rr = add_path_rule(rs, fd, to_ll(SBX_FS_READ | SBX_FS_WRITE) & ll->handled_fs);
@@ -613,9 +622,9 @@ static void remove_inside(int dirfd, int depth)
             continue;
         if (unlinkat(dirfd, de->d_name, 0) == 0 || errno != EISDIR)
             continue;
-        int sub = depth < 128 ? openat(dirfd, de->d_name,
-                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                              : -1;
+        int sub = depth < 128
+                      ? openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                      : -1;
         if (sub >= 0)
             remove_inside(sub, depth + 1);
         unlinkat(dirfd, de->d_name, AT_REMOVEDIR);

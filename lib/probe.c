@@ -51,14 +51,20 @@ static int probe_landlock(char *reason, size_t size)
     long r = syscall(SYS_landlock_create_ruleset, NULL, 0, 1u /* VERSION */);
     int err = r < 0 ? errno : 0;
     if (err == ENOSYS)
-        return missing(reason, size, "landlock_create_ruleset: %s (kernel older than 5.13, or "
-                       "built without CONFIG_SECURITY_LANDLOCK)", strerror(err));
+        return missing(reason, size,
+                       "landlock_create_ruleset: %s (kernel older than 5.13, or "
+                       "built without CONFIG_SECURITY_LANDLOCK)",
+                       strerror(err));
     if (err == EOPNOTSUPP)
-        return missing(reason, size, "landlock_create_ruleset: %s (Landlock is built in but not "
-                       "enabled: add it to the lsm= boot parameter)", strerror(err));
+        return missing(reason, size,
+                       "landlock_create_ruleset: %s (Landlock is built in but not "
+                       "enabled: add it to the lsm= boot parameter)",
+                       strerror(err));
     if (err)
-        return missing(reason, size, "landlock_create_ruleset: %s (blocked, perhaps by a "
-                       "container's seccomp profile)", strerror(err));
+        return missing(reason, size,
+                       "landlock_create_ruleset: %s (blocked, perhaps by a "
+                       "container's seccomp profile)",
+                       strerror(err));
     return missing(reason, size, "disabled for testing by AGENTSBX_TEST_LANDLOCK_ABI=0");
 }
 
@@ -76,8 +82,10 @@ static int probe_seccomp_notify(char *reason, size_t size)
     uint32_t action = SECCOMP_RET_USER_NOTIF;
     if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0)
         return 1;
-    return missing(reason, size, "seccomp(SECCOMP_GET_ACTION_AVAIL, USER_NOTIF): %s "
-                   "(Linux 5.0 is needed)", strerror(errno));
+    return missing(reason, size,
+                   "seccomp(SECCOMP_GET_ACTION_AVAIL, USER_NOTIF): %s "
+                   "(Linux 5.0 is needed)",
+                   strerror(errno));
 }
 
 static int probe_pidfd(char *reason, size_t size)
@@ -103,8 +111,10 @@ static int probe_close_range(char *reason, size_t size)
 {
     /* An empty range above any descriptor: a no-op where it exists. */
     if (syscall(SYS_close_range, ~0u, ~0u, 0) < 0 && errno == ENOSYS)
-        return missing(reason, size, "close_range: %s (Linux 5.9; descriptors are closed one "
-                       "by one instead)", strerror(errno));
+        return missing(reason, size,
+                       "close_range: %s (Linux 5.9; descriptors are closed one "
+                       "by one instead)",
+                       strerror(errno));
     return 1;
 }
 

@@ -206,16 +206,15 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
             used += (size_t)snprintf(rights + used, sizeof(rights) - used, "%s\"%s\"",
                                      used ? "," : "", sbx_landlock_right_name(bit));
     int n = snprintf(buf, size,
-                    "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
-                    "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
-                    "\"layers\":[%s],\"landlock\":{\"abi\":%d,\"rights\":[%s]},"
-                    "\"stdout_truncated\":%s,\"stderr_truncated\":%s",
-                    sbx_status_name(result->status), result->exit_code, result->signal,
-                    (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
-                    (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss, layers,
-                    result->landlock_abi, rights,
-                    result->truncated[0] ? "true" : "false",
-                    result->truncated[1] ? "true" : "false");
+                     "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
+                     "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
+                     "\"layers\":[%s],\"landlock\":{\"abi\":%d,\"rights\":[%s]},"
+                     "\"stdout_truncated\":%s,\"stderr_truncated\":%s",
+                     sbx_status_name(result->status), result->exit_code, result->signal,
+                     (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
+                     (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss, layers,
+                     result->landlock_abi, rights, result->truncated[0] ? "true" : "false",
+                     result->truncated[1] ? "true" : "false");
     if (n < 0)
         return n;
     size_t off = (size_t)n; /* then the violations, and the closing brace */

@@ -46,10 +46,10 @@ struct spawn_ctx {
     const char *program;
     char *const *argv;
     char *const *envp;
-    int ruleset; /* Landlock ruleset to restrict to, or -1 */
+    int ruleset;      /* Landlock ruleset to restrict to, or -1 */
     int monitor_sock; /* socket to send the seccomp listener over, or -1 */
     int stdio_mode[3];
-    int stdio_src[3];              /* host descriptor to place at 0..2, or -1 */
+    int stdio_src[3]; /* host descriptor to place at 0..2, or -1 */
     /* Descriptors that survive the closing sweep, sorted by number: the host's
      * (inherited by the program) and the library's own (still close-on-exec). */
     struct {
@@ -62,7 +62,7 @@ struct spawn_ctx {
     /* written by the child on failure */
     volatile int fail_stage;
     volatile int fail_errno;
-    volatile int fail_index; /* which rlimit, for the message */
+    volatile int fail_index;   /* which rlimit, for the message */
     volatile int monitor_lost; /* the filter went in without a listener (best-effort) */
 };
 
@@ -349,9 +349,9 @@ static int report_child_failure(const struct spawn_ctx *ctx, const char *program
         return sbx__err_stage(SBX_STAGE_FDS, err, "setting up the child's descriptors");
     case SBX_STAGE_RLIMITS: {
         static const char *const names[] = {
-            [RLIMIT_CORE] = "RLIMIT_CORE",     [RLIMIT_CPU] = "RLIMIT_CPU",
-            [RLIMIT_DATA] = "RLIMIT_DATA",     [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-            [RLIMIT_FSIZE] = "RLIMIT_FSIZE",   [RLIMIT_NPROC] = "RLIMIT_NPROC",
+            [RLIMIT_CORE] = "RLIMIT_CORE",   [RLIMIT_CPU] = "RLIMIT_CPU",
+            [RLIMIT_DATA] = "RLIMIT_DATA",   [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+            [RLIMIT_FSIZE] = "RLIMIT_FSIZE", [RLIMIT_NPROC] = "RLIMIT_NPROC",
         };
         const struct rlimit *v = &ctx->plan->rlimits[ctx->fail_index].value;
         int res = ctx->plan->rlimits[ctx->fail_index].resource;

@@ -347,7 +347,7 @@ int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
             const struct cli_op *op = &o->ops[i];
             if (is_env_op(op->opt) != (pass == 0))
                 continue;
-            rc = pass == 0            ? apply_env(op, p)
+            rc = pass == 0                ? apply_env(op, p)
                  : is_syscall_op(op->opt) ? apply_syscall_rule(op, p)
                                           : apply_grant(op, p);
             if (rc != 0) {

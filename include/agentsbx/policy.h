@@ -243,7 +243,7 @@ SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
 /* ---- Filesystem and network grants (the Landlock layer) ------------------ */
 
 /** @brief Read files and list directories (Landlock READ_FILE, READ_DIR). @since 0.1 */
-#define SBX_FS_READ (1ull << 0)
+#define SBX_FS_READ     (1ull << 0)
 /**
  * @brief Write: modify, create, remove, rename, link, truncate, and make
  * directories, fifos, sockets and symbolic links beneath the path (Landlock
@@ -251,9 +251,9 @@ SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
  * MAKE_SYM; REFER from ABI 2, TRUNCATE from ABI 3, IOCTL_DEV from ABI 5).
  * Device nodes can never be created. @since 0.1
  */
-#define SBX_FS_WRITE (1ull << 1)
+#define SBX_FS_WRITE    (1ull << 1)
 /** @brief Execute files (Landlock EXECUTE). @since 0.1 */
-#define SBX_FS_EXEC (1ull << 2)
+#define SBX_FS_EXEC     (1ull << 2)
 /** @brief With sbx_allow_path(): a missing path is skipped instead of being an error. @since 0.1 */
 #define SBX_FS_OPTIONAL (1ull << 63)
 
@@ -270,7 +270,8 @@ SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
  *
  * @param policy The policy.
  * @param path An absolute path, directory or file.
- * @param access #SBX_FS_READ, #SBX_FS_WRITE, #SBX_FS_EXEC, combined, optionally with #SBX_FS_OPTIONAL.
+ * @param access #SBX_FS_READ, #SBX_FS_WRITE, #SBX_FS_EXEC, combined, optionally with
+ * #SBX_FS_OPTIONAL.
  * @retval 0 Success.
  * @retval -EINVAL A NULL argument, a relative path, or bad access bits.
  * @retval -ENOENT The path does not exist (and is not optional).

@@ -180,7 +180,8 @@ SBX_API int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
  */
 SBX_API const char *sbx_layer_name(uint32_t layer);
 
-/** @brief Landlock rights that held for a child, as a bit set (sbx_result_landlock_rights()). @since 0.1 */
+/** @brief Landlock rights that held for a child, as a bit set (sbx_result_landlock_rights()).
+ * @since 0.1 */
 enum sbx_landlock_right {
     /** File system access outside the grants (ABI 1). */
     SBX_LL_FS = 1u << 0,

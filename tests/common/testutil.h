@@ -32,7 +32,7 @@ static int sbx_test_skipped;
     do {                                                                                           \
         int sbx_rc_ = (expr);                                                                      \
         if (sbx_rc_ != (err))                                                                      \
-            fail_msg("%s returned %d (%s), expected %d; last error: %s", #expr, sbx_rc_,            \
+            fail_msg("%s returned %d (%s), expected %d; last error: %s", #expr, sbx_rc_,           \
                      sbx_errname(sbx_rc_), (err), sbx_last_error());                               \
         if (strstr(sbx_last_error(), (needle)) == NULL)                                            \
             fail_msg("last error '%s' does not mention '%s'", sbx_last_error(), (needle));         \
@@ -43,7 +43,7 @@ static int sbx_test_skipped;
     do {                                                                                           \
         int sbx_rc_ = (expr);                                                                      \
         if (sbx_rc_ != 0)                                                                          \
-            fail_msg("%s failed: %d (%s): %s", #expr, sbx_rc_, sbx_errname(sbx_rc_),                \
+            fail_msg("%s failed: %d (%s): %s", #expr, sbx_rc_, sbx_errname(sbx_rc_),               \
                      sbx_last_error());                                                            \
     } while (0)
 

@@ -19,7 +19,6 @@
 
 #include "live.h"
 
-
 extern char **environ;
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -241,8 +240,8 @@ static void test_spawn__run_null_input_is_dev_null(void **state)
 {
     sbx_policy *p = policy_new();
     assert_sbx_ok(sbx_limit_wall_time(p, 10000)); /* an inherited stdin would block */
-    static const char *const argv[] = {"/bin/sh", "-c", "if read x; then echo got; else echo eof; fi",
-                                       NULL};
+    static const char *const argv[] = {"/bin/sh", "-c",
+                                       "if read x; then echo got; else echo eof; fi", NULL};
     sbx_result *r = run(p, argv, NULL, 0);
     assert_status(r, SBX_STATUS_EXITED, 0);
     assert_string_equal(sbx_result_stdout(r, NULL), "eof\n");
@@ -303,10 +302,17 @@ static void test_spawn__result_to_json(void **state)
     assert_int_equal(strlen(json), n);
     assert_int_equal(json[0], '{');
     assert_int_equal(json[n - 1], '}');
-    static const char *const keys[] = {
-        "\"status\":\"exited\"", "\"exit_code\":3", "\"signal\":0", "\"wall_ms\":",
-        "\"user_cpu_ms\":", "\"system_cpu_ms\":", "\"peak_rss_bytes\":", "\"layers\":[",
-        "\"hygiene\"", "\"stdout_truncated\":false", "\"stderr_truncated\":false"};
+    static const char *const keys[] = {"\"status\":\"exited\"",
+                                       "\"exit_code\":3",
+                                       "\"signal\":0",
+                                       "\"wall_ms\":",
+                                       "\"user_cpu_ms\":",
+                                       "\"system_cpu_ms\":",
+                                       "\"peak_rss_bytes\":",
+                                       "\"layers\":[",
+                                       "\"hygiene\"",
+                                       "\"stdout_truncated\":false",
+                                       "\"stderr_truncated\":false"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (strstr(json, keys[i]) == NULL)
             fail_msg("%s not in %s", keys[i], json);
@@ -561,8 +567,8 @@ static void test_spawn__hygiene_umask_077(void **state)
 
 /* Spawn argv under p: it must fail with `err`, at one of the stages given
  * (stage2 may repeat stage1), with a message containing `needle`. */
-static void expect_spawn_failure(const sbx_policy *p, const char *const *argv, int err,
-                                 int stage1, int stage2, const char *needle)
+static void expect_spawn_failure(const sbx_policy *p, const char *const *argv, int err, int stage1,
+                                 int stage2, const char *needle)
 {
     sbx_child *c = NULL;
     assert_sbx_error(sbx_spawn(p, argv, NULL, &c), err, needle);
@@ -578,7 +584,10 @@ static void expect_spawn_failure(const sbx_policy *p, const char *const *argv, i
 }
 
 /* argv of a target that creates the file `marker` if it ever runs. */
-#define MARKER_ARGV(marker) {"/bin/sh", "-c", ": > \"$0\"", (marker), NULL}
+#define MARKER_ARGV(marker)                                                                        \
+    {                                                                                              \
+        "/bin/sh", "-c", ": > \"$0\"", (marker), NULL                                              \
+    }
 
 static void assert_not_ran(const char *marker)
 {

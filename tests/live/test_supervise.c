@@ -5,13 +5,13 @@
  * ignored changes nothing) and leaks no zombie and no descriptor over 1000
  * spawns; 8 threads spawning at once; and die-with-parent (with a control that
  * turns it off). */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,7 +107,7 @@ static void test_supervise__child_fd_readable_on_exit(void **state)
     sbx_child *c = spawn_reader(p);
     sbx_result *r = NULL;
     assert_int_equal(sbx_child_poll(c, &r), -EAGAIN); /* handle any start-up event */
-    assert_int_equal(child_readable(c, 200), 0);       /* blocked in read: nothing to report */
+    assert_int_equal(child_readable(c, 200), 0);      /* blocked in read: nothing to report */
     assert_sbx_ok(sbx_child_close_stdio(c, 0));
     r = poll_until_ended(c);
     assert_status(r, SBX_STATUS_EXITED, 5);
@@ -349,7 +349,7 @@ static void test_supervise__many_spawns_leak_nothing(void **state)
 
 /* ---- threads ------------------------------------------------------------- */
 
-#define N_THREADS 8
+#define N_THREADS    8
 #define N_PER_THREAD 50
 
 struct spawner {

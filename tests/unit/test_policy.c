@@ -12,8 +12,8 @@
 
 #include "testutil.h"
 
-#define MIB (1ull << 20)
-#define GIB (1ull << 30)
+#define MIB    (1ull << 20)
+#define GIB    (1ull << 30)
 #define YEAR_S 31536000ull
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -224,49 +224,67 @@ static void check_limit(const struct limit_case *c)
 
 static void test_policy__limit_cpu_time_range(void **state)
 {
-    static const struct limit_case c = {
-        "sbx_limit_cpu_time", sbx_limit_cpu_time, {1, 60, YEAR_S, SBX_UNLIMITED}, 4,
-        {0, YEAR_S + 1}, 2};
+    static const struct limit_case c = {"sbx_limit_cpu_time",
+                                        sbx_limit_cpu_time,
+                                        {1, 60, YEAR_S, SBX_UNLIMITED},
+                                        4,
+                                        {0, YEAR_S + 1},
+                                        2};
     check_limit(&c);
 }
 
 static void test_policy__limit_wall_time_range(void **state)
 {
-    static const struct limit_case c = {
-        "sbx_limit_wall_time", sbx_limit_wall_time, {1, 300, YEAR_S * 1000, SBX_UNLIMITED}, 4,
-        {0, YEAR_S * 1000 + 1}, 2};
+    static const struct limit_case c = {"sbx_limit_wall_time",
+                                        sbx_limit_wall_time,
+                                        {1, 300, YEAR_S * 1000, SBX_UNLIMITED},
+                                        4,
+                                        {0, YEAR_S * 1000 + 1},
+                                        2};
     check_limit(&c);
 }
 
 static void test_policy__limit_memory_range(void **state)
 {
-    static const struct limit_case c = {
-        "sbx_limit_memory", sbx_limit_memory, {MIB, 64 * MIB, 1ull << 50, SBX_UNLIMITED}, 4,
-        {0, MIB - 1, (1ull << 50) + 1}, 3};
+    static const struct limit_case c = {"sbx_limit_memory",
+                                        sbx_limit_memory,
+                                        {MIB, 64 * MIB, 1ull << 50, SBX_UNLIMITED},
+                                        4,
+                                        {0, MIB - 1, (1ull << 50) + 1},
+                                        3};
     check_limit(&c);
 }
 
 static void test_policy__limit_open_files_range(void **state)
 {
-    static const struct limit_case c = {
-        "sbx_limit_open_files", sbx_limit_open_files, {4, 16, 1048576, SBX_UNLIMITED}, 4,
-        {0, 3, 1048577}, 3};
+    static const struct limit_case c = {"sbx_limit_open_files",
+                                        sbx_limit_open_files,
+                                        {4, 16, 1048576, SBX_UNLIMITED},
+                                        4,
+                                        {0, 3, 1048577},
+                                        3};
     check_limit(&c);
 }
 
 static void test_policy__limit_file_size_range(void **state)
 {
-    static const struct limit_case c = {
-        "sbx_limit_file_size", sbx_limit_file_size, {0, 4096, 1ull << 62, SBX_UNLIMITED}, 4,
-        {(1ull << 62) + 1}, 1};
+    static const struct limit_case c = {"sbx_limit_file_size",
+                                        sbx_limit_file_size,
+                                        {0, 4096, 1ull << 62, SBX_UNLIMITED},
+                                        4,
+                                        {(1ull << 62) + 1},
+                                        1};
     check_limit(&c);
 }
 
 static void test_policy__limit_processes_range(void **state)
 {
-    static const struct limit_case c = {
-        "sbx_limit_processes", sbx_limit_processes, {1, 64, 4194304, SBX_UNLIMITED}, 4,
-        {0, 4194305}, 2};
+    static const struct limit_case c = {"sbx_limit_processes",
+                                        sbx_limit_processes,
+                                        {1, 64, 4194304, SBX_UNLIMITED},
+                                        4,
+                                        {0, 4194305},
+                                        2};
     check_limit(&c);
 }
 
@@ -328,8 +346,8 @@ static void test_error__errname(void **state)
         int err;
         const char *name;
     } documented[] = {
-        {EACCES, "EACCES"}, {EOPNOTSUPP, "EOPNOTSUPP"}, {ENOMEM, "ENOMEM"}, {E2BIG, "E2BIG"},
-        {EAGAIN, "EAGAIN"}, {EALREADY, "EALREADY"},     {EBADF, "EBADF"},   {EBUSY, "EBUSY"},
+        {EACCES, "EACCES"},   {EOPNOTSUPP, "EOPNOTSUPP"}, {ENOMEM, "ENOMEM"}, {E2BIG, "E2BIG"},
+        {EAGAIN, "EAGAIN"},   {EALREADY, "EALREADY"},     {EBADF, "EBADF"},   {EBUSY, "EBUSY"},
         {ENOTDIR, "ENOTDIR"}, {EMFILE, "EMFILE"},
     };
     for (size_t i = 0; i < sizeof(documented) / sizeof(documented[0]); i++)
@@ -398,7 +416,7 @@ static void test_names__status(void **state)
 
 static void test_names__layer(void **state)
 {
-    static const char *const names[] = {"hygiene",  "rlimits",   "no_new_privs", "landlock",
+    static const char *const names[] = {"hygiene", "rlimits",    "no_new_privs", "landlock",
                                         "seccomp", "namespaces", "cgroup",       "monitor"};
     for (unsigned i = 0; i < 8; i++)
         assert_string_equal(sbx_layer_name(1u << i), names[i]);
@@ -410,8 +428,8 @@ static void test_names__layer(void **state)
 
 static void test_names__stage(void **state)
 {
-    static const char *const names[] = {"none",    "compile", "program", "clone",        "process",
-                                        "fds",     "rlimits", "workdir", "no_new_privs", "exec"};
+    static const char *const names[] = {"none", "compile", "program", "clone",        "process",
+                                        "fds",  "rlimits", "workdir", "no_new_privs", "exec"};
     for (int i = SBX_STAGE_NONE; i <= SBX_STAGE_EXEC; i++)
         assert_string_equal(sbx_stage_name(i), names[i]);
     assert_string_equal(sbx_stage_name(1000), "unknown");
