@@ -10,9 +10,11 @@
  * policies, which happens once per policy, not per spawn.
  *
  *   floor    posix_spawn(/bin/true) + waitpid
- *   sbx      sbx_spawn with the core layers of this release (rlimits, clean
- *            env, stdio on /dev/null, wall-clock limit) + sbx_child_wait
+ *   sbx      sbx_spawn with the default policy plus the limits of this
+ *            release (CPU, memory, files, file size, wall clock), stdio on
+ *            /dev/null + sbx_child_wait
  *   sbx-min  sbx_spawn with an empty policy + sbx_child_wait
+ *            (each sbx mode prints the layers its children reported)
  *   fork     fork + execve + waitpid (only with --modes ...,fork): a control
  *            whose cost does grow with the host's memory, to show --ballast bites
  *   sbx-notmp, sbx-nomon, sbx-lean (only with --modes): `sbx` without the
@@ -26,6 +28,7 @@
  */
 #include <agentsbx/agentsbx.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -44,23 +47,23 @@ extern char **environ;
 
 #define TRUE_PATH "/bin/true"
 #define MAX_MODES 16
-#define MAX_ARGS 64
+#define MAX_ARGS  64
 
 struct mode {
     const char *name;
-    int (*once)(struct mode *m); /* spawn and reap one child: 0, or -1 with m->why set */
-    int (*setup)(struct mode *m); /* NULL, or 0 / negative errno */
-    int required;                /* a failure of this mode fails the run (built-ins) */
-    sbx_policy *policy;          /* sbx modes */
-    const sbx_io *io;            /* sbx modes; NULL for the library's default */
-    char *argv[MAX_ARGS];        /* peers: the command line, split on blanks */
+    int (*once)(struct mode *m);   /* spawn and reap one child: 0, or -1 with m->why set */
+    int (*setup)(struct mode *m);  /* NULL, or 0 / negative errno */
+    int required;                  /* a failure of this mode fails the run (built-ins) */
+    sbx_policy *policy;            /* sbx modes */
+    const sbx_io *io;              /* sbx modes; NULL for the library's default */
+    char *argv[MAX_ARGS];          /* peers: the command line, split on blanks */
     posix_spawn_file_actions_t fa; /* peers: stdio on /dev/null */
-    uint64_t *ns;                /* the samples */
+    uint64_t *ns;                  /* the samples */
     size_t n;
-    uint32_t layers;             /* sbx modes: the layers the last child reported */
-    char why[512];               /* non-empty: why the mode was skipped or failed */
-    size_t failed_round;         /* with why: the round (1-based) it failed at */
-    int failed_warm;             /* with why: 1 if that round was a warm-up round */
+    uint32_t layers;     /* sbx modes: the layers the last child reported */
+    char why[512];       /* non-empty: why the mode was skipped or failed */
+    size_t failed_round; /* with why: the round (1-based) it failed at */
+    int failed_warm;     /* with why: 1 if that round was a warm-up round */
 };
 
 struct stats {
@@ -185,7 +188,7 @@ static int add_peer(struct mode *m, char *spec)
     return 0;
 }
 
-/* The `sbx` mode: the core layers of this release, stdio on /dev/null. */
+/* The `sbx` mode: the default policy with the limits of this release, stdio on /dev/null. */
 static int sbx_setup(struct mode *m)
 {
     static sbx_io null_io = SBX_IO_INIT;
@@ -253,14 +256,11 @@ static int parse_size(const char *s, uint64_t *ret)
     unsigned long long v = strtoull(s, &end, 10);
     if (errno != 0 || end == s || *s == '-')
         return -1;
-    int shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    default: break;
-    }
+    static const char units[] = "kmgt";
+    const char *u = *end != '\0' ? strchr(units, tolower((unsigned char)*end)) : NULL;
+    int shift = u != NULL ? 10 * (int)(u - units + 1) : 0;
+    if (u != NULL)
+        end++;
     if ((*end == 'i' || *end == 'B') && shift != 0)
         end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
     if (*end != '\0' || (shift != 0 && v > (UINT64_MAX >> shift)))
@@ -349,8 +349,10 @@ static int select_builtins(char *list, struct mode *modes, size_t *nmodes)
             b++;
         if (b == sizeof(builtins) / sizeof(*builtins) || *nmodes == MAX_MODES)
             return -1;
-        modes[(*nmodes)++] = (struct mode){.name = builtins[b].name, .once = builtins[b].once,
-                                           .setup = builtins[b].setup, .required = 1};
+        modes[(*nmodes)++] = (struct mode){.name = builtins[b].name,
+                                           .once = builtins[b].once,
+                                           .setup = builtins[b].setup,
+                                           .required = 1};
     }
     return 0;
 }
@@ -401,8 +403,8 @@ static void print_json(const struct mode *modes, size_t nmodes, const struct sta
                    m->failed_warm ? "true" : "false");
             continue;
         }
-        printf(",\"n\":%zu,\"median_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"min_us\":%.1f", m->n,
-               st[i].median, st[i].p90, st[i].p99, st[i].min);
+        printf(",\"n\":%zu,\"median_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"min_us\":%.1f",
+               m->n, st[i].median, st[i].p90, st[i].p99, st[i].min);
         if (floor != NULL)
             printf(",\"median_ratio\":%.3f,\"p99_ratio\":%.3f", st[i].median / floor->median,
                    st[i].p99 / floor->p99);
@@ -430,9 +432,12 @@ int main(int argc, char **argv)
     char *mode_list = default_modes;
     int json = 0;
     static const struct option opts[] = {
-        {"warmup", required_argument, NULL, 'w'}, {"ballast", required_argument, NULL, 'b'},
-        {"peer", required_argument, NULL, 'p'},   {"modes", required_argument, NULL, 'm'},
-        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"ballast", required_argument, NULL, 'b'},
+        {"peer", required_argument, NULL, 'p'},
+        {"modes", required_argument, NULL, 'm'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
 
@@ -484,8 +489,8 @@ int main(int argc, char **argv)
         struct mode *m = &modes[i];
         int e = m->setup != NULL ? m->setup(m) : 0;
         if (e < 0) {
-            fprintf(stderr, "%s: setting up mode %s: %s: %s\n", argv[0], m->name,
-                    sbx_errname(e), m->once == cmd_once ? strerror(-e) : sbx_last_error());
+            fprintf(stderr, "%s: setting up mode %s: %s: %s\n", argv[0], m->name, sbx_errname(e),
+                    m->once == cmd_once ? strerror(-e) : sbx_last_error());
             return 1;
         }
         if ((m->ns = calloc(iters, sizeof(*m->ns))) == NULL) {

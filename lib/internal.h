@@ -72,6 +72,7 @@ struct sbx_policy {
     size_t n_connect, n_bind;
     bool allow_network;
     bool private_tmp;
+    char *tmp_parent; /* NULL: chosen when compiled (see landlock.c) */
 
     struct sbx__seccomp_policy *seccomp; /* seccomp.c: syscall rules, monitor; NULL: defaults */
 };
@@ -81,6 +82,10 @@ SBX__HIDDEN void sbx__policy_changed(sbx_policy *policy);
 
 #define SBX__MAX_RLIMITS  8
 #define SBX__MAX_LL_RULES 256
+/* A private TMPDIR's path: its parent (at most SBX__TMP_PARENT_MAX bytes) and
+ * "/agentsbx.XXXXXX". */
+#define SBX__TMP_PARENT_MAX 100
+#define SBX__TMPDIR_MAX 128
 #define SBX__MAX_LL_PORTS 64
 
 struct sbx__ll_port {
@@ -94,6 +99,7 @@ struct sbx__landlock_plan {
     uint64_t handled_fs, handled_net, scoped;
     uint32_t rights; /* SBX_LL_* that hold */
     bool private_tmp;
+    char tmp_parent[SBX__TMP_PARENT_MAX + 1];
     struct {
         int fd; /* O_PATH, owned */
         uint64_t access;
@@ -106,7 +112,7 @@ struct sbx__landlock_plan {
 /* What one spawn adds: its ruleset and its private temporary directory. */
 struct sbx__landlock_spawn {
     int ruleset;     /* -1: no Landlock */
-    char tmpdir[64]; /* empty: none */
+    char tmpdir[SBX__TMPDIR_MAX]; /* empty: none */
 };
 
 /* Everything the child needs, computed once per policy. Immutable once built,
@@ -171,7 +177,7 @@ struct sbx_child {
     uint32_t layers;
     int landlock_abi;
     uint32_t landlock_rights;
-    char tmpdir[64];              /* private TMPDIR to remove once the child ends, or empty */
+    char tmpdir[SBX__TMPDIR_MAX]; /* private TMPDIR to remove once the child ends, or empty */
     struct sbx__monitor *monitor; /* monitor.c: the violation monitor, or NULL */
     enum sbx__child_state state;
     enum sbx__end_reason reason;

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -145,6 +147,7 @@ static int push_grant(sbx_policy *policy, const char *path, uint64_t access)
 
 void sbx__grants_free(sbx_policy *policy)
 {
+    free(policy->tmp_parent);
     for (size_t i = 0; i < policy->n_grants; i++)
         free(policy->grants[i].path);
     free(policy->grants);
@@ -354,7 +357,43 @@ int sbx_set_private_tmp(sbx_policy *policy, int on)
     return 0;
 }
 
+int sbx_set_tmp_parent(sbx_policy *policy, const char *dir)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(dir);
+    sbx__check(dir[0] == '/', "sbx_set_tmp_parent: '%s' is not an absolute path", dir);
+    sbx__check(strlen(dir) <= SBX__TMP_PARENT_MAX,
+               "sbx_set_tmp_parent: the path is longer than %d bytes", SBX__TMP_PARENT_MAX);
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return sbx__errno(-errno, "sbx_set_tmp_parent(%s)", dir);
+    if (!S_ISDIR(st.st_mode))
+        return sbx__errno(-ENOTDIR, "sbx_set_tmp_parent(%s)", dir);
+    char *copy = strdup(dir);
+    if (!copy)
+        return sbx__errno(-ENOMEM, "sbx_set_tmp_parent(%s)", dir);
+    free(policy->tmp_parent);
+    policy->tmp_parent = copy;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
 /* ---- compiling ------------------------------------------------------------------ */
+
+/* Where private TMPDIRs go unless the host says: /dev/shm when it is a tmpfs of
+ * at least 1 GiB that this process can write (creating and removing a directory
+ * there costs microseconds, where a journalled disk file system's can cost a
+ * hundred or more on every spawn), else /tmp. Small /dev/shm mounts, such as a
+ * container's default 64 MiB, are not used. */
+static const char *default_tmp_parent(void)
+{
+    struct statfs fs;
+    if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+        (uint64_t)fs.f_blocks * (uint64_t)fs.f_bsize >= (1ull << 30) &&
+        access("/dev/shm", W_OK | X_OK) == 0)
+        return "/dev/shm";
+    return "/tmp";
+}
 
 /* The default read-only view: what ordinary programs need, and nothing more. */
 static const struct {
@@ -478,6 +517,8 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
         ll->rights |= SBX_LL_SCOPE;
     }
     ll->private_tmp = policy->private_tmp;
+    snprintf(ll->tmp_parent, sizeof(ll->tmp_parent), "%s",
+             policy->tmp_parent ? policy->tmp_parent : default_tmp_parent());
 
     int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof(default_grants) / sizeof(default_grants[0]); i++)
@@ -582,7 +623,7 @@ int sbx__landlock_prepare(const struct sbx__plan *plan, const char *program,
         goto fail;
     }
     if (ll->private_tmp) {
-        const char *base = "/tmp";
+        const char *base = ll->tmp_parent;
         snprintf(out->tmpdir, sizeof(out->tmpdir), "%s/agentsbx.XXXXXX", base);
         int fd;
         if (!mkdtemp(out->tmpdir) || (fd = open(out->tmpdir, O_PATH | O_CLOEXEC)) < 0) {

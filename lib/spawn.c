@@ -118,13 +118,13 @@ static int close_between(int lo, int hi) /* [lo, hi) */
 
 static int setup_fds(struct spawn_ctx *ctx)
 {
-    int src[3];
+    int src[3], devnull = -1;
     for (int i = 0; i < 3; i++) {
         src[i] = ctx->stdio_src[i];
         if (ctx->stdio_mode[i] == SBX_STDIO_NULL) {
-            src[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
-            if (src[i] < 0)
+            if (devnull < 0 && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
                 return -1;
+            src[i] = devnull;
         }
     }
     /* Move sources that sit on 0..2 out of the way before placing anything. */
@@ -149,7 +149,9 @@ static int setup_fds(struct spawn_ctx *ctx)
             return -1;
         }
     }
-    /* Keep the listed descriptors (cleared of close-on-exec), close all others. */
+    /* Keep the listed descriptors (cleared of close-on-exec) and the library's
+     * own; close every other one now: new descriptors made before execve (the
+     * seccomp listener) must fit under the child's RLIMIT_NOFILE. */
     int next = 3;
     for (size_t k = 0; k < ctx->n_keep; k++) {
         if (close_between(next, ctx->keep[k].fd) != 0 ||

@@ -343,7 +343,8 @@ SBX_API SBX_WUR int sbx_allow_network(sbx_policy *policy);
 /**
  * @brief Give each child a private temporary directory (default: on).
  *
- * The directory is created (mode 0700) under /tmp when the child is spawned,
+ * The directory is created (mode 0700) when the child is spawned, under
+ * /dev/shm or /tmp (see sbx_set_tmp_parent()),
  * granted read and write, exported as TMPDIR, and removed with its contents
  * once the child has ended, however it ended. It applies while the Landlock
  * layer is in force.
@@ -354,6 +355,26 @@ SBX_API SBX_WUR int sbx_allow_network(sbx_policy *policy);
  * @since 0.1
  */
 SBX_API SBX_WUR int sbx_set_private_tmp(sbx_policy *policy, int on);
+
+/**
+ * @brief Choose where private temporary directories are created.
+ *
+ * By default they go under /dev/shm when it is a tmpfs of at least 1 GiB that
+ * the host can write (creating and removing a directory there costs
+ * microseconds; on a journalled disk file system it can cost a hundred or more
+ * on every spawn), and under /tmp otherwise. Files in a tmpfs use memory: a
+ * host that lets children write large temporary files may prefer a disk.
+ *
+ * @param policy The policy.
+ * @param dir An existing directory: an absolute path of at most 100 bytes.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, a relative path, or a path too long.
+ * @retval -ENOENT @p dir does not exist.
+ * @retval -ENOTDIR @p dir is not a directory.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_set_tmp_parent(sbx_policy *policy, const char *dir);
 
 /**
  * @brief The Landlock ABI version the library uses on this kernel.

@@ -741,10 +741,18 @@ static const char *first_line(const char *text)
     return line;
 }
 
+/* PARENT/agentsbx.XXXXXX, where PARENT is /dev/shm or /tmp by default. */
+static void assert_private_tmpdir_in(const char *dir, const char *parent)
+{
+    size_t n = strlen(parent);
+    if (strncmp(dir, parent, n) != 0 || strncmp(dir + n, "/agentsbx.", 10) != 0 ||
+        strlen(dir) != n + 16)
+        fail_msg("TMPDIR '%s' is not %s/agentsbx.XXXXXX", dir, parent);
+}
+
 static void assert_private_tmpdir_name(const char *dir)
 {
-    if (strncmp(dir, "/tmp/agentsbx.", 14) != 0 || strlen(dir) != 20)
-        fail_msg("TMPDIR '%s' is not /tmp/agentsbx.XXXXXX", dir);
+    assert_private_tmpdir_in(dir, strncmp(dir, "/dev/shm/", 9) == 0 ? "/dev/shm" : "/tmp");
 }
 
 /* A confined child whose TMPDIR holds files and a directory, blocked reading
@@ -803,6 +811,36 @@ static void test_landlock__private_tmpdir_is_writable(void **state)
         assert_missing(dirs[i]); /* removed, with the files the probe left there */
     }
     assert_string_not_equal(dirs[0], dirs[1]); /* each child gets its own */
+    sbx_policy_free(p);
+}
+
+/* sbx_set_tmp_parent() puts the private TMPDIR where the host says; bad
+ * parents are refused with the path named. */
+static void test_landlock__private_tmpdir_parent_chosen_by_host(void **state)
+{
+    need_abi(1, "file system access control");
+    sbx_policy *p = policy_fx();
+    assert_sbx_ok(sbx_set_tmp_parent(p, fx.out));
+    struct outcome o = confined(p, ARGV(PROBE_FS, "tmpdir"));
+    if (o.code != 0 || strncmp(o.out, "TMPDIR=", 7) != 0 || !strstr(o.out, "\nok\n"))
+        fail_msg("probe_fs tmpdir: exit %d\nstdout: %s\nstderr: %s", o.code, o.out, o.err);
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s", first_line(o.out) + 7);
+    assert_private_tmpdir_in(dir, fx.out);
+    assert_missing(dir);
+
+    char missing[300], file[300];
+    snprintf(missing, sizeof(missing), "%s/nope", fx.base);
+    snprintf(file, sizeof(file), "%s/r.txt", fx.ro);
+    assert_sbx_error(sbx_set_tmp_parent(p, missing), -ENOENT, missing);
+    assert_sbx_error(sbx_set_tmp_parent(p, file), -ENOTDIR, file);
+    assert_sbx_error(sbx_set_tmp_parent(p, "tmp"), -EINVAL, "not an absolute path");
+    assert_sbx_error(sbx_set_tmp_parent(p, NULL), -EINVAL, "dir is NULL");
+    char longer[160];
+    memset(longer, 'a', sizeof(longer) - 1);
+    longer[0] = '/';
+    longer[sizeof(longer) - 1] = '\0';
+    assert_sbx_error(sbx_set_tmp_parent(p, longer), -EINVAL, "longer than 100 bytes");
     sbx_policy_free(p);
 }
 
@@ -1552,6 +1590,8 @@ static const struct CMUnitTest tests[] = {
                                     setup, teardown),
     /* private TMPDIR */
     cmocka_unit_test_setup_teardown(test_landlock__private_tmpdir_is_writable, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_landlock__private_tmpdir_parent_chosen_by_host, setup,
+                                    teardown),
     cmocka_unit_test_setup_teardown(test_landlock__private_tmpdir_removed_after_wait, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(test_landlock__private_tmpdir_removed_after_timeout, setup,
