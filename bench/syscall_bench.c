@@ -32,6 +32,8 @@
 
 #include <agentsbx/agentsbx.h>
 
+#include "extra_syscalls.h"
+
 extern char **environ;
 
 #define ROUNDS 7 /* in each child */
@@ -140,57 +142,7 @@ int main(int argc, char **argv)
         return 1;
     self[n] = '\0';
 
-    static const char *const extra[] = {"mbind",
-                                        "set_mempolicy",
-                                        "get_mempolicy",
-                                        "migrate_pages",
-                                        "move_pages",
-                                        "mlock2",
-                                        "pkey_alloc",
-                                        "pkey_free",
-                                        "pkey_mprotect",
-                                        "memfd_secret",
-                                        "ioprio_set",
-                                        "ioprio_get",
-                                        "msgget",
-                                        "msgsnd",
-                                        "msgrcv",
-                                        "msgctl",
-                                        "semget",
-                                        "semop",
-                                        "semctl",
-                                        "shmget",
-                                        "shmat",
-                                        "shmdt",
-                                        "shmctl",
-                                        "mq_open",
-                                        "mq_unlink",
-                                        "mq_timedsend",
-                                        "mq_timedreceive",
-                                        "mq_notify",
-                                        "mq_getsetattr",
-                                        "vmsplice",
-                                        "sysfs",
-                                        "ustat",
-                                        "utime",
-                                        "time",
-                                        "getpriority",
-                                        "setpriority",
-                                        "sched_setattr",
-                                        "sched_getattr",
-                                        "sched_setparam",
-                                        "sched_setscheduler",
-                                        "timer_create",
-                                        "timer_delete",
-                                        "modify_ldt",
-                                        "lookup_dcookie",
-                                        "remap_file_pages",
-                                        "mincore",
-                                        "readahead",
-                                        "tee",
-                                        "splice",
-                                        "sync_file_range",
-                                        NULL};
+    const char *const *extra = sbx_extra_syscalls;
 
     /* The child is this program: it needs to read the library it links. */
     Dl_info info;

@@ -24,6 +24,7 @@
 #include <agentsbx/agentsbx.h>
 
 #include "seccomp_filter.h"
+#include "extra_syscalls.h"
 #include "testutil.h"
 
 #ifndef SECCOMP_RET_USER_NOTIF
@@ -634,57 +635,7 @@ static void test_seccomp__filter_allowed_cost_independent_of_size(void **state)
 {
     struct sbx__filter_rule many[120];
     size_t n = 0;
-    static const char *const extra[] = {"mbind",
-                                        "set_mempolicy",
-                                        "get_mempolicy",
-                                        "migrate_pages",
-                                        "move_pages",
-                                        "mlock2",
-                                        "pkey_alloc",
-                                        "pkey_free",
-                                        "pkey_mprotect",
-                                        "memfd_secret",
-                                        "ioprio_set",
-                                        "ioprio_get",
-                                        "msgget",
-                                        "msgsnd",
-                                        "msgrcv",
-                                        "msgctl",
-                                        "semget",
-                                        "semop",
-                                        "semctl",
-                                        "shmget",
-                                        "shmat",
-                                        "shmdt",
-                                        "shmctl",
-                                        "mq_open",
-                                        "mq_unlink",
-                                        "mq_timedsend",
-                                        "mq_timedreceive",
-                                        "mq_notify",
-                                        "mq_getsetattr",
-                                        "vmsplice",
-                                        "sysfs",
-                                        "ustat",
-                                        "utime",
-                                        "time",
-                                        "getpriority",
-                                        "setpriority",
-                                        "sched_setattr",
-                                        "sched_getattr",
-                                        "sched_setparam",
-                                        "sched_setscheduler",
-                                        "timer_create",
-                                        "timer_delete",
-                                        "modify_ldt",
-                                        "lookup_dcookie",
-                                        "remap_file_pages",
-                                        "mincore",
-                                        "readahead",
-                                        "tee",
-                                        "splice",
-                                        "sync_file_range",
-                                        NULL};
+    const char *const *extra = sbx_extra_syscalls;
     for (size_t i = 0; extra[i]; i++)
         many[n++] = (struct sbx__filter_rule){nr_of(extra[i]), EPERM};
     static const char *const probes[] = {"getppid",    "read",   "write",           "futex",
