@@ -43,24 +43,33 @@ static int compile_rlimits(const sbx_policy *policy, struct sbx__plan *plan)
         add_rlimit(plan, RLIMIT_CPU, lim[SBX__LIMIT_CPU], lim[SBX__LIMIT_CPU] + 1);
         plan->cpu_limit_s = lim[SBX__LIMIT_CPU];
     }
-    if (lim[SBX__LIMIT_MEMORY] != SBX_UNLIMITED)
+    /* With the cgroup holding the memory limit, RLIMIT_DATA is not set: the
+     * cgroup bounds real memory, and runtimes that reserve large writable
+     * address space (the JVM, node) keep working (docs/cgroups.md). */
+    if (lim[SBX__LIMIT_MEMORY] != SBX_UNLIMITED &&
+        plan->mechanism[SBX_LIMIT_MEMORY] != SBX_MECHANISM_CGROUP) {
         add_rlimit(plan, RLIMIT_DATA, lim[SBX__LIMIT_MEMORY], lim[SBX__LIMIT_MEMORY]);
+        plan->mechanism[SBX_LIMIT_MEMORY] = SBX_MECHANISM_RLIMIT;
+    }
     if (lim[SBX__LIMIT_NOFILE] != SBX_UNLIMITED)
         add_rlimit(plan, RLIMIT_NOFILE, lim[SBX__LIMIT_NOFILE], lim[SBX__LIMIT_NOFILE]);
     if (lim[SBX__LIMIT_FSIZE] != SBX_UNLIMITED) {
         add_rlimit(plan, RLIMIT_FSIZE, lim[SBX__LIMIT_FSIZE], lim[SBX__LIMIT_FSIZE]);
         plan->fsize_limited = true;
     }
-    if (lim[SBX__LIMIT_NPROC] != SBX_UNLIMITED) {
+    if (lim[SBX__LIMIT_NPROC] != SBX_UNLIMITED &&
+        plan->mechanism[SBX_LIMIT_PROCESSES] != SBX_MECHANISM_CGROUP) { /* else pids.max */
         if (nproc_binds()) {
             add_rlimit(plan, RLIMIT_NPROC, lim[SBX__LIMIT_NPROC], lim[SBX__LIMIT_NPROC]);
+            plan->mechanism[SBX_LIMIT_PROCESSES] = SBX_MECHANISM_RLIMIT;
         } else if (policy->best_effort & SBX_LAYER_RLIMITS) {
             rlimits_held = false;
         } else {
             return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
                                   "processes limit: RLIMIT_NPROC does not bind root or a process "
-                                  "with CAP_SYS_ADMIN/CAP_SYS_RESOURCE, as this host is; mark "
-                                  "SBX_LAYER_RLIMITS best-effort to run without it");
+                                  "with CAP_SYS_ADMIN/CAP_SYS_RESOURCE, as this host is; use a "
+                                  "cgroup (sbx_use_cgroup) or mark SBX_LAYER_RLIMITS best-effort "
+                                  "to run without it");
         }
     }
     if (rlimits_held)
@@ -110,9 +119,11 @@ int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
     }
 
     plan->layers = SBX_LAYER_HYGIENE | SBX_LAYER_NO_NEW_PRIVS;
-    int r = compile_rlimits(policy, plan);
+    int r = sbx__cgroup_compile(policy, plan); /* first: it decides which limits rlimits hold */
+    if (r == 0)
+        r = compile_rlimits(policy, plan);
     if (r < 0) {
-        free(plan);
+        sbx__plan_free(plan);
         return r;
     }
     if (policy->wall_ms != SBX_UNLIMITED) {
@@ -139,5 +150,6 @@ void sbx__plan_free(struct sbx__plan *plan)
         return;
     sbx__landlock_plan_free(plan->landlock);
     sbx__seccomp_plan_unref(plan->seccomp);
+    free(plan->cgroup);
     free(plan);
 }

@@ -75,18 +75,23 @@ struct sbx_policy {
     char *tmp_parent; /* NULL: chosen when compiled (see landlock.c) */
 
     struct sbx__seccomp_policy *seccomp; /* seccomp.c: syscall rules, monitor; NULL: defaults */
+
+    /* cgroup.c */
+    bool use_cgroup;
+    char *cg_parents[3]; /* owned; named with sbx_set_cgroup_parent() */
+    size_t n_cg_parents;
 };
 
 /* Mark the policy changed: its plan is rebuilt at the next spawn. */
 SBX__HIDDEN void sbx__policy_changed(sbx_policy *policy);
 
-#define SBX__MAX_RLIMITS  8
-#define SBX__MAX_LL_RULES 256
+#define SBX__MAX_RLIMITS    8
+#define SBX__MAX_LL_RULES   256
 /* A private TMPDIR's path: its parent (at most SBX__TMP_PARENT_MAX bytes) and
  * "/agentsbx.XXXXXX". */
 #define SBX__TMP_PARENT_MAX 100
-#define SBX__TMPDIR_MAX 128
-#define SBX__MAX_LL_PORTS 64
+#define SBX__TMPDIR_MAX     128
+#define SBX__MAX_LL_PORTS   64
 
 struct sbx__ll_port {
     uint16_t port;
@@ -111,7 +116,7 @@ struct sbx__landlock_plan {
 
 /* What one spawn adds: its ruleset and its private temporary directory. */
 struct sbx__landlock_spawn {
-    int ruleset;     /* -1: no Landlock */
+    int ruleset;                  /* -1: no Landlock */
     char tmpdir[SBX__TMPDIR_MAX]; /* empty: none */
 };
 
@@ -135,7 +140,9 @@ struct sbx__plan {
     struct sbx__landlock_plan *landlock; /* NULL: Landlock not enforced */
     size_t n_env;                        /* entries in envp */
     struct sbx__seccomp_plan *seccomp;   /* seccomp.c (refcounted); NULL: no filter */
-    char block[];                        /* envp array and strings */
+    struct sbx__cgroup_plan *cgroup;     /* cgroup.c; NULL: no cgroup */
+    uint8_t mechanism[3]; /* [SBX_LIMIT_MEMORY], [SBX_LIMIT_PROCESSES]: SBX_MECHANISM_* */
+    char block[];         /* envp array and strings */
 };
 
 /* Return the policy's plan, compiling it first if needed. */
@@ -155,6 +162,61 @@ SBX__HIDDEN int sbx__landlock_prepare(const struct sbx__plan *plan, const char *
 SBX__HIDDEN void sbx__tmpdir_remove(char *tmpdir);
 /* Child: landlock_restrict_self(ruleset). Async-signal-safe; -1 and errno on failure. */
 SBX__HIDDEN int sbx__landlock_apply(int ruleset);
+
+/* ---- cgroups (cgroup.c) ------------------------------------------------------ */
+
+#define SBX__CG_MAX        3
+#define SBX__CG_PARENT_MAX 200
+#define SBX__CG_PATH_MAX   256
+#define SBX__CG_MEMORY     1u /* controller bits */
+#define SBX__CG_PIDS       2u
+
+/* The compiled layer: the parent directories, and the limits to write. */
+struct sbx__cgroup_plan {
+    struct {
+        char parent[SBX__CG_PARENT_MAX + 1];
+        bool v2;
+        uint32_t ctl; /* SBX__CG_* controllers a child cgroup here has */
+    } dirs[SBX__CG_MAX];
+    size_t n;
+    int mem_idx, pids_idx; /* the dirs that hold those controllers, or -1 */
+    uint64_t memory, pids; /* SBX_UNLIMITED: not limited by the cgroup */
+};
+
+/* One child's cgroups, from creation (parent, per spawn) to removal. */
+struct sbx__cgroup_run {
+    size_t n; /* cgroups created; 0: none (then nothing else here is used) */
+    struct {
+        char path[SBX__CG_PATH_MAX];
+        bool v2;
+        uint32_t ctl;
+        int procs_fd; /* cgroup.procs, open for the child to join; -1 once closed */
+    } cg[SBX__CG_MAX];
+    int mem_idx;   /* the cgroup with the memory controller, or -1 */
+    int kill_fd;   /* cgroup2 cgroup.kill, or -1 */
+    uint64_t peak; /* bytes, read before removal; 0: unknown */
+    bool oom;      /* the memory controller's OOM killer killed a process */
+};
+
+SBX__HIDDEN void sbx__cgroup_policy_free(sbx_policy *policy);
+/* Compile: choose the hierarchies; sets plan->cgroup and plan->mechanism. */
+SBX__HIDDEN int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan);
+/* Parent, per spawn: create the child's cgroups, write their limits, open
+ * their cgroup.procs. Zero system calls when the plan has no cgroup. */
+SBX__HIDDEN int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run);
+/* Child: join every cgroup (write "0" to each cgroup.procs). Async-signal-safe;
+ * -1 and errno on failure, *index naming the cgroup. */
+SBX__HIDDEN int sbx__cgroup_join(const struct sbx__cgroup_run *run, volatile int *index);
+/* Parent, after the clone: close the cgroup.procs descriptors. */
+SBX__HIDDEN void sbx__cgroup_close_procs(struct sbx__cgroup_run *run);
+/* SIGKILL everything in the child's cgroups (one pass; does not wait). */
+SBX__HIDDEN void sbx__cgroup_kill(struct sbx__cgroup_run *run);
+/* After the main process is reaped (or the spawn failed): kill what is left,
+ * wait until the cgroups are empty, read peak memory and OOM kills, remove
+ * them. Idempotent. */
+SBX__HIDDEN void sbx__cgroup_finish(struct sbx__cgroup_run *run);
+/* The probe of SBX_FEATURE_CGROUP. */
+SBX__HIDDEN int sbx__cgroup_probe(char *reason, size_t size);
 
 /* ---- children (spawn.c, proc.c) ------------------------------------------ */
 
@@ -179,6 +241,8 @@ struct sbx_child {
     uint32_t landlock_rights;
     char tmpdir[SBX__TMPDIR_MAX]; /* private TMPDIR to remove once the child ends, or empty */
     struct sbx__monitor *monitor; /* monitor.c: the violation monitor, or NULL */
+    struct sbx__cgroup_run cg;    /* cgroup.c; cg.n == 0: no cgroup */
+    uint8_t mechanism[3];         /* from the plan */
     enum sbx__child_state state;
     enum sbx__end_reason reason;
     /* set when reaped */
@@ -192,6 +256,8 @@ struct sbx_result {
     int exit_code;
     int signal;
     uint64_t wall_ns, user_ns, system_ns, peak_rss;
+    uint64_t peak_memory; /* cgroup: 0 when unknown */
+    uint8_t mechanism[3];
     uint32_t layers;
     int landlock_abi;
     uint32_t landlock_rights;

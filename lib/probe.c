@@ -128,6 +128,7 @@ static const struct {
     [SBX_FEATURE_PIDFD] = {"pidfd", probe_pidfd},
     [SBX_FEATURE_CLONE3] = {"clone3", probe_clone3},
     [SBX_FEATURE_CLOSE_RANGE] = {"close_range", probe_close_range},
+    [SBX_FEATURE_CGROUP] = {"cgroup", sbx__cgroup_probe},
 };
 
 int sbx_probe(int feature, char *reason, size_t reason_size)

@@ -69,6 +69,7 @@ void sbx__child_kill_all(sbx_child *child)
         return;
     kill(-child->pid, SIGKILL);
     pidfd_signal(child->pidfd, SIGKILL);
+    sbx__cgroup_kill(&child->cg); /* what left the process group (setsid) */
 }
 
 int sbx_child_signal(sbx_child *child, int sig)
@@ -111,6 +112,7 @@ static void reap(sbx_child *child)
     child->end_ns = sbx__now_ns();
     if (child->state == SBX__RUNNING)
         child->state = SBX__REAPED;
+    sbx__cgroup_finish(&child->cg); /* kill what is left, wait for it, read usage, rmdir */
     sbx__tmpdir_remove(child->tmpdir);
 }
 

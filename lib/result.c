@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "internal.h"
@@ -24,6 +25,8 @@ static int classify(const sbx_child *child, const sbx_result *res)
     if (WIFEXITED(child->wstatus))
         return SBX_STATUS_EXITED;
     int sig = WTERMSIG(child->wstatus);
+    if (sig == SIGKILL && child->cg.oom) /* the cgroup's OOM killer */
+        return SBX_STATUS_MEMORY_LIMIT;
     if (child->cpu_limit_s) {
         /* SIGXCPU at the soft limit; SIGKILL at the hard one (soft + 1 s). */
         uint64_t cpu_ns = res->user_ns + res->system_ns;
@@ -44,6 +47,8 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     res->user_ns = tv_ns(child->usage.ru_utime);
     res->system_ns = tv_ns(child->usage.ru_stime);
     res->peak_rss = (uint64_t)child->usage.ru_maxrss * 1024u;
+    res->peak_memory = child->cg.peak;
+    memcpy(res->mechanism, child->mechanism, sizeof(res->mechanism));
     res->layers = child->layers;
     res->landlock_abi = child->landlock_abi;
     res->landlock_rights = child->landlock_rights;
@@ -160,6 +165,25 @@ uint64_t sbx_result_peak_rss_bytes(const sbx_result *result)
     return result ? result->peak_rss : 0;
 }
 
+uint64_t sbx_result_peak_memory_bytes(const sbx_result *result)
+{
+    return result ? result->peak_memory : 0;
+}
+
+int sbx_result_limit_mechanism(const sbx_result *result, int limit)
+{
+    if (!result || (limit != SBX_LIMIT_MEMORY && limit != SBX_LIMIT_PROCESSES))
+        return SBX_MECHANISM_NONE;
+    return result->mechanism[limit];
+}
+
+static const char *mechanism_name(int mechanism)
+{
+    return mechanism == SBX_MECHANISM_CGROUP   ? "cgroup"
+           : mechanism == SBX_MECHANISM_RLIMIT ? "rlimit"
+                                               : "none";
+}
+
 uint32_t sbx_result_layers(const sbx_result *result)
 {
     return result ? result->layers : 0;
@@ -208,11 +232,15 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
     int n = snprintf(buf, size,
                      "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
                      "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
+                     "\"peak_memory_bytes\":%llu,\"memory_limit\":\"%s\",\"process_limit\":\"%s\","
                      "\"layers\":[%s],\"landlock\":{\"abi\":%d,\"rights\":[%s]},"
                      "\"stdout_truncated\":%s,\"stderr_truncated\":%s",
                      sbx_status_name(result->status), result->exit_code, result->signal,
                      (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
-                     (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss, layers,
+                     (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss,
+                     (unsigned long long)result->peak_memory,
+                     mechanism_name(result->mechanism[SBX_LIMIT_MEMORY]),
+                     mechanism_name(result->mechanism[SBX_LIMIT_PROCESSES]), layers,
                      result->landlock_abi, rights, result->truncated[0] ? "true" : "false",
                      result->truncated[1] ? "true" : "false");
     if (n < 0)

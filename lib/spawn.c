@@ -46,8 +46,9 @@ struct spawn_ctx {
     const char *program;
     char *const *argv;
     char *const *envp;
-    int ruleset;      /* Landlock ruleset to restrict to, or -1 */
-    int monitor_sock; /* socket to send the seccomp listener over, or -1 */
+    int ruleset;                      /* Landlock ruleset to restrict to, or -1 */
+    int monitor_sock;                 /* socket to send the seccomp listener over, or -1 */
+    const struct sbx__cgroup_run *cg; /* cgroups to join (cg->n == 0: none) */
     int stdio_mode[3];
     int stdio_src[3]; /* host descriptor to place at 0..2, or -1 */
     /* Descriptors that survive the closing sweep, sorted by number: the host's
@@ -171,6 +172,9 @@ static int child_main(void *arg)
     reset_signals();
     if (setsid() < 0)
         child_fail(ctx, SBX_STAGE_PROCESS);
+    /* Before anything that forks, and while the descriptors are still open. */
+    if (ctx->cg->n && sbx__cgroup_join(ctx->cg, &ctx->fail_index) != 0)
+        child_fail(ctx, SBX_STAGE_CGROUP);
     if (plan->die_with_parent) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
             child_fail(ctx, SBX_STAGE_PROCESS);
@@ -369,6 +373,10 @@ static int report_child_failure(const struct spawn_ctx *ctx, const char *program
     case SBX_STAGE_LANDLOCK:
         return sbx__err_stage(SBX_STAGE_LANDLOCK, err, "landlock_restrict_self");
     case SBX_STAGE_SECCOMP: return sbx__seccomp_report_failure(err);
+    case SBX_STAGE_CGROUP:
+        return sbx__err_stage(SBX_STAGE_CGROUP, err,
+                              "cgroup: joining %s (writing 0 to cgroup.procs)",
+                              ctx->cg->cg[ctx->fail_index].path);
     default:
         return sbx__err_stage(ctx->fail_stage, err, "child set-up (%s)",
                               sbx_stage_name(ctx->fail_stage));
@@ -415,9 +423,15 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     sbx_child *child = calloc(1, sizeof(*child));
     if (!child)
         return sbx__err_stage(SBX_STAGE_CLONE, -ENOMEM, "sbx_spawn");
+    r = sbx__cgroup_prepare(plan, &child->cg); /* no system call without a cgroup */
+    if (r < 0) {
+        free(child);
+        return r;
+    }
     struct sbx__landlock_spawn ll;
     r = sbx__landlock_prepare(plan, program, &ll);
     if (r < 0) {
+        sbx__cgroup_finish(&child->cg);
         free(child);
         return r;
     }
@@ -442,6 +456,7 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
         .envp = envp,
         .ruleset = ll.ruleset,
         .monitor_sock = -1,
+        .cg = &child->cg,
         .stdio_mode = {io->stdin_mode, io->stdout_mode, io->stderr_mode},
         .stdio_src = {-1, -1, -1},
         .n_keep = io->n_keep_fds,
@@ -501,6 +516,7 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     if (ll.ruleset >= 0)
         close(ll.ruleset);
     ll.ruleset = -1;
+    sbx__cgroup_close_procs(&child->cg);
 
     if (pid < 0) {
         r = sbx__err_stage(SBX_STAGE_CLONE, pid, "clone");
@@ -532,6 +548,7 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     child->cpu_limit_s = plan->cpu_limit_s;
     child->fsize_limited = plan->fsize_limited;
     child->layers = plan->layers;
+    memcpy(child->mechanism, plan->mechanism, sizeof(child->mechanism));
     if (ctx.monitor_lost) /* best-effort: the filter holds, unreported */
         child->layers &= ~(uint32_t)SBX_LAYER_MONITOR;
     if (plan->landlock) {
@@ -549,6 +566,7 @@ fail:
     if (ll.ruleset >= 0)
         close(ll.ruleset);
     sbx__tmpdir_remove(ll.tmpdir);
+    sbx__cgroup_finish(&child->cg); /* the child, if any, is reaped: kill stragglers, rmdir */
     free(child);
     return r;
 }

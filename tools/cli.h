@@ -62,6 +62,8 @@ enum {
     CLI_OPT_ALLOW_SYSCALL,
     CLI_OPT_SYSCALL_ALLOWLIST,
     CLI_OPT_MAX_VIOLATIONS,
+    CLI_OPT_CGROUP,
+    CLI_OPT_CGROUP_PARENT,
     CLI_OPT_POLICY_END,
 };
 
@@ -88,6 +90,8 @@ enum {
         {"allow-syscall", required_argument, NULL, CLI_OPT_ALLOW_SYSCALL},                         \
         {"syscall-allowlist", no_argument, NULL, CLI_OPT_SYSCALL_ALLOWLIST},                       \
         {"max-violations", required_argument, NULL, CLI_OPT_MAX_VIOLATIONS},                       \
+        {"cgroup", no_argument, NULL, CLI_OPT_CGROUP},                                             \
+        {"cgroup-parent", required_argument, NULL, CLI_OPT_CGROUP_PARENT},                         \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }
@@ -121,6 +125,9 @@ struct cli_policy_opts {
     const char *best_effort_text; /* the last --best-effort, for messages */
     int syscall_allowlist;
     struct cli_limit max_violations;
+    int cgroup;                   /* --cgroup */
+    const char *cgroup_parent[3]; /* --cgroup-parent, in order */
+    size_t n_cgroup_parent;
 };
 
 /* Prepare @p o for a command line of @p argc arguments. 0, or -1 (reported). */

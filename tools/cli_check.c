@@ -14,6 +14,7 @@ static const char *const uses[SBX_FEATURE_END] = {
     [SBX_FEATURE_PIDFD] = "supervising children (required)",
     [SBX_FEATURE_CLONE3] = "spawning (clone(2) otherwise)",
     [SBX_FEATURE_CLOSE_RANGE] = "closing descriptors (a loop otherwise)",
+    [SBX_FEATURE_CGROUP] = "--cgroup: memory and process limits, tree kill",
 };
 
 /* The Landlock ABI a default policy needs to be enforced strictly. */
@@ -84,6 +85,8 @@ int cli_check_main(int argc, char **argv)
                 snprintf(status, sizeof(status), "missing");
             else if (f == SBX_FEATURE_LANDLOCK)
                 snprintf(status, sizeof(status), "ABI %d", level[f]);
+            else if (f == SBX_FEATURE_CGROUP)
+                snprintf(status, sizeof(status), "v%d", level[f]);
             else
                 snprintf(status, sizeof(status), "yes");
             printf("%-15s %-10s %s\n", sbx_feature_name(f), status, uses[f]);

@@ -65,13 +65,19 @@ void cli_policy_help(FILE *out)
                  "      --cpu SECONDS        CPU time of each process (RLIMIT_CPU); rounded up to\n"
                  "                           whole seconds, the granularity of RLIMIT_CPU\n"
                  "      --memory SIZE        memory each process may allocate (RLIMIT_DATA),\n"
-                 "                           at least 1M\n"
+                 "                           at least 1M; with a cgroup, the memory of the whole\n"
+                 "                           child (memory.max), and RLIMIT_DATA is not set\n"
                  "      --files N            open descriptors of each process (RLIMIT_NOFILE),\n"
                  "                           at least 4\n"
                  "      --fsize SIZE         largest file the child may write (RLIMIT_FSIZE)\n"
                  "      --procs N            processes and threads of the child's user\n"
                  "                           (RLIMIT_NPROC; root is not bound by it, so as root\n"
-                 "                           it needs --best-effort rlimits)\n"
+                 "                           it needs --best-effort rlimits); with a cgroup,\n"
+                 "                           the child's processes (pids.max), root included\n"
+                 "      --cgroup             put the child in cgroups of its own beneath this\n"
+                 "                           process's own cgroups (see docs/cgroups.md)\n"
+                 "      --cgroup-parent DIR  ... beneath DIR, a cgroup directory delegated to\n"
+                 "                           this process (repeatable: one per hierarchy)\n"
                  "SECONDS may have a fraction (1.5, 0.25, .5). SIZE is in bytes, or a number\n"
                  "followed by K, M or G (powers of 1024).\n"
                  "\n"
@@ -186,6 +192,14 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
     }
     case CLI_OPT_ALLOW_SYSCALL: break;
     case CLI_OPT_SYSCALL_ALLOWLIST: o->syscall_allowlist = 1; return 1;
+    case CLI_OPT_CGROUP: o->cgroup = 1; return 1;
+    case CLI_OPT_CGROUP_PARENT:
+        if (o->n_cgroup_parent == sizeof(o->cgroup_parent) / sizeof(o->cgroup_parent[0])) {
+            fprintf(stderr, "%s: --cgroup-parent: at most 3\n", cli_progname);
+            return -1;
+        }
+        o->cgroup_parent[o->n_cgroup_parent++] = arg;
+        return 1;
     case CLI_OPT_MAX_VIOLATIONS:
         if (cli_parse_count(arg, &v) < 0)
             return bad_value(name, "count", arg);
@@ -388,6 +402,20 @@ int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
     if (o->max_violations.set && (rc = sbx_set_violation_limit(p, o->max_violations.value)) < 0) {
         refused(rc, "max-violations", o->max_violations.text);
         goto fail;
+    }
+    if (o->cgroup && (rc = sbx_use_cgroup(p, 1)) < 0) {
+        refused(rc, "cgroup", "");
+        goto fail;
+    }
+    for (size_t i = 0; i < o->n_cgroup_parent; i++) {
+        char dir[PATH_MAX];
+        rc = absolute_path(o->cgroup_parent[i], dir);
+        if (rc == 0)
+            rc = sbx_set_cgroup_parent(p, dir);
+        if (rc != 0) {
+            refused(rc, "cgroup-parent", o->cgroup_parent[i]);
+            goto fail;
+        }
     }
     if (o->best_effort != 0 && (rc = sbx_set_best_effort(p, o->best_effort)) < 0) {
         refused(rc, "best-effort", o->best_effort_text);

@@ -126,6 +126,9 @@ enum sbx_stage {
     SBX_STAGE_LANDLOCK = 10,
     /** In the child: attaching the seccomp filter and handing its listener to the host. */
     SBX_STAGE_SECCOMP = 11,
+    /** The child's cgroups: choosing and creating them in the parent, or joining them in the
+     *  child. */
+    SBX_STAGE_CGROUP = 12,
 };
 
 /**
@@ -141,7 +144,8 @@ SBX_API int sbx_last_error_stage(void);
 
 /**
  * @brief A stable lower-case name for a stage ("compile", "program", "clone",
- * "process", "fds", "rlimits", "workdir", "no_new_privs", "exec", "landlock", "seccomp";
+ * "process", "fds", "rlimits", "workdir", "no_new_privs", "exec", "landlock", "seccomp",
+ * "cgroup";
  * "none").
  * @param stage An #sbx_stage value.
  * @return A static string; "unknown" for a value this version does not know.

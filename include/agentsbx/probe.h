@@ -28,10 +28,14 @@ enum sbx_feature {
     SBX_FEATURE_CLONE3 = 5,
     /** close_range(2); without it descriptors are closed one by one (level 1). */
     SBX_FEATURE_CLOSE_RANGE = 6,
+    /** Per-child cgroups with the memory and pids controllers beneath this process's own
+     *  cgroups (sbx_use_cgroup()): level 2 when both are on cgroup2, 1 when cgroup v1 holds
+     *  either. */
+    SBX_FEATURE_CGROUP = 7,
 };
 
 /** @brief One past the last #sbx_feature value of this version, for iterating. @since 0.1 */
-#define SBX_FEATURE_END 7
+#define SBX_FEATURE_END 8
 
 /**
  * @brief Probe one feature.
@@ -50,7 +54,7 @@ SBX_API int sbx_probe(int feature, char *reason, size_t reason_size);
 
 /**
  * @brief A stable name for a feature: "landlock", "seccomp", "seccomp_notify",
- * "pidfd", "clone3", "close_range".
+ * "pidfd", "clone3", "close_range", "cgroup".
  * @param feature An #sbx_feature value.
  * @return A static string; "unknown" for anything else.
  * @since 0.1

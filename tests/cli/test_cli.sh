@@ -509,6 +509,25 @@ case_procs() {
 
 # -------------------------------------------------------------------- JSON
 
+case_cgroup() {
+    if ! "$SBX" check --json | /usr/bin/python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["features"]["cgroup"]["available"] else 1)'; then
+        # No usable cgroup (an unprivileged user here): strict fails and says why, best-effort runs.
+        sbx run --cgroup --procs 8 true
+        expect_rc 125
+        grep -qF 'cgroup: no writable' "$TMP/err" || fail "no reason$(show)"
+        sbx run --json --cgroup --memory 64M --best-effort cgroup true
+        expect_rc 0
+        json_check '"cgroup" not in d["layers"] and d["memory_limit"] == "rlimit" and d["peak_memory_bytes"] == 0'
+        return
+    fi
+    # pids.max binds root too: no --best-effort needed.
+    sbx run --json --cgroup --procs 8 --memory 64M -- sh -c '(exit 0)'
+    expect_rc 0
+    json_check '"cgroup" in d["layers"] and d["process_limit"] == "cgroup" and d["memory_limit"] == "cgroup" and d["peak_memory_bytes"] > 0'
+    sbx run --cgroup-parent relative/dir true
+    expect_rc 125
+}
+
 case_json() {
     sbx run --json -- sh -c 'exit 3'
     expect_rc 3
@@ -690,7 +709,7 @@ d = json.load(open(sys.argv[1]))
 f = d["features"]
 assert d["default_policy_strict"] is True, d
 assert f["landlock"]["available"] and f["landlock"]["level"] >= 6, f
-assert set(f) == {"landlock", "seccomp", "seccomp_notify", "pidfd", "clone3", "close_range"}, f
+assert set(f) == {"landlock", "seccomp", "seccomp_notify", "pidfd", "clone3", "close_range", "cgroup"}, f
 ' "$TMP/out" || fail "bad check --json$(show)"
     # A kernel with an older Landlock (as the library sees it): not strict, and why.
     AGENTSBX_TEST_LANDLOCK_ABI=3 "$SBX" check >"$TMP/out" 2>"$TMP/err"

@@ -20,7 +20,7 @@ static void test_probe__unknown_feature_is_einval(void **state)
 static void test_probe__names(void **state)
 {
     static const char *const expected[SBX_FEATURE_END] = {
-        NULL, "landlock", "seccomp", "seccomp_notify", "pidfd", "clone3", "close_range",
+        NULL, "landlock", "seccomp", "seccomp_notify", "pidfd", "clone3", "close_range", "cgroup",
     };
     for (int f = 1; f < SBX_FEATURE_END; f++)
         assert_string_equal(sbx_feature_name(f), expected[f]);
@@ -55,6 +55,19 @@ static void test_probe__every_feature_answers(void **state)
     }
 }
 
+/* Level 1 or 2 exactly when a writable memory and pids setup exists beneath
+ * our own cgroups; otherwise the reason names what is missing. */
+static void test_probe__cgroup(void **state)
+{
+    char reason[1024];
+    int level = sbx_probe(SBX_FEATURE_CGROUP, reason, sizeof(reason));
+    assert_true(level >= 0 && level <= 2);
+    if (level == 0)
+        assert_non_null(strstr(reason, "cgroup: no writable"));
+    else
+        assert_string_equal(reason, "");
+}
+
 static void test_probe__pidfd_matches_pidfd_open(void **state)
 {
     int fd = (int)syscall(434 /* pidfd_open */, getpid(), 0);
@@ -68,6 +81,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_probe__names),
     cmocka_unit_test(test_probe__landlock_level_is_the_abi),
     cmocka_unit_test(test_probe__every_feature_answers),
+    cmocka_unit_test(test_probe__cgroup),
     cmocka_unit_test(test_probe__pidfd_matches_pidfd_open),
 };
 

@@ -1,0 +1,110 @@
+/**
+ * @file agentsbx/cgroup.h
+ * @brief The cgroup layer: a cgroup per child, for memory and process limits
+ * that bind every process of the child (root too), exact peak memory, and a
+ * kill that nothing started by the child escapes.
+ *
+ * The layer is opt-in: sbx_use_cgroup() or sbx_set_cgroup_parent(). Cgroups are
+ * created only beneath the process's own cgroups or beneath a parent the host
+ * names, one per hierarchy used, named `agentsbx.<pid>.<n>`, and removed once
+ * the child has ended, however it ended. See docs/cgroups.md.
+ */
+#ifndef AGENTSBX_CGROUP_H
+#define AGENTSBX_CGROUP_H
+
+#include "common.h"
+#include "policy.h"
+#include "result.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Put each child in cgroups of its own, beneath this process's own cgroups.
+ *
+ * The parents are read from /proc/self/cgroup when the policy is compiled: the
+ * cgroup2 hierarchy, and the cgroup v1 hierarchies of the memory and pids
+ * controllers. Each that this process can write to is used. With the layer on,
+ * sbx_limit_memory() and sbx_limit_processes() are enforced by the cgroup
+ * (memory.max / memory.limit_in_bytes, pids.max) instead of by rlimits, when a
+ * writable hierarchy has the controller. A layer that cannot be set up makes
+ * sbx_spawn() fail with -EOPNOTSUPP (stage #SBX_STAGE_CGROUP) naming what is
+ * missing, unless #SBX_LAYER_CGROUP is best-effort: then the child runs
+ * without a cgroup and the limits fall back to rlimits.
+ *
+ * Parents named with sbx_set_cgroup_parent() take precedence over this.
+ *
+ * @param policy The policy.
+ * @param on 1 or 0 (the default).
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or @p on neither 0 nor 1.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_use_cgroup(sbx_policy *policy, int on);
+
+/**
+ * @brief Name a cgroup directory, delegated by the host, beneath which each
+ * child gets a cgroup of its own.
+ *
+ * The directory is a cgroup2 directory (its cgroup.subtree_control says which
+ * controllers the child's cgroup has) or a directory of a cgroup v1 hierarchy
+ * (its mount says which controllers: memory, pids). Call once per hierarchy to
+ * use several (at most 3 parents). Naming a parent turns the layer on; only the
+ * named parents are used then, never the process's own cgroups.
+ *
+ * @param policy The policy.
+ * @param dir An absolute path of at most 200 bytes, on a cgroup or cgroup2
+ *            file system; NULL forgets every parent named so far.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, a relative or too long path, a directory that is
+ *         not a cgroup, or a fourth parent.
+ * @retval -ENOENT @p dir does not exist.
+ * @retval -ENOTDIR @p dir is not a directory.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_set_cgroup_parent(sbx_policy *policy, const char *dir);
+
+/** @brief Limits whose enforcing mechanism sbx_result_limit_mechanism() reports. @since 0.1 */
+enum sbx_limit_kind {
+    /** sbx_limit_memory(). */
+    SBX_LIMIT_MEMORY = 1,
+    /** sbx_limit_processes(). */
+    SBX_LIMIT_PROCESSES = 2,
+};
+
+/** @brief How a limit was enforced. Values are append-only. @since 0.1 */
+enum sbx_mechanism {
+    /** Not enforced (not asked for, or best-effort and unavailable). */
+    SBX_MECHANISM_NONE = 0,
+    /** A resource limit (RLIMIT_DATA, RLIMIT_NPROC). */
+    SBX_MECHANISM_RLIMIT = 1,
+    /** The child's cgroup (memory.max or memory.limit_in_bytes, pids.max). */
+    SBX_MECHANISM_CGROUP = 2,
+};
+
+/**
+ * @brief Which mechanism enforced a limit for this child.
+ * @param result The result (NULL gives #SBX_MECHANISM_NONE).
+ * @param limit #SBX_LIMIT_MEMORY or #SBX_LIMIT_PROCESSES.
+ * @return An #sbx_mechanism value; #SBX_MECHANISM_NONE for an unknown @p limit.
+ * @since 0.1
+ */
+SBX_API int sbx_result_limit_mechanism(const sbx_result *result, int limit);
+
+/**
+ * @brief Peak memory use of the child's cgroup, every process together,
+ * including page cache and tmpfs/memfd pages charged to it (cgroup2
+ * memory.peak, or v1 memory.max_usage_in_bytes), in bytes.
+ * @param result The result (NULL gives 0).
+ * @return Bytes; 0 when the child had no cgroup with the memory controller.
+ * @since 0.1
+ */
+SBX_API uint64_t sbx_result_peak_memory_bytes(const sbx_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AGENTSBX_CGROUP_H */

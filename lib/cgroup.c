@@ -1,0 +1,594 @@
+/* The cgroup layer: a cgroup per child in each hierarchy used (cgroup2, and the
+ * cgroup v1 memory and pids hierarchies where a host only has those), created
+ * beneath the process's own cgroups or beneath parents the host names, never
+ * elsewhere, and removed once the child has ended, however it ended.
+ *
+ * Compile (parent, once per policy): read /proc/self/mountinfo and
+ * /proc/self/cgroup, choose the parent directories and which one holds the
+ * memory and pids controllers. Prepare (parent, per spawn): mkdir the child's
+ * cgroups, write their limits, open their cgroup.procs. Child: write "0" to
+ * each cgroup.procs (async-signal-safe). Finish (parent, after the main process
+ * is reaped): kill everything left in the cgroups, wait until they are empty,
+ * read peak memory and OOM kills, rmdir. See docs/cgroups.md. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef CGROUP_SUPER_MAGIC
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#endif
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+#define MAX_MOUNTS 24
+#define FINISH_NS  (10ull * 1000000000ull) /* bound on waiting for a cgroup to empty */
+#define MOUNT_PATH 160
+
+/* ---- policy setters ----------------------------------------------------------- */
+
+void sbx__cgroup_policy_free(sbx_policy *policy)
+{
+    for (size_t i = 0; i < policy->n_cg_parents; i++)
+        free(policy->cg_parents[i]);
+    policy->n_cg_parents = 0;
+}
+
+int sbx_use_cgroup(sbx_policy *policy, int on)
+{
+    sbx__check_arg(policy);
+    sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
+    policy->use_cgroup = on;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_set_cgroup_parent(sbx_policy *policy, const char *dir)
+{
+    sbx__check_arg(policy);
+    if (!dir) {
+        sbx__cgroup_policy_free(policy);
+        sbx__policy_changed(policy);
+        return 0;
+    }
+    sbx__check(dir[0] == '/', "%s: the cgroup parent must be an absolute path, got '%s'", __func__,
+               dir);
+    sbx__check(strlen(dir) <= SBX__CG_PARENT_MAX, "%s: the cgroup parent is longer than %d bytes",
+               __func__, SBX__CG_PARENT_MAX);
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return sbx__errno(-errno, "%s: stat(%s)", __func__, dir);
+    if (!S_ISDIR(st.st_mode))
+        return sbx__err(-ENOTDIR, "%s: %s is not a directory", __func__, dir);
+    struct statfs fs;
+    sbx__check(statfs(dir, &fs) == 0 && ((unsigned long)fs.f_type == CGROUP_SUPER_MAGIC ||
+                                         (unsigned long)fs.f_type == CGROUP2_SUPER_MAGIC),
+               "%s: %s is not on a cgroup or cgroup2 file system", __func__, dir);
+    for (size_t i = 0; i < policy->n_cg_parents; i++)
+        if (strcmp(policy->cg_parents[i], dir) == 0)
+            return 0;
+    sbx__check(policy->n_cg_parents < SBX__CG_MAX, "%s: at most %d cgroup parents", __func__,
+               SBX__CG_MAX);
+    char *copy = strdup(dir);
+    if (!copy)
+        return sbx__errno(-ENOMEM, "%s", __func__);
+    policy->cg_parents[policy->n_cg_parents++] = copy;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+/* ---- discovery (parent) ------------------------------------------------------- */
+
+struct mount {
+    char point[MOUNT_PATH];
+    char root[MOUNT_PATH];
+    bool v2;
+    uint32_t ctl; /* v1: SBX__CG_* of the hierarchy */
+};
+
+/* Append to a bounded message. */
+static void note(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    if (used + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, size - used, fmt, ap);
+    va_end(ap);
+}
+
+static bool has_word(const char *list, const char *word, char sep)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, sep);
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, word, n) == 0)
+            return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static size_t read_mounts(struct mount *m, size_t max)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return 0;
+    size_t n = 0;
+    char line[1024];
+    while (n < max && fgets(line, sizeof(line), f)) {
+        char root[MOUNT_PATH], point[MOUNT_PATH];
+        if (sscanf(line, "%*s %*s %*s %159s %159s", root, point) != 2)
+            continue;
+        const char *dash = strstr(line, " - ");
+        if (!dash)
+            continue;
+        char type[32], opts[512];
+        if (sscanf(dash + 3, "%31s %*s %511s", type, opts) != 2)
+            continue;
+        bool v2 = strcmp(type, "cgroup2") == 0;
+        if (!v2 && strcmp(type, "cgroup") != 0)
+            continue;
+        m[n] = (struct mount){.v2 = v2};
+        snprintf(m[n].point, sizeof(m[n].point), "%s", point);
+        snprintf(m[n].root, sizeof(m[n].root), "%s", root);
+        if (!v2) {
+            if (has_word(opts, "memory", ','))
+                m[n].ctl |= SBX__CG_MEMORY;
+            if (has_word(opts, "pids", ','))
+                m[n].ctl |= SBX__CG_PIDS;
+            if (!m[n].ctl)
+                continue; /* a v1 hierarchy without a controller this layer uses */
+        }
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* The process's own cgroup in mount m, as a directory path. */
+static int own_dir(const struct mount *m, char *dir, size_t size)
+{
+    FILE *f = fopen("/proc/self/cgroup", "re");
+    if (!f)
+        return -errno;
+    char line[1024], path[1024] = "";
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *c1 = strchr(line, ':');
+        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c2 = '\0';
+        const char *ctls = c1 + 1;
+        if (m->v2 ? (strncmp(line, "0:", 2) == 0 && !*ctls)
+                  : (((m->ctl & SBX__CG_MEMORY) && has_word(ctls, "memory", ',')) ||
+                     ((m->ctl & SBX__CG_PIDS) && has_word(ctls, "pids", ',')))) {
+            snprintf(path, sizeof(path), "%s", c2 + 1);
+            found = true;
+        }
+    }
+    fclose(f);
+    if (!found)
+        return -ENOENT;
+    const char *rel = path;
+    if (strcmp(m->root, "/") != 0) { /* a mount of a subtree: our cgroup must lie in it */
+        size_t rl = strlen(m->root);
+        if (strncmp(path, m->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
+            return -EXDEV;
+        rel = path + rl;
+    }
+    if (strcmp(rel, "/") == 0)
+        rel = "";
+    if ((size_t)snprintf(dir, size, "%s%s", m->point, rel) >= size)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+/* Read a small file into buf (NUL-terminated); -errno on failure. */
+static int read_small(const char *dir, const char *name, char *buf, size_t size)
+{
+    char path[SBX__CG_PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, size - 1);
+    int err = errno;
+    close(fd);
+    if (n < 0)
+        return -err;
+    buf[n] = '\0';
+    return 0;
+}
+
+static const char *ctl_names(uint32_t ctl)
+{
+    switch (ctl & (SBX__CG_MEMORY | SBX__CG_PIDS)) {
+    case SBX__CG_MEMORY: return "memory";
+    case SBX__CG_PIDS: return "pids";
+    case SBX__CG_MEMORY | SBX__CG_PIDS: return "memory,pids";
+    default: return "none";
+    }
+}
+
+/* Check a candidate parent; adds it to cg when usable, or says why not in why. */
+static void consider(struct sbx__cgroup_plan *cg, const char *dir, bool v2, uint32_t ctl, char *why,
+                     size_t size)
+{
+    const char *kind = v2 ? "cgroup2" : ctl_names(ctl);
+    for (size_t i = 0; i < cg->n; i++)
+        if (strcmp(cg->dirs[i].parent, dir) == 0)
+            return;
+    if (strlen(dir) > SBX__CG_PARENT_MAX) {
+        note(why, size, "; %s %s: path longer than %d bytes", kind, dir, SBX__CG_PARENT_MAX);
+        return;
+    }
+    if (access(dir, W_OK) != 0) {
+        note(why, size, "; %s %s: not writable: %s", kind, dir, strerror(errno));
+        return;
+    }
+    if (v2) {
+        char buf[256];
+        if (read_small(dir, "cgroup.subtree_control", buf, sizeof(buf)) == 0) {
+            buf[strcspn(buf, "\n")] = '\0';
+            if (has_word(buf, "memory", ' '))
+                ctl |= SBX__CG_MEMORY;
+            if (has_word(buf, "pids", ' '))
+                ctl |= SBX__CG_PIDS;
+        }
+        if (!(ctl & SBX__CG_MEMORY))
+            note(why, size, "; cgroup2 %s: memory not in cgroup.subtree_control", dir);
+        if (!(ctl & SBX__CG_PIDS))
+            note(why, size, "; cgroup2 %s: pids not in cgroup.subtree_control", dir);
+    }
+    if (cg->n == SBX__CG_MAX)
+        return;
+    snprintf(cg->dirs[cg->n].parent, sizeof(cg->dirs[cg->n].parent), "%s", dir);
+    cg->dirs[cg->n].v2 = v2;
+    cg->dirs[cg->n].ctl = ctl;
+    cg->n++;
+}
+
+/* Choose the parents: the named ones, or the process's own cgroups. Returns 0,
+ * or -EOPNOTSUPP with the reason in why. */
+static int discover(char *const *parents, size_t n_parents, bool need_mem, bool need_pids,
+                    struct sbx__cgroup_plan *cg, char *why, size_t size)
+{
+    struct mount m[MAX_MOUNTS];
+    size_t n_m = read_mounts(m, MAX_MOUNTS);
+    char notes[1024] = "";
+    *cg = (struct sbx__cgroup_plan){.mem_idx = -1, .pids_idx = -1};
+
+    if (n_parents) {
+        for (size_t i = 0; i < n_parents; i++) {
+            const struct mount *best = NULL; /* the cgroup mount with the longest matching point */
+            for (size_t k = 0; k < n_m; k++) {
+                size_t pl = strlen(m[k].point);
+                if (strncmp(parents[i], m[k].point, pl) == 0 &&
+                    (parents[i][pl] == '/' || parents[i][pl] == '\0') &&
+                    (!best || pl > strlen(best->point)))
+                    best = &m[k];
+            }
+            if (!best) {
+                note(notes, sizeof(notes),
+                     "; %s: not in a cgroup2 hierarchy nor in a v1 memory "
+                     "or pids hierarchy",
+                     parents[i]);
+                continue;
+            }
+            consider(cg, parents[i], best->v2, best->v2 ? 0 : best->ctl, notes, sizeof(notes));
+        }
+    } else {
+        /* cgroup2 first: it has cgroup.kill; then v1 memory and pids. */
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t k = 0; k < n_m; k++) {
+                if (m[k].v2 != (pass == 0))
+                    continue;
+                char dir[512];
+                int r = own_dir(&m[k], dir, sizeof(dir));
+                if (r < 0) {
+                    note(notes, sizeof(notes), "; %s %s: own cgroup not found there: %s",
+                         m[k].v2 ? "cgroup2" : ctl_names(m[k].ctl), m[k].point, strerror(-r));
+                    continue;
+                }
+                consider(cg, dir, m[k].v2, m[k].v2 ? 0 : m[k].ctl, notes, sizeof(notes));
+            }
+    }
+    for (size_t i = 0; i < cg->n; i++) { /* cgroup2 comes first, so it is preferred */
+        if (cg->mem_idx < 0 && (cg->dirs[i].ctl & SBX__CG_MEMORY))
+            cg->mem_idx = (int)i;
+        if (cg->pids_idx < 0 && (cg->dirs[i].ctl & SBX__CG_PIDS))
+            cg->pids_idx = (int)i;
+    }
+    const char *where =
+        n_parents ? "beneath the cgroup parents named" : "beneath this process's own cgroups";
+    const char *missing = cg->n == 0                      ? "cgroup"
+                          : need_mem && cg->mem_idx < 0   ? "memory controller"
+                          : need_pids && cg->pids_idx < 0 ? "pids controller"
+                                                          : NULL;
+    if (!missing)
+        return 0;
+    snprintf(why, size, "cgroup: no writable %s %s (%s)", missing, where,
+             notes[0] ? notes + 2
+             : n_m    ? "no usable hierarchy"
+                      : "no cgroup file system mounted");
+    return -EOPNOTSUPP;
+}
+
+int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    if (!policy->use_cgroup && policy->n_cg_parents == 0)
+        return 0;
+    uint64_t mem = policy->limits[SBX__LIMIT_MEMORY], pids = policy->limits[SBX__LIMIT_NPROC];
+    struct sbx__cgroup_plan *cg = malloc(sizeof(*cg));
+    if (!cg)
+        return sbx__err_stage(SBX_STAGE_CGROUP, -ENOMEM, "cgroup: compiling");
+    char why[1280];
+    int r = discover(policy->cg_parents, policy->n_cg_parents, mem != SBX_UNLIMITED,
+                     pids != SBX_UNLIMITED, cg, why, sizeof(why));
+    if (r < 0) {
+        free(cg);
+        if (policy->best_effort & SBX_LAYER_CGROUP)
+            return 0; /* the limits fall back to rlimits */
+        return sbx__err_stage(SBX_STAGE_CGROUP, r, "%s", why);
+    }
+    cg->memory = mem;
+    cg->pids = pids;
+    if (mem != SBX_UNLIMITED)
+        plan->mechanism[SBX_LIMIT_MEMORY] = SBX_MECHANISM_CGROUP;
+    if (pids != SBX_UNLIMITED)
+        plan->mechanism[SBX_LIMIT_PROCESSES] = SBX_MECHANISM_CGROUP;
+    plan->cgroup = cg;
+    plan->layers |= SBX_LAYER_CGROUP;
+    return 0;
+}
+
+int sbx__cgroup_probe(char *reason, size_t size)
+{
+    struct sbx__cgroup_plan cg;
+    char why[1280];
+    if (discover(NULL, 0, true, true, &cg, why, sizeof(why)) < 0) {
+        if (reason && size)
+            snprintf(reason, size, "%s", why);
+        return 0;
+    }
+    return cg.dirs[cg.mem_idx].v2 && cg.dirs[cg.pids_idx].v2 ? 2 : 1;
+}
+
+/* ---- per spawn (parent) ------------------------------------------------------- */
+
+static int write_file(const char *dir, const char *name, const char *value)
+{
+    char path[SBX__CG_PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = write(fd, value, strlen(value));
+    int err = errno;
+    close(fd);
+    return n == (ssize_t)strlen(value) ? 0 : n < 0 ? -err : -EIO;
+}
+
+static int write_limit(const char *dir, const char *name, uint64_t value, bool optional)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
+    int r = write_file(dir, name, buf);
+    if (r == -ENOENT && optional)
+        return 0;
+    if (r < 0)
+        return sbx__err_stage(SBX_STAGE_CGROUP, r, "cgroup: writing %s to %s/%s", buf, dir, name);
+    return 0;
+}
+
+int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run)
+{
+    run->n = 0;
+    const struct sbx__cgroup_plan *cg = plan->cgroup;
+    if (!cg)
+        return 0;
+    static atomic_uint counter;
+    unsigned seq = atomic_fetch_add(&counter, 1);
+    run->kill_fd = -1;
+    run->mem_idx = cg->mem_idx;
+    run->peak = 0;
+    run->oom = false;
+    int r = 0;
+    for (size_t i = 0; i < cg->n; i++) {
+        char *path = run->cg[i].path;
+        snprintf(path, SBX__CG_PATH_MAX, "%s/agentsbx.%d.%u", cg->dirs[i].parent, (int)getpid(),
+                 seq);
+        run->cg[i].v2 = cg->dirs[i].v2;
+        run->cg[i].ctl = cg->dirs[i].ctl;
+        run->cg[i].procs_fd = -1;
+        if (mkdir(path, 0755) != 0) {
+            r = sbx__err_stage(SBX_STAGE_CGROUP, -errno, "cgroup: mkdir(%s)", path);
+            goto fail;
+        }
+        run->n = i + 1;
+        bool v2 = cg->dirs[i].v2;
+        if ((int)i == cg->mem_idx && cg->memory != SBX_UNLIMITED) {
+            /* The memory limit first: v1 refuses memsw below it. No swap. */
+            r = write_limit(path, v2 ? "memory.max" : "memory.limit_in_bytes", cg->memory, false);
+            if (r == 0)
+                r = v2 ? write_limit(path, "memory.swap.max", 0, true)
+                       : write_limit(path, "memory.memsw.limit_in_bytes", cg->memory, true);
+            if (r < 0)
+                goto fail;
+        }
+        if ((int)i == cg->pids_idx && cg->pids != SBX_UNLIMITED &&
+            (r = write_limit(path, "pids.max", cg->pids, false)) < 0)
+            goto fail;
+        char file[SBX__CG_PATH_MAX + 32];
+        snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+        run->cg[i].procs_fd = open(file, O_WRONLY | O_CLOEXEC);
+        if (run->cg[i].procs_fd < 0) {
+            r = sbx__err_stage(SBX_STAGE_CGROUP, -errno, "cgroup: open(%s)", file);
+            goto fail;
+        }
+        if (v2 && run->kill_fd < 0) {
+            snprintf(file, sizeof(file), "%s/cgroup.kill", path);
+            run->kill_fd = open(file, O_WRONLY | O_CLOEXEC); /* Linux 5.14; else -1 */
+        }
+    }
+    return 0;
+
+fail:
+    sbx__cgroup_finish(run);
+    return r;
+}
+
+/* ---- the child ------------------------------------------------------------------ */
+
+int sbx__cgroup_join(const struct sbx__cgroup_run *run, volatile int *index)
+{
+    for (size_t i = 0; i < run->n; i++) {
+        *index = (int)i;
+        if (write(run->cg[i].procs_fd, "0", 1) != 1)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- after the child ------------------------------------------------------------ */
+
+void sbx__cgroup_close_procs(struct sbx__cgroup_run *run)
+{
+    for (size_t i = 0; i < run->n; i++)
+        if (run->cg[i].procs_fd >= 0) {
+            close(run->cg[i].procs_fd);
+            run->cg[i].procs_fd = -1;
+        }
+}
+
+/* SIGKILL every process listed in dir/cgroup.procs (kill != 0), or count them. */
+static size_t procs_pass(const char *dir, bool do_kill)
+{
+    char path[SBX__CG_PATH_MAX + 32], buf[4096];
+    snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t found = 0, carry = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + carry, sizeof(buf) - 1 - carry);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        size_t len = carry + (size_t)n;
+        buf[len] = '\0';
+        char *p = buf, *nl;
+        while ((nl = strchr(p, '\n'))) {
+            long pid = strtol(p, NULL, 10);
+            if (pid > 0) {
+                found++;
+                if (do_kill)
+                    kill((pid_t)pid, SIGKILL);
+            }
+            p = nl + 1;
+        }
+        carry = len - (size_t)(p - buf);
+        memmove(buf, p, carry);
+    }
+    close(fd);
+    return found;
+}
+
+void sbx__cgroup_kill(struct sbx__cgroup_run *run)
+{
+    if (run->n == 0)
+        return;
+    if (run->kill_fd >= 0 && write(run->kill_fd, "1", 1) == 1)
+        return;
+    /* cgroup v1: no cgroup.kill. Kill what is listed; finish repeats this until
+     * nothing is left (a fork racing a pass is caught by the next one). */
+    for (size_t i = 0; i < run->n; i++)
+        procs_pass(run->cg[i].path, true);
+}
+
+static bool parse_key(const char *text, const char *key, uint64_t *value)
+{
+    size_t kl = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, key, kl) == 0 && p[kl] == ' ') {
+            *value = strtoull(p + kl + 1, NULL, 10);
+            return true;
+        }
+    return false;
+}
+
+static void read_memory_stats(struct sbx__cgroup_run *run)
+{
+    if (run->mem_idx < 0 || (size_t)run->mem_idx >= run->n)
+        return;
+    const char *dir = run->cg[run->mem_idx].path;
+    char buf[1024];
+    uint64_t v = 0;
+    if (run->cg[run->mem_idx].v2) {
+        if (read_small(dir, "memory.peak", buf, sizeof(buf)) == 0) /* Linux 5.19 */
+            run->peak = strtoull(buf, NULL, 10);
+        if (read_small(dir, "memory.events", buf, sizeof(buf)) == 0 &&
+            parse_key(buf, "oom_kill", &v))
+            run->oom = v > 0;
+        return;
+    }
+    if (read_small(dir, "memory.max_usage_in_bytes", buf, sizeof(buf)) == 0)
+        run->peak = strtoull(buf, NULL, 10);
+    if (read_small(dir, "memory.oom_control", buf, sizeof(buf)) == 0 &&
+        parse_key(buf, "oom_kill", &v)) /* Linux 4.13 */
+        run->oom = v > 0;
+    else if (read_small(dir, "memory.failcnt", buf, sizeof(buf)) == 0)
+        run->oom = strtoull(buf, NULL, 10) > 0; /* counted with SIGKILL only (result.c) */
+}
+
+void sbx__cgroup_finish(struct sbx__cgroup_run *run)
+{
+    if (run->n == 0)
+        return;
+    sbx__cgroup_close_procs(run);
+    uint64_t until = sbx__now_ns() + FINISH_NS;
+    useconds_t nap = 100;
+    for (;;) { /* kill until every cgroup is empty */
+        size_t left = 0;
+        for (size_t i = 0; i < run->n; i++)
+            left += procs_pass(run->cg[i].path, false);
+        if (left == 0 || sbx__now_ns() >= until)
+            break;
+        sbx__cgroup_kill(run);
+        usleep(nap);
+        if (nap < 20000)
+            nap *= 2;
+    }
+    read_memory_stats(run);
+    nap = 100;
+    for (size_t i = run->n; i-- > 0;) {
+        /* A task that has exited can stay counted for a moment (v1): retry. */
+        while (rmdir(run->cg[i].path) != 0 && errno == EBUSY && sbx__now_ns() < until) {
+            usleep(nap);
+            if (nap < 20000)
+                nap *= 2;
+        }
+    }
+    if (run->kill_fd >= 0)
+        close(run->kill_fd);
+    run->kill_fd = -1;
+    run->n = 0;
+}

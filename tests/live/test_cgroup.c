@@ -1,0 +1,448 @@
+/* Live tests of the cgroup layer (issue 5): a fork bomb bounded by pids.max
+ * as root without best-effort, anonymous and memfd memory bombs stopped by the
+ * cgroup memory limit, a double-fork + setsid escape killed at the timeout
+ * (cgroup.kill, and the cgroup v1 kill loop), every cgroup removed after
+ * wait, timeout, kill, free and spawn failure, and the strict error and
+ * best-effort fallback where no cgroup can be had (as an unprivileged user on
+ * a host whose hierarchies belong to root). Each hostile probe also runs
+ * without the cgroup as the control. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <agentsbx/agentsbx.h>
+
+#include "live.h"
+
+#define MIB (1ull << 20)
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static void need_cgroup(void)
+{
+    char reason[512];
+    if (sbx_probe(SBX_FEATURE_CGROUP, reason, sizeof(reason)) <= 0)
+        SBX_SKIP("no usable cgroup beneath our own: %s", reason);
+}
+
+static sbx_policy *cg_policy(void)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_use_cgroup(p, 1));
+    return p;
+}
+
+static sbx_result *run(const sbx_policy *p, const char *const *argv)
+{
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_run(p, argv, NULL, 0, &r));
+    assert_non_null(r);
+    return r;
+}
+
+/* Run a counting probe ("<key>=N errno=NAME"); it must exit 0. */
+static void counting(const sbx_policy *p, const char *const *argv, const char *key, long *count,
+                     char errname[32])
+{
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    const char *out = sbx_result_stdout(r, NULL);
+    size_t k = strlen(key);
+    char *end = NULL;
+    if (strncmp(out, key, k) == 0 && out[k] == '=')
+        *count = strtol(out + k + 1, &end, 10);
+    if (end == NULL || sscanf(end, " errno=%31s", errname) != 1)
+        fail_msg("unexpected probe output '%s': %s", out, describe(r));
+    sbx_result_free(r);
+}
+
+/* Our own cgroup directories (v1 lines and the v2 line of /proc/self/cgroup,
+ * under /sys/fs/cgroup/<controller> or /sys/fs/cgroup/unified). */
+static int own_dirs(char dirs[][512], int max)
+{
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    assert_non_null(f);
+    char line[1024];
+    int n = 0;
+    while (n < max && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c2 = '\0';
+        const char *ctl = c1 + 1, *path = strcmp(c2 + 1, "/") ? c2 + 1 : "";
+        const char *base = !*ctl                           ? "/sys/fs/cgroup/unified"
+                           : strstr(ctl, "memory") != NULL ? "/sys/fs/cgroup/memory"
+                           : strstr(ctl, "pids") != NULL   ? "/sys/fs/cgroup/pids"
+                                                           : NULL;
+        if (base)
+            snprintf(dirs[n++], 512, "%s%s", base, path);
+    }
+    fclose(f);
+    return n;
+}
+
+/* How many cgroups named agentsbx.<our pid>.* exist beneath our own cgroups. */
+static int our_cgroups(void)
+{
+    char dirs[8][512], prefix[64];
+    snprintf(prefix, sizeof(prefix), "agentsbx.%d.", (int)getpid());
+    int n = own_dirs(dirs, 8), found = 0;
+    for (int i = 0; i < n; i++) {
+        DIR *d = opendir(dirs[i]);
+        if (!d)
+            continue;
+        for (struct dirent *e; (e = readdir(d));)
+            found += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+        closedir(d);
+    }
+    return found;
+}
+
+static int process_dead(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 1;
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 1;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+/* ---- processes ----------------------------------------------------------- */
+
+static void test_cgroup__fork_bomb_bounded_as_any_user(void **state)
+{
+    need_cgroup();
+    static const char *const argv[] = {PROBE("probe_fork"), "64", NULL};
+    long forked;
+    char err[32];
+
+    sbx_policy *control = cg_policy(); /* the cgroup without a limit: all 64 */
+    counting(control, argv, "forked", &forked, err);
+    assert_int_equal(forked, 64);
+    assert_string_equal(err, "none");
+    sbx_policy_free(control);
+
+    sbx_policy *p = cg_policy(); /* no best-effort: pids.max binds root too */
+    assert_sbx_ok(sbx_limit_processes(p, 16));
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    if (sscanf(sbx_result_stdout(r, NULL), "forked=%ld errno=%31s", &forked, err) != 2)
+        fail_msg("unexpected output: %s", describe(r));
+    assert_string_equal(err, "EAGAIN");
+    assert_int_equal(forked, 15); /* the probe itself is the 16th */
+    assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_PROCESSES), SBX_MECHANISM_CGROUP);
+    assert_true(sbx_result_layers(r) & SBX_LAYER_CGROUP);
+    char json[2048];
+    assert_true(sbx_result_to_json(r, json, sizeof(json)) > 0);
+    assert_non_null(strstr(json, "\"process_limit\":\"cgroup\""));
+    sbx_result_free(r);
+
+    /* The host keeps working: it can still fork and spawn. */
+    static const char *const t[] = {"/bin/true", NULL};
+    r = run(p, t);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+    assert_int_equal(our_cgroups(), 0);
+}
+
+/* ---- memory -------------------------------------------------------------- */
+
+static void test_cgroup__anonymous_memory_bomb(void **state)
+{
+    need_cgroup();
+    static const char *const argv[] = {PROBE("probe_alloc"), "256", NULL};
+    long mib;
+    char err[32];
+
+    sbx_policy *control = cg_policy();
+    sbx_result *r = run(control, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    if (sbx_result_peak_memory_bytes(r) < 256 * MIB)
+        fail_msg("peak memory below the 256 MiB touched: %s", describe(r));
+    sbx_result_free(r);
+    counting(control, argv, "allocated_mib", &mib, err);
+    assert_int_equal(mib, 256);
+    sbx_policy_free(control);
+
+    sbx_policy *p = cg_policy();
+    assert_sbx_ok(sbx_limit_memory(p, 64 * MIB));
+    r = run(p, argv);
+    assert_status(r, SBX_STATUS_MEMORY_LIMIT, SIGKILL);
+    assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_MEMORY), SBX_MECHANISM_CGROUP);
+    uint64_t peak = sbx_result_peak_memory_bytes(r);
+    if (peak == 0 || peak > 64 * MIB)
+        fail_msg("peak memory %llu under a 64 MiB limit: %s", (unsigned long long)peak,
+                 describe(r));
+    sbx_result_free(r);
+    sbx_policy_free(p);
+    assert_int_equal(our_cgroups(), 0);
+}
+
+static void test_cgroup__memfd_memory_bomb(void **state)
+{
+    need_cgroup();
+    static const char *const argv[] = {PROBE("probe_cgroup"), "memfd", "256", NULL};
+    long mib;
+    char err[32];
+
+    /* Control: RLIMIT_DATA (the limit without a cgroup) does not count memfd pages. */
+    sbx_policy *control = policy_new();
+    assert_sbx_ok(sbx_limit_memory(control, 64 * MIB));
+    counting(control, argv, "memfd_mib", &mib, err);
+    assert_int_equal(mib, 256);
+    assert_string_equal(err, "none");
+    sbx_policy_free(control);
+
+    sbx_policy *p = cg_policy();
+    assert_sbx_ok(sbx_limit_memory(p, 64 * MIB));
+    sbx_result *r = run(p, argv);
+    if (sbx_result_status(r) == SBX_STATUS_EXITED) { /* stopped by a failed call, not killed */
+        if (sscanf(sbx_result_stdout(r, NULL), "memfd_mib=%ld", &mib) != 1 || mib >= 64)
+            fail_msg("the memfd grew past a 64 MiB limit: %s", describe(r));
+    } else {
+        assert_status(r, SBX_STATUS_MEMORY_LIMIT, SIGKILL);
+    }
+    sbx_result_free(r);
+    sbx_policy_free(p);
+    assert_int_equal(our_cgroups(), 0);
+}
+
+/* ---- a kill nothing escapes ---------------------------------------------- */
+
+/* Run probe_cgroup escape under p (wall time 400 ms); returns the grandchild's pid. */
+static pid_t run_escape(sbx_policy *p, const char *dir)
+{
+    char file[600];
+    snprintf(file, sizeof(file), "%s/gc.pid", dir);
+    const char *argv[] = {PROBE("probe_cgroup"), "escape", file, NULL};
+    assert_sbx_ok(sbx_set_workdir(p, dir));
+    assert_sbx_ok(sbx_limit_wall_time(p, 400));
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
+    sbx_result_free(r);
+    FILE *f = fopen(file, "r");
+    int pid = 0;
+    if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 1)
+        fail_msg("no grandchild pid in %s", file);
+    fclose(f);
+    unlink(file);
+    return pid;
+}
+
+static void check_escape_killed(sbx_policy *p)
+{
+    char dir[] = "/tmp/sbx-cg-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    chmod(dir, 0755);
+
+    /* Control: without a cgroup the new session escapes the group kill. */
+    sbx_policy *control = policy_new();
+    pid_t gc = run_escape(control, dir);
+    usleep(100000);
+    int escaped = !process_dead(gc);
+    kill(gc, SIGKILL);
+    sbx_policy_free(control);
+
+    gc = run_escape(p, dir);
+    int dead = process_dead(gc) || (kill(gc, 0) != 0 && errno == ESRCH);
+    if (!dead)
+        kill(gc, SIGKILL);
+    rmdir(dir);
+    if (!escaped)
+        fail_msg("control: the setsid grandchild died without a cgroup: the probe proves nothing");
+    if (!dead)
+        fail_msg("grandchild %d survived sbx_run's return after the timeout", (int)gc);
+    assert_int_equal(our_cgroups(), 0);
+}
+
+static void test_cgroup__double_fork_setsid_dies_at_timeout(void **state)
+{
+    need_cgroup();
+    sbx_policy *p = cg_policy();
+    check_escape_killed(p);
+    sbx_policy_free(p);
+}
+
+/* The same with only a cgroup v1 hierarchy (no cgroup.kill): the kill loop. */
+static void test_cgroup__double_fork_setsid_dies_v1_kill_loop(void **state)
+{
+    char dirs[8][512];
+    int n = own_dirs(dirs, 8);
+    const char *v1 = NULL;
+    for (int i = 0; i < n && !v1; i++)
+        if (strncmp(dirs[i], "/sys/fs/cgroup/memory", 21) == 0 && access(dirs[i], W_OK) == 0)
+            v1 = dirs[i];
+    if (!v1)
+        SBX_SKIP("no writable cgroup v1 memory hierarchy beneath our own cgroup");
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_set_cgroup_parent(p, v1));
+    check_escape_killed(p);
+    sbx_policy_free(p);
+}
+
+/* ---- removal ------------------------------------------------------------- */
+
+static void test_cgroup__removed_after_wait_kill_free_and_failure(void **state)
+{
+    need_cgroup();
+    sbx_policy *p = cg_policy();
+    static const char *const sleeper[] = {PROBE("probe_sleep"), "60", "0", NULL};
+
+    /* kill, then wait */
+    sbx_child *c = NULL;
+    assert_sbx_ok(sbx_spawn(p, sleeper, NULL, &c));
+    if (our_cgroups() == 0)
+        fail_msg("no agentsbx.%d.* cgroup beneath our own while a child runs", (int)getpid());
+    assert_sbx_ok(sbx_child_kill(c));
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    assert_status(r, SBX_STATUS_KILLED, SIGKILL);
+    assert_true(sbx_result_layers(r) & SBX_LAYER_CGROUP);
+    sbx_result_free(r);
+    sbx_child_free(c);
+    assert_int_equal(our_cgroups(), 0);
+
+    /* free while running */
+    assert_sbx_ok(sbx_spawn(p, sleeper, NULL, &c));
+    assert_true(our_cgroups() > 0);
+    sbx_child_free(c);
+    assert_int_equal(our_cgroups(), 0);
+
+    /* a failed spawn in the parent, after the cgroups were created (Landlock
+     * opens the program to grant it execute) */
+    static const char *const missing[] = {"/nonexistent/program", NULL};
+    c = NULL;
+    assert_int_equal(sbx_spawn(p, missing, NULL, &c), -ENOENT);
+    assert_null(c);
+    assert_int_equal(our_cgroups(), 0);
+
+    /* a failed spawn in the child, after it joined its cgroups */
+    assert_sbx_ok(sbx_set_workdir(p, "/nonexistent-dir"));
+    assert_sbx_error(sbx_spawn(p, sleeper, NULL, &c), -ENOENT, "chdir(/nonexistent-dir)");
+    assert_int_equal(sbx_last_error_stage(), SBX_STAGE_WORKDIR);
+    assert_null(c);
+    assert_int_equal(our_cgroups(), 0);
+    sbx_policy_free(p);
+}
+
+/* ---- unavailable: strict error, best-effort ------------------------------ */
+
+static void test_cgroup__strict_error_and_best_effort(void **state)
+{
+    /* A cgroup2 parent without the memory controller (this host's has none;
+     * elsewhere, as a user, it is not writable): a memory limit cannot be put
+     * in a cgroup there. */
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    assert_non_null(f);
+    char line[1024], v2[256] = "";
+    while (!v2[0] && fgets(line, sizeof(line), f)) {
+        char point[256];
+        const char *dash = strstr(line, " - cgroup2 ");
+        if (dash && sscanf(line, "%*s %*s %*s %*s %255s", point) == 1)
+            snprintf(v2, sizeof(v2), "%s", point);
+    }
+    fclose(f);
+    if (!v2[0])
+        SBX_SKIP("no cgroup2 file system mounted");
+    char ctl[256] = "";
+    snprintf(line, sizeof(line), "%s/cgroup.subtree_control", v2);
+    f = fopen(line, "r");
+    if (f) {
+        if (!fgets(ctl, sizeof(ctl), f))
+            ctl[0] = '\0';
+        fclose(f);
+    }
+    if (strstr(ctl, "memory") && access(v2, W_OK) == 0)
+        SBX_SKIP("the cgroup2 root %s has a writable memory controller", v2);
+
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_set_cgroup_parent(p, v2));
+    assert_sbx_ok(sbx_limit_memory(p, 64 * MIB));
+    static const char *const argv[] = {"/bin/true", NULL};
+    sbx_child *c = NULL;
+    if (access(v2, W_OK) == 0) /* root: writable, but without the memory controller */
+        assert_sbx_error(sbx_spawn(p, argv, NULL, &c), -EOPNOTSUPP,
+                         "cgroup: no writable memory controller beneath the cgroup parents named");
+    else /* a user: nothing there can be used */
+        assert_sbx_error(sbx_spawn(p, argv, NULL, &c), -EOPNOTSUPP,
+                         "cgroup: no writable cgroup beneath the cgroup parents named");
+    assert_int_equal(sbx_last_error_stage(), SBX_STAGE_CGROUP);
+    assert_non_null(strstr(sbx_last_error(), v2));
+    assert_non_null(strstr(sbx_last_error(), access(v2, W_OK) == 0
+                                                 ? "memory not in cgroup.subtree_control"
+                                                 : "not writable: Permission denied"));
+    assert_null(c);
+
+    /* Best-effort: it runs without the layer, the limit falls back to RLIMIT_DATA. */
+    assert_sbx_ok(sbx_set_best_effort(p, SBX_LAYER_CGROUP));
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    if (sbx_result_layers(r) & SBX_LAYER_CGROUP)
+        fail_msg("cgroup reported as enforced: %s", describe(r));
+    assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_MEMORY), SBX_MECHANISM_RLIMIT);
+    assert_int_equal(sbx_result_peak_memory_bytes(r), 0);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static void test_cgroup__own_unavailable_strict_error(void **state)
+{
+    char reason[512];
+    if (sbx_probe(SBX_FEATURE_CGROUP, reason, sizeof(reason)) > 0)
+        SBX_SKIP("cgroups are usable here (see the other cases)");
+    assert_non_null(strstr(reason, "cgroup: no writable"));
+    sbx_policy *p = cg_policy();
+    assert_sbx_ok(sbx_limit_processes(p, 16));
+    static const char *const argv[] = {"/bin/true", NULL};
+    sbx_result *r = NULL;
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EOPNOTSUPP, reason);
+    assert_int_equal(sbx_last_error_stage(), SBX_STAGE_CGROUP);
+    /* Best-effort: no cgroup; the processes limit is RLIMIT_NPROC again. */
+    assert_sbx_ok(sbx_set_best_effort(p, SBX_LAYER_CGROUP));
+    r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_false(sbx_result_layers(r) & SBX_LAYER_CGROUP);
+    assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_PROCESSES), SBX_MECHANISM_RLIMIT);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static void test_cgroup__parent_validation(void **state)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_error(sbx_set_cgroup_parent(p, "sys/fs/cgroup"), -EINVAL, "absolute");
+    assert_sbx_error(sbx_set_cgroup_parent(p, "/nonexistent-cgroup"), -ENOENT, "stat");
+    assert_sbx_error(sbx_set_cgroup_parent(p, "/tmp"), -EINVAL, "not on a cgroup");
+    assert_sbx_error(sbx_set_cgroup_parent(p, "/etc/passwd"), -ENOTDIR, "not a directory");
+    assert_sbx_error(sbx_use_cgroup(p, 2), -EINVAL, "0 or 1");
+    assert_sbx_ok(sbx_set_cgroup_parent(p, NULL));
+    sbx_policy_free(p);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_cgroup__fork_bomb_bounded_as_any_user),
+    cmocka_unit_test(test_cgroup__anonymous_memory_bomb),
+    cmocka_unit_test(test_cgroup__memfd_memory_bomb),
+    cmocka_unit_test(test_cgroup__double_fork_setsid_dies_at_timeout),
+    cmocka_unit_test(test_cgroup__double_fork_setsid_dies_v1_kill_loop),
+    cmocka_unit_test(test_cgroup__removed_after_wait_kill_free_and_failure),
+    cmocka_unit_test(test_cgroup__strict_error_and_best_effort),
+    cmocka_unit_test(test_cgroup__own_unavailable_strict_error),
+    cmocka_unit_test(test_cgroup__parent_validation),
+};
+
+SBX_TEST_MAIN(tests)
