@@ -9,7 +9,7 @@ packages=(
   libcmocka-dev                           # C tests
   doxygen                                 # API docs (warnings are errors)
   valgrind                                # memcheck over the unit tests
-  python3 python3-pytest                  # Python bindings and their tests
+  python3 python3-pytest python3-setuptools  # Python bindings, their tests and packaging
   util-linux passwd                       # runuser, setpriv, useradd for unprivileged runs
   bubblewrap firejail                     # peers, for the benchmarks only
 )

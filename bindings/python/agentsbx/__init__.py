@@ -1,0 +1,42 @@
+"""agentsbx: run untrusted programs confined, as naturally as :mod:`subprocess`.
+
+A ctypes binding of libagentsbx (no compiler needed)::
+
+    import agentsbx
+
+    with agentsbx.Policy() as p:
+        p.set_workdir("/tmp/work").limit(memory="256M", cpu_time=5)
+        r = p.run(["python3", "-c", "print(6 * 7)"], capture_output=True, timeout=10)
+    print(r.returncode, r.stdout, r.status, r.layers, r.violations)
+
+The library is found through ``AGENTSBX_LIBRARY``, then the repository's build
+tree (``build*/lib``), then the system loader; its ``major.minor`` version must
+match this package's.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import errors  # noqa: E402
+from ._native import library_path, lib as _lib  # noqa: E402
+
+_libver = (_lib.sbx_version() or b"").decode()
+if _libver.split(".")[:2] != __version__.split(".")[:2]:
+    raise ImportError(f"agentsbx {__version__} needs libagentsbx {'.'.join(__version__.split('.')[:2])}.x, "
+                      f"but {library_path} is version {_libver}")
+
+from ._api import (DEVNULL, KILL, LANDLOCK_RIGHTS, LAYERS, PIPE, UNLIMITED, Child,  # noqa: E402
+                   Feature, Policy, SandboxResult, Violation, errname, landlock_abi, parse_size,
+                   probe, run, stage_name, status_name, strerror, version)
+from .errors import (InvalidArgumentError, NotSupportedError, PathNotFoundError,  # noqa: E402
+                     ProgramNotFoundError, SandboxError, SandboxPermissionError,
+                     SandboxProcessError, TimeoutExpired)
+
+__all__ = [
+    "__version__", "library_path", "Policy", "Child", "SandboxResult", "Violation", "Feature",
+    "run", "probe", "version", "landlock_abi", "parse_size", "strerror", "errname", "stage_name",
+    "status_name", "UNLIMITED", "KILL", "PIPE", "DEVNULL", "LAYERS", "LANDLOCK_RIGHTS",
+    "SandboxError", "InvalidArgumentError", "NotSupportedError", "PathNotFoundError",
+    "ProgramNotFoundError", "SandboxPermissionError", "SandboxProcessError", "TimeoutExpired",
+]

@@ -1,0 +1,990 @@
+"""The Pythonic layer: Policy, Child, SandboxResult."""
+
+from __future__ import annotations
+
+import ctypes
+import errno as _errno
+import json
+import math
+import os
+import re
+import select
+import signal as _signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import (Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple,
+                    Optional, Sequence, Tuple, Union)
+
+from . import errors as _err
+from ._native import VIOLATION_FN, SbxIo, SbxViolation, c_child_p, c_policy_p, c_result_p, lib
+
+StrPath = Union[str, "os.PathLike[str]"]
+Size = Union[int, str]
+
+#: Pass to a limit to remove it (``SBX_UNLIMITED``).
+UNLIMITED = 2**64 - 1
+#: ``deny_syscall(name, errno=KILL)``: kill the calling process with SIGSYS.
+KILL = -1
+#: Standard-stream modes for :meth:`Policy.spawn` (as in :mod:`subprocess`).
+PIPE = -1
+DEVNULL = -3
+
+_FS_READ, _FS_WRITE, _FS_EXEC, _FS_OPTIONAL = 1, 2, 4, 1 << 63
+_STDIO_INHERIT, _STDIO_NULL, _STDIO_PIPE, _STDIO_FD = 0, 1, 2, 3
+_STATUS_TIMED_OUT = 3
+_MECHANISMS = {0: "none", 1: "rlimit", 2: "cgroup"}  # enum sbx_mechanism (cgroup.h)
+
+
+def _s(b: Optional[bytes]) -> str:
+    return b.decode("utf-8", "replace") if b else ""
+
+
+def _bit_names(namefn: Callable[[int], bytes]) -> Dict[str, int]:
+    names: Dict[str, int] = {}
+    for i in range(32):
+        n = _s(namefn(1 << i))
+        if n and n != "unknown":
+            names[n] = 1 << i
+    return names
+
+
+#: Layer name -> bit, from ``sbx_layer_name`` ("hygiene", "rlimits", "landlock", ...).
+LAYERS: Dict[str, int] = _bit_names(lib.sbx_layer_name)
+#: Landlock right name -> bit, from ``sbx_landlock_right_name``.
+LANDLOCK_RIGHTS: Dict[str, int] = _bit_names(lib.sbx_landlock_right_name)
+
+
+def _names(mask: int, table: Mapping[str, int]) -> FrozenSet[str]:
+    return frozenset(n for n, b in table.items() if mask & b)
+
+
+# ---- conversions ------------------------------------------------------------
+
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kKmMgGtTpP]?)(i?[bB])?\s*$")
+_SIZE_MULT = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def parse_size(value: Size) -> int:
+    """A size in bytes from an int or a string such as ``"512M"``, ``"1G"``,
+    ``"64K"``, ``"64KiB"`` (binary multiples; ``"B"`` optional).
+
+    Raises :class:`TypeError` for other types and :class:`ValueError` for a
+    malformed string (``"12Q"``) or a negative number.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"size must be an int or a string like '512M', not {type(value).__name__}")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"size must not be negative: {value}")
+        return value
+    m = _SIZE_RE.match(value)
+    if not m:
+        raise ValueError(f"invalid size {value!r}: expected a number with an optional K, M, G, T or P suffix")
+    return int(m.group(1)) * _SIZE_MULT[m.group(2).lower()]
+
+
+def _path(path: StrPath, what: str = "path") -> bytes:
+    if path is None or not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"{what} must be a str or os.PathLike, not {type(path).__name__}")
+    p = os.fsencode(path)
+    if b"\0" in p:
+        raise ValueError(f"{what} contains a NUL byte")
+    return p
+
+
+def _name(name: str, what: str = "name") -> bytes:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a str, not {type(name).__name__}")
+    if "\0" in name:
+        raise ValueError(f"{what} contains a NUL byte")
+    return os.fsencode(name)
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    return value
+
+
+def _seconds(value: Any, what: str, scale: int) -> int:
+    """Seconds (int or float) -> integer units of 1/scale s, rounded up; UNLIMITED passes."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must be a number of seconds, not {type(value).__name__}")
+    if value == UNLIMITED:
+        return UNLIMITED
+    if value != value or value <= 0 or math.isinf(value):
+        raise ValueError(f"{what} must be a positive number of seconds, not {value!r}")
+    return max(1, math.ceil(value * scale))
+
+
+def _access(access: str) -> int:
+    if not isinstance(access, str):
+        raise TypeError(f"access must be a string of 'r', 'w', 'x', not {type(access).__name__}")
+    if not access or any(c not in "rwx" for c in access):
+        raise ValueError(f"access must be a non-empty string of 'r', 'w', 'x', not {access!r}")
+    return (_FS_READ if "r" in access else 0) | (_FS_WRITE if "w" in access else 0) | \
+        (_FS_EXEC if "x" in access else 0)
+
+
+def _argv(args: Union[Sequence[StrPath], StrPath]) -> Tuple[List[Any], Any]:
+    if isinstance(args, (str, bytes, os.PathLike)):
+        args = [args]
+    if not isinstance(args, (list, tuple)):
+        raise TypeError(f"args must be a sequence of str, not {type(args).__name__}")
+    if not args:
+        raise ValueError("args must not be empty")
+    enc = []
+    for a in args:
+        if not isinstance(a, (str, bytes, os.PathLike)):
+            raise TypeError(f"args items must be str, bytes or os.PathLike, not {type(a).__name__}")
+        b = os.fsencode(a)
+        if b"\0" in b:
+            raise ValueError("an argument contains a NUL byte")
+        enc.append(b)
+    arr = (ctypes.c_char_p * (len(enc) + 1))(*enc, None)
+    return list(args), arr
+
+
+# ---- results -----------------------------------------------------------------
+
+class Violation(NamedTuple):
+    """A denied system call, as the violation monitor saw it."""
+
+    syscall: str
+    """Its name (``"ptrace"``), or ``"syscall_NNN"``."""
+    nr: int
+    """Its number on the native architecture."""
+    errno: int
+    """The errno it failed with in the child (positive)."""
+    pid: int
+    """The thread that made it (host pid namespace)."""
+    args: Tuple[int, ...]
+    """The six raw arguments."""
+    time: float
+    """Seconds since the spawn."""
+
+    @classmethod
+    def _from_c(cls, v: SbxViolation) -> "Violation":
+        return cls(_s(v.syscall), v.nr, v.error, v.pid, tuple(v.args), v.time_ns / 1e9)
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    """How a child ended (the counterpart of :class:`subprocess.CompletedProcess`).
+
+    ``returncode`` follows :mod:`subprocess`: the exit code, or ``-N`` when the
+    child died of signal N (a timeout, a limit or :meth:`Child.kill` end with a
+    signal too: look at ``status`` to know why).
+    """
+
+    args: List[Any]
+    returncode: int
+    stdout: Optional[Union[bytes, str]]
+    stderr: Optional[Union[bytes, str]]
+    status: str
+    """"exited", "signaled", "timed_out", "cpu_limit", "file_size_limit",
+    "memory_limit", "killed" or "violation"."""
+    exit_code: Optional[int]
+    """The exit code when ``status == "exited"``, else None."""
+    signal: Optional[int]
+    """The signal that ended the child, else None."""
+    layers: FrozenSet[str]
+    """The layers that were enforced."""
+    landlock_abi: int
+    landlock_rights: FrozenSet[str]
+    violations: List[Violation]
+    """The first violations kept in detail (16), in order."""
+    violation_count: int
+    """All the denied calls counted (may exceed ``len(violations)``)."""
+    wall_time: float
+    """Seconds from spawn to end."""
+    user_cpu_time: float
+    system_cpu_time: float
+    peak_rss: int
+    """Peak resident set size in bytes."""
+    peak_memory: int = 0
+    """Peak memory of the child's cgroup, all processes together (0 without the cgroup layer)."""
+    limit_mechanisms: Dict[str, str] = field(default_factory=dict)
+    """How the memory and processes limits were enforced: ``{"memory": "rlimit" | "cgroup" | "none", ...}``."""
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    json: Dict[str, Any] = field(default_factory=dict, repr=False)
+    """The library's own JSON rendering (``sbx_result_to_json``), parsed."""
+
+    @property
+    def cpu_time(self) -> float:
+        """User plus system CPU seconds."""
+        return self.user_cpu_time + self.system_cpu_time
+
+    @property
+    def timed_out(self) -> bool:
+        return self.status == "timed_out"
+
+    def check_returncode(self) -> None:
+        """Raise :class:`SandboxProcessError` if ``returncode`` is not 0."""
+        if self.returncode != 0:
+            raise _err.SandboxProcessError(self)
+
+
+def _decode_out(data: Optional[bytes], text: bool, encoding: Optional[str],
+                errs: Optional[str]) -> Optional[Union[bytes, str]]:
+    if data is None or not (text or encoding or errs):
+        return data
+    return data.decode(encoding or "utf-8", errs or "replace")
+
+
+def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes] = None,
+                   err: Optional[bytes] = None, text: bool = False, encoding: Optional[str] = None,
+                   errs: Optional[str] = None) -> SandboxResult:
+    """Convert (and NOT free) a C result."""
+    status_no = lib.sbx_result_status(r)
+    status = _s(lib.sbx_status_name(status_no))
+    code = lib.sbx_result_exit_code(r)
+    sig = lib.sbx_result_signal(r)
+    if code >= 0 and sig == 0:
+        returncode = code
+    else:
+        returncode = -sig if sig > 0 else -1
+    t1 = t2 = False
+    if captured:
+        n = ctypes.c_size_t(0)
+        p = lib.sbx_result_stdout(r, ctypes.byref(n))
+        out = ctypes.string_at(p, n.value) if p and n.value else b""
+        p = lib.sbx_result_stderr(r, ctypes.byref(n))
+        err = ctypes.string_at(p, n.value) if p and n.value else b""
+        t1 = bool(lib.sbx_result_truncated(r, 1))
+        t2 = bool(lib.sbx_result_truncated(r, 2))
+    count = lib.sbx_result_violation_count(r)
+    viols = []
+    for i in range(min(count, 64)):
+        v = SbxViolation()
+        v.size = ctypes.sizeof(SbxViolation)
+        try:
+            lib.sbx_result_violation(r, i, ctypes.byref(v))
+        except _err.SandboxError as e:
+            if e.errno == _errno.ERANGE:
+                break
+            raise
+        viols.append(Violation._from_c(v))
+    need = lib.sbx_result_to_json(r, None, 0)
+    buf = ctypes.create_string_buffer(need + 1)
+    lib.sbx_result_to_json(r, buf, need + 1)
+    try:
+        js = json.loads(buf.value.decode("utf-8", "replace"))
+    except ValueError:
+        js = {}
+    return SandboxResult(
+        args=args, returncode=returncode,
+        stdout=_decode_out(out, text, encoding, errs), stderr=_decode_out(err, text, encoding, errs),
+        status=status, exit_code=code if code >= 0 and sig == 0 else None,
+        signal=sig if sig > 0 else None,
+        layers=_names(lib.sbx_result_layers(r), LAYERS),
+        landlock_abi=lib.sbx_result_landlock_abi(r),
+        landlock_rights=_names(lib.sbx_result_landlock_rights(r), LANDLOCK_RIGHTS),
+        violations=viols, violation_count=count,
+        wall_time=lib.sbx_result_wall_ns(r) / 1e9,
+        user_cpu_time=lib.sbx_result_user_cpu_ns(r) / 1e9,
+        system_cpu_time=lib.sbx_result_system_cpu_ns(r) / 1e9,
+        peak_rss=lib.sbx_result_peak_rss_bytes(r),
+        peak_memory=lib.sbx_result_peak_memory_bytes(r),
+        limit_mechanisms={k: _MECHANISMS.get(lib.sbx_result_limit_mechanism(r, v), "unknown")
+                          for k, v in (("memory", 1), ("processes", 2))},
+        stdout_truncated=t1, stderr_truncated=t2, json=js)
+
+
+# ---- the policy ----------------------------------------------------------------
+
+class Policy:
+    """A sandbox policy: deny by default; each method widens or bounds it.
+
+    Mirrors the C builder (policy.h, seccomp.h).  Every method validates its
+    input at once (raising :class:`TypeError`/:class:`ValueError` for Python
+    mistakes, :class:`agentsbx.SandboxError` subclasses for what the library
+    rejects) and returns the policy, so calls chain::
+
+        with agentsbx.Policy().allow_path("/data", "r").limit(memory="512M") as p:
+            r = p.run(["python3", "-c", "print(1)"], capture_output=True, timeout=5)
+
+    The policy is also recorded on the Python side, so that ``run``/``spawn``
+    can apply per-call ``cwd``/``env``/``timeout`` to a temporary copy without
+    changing the policy (the C API has no clone function).  Two grants are
+    read from the host when they are made and kept as made: :meth:`pass_env`
+    (the value now) and :meth:`allow_tool` (resolved again when copied, with
+    the same PATH).
+
+    Thread-safety as in C: any number of threads may run/spawn from one
+    policy at once, but it must not be changed or closed meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self._ptr: Optional[int] = None
+        self._ops: List[Tuple[str, Tuple[Any, ...]]] = []
+        self._callback: Any = None
+        self._wall_ms: int = UNLIMITED
+        self._workdir: Optional[str] = None
+        h = c_policy_p()
+        lib.sbx_policy_new(ctypes.byref(h))
+        self._ptr = h.value
+
+    # -- life cycle
+    def close(self) -> None:
+        """Free the C policy (children already spawned are not affected). Idempotent."""
+        p, self._ptr = self._ptr, None
+        if p:
+            lib.sbx_policy_free(p)
+
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None
+
+    def __enter__(self) -> "Policy":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    def _handle(self) -> int:
+        if self._ptr is None:
+            raise ValueError("operation on a closed Policy")
+        return self._ptr
+
+    def _apply(self, op: str, *args: Any) -> "Policy":
+        getattr(lib, op)(self._handle(), *args)
+        self._ops.append((op, args))
+        return self
+
+    def _build(self, overrides: List[Tuple[str, Tuple[Any, ...]]]) -> int:
+        """A new C policy: the recorded calls, then ``overrides``. Caller frees it."""
+        h = c_policy_p()
+        lib.sbx_policy_new(ctypes.byref(h))
+        try:
+            for op, args in self._ops + overrides:
+                getattr(lib, op)(h.value, *args)
+        except BaseException:
+            lib.sbx_policy_free(h.value)
+            raise
+        return h.value  # type: ignore[return-value]
+
+    # -- working directory and environment
+    def set_workdir(self, path: StrPath) -> "Policy":
+        """The child's working directory (an absolute path; read and write granted).
+        Checked at spawn: a missing one fails with :class:`PathNotFoundError` (stage workdir)."""
+        self._apply("sbx_set_workdir", _path(path, "workdir"))
+        self._workdir = os.fsdecode(path)
+        return self
+
+    @property
+    def workdir(self) -> Optional[str]:
+        """The working directory set with :meth:`set_workdir`, or None (the host's)."""
+        return self._workdir
+
+    def set_env(self, name: str, value: str) -> "Policy":
+        """Set a variable in the child's environment (which starts as PATH, LANG, HOME only)."""
+        return self._apply("sbx_set_env", _name(name), _name(value, "value"))
+
+    def pass_env(self, name: str) -> "Policy":
+        """Pass the host's current value of ``name`` through (absent on the host: absent in the child)."""
+        n = _name(name)
+        lib.sbx_pass_env(self._handle(), n)
+        # Record what was read now, so that copies of the policy keep it.
+        val = os.environb.get(n)
+        self._ops.append(("sbx_set_env", (n, val)) if val is not None else ("sbx_unset_env", (n,)))
+        return self
+
+    def unset_env(self, name: str) -> "Policy":
+        """Remove a variable from the child's environment (also a default one)."""
+        return self._apply("sbx_unset_env", _name(name))
+
+    # -- limits
+    def limit(self, *, cpu_time: Optional[float] = None, wall_time: Optional[float] = None,
+              memory: Optional[Size] = None, open_files: Optional[int] = None,
+              file_size: Optional[Size] = None, processes: Optional[int] = None,
+              output: Optional[Size] = None) -> "Policy":
+        """Set resource limits; an argument left None is not changed, :data:`UNLIMITED` removes it.
+
+        :param cpu_time: CPU seconds per process (RLIMIT_CPU; rounded up); status ``"cpu_limit"``.
+        :param wall_time: wall-clock seconds (float ok); the whole process group is killed,
+            status ``"timed_out"`` (no exception: compare ``run(timeout=)``).
+        :param memory: bytes per process (RLIMIT_DATA), int or ``"512M"``; allocations fail.
+        :param open_files: descriptors per process (RLIMIT_NOFILE).
+        :param file_size: largest file written (RLIMIT_FSIZE); status ``"file_size_limit"``.
+        :param processes: processes of the child's uid (RLIMIT_NPROC); unenforceable as root
+            (:class:`NotSupportedError` at spawn unless ``best_effort("rlimits")``).
+        :param output: bytes of each stream kept by a capturing ``run`` (default 4 MiB).
+        """
+        if cpu_time is not None:
+            self._apply("sbx_limit_cpu_time", _seconds(cpu_time, "cpu_time", 1))
+        if wall_time is not None:
+            ms = _seconds(wall_time, "wall_time", 1000)
+            self._apply("sbx_limit_wall_time", ms)
+            self._wall_ms = ms
+        if memory is not None:
+            self._apply("sbx_limit_memory", _sz(memory))
+        if open_files is not None:
+            self._apply("sbx_limit_open_files", _count(open_files, "open_files"))
+        if file_size is not None:
+            self._apply("sbx_limit_file_size", _sz(file_size))
+        if processes is not None:
+            self._apply("sbx_limit_processes", _count(processes, "processes"))
+        if output is not None:
+            self._apply("sbx_limit_output", _sz(output))
+        return self
+
+    def best_effort(self, *layers: str) -> "Policy":
+        """Mark layers best-effort by name (replaces the earlier set; none: all strict).
+
+        Names: see :data:`LAYERS` ("landlock", "seccomp", "rlimits", "monitor", ...).
+        """
+        mask = 0
+        for name in layers:
+            if not isinstance(name, str):
+                raise TypeError(f"layer names must be str, not {type(name).__name__}")
+            if name not in LAYERS:
+                raise ValueError(f"unknown layer {name!r}; known: {', '.join(sorted(LAYERS))}")
+            mask |= LAYERS[name]
+        return self._apply("sbx_set_best_effort", mask)
+
+    def die_with_parent(self, on: bool = True) -> "Policy":
+        """Kill the child when the *thread* that spawned it exits (default on)."""
+        return self._apply("sbx_set_die_with_parent", int(bool(on)))
+
+    # -- cgroups (cgroup.h)
+    def use_cgroup(self, on: bool = True) -> "Policy":
+        """Put each child in cgroups of its own beneath this process's cgroups:
+        memory and process limits then bind every process (root too), the peak
+        memory is exact and the kill reaches everything.  :class:`NotSupportedError`
+        at spawn when it cannot be set up, unless ``best_effort("cgroup")``."""
+        return self._apply("sbx_use_cgroup", int(bool(on)))
+
+    def cgroup_parent(self, path: Optional[StrPath]) -> "Policy":
+        """Name a delegated cgroup directory under which children get their cgroups
+        (turns the layer on; up to 3, one per hierarchy); None forgets them all."""
+        return self._apply("sbx_set_cgroup_parent", None if path is None else _path(path))
+
+    # -- filesystem and network (Landlock)
+    def allow_path(self, path: StrPath, access: str = "r", *, optional: bool = False) -> "Policy":
+        """Grant access beneath an absolute path: ``access`` is a string of ``r``
+        (read), ``w`` (write), ``x`` (execute).  The path must exist
+        (:class:`PathNotFoundError`) unless ``optional``; a relative path raises
+        :class:`InvalidArgumentError` (a ValueError)."""
+        bits = _access(access) | (_FS_OPTIONAL if optional else 0)
+        return self._apply("sbx_allow_path", _path(path), bits)
+
+    def allow_tool(self, name: StrPath) -> "Policy":
+        """Allow executing a program (a name resolved in the child's PATH now, or an absolute path)."""
+        return self._apply("sbx_allow_tool", _path(name, "tool"))
+
+    def allow_connect(self, port: int) -> "Policy":
+        """Allow outgoing TCP connections to ``port`` (1-65535)."""
+        return self._apply("sbx_allow_connect", _int(port, "port"))
+
+    def allow_bind(self, port: int) -> "Policy":
+        """Allow binding TCP ``port`` (0-65535; 0 = ephemeral)."""
+        return self._apply("sbx_allow_bind", _int(port, "port"))
+
+    def allow_network(self) -> "Policy":
+        """Lift every network restriction."""
+        return self._apply("sbx_allow_network")
+
+    def private_tmp(self, on: bool = True) -> "Policy":
+        """Give each child a private TMPDIR, removed after it ends (default on)."""
+        return self._apply("sbx_set_private_tmp", int(bool(on)))
+
+    def tmp_parent(self, path: StrPath) -> "Policy":
+        """Where private TMPDIRs are created (an existing absolute directory)."""
+        return self._apply("sbx_set_tmp_parent", _path(path))
+
+    # -- system calls (seccomp.h)
+    def deny_syscall(self, name: str, errno: int = _errno.EPERM) -> "Policy":
+        """Deny a system call: it fails with ``errno`` (reported as a violation),
+        or kills the caller with SIGSYS when ``errno`` is :data:`KILL`."""
+        return self._apply("sbx_deny_syscall", _name(name), _int(errno, "errno"))
+
+    def allow_syscall(self, name: str) -> "Policy":
+        """Allow a system call (adds to the allow-list, or lifts a deny-table entry)."""
+        return self._apply("sbx_allow_syscall", _name(name))
+
+    def syscall_allowlist(self, on: bool = True) -> "Policy":
+        """Allow-list mode: only the base set and :meth:`allow_syscall` calls."""
+        return self._apply("sbx_set_syscall_allowlist", int(bool(on)))
+
+    def violation_monitor(self, on: bool = True) -> "Policy":
+        """Report denied calls to the host (default on)."""
+        return self._apply("sbx_set_violation_monitor", int(bool(on)))
+
+    def violation_limit(self, count: int) -> "Policy":
+        """Kill a child at its ``count``-th violation (status ``"violation"``)."""
+        return self._apply("sbx_set_violation_limit", _count(count, "count"))
+
+    def on_violation(self, fn: Optional[Callable[[Violation], None]]) -> "Policy":
+        """Call ``fn(violation)`` for each violation, on the thread waiting for
+        the child (None removes it).  Exceptions in ``fn`` are printed and ignored."""
+        if fn is not None and not callable(fn):
+            raise TypeError("on_violation needs a callable or None")
+        if fn is None:
+            cb = ctypes.cast(None, VIOLATION_FN)
+        else:
+            def trampoline(v: Any, _ud: Any) -> None:
+                fn(Violation._from_c(v.contents))
+            cb = VIOLATION_FN(trampoline)
+        self._apply("sbx_set_violation_callback", cb, None)
+        self._callback = cb if fn is not None else None
+        return self
+
+    # -- running
+    def _policy_for(self, cwd: Optional[StrPath], env: Optional[Mapping[str, Optional[str]]],
+                    timeout: Optional[float]) -> Tuple[int, bool, bool]:
+        """(C policy, is-temporary, timeout-is-effective)."""
+        over: List[Tuple[str, Tuple[Any, ...]]] = []
+        timeout_effective = False
+        if cwd is not None:
+            over.append(("sbx_set_workdir", (_path(os.path.abspath(os.fspath(cwd)), "cwd"),)))
+        if env is not None:
+            if not isinstance(env, Mapping):
+                raise TypeError(f"env must be a mapping, not {type(env).__name__}")
+            for k, v in env.items():
+                if v is None:
+                    over.append(("sbx_unset_env", (_name(k, "env name"),)))
+                else:
+                    over.append(("sbx_set_env", (_name(k, "env name"), _name(v, "env value"))))
+        if timeout is not None:
+            ms = _seconds(timeout, "timeout", 1000)
+            if ms <= self._wall_ms:
+                over.append(("sbx_limit_wall_time", (ms,)))
+                timeout_effective = True
+        if not over:
+            return self._handle(), False, False
+        self._handle()
+        return self._build(over), True, timeout_effective
+
+    def run(self, args: Union[Sequence[StrPath], StrPath], *, input: Optional[Union[bytes, str]] = None,
+            capture_output: bool = False, timeout: Optional[float] = None,
+            cwd: Optional[StrPath] = None, env: Optional[Mapping[str, Optional[str]]] = None,
+            check: bool = False, text: bool = False, encoding: Optional[str] = None,
+            errors: Optional[str] = None) -> SandboxResult:
+        """Run ``args`` confined and wait: the counterpart of :func:`subprocess.run`.
+
+        :param args: the program and its arguments; a bare name is searched in
+            the *child's* PATH.
+        :param input: bytes (str with ``text``) for stdin.  Without it, stdin is
+            /dev/null when capturing, and inherited otherwise.
+        :param capture_output: capture stdout/stderr (bounded by ``limit(output=)``;
+            ``stdout_truncated`` says when output was dropped); otherwise the child
+            writes to the host's stdout/stderr.
+        :param timeout: seconds; becomes the wall-clock limit for this call (the
+            smaller of it and the policy's).  When it fires the library kills the
+            child's whole process group and :class:`agentsbx.TimeoutExpired` is
+            raised, carrying ``result``, ``stdout`` and ``stderr`` (unlike
+            :mod:`subprocess`, the child is already dead and reaped).
+        :param cwd: working directory for this call (relative to the host's cwd);
+            granted read/write like :meth:`set_workdir`.
+        :param env: variables set for this call on top of the policy's clean
+            environment (a value None removes one); the host's environment is
+            never inherited.
+        :param check: raise :class:`SandboxProcessError` (a
+            :class:`subprocess.CalledProcessError`) if ``returncode != 0``.
+        :param text: decode stdout/stderr (UTF-8, ``errors="replace"`` unless
+            ``encoding``/``errors`` say otherwise) and encode a str ``input``.
+        :raises SandboxError: the sandbox could not be set up (the child never ran).
+        """
+        argl, argv = _argv(args)
+        data = _input(input, text, encoding)
+        pol, temp, teff = self._policy_for(cwd, env, timeout)
+        try:
+            if capture_output:
+                r = c_result_p()
+                buf = data if data is not None else None
+                lib.sbx_run(pol, argv, buf, len(data) if data is not None else 0, ctypes.byref(r))
+                try:
+                    res = _result_from_c(r.value, argl, True, text=text, encoding=encoding,
+                                         errs=errors)
+                finally:
+                    lib.sbx_result_free(r.value)
+            else:
+                child = Child._spawn(self, pol, argl, argv, stdin=PIPE if data is not None else None,
+                                     stdout=None, stderr=None, pass_fds=())
+                with child:
+                    if data is not None:
+                        child.communicate(data)
+                    child.wait()
+                    res = child.result  # type: ignore[assignment]
+                    assert res is not None
+        finally:
+            if temp:
+                lib.sbx_policy_free(pol)
+        if teff and res.status == "timed_out":
+            raise _err.TimeoutExpired(argl, timeout, res.stdout, res.stderr, result=res)  # type: ignore[arg-type]
+        if check:
+            res.check_returncode()
+        return res
+
+    def spawn(self, args: Union[Sequence[StrPath], StrPath], *, stdin: Any = None, stdout: Any = None,
+              stderr: Any = None, pass_fds: Iterable[int] = (), cwd: Optional[StrPath] = None,
+              env: Optional[Mapping[str, Optional[str]]] = None,
+              timeout: Optional[float] = None) -> "Child":
+        """Start a confined child and return it without waiting (like :class:`subprocess.Popen`).
+
+        ``stdin``/``stdout``/``stderr``: None (inherit the host's), :data:`PIPE`,
+        :data:`DEVNULL`, a descriptor or an object with ``fileno()``.
+        ``pass_fds``: host descriptors kept open at the same numbers.
+        ``timeout``: a wall-clock limit for this child (status ``"timed_out"``,
+        enforced while you ``wait``/``poll``/``communicate``).  ``cwd``/``env``
+        as for :meth:`run`.
+
+        The child is killed when the *thread* that spawned it exits (see
+        :meth:`die_with_parent`) and when the :class:`Child` is closed or
+        garbage-collected.  While it runs, keep calling ``wait``/``poll`` (or
+        ``communicate``): denied system calls wait for the host to answer them.
+        """
+        argl, argv = _argv(args)
+        pol, temp, _ = self._policy_for(cwd, env, timeout)
+        try:
+            return Child._spawn(self, pol, argl, argv, stdin=stdin, stdout=stdout, stderr=stderr,
+                                pass_fds=pass_fds)
+        finally:
+            if temp:
+                lib.sbx_policy_free(pol)
+
+
+def _sz(v: Size) -> int:
+    return UNLIMITED if v == UNLIMITED else parse_size(v)
+
+
+def _count(v: Any, what: str) -> int:
+    v = _int(v, what)
+    if v < 0:
+        raise ValueError(f"{what} must not be negative")
+    return v
+
+
+def _input(data: Any, text: bool, encoding: Optional[str]) -> Optional[bytes]:
+    if data is None:
+        return None
+    if isinstance(data, str):
+        if not (text or encoding):
+            raise TypeError("input is a str: pass text=True, or bytes")
+        return data.encode(encoding or "utf-8")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"input must be bytes (or str with text=True), not {type(data).__name__}")
+
+
+def _stdio(spec: Any, n: int) -> Tuple[int, int]:
+    if spec is None:
+        return _STDIO_INHERIT, -1
+    if spec is PIPE or (isinstance(spec, int) and not isinstance(spec, bool) and spec == PIPE):
+        return _STDIO_PIPE, -1
+    if isinstance(spec, int) and not isinstance(spec, bool) and spec == DEVNULL:
+        return _STDIO_NULL, -1
+    if isinstance(spec, int) and not isinstance(spec, bool) and spec >= 0:
+        return _STDIO_FD, spec
+    if hasattr(spec, "fileno"):
+        return _STDIO_FD, spec.fileno()
+    raise TypeError(f"stdio {n}: expected None, PIPE, DEVNULL, a descriptor or a file, not {spec!r}")
+
+
+class Child:
+    """A running (or ended) confined child, from :meth:`Policy.spawn`.
+
+    Like :class:`subprocess.Popen`: ``pid``, ``returncode`` (None while
+    running), ``poll()``, ``wait(timeout)``, ``communicate()``, ``kill()``,
+    ``send_signal()``, ``terminate()``; plus ``fileno()`` (readable when the
+    child needs attention: register it with selectors/asyncio, then call
+    ``poll()``; also wake up after :meth:`timeout_remaining` for the wall
+    limit) and ``result`` (the :class:`SandboxResult` once it ended).
+    ``close()`` (or the context manager, or garbage collection) kills a child
+    still running, reaps it and frees everything.
+    """
+
+    def __init__(self) -> None:  # use Policy.spawn
+        self._ptr: Optional[int] = None
+        self._lock = threading.Lock()
+        self.args: List[Any] = []
+        self.pid: int = -1
+        self.returncode: Optional[int] = None
+        self.result: Optional[SandboxResult] = None
+        self._keep: Any = None
+        self._pipes: Dict[int, bool] = {}
+
+    @classmethod
+    def _spawn(cls, policy: Policy, pol: int, argl: List[Any], argv: Any, *, stdin: Any, stdout: Any,
+               stderr: Any, pass_fds: Iterable[int]) -> "Child":
+        self = cls()
+        io = SbxIo()
+        io.size = ctypes.sizeof(SbxIo)
+        io.stdin_mode, io.stdin_fd = _stdio(stdin, 0)
+        io.stdout_mode, io.stdout_fd = _stdio(stdout, 1)
+        io.stderr_mode, io.stderr_fd = _stdio(stderr, 2)
+        fds = [_int(fd, "pass_fds item") for fd in pass_fds]
+        keep = (ctypes.c_int * max(1, len(fds)))(*fds)
+        io.keep_fds = ctypes.cast(keep, ctypes.POINTER(ctypes.c_int))
+        io.n_keep_fds = len(fds)
+        h = c_child_p()
+        lib.sbx_spawn(pol, argv, ctypes.byref(io), ctypes.byref(h))
+        self._ptr = h.value
+        self._keep = policy._callback  # the violation callback must outlive the child
+        self.args = argl
+        self.pid = lib.sbx_child_pid(self._ptr)
+        for n, mode in ((0, io.stdin_mode), (1, io.stdout_mode), (2, io.stderr_mode)):
+            if mode == _STDIO_PIPE:
+                self._pipes[n] = True
+        return self
+
+    def _handle(self) -> int:
+        if self._ptr is None:
+            raise ValueError("operation on a closed Child")
+        return self._ptr
+
+    # -- life cycle
+    def close(self) -> None:
+        """Kill the child if it still runs, reap it, free it (idempotent)."""
+        with self._lock:
+            p, self._ptr = self._ptr, None
+        if p:
+            lib.sbx_child_free(p)
+
+    def __enter__(self) -> "Child":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover
+            pass
+
+    # -- supervision
+    def fileno(self) -> int:
+        """A descriptor that becomes readable when the child needs attention (owned by the child)."""
+        return lib.sbx_child_fd(self._handle())
+
+    def timeout_remaining(self) -> Optional[float]:
+        """Seconds until the wall-clock deadline (0 if passed), or None if there is none."""
+        ms = lib.sbx_child_timeout_ms(self._handle())
+        return None if ms < 0 else ms / 1000.0
+
+    def stdio_fd(self, stream: int) -> Optional[int]:
+        """The host's non-blocking end of a piped stream (0, 1, 2), or None
+        if it is not a pipe or was closed.  Owned by the child: do not close it,
+        use :meth:`close_stdio`."""
+        fd = lib.sbx_child_stdio_fd(self._handle(), _int(stream, "stream"))
+        if fd == -_errno.EBADF:
+            return None
+        return _err.check(fd, "sbx_child_stdio_fd")
+
+    def close_stdio(self, stream: int) -> None:
+        """Close the host's end of a piped stream (for stdin: end-of-file). Closing twice is a no-op."""
+        rc = lib.sbx_child_close_stdio(self._handle(), _int(stream, "stream"))
+        if rc != -_errno.EBADF:
+            _err.check(rc, "sbx_child_close_stdio")
+
+    def _finish(self, r: int) -> None:
+        try:
+            self.result = _result_from_c(r, self.args, False)
+        finally:
+            lib.sbx_result_free(r)
+        self.returncode = self.result.returncode
+
+    def poll(self) -> Optional[int]:
+        """Service the child without blocking: its return code if it ended
+        (``result`` is then set), else None."""
+        if self.result is not None:
+            return self.returncode
+        r = c_result_p()
+        rc = lib.sbx_child_poll(self._handle(), ctypes.byref(r))
+        if rc == -_errno.EAGAIN:
+            return None
+        _err.check(rc, "sbx_child_poll")
+        self._finish(r.value)
+        return self.returncode
+
+    def _sleep_for(self, deadline: Optional[float]) -> None:
+        """Block until the child fd is readable, its wall deadline, or ``deadline``."""
+        waits = []
+        lim = lib.sbx_child_timeout_ms(self._handle())
+        if lim >= 0:
+            waits.append(lim / 1000.0)
+        if deadline is not None:
+            waits.append(max(0.0, deadline - time.monotonic()))
+        select.select([self.fileno()], [], [], min(waits) if waits else None)
+
+    def wait(self, timeout: Optional[float] = None) -> int:
+        """Wait for the child to end (enforcing its wall limit) and return its return code.
+
+        With ``timeout`` (seconds) raise :class:`agentsbx.TimeoutExpired` if it
+        is still running then; it keeps running, as with Popen.wait.
+        """
+        if self.result is not None:
+            return self.returncode  # type: ignore[return-value]
+        if timeout is None:
+            r = c_result_p()
+            lib.sbx_child_wait(self._handle(), ctypes.byref(r))
+            self._finish(r.value)
+            return self.returncode  # type: ignore[return-value]
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() >= deadline:
+                raise _err.TimeoutExpired(self.args, timeout)
+            self._sleep_for(deadline)
+        return self.returncode  # type: ignore[return-value]
+
+    def communicate(self, input: Optional[bytes] = None,
+                    timeout: Optional[float] = None) -> Tuple[Optional[bytes], Optional[bytes]]:
+        """Write ``input`` to a piped stdin (then close it), read piped
+        stdout/stderr until end-of-file, and wait for the child.  Returns
+        ``(stdout, stderr)`` (None for a stream that is not a pipe); sets
+        ``result``.  With ``timeout``: :class:`agentsbx.TimeoutExpired` and the
+        child keeps running."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        data = memoryview(input or b"")
+        sent = 0
+        infd = self.stdio_fd(0)
+        if input is not None and infd is None:
+            raise ValueError("communicate(input): stdin is not a pipe")
+        bufs: Dict[int, List[bytes]] = {}
+        outfds: Dict[int, int] = {}
+        for n in (1, 2):
+            fd = self.stdio_fd(n)
+            if fd is not None:
+                outfds[fd] = n
+                bufs[n] = []
+        if infd is not None and not data:
+            self.close_stdio(0)
+            infd = None
+        ended = False
+        while True:
+            if not ended and self.poll() is not None:
+                ended = True
+            if ended and infd is not None:
+                self.close_stdio(0)
+                infd = None
+            if ended and not outfds:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _err.TimeoutExpired(self.args, timeout,  # type: ignore[arg-type]
+                                            b"".join(bufs.get(1, [])), b"".join(bufs.get(2, [])))
+            rl = list(outfds)
+            wl = [infd] if infd is not None else []
+            if not ended:
+                rl.append(self.fileno())
+            waits = [] if not ended else [0.0]
+            lim = lib.sbx_child_timeout_ms(self._handle()) if not ended else -1
+            if lim >= 0:
+                waits.append(lim / 1000.0)
+            if deadline is not None:
+                waits.append(max(0.0, deadline - time.monotonic()))
+            r, w, _ = select.select(rl, wl, [], min(waits) if waits else None)
+            if w and infd is not None:
+                try:
+                    sent += os.write(infd, data[sent:sent + 65536])
+                except BlockingIOError:
+                    pass
+                except BrokenPipeError:
+                    sent = len(data)
+                if sent >= len(data):
+                    self.close_stdio(0)
+                    infd = None
+            for fd in r:
+                if fd not in outfds:
+                    continue
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                if chunk:
+                    bufs[outfds[fd]].append(chunk)
+                else:
+                    self.close_stdio(outfds.pop(fd))
+            if ended and not r:
+                # The child ended and nothing more is readable now: stop (a
+                # descendant that left the group may hold the pipes open).
+                break
+        self.wait()
+        return (b"".join(bufs[1]) if 1 in bufs else None, b"".join(bufs[2]) if 2 in bufs else None)
+
+    def send_signal(self, sig: int) -> None:
+        """Send ``sig`` to the child's main process (no-op if it has ended)."""
+        if self.result is None:
+            lib.sbx_child_signal(self._handle(), _int(int(sig), "signal"))
+
+    def terminate(self) -> None:
+        """Send SIGTERM to the child's main process."""
+        self.send_signal(_signal.SIGTERM)
+
+    def kill(self) -> None:
+        """Kill the child's whole process group with SIGKILL (status ``"killed"``)."""
+        if self.result is None:
+            lib.sbx_child_kill(self._handle())
+
+    def __repr__(self) -> str:
+        return f"<agentsbx.Child pid={self.pid} returncode={self.returncode}>"
+
+
+# ---- module-level helpers -------------------------------------------------------
+
+def version() -> str:
+    """The C library's version (``sbx_version()``)."""
+    return _s(lib.sbx_version())
+
+
+def landlock_abi() -> int:
+    """The Landlock ABI the library uses on this kernel (0: none)."""
+    return lib.sbx_landlock_abi()
+
+
+class Feature(NamedTuple):
+    """One probed kernel/host feature."""
+
+    name: str
+    level: int
+    reason: str
+
+    @property
+    def available(self) -> bool:
+        return self.level > 0
+
+
+def probe() -> Dict[str, Feature]:
+    """What this kernel and host can enforce (``agentsbx check``): name -> :class:`Feature`."""
+    out: Dict[str, Feature] = {}
+    for f in range(1, 64):
+        name = _s(lib.sbx_feature_name(f))
+        if name == "unknown":
+            break
+        buf = ctypes.create_string_buffer(512)
+        level = lib.sbx_probe(f, buf, len(buf))
+        out[name] = Feature(name, level, _s(buf.value))
+    return out
+
+
+def strerror(err: int) -> str:
+    """The library's description of an errno (sign ignored)."""
+    return _s(lib.sbx_strerror(-abs(_int(err, "err"))))
+
+
+def errname(err: int) -> str:
+    """The symbolic name of an errno ("EINVAL")."""
+    return _s(lib.sbx_errname(-abs(_int(err, "err"))))
+
+
+def stage_name(stage: int) -> str:
+    return _s(lib.sbx_stage_name(_int(stage, "stage")))
+
+
+def status_name(status: int) -> str:
+    return _s(lib.sbx_status_name(_int(status, "status")))
+
+
+def run(args: Union[Sequence[StrPath], StrPath], **kwargs: Any) -> SandboxResult:
+    """``Policy().run(args, **kwargs)`` with the default policy."""
+    with Policy() as p:
+        return p.run(args, **kwargs)

@@ -1,0 +1,220 @@
+"""Loading libagentsbx and declaring its C functions (the one table).
+
+Every exported function of ``lib/libagentsbx.map`` is declared exactly once in
+:data:`FUNCTIONS` with its return type and argument types.  Functions whose
+``check`` column is true get a ctypes ``errcheck`` that turns a negative return
+into a :class:`agentsbx.SandboxError` (read on the calling thread, right after
+the call, from ``sbx_last_error()`` and ``sbx_last_error_stage()``), so no
+negative return can pass silently.  Functions that are not checked either
+cannot fail or have a negative return the caller handles itself
+(``sbx_child_poll``'s ``-EAGAIN``), which it must then pass to
+:func:`agentsbx.errors.check`.
+
+Library lookup, in order:
+
+1. ``AGENTSBX_LIBRARY`` (a path to the shared object; if it is set and cannot
+   be loaded, import fails: there is no silent fall-back);
+2. the build tree, when the package is imported from the repository:
+   ``<repo>/build*/lib/libagentsbx.so.0`` (the newest one);
+3. the system loader: ``ctypes.util.find_library("agentsbx")``, then
+   ``libagentsbx.so.0``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import glob
+import os
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+from . import errors
+
+c_policy_p = ctypes.c_void_p
+c_child_p = ctypes.c_void_p
+c_result_p = ctypes.c_void_p
+
+
+class SbxIo(ctypes.Structure):
+    """``struct sbx_io`` (child.h)."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("stdin_mode", ctypes.c_int),
+        ("stdout_mode", ctypes.c_int),
+        ("stderr_mode", ctypes.c_int),
+        ("stdin_fd", ctypes.c_int),
+        ("stdout_fd", ctypes.c_int),
+        ("stderr_fd", ctypes.c_int),
+        ("keep_fds", ctypes.POINTER(ctypes.c_int)),
+        ("n_keep_fds", ctypes.c_size_t),
+    ]
+
+
+class SbxViolation(ctypes.Structure):
+    """``struct sbx_violation`` (seccomp.h)."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("syscall", ctypes.c_char_p),
+        ("nr", ctypes.c_int),
+        ("error", ctypes.c_int),
+        ("pid", ctypes.c_int),
+        ("args", ctypes.c_uint64 * 6),
+        ("time_ns", ctypes.c_uint64),
+    ]
+
+
+#: ``sbx_violation_fn``: void (*)(const sbx_violation *, void *)
+VIOLATION_FN = ctypes.CFUNCTYPE(None, ctypes.POINTER(SbxViolation), ctypes.c_void_p)
+
+_P = ctypes.POINTER
+_i, _u32, _u64, _sz = ctypes.c_int, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_size_t
+_s = ctypes.c_char_p
+
+#: The one table: (name, restype, argtypes, check-negative-returns).
+FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
+    # common.h
+    ("sbx_errname", _s, [_i], False),
+    ("sbx_strerror", _s, [_i], False),
+    ("sbx_last_error", _s, [], False),
+    ("sbx_last_error_stage", _i, [], False),
+    ("sbx_stage_name", _s, [_i], False),
+    ("sbx_version", _s, [], False),
+    # policy.h
+    ("sbx_policy_new", _i, [_P(c_policy_p)], True),
+    ("sbx_policy_free", None, [c_policy_p], False),
+    ("sbx_set_workdir", _i, [c_policy_p, _s], True),
+    ("sbx_set_env", _i, [c_policy_p, _s, _s], True),
+    ("sbx_pass_env", _i, [c_policy_p, _s], True),
+    ("sbx_unset_env", _i, [c_policy_p, _s], True),
+    ("sbx_limit_cpu_time", _i, [c_policy_p, _u64], True),
+    ("sbx_limit_wall_time", _i, [c_policy_p, _u64], True),
+    ("sbx_limit_memory", _i, [c_policy_p, _u64], True),
+    ("sbx_limit_open_files", _i, [c_policy_p, _u64], True),
+    ("sbx_limit_file_size", _i, [c_policy_p, _u64], True),
+    ("sbx_limit_processes", _i, [c_policy_p, _u64], True),
+    ("sbx_limit_output", _i, [c_policy_p, _u64], True),
+    ("sbx_set_best_effort", _i, [c_policy_p, _u32], True),
+    ("sbx_set_die_with_parent", _i, [c_policy_p, _i], True),
+    ("sbx_allow_path", _i, [c_policy_p, _s, _u64], True),
+    ("sbx_allow_tool", _i, [c_policy_p, _s], True),
+    ("sbx_allow_connect", _i, [c_policy_p, _i], True),
+    ("sbx_allow_bind", _i, [c_policy_p, _i], True),
+    ("sbx_allow_network", _i, [c_policy_p], True),
+    ("sbx_set_private_tmp", _i, [c_policy_p, _i], True),
+    ("sbx_set_tmp_parent", _i, [c_policy_p, _s], True),
+    ("sbx_landlock_abi", _i, [], False),
+    # child.h
+    ("sbx_spawn", _i, [c_policy_p, _P(_s), _P(SbxIo), _P(c_child_p)], True),
+    ("sbx_child_pid", _i, [c_child_p], True),
+    ("sbx_child_fd", _i, [c_child_p], True),
+    ("sbx_child_timeout_ms", ctypes.c_int64, [c_child_p], False),
+    ("sbx_child_stdio_fd", _i, [c_child_p, _i], False),  # -EBADF: "not a pipe / closed"
+    ("sbx_child_close_stdio", _i, [c_child_p, _i], False),  # -EBADF: already closed
+    ("sbx_child_signal", _i, [c_child_p, _i], True),
+    ("sbx_child_kill", _i, [c_child_p], True),
+    ("sbx_child_wait", _i, [c_child_p, _P(c_result_p)], True),
+    ("sbx_child_poll", _i, [c_child_p, _P(c_result_p)], False),  # -EAGAIN: still running
+    ("sbx_child_free", None, [c_child_p], False),
+    ("sbx_run", _i, [c_policy_p, _P(_s), ctypes.c_void_p, _sz, _P(c_result_p)], True),
+    # result.h
+    ("sbx_result_free", None, [c_result_p], False),
+    ("sbx_result_status", _i, [c_result_p], True),
+    ("sbx_status_name", _s, [_i], False),
+    ("sbx_result_exit_code", _i, [c_result_p], False),  # -1: did not exit
+    ("sbx_result_signal", _i, [c_result_p], True),
+    ("sbx_result_wall_ns", _u64, [c_result_p], False),
+    ("sbx_result_user_cpu_ns", _u64, [c_result_p], False),
+    ("sbx_result_system_cpu_ns", _u64, [c_result_p], False),
+    ("sbx_result_peak_rss_bytes", _u64, [c_result_p], False),
+    ("sbx_result_layers", _u32, [c_result_p], False),
+    ("sbx_result_stdout", ctypes.c_void_p, [c_result_p, _P(_sz)], False),
+    ("sbx_result_stderr", ctypes.c_void_p, [c_result_p, _P(_sz)], False),
+    ("sbx_result_truncated", _i, [c_result_p, _i], True),
+    ("sbx_result_to_json", _i, [c_result_p, ctypes.c_char_p, _sz], True),
+    ("sbx_layer_name", _s, [_u32], False),
+    ("sbx_result_landlock_abi", _i, [c_result_p], False),
+    ("sbx_result_landlock_rights", _u32, [c_result_p], False),
+    ("sbx_landlock_right_name", _s, [_u32], False),
+    # seccomp.h
+    ("sbx_deny_syscall", _i, [c_policy_p, _s, _i], True),
+    ("sbx_allow_syscall", _i, [c_policy_p, _s], True),
+    ("sbx_set_syscall_allowlist", _i, [c_policy_p, _i], True),
+    ("sbx_set_violation_monitor", _i, [c_policy_p, _i], True),
+    ("sbx_set_violation_callback", _i, [c_policy_p, VIOLATION_FN, ctypes.c_void_p], True),
+    ("sbx_set_violation_limit", _i, [c_policy_p, _u64], True),
+    ("sbx_result_violation_count", _u64, [c_result_p], False),
+    ("sbx_result_violation", _i, [c_result_p, _sz, _P(SbxViolation)], True),
+    # probe.h
+    ("sbx_probe", _i, [_i, ctypes.c_char_p, _sz], True),
+    ("sbx_feature_name", _s, [_i], False),
+    # cgroup.h
+    ("sbx_use_cgroup", _i, [c_policy_p, _i], True),
+    ("sbx_set_cgroup_parent", _i, [c_policy_p, _s], True),
+    ("sbx_result_limit_mechanism", _i, [c_result_p, _i], False),  # an enum value, never < 0
+    ("sbx_result_peak_memory_bytes", _u64, [c_result_p], False),
+)
+
+LIBRARY_NAME = "libagentsbx.so.0"
+
+
+def candidate_paths() -> List[str]:
+    """The paths (or loader names) tried, in order, to load the library."""
+    env = os.environ.get("AGENTSBX_LIBRARY")
+    if env:
+        return [env]
+    found: List[str] = []
+    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))  # agentsbx -> python -> bindings -> repo
+    if os.path.isfile(os.path.join(repo, "CMakeLists.txt")):
+        builds = glob.glob(os.path.join(repo, "build*", "lib", LIBRARY_NAME))
+        builds.sort(key=lambda p: os.stat(p).st_mtime, reverse=True)
+        found.extend(builds)
+    sysname = ctypes.util.find_library("agentsbx")
+    if sysname:
+        found.append(sysname)
+    found.append(LIBRARY_NAME)
+    return found
+
+
+def _errcheck(result: int, func: Any, args: Tuple[Any, ...]) -> int:
+    if result < 0:
+        raise errors.error_from_library(result, func.__name__)
+    return result
+
+
+def load() -> Tuple[ctypes.CDLL, str]:
+    """Load the library, declare every function of :data:`FUNCTIONS`, and
+    return ``(library, path)``.  Raises :class:`ImportError` when no candidate
+    loads or a symbol is missing."""
+    tried: List[str] = []
+    lib: Optional[ctypes.CDLL] = None
+    path = ""
+    env_set = bool(os.environ.get("AGENTSBX_LIBRARY"))
+    for cand in candidate_paths():
+        try:
+            lib = ctypes.CDLL(cand, use_errno=True)
+            path = cand
+            break
+        except OSError as exc:
+            tried.append(f"{cand}: {exc}")
+            if env_set:
+                break
+    if lib is None:
+        raise ImportError("agentsbx: cannot load libagentsbx (" + "; ".join(tried) +
+                          "); set AGENTSBX_LIBRARY to the path of libagentsbx.so.0")
+    for name, restype, argtypes, check in FUNCTIONS:
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise ImportError(f"agentsbx: {path} has no symbol {name}: library too old") from None
+        fn.restype = restype
+        fn.argtypes = list(argtypes)
+        if check:
+            fn.errcheck = _errcheck  # type: ignore[assignment]
+    return lib, path
+
+
+lib, library_path = load()
+errors._bind(lib)

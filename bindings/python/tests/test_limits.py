@@ -1,0 +1,119 @@
+"""Limits hit: cpu, file size, memory, open files, processes, wall time (as tests/live/test_limits.c)."""
+
+import os
+import signal
+import time
+
+import pytest
+
+import agentsbx
+from conftest import PY, is_root
+
+
+def test_limits__cpu_time(policy):
+    policy.limit(cpu_time=1, wall_time=20)
+    r = policy.run(["sh", "-c", "while :; do :; done"])
+    assert r.status == "cpu_limit" and r.signal in (signal.SIGXCPU, signal.SIGKILL)
+    assert r.returncode == -r.signal and r.cpu_time >= 0.9
+
+
+def test_limits__file_size(policy, workdir):
+    policy.set_workdir(workdir).limit(file_size="64K")
+    r = policy.run([PY, "-c", "import signal; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); open('big', 'wb').write(b'x' * (1 << 20))"], capture_output=True)
+    assert (r.status, r.signal, r.returncode) == ("file_size_limit", signal.SIGXFSZ, -signal.SIGXFSZ)
+    assert (workdir / "big").stat().st_size == 64 << 10
+
+
+def test_limits__memory(policy):
+    policy.limit(memory="128M")
+    r = policy.run([PY, "-c", "b = bytearray(512 << 20)"], capture_output=True)
+    assert r.status == "exited" and r.returncode == 1 and b"MemoryError" in r.stderr
+    r = policy.run([PY, "-c", "b = bytearray(32 << 20)"], capture_output=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_limits__open_files(policy):
+    policy.limit(open_files=16)
+    code = ("import os\nn = 0\ntry:\n    while True: os.open('/dev/null', 0); n += 1\n"
+            "except OSError as e: print(e.errno, n < 16)")
+    r = policy.run([PY, "-c", code], capture_output=True)
+    assert r.stdout == b"24 True\n", r.stderr
+
+
+def test_limits__processes(policy):
+    policy.limit(processes=1)
+    if is_root():
+        with pytest.raises(agentsbx.NotSupportedError) as ei:
+            policy.run(["true"])
+        assert ei.value.errno == 95 and ei.value.message
+        policy.best_effort("rlimits")
+        r = policy.run(["true"])
+        assert r.returncode == 0 and "rlimits" not in r.layers
+    else:
+        r = policy.run([PY, "-c", "import os\ntry: os.fork()\nexcept OSError as e: print(e.errno)"],
+                       capture_output=True)
+        assert r.stdout == b"11\n" and "rlimits" in r.layers
+
+
+def test_limits__wall_time_status_without_exception(policy):
+    policy.limit(wall_time=0.3)
+    t = time.monotonic()
+    r = policy.run(["sleep", "30"], capture_output=True)
+    assert r.status == "timed_out" and r.returncode == -signal.SIGKILL
+    assert time.monotonic() - t < 5
+
+
+def _gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def test_limits__timeout_raises_and_kills_tree(policy):
+    policy.allow_tool("sleep")
+    t = time.monotonic()
+    with pytest.raises(agentsbx.TimeoutExpired) as ei:
+        policy.run(["sh", "-c", "sleep 100 & echo $!; sleep 100"], capture_output=True, timeout=0.5)
+    assert time.monotonic() - t < 5
+    e = ei.value
+    assert e.timeout == 0.5 and e.result.status == "timed_out" and e.result.returncode == -9
+    pid = int(e.stdout.split()[0])
+    deadline = time.monotonic() + 2
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _gone(pid), "the background process survived the timeout"
+
+
+def test_limits__timeout_not_raised_when_child_finishes(policy):
+    r = policy.run(["true"], timeout=10)
+    assert r.returncode == 0
+
+
+def test_limits__timeout_larger_than_policy_limit_does_not_widen_it(policy):
+    policy.limit(wall_time=0.3)
+    r = policy.run(["sleep", "30"], timeout=60)  # the policy's limit fires: a status, no exception
+    assert r.status == "timed_out"
+
+
+def test_limits__timeout_uncaptured(policy):
+    with pytest.raises(agentsbx.TimeoutExpired) as ei:
+        policy.run(["sleep", "30"], timeout=0.2)
+    assert ei.value.result.status == "timed_out" and ei.value.stdout is None
+
+
+def test_limits__unlimited_and_sizes(policy):
+    policy.limit(memory=agentsbx.UNLIMITED, file_size="1G", output=1 << 20, cpu_time=agentsbx.UNLIMITED)
+    assert policy.run(["true"]).returncode == 0
+    assert agentsbx.parse_size("512M") == 512 << 20 and agentsbx.parse_size("64K") == 65536
+    assert agentsbx.parse_size("1G") == 1 << 30 and agentsbx.parse_size("2GiB") == 2 << 30
+    assert agentsbx.parse_size(123) == 123
+
+
+def test_limits__out_of_range_rejected_by_library(policy):
+    with pytest.raises(agentsbx.InvalidArgumentError) as ei:
+        policy.limit(memory=1000)  # below 1 MiB
+    assert ei.value.errno == 22 and "memory" in ei.value.message.lower() or ei.value.message
+    with pytest.raises(ValueError):
+        policy.limit(open_files=2)

@@ -1,0 +1,198 @@
+"""Exit codes, signals, capture, stdin, truncation, env, workdir, setup errors (as tests/live/test_spawn.c)."""
+
+import errno
+import os
+import signal
+
+import pytest
+
+import agentsbx
+from conftest import PY
+
+
+def test_spawn__exec_of_ungranted_tool_denied(policy):
+    # The default policy executes only the program itself: sh cannot run cat.
+    r = policy.run(["sh", "-c", "cat /dev/null; echo rc=$?"], capture_output=True)
+    assert r.stdout == b"rc=126\n"
+    policy.allow_tool("cat")
+    r = policy.run(["sh", "-c", "cat /dev/null; echo rc=$?"], capture_output=True)
+    assert r.stdout == b"rc=0\n"
+
+
+def test_spawn__exit_codes(policy):
+    for code in (0, 1, 42, 255):
+        r = policy.run(["sh", "-c", f"exit {code}"])
+        assert (r.returncode, r.status, r.exit_code, r.signal) == (code, "exited", code, None)
+
+
+def test_spawn__death_by_signal_is_negative_returncode(policy):
+    r = policy.run(["sh", "-c", "kill -SEGV $$"], capture_output=True)
+    assert (r.returncode, r.status, r.signal, r.exit_code) == (-signal.SIGSEGV, "signaled", signal.SIGSEGV, None)
+
+
+def test_spawn__run_captures_stdout_and_stderr(policy):
+    r = policy.run(["sh", "-c", "printf out; printf err >&2"], capture_output=True)
+    assert (r.stdout, r.stderr) == (b"out", b"err")
+    assert not r.stdout_truncated and not r.stderr_truncated
+    assert {"hygiene", "seccomp"} <= r.layers
+    assert r.json["status"] == "exited"
+
+
+def test_spawn__run_text_mode(policy):
+    r = policy.run(["cat"], input="héllo", text=True, capture_output=True)
+    assert r.stdout == "héllo" and r.stderr == ""
+
+
+def test_spawn__run_feeds_stdin_large_no_deadlock(policy):
+    data = os.urandom(3 << 20)
+    r = policy.run(["cat"], input=data, capture_output=True)
+    assert r.returncode == 0 and r.stdout == data
+
+
+def test_spawn__run_null_input_is_dev_null(policy):
+    r = policy.run([PY, "-c", "import sys; print(repr(sys.stdin.read()))"], capture_output=True)
+    assert r.stdout == b"''\n"
+
+
+def test_spawn__uncaptured_input_through_spawn(policy, capfd):
+    policy.allow_tool("tr")
+    r = policy.run(["sh", "-c", "tr a-z A-Z; echo done >&2"], input=b"abc\n")
+    assert r.returncode == 0 and r.stdout is None and r.stderr is None
+    out, err = capfd.readouterr()
+    assert out == "ABC\n" and err == "done\n"
+
+
+def test_spawn__run_truncates_output(policy):
+    policy.limit(output="1K").allow_tool("head")
+    r = policy.run(["sh", "-c", "head -c 100000 /dev/zero"], capture_output=True)
+    assert r.returncode == 0 and len(r.stdout) == 1024 and r.stdout_truncated and not r.stderr_truncated
+
+
+def test_spawn__result_usage(policy):
+    r = policy.run([PY, "-c", "x = bytearray(50 << 20); sum(range(3_000_000))"], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    assert r.wall_time > 0 and r.cpu_time > 0 and r.peak_rss >= 50 << 20
+
+
+def test_spawn__env_host_secret_absent_and_default_exact(policy, monkeypatch):
+    monkeypatch.setenv("SBX_HOST_SECRET", "hunter2")
+    r = policy.run(["env"], capture_output=True, text=True)
+    env = dict(line.split("=", 1) for line in r.stdout.splitlines())
+    assert "SBX_HOST_SECRET" not in env
+    assert set(env) - {"TMPDIR"} == {"PATH", "LANG", "HOME"}
+
+
+def test_spawn__env_set_unset_pass(policy, monkeypatch):
+    monkeypatch.setenv("SBX_PASSED", "v1")
+    policy.set_env("FOO", "bar").unset_env("LANG").pass_env("SBX_PASSED").pass_env("SBX_NOT_ON_HOST")
+    monkeypatch.setenv("SBX_PASSED", "v2")  # read when pass_env was called
+    r = policy.run(["env"], capture_output=True, text=True)
+    env = dict(line.split("=", 1) for line in r.stdout.splitlines())
+    assert env["FOO"] == "bar" and env["SBX_PASSED"] == "v1"
+    assert "LANG" not in env and "SBX_NOT_ON_HOST" not in env
+
+
+def test_spawn__per_call_env_and_cwd_do_not_change_policy(policy, workdir):
+    r = policy.run(["sh", "-c", 'echo "$X:$(pwd)"'], env={"X": "1"}, cwd=workdir, capture_output=True, text=True)
+    assert r.stdout == f"1:{workdir}\n"
+    r = policy.run(["sh", "-c", 'echo "$X:$HOME"'], capture_output=True, text=True)
+    assert r.stdout == ":/\n"
+
+
+def test_spawn__env_none_removes_variable(policy):
+    r = policy.run(["sh", "-c", 'echo "${LANG-unset}"'], env={"LANG": None}, capture_output=True, text=True)
+    assert r.stdout == "unset\n"
+
+
+def test_spawn__workdir_and_home(policy, workdir):
+    policy.set_workdir(workdir)
+    assert policy.workdir == str(workdir)
+    r = policy.run(["sh", "-c", 'pwd; echo "$HOME"; echo hi > f'], capture_output=True, text=True)
+    assert r.stdout == f"{workdir}\n{workdir}\n" and (workdir / "f").read_text() == "hi\n"
+
+
+def test_spawn__setup_workdir_missing(policy, tmp_path):
+    policy.set_workdir(tmp_path / "nope")
+    with pytest.raises(agentsbx.PathNotFoundError) as ei:
+        policy.run(["true"])
+    e = ei.value
+    assert isinstance(e, FileNotFoundError) and not isinstance(e, agentsbx.ProgramNotFoundError)
+    assert e.errno == errno.ENOENT and e.stage == "workdir" and "nope" in e.message
+
+
+def test_spawn__setup_workdir_not_a_directory(policy, tmp_path):
+    f = tmp_path / "file"
+    f.write_text("")
+    policy.set_workdir(f)
+    with pytest.raises(agentsbx.SandboxError) as ei:
+        policy.run(["true"])
+    assert ei.value.errno == errno.ENOTDIR and ei.value.stage == "workdir"
+
+
+def test_spawn__setup_program_not_in_path(policy):
+    with pytest.raises(agentsbx.ProgramNotFoundError) as ei:
+        policy.run(["agentsbx-no-such-program"])
+    assert ei.value.errno == errno.ENOENT and ei.value.stage == "program"
+    assert "agentsbx-no-such-program" in str(ei.value)
+
+
+def test_spawn__setup_program_absolute_missing(policy):
+    with pytest.raises(FileNotFoundError) as ei:
+        policy.run(["/bin/agentsbx-nope"], capture_output=True)
+    assert isinstance(ei.value, agentsbx.ProgramNotFoundError) and ei.value.stage in ("program", "exec")
+
+
+def test_spawn__setup_program_not_executable(policy, workdir):
+    f = workdir / "script"
+    f.write_text("#!/bin/sh\n")
+    f.chmod(0o644)
+    with pytest.raises(agentsbx.SandboxPermissionError) as ei:
+        policy.run([str(f)])
+    assert ei.value.errno == errno.EACCES and isinstance(ei.value, PermissionError)
+
+
+def test_spawn__check_raises_called_process_error(policy):
+    import subprocess
+    with pytest.raises(subprocess.CalledProcessError) as ei:
+        policy.run(["sh", "-c", "echo o; exit 3"], capture_output=True, check=True)
+    e = ei.value
+    assert isinstance(e, agentsbx.SandboxProcessError)
+    assert (e.returncode, e.stdout, e.result.status) == (3, b"o\n", "exited")
+    assert policy.run(["true"], check=True).returncode == 0
+
+
+def test_spawn__module_run_default_policy():
+    r = agentsbx.run(["echo", "x"], capture_output=True)
+    assert r.stdout == b"x\n"
+
+
+def test_spawn__stdio_pipe_roundtrip(policy):
+    policy.allow_tool("cat")
+    with policy.spawn(["sh", "-c", "cat; echo e >&2"], stdin=agentsbx.PIPE, stdout=agentsbx.PIPE,
+                      stderr=agentsbx.PIPE) as c:
+        out, err = c.communicate(b"ping")
+        assert (out, err, c.returncode) == (b"ping", b"e\n", 0)
+
+
+def test_spawn__stdio_fd_and_devnull(policy, tmp_path):
+    path = tmp_path / "out"
+    policy.allow_tool("cat")
+    with open(path, "wb") as f, policy.spawn(["sh", "-c", "echo to-file; cat"], stdout=f,
+                                               stdin=agentsbx.DEVNULL) as c:
+        assert c.wait() == 0
+    assert path.read_bytes() == b"to-file\n"
+
+
+def test_spawn__pass_fds_kept_others_closed(policy):
+    r, w = os.pipe()
+    try:
+        with policy.spawn([PY, "-c", f"import os; os.write({w}, b'kept\\n')"],
+                          pass_fds=[w], stdout=agentsbx.PIPE) as c:
+            out, _ = c.communicate()
+        os.close(w)
+        w = -1
+        assert os.read(r, 100) == b"kept\n"
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)

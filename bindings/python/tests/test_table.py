@@ -1,0 +1,107 @@
+"""The ctypes table covers exactly the exported symbols; import-time checks."""
+
+import ctypes
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import agentsbx
+from agentsbx import _native
+from conftest import PKG_ROOT, REPO
+
+
+def map_symbols():
+    src = os.environ.get("SBX_SOURCE_DIR", REPO)
+    text = open(os.path.join(src, "lib", "libagentsbx.map")).read()
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    syms = set()
+    for block in re.findall(r"global:(.*?)(?:local:|\})", text, flags=re.S):
+        syms.update(s.strip() for s in block.split(";") if s.strip())
+    return syms
+
+
+def test_table__equals_version_script():
+    names = [row[0] for row in _native.FUNCTIONS]
+    assert len(names) == len(set(names)), "a function is declared twice"
+    syms = map_symbols()
+    assert len(syms) > 50
+    assert set(names) == syms, (sorted(syms - set(names)), sorted(set(names) - syms))
+
+
+def test_table__every_function_typed_and_checked():
+    for name, restype, argtypes, check in _native.FUNCTIONS:
+        fn = getattr(_native.lib, name)
+        assert fn.argtypes == list(argtypes), name
+        assert fn.restype is restype, name
+        if check:
+            assert restype in (ctypes.c_int,), name
+            assert fn.errcheck is _native._errcheck
+        # An int-returning function that is unchecked must be handled by a caller.
+        if restype is ctypes.c_int and not check:
+            assert name in {"sbx_last_error_stage", "sbx_landlock_abi", "sbx_child_stdio_fd",
+                            "sbx_child_close_stdio", "sbx_child_poll", "sbx_result_exit_code",
+                            "sbx_result_landlock_abi", "sbx_result_limit_mechanism"}, name
+
+
+def test_table__negative_return_raises_with_message():
+    with pytest.raises(agentsbx.InvalidArgumentError) as ei:
+        _native.lib.sbx_limit_memory(None, 1 << 20)
+    e = ei.value
+    assert e.errno == 22 and isinstance(e, ValueError) and isinstance(e, agentsbx.SandboxError)
+    assert e.function == "sbx_limit_memory"
+
+
+def test_version__matches_package():
+    assert agentsbx.version().split(".")[:2] == agentsbx.__version__.split(".")[:2]
+
+
+def _import_in_subprocess(env, pkgdir):
+    code = "import sys; sys.path.insert(0, %r); import agentsbx" % pkgdir
+    return subprocess.run([sys.executable, "-B", "-c", code], env=env, capture_output=True, text=True)
+
+
+def test_lookup__bad_env_path_is_import_error():
+    env = dict(os.environ, AGENTSBX_LIBRARY="/nonexistent/libagentsbx.so.0")
+    r = _import_in_subprocess(env, PKG_ROOT)
+    assert r.returncode != 0 and "ImportError" in r.stderr and "/nonexistent" in r.stderr
+
+
+def test_lookup__version_mismatch_is_import_error(tmp_path):
+    dst = tmp_path / "agentsbx"
+    shutil.copytree(os.path.join(PKG_ROOT, "agentsbx"), dst)
+    init = dst / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "0.1.0"', '__version__ = "9.9.0"'))
+    env = dict(os.environ, AGENTSBX_LIBRARY=_native.library_path)
+    r = _import_in_subprocess(env, str(tmp_path))
+    assert r.returncode != 0 and "ImportError" in r.stderr
+    assert "9.9" in r.stderr and agentsbx.version() in r.stderr
+
+
+def test_lookup__build_tree_found_from_repository():
+    # Without AGENTSBX_LIBRARY: the checkout's newest build*/lib, then the system loader.
+    code = ("import sys, os, json; os.environ.pop('AGENTSBX_LIBRARY', None); sys.path.insert(0, %r);"
+            "from agentsbx import _native; print(json.dumps(_native.candidate_paths()))" % PKG_ROOT)
+    env = dict(os.environ, AGENTSBX_LIBRARY=_native.library_path)  # for the import itself
+    r = subprocess.run([sys.executable, "-B", "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    import glob
+    import json
+    cands = json.loads(r.stdout)
+    assert cands[-1] == "libagentsbx.so.0"
+    builds = glob.glob(os.path.join(REPO, "build*", "lib", "libagentsbx.so.0"))
+    if builds:
+        assert cands[0] in builds
+        assert set(builds) <= set(cands)
+
+
+def test_probe_and_names():
+    feats = agentsbx.probe()
+    assert {"landlock", "seccomp", "pidfd"} <= set(feats)
+    assert feats["landlock"].level == agentsbx.landlock_abi()
+    assert agentsbx.errname(-22) == "EINVAL" and agentsbx.strerror(22) == "Invalid argument"
+    assert agentsbx.stage_name(2) == "program" and agentsbx.status_name(3) == "timed_out"
+    assert set(agentsbx.LAYERS) >= {"hygiene", "rlimits", "landlock", "seccomp", "monitor"}
