@@ -3,6 +3,7 @@
 #define SBX_INTERNAL_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -142,7 +143,7 @@ struct sbx__plan {
     struct sbx__seccomp_plan *seccomp;   /* seccomp.c (refcounted); NULL: no filter */
     struct sbx__cgroup_plan *cgroup;     /* cgroup.c; NULL: no cgroup */
     uint8_t mechanism[3]; /* [SBX_LIMIT_MEMORY], [SBX_LIMIT_PROCESSES]: SBX_MECHANISM_* */
-    char block[];         /* envp array and strings */
+    _Alignas(max_align_t) char block[];         /* envp array and strings */
 };
 
 /* Return the policy's plan, compiling it first if needed. */

@@ -81,21 +81,29 @@ def test_lookup__version_mismatch_is_import_error(tmp_path):
     assert "9.9" in r.stderr and agentsbx.version() in r.stderr
 
 
-def test_lookup__build_tree_found_from_repository():
-    # Without AGENTSBX_LIBRARY: the checkout's newest build*/lib, then the system loader.
-    code = ("import sys, os, json; os.environ.pop('AGENTSBX_LIBRARY', None); sys.path.insert(0, %r);"
-            "from agentsbx import _native; print(json.dumps(_native.candidate_paths()))" % PKG_ROOT)
-    env = dict(os.environ, AGENTSBX_LIBRARY=_native.library_path)  # for the import itself
-    r = subprocess.run([sys.executable, "-B", "-c", code], env=env, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+def test_lookup__build_tree_found_from_repository(tmp_path):
+    # Without AGENTSBX_LIBRARY: the checkout's newest build*/lib, then the system
+    # loader. A copy of the package in a checkout-shaped tree with a build
+    # directory makes the check independent of where this run's build lives.
     import glob
     import json
-    cands = json.loads(r.stdout)
-    assert cands[-1] == "libagentsbx.so.0"
-    builds = glob.glob(os.path.join(REPO, "build*", "lib", "libagentsbx.so.0"))
-    if builds:
-        assert cands[0] in builds
-        assert set(builds) <= set(cands)
+    import shutil
+    repo = tmp_path / "checkout"
+    shutil.copytree(os.path.join(PKG_ROOT, "agentsbx"), repo / "bindings" / "python" / "agentsbx")
+    (repo / "CMakeLists.txt").write_text("# a checkout\n")
+    (repo / "build-x" / "lib").mkdir(parents=True)
+    os.symlink(_native.library_path, repo / "build-x" / "lib" / "libagentsbx.so.0")
+    code = ("import sys, os, json; sys.path.insert(0, %r); from agentsbx import _native;"
+            "print(json.dumps([_native.library_path, _native.candidate_paths()]))"
+            % str(repo / "bindings" / "python"))
+    env = {k: v for k, v in os.environ.items() if k != "AGENTSBX_LIBRARY"}
+    r = subprocess.run([sys.executable, "-B", "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    loaded, cands = json.loads(r.stdout)
+    built = str(repo / "build-x" / "lib" / "libagentsbx.so.0")
+    assert loaded == built  # the build tree came first, and loaded
+    assert cands[0] == built and cands[-1] == "libagentsbx.so.0"
+    assert glob.glob(str(repo / "build*" / "lib" / "libagentsbx.so.0")) == [built]
 
 
 def test_probe_and_names():
