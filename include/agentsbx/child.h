@@ -46,9 +46,9 @@ enum sbx_stdio {
  * @brief How the child's descriptors are set up.
  *
  * Every descriptor of the host is closed in the child except the three standard
- * streams, connected as this structure says, and those listed in @ref keep_fds.
- * Initialise with #SBX_IO_INIT so that @ref size is set; a zeroed structure
- * with @ref size set means "inherit the three streams, keep nothing else".
+ * streams, connected as this structure says, and those listed in `keep_fds`.
+ * Initialise with #SBX_IO_INIT so that `size` is set; a zeroed structure
+ * with `size` set means "inherit the three streams, keep nothing else".
  * @since 0.1
  */
 typedef struct sbx_io {
@@ -61,7 +61,7 @@ typedef struct sbx_io {
     int stderr_fd;   /**< With #SBX_STDIO_FD: the host descriptor for 2. */
     const int
         *keep_fds;     /**< Host descriptors (> 2) left open, at the same numbers, in the child. */
-    size_t n_keep_fds; /**< Number of entries in @ref keep_fds, at most #SBX_IO_MAX_KEEP_FDS. */
+    size_t n_keep_fds; /**< Number of entries in `keep_fds`, at most #SBX_IO_MAX_KEEP_FDS. */
 } sbx_io;
 
 /** @brief Initialiser for #sbx_io: inherit the three streams, keep nothing else. @since 0.1 */

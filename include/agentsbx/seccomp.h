@@ -55,7 +55,7 @@ extern "C" {
  * @brief One denied system call, as the violation monitor saw it.
  *
  * Filled in by sbx_result_violation(), or passed to an #sbx_violation_fn.
- * The structure may grow at its end in later versions: @ref size says how much
+ * The structure may grow at its end in later versions: `size` says how much
  * of it is valid.
  * @since 0.1
  */
