@@ -2,6 +2,11 @@
 #ifndef SBX_LIVE_H
 #define SBX_LIVE_H
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include "testutil.h"
 
 #include <agentsbx/agentsbx.h>
@@ -34,6 +39,25 @@ static inline void assert_status(const sbx_result *r, int status, int value)
     if (sbx_result_status(r) != status || sbx_result_exit_code(r) != (exited ? value : -1) ||
         (exited ? sig != 0 : (value ? sig != value : sig <= 0)))
         fail_msg("expected %s %d, got %s", sbx_status_name(status), value, describe(r));
+}
+
+/* Whether pid is gone or a zombie (dead, waiting for its new parent to reap it). */
+static inline int process_dead(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 1;
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 1;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* "pid (comm) S ..." */
+    return paren && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 #endif

@@ -51,25 +51,6 @@ static void run_counting_probe(const sbx_policy *p, const char *const *argv, con
     sbx_result_free(r);
 }
 
-/* Whether pid is gone or a zombie (dead, waiting for its new parent to reap it). */
-static int process_dead(pid_t pid)
-{
-    if (kill(pid, 0) != 0 && errno == ESRCH)
-        return 1;
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 1;
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')'); /* "pid (comm) S ..." */
-    return paren && (paren[2] == 'Z' || paren[2] == 'X');
-}
-
 /* SIGKILL takes effect asynchronously: allow the kernel a moment. */
 static void assert_dies_soon(pid_t pid)
 {
