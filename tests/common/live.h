@@ -60,4 +60,30 @@ static inline int process_dead(pid_t pid)
     return paren && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
+/* sbx_run() with no input that must succeed. */
+static inline sbx_result *run_ok(const sbx_policy *p, const char *const *argv)
+{
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_run(p, argv, NULL, 0, &r));
+    assert_non_null(r);
+    return r;
+}
+
+/* Run a counting probe (its report: "<key>=N errno=NAME") under p; it must
+ * exit 0. Stores N and NAME. */
+static inline void run_counting_probe(const sbx_policy *p, const char *const *argv, const char *key,
+                                      long *count, char errname[32])
+{
+    sbx_result *r = run_ok(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    const char *out = sbx_result_stdout(r, NULL);
+    size_t k = strlen(key);
+    char *end = NULL;
+    if (strncmp(out, key, k) == 0 && out[k] == '=')
+        *count = strtol(out + k + 1, &end, 10);
+    if (end == NULL || sscanf(end, " errno=%31s", errname) != 1)
+        fail_msg("unexpected probe output '%s': %s", out, describe(r));
+    sbx_result_free(r);
+}
+
 #endif

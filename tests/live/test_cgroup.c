@@ -35,30 +35,6 @@ static sbx_policy *cg_policy(void)
     return p;
 }
 
-static sbx_result *run(const sbx_policy *p, const char *const *argv)
-{
-    sbx_result *r = NULL;
-    assert_sbx_ok(sbx_run(p, argv, NULL, 0, &r));
-    assert_non_null(r);
-    return r;
-}
-
-/* Run a counting probe ("<key>=N errno=NAME"); it must exit 0. */
-static void counting(const sbx_policy *p, const char *const *argv, const char *key, long *count,
-                     char errname[32])
-{
-    sbx_result *r = run(p, argv);
-    assert_status(r, SBX_STATUS_EXITED, 0);
-    const char *out = sbx_result_stdout(r, NULL);
-    size_t k = strlen(key);
-    char *end = NULL;
-    if (strncmp(out, key, k) == 0 && out[k] == '=')
-        *count = strtol(out + k + 1, &end, 10);
-    if (end == NULL || sscanf(end, " errno=%31s", errname) != 1)
-        fail_msg("unexpected probe output '%s': %s", out, describe(r));
-    sbx_result_free(r);
-}
-
 /* Our own cgroup directories (v1 lines and the v2 line of /proc/self/cgroup,
  * under /sys/fs/cgroup/<controller> or /sys/fs/cgroup/unified). */
 static int own_dirs(char dirs[][512], int max)
@@ -112,14 +88,14 @@ static void test_cgroup__fork_bomb_bounded_as_any_user(void **state)
     char err[32];
 
     sbx_policy *control = cg_policy(); /* the cgroup without a limit: all 64 */
-    counting(control, argv, "forked", &forked, err);
+    run_counting_probe(control, argv, "forked", &forked, err);
     assert_int_equal(forked, 64);
     assert_string_equal(err, "none");
     sbx_policy_free(control);
 
     sbx_policy *p = cg_policy(); /* no best-effort: pids.max binds root too */
     assert_sbx_ok(sbx_limit_processes(p, 16));
-    sbx_result *r = run(p, argv);
+    sbx_result *r = run_ok(p, argv);
     assert_status(r, SBX_STATUS_EXITED, 0);
     if (sscanf(sbx_result_stdout(r, NULL), "forked=%ld errno=%31s", &forked, err) != 2)
         fail_msg("unexpected output: %s", describe(r));
@@ -134,7 +110,7 @@ static void test_cgroup__fork_bomb_bounded_as_any_user(void **state)
 
     /* The host keeps working: it can still fork and spawn. */
     static const char *const t[] = {"/bin/true", NULL};
-    r = run(p, t);
+    r = run_ok(p, t);
     assert_status(r, SBX_STATUS_EXITED, 0);
     sbx_result_free(r);
     sbx_policy_free(p);
@@ -151,18 +127,18 @@ static void test_cgroup__anonymous_memory_bomb(void **state)
     char err[32];
 
     sbx_policy *control = cg_policy();
-    sbx_result *r = run(control, argv);
+    sbx_result *r = run_ok(control, argv);
     assert_status(r, SBX_STATUS_EXITED, 0);
     if (sbx_result_peak_memory_bytes(r) < 256 * MIB)
         fail_msg("peak memory below the 256 MiB touched: %s", describe(r));
     sbx_result_free(r);
-    counting(control, argv, "allocated_mib", &mib, err);
+    run_counting_probe(control, argv, "allocated_mib", &mib, err);
     assert_int_equal(mib, 256);
     sbx_policy_free(control);
 
     sbx_policy *p = cg_policy();
     assert_sbx_ok(sbx_limit_memory(p, 64 * MIB));
-    r = run(p, argv);
+    r = run_ok(p, argv);
     assert_status(r, SBX_STATUS_MEMORY_LIMIT, SIGKILL);
     assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_MEMORY), SBX_MECHANISM_CGROUP);
     uint64_t peak = sbx_result_peak_memory_bytes(r);
@@ -184,14 +160,14 @@ static void test_cgroup__memfd_memory_bomb(void **state)
     /* Control: RLIMIT_DATA (the limit without a cgroup) does not count memfd pages. */
     sbx_policy *control = policy_new();
     assert_sbx_ok(sbx_limit_memory(control, 64 * MIB));
-    counting(control, argv, "memfd_mib", &mib, err);
+    run_counting_probe(control, argv, "memfd_mib", &mib, err);
     assert_int_equal(mib, 256);
     assert_string_equal(err, "none");
     sbx_policy_free(control);
 
     sbx_policy *p = cg_policy();
     assert_sbx_ok(sbx_limit_memory(p, 64 * MIB));
-    sbx_result *r = run(p, argv);
+    sbx_result *r = run_ok(p, argv);
     if (sbx_result_status(r) == SBX_STATUS_EXITED) { /* stopped by a failed call, not killed */
         if (sscanf(sbx_result_stdout(r, NULL), "memfd_mib=%ld", &mib) != 1 || mib >= 64)
             fail_msg("the memfd grew past a 64 MiB limit: %s", describe(r));
@@ -213,7 +189,7 @@ static pid_t run_escape(sbx_policy *p, const char *dir)
     const char *argv[] = {PROBE("probe_cgroup"), "escape", file, NULL};
     assert_sbx_ok(sbx_set_workdir(p, dir));
     assert_sbx_ok(sbx_limit_wall_time(p, 400));
-    sbx_result *r = run(p, argv);
+    sbx_result *r = run_ok(p, argv);
     assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
     sbx_result_free(r);
     FILE *f = fopen(file, "r");
@@ -371,7 +347,7 @@ static void test_cgroup__strict_error_and_best_effort(void **state)
 
     /* Best-effort: it runs without the layer, the limit falls back to RLIMIT_DATA. */
     assert_sbx_ok(sbx_set_best_effort(p, SBX_LAYER_CGROUP));
-    sbx_result *r = run(p, argv);
+    sbx_result *r = run_ok(p, argv);
     assert_status(r, SBX_STATUS_EXITED, 0);
     if (sbx_result_layers(r) & SBX_LAYER_CGROUP)
         fail_msg("cgroup reported as enforced: %s", describe(r));
@@ -395,7 +371,7 @@ static void test_cgroup__own_unavailable_strict_error(void **state)
     assert_int_equal(sbx_last_error_stage(), SBX_STAGE_CGROUP);
     /* Best-effort: no cgroup; the processes limit is RLIMIT_NPROC again. */
     assert_sbx_ok(sbx_set_best_effort(p, SBX_LAYER_CGROUP));
-    r = run(p, argv);
+    r = run_ok(p, argv);
     assert_status(r, SBX_STATUS_EXITED, 0);
     assert_false(sbx_result_layers(r) & SBX_LAYER_CGROUP);
     assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_PROCESSES), SBX_MECHANISM_RLIMIT);

@@ -19,36 +19,11 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static sbx_result *run(const sbx_policy *p, const char *const *argv)
-{
-    sbx_result *r = NULL;
-    assert_sbx_ok(sbx_run(p, argv, NULL, 0, &r));
-    assert_non_null(r);
-    return r;
-}
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Run a counting probe (its report: "<key>=N errno=NAME") under p; it must
- * exit 0. Stores N and NAME. */
-static void run_counting_probe(const sbx_policy *p, const char *const *argv, const char *key,
-                               long *count, char errname[32])
-{
-    sbx_result *r = run(p, argv);
-    assert_status(r, SBX_STATUS_EXITED, 0);
-    const char *out = sbx_result_stdout(r, NULL);
-    size_t k = strlen(key);
-    char *end = NULL;
-    if (strncmp(out, key, k) == 0 && out[k] == '=')
-        *count = strtol(out + k + 1, &end, 10);
-    if (end == NULL || sscanf(end, " errno=%31s", errname) != 1)
-        fail_msg("unexpected probe output '%s' (stderr '%s')", out, sbx_result_stderr(r, NULL));
-    sbx_result_free(r);
 }
 
 /* SIGKILL takes effect asynchronously: allow the kernel a moment. */
@@ -71,7 +46,7 @@ static void test_limits__cpu_time(void **state)
     assert_sbx_ok(sbx_limit_cpu_time(p, 1));
     assert_sbx_ok(sbx_limit_wall_time(p, 30000)); /* a safety net, not the subject */
     static const char *const spin[] = {"/bin/sh", "-c", "while :; do :; done", NULL};
-    sbx_result *r = run(p, spin);
+    sbx_result *r = run_ok(p, spin);
     assert_status(r, SBX_STATUS_CPU_LIMIT, 0);
     int sig = sbx_result_signal(r);
     if (sig != SIGXCPU && sig != SIGKILL)
@@ -211,7 +186,7 @@ static void test_limits__processes_refused_when_unenforceable(void **state)
 
     /* Best-effort: it runs, and the result does not claim the rlimits layer. */
     assert_sbx_ok(sbx_set_best_effort(p, SBX_LAYER_RLIMITS));
-    r = run(p, argv);
+    r = run_ok(p, argv);
     assert_status(r, SBX_STATUS_EXITED, 0);
     if (sbx_result_layers(r) & SBX_LAYER_RLIMITS)
         fail_msg("rlimits reported as enforced without RLIMIT_NPROC: %s", describe(r));
@@ -220,7 +195,7 @@ static void test_limits__processes_refused_when_unenforceable(void **state)
     /* Control: the same layer is reported when its limits hold. */
     sbx_policy *control = policy_new();
     assert_sbx_ok(sbx_limit_cpu_time(control, 60));
-    r = run(control, argv);
+    r = run_ok(control, argv);
     assert_true(sbx_result_layers(r) & SBX_LAYER_RLIMITS);
     sbx_result_free(r);
     sbx_policy_free(control);
@@ -285,7 +260,7 @@ static pid_t run_with_background(const sbx_policy *p, const char *main_s, const 
                                  sbx_result **ret)
 {
     const char *argv[] = {PROBE("probe_sleep"), main_s, child_s, NULL};
-    *ret = run(p, argv);
+    *ret = run_ok(p, argv);
     int pid = 0;
     if (sscanf(sbx_result_stdout(*ret, NULL), "%d", &pid) != 1 || pid <= 1)
         fail_msg("no background pid in '%s': %s", sbx_result_stdout(*ret, NULL), describe(*ret));

@@ -461,6 +461,51 @@ static void test_result__accessors_on_null(void **state)
     assert_int_equal(sbx_result_to_json(NULL, buf, sizeof(buf)), -EINVAL);
 }
 
+/* The Landlock and cgroup setters name the NULL argument they were given. */
+static void test_policy__grants_reject_null_and_range(void **state)
+{
+    sbx_policy *p = policy_new();
+    assert_einval(sbx_allow_path(NULL, "/usr", SBX_FS_READ), "policy is NULL");
+    assert_einval(sbx_allow_path(p, NULL, SBX_FS_READ), "path is NULL");
+    assert_einval(sbx_allow_tool(NULL, "sh"), "policy is NULL");
+    assert_einval(sbx_allow_tool(p, NULL), "name_or_path is NULL");
+    assert_sbx_error(sbx_allow_tool(p, "no-such-tool-agentsbx"), -ENOENT, "no-such-tool-agentsbx");
+    assert_einval(sbx_allow_connect(NULL, 80), "policy is NULL");
+    assert_einval_value(sbx_allow_connect(p, 0), "sbx_allow_connect", "0");
+    assert_einval_value(sbx_allow_connect(p, 65536), "sbx_allow_connect", "65536");
+    assert_einval(sbx_allow_bind(NULL, 80), "policy is NULL");
+    assert_einval(sbx_allow_network(NULL), "policy is NULL");
+    assert_einval(sbx_set_private_tmp(NULL, 1), "policy is NULL");
+    assert_einval_value(sbx_set_private_tmp(p, -1), "sbx_set_private_tmp", "-1");
+    assert_einval(sbx_set_tmp_parent(NULL, "/tmp"), "policy is NULL");
+    assert_sbx_error(sbx_set_tmp_parent(p, "/nonexistent-agentsbx"), -ENOENT,
+                     "/nonexistent-agentsbx");
+    assert_einval(sbx_use_cgroup(NULL, 1), "policy is NULL");
+    assert_einval_value(sbx_use_cgroup(p, 5), "sbx_use_cgroup", "5");
+    assert_sbx_ok(sbx_allow_connect(p, 443));
+    assert_sbx_ok(sbx_allow_bind(p, 0));
+    assert_sbx_ok(sbx_set_private_tmp(p, 0));
+    sbx_policy_free(p);
+}
+
+/* Layer, Landlock and cgroup parts of a result: NULL and unknown values are
+ * answered, never a crash. */
+static void test_result__layer_accessors_on_null(void **state)
+{
+    assert_int_equal(sbx_result_landlock_abi(NULL), 0);
+    assert_int_equal(sbx_result_landlock_rights(NULL), 0);
+    assert_int_equal(sbx_result_peak_memory_bytes(NULL), 0);
+    assert_int_equal(sbx_result_limit_mechanism(NULL, SBX_LIMIT_MEMORY), SBX_MECHANISM_NONE);
+    static const char *const rights[] = {"fs",  "exec",      "refer", "truncate",
+                                         "tcp", "ioctl_dev", "scope"};
+    for (unsigned i = 0; i < 7; i++)
+        assert_string_equal(sbx_landlock_right_name(1u << i), rights[i]);
+    assert_string_equal(sbx_landlock_right_name(0), "unknown");
+    assert_string_equal(sbx_landlock_right_name(1u << 7), "unknown");
+    assert_string_equal(sbx_landlock_right_name(3), "unknown");
+    assert_true(sbx_landlock_abi() >= 0);
+}
+
 static void test_child__accessors_on_null(void **state)
 {
     sbx_result *r = NULL;
@@ -616,6 +661,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_names__stage),
     cmocka_unit_test(test_result__accessors_on_null),
     cmocka_unit_test(test_child__accessors_on_null),
+    cmocka_unit_test(test_policy__grants_reject_null_and_range),
+    cmocka_unit_test(test_result__layer_accessors_on_null),
     cmocka_unit_test(test_spawn__rejects_null_arguments),
     cmocka_unit_test(test_spawn__rejects_empty_argv),
     cmocka_unit_test(test_spawn__rejects_io_size_zero),
