@@ -19,6 +19,10 @@
  *            whose cost does grow with the host's memory, to show --ballast bites
  *   sbx-notmp, sbx-nomon, sbx-lean (only with --modes): `sbx` without the
  *            private TMPDIR, without the violation monitor, without both
+ *   sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net (only with --modes):
+ *            `sbx` in new namespaces of one type (plus user when not root);
+ *            sbx-ns: every type but net; sbx-ns-all: every type
+ *   sbx-cgroup (only with --modes): `sbx` in cgroups of its own (pids.max 64)
  *   peers    any command line (--peer NAME=CMDLINE), posix_spawnp + waitpid,
  *            stdio on /dev/null; skipped with a reason if it cannot run
  *
@@ -226,6 +230,53 @@ static int sbx_lean_setup(struct mode *m)
     return e < 0 ? e : sbx_set_violation_monitor(m->policy, 0);
 }
 
+/* Namespace modes: `sbx` plus namespaces. `sbx-ns` has every type but net
+ * (whose creation and teardown cost the most); `sbx-ns-all` has net too. */
+static int sbx_ns(struct mode *m, uint32_t set)
+{
+    int e = sbx_setup(m);
+    return e < 0 ? e : sbx_unshare(m->policy, set);
+}
+
+static int sbx_ns_user_setup(struct mode *m)
+{
+    return sbx_ns(m, SBX_NS_USER);
+}
+
+static int sbx_ns_pid_setup(struct mode *m)
+{
+    return sbx_ns(m, SBX_NS_PID);
+}
+
+static int sbx_ns_mount_setup(struct mode *m)
+{
+    return sbx_ns(m, SBX_NS_MOUNT);
+}
+
+static int sbx_ns_net_setup(struct mode *m)
+{
+    return sbx_ns(m, SBX_NS_NET);
+}
+
+static int sbx_ns_nonet_setup(struct mode *m)
+{
+    return sbx_ns(m, SBX_NS_ALL & ~(uint32_t)SBX_NS_NET);
+}
+
+static int sbx_ns_all_setup(struct mode *m)
+{
+    return sbx_ns(m, SBX_NS_ALL);
+}
+
+/* `sbx` in a cgroup of its own (memory and process limits by the cgroup). */
+static int sbx_cgroup_setup(struct mode *m)
+{
+    int e = sbx_setup(m);
+    if (e == 0)
+        e = sbx_limit_processes(m->policy, 64);
+    return e < 0 ? e : sbx_use_cgroup(m->policy, 1);
+}
+
 /* The `sbx-min` mode: an empty policy, the library's default io. */
 static int sbx_min_setup(struct mode *m)
 {
@@ -245,6 +296,13 @@ static const struct builtin {
     {"sbx-notmp", sbx_notmp_setup, sbx_once},
     {"sbx-nomon", sbx_nomon_setup, sbx_once},
     {"sbx-lean", sbx_lean_setup, sbx_once},
+    {"sbx-ns-user", sbx_ns_user_setup, sbx_once},
+    {"sbx-ns-pid", sbx_ns_pid_setup, sbx_once},
+    {"sbx-ns-mount", sbx_ns_mount_setup, sbx_once},
+    {"sbx-ns-net", sbx_ns_net_setup, sbx_once},
+    {"sbx-ns", sbx_ns_nonet_setup, sbx_once},
+    {"sbx-ns-all", sbx_ns_all_setup, sbx_once},
+    {"sbx-cgroup", sbx_cgroup_setup, sbx_once},
 };
 #define DEFAULT_MODES "floor,sbx,sbx-min"
 
@@ -331,7 +389,9 @@ static void usage(FILE *f, const char *argv0)
             "  --warmup N         unrecorded rounds first (default 100)\n"
             "  --ballast SIZE     map and touch SIZE bytes (e.g. 1G) before measuring\n"
             "  --modes LIST       built-in modes, comma-separated, from floor, sbx,\n"
-            "                     sbx-min, fork, sbx-notmp, sbx-nomon, sbx-lean\n"
+            "                     sbx-min, fork, sbx-notmp, sbx-nomon, sbx-lean,\n"
+            "                     sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net,\n"
+            "                     sbx-ns, sbx-ns-all, sbx-cgroup\n"
             "                     (default " DEFAULT_MODES ")\n"
             "  --peer SPEC        add a command line as a mode, e.g.\n"
             "                     --peer 'bwrap=bwrap --unshare-all --ro-bind / / /bin/true'\n"

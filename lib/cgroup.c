@@ -1,11 +1,11 @@
 /* The cgroup layer: a cgroup per child in each hierarchy used (cgroup2, and the
- * cgroup v1 memory and pids hierarchies where a host only has those), created
+ * cgroup v1 memory, pids and cpu hierarchies where a host only has those), created
  * beneath the process's own cgroups or beneath parents the host names, never
  * elsewhere, and removed once the child has ended, however it ended.
  *
  * Compile (parent, once per policy): read /proc/self/mountinfo and
  * /proc/self/cgroup, choose the parent directories and which one holds the
- * memory and pids controllers. Prepare (parent, per spawn): mkdir the child's
+ * memory, pids and cpu controllers. Prepare (parent, per spawn): mkdir the child's
  * cgroups, write their limits, open their cgroup.procs. Child: write "0" to
  * each cgroup.procs (async-signal-safe). Finish (parent, after the main process
  * is reaped): kill everything left in the cgroups, wait until they are empty,
@@ -31,9 +31,14 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-#define MAX_MOUNTS 24
-#define FINISH_NS  (10ull * 1000000000ull) /* bound on waiting for a cgroup to empty */
-#define MOUNT_PATH 160
+#define MAX_MOUNTS   24
+#define FINISH_NS    (10ull * 1000000000ull) /* bound on waiting for a cgroup to empty */
+#define MOUNT_PATH   160
+#define CPU_RATE_MIN 10      /* millicpus: a quota of 1 ms per period, the kernel's least */
+#define CPU_RATE_MAX 1000000 /* millicpus: 1000 CPUs */
+
+_Static_assert(sizeof(((sbx_policy *)0)->cg_parents) / sizeof(char *) == SBX__CG_MAX,
+               "one cg_parents slot per hierarchy");
 
 /* ---- policy setters ----------------------------------------------------------- */
 
@@ -49,6 +54,18 @@ int sbx_use_cgroup(sbx_policy *policy, int on)
     sbx__check_arg(policy);
     sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
     policy->use_cgroup = on;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_limit_cpu_rate(sbx_policy *policy, uint64_t millicpus)
+{
+    sbx__check_arg(policy);
+    sbx__check(millicpus == SBX_UNLIMITED ||
+                   (millicpus >= CPU_RATE_MIN && millicpus <= CPU_RATE_MAX),
+               "%s: CPU rate (millicpus) %llu is out of range (%d to %d, or SBX_UNLIMITED)",
+               __func__, (unsigned long long)millicpus, CPU_RATE_MIN, CPU_RATE_MAX);
+    policy->limits[SBX__LIMIT_CPU_RATE] = millicpus;
     sbx__policy_changed(policy);
     return 0;
 }
@@ -151,6 +168,8 @@ static size_t read_mounts(struct mount *m, size_t max)
                 m[n].ctl |= SBX__CG_MEMORY;
             if (has_word(opts, "pids", ','))
                 m[n].ctl |= SBX__CG_PIDS;
+            if (has_word(opts, "cpu", ','))
+                m[n].ctl |= SBX__CG_CPU;
             if (!m[n].ctl)
                 continue; /* a v1 hierarchy without a controller this layer uses */
         }
@@ -178,7 +197,8 @@ static int own_dir(const struct mount *m, char *dir, size_t size)
         const char *ctls = c1 + 1;
         if (m->v2 ? (strncmp(line, "0:", 2) == 0 && !*ctls)
                   : (((m->ctl & SBX__CG_MEMORY) && has_word(ctls, "memory", ',')) ||
-                     ((m->ctl & SBX__CG_PIDS) && has_word(ctls, "pids", ',')))) {
+                     ((m->ctl & SBX__CG_PIDS) && has_word(ctls, "pids", ',')) ||
+                     ((m->ctl & SBX__CG_CPU) && has_word(ctls, "cpu", ',')))) {
             snprintf(path, sizeof(path), "%s", c2 + 1);
             found = true;
         }
@@ -217,21 +237,26 @@ static int read_small(const char *dir, const char *name, char *buf, size_t size)
     return 0;
 }
 
-static const char *ctl_names(uint32_t ctl)
+/* The controllers of ctl, "memory,pids,cpu", in buf (at least 32 bytes). */
+static const char *ctl_names(uint32_t ctl, char *buf)
 {
-    switch (ctl & (SBX__CG_MEMORY | SBX__CG_PIDS)) {
-    case SBX__CG_MEMORY: return "memory";
-    case SBX__CG_PIDS: return "pids";
-    case SBX__CG_MEMORY | SBX__CG_PIDS: return "memory,pids";
-    default: return "none";
-    }
+    buf[0] = '\0';
+    if (ctl & SBX__CG_MEMORY)
+        strcat(buf, ",memory");
+    if (ctl & SBX__CG_PIDS)
+        strcat(buf, ",pids");
+    if (ctl & SBX__CG_CPU)
+        strcat(buf, ",cpu");
+    return buf[0] ? buf + 1 : "none";
 }
 
-/* Check a candidate parent; adds it to cg when usable, or says why not in why. */
-static void consider(struct sbx__cgroup_plan *cg, const char *dir, bool v2, uint32_t ctl, char *why,
-                     size_t size)
+/* Check a candidate parent; adds it to cg when usable, or says why not in why.
+ * need: the SBX__CG_* controllers the policy needs (a missing one is noted). */
+static void consider(struct sbx__cgroup_plan *cg, const char *dir, bool v2, uint32_t ctl,
+                     uint32_t need, char *why, size_t size)
 {
-    const char *kind = v2 ? "cgroup2" : ctl_names(ctl);
+    char names[32];
+    const char *kind = v2 ? "cgroup2" : ctl_names(ctl, names);
     for (size_t i = 0; i < cg->n; i++)
         if (strcmp(cg->dirs[i].parent, dir) == 0)
             return;
@@ -251,11 +276,15 @@ static void consider(struct sbx__cgroup_plan *cg, const char *dir, bool v2, uint
                 ctl |= SBX__CG_MEMORY;
             if (has_word(buf, "pids", ' '))
                 ctl |= SBX__CG_PIDS;
+            if (has_word(buf, "cpu", ' '))
+                ctl |= SBX__CG_CPU;
         }
         if (!(ctl & SBX__CG_MEMORY))
             note(why, size, "; cgroup2 %s: memory not in cgroup.subtree_control", dir);
         if (!(ctl & SBX__CG_PIDS))
             note(why, size, "; cgroup2 %s: pids not in cgroup.subtree_control", dir);
+        if ((need & SBX__CG_CPU) && !(ctl & SBX__CG_CPU))
+            note(why, size, "; cgroup2 %s: cpu not in cgroup.subtree_control", dir);
     }
     if (cg->n == SBX__CG_MAX)
         return;
@@ -267,13 +296,13 @@ static void consider(struct sbx__cgroup_plan *cg, const char *dir, bool v2, uint
 
 /* Choose the parents: the named ones, or the process's own cgroups. Returns 0,
  * or -EOPNOTSUPP with the reason in why. */
-static int discover(char *const *parents, size_t n_parents, bool need_mem, bool need_pids,
+static int discover(char *const *parents, size_t n_parents, uint32_t need,
                     struct sbx__cgroup_plan *cg, char *why, size_t size)
 {
     struct mount m[MAX_MOUNTS];
     size_t n_m = read_mounts(m, MAX_MOUNTS);
-    char notes[1024] = "";
-    *cg = (struct sbx__cgroup_plan){.mem_idx = -1, .pids_idx = -1};
+    char notes[1024] = "", names[32];
+    *cg = (struct sbx__cgroup_plan){.mem_idx = -1, .pids_idx = -1, .cpu_idx = -1};
 
     if (n_parents) {
         for (size_t i = 0; i < n_parents; i++) {
@@ -287,27 +316,32 @@ static int discover(char *const *parents, size_t n_parents, bool need_mem, bool 
             }
             if (!best) {
                 note(notes, sizeof(notes),
-                     "; %s: not in a cgroup2 hierarchy nor in a v1 memory "
-                     "or pids hierarchy",
+                     "; %s: not in a cgroup2 hierarchy nor in a v1 memory, "
+                     "pids or cpu hierarchy",
                      parents[i]);
                 continue;
             }
-            consider(cg, parents[i], best->v2, best->v2 ? 0 : best->ctl, notes, sizeof(notes));
+            consider(cg, parents[i], best->v2, best->v2 ? 0 : best->ctl, need, notes,
+                     sizeof(notes));
         }
     } else {
-        /* cgroup2 first: it has cgroup.kill; then v1 memory and pids. */
+        /* cgroup2 first: it has cgroup.kill; then v1 memory, pids and cpu. A v1
+         * hierarchy of the cpu controller alone only when a CPU rate is asked. */
         for (int pass = 0; pass < 2; pass++)
             for (size_t k = 0; k < n_m; k++) {
                 if (m[k].v2 != (pass == 0))
+                    continue;
+                if (!m[k].v2 && m[k].ctl == SBX__CG_CPU && !(need & SBX__CG_CPU))
                     continue;
                 char dir[512];
                 int r = own_dir(&m[k], dir, sizeof(dir));
                 if (r < 0) {
                     note(notes, sizeof(notes), "; %s %s: own cgroup not found there: %s",
-                         m[k].v2 ? "cgroup2" : ctl_names(m[k].ctl), m[k].point, strerror(-r));
+                         m[k].v2 ? "cgroup2" : ctl_names(m[k].ctl, names), m[k].point,
+                         strerror(-r));
                     continue;
                 }
-                consider(cg, dir, m[k].v2, m[k].v2 ? 0 : m[k].ctl, notes, sizeof(notes));
+                consider(cg, dir, m[k].v2, m[k].v2 ? 0 : m[k].ctl, need, notes, sizeof(notes));
             }
     }
     for (size_t i = 0; i < cg->n; i++) { /* cgroup2 comes first, so it is preferred */
@@ -315,13 +349,16 @@ static int discover(char *const *parents, size_t n_parents, bool need_mem, bool 
             cg->mem_idx = (int)i;
         if (cg->pids_idx < 0 && (cg->dirs[i].ctl & SBX__CG_PIDS))
             cg->pids_idx = (int)i;
+        if (cg->cpu_idx < 0 && (cg->dirs[i].ctl & SBX__CG_CPU))
+            cg->cpu_idx = (int)i;
     }
     const char *where =
         n_parents ? "beneath the cgroup parents named" : "beneath this process's own cgroups";
-    const char *missing = cg->n == 0                      ? "cgroup"
-                          : need_mem && cg->mem_idx < 0   ? "memory controller"
-                          : need_pids && cg->pids_idx < 0 ? "pids controller"
-                                                          : NULL;
+    const char *missing = cg->n == 0                                   ? "cgroup"
+                          : (need & SBX__CG_MEMORY) && cg->mem_idx < 0 ? "memory controller"
+                          : (need & SBX__CG_PIDS) && cg->pids_idx < 0  ? "pids controller"
+                          : (need & SBX__CG_CPU) && cg->cpu_idx < 0    ? "cpu controller"
+                                                                       : NULL;
     if (!missing)
         return 0;
     snprintf(why, size, "cgroup: no writable %s %s (%s)", missing, where,
@@ -333,27 +370,41 @@ static int discover(char *const *parents, size_t n_parents, bool need_mem, bool 
 
 int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
 {
-    if (!policy->use_cgroup && policy->n_cg_parents == 0)
-        return 0;
     uint64_t mem = policy->limits[SBX__LIMIT_MEMORY], pids = policy->limits[SBX__LIMIT_NPROC];
+    uint64_t cpu = policy->limits[SBX__LIMIT_CPU_RATE];
+    if (!policy->use_cgroup && policy->n_cg_parents == 0) {
+        /* A CPU rate has no mechanism but the cgroup: not asking for the layer
+         * is the caller's mistake, unless the layer may be missing. */
+        if (cpu != SBX_UNLIMITED && !(policy->best_effort & SBX_LAYER_CGROUP))
+            return sbx__err_stage(SBX_STAGE_COMPILE, -EINVAL,
+                                  "CPU rate limit: it needs the cgroup layer (sbx_use_cgroup or "
+                                  "sbx_set_cgroup_parent), which is off; turn it on, or mark "
+                                  "SBX_LAYER_CGROUP best-effort to run without the limit");
+        return 0;
+    }
+    uint32_t need = (mem != SBX_UNLIMITED ? SBX__CG_MEMORY : 0) |
+                    (pids != SBX_UNLIMITED ? SBX__CG_PIDS : 0) |
+                    (cpu != SBX_UNLIMITED ? SBX__CG_CPU : 0);
     struct sbx__cgroup_plan *cg = malloc(sizeof(*cg));
     if (!cg)
         return sbx__err_stage(SBX_STAGE_CGROUP, -ENOMEM, "cgroup: compiling");
     char why[1280];
-    int r = discover(policy->cg_parents, policy->n_cg_parents, mem != SBX_UNLIMITED,
-                     pids != SBX_UNLIMITED, cg, why, sizeof(why));
+    int r = discover(policy->cg_parents, policy->n_cg_parents, need, cg, why, sizeof(why));
     if (r < 0) {
         free(cg);
         if (policy->best_effort & SBX_LAYER_CGROUP)
-            return 0; /* the limits fall back to rlimits */
+            return 0; /* the limits fall back to rlimits; the CPU rate is not enforced */
         return sbx__err_stage(SBX_STAGE_CGROUP, r, "%s", why);
     }
     cg->memory = mem;
     cg->pids = pids;
+    cg->cpu_rate = cpu;
     if (mem != SBX_UNLIMITED)
         plan->mechanism[SBX_LIMIT_MEMORY] = SBX_MECHANISM_CGROUP;
     if (pids != SBX_UNLIMITED)
         plan->mechanism[SBX_LIMIT_PROCESSES] = SBX_MECHANISM_CGROUP;
+    if (cpu != SBX_UNLIMITED)
+        plan->mechanism[SBX_LIMIT_CPU_RATE] = SBX_MECHANISM_CGROUP;
     plan->cgroup = cg;
     plan->layers |= SBX_LAYER_CGROUP;
     return 0;
@@ -363,7 +414,7 @@ int sbx__cgroup_probe(char *reason, size_t size)
 {
     struct sbx__cgroup_plan cg;
     char why[1280];
-    if (discover(NULL, 0, true, true, &cg, why, sizeof(why)) < 0) {
+    if (discover(NULL, 0, SBX__CG_MEMORY | SBX__CG_PIDS, &cg, why, sizeof(why)) < 0) {
         if (reason && size)
             snprintf(reason, size, "%s", why);
         return 0;
@@ -396,6 +447,24 @@ static int write_limit(const char *dir, const char *name, uint64_t value, bool o
     if (r < 0)
         return sbx__err_stage(SBX_STAGE_CGROUP, r, "cgroup: writing %s to %s/%s", buf, dir, name);
     return 0;
+}
+
+/* The CPU rate: QUOTA = millicpus x 100 us per period of SBX__CG_PERIOD_US. */
+static int write_cpu_rate(const char *dir, bool v2, uint64_t millicpus)
+{
+    unsigned long long quota = (unsigned long long)millicpus * (SBX__CG_PERIOD_US / 1000);
+    if (v2) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%llu %d", quota, SBX__CG_PERIOD_US);
+        int r = write_file(dir, "cpu.max", buf);
+        if (r < 0)
+            return sbx__err_stage(SBX_STAGE_CGROUP, r, "cgroup: writing %s to %s/cpu.max", buf,
+                                  dir);
+        return 0;
+    }
+    /* The period first: the quota is checked against it. */
+    int r = write_limit(dir, "cpu.cfs_period_us", SBX__CG_PERIOD_US, false);
+    return r < 0 ? r : write_limit(dir, "cpu.cfs_quota_us", quota, false);
 }
 
 int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run)
@@ -435,6 +504,9 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
         }
         if ((int)i == cg->pids_idx && cg->pids != SBX_UNLIMITED &&
             (r = write_limit(path, "pids.max", cg->pids, false)) < 0)
+            goto fail;
+        if ((int)i == cg->cpu_idx && cg->cpu_rate != SBX_UNLIMITED &&
+            (r = write_cpu_rate(path, v2, cg->cpu_rate)) < 0)
             goto fail;
         char file[SBX__CG_PATH_MAX + 32];
         snprintf(file, sizeof(file), "%s/cgroup.procs", path);

@@ -135,7 +135,11 @@ int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
     plan->n_env = n;
     r = sbx__landlock_compile(policy, plan);
     if (r == 0)
+        r = sbx__ns_compile(policy, plan); /* after Landlock: it grants the private /tmp */
+    if (r == 0)
         r = sbx__seccomp_compile(policy, plan);
+    if (r == 0)
+        r = sbx__outcfg_new(policy, &plan->output);
     if (r < 0) {
         sbx__plan_free(plan);
         return r;
@@ -150,6 +154,8 @@ void sbx__plan_free(struct sbx__plan *plan)
         return;
     sbx__landlock_plan_free(plan->landlock);
     sbx__seccomp_plan_unref(plan->seccomp);
+    sbx__outcfg_unref(plan->output);
     free(plan->cgroup);
+    sbx__ns_plan_free(plan->ns);
     free(plan);
 }

@@ -14,10 +14,11 @@ static _Thread_local int last_stage;
     X(EPERM)                                                                                       \
     X(ENOENT)                                                                                      \
     X(ESRCH)                                                                                       \
-    X(EINTR) X(EIO) X(ENXIO) X(E2BIG) X(ENOEXEC) X(EBADF) X(ECHILD) X(EAGAIN) X(ENOMEM) X(EACCES)  \
-        X(EFAULT) X(EBUSY) X(EEXIST) X(EXDEV) X(ENODEV) X(ENOTDIR) X(EISDIR) X(EINVAL) X(ENFILE)   \
-            X(EMFILE) X(ENOTTY) X(ETXTBSY) X(EFBIG) X(ENOSPC) X(ESPIPE) X(EROFS) X(EMLINK)         \
-                X(EPIPE) X(ERANGE) X(ENAMETOOLONG) X(ENOSYS) X(ELOOP) X(EOPNOTSUPP) X(EALREADY)    \
+    X(EINTR)                                                                                       \
+    X(EIO) X(ENXIO) X(E2BIG) X(ENOEXEC) X(EBADF) X(ECHILD) X(EAGAIN) X(ENOMEM) X(EACCES) X(EFAULT) \
+        X(EBUSY) X(EEXIST) X(EXDEV) X(ENODEV) X(ENOTDIR) X(EISDIR) X(EINVAL) X(ENFILE) X(EMFILE)   \
+            X(ENOTTY) X(ETXTBSY) X(EFBIG) X(ENOSPC) X(ESPIPE) X(EROFS) X(EMLINK) X(EPIPE)          \
+                X(ERANGE) X(ENAMETOOLONG) X(ENOSYS) X(ELOOP) X(EOPNOTSUPP) X(EALREADY)             \
                     X(ETIMEDOUT) X(ECANCELED) X(EOVERFLOW)
 
 const char *sbx_errname(int err)
@@ -66,6 +67,7 @@ const char *sbx_stage_name(int stage)
         [SBX_STAGE_LANDLOCK] = "landlock",
         [SBX_STAGE_SECCOMP] = "seccomp",
         [SBX_STAGE_CGROUP] = "cgroup",
+        [SBX_STAGE_NAMESPACES] = "namespaces",
     };
     if (stage < 0 || (size_t)stage >= sizeof(names) / sizeof(names[0]) || !names[stage])
         return "unknown";

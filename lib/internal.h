@@ -3,8 +3,8 @@
 #define SBX_INTERNAL_H
 
 #include <pthread.h>
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -40,6 +40,7 @@ enum sbx__limit {
     SBX__LIMIT_NOFILE,
     SBX__LIMIT_FSIZE,
     SBX__LIMIT_NPROC,
+    SBX__LIMIT_CPU_RATE, /* millicpus, cgroup.c */
     SBX__LIMIT_COUNT
 };
 
@@ -76,10 +77,14 @@ struct sbx_policy {
     char *tmp_parent; /* NULL: chosen when compiled (see landlock.c) */
 
     struct sbx__seccomp_policy *seccomp; /* seccomp.c: syscall rules, monitor; NULL: defaults */
+    struct sbx__output_policy *output;   /* outfilter.c, audit.c; NULL: defaults */
+
+    /* namespace.c */
+    uint32_t namespaces; /* SBX_NS_* asked for */
 
     /* cgroup.c */
     bool use_cgroup;
-    char *cg_parents[3]; /* owned; named with sbx_set_cgroup_parent() */
+    char *cg_parents[4]; /* owned (SBX__CG_MAX); named with sbx_set_cgroup_parent() */
     size_t n_cg_parents;
 };
 
@@ -87,6 +92,9 @@ struct sbx_policy {
 SBX__HIDDEN void sbx__policy_changed(sbx_policy *policy);
 
 #define SBX__MAX_RLIMITS    8
+/* Entries of the mechanism arrays (plan, child, result): indexed by
+ * SBX_LIMIT_* (cgroup.h), 1 to SBX_LIMIT_CPU_RATE. */
+#define SBX__MECH           4
 #define SBX__MAX_LL_RULES   256
 /* A private TMPDIR's path: its parent (at most SBX__TMP_PARENT_MAX bytes) and
  * "/agentsbx.XXXXXX". */
@@ -142,8 +150,10 @@ struct sbx__plan {
     size_t n_env;                        /* entries in envp */
     struct sbx__seccomp_plan *seccomp;   /* seccomp.c (refcounted); NULL: no filter */
     struct sbx__cgroup_plan *cgroup;     /* cgroup.c; NULL: no cgroup */
-    uint8_t mechanism[3]; /* [SBX_LIMIT_MEMORY], [SBX_LIMIT_PROCESSES]: SBX_MECHANISM_* */
-    _Alignas(max_align_t) char block[];         /* envp array and strings */
+    struct sbx__outcfg *output;          /* outfilter.c (refcounted): output, audit */
+    struct sbx__ns_plan *ns;             /* namespace.c; NULL: no namespaces */
+    uint8_t mechanism[SBX__MECH];        /* [SBX_LIMIT_*]: SBX_MECHANISM_* */
+    _Alignas(max_align_t) char block[];  /* envp array and strings */
 };
 
 /* Return the policy's plan, compiling it first if needed. */
@@ -161,16 +171,24 @@ SBX__HIDDEN int sbx__landlock_prepare(const struct sbx__plan *plan, const char *
                                       struct sbx__landlock_spawn *out);
 /* Remove a private TMPDIR and everything in it; clears the string. */
 SBX__HIDDEN void sbx__tmpdir_remove(char *tmpdir);
+/* The Landlock rights of SBX_FS_* access (0: no Landlock). */
+SBX__HIDDEN uint64_t sbx__landlock_rights(const struct sbx__landlock_plan *ll, uint64_t access);
+/* The rights a private TMPDIR gets (0: no Landlock, or no private TMPDIR). */
+SBX__HIDDEN uint64_t sbx__landlock_tmp_rights(const struct sbx__landlock_plan *ll);
+/* Child: add a path rule. Async-signal-safe; -1 and errno on failure. */
+SBX__HIDDEN int sbx__landlock_add_path(int ruleset, int fd, uint64_t rights);
 /* Child: landlock_restrict_self(ruleset). Async-signal-safe; -1 and errno on failure. */
 SBX__HIDDEN int sbx__landlock_apply(int ruleset);
 
 /* ---- cgroups (cgroup.c) ------------------------------------------------------ */
 
-#define SBX__CG_MAX        3
+#define SBX__CG_MAX        4 /* hierarchies: cgroup2, v1 memory, v1 pids, v1 cpu */
 #define SBX__CG_PARENT_MAX 200
 #define SBX__CG_PATH_MAX   256
 #define SBX__CG_MEMORY     1u /* controller bits */
 #define SBX__CG_PIDS       2u
+#define SBX__CG_CPU        4u
+#define SBX__CG_PERIOD_US  100000 /* cpu.max / cpu.cfs_period_us */
 
 /* The compiled layer: the parent directories, and the limits to write. */
 struct sbx__cgroup_plan {
@@ -180,8 +198,8 @@ struct sbx__cgroup_plan {
         uint32_t ctl; /* SBX__CG_* controllers a child cgroup here has */
     } dirs[SBX__CG_MAX];
     size_t n;
-    int mem_idx, pids_idx; /* the dirs that hold those controllers, or -1 */
-    uint64_t memory, pids; /* SBX_UNLIMITED: not limited by the cgroup */
+    int mem_idx, pids_idx, cpu_idx;  /* the dirs that hold those controllers, or -1 */
+    uint64_t memory, pids, cpu_rate; /* SBX_UNLIMITED: not limited by the cgroup */
 };
 
 /* One child's cgroups, from creation (parent, per spawn) to removal. */
@@ -219,6 +237,90 @@ SBX__HIDDEN void sbx__cgroup_finish(struct sbx__cgroup_run *run);
 /* The probe of SBX_FEATURE_CGROUP. */
 SBX__HIDDEN int sbx__cgroup_probe(char *reason, size_t size);
 
+/* ---- namespaces (namespace.c) ------------------------------------------------ */
+
+#define SBX__NS_MAX_MOUNTS 64
+#define SBX__NS_MAX_EXTRA  4 /* per spawn: the program and its interpreters */
+
+/* One path of the mount view that differs from the read-only, noexec rest. */
+struct sbx__ns_mount {
+    const char *path; /* owned (plan) or the parent's stack (per spawn) */
+    uint64_t clear;   /* MOUNT_ATTR_* to clear on its bind mount: RDONLY, NOEXEC */
+    bool covered;     /* under /tmp or /dev/shm: carried into the private tmpfs */
+    bool is_dir;
+    bool optional; /* skip it when missing */
+};
+
+/* The compiled layer. */
+struct sbx__ns_plan {
+    uint32_t set;         /* SBX_NS_* created: the asked-for set, plus user when needed */
+    uint64_t clone_flags; /* CLONE_NEW* */
+    bool userns, mount_view, new_proc, init;
+    uint64_t tmp_access;  /* Landlock rights on the private /tmp and /dev/shm; 0: none */
+    uint64_t proc_access; /* Landlock rights on the new /proc (as granted on /proc); 0: none */
+    char uid_map[48], gid_map[48];
+    char tmpfs_opts[64];
+    size_t n_mounts;
+    struct sbx__ns_mount mounts[SBX__NS_MAX_MOUNTS];
+};
+
+/* The steps of the child's set-up of its namespaces, for the message. */
+enum sbx__ns_step {
+    STEP_NONE,
+    STEP_UID_MAP,
+    STEP_SETGROUPS,
+    STEP_GID_MAP,
+    STEP_HOSTNAME,
+    STEP_LOOPBACK,
+    STEP_SLAVE,
+    STEP_READ_ONLY,
+    STEP_CLONE_TREE,
+    STEP_BIND,
+    STEP_CLEAR_FLAGS,
+    STEP_TMPFS,
+    STEP_MOUNTPOINT,
+    STEP_ATTACH,
+    STEP_PROC,
+    STEP_LANDLOCK_TMP,
+    STEP_CAPS,
+    STEP_CLONE_PROGRAM,
+    STEP_EXEC_INIT,
+};
+
+/* What the child reads and writes while it builds its namespaces (spawn.c
+ * holds it in its context). */
+struct sbx__ns_run {
+    const struct sbx__ns_plan *plan;
+    int ruleset; /* Landlock ruleset to add the private /tmp to, or -1 */
+    struct sbx__ns_mount extra[SBX__NS_MAX_EXTRA];
+    size_t n_extra;
+    int init_fd;   /* the init's memfd (pid namespace), or -1 */
+    int status_fd; /* write end of the init's status pipe, or -1 */
+    /* written by the child on failure: which step, and which path */
+    volatile int fail_step;
+    const char *volatile fail_path;
+};
+
+SBX__HIDDEN int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan);
+SBX__HIDDEN void sbx__ns_plan_free(struct sbx__ns_plan *ns);
+/* Parent, per spawn: the init's memfd (created once per process). */
+SBX__HIDDEN int sbx__ns_init_fd(void);
+/* Child, right after the clone: ids, mounts, host name, loopback. -1 and errno
+ * on failure, run->fail_step and fail_path saying where. Async-signal-safe. */
+SBX__HIDDEN int sbx__ns_setup(struct sbx__ns_run *run);
+/* Child: drop every capability for good (the bounding set too). */
+SBX__HIDDEN int sbx__ns_drop_caps(void);
+/* Whether this process can create the namespaces of a set (user added when
+ * needed): 0, or -errno with a reason in why. Cached per set. */
+SBX__HIDDEN int sbx__ns_probe_set(uint32_t set, char *why, size_t size);
+/* The message for a failure in the child. */
+SBX__HIDDEN int sbx__ns_report(const struct sbx__ns_run *run, int err);
+/* The message for a clone that failed with namespaces: why the host refuses. */
+SBX__HIDDEN int sbx__ns_clone_failed(const struct sbx__ns_plan *ns, int err);
+/* Call fn on the program and each interpreter it needs (landlock.c). */
+SBX__HIDDEN int sbx__walk_program(const char *program, const char *path_env,
+                                  int (*fn)(const char *path, void *ctx), void *ctx);
+
 /* ---- children (spawn.c, proc.c) ------------------------------------------ */
 
 enum sbx__child_state {
@@ -242,8 +344,12 @@ struct sbx_child {
     uint32_t landlock_rights;
     char tmpdir[SBX__TMPDIR_MAX]; /* private TMPDIR to remove once the child ends, or empty */
     struct sbx__monitor *monitor; /* monitor.c: the violation monitor, or NULL */
+    struct sbx__outcfg *audit;    /* audit.c: a reference while auditing, else NULL */
     struct sbx__cgroup_run cg;    /* cgroup.c; cg.n == 0: no cgroup */
-    uint8_t mechanism[3];         /* from the plan */
+    uint8_t mechanism[SBX__MECH]; /* from the plan */
+    uint32_t namespaces;          /* SBX_NS_* the child runs in */
+    int status_fd;                /* read end of the pid namespace init's status pipe, or -1 */
+    uint8_t tree_kill;            /* SBX_TREE_KILL_* */
     enum sbx__child_state state;
     enum sbx__end_reason reason;
     /* set when reaped */
@@ -258,20 +364,43 @@ struct sbx_result {
     int signal;
     uint64_t wall_ns, user_ns, system_ns, peak_rss;
     uint64_t peak_memory; /* cgroup: 0 when unknown */
-    uint8_t mechanism[3];
+    uint8_t mechanism[SBX__MECH];
+    uint32_t namespaces;
+    uint8_t tree_kill;
     uint32_t layers;
     int landlock_abi;
     uint32_t landlock_rights;
     char *out[2]; /* stdout, stderr; NULL when nothing was captured */
     size_t out_len[2];
     bool truncated[2];
+    uint64_t redactions, escapes;       /* outfilter.c, by sbx_run() */
     struct sbx__violations *violations; /* monitor.c; NULL: no monitor */
 };
 
 SBX__HIDDEN uint64_t sbx__now_ns(void);
 /* Kill the child's process group, then its main process, with SIGKILL. */
 SBX__HIDDEN void sbx__child_kill_all(sbx_child *child);
+/* The wall-clock deadline passed: mark the child timed out and kill it as
+ * sbx__child_kill_all() does, without waiting (supervisor.c). */
+SBX__HIDDEN void sbx__child_expire(sbx_child *child);
 /* Build the result of a reaped child. */
 SBX__HIDDEN int sbx__result_new(const sbx_child *child, sbx_result **ret);
+
+/* ---- output filter and audit log (outfilter.c, audit.c) ----------------------- */
+
+struct sbx__outcfg;
+struct sbx__violation_rec;
+SBX__HIDDEN void sbx__output_policy_free(sbx_policy *policy);
+/* Compile the policy's output and audit settings (plan->output). */
+SBX__HIDDEN int sbx__outcfg_new(const sbx_policy *policy, struct sbx__outcfg **ret);
+SBX__HIDDEN void sbx__outcfg_unref(struct sbx__outcfg *cfg);
+/* Audit hooks; each does nothing when the policy has no audit log. */
+SBX__HIDDEN void sbx__audit_spawn(sbx_child *child, const struct sbx__plan *plan,
+                                  const char *const *argv);
+SBX__HIDDEN void sbx__audit_violation(sbx_child *child, const struct sbx__violation_rec *rec);
+/* After the child is reaped: its limit, kill and exit events; drops child->audit. */
+SBX__HIDDEN void sbx__audit_end(sbx_child *child);
+/* The status a reaped child's result will have (result.c). */
+SBX__HIDDEN int sbx__child_status(const sbx_child *child);
 
 #endif

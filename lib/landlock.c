@@ -277,6 +277,12 @@ static int walk_program(const char *program, const char *path_env,
     return 0;
 }
 
+int sbx__walk_program(const char *program, const char *path_env,
+                      int (*fn)(const char *path, void *ctx), void *ctx)
+{
+    return walk_program(program, path_env, fn, ctx);
+}
+
 static int grant_exec(const char *path, void *ctx)
 {
     return push_grant(ctx, path, SBX_FS_READ | SBX_FS_EXEC);
@@ -622,7 +628,7 @@ int sbx__landlock_prepare(const struct sbx__plan *plan, const char *program,
                                  program, x.failed);
         goto fail;
     }
-    if (ll->private_tmp) {
+    if (ll->private_tmp && !(plan->ns && plan->ns->mount_view)) { /* else a tmpfs (namespace.c) */
         const char *base = ll->tmp_parent;
         snprintf(out->tmpdir, sizeof(out->tmpdir), "%s/agentsbx.XXXXXX", base);
         int fd;
@@ -682,6 +688,22 @@ void sbx__tmpdir_remove(char *tmpdir)
         remove_inside(fd, 0);
     rmdir(tmpdir);
     tmpdir[0] = '\0';
+}
+
+uint64_t sbx__landlock_rights(const struct sbx__landlock_plan *ll, uint64_t access)
+{
+    return ll ? to_ll(access) & ll->handled_fs : 0;
+}
+
+uint64_t sbx__landlock_tmp_rights(const struct sbx__landlock_plan *ll)
+{
+    return ll && ll->private_tmp ? to_ll(SBX_FS_READ | SBX_FS_WRITE) & ll->handled_fs : 0;
+}
+
+/* In the child: async-signal-safe. */
+int sbx__landlock_add_path(int ruleset, int fd, uint64_t rights)
+{
+    return add_path_rule(ruleset, fd, rights);
 }
 
 /* In the child: async-signal-safe. */

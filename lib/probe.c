@@ -118,6 +118,58 @@ static int probe_close_range(char *reason, size_t size)
     return 1;
 }
 
+static int probe_ns(uint32_t set, char *reason, size_t size)
+{
+    char why[300];
+    int r = sbx__ns_probe_set(set, why, sizeof(why));
+    if (r < 0)
+        return missing(reason, size, "%s: %s", why, strerror(-r));
+    return 1;
+}
+
+static int probe_user_ns(char *reason, size_t size)
+{
+    return probe_ns(SBX_NS_USER, reason, size);
+}
+
+static int probe_pid_ns(char *reason, size_t size)
+{
+    return probe_ns(SBX_NS_PID, reason, size);
+}
+
+static int probe_net_ns(char *reason, size_t size)
+{
+    return probe_ns(SBX_NS_NET, reason, size);
+}
+
+static int probe_ipc_ns(char *reason, size_t size)
+{
+    return probe_ns(SBX_NS_IPC, reason, size);
+}
+
+static int probe_uts_ns(char *reason, size_t size)
+{
+    return probe_ns(SBX_NS_UTS, reason, size);
+}
+
+static int probe_mount_ns(char *reason, size_t size)
+{
+    /* The view needs the new mount API: an invalid call tells ENOSYS apart. */
+    if (syscall(442 /* mount_setattr */, -1, "", 0, NULL, 0) != 0 && errno == ENOSYS)
+        return missing(reason, size, "mount_setattr: %s (Linux 5.12)", strerror(ENOSYS));
+    return probe_ns(SBX_NS_MOUNT, reason, size);
+}
+
+static int probe_tree_kill(char *reason, size_t size)
+{
+    char why[256];
+    if (probe_ns(SBX_NS_PID, why, sizeof(why)) > 0)
+        return SBX_TREE_KILL_PIDNS;
+    if (sbx__cgroup_probe(why, sizeof(why)) > 0)
+        return SBX_TREE_KILL_CGROUP;
+    return SBX_TREE_KILL_PGROUP;
+}
+
 static const struct {
     const char *name;
     int (*probe)(char *reason, size_t size);
@@ -129,6 +181,13 @@ static const struct {
     [SBX_FEATURE_CLONE3] = {"clone3", probe_clone3},
     [SBX_FEATURE_CLOSE_RANGE] = {"close_range", probe_close_range},
     [SBX_FEATURE_CGROUP] = {"cgroup", sbx__cgroup_probe},
+    [SBX_FEATURE_USER_NS] = {"user_ns", probe_user_ns},
+    [SBX_FEATURE_PID_NS] = {"pid_ns", probe_pid_ns},
+    [SBX_FEATURE_NET_NS] = {"net_ns", probe_net_ns},
+    [SBX_FEATURE_IPC_NS] = {"ipc_ns", probe_ipc_ns},
+    [SBX_FEATURE_UTS_NS] = {"uts_ns", probe_uts_ns},
+    [SBX_FEATURE_MOUNT_NS] = {"mount_ns", probe_mount_ns},
+    [SBX_FEATURE_TREE_KILL] = {"tree_kill", probe_tree_kill},
 };
 
 int sbx_probe(int feature, char *reason, size_t reason_size)

@@ -110,10 +110,21 @@ static void reap(sbx_child *child)
         }
     }
     child->end_ns = sbx__now_ns();
+    if (child->status_fd >= 0) {
+        /* A pid namespace: that was its init; the program's own status came
+         * through the pipe, unless the init was killed first (timeout, kill). */
+        int status;
+        if (read(child->status_fd, &status, sizeof(status)) == (ssize_t)sizeof(status) &&
+            child->state == SBX__RUNNING)
+            child->wstatus = status;
+        close(child->status_fd);
+        child->status_fd = -1;
+    }
     if (child->state == SBX__RUNNING)
         child->state = SBX__REAPED;
     sbx__cgroup_finish(&child->cg); /* kill what is left, wait for it, read usage, rmdir */
     sbx__tmpdir_remove(child->tmpdir);
+    sbx__audit_end(child);
 }
 
 /* Wait up to timeout_ms (-1: no limit) for the main process to end, answering
@@ -150,6 +161,11 @@ static void expire(sbx_child *child)
 {
     child->reason = SBX__END_TIMEOUT;
     sbx__child_kill_all(child);
+}
+
+void sbx__child_expire(sbx_child *child)
+{
+    expire(child);
 }
 
 static int take_result(sbx_child *child, sbx_result **ret)
@@ -225,6 +241,8 @@ void sbx_child_free(sbx_child *child)
         if (child->stdio[i] >= 0)
             close(child->stdio[i]);
     sbx__monitor_free(child);
+    if (child->status_fd >= 0)
+        close(child->status_fd);
     close(child->pidfd);
     free(child);
 }

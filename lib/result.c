@@ -38,6 +38,13 @@ static int classify(const sbx_child *child, const sbx_result *res)
     return SBX_STATUS_SIGNALED;
 }
 
+int sbx__child_status(const sbx_child *child)
+{
+    sbx_result cpu = {.user_ns = tv_ns(child->usage.ru_utime),
+                      .system_ns = tv_ns(child->usage.ru_stime)};
+    return classify(child, &cpu);
+}
+
 int sbx__result_new(const sbx_child *child, sbx_result **ret)
 {
     sbx_result *res = calloc(1, sizeof(*res));
@@ -49,6 +56,8 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     res->peak_rss = (uint64_t)child->usage.ru_maxrss * 1024u;
     res->peak_memory = child->cg.peak;
     memcpy(res->mechanism, child->mechanism, sizeof(res->mechanism));
+    res->namespaces = child->namespaces;
+    res->tree_kill = child->tree_kill;
     res->layers = child->layers;
     res->landlock_abi = child->landlock_abi;
     res->landlock_rights = child->landlock_rights;
@@ -172,7 +181,7 @@ uint64_t sbx_result_peak_memory_bytes(const sbx_result *result)
 
 int sbx_result_limit_mechanism(const sbx_result *result, int limit)
 {
-    if (!result || (limit != SBX_LIMIT_MEMORY && limit != SBX_LIMIT_PROCESSES))
+    if (!result || limit < SBX_LIMIT_MEMORY || limit > SBX_LIMIT_CPU_RATE)
         return SBX_MECHANISM_NONE;
     return result->mechanism[limit];
 }
@@ -182,6 +191,16 @@ static const char *mechanism_name(int mechanism)
     return mechanism == SBX_MECHANISM_CGROUP   ? "cgroup"
            : mechanism == SBX_MECHANISM_RLIMIT ? "rlimit"
                                                : "none";
+}
+
+uint32_t sbx_result_namespaces(const sbx_result *result)
+{
+    return result ? result->namespaces : 0;
+}
+
+int sbx_result_tree_kill(const sbx_result *result)
+{
+    return result ? result->tree_kill : 0;
 }
 
 uint32_t sbx_result_layers(const sbx_result *result)
@@ -229,20 +248,33 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
         if (result->landlock_rights & bit)
             used += (size_t)snprintf(rights + used, sizeof(rights) - used, "%s\"%s\"",
                                      used ? "," : "", sbx_landlock_right_name(bit));
+    char ns[128] = "";
+    used = 0;
+    for (uint32_t bit = 1; bit & SBX_NS_ALL; bit <<= 1)
+        if (result->namespaces & bit)
+            used += (size_t)snprintf(ns + used, sizeof(ns) - used, "%s\"%s\"", used ? "," : "",
+                                     sbx_namespace_name(bit));
+    static const char *const tree_kill[] = {"none", "pgroup", "cgroup", "pidns"};
     int n = snprintf(buf, size,
                      "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
                      "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
                      "\"peak_memory_bytes\":%llu,\"memory_limit\":\"%s\",\"process_limit\":\"%s\","
-                     "\"layers\":[%s],\"landlock\":{\"abi\":%d,\"rights\":[%s]},"
-                     "\"stdout_truncated\":%s,\"stderr_truncated\":%s",
+                     "\"cpu_rate_limit\":\"%s\","
+                     "\"layers\":[%s],\"namespaces\":[%s],\"tree_kill\":\"%s\","
+                     "\"landlock\":{\"abi\":%d,\"rights\":[%s]},"
+                     "\"stdout_truncated\":%s,\"stderr_truncated\":%s,"
+                     "\"redactions\":%llu,\"escapes\":%llu",
                      sbx_status_name(result->status), result->exit_code, result->signal,
                      (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
                      (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss,
                      (unsigned long long)result->peak_memory,
                      mechanism_name(result->mechanism[SBX_LIMIT_MEMORY]),
-                     mechanism_name(result->mechanism[SBX_LIMIT_PROCESSES]), layers,
+                     mechanism_name(result->mechanism[SBX_LIMIT_PROCESSES]),
+                     mechanism_name(result->mechanism[SBX_LIMIT_CPU_RATE]), layers, ns,
+                     tree_kill[result->tree_kill <= SBX_TREE_KILL_PIDNS ? result->tree_kill : 0],
                      result->landlock_abi, rights, result->truncated[0] ? "true" : "false",
-                     result->truncated[1] ? "true" : "false");
+                     result->truncated[1] ? "true" : "false",
+                     (unsigned long long)result->redactions, (unsigned long long)result->escapes);
     if (n < 0)
         return n;
     size_t off = (size_t)n; /* then the violations, and the closing brace */

@@ -12,7 +12,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/mount.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -60,6 +62,8 @@ struct spawn_ctx {
     size_t n_keep;
     int high_fd; /* the lowest descriptor number above every kept one */
     pid_t parent;
+    struct sbx__ns_run ns; /* ns.plan == NULL: no namespaces */
+    int ns_status_rd;      /* the spawner's end of the init's status pipe */
     /* written by the child on failure */
     volatile int fail_stage;
     volatile int fail_errno;
@@ -163,6 +167,88 @@ static int setup_fds(struct spawn_ctx *ctx)
     return close_from(next);
 }
 
+/* Confine this process and execute the program: the child itself, or, with
+ * a pid namespace, the child's first child (pid 2). */
+static _Noreturn void confine_and_exec(struct spawn_ctx *ctx)
+{
+    const struct sbx__plan *plan = ctx->plan;
+    if (setup_fds(ctx) != 0)
+        child_fail(ctx, SBX_STAGE_FDS);
+    for (size_t i = 0; i < plan->n_rlimits; i++) {
+        ctx->fail_index = (int)i;
+        if (setrlimit(plan->rlimits[i].resource, &plan->rlimits[i].value) != 0)
+            child_fail(ctx, SBX_STAGE_RLIMITS);
+    }
+    umask(077);
+    if (plan->workdir && chdir(plan->workdir) != 0)
+        child_fail(ctx, SBX_STAGE_WORKDIR);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        child_fail(ctx, SBX_STAGE_NO_NEW_PRIVS);
+    if (plan->ns && sbx__ns_drop_caps() != 0) {
+        ctx->ns.fail_step = STEP_CAPS;
+        ctx->ns.fail_path = NULL;
+        child_fail(ctx, SBX_STAGE_NAMESPACES);
+    }
+    if (ctx->ruleset >= 0 && sbx__landlock_apply(ctx->ruleset) != 0)
+        child_fail(ctx, SBX_STAGE_LANDLOCK);
+    /* Last: from here on only calls the filter cannot deny (seccomp_filter.c). */
+    if (plan->seccomp &&
+        sbx__seccomp_child_apply(plan->seccomp, ctx->monitor_sock, &ctx->monitor_lost) != 0)
+        child_fail(ctx, SBX_STAGE_SECCOMP);
+
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(ctx->program, ctx->argv, ctx->envp);
+    child_fail(ctx, SBX_STAGE_EXEC);
+}
+
+static int program_main(void *arg)
+{
+    confine_and_exec(arg);
+}
+
+/* Pid 1 of the child's pid namespace: start the program as pid 2 (it shares
+ * this memory until it executes, as this process shares the host's), then
+ * become the init. Every signal is still blocked. */
+static _Noreturn void become_init(struct spawn_ctx *ctx)
+{
+    _Alignas(16) char stack[CHILD_STACK_SIZE / 2];
+    pid_t pid = clone(program_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
+    if (pid < 0) {
+        ctx->ns.fail_step = STEP_CLONE_PROGRAM;
+        child_fail(ctx, SBX_STAGE_NAMESPACES);
+    }
+    if (ctx->fail_stage) /* the program's set-up failed and said why; pid 2 is a zombie */
+        _exit(127);
+
+    /* The init keeps two descriptors: 3, the status pipe, and the memfd it
+     * is executed from (close-on-exec). */
+    int status = fcntl(ctx->ns.status_fd, F_DUPFD, 10);
+    int self = fcntl(ctx->ns.init_fd, F_DUPFD_CLOEXEC, 10);
+    if (status < 0 || self < 0 || dup2(status, 3) != 3 || dup3(self, 4, O_CLOEXEC) != 4 ||
+        close_between(0, 3) != 0 || close_from(5) != 0) {
+        ctx->ns.fail_step = STEP_EXEC_INIT;
+        child_fail(ctx, SBX_STAGE_NAMESPACES);
+    }
+    char num[24], *p = num + sizeof(num);
+    *--p = '\0';
+    for (unsigned v = (unsigned)pid; p == num + sizeof(num) - 1 || v; v /= 10)
+        *--p = (char)('0' + v % 10);
+    char *const argv[] = {"agentsbx-init", p, NULL};
+    char *const envp[] = {NULL};
+    syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
+    ctx->ns.fail_step = STEP_EXEC_INIT;
+    child_fail(ctx, SBX_STAGE_NAMESPACES);
+}
+
+static bool spawner_gone(struct spawn_ctx *ctx)
+{
+    close(ctx->ns_status_rd);
+    struct pollfd pfd = {.fd = ctx->ns.status_fd, .events = POLLOUT};
+    return poll(&pfd, 1, 0) < 0 || (pfd.revents & POLLERR);
+}
+
 static int child_main(void *arg)
 {
     struct spawn_ctx *ctx = arg;
@@ -178,35 +264,21 @@ static int child_main(void *arg)
     if (plan->die_with_parent) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
             child_fail(ctx, SBX_STAGE_PROCESS);
-        if (getppid() != ctx->parent) { /* the spawner died before the line above */
+        /* The spawner died before the line above? In a pid namespace the parent
+         * is out of sight (getppid() is 0): the read end of the status pipe,
+         * which only the spawner holds, tells instead. */
+        if (plan->ns && plan->ns->init ? spawner_gone(ctx) : getppid() != ctx->parent) {
             errno = ESRCH;
             child_fail(ctx, SBX_STAGE_PROCESS);
         }
     }
-    if (setup_fds(ctx) != 0)
-        child_fail(ctx, SBX_STAGE_FDS);
-    for (size_t i = 0; i < plan->n_rlimits; i++) {
-        ctx->fail_index = (int)i;
-        if (setrlimit(plan->rlimits[i].resource, &plan->rlimits[i].value) != 0)
-            child_fail(ctx, SBX_STAGE_RLIMITS);
+    if (plan->ns) {
+        if (sbx__ns_setup(&ctx->ns) != 0)
+            child_fail(ctx, SBX_STAGE_NAMESPACES);
+        if (plan->ns->init)
+            become_init(ctx);
     }
-    umask(077);
-    if (plan->workdir && chdir(plan->workdir) != 0)
-        child_fail(ctx, SBX_STAGE_WORKDIR);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        child_fail(ctx, SBX_STAGE_NO_NEW_PRIVS);
-    if (ctx->ruleset >= 0 && sbx__landlock_apply(ctx->ruleset) != 0)
-        child_fail(ctx, SBX_STAGE_LANDLOCK);
-    /* Last: from here on only calls the filter cannot deny (seccomp_filter.c). */
-    if (plan->seccomp &&
-        sbx__seccomp_child_apply(plan->seccomp, ctx->monitor_sock, &ctx->monitor_lost) != 0)
-        child_fail(ctx, SBX_STAGE_SECCOMP);
-
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execve(ctx->program, ctx->argv, ctx->envp);
-    child_fail(ctx, SBX_STAGE_EXEC);
+    confine_and_exec(ctx);
 }
 
 /* ---- cloning ------------------------------------------------------------------ */
@@ -253,10 +325,11 @@ static void read_fallback_env(void)
 static pid_t clone_child(struct spawn_ctx *ctx, char *stack, size_t stack_size, int *pidfd)
 {
     pthread_once(&fallback_once, read_fallback_env);
+    uint64_t ns_flags = ctx->plan->ns ? ctx->plan->ns->clone_flags : 0;
 #ifdef HAVE_CLONE3_CALL
     if (!force_fallback) {
         struct clone_args args = {
-            .flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD,
+            .flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | ns_flags,
             .pidfd = (uint64_t)(uintptr_t)pidfd,
             .exit_signal = 0, /* invisible to waitpid(-1) and to SIGCHLD handlers */
             .stack = (uint64_t)(uintptr_t)stack,
@@ -267,8 +340,8 @@ static pid_t clone_child(struct spawn_ctx *ctx, char *stack, size_t stack_size, 
             return (pid_t)r;
     }
 #endif
-    pid_t pid =
-        clone(child_main, stack + stack_size, CLONE_VM | CLONE_VFORK | CLONE_PIDFD, ctx, pidfd);
+    pid_t pid = clone(child_main, stack + stack_size,
+                      CLONE_VM | CLONE_VFORK | CLONE_PIDFD | (int)ns_flags, ctx, pidfd);
     return pid < 0 ? -errno : pid;
 }
 
@@ -373,6 +446,7 @@ static int report_child_failure(const struct spawn_ctx *ctx, const char *program
     case SBX_STAGE_LANDLOCK:
         return sbx__err_stage(SBX_STAGE_LANDLOCK, err, "landlock_restrict_self");
     case SBX_STAGE_SECCOMP: return sbx__seccomp_report_failure(err);
+    case SBX_STAGE_NAMESPACES: return sbx__ns_report(&ctx->ns, err);
     case SBX_STAGE_CGROUP:
         return sbx__err_stage(SBX_STAGE_CGROUP, err,
                               "cgroup: joining %s (writing 0 to cgroup.procs)",
@@ -388,6 +462,32 @@ uint64_t sbx__now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct extra_ctx {
+    struct sbx__ns_run *run;
+    char (*paths)[PATH_MAX];
+};
+
+/* The program and each interpreter: executable in the mount view. */
+static int add_extra(const char *path, void *arg)
+{
+    struct extra_ctx *x = arg;
+    struct sbx__ns_run *run = x->run;
+    if (run->n_extra == SBX__NS_MAX_EXTRA)
+        return 0;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0; /* execve reports it */
+    size_t i = run->n_extra++;
+    snprintf(x->paths[i], PATH_MAX, "%s", path);
+    run->extra[i] = (struct sbx__ns_mount){
+        .path = x->paths[i],
+        .clear = MOUNT_ATTR_NOEXEC,
+        .covered = (strncmp(path, "/tmp/", 5) == 0 || strncmp(path, "/dev/shm/", 9) == 0),
+        .is_dir = S_ISDIR(st.st_mode),
+    };
+    return 0;
 }
 
 int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *io, sbx_child **ret)
@@ -423,6 +523,7 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     sbx_child *child = calloc(1, sizeof(*child));
     if (!child)
         return sbx__err_stage(SBX_STAGE_CLONE, -ENOMEM, "sbx_spawn");
+    child->status_fd = -1;
     r = sbx__cgroup_prepare(plan, &child->cg); /* no system call without a cgroup */
     if (r < 0) {
         free(child);
@@ -436,15 +537,19 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
         return r;
     }
 
-    /* The environment: the plan's, with this child's TMPDIR. */
+    /* The environment: the plan's, with this child's TMPDIR (in a mount
+     * namespace: its private /tmp). */
+    const char *tmpdir = ll.tmpdir[0]                                               ? ll.tmpdir
+                         : plan->ns && plan->ns->mount_view && plan->ns->tmp_access ? "/tmp"
+                                                                                    : NULL;
     char *envp[plan->n_env + 2];
     char tmpdir_var[sizeof("TMPDIR=") + sizeof(ll.tmpdir)];
     size_t n_env = 0;
     for (size_t i = 0; i < plan->n_env; i++)
-        if (!ll.tmpdir[0] || strncmp(plan->envp[i], "TMPDIR=", 7) != 0)
+        if (!tmpdir || strncmp(plan->envp[i], "TMPDIR=", 7) != 0)
             envp[n_env++] = plan->envp[i];
-    if (ll.tmpdir[0]) {
-        snprintf(tmpdir_var, sizeof(tmpdir_var), "TMPDIR=%s", ll.tmpdir);
+    if (tmpdir) {
+        snprintf(tmpdir_var, sizeof(tmpdir_var), "TMPDIR=%s", tmpdir);
         envp[n_env++] = tmpdir_var;
     }
     envp[n_env] = NULL;
@@ -462,7 +567,15 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
         .n_keep = io->n_keep_fds,
         .high_fd = 3,
         .parent = getpid(),
+        .ns = {.plan = plan->ns, .ruleset = ll.ruleset, .init_fd = -1, .status_fd = -1},
+        .ns_status_rd = -1,
     };
+    /* In a mount namespace, the program and its interpreters stay executable. */
+    char extra_paths[SBX__NS_MAX_EXTRA][PATH_MAX];
+    if (plan->ns && plan->ns->mount_view) {
+        struct extra_ctx x = {&ctx.ns, extra_paths};
+        sbx__walk_program(program, plan->path, add_extra, &x);
+    }
     for (size_t k = 0; k < io->n_keep_fds; k++)
         ctx.keep[k].fd = io->keep_fds[k], ctx.keep[k].inherit = true;
     if (ll.ruleset >= 0)
@@ -472,7 +585,8 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
         ctx.high_fd = ctx.keep[ctx.n_keep - 1].fd + 1;
 
     int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
-    int msock[2] = {-1, -1}; /* carries the seccomp listener from the child */
+    int msock[2] = {-1, -1};       /* carries the seccomp listener from the child */
+    int status_pipe[2] = {-1, -1}; /* the pid namespace's init reports the program's status */
     const int host_fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
     for (int i = 0; i < 3; i++) {
         if (ctx.stdio_mode[i] == SBX_STDIO_FD) {
@@ -491,6 +605,19 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     r = sbx__monitor_prepare(plan, msock);
     if (r < 0)
         goto fail;
+    if (plan->ns && plan->ns->init) {
+        ctx.ns.init_fd = sbx__ns_init_fd();
+        if (ctx.ns.init_fd < 0) {
+            r = ctx.ns.init_fd;
+            goto fail;
+        }
+        if (pipe2(status_pipe, O_CLOEXEC) != 0) {
+            r = sbx__err_stage(SBX_STAGE_CLONE, -errno, "pipe2");
+            goto fail;
+        }
+        ctx.ns_status_rd = status_pipe[0];
+        ctx.ns.status_fd = status_pipe[1];
+    }
     if (msock[1] >= 0) { /* kept through the closing sweep, still close-on-exec */
         ctx.monitor_sock = msock[1];
         ctx.keep[ctx.n_keep].fd = msock[1], ctx.keep[ctx.n_keep++].inherit = false;
@@ -518,8 +645,13 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     ll.ruleset = -1;
     sbx__cgroup_close_procs(&child->cg);
 
+    if (status_pipe[1] >= 0) {
+        close(status_pipe[1]);
+        status_pipe[1] = -1;
+    }
     if (pid < 0) {
-        r = sbx__err_stage(SBX_STAGE_CLONE, pid, "clone");
+        r = plan->ns ? sbx__ns_clone_failed(plan->ns, pid)
+                     : sbx__err_stage(SBX_STAGE_CLONE, pid, "clone");
         goto fail;
     }
     if (ctx.fail_stage) {
@@ -530,6 +662,8 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
         r = report_child_failure(&ctx, program);
         goto fail;
     }
+    child->status_fd = status_pipe[0];
+    status_pipe[0] = -1;
 
     child->pid = pid;
     child->pidfd = pidfd;
@@ -549,6 +683,10 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     child->fsize_limited = plan->fsize_limited;
     child->layers = plan->layers;
     memcpy(child->mechanism, plan->mechanism, sizeof(child->mechanism));
+    child->tree_kill = plan->ns && plan->ns->init ? SBX_TREE_KILL_PIDNS
+                       : child->cg.n              ? SBX_TREE_KILL_CGROUP
+                                                  : SBX_TREE_KILL_PGROUP;
+    child->namespaces = plan->ns ? plan->ns->set : 0;
     if (ctx.monitor_lost) /* best-effort: the filter holds, unreported */
         child->layers &= ~(uint32_t)SBX_LAYER_MONITOR;
     if (plan->landlock) {
@@ -557,11 +695,15 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     }
     memcpy(child->tmpdir, ll.tmpdir, sizeof(ll.tmpdir));
     child->state = SBX__RUNNING;
+    sbx__audit_spawn(child, plan, argv);
     *ret = child;
     return 0;
 
 fail:
     close_pipes(pipes);
+    for (int i = 0; i < 2; i++)
+        if (status_pipe[i] >= 0)
+            close(status_pipe[i]);
     sbx__monitor_close_sockets(msock);
     if (ll.ruleset >= 0)
         close(ll.ruleset);

@@ -15,6 +15,13 @@ static const char *const uses[SBX_FEATURE_END] = {
     [SBX_FEATURE_CLONE3] = "spawning (clone(2) otherwise)",
     [SBX_FEATURE_CLOSE_RANGE] = "closing descriptors (a loop otherwise)",
     [SBX_FEATURE_CGROUP] = "--cgroup: memory and process limits, tree kill",
+    [SBX_FEATURE_USER_NS] = "--unshare user (and the others, without root)",
+    [SBX_FEATURE_PID_NS] = "--unshare pid: an init, a kill nothing escapes",
+    [SBX_FEATURE_NET_NS] = "--unshare net: loopback only",
+    [SBX_FEATURE_IPC_NS] = "--unshare ipc",
+    [SBX_FEATURE_UTS_NS] = "--unshare uts",
+    [SBX_FEATURE_MOUNT_NS] = "--unshare mount: read-only, noexec view, private /tmp",
+    [SBX_FEATURE_TREE_KILL] = "killing every process a child started",
 };
 
 /* The Landlock ABI a default policy needs to be enforced strictly. */
@@ -87,6 +94,11 @@ int cli_check_main(int argc, char **argv)
                 snprintf(status, sizeof(status), "ABI %d", level[f]);
             else if (f == SBX_FEATURE_CGROUP)
                 snprintf(status, sizeof(status), "v%d", level[f]);
+            else if (f == SBX_FEATURE_TREE_KILL)
+                snprintf(status, sizeof(status), "%s",
+                         level[f] == SBX_TREE_KILL_PIDNS    ? "pid-ns"
+                         : level[f] == SBX_TREE_KILL_CGROUP ? "cgroup"
+                                                            : "pgroup");
             else
                 snprintf(status, sizeof(status), "yes");
             printf("%-15s %-10s %s\n", sbx_feature_name(f), status, uses[f]);

@@ -1,8 +1,8 @@
 /**
  * @file agentsbx/cgroup.h
- * @brief The cgroup layer: a cgroup per child, for memory and process limits
- * that bind every process of the child (root too), exact peak memory, and a
- * kill that nothing started by the child escapes.
+ * @brief The cgroup layer: a cgroup per child, for memory, process and CPU
+ * bandwidth limits that bind every process of the child (root too), exact peak
+ * memory, and a kill that nothing started by the child escapes.
  *
  * The layer is opt-in: sbx_use_cgroup() or sbx_set_cgroup_parent(). Cgroups are
  * created only beneath the process's own cgroups or beneath a parent the host
@@ -25,7 +25,8 @@ extern "C" {
  *
  * The parents are read from /proc/self/cgroup when the policy is compiled: the
  * cgroup2 hierarchy, and the cgroup v1 hierarchies of the memory and pids
- * controllers. Each that this process can write to is used. With the layer on,
+ * controllers (and of the cpu controller when sbx_limit_cpu_rate() is set).
+ * Each that this process can write to is used. With the layer on,
  * sbx_limit_memory() and sbx_limit_processes() are enforced by the cgroup
  * (memory.max / memory.limit_in_bytes, pids.max) instead of by rlimits, when a
  * writable hierarchy has the controller. A layer that cannot be set up makes
@@ -49,8 +50,8 @@ SBX_API SBX_WUR int sbx_use_cgroup(sbx_policy *policy, int on);
  *
  * The directory is a cgroup2 directory (its cgroup.subtree_control says which
  * controllers the child's cgroup has) or a directory of a cgroup v1 hierarchy
- * (its mount says which controllers: memory, pids). Call once per hierarchy to
- * use several (at most 3 parents). Naming a parent turns the layer on; only the
+ * (its mount says which controllers: memory, pids, cpu). Call once per
+ * hierarchy to use several (at most 4 parents). Naming a parent turns the layer on; only the
  * named parents are used then, never the process's own cgroups.
  *
  * @param policy The policy.
@@ -58,7 +59,7 @@ SBX_API SBX_WUR int sbx_use_cgroup(sbx_policy *policy, int on);
  *            file system; NULL forgets every parent named so far.
  * @retval 0 Success.
  * @retval -EINVAL NULL policy, a relative or too long path, a directory that is
- *         not a cgroup, or a fourth parent.
+ *         not a cgroup, or a fifth parent.
  * @retval -ENOENT @p dir does not exist.
  * @retval -ENOTDIR @p dir is not a directory.
  * @retval -ENOMEM Out of memory.
@@ -66,12 +67,43 @@ SBX_API SBX_WUR int sbx_use_cgroup(sbx_policy *policy, int on);
  */
 SBX_API SBX_WUR int sbx_set_cgroup_parent(sbx_policy *policy, const char *dir);
 
+/**
+ * @brief Limit the CPU bandwidth of the child: all of its processes together
+ * may use at most @p millicpus thousandths of a CPU, averaged over each period
+ * of 100 ms (500: half a CPU; 2000: two CPUs).
+ *
+ * Enforced by the child's cgroup only: cgroup2 `cpu.max` ("QUOTA 100000"), or
+ * cgroup v1 `cpu.cfs_period_us` = 100000 and `cpu.cfs_quota_us` = QUOTA, with
+ * QUOTA = @p millicpus × 100 µs. The hierarchy with the cpu controller is found
+ * as for memory and pids (see sbx_use_cgroup()). A process over its quota is
+ * throttled (not killed) until the next period; the child's status is not
+ * affected.
+ *
+ * The limit needs the cgroup layer (sbx_use_cgroup() or
+ * sbx_set_cgroup_parent()). Without it, sbx_spawn() fails with -EINVAL at stage
+ * #SBX_STAGE_COMPILE, with a message that says so; with the layer on and no
+ * writable cpu controller, sbx_spawn() fails with -EOPNOTSUPP at stage
+ * #SBX_STAGE_CGROUP. With #SBX_LAYER_CGROUP best-effort the child runs without
+ * the limit instead, and sbx_result_limit_mechanism() reports
+ * #SBX_MECHANISM_NONE for #SBX_LIMIT_CPU_RATE.
+ *
+ * @param policy The policy.
+ * @param millicpus 10 (a hundredth of a CPU) to 1000000 (1000 CPUs), or #SBX_UNLIMITED
+ *                  (the default) for no limit.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or @p millicpus out of range.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_limit_cpu_rate(sbx_policy *policy, uint64_t millicpus);
+
 /** @brief Limits whose enforcing mechanism sbx_result_limit_mechanism() reports. @since 0.1 */
 enum sbx_limit_kind {
     /** sbx_limit_memory(). */
     SBX_LIMIT_MEMORY = 1,
     /** sbx_limit_processes(). */
     SBX_LIMIT_PROCESSES = 2,
+    /** sbx_limit_cpu_rate() (a cgroup or nothing). */
+    SBX_LIMIT_CPU_RATE = 3,
 };
 
 /** @brief How a limit was enforced. Values are append-only. @since 0.1 */
@@ -80,14 +112,15 @@ enum sbx_mechanism {
     SBX_MECHANISM_NONE = 0,
     /** A resource limit (RLIMIT_DATA, RLIMIT_NPROC). */
     SBX_MECHANISM_RLIMIT = 1,
-    /** The child's cgroup (memory.max or memory.limit_in_bytes, pids.max). */
+    /** The child's cgroup (memory.max or memory.limit_in_bytes, pids.max,
+     * cpu.max or cpu.cfs_quota_us). */
     SBX_MECHANISM_CGROUP = 2,
 };
 
 /**
  * @brief Which mechanism enforced a limit for this child.
  * @param result The result (NULL gives #SBX_MECHANISM_NONE).
- * @param limit #SBX_LIMIT_MEMORY or #SBX_LIMIT_PROCESSES.
+ * @param limit #SBX_LIMIT_MEMORY, #SBX_LIMIT_PROCESSES or #SBX_LIMIT_CPU_RATE.
  * @return An #sbx_mechanism value; #SBX_MECHANISM_NONE for an unknown @p limit.
  * @since 0.1
  */

@@ -129,6 +129,9 @@ enum sbx_stage {
     /** The child's cgroups: choosing and creating them in the parent, or joining them in the
      *  child. */
     SBX_STAGE_CGROUP = 12,
+    /** The child's namespaces: creating them (the clone), mapping the user and group ids,
+     *  building the mount view, and starting the pid namespace's init. */
+    SBX_STAGE_NAMESPACES = 13,
 };
 
 /**

@@ -32,10 +32,28 @@ enum sbx_feature {
      *  cgroups (sbx_use_cgroup()): level 2 when both are on cgroup2, 1 when cgroup v1 holds
      *  either. */
     SBX_FEATURE_CGROUP = 7,
+    /** A user namespace this process can create and map its ids into (level 1). */
+    SBX_FEATURE_USER_NS = 8,
+    /** A pid namespace, through a user namespace when not root (level 1). */
+    SBX_FEATURE_PID_NS = 9,
+    /** A network namespace, through a user namespace when not root (level 1). */
+    SBX_FEATURE_NET_NS = 10,
+    /** An IPC namespace, through a user namespace when not root (level 1). */
+    SBX_FEATURE_IPC_NS = 11,
+    /** A UTS namespace, through a user namespace when not root (level 1). */
+    SBX_FEATURE_UTS_NS = 12,
+    /** A mount namespace with the mount API the view needs (open_tree, move_mount,
+     *  mount_setattr: Linux 5.12), through a user namespace when not root (level 1). */
+    SBX_FEATURE_MOUNT_NS = 13,
+    /** How the whole tree of a child can be killed: level 3 with a pid namespace
+     *  (#SBX_TREE_KILL_PIDNS), 2 with a cgroup (#SBX_TREE_KILL_CGROUP), 1 with the
+     *  process group only (#SBX_TREE_KILL_PGROUP: a process that calls setsid(2)
+     *  escapes it). */
+    SBX_FEATURE_TREE_KILL = 14,
 };
 
 /** @brief One past the last #sbx_feature value of this version, for iterating. @since 0.1 */
-#define SBX_FEATURE_END 8
+#define SBX_FEATURE_END 15
 
 /**
  * @brief Probe one feature.
@@ -54,7 +72,8 @@ SBX_API int sbx_probe(int feature, char *reason, size_t reason_size);
 
 /**
  * @brief A stable name for a feature: "landlock", "seccomp", "seccomp_notify",
- * "pidfd", "clone3", "close_range", "cgroup".
+ * "pidfd", "clone3", "close_range", "cgroup", "user_ns", "pid_ns", "net_ns",
+ * "ipc_ns", "uts_ns", "mount_ns", "tree_kill".
  * @param feature An #sbx_feature value.
  * @return A static string; "unknown" for anything else.
  * @since 0.1

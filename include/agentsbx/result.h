@@ -158,6 +158,7 @@ SBX_API int sbx_result_truncated(const sbx_result *result, int stream);
  *
  * Keys: status, exit_code, signal, wall_ms, user_cpu_ms, system_cpu_ms,
  * peak_rss_bytes, layers (array of names), stdout_truncated, stderr_truncated,
+ * redactions and escapes (sbx_result_redactions(), sbx_result_escapes()),
  * violation_count, violations (the kept violations, each with syscall, nr,
  * errno (a name such as "EPERM"), pid, time_ms, and args as hex strings).
  *

@@ -5,6 +5,13 @@
  *   memfd MIB    memfd_create, then grow it 1 MiB at a time with ftruncate and
  *                write until MIB MiB are held or a call fails; prints
  *                "memfd_mib=N errno=NAME" (NAME "none" when all succeeded).
+ *   burn MS [CPU_MS]
+ *                fork once; both processes spin on the CPU until MS ms of wall
+ *                time have passed since the start and, with CPU_MS, until each
+ *                has used CPU_MS ms of CPU time (at most 10 x MS of wall time:
+ *                a control that must burn that much on a loaded machine); the
+ *                main process reaps the other (so the result's CPU time counts
+ *                both). Prints "burned".
  * Exit 0, 1 on a set-up failure, 2 on bad usage. */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MIB (1024 * 1024)
@@ -69,13 +77,49 @@ static int memfd(long want)
     return 0;
 }
 
+static long long clock_ms(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int burn(long ms, long cpu_ms)
+{
+    long long start = clock_ms(CLOCK_MONOTONIC);
+    pid_t pid = fork();
+    if (pid < 0)
+        return 1;
+    long long cpu0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+    volatile unsigned long spin = 0;
+    for (;;) {
+        long long wall = clock_ms(CLOCK_MONOTONIC) - start;
+        if (wall >= 10ll * ms ||
+            (wall >= ms && clock_ms(CLOCK_PROCESS_CPUTIME_ID) - cpu0 >= cpu_ms))
+            break;
+        for (int i = 0; i < 10000; i++)
+            spin++;
+    }
+    if (pid == 0)
+        _exit(0);
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return 1;
+    printf("burned\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "burn") == 0)
+        return burn(atol(argv[2]), atol(argv[3]));
     if (argc != 3)
         return 2;
     if (strcmp(argv[1], "escape") == 0)
         return escape(argv[2]);
     if (strcmp(argv[1], "memfd") == 0)
         return memfd(atol(argv[2]));
+    if (strcmp(argv[1], "burn") == 0)
+        return burn(atol(argv[2]), 0);
     return 2;
 }

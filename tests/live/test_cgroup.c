@@ -4,8 +4,9 @@
  * (cgroup.kill, and the cgroup v1 kill loop), every cgroup removed after
  * wait, timeout, kill, free and spawn failure, and the strict error and
  * best-effort fallback where no cgroup can be had (as an unprivileged user on
- * a host whose hierarchies belong to root). Each hostile probe also runs
- * without the cgroup as the control. */
+ * a host whose hierarchies belong to root), and a CPU burn in two processes
+ * held to a CPU rate (cpu.max, or cpu.cfs_quota_us on cgroup v1). Each hostile
+ * probe also runs without the cgroup (or the limit) as the control. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,17 @@ static sbx_policy *cg_policy(void)
     return p;
 }
 
+/* Whether the comma-separated controller list ctl names ctl_name exactly
+ * ("cpu" is not "cpuset" nor "cpuacct"). */
+static int has_ctl(const char *ctl, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = ctl; p; p = strchr(p, ','), p = p ? p + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 /* Our own cgroup directories (v1 lines and the v2 line of /proc/self/cgroup,
  * under /sys/fs/cgroup/<controller> or /sys/fs/cgroup/unified). */
 static int own_dirs(char dirs[][512], int max)
@@ -53,6 +65,7 @@ static int own_dirs(char dirs[][512], int max)
         const char *base = !*ctl                           ? "/sys/fs/cgroup/unified"
                            : strstr(ctl, "memory") != NULL ? "/sys/fs/cgroup/memory"
                            : strstr(ctl, "pids") != NULL   ? "/sys/fs/cgroup/pids"
+                           : has_ctl(ctl, "cpu")           ? "/sys/fs/cgroup/cpu"
                                                            : NULL;
         if (base)
             snprintf(dirs[n++], 512, "%s%s", base, path);
@@ -297,6 +310,93 @@ static void test_cgroup__removed_after_wait_kill_free_and_failure(void **state)
     sbx_policy_free(p);
 }
 
+/* ---- CPU rate -------------------------------------------------------------- */
+
+/* CPU time (user + system) of a result, in seconds. */
+static double cpu_s(const sbx_result *r)
+{
+    return (double)(sbx_result_user_cpu_ns(r) + sbx_result_system_cpu_ns(r)) / 1e9;
+}
+
+static void test_cgroup__cpu_rate_throttles_all_processes(void **state)
+{
+    need_cgroup();
+    /* Two processes spinning for 1 s of wall time: about 2 s of CPU on two
+     * free CPUs, at most 0.2 s (and a period's slack) under 200 millicpus. */
+    static const char *const argv[] = {PROBE("probe_cgroup"), "burn", "1000", NULL};
+    /* The control spins for 1 s too, and on until each process has had 0.6 s
+     * of CPU (at most 10 s: on a loaded machine 1 s of wall time may not be
+     * enough): without the rate, the two can use more than 1 s together. */
+    static const char *const control_argv[] = {PROBE("probe_cgroup"), "burn", "1000", "600", NULL};
+    sbx_policy *p = cg_policy();
+    assert_sbx_ok(sbx_limit_cpu_rate(p, 200));
+    sbx_result *r = NULL;
+    int rc = sbx_run(p, argv, NULL, 0, &r);
+    if (rc == -EOPNOTSUPP && strstr(sbx_last_error(), "no writable cpu controller"))
+        SBX_SKIP("no writable cpu controller beneath our own cgroups: %s", sbx_last_error());
+    if (rc < 0)
+        fail_msg("sbx_run: %s: %s", sbx_errname(rc), sbx_last_error());
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_string_equal(sbx_result_stdout(r, NULL), "burned\n");
+    assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_CPU_RATE), SBX_MECHANISM_CGROUP);
+    assert_true(sbx_result_layers(r) & SBX_LAYER_CGROUP);
+    if (cpu_s(r) > 0.35)
+        fail_msg("%.3f s of CPU under a rate of 0.2 CPU for 1 s: %s", cpu_s(r), describe(r));
+    char json[2048];
+    assert_true(sbx_result_to_json(r, json, sizeof(json)) > 0);
+    assert_non_null(strstr(json, "\"cpu_rate_limit\":\"cgroup\""));
+    sbx_result_free(r);
+    sbx_policy_free(p);
+    assert_int_equal(our_cgroups(), 0);
+
+    /* Control: the same cgroup layer without the rate. */
+    sbx_policy *control = cg_policy();
+    r = run_ok(control, control_argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_CPU_RATE), SBX_MECHANISM_NONE);
+    if (cpu_s(r) <= 1.0)
+        fail_msg("control: only %.3f s of CPU in two processes: the bound proves nothing: %s",
+                 cpu_s(r), describe(r));
+    sbx_result_free(r);
+    sbx_policy_free(control);
+    assert_int_equal(our_cgroups(), 0);
+}
+
+/* No cgroup layer: the rate cannot be enforced, and saying so is the
+ * caller's business (strict), or it runs without it (best-effort). */
+static void test_cgroup__cpu_rate_needs_the_layer(void **state)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_error(sbx_limit_cpu_rate(p, 0), -EINVAL, "out of range");
+    assert_sbx_error(sbx_limit_cpu_rate(p, 5), -EINVAL, "sbx_limit_cpu_rate: CPU rate");
+    assert_sbx_error(sbx_limit_cpu_rate(NULL, 500), -EINVAL, "policy is NULL");
+    assert_sbx_ok(sbx_limit_cpu_rate(p, 500));
+    static const char *const argv[] = {"/bin/true", NULL};
+    sbx_child *c = NULL;
+    assert_sbx_error(sbx_spawn(p, argv, NULL, &c), -EINVAL,
+                     "CPU rate limit: it needs the cgroup layer (sbx_use_cgroup or "
+                     "sbx_set_cgroup_parent), which is off");
+    assert_int_equal(sbx_last_error_stage(), SBX_STAGE_COMPILE);
+    assert_null(c);
+
+    assert_sbx_ok(sbx_set_best_effort(p, SBX_LAYER_CGROUP));
+    sbx_result *r = run_ok(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_CPU_RATE), SBX_MECHANISM_NONE);
+    char json[2048];
+    assert_true(sbx_result_to_json(r, json, sizeof(json)) > 0);
+    assert_non_null(strstr(json, "\"cpu_rate_limit\":\"none\""));
+    sbx_result_free(r);
+
+    /* Removing the limit removes the error. */
+    assert_sbx_ok(sbx_set_best_effort(p, 0));
+    assert_sbx_ok(sbx_limit_cpu_rate(p, SBX_UNLIMITED));
+    r = run_ok(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
 /* ---- unavailable: strict error, best-effort ------------------------------ */
 
 static void test_cgroup__strict_error_and_best_effort(void **state)
@@ -398,6 +498,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cgroup__double_fork_setsid_dies_at_timeout),
     cmocka_unit_test(test_cgroup__double_fork_setsid_dies_v1_kill_loop),
     cmocka_unit_test(test_cgroup__removed_after_wait_kill_free_and_failure),
+    cmocka_unit_test(test_cgroup__cpu_rate_throttles_all_processes),
+    cmocka_unit_test(test_cgroup__cpu_rate_needs_the_layer),
     cmocka_unit_test(test_cgroup__strict_error_and_best_effort),
     cmocka_unit_test(test_cgroup__own_unavailable_strict_error),
     cmocka_unit_test(test_cgroup__parent_validation),

@@ -288,6 +288,18 @@ static void test_policy__limit_processes_range(void **state)
     check_limit(&c);
 }
 
+/* millicpus: 10 (a hundredth of a CPU) to 1000000; 0 and 5 are refused. */
+static void test_policy__limit_cpu_rate_range(void **state)
+{
+    static const struct limit_case c = {"sbx_limit_cpu_rate",
+                                        sbx_limit_cpu_rate,
+                                        {10, 500, 1000000, SBX_UNLIMITED},
+                                        4,
+                                        {0, 5, 1000001},
+                                        3};
+    check_limit(&c);
+}
+
 static void test_policy__limit_output_range(void **state)
 {
     static const struct limit_case c = {
@@ -496,6 +508,7 @@ static void test_result__layer_accessors_on_null(void **state)
     assert_int_equal(sbx_result_landlock_rights(NULL), 0);
     assert_int_equal(sbx_result_peak_memory_bytes(NULL), 0);
     assert_int_equal(sbx_result_limit_mechanism(NULL, SBX_LIMIT_MEMORY), SBX_MECHANISM_NONE);
+    assert_int_equal(sbx_result_limit_mechanism(NULL, SBX_LIMIT_CPU_RATE), SBX_MECHANISM_NONE);
     static const char *const rights[] = {"fs",  "exec",      "refer", "truncate",
                                          "tcp", "ioctl_dev", "scope"};
     for (unsigned i = 0; i < 7; i++)
@@ -648,6 +661,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_policy__limit_open_files_range),
     cmocka_unit_test(test_policy__limit_file_size_range),
     cmocka_unit_test(test_policy__limit_processes_range),
+    cmocka_unit_test(test_policy__limit_cpu_rate_range),
     cmocka_unit_test(test_policy__limit_output_range),
     cmocka_unit_test(test_policy__best_effort_bits),
     cmocka_unit_test(test_policy__die_with_parent_values),

@@ -2,7 +2,9 @@
  * reasons, names, and bad input. They run on any kernel: what they assert of a
  * feature's level is checked against an independent probe of the same kernel. */
 #include <errno.h>
+#include <sched.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <agentsbx/agentsbx.h>
@@ -20,12 +22,39 @@ static void test_probe__unknown_feature_is_einval(void **state)
 static void test_probe__names(void **state)
 {
     static const char *const expected[SBX_FEATURE_END] = {
-        NULL, "landlock", "seccomp", "seccomp_notify", "pidfd", "clone3", "close_range", "cgroup",
+        NULL,     "landlock",    "seccomp", "seccomp_notify", "pidfd",
+        "clone3", "close_range", "cgroup",  "user_ns",        "pid_ns",
+        "net_ns", "ipc_ns",      "uts_ns",  "mount_ns",       "tree_kill",
     };
     for (int f = 1; f < SBX_FEATURE_END; f++)
         assert_string_equal(sbx_feature_name(f), expected[f]);
     assert_string_equal(sbx_feature_name(0), "unknown");
     assert_string_equal(sbx_feature_name(SBX_FEATURE_END), "unknown");
+}
+
+/* The user namespace probe agrees with unshare(2) in a forked child. */
+static void test_probe__user_ns_matches_unshare(void **state)
+{
+    char reason[256];
+    int level = sbx_probe(SBX_FEATURE_USER_NS, reason, sizeof(reason));
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 0) {
+        assert_int_equal(level, 1);
+        assert_string_equal(reason, "");
+    } else {
+        assert_int_equal(level, 0);
+        assert_true(reason[0] != '\0');
+    }
+    int tree = sbx_probe(SBX_FEATURE_TREE_KILL, reason, sizeof(reason));
+    assert_in_range(tree, SBX_TREE_KILL_PGROUP, SBX_TREE_KILL_PIDNS);
+    if (sbx_probe(SBX_FEATURE_PID_NS, NULL, 0) > 0)
+        assert_int_equal(tree, SBX_TREE_KILL_PIDNS);
 }
 
 static void test_probe__landlock_level_is_the_abi(void **state)
@@ -80,6 +109,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_probe__unknown_feature_is_einval),
     cmocka_unit_test(test_probe__names),
     cmocka_unit_test(test_probe__landlock_level_is_the_abi),
+    cmocka_unit_test(test_probe__user_ns_matches_unshare),
     cmocka_unit_test(test_probe__every_feature_answers),
     cmocka_unit_test(test_probe__cgroup),
     cmocka_unit_test(test_probe__pidfd_matches_pidfd_open),

@@ -1,0 +1,128 @@
+/**
+ * @file agentsbx/namespace.h
+ * @brief The namespace layer: a private view of processes, network, mounts,
+ * IPC and host name for each child, and a kill that nothing escapes.
+ *
+ * Namespaces are opt-in (sbx_unshare()). When asked for they are strict like
+ * every layer: a namespace the host cannot create makes sbx_spawn() fail with
+ * a message that says why (for instance "unprivileged user namespaces are
+ * disabled: kernel.unprivileged_userns_clone = 0"), unless
+ * #SBX_LAYER_NAMESPACES is best-effort. See docs/namespaces.md.
+ */
+#ifndef AGENTSBX_NAMESPACE_H
+#define AGENTSBX_NAMESPACE_H
+
+#include "common.h"
+#include "policy.h"
+#include "result.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief Namespace types, as bits of a set. Values are append-only. @since 0.1 */
+enum sbx_namespace {
+    /** A user namespace: the child's uid and gid are mapped one to one to the
+     *  host's, and it has no capability after execve. Added automatically
+     *  when the host is not root, since the others then need it. */
+    SBX_NS_USER = 1u << 0,
+    /** A pid namespace: a minimal init is pid 1; it reaps orphans, passes
+     *  signals on to the program, and reports the program's exit status.
+     *  Every process of the child dies when the program ends or is killed. */
+    SBX_NS_PID = 1u << 1,
+    /** A network namespace with only a loopback interface: no TCP, UDP,
+     *  ICMP or any other traffic leaves it, and host listeners on
+     *  127.0.0.1 are out of reach. */
+    SBX_NS_NET = 1u << 2,
+    /** An IPC namespace: System V IPC and POSIX message queues of its own. */
+    SBX_NS_IPC = 1u << 3,
+    /** A UTS namespace: a host name of its own ("agentsbx"). */
+    SBX_NS_UTS = 1u << 4,
+    /** A mount namespace: a fresh tmpfs on /tmp and /dev/shm; everything is
+     *  read-only except the paths granted #SBX_FS_WRITE, and mounted noexec
+     *  except the paths granted #SBX_FS_EXEC and the directories of shared
+     *  libraries. */
+    SBX_NS_MOUNT = 1u << 5,
+};
+
+/** @brief Every namespace type. @since 0.1 */
+#define SBX_NS_ALL 0x3fu
+
+/**
+ * @brief Run each child in new namespaces of the given types.
+ *
+ * The set replaces any earlier one; 0 turns the layer off. When the host has
+ * no CAP_SYS_ADMIN, #SBX_NS_USER is added to any non-empty set.
+ *
+ * @param policy The policy.
+ * @param namespaces A set of #sbx_namespace bits.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or bits outside #SBX_NS_ALL.
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_unshare(sbx_policy *policy, uint32_t namespaces);
+
+/**
+ * @brief The set of namespaces the policy asks for (as given to sbx_unshare()).
+ * @param policy The policy (NULL gives 0).
+ * @return A set of #sbx_namespace bits.
+ * @since 0.1
+ */
+SBX_API uint32_t sbx_policy_namespaces(const sbx_policy *policy);
+
+/**
+ * @brief Parse a comma-separated list of namespace names ("user,pid,net",
+ * "all"), as the CLI's `--unshare` takes.
+ * @param list The list: names from sbx_namespace_name(), or "all".
+ * @param[out] ret The set.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL argument, an empty list, or an unknown name (the
+ *         message names it).
+ * @since 0.1
+ */
+SBX_API SBX_WUR int sbx_parse_namespaces(const char *list, uint32_t *ret);
+
+/**
+ * @brief The name of one namespace type: "user", "pid", "net", "ipc", "uts",
+ * "mount".
+ * @param ns One #sbx_namespace bit.
+ * @return A static string; NULL for anything else.
+ * @since 0.1
+ */
+SBX_API const char *sbx_namespace_name(uint32_t ns);
+
+/**
+ * @brief The namespaces this child ran in.
+ * @param result The result (NULL gives 0).
+ * @return A set of #sbx_namespace bits.
+ * @since 0.1
+ */
+SBX_API uint32_t sbx_result_namespaces(const sbx_result *result);
+
+/** @brief How the whole tree of a child is killed. Values are append-only. @since 0.1 */
+enum sbx_tree_kill {
+    /** The child's process group only: a process that calls setsid(2) or
+     *  setpgid(2) escapes the kill. */
+    SBX_TREE_KILL_PGROUP = 1,
+    /** The child's cgroup (cgroup.kill, or a kill of every process listed in
+     *  cgroup.procs until it is empty). */
+    SBX_TREE_KILL_CGROUP = 2,
+    /** The child's pid namespace: when its init ends, the kernel kills every
+     *  process in it. */
+    SBX_TREE_KILL_PIDNS = 3,
+};
+
+/**
+ * @brief How the child's tree was (or would have been) killed at a timeout, a
+ * kill, or its end.
+ * @param result The result (NULL gives 0).
+ * @return An #sbx_tree_kill value, 0 for NULL.
+ * @since 0.1
+ */
+SBX_API int sbx_result_tree_kill(const sbx_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AGENTSBX_NAMESPACE_H */

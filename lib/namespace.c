@@ -1,0 +1,783 @@
+/* The namespace layer.
+ *
+ * The namespaces are created by the clone itself (spawn.c adds the CLONE_NEW*
+ * flags). The child then, before anything else of its set-up:
+ *   - maps its own uid and gid one to one into the user namespace;
+ *   - in the mount namespace, builds the view: every mount read-only, noexec
+ *     and nosuid, except bind mounts of the paths granted write (writable) or
+ *     execute (executable), and of the shared-library directories (the
+ *     dynamic loader maps libraries executable); a fresh tmpfs on /tmp and
+ *     /dev/shm, into which the granted paths that lived there are carried;
+ *     a fresh /proc for a pid namespace;
+ *   - sets the host name (UTS) and brings up the loopback interface (net).
+ * With a pid namespace, the child is pid 1: it starts the program as pid 2
+ * and then executes the init (lib/init/sbx_init.c), embedded in the library
+ * and run from a sealed memfd.
+ *
+ * Everything is decided here when the policy is compiled; the child makes
+ * system calls only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/mount.h>
+#include <linux/securebits.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+static const char *const ns_names[] = {"user", "pid", "net", "ipc", "uts", "mount"};
+#define N_NS (sizeof(ns_names) / sizeof(ns_names[0]))
+
+/* ---- the policy's settings ------------------------------------------------------- */
+
+int sbx_unshare(sbx_policy *policy, uint32_t namespaces)
+{
+    sbx__check_arg(policy);
+    sbx__check((namespaces & ~(uint32_t)SBX_NS_ALL) == 0,
+               "%s: 0x%x has bits outside SBX_NS_ALL (0x%x)", __func__, namespaces,
+               (unsigned)SBX_NS_ALL);
+    policy->namespaces = namespaces;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+uint32_t sbx_policy_namespaces(const sbx_policy *policy)
+{
+    return policy ? policy->namespaces : 0;
+}
+
+const char *sbx_namespace_name(uint32_t ns)
+{
+    for (size_t i = 0; i < N_NS; i++)
+        if (ns == 1u << i)
+            return ns_names[i];
+    return NULL;
+}
+
+int sbx_parse_namespaces(const char *list, uint32_t *ret)
+{
+    sbx__check_arg(list);
+    sbx__check_arg(ret);
+    sbx__check(*list, "%s: the list of namespaces is empty", __func__);
+    uint32_t set = 0;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        bool found = false;
+        if (len == 3 && strncmp(p, "all", 3) == 0) {
+            set |= SBX_NS_ALL;
+            found = true;
+        }
+        for (size_t i = 0; !found && i < N_NS; i++)
+            if (strlen(ns_names[i]) == len && strncmp(p, ns_names[i], len) == 0) {
+                set |= 1u << i;
+                found = true;
+            }
+        sbx__check(found && len > 0,
+                   "%s: unknown namespace '%.*s' (expected user, pid, net, ipc, uts, mount or "
+                   "all)",
+                   __func__, (int)len, p);
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    *ret = set;
+    return 0;
+}
+
+/* ---- the child's side (async-signal-safe: system calls only) ------------------------ */
+
+static int step_fail(struct sbx__ns_run *run, int step, const char *path)
+{
+    int saved = errno;
+    run->fail_step = step;
+    run->fail_path = path;
+    errno = saved ? saved : EINVAL;
+    return -1;
+}
+
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = strlen(text);
+    ssize_t n = write(fd, text, len);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return n == (ssize_t)len ? 0 : -1;
+}
+
+static int set_attr(int dirfd, const char *path, unsigned flags, uint64_t set, uint64_t clear)
+{
+    struct mount_attr attr = {.attr_set = set, .attr_clr = clear};
+    return (int)syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr));
+}
+
+static bool under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Create the missing directories above path, and path itself as a directory or
+ * an empty file, inside the private tmpfs. */
+static int make_mountpoint(const char *path, bool is_dir)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return 0;
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+    if (len >= sizeof(buf)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (is_dir)
+        return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
+    return mknod(path, S_IFREG | 0644, 0) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static int loopback_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, "lo", 3);
+    ifr.ifr_flags = IFF_UP | IFF_RUNNING;
+    int r = ioctl(s, SIOCSIFFLAGS, &ifr);
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return r;
+}
+
+static const struct sbx__ns_mount *entry(const struct sbx__ns_run *run, size_t i)
+{
+    size_t n = run->plan->n_mounts;
+    return i < n ? &run->plan->mounts[i] : &run->extra[i - n];
+}
+
+/* The read-only, noexec view, the private tmpfs, and what is carried into it. */
+static int build_view(struct sbx__ns_run *run)
+{
+    const struct sbx__ns_plan *ns = run->plan;
+    size_t n = ns->n_mounts + run->n_extra;
+    int tree[SBX__NS_MAX_MOUNTS + SBX__NS_MAX_EXTRA];
+    bool done[SBX__NS_MAX_MOUNTS + SBX__NS_MAX_EXTRA];
+    int r = -1;
+
+    for (size_t i = 0; i < n; i++)
+        tree[i] = -1, done[i] = false;
+    if (set_attr(AT_FDCWD, "/", AT_RECURSIVE,
+                 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID, 0) != 0)
+        return step_fail(run, STEP_READ_ONLY, "/");
+
+    /* Paths in /tmp and /dev/shm: clone them before the tmpfs covers them. */
+    for (size_t i = 0; i < n; i++) {
+        const struct sbx__ns_mount *m = entry(run, i);
+        if (!m->covered)
+            continue;
+        tree[i] = (int)syscall(SYS_open_tree, AT_FDCWD, m->path,
+                               OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (tree[i] < 0) {
+            if (errno == ENOENT && m->optional)
+                continue;
+            step_fail(run, STEP_CLONE_TREE, m->path);
+            goto out;
+        }
+        if (m->clear && set_attr(tree[i], "", AT_EMPTY_PATH | AT_RECURSIVE, 0, m->clear) != 0) {
+            step_fail(run, STEP_CLEAR_FLAGS, m->path);
+            goto out;
+        }
+    }
+    /* The others in place, parents before children (shorter paths first). */
+    for (size_t k = 0; k < n; k++) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++)
+            if (!done[i] && !entry(run, i)->covered &&
+                (best == n || strlen(entry(run, i)->path) < strlen(entry(run, best)->path)))
+                best = i;
+        if (best == n)
+            break;
+        done[best] = true;
+        const struct sbx__ns_mount *m = entry(run, best);
+        if (mount(m->path, m->path, NULL, MS_BIND | MS_REC, NULL) != 0) {
+            if (errno == ENOENT && m->optional)
+                continue;
+            step_fail(run, STEP_BIND, m->path);
+            goto out;
+        }
+        if (set_attr(AT_FDCWD, m->path, AT_RECURSIVE, 0, m->clear) != 0) {
+            step_fail(run, STEP_CLEAR_FLAGS, m->path);
+            goto out;
+        }
+    }
+    static const char *const tmpfs_dirs[] = {"/tmp", "/dev/shm"};
+    for (size_t i = 0; i < 2; i++) {
+        struct stat st;
+        if (stat(tmpfs_dirs[i], &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        if (mount("tmpfs", tmpfs_dirs[i], "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  ns->tmpfs_opts) != 0) {
+            step_fail(run, STEP_TMPFS, tmpfs_dirs[i]);
+            goto out;
+        }
+        if (run->ruleset >= 0 && ns->tmp_access) {
+            int fd = open(tmpfs_dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+            if (fd < 0 || sbx__landlock_add_path(run->ruleset, fd, ns->tmp_access) != 0) {
+                if (fd >= 0)
+                    close(fd);
+                step_fail(run, STEP_LANDLOCK_TMP, tmpfs_dirs[i]);
+                goto out;
+            }
+            close(fd);
+        }
+    }
+    /* Attach the carried trees, parents first. */
+    for (size_t k = 0; k < n; k++) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++)
+            if (tree[i] >= 0 &&
+                (best == n || strlen(entry(run, i)->path) < strlen(entry(run, best)->path)))
+                best = i;
+        if (best == n)
+            break;
+        const struct sbx__ns_mount *m = entry(run, best);
+        if (make_mountpoint(m->path, m->is_dir) != 0) {
+            step_fail(run, STEP_MOUNTPOINT, m->path);
+            goto out;
+        }
+        if (syscall(SYS_move_mount, tree[best], "", AT_FDCWD, m->path, MOVE_MOUNT_F_EMPTY_PATH) !=
+            0) {
+            step_fail(run, STEP_ATTACH, m->path);
+            goto out;
+        }
+        close(tree[best]);
+        tree[best] = -1;
+    }
+    r = 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        if (tree[i] >= 0)
+            close(tree[i]);
+    return r;
+}
+
+int sbx__ns_setup(struct sbx__ns_run *run)
+{
+    const struct sbx__ns_plan *ns = run->plan;
+    if (ns->userns) {
+        if (write_file("/proc/self/uid_map", ns->uid_map) != 0)
+            return step_fail(run, STEP_UID_MAP, ns->uid_map);
+        if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
+            return step_fail(run, STEP_SETGROUPS, NULL);
+        if (write_file("/proc/self/gid_map", ns->gid_map) != 0)
+            return step_fail(run, STEP_GID_MAP, ns->gid_map);
+    }
+    if ((ns->set & SBX_NS_UTS) && sethostname("agentsbx", 8) != 0)
+        return step_fail(run, STEP_HOSTNAME, NULL);
+    if ((ns->set & SBX_NS_NET) && loopback_up() != 0)
+        return step_fail(run, STEP_LOOPBACK, NULL);
+    if (ns->clone_flags & CLONE_NEWNS) {
+        /* Nothing done here propagates back to the host. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
+            return step_fail(run, STEP_SLAVE, "/");
+        if (ns->mount_view && build_view(run) != 0)
+            return -1;
+        if (ns->new_proc &&
+            mount("proc", "/proc", "proc",
+                  MS_NOSUID | MS_NODEV | MS_NOEXEC | (ns->mount_view ? MS_RDONLY : 0), NULL) != 0)
+            return step_fail(run, STEP_PROC, "/proc");
+        if (ns->new_proc && ns->proc_access && run->ruleset >= 0) {
+            /* A grant on /proc was made for the host's; this one is new. */
+            int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+            if (fd < 0 || sbx__landlock_add_path(run->ruleset, fd, ns->proc_access) != 0) {
+                if (fd >= 0)
+                    close(fd);
+                return step_fail(run, STEP_LANDLOCK_TMP, "/proc");
+            }
+            close(fd);
+        }
+    }
+    return 0;
+}
+
+int sbx__ns_drop_caps(void)
+{
+    /* With SECBIT_NOROOT a uid 0 gains nothing at execve, and no_new_privs
+     * keeps file capabilities off: emptying the sets now is for good. */
+    if (prctl(PR_SET_SECUREBITS,
+              SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                  SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+              0, 0, 0) != 0)
+        return -1;
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct none[2];
+    memset(none, 0, sizeof(none));
+    return (int)syscall(SYS_capset, &hdr, none);
+}
+
+/* ---- the parent's side ---------------------------------------------------------- */
+
+static const char *step_text(int step)
+{
+    switch (step) {
+    case STEP_UID_MAP: return "writing /proc/self/uid_map";
+    case STEP_SETGROUPS: return "writing \"deny\" to /proc/self/setgroups";
+    case STEP_GID_MAP: return "writing /proc/self/gid_map";
+    case STEP_HOSTNAME: return "sethostname(agentsbx)";
+    case STEP_LOOPBACK: return "bringing up the loopback interface";
+    case STEP_SLAVE: return "making the mounts slaves (mount / MS_REC|MS_SLAVE)";
+    case STEP_READ_ONLY: return "making every mount read-only, noexec, nosuid (mount_setattr /)";
+    case STEP_CLONE_TREE: return "cloning a granted path for the private /tmp (open_tree)";
+    case STEP_BIND: return "bind-mounting a granted path";
+    case STEP_CLEAR_FLAGS: return "making a granted path writable or executable (mount_setattr)";
+    case STEP_TMPFS: return "mounting a tmpfs";
+    case STEP_MOUNTPOINT: return "creating a mount point in the private tmpfs";
+    case STEP_ATTACH: return "attaching a granted path in the private tmpfs (move_mount)";
+    case STEP_PROC: return "mounting a new /proc";
+    case STEP_LANDLOCK_TMP: return "granting a new mount (tmpfs, /proc) in the Landlock ruleset";
+    case STEP_CAPS: return "dropping capabilities";
+    case STEP_CLONE_PROGRAM: return "starting the program in the pid namespace (clone)";
+    case STEP_EXEC_INIT: return "executing the pid namespace's init (execveat of a memfd)";
+    default: return "setting up the namespaces";
+    }
+}
+
+int sbx__ns_report(const struct sbx__ns_run *run, int err)
+{
+    const char *path = run->fail_path;
+    if (run->fail_step == STEP_UID_MAP || run->fail_step == STEP_GID_MAP)
+        return sbx__err_stage(SBX_STAGE_NAMESPACES, err,
+                              "user namespace: %s with \"%.*s\" (a security module may restrict "
+                              "unprivileged user namespaces, e.g. "
+                              "kernel.apparmor_restrict_unprivileged_userns)",
+                              step_text(run->fail_step), (int)strcspn(path, "\n"), path);
+    if (path)
+        return sbx__err_stage(SBX_STAGE_NAMESPACES, err, "%s: %s", step_text(run->fail_step), path);
+    return sbx__err_stage(SBX_STAGE_NAMESPACES, err, "%s", step_text(run->fail_step));
+}
+
+static long read_sysctl(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    long v = -1;
+    if (f) {
+        if (fscanf(f, "%ld", &v) != 1)
+            v = -1;
+        fclose(f);
+    }
+    return v;
+}
+
+/* Why the host refused to create the namespaces: a sentence, or "". */
+static void explain(uint64_t flags, int err, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (flags & CLONE_NEWUSER) {
+        if (read_sysctl("/proc/sys/kernel/unprivileged_userns_clone") == 0 && geteuid() != 0) {
+            snprintf(buf, size,
+                     "unprivileged user namespaces are disabled: "
+                     "kernel.unprivileged_userns_clone = 0");
+            return;
+        }
+        if (read_sysctl("/proc/sys/user/max_user_namespaces") == 0) {
+            snprintf(buf, size, "user namespaces are disabled: user.max_user_namespaces = 0");
+            return;
+        }
+        if (err == -ENOSPC) {
+            snprintf(buf, size,
+                     "the limit on nested user namespaces (32) or "
+                     "user.max_user_namespaces was reached");
+            return;
+        }
+        if (err == -EPERM) {
+            snprintf(buf, size,
+                     "creating a user namespace was refused: inside a container, "
+                     "its seccomp profile may deny it; or a security module does");
+            return;
+        }
+    }
+    if (err == -EPERM)
+        snprintf(buf, size, "creating namespaces needs CAP_SYS_ADMIN or a user namespace");
+    else if (err == -EINVAL)
+        snprintf(buf, size, "this kernel lacks a requested namespace type");
+    else if (err == -ENOSPC)
+        snprintf(buf, size,
+                 "a namespace count limit (/proc/sys/user/max_*_namespaces) was "
+                 "reached");
+}
+
+static void set_names(uint32_t set, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < N_NS; i++)
+        if (set & (1u << i))
+            used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%s%s",
+                                     used ? "," : "", ns_names[i]);
+}
+
+int sbx__ns_clone_failed(const struct sbx__ns_plan *ns, int err)
+{
+    char why[200], names[64];
+    explain(ns->clone_flags, err, why, sizeof(why));
+    set_names(ns->set, names, sizeof(names));
+    return sbx__err_stage(SBX_STAGE_NAMESPACES, err, "clone with namespaces %s%s%s", names,
+                          why[0] ? ": " : "", why);
+}
+
+/* The init, embedded (init_blob.c). */
+extern const unsigned char sbx__init_blob[] SBX__HIDDEN;
+extern const unsigned char sbx__init_blob_end[] SBX__HIDDEN;
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static int init_fd = -1;
+static dev_t init_dev;
+static ino_t init_ino;
+
+static int make_init_fd(void)
+{
+    int fd =
+        (int)syscall(SYS_memfd_create, "agentsbx-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+    if (fd < 0 && errno == EINVAL) /* before Linux 6.3: no MFD_EXEC, executable anyway */
+        fd = (int)syscall(SYS_memfd_create, "agentsbx-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return -errno;
+    size_t len = (size_t)(sbx__init_blob_end - sbx__init_blob);
+    const unsigned char *p = sbx__init_blob;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int err = n < 0 ? -errno : -EIO;
+            close(fd);
+            return err;
+        }
+        p += n, len -= (size_t)n;
+    }
+    if (fchmod(fd, 0555) != 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    return fd;
+}
+
+int sbx__ns_init_fd(void)
+{
+    pthread_mutex_lock(&init_lock);
+    struct stat st;
+    /* The host may have closed our descriptor (and reused the number). */
+    if (init_fd >= 0 &&
+        (fstat(init_fd, &st) != 0 || st.st_dev != init_dev || st.st_ino != init_ino))
+        init_fd = -1;
+    if (init_fd < 0) {
+        int fd = make_init_fd();
+        if (fd < 0) {
+            pthread_mutex_unlock(&init_lock);
+            return sbx__err_stage(SBX_STAGE_NAMESPACES, fd,
+                                  "pid namespace: creating the init's memfd (vm.memfd_noexec = "
+                                  "2 forbids executable memfds)");
+        }
+        fstat(fd, &st);
+        init_fd = fd, init_dev = st.st_dev, init_ino = st.st_ino;
+    }
+    int fd = init_fd;
+    pthread_mutex_unlock(&init_lock);
+    return fd;
+}
+
+/* ---- compiling ------------------------------------------------------------------ */
+
+static bool has_cap_sys_admin(void)
+{
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &hdr, data) != 0)
+        return false;
+    return data[0].effective & (1u << CAP_SYS_ADMIN);
+}
+
+static int add_mount(struct sbx__ns_plan *ns, const char *path, uint64_t clear, bool optional)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0; /* missing: Landlock's compile reports a missing grant that is not optional */
+    bool covered = under(path, "/tmp") || under(path, "/dev/shm");
+    if (strcmp(path, "/tmp") == 0 || strcmp(path, "/dev/shm") == 0)
+        covered = false; /* the whole directory: the private tmpfs replaces it */
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        clear &= ~(uint64_t)MOUNT_ATTR_RDONLY; /* device nodes are writable on a read-only mount */
+    if (!clear && !covered)
+        return 0;
+    for (size_t i = 0; i < ns->n_mounts; i++)
+        if (strcmp(ns->mounts[i].path, path) == 0) {
+            ns->mounts[i].clear |= clear;
+            return 0;
+        }
+    if (ns->n_mounts == SBX__NS_MAX_MOUNTS)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -E2BIG,
+                              "mount namespace: more than %d granted paths need a mount of their "
+                              "own (at %s)",
+                              SBX__NS_MAX_MOUNTS, path);
+    char *copy = strdup(path);
+    if (!copy)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "compiling the namespaces");
+    ns->mounts[ns->n_mounts++] = (struct sbx__ns_mount){
+        .path = copy,
+        .clear = clear,
+        .covered = covered,
+        .is_dir = S_ISDIR(st.st_mode),
+        .optional = optional,
+    };
+    return 0;
+}
+
+/* Where shared libraries live: the loader maps them executable, so these
+ * stay exec in the view (Debian, Fedora, Arch, Alpine layouts). */
+static const char *const library_dirs[] = {
+    "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libx32", "/usr/local/lib",
+    "/lib",     "/lib64",     "/lib32",     "/libx32",     "/usr/libexec",
+};
+
+static int compile_view(const sbx_policy *policy, struct sbx__ns_plan *ns)
+{
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(library_dirs) / sizeof(library_dirs[0]); i++) {
+        char real[PATH_MAX];
+        if (realpath(library_dirs[i], real))
+            r = add_mount(ns, real, MOUNT_ATTR_NOEXEC, true);
+    }
+    for (size_t i = 0; r == 0 && i < policy->n_grants; i++) {
+        const struct sbx__grant *g = &policy->grants[i];
+        uint64_t clear = ((g->access & SBX_FS_WRITE) ? MOUNT_ATTR_RDONLY : 0) |
+                         ((g->access & SBX_FS_EXEC) ? MOUNT_ATTR_NOEXEC : 0);
+        r = add_mount(ns, g->path, clear, (g->access & SBX_FS_OPTIONAL) != 0);
+    }
+    if (r == 0 && policy->workdir)
+        r = add_mount(ns, policy->workdir, MOUNT_ATTR_RDONLY, false); /* as Landlock: read, write */
+    return r;
+}
+
+void sbx__ns_plan_free(struct sbx__ns_plan *ns)
+{
+    if (!ns)
+        return;
+    for (size_t i = 0; i < ns->n_mounts; i++)
+        free((char *)ns->mounts[i].path);
+    free(ns);
+}
+
+/* Whether the host lets this process create the namespaces: a throw-away
+ * child tries, once per set of flags. 0, or -errno with the reason. */
+struct probe_ctx {
+    const struct sbx__ns_plan *ns;
+    volatile int step, err;
+};
+
+static int probe_child(void *arg)
+{
+    struct probe_ctx *p = arg;
+    struct sbx__ns_run run = {.plan = p->ns, .ruleset = -1};
+    struct sbx__ns_plan lite = *p->ns; /* ids and the slave remount, not the view */
+    lite.mount_view = false;
+    lite.new_proc = false;
+    run.plan = &lite;
+    if (sbx__ns_setup(&run) != 0) {
+        p->step = run.fail_step;
+        p->err = errno;
+    }
+    _exit(0);
+}
+
+static int probe(const struct sbx__ns_plan *ns, char *why, size_t size)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static struct {
+        uint64_t flags;
+        int err, step;
+    } cache[1u << N_NS];
+    static size_t n_cache;
+
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_cache; i++)
+        if (cache[i].flags == ns->clone_flags) {
+            int err = cache[i].err, step = cache[i].step;
+            pthread_mutex_unlock(&lock);
+            if (err)
+                snprintf(why, size, "%s", step ? step_text(step) : "clone");
+            return err;
+        }
+    pthread_mutex_unlock(&lock);
+
+    struct probe_ctx p = {.ns = ns};
+    size_t stack_size = 64 * 1024;
+    char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return -errno;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid =
+        clone(probe_child, stack + stack_size, CLONE_VM | CLONE_VFORK | (int)ns->clone_flags, &p);
+    int err = pid < 0 ? -errno : 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid > 0) {
+        while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+            ;
+        if (p.step)
+            err = -(p.err ? p.err : EINVAL);
+    }
+    munmap(stack, stack_size);
+    if (err) {
+        char reason[200];
+        explain(ns->clone_flags, err, reason, sizeof(reason));
+        snprintf(why, size, "%s%s%s", p.step ? step_text(p.step) : "clone", reason[0] ? ": " : "",
+                 reason);
+    }
+    pthread_mutex_lock(&lock);
+    if (n_cache < sizeof(cache) / sizeof(cache[0]))
+        cache[n_cache++].flags = ns->clone_flags, cache[n_cache - 1].err = err,
+        cache[n_cache - 1].step = p.step;
+    pthread_mutex_unlock(&lock);
+    return err;
+}
+
+static void fill_flags(struct sbx__ns_plan *ns, uint32_t set)
+{
+    ns->set = set;
+    ns->clone_flags = 0;
+    if (set & SBX_NS_USER)
+        ns->clone_flags |= CLONE_NEWUSER;
+    if (set & SBX_NS_PID) /* and a mount namespace, for a /proc of its own */
+        ns->clone_flags |= CLONE_NEWPID | CLONE_NEWNS;
+    if (set & SBX_NS_NET)
+        ns->clone_flags |= CLONE_NEWNET;
+    if (set & SBX_NS_IPC)
+        ns->clone_flags |= CLONE_NEWIPC;
+    if (set & SBX_NS_UTS)
+        ns->clone_flags |= CLONE_NEWUTS;
+    if (set & SBX_NS_MOUNT)
+        ns->clone_flags |= CLONE_NEWNS;
+    ns->userns = set & SBX_NS_USER;
+    ns->mount_view = set & SBX_NS_MOUNT;
+    ns->new_proc = ns->init = set & SBX_NS_PID;
+}
+
+int sbx__ns_probe_set(uint32_t set, char *why, size_t size)
+{
+    struct sbx__ns_plan ns = {0};
+    if (set && !(set & SBX_NS_USER) && !has_cap_sys_admin())
+        set |= SBX_NS_USER;
+    fill_flags(&ns, set);
+    snprintf(ns.uid_map, sizeof(ns.uid_map), "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
+    snprintf(ns.gid_map, sizeof(ns.gid_map), "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
+    why[0] = '\0';
+    return probe(&ns, why, size);
+}
+
+int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    if (!policy->namespaces)
+        return 0;
+    uint32_t set = policy->namespaces;
+    if (!has_cap_sys_admin())
+        set |= SBX_NS_USER; /* the other types need it */
+    struct sbx__ns_plan *ns = calloc(1, sizeof(*ns));
+    if (!ns)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "compiling the namespaces");
+    fill_flags(ns, set);
+    snprintf(ns->uid_map, sizeof(ns->uid_map), "%u %u 1\n", (unsigned)geteuid(),
+             (unsigned)geteuid());
+    snprintf(ns->gid_map, sizeof(ns->gid_map), "%u %u 1\n", (unsigned)getegid(),
+             (unsigned)getegid());
+    uint64_t mem = policy->limits[SBX__LIMIT_MEMORY];
+    if (mem != SBX_UNLIMITED)
+        snprintf(ns->tmpfs_opts, sizeof(ns->tmpfs_opts), "mode=1777,size=%llu",
+                 (unsigned long long)mem);
+    else
+        snprintf(ns->tmpfs_opts, sizeof(ns->tmpfs_opts), "mode=1777");
+    ns->tmp_access = sbx__landlock_tmp_rights(plan->landlock);
+    /* A pid namespace remounts /proc (in a mount namespace of its own) only
+     * when the child can read it: Landlock denies it unless granted, and a
+     * mount namespace costs a copy of the mount table at the clone and its
+     * teardown at the end. */
+    bool proc_readable = !plan->landlock;
+    for (size_t i = 0; i < policy->n_grants; i++) {
+        const char *g = policy->grants[i].path;
+        if (strcmp(g, "/proc") == 0)
+            ns->proc_access |= sbx__landlock_rights(plan->landlock, policy->grants[i].access);
+        if (strcmp(g, "/") == 0 || under("/proc", g) || under(g, "/proc"))
+            proc_readable = true;
+    }
+    if (ns->new_proc && !proc_readable) {
+        ns->new_proc = false;
+        if (!(set & SBX_NS_MOUNT))
+            ns->clone_flags &= ~(uint64_t)CLONE_NEWNS;
+    }
+
+    char why[300];
+    int r = probe(ns, why, sizeof(why));
+    if (r < 0) {
+        char names[64];
+        set_names(set, names, sizeof(names));
+        sbx__ns_plan_free(ns);
+        if (policy->best_effort & SBX_LAYER_NAMESPACES)
+            return 0; /* the layer does not hold; the result says so */
+        return sbx__err_stage(SBX_STAGE_NAMESPACES, r, "namespaces %s: %s", names, why);
+    }
+    if (ns->mount_view && (r = compile_view(policy, ns)) < 0) {
+        sbx__ns_plan_free(ns);
+        return r;
+    }
+    plan->ns = ns;
+    plan->layers |= SBX_LAYER_NAMESPACES;
+    return 0;
+}

@@ -1,0 +1,619 @@
+/* The namespace layer (issue 5): each claim is tried by a hostile probe
+ * (tests/hostile/probe_ns.c and the Landlock suite's probes) inside the
+ * namespaces, where it must fail, and under the same policy without them,
+ * where it must succeed: the control that shows the namespace is what stops
+ * it. Runs as root and as an unprivileged user (through a user namespace). */
+#include <arpa/inet.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+#include "live.h"
+
+/* Skip the case (with the reason) unless this host can create the set. */
+static void need(int feature)
+{
+    char why[256];
+    if (sbx_probe(feature, why, sizeof(why)) <= 0)
+        SBX_SKIP("%s is not available here: %s", sbx_feature_name(feature), why);
+}
+
+static sbx_policy *policy_ns(uint32_t set)
+{
+    sbx_policy *p = policy_new();
+    if (set)
+        assert_sbx_ok(sbx_unshare(p, set));
+    return p;
+}
+
+/* Run argv under p; returns the first line of its stdout (static buffer). */
+static const char *probe_line(const sbx_policy *p, const char *const *argv, int *code)
+{
+    static char line[512];
+    sbx_result *r = run_ok(p, argv);
+    if (sbx_result_status(r) != SBX_STATUS_EXITED)
+        fail_msg("probe did not exit: %s", describe(r));
+    *code = sbx_result_exit_code(r);
+    snprintf(line, sizeof(line), "%s", sbx_result_stdout(r, NULL));
+    line[strcspn(line, "\n")] = '\0';
+    sbx_result_free(r);
+    return line;
+}
+
+static void expect_line(const sbx_policy *p, const char *const *argv, const char *want,
+                        const char *how)
+{
+    int code;
+    const char *got = probe_line(p, argv, &code);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s: %s %s: expected '%s', got '%s' (exit %d)", how, argv[1],
+                 argv[2] ? argv[2] : "", want, got, code);
+}
+
+static char scratch[64]; /* a directory of the case, removed at the end */
+
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(scratch, sizeof(scratch), "/tmp/agentsbx-nstest.XXXXXX");
+    if (!mkdtemp(scratch))
+        return -1;
+    return chmod(scratch, 0755);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+/* ---- API -------------------------------------------------------------------------- */
+
+static void test_ns__api_rejects_bad_input(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_error(sbx_unshare(p, 0x40), -EINVAL, "SBX_NS_ALL");
+    assert_sbx_error(sbx_unshare(NULL, SBX_NS_PID), -EINVAL, "policy");
+    uint32_t set = 0;
+    assert_sbx_error(sbx_parse_namespaces("user,bogus", &set), -EINVAL, "'bogus'");
+    assert_sbx_error(sbx_parse_namespaces("", &set), -EINVAL, "empty");
+    assert_sbx_error(sbx_parse_namespaces("pid,,net", &set), -EINVAL, "unknown namespace ''");
+    assert_sbx_error(sbx_parse_namespaces(NULL, &set), -EINVAL, "list");
+    assert_sbx_ok(sbx_parse_namespaces("all", &set));
+    assert_int_equal(set, SBX_NS_ALL);
+    assert_sbx_ok(sbx_parse_namespaces("net,pid", &set));
+    assert_int_equal(set, SBX_NS_NET | SBX_NS_PID);
+    assert_sbx_ok(sbx_unshare(p, set));
+    assert_int_equal(sbx_policy_namespaces(p), SBX_NS_NET | SBX_NS_PID);
+    assert_string_equal(sbx_namespace_name(SBX_NS_MOUNT), "mount");
+    assert_null(sbx_namespace_name(SBX_NS_PID | SBX_NS_NET));
+    assert_int_equal(sbx_result_namespaces(NULL), 0);
+    assert_int_equal(sbx_result_tree_kill(NULL), 0);
+    sbx_policy_free(p);
+}
+
+/* ---- user ------------------------------------------------------------------------- */
+
+static void test_ns__user_no_capabilities(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_USER_NS);
+    static const char *const argv[] = {PROBE("probe_ns"), "caps", NULL};
+    sbx_policy *plain = policy_ns(0), *ns = policy_ns(SBX_NS_USER);
+    assert_sbx_ok(sbx_allow_path(ns, "/proc", SBX_FS_READ));
+    assert_sbx_ok(sbx_allow_path(plain, "/proc", SBX_FS_READ));
+    sbx_result *r = run_ok(ns, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_string_equal(sbx_result_stdout(r, NULL), "capeff=0000000000000000\n");
+    assert_true(sbx_result_namespaces(r) & SBX_NS_USER);
+    assert_true(sbx_result_layers(r) & SBX_LAYER_NAMESPACES);
+    sbx_result_free(r);
+    int code;
+    const char *ctl = probe_line(plain, argv, &code);
+    if (geteuid() == 0) /* the control: root keeps its capabilities without the namespace */
+        assert_string_not_equal(ctl, "capeff=0000000000000000");
+    else
+        fprintf(stderr, "note: not root, so the control has no capabilities either (%s)\n", ctl);
+    sbx_policy_free(plain);
+    sbx_policy_free(ns);
+}
+
+/* ---- pid -------------------------------------------------------------------------- */
+
+static void test_ns__pid_hides_host_processes(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_PID_NS);
+    static const char *const argv[] = {PROBE("probe_ns"), "pids", NULL};
+    sbx_policy *plain = policy_ns(0), *ns = policy_ns(SBX_NS_PID);
+    assert_sbx_ok(sbx_allow_path(plain, "/proc", SBX_FS_READ));
+    assert_sbx_ok(sbx_allow_path(ns, "/proc", SBX_FS_READ));
+    int code, n = 0, self = 0;
+    const char *line = probe_line(ns, argv, &code);
+    if (sscanf(line, "pids=%d self=%d", &n, &self) != 2)
+        fail_msg("probe_ns pids: '%s'", line);
+    assert_int_equal(self, 2); /* pid 1 is the init */
+    assert_in_range(n, 2, 2);  /* the init and the probe: nothing of the host */
+    line = probe_line(plain, argv, &code);
+    if (sscanf(line, "pids=%d self=%d", &n, &self) != 2)
+        fail_msg("probe_ns pids (control): '%s'", line);
+    assert_true(n > 10 && self > 2); /* the host's processes */
+    sbx_policy_free(plain);
+    sbx_policy_free(ns);
+}
+
+static void test_ns__pid_init_passes_status_through(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_PID_NS);
+    sbx_policy *p = policy_ns(SBX_NS_PID);
+    static const char *const exit7[] = {"/bin/sh", "-c", "exit 7", NULL};
+    sbx_result *r = run_ok(p, exit7);
+    assert_status(r, SBX_STATUS_EXITED, 7);
+    assert_int_equal(sbx_result_tree_kill(r), SBX_TREE_KILL_PIDNS);
+    sbx_result_free(r);
+    static const char *const segv[] = {"/bin/sh", "-c", "kill -SEGV $$", NULL};
+    r = run_ok(p, segv);
+    assert_status(r, SBX_STATUS_SIGNALED, SIGSEGV);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static void test_ns__pid_init_forwards_signals(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_PID_NS);
+    sbx_policy *p = policy_ns(SBX_NS_PID);
+    static const char *const argv[] = {PROBE("probe_ns"), "trap", NULL};
+    sbx_io io = SBX_IO_INIT;
+    io.stdout_mode = SBX_STDIO_PIPE;
+    sbx_child *c = NULL;
+    assert_sbx_ok(sbx_spawn(p, argv, &io, &c));
+    int fd = sbx_child_stdio_fd(c, 1);
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 10000), 1); /* "ready": the handler is in place */
+    char buf[16];
+    assert_true(read(fd, buf, sizeof(buf)) > 0);
+    assert_sbx_ok(sbx_child_signal(c, SIGTERM)); /* to the init, passed on to the program */
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    assert_status(r, SBX_STATUS_EXITED, 42);
+    sbx_result_free(r);
+    sbx_child_free(c);
+    sbx_policy_free(p);
+}
+
+/* Start probe_ns escape under p with a wall time, wait. Returns the read end
+ * of the pipe the grandchild holds, and its pid as it sees itself. */
+static int escape_and_wait(sbx_policy *p, int *tree_kill, int *gc_pid)
+{
+    int pp[2];
+    assert_int_equal(pipe2(pp, O_CLOEXEC), 0);
+    char fdarg[16];
+    snprintf(fdarg, sizeof(fdarg), "%d", pp[1]);
+    const char *argv[] = {PROBE("probe_ns"), "escape", fdarg, NULL};
+    sbx_io io = SBX_IO_INIT;
+    io.keep_fds = &pp[1];
+    io.n_keep_fds = 1;
+    assert_sbx_ok(sbx_limit_wall_time(p, 400));
+    sbx_child *c = NULL;
+    assert_sbx_ok(sbx_spawn(p, argv, &io, &c));
+    close(pp[1]);
+    char buf[64] = "";
+    struct pollfd pfd = {.fd = pp[0], .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 10000), 1);
+    ssize_t n = read(pp[0], buf, sizeof(buf) - 1);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_int_equal(sscanf(buf, "pid=%d", gc_pid), 1);
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
+    *tree_kill = sbx_result_tree_kill(r);
+    sbx_result_free(r);
+    sbx_child_free(c);
+    return pp[0];
+}
+
+/* Whether every holder of the pipe's write end is gone within ms. */
+static int pipe_closed_within(int fd, int ms)
+{
+    char buf[64];
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    while (poll(&pfd, 1, ms) == 1) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n == 0)
+            return 1;
+        if (n < 0 && errno != EINTR)
+            return 0;
+    }
+    return 0;
+}
+
+static void test_ns__pid_double_fork_setsid_dies_at_timeout(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_PID_NS);
+    sbx_policy *ns = policy_ns(SBX_NS_PID);
+    int tree_kill, gc;
+    int fd = escape_and_wait(ns, &tree_kill, &gc);
+    assert_int_equal(tree_kill, SBX_TREE_KILL_PIDNS);
+    assert_true(pipe_closed_within(fd, 0)); /* dead when wait returned: nothing holds it */
+    close(fd);
+    sbx_policy_free(ns);
+
+    /* The control: without the namespace (or a cgroup) the grandchild escapes. */
+    sbx_policy *plain = policy_ns(0);
+    fd = escape_and_wait(plain, &tree_kill, &gc);
+    assert_int_equal(tree_kill, SBX_TREE_KILL_PGROUP);
+    int escaped = !pipe_closed_within(fd, 300);
+    assert_int_equal(kill(gc, SIGKILL), 0); /* a host pid here: end it */
+    assert_true(pipe_closed_within(fd, 5000));
+    close(fd);
+    assert_true(escaped);
+    sbx_policy_free(plain);
+}
+
+/* A host process that spawns probe_ns escape and is then SIGKILLed: returns
+ * the read end of the grandchild's pipe, and the grandchild's pid. */
+static int host_dies(uint32_t set, int *gc_pid)
+{
+    int pp[2], ready[2];
+    assert_int_equal(pipe2(pp, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+    pid_t host = fork();
+    assert_true(host >= 0);
+    if (host == 0) {
+        sbx_policy *p = NULL;
+        char fdarg[16];
+        snprintf(fdarg, sizeof(fdarg), "%d", pp[1]);
+        const char *argv[] = {PROBE("probe_ns"), "escape", fdarg, NULL};
+        sbx_io io = SBX_IO_INIT;
+        io.keep_fds = &pp[1];
+        io.n_keep_fds = 1;
+        sbx_child *c = NULL;
+        if (sbx_policy_new(&p) != 0 || (set && sbx_unshare(p, set) != 0) ||
+            sbx_spawn(p, argv, &io, &c) != 0)
+            _exit(1);
+        if (write(ready[1], "s", 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(pp[1]);
+    close(ready[1]);
+    char buf[64] = "";
+    assert_int_equal(read(ready[0], buf, 1), 1); /* spawned */
+    close(ready[0]);
+    struct pollfd pfd = {.fd = pp[0], .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 10000), 1);
+    ssize_t n = read(pp[0], buf, sizeof(buf) - 1);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_int_equal(sscanf(buf, "pid=%d", gc_pid), 1);
+    assert_int_equal(kill(host, SIGKILL), 0);
+    assert_int_equal(waitpid(host, NULL, 0), host);
+    return pp[0];
+}
+
+static void test_ns__pid_host_death_kills_the_tree(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_PID_NS);
+    int gc;
+    int fd = host_dies(SBX_NS_PID, &gc);
+    assert_true(pipe_closed_within(fd, 5000)); /* bound: the kernel tears the namespace down */
+    close(fd);
+
+    /* The control: without the namespace the grandchild outlives the host. */
+    fd = host_dies(0, &gc);
+    int escaped = !pipe_closed_within(fd, 300);
+    assert_int_equal(kill(gc, SIGKILL), 0);
+    assert_true(pipe_closed_within(fd, 5000));
+    close(fd);
+    assert_true(escaped);
+}
+
+/* ---- net -------------------------------------------------------------------------- */
+
+static void test_ns__net_udp_to_host_listener_fails(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_NET_NS);
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sa);
+    assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &len), 0);
+    char port[16];
+    snprintf(port, sizeof(port), "%d", ntohs(sa.sin_port));
+    const char *argv[] = {PROBE("probe_ns"), "udp", port, NULL};
+
+    /* UDP is otherwise denied by the seccomp layer: lift that in both. */
+    sbx_policy *ns = policy_ns(SBX_NS_NET), *plain = policy_ns(0);
+    assert_sbx_ok(sbx_allow_network(ns));
+    assert_sbx_ok(sbx_allow_network(plain));
+    int code;
+    probe_line(ns, argv, &code); /* the datagram goes to the namespace's own loopback */
+    char buf[8];
+    struct pollfd pfd = {.fd = s, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 300), 0); /* nothing arrived */
+    expect_line(plain, argv, "ok", "control");
+    assert_int_equal(poll(&pfd, 1, 5000), 1); /* the control's arrived */
+    assert_int_equal(recv(s, buf, sizeof(buf), 0), 4);
+    close(s);
+
+    /* TCP too. */
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sa.sin_port = 0;
+    len = sizeof(sa);
+    assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(l, 4), 0);
+    assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+    snprintf(port, sizeof(port), "%d", ntohs(sa.sin_port));
+    const char *tcp[] = {PROBE("probe_net"), "connect", port, NULL};
+    expect_line(ns, tcp, "denied ECONNREFUSED", "net namespace");
+    expect_line(plain, tcp, "ok", "control");
+    close(l);
+    sbx_policy_free(ns);
+    sbx_policy_free(plain);
+}
+
+/* ---- ipc, uts --------------------------------------------------------------------- */
+
+static void test_ns__ipc_hides_host_segments(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_IPC_NS);
+    key_t key = (key_t)(0x5b000000 | (getpid() & 0xffffff));
+    int id = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+    assert_true(id >= 0);
+    char k[32];
+    snprintf(k, sizeof(k), "%d", (int)key);
+    const char *argv[] = {PROBE("probe_ns"), "shm", k, NULL};
+    sbx_policy *ns = policy_ns(SBX_NS_IPC), *plain = policy_ns(0);
+    expect_line(ns, argv, "denied ENOENT", "ipc namespace");
+    expect_line(plain, argv, "ok", "control");
+    shmctl(id, IPC_RMID, NULL);
+    sbx_policy_free(ns);
+    sbx_policy_free(plain);
+}
+
+static void test_ns__uts_own_hostname(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_UTS_NS);
+    static const char *const argv[] = {PROBE("probe_ns"), "hostname", NULL};
+    sbx_policy *ns = policy_ns(SBX_NS_UTS), *plain = policy_ns(0);
+    expect_line(ns, argv, "hostname=agentsbx", "uts namespace");
+    struct utsname u;
+    uname(&u);
+    char want[128];
+    snprintf(want, sizeof(want), "hostname=%s", u.nodename);
+    expect_line(plain, argv, want, "control");
+    sbx_policy_free(ns);
+    sbx_policy_free(plain);
+}
+
+/* ---- mount ------------------------------------------------------------------------ */
+
+static void test_ns__mount_read_only_view_stops_metadata_changes(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+    char file[128];
+    snprintf(file, sizeof(file), "%s/owned", scratch);
+    int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+    if (geteuid() != 0)
+        assert_int_equal(chmod(scratch, 0755), 0);
+    sbx_policy *ns = policy_ns(SBX_NS_MOUNT), *plain = policy_ns(0);
+    assert_sbx_ok(sbx_allow_path(ns, scratch, SBX_FS_READ));
+    assert_sbx_ok(sbx_allow_path(plain, scratch, SBX_FS_READ));
+    static const char *const ops[] = {"chmod", "chown", "utimes", "setxattr"};
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        const char *argv[] = {PROBE("probe_ns"), ops[i], file, NULL};
+        int code;
+        const char *ctl = probe_line(plain, argv, &code);
+        if (strcmp(ctl, "denied EOPNOTSUPP") == 0) {
+            fprintf(stderr, "note: %s: the file system of %s does not support it\n", ops[i],
+                    scratch);
+            continue;
+        }
+        if (strcmp(ctl, "ok") != 0) /* Landlock does not cover these: the control succeeds */
+            fail_msg("control %s: '%s'", ops[i], ctl);
+        expect_line(ns, argv, "denied EROFS", "mount namespace");
+    }
+    sbx_policy_free(ns);
+    sbx_policy_free(plain);
+}
+
+static void test_ns__mount_noexec_stops_the_loader(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+#if defined(__x86_64__)
+    const char *loader = "/lib64/ld-linux-x86-64.so.2";
+#elif defined(__aarch64__)
+    const char *loader = "/lib/ld-linux-aarch64.so.1";
+#else
+    const char *loader = NULL;
+#endif
+    struct stat st;
+    if (!loader || stat(loader, &st) != 0)
+        SBX_SKIP("no known dynamic loader path on this architecture");
+    /* /usr/bin/id is not granted execute: Landlock stops execve(2) of it, but
+     * not the loader mapping it; the noexec view does. */
+    const char *argv[] = {loader, "/usr/bin/id", "-u", NULL};
+    sbx_policy *ns = policy_ns(SBX_NS_MOUNT), *plain = policy_ns(0);
+    sbx_result *r = run_ok(plain, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0); /* the control: the bypass works */
+    sbx_result_free(r);
+    r = run_ok(ns, argv);
+    if (sbx_result_status(r) == SBX_STATUS_EXITED && sbx_result_exit_code(r) == 0)
+        fail_msg("the loader ran /usr/bin/id in the mount namespace: %s", describe(r));
+    sbx_result_free(r);
+    sbx_policy_free(ns);
+    sbx_policy_free(plain);
+}
+
+static void test_ns__mount_private_tmp(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+    char host_file[128];
+    snprintf(host_file, sizeof(host_file), "%s/host-only", scratch);
+    int fd = open(host_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *argv[] = {PROBE("probe_ns"), "stat", host_file, NULL};
+    sbx_policy *ns = policy_ns(SBX_NS_MOUNT), *plain = policy_ns(0);
+    expect_line(ns, argv, "denied ENOENT", "mount namespace"); /* not granted: not carried */
+    expect_line(plain, argv, "ok", "control");
+    /* TMPDIR is the private /tmp, and works. */
+    static const char *const tmp[] = {PROBE("probe_fs"), "tmpdir", NULL};
+    expect_line(ns, tmp, "TMPDIR=/tmp", "mount namespace");
+    sbx_policy_free(ns);
+    sbx_policy_free(plain);
+}
+
+static void test_ns__mount_write_grant_in_tmp_is_carried(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+    char target[128];
+    snprintf(target, sizeof(target), "%s/made-inside", scratch);
+    const char *argv[] = {PROBE("probe_fs"), "create", target, NULL};
+    sbx_policy *ns = policy_ns(SBX_NS_MOUNT);
+    assert_sbx_ok(sbx_allow_path(ns, scratch, SBX_FS_READ | SBX_FS_WRITE));
+    expect_line(ns, argv, "ok", "mount namespace");
+    struct stat st;
+    assert_int_equal(stat(target, &st), 0); /* on the host's file system */
+    sbx_policy_free(ns);
+
+    /* The working directory is writable too, as Landlock has it. */
+    ns = policy_ns(SBX_NS_MOUNT);
+    assert_sbx_ok(sbx_set_workdir(ns, scratch));
+    const char *in_workdir[] = {PROBE("probe_fs"), "create", "made-in-workdir", NULL};
+    expect_line(ns, in_workdir, "ok", "mount namespace, workdir");
+    snprintf(target, sizeof(target), "%s/made-in-workdir", scratch);
+    assert_int_equal(stat(target, &st), 0);
+    sbx_policy_free(ns);
+}
+
+static void test_ns__mount_tmpfs_bomb_stopped(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+    /* The private /tmp is as large as the memory limit. */
+    sbx_policy *ns = policy_ns(SBX_NS_MOUNT);
+    assert_sbx_ok(sbx_limit_memory(ns, 32ull << 20));
+    static const char *const argv[] = {PROBE("probe_ns"), "fill", "/tmp", "128", NULL};
+    long mib = -1;
+    char err[32];
+    run_counting_probe(ns, argv, "filled_mib", &mib, err);
+    assert_in_range(mib, 1, 32);
+    assert_string_equal(err, "ENOSPC");
+    sbx_policy_free(ns);
+    /* The control: the host's TMPDIR (a tmpfs too) takes it all. */
+    sbx_policy *plain = policy_ns(0);
+    assert_sbx_ok(sbx_limit_memory(plain, 32ull << 20));
+    const char *sh[] = {"/bin/sh", "-c", "exec \"$0\" fill \"$TMPDIR\" 128", PROBE("probe_ns"),
+                        NULL};
+    assert_sbx_ok(sbx_allow_tool(plain, PROBE("probe_ns")));
+    run_counting_probe(plain, sh, "filled_mib", &mib, err);
+    assert_int_equal(mib, 128);
+    sbx_policy_free(plain);
+}
+
+/* ---- a host that forbids them ------------------------------------------------------ */
+
+/* The CLI, run confined: the seccomp filter of the outer sandbox denies
+ * namespaces, as a container's profile may. */
+static sbx_result *nested(const char *const *args)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_path(p, SBX_BUILD_DIR, SBX_FS_READ | SBX_FS_EXEC));
+    assert_sbx_ok(sbx_allow_tool(p, "/bin/true")); /* what the inner sandbox runs */
+    /* A sanitized CLI: LeakSanitizer needs ptrace, which the outer filter denies;
+     * the sanitizer reads its options from /proc/self/environ. */
+    assert_sbx_ok(sbx_set_env(p, "ASAN_OPTIONS", "detect_leaks=0"));
+    assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+    sbx_result *r = run_ok(p, args);
+    sbx_policy_free(p);
+    return r;
+}
+
+static void test_ns__refused_by_the_host_says_why(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_USER_NS);
+    static const char *const strict[] = {SBX_CLI,    "run", "--no-private-tmp", "--unshare",
+                                         "user,pid", "--",  "/bin/true",        NULL};
+    sbx_result *r = nested(strict);
+    assert_status(r, SBX_STATUS_EXITED, 125);
+    const char *err = sbx_result_stderr(r, NULL);
+    if (!strstr(err, "namespaces") || !strstr(err, "seccomp profile may deny it"))
+        fail_msg("unexpected message: %s", err);
+    sbx_result_free(r);
+
+    static const char *const lax[] = {SBX_CLI,
+                                      "run",
+                                      "--no-private-tmp",
+                                      "--unshare",
+                                      "user,pid",
+                                      "--best-effort",
+                                      "namespaces,seccomp",
+                                      "--json",
+                                      "--",
+                                      "/bin/true",
+                                      NULL};
+    r = nested(lax);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    const char *out = sbx_result_stderr(r, NULL); /* the CLI's --json report */
+    if (!strstr(out, "\"status\":\"exited\"") || !strstr(out, "\"namespaces\":[]") ||
+        strstr(out, ",\"namespaces\","))
+        fail_msg("expected a run without the namespace layer: %s", out);
+    sbx_result_free(r);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_ns__api_rejects_bad_input),
+    cmocka_unit_test(test_ns__user_no_capabilities),
+    cmocka_unit_test(test_ns__pid_hides_host_processes),
+    cmocka_unit_test(test_ns__pid_init_passes_status_through),
+    cmocka_unit_test(test_ns__pid_init_forwards_signals),
+    cmocka_unit_test(test_ns__pid_double_fork_setsid_dies_at_timeout),
+    cmocka_unit_test(test_ns__pid_host_death_kills_the_tree),
+    cmocka_unit_test(test_ns__net_udp_to_host_listener_fails),
+    cmocka_unit_test(test_ns__ipc_hides_host_segments),
+    cmocka_unit_test(test_ns__uts_own_hostname),
+    cmocka_unit_test_setup_teardown(test_ns__mount_read_only_view_stops_metadata_changes, setup,
+                                    teardown),
+    cmocka_unit_test(test_ns__mount_noexec_stops_the_loader),
+    cmocka_unit_test_setup_teardown(test_ns__mount_private_tmp, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_ns__mount_write_grant_in_tmp_is_carried, setup, teardown),
+    cmocka_unit_test(test_ns__mount_tmpfs_bomb_stopped),
+    cmocka_unit_test(test_ns__refused_by_the_host_says_why),
+};
+
+SBX_TEST_MAIN(tests)
