@@ -249,6 +249,7 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
         sbx__syscall_name(data->arch, data->nr, rec.name, sizeof(rec.name));
     if (m->v.n_kept < SBX_VIOLATIONS_KEPT)
         m->v.kept[m->v.n_kept++] = rec;
+    sbx__audit_violation(child, &rec);
     if (m->sp->callback) {
         sbx_violation pub;
         fill_public(&pub, &rec);

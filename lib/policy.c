@@ -52,6 +52,7 @@ void sbx_policy_free(sbx_policy *policy)
     free(policy->workdir);
     sbx__grants_free(policy);
     sbx__seccomp_policy_free(policy->seccomp);
+    sbx__output_policy_free(policy);
     sbx__cgroup_policy_free(policy);
     sbx__plan_free(policy->plan);
     pthread_mutex_destroy(&policy->lock);

@@ -7,50 +7,78 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "outfilter.h"
 #include "seccomp_layer.h"
 
 struct capture {
     char *buf;
     size_t len, cap, limit;
     bool truncated;
+    int stream;                   /* 1 or 2 */
+    struct sbx__outcfg *cfg;      /* a reference */
+    struct sbx__outfilter filter; /* used when the settings change anything */
+    bool filtering;
 };
+
+/* Keep filtered bytes up to the limit; the output callback sees exactly what is kept. */
+static void capture_keep(void *ctx, const char *data, size_t len)
+{
+    struct capture *c = ctx;
+    size_t keep = len;
+    if (c->len + keep > c->limit) {
+        keep = c->limit - c->len;
+        c->truncated = true;
+    }
+    if (keep == 0)
+        return;
+    if (c->len + keep + 1 > c->cap) {
+        size_t cap = c->cap ? c->cap : 4096;
+        while (cap < c->len + keep + 1)
+            cap *= 2;
+        if (cap > c->limit + 1)
+            cap = c->limit + 1;
+        char *grown = realloc(c->buf, cap);
+        if (!grown) { /* keep draining so the child never blocks */
+            c->truncated = true;
+            return;
+        }
+        c->buf = grown;
+        c->cap = cap;
+    }
+    memcpy(c->buf + c->len, data, keep);
+    c->len += keep;
+    c->buf[c->len] = '\0';
+    if (c->cfg->output_fn)
+        c->cfg->output_fn(c->stream, data, keep, c->cfg->output_ud);
+}
 
 /* Read what is available on fd into c; returns false at end of file or error. */
 static bool capture_read(int fd, struct capture *c)
 {
     char scratch[16384];
+    size_t used = 0;
+    bool more;
     for (;;) {
         ssize_t n = read(fd, scratch, sizeof(scratch));
-        if (n == 0)
-            return false;
+        if (n == 0) {
+            more = false;
+            break;
+        }
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return errno == EAGAIN;
+            more = errno == EAGAIN;
+            break;
         }
-        size_t keep = (size_t)n;
-        if (c->len + keep > c->limit) {
-            keep = c->limit - c->len;
-            c->truncated = true;
-        }
-        if (c->len + keep + 1 > c->cap) {
-            size_t cap = c->cap ? c->cap : 4096;
-            while (cap < c->len + keep + 1)
-                cap *= 2;
-            if (cap > c->limit + 1)
-                cap = c->limit + 1;
-            char *grown = realloc(c->buf, cap);
-            if (!grown) { /* keep draining so the child never blocks */
-                c->truncated = true;
-                continue;
-            }
-            c->buf = grown;
-            c->cap = cap;
-        }
-        memcpy(c->buf + c->len, scratch, keep);
-        c->len += keep;
-        c->buf[c->len] = '\0';
+        if ((size_t)n > used)
+            used = (size_t)n;
+        if (c->filtering)
+            sbx__outfilter_write(&c->filter, scratch, (size_t)n);
+        else
+            capture_keep(c, scratch, (size_t)n);
     }
+    explicit_bzero(scratch, used); /* raw output: it may hold secrets */
+    return more;
 }
 
 /* Write to a pipe whose reader may be gone without raising SIGPIPE in the host. */
@@ -73,6 +101,40 @@ static ssize_t write_nosigpipe(int fd, const void *data, size_t len)
     return n;
 }
 
+static void captures_free(struct capture cap[2])
+{
+    for (int i = 0; i < 2; i++) {
+        free(cap[i].buf);
+        cap[i].buf = NULL;
+        if (cap[i].filtering)
+            sbx__outfilter_destroy(&cap[i].filter);
+        cap[i].filtering = false;
+        sbx__outcfg_unref(cap[i].cfg);
+        cap[i].cfg = NULL;
+    }
+}
+
+static int captures_init(struct capture cap[2], const struct sbx__plan *plan)
+{
+    memset(cap, 0, 2 * sizeof(*cap));
+    for (int i = 0; i < 2; i++) {
+        cap[i].limit = plan->output_limit;
+        cap[i].stream = 1 + i;
+        cap[i].cfg = sbx__outcfg_ref(plan->output);
+        cap[i].filtering = sbx__outcfg_active(plan->output);
+        if (cap[i].filtering) {
+            int r = sbx__outfilter_init(&cap[i].filter, cap[i].cfg, cap[i].cfg->escapes,
+                                        capture_keep, &cap[i]);
+            if (r < 0) {
+                cap[i].filtering = false;
+                captures_free(cap);
+                return r;
+            }
+        }
+    }
+    return 0;
+}
+
 static void close_stdin(sbx_child *child)
 {
     if (child->stdio[0] >= 0) {
@@ -84,21 +146,30 @@ static void close_stdin(sbx_child *child)
 int sbx_run(const sbx_policy *policy, const char *const *argv, const void *input, size_t input_len,
             sbx_result **ret)
 {
+    sbx__check_arg(policy);
+    sbx__check_arg(argv);
     sbx__check_arg(ret);
     sbx__check(input != NULL || input_len == 0, "sbx_run: input is NULL but input_len is %zu",
                input_len);
+    const struct sbx__plan *plan;
+    int r = sbx__policy_plan(policy, &plan);
+    if (r < 0)
+        return r;
+    struct capture cap[2];
+    r = captures_init(cap, plan);
+    if (r < 0)
+        return r;
     sbx_io io = SBX_IO_INIT;
     io.stdin_mode = input ? SBX_STDIO_PIPE : SBX_STDIO_NULL;
     io.stdout_mode = SBX_STDIO_PIPE;
     io.stderr_mode = SBX_STDIO_PIPE;
     sbx_child *child;
-    int r = sbx_spawn(policy, argv, &io, &child);
-    if (r < 0)
+    r = sbx_spawn(policy, argv, &io, &child);
+    if (r < 0) {
+        captures_free(cap);
         return r;
+    }
 
-    const struct sbx__plan *plan;
-    (void)sbx__policy_plan(policy, &plan); /* compiled by the spawn above */
-    struct capture cap[2] = {{.limit = plan->output_limit}, {.limit = plan->output_limit}};
     const char *in = input;
     size_t in_left = input_len;
     if (input && in_left == 0)
@@ -142,23 +213,29 @@ int sbx_run(const sbx_policy *policy, const char *const *argv, const void *input
     /* The main process ended or its time is up: stop the rest of its group so
      * that nothing writes any more, then take what the pipes still hold. */
     sbx__child_kill_all(child);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (open_out[i])
             capture_read(child->stdio[1 + i], &cap[i]);
+        if (cap[i].filtering)
+            sbx__outfilter_finish(&cap[i].filter); /* what was held back at the end */
+    }
 
     sbx_result *res;
     r = sbx_child_wait(child, &res);
     sbx_child_free(child);
     if (r < 0) {
-        free(cap[0].buf);
-        free(cap[1].buf);
+        captures_free(cap);
         return r;
     }
     for (int i = 0; i < 2; i++) {
         res->out[i] = cap[i].buf;
         res->out_len[i] = cap[i].len;
         res->truncated[i] = cap[i].truncated;
+        res->redactions += cap[i].filter.redactions;
+        res->escapes += cap[i].filter.escaped;
+        cap[i].buf = NULL;
     }
+    captures_free(cap);
     *ret = res;
     return 0;
 }

@@ -6,8 +6,11 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config        # toolchain
   libseccomp-dev                          # the seccomp layer
+  libjson-c-dev                           # policy files (JSON)
+  clang libclang-rt-14-dev                # libFuzzer targets (scripts/fuzz.sh)
   libcmocka-dev                           # C tests
   doxygen                                 # API docs (warnings are errors)
+  groff-base                              # renders the CLI's man page in its test
   valgrind                                # memcheck over the unit tests
   python3 python3-pytest python3-setuptools  # Python bindings, their tests and packaging
   util-linux passwd                       # runuser, setpriv, useradd for unprivileged runs

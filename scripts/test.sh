@@ -3,7 +3,8 @@
 #   1. a warnings-as-errors build; every test as root, then the live and
 #      hostile tests again as an unprivileged user;
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the unit tests under valgrind memcheck.
+#   3. the libFuzzer targets for a bounded time (scripts/fuzz.sh);
+#   4. the unit tests under valgrind memcheck.
 # Builds go to a temporary directory readable by the unprivileged user, which is
 # removed at the end (KEEP=1 keeps it). Ends with one line:
 #   "suite: N passed, N failed, N skipped".
@@ -68,6 +69,11 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktra
 run_ctest asan-root "$work/asan"
 run_ctest asan-unprivileged "$work/asan" as-user -L live
 unset ASAN_OPTIONS UBSAN_OPTIONS
+
+# libFuzzer targets (fuzz/fuzz_*.c) for FUZZ_SECONDS each (default 60), under
+# ASan+UBSan; each target is a test case of the summary (junit/fuzz.xml).
+log "fuzz"
+"$top/scripts/fuzz.sh" --junit "$work/junit/fuzz.xml" || status=1
 
 log "valgrind memcheck: unit tests"
 vg_total=0 vg_failed=0

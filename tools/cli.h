@@ -31,6 +31,9 @@ int cli_run_main(int argc, char **argv);
 void cli_run_help(FILE *out);
 int cli_check_main(int argc, char **argv);
 void cli_check_help(FILE *out);
+/* `agentsbx policy show` (cli_show.c). */
+int cli_show_main(int argc, char **argv);
+void cli_show_help(FILE *out);
 
 /* ---- Policy options (cli_policy.c) ---------------------------------------
  * Options that build a policy, for any subcommand that needs one: splice
@@ -64,6 +67,10 @@ enum {
     CLI_OPT_MAX_VIOLATIONS,
     CLI_OPT_CGROUP,
     CLI_OPT_CGROUP_PARENT,
+    CLI_OPT_UNSHARE,
+    CLI_OPT_PROFILE,     /* --profile NAME|FILE */
+    CLI_OPT_POLICY_FILE, /* --policy FILE */
+    CLI_OPT_CPU_RATE,    /* --cpu-rate CPUS */
     CLI_OPT_POLICY_END,
 };
 
@@ -86,12 +93,16 @@ enum {
         {"files", required_argument, NULL, CLI_OPT_FILES},                                         \
         {"fsize", required_argument, NULL, CLI_OPT_FSIZE},                                         \
         {"procs", required_argument, NULL, CLI_OPT_PROCS},                                         \
+        {"cpu-rate", required_argument, NULL, CLI_OPT_CPU_RATE},                                   \
         {"deny-syscall", required_argument, NULL, CLI_OPT_DENY_SYSCALL},                           \
         {"allow-syscall", required_argument, NULL, CLI_OPT_ALLOW_SYSCALL},                         \
         {"syscall-allowlist", no_argument, NULL, CLI_OPT_SYSCALL_ALLOWLIST},                       \
         {"max-violations", required_argument, NULL, CLI_OPT_MAX_VIOLATIONS},                       \
         {"cgroup", no_argument, NULL, CLI_OPT_CGROUP},                                             \
         {"cgroup-parent", required_argument, NULL, CLI_OPT_CGROUP_PARENT},                         \
+        {"unshare", required_argument, NULL, CLI_OPT_UNSHARE},                                     \
+        {"profile", required_argument, NULL, CLI_OPT_PROFILE},                                     \
+        {"policy", required_argument, NULL, CLI_OPT_POLICY_FILE},                                  \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }
@@ -104,8 +115,8 @@ struct cli_limit {
     const char *text;
 };
 
-/* An option applied in command-line order: --env, --pass-env, the grants, and
- * the system-call rules. */
+/* An option applied in command-line order: --profile and --policy (first, in
+ * their order), --env, --pass-env, the grants, and the system-call rules. */
 struct cli_op {
     int opt;          /* a CLI_OPT_* value */
     const char *name; /* the option's long name, for messages */
@@ -121,13 +132,16 @@ struct cli_policy_opts {
     struct cli_limit timeout; /* milliseconds, rounded up */
     struct cli_limit cpu;     /* seconds, rounded up */
     struct cli_limit memory, files, fsize, procs;
+    struct cli_limit cpu_rate; /* millicpus, rounded up */
     uint32_t best_effort;
     const char *best_effort_text; /* the last --best-effort, for messages */
     int syscall_allowlist;
     struct cli_limit max_violations;
     int cgroup;                   /* --cgroup */
-    const char *cgroup_parent[3]; /* --cgroup-parent, in order */
+    const char *cgroup_parent[4]; /* --cgroup-parent, in order */
     size_t n_cgroup_parent;
+    uint32_t unshare; /* --unshare: SBX_NS_* */
+    const char *unshare_text;
 };
 
 /* Prepare @p o for a command line of @p argc arguments. 0, or -1 (reported). */
@@ -176,5 +190,59 @@ void cli_option_error(const char *cmd, int c, char *const *argv);
 
 /* The program's name for messages: "agentsbx". */
 extern const char cli_progname[];
+
+/* ---- Output filtering and audit (cli_output.c), for `run` ----------------- */
+
+/* getopt_long() values of the output options (after any subcommand's own). */
+enum {
+    CLI_OPT_REDACT = CLI_OPT_POLICY_END + 64,
+    CLI_OPT_REDACT_ENV,
+    CLI_OPT_NO_REDACT_PATTERNS,
+    CLI_OPT_ESCAPE_OUTPUT,
+    CLI_OPT_OUTPUT_LIMIT,
+    CLI_OPT_AUDIT,
+};
+
+#define CLI_OUTPUT_OPTIONS                                                                         \
+    {"redact", required_argument, NULL, CLI_OPT_REDACT},                                           \
+        {"redact-env", required_argument, NULL, CLI_OPT_REDACT_ENV},                               \
+        {"no-redact-patterns", no_argument, NULL, CLI_OPT_NO_REDACT_PATTERNS},                     \
+        {"escape-output", required_argument, NULL, CLI_OPT_ESCAPE_OUTPUT},                         \
+        {"output-limit", required_argument, NULL, CLI_OPT_OUTPUT_LIMIT},                           \
+    {                                                                                              \
+        "audit", required_argument, NULL, CLI_OPT_AUDIT                                            \
+    }
+
+enum { CLI_ESCAPES_AUTO, CLI_ESCAPES_ALWAYS, CLI_ESCAPES_NEVER };
+
+struct cli_output_opts {
+    struct cli_op *redact; /* --redact and --redact-env, in order */
+    size_t n_redact;
+    int no_patterns;
+    int escapes;            /* CLI_ESCAPES_* */
+    struct cli_limit limit; /* --output-limit, bytes per stream */
+    const char *audit_path;
+    int audit_fd;
+    sbx_output_filter *filter[2]; /* stdout, stderr */
+    uint64_t written[2];
+    int truncated[2], closed[2];
+};
+
+int cli_output_opts_init(struct cli_output_opts *o, int argc);
+void cli_output_opts_free(struct cli_output_opts *o);
+/* As cli_policy_option(), for the output options. */
+int cli_output_option(struct cli_output_opts *o, int c, const char *arg);
+/* After cli_policy_build(): register the values, open the audit log, make the
+ * filters. 0, or CLI_EXIT_SETUP (reported on stderr). */
+int cli_output_apply(struct cli_output_opts *o, sbx_policy *policy);
+/* Set up the child's stdout and stderr as pipes. */
+void cli_output_io(sbx_io *io);
+/* Pass the child's output through the filters while waiting for it; as sbx_child_wait(). */
+int cli_output_wait(struct cli_output_opts *o, sbx_child *child, sbx_result **ret);
+/* Lines on truncation and redactions, for the messages of `run`. */
+void cli_output_report(const struct cli_output_opts *o, FILE *out);
+/* `"output":{...}` for the --json object. */
+void cli_output_json(const struct cli_output_opts *o, FILE *out);
+void cli_output_help(FILE *out);
 
 #endif /* AGENTSBX_CLI_H */

@@ -40,7 +40,14 @@ static void print_layer_names(FILE *out)
 
 void cli_policy_help(FILE *out)
 {
-    fprintf(out, "Environment (the child's is clean: PATH, LANG=C.UTF-8 and HOME only):\n"
+    fprintf(out, "Policy files and profiles (applied first; the options below add to them):\n"
+                 "      --profile NAME|FILE  start from a built-in profile (minimal, workspace,\n"
+                 "                           networked) or, when the argument has a '/' or ends\n"
+                 "                           in .json, from a JSON policy file (repeatable; see\n"
+                 "                           docs/policy-files.md)\n"
+                 "      --policy FILE        start from a JSON policy file, whatever its name\n"
+                 "\n"
+                 "Environment (the child's is clean: PATH, LANG=C.UTF-8 and HOME only):\n"
                  "      --env NAME=VALUE     set NAME in the child's environment (repeatable)\n"
                  "      --pass-env NAME      pass the host's NAME through, if set (repeatable)\n"
                  "      --workdir DIR        run in DIR, which the child may read and write\n"
@@ -74,10 +81,22 @@ void cli_policy_help(FILE *out)
                  "                           (RLIMIT_NPROC; root is not bound by it, so as root\n"
                  "                           it needs --best-effort rlimits); with a cgroup,\n"
                  "                           the child's processes (pids.max), root included\n"
+                 "      --cpu-rate CPUS      CPU bandwidth of the whole child, in CPUs (0.5:\n"
+                 "                           half a CPU, 2: two), at least 0.01; needs --cgroup\n"
+                 "                           or --cgroup-parent (cpu.max, cpu.cfs_quota_us)\n"
                  "      --cgroup             put the child in cgroups of its own beneath this\n"
                  "                           process's own cgroups (see docs/cgroups.md)\n"
                  "      --cgroup-parent DIR  ... beneath DIR, a cgroup directory delegated to\n"
                  "                           this process (repeatable: one per hierarchy)\n"
+                 "\n"
+                 "Namespaces (see docs/namespaces.md):\n"
+                 "      --unshare LIST       run the child in new namespaces: a comma-separated\n"
+                 "                           list of user, pid, net, ipc, uts, mount, or all;\n"
+                 "                           without root, user is added (the others need it).\n"
+                 "                           pid: an init as pid 1, and nothing the child\n"
+                 "                           starts outlives it; net: loopback only; mount:\n"
+                 "                           read-only and noexec except granted paths, and a\n"
+                 "                           private /tmp and /dev/shm\n"
                  "SECONDS may have a fraction (1.5, 0.25, .5). SIZE is in bytes, or a number\n"
                  "followed by K, M or G (powers of 1024).\n"
                  "\n"
@@ -174,6 +193,12 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
             return bad_value(name, "size", arg);
         set_limit(c == CLI_OPT_MEMORY ? &o->memory : &o->fsize, v, arg);
         return 1;
+    case CLI_OPT_CPU_RATE:
+        /* A decimal number of CPUs, parsed as seconds are, to millicpus rounded up. */
+        if (cli_parse_seconds(arg, &v) < 0)
+            return bad_value(name, "number of CPUs", arg);
+        set_limit(&o->cpu_rate, v / 1000000 + (v % 1000000 != 0), arg);
+        return 1;
     case CLI_OPT_FILES:
     case CLI_OPT_PROCS:
         if (cli_parse_count(arg, &v) < 0)
@@ -191,15 +216,27 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
         break;
     }
     case CLI_OPT_ALLOW_SYSCALL: break;
+    case CLI_OPT_PROFILE:
+    case CLI_OPT_POLICY_FILE: break;
     case CLI_OPT_SYSCALL_ALLOWLIST: o->syscall_allowlist = 1; return 1;
     case CLI_OPT_CGROUP: o->cgroup = 1; return 1;
     case CLI_OPT_CGROUP_PARENT:
         if (o->n_cgroup_parent == sizeof(o->cgroup_parent) / sizeof(o->cgroup_parent[0])) {
-            fprintf(stderr, "%s: --cgroup-parent: at most 3\n", cli_progname);
+            fprintf(stderr, "%s: --cgroup-parent: at most 4\n", cli_progname);
             return -1;
         }
         o->cgroup_parent[o->n_cgroup_parent++] = arg;
         return 1;
+    case CLI_OPT_UNSHARE: {
+        uint32_t set;
+        if (sbx_parse_namespaces(arg, &set) < 0) {
+            fprintf(stderr, "%s: --unshare: %s\n", cli_progname, sbx_last_error());
+            return -1;
+        }
+        o->unshare |= set;
+        o->unshare_text = arg;
+        return 1;
+    }
     case CLI_OPT_MAX_VIOLATIONS:
         if (cli_parse_count(arg, &v) < 0)
             return bad_value(name, "count", arg);
@@ -332,6 +369,24 @@ static int is_syscall_op(int opt)
     return opt == CLI_OPT_DENY_SYSCALL || opt == CLI_OPT_ALLOW_SYSCALL;
 }
 
+static int is_profile_op(int opt)
+{
+    return opt == CLI_OPT_PROFILE || opt == CLI_OPT_POLICY_FILE;
+}
+
+/* --profile NAME|FILE and --policy FILE: a built-in profile, unless the
+ * argument has a '/' or ends in ".json" (or came with --policy), which makes
+ * it a file. 0, or a negative errno from the library. */
+static int apply_profile(const struct cli_op *op, sbx_policy *p)
+{
+    size_t n = strlen(op->arg);
+
+    if (op->opt == CLI_OPT_POLICY_FILE || strchr(op->arg, '/') != NULL ||
+        (n >= 5 && strcmp(op->arg + n - 5, ".json") == 0))
+        return sbx_policy_load_file(p, op->arg);
+    return sbx_policy_apply_profile(p, op->arg);
+}
+
 int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
 {
     static const struct {
@@ -345,6 +400,7 @@ int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
         {"files", offsetof(struct cli_policy_opts, files), sbx_limit_open_files},
         {"fsize", offsetof(struct cli_policy_opts, fsize), sbx_limit_file_size},
         {"procs", offsetof(struct cli_policy_opts, procs), sbx_limit_processes},
+        {"cpu-rate", offsetof(struct cli_policy_opts, cpu_rate), sbx_limit_cpu_rate},
     };
     sbx_policy *p;
     int rc;
@@ -354,12 +410,19 @@ int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
         fprintf(stderr, "%s: %s\n", cli_progname, sbx_strerror(rc));
         return CLI_EXIT_SETUP;
     }
+    /* Profiles and policy files first: everything else adds to them. */
+    for (size_t i = 0; i < o->n_ops; i++) {
+        if (is_profile_op(o->ops[i].opt) && (rc = apply_profile(&o->ops[i], p)) != 0) {
+            refused(rc, o->ops[i].name, o->ops[i].arg);
+            goto fail;
+        }
+    }
     /* The environment first, in command-line order (a later setting wins), so
      * that --tool searches the child's PATH as the options set it. */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < o->n_ops; i++) {
             const struct cli_op *op = &o->ops[i];
-            if (is_env_op(op->opt) != (pass == 0))
+            if (is_profile_op(op->opt) || is_env_op(op->opt) != (pass == 0))
                 continue;
             rc = pass == 0                ? apply_env(op, p)
                  : is_syscall_op(op->opt) ? apply_syscall_rule(op, p)
@@ -416,6 +479,10 @@ int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
             refused(rc, "cgroup-parent", o->cgroup_parent[i]);
             goto fail;
         }
+    }
+    if (o->unshare && (rc = sbx_unshare(p, o->unshare)) < 0) {
+        refused(rc, "unshare", o->unshare_text);
+        goto fail;
     }
     if (o->best_effort != 0 && (rc = sbx_set_best_effort(p, o->best_effort)) < 0) {
         refused(rc, "best-effort", o->best_effort_text);

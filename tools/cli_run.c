@@ -15,6 +15,7 @@
 
 struct run_opts {
     struct cli_policy_opts policy;
+    struct cli_output_opts output; /* cli_output.c */
     int json;
     int quiet;
     char **argv; /* the program and its arguments */
@@ -27,6 +28,7 @@ enum {
 
 static const struct option run_options[] = {
     CLI_POLICY_OPTIONS,
+    CLI_OUTPUT_OPTIONS,
     {"json", no_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, 'h'},
@@ -45,6 +47,8 @@ void cli_run_help(FILE *out)
             "\n",
             cli_progname, cli_progname);
     cli_policy_help(out);
+    fputc('\n', out);
+    cli_output_help(out);
     fprintf(out,
             "\n"
             "Output:\n"
@@ -101,6 +105,13 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         case OPT_JSON: o->json = 1; break;
         case OPT_QUIET: o->quiet = 1; break;
         default:
+            if (c >= CLI_OPT_REDACT && c <= CLI_OPT_AUDIT) {
+                int r = cli_output_option(&o->output, c, optarg);
+                if (r > 0)
+                    break;
+                if (r < 0)
+                    return CLI_EXIT_SETUP;
+            }
             if (c >= CLI_OPT_WORKDIR && c < CLI_OPT_POLICY_END) {
                 int r = cli_policy_option(&o->policy, c, run_options[idx].name, optarg);
                 if (r > 0)
@@ -167,8 +178,8 @@ static int spawn_failed(const struct run_opts *o, int rc)
     return status;
 }
 
-/* Print the result as JSON on stderr. */
-static void print_json(const sbx_result *r)
+/* Print the result as JSON on stderr, with the "output" object of cli_output.c. */
+static void print_json(const struct run_opts *o, const sbx_result *r)
 {
     char small[1024];
     char *buf = small;
@@ -185,7 +196,9 @@ static void print_json(const sbx_result *r)
         fprintf(stderr, "{\"status\":\"unknown\",\"error\":\"sbx_result_to_json failed\"}\n");
         return;
     }
-    fprintf(stderr, "%s\n", buf);
+    fprintf(stderr, "%.*s,", n - 1, buf); /* without its closing brace */
+    cli_output_json(&o->output, stderr);
+    fprintf(stderr, "}\n");
     if (buf != small)
         free(buf);
 }
@@ -244,8 +257,10 @@ static int child_ended(const struct run_opts *o, const sbx_result *r)
     int status = sbx_result_status(r);
 
     if (o->json)
-        print_json(r);
+        print_json(o, r);
     violations_summary(o, r);
+    if (!o->quiet && !o->json)
+        cli_output_report(&o->output, stderr);
     switch (status) {
     case SBX_STATUS_EXITED: return sbx_result_exit_code(r);
     case SBX_STATUS_SIGNALED: return signal_status(r, SIGKILL);
@@ -279,8 +294,14 @@ int cli_run_main(int argc, char **argv)
     sbx_result *result = NULL;
     int rc, status;
 
+    sbx_io io = SBX_IO_INIT;
+
     if (cli_policy_opts_init(&o.policy, argc) < 0)
         return CLI_EXIT_SETUP;
+    if (cli_output_opts_init(&o.output, argc) < 0) {
+        cli_policy_opts_free(&o.policy);
+        return CLI_EXIT_SETUP;
+    }
     status = parse_run(argc, argv, &o);
     if (status >= 0)
         goto out;
@@ -288,12 +309,17 @@ int cli_run_main(int argc, char **argv)
     if (status != 0)
         goto out;
 
-    rc = sbx_spawn(policy, (const char *const *)o.argv, NULL, &child);
+    status = cli_output_apply(&o.output, policy);
+    if (status != 0)
+        goto out;
+
+    cli_output_io(&io);
+    rc = sbx_spawn(policy, (const char *const *)o.argv, &io, &child);
     if (rc < 0) {
         status = spawn_failed(&o, rc);
         goto out;
     }
-    rc = sbx_child_wait(child, &result);
+    rc = cli_output_wait(&o.output, child, &result);
     if (rc < 0) {
         char msg[1024];
         snprintf(msg, sizeof(msg), "%s", sbx_last_error());
@@ -310,5 +336,6 @@ out:
     sbx_child_free(child);
     sbx_policy_free(policy);
     cli_policy_opts_free(&o.policy);
+    cli_output_opts_free(&o.output);
     return status;
 }

@@ -221,9 +221,12 @@ SBX_API void sbx_child_free(sbx_child *child);
  * @brief Spawn, feed stdin, capture stdout and stderr, and wait: the common case.
  *
  * Standard input is the bytes of @p input (then end-of-file), or /dev/null when
- * @p input is NULL. Standard output and error are captured up to the policy's
- * output limit (sbx_limit_output()); read them with sbx_result_stdout() and
- * sbx_result_stderr().
+ * @p input is NULL. Standard output and error pass through the policy's output
+ * filter (output.h: registered values and credential shapes redacted by
+ * default, terminal escapes neutralised if asked), go to the output callback
+ * if one is set (sbx_set_output_callback()), and are captured up to the
+ * policy's output limit (sbx_limit_output()); read them with
+ * sbx_result_stdout() and sbx_result_stderr().
  *
  * @param policy The policy.
  * @param argv As for sbx_spawn().

@@ -200,7 +200,9 @@ SBX_API SBX_WUR int sbx_limit_processes(sbx_policy *policy, uint64_t count);
  * @brief Limit how much of each output stream sbx_run() keeps.
  *
  * Output beyond the limit is read and discarded (the child never blocks on a
- * full pipe) and the result says it was truncated. The default is 4 MiB per stream.
+ * full pipe) and the result says it was truncated. The default is 4 MiB per
+ * stream. The limit counts the bytes after the output filter (output.h), and
+ * the output callback receives only what is kept.
  *
  * @param policy The policy.
  * @param bytes 0 to 1 GiB.

@@ -221,6 +221,23 @@ case_workdir() {
 
 # ---------------------------------------------------------- option values
 
+case_unshare() {
+    sbx run --unshare user,bogus true
+    expect_rc 125
+    expect_err_has "agentsbx: --unshare: sbx_parse_namespaces: unknown namespace 'bogus'"
+    [ ! -s "$TMP/out" ] || fail "ran the program with a bad --unshare$(show)"
+    if ! "$SBX" check --json | /usr/bin/python3 -c '
+import json, sys
+sys.exit(0 if json.load(sys.stdin)["features"]["pid_ns"]["available"] else 1)'; then
+        skip "pid namespaces are not available here"
+    fi
+    # The program is pid 2 (the init is 1), and its exit status comes through.
+    sbx run --unshare pid,uts --json -- sh -c 'echo $$; exit 3'
+    expect_rc 3
+    expect_out "2"
+    json_check '"namespaces" in d["layers"] and d["exit_code"] == 3'
+}
+
 case_bad_size() {
     local v
     for v in 12Q -1 '' ' 1' '+1' 1KK 1.5K 0x10 1K2 K 18446744073709551616 \
@@ -528,6 +545,37 @@ case_cgroup() {
     expect_rc 125
 }
 
+case_cpu_rate() {
+    # Refused values: not a number, below 0.01 CPU (10 millicpus), none at all.
+    sbx run --cpu-rate half --cgroup true
+    expect_rc 125
+    expect_err_has "agentsbx: --cpu-rate: invalid number of CPUs 'half'"
+    sbx run --cpu-rate 0.005 --cgroup true
+    expect_rc 125
+    expect_err_has "agentsbx: --cpu-rate '0.005': "
+    # Without the cgroup layer: an error that says so, or not enforced when best-effort.
+    sbx run --cpu-rate 0.5 true
+    expect_rc 125
+    expect_err_has "CPU rate limit: it needs the cgroup layer"
+    sbx run --json --cpu-rate 0.5 --best-effort cgroup true
+    expect_rc 0
+    json_check 'd["cpu_rate_limit"] == "none" and "cgroup" not in d["layers"]'
+    if ! "$SBX" check --json | /usr/bin/python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["features"]["cgroup"]["available"] else 1)'; then
+        # No usable cgroup (an unprivileged user here): strict fails and says why.
+        sbx run --cgroup --cpu-rate 0.5 true
+        expect_rc 125
+        expect_err_has "cgroup: no writable"
+        return
+    fi
+    # Two bash loops for 1 s of wall time under 0.2 CPU, the first one waited
+    # for (so the result counts both): at most ~0.35 s of CPU.
+    local burn='end=$((${EPOCHREALTIME/./} + 1000000)); while [ ${EPOCHREALTIME/./} -lt $end ]; do :; done'
+    sbx run --json --cgroup --cpu-rate 0.2 --timeout 20 -- bash -c "($burn) & $burn; wait; echo burned"
+    expect_rc 0
+    expect_out burned
+    json_check 'd["cpu_rate_limit"] == "cgroup" and "cgroup" in d["layers"] and d["user_cpu_ms"] + d["system_cpu_ms"] <= 350'
+}
+
 case_json() {
     sbx run --json -- sh -c 'exit 3'
     expect_rc 3
@@ -709,7 +757,9 @@ d = json.load(open(sys.argv[1]))
 f = d["features"]
 assert d["default_policy_strict"] is True, d
 assert f["landlock"]["available"] and f["landlock"]["level"] >= 6, f
-assert set(f) == {"landlock", "seccomp", "seccomp_notify", "pidfd", "clone3", "close_range", "cgroup"}, f
+assert set(f) == {"landlock", "seccomp", "seccomp_notify", "pidfd", "clone3", "close_range", "cgroup",
+                  "user_ns", "pid_ns", "net_ns", "ipc_ns", "uts_ns", "mount_ns", "tree_kill"}, f
+assert f["tree_kill"]["level"] in (1, 2, 3), f
 ' "$TMP/out" || fail "bad check --json$(show)"
     # A kernel with an older Landlock (as the library sees it): not strict, and why.
     AGENTSBX_TEST_LANDLOCK_ABI=3 "$SBX" check >"$TMP/out" 2>"$TMP/err"
@@ -723,6 +773,203 @@ assert set(f) == {"landlock", "seccomp", "seccomp_notify", "pidfd", "clone3", "c
     grep -qF 'why: disabled for testing' "$TMP/out" || fail "no reason$(show)"
     sbx check --bogus
     expect_rc 125
+}
+
+# policy_py CHECK: stdout must be one JSON policy document, bound to d, for
+# which the Python statements CHECK hold (they may use the variable tmp).
+policy_py() {
+    /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+tmp = sys.argv[2]
+assert d["version"] == 1, d
+exec(sys.argv[3])
+' "$TMP/out" "$TMP" "$1" || fail "stdout is not the expected policy$(show)"
+}
+
+case_policy_show() {
+    sbx policy show
+    expect_rc 0
+    expect_err_empty
+    expect_out '{
+  "version": 1
+}'
+    sbx policy show --profile minimal
+    expect_rc 0
+    policy_py 'assert d == {"version": 1, "private_tmp": False}, d'
+    (cd "$TMP" && sbx policy show --profile workspace) || exit 1
+    expect_rc 0
+    policy_py 'assert d == {"version": 1, "workdir": tmp}, d'
+    # Options add to the profile, whatever their order.
+    (cd "$TMP" && sbx policy show --connect 22 --ro "$TMP" --memory 64M --profile networked \
+        --deny-syscall ptrace:EACCES) || exit 1
+    expect_rc 0
+    policy_py '
+assert d["network"] == {"connect": [80, 443, 22]}, d
+assert d["grants"] == [{"path": tmp, "access": ["read"]}], d
+assert d["limits"] == {"memory": "64M"}, d
+assert d["seccomp"] == {"deny": {"ptrace": "EACCES"}}, d
+assert d["workdir"] == tmp, d'
+    # What it prints loads again (--policy, or --profile with a '/'), to the same policy.
+    cp "$TMP/out" "$TMP/saved.json"
+    sbx policy show --policy "$TMP/saved.json"
+    expect_rc 0
+    cmp -s "$TMP/out" "$TMP/saved.json" || fail "the saved policy does not load the same$(show)"
+    (cd "$TMP" && sbx policy show --profile ./saved.json) || exit 1
+    cmp -s "$TMP/out" "$TMP/saved.json" || fail "--profile ./FILE differs$(show)"
+    cp "$TMP/saved.json" "$TMP/noslash.json"
+    (cd "$TMP" && sbx policy show --profile noslash.json) || exit 1
+    cmp -s "$TMP/out" "$TMP/saved.json" || fail "--profile FILE.json differs$(show)"
+    # A file starts from a profile and adds grants.
+    printf '{"version": 1, "profile": "minimal", "grants": [{"path": "%s", "access": ["read", "write"]}]}' \
+        "$TMP" >"$TMP/p.json"
+    sbx policy show --policy "$TMP/p.json"
+    expect_rc 0
+    policy_py 'assert d == {"version": 1, "private_tmp": False, "grants": [{"path": tmp, "access": ["read", "write"]}]}, d'
+}
+
+case_policy_errors() {
+    sbx policy show --profile nope
+    expect_rc 125
+    expect_err_has "agentsbx: --profile 'nope': unknown profile 'nope' (built-in profiles: minimal, workspace, networked)"
+    sbx policy show --profile "$TMP/missing.json"
+    expect_rc 125
+    expect_err_has "agentsbx: --profile '$TMP/missing.json': $TMP/missing.json: No such file or directory"
+    printf '{"version": 1,\n "limits": {"memory": -5}}' >"$TMP/bad.json"
+    sbx policy show --policy "$TMP/bad.json"
+    expect_rc 125
+    expect_err_has "$TMP/bad.json: \$.limits.memory: expected a size, got -5"
+    [ ! -s "$TMP/out" ] || fail "printed a policy$(show)"
+    printf '{"version": 1,\n "limits": {' >"$TMP/cut.json"
+    sbx policy show --policy "$TMP/cut.json"
+    expect_rc 125
+    expect_err_has "not valid JSON"
+    expect_err_has "line 2"
+    sbx run --profile nope true
+    expect_rc 125
+    expect_err_has "unknown profile 'nope'"
+    sbx policy
+    expect_rc 125
+    expect_err_has "missing subcommand"
+    sbx policy list
+    expect_rc 125
+    expect_err_has "unknown subcommand 'list'"
+    sbx policy show extra
+    expect_rc 125
+    expect_err_has "unexpected argument 'extra'"
+    sbx policy show --bogus
+    expect_rc 125
+    sbx policy show --help
+    expect_rc 0
+    grep -qF -- '--profile NAME|FILE' "$TMP/out" || fail "no --profile in the help$(show)"
+}
+
+case_profile_run() {
+    need_landlock
+    mkdir "$TMP/w"
+    # minimal: the working directory is not writable (and there is no TMPDIR) ...
+    (cd "$TMP/w" && sbx run --profile minimal sh -c 'echo x >f; echo "tmp=${TMPDIR:-none}"') || exit 1
+    [ ! -e "$TMP/w/f" ] || fail "minimal wrote into the working directory$(show)"
+    grep -qx 'tmp=none' "$TMP/out" || fail "minimal has a TMPDIR$(show)"
+    # ... the control: workspace writes there, and so does minimal with a grant added.
+    (cd "$TMP/w" && sbx run --profile workspace sh -c 'echo x >f') || exit 1
+    expect_rc 0
+    [ "$(cat "$TMP/w/f")" = x ] || fail "workspace could not write its working directory$(show)"
+    rm "$TMP/w/f"
+    (cd "$TMP/w" && sbx run --profile minimal --rw "$TMP/w" sh -c 'echo x >f') || exit 1
+    expect_rc 0
+    [ -e "$TMP/w/f" ] || fail "a grant added to minimal did not apply$(show)"
+}
+
+# ---------------------------------------------------------------- output and audit
+
+case_redact() {
+    sbx run --redact hunter2-value -- sh -c 'echo "pw hunter2-value AKIAIOSFODNN7EXAMPLE"; echo "e hunter2-value" >&2'
+    expect_rc 0
+    expect_out "pw [REDACTED] [REDACTED]"
+    expect_err_has "e [REDACTED]"
+    expect_err_has "agentsbx: 3 secrets redacted from the output"
+    expect_err_lacks "hunter2-value"
+    # the shapes can be turned off, the registered value cannot
+    sbx run --quiet --no-redact-patterns --redact hunter2-value -- echo hunter2-value AKIAIOSFODNN7EXAMPLE
+    expect_out "[REDACTED] AKIAIOSFODNN7EXAMPLE"
+    expect_err_empty
+    # with --json, the counts are in "output"
+    sbx run --json --redact hunter2-value -- echo hunter2-value
+    expect_rc 0
+    json_check 'd["output"]["redactions"] == 1 and d["output"]["stdout_bytes"] == 11'
+    # too short a value is a command-line error
+    sbx run --redact abc -- true
+    expect_rc 125
+    expect_err_has "--redact: sbx_redact_value: the value is 3 bytes long"
+}
+
+case_redact_env() {
+    SBX_TEST_TOKEN=tok-1234-secret "$SBX" run --redact-env SBX_TEST_TOKEN -- \
+        sh -c 'echo "$SBX_TEST_TOKEN" "${#SBX_TEST_TOKEN}"' <"$TMP/in" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    expect_rc 0
+    expect_out "[REDACTED] 15" # passed to the child (15 bytes), redacted from its output
+    sbx run --redact-env SBX_TEST_UNSET_VARIABLE -- true
+    expect_rc 125
+    expect_err_has "--redact-env SBX_TEST_UNSET_VARIABLE: the variable is not set"
+}
+
+case_output_limit() {
+    sbx run --output-limit 5 -- sh -c 'echo 0123456789; echo abcdefgh >&2'
+    expect_rc 0
+    [ "$(cat "$TMP/out")" = 01234 ] || fail "stdout not cut at 5 bytes$(show)"
+    expect_err_has "abcde"
+    expect_err_lacks "abcdef"
+    expect_err_has "agentsbx: stdout truncated at 5 bytes (--output-limit)"
+    expect_err_has "agentsbx: stderr truncated at 5 bytes (--output-limit)"
+    # the child never blocks on a full pipe: a flood ends normally
+    sbx run --output-limit 1K -- sh -c 'i=0; while [ $i -lt 20000 ]; do echo 0123456789; i=$((i+1)); done; exit 7'
+    expect_rc 7
+    [ "$(wc -c <"$TMP/out")" -eq 1024 ] || fail "stdout is not 1024 bytes$(show)"
+    sbx run --output-limit 5X -- true
+    expect_rc 125
+    expect_err_has "--output-limit: expected a size"
+}
+
+case_escape_output() {
+    sbx run --escape-output=always -- printf 'a\033[31mb\n'
+    expect_rc 0
+    expect_out 'a\x1b[31mb'
+    # not a terminal: auto keeps the bytes
+    sbx run -- printf 'a\033[31mb\n'
+    [ "$(cat "$TMP/out")" = "$(printf 'a\033[31mb')" ] || fail "auto changed output to a file$(show)"
+    sbx run --escape-output=never -- printf 'a\033[31mb\n'
+    [ "$(cat "$TMP/out")" = "$(printf 'a\033[31mb')" ] || fail "never changed the output$(show)"
+    sbx run --escape-output=sometimes -- true
+    expect_rc 125
+    expect_err_has "--escape-output: expected auto, always or never, got 'sometimes'"
+}
+
+case_audit() {
+    need_python3
+    sbx run --audit "$TMP/audit.log" --redact hunter2-value -- sh -c 'exit 3' hunter2-value
+    expect_rc 3
+    sbx run --audit "$TMP/audit.log" --timeout 0.2 -- sleep 5
+    expect_rc 124
+    [ "$(stat -c %a "$TMP/audit.log")" = 600 ] || fail "the audit log is not mode 0600"
+    ! grep -qF hunter2-value "$TMP/audit.log" || fail "a secret reached the audit log: $(cat "$TMP/audit.log")"
+    /usr/bin/python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+kinds = [e["event"] for e in ev]
+assert kinds == ["spawn", "exit", "spawn", "limit", "kill", "exit"], kinds
+assert ev[0]["argv"] == ["sh", "-c", "exit 3", "[REDACTED]"], ev[0]["argv"]
+assert ev[0]["policy_digest"].startswith("sha256:") and len(ev[0]["policy_digest"]) == 71
+assert ev[1]["status"] == "exited" and ev[1]["exit_code"] == 3
+assert ev[3]["limit"] == "timeout" and ev[4]["reason"] == "timeout"
+assert ev[5]["status"] == "timed_out" and ev[5]["signal"] == 9
+assert all(e["pid"] == ev[0]["pid"] for e in ev[:2]) and all(e["pid"] == ev[2]["pid"] for e in ev[2:])
+assert all(e["time"].endswith("Z") and len(e["time"]) == 24 for e in ev)
+' "$TMP/audit.log" 2>"$TMP/py.err" || fail "audit log: $(cat "$TMP/py.err"): $(cat "$TMP/audit.log")"
+    sbx run --audit "$TMP/no/such/dir/log" -- true
+    expect_rc 125
+    expect_err_has "--audit $TMP/no/such/dir/log: No such file or directory"
 }
 
 if ! declare -F "case_$CASE" >/dev/null; then

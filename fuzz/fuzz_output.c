@@ -1,0 +1,140 @@
+/* libFuzzer target for the output filter (lib/outfilter.c), through its public
+ * API (sbx_output_filter_*).
+ *
+ * Input: byte 0 holds flags (bit 0: neutralise escapes, bit 1: credential
+ * shapes off, bits 2-7: the secret's length, 4 to 67); then the secret, whose
+ * bytes are mapped onto letters that no output of the filter's own ([REDACTED],
+ * \xHH, \u00HH) can form; then the stream, in which every byte 0xfe marks a cut
+ * between two writes (and is dropped).
+ *
+ * Checks: the stream written in pieces gives exactly what it gives in one
+ * piece, with the same counts; the output never contains the secret; with
+ * neutralising on, it holds no control character but newline, tab and the CR
+ * of a CRLF, no C1 control, and is valid UTF-8. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <agentsbx/agentsbx.h>
+
+#define CUT 0xfe
+
+struct buf {
+    unsigned char *data;
+    size_t len, cap;
+};
+
+static void collect(int stream, const char *data, size_t len, void *userdata)
+{
+    struct buf *b = userdata;
+    (void)stream;
+    if (len == 0)
+        abort(); /* the filter never passes empty pieces */
+    if (b->len + len > b->cap) {
+        b->cap = (b->len + len) * 2;
+        b->data = realloc(b->data, b->cap);
+        if (!b->data)
+            abort();
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
+/* Filter s, written in pieces cut at each CUT byte (which is dropped). */
+static void run(const sbx_policy *p, const unsigned char *s, size_t n, struct buf *out,
+                uint64_t *red, uint64_t *esc)
+{
+    sbx_output_filter *f = NULL;
+    if (sbx_output_filter_new(p, 1, collect, out, &f) != 0)
+        abort();
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != CUT)
+            continue;
+        if (sbx_output_filter_write(f, s + start, i - start) != 0)
+            abort();
+        start = i + 1;
+    }
+    if (sbx_output_filter_finish(f) != 0)
+        abort();
+    *red = sbx_output_filter_redactions(f);
+    *esc = sbx_output_filter_escapes(f);
+    sbx_output_filter_free(f);
+}
+
+/* Valid UTF-8 with no control character but \n, \t and the \r of \r\n. */
+static void check_neutral(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if (c == 0x7f || (c < 0x20 && c != '\n' && c != '\t' &&
+                              !(c == '\r' && i + 1 < n && s[i + 1] == '\n')))
+                abort();
+            i++;
+            continue;
+        }
+        size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (c < 0xc2 || c > 0xf4 || i + need > n)
+            abort();
+        for (size_t k = 1; k < need; k++)
+            if ((s[i + k] & 0xc0) != 0x80)
+                abort();
+        if (c == 0xc2 && s[i + 1] < 0xa0) /* U+0080..U+009F */
+            abort();
+        i += need;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char letters[] = "ghijklmnopqrstvwyz"; /* no hex digit, no u or x */
+    if (size < 1)
+        return 0;
+    int neutralise = data[0] & 1, no_patterns = data[0] & 2;
+    size_t slen = 4 + (data[0] >> 2);
+    if (size < 1 + slen)
+        return 0;
+    char secret[80];
+    for (size_t i = 0; i < slen; i++)
+        secret[i] = letters[data[1 + i] % (sizeof(letters) - 1)];
+    secret[slen] = '\0';
+    const unsigned char *stream = data + 1 + slen;
+    size_t n = size - 1 - slen;
+
+    sbx_policy *p = NULL;
+    if (sbx_policy_new(&p) != 0 || sbx_redact_value(p, secret) != 0 ||
+        sbx_set_output_escapes(p, neutralise ? SBX_ESCAPES_NEUTRALISE : SBX_ESCAPES_KEEP) != 0 ||
+        sbx_set_redact_patterns(p, !no_patterns) != 0)
+        abort();
+
+    /* in one piece: the stream without its cut marks */
+    unsigned char *whole = malloc(n ? n : 1);
+    size_t wn = 0;
+    if (!whole)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        if (stream[i] != CUT)
+            whole[wn++] = stream[i];
+
+    struct buf one = {0}, many = {0};
+    uint64_t red1, esc1, red2, esc2;
+    run(p, whole, wn, &one, &red1, &esc1);
+    run(p, stream, n, &many, &red2, &esc2);
+    if (one.len != many.len || (one.len && memcmp(one.data, many.data, one.len) != 0) ||
+        red1 != red2 || esc1 != esc2)
+        abort();
+    if (one.len >= slen && memmem(one.data, one.len, secret, slen))
+        abort();
+    if (neutralise)
+        check_neutral(one.data, one.len);
+    else if (esc1 != 0)
+        abort();
+
+    free(one.data);
+    free(many.data);
+    free(whole);
+    sbx_policy_free(p);
+    return 0;
+}

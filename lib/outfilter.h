@@ -1,0 +1,103 @@
+/* Internal interface of the output filter (outfilter.c) and the audit log
+ * (audit.c). Nothing here is exported. */
+#ifndef SBX_OUTFILTER_H
+#define SBX_OUTFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+#define SBX__REDACT_MAX_VALUES 256
+/* The most bytes any credential shape needs to see before it can decide. */
+#define SBX__PATTERN_WINDOW    2048
+/* A PEM private-key block is redacted up to its END line, or this many bytes. */
+#define SBX__PEM_MAX           (64u * 1024u)
+
+/* The output and audit settings of a policy; NULL in the policy means all
+ * defaults (patterns on, escapes kept, no values, no callbacks, no audit). */
+struct sbx__output_policy {
+    char **values; /* owned; wiped when freed */
+    size_t *lens;
+    size_t n_values;
+    bool patterns_off;
+    int escapes; /* SBX_ESCAPES_* */
+    sbx_output_fn output_fn;
+    void *output_ud;
+    int audit_fd; /* -1: none */
+    sbx_audit_fn audit_fn;
+    void *audit_ud;
+};
+
+SBX__HIDDEN void sbx__output_policy_free(sbx_policy *policy);
+/* The policy's settings, allocated with defaults on first use. */
+SBX__HIDDEN int sbx__output_policy_get(sbx_policy *policy, const char *func,
+                                       struct sbx__output_policy **ret);
+
+/* The compiled settings: immutable once built, reference-counted (a child may
+ * outlive its policy), shared by any number of threads. */
+struct sbx__outcfg {
+    unsigned refs; /* atomic */
+    char **values; /* copies, wiped when freed */
+    size_t *lens;
+    size_t n_values, max_len;
+    bool patterns;
+    int escapes;
+    sbx_output_fn output_fn;
+    void *output_ud;
+    int audit_fd;
+    sbx_audit_fn audit_fn;
+    void *audit_ud;
+    char digest[72];    /* "sha256:<64 hex>" of the policy, when auditing */
+    uint8_t start[256]; /* bytes that may start a match */
+};
+
+/* Build the settings of the policy as they are now. */
+SBX__HIDDEN int sbx__outcfg_new(const sbx_policy *policy, struct sbx__outcfg **ret);
+SBX__HIDDEN struct sbx__outcfg *sbx__outcfg_ref(struct sbx__outcfg *cfg);
+SBX__HIDDEN void sbx__outcfg_unref(struct sbx__outcfg *cfg);
+/* Whether the filter changes anything (else bytes may be passed on as they are). */
+SBX__HIDDEN bool sbx__outcfg_active(const struct sbx__outcfg *cfg);
+/* Whether the audit log is on. */
+SBX__HIDDEN bool sbx__outcfg_auditing(const struct sbx__outcfg *cfg);
+
+typedef void (*sbx__sink_fn)(void *ctx, const char *data, size_t len);
+
+/* The filter of one stream. */
+struct sbx__outfilter {
+    const struct sbx__outcfg *cfg; /* not owned */
+    sbx__sink_fn sink;
+    void *ctx;
+    int escapes; /* SBX_ESCAPES_* used by this filter */
+    char *work;  /* held bytes, then new ones; wiped when freed */
+    size_t held, cap, hold_max;
+    char out[4096]; /* filtered bytes not yet passed to the sink */
+    size_t out_len;
+    uint8_t prev; /* the last byte consumed (0 at the start) */
+    int swallow;  /* what is being skipped after a match (see outfilter.c) */
+    size_t pem_skipped;
+    uint64_t redactions, escaped;
+    bool finished;
+};
+
+/* Prepare a filter; escapes is SBX_ESCAPES_* (usually cfg->escapes). */
+SBX__HIDDEN int sbx__outfilter_init(struct sbx__outfilter *f, const struct sbx__outcfg *cfg,
+                                    int escapes, sbx__sink_fn sink, void *ctx);
+SBX__HIDDEN void sbx__outfilter_write(struct sbx__outfilter *f, const char *data, size_t len);
+/* End of the stream: decide what is held and pass it on. */
+SBX__HIDDEN void sbx__outfilter_finish(struct sbx__outfilter *f);
+/* Wipe and free what the filter holds. */
+SBX__HIDDEN void sbx__outfilter_destroy(struct sbx__outfilter *f);
+/* Redact one string (no escape handling): a malloc'd, NUL-terminated copy in
+ * *ret. -ENOMEM on failure. */
+SBX__HIDDEN int sbx__redact_string(const struct sbx__outcfg *cfg, const char *s, char **ret);
+
+/* The policy's digest, "sha256:<hex>", over a canonical text of its settings
+ * (strings redacted with cfg). */
+SBX__HIDDEN void sbx__policy_digest(const sbx_policy *policy, const struct sbx__outcfg *cfg,
+                                    char out[72]);
+/* SHA-256 of data, as 64 lower-case hex digits and a NUL. */
+SBX__HIDDEN void sbx__sha256_hex(const void *data, size_t len, char hex[65]);
+
+#endif
