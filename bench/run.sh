@@ -6,7 +6,8 @@
 # Builds nothing. Runs sbx_bench twice: (a) as it is, (b) with 1 GiB of touched
 # ballast memory, each with the fork+execve control and, unless --no-peers, the
 # bwrap and firejail peers (skipped with a reason when they cannot run here).
-# Extra options (e.g. -n 500) go to both runs. See docs/performance.md.
+# Extra options (e.g. -n 500) go to both runs. Then (c) runs sbx_throughput_bench, if it
+# was built beside sbx_bench, with its defaults. See docs/performance.md.
 set -u
 
 peers=1
@@ -44,4 +45,26 @@ echo "(a) no ballast; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "(b) --ballast 1G; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$bench" --ballast 1G "${args[@]}" "$@" || rc=1
+
+# (d) namespaces and cgroups (issue 5): each namespace set, against bwrap with the same
+# namespaces, in one run.
+echo
+echo "(d) namespaces and cgroups; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+ns_args=(--modes floor,sbx,sbx-ns-user,sbx-ns-pid,sbx-ns-mount,sbx-ns-net,sbx-ns,sbx-ns-all,sbx-cgroup)
+if [ "$peers" = 1 ]; then
+    ns_args+=(--peer 'bwrap-user=bwrap --unshare-user --ro-bind / / /bin/true'
+              --peer 'bwrap-pid=bwrap --unshare-pid --ro-bind / / /bin/true'
+              --peer 'bwrap-ns=bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts --ro-bind / / /bin/true'
+              --peer 'bwrap-all=bwrap --unshare-all --ro-bind / / /bin/true')
+fi
+"$bench" "${ns_args[@]}" "$@" || rc=1
+
+# (c) many children at once (issue 9), when sbx_throughput_bench sits beside sbx_bench:
+# spawn throughput against posix_spawn, memory per supervised child, exit-to-report latency.
+throughput="$(dirname "$bench")/sbx_throughput_bench"
+if [ -x "$throughput" ]; then
+    echo
+    echo "(c) many children: sbx_throughput_bench; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$throughput" || rc=1
+fi
 exit $rc
