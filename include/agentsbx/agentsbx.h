@@ -19,10 +19,14 @@
 #include "cgroup.h"
 #include "child.h"
 #include "common.h"
+#include "namespace.h"
+#include "output.h"
 #include "policy.h"
+#include "policy_json.h"
 #include "probe.h"
 #include "result.h"
 #include "seccomp.h"
+#include "supervisor.h"
 #include <agentsbx/version.h>
 
 #endif /* AGENTSBX_AGENTSBX_H */

@@ -53,6 +53,8 @@ def _bit_names(namefn: Callable[[int], bytes]) -> Dict[str, int]:
 LAYERS: Dict[str, int] = _bit_names(lib.sbx_layer_name)
 #: Landlock right name -> bit, from ``sbx_landlock_right_name``.
 LANDLOCK_RIGHTS: Dict[str, int] = _bit_names(lib.sbx_landlock_right_name)
+#: Namespace name -> bit, from ``sbx_namespace_name`` ("user", "pid", "net", ...).
+NAMESPACES: Dict[str, int] = _bit_names(lib.sbx_namespace_name)
 
 
 def _names(mask: int, table: Mapping[str, int]) -> FrozenSet[str]:
@@ -206,7 +208,12 @@ class SandboxResult:
     peak_memory: int = 0
     """Peak memory of the child's cgroup, all processes together (0 without the cgroup layer)."""
     limit_mechanisms: Dict[str, str] = field(default_factory=dict)
-    """How the memory and processes limits were enforced: ``{"memory": "rlimit" | "cgroup" | "none", ...}``."""
+    """How the memory, processes and CPU rate limits were enforced:
+    ``{"memory": "rlimit" | "cgroup" | "none", "processes": ..., "cpu_rate": "cgroup" | "none"}``."""
+    namespaces: FrozenSet[str] = frozenset()
+    """The namespaces the child ran in: ``{"user", "pid", "net", "ipc", "uts", "mount"}``."""
+    tree_kill: str = "pgroup"
+    """How its whole tree was killed: ``"pidns"``, ``"cgroup"`` or ``"pgroup"`` (see docs/namespaces.md)."""
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -289,7 +296,9 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         peak_rss=lib.sbx_result_peak_rss_bytes(r),
         peak_memory=lib.sbx_result_peak_memory_bytes(r),
         limit_mechanisms={k: _MECHANISMS.get(lib.sbx_result_limit_mechanism(r, v), "unknown")
-                          for k, v in (("memory", 1), ("processes", 2))},
+                          for k, v in (("memory", 1), ("processes", 2), ("cpu_rate", 3))},
+        namespaces=_names(lib.sbx_result_namespaces(r), NAMESPACES),
+        tree_kill={1: "pgroup", 2: "cgroup", 3: "pidns"}.get(lib.sbx_result_tree_kill(r), "none"),
         stdout_truncated=t1, stderr_truncated=t2, json=js)
 
 
@@ -465,8 +474,36 @@ class Policy:
 
     def cgroup_parent(self, path: Optional[StrPath]) -> "Policy":
         """Name a delegated cgroup directory under which children get their cgroups
-        (turns the layer on; up to 3, one per hierarchy); None forgets them all."""
+        (turns the layer on; up to 4, one per hierarchy); None forgets them all."""
         return self._apply("sbx_set_cgroup_parent", None if path is None else _path(path))
+
+    def limit_cpu_rate(self, cpus: float) -> "Policy":
+        """Limit the CPU bandwidth of the whole child, all its processes together,
+        in CPUs: 0.5 is half a CPU, 2 two CPUs (at least 0.01); :data:`UNLIMITED`
+        removes the limit.  Enforced by the cgroup only (``cpu.max`` or
+        ``cpu.cfs_quota_us``): it needs :meth:`use_cgroup` or :meth:`cgroup_parent`,
+        else spawning raises :class:`InvalidArgumentError`, unless
+        ``best_effort("cgroup")`` (then ``limit_mechanisms["cpu_rate"] == "none"``)."""
+        if cpus == UNLIMITED:
+            return self._apply("sbx_limit_cpu_rate", UNLIMITED)
+        if isinstance(cpus, bool) or not isinstance(cpus, (int, float)):
+            raise TypeError(f"cpus must be a number, not {type(cpus).__name__}")
+        if not math.isfinite(cpus) or cpus <= 0:
+            raise ValueError(f"cpus must be a positive number, got {cpus!r}")
+        # To millicpus, rounded up (0.0001 must not become "no CPU at all");
+        # the library checks the range.
+        return self._apply("sbx_limit_cpu_rate", min(math.ceil(cpus * 1000 - 1e-9), 1 << 62))
+
+    # -- namespaces (namespace.h)
+    def unshare(self, *names: str) -> "Policy":
+        """Run each child in new namespaces: any of ``"user"``, ``"pid"``, ``"net"``,
+        ``"ipc"``, ``"uts"``, ``"mount"``, or ``"all"``; none turns the layer off.
+        Without root, ``"user"`` is added.  :class:`InvalidArgumentError` for an
+        unknown name; at spawn, an error saying why when the host refuses."""
+        mask = ctypes.c_uint32(0)
+        if names:
+            lib.sbx_parse_namespaces(",".join(names).encode(), ctypes.byref(mask))
+        return self._apply("sbx_unshare", mask.value)
 
     # -- filesystem and network (Landlock)
     def allow_path(self, path: StrPath, access: str = "r", *, optional: bool = False) -> "Policy":
@@ -712,6 +749,7 @@ class Child:
         self.result: Optional[SandboxResult] = None
         self._keep: Any = None
         self._pipes: Dict[int, bool] = {}
+        self._supervisor: Any = None  # the Supervisor that reaps it (wait_async), or None
 
     @classmethod
     def _spawn(cls, policy: Policy, pol: int, argl: List[Any], argv: Any, *, stdin: Any, stdout: Any,
@@ -745,6 +783,9 @@ class Child:
     # -- life cycle
     def close(self) -> None:
         """Kill the child if it still runs, reap it, free it (idempotent)."""
+        if self._supervisor is not None:  # awaited: take it back first (_aio.py)
+            from ._aio import _detach
+            _detach(self)
         with self._lock:
             p, self._ptr = self._ptr, None
         if p:
@@ -799,6 +840,7 @@ class Child:
         (``result`` is then set), else None."""
         if self.result is not None:
             return self.returncode
+        self._not_supervised()
         r = c_result_p()
         rc = lib.sbx_child_poll(self._handle(), ctypes.byref(r))
         if rc == -_errno.EAGAIN:
@@ -825,6 +867,7 @@ class Child:
         """
         if self.result is not None:
             return self.returncode  # type: ignore[return-value]
+        self._not_supervised()
         if timeout is None:
             r = c_result_p()
             lib.sbx_child_wait(self._handle(), ctypes.byref(r))
@@ -910,6 +953,23 @@ class Child:
                 break
         self.wait()
         return (b"".join(bufs[1]) if 1 in bufs else None, b"".join(bufs[2]) if 2 in bufs else None)
+
+    def _not_supervised(self) -> None:
+        if self._supervisor is not None:
+            raise RuntimeError(f"{self!r} is supervised (wait_async() or a Supervisor) and is "
+                               "reaped there: await it instead")
+
+    async def wait_async(self) -> int:
+        """Await the end of the child and return its return code (``result`` is then set).
+
+        The child is watched, with every other awaited child of the running
+        event loop, by one supervisor whose single descriptor is registered
+        with ``loop.add_reader()``; its wall-clock limit is enforced by that
+        descriptor's timer, without a thread.  Cancelling the await leaves the
+        child running.  See :mod:`agentsbx._aio`.
+        """
+        from ._aio import wait_child
+        return await wait_child(self)
 
     def send_signal(self, sig: int) -> None:
         """Send ``sig`` to the child's main process (no-op if it has ended)."""

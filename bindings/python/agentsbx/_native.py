@@ -33,6 +33,7 @@ from . import errors
 c_policy_p = ctypes.c_void_p
 c_child_p = ctypes.c_void_p
 c_result_p = ctypes.c_void_p
+c_supervisor_p = ctypes.c_void_p
 
 
 class SbxIo(ctypes.Structure):
@@ -67,6 +68,11 @@ class SbxViolation(ctypes.Structure):
 
 #: ``sbx_violation_fn``: void (*)(const sbx_violation *, void *)
 VIOLATION_FN = ctypes.CFUNCTYPE(None, ctypes.POINTER(SbxViolation), ctypes.c_void_p)
+#: ``sbx_output_fn``: void (*)(int stream, const char *data, size_t len, void *)
+OUTPUT_FN = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
+#: ``sbx_audit_fn``: void (*)(const char *line, size_t len, void *)
+AUDIT_FN = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p)
+c_output_filter_p = ctypes.c_void_p
 
 _P = ctypes.POINTER
 _i, _u32, _u64, _sz = ctypes.c_int, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_size_t
@@ -152,8 +158,50 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     # cgroup.h
     ("sbx_use_cgroup", _i, [c_policy_p, _i], True),
     ("sbx_set_cgroup_parent", _i, [c_policy_p, _s], True),
+    ("sbx_limit_cpu_rate", _i, [c_policy_p, _u64], True),
     ("sbx_result_limit_mechanism", _i, [c_result_p, _i], False),  # an enum value, never < 0
     ("sbx_result_peak_memory_bytes", _u64, [c_result_p], False),
+    # output.h
+    ("sbx_set_output_callback", _i, [c_policy_p, OUTPUT_FN, ctypes.c_void_p], True),
+    ("sbx_redact_value", _i, [c_policy_p, _s], True),
+    ("sbx_set_redact_patterns", _i, [c_policy_p, _i], True),
+    ("sbx_set_output_escapes", _i, [c_policy_p, _i], True),
+    ("sbx_result_redactions", _u64, [c_result_p], False),
+    ("sbx_result_escapes", _u64, [c_result_p], False),
+    ("sbx_output_filter_new", _i, [c_policy_p, _i, OUTPUT_FN, ctypes.c_void_p, _P(c_output_filter_p)], True),
+    ("sbx_output_filter_write", _i, [c_output_filter_p, ctypes.c_void_p, _sz], True),
+    ("sbx_output_filter_finish", _i, [c_output_filter_p], True),
+    ("sbx_output_filter_redactions", _u64, [c_output_filter_p], False),
+    ("sbx_output_filter_escapes", _u64, [c_output_filter_p], False),
+    ("sbx_output_filter_free", None, [c_output_filter_p], False),
+    ("sbx_set_audit_fd", _i, [c_policy_p, _i], True),
+    ("sbx_set_audit_callback", _i, [c_policy_p, AUDIT_FN, ctypes.c_void_p], True),
+    # namespace.h
+    ("sbx_unshare", _i, [c_policy_p, _u32], True),
+    ("sbx_policy_namespaces", _u32, [c_policy_p], False),
+    ("sbx_parse_namespaces", _i, [_s, _P(_u32)], True),
+    ("sbx_namespace_name", _s, [_u32], False),
+    ("sbx_result_namespaces", _u32, [c_result_p], False),
+    ("sbx_result_tree_kill", _i, [c_result_p], False),  # an enum value, never < 0
+    # supervisor.h
+    ("sbx_supervisor_new", _i, [_P(c_supervisor_p)], True),
+    ("sbx_supervisor_free", None, [c_supervisor_p], False),
+    ("sbx_supervisor_add", _i, [c_supervisor_p, c_child_p], True),
+    ("sbx_supervisor_spawn", _i, [c_supervisor_p, c_policy_p, _P(_s), _P(SbxIo), _P(c_child_p)], True),
+    ("sbx_supervisor_remove", _i, [c_supervisor_p, c_child_p], False),  # -EALREADY: ended meanwhile
+    ("sbx_supervisor_fd", _i, [c_supervisor_p], True),
+    ("sbx_supervisor_timeout_ms", ctypes.c_int64, [c_supervisor_p], False),
+    ("sbx_supervisor_step", _i, [c_supervisor_p], True),
+    ("sbx_supervisor_wait", _i, [c_supervisor_p, _i], True),
+    ("sbx_supervisor_next", _i, [c_supervisor_p, _P(c_child_p), _P(c_result_p)], False),  # -EAGAIN
+    ("sbx_supervisor_running", _sz, [c_supervisor_p], False),
+    ("sbx_supervisor_pending", _sz, [c_supervisor_p], False),
+    # policy_json.h
+    ("sbx_policy_load_json", _i, [c_policy_p, _s], True),
+    ("sbx_policy_load_file", _i, [c_policy_p, _s], True),
+    ("sbx_policy_to_json", _i, [c_policy_p, ctypes.c_char_p, _sz], True),
+    ("sbx_policy_apply_profile", _i, [c_policy_p, _s], True),
+    ("sbx_profile_name", _s, [_sz], False),
 )
 
 LIBRARY_NAME = "libagentsbx.so.0"

@@ -44,7 +44,9 @@ def test_table__every_function_typed_and_checked():
         if restype is ctypes.c_int and not check:
             assert name in {"sbx_last_error_stage", "sbx_landlock_abi", "sbx_child_stdio_fd",
                             "sbx_child_close_stdio", "sbx_child_poll", "sbx_result_exit_code",
-                            "sbx_result_landlock_abi", "sbx_result_limit_mechanism"}, name
+                            "sbx_result_landlock_abi", "sbx_result_limit_mechanism",
+                            "sbx_result_tree_kill",
+                            "sbx_supervisor_remove", "sbx_supervisor_next"}, name
 
 
 def test_table__negative_return_raises_with_message():
