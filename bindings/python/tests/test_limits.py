@@ -14,7 +14,10 @@ def test_limits__cpu_time(policy):
     policy.limit(cpu_time=1, wall_time=20)
     r = policy.run(["sh", "-c", "while :; do :; done"])
     assert r.status == "cpu_limit" and r.signal in (signal.SIGXCPU, signal.SIGKILL)
-    assert r.returncode == -r.signal and r.cpu_time >= 0.9
+    # The kernel kills at 1 s of scheduler run time; the user+system times rusage
+    # reports are tick-sampled and scaled, and read low on a loaded machine (0.85-0.9 s
+    # seen): the bound only says the child really ran into the limit.
+    assert r.returncode == -r.signal and r.cpu_time >= 0.5
 
 
 def test_limits__file_size(policy, workdir):
