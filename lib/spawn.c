@@ -169,7 +169,10 @@ static int setup_fds(struct spawn_ctx *ctx)
 
 /* Confine this process and execute the program: the child itself, or, with
  * a pid namespace, the child's first child (pid 2). */
-static _Noreturn void confine_and_exec(struct spawn_ctx *ctx)
+/* Not declared _Noreturn (it does not return): a sanitizer build instruments
+ * every call of a noreturn function, and would warn, on this borrowed stack, at
+ * each spawn. */
+static int confine_and_exec(struct spawn_ctx *ctx)
 {
     const struct sbx__plan *plan = ctx->plan;
     if (setup_fds(ctx) != 0)
@@ -205,13 +208,13 @@ static _Noreturn void confine_and_exec(struct spawn_ctx *ctx)
 
 static int program_main(void *arg)
 {
-    confine_and_exec(arg);
+    return confine_and_exec(arg);
 }
 
 /* Pid 1 of the child's pid namespace: start the program as pid 2 (it shares
  * this memory until it executes, as this process shares the host's), then
  * become the init. Every signal is still blocked. */
-static _Noreturn void become_init(struct spawn_ctx *ctx)
+static int become_init(struct spawn_ctx *ctx)
 {
     _Alignas(16) char stack[CHILD_STACK_SIZE / 2];
     pid_t pid = clone(program_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
@@ -276,9 +279,9 @@ static int child_main(void *arg)
         if (sbx__ns_setup(&ctx->ns) != 0)
             child_fail(ctx, SBX_STAGE_NAMESPACES);
         if (plan->ns->init)
-            become_init(ctx);
+            return become_init(ctx);
     }
-    confine_and_exec(ctx);
+    return confine_and_exec(ctx);
 }
 
 /* ---- cloning ------------------------------------------------------------------ */
