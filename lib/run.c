@@ -151,6 +151,7 @@ int sbx_run(const sbx_policy *policy, const char *const *argv, const void *input
     sbx__check_arg(ret);
     sbx__check(input != NULL || input_len == 0, "sbx_run: input is NULL but input_len is %zu",
                input_len);
+    sbx__check(argv[0] && argv[0][0], "sbx_run: argv[0] is missing or empty");
     const struct sbx__plan *plan;
     int r = sbx__policy_plan(policy, &plan);
     if (r < 0)

@@ -446,7 +446,7 @@ void sbx__syscall_name(uint32_t arch, int nr, char *buf, size_t size)
         return;
     }
 #if defined(__x86_64__)
-    if (arch == SCMP_ARCH_X86_64)
+    if (arch == SCMP_ARCH_X86_64 || arch == SCMP_ARCH_NATIVE)
         for (size_t i = 0; i < N_EXTRA_NAMES; i++)
             if (extra_names[i].nr == nr) {
                 snprintf(buf, size, "%s", extra_names[i].name);
