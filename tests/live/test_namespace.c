@@ -289,8 +289,9 @@ static int host_dies(uint32_t set, int *gc_pid)
         io.keep_fds = &pp[1];
         io.n_keep_fds = 1;
         sbx_child *c = NULL;
-        if (sbx_policy_new(&p) != 0 || (set && sbx_unshare(p, set) != 0) ||
-            sbx_spawn(p, argv, &io, &c) != 0)
+        /* No private TMPDIR: this host is killed, and a dead host cannot remove it. */
+        if (sbx_policy_new(&p) != 0 || sbx_set_private_tmp(p, 0) != 0 ||
+            (set && sbx_unshare(p, set) != 0) || sbx_spawn(p, argv, &io, &c) != 0)
             _exit(1);
         if (write(ready[1], "s", 1) != 1)
             _exit(1);
