@@ -616,6 +616,19 @@ void sbx__ns_plan_free(struct sbx__ns_plan *ns)
 
 /* Whether the host lets this process create the namespaces: a throw-away
  * child tries, once per set of flags. 0, or -errno with the reason. */
+/* err, with the reason in why when it is a refusal. */
+static int describe_refusal(const struct sbx__ns_plan *ns, int err, int step, char *why,
+                            size_t size)
+{
+    if (err) {
+        char reason[200];
+        explain(ns->clone_flags, err, reason, sizeof(reason));
+        snprintf(why, size, "%s%s%s", step ? step_text(step) : "clone", reason[0] ? ": " : "",
+                 reason);
+    }
+    return err;
+}
+
 struct probe_ctx {
     const struct sbx__ns_plan *ns;
     volatile int step, err;
@@ -645,18 +658,16 @@ static int probe(const struct sbx__ns_plan *ns, char *why, size_t size)
     } cache[1u << N_NS];
     static size_t n_cache;
 
-    pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < n_cache; i++)
-        if (cache[i].flags == ns->clone_flags) {
-            int err = cache[i].err, step = cache[i].step;
-            pthread_mutex_unlock(&lock);
-            if (err)
-                snprintf(why, size, "%s", step ? step_text(step) : "clone");
-            return err;
-        }
-    pthread_mutex_unlock(&lock);
-
     struct probe_ctx p = {.ns = ns};
+    int err = 1; /* not known yet */
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_cache && err > 0; i++)
+        if (cache[i].flags == ns->clone_flags)
+            err = cache[i].err, p.step = cache[i].step;
+    pthread_mutex_unlock(&lock);
+    if (err <= 0)
+        return describe_refusal(ns, err, p.step, why, size);
+
     size_t stack_size = 64 * 1024;
     char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -667,7 +678,7 @@ static int probe(const struct sbx__ns_plan *ns, char *why, size_t size)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t pid =
         clone(probe_child, stack + stack_size, CLONE_VM | CLONE_VFORK | (int)ns->clone_flags, &p);
-    int err = pid < 0 ? -errno : 0;
+    err = pid < 0 ? -errno : 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid > 0) {
         while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
@@ -676,18 +687,15 @@ static int probe(const struct sbx__ns_plan *ns, char *why, size_t size)
             err = -(p.err ? p.err : EINVAL);
     }
     munmap(stack, stack_size);
-    if (err) {
-        char reason[200];
-        explain(ns->clone_flags, err, reason, sizeof(reason));
-        snprintf(why, size, "%s%s%s", p.step ? step_text(p.step) : "clone", reason[0] ? ": " : "",
-                 reason);
-    }
     pthread_mutex_lock(&lock);
-    if (n_cache < sizeof(cache) / sizeof(cache[0]))
-        cache[n_cache++].flags = ns->clone_flags, cache[n_cache - 1].err = err,
-        cache[n_cache - 1].step = p.step;
+    if (n_cache < sizeof(cache) / sizeof(cache[0])) {
+        cache[n_cache].flags = ns->clone_flags;
+        cache[n_cache].err = err;
+        cache[n_cache].step = p.step;
+        n_cache++;
+    }
     pthread_mutex_unlock(&lock);
-    return err;
+    return describe_refusal(ns, err, p.step, why, size);
 }
 
 static void fill_flags(struct sbx__ns_plan *ns, uint32_t set)
