@@ -1,7 +1,11 @@
 /* libFuzzer target: sbx_policy_load_json() on arbitrary text. Every input must
  * either be rejected (with a documented errno, a message, and the policy left
- * as it was) or be accepted, and then round-trip: the policy's document,
- * loaded into a new policy, must load and write out the same document. */
+ * as it was, registered secrets included) or be accepted, and then round-trip:
+ * the policy's document, loaded into a new policy, must load and write out the
+ * same document. Values to redact ("output.redact") are the one setting a
+ * document never carries: the new policy must have the same output switches
+ * and no registered value (lib/internal.h, lib/outfilter.h: the values are not
+ * visible through the API). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +13,9 @@
 #include <string.h>
 
 #include <agentsbx/agentsbx.h>
+
+#include "internal.h"
+#include "outfilter.h"
 
 #define MAX_INPUT (64u << 10)
 
@@ -26,6 +33,11 @@ static char *document(const sbx_policy *p)
     if (!buf || sbx_policy_to_json(p, buf, (size_t)n + 1) != n)
         abort();
     return buf;
+}
+
+static size_t n_values(const sbx_policy *p)
+{
+    return p->output ? p->output->n_values : 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -60,6 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "a rejected document changed the policy:\n%s\n", after);
             abort();
         }
+        if (n_values(p) != 0) {
+            fprintf(stderr, "a rejected document registered %zu values to redact\n", n_values(p));
+            abort();
+        }
         free(after);
     } else if (rc == 0) {
         char *first = document(p);
@@ -72,6 +88,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *second = document(q);
         if (strcmp(first, second) != 0) {
             fprintf(stderr, "round trip differs:\n--- first\n%s--- second\n%s", first, second);
+            abort();
+        }
+        /* the switches round-trip; the secrets are never in the document */
+        bool p_off = p->output && p->output->patterns_off;
+        bool q_off = q->output && q->output->patterns_off;
+        int p_esc = p->output ? p->output->escapes : SBX_ESCAPES_KEEP;
+        int q_esc = q->output ? q->output->escapes : SBX_ESCAPES_KEEP;
+        if (p_off != q_off || p_esc != q_esc || n_values(q) != 0) {
+            fprintf(stderr,
+                    "output settings do not round-trip (patterns off %d/%d, escapes %d/%d, "
+                    "values %zu/%zu):\n%s",
+                    p_off, q_off, p_esc, q_esc, n_values(p), n_values(q), first);
             abort();
         }
         free(first);

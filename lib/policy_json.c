@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "outfilter.h"
 #include "policy_json_internal.h"
 #include "seccomp_layer.h"
 
@@ -693,13 +694,101 @@ static int apply_cgroup(struct ctx *c, sbx_policy *p, struct json_object *cg)
     return 0;
 }
 
+/* "output": the output filter's settings. The values of "redact" are
+ * secrets: no message ever quotes them (a wrong type is named, not shown), and
+ * they are never written out (write_output()). */
+static int apply_output(struct ctx *c, sbx_policy *p, struct json_object *out)
+{
+    static const char *const keys[] = {"redact_patterns", "escapes", "redact", NULL};
+    int r = get_object(c, out, keys);
+    if (r < 0)
+        return r;
+    struct json_object *v;
+    size_t old;
+    if (json_object_object_get_ex(out, "redact_patterns", &v)) {
+        int on = 0;
+        old = path_key(c, "redact_patterns");
+        if ((r = get_bool(c, v, &on)) < 0)
+            return r;
+        CALL(c, sbx_set_redact_patterns(p, on));
+        path_restore(c, old);
+    }
+    if (json_object_object_get_ex(out, "escapes", &v)) {
+        old = path_key(c, "escapes");
+        const char *mode = NULL;
+        if (is(v, json_type_string) &&
+            (size_t)json_object_get_string_len(v) == strlen(json_object_get_string(v)))
+            mode = json_object_get_string(v);
+        if (mode && strcmp(mode, "keep") == 0)
+            CALL(c, sbx_set_output_escapes(p, SBX_ESCAPES_KEEP));
+        else if (mode && strcmp(mode, "neutralise") == 0)
+            CALL(c, sbx_set_output_escapes(p, SBX_ESCAPES_NEUTRALISE));
+        else
+            return fail_type(c, "one of \"keep\", \"neutralise\"", v);
+        path_restore(c, old);
+    }
+    if (json_object_object_get_ex(out, "redact", &v)) {
+        old = path_key(c, "redact");
+        if (!is(v, json_type_array))
+            return fail(c, -EINVAL, "expected an array of strings, got %s (not shown)",
+                        json_type_to_name(json_object_get_type(v)));
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            size_t o2 = path_index(c, i);
+            struct json_object *item = json_object_array_get_idx(v, i);
+            if (!is(item, json_type_string))
+                return fail(c, -EINVAL, "expected a string, got %s (not shown)",
+                            json_type_to_name(json_object_get_type(item)));
+            const char *value = json_object_get_string(item);
+            if ((size_t)json_object_get_string_len(item) != strlen(value))
+                return fail(c, -EINVAL, "a value to redact must not contain a NUL character");
+            CALL(c, sbx_redact_value(p, value));
+            path_restore(c, o2);
+        }
+        path_restore(c, old);
+    }
+    return 0;
+}
+
+static bool valid_utf8(const char *str);
+
+/* Every key and string of the document must be valid UTF-8 as the writer
+ * checks it (no overlong forms, surrogates or code points past U+10FFFF):
+ * json-c's own check lets some through, and an escape such as "\ud800" can
+ * make one. Otherwise a document could load and not be written back. */
+static int check_utf8(struct ctx *c, struct json_object *v)
+{
+    int r = 0;
+    if (is(v, json_type_string)) {
+        if (!valid_utf8(json_object_get_string(v)))
+            return fail(c, -EINVAL, "a string that is not valid UTF-8 (not shown)");
+    } else if (is(v, json_type_object)) {
+        json_object_object_foreach(v, key, val)
+        {
+            if (!valid_utf8(key))
+                return fail(c, -EINVAL, "a key that is not valid UTF-8 (not shown)");
+            size_t old = path_key(c, key);
+            if ((r = check_utf8(c, val)) < 0)
+                return r;
+            path_restore(c, old);
+        }
+    } else if (is(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            size_t old = path_index(c, i);
+            if ((r = check_utf8(c, json_object_array_get_idx(v, i))) < 0)
+                return r;
+            path_restore(c, old);
+        }
+    }
+    return 0;
+}
+
 /* Apply the parsed document `doc` to `p` (the scratch copy). */
 static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
 {
-    static const char *const keys[] = {"version", "profile",     "workdir",         "env",
-                                       "limits",  "best_effort", "die_with_parent", "grants",
-                                       "tools",   "network",     "private_tmp",     "tmp_parent",
-                                       "seccomp", "cgroup",      "namespaces",      NULL};
+    static const char *const keys[] = {
+        "version",         "profile", "workdir",    "env",     "limits",      "best_effort",
+        "die_with_parent", "grants",  "tools",      "network", "private_tmp", "tmp_parent",
+        "seccomp",         "cgroup",  "namespaces", "output",  NULL};
     if (!is(doc, json_type_object))
         return fail_type(c, "an object", doc);
     struct json_object *v;
@@ -798,6 +887,12 @@ static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
         CALL(c, sbx_unshare(p, p->namespaces | ns));
         path_restore(c, old);
     }
+    if (json_object_object_get_ex(doc, "output", &v)) {
+        old = path_key(c, "output");
+        if ((r = apply_output(c, p, v)) < 0)
+            return r;
+        path_restore(c, old);
+    }
     return 0;
 }
 
@@ -882,6 +977,34 @@ static int copy_settable(sbx_policy *dst, const sbx_policy *src)
         dst->seccomp->n_rules = dst->seccomp->rules ? src->seccomp->n_rules : 0;
         dst->seccomp->cap_rules = dst->seccomp->n_rules;
     }
+    if (src->output) {
+        /* All of it (callbacks and the audit descriptor too, which no document
+         * sets): the pointer is exchanged as a whole. The values are copied
+         * with their lengths; the copies are wiped when freed. */
+        const struct sbx__output_policy *so = src->output;
+        struct sbx__output_policy *o = calloc(1, sizeof(*o));
+        if (!o)
+            return -ENOMEM;
+        *o = *so;
+        o->values = NULL;
+        o->lens = NULL;
+        o->n_values = 0;
+        dst->output = o;
+        if (so->n_values) {
+            size_t cap = (so->n_values + 15) / 16 * 16; /* sbx_redact_value() grows by 16 */
+            o->values = calloc(cap, sizeof(*o->values));
+            o->lens = calloc(cap, sizeof(*o->lens));
+            if (!o->values || !o->lens)
+                return -ENOMEM;
+            for (size_t i = 0; i < so->n_values; i++) {
+                o->values[i] = dup_mem(so->values[i], so->lens[i], 1, &nomem);
+                if (!o->values[i])
+                    break;
+                o->lens[i] = so->lens[i];
+                o->n_values++;
+            }
+        }
+    }
     dst->namespaces = src->namespaces;
     dst->use_cgroup = src->use_cgroup;
     for (size_t i = 0; i < src->n_cg_parents; i++) {
@@ -921,6 +1044,7 @@ static void swap_settable(sbx_policy *a, sbx_policy *b)
     SWAP(a->private_tmp, b->private_tmp);
     SWAP(a->tmp_parent, b->tmp_parent);
     SWAP(a->seccomp, b->seccomp);
+    SWAP(a->output, b->output);
     SWAP(a->namespaces, b->namespaces);
     SWAP(a->use_cgroup, b->use_cgroup);
     for (size_t i = 0; i < SBX__CG_MAX; i++)
@@ -1022,7 +1146,9 @@ static int load(sbx_policy *p, void *arg)
                      "no name may hold",
                      l->origin ? l->origin : "", l->origin ? ": " : "", line, col);
     } else {
-        r = apply_document(&c, p, doc);
+        r = check_utf8(&c, doc);
+        if (r == 0)
+            r = apply_document(&c, p, doc);
         if (r < 0 && l->origin) {
             char msg[1024];
             snprintf(msg, sizeof(msg), "%s", sbx_last_error());
@@ -1407,6 +1533,21 @@ static void write_cgroup(struct out *o, struct json_object *doc, const sbx_polic
     put(o, doc, "cgroup", cg);
 }
 
+/* "output": the switches only. Registered values are secrets and are never
+ * written: a policy that has some does not round-trip them. */
+static void write_output(struct out *o, struct json_object *doc, const sbx_policy *p)
+{
+    const struct sbx__output_policy *op = p->output;
+    if (!op || (!op->patterns_off && op->escapes == SBX_ESCAPES_KEEP))
+        return;
+    struct json_object *out = checked(o, json_object_new_object());
+    if (op->patterns_off)
+        put(o, out, "redact_patterns", checked(o, json_object_new_boolean(0)));
+    if (op->escapes == SBX_ESCAPES_NEUTRALISE)
+        put(o, out, "escapes", str(o, "neutralise"));
+    put(o, doc, "output", out);
+}
+
 static struct json_object *write_document(struct out *o, const sbx_policy *p, const sbx_policy *def)
 {
     struct json_object *doc = checked(o, json_object_new_object());
@@ -1429,6 +1570,7 @@ static struct json_object *write_document(struct out *o, const sbx_policy *p, co
     write_cgroup(o, doc, p, def);
     if (p->namespaces != def->namespaces)
         put(o, doc, "namespaces", bit_names(o, p->namespaces, sbx_namespace_name, SBX_NS_ALL));
+    write_output(o, doc, p);
     return doc;
 }
 

@@ -40,9 +40,10 @@ extern "C" {
  * keys: `profile`, `workdir`, `env`, `limits`, `best_effort`,
  * `die_with_parent`, `private_tmp`, `tmp_parent`, `grants`, `tools` (after
  * `env`, so that a tool is searched in the child's PATH as the document sets
- * it), `network`, `seccomp`, `cgroup`, `namespaces`. Lists add to what the
- * policy has (grants, tools, ports, syscall rules, best-effort layers,
- * namespaces, cgroup parents); single values replace it.
+ * it), `network`, `seccomp`, `cgroup`, `namespaces`, `output`. Lists add to
+ * what the policy has (grants, tools, ports, syscall rules, best-effort
+ * layers, namespaces, cgroup parents, values to redact); single values
+ * replace it.
  *
  * The change is all or nothing: on failure @p policy is left as it was.
  * A key given twice in one object counts once, with its last value.
@@ -99,7 +100,9 @@ SBX_API SBX_WUR int sbx_policy_load_file(sbx_policy *policy, const char *path);
  * the same document. What the builder keeps in resolved form is written in
  * that form: a tool (sbx_allow_tool()) as the read and execute grants of its
  * file and its interpreters, a variable passed from the host (sbx_pass_env())
- * with the value it had, in `env.set`; a violation callback is not written.
+ * with the value it had, in `env.set`; a violation callback, an output callback,
+ * an audit descriptor or callback, and the values registered with
+ * sbx_redact_value() (secrets) are never written.
  *
  * Like snprintf(3): at most @p size bytes are written, always NUL-terminated
  * when @p size is not 0, and the return value is the length of the whole

@@ -16,6 +16,7 @@
 #include <agentsbx/agentsbx.h>
 
 #include "internal.h"
+#include "outfilter.h"
 #include "seccomp_layer.h"
 #include "testutil.h"
 
@@ -46,6 +47,9 @@ static sbx_policy *loaded(const char *json)
     assert_sbx_ok(sbx_policy_load_json(p, json));
     return p;
 }
+
+/* A document with only an "output" object holding `members`. */
+#define V1_OUTPUT(members) "{\"version\": 1, \"output\": {" members "}}"
 
 /* The first cgroup or cgroup2 mount point, or NULL. */
 static const char *cgroup_dir(void)
@@ -110,6 +114,8 @@ static sbx_policy *every_setter(void)
     if (cg)
         assert_sbx_ok(sbx_set_cgroup_parent(p, cg));
     assert_sbx_ok(sbx_unshare(p, SBX_NS_USER | SBX_NS_PID | SBX_NS_NET));
+    assert_sbx_ok(sbx_set_redact_patterns(p, 0));
+    assert_sbx_ok(sbx_set_output_escapes(p, SBX_ESCAPES_NEUTRALISE));
     return p;
 }
 
@@ -144,6 +150,9 @@ static void assert_same_policy(const sbx_policy *a, const sbx_policy *b)
     assert_int_equal(a->namespaces, b->namespaces);
     assert_int_equal(a->use_cgroup, b->use_cgroup);
     assert_int_equal(a->n_cg_parents, b->n_cg_parents);
+    assert_int_equal(a->output && a->output->patterns_off, b->output && b->output->patterns_off);
+    assert_int_equal(a->output ? a->output->escapes : SBX_ESCAPES_KEEP,
+                     b->output ? b->output->escapes : SBX_ESCAPES_KEEP);
     assert_int_equal(!a->seccomp, !b->seccomp);
     if (a->seccomp) {
         assert_int_equal(a->seccomp->allowlist, b->seccomp->allowlist);
@@ -210,6 +219,7 @@ static void test_policy_json__round_trip_every_setter(void **state)
         "\"violation_limit\": 9",
         "\"enabled\": true",
         "\"namespaces\": [\n    \"user\",\n    \"pid\",\n    \"net\"\n  ]",
+        "\"output\": {\n    \"redact_patterns\": false,\n    \"escapes\": \"neutralise\"\n  }",
     };
     for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
         if (!strstr(first, needles[i]))
@@ -404,6 +414,140 @@ static void test_policy_json__load_is_all_or_nothing(void **state)
     sbx_policy_free(p);
 }
 
+/* ---- output settings and registered secrets ----------------------------------------------- */
+
+/* The registered values of a policy, in order ("a|b|c"), for comparisons. */
+static const char *values_of(const sbx_policy *p)
+{
+    static char buf[4096];
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; p->output && i < p->output->n_values; i++)
+        used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%.*s", i ? "|" : "",
+                                 (int)p->output->lens[i], p->output->values[i]);
+    return buf;
+}
+
+/* "output" loads each key, and writes the switches back; the values are
+ * registered, never written, so they are the one thing that does not round-trip. */
+static void test_policy_json__round_trip_output(void **state)
+{
+    sbx_policy *p = loaded(V1_OUTPUT("\"redact_patterns\": false, \"escapes\": \"neutralise\", "
+                                     "\"redact\": [\"hunter2-secret\", \"tok_ABCDEFGH\", "
+                                     "\"hunter2-secret\"]"));
+    assert_non_null(p->output);
+    assert_true(p->output->patterns_off);
+    assert_int_equal(p->output->escapes, SBX_ESCAPES_NEUTRALISE);
+    assert_string_equal(values_of(p), "hunter2-secret|tok_ABCDEFGH"); /* each once */
+    const char *json = to_json(p);
+    assert_string_equal(json, "{\n  \"version\": 1,\n  \"output\": {\n    \"redact_patterns\": "
+                              "false,\n    \"escapes\": \"neutralise\"\n  }\n}\n");
+    sbx_policy *q = loaded(json);
+    assert_same_policy(p, q);
+    assert_string_equal(to_json(q), json);
+    assert_string_equal(values_of(q), ""); /* the document does not carry them */
+    sbx_policy_free(q);
+    /* the defaults are written as nothing, and "keep" / true put them back */
+    assert_sbx_ok(sbx_policy_load_json(
+        p, V1_OUTPUT("\"redact_patterns\": true, \"escapes\": \"keep\", \"redact\": []")));
+    assert_false(p->output->patterns_off);
+    assert_int_equal(p->output->escapes, SBX_ESCAPES_KEEP);
+    assert_string_equal(values_of(p), "hunter2-secret|tok_ABCDEFGH"); /* lists add */
+    assert_string_equal(to_json(p), "{\n  \"version\": 1\n}\n");
+    sbx_policy_free(p);
+}
+
+/* No registered secret ever reaches the document, whatever registered it. */
+static void test_policy_json__secrets_never_written(void **state)
+{
+    sbx_policy *p = every_setter();
+    assert_sbx_ok(sbx_redact_value(p, "sk-live-SECRET-FROM-API"));
+    assert_sbx_ok(sbx_policy_load_json(p, V1_OUTPUT("\"redact\": [\"pw-FROM-FILE-9876\"]")));
+    assert_string_equal(values_of(p), "sk-live-SECRET-FROM-API|pw-FROM-FILE-9876");
+    char first[65536];
+    snprintf(first, sizeof(first), "%s", to_json(p));
+    assert_null(strstr(first, "SECRET-FROM-API"));
+    assert_null(strstr(first, "FROM-FILE"));
+    assert_null(strstr(first, "redact\""));
+    /* everything else round-trips */
+    sbx_policy *q = loaded(first);
+    assert_same_policy(p, q);
+    assert_string_equal(to_json(q), first);
+    assert_string_equal(values_of(q), "");
+    sbx_policy_free(q);
+    /* nor in the message of a rejected value: a type is named, never shown */
+    assert_sbx_error(sbx_policy_load_json(p, V1_OUTPUT("\"redact\": \"sk-live-IN-A-STRING\"")),
+                     -EINVAL, "$.output.redact: expected an array of strings, got string");
+    assert_null(strstr(sbx_last_error(), "IN-A-STRING"));
+    assert_sbx_error(sbx_policy_load_json(p, V1_OUTPUT("\"redact\": [[\"sk-live-NESTED\"]]")),
+                     -EINVAL, "$.output.redact[0]: expected a string, got array");
+    assert_null(strstr(sbx_last_error(), "NESTED"));
+    assert_sbx_error(sbx_policy_load_json(p, V1_OUTPUT("\"redact\": [\"abc\"]")), -EINVAL,
+                     "$.output.redact[0]: sbx_redact_value: the value is 3 bytes long");
+    assert_null(strstr(sbx_last_error(), "abc"));
+    sbx_policy_free(p);
+}
+
+/* A failed load leaves the registered values exactly as they were (and a
+ * successful one keeps the callbacks and the audit descriptor, which no
+ * document sets). */
+static void output_fn(int stream, const char *data, size_t len, void *userdata)
+{
+    (void)stream, (void)data, (void)len, (void)userdata;
+}
+
+static void test_policy_json__failed_load_keeps_redact_values(void **state)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_redact_value(p, "first-secret"));
+    assert_sbx_ok(sbx_set_output_callback(p, output_fn, &callback_calls));
+    assert_sbx_ok(sbx_set_audit_fd(p, 2));
+    struct sbx__output_policy *before = p->output;
+    /* values and switches are applied before the failing key */
+    assert_sbx_error(
+        sbx_policy_load_json(p, V1_OUTPUT("\"redact_patterns\": false, \"escapes\": "
+                                          "\"neutralise\", \"redact\": [\"second-secret\", 5]")),
+        -EINVAL, "$.output.redact[1]: expected a string, got int");
+    assert_ptr_equal(p->output, before);
+    assert_string_equal(values_of(p), "first-secret");
+    assert_false(p->output->patterns_off);
+    assert_int_equal(p->output->escapes, SBX_ESCAPES_KEEP);
+    assert_sbx_error(sbx_policy_load_json(p, "{\"version\": 1, \"output\": {\"redact\": "
+                                             "[\"second-secret\"]}, \"namespaces\": [\"x\"]}"),
+                     -EINVAL, "$.namespaces[0]");
+    assert_string_equal(values_of(p), "first-secret");
+    /* 256 values at most, counting those the policy has: -ENOSPC, nothing added */
+    char doc[256 * 16 + 64];
+    size_t used = (size_t)snprintf(doc, sizeof(doc), "{\"version\": 1, \"output\": {\"redact\": [");
+    for (int i = 0; i < SBX__REDACT_MAX_VALUES; i++)
+        used +=
+            (size_t)snprintf(doc + used, sizeof(doc) - used, "%s\"value-%03d\"", i ? ", " : "", i);
+    snprintf(doc + used, sizeof(doc) - used, "]}}");
+    assert_sbx_error(sbx_policy_load_json(p, doc), -ENOSPC,
+                     "$.output.redact[255]: sbx_redact_value: 256 values are registered already");
+    assert_string_equal(values_of(p), "first-secret");
+    /* a good load: the values added, the rest of the output settings kept */
+    assert_sbx_ok(sbx_policy_load_json(
+        p, V1_OUTPUT("\"escapes\": \"neutralise\", \"redact\": [\"second-secret\"]")));
+    assert_string_equal(values_of(p), "first-secret|second-secret");
+    assert_int_equal(p->output->escapes, SBX_ESCAPES_NEUTRALISE);
+    assert_ptr_equal(p->output->output_fn, output_fn);
+    assert_ptr_equal(p->output->output_ud, &callback_calls);
+    assert_int_equal(p->output->audit_fd, 2);
+    /* and a profile, too, keeps them */
+    assert_sbx_ok(sbx_policy_apply_profile(p, "minimal"));
+    assert_string_equal(values_of(p), "first-secret|second-secret");
+    /* the exchanged copies are what the filter uses: a filter made now redacts both */
+    sbx_output_filter *f = NULL;
+    assert_sbx_ok(sbx_output_filter_new(p, 1, output_fn, NULL, &f));
+    const char text[] = "a first-secret b second-secret c";
+    assert_sbx_ok(sbx_output_filter_write(f, text, sizeof(text) - 1));
+    assert_sbx_ok(sbx_output_filter_finish(f));
+    assert_int_equal(sbx_output_filter_redactions(f), 2);
+    sbx_output_filter_free(f);
+    sbx_policy_free(p);
+}
+
 static void test_policy_json__to_json_is_snprintf_like(void **state)
 {
     sbx_policy *p = every_setter();
@@ -425,10 +569,12 @@ static void test_policy_json__to_json_is_snprintf_like(void **state)
 }
 
 /* A guard for later changes: struct sbx_policy has exactly the fields that
- * lib/policy_json.c knows (copy_settable(), swap_settable(), the schema) and
- * the output settings (lib/outfilter.c, kept out of policy files). A field
- * added to it must be added to the schema, or be kept out on purpose: then
- * update the size here. */
+ * lib/policy_json.c knows (copy_settable(), swap_settable(), the schema), and
+ * struct sbx__output_policy (its "output" object: copied whole, of which the
+ * document holds redact_patterns and escapes, loads the values and never
+ * writes them, and keeps the callbacks and the audit descriptor out on
+ * purpose). A field added to either must be added to the schema, or be kept
+ * out on purpose: then update the size here. */
 static void test_policy_json__schema_covers_struct_policy(void **state)
 {
 #if defined(__x86_64__) && defined(__LP64__)
@@ -438,6 +584,11 @@ static void test_policy_json__schema_covers_struct_policy(void **state)
                  "cover it in lib/policy_json.c and docs/policy-files.md (or keep it out on "
                  "purpose), then update this test",
                  sizeof(struct sbx_policy));
+    if (sizeof(struct sbx__output_policy) != 72)
+        fail_msg("struct sbx__output_policy is %zu bytes, not 72: a field was added or removed; "
+                 "cover it in copy_settable() and the \"output\" object of lib/policy_json.c "
+                 "and docs/policy-files.md (or keep it out on purpose), then update this test",
+                 sizeof(struct sbx__output_policy));
 #else
     SBX_SKIP("the size of struct sbx_policy is checked on x86_64 only");
 #endif
@@ -488,6 +639,14 @@ static const struct bad bad_documents[] = {
     {"{\"version\": 1} {}", -EINVAL, "not valid JSON"},
     {"/* comment */ {\"version\": 1}", -EINVAL, "not valid JSON"},
     {"{\"version\": 1, \"workdir\": \"\xff\"}", -EINVAL, "not valid JSON"},
+    /* Regression (fuzz_policy_json): json-c let an overlong form through, which
+     * loaded and could not be written back (-EILSEQ). */
+    {V1 "\"env\": {\"set\": {\"P\": \"/usr/bi\xc0\xb9\"}}}", -EINVAL,
+     "$.env.set.P: a string that is not valid UTF-8 (not shown)"},
+    {V1 "\"env\": {\"set\": {\"\xed\xa0\x80\": \"x\"}}}", -EINVAL,
+     "$.env.set: a key that is not valid UTF-8 (not shown)"},
+    {V1 "\"output\": {\"redact\": [\"secret-\xf4\x90\x80\x80\"]}}", -EINVAL,
+     "$.output.redact[0]: a string that is not valid UTF-8 (not shown)"},
     {"{\"version\": 1, \"grants\": [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}", -EINVAL,
      "nesting too deep"},
     {V1 "\"env\": {\"set\": {\"A\\u0000B\": \"x\"}}}", -EINVAL,
@@ -601,6 +760,23 @@ static const struct bad bad_documents[] = {
     {V1 "\"namespaces\": \"pid\"}", -EINVAL, "$.namespaces: expected an array of namespace names"},
     {V1 "\"namespaces\": [\"pid\", \"all\"]}", -EINVAL,
      "$.namespaces[1]: unknown name \"all\" (expected one of: user, pid, net, ipc, uts, mount)"},
+    {V1 "\"output\": []}", -EINVAL, "$.output: expected an object, got []"},
+    {V1 "\"output\": {\"redact_count\": 1}}", -EINVAL,
+     "$.output.redact_count: unknown key (expected one of: redact_patterns, escapes, redact)"},
+    {V1 "\"output\": {\"redact_patterns\": 0}}", -EINVAL,
+     "$.output.redact_patterns: expected true or false, got 0"},
+    {V1 "\"output\": {\"escapes\": \"neutralize\"}}", -EINVAL,
+     "$.output.escapes: expected one of \"keep\", \"neutralise\", got \"neutralize\""},
+    {V1 "\"output\": {\"escapes\": true}}", -EINVAL,
+     "$.output.escapes: expected one of \"keep\", \"neutralise\", got true"},
+    {V1 "\"output\": {\"escapes\": \"keep\\u0000x\"}}", -EINVAL,
+     "$.output.escapes: expected one of \"keep\", \"neutralise\""},
+    {V1 "\"output\": {\"redact\": {}}}", -EINVAL,
+     "$.output.redact: expected an array of strings, got object (not shown)"},
+    {V1 "\"output\": {\"redact\": [null]}}", -EINVAL,
+     "$.output.redact[0]: expected a string, got null (not shown)"},
+    {V1 "\"output\": {\"redact\": [\"secret\\u0000tail\"]}}", -EINVAL,
+     "$.output.redact[0]: a value to redact must not contain a NUL character"},
     /* values the builder refuses, named by their path */
     {V1 "\"profile\": \"maximal\"}", -EINVAL,
      "$.profile: unknown profile 'maximal' (built-in profiles: minimal, workspace, networked)"},
@@ -634,6 +810,8 @@ static const struct bad bad_documents[] = {
     {V1 "\"tools\": [\"\"]}", -EINVAL, "$.tools[0]: sbx_allow_tool: the tool name is empty"},
     {V1 "\"tmp_parent\": \"tmp\"}", -EINVAL,
      "$.tmp_parent: sbx_set_tmp_parent: 'tmp' is not an absolute path"},
+    {V1 "\"output\": {\"redact\": [\"abc\"]}}", -EINVAL,
+     "$.output.redact[0]: sbx_redact_value: the value is 3 bytes long, expected 4 to 4096"},
     {V1 "\"cgroup\": {\"parents\": [\"/tmp\"]}}", -EINVAL,
      "$.cgroup.parents[0]: sbx_set_cgroup_parent: /tmp is not on a cgroup"},
     /* files that do not exist */
@@ -654,6 +832,7 @@ static const struct bad bad_documents[] = {
 static void test_policy_json__rejects_bad_documents(void **state)
 {
     sbx_policy *p = every_setter();
+    assert_sbx_ok(sbx_redact_value(p, "kept-secret"));
     char before[65536];
     snprintf(before, sizeof(before), "%s", to_json(p));
     for (size_t i = 0; i < sizeof(bad_documents) / sizeof(bad_documents[0]); i++) {
@@ -668,6 +847,8 @@ static void test_policy_json__rejects_bad_documents(void **state)
         /* nothing of a rejected document remains */
         if (strcmp(to_json(p), before) != 0)
             fail_msg("document %zu %s changed the policy", i, b->json);
+        if (strcmp(values_of(p), "kept-secret") != 0)
+            fail_msg("document %zu %s changed the registered values: %s", i, b->json, values_of(p));
     }
     sbx_policy_free(p);
 }
@@ -884,13 +1065,16 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_policy_json__new_policy_writes_version_only),
         cmocka_unit_test(test_policy_json__round_trip_every_setter),
         cmocka_unit_test(test_policy_json__round_trip_cgroup_parent),
-    cmocka_unit_test(test_policy_json__round_trip_syscall_newer_than_libseccomp),
+        cmocka_unit_test(test_policy_json__round_trip_syscall_newer_than_libseccomp),
         cmocka_unit_test(test_policy_json__round_trip_default_env),
         cmocka_unit_test(test_policy_json__env_keys),
         cmocka_unit_test(test_policy_json__sizes_durations_counts),
         cmocka_unit_test(test_policy_json__load_adds_to_the_policy),
         cmocka_unit_test(test_policy_json__tools_after_env),
         cmocka_unit_test(test_policy_json__load_is_all_or_nothing),
+        cmocka_unit_test(test_policy_json__round_trip_output),
+        cmocka_unit_test(test_policy_json__secrets_never_written),
+        cmocka_unit_test(test_policy_json__failed_load_keeps_redact_values),
         cmocka_unit_test(test_policy_json__to_json_is_snprintf_like),
         cmocka_unit_test(test_policy_json__schema_covers_struct_policy),
         cmocka_unit_test(test_policy_json__to_json_rejects_invalid_utf8),

@@ -28,7 +28,7 @@ if _libver.split(".")[:2] != __version__.split(".")[:2]:
 
 from ._api import (DEVNULL, KILL, LANDLOCK_RIGHTS, LAYERS, PIPE, UNLIMITED, Child,  # noqa: E402
                    Feature, Policy, SandboxResult, Violation, errname, landlock_abi, parse_size,
-                   probe, run, stage_name, status_name, strerror, version)
+                   probe, profiles, run, stage_name, status_name, strerror, version)
 from ._aio import Supervisor, run_async  # noqa: E402
 from .errors import (InvalidArgumentError, NotSupportedError, PathNotFoundError,  # noqa: E402
                      ProgramNotFoundError, SandboxError, SandboxPermissionError,
@@ -36,7 +36,7 @@ from .errors import (InvalidArgumentError, NotSupportedError, PathNotFoundError,
 
 __all__ = [
     "__version__", "library_path", "Policy", "Child", "SandboxResult", "Violation", "Feature",
-    "run", "probe", "version", "landlock_abi", "parse_size", "strerror", "errname", "stage_name",
+    "run", "probe", "profiles", "version", "landlock_abi", "parse_size", "strerror", "errname", "stage_name",
     "run_async", "Supervisor",
     "status_name", "UNLIMITED", "KILL", "PIPE", "DEVNULL", "LAYERS", "LANDLOCK_RIGHTS",
     "SandboxError", "InvalidArgumentError", "NotSupportedError", "PathNotFoundError",

@@ -216,6 +216,12 @@ class SandboxResult:
     """How its whole tree was killed: ``"pidns"``, ``"cgroup"`` or ``"pgroup"`` (see docs/namespaces.md)."""
     stdout_truncated: bool = False
     stderr_truncated: bool = False
+    redactions: int = 0
+    """Secrets the output filter replaced in the child's output, both streams
+    (``sbx_result_redactions``; counted by a capturing ``run`` only)."""
+    escapes: int = 0
+    """Control characters or invalid bytes neutralised (``sbx_result_escapes``;
+    0 unless ``escape_output("neutralise")``)."""
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
     """The library's own JSON rendering (``sbx_result_to_json``), parsed."""
 
@@ -299,7 +305,8 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
                           for k, v in (("memory", 1), ("processes", 2), ("cpu_rate", 3))},
         namespaces=_names(lib.sbx_result_namespaces(r), NAMESPACES),
         tree_kill={1: "pgroup", 2: "cgroup", 3: "pidns"}.get(lib.sbx_result_tree_kill(r), "none"),
-        stdout_truncated=t1, stderr_truncated=t2, json=js)
+        stdout_truncated=t1, stderr_truncated=t2,
+        redactions=lib.sbx_result_redactions(r), escapes=lib.sbx_result_escapes(r), json=js)
 
 
 # ---- the policy ----------------------------------------------------------------
@@ -575,6 +582,117 @@ class Policy:
         self._callback = cb if fn is not None else None
         return self
 
+    # -- output filter and audit log (output.h)
+    def redact(self, value: Union[str, bytes]) -> "Policy":
+        """Register a secret: every occurrence in the child's captured output
+        (and in the audit log) becomes ``[REDACTED]``.  4 to 4096 bytes (a str is
+        encoded as UTF-8); at most 256 values.  Never written by :meth:`to_json`."""
+        if isinstance(value, str):
+            b = value.encode("utf-8")
+        elif isinstance(value, (bytes, bytearray)):
+            b = bytes(value)
+        else:
+            raise TypeError(f"value must be str or bytes, not {type(value).__name__}")
+        if b"\0" in b:
+            raise ValueError("value contains a NUL byte")
+        return self._apply("sbx_redact_value", b)
+
+    def redact_patterns(self, on: bool = True) -> "Policy":
+        """Redact well-known credential shapes (cloud keys, tokens, private keys...;
+        default on).  Registered values (:meth:`redact`) are redacted either way."""
+        return self._apply("sbx_set_redact_patterns", int(bool(on)))
+
+    def escape_output(self, mode: str) -> "Policy":
+        """What the output filter does with terminal control characters:
+        ``"keep"`` (the default: bytes pass unchanged) or ``"neutralise"``
+        (written as visible text, ``\\x1b``; the output is then valid UTF-8)."""
+        if not isinstance(mode, str):
+            raise TypeError(f"mode must be 'keep' or 'neutralise', not {type(mode).__name__}")
+        if mode not in _ESCAPE_MODES:
+            raise ValueError(f"mode must be 'keep' or 'neutralise', not {mode!r}")
+        return self._apply("sbx_set_output_escapes", _ESCAPE_MODES[mode])
+
+    def audit_fd(self, fd: Any) -> "Policy":
+        """Write audit events (JSON lines) to a descriptor, or an object with
+        ``fileno()``; None stops.  The descriptor is not duplicated: keep it
+        open while children of this policy run."""
+        if fd is None:
+            n = -1
+        elif hasattr(fd, "fileno") and not isinstance(fd, int):
+            n = fd.fileno()
+        else:
+            n = _int(fd, "fd")
+        return self._apply("sbx_set_audit_fd", n)
+
+    # -- policy files and profiles (policy_json.h)
+    def load_json(self, text: Union[str, bytes]) -> "Policy":
+        """Apply a JSON policy document (schema version 1, docs/policy-files.md)
+        on top of this policy, all or nothing.  A document that does not follow
+        the schema raises :class:`InvalidArgumentError` whose message names the
+        JSON path (``$.limits.memory: expected a size, got -5``)."""
+        if isinstance(text, str):
+            b = text.encode("utf-8")
+        elif isinstance(text, (bytes, bytearray)):
+            b = bytes(text)
+        else:
+            raise TypeError(f"text must be str or bytes, not {type(text).__name__}")
+        if b"\0" in b:
+            raise ValueError("text contains a NUL byte")
+        lib.sbx_policy_load_json(self._handle(), b)
+        self._loaded(("sbx_policy_load_json", (b,)), b)
+        return self
+
+    def load_file(self, path: StrPath) -> "Policy":
+        """Apply a JSON policy file (at most 1 MiB), as :meth:`load_json`; messages
+        start with the file's name."""
+        p = _path(path)
+        lib.sbx_policy_load_file(self._handle(), p)
+        try:
+            with open(p, "rb") as f:
+                data: Optional[bytes] = f.read()
+        except OSError:
+            data = None
+        self._loaded(("sbx_policy_load_file", (p,)), data)
+        return self
+
+    def apply_profile(self, name: str) -> "Policy":
+        """Apply a built-in profile (:func:`profiles`: ``"minimal"``,
+        ``"workspace"``, ``"networked"``); an unknown name raises
+        :class:`InvalidArgumentError` listing the known ones."""
+        n = _name(name, "profile name")
+        lib.sbx_policy_apply_profile(self._handle(), n)
+        self._loaded(("sbx_policy_apply_profile", (n,)), None)
+        return self
+
+    def to_json(self) -> str:
+        """The policy as a JSON document (``sbx_policy_to_json``): only what
+        differs from a new policy.  Values registered with :meth:`redact` are
+        never written; callbacks and the audit descriptor neither."""
+        h = self._handle()
+        n = lib.sbx_policy_to_json(h, None, 0)
+        buf = ctypes.create_string_buffer(n + 1)
+        lib.sbx_policy_to_json(h, buf, n + 1)
+        return buf.value.decode("utf-8")
+
+    def _loaded(self, op: Tuple[str, Tuple[Any, ...]], document: Optional[bytes]) -> None:
+        """Record a document or profile just applied, for the copies ``run`` and
+        ``spawn`` make: as the policy's own document now (what was read from the
+        host, the current directory, PATH, the environment, is kept as read),
+        plus what no document holds.  When the policy cannot be written (a
+        string that is not UTF-8), the call itself is recorded instead."""
+        try:
+            snapshot = self.to_json()
+            values = _redact_values(document)
+        except (_err.SandboxError, ValueError):
+            self._ops.append(op)
+            return
+        kept = [o for o in self._ops if o[0] in _NOT_IN_DOCUMENT]
+        self._ops = ([("sbx_policy_load_json", (snapshot.encode("utf-8"),))] + kept +
+                     [("sbx_redact_value", (v,)) for v in values])
+        doc = json.loads(snapshot)
+        self._workdir = doc.get("workdir")
+        self._wall_ms = _duration_ms(doc.get("limits", {}).get("wall", "unlimited"))
+
     # -- running
     def _policy_for(self, cwd: Optional[StrPath], env: Optional[Mapping[str, Optional[str]]],
                     timeout: Optional[float]) -> Tuple[int, bool, bool]:
@@ -688,6 +806,31 @@ class Policy:
         finally:
             if temp:
                 lib.sbx_policy_free(pol)
+
+
+_ESCAPE_MODES = {"keep": 0, "neutralise": 1}  # enum sbx_escapes (output.h)
+#: What a policy document does not hold (kept beside a snapshot, see Policy._loaded).
+_NOT_IN_DOCUMENT = frozenset({"sbx_set_violation_callback", "sbx_redact_value",
+                              "sbx_set_audit_fd", "sbx_set_output_callback"})
+
+
+def _redact_values(document: Optional[bytes]) -> List[bytes]:
+    """The values of ``output.redact`` of a document the library accepted."""
+    if document is None:
+        return []
+    doc = json.loads(document.decode("utf-8"))
+    out = doc.get("output") if isinstance(doc, dict) else None
+    vals = out.get("redact", []) if isinstance(out, dict) else []
+    return [v.encode("utf-8") for v in vals if isinstance(v, str)]
+
+
+def _duration_ms(v: Any) -> int:
+    """A duration as sbx_policy_to_json writes it ("30s", "250ms", "unlimited")."""
+    if v == "unlimited":
+        return UNLIMITED
+    if isinstance(v, int):
+        return v
+    return int(v[:-2]) if v.endswith("ms") else int(v[:-1]) * 1000
 
 
 def _sz(v: Size) -> int:
@@ -1042,6 +1185,18 @@ def stage_name(stage: int) -> str:
 
 def status_name(status: int) -> str:
     return _s(lib.sbx_status_name(_int(status, "status")))
+
+
+def profiles() -> List[str]:
+    """The names of the built-in profiles (``sbx_profile_name``), for :meth:`Policy.apply_profile`."""
+    names = []
+    i = 0
+    while True:
+        n = lib.sbx_profile_name(i)
+        if not n:
+            return names
+        names.append(_s(n))
+        i += 1
 
 
 def run(args: Union[Sequence[StrPath], StrPath], **kwargs: Any) -> SandboxResult:
