@@ -76,6 +76,29 @@ static int setup(void **state)
     return chmod(scratch, 0755);
 }
 
+/* Create an empty file NAME in the scratch directory; its path goes to path. */
+static void scratch_file(char *path, size_t size, const char *name)
+{
+    snprintf(path, size, "%s/%s", scratch, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+/* Wait (10 s at most) for probe_ns escape's "pid=N" line on fd; returns N. */
+static int read_pid_line(int fd)
+{
+    char buf[64] = "";
+    int pid = 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 10000), 1);
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_int_equal(sscanf(buf, "pid=%d", &pid), 1);
+    return pid;
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -216,13 +239,7 @@ static int escape_and_wait(sbx_policy *p, int *tree_kill, int *gc_pid)
     sbx_child *c = NULL;
     assert_sbx_ok(sbx_spawn(p, argv, &io, &c));
     close(pp[1]);
-    char buf[64] = "";
-    struct pollfd pfd = {.fd = pp[0], .events = POLLIN};
-    assert_int_equal(poll(&pfd, 1, 10000), 1);
-    ssize_t n = read(pp[0], buf, sizeof(buf) - 1);
-    assert_true(n > 0);
-    buf[n] = '\0';
-    assert_int_equal(sscanf(buf, "pid=%d", gc_pid), 1);
+    *gc_pid = read_pid_line(pp[0]);
     sbx_result *r = NULL;
     assert_sbx_ok(sbx_child_wait(c, &r));
     assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
@@ -300,15 +317,10 @@ static int host_dies(uint32_t set, int *gc_pid)
     }
     close(pp[1]);
     close(ready[1]);
-    char buf[64] = "";
+    char buf[1];
     assert_int_equal(read(ready[0], buf, 1), 1); /* spawned */
     close(ready[0]);
-    struct pollfd pfd = {.fd = pp[0], .events = POLLIN};
-    assert_int_equal(poll(&pfd, 1, 10000), 1);
-    ssize_t n = read(pp[0], buf, sizeof(buf) - 1);
-    assert_true(n > 0);
-    buf[n] = '\0';
-    assert_int_equal(sscanf(buf, "pid=%d", gc_pid), 1);
+    *gc_pid = read_pid_line(pp[0]);
     assert_int_equal(kill(host, SIGKILL), 0);
     assert_int_equal(waitpid(host, NULL, 0), host);
     return pp[0];
@@ -421,10 +433,7 @@ static void test_ns__mount_read_only_view_stops_metadata_changes(void **state)
     (void)state;
     need(SBX_FEATURE_MOUNT_NS);
     char file[128];
-    snprintf(file, sizeof(file), "%s/owned", scratch);
-    int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    assert_true(fd >= 0);
-    close(fd);
+    scratch_file(file, sizeof(file), "owned");
     if (geteuid() != 0)
         assert_int_equal(chmod(scratch, 0755), 0);
     sbx_policy *ns = policy_ns(SBX_NS_MOUNT), *plain = policy_ns(0);
@@ -482,10 +491,7 @@ static void test_ns__mount_private_tmp(void **state)
     (void)state;
     need(SBX_FEATURE_MOUNT_NS);
     char host_file[128];
-    snprintf(host_file, sizeof(host_file), "%s/host-only", scratch);
-    int fd = open(host_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    assert_true(fd >= 0);
-    close(fd);
+    scratch_file(host_file, sizeof(host_file), "host-only");
     const char *argv[] = {PROBE("probe_ns"), "stat", host_file, NULL};
     sbx_policy *ns = policy_ns(SBX_NS_MOUNT), *plain = policy_ns(0);
     expect_line(ns, argv, "denied ENOENT", "mount namespace"); /* not granted: not carried */
