@@ -2,9 +2,11 @@
 #ifndef SBX_LIVE_H
 #define SBX_LIVE_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -58,6 +60,27 @@ static inline int process_dead(pid_t pid)
     buf[n] = '\0';
     const char *paren = strrchr(buf, ')'); /* "pid (comm) S ..." */
     return paren && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+/* Descriptors open in this process. */
+static inline int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* less the directory's own */
+}
+
+/* No child, running or zombie, is left to this process. */
+static inline void assert_no_children(void)
+{
+    int st;
+    pid_t got = waitpid(-1, &st, WNOHANG | __WALL);
+    if (got != -1 || errno != ECHILD)
+        fail_msg("waitpid(-1, WNOHANG|__WALL) = %d: a child or zombie is left", (int)got);
 }
 
 /* sbx_run() with no input that must succeed. */

@@ -48,25 +48,6 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    assert_non_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n - 1; /* less the directory's own */
-}
-
-static void assert_no_children(void)
-{
-    int st;
-    pid_t got = waitpid(-1, &st, WNOHANG | __WALL);
-    if (got != -1 || errno != ECHILD)
-        fail_msg("waitpid(-1, WNOHANG|__WALL) = %d: a child or zombie is left", (int)got);
-}
-
 /* Entries of a directory other than . and .. */
 static int count_entries(const char *dir)
 {

@@ -301,25 +301,6 @@ static void test_supervise__free_without_wait_reaps(void **state)
 
 /* ---- no leaks over many spawns ------------------------------------------- */
 
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    assert_non_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n - 1; /* less the directory's own */
-}
-
-static void assert_no_children(void)
-{
-    int st;
-    pid_t got = waitpid(-1, &st, WNOHANG | __WALL);
-    if (got != -1 || errno != ECHILD)
-        fail_msg("waitpid(-1, WNOHANG|__WALL) = %d: a child or zombie is left", (int)got);
-}
-
 static void test_supervise__many_spawns_leak_nothing(void **state)
 {
     sbx_policy *p = policy_new();
