@@ -467,9 +467,16 @@ uint64_t sbx__now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Interpreters' paths for the mount view (the program's own is in sbx_spawn's
+ * buffer already). */
+#define EXTRA_PATH_MAX 1024
+
 struct extra_ctx {
     struct sbx__ns_run *run;
-    char (*paths)[PATH_MAX];
+    const char *program;
+    char (*paths)[EXTRA_PATH_MAX]; /* SBX__NS_MAX_EXTRA - 1 of them */
+    size_t n_paths;
+    int err; /* a path too long for the buffers (the error is recorded) */
 };
 
 /* The program and each interpreter: executable in the mount view. */
@@ -482,10 +489,19 @@ static int add_extra(const char *path, void *arg)
     struct stat st;
     if (stat(path, &st) != 0)
         return 0; /* execve reports it */
-    size_t i = run->n_extra++;
-    snprintf(x->paths[i], PATH_MAX, "%s", path);
-    run->extra[i] = (struct sbx__ns_mount){
-        .path = x->paths[i],
+    const char *kept = x->program;
+    if (run->n_extra > 0 || strcmp(path, x->program) != 0) {
+        if (strlen(path) >= EXTRA_PATH_MAX || x->n_paths == SBX__NS_MAX_EXTRA - 1)
+            return x->err = sbx__err_stage(
+                       SBX_STAGE_NAMESPACES, -ENAMETOOLONG,
+                       "mount namespace: the interpreter %.64s... has a path of more "
+                       "than %d bytes",
+                       path, EXTRA_PATH_MAX - 1);
+        snprintf(x->paths[x->n_paths], EXTRA_PATH_MAX, "%s", path);
+        kept = x->paths[x->n_paths++];
+    }
+    run->extra[run->n_extra++] = (struct sbx__ns_mount){
+        .path = kept,
         .clear = MOUNT_ATTR_NOEXEC,
         .covered = (strncmp(path, "/tmp/", 5) == 0 || strncmp(path, "/dev/shm/", 9) == 0),
         .is_dir = S_ISDIR(st.st_mode),
@@ -573,12 +589,6 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
         .ns = {.plan = plan->ns, .ruleset = ll.ruleset, .init_fd = -1, .status_fd = -1},
         .ns_status_rd = -1,
     };
-    /* In a mount namespace, the program and its interpreters stay executable. */
-    char extra_paths[SBX__NS_MAX_EXTRA][PATH_MAX];
-    if (plan->ns && plan->ns->mount_view) {
-        struct extra_ctx x = {&ctx.ns, extra_paths};
-        sbx__walk_program(program, plan->path, add_extra, &x);
-    }
     for (size_t k = 0; k < io->n_keep_fds; k++)
         ctx.keep[k].fd = io->keep_fds[k], ctx.keep[k].inherit = true;
     if (ll.ruleset >= 0)
@@ -590,6 +600,14 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
     int msock[2] = {-1, -1};       /* carries the seccomp listener from the child */
     int status_pipe[2] = {-1, -1}; /* the pid namespace's init reports the program's status */
+    /* In a mount namespace, the program and its interpreters stay executable. */
+    char extra_paths[SBX__NS_MAX_EXTRA - 1][EXTRA_PATH_MAX];
+    if (plan->ns && plan->ns->mount_view) {
+        struct extra_ctx x = {&ctx.ns, program, extra_paths, 0, 0};
+        sbx__walk_program(program, plan->path, add_extra, &x); /* Landlock checked the rest */
+        if ((r = x.err) < 0)
+            goto fail;
+    }
     const int host_fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
     for (int i = 0; i < 3; i++) {
         if (ctx.stdio_mode[i] == SBX_STDIO_FD) {
