@@ -137,6 +137,8 @@ int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
     if (r == 0)
         r = sbx__ns_compile(policy, plan); /* after Landlock: it grants the private /tmp */
     if (r == 0)
+        r = sbx__caps_compile(policy, plan); /* after the namespaces: a user namespace */
+    if (r == 0)
         r = sbx__seccomp_compile(policy, plan);
     if (r == 0)
         r = sbx__outcfg_new(policy, &plan->output);

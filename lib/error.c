@@ -68,6 +68,7 @@ const char *sbx_stage_name(int stage)
         [SBX_STAGE_SECCOMP] = "seccomp",
         [SBX_STAGE_CGROUP] = "cgroup",
         [SBX_STAGE_NAMESPACES] = "namespaces",
+        [SBX_STAGE_CAPABILITIES] = "capabilities",
     };
     if (stage < 0 || (size_t)stage >= sizeof(names) / sizeof(names[0]) || !names[stage])
         return "unknown";

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agentsbx/agentsbx.h"
+#include "caps.h"
 
 #define SBX__HIDDEN __attribute__((visibility("hidden")))
 
@@ -82,6 +83,9 @@ struct sbx_policy {
     /* namespace.c */
     uint32_t namespaces; /* SBX_NS_* asked for */
 
+    /* caps.c */
+    uint64_t keep_caps; /* capabilities the child keeps (bit N: capability N) */
+
     /* cgroup.c */
     bool use_cgroup;
     char *cg_parents[4]; /* owned (SBX__CG_MAX); named with sbx_set_cgroup_parent() */
@@ -152,6 +156,7 @@ struct sbx__plan {
     struct sbx__cgroup_plan *cgroup;     /* cgroup.c; NULL: no cgroup */
     struct sbx__outcfg *output;          /* outfilter.c (refcounted): output, audit */
     struct sbx__ns_plan *ns;             /* namespace.c; NULL: no namespaces */
+    struct sbx__caps_plan caps;          /* caps.c */
     uint8_t mechanism[SBX__MECH];        /* [SBX_LIMIT_*]: SBX_MECHANISM_* */
     _Alignas(max_align_t) char block[];  /* envp array and strings */
 };
@@ -282,7 +287,6 @@ enum sbx__ns_step {
     STEP_ATTACH,
     STEP_PROC,
     STEP_LANDLOCK_TMP,
-    STEP_CAPS,
     STEP_CLONE_PROGRAM,
     STEP_EXEC_INIT,
 };
@@ -308,8 +312,6 @@ SBX__HIDDEN int sbx__ns_init_fd(void);
 /* Child, right after the clone: ids, mounts, host name, loopback. -1 and errno
  * on failure, run->fail_step and fail_path saying where. Async-signal-safe. */
 SBX__HIDDEN int sbx__ns_setup(struct sbx__ns_run *run);
-/* Child: drop every capability for good (the bounding set too). */
-SBX__HIDDEN int sbx__ns_drop_caps(void);
 /* Whether this process can create the namespaces of a set (user added when
  * needed): 0, or -errno with a reason in why. Cached per set. */
 SBX__HIDDEN int sbx__ns_probe_set(uint32_t set, char *why, size_t size);
@@ -350,6 +352,7 @@ struct sbx_child {
     uint32_t namespaces;          /* SBX_NS_* the child runs in */
     int status_fd;                /* read end of the pid namespace init's status pipe, or -1 */
     uint8_t tree_kill;            /* SBX_TREE_KILL_* */
+    uint64_t caps[SBX__CAPSETS];  /* the capability sets the program started with */
     enum sbx__child_state state;
     enum sbx__end_reason reason;
     /* set when reaped */
@@ -367,6 +370,7 @@ struct sbx_result {
     uint8_t mechanism[SBX__MECH];
     uint32_t namespaces;
     uint8_t tree_kill;
+    uint64_t caps[SBX__CAPSETS];
     uint32_t layers;
     int landlock_abi;
     uint32_t landlock_rights;

@@ -344,22 +344,6 @@ int sbx__ns_setup(struct sbx__ns_run *run)
     return 0;
 }
 
-int sbx__ns_drop_caps(void)
-{
-    /* With SECBIT_NOROOT a uid 0 gains nothing at execve, and no_new_privs
-     * keeps file capabilities off: emptying the sets now is for good. */
-    if (prctl(PR_SET_SECUREBITS,
-              SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-                  SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
-              0, 0, 0) != 0)
-        return -1;
-    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct none[2];
-    memset(none, 0, sizeof(none));
-    return (int)syscall(SYS_capset, &hdr, none);
-}
-
 /* ---- the parent's side ---------------------------------------------------------- */
 
 static const char *step_text(int step)
@@ -380,7 +364,6 @@ static const char *step_text(int step)
     case STEP_ATTACH: return "attaching a granted path in the private tmpfs (move_mount)";
     case STEP_PROC: return "mounting a new /proc";
     case STEP_LANDLOCK_TMP: return "granting a new mount (tmpfs, /proc) in the Landlock ruleset";
-    case STEP_CAPS: return "dropping capabilities";
     case STEP_CLONE_PROGRAM: return "starting the program in the pid namespace (clone)";
     case STEP_EXEC_INIT: return "executing the pid namespace's init (execveat of a memfd)";
     default: return "setting up the namespaces";

@@ -782,13 +782,38 @@ static int check_utf8(struct ctx *c, struct json_object *v)
     return 0;
 }
 
+static int apply_capabilities(struct ctx *c, sbx_policy *p, struct json_object *caps)
+{
+    static const char *const keys[] = {"keep", NULL};
+    int r = get_object(c, caps, keys);
+    if (r < 0)
+        return r;
+    struct json_object *v;
+    if (json_object_object_get_ex(caps, "keep", &v)) {
+        size_t old = path_key(c, "keep");
+        if ((r = get_array(c, v, "an array of capability names")) < 0)
+            return r;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            size_t o2 = path_index(c, i);
+            const char *name;
+            if ((r = get_string(c, json_object_array_get_idx(v, i), "a capability name", &name)) <
+                0)
+                return r;
+            CALL(c, sbx_keep_capability(p, name));
+            path_restore(c, o2);
+        }
+        path_restore(c, old);
+    }
+    return 0;
+}
+
 /* Apply the parsed document `doc` to `p` (the scratch copy). */
 static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
 {
     static const char *const keys[] = {
-        "version",         "profile", "workdir",    "env",     "limits",      "best_effort",
-        "die_with_parent", "grants",  "tools",      "network", "private_tmp", "tmp_parent",
-        "seccomp",         "cgroup",  "namespaces", "output",  NULL};
+        "version",         "profile", "workdir",    "env",     "limits",       "best_effort",
+        "die_with_parent", "grants",  "tools",      "network", "private_tmp",  "tmp_parent",
+        "seccomp",         "cgroup",  "namespaces", "output",  "capabilities", NULL};
     if (!is(doc, json_type_object))
         return fail_type(c, "an object", doc);
     struct json_object *v;
@@ -868,7 +893,7 @@ static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
         int (*apply)(struct ctx *, sbx_policy *, struct json_object *);
     } sections[] = {
         {"grants", apply_grants},   {"tools", apply_tools},   {"network", apply_network},
-        {"seccomp", apply_seccomp}, {"cgroup", apply_cgroup},
+        {"seccomp", apply_seccomp}, {"cgroup", apply_cgroup}, {"capabilities", apply_capabilities},
     };
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
         if (!json_object_object_get_ex(doc, sections[i].key, &v))
@@ -1006,6 +1031,7 @@ static int copy_settable(sbx_policy *dst, const sbx_policy *src)
         }
     }
     dst->namespaces = src->namespaces;
+    dst->keep_caps = src->keep_caps;
     dst->use_cgroup = src->use_cgroup;
     for (size_t i = 0; i < src->n_cg_parents; i++) {
         dst->cg_parents[i] = dup_or_null(src->cg_parents[i], &nomem);
@@ -1046,6 +1072,7 @@ static void swap_settable(sbx_policy *a, sbx_policy *b)
     SWAP(a->seccomp, b->seccomp);
     SWAP(a->output, b->output);
     SWAP(a->namespaces, b->namespaces);
+    SWAP(a->keep_caps, b->keep_caps);
     SWAP(a->use_cgroup, b->use_cgroup);
     for (size_t i = 0; i < SBX__CG_MAX; i++)
         SWAP(a->cg_parents[i], b->cg_parents[i]);
@@ -1548,6 +1575,19 @@ static void write_output(struct out *o, struct json_object *doc, const sbx_polic
     put(o, doc, "output", out);
 }
 
+static void write_capabilities(struct out *o, struct json_object *doc, const sbx_policy *p)
+{
+    if (!p->keep_caps)
+        return;
+    struct json_object *caps = checked(o, json_object_new_object());
+    struct json_object *keep = checked(o, json_object_new_array());
+    for (int cap = 0; cap < 64; cap++)
+        if ((p->keep_caps & (1ull << cap)) && sbx_capability_name(cap))
+            push(o, keep, str(o, sbx_capability_name(cap)));
+    put(o, caps, "keep", keep);
+    put(o, doc, "capabilities", caps);
+}
+
 static struct json_object *write_document(struct out *o, const sbx_policy *p, const sbx_policy *def)
 {
     struct json_object *doc = checked(o, json_object_new_object());
@@ -1571,6 +1611,7 @@ static struct json_object *write_document(struct out *o, const sbx_policy *p, co
     if (p->namespaces != def->namespaces)
         put(o, doc, "namespaces", bit_names(o, p->namespaces, sbx_namespace_name, SBX_NS_ALL));
     write_output(o, doc, p);
+    write_capabilities(o, doc, p);
     return doc;
 }
 

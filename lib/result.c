@@ -58,6 +58,7 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     memcpy(res->mechanism, child->mechanism, sizeof(res->mechanism));
     res->namespaces = child->namespaces;
     res->tree_kill = child->tree_kill;
+    memcpy(res->caps, child->caps, sizeof(res->caps));
     res->layers = child->layers;
     res->landlock_abi = child->landlock_abi;
     res->landlock_rights = child->landlock_rights;
@@ -255,13 +256,24 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
             used += (size_t)snprintf(ns + used, sizeof(ns) - used, "%s\"%s\"", used ? "," : "",
                                      sbx_namespace_name(bit));
     static const char *const tree_kill[] = {"none", "pgroup", "cgroup", "pidns"};
+    /* Masks (bit N: capability N, as in /proc/PID/status): compact, and exact
+     * for capabilities newer than this library's names. */
+    char caps[256];
+    snprintf(caps, sizeof(caps),
+             "\"capabilities\":{\"effective\":\"0x%llx\",\"permitted\":\"0x%llx\","
+             "\"inheritable\":\"0x%llx\",\"bounding\":\"0x%llx\",\"ambient\":\"0x%llx\"}",
+             (unsigned long long)result->caps[SBX_CAPS_EFFECTIVE],
+             (unsigned long long)result->caps[SBX_CAPS_PERMITTED],
+             (unsigned long long)result->caps[SBX_CAPS_INHERITABLE],
+             (unsigned long long)result->caps[SBX_CAPS_BOUNDING],
+             (unsigned long long)result->caps[SBX_CAPS_AMBIENT]);
     int n = snprintf(buf, size,
                      "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
                      "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
                      "\"peak_memory_bytes\":%llu,\"memory_limit\":\"%s\",\"process_limit\":\"%s\","
                      "\"cpu_rate_limit\":\"%s\","
                      "\"layers\":[%s],\"namespaces\":[%s],\"tree_kill\":\"%s\","
-                     "\"landlock\":{\"abi\":%d,\"rights\":[%s]},"
+                     "\"landlock\":{\"abi\":%d,\"rights\":[%s]},%s,"
                      "\"stdout_truncated\":%s,\"stderr_truncated\":%s,"
                      "\"redactions\":%llu,\"escapes\":%llu",
                      sbx_status_name(result->status), result->exit_code, result->signal,
@@ -272,7 +284,7 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                      mechanism_name(result->mechanism[SBX_LIMIT_PROCESSES]),
                      mechanism_name(result->mechanism[SBX_LIMIT_CPU_RATE]), layers, ns,
                      tree_kill[result->tree_kill <= SBX_TREE_KILL_PIDNS ? result->tree_kill : 0],
-                     result->landlock_abi, rights, result->truncated[0] ? "true" : "false",
+                     result->landlock_abi, rights, caps, result->truncated[0] ? "true" : "false",
                      result->truncated[1] ? "true" : "false",
                      (unsigned long long)result->redactions, (unsigned long long)result->escapes);
     if (n < 0)

@@ -67,8 +67,10 @@ struct spawn_ctx {
     /* written by the child on failure */
     volatile int fail_stage;
     volatile int fail_errno;
-    volatile int fail_index;   /* which rlimit, for the message */
-    volatile int monitor_lost; /* the filter went in without a listener (best-effort) */
+    volatile int fail_index;     /* which rlimit or capability, for the message */
+    volatile int fail_step;      /* which step of the capability drop */
+    volatile int monitor_lost;   /* the filter went in without a listener (best-effort) */
+    uint64_t caps[SBX__CAPSETS]; /* written by the child: the sets the program starts with */
 };
 
 /* ---- the child --------------------------------------------------------------- */
@@ -187,11 +189,10 @@ static int confine_and_exec(struct spawn_ctx *ctx)
         child_fail(ctx, SBX_STAGE_WORKDIR);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         child_fail(ctx, SBX_STAGE_NO_NEW_PRIVS);
-    if (plan->ns && sbx__ns_drop_caps() != 0) {
-        ctx->ns.fail_step = STEP_CAPS;
-        ctx->ns.fail_path = NULL;
-        child_fail(ctx, SBX_STAGE_NAMESPACES);
-    }
+    /* After the rlimits (raising one needs CAP_SYS_RESOURCE) and before
+     * Landlock and seccomp (which no_new_privs already allows). */
+    if (sbx__caps_apply(&plan->caps, ctx->caps, &ctx->fail_step, &ctx->fail_index) != 0)
+        child_fail(ctx, SBX_STAGE_CAPABILITIES);
     if (ctx->ruleset >= 0 && sbx__landlock_apply(ctx->ruleset) != 0)
         child_fail(ctx, SBX_STAGE_LANDLOCK);
     /* Last: from here on only calls the filter cannot deny (seccomp_filter.c). */
@@ -450,6 +451,7 @@ static int report_child_failure(const struct spawn_ctx *ctx, const char *program
         return sbx__err_stage(SBX_STAGE_LANDLOCK, err, "landlock_restrict_self");
     case SBX_STAGE_SECCOMP: return sbx__seccomp_report_failure(err);
     case SBX_STAGE_NAMESPACES: return sbx__ns_report(&ctx->ns, err);
+    case SBX_STAGE_CAPABILITIES: return sbx__caps_report(ctx->fail_step, ctx->fail_index, err);
     case SBX_STAGE_CGROUP:
         return sbx__err_stage(SBX_STAGE_CGROUP, err,
                               "cgroup: joining %s (writing 0 to cgroup.procs)",
@@ -708,6 +710,7 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
                        : child->cg.n              ? SBX_TREE_KILL_CGROUP
                                                   : SBX_TREE_KILL_PGROUP;
     child->namespaces = plan->ns ? plan->ns->set : 0;
+    memcpy(child->caps, ctx.caps, sizeof(child->caps));
     if (ctx.monitor_lost) /* best-effort: the filter holds, unreported */
         child->layers &= ~(uint32_t)SBX_LAYER_MONITOR;
     if (plan->landlock) {

@@ -71,6 +71,7 @@ enum {
     CLI_OPT_PROFILE,     /* --profile NAME|FILE */
     CLI_OPT_POLICY_FILE, /* --policy FILE */
     CLI_OPT_CPU_RATE,    /* --cpu-rate CPUS */
+    CLI_OPT_CAP_KEEP,    /* --cap-keep NAME */
     CLI_OPT_POLICY_END,
 };
 
@@ -103,6 +104,7 @@ enum {
         {"unshare", required_argument, NULL, CLI_OPT_UNSHARE},                                     \
         {"profile", required_argument, NULL, CLI_OPT_PROFILE},                                     \
         {"policy", required_argument, NULL, CLI_OPT_POLICY_FILE},                                  \
+        {"cap-keep", required_argument, NULL, CLI_OPT_CAP_KEEP},                                   \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }

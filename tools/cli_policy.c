@@ -89,6 +89,10 @@ void cli_policy_help(FILE *out)
                  "      --cgroup-parent DIR  ... beneath DIR, a cgroup directory delegated to\n"
                  "                           this process (repeatable: one per hierarchy)\n"
                  "\n"
+                 "Capabilities (the child holds none, root or not; see docs/security-model.md):\n"
+                 "      --cap-keep NAME      keep capability NAME (CAP_NET_BIND_SERVICE or\n"
+                 "                           net_bind_service; repeatable); the host must hold it\n"
+                 "\n"
                  "Namespaces (see docs/namespaces.md):\n"
                  "      --unshare LIST       run the child in new namespaces: a comma-separated\n"
                  "                           list of user, pid, net, ipc, uts, mount, or all;\n"
@@ -174,6 +178,15 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
     case CLI_OPT_ALLOW_WRITE:
     case CLI_OPT_ALLOW_EXEC:
     case CLI_OPT_ALLOW_TOOL: break;
+    case CLI_OPT_CAP_KEEP:
+        if (sbx_capability_from_name(arg) < 0) {
+            fprintf(stderr,
+                    "%s: --cap-keep: unknown capability '%s' (a name of capabilities(7), "
+                    "such as CAP_NET_BIND_SERVICE)\n",
+                    cli_progname, arg);
+            return -1;
+        }
+        break;
     case CLI_OPT_ALLOW_NETWORK: o->allow_network = 1; return 1;
     case CLI_OPT_NO_PRIVATE_TMP: o->no_private_tmp = 1; return 1;
     case CLI_OPT_TIMEOUT:
@@ -323,6 +336,7 @@ static int apply_grant(const struct cli_op *op, sbx_policy *p)
     switch (op->opt) {
     case CLI_OPT_ALLOW_CONNECT: return sbx_allow_connect(p, atoi(op->arg));
     case CLI_OPT_ALLOW_BIND: return sbx_allow_bind(p, atoi(op->arg));
+    case CLI_OPT_CAP_KEEP: return sbx_keep_capability(p, op->arg);
     case CLI_OPT_ALLOW_TOOL:
         /* A bare name is the library's to search in the child's PATH. */
         if (strchr(op->arg, '/') == NULL)

@@ -16,6 +16,7 @@
 #ifndef AGENTSBX_AGENTSBX_H
 #define AGENTSBX_AGENTSBX_H
 
+#include "capability.h"
 #include "cgroup.h"
 #include "child.h"
 #include "common.h"

@@ -132,6 +132,9 @@ enum sbx_stage {
     /** The child's namespaces: creating them (the clone), mapping the user and group ids,
      *  building the mount view, and starting the pid namespace's init. */
     SBX_STAGE_NAMESPACES = 13,
+    /** In the child: dropping the capabilities (and keeping the ones the policy names).
+     *  @since 0.2 */
+    SBX_STAGE_CAPABILITIES = 14,
 };
 
 /**
@@ -148,8 +151,7 @@ SBX_API int sbx_last_error_stage(void);
 /**
  * @brief A stable lower-case name for a stage ("compile", "program", "clone",
  * "process", "fds", "rlimits", "workdir", "no_new_privs", "exec", "landlock", "seccomp",
- * "cgroup";
- * "none").
+ * "cgroup", "namespaces", "capabilities"; "none").
  * @param stage An #sbx_stage value.
  * @return A static string; "unknown" for a value this version does not know.
  * @since 0.1

@@ -157,7 +157,11 @@ SBX_API int sbx_result_truncated(const sbx_result *result, int stream);
  * @brief Write the result as one JSON object (no newline) into @p buf.
  *
  * Keys: status, exit_code, signal, wall_ms, user_cpu_ms, system_cpu_ms,
- * peak_rss_bytes, layers (array of names), stdout_truncated, stderr_truncated,
+ * peak_rss_bytes, peak_memory_bytes, memory_limit, process_limit, cpu_rate_limit
+ * (mechanism names), layers (array of names), namespaces (array of names),
+ * tree_kill, landlock (abi, rights), capabilities (effective, permitted,
+ * inheritable, bounding, ambient: masks as hex strings, bit N for capability
+ * N), stdout_truncated, stderr_truncated,
  * redactions and escapes (sbx_result_redactions(), sbx_result_escapes()),
  * violation_count, violations (the kept violations, each with syscall, nr,
  * errno (a name such as "EPERM"), pid, time_ms, and args as hex strings).

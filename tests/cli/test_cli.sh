@@ -972,6 +972,25 @@ assert all(e["time"].endswith("Z") and len(e["time"]) == 24 for e in ev)
     expect_err_has "--audit $TMP/no/such/dir/log: No such file or directory"
 }
 
+# ---------------------------------------------------------------- capabilities
+
+case_cap_keep() {
+    sbx run --json -- true
+    expect_rc 0
+    json_check 'all(d["capabilities"][s] == "0x0" for s in ("effective", "permitted", "inheritable", "ambient"))'
+    sbx run --cap-keep CAP_NOPE -- true
+    expect_rc 125
+    expect_err_has "--cap-keep: unknown capability 'CAP_NOPE'"
+    sbx run --cap-keep net_bind_service --json -- true
+    if [ "$(id -u)" -eq 0 ]; then
+        expect_rc 0
+        json_check 'd["capabilities"]["effective"] == "0x400" and d["capabilities"]["bounding"] == "0x400" and d["capabilities"]["ambient"] == "0x400"'
+    else
+        expect_rc 125
+        expect_err_has "sbx_keep_capability(CAP_NET_BIND_SERVICE): this process does not hold it"
+    fi
+}
+
 if ! declare -F "case_$CASE" >/dev/null; then
     echo "unknown case '$CASE'" >&2
     exit 2

@@ -114,6 +114,8 @@ static sbx_policy *every_setter(void)
     if (cg)
         assert_sbx_ok(sbx_set_cgroup_parent(p, cg));
     assert_sbx_ok(sbx_unshare(p, SBX_NS_USER | SBX_NS_PID | SBX_NS_NET));
+    assert_sbx_ok(sbx_keep_capability(p, "net_bind_service"));
+    assert_sbx_ok(sbx_keep_capability(p, "CAP_CHOWN"));
     assert_sbx_ok(sbx_set_redact_patterns(p, 0));
     assert_sbx_ok(sbx_set_output_escapes(p, SBX_ESCAPES_NEUTRALISE));
     return p;
@@ -148,6 +150,7 @@ static void assert_same_policy(const sbx_policy *a, const sbx_policy *b)
     assert_string_equal(a->tmp_parent ? a->tmp_parent : "(none)",
                         b->tmp_parent ? b->tmp_parent : "(none)");
     assert_int_equal(a->namespaces, b->namespaces);
+    assert_int_equal(a->keep_caps, b->keep_caps);
     assert_int_equal(a->use_cgroup, b->use_cgroup);
     assert_int_equal(a->n_cg_parents, b->n_cg_parents);
     assert_int_equal(a->output && a->output->patterns_off, b->output && b->output->patterns_off);
@@ -219,6 +222,8 @@ static void test_policy_json__round_trip_every_setter(void **state)
         "\"violation_limit\": 9",
         "\"enabled\": true",
         "\"namespaces\": [\n    \"user\",\n    \"pid\",\n    \"net\"\n  ]",
+        "\"capabilities\": {\n    \"keep\": [\n      \"CAP_CHOWN\",\n      "
+        "\"CAP_NET_BIND_SERVICE\"\n    ]",
         "\"output\": {\n    \"redact_patterns\": false,\n    \"escapes\": \"neutralise\"\n  }",
     };
     for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
@@ -579,8 +584,8 @@ static void test_policy_json__schema_covers_struct_policy(void **state)
 {
 #if defined(__x86_64__) && defined(__LP64__)
     assert_int_equal(SBX__LIMIT_COUNT, 6);
-    if (sizeof(struct sbx_policy) != 288)
-        fail_msg("struct sbx_policy is %zu bytes, not 288: a field was added or removed; "
+    if (sizeof(struct sbx_policy) != 304)
+        fail_msg("struct sbx_policy is %zu bytes, not 304: a field was added or removed; "
                  "cover it in lib/policy_json.c and docs/policy-files.md (or keep it out on "
                  "purpose), then update this test",
                  sizeof(struct sbx_policy));
@@ -758,6 +763,12 @@ static const struct bad bad_documents[] = {
     {V1 "\"cgroup\": {\"parents\": [1]}}", -EINVAL,
      "$.cgroup.parents[0]: expected an absolute path"},
     {V1 "\"namespaces\": \"pid\"}", -EINVAL, "$.namespaces: expected an array of namespace names"},
+    {V1 "\"capabilities\": [\"CAP_CHOWN\"]}", -EINVAL, "$.capabilities: expected an object"},
+    {V1 "\"capabilities\": {\"keep\": \"CAP_CHOWN\"}}", -EINVAL,
+     "$.capabilities.keep: expected an array of capability names"},
+    {V1 "\"capabilities\": {\"keep\": [\"CAP_NOPE\"]}}", -EINVAL,
+     "$.capabilities.keep[0]: sbx_keep_capability: unknown capability 'CAP_NOPE'"},
+    {V1 "\"capabilities\": {\"drop\": []}}", -EINVAL, "$.capabilities.drop"},
     {V1 "\"namespaces\": [\"pid\", \"all\"]}", -EINVAL,
      "$.namespaces[1]: unknown name \"all\" (expected one of: user, pid, net, ipc, uts, mount)"},
     {V1 "\"output\": []}", -EINVAL, "$.output: expected an object, got []"},

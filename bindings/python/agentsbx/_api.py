@@ -214,6 +214,10 @@ class SandboxResult:
     """The namespaces the child ran in: ``{"user", "pid", "net", "ipc", "uts", "mount"}``."""
     tree_kill: str = "pgroup"
     """How its whole tree was killed: ``"pidns"``, ``"cgroup"`` or ``"pgroup"`` (see docs/namespaces.md)."""
+    capabilities: Dict[str, FrozenSet[str]] = field(default_factory=dict)
+    """The capability sets the program started with (``sbx_result_capabilities``):
+    ``{"effective": {...}, "permitted": ..., "inheritable": ..., "bounding": ..., "ambient": ...}``,
+    each a set of names such as ``"CAP_NET_BIND_SERVICE"``; empty unless kept."""
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     redactions: int = 0
@@ -245,6 +249,15 @@ def _decode_out(data: Optional[bytes], text: bool, encoding: Optional[str],
     if data is None or not (text or encoding or errs):
         return data
     return data.decode(encoding or "utf-8", errs or "replace")
+
+
+def _cap_names(mask: int) -> FrozenSet[str]:
+    names = set()
+    for cap in range(64):
+        if mask & (1 << cap):
+            name = lib.sbx_capability_name(cap)
+            names.add(_s(name) if name else str(cap))
+    return frozenset(names)
 
 
 def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes] = None,
@@ -305,6 +318,9 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
                           for k, v in (("memory", 1), ("processes", 2), ("cpu_rate", 3))},
         namespaces=_names(lib.sbx_result_namespaces(r), NAMESPACES),
         tree_kill={1: "pgroup", 2: "cgroup", 3: "pidns"}.get(lib.sbx_result_tree_kill(r), "none"),
+        capabilities={name: _cap_names(lib.sbx_result_capabilities(r, i))
+                      for i, name in enumerate(("effective", "permitted", "inheritable",
+                                                "bounding", "ambient"))},
         stdout_truncated=t1, stderr_truncated=t2,
         redactions=lib.sbx_result_redactions(r), escapes=lib.sbx_result_escapes(r), json=js)
 
@@ -511,6 +527,18 @@ class Policy:
         if names:
             lib.sbx_parse_namespaces(",".join(names).encode(), ctypes.byref(mask))
         return self._apply("sbx_unshare", mask.value)
+
+    # -- capabilities (capability.h)
+    def keep_capability(self, *names: str) -> "Policy":
+        """Keep these capabilities in the child (names as capabilities(7) spells them,
+        with or without ``CAP_``, any case); every other one is dropped, as by default.
+        :class:`InvalidArgumentError` for an unknown name; at spawn, a
+        :class:`SandboxError` (EPERM) when the host does not hold one."""
+        for name in names:
+            if not isinstance(name, str):
+                raise TypeError(f"a capability name must be a str, not {type(name).__name__}")
+            self._apply("sbx_keep_capability", name.encode())
+        return self
 
     # -- filesystem and network (Landlock)
     def allow_path(self, path: StrPath, access: str = "r", *, optional: bool = False) -> "Policy":

@@ -183,6 +183,12 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_namespace_name", _s, [_u32], False),
     ("sbx_result_namespaces", _u32, [c_result_p], False),
     ("sbx_result_tree_kill", _i, [c_result_p], False),  # an enum value, never < 0
+    # capability.h
+    ("sbx_keep_capability", _i, [c_policy_p, _s], True),
+    ("sbx_policy_kept_capabilities", _u64, [c_policy_p], False),
+    ("sbx_capability_from_name", _i, [_s], True),
+    ("sbx_capability_name", _s, [_i], False),
+    ("sbx_result_capabilities", _u64, [c_result_p, _i], False),
     # supervisor.h
     ("sbx_supervisor_new", _i, [_P(c_supervisor_p)], True),
     ("sbx_supervisor_free", None, [c_supervisor_p], False),
