@@ -2,6 +2,7 @@
  * can be decided once per policy is decided here, so that a spawn only copies
  * nothing and the child only makes system calls. */
 #include <errno.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pathwalk.h"
 #include "seccomp_layer.h"
 
 /* Whether RLIMIT_NPROC would bind a child of this process: the kernel exempts
@@ -85,6 +87,25 @@ static const char *env_value(const sbx_policy *policy, const struct sbx__env_ent
     return policy->workdir ? policy->workdir : "/"; /* the automatic HOME */
 }
 
+/* The working directory, opened now without following a link that a child
+ * could have planted: the child enters it with fchdir(2), so that swapping it
+ * for a link later changes nothing. A missing directory is left to the
+ * child's chdir(2), which reports it. */
+static int compile_workdir(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    const char *wpaths[policy->n_grants + 1];
+    struct sbx__write_dirs writable = {wpaths, 0};
+    for (size_t i = 0; i < policy->n_grants; i++)
+        if (policy->grants[i].access & SBX_FS_WRITE)
+            wpaths[writable.n++] = policy->grants[i].path;
+    char why[PATH_MAX + 160];
+    int fd = sbx__open_grant(policy->workdir, &writable, NULL, why, sizeof(why));
+    if (fd == -ELOOP && why[0])
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ELOOP, "workdir %s: %s", policy->workdir, why);
+    plan->workdir_fd = fd >= 0 ? fd : -1;
+    return 0;
+}
+
 int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
 {
     /* One block: the plan, the envp array, then the strings. */
@@ -113,9 +134,15 @@ int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
     }
     envp[n] = NULL;
     plan->envp = envp;
+    plan->workdir_fd = -1;
     if (policy->workdir) {
         memcpy(s, policy->workdir, strlen(policy->workdir) + 1);
         plan->workdir = s;
+        int r = compile_workdir(policy, plan);
+        if (r < 0) {
+            sbx__plan_free(plan);
+            return r;
+        }
     }
 
     plan->layers = SBX_LAYER_HYGIENE | SBX_LAYER_NO_NEW_PRIVS;
@@ -154,6 +181,8 @@ void sbx__plan_free(struct sbx__plan *plan)
 {
     if (!plan)
         return;
+    if (plan->workdir_fd >= 0)
+        close(plan->workdir_fd);
     sbx__landlock_plan_free(plan->landlock);
     sbx__seccomp_plan_unref(plan->seccomp);
     sbx__outcfg_unref(plan->output);

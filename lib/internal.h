@@ -139,6 +139,7 @@ struct sbx__plan {
     char *const *envp;   /* NULL-terminated, in `block` */
     const char *path;    /* the child's PATH value (in `block`), or NULL */
     const char *workdir; /* in `block`, or NULL */
+    int workdir_fd;      /* O_PATH, resolved safely (pathwalk.c); -1: none, or missing */
     struct {
         int resource;
         struct rlimit value;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pathwalk.h"
 
 /* The kernel ABI, spelled out here: Debian 12's uapi header predates ABI 3. */
 #define LL_FS_EXECUTE             (1ull << 0)
@@ -167,9 +168,14 @@ int sbx_allow_path(sbx_policy *policy, const char *path, uint64_t access)
                "sbx_allow_path(%s): unknown access bits 0x%llx", path,
                (unsigned long long)(access &
                                     ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC | SBX_FS_OPTIONAL)));
-    struct stat st;
-    if (!(access & SBX_FS_OPTIONAL) && stat(path, &st) != 0)
-        return sbx__errno(-errno, "sbx_allow_path(%s)", path);
+    char why[PATH_MAX + 160];
+    int fd = sbx__open_grant(path, NULL, NULL, why, sizeof(why));
+    if (fd == -ELOOP && why[0])
+        return sbx__err(-ELOOP, "sbx_allow_path(%s): %s", path, why);
+    if (fd < 0 && !((access & SBX_FS_OPTIONAL) && (fd == -ENOENT || fd == -ENOTDIR)))
+        return sbx__errno(fd, "sbx_allow_path(%s)", path);
+    if (fd >= 0)
+        close(fd);
     if (push_grant(policy, path, access) < 0)
         return sbx__errno(-ENOMEM, "sbx_allow_path(%s)", path);
     sbx__policy_changed(policy);
@@ -447,15 +453,20 @@ static int add_rule_fd(struct sbx__landlock_plan *ll, int fd, uint64_t access)
     return 0;
 }
 
-/* Open a grant and record it with the rights the ABI has, narrowed to file
+/* Open a grant (never through a link a sandboxed child could have made:
+ * pathwalk.c) and record it with the rights the ABI has, narrowed to file
  * rights when the path is not a directory. */
-static int add_grant(struct sbx__landlock_plan *ll, const char *path, uint64_t access)
+static int add_grant(struct sbx__landlock_plan *ll, const char *path, uint64_t access,
+                     const struct sbx__write_dirs *writable)
 {
-    int fd = open(path, O_PATH | O_CLOEXEC);
+    char why[PATH_MAX + 160];
+    int fd = sbx__open_grant(path, writable, NULL, why, sizeof(why));
+    if (fd == -ELOOP && why[0])
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ELOOP, "landlock: grant %s: %s", path, why);
     if (fd < 0) {
-        if (access & SBX_FS_OPTIONAL && (errno == ENOENT || errno == ENOTDIR))
+        if (access & SBX_FS_OPTIONAL && (fd == -ENOENT || fd == -ENOTDIR))
             return 0;
-        return sbx__err_stage(SBX_STAGE_COMPILE, -errno, "landlock: cannot open '%s'", path);
+        return sbx__err_stage(SBX_STAGE_COMPILE, fd, "landlock: cannot open '%s'", path);
     }
     struct stat st;
     uint64_t rights = to_ll(access) & ll->handled_fs;
@@ -526,13 +537,22 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
     snprintf(ll->tmp_parent, sizeof(ll->tmp_parent), "%s",
              policy->tmp_parent ? policy->tmp_parent : default_tmp_parent());
 
+    /* The directories this policy's children may write: links there are never followed. */
+    const char *wpaths[policy->n_grants + 1];
+    struct sbx__write_dirs writable = {wpaths, 0};
+    for (size_t i = 0; i < policy->n_grants; i++)
+        if (policy->grants[i].access & SBX_FS_WRITE)
+            wpaths[writable.n++] = policy->grants[i].path;
+    if (policy->workdir)
+        wpaths[writable.n++] = policy->workdir;
     int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof(default_grants) / sizeof(default_grants[0]); i++)
-        r = add_grant(ll, default_grants[i].path, default_grants[i].access | SBX_FS_OPTIONAL);
+        r = add_grant(ll, default_grants[i].path, default_grants[i].access | SBX_FS_OPTIONAL,
+                      &writable);
     if (r == 0 && policy->workdir)
-        r = add_grant(ll, policy->workdir, SBX_FS_READ | SBX_FS_WRITE | SBX_FS_OPTIONAL);
+        r = add_grant(ll, policy->workdir, SBX_FS_READ | SBX_FS_WRITE | SBX_FS_OPTIONAL, &writable);
     for (size_t i = 0; r == 0 && i < policy->n_grants; i++)
-        r = add_grant(ll, policy->grants[i].path, policy->grants[i].access);
+        r = add_grant(ll, policy->grants[i].path, policy->grants[i].access, &writable);
     if (r < 0) {
         sbx__landlock_plan_free(ll);
         return r;

@@ -177,6 +177,14 @@ static int setup_fds(struct spawn_ctx *ctx)
 static int confine_and_exec(struct spawn_ctx *ctx)
 {
     const struct sbx__plan *plan = ctx->plan;
+    /* First, while the compiled descriptor is open: the directory opened
+     * when the policy was compiled, whatever its path points to now. In a
+     * mount namespace that descriptor belongs to the host's mounts: there
+     * the path is entered, in the view built from safe descriptors. */
+    bool view = plan->ns && (plan->ns->clone_flags & CLONE_NEWNS);
+    if (plan->workdir &&
+        (plan->workdir_fd >= 0 && !view ? fchdir(plan->workdir_fd) : chdir(plan->workdir)) != 0)
+        child_fail(ctx, SBX_STAGE_WORKDIR);
     if (setup_fds(ctx) != 0)
         child_fail(ctx, SBX_STAGE_FDS);
     for (size_t i = 0; i < plan->n_rlimits; i++) {
@@ -185,8 +193,6 @@ static int confine_and_exec(struct spawn_ctx *ctx)
             child_fail(ctx, SBX_STAGE_RLIMITS);
     }
     umask(077);
-    if (plan->workdir && chdir(plan->workdir) != 0)
-        child_fail(ctx, SBX_STAGE_WORKDIR);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         child_fail(ctx, SBX_STAGE_NO_NEW_PRIVS);
     /* After the rlimits (raising one needs CAP_SYS_RESOURCE) and before
