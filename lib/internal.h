@@ -74,6 +74,8 @@ struct sbx_policy {
     uint16_t *connect_ports, *bind_ports;
     size_t n_connect, n_bind;
     bool allow_network;
+    char **unix_sockets; /* owned: sbx_allow_unix_socket() */
+    size_t n_unix_sockets;
     bool private_tmp;
     char *tmp_parent; /* NULL: chosen when compiled (see landlock.c) */
 
@@ -179,6 +181,8 @@ SBX__HIDDEN int sbx__landlock_prepare(const struct sbx__plan *plan, const char *
 SBX__HIDDEN void sbx__tmpdir_remove(char *tmpdir);
 /* The Landlock rights of SBX_FS_* access (0: no Landlock). */
 SBX__HIDDEN uint64_t sbx__landlock_rights(const struct sbx__landlock_plan *ll, uint64_t access);
+/* The right to list directories (0: no Landlock). */
+SBX__HIDDEN uint64_t sbx__landlock_list_rights(const struct sbx__landlock_plan *ll);
 /* The rights a private TMPDIR gets (0: no Landlock, or no private TMPDIR). */
 SBX__HIDDEN uint64_t sbx__landlock_tmp_rights(const struct sbx__landlock_plan *ll);
 /* Child: add a path rule. Async-signal-safe; -1 and errno on failure. */
@@ -245,17 +249,8 @@ SBX__HIDDEN int sbx__cgroup_probe(char *reason, size_t size);
 
 /* ---- namespaces (namespace.c) ------------------------------------------------ */
 
-#define SBX__NS_MAX_MOUNTS 64
-#define SBX__NS_MAX_EXTRA  4 /* per spawn: the program and its interpreters */
-
-/* One path of the mount view that differs from the read-only, noexec rest. */
-struct sbx__ns_mount {
-    const char *path; /* owned (plan) or the parent's stack (per spawn) */
-    uint64_t clear;   /* MOUNT_ATTR_* to clear on its bind mount: RDONLY, NOEXEC */
-    bool covered;     /* under /tmp or /dev/shm: carried into the private tmpfs */
-    bool is_dir;
-    bool optional; /* skip it when missing */
-};
+struct sbx__view;       /* view.h */
+struct sbx__view_extra; /* view.h */
 
 /* The compiled layer. */
 struct sbx__ns_plan {
@@ -266,8 +261,7 @@ struct sbx__ns_plan {
     uint64_t proc_access; /* Landlock rights on the new /proc (as granted on /proc); 0: none */
     char uid_map[48], gid_map[48];
     char tmpfs_opts[64];
-    size_t n_mounts;
-    struct sbx__ns_mount mounts[SBX__NS_MAX_MOUNTS];
+    struct sbx__view *view; /* view.c: the mount view; NULL without one */
 };
 
 /* The steps of the child's set-up of its namespaces, for the message. */
@@ -279,13 +273,6 @@ enum sbx__ns_step {
     STEP_HOSTNAME,
     STEP_LOOPBACK,
     STEP_SLAVE,
-    STEP_READ_ONLY,
-    STEP_CLONE_TREE,
-    STEP_BIND,
-    STEP_CLEAR_FLAGS,
-    STEP_TMPFS,
-    STEP_MOUNTPOINT,
-    STEP_ATTACH,
     STEP_PROC,
     STEP_LANDLOCK_TMP,
     STEP_CLONE_PROGRAM,
@@ -296,11 +283,11 @@ enum sbx__ns_step {
  * holds it in its context). */
 struct sbx__ns_run {
     const struct sbx__ns_plan *plan;
-    int ruleset; /* Landlock ruleset to add the private /tmp to, or -1 */
-    struct sbx__ns_mount extra[SBX__NS_MAX_EXTRA];
-    size_t n_extra;
-    int init_fd;   /* the init's memfd (pid namespace), or -1 */
-    int status_fd; /* write end of the init's status pipe, or -1 */
+    int ruleset;                         /* Landlock ruleset to add the new mounts to, or -1 */
+    const struct sbx__view_extra *extra; /* the program and interpreters, executable */
+    const char *cwd;                     /* entered in the view when it exists there */
+    int init_fd;                         /* the init's memfd (pid namespace), or -1 */
+    int status_fd;                       /* write end of the init's status pipe, or -1 */
     /* written by the child on failure: which step, and which path */
     volatile int fail_step;
     const char *volatile fail_path;

@@ -148,6 +148,9 @@ static int push_grant(sbx_policy *policy, const char *path, uint64_t access)
 
 void sbx__grants_free(sbx_policy *policy)
 {
+    for (size_t i = 0; i < policy->n_unix_sockets; i++)
+        free(policy->unix_sockets[i]);
+    free(policy->unix_sockets);
     free(policy->tmp_parent);
     for (size_t i = 0; i < policy->n_grants; i++)
         free(policy->grants[i].path);
@@ -348,6 +351,38 @@ int sbx_allow_bind(sbx_policy *policy, int port)
     sbx__check(port >= 0 && port <= 65535, "sbx_allow_bind: port %d is not in 0..65535", port);
     if (push_port(&policy->bind_ports, &policy->n_bind, port) < 0)
         return sbx__errno(-ENOMEM, "sbx_allow_bind(%d)", port);
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_allow_unix_socket(sbx_policy *policy, const char *path)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(path);
+    sbx__check(path[0] == '/', "sbx_allow_unix_socket: '%s' is not an absolute path", path);
+    sbx__check(strlen(path) < 108, "sbx_allow_unix_socket(%s): longer than 107 bytes (sun_path)",
+               path);
+    char why[PATH_MAX + 160];
+    int fd = sbx__open_grant(path, NULL, NULL, why, sizeof(why));
+    if (fd == -ELOOP && why[0])
+        return sbx__err(-ELOOP, "sbx_allow_unix_socket(%s): %s", path, why);
+    if (fd < 0)
+        return sbx__errno(fd, "sbx_allow_unix_socket(%s)", path);
+    struct stat st;
+    int is_sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    close(fd);
+    if (!is_sock)
+        return sbx__err(-ENOTSOCK, "sbx_allow_unix_socket(%s): not a unix socket", path);
+    for (size_t i = 0; i < policy->n_unix_sockets; i++)
+        if (strcmp(policy->unix_sockets[i], path) == 0)
+            return 0;
+    char **grown = realloc(policy->unix_sockets, (policy->n_unix_sockets + 1) * sizeof(*grown));
+    char *copy = grown ? strdup(path) : NULL;
+    if (grown)
+        policy->unix_sockets = grown;
+    if (!copy)
+        return sbx__errno(-ENOMEM, "sbx_allow_unix_socket(%s)", path);
+    policy->unix_sockets[policy->n_unix_sockets++] = copy;
     sbx__policy_changed(policy);
     return 0;
 }
@@ -713,6 +748,11 @@ void sbx__tmpdir_remove(char *tmpdir)
 uint64_t sbx__landlock_rights(const struct sbx__landlock_plan *ll, uint64_t access)
 {
     return ll ? to_ll(access) & ll->handled_fs : 0;
+}
+
+uint64_t sbx__landlock_list_rights(const struct sbx__landlock_plan *ll)
+{
+    return ll ? LL_FS_READ_DIR & ll->handled_fs : 0;
 }
 
 uint64_t sbx__landlock_tmp_rights(const struct sbx__landlock_plan *ll)

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "view.h"
 
 #ifndef SYS_open_tree
 #define SYS_open_tree 428
@@ -138,43 +139,10 @@ static int write_file(const char *path, const char *text)
     return n == (ssize_t)len ? 0 : -1;
 }
 
-static int set_attr(int dirfd, const char *path, unsigned flags, uint64_t set, uint64_t clear)
-{
-    struct mount_attr attr = {.attr_set = set, .attr_clr = clear};
-    return (int)syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr));
-}
-
 static bool under(const char *path, const char *dir)
 {
     size_t n = strlen(dir);
     return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-/* Create the missing directories above path, and path itself as a directory or
- * an empty file, inside the private tmpfs. */
-static int make_mountpoint(const char *path, bool is_dir)
-{
-    struct stat st;
-    if (stat(path, &st) == 0)
-        return 0;
-    char buf[PATH_MAX];
-    size_t len = strlen(path);
-    if (len >= sizeof(buf)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(buf, path, len + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (is_dir)
-        return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
-    return mknod(path, S_IFREG | 0644, 0) == 0 || errno == EEXIST ? 0 : -1;
 }
 
 static int loopback_up(void)
@@ -190,118 +158,6 @@ static int loopback_up(void)
     int saved = errno;
     close(s);
     errno = saved;
-    return r;
-}
-
-static const struct sbx__ns_mount *entry(const struct sbx__ns_run *run, size_t i)
-{
-    size_t n = run->plan->n_mounts;
-    return i < n ? &run->plan->mounts[i] : &run->extra[i - n];
-}
-
-/* The read-only, noexec view, the private tmpfs, and what is carried into it. */
-static int build_view(struct sbx__ns_run *run)
-{
-    const struct sbx__ns_plan *ns = run->plan;
-    size_t n = ns->n_mounts + run->n_extra;
-    int tree[SBX__NS_MAX_MOUNTS + SBX__NS_MAX_EXTRA];
-    bool done[SBX__NS_MAX_MOUNTS + SBX__NS_MAX_EXTRA];
-    int r = -1;
-
-    for (size_t i = 0; i < n; i++)
-        tree[i] = -1, done[i] = false;
-    if (set_attr(AT_FDCWD, "/", AT_RECURSIVE,
-                 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID, 0) != 0)
-        return step_fail(run, STEP_READ_ONLY, "/");
-
-    /* Paths in /tmp and /dev/shm: clone them before the tmpfs covers them. */
-    for (size_t i = 0; i < n; i++) {
-        const struct sbx__ns_mount *m = entry(run, i);
-        if (!m->covered)
-            continue;
-        tree[i] = (int)syscall(SYS_open_tree, AT_FDCWD, m->path,
-                               OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-        if (tree[i] < 0) {
-            if (errno == ENOENT && m->optional)
-                continue;
-            step_fail(run, STEP_CLONE_TREE, m->path);
-            goto out;
-        }
-        if (m->clear && set_attr(tree[i], "", AT_EMPTY_PATH | AT_RECURSIVE, 0, m->clear) != 0) {
-            step_fail(run, STEP_CLEAR_FLAGS, m->path);
-            goto out;
-        }
-    }
-    /* The others in place, parents before children (shorter paths first). */
-    for (size_t k = 0; k < n; k++) {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++)
-            if (!done[i] && !entry(run, i)->covered &&
-                (best == n || strlen(entry(run, i)->path) < strlen(entry(run, best)->path)))
-                best = i;
-        if (best == n)
-            break;
-        done[best] = true;
-        const struct sbx__ns_mount *m = entry(run, best);
-        if (mount(m->path, m->path, NULL, MS_BIND | MS_REC, NULL) != 0) {
-            if (errno == ENOENT && m->optional)
-                continue;
-            step_fail(run, STEP_BIND, m->path);
-            goto out;
-        }
-        if (set_attr(AT_FDCWD, m->path, AT_RECURSIVE, 0, m->clear) != 0) {
-            step_fail(run, STEP_CLEAR_FLAGS, m->path);
-            goto out;
-        }
-    }
-    static const char *const tmpfs_dirs[] = {"/tmp", "/dev/shm"};
-    for (size_t i = 0; i < 2; i++) {
-        struct stat st;
-        if (stat(tmpfs_dirs[i], &st) != 0 || !S_ISDIR(st.st_mode))
-            continue;
-        if (mount("tmpfs", tmpfs_dirs[i], "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  ns->tmpfs_opts) != 0) {
-            step_fail(run, STEP_TMPFS, tmpfs_dirs[i]);
-            goto out;
-        }
-        if (run->ruleset >= 0 && ns->tmp_access) {
-            int fd = open(tmpfs_dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
-            if (fd < 0 || sbx__landlock_add_path(run->ruleset, fd, ns->tmp_access) != 0) {
-                if (fd >= 0)
-                    close(fd);
-                step_fail(run, STEP_LANDLOCK_TMP, tmpfs_dirs[i]);
-                goto out;
-            }
-            close(fd);
-        }
-    }
-    /* Attach the carried trees, parents first. */
-    for (size_t k = 0; k < n; k++) {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++)
-            if (tree[i] >= 0 &&
-                (best == n || strlen(entry(run, i)->path) < strlen(entry(run, best)->path)))
-                best = i;
-        if (best == n)
-            break;
-        const struct sbx__ns_mount *m = entry(run, best);
-        if (make_mountpoint(m->path, m->is_dir) != 0) {
-            step_fail(run, STEP_MOUNTPOINT, m->path);
-            goto out;
-        }
-        if (syscall(SYS_move_mount, tree[best], "", AT_FDCWD, m->path, MOVE_MOUNT_F_EMPTY_PATH) !=
-            0) {
-            step_fail(run, STEP_ATTACH, m->path);
-            goto out;
-        }
-        close(tree[best]);
-        tree[best] = -1;
-    }
-    r = 0;
-out:
-    for (size_t i = 0; i < n; i++)
-        if (tree[i] >= 0)
-            close(tree[i]);
     return r;
 }
 
@@ -324,11 +180,11 @@ int sbx__ns_setup(struct sbx__ns_run *run)
         /* Nothing done here propagates back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
             return step_fail(run, STEP_SLAVE, "/");
-        if (ns->mount_view && build_view(run) != 0)
-            return -1;
+        if (ns->mount_view)
+            return sbx__view_build(ns->view, run->extra, run->ruleset, run->cwd, &run->fail_step,
+                                   &run->fail_path);
         if (ns->new_proc &&
-            mount("proc", "/proc", "proc",
-                  MS_NOSUID | MS_NODEV | MS_NOEXEC | (ns->mount_view ? MS_RDONLY : 0), NULL) != 0)
+            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
             return step_fail(run, STEP_PROC, "/proc");
         if (ns->new_proc && ns->proc_access && run->ruleset >= 0) {
             /* A grant on /proc was made for the host's; this one is new. */
@@ -348,6 +204,8 @@ int sbx__ns_setup(struct sbx__ns_run *run)
 
 static const char *step_text(int step)
 {
+    if (sbx__view_step_text(step))
+        return sbx__view_step_text(step);
     switch (step) {
     case STEP_UID_MAP: return "writing /proc/self/uid_map";
     case STEP_SETGROUPS: return "writing \"deny\" to /proc/self/setgroups";
@@ -355,13 +213,6 @@ static const char *step_text(int step)
     case STEP_HOSTNAME: return "sethostname(agentsbx)";
     case STEP_LOOPBACK: return "bringing up the loopback interface";
     case STEP_SLAVE: return "making the mounts slaves (mount / MS_REC|MS_SLAVE)";
-    case STEP_READ_ONLY: return "making every mount read-only, noexec, nosuid (mount_setattr /)";
-    case STEP_CLONE_TREE: return "cloning a granted path for the private /tmp (open_tree)";
-    case STEP_BIND: return "bind-mounting a granted path";
-    case STEP_CLEAR_FLAGS: return "making a granted path writable or executable (mount_setattr)";
-    case STEP_TMPFS: return "mounting a tmpfs";
-    case STEP_MOUNTPOINT: return "creating a mount point in the private tmpfs";
-    case STEP_ATTACH: return "attaching a granted path in the private tmpfs (move_mount)";
     case STEP_PROC: return "mounting a new /proc";
     case STEP_LANDLOCK_TMP: return "granting a new mount (tmpfs, /proc) in the Landlock ruleset";
     case STEP_CLONE_PROGRAM: return "starting the program in the pid namespace (clone)";
@@ -527,73 +378,11 @@ static bool has_cap_sys_admin(void)
     return data[0].effective & (1u << CAP_SYS_ADMIN);
 }
 
-static int add_mount(struct sbx__ns_plan *ns, const char *path, uint64_t clear, bool optional)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return 0; /* missing: Landlock's compile reports a missing grant that is not optional */
-    bool covered = under(path, "/tmp") || under(path, "/dev/shm");
-    if (strcmp(path, "/tmp") == 0 || strcmp(path, "/dev/shm") == 0)
-        covered = false; /* the whole directory: the private tmpfs replaces it */
-    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
-        clear &= ~(uint64_t)MOUNT_ATTR_RDONLY; /* device nodes are writable on a read-only mount */
-    if (!clear && !covered)
-        return 0;
-    for (size_t i = 0; i < ns->n_mounts; i++)
-        if (strcmp(ns->mounts[i].path, path) == 0) {
-            ns->mounts[i].clear |= clear;
-            return 0;
-        }
-    if (ns->n_mounts == SBX__NS_MAX_MOUNTS)
-        return sbx__err_stage(SBX_STAGE_COMPILE, -E2BIG,
-                              "mount namespace: more than %d granted paths need a mount of their "
-                              "own (at %s)",
-                              SBX__NS_MAX_MOUNTS, path);
-    char *copy = strdup(path);
-    if (!copy)
-        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "compiling the namespaces");
-    ns->mounts[ns->n_mounts++] = (struct sbx__ns_mount){
-        .path = copy,
-        .clear = clear,
-        .covered = covered,
-        .is_dir = S_ISDIR(st.st_mode),
-        .optional = optional,
-    };
-    return 0;
-}
-
-/* Where shared libraries live: the loader maps them executable, so these
- * stay exec in the view (Debian, Fedora, Arch, Alpine layouts). */
-static const char *const library_dirs[] = {
-    "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libx32", "/usr/local/lib",
-    "/lib",     "/lib64",     "/lib32",     "/libx32",     "/usr/libexec",
-};
-
-static int compile_view(const sbx_policy *policy, struct sbx__ns_plan *ns)
-{
-    int r = 0;
-    for (size_t i = 0; r == 0 && i < sizeof(library_dirs) / sizeof(library_dirs[0]); i++) {
-        char real[PATH_MAX];
-        if (realpath(library_dirs[i], real))
-            r = add_mount(ns, real, MOUNT_ATTR_NOEXEC, true);
-    }
-    for (size_t i = 0; r == 0 && i < policy->n_grants; i++) {
-        const struct sbx__grant *g = &policy->grants[i];
-        uint64_t clear = ((g->access & SBX_FS_WRITE) ? MOUNT_ATTR_RDONLY : 0) |
-                         ((g->access & SBX_FS_EXEC) ? MOUNT_ATTR_NOEXEC : 0);
-        r = add_mount(ns, g->path, clear, (g->access & SBX_FS_OPTIONAL) != 0);
-    }
-    if (r == 0 && policy->workdir)
-        r = add_mount(ns, policy->workdir, MOUNT_ATTR_RDONLY, false); /* as Landlock: read, write */
-    return r;
-}
-
 void sbx__ns_plan_free(struct sbx__ns_plan *ns)
 {
     if (!ns)
         return;
-    for (size_t i = 0; i < ns->n_mounts; i++)
-        free((char *)ns->mounts[i].path);
+    sbx__view_free(ns->view);
     free(ns);
 }
 
@@ -714,10 +503,24 @@ int sbx__ns_probe_set(uint32_t set, char *why, size_t size)
     return probe(&ns, why, size);
 }
 
+/* Granted unix sockets need the mount view: without it the filter would have
+ * to let the child create unix sockets, and it could reach every one. */
+static int unix_sockets_need_view(const sbx_policy *policy, const struct sbx__ns_plan *ns)
+{
+    if (!policy->n_unix_sockets || (ns && ns->mount_view))
+        return 0;
+    return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                          "sbx_allow_unix_socket(%s): needs the mount namespace's view "
+                          "(SBX_NS_MOUNT)%s; without it the child could reach every unix socket "
+                          "of its uid",
+                          policy->unix_sockets[0],
+                          policy->namespaces & SBX_NS_MOUNT ? ", which this host refused" : "");
+}
+
 int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan)
 {
     if (!policy->namespaces)
-        return 0;
+        return unix_sockets_need_view(policy, NULL);
     uint32_t set = policy->namespaces;
     if (!has_cap_sys_admin())
         set |= SBX_NS_USER; /* the other types need it */
@@ -761,14 +564,16 @@ int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan)
         set_names(set, names, sizeof(names));
         sbx__ns_plan_free(ns);
         if (policy->best_effort & SBX_LAYER_NAMESPACES)
-            return 0; /* the layer does not hold; the result says so */
+            return unix_sockets_need_view(policy, NULL); /* the layer does not hold */
         return sbx__err_stage(SBX_STAGE_NAMESPACES, r, "namespaces %s: %s", names, why);
     }
-    if (ns->mount_view && (r = compile_view(policy, ns)) < 0) {
+    plan->ns = ns; /* the view reads it */
+    if ((r = unix_sockets_need_view(policy, ns)) < 0 ||
+        (ns->mount_view && (r = sbx__view_compile(policy, plan, &ns->view)) < 0)) {
+        plan->ns = NULL;
         sbx__ns_plan_free(ns);
         return r;
     }
-    plan->ns = ns;
     plan->layers |= SBX_LAYER_NAMESPACES;
     return 0;
 }

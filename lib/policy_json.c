@@ -782,6 +782,22 @@ static int check_utf8(struct ctx *c, struct json_object *v)
     return 0;
 }
 
+static int apply_unix_sockets(struct ctx *c, sbx_policy *p, struct json_object *v)
+{
+    int r = get_array(c, v, "an array of unix socket paths");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < json_object_array_length(v); i++) {
+        size_t old = path_index(c, i);
+        const char *path;
+        if ((r = get_string(c, json_object_array_get_idx(v, i), "an absolute path", &path)) < 0)
+            return r;
+        CALL(c, sbx_allow_unix_socket(p, path));
+        path_restore(c, old);
+    }
+    return 0;
+}
+
 static int apply_capabilities(struct ctx *c, sbx_policy *p, struct json_object *caps)
 {
     static const char *const keys[] = {"keep", NULL};
@@ -811,9 +827,10 @@ static int apply_capabilities(struct ctx *c, sbx_policy *p, struct json_object *
 static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
 {
     static const char *const keys[] = {
-        "version",         "profile", "workdir",    "env",     "limits",       "best_effort",
-        "die_with_parent", "grants",  "tools",      "network", "private_tmp",  "tmp_parent",
-        "seccomp",         "cgroup",  "namespaces", "output",  "capabilities", NULL};
+        "version",     "profile",         "workdir",      "env",    "limits",
+        "best_effort", "die_with_parent", "grants",       "tools",  "network",
+        "private_tmp", "tmp_parent",      "seccomp",      "cgroup", "namespaces",
+        "output",      "capabilities",    "unix_sockets", NULL};
     if (!is(doc, json_type_object))
         return fail_type(c, "an object", doc);
     struct json_object *v;
@@ -892,8 +909,13 @@ static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
         const char *key;
         int (*apply)(struct ctx *, sbx_policy *, struct json_object *);
     } sections[] = {
-        {"grants", apply_grants},   {"tools", apply_tools},   {"network", apply_network},
-        {"seccomp", apply_seccomp}, {"cgroup", apply_cgroup}, {"capabilities", apply_capabilities},
+        {"grants", apply_grants},
+        {"tools", apply_tools},
+        {"network", apply_network},
+        {"seccomp", apply_seccomp},
+        {"cgroup", apply_cgroup},
+        {"capabilities", apply_capabilities},
+        {"unix_sockets", apply_unix_sockets},
     };
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
         if (!json_object_object_get_ex(doc, sections[i].key, &v))
@@ -990,6 +1012,12 @@ static int copy_settable(sbx_policy *dst, const sbx_policy *src)
     dst->bind_ports = dup_mem(src->bind_ports, src->n_bind, sizeof(uint16_t), &nomem);
     dst->n_bind = dst->bind_ports ? src->n_bind : 0;
     dst->allow_network = src->allow_network;
+    dst->unix_sockets = calloc(src->n_unix_sockets + 1, sizeof(char *));
+    nomem |= !dst->unix_sockets;
+    for (size_t i = 0; dst->unix_sockets && i < src->n_unix_sockets; i++) {
+        dst->unix_sockets[i] = dup_or_null(src->unix_sockets[i], &nomem);
+        dst->n_unix_sockets += dst->unix_sockets[i] != NULL;
+    }
     dst->private_tmp = src->private_tmp;
     dst->tmp_parent = dup_or_null(src->tmp_parent, &nomem);
     if (src->seccomp) {
@@ -1067,6 +1095,8 @@ static void swap_settable(sbx_policy *a, sbx_policy *b)
     SWAP(a->bind_ports, b->bind_ports);
     SWAP(a->n_bind, b->n_bind);
     SWAP(a->allow_network, b->allow_network);
+    SWAP(a->unix_sockets, b->unix_sockets);
+    SWAP(a->n_unix_sockets, b->n_unix_sockets);
     SWAP(a->private_tmp, b->private_tmp);
     SWAP(a->tmp_parent, b->tmp_parent);
     SWAP(a->seccomp, b->seccomp);
@@ -1612,6 +1642,12 @@ static struct json_object *write_document(struct out *o, const sbx_policy *p, co
         put(o, doc, "namespaces", bit_names(o, p->namespaces, sbx_namespace_name, SBX_NS_ALL));
     write_output(o, doc, p);
     write_capabilities(o, doc, p);
+    if (p->n_unix_sockets) {
+        struct json_object *socks = checked(o, json_object_new_array());
+        for (size_t i = 0; i < p->n_unix_sockets; i++)
+            push(o, socks, str(o, p->unix_sockets[i]));
+        put(o, doc, "unix_sockets", socks);
+    }
     return doc;
 }
 

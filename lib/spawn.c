@@ -29,6 +29,7 @@
 
 #include "internal.h"
 #include "seccomp_layer.h"
+#include "view.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -475,48 +476,6 @@ uint64_t sbx__now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Interpreters' paths for the mount view (the program's own is in sbx_spawn's
- * buffer already). */
-#define EXTRA_PATH_MAX 1024
-
-struct extra_ctx {
-    struct sbx__ns_run *run;
-    const char *program;
-    char (*paths)[EXTRA_PATH_MAX]; /* SBX__NS_MAX_EXTRA - 1 of them */
-    size_t n_paths;
-    int err; /* a path too long for the buffers (the error is recorded) */
-};
-
-/* The program and each interpreter: executable in the mount view. */
-static int add_extra(const char *path, void *arg)
-{
-    struct extra_ctx *x = arg;
-    struct sbx__ns_run *run = x->run;
-    if (run->n_extra == SBX__NS_MAX_EXTRA)
-        return 0;
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return 0; /* execve reports it */
-    const char *kept = x->program;
-    if (run->n_extra > 0 || strcmp(path, x->program) != 0) {
-        if (strlen(path) >= EXTRA_PATH_MAX || x->n_paths == SBX__NS_MAX_EXTRA - 1)
-            return x->err = sbx__err_stage(
-                       SBX_STAGE_NAMESPACES, -ENAMETOOLONG,
-                       "mount namespace: the interpreter %.64s... has a path of more "
-                       "than %d bytes",
-                       path, EXTRA_PATH_MAX - 1);
-        snprintf(x->paths[x->n_paths], EXTRA_PATH_MAX, "%s", path);
-        kept = x->paths[x->n_paths++];
-    }
-    run->extra[run->n_extra++] = (struct sbx__ns_mount){
-        .path = kept,
-        .clear = MOUNT_ATTR_NOEXEC,
-        .covered = (strncmp(path, "/tmp/", 5) == 0 || strncmp(path, "/dev/shm/", 9) == 0),
-        .is_dir = S_ISDIR(st.st_mode),
-    };
-    return 0;
-}
-
 int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *io, sbx_child **ret)
 {
     static const sbx_io default_io = SBX_IO_INIT;
@@ -608,13 +567,15 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
     int msock[2] = {-1, -1};       /* carries the seccomp listener from the child */
     int status_pipe[2] = {-1, -1}; /* the pid namespace's init reports the program's status */
-    /* In a mount namespace, the program and its interpreters stay executable. */
-    char extra_paths[SBX__NS_MAX_EXTRA - 1][EXTRA_PATH_MAX];
+    /* In a mount namespace, the program and its interpreters are executable,
+     * and the child starts where the host is, when the view has it. */
+    struct sbx__view_extra extra = {0};
+    char cwd[PATH_MAX];
     if (plan->ns && plan->ns->mount_view) {
-        struct extra_ctx x = {&ctx.ns, program, extra_paths, 0, 0};
-        sbx__walk_program(program, plan->path, add_extra, &x); /* Landlock checked the rest */
-        if ((r = x.err) < 0)
+        if ((r = sbx__view_extra_prepare(plan->ns->view, program, plan->path, &extra)) < 0)
             goto fail;
+        ctx.ns.extra = &extra;
+        ctx.ns.cwd = plan->workdir ? plan->workdir : getcwd(cwd, sizeof(cwd));
     }
     const int host_fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
     for (int i = 0; i < 3; i++) {

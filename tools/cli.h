@@ -72,6 +72,7 @@ enum {
     CLI_OPT_POLICY_FILE, /* --policy FILE */
     CLI_OPT_CPU_RATE,    /* --cpu-rate CPUS */
     CLI_OPT_CAP_KEEP,    /* --cap-keep NAME */
+    CLI_OPT_UNIX_SOCKET, /* --unix-socket PATH */
     CLI_OPT_POLICY_END,
 };
 
@@ -105,6 +106,7 @@ enum {
         {"profile", required_argument, NULL, CLI_OPT_PROFILE},                                     \
         {"policy", required_argument, NULL, CLI_OPT_POLICY_FILE},                                  \
         {"cap-keep", required_argument, NULL, CLI_OPT_CAP_KEEP},                                   \
+        {"unix-socket", required_argument, NULL, CLI_OPT_UNIX_SOCKET},                             \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }

@@ -63,6 +63,9 @@ void cli_policy_help(FILE *out)
                  "                           child's PATH) and the interpreters it needs\n"
                  "      --connect PORT       open TCP connections to PORT\n"
                  "      --bind PORT          bind TCP sockets to PORT (0: an ephemeral port)\n"
+                 "      --unix-socket PATH   let the child connect to the host's unix socket PATH\n"
+                 "                           (repeatable; needs --unshare mount: by default no\n"
+                 "                           host unix socket is reachable)\n"
                  "      --allow-network      lift every network restriction\n"
                  "      --no-private-tmp     give the child no private TMPDIR\n"
                  "\n"
@@ -177,7 +180,8 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
     case CLI_OPT_ALLOW_READ:
     case CLI_OPT_ALLOW_WRITE:
     case CLI_OPT_ALLOW_EXEC:
-    case CLI_OPT_ALLOW_TOOL: break;
+    case CLI_OPT_ALLOW_TOOL:
+    case CLI_OPT_UNIX_SOCKET: break;
     case CLI_OPT_CAP_KEEP:
         if (sbx_capability_from_name(arg) < 0) {
             fprintf(stderr,
@@ -349,6 +353,8 @@ static int apply_grant(const struct cli_op *op, sbx_policy *p)
     rc = absolute_path(op->arg, path);
     if (rc != 0)
         return rc;
+    if (op->opt == CLI_OPT_UNIX_SOCKET)
+        return sbx_allow_unix_socket(p, path);
     if (op->opt == CLI_OPT_ALLOW_TOOL)
         return sbx_allow_tool(p, path);
     return sbx_allow_path(p, path, access);

@@ -38,10 +38,13 @@ enum sbx_namespace {
     SBX_NS_IPC = 1u << 3,
     /** A UTS namespace: a host name of its own ("agentsbx"). */
     SBX_NS_UTS = 1u << 4,
-    /** A mount namespace: a fresh tmpfs on /tmp and /dev/shm; everything is
-     *  read-only except the paths granted #SBX_FS_WRITE, and mounted noexec
-     *  except the paths granted #SBX_FS_EXEC and the directories of shared
-     *  libraries. */
+    /** A mount namespace with a root of its own that shows only the system
+     *  directories (/usr, /etc, read-only and noexec but for the shared
+     *  libraries), a minimal /dev with ptys, a fresh tmpfs on /tmp and
+     *  /dev/shm, a /proc of its own with #SBX_NS_PID, and the grants: writable
+     *  where granted #SBX_FS_WRITE, executable where granted #SBX_FS_EXEC.
+     *  Nothing else of the host (/run, /home, /sys, its unix sockets) is
+     *  there. */
     SBX_NS_MOUNT = 1u << 5,
 };
 

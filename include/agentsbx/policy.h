@@ -333,6 +333,32 @@ SBX_API SBX_WUR int sbx_allow_connect(sbx_policy *policy, int port);
 SBX_API SBX_WUR int sbx_allow_bind(sbx_policy *policy, int port);
 
 /**
+ * @brief Let the child connect to one host unix socket.
+ *
+ * By default a child reaches no pathname unix socket of the host: in a mount
+ * namespace (#SBX_NS_MOUNT) its view does not show them, and without one the
+ * seccomp layer denies `socket(AF_UNIX, ...)` (`socketpair` stays allowed).
+ * A granted socket is bound into the view at its path, so this grant needs
+ * the mount namespace: without one (the host refuses it, or the policy does
+ * not ask for it) the spawn fails with -EOPNOTSUPP, since the child could
+ * then reach every socket its uid can. Sockets inside a directory granted
+ * with sbx_allow_path() are visible in the view too.
+ *
+ * @param policy The policy.
+ * @param path An absolute path to an existing unix socket, at most 107 bytes
+ *        (sun_path); links a sandboxed child could have made are refused (see
+ *        sbx_allow_path()).
+ * @retval 0 Success.
+ * @retval -EINVAL NULL argument, a relative or too long path.
+ * @retval -ENOTSOCK @p path is not a socket.
+ * @retval -ELOOP A link in @p path that a sandboxed child could have made.
+ * @retval -ENOENT and other errnos of open(2): the path cannot be opened.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_allow_unix_socket(sbx_policy *policy, const char *path);
+
+/**
  * @brief Lift every network restriction of every layer (TCP ports, and socket
  * types other layers deny).
  * @param policy The policy.

@@ -8,6 +8,8 @@
  *   probe_net listen-unbound     TCP listen(2) on a socket that was never bound (the kernel
  *                                picks a port); prints "ok port=N"
  *   probe_net unix-connect NAME  connect(2) to the abstract unix socket "\0NAME" (SOCK_STREAM)
+ *   probe_net unix-path PATH     connect(2) to the pathname unix socket PATH (SOCK_STREAM) and
+ *                                send one byte
  *   probe_net signal PID [SIG]   kill(PID, SIG); SIG defaults to 0 (existence check)
  *
  * Output, one line on stdout: "ok" (and any detail after it), or
@@ -122,6 +124,26 @@ static int do_unix_connect(const char *name)
     return 0;
 }
 
+static int do_unix_path(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        fprintf(stderr, "probe_net: path too long\n");
+        return 2;
+    }
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return denied("socket", errno);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+        return denied("connect", errno);
+    if (write(fd, "x", 1) != 1)
+        return denied("write", errno);
+    close(fd);
+    printf("ok\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     long v, sig = 0;
@@ -133,6 +155,8 @@ int main(int argc, char **argv)
         return do_listen_unbound();
     if (argc == 3 && strcmp(argv[1], "unix-connect") == 0)
         return do_unix_connect(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "unix-path") == 0)
+        return do_unix_path(argv[2]);
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "signal") == 0 &&
         parse_int(argv[2], 1, 1 << 22, &v) == 0 &&
         (argc == 3 || parse_int(argv[3], 0, 64, &sig) == 0)) {
@@ -142,6 +166,6 @@ int main(int argc, char **argv)
         return 0;
     }
     fprintf(stderr, "usage: probe_net connect PORT | bind PORT | listen-unbound |\n"
-                    "                 unix-connect NAME | signal PID [SIG]\n");
+                    "                 unix-connect NAME | unix-path PATH | signal PID [SIG]\n");
     return 2;
 }

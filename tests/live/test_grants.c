@@ -199,6 +199,45 @@ static void test_grants__hostile_planted_link_in_namespaces(void **state)
     sbx_policy_free(p);
 }
 
+/* In a mount namespace the binds are made by the child from the paths
+ * resolved at compile time, following no link: a link swapped in after the
+ * compile makes the spawn fail, it never redirects a bind. */
+static void test_grants__hostile_swap_after_compile_in_namespaces(void **state)
+{
+    (void)state;
+    char why[256];
+    if (sbx_probe(SBX_FEATURE_MOUNT_NS, why, sizeof(why)) <= 0)
+        SBX_SKIP("mount namespaces are not available here: %s", why);
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_unshare(p, SBX_NS_MOUNT));
+    assert_sbx_ok(sbx_allow_path(p, out, SBX_FS_READ | SBX_FS_WRITE));
+    static const char *const argv[] = {"/bin/sh", "-c", "echo first > f", NULL};
+    char cwd_script[256];
+    snprintf(cwd_script, sizeof(cwd_script), "echo pwned > '%s/key'", out);
+    const char *const write_key[] = {"/bin/sh", "-c", cwd_script, NULL};
+    sbx_result *r = run_ok(p, argv); /* compiles */
+    sbx_result_free(r);
+    char moved[160];
+    snprintf(moved, sizeof(moved), "%s/out.orig", ws);
+    assert_int_equal(rename(out, moved), 0);
+    assert_int_equal(symlink(secret, out), 0);
+    r = NULL;
+    int rc = sbx_run(p, write_key, NULL, 0, &r);
+    if (rc != -ELOOP)
+        fail_msg("sbx_run returned %d (%s), expected -ELOOP: %s", rc, sbx_errname(rc),
+                 r ? describe(r) : sbx_last_error());
+    assert_non_null(strstr(sbx_last_error(), out));
+    assert_int_equal(sbx_last_error_stage(), SBX_STAGE_NAMESPACES);
+    secret_unchanged();
+    /* Replaced by another directory (not a link): the bind is refused too. */
+    assert_int_equal(unlink(out), 0);
+    assert_int_equal(mkdir(out, 0755), 0);
+    rc = sbx_run(p, write_key, NULL, 0, &r);
+    assert_int_equal(rc, -ESTALE);
+    assert_non_null(strstr(sbx_last_error(), "replaced since the policy was compiled"));
+    sbx_policy_free(p);
+}
+
 /* The system's own links keep working: /bin -> usr/bin, /var/run -> /run. */
 static void test_grants__system_links_followed(void **state)
 {
@@ -221,6 +260,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_grants__hostile_swap_before_compile, setup, teardown),
     cmocka_unit_test_setup_teardown(test_grants__hostile_swap_after_compile, setup, teardown),
     cmocka_unit_test_setup_teardown(test_grants__hostile_planted_link_in_namespaces, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_grants__hostile_swap_after_compile_in_namespaces, setup,
                                     teardown),
     cmocka_unit_test(test_grants__system_links_followed),
 };

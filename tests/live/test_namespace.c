@@ -14,6 +14,7 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
@@ -515,6 +516,108 @@ static void test_ns__mount_private_tmp(void **state)
     sbx_policy_free(plain);
 }
 
+/* The view shows none of the host's own directories: what lived there
+ * (sockets in /run, homes, /sys) is out of reach. The control: the same probe
+ * without the namespace sees each (Landlock does not hide names). */
+static void test_ns__mount_view_hides_the_host(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+    static const char *const hidden[] = {"/run", "/var/run", "/home", "/root", "/sys",
+                                         "/var", "/srv",     "/mnt",  "/boot", "/opt"};
+    sbx_policy *ns = policy_ns(SBX_NS_MOUNT), *plain = policy_ns(0);
+    size_t checked = 0;
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+        struct stat st;
+        if (stat(hidden[i], &st) != 0)
+            continue; /* not on this host: nothing to hide */
+        const char *argv[] = {PROBE("probe_ns"), "stat", hidden[i], NULL};
+        expect_line(ns, argv, "denied ENOENT", "mount view");
+        expect_line(plain, argv, "ok", "control");
+        checked++;
+    }
+    assert_true(checked >= 3); /* /run, /sys, /var at least */
+    sbx_policy_free(ns);
+    sbx_policy_free(plain);
+}
+
+/* A host unix socket is out of reach unless granted; granted, it works. */
+static void test_ns__mount_view_host_unix_socket(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+    char path[100];
+    snprintf(path, sizeof(path), "%s/host.sock", scratch);
+    int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(ls, 8), 0);
+    assert_int_equal(chmod(path, 0777), 0);
+    const char *argv[] = {PROBE("probe_net"), "unix-path", path, NULL};
+    sbx_policy *ns = policy_ns(SBX_NS_MOUNT);
+    expect_line(ns, argv, "denied ENOENT", "not granted");
+    /* Granted: bound into the view, at its path. */
+    assert_sbx_ok(sbx_allow_unix_socket(ns, path));
+    expect_line(ns, argv, "ok", "granted");
+    sbx_policy_free(ns);
+    /* Even in a directory the child may read, the socket is not in the view
+     * unless its directory is granted. */
+    sbx_policy *other = policy_ns(SBX_NS_MOUNT);
+    assert_sbx_ok(sbx_allow_path(other, "/usr", SBX_FS_READ));
+    expect_line(other, argv, "denied ENOENT", "another grant");
+    sbx_policy_free(other);
+    /* Without the view the grant cannot hold: the spawn fails, naming it. */
+    sbx_policy *plain = policy_ns(0);
+    assert_sbx_ok(sbx_allow_unix_socket(plain, path));
+    sbx_result *r = NULL;
+    assert_int_equal(sbx_run(plain, argv, NULL, 0, &r), -EOPNOTSUPP);
+    assert_null(r);
+    assert_non_null(strstr(sbx_last_error(), "needs the mount namespace's view"));
+    sbx_policy_free(plain);
+    /* The control: unconfined, the socket answers. */
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(out[1], 1);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    char line[64] = "";
+    ssize_t n = read(out[0], line, sizeof(line) - 1);
+    line[n > 0 ? n : 0] = '\0';
+    close(out[0]);
+    waitpid(pid, NULL, 0);
+    assert_string_equal(line, "ok\n");
+    close(ls);
+}
+
+/* A pty of its own: posix_openpt and the slave's name. The control: the same
+ * program without the namespace has no /dev/ptmx it may open. */
+static void test_ns__mount_view_ptys(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+    static const char *const argv[] = {
+        "/usr/bin/python3", "-c",
+        "import os\ntry:\n m, s = os.openpty(); print(os.ttyname(s)[:9])\n"
+        "except OSError as e: print('denied', e.errno)",
+        NULL};
+    struct stat st;
+    if (stat(argv[0], &st) != 0)
+        SBX_SKIP("python3 is not installed");
+    sbx_policy *ns = policy_ns(SBX_NS_MOUNT), *plain = policy_ns(0);
+    expect_line(ns, argv, "/dev/pts/", "mount view");
+    int code;
+    const char *ctl = probe_line(plain, argv, &code);
+    if (strncmp(ctl, "denied", 6) != 0)
+        fail_msg("control: a pty without the view: %s", ctl);
+    sbx_policy_free(ns);
+    sbx_policy_free(plain);
+}
+
 static void test_ns__mount_write_grant_in_tmp_is_carried(void **state)
 {
     (void)state;
@@ -631,6 +734,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ns__mount_noexec_stops_the_loader),
     cmocka_unit_test_setup_teardown(test_ns__mount_private_tmp, setup, teardown),
     cmocka_unit_test_setup_teardown(test_ns__mount_write_grant_in_tmp_is_carried, setup, teardown),
+    cmocka_unit_test(test_ns__mount_view_hides_the_host),
+    cmocka_unit_test_setup_teardown(test_ns__mount_view_host_unix_socket, setup, teardown),
+    cmocka_unit_test(test_ns__mount_view_ptys),
     cmocka_unit_test(test_ns__mount_tmpfs_bomb_stopped),
     cmocka_unit_test(test_ns__refused_by_the_host_says_why),
 };

@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -248,6 +250,35 @@ static void test_policy_json__round_trip_cgroup_parent(void **state)
     assert_string_equal(q->cg_parents[0], cg);
     sbx_policy_free(p);
     sbx_policy_free(q);
+}
+
+static void test_policy_json__round_trip_unix_sockets(void **state)
+{
+    char dir[] = "/tmp/agentsbx-json-sock.XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/s", dir);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_unix_socket(p, path));
+    assert_sbx_error(sbx_allow_unix_socket(p, dir), -ENOTSOCK, "not a unix socket");
+    assert_sbx_error(sbx_allow_unix_socket(p, "relative"), -EINVAL, "not an absolute path");
+    assert_sbx_error(sbx_allow_unix_socket(p, "/nonexistent/sock"), -ENOENT, "/nonexistent/sock");
+    assert_sbx_error(sbx_allow_unix_socket(NULL, path), -EINVAL, "policy is NULL");
+    const char *json = to_json(p);
+    char needle[96];
+    snprintf(needle, sizeof(needle), "\"unix_sockets\": [\n    \"%s\"", path);
+    assert_non_null(strstr(json, needle));
+    sbx_policy *q = loaded(json);
+    assert_string_equal(to_json(q), json);
+    assert_int_equal(q->n_unix_sockets, 1);
+    sbx_policy_free(p);
+    sbx_policy_free(q);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
 }
 
 /* Regression (fuzz_policy_json): a rule on a system call newer than
@@ -584,8 +615,8 @@ static void test_policy_json__schema_covers_struct_policy(void **state)
 {
 #if defined(__x86_64__) && defined(__LP64__)
     assert_int_equal(SBX__LIMIT_COUNT, 6);
-    if (sizeof(struct sbx_policy) != 304)
-        fail_msg("struct sbx_policy is %zu bytes, not 304: a field was added or removed; "
+    if (sizeof(struct sbx_policy) != 328)
+        fail_msg("struct sbx_policy is %zu bytes, not 328: a field was added or removed; "
                  "cover it in lib/policy_json.c and docs/policy-files.md (or keep it out on "
                  "purpose), then update this test",
                  sizeof(struct sbx_policy));
@@ -764,6 +795,10 @@ static const struct bad bad_documents[] = {
      "$.cgroup.parents[0]: expected an absolute path"},
     {V1 "\"namespaces\": \"pid\"}", -EINVAL, "$.namespaces: expected an array of namespace names"},
     {V1 "\"capabilities\": [\"CAP_CHOWN\"]}", -EINVAL, "$.capabilities: expected an object"},
+    {V1 "\"unix_sockets\": \"/run/x\"}", -EINVAL,
+     "$.unix_sockets: expected an array of unix socket paths"},
+    {V1 "\"unix_sockets\": [\"/nonexistent/sock\"]}", -ENOENT,
+     "$.unix_sockets[0]: sbx_allow_unix_socket(/nonexistent/sock)"},
     {V1 "\"capabilities\": {\"keep\": \"CAP_CHOWN\"}}", -EINVAL,
      "$.capabilities.keep: expected an array of capability names"},
     {V1 "\"capabilities\": {\"keep\": [\"CAP_NOPE\"]}}", -EINVAL,
@@ -1076,6 +1111,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_policy_json__new_policy_writes_version_only),
         cmocka_unit_test(test_policy_json__round_trip_every_setter),
         cmocka_unit_test(test_policy_json__round_trip_cgroup_parent),
+        cmocka_unit_test(test_policy_json__round_trip_unix_sockets),
         cmocka_unit_test(test_policy_json__round_trip_syscall_newer_than_libseccomp),
         cmocka_unit_test(test_policy_json__round_trip_default_env),
         cmocka_unit_test(test_policy_json__env_keys),

@@ -549,6 +549,12 @@ class Policy:
         bits = _access(access) | (_FS_OPTIONAL if optional else 0)
         return self._apply("sbx_allow_path", _path(path), bits)
 
+    def allow_unix_socket(self, path: StrPath) -> "Policy":
+        """Let the child connect to the host's unix socket ``path`` (bound into the
+        mount namespace's view: needs ``unshare("mount")``, else the run fails).
+        By default no host unix socket is reachable."""
+        return self._apply("sbx_allow_unix_socket", _path(path))
+
     def allow_tool(self, name: StrPath) -> "Policy":
         """Allow executing a program (a name resolved in the child's PATH now, or an absolute path)."""
         return self._apply("sbx_allow_tool", _path(name, "tool"))

@@ -185,6 +185,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_result_tree_kill", _i, [c_result_p], False),  # an enum value, never < 0
     # capability.h
     ("sbx_keep_capability", _i, [c_policy_p, _s], True),
+    ("sbx_allow_unix_socket", _i, [c_policy_p, _s], True),
     ("sbx_policy_kept_capabilities", _u64, [c_policy_p], False),
     ("sbx_capability_from_name", _i, [_s], True),
     ("sbx_capability_name", _s, [_i], False),

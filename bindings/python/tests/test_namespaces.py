@@ -35,3 +35,20 @@ def test_namespaces__off_by_default(policy):
     policy.unshare()  # none: off again
     r = policy.run(["true"])
     assert r.namespaces == frozenset()
+
+
+def test_namespaces__unix_socket_grant(policy, tmp_path):
+    import socket as _socket
+    path = tmp_path / "s.sock"
+    srv = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    srv.bind(str(path))
+    srv.listen(4)
+    with pytest.raises(agentsbx.SandboxError, match="not a unix socket"):
+        policy.allow_unix_socket(tmp_path)
+    with pytest.raises(agentsbx.InvalidArgumentError):
+        policy.allow_unix_socket("relative.sock")
+    policy.allow_unix_socket(path)
+    # Without the mount namespace's view the grant cannot hold: refused.
+    with pytest.raises(agentsbx.SandboxError, match="needs the mount namespace"):
+        policy.run(["true"])
+    srv.close()

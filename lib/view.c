@@ -1,0 +1,618 @@
+/* The mount namespace's view: instead of the host's tree made read-only, a
+ * root of its own (a small tmpfs) that holds only
+ *   - the system directories the default Landlock view reads (/usr, /etc, and
+ *     the links /bin, /lib... as the host has them), read-only, noexec and
+ *     nosuid, with the shared-library directories executable;
+ *   - a minimal /dev: null, zero, full, random, urandom, tty, a devpts of its
+ *     own with ptmx (so ptys work), and a fresh /dev/shm;
+ *   - a fresh /tmp (both tmpfs sized by the memory limit);
+ *   - a /proc of the child's own pid namespace, when it has one and may read
+ *     /proc;
+ *   - the grants and the working directory, writable or executable as
+ *     granted, and the program with its interpreters, executable.
+ * So nothing else of the host is there to reach: no /run, /var/run, /home,
+ * /root, /sys, no host unix socket outside what was granted.
+ *
+ * Every bind is resolved when the policy is compiled, through pathwalk.c (no
+ * link a child could have planted), to a path without links; the child opens
+ * that path with openat2(RESOLVE_NO_SYMLINKS), checks it is the same object,
+ * and attaches it with open_tree(2) and move_mount(2) to a mount point
+ * reached without following any link: a link swapped in later makes the
+ * spawn fail, it never redirects a bind. The child builds the tree on a tmpfs
+ * mounted over /tmp (in its own namespace: nothing happens on the host), then
+ * makes it its root with pivot_root(2).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "pathwalk.h"
+#include "view.h"
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef RESOLVE_NO_SYMLINKS
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS   0x04
+#endif
+struct view_open_how {
+    uint64_t flags, mode, resolve;
+};
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+
+/* Where the child builds the view before it becomes its root: a directory
+ * every system has, covered in the child's own mount namespace only. */
+#define STAGE "/tmp"
+
+#define RO_NOEXEC (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+
+/* The system directories of the default view (landlock.c reads the same). */
+static const char *const system_dirs[] = {"/usr",   "/bin",   "/sbin",   "/lib",
+                                          "/lib64", "/lib32", "/libx32", "/etc"};
+
+/* Where shared libraries live: the loader maps them executable, so these stay
+ * exec (Debian, Fedora, Arch, Alpine layouts). */
+static const char *const library_dirs[] = {
+    "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libx32", "/usr/local/lib",
+    "/lib",     "/lib64",     "/lib32",     "/libx32",     "/usr/libexec",
+};
+
+static const char *const devices[] = {"/dev/null",   "/dev/zero",    "/dev/full",
+                                      "/dev/random", "/dev/urandom", "/dev/tty"};
+
+static bool under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 1)
+        return true;
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* ---- compiling ------------------------------------------------------------------ */
+
+struct builder {
+    struct sbx__view *v;
+    size_t cap;
+    const struct sbx__write_dirs *writable;
+};
+
+static void free_op(struct sbx__view_op *op)
+{
+    free((char *)op->path);
+    free((char *)op->data);
+}
+
+void sbx__view_free(struct sbx__view *view)
+{
+    if (!view)
+        return;
+    for (size_t i = 0; i < view->n; i++)
+        free_op(&view->ops[i]);
+    free(view->ops);
+    free(view);
+}
+
+static int push(struct builder *b, struct sbx__view_op op)
+{
+    struct sbx__view *v = b->v;
+    if (v->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 32;
+        struct sbx__view_op *grown = realloc(v->ops, cap * sizeof(*grown));
+        if (!grown) {
+            free_op(&op);
+            return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
+        }
+        v->ops = grown;
+        b->cap = cap;
+    }
+    v->ops[v->n++] = op;
+    return 0;
+}
+
+static int push_simple(struct builder *b, uint8_t kind, const char *path, const char *data,
+                       uint64_t ll_rights)
+{
+    char *p = strdup(path), *d = data ? strdup(data) : NULL;
+    if (!p || (data && !d)) {
+        free(p);
+        free(d);
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
+    }
+    return push(b, (struct sbx__view_op){
+                       .kind = kind, .path = p, .data = d, .ll_rights = ll_rights, .is_dir = true});
+}
+
+/* Bind `path` (opened safely) where it really is, with `attr`; a path bound
+ * twice keeps the wider of the two (the fewer restrictions). */
+static int push_bind(struct builder *b, const char *path, uint64_t attr, bool optional)
+{
+    char real[PATH_MAX], why[PATH_MAX + 160];
+    int fd = sbx__open_grant(path, b->writable, real, why, sizeof(why));
+    if (fd == -ELOOP && why[0])
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ELOOP, "mount namespace: %s: %s", path, why);
+    if (fd < 0) {
+        if (optional && (fd == -ENOENT || fd == -ENOTDIR))
+            return 0;
+        return sbx__err_stage(SBX_STAGE_COMPILE, fd, "mount namespace: cannot open '%s'", path);
+    }
+    struct stat st;
+    int err = fstat(fd, &st) != 0 ? -errno : 0;
+    close(fd);
+    if (err < 0)
+        return sbx__err_stage(SBX_STAGE_COMPILE, err, "mount namespace: fstat(%s)", path);
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        attr &= ~(uint64_t)(MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY); /* a granted device works */
+    for (size_t i = 0; i < b->v->n; i++) {
+        struct sbx__view_op *op = &b->v->ops[i];
+        if (op->kind == SBX__VIEW_BIND && strcmp(op->path, real) == 0) {
+            op->attr &= attr;
+            return 0;
+        }
+    }
+    size_t binds = 0;
+    for (size_t i = 0; i < b->v->n; i++)
+        binds += b->v->ops[i].kind == SBX__VIEW_BIND;
+    if (binds == SBX__VIEW_MAX_BINDS)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -E2BIG,
+                              "mount namespace: more than %d paths to bind (at %s)",
+                              SBX__VIEW_MAX_BINDS, path);
+    char *p = strdup(real);
+    if (!p)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
+    return push(b, (struct sbx__view_op){.kind = SBX__VIEW_BIND,
+                                         .path = p,
+                                         .dev = st.st_dev,
+                                         .ino = st.st_ino,
+                                         .attr = attr,
+                                         .is_dir = S_ISDIR(st.st_mode)});
+}
+
+static int depth(const char *path)
+{
+    int d = 0;
+    for (const char *p = path; *p; p++)
+        d += *p == '/' && p[1];
+    return strcmp(path, "/") == 0 ? -1 : d;
+}
+
+static int by_depth(const void *a, const void *b)
+{
+    const struct sbx__view_op *x = a, *y = b;
+    int dx = depth(x->path), dy = depth(y->path);
+    if (dx != dy)
+        return (dx > dy) - (dx < dy);
+    return strcmp(x->path, y->path);
+}
+
+static int add_system(struct builder *b)
+{
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(system_dirs) / sizeof(system_dirs[0]); i++) {
+        struct stat st;
+        if (lstat(system_dirs[i], &st) != 0)
+            continue;
+        if (S_ISLNK(st.st_mode)) { /* merged /usr: /bin -> usr/bin, as the host has it */
+            char target[PATH_MAX];
+            ssize_t n = readlink(system_dirs[i], target, sizeof(target) - 1);
+            if (n <= 0 || st.st_uid != 0)
+                continue;
+            target[n] = '\0';
+            r = push_simple(b, SBX__VIEW_SYMLINK, system_dirs[i], target, 0);
+        } else if (S_ISDIR(st.st_mode)) {
+            r = push_bind(b, system_dirs[i], RO_NOEXEC, true);
+        }
+    }
+    for (size_t i = 0; r == 0 && i < sizeof(library_dirs) / sizeof(library_dirs[0]); i++)
+        r = push_bind(b, library_dirs[i], RO_NOEXEC & ~(uint64_t)MOUNT_ATTR_NOEXEC, true);
+    return r;
+}
+
+static int add_dev(struct builder *b, const char *tmpfs_opts, uint64_t tmp_rights,
+                   uint64_t pts_rights)
+{
+    int r = push_simple(b, SBX__VIEW_TMPFS, "/dev", "mode=0755,size=65536,nr_inodes=1024", 0);
+    for (size_t i = 0; r == 0 && i < sizeof(devices) / sizeof(devices[0]); i++)
+        r = push_bind(b, devices[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true);
+    if (r == 0)
+        r = push_simple(b, SBX__VIEW_DEVPTS, "/dev/pts", "newinstance,ptmxmode=0666,mode=0620",
+                        pts_rights);
+    if (r == 0)
+        r = push_simple(b, SBX__VIEW_SYMLINK, "/dev/ptmx", "pts/ptmx", 0);
+    if (r == 0)
+        r = push_simple(b, SBX__VIEW_TMPFS, "/dev/shm", tmpfs_opts, tmp_rights);
+    static const char *const links[][2] = {{"/dev/fd", "/proc/self/fd"},
+                                           {"/dev/stdin", "/proc/self/fd/0"},
+                                           {"/dev/stdout", "/proc/self/fd/1"},
+                                           {"/dev/stderr", "/proc/self/fd/2"}};
+    for (size_t i = 0; r == 0 && i < sizeof(links) / sizeof(links[0]); i++)
+        r = push_simple(b, SBX__VIEW_SYMLINK, links[i][0], links[i][1], 0);
+    return r;
+}
+
+int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
+                      struct sbx__view **ret)
+{
+    const struct sbx__ns_plan *ns = plan->ns;
+    *ret = NULL;
+    struct sbx__view *v = calloc(1, sizeof(*v));
+    if (!v)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
+    const char *wpaths[policy->n_grants + 1];
+    struct sbx__write_dirs writable = {wpaths, 0};
+    for (size_t i = 0; i < policy->n_grants; i++)
+        if (policy->grants[i].access & SBX_FS_WRITE)
+            wpaths[writable.n++] = policy->grants[i].path;
+    if (policy->workdir)
+        wpaths[writable.n++] = policy->workdir;
+    struct builder b = {v, 0, &writable};
+
+    uint64_t rw_rights = sbx__landlock_rights(plan->landlock, SBX_FS_READ | SBX_FS_WRITE);
+    int r = add_system(&b);
+    if (r == 0)
+        r = add_dev(&b, ns->tmpfs_opts, ns->tmp_access, rw_rights);
+    if (r == 0)
+        r = push_simple(&b, SBX__VIEW_TMPFS, "/tmp", ns->tmpfs_opts, ns->tmp_access);
+    if (r == 0 && ns->new_proc)
+        r = push_simple(&b, SBX__VIEW_PROC, "/proc", NULL, ns->proc_access);
+    for (size_t i = 0; r == 0 && i < policy->n_grants; i++) {
+        const struct sbx__grant *g = &policy->grants[i];
+        if (ns->new_proc && under(g->path, "/proc"))
+            continue; /* the new /proc replaces the host's */
+        uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+        if (!(g->access & SBX_FS_WRITE))
+            attr |= MOUNT_ATTR_RDONLY;
+        if (!(g->access & SBX_FS_EXEC))
+            attr |= MOUNT_ATTR_NOEXEC;
+        r = push_bind(&b, g->path, attr, (g->access & SBX_FS_OPTIONAL) != 0);
+    }
+    if (r == 0 && policy->workdir)
+        r = push_bind(&b, policy->workdir, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                      true); /* a missing one: chdir reports it */
+    /* Granted unix sockets: the socket file itself, at its path (connecting
+     * needs no write access to the mount). */
+    for (size_t i = 0; r == 0 && i < policy->n_unix_sockets; i++)
+        r = push_bind(&b, policy->unix_sockets[i], RO_NOEXEC, false);
+    if (r < 0) {
+        sbx__view_free(v);
+        return r;
+    }
+    qsort(v->ops, v->n, sizeof(v->ops[0]), by_depth);
+    /* The view holds only what was granted: listing its directories (ls /,
+     * ls /dev) shows nothing else. It also lets a write-only grant be listed. */
+    v->root_rights = sbx__landlock_list_rights(plan->landlock);
+    *ret = v;
+    return 0;
+}
+
+/* ---- per spawn: the program and its interpreters ---------------------------------- */
+
+struct extra_ctx {
+    const struct sbx__view *view;
+    const char *program;
+    struct sbx__view_extra *extra;
+    int err;
+};
+
+/* Whether the view already lets `real` be executed: it lies in a bind without noexec. */
+static bool executable_in_view(const struct sbx__view *view, const char *real)
+{
+    const struct sbx__view_op *best = NULL;
+    for (size_t i = 0; i < view->n; i++) {
+        const struct sbx__view_op *op = &view->ops[i];
+        if (op->kind == SBX__VIEW_BIND && under(real, op->path) &&
+            (!best || strlen(op->path) > strlen(best->path)))
+            best = op;
+    }
+    return best && !(best->attr & MOUNT_ATTR_NOEXEC);
+}
+
+static int add_extra(const char *path, void *arg)
+{
+    struct extra_ctx *x = arg;
+    struct sbx__view_extra *e = x->extra;
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return 0; /* execve reports it */
+    if (executable_in_view(x->view, real))
+        return 0;
+    for (size_t i = 0; i < e->n; i++)
+        if (strcmp(e->ops[i].path, real) == 0)
+            return 0;
+    if (e->n == SBX__VIEW_MAX_EXTRA || strlen(real) >= sizeof(e->paths[0]))
+        return x->err = sbx__err_stage(SBX_STAGE_NAMESPACES, -ENAMETOOLONG,
+                                       "mount namespace: %s (the program or an interpreter): "
+                                       "more than %d, or a path of %zu bytes or more",
+                                       real, SBX__VIEW_MAX_EXTRA, sizeof(e->paths[0]));
+    struct stat st;
+    if (stat(real, &st) != 0)
+        return 0;
+    memcpy(e->paths[e->n], real, strlen(real) + 1);
+    e->ops[e->n] = (struct sbx__view_op){
+        .kind = SBX__VIEW_BIND,
+        .path = e->paths[e->n],
+        .dev = st.st_dev,
+        .ino = st.st_ino,
+        .attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+        .is_dir = S_ISDIR(st.st_mode),
+    };
+    e->n++;
+    return 0;
+}
+
+int sbx__view_extra_prepare(const struct sbx__view *view, const char *program, const char *path_env,
+                            struct sbx__view_extra *extra)
+{
+    extra->n = 0;
+    if (!view)
+        return 0;
+    struct extra_ctx x = {view, program, extra, 0};
+    sbx__walk_program(program, path_env, add_extra, &x);
+    return x.err;
+}
+
+/* ---- the child (system calls only) ------------------------------------------------ */
+
+static int set_attr(int dirfd, const char *path, unsigned flags, uint64_t set, uint64_t clear)
+{
+    struct mount_attr attr = {.attr_set = set, .attr_clr = clear};
+    return (int)syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr));
+}
+
+/* Reach `path` (absolute, in the view) beneath rootfd without following any
+ * link, creating what is missing: directories on the way, and the last
+ * component as a directory or an empty file. Returns an O_PATH descriptor. */
+static int mountpoint(int rootfd, const char *path, bool is_dir)
+{
+    int fd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    const char *p = path;
+    while (fd >= 0) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            return fd; /* the root itself */
+        size_t len = strcspn(p, "/");
+        char name[NAME_MAX + 1];
+        if (len > NAME_MAX) {
+            close(fd);
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memcpy(name, p, len);
+        name[len] = '\0';
+        p += len;
+        while (*p == '/')
+            p++;
+        bool last = *p == '\0';
+        bool dir = !last || is_dir;
+        int next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT) {
+            int made = dir ? mkdirat(fd, name, 0755) : mknodat(fd, name, S_IFREG | 0644, 0);
+            if (made == 0 || errno == EEXIST)
+                next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        }
+        close(fd);
+        fd = next;
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0 && (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode) != dir)) {
+            close(fd);
+            errno = S_ISLNK(st.st_mode) ? ELOOP : dir ? ENOTDIR : EISDIR;
+            return -1;
+        }
+        if (last)
+            return fd;
+    }
+    return -1;
+}
+
+/* "/proc/self/fd/N": a path for mount(2) that is exactly the descriptor. */
+static void fd_path(char *buf, int fd)
+{
+    char digits[16], *d = digits + sizeof(digits);
+    *--d = '\0';
+    unsigned v = (unsigned)fd;
+    do
+        *--d = (char)('0' + v % 10);
+    while (v /= 10);
+    static const char prefix[] = "/proc/self/fd/";
+    memcpy(buf, prefix, sizeof(prefix) - 1);
+    memcpy(buf + sizeof(prefix) - 1, d, (size_t)(digits + sizeof(digits) - d));
+}
+
+static int fail(volatile int *step, int s, const char *volatile *where, const char *path)
+{
+    int saved = errno;
+    *step = s;
+    *where = path;
+    errno = saved ? saved : EINVAL;
+    return -1;
+}
+
+static int build(const struct sbx__view *view, const struct sbx__view_extra *extra, const int *src,
+                 int ruleset, volatile int *step, const char *volatile *where);
+
+/* The source of a bind, in this mount namespace: the path resolved at compile
+ * time, following no link, and the same object as then. */
+static int open_source(const struct sbx__view_op *op)
+{
+    struct view_open_how how = {.flags = O_PATH | O_CLOEXEC,
+                                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, op->path, &how, sizeof(how));
+    struct stat st;
+    if (fd >= 0 &&
+        (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != op->dev || (uint64_t)st.st_ino != op->ino)) {
+        close(fd);
+        errno = ESTALE; /* replaced since the policy was compiled */
+        return -1;
+    }
+    return fd;
+}
+
+static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset,
+                 volatile int *step, const char *volatile *where)
+{
+    if (op->kind == SBX__VIEW_SYMLINK) {
+        const char *slash = strrchr(op->path, '/');
+        char parent[PATH_MAX];
+        size_t plen = (size_t)(slash - op->path);
+        memcpy(parent, op->path, plen);
+        parent[plen] = '\0';
+        int dfd = mountpoint(rootfd, parent[0] ? parent : "/", true);
+        if (dfd < 0)
+            return fail(step, SBX__VSTEP_MOUNTPOINT, where, op->path);
+        int rc = symlinkat(op->data, dfd, slash + 1);
+        int saved = errno;
+        close(dfd);
+        errno = saved;
+        return rc == 0 || errno == EEXIST ? 0 : fail(step, SBX__VSTEP_SYMLINK, where, op->path);
+    }
+    int target = mountpoint(rootfd, op->path, op->kind != SBX__VIEW_BIND || op->is_dir);
+    if (target < 0)
+        return fail(step, SBX__VSTEP_MOUNTPOINT, where, op->path);
+    int rc = 0, s = 0;
+    if (op->kind == SBX__VIEW_BIND) {
+        int tree = (int)syscall(SYS_open_tree, src, "",
+                                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+        if (tree < 0)
+            rc = -1, s = SBX__VSTEP_CLONE;
+        else if (op->attr && set_attr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, op->attr, 0) != 0)
+            rc = -1, s = SBX__VSTEP_ATTR;
+        else if (syscall(SYS_move_mount, tree, "", target, "",
+                         MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+            rc = -1, s = SBX__VSTEP_ATTACH;
+        int saved = errno;
+        if (tree >= 0)
+            close(tree);
+        errno = saved;
+    } else {
+        char at[32];
+        fd_path(at, target);
+        if (op->kind == SBX__VIEW_TMPFS)
+            rc = mount("tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data),
+            s = SBX__VSTEP_TMPFS;
+        else if (op->kind == SBX__VIEW_DEVPTS)
+            rc = mount("devpts", at, "devpts", MS_NOSUID | MS_NOEXEC, op->data),
+            s = SBX__VSTEP_DEVPTS;
+        else
+            rc = mount("proc", at, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL),
+            s = SBX__VSTEP_PROC;
+        if (rc == 0 && op->ll_rights && ruleset >= 0) {
+            /* The new mount's root: open it through the mount point's path. */
+            int mfd = openat(rootfd, op->path + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            rc = mfd < 0 || sbx__landlock_add_path(ruleset, mfd, op->ll_rights) != 0 ? -1 : 0;
+            if (rc != 0)
+                s = SBX__VSTEP_LANDLOCK;
+            int saved = errno;
+            if (mfd >= 0)
+                close(mfd);
+            errno = saved;
+        }
+    }
+    int saved = errno;
+    close(target);
+    errno = saved;
+    return rc == 0 ? 0 : fail(step, s, where, op->path);
+}
+
+int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *extra, int ruleset,
+                    const char *cwd, volatile int *step, const char *volatile *where)
+{
+    /* First every source, while the host's tree is still in place (the stage
+     * covers /tmp). */
+    size_t n = view->n, n_extra = extra ? extra->n : 0;
+    int src[n + n_extra];
+    for (size_t i = 0; i < n + n_extra; i++)
+        src[i] = -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n + n_extra; i++) {
+        const struct sbx__view_op *op = i < n ? &view->ops[i] : &extra->ops[i - n];
+        if (op->kind == SBX__VIEW_BIND && (src[i] = open_source(op)) < 0)
+            rc = fail(step, SBX__VSTEP_OPEN, where, op->path);
+    }
+    if (rc == 0)
+        rc = build(view, extra, src, ruleset, step, where);
+    int saved = errno;
+    for (size_t i = 0; i < n + n_extra; i++)
+        if (src[i] >= 0)
+            close(src[i]);
+    errno = saved;
+    if (rc == 0 && cwd && chdir(cwd) != 0 && chdir("/") != 0)
+        rc = fail(step, SBX__VSTEP_PIVOT, where, "/");
+    return rc;
+}
+
+static int build(const struct sbx__view *view, const struct sbx__view_extra *extra, const int *src,
+                 int ruleset, volatile int *step, const char *volatile *where)
+{
+    if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "mode=0755,size=65536,nr_inodes=4096") != 0)
+        return fail(step, SBX__VSTEP_STAGE, where, STAGE);
+    int rootfd = open(STAGE, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return fail(step, SBX__VSTEP_STAGE, where, STAGE);
+    if (view->root_rights && ruleset >= 0 &&
+        sbx__landlock_add_path(ruleset, rootfd, view->root_rights) != 0) {
+        int saved = errno;
+        close(rootfd);
+        errno = saved;
+        return fail(step, SBX__VSTEP_LANDLOCK, where, "/");
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < view->n; i++)
+        rc = do_op(&view->ops[i], src[i], rootfd, ruleset, step, where);
+    for (size_t i = 0; rc == 0 && extra && i < extra->n; i++)
+        rc = do_op(&extra->ops[i], src[view->n + i], rootfd, ruleset, step, where);
+    if (rc == 0) {
+        /* The view becomes the root; the host's tree is detached from it. */
+        if (fchdir(rootfd) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
+            umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
+            rc = fail(step, SBX__VSTEP_PIVOT, where, STAGE);
+        else if (set_attr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0) != 0 ||
+                 set_attr(AT_FDCWD, "/dev", 0, MOUNT_ATTR_RDONLY, 0) != 0)
+            rc = fail(step, SBX__VSTEP_READ_ONLY, where, "/");
+    }
+    int saved = errno;
+    close(rootfd);
+    errno = saved;
+    return rc;
+}
+
+const char *sbx__view_step_text(int step)
+{
+    switch (step) {
+    case SBX__VSTEP_STAGE: return "mounting the tmpfs the view is built on";
+    case SBX__VSTEP_OPEN:
+        return "opening a granted path (no link followed; ESTALE: replaced since the policy "
+               "was compiled)";
+    case SBX__VSTEP_MOUNTPOINT: return "making a mount point in the view (no link followed)";
+    case SBX__VSTEP_CLONE: return "cloning a granted tree (open_tree)";
+    case SBX__VSTEP_ATTR: return "making a granted tree read-only/noexec (mount_setattr)";
+    case SBX__VSTEP_ATTACH: return "attaching a granted tree in the view (move_mount)";
+    case SBX__VSTEP_SYMLINK: return "making a link of the view";
+    case SBX__VSTEP_TMPFS: return "mounting a tmpfs";
+    case SBX__VSTEP_DEVPTS: return "mounting a devpts instance (ptys)";
+    case SBX__VSTEP_PROC: return "mounting a new /proc";
+    case SBX__VSTEP_LANDLOCK:
+        return "granting a new mount (tmpfs, devpts, /proc) in the Landlock ruleset";
+    case SBX__VSTEP_PIVOT: return "making the view the root (pivot_root)";
+    case SBX__VSTEP_READ_ONLY: return "making the view's root read-only";
+    default: return NULL;
+    }
+}

@@ -1,0 +1,92 @@
+/* The mount namespace's view (view.c): a root of its own that shows only what
+ * the child needs and was granted. Nothing here is exported. */
+#ifndef SBX_VIEW_H
+#define SBX_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sbx_policy;
+struct sbx__plan;
+
+enum sbx__view_kind {
+    SBX__VIEW_SYMLINK, /* a link, as the host has it (/bin -> usr/bin) */
+    SBX__VIEW_BIND,    /* a host directory or file, from a descriptor opened safely */
+    SBX__VIEW_TMPFS,   /* a fresh tmpfs (/tmp, /dev/shm, /dev) */
+    SBX__VIEW_DEVPTS,  /* a new devpts instance (/dev/pts) */
+    SBX__VIEW_PROC,    /* a new /proc (the child's pid namespace) */
+};
+
+/* One step of the view, in the order the child takes them (parents first). */
+struct sbx__view_op {
+    uint8_t kind;
+    bool is_dir;        /* BIND: the mount point is a directory (else a file) */
+    const char *path;   /* where, in the view: absolute */
+    const char *data;   /* SYMLINK: the target; TMPFS, DEVPTS: mount options */
+    uint64_t dev, ino;  /* BIND: the source, as resolved when compiled (a check) */
+    uint64_t attr;      /* BIND: MOUNT_ATTR_* set on the bound tree */
+    uint64_t ll_rights; /* a new mount's Landlock rights, added to the child's ruleset; 0: none */
+};
+
+/* The compiled view: immutable, owned by the namespace plan. */
+struct sbx__view {
+    size_t n;
+    struct sbx__view_op *ops;
+    uint64_t root_rights; /* Landlock rights on the view's own root (listing it) */
+};
+
+/* Binds a view may have: the child holds a descriptor for each at once. */
+#define SBX__VIEW_MAX_BINDS 200
+
+/* The program and its interpreters, bound executable for one spawn. */
+#define SBX__VIEW_MAX_EXTRA 4
+struct sbx__view_extra {
+    size_t n;
+    struct sbx__view_op ops[SBX__VIEW_MAX_EXTRA];
+    char paths[SBX__VIEW_MAX_EXTRA][256]; /* their paths, when not the program's own */
+};
+
+/* Parent, at compile: the view of this policy (NULL when the namespace plan
+ * has no mount view). */
+int sbx__view_compile(const struct sbx_policy *policy, const struct sbx__plan *plan,
+                      struct sbx__view **ret) __attribute__((visibility("hidden")));
+void sbx__view_free(struct sbx__view *view) __attribute__((visibility("hidden")));
+
+/* Parent, per spawn: the program (and interpreters) that are not executable
+ * in the view already. */
+int sbx__view_extra_prepare(const struct sbx__view *view, const char *program, const char *path_env,
+                            struct sbx__view_extra *extra) __attribute__((visibility("hidden")));
+
+/* The steps of the child's build, for the message. */
+enum sbx__view_step {
+    SBX__VSTEP_STAGE = 100,
+    SBX__VSTEP_OPEN,
+    SBX__VSTEP_MOUNTPOINT,
+    SBX__VSTEP_CLONE,
+    SBX__VSTEP_ATTR,
+    SBX__VSTEP_ATTACH,
+    SBX__VSTEP_SYMLINK,
+    SBX__VSTEP_TMPFS,
+    SBX__VSTEP_DEVPTS,
+    SBX__VSTEP_PROC,
+    SBX__VSTEP_LANDLOCK,
+    SBX__VSTEP_PIVOT,
+    SBX__VSTEP_READ_ONLY,
+};
+
+/* Child, in its new mount namespace (system calls only): build the view
+ * and make it the root. `ruleset` (or -1) receives the Landlock rules of the
+ * new mounts. `cwd` (or NULL) is entered afterwards when it exists in the
+ * view, else "/". The sources of the binds are opened here, in the child's
+ * own mount namespace (a descriptor of the host's namespace cannot be bound
+ * in another), by the paths resolved at compile time, following no link,
+ * and must be the objects resolved then. -1 and errno on failure, with *step
+ * and *where naming it. */
+int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *extra, int ruleset,
+                    const char *cwd, volatile int *step, const char *volatile *where)
+    __attribute__((visibility("hidden")));
+/* The text of a step. */
+const char *sbx__view_step_text(int step) __attribute__((visibility("hidden")));
+
+#endif
