@@ -789,7 +789,7 @@ static int apply_unix_sockets(struct ctx *c, sbx_policy *p, struct json_object *
         return r;
     for (size_t i = 0; i < json_object_array_length(v); i++) {
         size_t old = path_index(c, i);
-        const char *path;
+        const char *path = NULL;
         if ((r = get_string(c, json_object_array_get_idx(v, i), "an absolute path", &path)) < 0)
             return r;
         CALL(c, sbx_allow_unix_socket(p, path));
@@ -811,7 +811,7 @@ static int apply_capabilities(struct ctx *c, sbx_policy *p, struct json_object *
             return r;
         for (size_t i = 0; i < json_object_array_length(v); i++) {
             size_t o2 = path_index(c, i);
-            const char *name;
+            const char *name = NULL;
             if ((r = get_string(c, json_object_array_get_idx(v, i), "a capability name", &name)) <
                 0)
                 return r;
