@@ -159,6 +159,7 @@ int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
     }
     plan->output_limit = policy->output_limit;
     plan->die_with_parent = policy->die_with_parent;
+    plan->subreaper = policy->subreaper;
     plan->n_env = n;
     r = sbx__landlock_compile(policy, plan);
     if (r == 0)

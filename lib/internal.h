@@ -87,6 +87,7 @@ struct sbx_policy {
 
     /* caps.c */
     uint64_t keep_caps; /* capabilities the child keeps (bit N: capability N) */
+    bool subreaper;     /* spawn.c: the init as a child subreaper without a pid namespace */
 
     /* cgroup.c */
     bool use_cgroup;
@@ -153,6 +154,7 @@ struct sbx__plan {
     bool fsize_limited;
     uint64_t output_limit;
     bool die_with_parent;
+    bool subreaper;                      /* the policy asks for the subreaper init (see spawn.c) */
     struct sbx__landlock_plan *landlock; /* NULL: Landlock not enforced */
     size_t n_env;                        /* entries in envp */
     struct sbx__seccomp_plan *seccomp;   /* seccomp.c (refcounted); NULL: no filter */
@@ -368,6 +370,17 @@ struct sbx_result {
     uint64_t redactions, escapes;       /* outfilter.c, by sbx_run() */
     struct sbx__violations *violations; /* monitor.c; NULL: no monitor */
 };
+
+/* The signal that makes the init, as a subreaper, kill the whole tree. */
+#define SBX__SIG_TREE_KILL 64
+
+/* sbx_spawn() with internal options: SBX__SPAWN_SUBREAPER asks for the
+ * subreaper init when no pid namespace or cgroup kills the tree (sbx_run). */
+#define SBX__SPAWN_SUBREAPER 1u
+SBX__HIDDEN int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *io,
+                           uint32_t flags, sbx_child **ret);
+/* Whether the subreaper init can find the processes beneath it here. */
+SBX__HIDDEN bool sbx__subreaper_available(void);
 
 SBX__HIDDEN uint64_t sbx__now_ns(void);
 /* Kill the child's process group, then its main process, with SIGKILL. */

@@ -72,6 +72,15 @@ int sbx_unshare(sbx_policy *policy, uint32_t namespaces)
     return 0;
 }
 
+int sbx_set_subreaper(sbx_policy *policy, int on)
+{
+    sbx__check_arg(policy);
+    sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
+    policy->subreaper = on;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
 uint32_t sbx_policy_namespaces(const sbx_policy *policy)
 {
     return policy ? policy->namespaces : 0;

@@ -1060,6 +1060,7 @@ static int copy_settable(sbx_policy *dst, const sbx_policy *src)
     }
     dst->namespaces = src->namespaces;
     dst->keep_caps = src->keep_caps;
+    dst->subreaper = src->subreaper;
     dst->use_cgroup = src->use_cgroup;
     for (size_t i = 0; i < src->n_cg_parents; i++) {
         dst->cg_parents[i] = dup_or_null(src->cg_parents[i], &nomem);
@@ -1103,6 +1104,7 @@ static void swap_settable(sbx_policy *a, sbx_policy *b)
     SWAP(a->output, b->output);
     SWAP(a->namespaces, b->namespaces);
     SWAP(a->keep_caps, b->keep_caps);
+    SWAP(a->subreaper, b->subreaper);
     SWAP(a->use_cgroup, b->use_cgroup);
     for (size_t i = 0; i < SBX__CG_MAX; i++)
         SWAP(a->cg_parents[i], b->cg_parents[i]);

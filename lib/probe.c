@@ -167,6 +167,8 @@ static int probe_tree_kill(char *reason, size_t size)
         return SBX_TREE_KILL_PIDNS;
     if (sbx__cgroup_probe(why, sizeof(why)) > 0)
         return SBX_TREE_KILL_CGROUP;
+    if (sbx__subreaper_available())
+        return SBX_TREE_KILL_SUBREAPER;
     return SBX_TREE_KILL_PGROUP;
 }
 

@@ -67,6 +67,13 @@ void sbx__child_kill_all(sbx_child *child)
 {
     if (child->state != SBX__RUNNING)
         return;
+    if (child->tree_kill == SBX_TREE_KILL_SUBREAPER) {
+        /* The init kills everything beneath it, then reports and exits; a
+         * SIGKILL of its group would kill it first and free the escapees. */
+        pidfd_signal(child->pidfd, SIGCONT);
+        pidfd_signal(child->pidfd, SBX__SIG_TREE_KILL);
+        return;
+    }
     kill(-child->pid, SIGKILL);
     pidfd_signal(child->pidfd, SIGKILL);
     sbx__cgroup_kill(&child->cg); /* what left the process group (setsid) */
@@ -78,6 +85,9 @@ int sbx_child_signal(sbx_child *child, int sig)
     sbx__check(sig > 0 && sig < _NSIG, "%s: %d is not a signal number", __func__, sig);
     if (child->state != SBX__RUNNING)
         return 0;
+    if (child->tree_kill == SBX_TREE_KILL_SUBREAPER &&
+        (sig == SIGKILL || sig == SBX__SIG_TREE_KILL))
+        sig = SBX__SIG_TREE_KILL; /* the init passes nothing on: it kills the tree */
     if (pidfd_signal(child->pidfd, sig) != 0 && errno != ESRCH)
         return sbx__errno(-errno, "pidfd_send_signal(%d, %d)", child->pid, sig);
     return 0;
@@ -98,7 +108,8 @@ int sbx_child_kill(sbx_child *child)
  * process group, then reap it. */
 static void reap(sbx_child *child)
 {
-    kill(-child->pid, SIGKILL);
+    if (child->tree_kill != SBX_TREE_KILL_SUBREAPER) /* the init killed its tree already */
+        kill(-child->pid, SIGKILL);
     for (;;) {
         pid_t r = wait4(child->pid, &child->wstatus, __WALL, &child->usage);
         if (r == child->pid)

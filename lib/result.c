@@ -255,7 +255,7 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
         if (result->namespaces & bit)
             used += (size_t)snprintf(ns + used, sizeof(ns) - used, "%s\"%s\"", used ? "," : "",
                                      sbx_namespace_name(bit));
-    static const char *const tree_kill[] = {"none", "pgroup", "cgroup", "pidns"};
+    static const char *const tree_kill[] = {"none", "pgroup", "cgroup", "pidns", "subreaper"};
     /* Masks (bit N: capability N, as in /proc/PID/status): compact, and exact
      * for capabilities newer than this library's names. */
     char caps[256];
@@ -283,7 +283,7 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                      mechanism_name(result->mechanism[SBX_LIMIT_MEMORY]),
                      mechanism_name(result->mechanism[SBX_LIMIT_PROCESSES]),
                      mechanism_name(result->mechanism[SBX_LIMIT_CPU_RATE]), layers, ns,
-                     tree_kill[result->tree_kill <= SBX_TREE_KILL_PIDNS ? result->tree_kill : 0],
+                     tree_kill[result->tree_kill <= SBX_TREE_KILL_SUBREAPER ? result->tree_kill : 0],
                      result->landlock_abi, rights, caps, result->truncated[0] ? "true" : "false",
                      result->truncated[1] ? "true" : "false",
                      (unsigned long long)result->redactions, (unsigned long long)result->escapes);

@@ -165,7 +165,9 @@ int sbx_run(const sbx_policy *policy, const char *const *argv, const void *input
     io.stdout_mode = SBX_STDIO_PIPE;
     io.stderr_mode = SBX_STDIO_PIPE;
     sbx_child *child;
-    r = sbx_spawn(policy, argv, &io, &child);
+    /* No survivor, in any configuration: the subreaper init when neither a
+     * pid namespace nor a cgroup kills the tree. */
+    r = sbx__spawn(policy, argv, &io, SBX__SPAWN_SUBREAPER, &child);
     if (r < 0) {
         captures_free(cap);
         return r;

@@ -63,6 +63,7 @@ struct spawn_ctx {
     size_t n_keep;
     int high_fd; /* the lowest descriptor number above every kept one */
     pid_t parent;
+    bool reaper;           /* the init runs as a child subreaper, without a pid namespace */
     struct sbx__ns_run ns; /* ns.plan == NULL: no namespaces */
     int ns_status_rd;      /* the spawner's end of the init's status pipe */
     /* written by the child on failure */
@@ -216,12 +217,16 @@ static int confine_and_exec(struct spawn_ctx *ctx)
 
 static int program_main(void *arg)
 {
+    /* A session of its own, as without the init: it never shares the init's. */
+    if (setsid() < 0)
+        child_fail(arg, SBX_STAGE_PROCESS);
     return confine_and_exec(arg);
 }
 
-/* Pid 1 of the child's pid namespace: start the program as pid 2 (it shares
- * this memory until it executes, as this process shares the host's), then
- * become the init. Every signal is still blocked. */
+/* Pid 1 of the child's pid namespace, or the child subreaper: start the
+ * program as its child (it shares this memory until it executes, as this
+ * process shares the host's), then become the init. Every signal is still
+ * blocked. */
 static int become_init(struct spawn_ctx *ctx)
 {
     _Alignas(16) char stack[CHILD_STACK_SIZE / 2];
@@ -246,7 +251,7 @@ static int become_init(struct spawn_ctx *ctx)
     *--p = '\0';
     for (unsigned v = (unsigned)pid; p == num + sizeof(num) - 1 || v; v /= 10)
         *--p = (char)('0' + v % 10);
-    char *const argv[] = {"agentsbx-init", p, NULL};
+    char *const argv[] = {"agentsbx-init", p, ctx->reaper ? "reaper" : NULL, NULL};
     char *const envp[] = {NULL};
     syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
     ctx->ns.fail_step = STEP_EXEC_INIT;
@@ -273,7 +278,9 @@ static int child_main(void *arg)
     if (ctx->cg->n && sbx__cgroup_join(ctx->cg, &ctx->fail_index) != 0)
         child_fail(ctx, SBX_STAGE_CGROUP);
     if (plan->die_with_parent) {
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+        /* The subreaper init kills the tree itself when it gets this: a
+         * SIGKILL would leave the descendants to the system's init. */
+        if (prctl(PR_SET_PDEATHSIG, ctx->reaper ? SBX__SIG_TREE_KILL : SIGKILL) != 0)
             child_fail(ctx, SBX_STAGE_PROCESS);
         /* The spawner died before the line above? In a pid namespace the parent
          * is out of sight (getppid() is 0): the read end of the status pipe,
@@ -288,6 +295,11 @@ static int child_main(void *arg)
             child_fail(ctx, SBX_STAGE_NAMESPACES);
         if (plan->ns->init)
             return become_init(ctx);
+    }
+    if (ctx->reaper) {
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+            child_fail(ctx, SBX_STAGE_PROCESS);
+        return become_init(ctx);
     }
     return confine_and_exec(ctx);
 }
@@ -476,7 +488,27 @@ uint64_t sbx__now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static pthread_once_t subreaper_once = PTHREAD_ONCE_INIT;
+static bool subreaper_ok;
+
+static void probe_subreaper(void)
+{
+    subreaper_ok = access("/proc/thread-self/children", R_OK) == 0;
+}
+
+bool sbx__subreaper_available(void)
+{
+    pthread_once(&subreaper_once, probe_subreaper);
+    return subreaper_ok;
+}
+
 int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *io, sbx_child **ret)
+{
+    return sbx__spawn(policy, argv, io, 0, ret);
+}
+
+int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *io, uint32_t flags,
+               sbx_child **ret)
 {
     static const sbx_io default_io = SBX_IO_INIT;
     sbx__check_arg(policy);
@@ -553,6 +585,9 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
         .n_keep = io->n_keep_fds,
         .high_fd = 3,
         .parent = getpid(),
+        /* A pid namespace or a cgroup kills the tree already. */
+        .reaper = (plan->subreaper || (flags & SBX__SPAWN_SUBREAPER)) &&
+                  !(plan->ns && plan->ns->init) && !child->cg.n && sbx__subreaper_available(),
         .ns = {.plan = plan->ns, .ruleset = ll.ruleset, .init_fd = -1, .status_fd = -1},
         .ns_status_rd = -1,
     };
@@ -595,7 +630,7 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     r = sbx__monitor_prepare(plan, msock);
     if (r < 0)
         goto fail;
-    if (plan->ns && plan->ns->init) {
+    if ((plan->ns && plan->ns->init) || ctx.reaper) {
         ctx.ns.init_fd = sbx__ns_init_fd();
         if (ctx.ns.init_fd < 0) {
             r = ctx.ns.init_fd;
@@ -675,6 +710,7 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     memcpy(child->mechanism, plan->mechanism, sizeof(child->mechanism));
     child->tree_kill = plan->ns && plan->ns->init ? SBX_TREE_KILL_PIDNS
                        : child->cg.n              ? SBX_TREE_KILL_CGROUP
+                       : ctx.reaper               ? SBX_TREE_KILL_SUBREAPER
                                                   : SBX_TREE_KILL_PGROUP;
     child->namespaces = plan->ns ? plan->ns->set : 0;
     memcpy(child->caps, ctx.caps, sizeof(child->caps));

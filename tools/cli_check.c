@@ -96,9 +96,10 @@ int cli_check_main(int argc, char **argv)
                 snprintf(status, sizeof(status), "v%d", level[f]);
             else if (f == SBX_FEATURE_TREE_KILL)
                 snprintf(status, sizeof(status), "%s",
-                         level[f] == SBX_TREE_KILL_PIDNS    ? "pid-ns"
-                         : level[f] == SBX_TREE_KILL_CGROUP ? "cgroup"
-                                                            : "pgroup");
+                         level[f] == SBX_TREE_KILL_PIDNS       ? "pid-ns"
+                         : level[f] == SBX_TREE_KILL_CGROUP    ? "cgroup"
+                         : level[f] == SBX_TREE_KILL_SUBREAPER ? "subreaper"
+                                                               : "pgroup");
             else
                 snprintf(status, sizeof(status), "yes");
             printf("%-15s %-10s %s\n", sbx_feature_name(f), status, uses[f]);

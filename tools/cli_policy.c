@@ -500,6 +500,12 @@ int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
             goto fail;
         }
     }
+    /* Nothing outlives the run: the subreaper init where neither a pid
+     * namespace nor a cgroup kills the tree. */
+    if ((rc = sbx_set_subreaper(p, 1)) < 0) {
+        refused(rc, "subreaper", "");
+        goto fail;
+    }
     if (o->unshare && (rc = sbx_unshare(p, o->unshare)) < 0) {
         refused(rc, "unshare", o->unshare_text);
         goto fail;

@@ -113,7 +113,39 @@ enum sbx_tree_kill {
     /** The child's pid namespace: when its init ends, the kernel kills every
      *  process in it. */
     SBX_TREE_KILL_PIDNS = 3,
+    /** A child subreaper: the library's init runs above the program, every
+     *  descendant that leaves the process group or the session is reparented
+     *  to it, and it kills them all (at the end, the timeout, a kill, and
+     *  when the host dies). Needs neither namespaces nor cgroups; costs an
+     *  execve of the small init per spawn (see sbx_set_subreaper()).
+     *  @since 0.2 */
+    SBX_TREE_KILL_SUBREAPER = 4,
 };
+
+/**
+ * @brief Kill the child's whole tree with a subreaper when neither a pid
+ * namespace nor a cgroup does it.
+ *
+ * Without a pid namespace (#SBX_NS_PID) or a cgroup, a descendant that calls
+ * setsid(2) or setpgid(2) survives the process-group kill. With this on, the
+ * library's small init (the one a pid namespace runs) starts the program as
+ * its child and is a child subreaper: such descendants are reparented to it,
+ * and it kills every one of them when the program ends, at the timeout, at
+ * sbx_child_kill(), and when the host dies. It costs an execve(2) of the init
+ * per spawn (see docs/performance.md), so it is off by default for
+ * sbx_spawn(); sbx_run() and the `agentsbx` command line use it whenever
+ * there is no pid namespace and no cgroup. Ignored when a pid namespace or a
+ * cgroup holds the tree. It needs /proc/thread-self/children (Linux 3.17 with
+ * CONFIG_PROC_CHILDREN); where it is missing, the result says
+ * #SBX_TREE_KILL_PGROUP.
+ *
+ * @param policy The policy.
+ * @param on 1 or 0.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or @p on not 0 or 1.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_set_subreaper(sbx_policy *policy, int on);
 
 /**
  * @brief How the child's tree was (or would have been) killed at a timeout, a

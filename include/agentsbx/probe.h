@@ -45,10 +45,12 @@ enum sbx_feature {
     /** A mount namespace with the mount API the view needs (open_tree, move_mount,
      *  mount_setattr: Linux 5.12), through a user namespace when not root (level 1). */
     SBX_FEATURE_MOUNT_NS = 13,
-    /** How the whole tree of a child can be killed: level 3 with a pid namespace
-     *  (#SBX_TREE_KILL_PIDNS), 2 with a cgroup (#SBX_TREE_KILL_CGROUP), 1 with the
-     *  process group only (#SBX_TREE_KILL_PGROUP: a process that calls setsid(2)
-     *  escapes it). */
+    /** How the whole tree of a child can be killed, the best this host allows:
+     *  #SBX_TREE_KILL_PIDNS with a pid namespace, #SBX_TREE_KILL_CGROUP with a
+     *  cgroup, #SBX_TREE_KILL_SUBREAPER with the subreaper init (needs
+     *  /proc/thread-self/children; sbx_run() and the CLI use it without the two
+     *  others), #SBX_TREE_KILL_PGROUP with the process group only (a process
+     *  that calls setsid(2) escapes it). */
     SBX_FEATURE_TREE_KILL = 14,
 };
 

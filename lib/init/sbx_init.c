@@ -1,17 +1,25 @@
-/* agentsbx-init: pid 1 of a child's pid namespace.
+/* agentsbx-init: pid 1 of a child's pid namespace, or the child subreaper of
+ * a child without one.
  *
  * The library executes this program (embedded in the library and run from a
- * sealed memfd) in the namespace's first process, after that process has
- * started the sandboxed program as pid 2. It:
- *   - reaps every process that ends in the namespace (orphans are reparented
- *     to it);
+ * sealed memfd) in the child's first process, after that process has started
+ * the sandboxed program as its child. It:
+ *   - reaps every process that ends beneath it (orphans are reparented to it:
+ *     it is pid 1 of the namespace, or a child subreaper);
  *   - passes the signals the host sends it on to the program;
  *   - when the program ends, writes its wait status (4 bytes) to descriptor 3
- *     and exits, which makes the kernel kill everything left in the namespace.
+ *     and exits. In a pid namespace that makes the kernel kill everything left
+ *     in it. As a subreaper ("reaper" mode) it first kills every process left
+ *     beneath it itself, round after round (/proc/thread-self/children) until
+ *     none is left: descendants that left the process group and the session
+ *     (double fork, setsid) included.
+ *   - in "reaper" mode, SIGRTMAX (the host's timeout or kill, and the parent
+ *     death signal the library gives it) makes it kill the program and every
+ *     process beneath it the same way, then report and exit.
  * It holds no other descriptor, cannot be traced (not dumpable), has no
  * capabilities and no_new_privs.
  *
- * Usage (by the library only): agentsbx-init PID-OF-THE-PROGRAM
+ * Usage (by the library only): agentsbx-init PID-OF-THE-PROGRAM [reaper]
  *
  * On x86-64 it is freestanding (no libc: a few pages, fast to execute); on
  * other architectures it is linked statically against the C library.
@@ -76,7 +84,13 @@ int main(int argc, char **argv)
 }
 #endif
 
-#define SIGRTMIN_KERNEL 32
+#define SIGRTMIN_KERNEL  32
+#define SIG_TREE_KILL    64 /* SIGRTMAX: "kill everything beneath you" (reaper mode) */
+#define O_RDONLY_CLOEXEC 02000000
+
+/* In reaper mode: the program's wait status, once reaped, wherever it is reaped. */
+static long program;
+static int program_done, program_status;
 
 static _Noreturn void die(int code)
 {
@@ -118,10 +132,73 @@ static int forwarded(int sig)
     }
 }
 
+static int streq(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+/* Reap what has ended, without waiting; 0 when no child is left at all. */
+static int reap_ended(void)
+{
+    for (;;) {
+        int status = 0;
+        long pid = SYS(SYS_wait4, -1, &status, WNOHANG | __WALL, 0);
+        if (pid == program && !program_done)
+            program_done = 1, program_status = status;
+        if (pid == -10 /* ECHILD */)
+            return 0;
+        if (pid <= 0)
+            return 1;
+    }
+}
+
+/* Kill every process beneath this one: the direct children (orphans come here,
+ * since this is a subreaper), reaping them, and again for their children once
+ * they are reparented here, until no child is left. */
+static void kill_children(void)
+{
+    for (;;) {
+        char buf[4096];
+        long fd =
+            SYS(SYS_openat, -100 /* AT_FDCWD */, "/proc/thread-self/children", O_RDONLY_CLOEXEC, 0);
+        long n = fd >= 0 ? SYS(SYS_read, fd, buf, sizeof(buf) - 1, 0) : -1;
+        if (fd >= 0)
+            SYS(SYS_close, fd, 0, 0, 0);
+        for (long i = 0; i < n;) {
+            long pid = 0;
+            while (i < n && (buf[i] < '0' || buf[i] > '9'))
+                i++;
+            while (i < n && buf[i] >= '0' && buf[i] <= '9')
+                pid = pid * 10 + (buf[i++] - '0');
+            if (pid > 1)
+                SYS(SYS_kill, pid, SIGKILL, 0, 0);
+        }
+        if (!reap_ended())
+            return;
+        /* Children remain (dying, or just reparented): wait for one. */
+        int status = 0;
+        long pid = SYS(SYS_wait4, -1, &status, __WALL, 0);
+        if (pid == program && !program_done)
+            program_done = 1, program_status = status;
+        if (pid == -10)
+            return;
+    }
+}
+
+static _Noreturn void report(int status)
+{
+    while (SYS(SYS_write, STATUS_FD, &status, sizeof(status), 0) == -4) /* EINTR */
+        ;
+    die(0); /* in a pid namespace, the kernel kills what is left in it */
+}
+
 int init_main(long argc, char **argv)
 {
-    long program = argc == 2 ? parse_pid(argv[1]) : -1;
-    if (program <= 1)
+    program = (argc == 2 || argc == 3) ? parse_pid(argv[1]) : -1;
+    int reaper = argc == 3 && streq(argv[2], "reaper");
+    if (program <= 1 || (argc == 3 && !reaper))
         die(125);
 
     SYS(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0);
@@ -134,23 +211,25 @@ int init_main(long argc, char **argv)
      * synchronously: no handler, no race with the reaping below. */
     uint64_t all = ~0ull;
     for (;;) {
-        for (;;) {
-            int status = 0;
-            long pid = SYS(SYS_wait4, -1, &status, WNOHANG | __WALL, 0);
-            if (pid == program) {
-                while (SYS(SYS_write, STATUS_FD, &status, sizeof(status), 0) == -4) /* EINTR */
-                    ;
-                die(0); /* the kernel kills what is left in the namespace */
-            }
-            if (pid == -10 /* ECHILD: the program is gone without a status */)
-                die(126);
-            if (pid <= 0)
-                break;
+        int left = reap_ended();
+        if (program_done) {
+            if (reaper)
+                kill_children();
+            report(program_status);
         }
+        if (!left)
+            die(126); /* the program is gone without a status */
         struct {
             int signo, errno_, code, pad[29];
         } info;
         long sig = SYS(SYS_rt_sigtimedwait, &all, &info, 0, 8);
+        if (reaper && sig == SIG_TREE_KILL) {
+            SYS(SYS_kill, program, SIGKILL, 0, 0);
+            kill_children();
+            if (program_done)
+                report(program_status);
+            die(126);
+        }
         if (sig > 0 && sig != SIGCHLD && forwarded((int)sig))
             SYS(SYS_kill, program, sig, 0, 0);
     }

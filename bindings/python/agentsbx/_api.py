@@ -213,7 +213,9 @@ class SandboxResult:
     namespaces: FrozenSet[str] = frozenset()
     """The namespaces the child ran in: ``{"user", "pid", "net", "ipc", "uts", "mount"}``."""
     tree_kill: str = "pgroup"
-    """How its whole tree was killed: ``"pidns"``, ``"cgroup"`` or ``"pgroup"`` (see docs/namespaces.md)."""
+    """How its whole tree was killed: ``"pidns"``, ``"cgroup"``, ``"subreaper"`` or ``"pgroup"``
+    (see docs/namespaces.md). ``run`` never leaves a survivor: ``"pgroup"`` only from ``spawn``
+    without :meth:`Policy.subreaper`."""
     capabilities: Dict[str, FrozenSet[str]] = field(default_factory=dict)
     """The capability sets the program started with (``sbx_result_capabilities``):
     ``{"effective": {...}, "permitted": ..., "inheritable": ..., "bounding": ..., "ambient": ...}``,
@@ -317,7 +319,8 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         limit_mechanisms={k: _MECHANISMS.get(lib.sbx_result_limit_mechanism(r, v), "unknown")
                           for k, v in (("memory", 1), ("processes", 2), ("cpu_rate", 3))},
         namespaces=_names(lib.sbx_result_namespaces(r), NAMESPACES),
-        tree_kill={1: "pgroup", 2: "cgroup", 3: "pidns"}.get(lib.sbx_result_tree_kill(r), "none"),
+        tree_kill={1: "pgroup", 2: "cgroup", 3: "pidns", 4: "subreaper"}.get(
+            lib.sbx_result_tree_kill(r), "none"),
         capabilities={name: _cap_names(lib.sbx_result_capabilities(r, i))
                       for i, name in enumerate(("effective", "permitted", "inheritable",
                                                 "bounding", "ambient"))},
@@ -527,6 +530,12 @@ class Policy:
         if names:
             lib.sbx_parse_namespaces(",".join(names).encode(), ctypes.byref(mask))
         return self._apply("sbx_unshare", mask.value)
+
+    def subreaper(self, on: bool = True) -> "Policy":
+        """Kill the whole tree of each spawned child through the library's init as a
+        child subreaper when no pid namespace or cgroup does (``run`` always does;
+        costs an ``execve`` of the small init per spawn)."""
+        return self._apply("sbx_set_subreaper", 1 if on else 0)
 
     # -- capabilities (capability.h)
     def keep_capability(self, *names: str) -> "Policy":

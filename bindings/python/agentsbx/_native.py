@@ -183,6 +183,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_namespace_name", _s, [_u32], False),
     ("sbx_result_namespaces", _u32, [c_result_p], False),
     ("sbx_result_tree_kill", _i, [c_result_p], False),  # an enum value, never < 0
+    ("sbx_set_subreaper", _i, [c_policy_p, _i], True),
     # capability.h
     ("sbx_keep_capability", _i, [c_policy_p, _s], True),
     ("sbx_allow_unix_socket", _i, [c_policy_p, _s], True),

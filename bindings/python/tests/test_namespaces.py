@@ -29,7 +29,11 @@ def test_namespaces__pid_and_uts(policy):
 
 def test_namespaces__off_by_default(policy):
     r = policy.run(["sh", "-c", "echo $$"], capture_output=True)
-    assert r.namespaces == frozenset() and r.tree_kill == "pgroup"
+    # run() leaves no survivor: without a pid namespace, its subreaper kills the tree.
+    assert r.namespaces == frozenset() and r.tree_kill == "subreaper"
+    with policy.spawn(["true"]) as c:
+        c.wait()
+        assert c.result.tree_kill == "pgroup"
     assert r.stdout != b"2\n"
     policy.unshare("pid")
     policy.unshare()  # none: off again
