@@ -543,10 +543,10 @@ int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan)
              (unsigned)getegid());
     uint64_t mem = policy->limits[SBX__LIMIT_MEMORY];
     if (mem != SBX_UNLIMITED)
-        snprintf(ns->tmpfs_opts, sizeof(ns->tmpfs_opts), "mode=1777,size=%llu",
+        snprintf(ns->tmpfs_opts, sizeof(ns->tmpfs_opts), "mode=0755,size=%llu",
                  (unsigned long long)mem);
     else
-        snprintf(ns->tmpfs_opts, sizeof(ns->tmpfs_opts), "mode=1777");
+        snprintf(ns->tmpfs_opts, sizeof(ns->tmpfs_opts), "mode=0755");
     ns->tmp_access = sbx__landlock_tmp_rights(plan->landlock);
     /* A pid namespace remounts /proc (in a mount namespace of its own) only
      * when the child can read it: Landlock denies it unless granted, and a

@@ -5,7 +5,10 @@
  *     nosuid, with the shared-library directories executable;
  *   - a minimal /dev: null, zero, full, random, urandom, tty, a devpts of its
  *     own with ptmx (so ptys work), and a fresh /dev/shm;
- *   - a fresh /tmp (both tmpfs sized by the memory limit);
+ *   - a fresh /tmp. /tmp and /dev/shm are directories of the view's own
+ *     tmpfs, bound writable over themselves, so that together (with the view's
+ *     few directories) they hold at most the memory limit; the rest of that
+ *     tmpfs is read-only;
  *   - a /proc of the child's own pid namespace, when it has one and may read
  *     /proc;
  *   - the grants and the working directory, writable or executable as
@@ -44,6 +47,7 @@
 #ifndef RESOLVE_NO_SYMLINKS
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_NO_SYMLINKS   0x04
+#define RESOLVE_BENEATH       0x08
 #endif
 struct view_open_how {
     uint64_t flags, mode, resolve;
@@ -225,10 +229,9 @@ static int add_system(struct builder *b)
     return r;
 }
 
-static int add_dev(struct builder *b, const char *tmpfs_opts, uint64_t tmp_rights,
-                   uint64_t pts_rights)
+static int add_dev(struct builder *b, uint64_t tmp_rights, uint64_t pts_rights)
 {
-    int r = push_simple(b, SBX__VIEW_TMPFS, "/dev", "mode=0755,size=65536,nr_inodes=1024", 0);
+    int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof(devices) / sizeof(devices[0]); i++)
         r = push_bind(b, devices[i], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true);
     if (r == 0)
@@ -237,7 +240,7 @@ static int add_dev(struct builder *b, const char *tmpfs_opts, uint64_t tmp_right
     if (r == 0)
         r = push_simple(b, SBX__VIEW_SYMLINK, "/dev/ptmx", "pts/ptmx", 0);
     if (r == 0)
-        r = push_simple(b, SBX__VIEW_TMPFS, "/dev/shm", tmpfs_opts, tmp_rights);
+        r = push_simple(b, SBX__VIEW_SCRATCH, "/dev/shm", NULL, tmp_rights);
     static const char *const links[][2] = {{"/dev/fd", "/proc/self/fd"},
                                            {"/dev/stdin", "/proc/self/fd/0"},
                                            {"/dev/stdout", "/proc/self/fd/1"},
@@ -245,6 +248,36 @@ static int add_dev(struct builder *b, const char *tmpfs_opts, uint64_t tmp_right
     for (size_t i = 0; r == 0 && i < sizeof(links) / sizeof(links[0]); i++)
         r = push_simple(b, SBX__VIEW_SYMLINK, links[i][0], links[i][1], 0);
     return r;
+}
+
+/* The bind nearest above `op` among the first n ops, or NULL. */
+static const struct sbx__view_op *bound_above(const struct sbx__view_op *ops, size_t n,
+                                              const struct sbx__view_op *op)
+{
+    const struct sbx__view_op *best = NULL;
+    for (size_t k = 0; k < n; k++)
+        if (ops[k].kind == SBX__VIEW_BIND && strcmp(ops[k].path, op->path) != 0 &&
+            under(op->path, ops[k].path) && (!best || strlen(ops[k].path) > strlen(best->path)))
+            best = &ops[k];
+    return best;
+}
+
+/* Drop the binds that a bind above already shows with the same attributes
+ * (a tool's interpreter inside the library directories, a grant inside
+ * another): a mount less to make per spawn. Sorted parents first. */
+static void prune(struct sbx__view *v)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct sbx__view_op *above =
+            v->ops[i].kind == SBX__VIEW_BIND ? bound_above(v->ops, kept, &v->ops[i]) : NULL;
+        if (above && above->attr == v->ops[i].attr) {
+            free_op(&v->ops[i]);
+            continue;
+        }
+        v->ops[kept++] = v->ops[i];
+    }
+    v->n = kept;
 }
 
 int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
@@ -267,9 +300,9 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
     uint64_t rw_rights = sbx__landlock_rights(plan->landlock, SBX_FS_READ | SBX_FS_WRITE);
     int r = add_system(&b);
     if (r == 0)
-        r = add_dev(&b, ns->tmpfs_opts, ns->tmp_access, rw_rights);
+        r = add_dev(&b, ns->tmp_access, rw_rights);
     if (r == 0)
-        r = push_simple(&b, SBX__VIEW_TMPFS, "/tmp", ns->tmpfs_opts, ns->tmp_access);
+        r = push_simple(&b, SBX__VIEW_SCRATCH, "/tmp", NULL, ns->tmp_access);
     if (r == 0 && ns->new_proc)
         r = push_simple(&b, SBX__VIEW_PROC, "/proc", NULL, ns->proc_access);
     for (size_t i = 0; r == 0 && i < policy->n_grants; i++) {
@@ -295,9 +328,11 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
         return r;
     }
     qsort(v->ops, v->n, sizeof(v->ops[0]), by_depth);
+    prune(v);
     /* The view holds only what was granted: listing its directories (ls /,
      * ls /dev) shows nothing else. It also lets a write-only grant be listed. */
     v->root_rights = sbx__landlock_list_rights(plan->landlock);
+    v->root_opts = ns->tmpfs_opts;
     *ret = v;
     return 0;
 }
@@ -378,48 +413,37 @@ static int set_attr(int dirfd, const char *path, unsigned flags, uint64_t set, u
 
 /* Reach `path` (absolute, in the view) beneath rootfd without following any
  * link, creating what is missing: directories on the way, and the last
- * component as a directory or an empty file. Returns an O_PATH descriptor. */
+ * component as a directory or an empty file. Returns an O_PATH descriptor.
+ * One openat2 when the path exists (most binds land in one that does). */
 static int mountpoint(int rootfd, const char *path, bool is_dir)
 {
-    int fd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    const char *p = path;
-    while (fd >= 0) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            return fd; /* the root itself */
-        size_t len = strcspn(p, "/");
-        char name[NAME_MAX + 1];
-        if (len > NAME_MAX) {
-            close(fd);
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        memcpy(name, p, len);
-        name[len] = '\0';
-        p += len;
-        while (*p == '/')
-            p++;
-        bool last = *p == '\0';
-        bool dir = !last || is_dir;
-        int next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0 && errno == ENOENT) {
-            int made = dir ? mkdirat(fd, name, 0755) : mknodat(fd, name, S_IFREG | 0644, 0);
-            if (made == 0 || errno == EEXIST)
-                next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        }
-        close(fd);
-        fd = next;
-        struct stat st;
-        if (fd >= 0 && fstat(fd, &st) == 0 && (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode) != dir)) {
-            close(fd);
-            errno = S_ISLNK(st.st_mode) ? ELOOP : dir ? ENOTDIR : EISDIR;
-            return -1;
-        }
-        if (last)
-            return fd;
-    }
-    return -1;
+    while (*path == '/')
+        path++;
+    if (!*path)
+        return openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct view_open_how how = {.flags = O_PATH | O_CLOEXEC | (is_dir ? O_DIRECTORY : 0),
+                                .resolve =
+                                    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    /* Missing: make the parent, then this. */
+    const char *slash = strrchr(path, '/');
+    char parent[PATH_MAX];
+    size_t plen = slash ? (size_t)(slash - path) : 0;
+    memcpy(parent, path, plen);
+    parent[plen] = '\0';
+    int pfd = mountpoint(rootfd, parent, true);
+    if (pfd < 0)
+        return -1;
+    const char *name = slash ? slash + 1 : path;
+    int made = is_dir ? mkdirat(pfd, name, 0755) : mknodat(pfd, name, S_IFREG | 0644, 0);
+    if (made == 0 || errno == EEXIST)
+        fd = (int)syscall(SYS_openat2, pfd, name, &how, sizeof(how));
+    int saved = errno;
+    close(pfd);
+    errno = saved;
+    return fd;
 }
 
 /* "/proc/self/fd/N": a path for mount(2) that is exactly the descriptor. */
@@ -465,6 +489,41 @@ static int open_source(const struct sbx__view_op *op)
     return fd;
 }
 
+/* A new mount's Landlock rights, on its root reached through its path. */
+static int grant_new_mount(int rootfd, const char *path, uint64_t rights, int ruleset)
+{
+    if (!rights || ruleset < 0)
+        return 0;
+    int mfd = openat(rootfd, path + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    int rc = mfd < 0 || sbx__landlock_add_path(ruleset, mfd, rights) != 0 ? -1 : 0;
+    int saved = errno;
+    if (mfd >= 0)
+        close(mfd);
+    errno = saved;
+    return rc;
+}
+
+/* Attach a clone of the tree at `from` (a bind source, or a directory of the
+ * view itself) over `target`, with `attr` set on it. */
+static int attach(int from, int target, uint64_t attr, unsigned recursive, int *s)
+{
+    int tree = (int)syscall(SYS_open_tree, from, "",
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | recursive);
+    int rc = 0;
+    if (tree < 0)
+        rc = -1, *s = SBX__VSTEP_CLONE;
+    else if (attr && set_attr(tree, "", AT_EMPTY_PATH | recursive, attr, 0) != 0)
+        rc = -1, *s = SBX__VSTEP_ATTR;
+    else if (syscall(SYS_move_mount, tree, "", target, "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        rc = -1, *s = SBX__VSTEP_ATTACH;
+    int saved = errno;
+    if (tree >= 0)
+        close(tree);
+    errno = saved;
+    return rc;
+}
+
 static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset,
                  volatile int *step, const char *volatile *where)
 {
@@ -486,45 +545,37 @@ static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset
     int target = mountpoint(rootfd, op->path, op->kind != SBX__VIEW_BIND || op->is_dir);
     if (target < 0)
         return fail(step, SBX__VSTEP_MOUNTPOINT, where, op->path);
+    char at[32];
+    fd_path(at, target);
     int rc = 0, s = 0;
-    if (op->kind == SBX__VIEW_BIND) {
-        int tree = (int)syscall(SYS_open_tree, src, "",
-                                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-        if (tree < 0)
-            rc = -1, s = SBX__VSTEP_CLONE;
-        else if (op->attr && set_attr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, op->attr, 0) != 0)
-            rc = -1, s = SBX__VSTEP_ATTR;
-        else if (syscall(SYS_move_mount, tree, "", target, "",
-                         MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
-            rc = -1, s = SBX__VSTEP_ATTACH;
-        int saved = errno;
-        if (tree >= 0)
-            close(tree);
-        errno = saved;
-    } else {
-        char at[32];
-        fd_path(at, target);
-        if (op->kind == SBX__VIEW_TMPFS)
-            rc = mount("tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data),
-            s = SBX__VSTEP_TMPFS;
-        else if (op->kind == SBX__VIEW_DEVPTS)
-            rc = mount("devpts", at, "devpts", MS_NOSUID | MS_NOEXEC, op->data),
-            s = SBX__VSTEP_DEVPTS;
+    switch (op->kind) {
+    case SBX__VIEW_BIND: rc = attach(src, target, op->attr, AT_RECURSIVE, &s); break;
+    case SBX__VIEW_SCRATCH:
+        /* A directory of the view's tmpfs, sticky and writable by all, bound
+         * over itself so that it stays writable when the root is made
+         * read-only. */
+        if (chmod(at, 01777) != 0)
+            rc = -1, s = SBX__VSTEP_TMPFS;
         else
-            rc = mount("proc", at, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL),
-            s = SBX__VSTEP_PROC;
-        if (rc == 0 && op->ll_rights && ruleset >= 0) {
-            /* The new mount's root: open it through the mount point's path. */
-            int mfd = openat(rootfd, op->path + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-            rc = mfd < 0 || sbx__landlock_add_path(ruleset, mfd, op->ll_rights) != 0 ? -1 : 0;
-            if (rc != 0)
-                s = SBX__VSTEP_LANDLOCK;
-            int saved = errno;
-            if (mfd >= 0)
-                close(mfd);
-            errno = saved;
-        }
+            rc = attach(target, target, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+                        &s);
+        break;
+    case SBX__VIEW_TMPFS:
+        rc = mount("tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data);
+        s = SBX__VSTEP_TMPFS;
+        break;
+    case SBX__VIEW_DEVPTS:
+        rc = mount("devpts", at, "devpts", MS_NOSUID | MS_NOEXEC, op->data);
+        s = SBX__VSTEP_DEVPTS;
+        break;
+    default:
+        rc = mount("proc", at, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+        s = SBX__VSTEP_PROC;
+        break;
     }
+    if (rc == 0 && op->kind != SBX__VIEW_BIND &&
+        grant_new_mount(rootfd, op->path, op->ll_rights, ruleset) != 0)
+        rc = -1, s = SBX__VSTEP_LANDLOCK;
     int saved = errno;
     close(target);
     errno = saved;
@@ -561,8 +612,7 @@ int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *
 static int build(const struct sbx__view *view, const struct sbx__view_extra *extra, const int *src,
                  int ruleset, volatile int *step, const char *volatile *where)
 {
-    if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              "mode=0755,size=65536,nr_inodes=4096") != 0)
+    if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, view->root_opts) != 0)
         return fail(step, SBX__VSTEP_STAGE, where, STAGE);
     int rootfd = open(STAGE, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
@@ -584,8 +634,7 @@ static int build(const struct sbx__view *view, const struct sbx__view_extra *ext
         if (fchdir(rootfd) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
             umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
             rc = fail(step, SBX__VSTEP_PIVOT, where, STAGE);
-        else if (set_attr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0) != 0 ||
-                 set_attr(AT_FDCWD, "/dev", 0, MOUNT_ATTR_RDONLY, 0) != 0)
+        else if (set_attr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0) != 0)
             rc = fail(step, SBX__VSTEP_READ_ONLY, where, "/");
     }
     int saved = errno;

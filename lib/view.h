@@ -13,7 +13,8 @@ struct sbx__plan;
 enum sbx__view_kind {
     SBX__VIEW_SYMLINK, /* a link, as the host has it (/bin -> usr/bin) */
     SBX__VIEW_BIND,    /* a host directory or file, from a descriptor opened safely */
-    SBX__VIEW_TMPFS,   /* a fresh tmpfs (/tmp, /dev/shm, /dev) */
+    SBX__VIEW_TMPFS,   /* a fresh tmpfs */
+    SBX__VIEW_SCRATCH, /* a writable directory of the view's own tmpfs (/tmp, /dev/shm) */
     SBX__VIEW_DEVPTS,  /* a new devpts instance (/dev/pts) */
     SBX__VIEW_PROC,    /* a new /proc (the child's pid namespace) */
 };
@@ -33,7 +34,9 @@ struct sbx__view_op {
 struct sbx__view {
     size_t n;
     struct sbx__view_op *ops;
-    uint64_t root_rights; /* Landlock rights on the view's own root (listing it) */
+    uint64_t root_rights;  /* Landlock rights on the view's own root (listing it) */
+    const char *root_opts; /* the view's tmpfs: its size is the memory limit, for /tmp and
+                              /dev/shm together */
 };
 
 /* Binds a view may have: the child holds a descriptor for each at once. */
