@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -202,6 +203,65 @@ static void fill_public(sbx_violation *out, const struct sbx__violation_rec *rec
     out->time_ns = rec->time_ns;
 }
 
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010u
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008u
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001u
+#endif
+
+/* Whether a notification is a memfd_create to make for the child, sealed
+ * non-executable, instead of a violation (seccomp_filter.c). */
+static bool memfd_to_make(const struct sbx__monitor *m, const struct seccomp_data *data)
+{
+    return m->sp->memfd_rewrite && data->nr == SYS_memfd_create &&
+           !(data->args[1] & (MFD_EXEC | MFD_NOEXEC_SEAL));
+}
+
+/* The child's memfd_create(name, flags): the host makes it with
+ * MFD_NOEXEC_SEAL added and puts it in the child as the call's result
+ * (SECCOMP_ADDFD_FLAG_SEND), so no memfd of the child can ever be executed.
+ * The name is only a label: read best-effort from the child's memory. */
+static void make_memfd(struct sbx__monitor *m, const struct seccomp_notif *notif)
+{
+    char name[250] = "";
+    uint64_t at = notif->data.args[0];
+    size_t room = 4096 - (size_t)(at & 4095); /* stay within the page: it is mapped */
+    struct iovec local = {name, room < sizeof(name) - 1 ? room : sizeof(name) - 1};
+    struct iovec remote = {(void *)(uintptr_t)at, local.iov_len};
+    ssize_t got = process_vm_readv((pid_t)notif->pid, &local, 1, &remote, 1, 0);
+    if (got <= 0 || !memchr(name, '\0', (size_t)got))
+        snprintf(name, sizeof(name), "agentsbx");
+    unsigned flags = (unsigned)notif->data.args[1];
+    int fd = (int)syscall(SYS_memfd_create, name, flags | MFD_NOEXEC_SEAL);
+    int err = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        struct seccomp_notif_addfd addfd = {
+            .id = notif->id,
+            .flags = SECCOMP_ADDFD_FLAG_SEND,
+            .srcfd = (uint32_t)fd,
+            .newfd_flags = (flags & MFD_CLOEXEC) ? O_CLOEXEC : 0,
+        };
+        if (ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) >= 0) {
+            close(fd);
+            return; /* answered: the descriptor is the call's result */
+        }
+        err = errno; /* EMFILE in the child, or the caller is gone (ENOENT) */
+        close(fd);
+    }
+    union {
+        struct seccomp_notif_resp resp;
+        char raw[NOTIF_BUF];
+    } resp;
+    memset(&resp, 0, sizeof(resp));
+    resp.resp.id = notif->id;
+    resp.resp.error = -err;
+    (void)ioctl(m->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
 /* Receive and answer one notification; false when there is nothing to do. */
 static bool service_one(sbx_child *child, struct sbx__monitor *m)
 {
@@ -218,6 +278,10 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
     }
 
     const struct seccomp_data *data = &req.notif.data;
+    if (memfd_to_make(m, data)) {
+        make_memfd(m, &req.notif);
+        return true;
+    }
     struct sbx__violation_rec rec = {
         .nr = data->nr,
         .error = sbx__seccomp_error_for(m->sp, data->nr),

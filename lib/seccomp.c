@@ -227,6 +227,14 @@ int sbx__seccomp_error_for(const struct sbx__seccomp_plan *sp, int nr)
     return sp->default_error;
 }
 
+static bool find_policy_rule(const struct sbx__filter_spec *spec, int nr)
+{
+    for (size_t i = 0; i < spec->n_rules; i++)
+        if (spec->rules[i].nr == nr)
+            return true;
+    return false;
+}
+
 static int build(const struct sbx__filter_spec *spec, bool notify, struct sock_fprog *out)
 {
     int bad_nr;
@@ -268,6 +276,11 @@ int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
     struct sbx__filter_spec spec = {
         .allowlist = set && set->allowlist,
         .network = policy->allow_network,
+        /* In a pid namespace the host's processes are out of sight: calls that
+         * name another pid cannot reach them. */
+        .pid_ns = plan->ns && plan->ns->init,
+        /* The mount view shows no host unix socket (and only granted ones). */
+        .unix_sockets = plan->ns && plan->ns->mount_view,
         .rules = set ? set->rules : NULL,
         .n_rules = set ? set->n_rules : 0,
     };
@@ -290,6 +303,10 @@ int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
         sbx__seccomp_plan_unref(sp);
         return r;
     }
+    /* memfd_create without MFD_NOEXEC_SEAL reaches the monitor, which makes
+     * the memfd itself, sealed non-executable (monitor.c), unless the policy
+     * has a rule of its own for the call. */
+    sp->memfd_rewrite = monitor && !find_policy_rule(&spec, SYS_memfd_create);
     if (set) {
         sp->violation_limit = set->violation_limit;
         sp->callback = set->callback;

@@ -39,9 +39,11 @@
  * One row per system call and condition. This table is the documentation of
  * the default filter: docs/seccomp.md mirrors it. */
 
-#define TRACE  "tracing and cross-process access"
-#define KERNEL "kernel attack surface"
-#define NS     "namespaces and mounts"
+#define TRACE    "tracing and cross-process access"
+#define OUTSIDE  "processes outside the sandbox"
+#define NO_PIDNS "; not filtered in a pid namespace, where the host's processes are out of sight"
+#define KERNEL   "kernel attack surface"
+#define NS       "namespaces and mounts"
 
 const struct sbx__deny_row sbx__deny_table[] = {
     /* tracing and cross-process access */
@@ -58,6 +60,33 @@ const struct sbx__deny_row sbx__deny_table[] = {
      TRACE ": compare kernel objects of other processes (layout and sharing leaks)", false},
     {"process_madvise", 0, EPERM, SBX__COND_ALWAYS, "",
      TRACE ": act on another process's memory through a pidfd", false},
+    /* processes outside the sandbox: without a pid namespace, a pid argument
+     * other than 0 (self) could name any process of the uid, the host too */
+    {"prlimit64", 0, EPERM, SBX__COND_PID_ARG0, "the pid (first argument) is not 0" NO_PIDNS,
+     OUTSIDE ": read or set another process's resource limits (RLIMIT_CPU 1 kills it)", false},
+    {"sched_setaffinity", 0, EPERM, SBX__COND_PID_ARG0,
+     "the pid (first argument) is not 0" NO_PIDNS, OUTSIDE ": pin another process to CPUs", false},
+    {"sched_setscheduler", 0, EPERM, SBX__COND_PID_ARG0,
+     "the pid (first argument) is not 0" NO_PIDNS,
+     OUTSIDE ": change another process's scheduling policy", false},
+    {"sched_setparam", 0, EPERM, SBX__COND_PID_ARG0, "the pid (first argument) is not 0" NO_PIDNS,
+     OUTSIDE ": change another process's scheduling priority", false},
+    {"sched_setattr", 0, EPERM, SBX__COND_PID_ARG0, "the pid (first argument) is not 0" NO_PIDNS,
+     OUTSIDE ": change another process's scheduling attributes", false},
+    {"migrate_pages", 0, EPERM, SBX__COND_PID_ARG0, "the pid (first argument) is not 0" NO_PIDNS,
+     OUTSIDE ": move another process's memory between NUMA nodes", false},
+    {"move_pages", 0, EPERM, SBX__COND_PID_ARG0, "the pid (first argument) is not 0" NO_PIDNS,
+     OUTSIDE ": move another process's pages, or read where they are", false},
+    {"get_robust_list", 0, EPERM, SBX__COND_PID_ARG0, "the pid (first argument) is not 0" NO_PIDNS,
+     OUTSIDE ": read another process's robust futex list (an address: layout leak)", false},
+    {"setpriority", 0, EPERM, SBX__COND_PRIO_WHO,
+     "which (first argument) is beyond PRIO_PGRP (PRIO_USER: every process of the uid), or who "
+     "(second) is not 0" NO_PIDNS,
+     OUTSIDE ": renice other processes", false},
+    {"ioprio_set", 0, EPERM, SBX__COND_IOPRIO_WHO,
+     "which (first argument) is not IOPRIO_WHO_PROCESS or IOPRIO_WHO_PGRP, or who (second) is "
+     "not 0" NO_PIDNS,
+     OUTSIDE ": change the I/O priority of other processes", false},
     /* kernel attack surface */
     {"bpf", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": BPF programs and maps, often exploited",
      false},
@@ -101,6 +130,8 @@ const struct sbx__deny_row sbx__deny_table[] = {
      KERNEL ": read or clear the kernel log (kernel addresses)", false},
     {"vhangup", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": hang up the terminal", false},
     {"iopl", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": raw I/O port access", false},
+    {"modify_ldt", 0, EPERM, SBX__COND_ALWAYS, "",
+     KERNEL ": the local descriptor table (16-bit segments), an old exploit aid", false},
     {"ioperm", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": raw I/O port access", false},
     {"fanotify_init", 0, EPERM, SBX__COND_ALWAYS, "",
      KERNEL ": watch and intercept file system activity", false},
@@ -147,9 +178,17 @@ const struct sbx__deny_row sbx__deny_table[] = {
      "file handles: obtain handles for open_by_handle_at", false},
     /* terminals */
     {"ioctl", 0, EPERM, SBX__COND_TTY_IOCTL,
-     "the low 32 bits of the request (second argument) are TIOCSTI or TIOCLINUX",
+     "the low 32 bits of the request (second argument) are TIOCSTI, TIOCLINUX or TIOCSCTTY",
      "terminal injection: TIOCSTI pushes input into a terminal the host reads, TIOCLINUX "
-     "controls the console",
+     "controls the console, TIOCSCTTY steals an inherited terminal as controlling terminal",
+     false},
+    /* anonymous executables */
+    {"memfd_create", 0, EACCES, SBX__COND_MEMFD_EXEC,
+     "flags (second argument) without MFD_NOEXEC_SEAL; with the violation monitor, such a call "
+     "is made again by the host with MFD_NOEXEC_SEAL added and succeeds (only MFD_EXEC is "
+     "denied and reported)",
+     "exec allow-list: a memfd lives on an internal mount that Landlock does not check, so an "
+     "executable one would run any program (fexecve, execveat AT_EMPTY_PATH, /proc/self/fd/N)",
      false},
     /* sockets */
     {"socket", 0, EPERM, SBX__COND_SOCKET_FAMILY,
@@ -164,6 +203,13 @@ const struct sbx__deny_row sbx__deny_table[] = {
      "sockets: Landlock governs TCP only, so UDP, raw, SCTP and MPTCP sockets are denied unless "
      "the network is granted; SOCK_PACKET is a packet socket in disguise",
      false},
+    {"socket", 0, EPERM, SBX__COND_SOCKET_UNIX,
+     "family AF_UNIX, without the mount namespace's view (which shows no host socket); "
+     "socketpair stays allowed",
+     "host unix sockets: no other layer checks connect() to a pathname socket (docker.sock, "
+     "D-Bus, ssh-agent, /dev/log), and SCM_RIGHTS would pass descriptors both ways (glibc probes "
+     "nscd through one in every program that looks a user up: not reported)",
+     true},
 };
 const size_t sbx__deny_table_len = sizeof(sbx__deny_table) / sizeof(sbx__deny_table[0]);
 
@@ -397,8 +443,8 @@ static const struct {
     int nr;
 } extra_names[] = {
     {"uretprobe", 335},
-    {"listmount", 457},
-    {"statmount", 458},
+    {"statmount", 457},
+    {"listmount", 458},
     {"lsm_get_self_attr", 459},
     {"lsm_set_self_attr", 460},
     {"lsm_list_modules", 461},
@@ -561,10 +607,41 @@ static const uint32_t clone_ns_flags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_N
      CLONE_NEWNET)
 #define PERSONA_QUERY  0xffffffffu
 #define SOCK_TYPE_BITS 0xfu
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008u
+#endif
 
-/* The clauses under which a row denies. */
-static void deny_clauses(enum sbx__cond cond, bool network, struct clauses *cs)
+static const uint32_t tty_requests[] = {TIOCSTI, TIOCLINUX, TIOCSCTTY};
+
+/* The low 32 bits of `arg` are none of `values` (a few, differing in few
+ * bits): a bit outside those where they differ (D) differs from their common
+ * value, or the bits within D are none of theirs. */
+static void not_in32(struct clauses *cs, unsigned arg, const uint32_t *values, size_t n)
 {
+    uint32_t d = 0;
+    for (size_t i = 1; i < n; i++)
+        d |= values[i] ^ values[0];
+    for (int i = 0; i < 32; i++) {
+        uint32_t bit = 1u << i;
+        if (!(d & bit))
+            add_clause(cs, NULL, 0, cmp_of(arg, SCMP_CMP_MASKED_EQ, bit, ~values[0] & bit));
+    }
+    uint32_t sub = d;
+    do { /* every combination of the bits of D, 0 included */
+        bool taken = false;
+        for (size_t i = 0; i < n; i++)
+            taken |= (values[i] & d) == sub;
+        if (!taken)
+            add_clause(cs, NULL, 0, cmp_of(arg, SCMP_CMP_MASKED_EQ, d, sub));
+        sub = (sub - 1) & d;
+    } while (sub != d);
+}
+
+/* The clauses under which a row denies (none: the row does not apply). */
+static void deny_clauses(enum sbx__cond cond, const struct sbx__filter_spec *spec,
+                         struct clauses *cs)
+{
+    bool network = spec->network;
     switch (cond) {
     case SBX__COND_ALWAYS: break;
     case SBX__COND_CLONE_NS:
@@ -573,8 +650,32 @@ static void deny_clauses(enum sbx__cond cond, bool network, struct clauses *cs)
                        cmp_of(0, SCMP_CMP_MASKED_EQ, clone_ns_flags[i], clone_ns_flags[i]));
         break;
     case SBX__COND_TTY_IOCTL:
-        add_clause(cs, NULL, 0, cmp_of(1, SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
-        add_clause(cs, NULL, 0, cmp_of(1, SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
+        for (size_t i = 0; i < sizeof(tty_requests) / sizeof(tty_requests[0]); i++)
+            add_clause(cs, NULL, 0, cmp_of(1, SCMP_CMP_MASKED_EQ, 0xffffffffu, tty_requests[i]));
+        break;
+    case SBX__COND_SOCKET_UNIX:
+        if (!spec->unix_sockets)
+            add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_EQ, AF_UNIX, 0));
+        break;
+    case SBX__COND_MEMFD_EXEC:
+        add_clause(cs, NULL, 0, cmp_of(1, SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, 0));
+        break;
+    case SBX__COND_PID_ARG0:
+        if (!spec->pid_ns)
+            add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_NE, 0, 0));
+        break;
+    case SBX__COND_PRIO_WHO: /* allowed: (PRIO_PROCESS or PRIO_PGRP, 0) */
+        if (!spec->pid_ns) {
+            add_clause(cs, NULL, 0, cmp_of(1, SCMP_CMP_NE, 0, 0));
+            add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_GT, 1, 0));
+        }
+        break;
+    case SBX__COND_IOPRIO_WHO: /* allowed: (IOPRIO_WHO_PROCESS or _PGRP, 0) */
+        if (!spec->pid_ns) {
+            add_clause(cs, NULL, 0, cmp_of(1, SCMP_CMP_NE, 0, 0));
+            add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_EQ, 0, 0));
+            add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_GT, 2, 0));
+        }
         break;
     case SBX__COND_PERSONALITY: not_either(cs, NULL, 0, 0, PER_LINUX, PERSONA_QUERY); break;
     case SBX__COND_SOCKET_FAMILY: {
@@ -612,17 +713,36 @@ static void deny_clauses(enum sbx__cond cond, bool network, struct clauses *cs)
 
 /* The exact complement of the deny clauses of a base-set call whose rows are
  * all argument-checked: the calls allow-list mode lets through. */
-static int allow_clauses(const char *name, bool network, struct clauses *cs)
+static int allow_clauses(const char *name, const struct sbx__filter_spec *spec, struct clauses *cs)
 {
+    bool network = spec->network;
+    static const struct clause always = {0};
     if (strcmp(name, "clone") == 0) {
         add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_MASKED_EQ, CLONE_NS_MASK, 0));
     } else if (strcmp(name, "ioctl") == 0) {
-        not_either(cs, NULL, 0, 1, TIOCSTI, TIOCLINUX);
+        not_in32(cs, 1, tty_requests, sizeof(tty_requests) / sizeof(tty_requests[0]));
+    } else if (strcmp(name, "memfd_create") == 0) {
+        add_clause(cs, NULL, 0, cmp_of(1, SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, MFD_NOEXEC_SEAL));
+    } else if (strcmp(name, "prlimit64") == 0 || strcmp(name, "sched_setaffinity") == 0 ||
+               strcmp(name, "get_robust_list") == 0) {
+        if (spec->pid_ns)
+            cs->v[cs->n++] = always;
+        else
+            add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_EQ, 0, 0));
+    } else if (strcmp(name, "setpriority") == 0) {
+        if (spec->pid_ns) {
+            cs->v[cs->n++] = always;
+        } else {
+            struct scmp_arg_cmp process = cmp_of(1, SCMP_CMP_EQ, 0, 0);
+            add_clause(cs, &process, 1, cmp_of(0, SCMP_CMP_EQ, 0, 0));
+            add_clause(cs, &process, 1, cmp_of(0, SCMP_CMP_EQ, 1, 0));
+        }
     } else if (strcmp(name, "personality") == 0) {
         add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_MASKED_EQ, 0xffffffffu, PER_LINUX));
         add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_MASKED_EQ, 0xffffffffu, PERSONA_QUERY));
     } else if (strcmp(name, "socket") == 0) {
-        add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_EQ, AF_UNIX, 0));
+        if (spec->unix_sockets)
+            add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_EQ, AF_UNIX, 0));
         static const int families[] = {AF_INET, AF_INET6};
         for (size_t f = 0; f < 2; f++) {
             struct scmp_arg_cmp fam = cmp_of(0, SCMP_CMP_EQ, (uint64_t)families[f], 0);
@@ -719,23 +839,30 @@ static int add_table_group(scmp_filter_ctx ctx, uint32_t def, const struct sbx__
     if (always)
         return add_rule(ctx, def, deny, nr, NULL);
 
-    struct clauses *cs = calloc(1, sizeof(*cs));
+    /* Rows of one call deny disjoint sets of arguments; each keeps its own
+     * action (reported, or answered by the kernel for an unreported one). */
+    struct clauses *cs = calloc(2, sizeof(*cs)); /* [0]: reported rows, [1]: unreported */
     if (!cs)
         return -ENOMEM;
     for (size_t i = first; i < end; i++)
-        deny_clauses(sbx__deny_table[i].cond, spec->network, cs);
+        deny_clauses(sbx__deny_table[i].cond, spec, &cs[sbx__deny_table[i].unreported]);
+    uint32_t quiet = deny_action(false, row->error);
     int r = 0;
     if (!spec->allowlist) {
-        r = add_clauses(ctx, def, deny, nr, cs);
+        r = add_clauses(ctx, def, deny, nr, &cs[0]);
+        if (r == 0)
+            r = add_clauses(ctx, def, quiet, nr, &cs[1]);
     } else if (in_base_set(nr)) {
         /* The complement is allowed; the rest falls to the default action,
          * or gets the row's errno when the kernel answers it. */
         struct clauses *allow = calloc(1, sizeof(*allow));
-        r = allow ? allow_clauses(row->name, spec->network, allow) : -ENOMEM;
+        r = allow ? allow_clauses(row->name, spec, allow) : -ENOMEM;
         if (r == 0)
             r = add_clauses(ctx, def, SCMP_ACT_ALLOW, nr, allow);
         if (r == 0)
-            r = add_clauses(ctx, def, deny, nr, cs);
+            r = add_clauses(ctx, def, deny, nr, &cs[0]);
+        if (r == 0)
+            r = add_clauses(ctx, def, quiet, nr, &cs[1]);
         free(allow);
     }
     free(cs);

@@ -16,12 +16,21 @@
 enum sbx__cond {
     SBX__COND_ALWAYS,        /* every call */
     SBX__COND_CLONE_NS,      /* clone: flags (a0) with any CLONE_NEW* bit */
-    SBX__COND_TTY_IOCTL,     /* ioctl: low 32 bits of the request (a1) TIOCSTI or TIOCLINUX */
+    SBX__COND_TTY_IOCTL,     /* ioctl: low 32 bits of the request (a1) TIOCSTI, TIOCLINUX or
+                                TIOCSCTTY */
     SBX__COND_PERSONALITY,   /* personality: a0's low 32 bits neither 0xffffffff nor PER_LINUX */
     SBX__COND_SOCKET_FAMILY, /* socket: a family other than unix, inet, inet6 (netlink route
                                 with the network granted) */
     SBX__COND_SOCKET_INET,   /* socket, inet/inet6: without the network, anything but TCP;
                                 with it, SOCK_PACKET */
+    SBX__COND_SOCKET_UNIX,   /* socket: family (a0) AF_UNIX, unless the spec allows unix
+                                sockets (the mount view hides the host's) */
+    SBX__COND_MEMFD_EXEC,    /* memfd_create: flags (a1) without MFD_NOEXEC_SEAL */
+    SBX__COND_PID_ARG0,      /* a call on another process: a0 (the pid) is not 0. Only
+                                without a pid namespace, as the next two */
+    SBX__COND_PRIO_WHO,      /* setpriority: which (a0) beyond PRIO_PGRP, or who (a1) not 0 */
+    SBX__COND_IOPRIO_WHO,    /* ioprio_set: which (a0) beyond IOPRIO_WHO_PGRP, or who (a1)
+                                not 0 */
 };
 
 struct sbx__deny_row {
@@ -61,6 +70,9 @@ struct sbx__filter_rule {
 struct sbx__filter_spec {
     bool allowlist;
     bool network;
+    bool pid_ns;       /* the child has a pid namespace: calls on other pids cannot reach
+                          the host's processes, and are not filtered */
+    bool unix_sockets; /* socket(AF_UNIX) is allowed (the host's are out of sight) */
     const struct sbx__filter_rule *rules;
     size_t n_rules;
 };

@@ -34,6 +34,7 @@ struct sbx__seccomp_plan {
     struct sock_fprog notify_prog;    /* denied calls -> USER_NOTIF; len 0: no monitor */
     struct sock_fprog errno_prog;     /* denied calls -> ERRNO; len 0: not needed */
     bool fallback_ok;                 /* may use errno_prog when no listener can be had */
+    bool memfd_rewrite; /* memfd_create without MFD_NOEXEC_SEAL: made by the monitor, sealed */
     int default_error;                /* answer for calls absent from `errnos` */
     struct sbx__filter_errno *errnos; /* sorted by nr: the answer to each denied call */
     size_t n_errnos;

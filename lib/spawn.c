@@ -630,6 +630,11 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *
     r = sbx__monitor_prepare(plan, msock);
     if (r < 0)
         goto fail;
+    /* The subreaper needs the init's executable memfd; where there can be none
+     * (inside another sandbox, vm.memfd_noexec = 2) the tree is killed by its
+     * process group, and the result says so. */
+    if (ctx.reaper && sbx__ns_init_fd() < 0)
+        ctx.reaper = false;
     if ((plan->ns && plan->ns->init) || ctx.reaper) {
         ctx.ns.init_fd = sbx__ns_init_fd();
         if (ctx.ns.init_fd < 0) {

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -260,6 +261,30 @@ static long try(const char *name)
         return s(SYS_ioctl, -1, TIOCLINUX, 0, 0, 0, 0);
     if (!strcmp(name, "fionread"))
         return s(SYS_ioctl, -1, FIONREAD, 0, 0, 0, 0);
+    if (!strcmp(name, "tiocsctty"))
+        return s(SYS_ioctl, -1, TIOCSCTTY, 0, 0, 0, 0);
+    if (!strcmp(name, "modify_ldt"))
+        return s(SYS_modify_ldt, 1, 0, 0, 0, 0, 0); /* write, 0 bytes: EINVAL */
+    /* calls on another process (the parent: the same uid) */
+    if (!strcmp(name, "prlimit_parent"))
+        return s(SYS_prlimit64, getppid(), RLIMIT_NOFILE, 0, (long)BAD, 0, 0);
+    if (!strcmp(name, "prlimit_self"))
+        return s(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)BAD, 0, 0);
+    if (!strcmp(name, "affinity_parent"))
+        return s(SYS_sched_setaffinity, getppid(), 0, (long)BAD, 0, 0, 0);
+    if (!strcmp(name, "setpriority_user"))
+        return s(SYS_setpriority, PRIO_USER, 4000000, 0, 0, 0, 0); /* nobody has that uid */
+    if (!strcmp(name, "robust_list_parent"))
+        return s(SYS_get_robust_list, getppid(), (long)BAD, (long)BAD, 0, 0, 0);
+    /* anonymous executables */
+    if (!strcmp(name, "memfd_exec"))
+        return s(SYS_memfd_create, (long)"probe", 0x10 /* MFD_EXEC */, 0, 0, 0, 0);
+    if (!strcmp(name, "memfd_noexec"))
+        return s(SYS_memfd_create, (long)"probe", 0x8 /* MFD_NOEXEC_SEAL */, 0, 0, 0, 0);
+    if (!strcmp(name, "socketpair_unix")) {
+        int sv[2];
+        return socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    }
     /* sockets */
     if (!strcmp(name, "socket_unix"))
         return sock(AF_UNIX, SOCK_STREAM, 0);
@@ -370,6 +395,16 @@ static const char *const probes[] = {"ptrace",
                                      "tiocsti_high",
                                      "tioclinux",
                                      "fionread",
+                                     "tiocsctty",
+                                     "modify_ldt",
+                                     "prlimit_parent",
+                                     "prlimit_self",
+                                     "affinity_parent",
+                                     "setpriority_user",
+                                     "robust_list_parent",
+                                     "memfd_exec",
+                                     "memfd_noexec",
+                                     "socketpair_unix",
                                      "socket_unix",
                                      "socket_tcp",
                                      "socket_tcp6",

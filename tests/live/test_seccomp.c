@@ -348,10 +348,26 @@ static void test_seccomp__hostile_mounts_and_handles(void **state)
 static void test_seccomp__hostile_tty_ioctls(void **state)
 {
     static const struct expect e[] = {
-        {"tiocsti", "ioctl", "EPERM", false},
-        {"tiocsti_high", "ioctl", "EPERM", false},
-        {"tioclinux", "ioctl", "EPERM", false},
+        {"tiocsti", "ioctl", "EPERM", false},   {"tiocsti_high", "ioctl", "EPERM", false},
+        {"tioclinux", "ioctl", "EPERM", false}, {"tiocsctty", "ioctl", "EPERM", false},
         {"fionread", NULL, SAME, false},
+    };
+    check_both_modes(e, N(e));
+}
+
+/* Issue 13: calls on another process (here the probe's parent, of the same
+ * uid: the control reaches it), modify_ldt, and executable memfds. */
+static void test_seccomp__hostile_other_processes_and_memfd(void **state)
+{
+    static const struct expect e[] = {
+        {"prlimit_parent", "prlimit64", "EPERM", false},
+        {"prlimit_self", NULL, SAME, false},
+        {"affinity_parent", "sched_setaffinity", "EPERM", false},
+        {"setpriority_user", "setpriority", "EPERM", false},
+        {"robust_list_parent", "get_robust_list", "EPERM", false},
+        {"modify_ldt", "modify_ldt", "EPERM", false},
+        {"memfd_exec", "memfd_create", "EACCES", false},
+        {"memfd_noexec", NULL, SAME, false},
     };
     check_both_modes(e, N(e));
 }
@@ -359,7 +375,10 @@ static void test_seccomp__hostile_tty_ioctls(void **state)
 static void test_seccomp__hostile_sockets_without_network(void **state)
 {
     static const struct expect e[] = {
-        {"socket_unix", NULL, SAME, false},
+        /* no mount view: no host unix socket may be reached (not reported: glibc's nscd
+         * probe makes one in many programs); socketpair stays allowed */
+        {"socket_unix", NULL, "EPERM", false},
+        {"socketpair_unix", NULL, SAME, false},
         {"socket_tcp", NULL, SAME, false},
         {"socket_tcp6", NULL, SAME, false},
         {"socket_udp", "socket", "EPERM", false},
@@ -380,7 +399,7 @@ static void test_seccomp__hostile_sockets_without_network(void **state)
 static void test_seccomp__hostile_sockets_with_network(void **state)
 {
     static const struct expect e[] = {
-        {"socket_unix", NULL, SAME, false},
+        {"socket_unix", NULL, "EPERM", false},
         {"socket_tcp", NULL, SAME, false},
         {"socket_udp", NULL, SAME, false},
         {"socket_udp6", NULL, SAME, false},
@@ -1030,6 +1049,102 @@ static void test_seccomp__best_effort_listener_above(void **state)
         fail_msg("the nested case failed with status 0x%x (see stderr)", status);
 }
 
+/* ---- issue 13, item 3: no program runs from an anonymous file -------------------- */
+
+/* The first line argv printed, run unconfined (p NULL) or under p. */
+static const char *first_line(const sbx_policy *p, const char *const *argv)
+{
+    static char line[256];
+    line[0] = '\0';
+    if (p) {
+        sbx_result *r = NULL;
+        assert_sbx_ok(sbx_run(p, argv, NULL, 0, &r));
+        snprintf(line, sizeof(line), "%s",
+                 sbx_result_stdout(r, NULL) ? sbx_result_stdout(r, NULL) : "");
+        sbx_result_free(r);
+    } else {
+        int pipefd[2];
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+        pid_t pid;
+        assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+        posix_spawn_file_actions_destroy(&fa);
+        close(pipefd[1]);
+        ssize_t n = read(pipefd[0], line, sizeof(line) - 1);
+        line[n > 0 ? n : 0] = '\0';
+        close(pipefd[0]);
+        waitpid(pid, NULL, 0);
+    }
+    line[strcspn(line, "\n")] = '\0';
+    return line;
+}
+
+static void memfd_routes(const sbx_policy *p, const char *how)
+{
+    static const char *const routes[] = {"fexecve", "execveat", "procfd"};
+    static const char *const flags[] = {"plain", "cloexec", "exec"};
+    for (size_t r = 0; r < 3; r++)
+        for (size_t f = 0; f < 3; f++) {
+            const char *const argv[] = {SBX_PROBE_DIR "/probe_exec", routes[r], flags[f], NULL};
+            const char *got = first_line(p, argv);
+            if (strcmp(got, "denied EACCES") != 0)
+                fail_msg("%s: %s of a memfd made %s: '%s', expected 'denied EACCES'", how,
+                         routes[r], flags[f], got);
+            /* The control: unconfined, each route runs the program. */
+            const char *ctl = first_line(NULL, argv);
+            if (strcmp(ctl, "EXECUTED") != 0)
+                fail_msg("control: %s %s: '%s': the probe proves nothing", routes[r], flags[f],
+                         ctl);
+        }
+}
+
+static void test_seccomp__hostile_memfd_exec(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ)); /* so only the memfd can refuse */
+    memfd_routes(p, "default");
+    sbx_policy_free(p);
+    char why[256];
+    if (sbx_probe(SBX_FEATURE_USER_NS, why, sizeof(why)) > 0 &&
+        sbx_probe(SBX_FEATURE_PID_NS, why, sizeof(why)) > 0 &&
+        sbx_probe(SBX_FEATURE_MOUNT_NS, why, sizeof(why)) > 0) {
+        p = policy_new();
+        assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+        assert_sbx_ok(sbx_unshare(p, SBX_NS_USER | SBX_NS_PID | SBX_NS_MOUNT));
+        memfd_routes(p, "namespaces");
+        sbx_policy_free(p);
+    } else {
+        print_message("note: namespaces unavailable (%s): checked without them only\n", why);
+    }
+}
+
+/* What memfds are for keeps working: code mapped executable from one (a JIT). */
+static void test_seccomp__memfd_jit_and_python_work(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    static const char *const jit[] = {SBX_PROBE_DIR "/probe_exec", "jit", "cloexec", NULL};
+    assert_string_equal(first_line(p, jit), "jit 42 mode=666 exec_sealed=1");
+    assert_string_equal(first_line(NULL, jit), "jit 42 mode=777 exec_sealed=0");
+    struct stat st;
+    if (stat("/usr/bin/python3", &st) == 0) {
+        static const char *const py[] = {
+            "/usr/bin/python3", "-c",
+            "import os, stat\nfd = os.memfd_create('x')\nos.write(fd, b'hi')\n"
+            "print('python', os.fstat(fd).st_mode & 0o111)",
+            NULL};
+        assert_string_equal(first_line(p, py), "python 0");
+    }
+    /* Without the monitor nothing can make the memfd for the child: it must ask
+     * for MFD_NOEXEC_SEAL itself, or get EACCES. */
+    assert_sbx_ok(sbx_set_violation_monitor(p, 0));
+    assert_string_equal(first_line(p, jit), "denied EACCES");
+    sbx_policy_free(p);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seccomp__hostile_tracing),
     cmocka_unit_test(test_seccomp__hostile_kernel_surface),
@@ -1037,6 +1152,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seccomp__hostile_namespaces),
     cmocka_unit_test(test_seccomp__hostile_mounts_and_handles),
     cmocka_unit_test(test_seccomp__hostile_tty_ioctls),
+    cmocka_unit_test(test_seccomp__hostile_other_processes_and_memfd),
+    cmocka_unit_test(test_seccomp__hostile_memfd_exec),
+    cmocka_unit_test(test_seccomp__memfd_jit_and_python_work),
     cmocka_unit_test(test_seccomp__hostile_sockets_without_network),
     cmocka_unit_test(test_seccomp__hostile_sockets_with_network),
     cmocka_unit_test(test_seccomp__hostile_foreign_entry_points),
