@@ -132,6 +132,10 @@ const struct sbx__deny_row sbx__deny_table[] = {
     {"iopl", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": raw I/O port access", false},
     {"modify_ldt", 0, EPERM, SBX__COND_ALWAYS, "",
      KERNEL ": the local descriptor table (16-bit segments), an old exploit aid", false},
+    {"lsm_set_self_attr", 0, EPERM, SBX__COND_ALWAYS, "",
+     KERNEL ": change this process's security-module attributes (an AppArmor or SELinux "
+            "transition), as writing /proc/self/attr does, which Landlock denies",
+     false},
     {"ioperm", 0, EPERM, SBX__COND_ALWAYS, "", KERNEL ": raw I/O port access", false},
     {"fanotify_init", 0, EPERM, SBX__COND_ALWAYS, "",
      KERNEL ": watch and intercept file system activity", false},
