@@ -10,13 +10,18 @@
  * Checks: the stream written in pieces gives exactly what it gives in one
  * piece, with the same counts; the output never contains the secret; with
  * neutralising on, it holds no control character but newline, tab and the CR
- * of a CRLF, no C1 control, and is valid UTF-8. */
+ * of a CRLF, no C1 control, and is valid UTF-8; and a registered secret never
+ * reduces what is redacted: every byte of the stream that the credential
+ * shapes redact without it is redacted with it too (the filter reports the
+ * ranges it redacts through its internal on_redact hook). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <agentsbx/agentsbx.h>
+
+#include "outfilter.h"
 
 #define CUT 0xfe
 
@@ -87,6 +92,41 @@ static void check_neutral(const unsigned char *s, size_t n)
     }
 }
 
+static void discard(void *ctx, const char *data, size_t len)
+{
+    (void)ctx, (void)data, (void)len;
+}
+
+struct marks {
+    unsigned char *bits;
+    size_t n;
+};
+
+static void mark(void *ctx, uint64_t start, uint64_t end)
+{
+    struct marks *m = ctx;
+    if (start >= end || end > m->n)
+        abort(); /* a range outside the stream */
+    memset(m->bits + start, 1, (size_t)(end - start));
+}
+
+/* Which bytes of s the filter of policy p redacts. */
+static void redacted_bytes(const sbx_policy *p, const unsigned char *s, size_t n,
+                           unsigned char *bits)
+{
+    struct sbx__outcfg *cfg = NULL;
+    struct sbx__outfilter f;
+    struct marks m = {bits, n};
+    memset(bits, 0, n);
+    if (sbx__outcfg_new(p, &cfg) != 0 || sbx__outfilter_init(&f, cfg, cfg->escapes, discard, &m))
+        abort();
+    f.on_redact = mark;
+    sbx__outfilter_write(&f, (const char *)s, n);
+    sbx__outfilter_finish(&f);
+    sbx__outfilter_destroy(&f);
+    sbx__outcfg_unref(cfg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char letters[] = "ghijklmnopqrstvwyz"; /* no hex digit, no u or x */
@@ -131,6 +171,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_neutral(one.data, one.len);
     else if (esc1 != 0)
         abort();
+
+    /* A registered secret never reduces what is redacted. */
+    if (!no_patterns && wn) {
+        sbx_policy *bare = NULL;
+        if (sbx_policy_new(&bare) != 0 ||
+            sbx_set_output_escapes(bare, neutralise ? SBX_ESCAPES_NEUTRALISE : SBX_ESCAPES_KEEP) !=
+                0)
+            abort();
+        unsigned char *without = malloc(wn), *with = malloc(wn);
+        if (!without || !with)
+            abort();
+        redacted_bytes(bare, whole, wn, without);
+        redacted_bytes(p, whole, wn, with);
+        for (size_t i = 0; i < wn; i++)
+            if (without[i] && !with[i])
+                abort();
+        free(without);
+        free(with);
+        sbx_policy_free(bare);
+    }
 
     free(one.data);
     free(many.data);

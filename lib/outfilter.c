@@ -354,6 +354,31 @@ static int m_jwt(struct scan *s, struct match *m)
     return YES;
 }
 
+/* An HTTP authentication scheme and the blanks after it, when the value
+ * starts with one (kept as they are); nothing otherwise. */
+static int auth_scheme(struct scan *s)
+{
+    static const char *const schemes[] = {"bearer", "basic", "token", "bot", "digest"};
+    for (size_t k = 0; k < sizeof(schemes) / sizeof(schemes[0]); k++) {
+        struct scan t = *s;
+        int r = lit(&t, schemes[k], true);
+        if (r == NEED)
+            return NEED;
+        if (r != YES)
+            continue;
+        if (t.pos == t.n)
+            return END(&t) == NEED ? NEED : YES; /* the scheme alone, at the end */
+        if (t.p[t.pos] != ' ' && t.p[t.pos] != '\t')
+            continue; /* a longer word ("tokens"): the value itself */
+        int b = blanks(&t, 8);
+        if (b == NEED)
+            return NEED;
+        *s = t;
+        return YES;
+    }
+    return YES;
+}
+
 /* password / passwd / secret / token / api_key / apikey / api-key, then '=' or
  * ':' and a value: the value. */
 static int m_password(struct scan *s, struct match *m)
@@ -377,6 +402,8 @@ static int m_password(struct scan *s, struct match *m)
     if (best != YES)
         return best;
     TRY(assignment(s));
+    /* "token: Bearer abc...": the value is the credential after the scheme. */
+    TRY(auth_scheme(s));
     m->keep = s->pos;
     TRY(run_min(s, C_VALUE, 1));
     m->len = s->pos;
@@ -428,30 +455,13 @@ static int value_at(const struct sbx__outcfg *cfg, const uint8_t *p, size_t n, b
     return NO;
 }
 
-static int match_at(const struct sbx__outfilter *f, const uint8_t *p, size_t n, bool final,
-                    struct match *m)
+/* The credential shape at p, `prev` being the byte before it. */
+static int shape_at(const uint8_t *p, size_t n, bool final, uint8_t prev, struct match *m)
 {
-    const struct sbx__outcfg *cfg = f->cfg;
-    size_t len = 0;
-    int r = value_at(cfg, p, n, final, &len);
-    if (r != NO) {
-        *m = (struct match){.len = len};
-        return r;
-    }
-    if (!cfg->patterns)
-        return NO;
     for (size_t k = 0; k < sizeof(matchers) / sizeof(matchers[0]); k++) {
-        struct scan s = {.p = p, .n = n, .final = final, .prev = f->prev};
+        struct scan s = {.p = p, .n = n, .final = final, .prev = prev};
         *m = (struct match){0};
-        r = matchers[k](&s, m);
-        if (r == YES && cfg->n_values) {
-            /* The part a shape keeps (a header, a key, a user name) is written
-             * as it is: a registered value that starts in it wins instead. */
-            for (size_t j = 1; j < m->keep && r == YES; j++) {
-                int v = value_at(cfg, p + j, n - j, final, &len);
-                r = v == YES ? NO : v;
-            }
-        }
+        int r = matchers[k](&s, m);
         if (r != NO)
             return r;
     }
@@ -554,13 +564,38 @@ static size_t escape_at(struct sbx__outfilter *f, const uint8_t *p, size_t n, bo
 
 /* ---- the driver ---------------------------------------------------------------------- */
 
-/* Filter work[0..held); keep what cannot be decided yet. */
-static void process(struct sbx__outfilter *f, bool final)
+/* Record a range to redact ([0] shapes, [1] values; in order of start, and
+ * a shape's range may grow at its end while swallowing). */
+static void add_range(struct sbx__outfilter *f, int which, size_t start, size_t end, bool cont)
 {
-    const uint8_t *w = (const uint8_t *)f->work;
-    const struct sbx__outcfg *cfg = f->cfg;
-    bool esc = f->escapes == SBX_ESCAPES_NEUTRALISE;
-    size_t n = f->held, i = 0;
+    if (f->on_redact && end > start)
+        f->on_redact(f->ctx, f->base + start, f->base + end);
+    size_t n = f->n_ranges[which];
+    struct sbx__range *r = f->ranges[which];
+    if (cont && n && r[n - 1].end == start) { /* swallowing: the same redaction */
+        r[n - 1].end = end;
+        return;
+    }
+    if (n == f->cap_ranges[which]) {
+        size_t cap = n ? n * 2 : 16;
+        struct sbx__range *grown = realloc(r, cap * sizeof(*grown));
+        if (!grown) {
+            f->nomem = true; /* fail closed: redact the rest */
+            return;
+        }
+        f->ranges[which] = r = grown;
+        f->cap_ranges[which] = cap;
+    }
+    r[n] = (struct sbx__range){start, end, cont};
+    f->n_ranges[which] = n + 1;
+}
+
+/* The shapes' engine, from f->sscan: what the shapes redact, with the
+ * registered values left out of it (so that registering one never changes
+ * what a shape finds). Stops where it needs more bytes. */
+static void scan_shapes(struct sbx__outfilter *f, const uint8_t *w, size_t n, bool final)
+{
+    size_t i = f->sscan;
     while (i < n) {
         if (f->swallow == SW_PEM) {
             if (w[i] == '-') {
@@ -570,12 +605,14 @@ static void process(struct sbx__outfilter *f, bool final)
                 if (r == NEED)
                     break;
                 if (r == YES) {
+                    add_range(f, 0, i, i + m.len, true);
                     i += m.len;
                     f->prev = '-';
                     f->swallow = 0;
                     continue;
                 }
             }
+            add_range(f, 0, i, i + 1, true);
             f->prev = w[i++];
             if (++f->pem_skipped >= SBX__PEM_MAX)
                 f->swallow = 0;
@@ -583,21 +620,19 @@ static void process(struct sbx__outfilter *f, bool final)
         }
         if (f->swallow) {
             if (in_class(f->swallow, w[i])) {
+                add_range(f, 0, i, i + 1, true);
                 f->prev = w[i++];
                 continue;
             }
             f->swallow = 0;
         }
-        uint8_t c = w[i];
-        if (cfg->start[c]) {
+        if (f->cfg->shape_start[w[i]]) {
             struct match m;
-            int r = match_at(f, w + i, n - i, final, &m);
+            int r = shape_at(w + i, n - i, final, f->prev, &m);
             if (r == NEED)
                 break;
             if (r == YES) {
-                emit(f, w + i, m.keep);
-                emit(f, SBX_REDACTED, sizeof(SBX_REDACTED) - 1);
-                f->redactions++;
+                add_range(f, 0, i + m.keep, i + m.len, false);
                 f->prev = w[i + m.len - 1];
                 i += m.len;
                 f->swallow = m.swallow;
@@ -605,23 +640,127 @@ static void process(struct sbx__outfilter *f, bool final)
                 continue;
             }
         }
-        if (esc && needs_escape(c)) {
-            size_t k = escape_at(f, w + i, n - i, final);
-            if (k == 0)
-                break;
-            f->prev = w[i + k - 1];
-            i += k;
+        f->prev = w[i++];
+    }
+    f->sscan = i;
+}
+
+/* The values' engine, from f->vscan: every position where a registered value
+ * starts, overlapping ones included. */
+static void scan_values(struct sbx__outfilter *f, const uint8_t *w, size_t n, bool final)
+{
+    const struct sbx__outcfg *cfg = f->cfg;
+    size_t j = f->vscan;
+    for (; j < n; j++) {
+        if (!cfg->value_start[w[j]])
+            continue;
+        size_t len;
+        int r = value_at(cfg, w + j, n - j, final, &len);
+        if (r == NEED)
+            break;
+        if (r == YES)
+            add_range(f, 1, j, j + len, false);
+    }
+    f->vscan = j;
+}
+
+/* The next range of either list that starts at or after `from` (by start). */
+static const struct sbx__range *next_range(struct sbx__outfilter *f, size_t idx[2])
+{
+    const struct sbx__range *a = idx[0] < f->n_ranges[0] ? &f->ranges[0][idx[0]] : NULL;
+    const struct sbx__range *b = idx[1] < f->n_ranges[1] ? &f->ranges[1][idx[1]] : NULL;
+    if (a && (!b || a->start <= b->start))
+        return idx[0]++, a;
+    if (b)
+        return idx[1]++, b;
+    return NULL;
+}
+
+/* Write work[0..decided): the ranges as one marker per run of overlapping
+ * ones, the rest as it is (neutralised when asked). Returns how many bytes
+ * were written or redacted (less than `decided` when an escape needs more). */
+static size_t write_out(struct sbx__outfilter *f, const uint8_t *w, size_t decided, size_t n,
+                        bool final)
+{
+    bool esc = f->escapes == SBX_ESCAPES_NEUTRALISE;
+    size_t idx[2] = {0, 0};
+    const struct sbx__range *r = next_range(f, idx);
+    size_t k = 0;
+    while (k < decided) {
+        while (r && r->start <= k) { /* ranges that start here (or inside what is covered) */
+            if (r->end > f->cover_end) {
+                if (r->start > f->cover_end || (r->start == f->cover_end && !r->cont)) {
+                    emit(f, SBX_REDACTED, sizeof(SBX_REDACTED) - 1);
+                    f->redactions++;
+                }
+                f->cover_end = r->end;
+            }
+            r = next_range(f, idx);
+        }
+        if (k < f->cover_end) {
+            k = f->cover_end < decided ? f->cover_end : decided;
             continue;
         }
-        size_t j = i + 1;
-        while (j < n && !cfg->start[w[j]] && !(esc && needs_escape(w[j])))
+        size_t stop = r && r->start < decided ? r->start : decided;
+        uint8_t c = w[k];
+        if (esc && needs_escape(c)) {
+            /* A sequence is judged on the bytes before the next redaction. */
+            bool cut = stop < n || final;
+            size_t got = escape_at(f, w + k, (r ? r->start : n) - k, cut);
+            if (got == 0)
+                break;
+            k += got;
+            continue;
+        }
+        size_t j = k + 1;
+        while (j < stop && !(esc && needs_escape(w[j])))
             j++;
-        emit(f, w + i, j - i);
-        f->prev = w[j - 1];
-        i = j;
+        emit(f, w + k, j - k);
+        k = j;
     }
-    memmove(f->work, f->work + i, n - i);
-    f->held = n - i;
+    /* Ranges that start inside the redaction k stopped in belong to it. */
+    for (; r && r->start < k; r = next_range(f, idx))
+        if (r->end > f->cover_end)
+            f->cover_end = r->end;
+    return k;
+}
+
+/* Filter work[0..held); keep what cannot be decided yet. */
+static void process(struct sbx__outfilter *f, bool final)
+{
+    const uint8_t *w = (const uint8_t *)f->work;
+    size_t n = f->held;
+    if (f->cfg->patterns)
+        scan_shapes(f, w, n, final);
+    else
+        f->sscan = n;
+    if (f->cfg->n_values)
+        scan_values(f, w, n, final);
+    else
+        f->vscan = n;
+    if (f->nomem) {
+        f->cover_end = n; /* could not keep a range: redact everything from here */
+        f->n_ranges[0] = f->n_ranges[1] = 0;
+    }
+    size_t decided = f->sscan < f->vscan ? f->sscan : f->vscan;
+    size_t done = write_out(f, w, decided, n, final);
+    /* Drop what is written, and the ranges that ended in it. */
+    memmove(f->work, f->work + done, n - done);
+    f->held = n - done;
+    f->base += done;
+    f->sscan -= done;
+    f->vscan -= done;
+    f->cover_end = f->cover_end > done ? f->cover_end - done : 0;
+    for (int which = 0; which < 2; which++) {
+        size_t kept = 0;
+        for (size_t k = 0; k < f->n_ranges[which]; k++) {
+            struct sbx__range rg = f->ranges[which][k];
+            if (rg.end <= done || rg.start < done)
+                continue; /* written, or already counted in cover_end */
+            f->ranges[which][kept++] = (struct sbx__range){rg.start - done, rg.end - done, rg.cont};
+        }
+        f->n_ranges[which] = kept;
+    }
 }
 
 static void pass_through(void *ctx, const char *data, size_t len)
@@ -679,6 +818,8 @@ void sbx__outfilter_destroy(struct sbx__outfilter *f)
         explicit_bzero(f->work, f->cap);
         free(f->work);
     }
+    free(f->ranges[0]);
+    free(f->ranges[1]);
     explicit_bzero(f, sizeof(*f));
 }
 
@@ -809,11 +950,10 @@ int sbx__outcfg_new(const sbx_policy *policy, struct sbx__outcfg **ret)
         cfg->n_values++;
         if (len > cfg->max_len)
             cfg->max_len = len;
-        cfg->start[(uint8_t)copy[0]] = 1;
+        cfg->value_start[(uint8_t)copy[0]] = 1;
     }
-    if (cfg->patterns)
-        for (const char *c = pattern_starts; *c; c++)
-            cfg->start[(uint8_t)*c] = 1;
+    for (const char *c = pattern_starts; *c; c++)
+        cfg->shape_start[(uint8_t)*c] = 1;
     if (sbx__outcfg_auditing(cfg))
         sbx__policy_digest(policy, cfg, cfg->digest);
     *ret = cfg;

@@ -49,8 +49,9 @@ struct sbx__outcfg {
     int audit_fd;
     sbx_audit_fn audit_fn;
     void *audit_ud;
-    char digest[72];    /* "sha256:<64 hex>" of the policy, when auditing */
-    uint8_t start[256]; /* bytes that may start a match */
+    char digest[72];          /* "sha256:<64 hex>" of the policy, when auditing */
+    uint8_t value_start[256]; /* bytes that may start a registered value */
+    uint8_t shape_start[256]; /* bytes that may start a credential shape */
 };
 
 /* Build the settings of the policy as they are now. */
@@ -64,6 +65,12 @@ SBX__HIDDEN bool sbx__outcfg_auditing(const struct sbx__outcfg *cfg);
 
 typedef void (*sbx__sink_fn)(void *ctx, const char *data, size_t len);
 
+/* A range of the work buffer to redact, [start, end). */
+struct sbx__range {
+    size_t start, end;
+    bool cont; /* swallowed after a shape's range: the same redaction */
+};
+
 /* The filter of one stream. */
 struct sbx__outfilter {
     const struct sbx__outcfg *cfg; /* not owned */
@@ -74,11 +81,24 @@ struct sbx__outfilter {
     size_t held, cap, hold_max;
     char out[4096]; /* filtered bytes not yet passed to the sink */
     size_t out_len;
-    uint8_t prev; /* the last byte consumed (0 at the start) */
+    uint8_t prev; /* the byte before `sscan` (0 at the start) */
     int swallow;  /* what is being skipped after a match (see outfilter.c) */
     size_t pem_skipped;
+    /* Two engines over the work buffer, each with its own position: the
+     * credential shapes, and the registered values (checked at every
+     * position). Their ranges ([0] shapes, [1] values, each sorted by start)
+     * are merged when the bytes before both positions are written. */
+    size_t sscan, vscan;
+    struct sbx__range *ranges[2];
+    size_t n_ranges[2], cap_ranges[2];
+    size_t cover_end; /* the work bytes before it are inside a redaction already written */
+    bool nomem;       /* a range could not be kept: everything is redacted from then on */
     uint64_t redactions, escaped;
     bool finished;
+    /* Tests and fuzzers: told of every input range that was redacted, as
+     * offsets in the whole stream (NULL in the library). */
+    void (*on_redact)(void *ctx, uint64_t start, uint64_t end);
+    uint64_t base; /* offset in the stream of work[0] */
 };
 
 /* Prepare a filter; escapes is SBX_ESCAPES_* (usually cfg->escapes). */

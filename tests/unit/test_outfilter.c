@@ -165,6 +165,11 @@ static const struct shape {
     {"client_secret='xyz'", "client_secret='[REDACTED]'", 1},
     {"refresh_token=abc.def", "refresh_token=[REDACTED]", 1},
     {"passwords are long; the token is here", "passwords are long; the token is here", 0},
+    /* a scheme after the key: the credential is after it (it used to leak) */
+    {"token: Bearer abcdefghijklmnopqrstuvwxyz0123", "token: Bearer [REDACTED]", 1},
+    {"auth_token = Basic dXNlcjpwYXNzd29yZA==\n", "auth_token = Basic [REDACTED]\n", 1},
+    {"secret: token  xyz", "secret: token  [REDACTED]", 1},
+    {"password: tokens", "password: [REDACTED]", 1},
     /* passwords in URLs */
     {"postgres://admin:s3cret@db:5432/x", "postgres://admin:[REDACTED]@db:5432/x", 1},
     {"http://host:8080/path", "http://host:8080/path", 0},
@@ -179,6 +184,38 @@ static void test_outfilter__credential_shapes(void **state)
     sbx_policy *p = policy_new();
     for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
         check_filter(p, shapes[i].in, shapes[i].want, shapes[i].redactions, 0);
+    sbx_policy_free(p);
+}
+
+/* Registering values never takes shapes away (it used to turn off every shape
+ * that keeps a prefix: Authorization, Bearer, key=value, URL passwords). */
+static void test_outfilter__shapes_hold_with_values_registered(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_redact_value(p, "unrelated-secret-1"));
+    assert_sbx_ok(sbx_redact_value(p, "zzzz"));
+    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+        check_filter(p, shapes[i].in, shapes[i].want, shapes[i].redactions, 0);
+    /* A value inside a kept prefix is redacted, and so is the shape's secret. */
+    assert_sbx_ok(sbx_redact_value(p, "admin"));
+    check_filter(p, "postgres://admin:s3cret@db", "postgres://[REDACTED]:[REDACTED]@db", 2, 0);
+    /* A value that starts a shape's token does not hide the rest of it. */
+    assert_sbx_ok(sbx_redact_value(p, "sk-pro"));
+    check_filter(p, "k sk-proj-abcdefghijklmnopqrstuvwxyz012345 ok", "k [REDACTED] ok", 1, 0);
+    /* A value that covers a shape's start does not hide the shape's token either. */
+    assert_sbx_ok(sbx_redact_value(p, "abcghp_01"));
+    check_filter(p, "abcghp_0123456789abcdefghijABCDEFGHIJ012345 .", "[REDACTED] .", 1, 0);
+    /* Overlapping occurrences make one redaction, wherever the stream is cut
+     * (found by fuzz_output: a value cut after its second overlapping start). */
+    sbx_policy *g = policy_new();
+    assert_sbx_ok(sbx_redact_value(g, "gggg"));
+    check_filter(g, "bcrhigggggbcrhigggggggggggggor8gggggg",
+                 "bcrhi[REDACTED]bcrhi[REDACTED]or8[REDACTED]", 3, 0);
+    sbx_policy_free(g);
+    /* A value that starts in a swallowed token and goes on past it: all of it. */
+    assert_sbx_ok(sbx_redact_value(p, "tail secret"));
+    check_filter(p, "Bearer abcdefghijklmnopqrstail secret!", "Bearer [REDACTED]!", 1, 0);
     sbx_policy_free(p);
 }
 
@@ -208,10 +245,11 @@ static void test_outfilter__registered_values(void **state)
     assert_sbx_ok(sbx_redact_value(p, "s3cr\x1b[0m"));
     check_filter(p, "xabcdefx abcdx abcabcd", "x[REDACTED]x [REDACTED]x abc[REDACTED]", 3, 0);
     check_filter(p, "abcabcabc", "abcabcabc", 0, 0);
-    /* in the part of a credential shape that is kept, a value still wins */
+    /* in the part of a credential shape that is kept, a value is redacted too, and
+     * the shape's secret still is (a value used to hide the shape: "tok" leaked) */
     assert_sbx_ok(sbx_set_redact_patterns(p, 1));
-    check_filter(p, "Authorization: abcdef tok", "Authorization: [REDACTED] tok", 1, 0);
-    check_filter(p, "https://abcd:pw@host", "https://[REDACTED]:pw@host", 1, 0);
+    check_filter(p, "Authorization: abcdef tok", "Authorization: [REDACTED] [REDACTED]", 2, 0);
+    check_filter(p, "https://abcd:pw@host", "https://[REDACTED]:[REDACTED]@host", 2, 0);
     check_filter(p, "Authorization: Basic abcdef", "Authorization: Basic [REDACTED]", 1, 0);
     assert_sbx_ok(sbx_set_redact_patterns(p, 0));
     check_filter(p, "abcdabcdef", "[REDACTED][REDACTED]", 2, 0);
@@ -494,6 +532,7 @@ static void test_outfilter__rejects_bad_arguments(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_outfilter__credential_shapes),
+    cmocka_unit_test(test_outfilter__shapes_hold_with_values_registered),
     cmocka_unit_test(test_outfilter__patterns_can_be_turned_off),
     cmocka_unit_test(test_outfilter__registered_values),
     cmocka_unit_test(test_outfilter__value_registered_after_filter_does_not_apply),
