@@ -137,10 +137,19 @@ static void start(struct line *l, const char *event, pid_t pid)
         ts.tv_nsec / 1000000, (unsigned long long)sbx__now_ns(), (int)pid);
 }
 
-/* Close the object and send it; frees the line. */
-static void finish(struct line *l, const struct sbx__outcfg *cfg)
+/* Close the object and send it, within the child's budget unless `always`
+ * (the exit event); frees the line. */
+static void send_line(struct line *l, const struct sbx__outcfg *cfg, sbx_child *child, bool always)
 {
     add(l, "}");
+    if (!l->failed && child) {
+        if (!always && child->audit_bytes + l->len + 1 > cfg->audit_limit) {
+            child->audit_dropped++;
+            l->failed = true; /* counted, not written */
+        } else {
+            child->audit_bytes += l->len + 1;
+        }
+    }
     if (!l->failed) {
         if (cfg->audit_fd >= 0) {
             struct iovec iov[2] = {{l->buf, l->len}, {(void *)"\n", 1}};
@@ -166,6 +175,11 @@ static void finish(struct line *l, const struct sbx__outcfg *cfg)
     free(l->buf);
 }
 
+static void finish(struct line *l, const struct sbx__outcfg *cfg, sbx_child *child)
+{
+    send_line(l, cfg, child, false);
+}
+
 /* ---- events -------------------------------------------------------------------- */
 
 void sbx__audit_spawn(sbx_child *child, const struct sbx__plan *plan, const char *const *argv)
@@ -188,14 +202,23 @@ void sbx__audit_spawn(sbx_child *child, const struct sbx__plan *plan, const char
         if (child->layers & bit)
             add(&l, "%s\"%s\"", n++ ? "," : "", sbx_layer_name(bit));
     add(&l, "],\"landlock_abi\":%d", child->landlock_abi);
-    finish(&l, cfg);
+    finish(&l, cfg, child);
 }
 
-void sbx__audit_violation(sbx_child *child, const struct sbx__violation_rec *rec)
+/* Violations written per kind (a system call and its errno); the rest are
+ * counted, and the exit event has the count of each kind. */
+#define WRITTEN_PER_KIND 8
+
+void sbx__audit_violation(sbx_child *child, const struct sbx__violation_rec *rec,
+                          uint64_t kind_count)
 {
     const struct sbx__outcfg *cfg = child->audit;
     if (!cfg)
         return;
+    if (kind_count > WRITTEN_PER_KIND) {
+        child->audit_dropped++;
+        return;
+    }
     char name[32];
     if (rec->name[0])
         snprintf(name, sizeof(name), "%s", rec->name);
@@ -208,7 +231,7 @@ void sbx__audit_violation(sbx_child *child, const struct sbx__violation_rec *rec
     add_json_string(&l, name);
     add(&l, ",\"nr\":%d,\"errno\":\"%s\",\"time_ms\":%.3f", rec->nr, ename ? ename : "?",
         (double)rec->time_ns / 1e6);
-    finish(&l, cfg);
+    finish(&l, cfg, child);
 }
 
 /* A limit hit and the library's kill, from how the child ended. */
@@ -220,7 +243,13 @@ static void limit_and_kill(sbx_child *child, const struct sbx__outcfg *cfg, int 
     case SBX_STATUS_CPU_LIMIT: limit = "cpu"; break;
     case SBX_STATUS_FILE_SIZE_LIMIT: limit = "file_size"; break;
     case SBX_STATUS_MEMORY_LIMIT: limit = "memory"; break;
-    case SBX_STATUS_VIOLATION: limit = "violations", kill_reason = "violation_limit"; break;
+    case SBX_STATUS_VIOLATION: {
+        const struct sbx__violations *v = sbx__monitor_violations(child);
+        bool rate = v && v->rate_kill;
+        limit = rate ? "violation_rate" : "violations";
+        kill_reason = rate ? "violation_rate" : "violation_limit";
+        break;
+    }
     case SBX_STATUS_KILLED: kill_reason = "host"; break;
     default: break;
     }
@@ -228,13 +257,13 @@ static void limit_and_kill(sbx_child *child, const struct sbx__outcfg *cfg, int 
         struct line l = {0};
         start(&l, "limit", child->pid);
         add(&l, ",\"limit\":\"%s\"", limit);
-        finish(&l, cfg);
+        send_line(&l, cfg, child, true);
     }
     if (kill_reason) {
         struct line l = {0};
         start(&l, "kill", child->pid);
         add(&l, ",\"reason\":\"%s\",\"signal\":%d", kill_reason, SIGKILL);
-        finish(&l, cfg);
+        send_line(&l, cfg, child, true);
     }
 }
 
@@ -256,7 +285,20 @@ void sbx__audit_end(sbx_child *child)
             WIFSIGNALED(child->wstatus) ? WTERMSIG(child->wstatus) : 0);
     }
     add(&l, ",\"wall_ms\":%.3f", (double)(child->end_ns - child->start_ns) / 1e6);
-    finish(&l, cfg);
+    const struct sbx__violations *v = sbx__monitor_violations(child);
+    if (v && v->count) {
+        add(&l, ",\"violations\":%llu,\"violation_kinds\":[", (unsigned long long)v->count);
+        for (size_t i = 0; i < v->n_kinds; i++) {
+            const char *ename = strerrorname_np(v->kinds[i].first.error);
+            add(&l, "%s{\"syscall\":", i ? "," : "");
+            add_json_string(&l, v->kinds[i].first.name);
+            add(&l, ",\"errno\":\"%s\",\"count\":%llu}", ename ? ename : "?",
+                (unsigned long long)v->kinds[i].count);
+        }
+        add(&l, "]");
+    }
+    add(&l, ",\"audit_dropped\":%llu", (unsigned long long)child->audit_dropped);
+    send_line(&l, cfg, child, true);
     child->audit = NULL; /* the end is the last event */
     sbx__outcfg_unref(cfg);
 }
@@ -274,6 +316,20 @@ int sbx_set_audit_fd(sbx_policy *policy, int fd)
     if (r < 0)
         return r;
     op->audit_fd = fd;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_set_audit_limit(sbx_policy *policy, uint64_t bytes)
+{
+    sbx__check_arg(policy);
+    sbx__check(bytes >= 4096, "%s: %llu bytes is less than 4096", __func__,
+               (unsigned long long)bytes);
+    struct sbx__output_policy *op = NULL;
+    int r = sbx__output_policy_get(policy, __func__, &op);
+    if (r < 0)
+        return r;
+    op->audit_limit = bytes;
     sbx__policy_changed(policy);
     return 0;
 }

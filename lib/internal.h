@@ -337,6 +337,8 @@ struct sbx_child {
     char tmpdir[SBX__TMPDIR_MAX]; /* private TMPDIR to remove once the child ends, or empty */
     struct sbx__monitor *monitor; /* monitor.c: the violation monitor, or NULL */
     struct sbx__outcfg *audit;    /* audit.c: a reference while auditing, else NULL */
+    uint64_t audit_bytes;         /* audit.c: written for this child */
+    uint64_t audit_dropped;       /* audit.c: events not written (budget, repeats) */
     struct sbx__cgroup_run cg;    /* cgroup.c; cg.n == 0: no cgroup */
     uint8_t mechanism[SBX__MECH]; /* from the plan */
     uint32_t namespaces;          /* SBX_NS_* the child runs in */
@@ -402,7 +404,10 @@ SBX__HIDDEN void sbx__outcfg_unref(struct sbx__outcfg *cfg);
 /* Audit hooks; each does nothing when the policy has no audit log. */
 SBX__HIDDEN void sbx__audit_spawn(sbx_child *child, const struct sbx__plan *plan,
                                   const char *const *argv);
-SBX__HIDDEN void sbx__audit_violation(sbx_child *child, const struct sbx__violation_rec *rec);
+/* kind_count: how many of that kind (system call and errno) so far, this one
+ * included (only the first few of a kind are written). */
+SBX__HIDDEN void sbx__audit_violation(sbx_child *child, const struct sbx__violation_rec *rec,
+                                      uint64_t kind_count);
 /* After the child is reaped: its limit, kill and exit events; drops child->audit. */
 SBX__HIDDEN void sbx__audit_end(sbx_child *child);
 /* The status a reaped child's result will have (result.c). */

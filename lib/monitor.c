@@ -38,6 +38,7 @@ struct sbx__monitor {
     struct sbx__seccomp_plan *sp;
     size_t notif_size, resp_size;
     struct sbx__violations v;
+    uint64_t window_start, window_count; /* the rate limit's current second */
 };
 
 /* ---- setting up (sbx_spawn) --------------------------------------------------- */
@@ -262,6 +263,38 @@ static void make_memfd(struct sbx__monitor *m, const struct seccomp_notif *notif
     (void)ioctl(m->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
+/* Count a violation under its kind (a system call and its errno); the kind,
+ * or NULL when the table of kinds is full. */
+static struct sbx__violation_kind *count_kind(struct sbx__violations *v,
+                                              const struct sbx__violation_rec *rec, uint32_t arch)
+{
+    for (size_t i = 0; i < v->n_kinds; i++)
+        if (v->kinds[i].first.nr == rec->nr && v->kinds[i].first.error == rec->error) {
+            v->kinds[i].count++;
+            return &v->kinds[i];
+        }
+    if (v->n_kinds == SBX__VIOLATION_KINDS)
+        return NULL;
+    struct sbx__violation_kind *k = &v->kinds[v->n_kinds++];
+    k->first = *rec;
+    sbx__syscall_name(arch, rec->nr, k->first.name, sizeof(k->first.name));
+    k->count = 1;
+    return k;
+}
+
+/* Whether this violation (at time_ns since the spawn) is one too many in
+ * the current second. */
+static bool over_rate(struct sbx__monitor *m, uint64_t time_ns)
+{
+    if (!m->sp->violation_rate)
+        return false;
+    if (m->window_count == 0 || time_ns - m->window_start >= 1000000000ull) {
+        m->window_start = time_ns;
+        m->window_count = 0;
+    }
+    return ++m->window_count > m->sp->violation_rate;
+}
+
 /* Receive and answer one notification; false when there is nothing to do. */
 static bool service_one(sbx_child *child, struct sbx__monitor *m)
 {
@@ -290,11 +323,14 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
     };
     memcpy(rec.args, data->args, sizeof(rec.args));
     m->v.count++;
+    struct sbx__violation_kind *kind = count_kind(&m->v, &rec, data->arch);
     bool over = m->sp->violation_limit && m->v.count >= m->sp->violation_limit;
-    if (over) {
+    bool too_fast = over_rate(m, rec.time_ns);
+    if (over || too_fast) {
         /* Kill before answering: the call never returns. */
         if (child->state == SBX__RUNNING && child->reason == SBX__END_NATURAL) {
             child->reason = SBX__END_VIOLATION;
+            m->v.rate_kill = !over;
             sbx__child_kill_all(child);
         }
     } else {
@@ -313,7 +349,7 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
         sbx__syscall_name(data->arch, data->nr, rec.name, sizeof(rec.name));
     if (m->v.n_kept < SBX_VIOLATIONS_KEPT)
         m->v.kept[m->v.n_kept++] = rec;
-    sbx__audit_violation(child, &rec);
+    sbx__audit_violation(child, &rec, kind ? kind->count : UINT64_MAX);
     if (m->sp->callback) {
         sbx_violation pub;
         fill_public(&pub, &rec);
@@ -366,6 +402,38 @@ void sbx__violations_free(sbx_result *res)
 uint64_t sbx_result_violation_count(const sbx_result *result)
 {
     return result && result->violations ? result->violations->count : 0;
+}
+
+const struct sbx__violations *sbx__monitor_violations(const sbx_child *child)
+{
+    return child->monitor ? &child->monitor->v : NULL;
+}
+
+size_t sbx_result_violation_kinds(const sbx_result *result)
+{
+    return result && result->violations ? result->violations->n_kinds : 0;
+}
+
+int sbx_result_violation_kind(const sbx_result *result, size_t index, sbx_violation *ret,
+                              uint64_t *count)
+{
+    sbx__check_arg(result);
+    sbx__check_arg(ret);
+    sbx__check_arg(count);
+    sbx__check(ret->size >= offsetof(sbx_violation, nr),
+               "%s: ret->size is %zu; set it to sizeof(sbx_violation)", __func__, ret->size);
+    const struct sbx__violations *v = result->violations;
+    size_t kinds = v ? v->n_kinds : 0;
+    if (index >= kinds)
+        return sbx__err(-ERANGE, "%s: no violation kind at index %zu (%zu kinds)", __func__, index,
+                        kinds);
+    sbx_violation full;
+    fill_public(&full, &v->kinds[index].first);
+    size_t size = ret->size < sizeof(full) ? ret->size : sizeof(full);
+    full.size = size;
+    memcpy(ret, &full, size);
+    *count = v->kinds[index].count;
+    return 0;
 }
 
 int sbx_result_violation(const sbx_result *result, size_t index, sbx_violation *ret)
@@ -422,6 +490,15 @@ int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
             append(buf, size, &off, "%s\"0x%llx\"", a ? "," : "", (unsigned long long)rec->args[a]);
         append(buf, size, &off, "]}");
     }
+    append(buf, size, &off, "],\"violation_kinds\":[");
+    for (size_t i = 0; v && i < v->n_kinds; i++) {
+        const struct sbx__violation_kind *k = &v->kinds[i];
+        const char *ename = strerrorname_np(k->first.error);
+        append(buf, size, &off, "%s{\"syscall\":\"%s\",\"errno\":\"%s\",\"count\":%llu}",
+               i ? "," : "", k->first.name, ename ? ename : "?", (unsigned long long)k->count);
+    }
     append(buf, size, &off, "]");
+    if (res->status == SBX_STATUS_VIOLATION)
+        append(buf, size, &off, ",\"violation_kill\":\"%s\"", v && v->rate_kill ? "rate" : "limit");
     return (int)off;
 }

@@ -920,6 +920,7 @@ int sbx__outcfg_new(const sbx_policy *policy, struct sbx__outcfg **ret)
     cfg->patterns = !op || !op->patterns_off;
     cfg->escapes = op ? op->escapes : SBX_ESCAPES_KEEP;
     cfg->audit_fd = op ? op->audit_fd : -1;
+    cfg->audit_limit = !op || !op->audit_limit ? SBX_AUDIT_LIMIT_DEFAULT : op->audit_limit;
     if (op) {
         cfg->output_fn = op->output_fn;
         cfg->output_ud = op->output_ud;

@@ -28,6 +28,7 @@ struct sbx__output_policy {
     int audit_fd; /* -1: none */
     sbx_audit_fn audit_fn;
     void *audit_ud;
+    uint64_t audit_limit; /* bytes per child; 0: SBX_AUDIT_LIMIT_DEFAULT */
 };
 
 SBX__HIDDEN void sbx__output_policy_free(sbx_policy *policy);
@@ -49,6 +50,7 @@ struct sbx__outcfg {
     int audit_fd;
     sbx_audit_fn audit_fn;
     void *audit_ud;
+    uint64_t audit_limit;     /* bytes per child; UINT64_MAX: none */
     char digest[72];          /* "sha256:<64 hex>" of the policy, when auditing */
     uint8_t value_start[256]; /* bytes that may start a registered value */
     uint8_t shape_start[256]; /* bytes that may start a credential shape */

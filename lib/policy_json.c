@@ -599,8 +599,8 @@ static int get_errno(struct ctx *c, struct json_object *v, int *ret)
 
 static int apply_seccomp(struct ctx *c, sbx_policy *p, struct json_object *sc)
 {
-    static const char *const keys[] = {"allowlist", "monitor", "violation_limit",
-                                       "deny",      "allow",   NULL};
+    static const char *const keys[] = {
+        "allowlist", "monitor", "violation_limit", "violation_rate", "deny", "allow", NULL};
     int r = get_object(c, sc, keys);
     if (r < 0)
         return r;
@@ -627,6 +627,14 @@ static int apply_seccomp(struct ctx *c, sbx_policy *p, struct json_object *sc)
         if ((r = get_count(c, v, true, &n)) < 0)
             return r;
         CALL(c, sbx_set_violation_limit(p, n));
+        path_restore(c, old);
+    }
+    if (json_object_object_get_ex(sc, "violation_rate", &v)) {
+        old = path_key(c, "violation_rate");
+        uint64_t n = 0;
+        if ((r = get_count(c, v, false, &n)) < 0)
+            return r;
+        CALL(c, sbx_set_violation_rate(p, n));
         path_restore(c, old);
     }
     if (json_object_object_get_ex(sc, "deny", &v)) {
@@ -699,7 +707,7 @@ static int apply_cgroup(struct ctx *c, sbx_policy *p, struct json_object *cg)
  * they are never written out (write_output()). */
 static int apply_output(struct ctx *c, sbx_policy *p, struct json_object *out)
 {
-    static const char *const keys[] = {"redact_patterns", "escapes", "redact", NULL};
+    static const char *const keys[] = {"redact_patterns", "escapes", "redact", "audit_limit", NULL};
     int r = get_object(c, out, keys);
     if (r < 0)
         return r;
@@ -711,6 +719,14 @@ static int apply_output(struct ctx *c, sbx_policy *p, struct json_object *out)
         if ((r = get_bool(c, v, &on)) < 0)
             return r;
         CALL(c, sbx_set_redact_patterns(p, on));
+        path_restore(c, old);
+    }
+    if (json_object_object_get_ex(out, "audit_limit", &v)) {
+        uint64_t n = 0;
+        old = path_key(c, "audit_limit");
+        if ((r = get_size(c, v, true, &n)) < 0)
+            return r;
+        CALL(c, sbx_set_audit_limit(p, n));
         path_restore(c, old);
     }
     if (json_object_object_get_ex(out, "escapes", &v)) {
@@ -1546,6 +1562,9 @@ static void write_seccomp(struct out *o, struct json_object *doc, const sbx_poli
         put(o, sc, "monitor", checked(o, json_object_new_boolean(0)));
     if (sp->violation_limit)
         put(o, sc, "violation_limit", count_value(o, sp->violation_limit));
+    if (sp->violation_rate)
+        put(o, sc, "violation_rate",
+            count_value(o, sp->violation_rate == UINT64_MAX ? 0 : sp->violation_rate));
     struct json_object *deny = checked(o, json_object_new_object());
     struct json_object *allow = checked(o, json_object_new_array());
     for (size_t i = 0; i < sp->n_rules; i++) {
@@ -1597,13 +1616,15 @@ static void write_cgroup(struct out *o, struct json_object *doc, const sbx_polic
 static void write_output(struct out *o, struct json_object *doc, const sbx_policy *p)
 {
     const struct sbx__output_policy *op = p->output;
-    if (!op || (!op->patterns_off && op->escapes == SBX_ESCAPES_KEEP))
+    if (!op || (!op->patterns_off && op->escapes == SBX_ESCAPES_KEEP && !op->audit_limit))
         return;
     struct json_object *out = checked(o, json_object_new_object());
     if (op->patterns_off)
         put(o, out, "redact_patterns", checked(o, json_object_new_boolean(0)));
     if (op->escapes == SBX_ESCAPES_NEUTRALISE)
         put(o, out, "escapes", str(o, "neutralise"));
+    if (op->audit_limit)
+        put(o, out, "audit_limit", size_value(o, op->audit_limit));
     put(o, doc, "output", out);
 }
 

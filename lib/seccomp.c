@@ -179,6 +179,20 @@ int sbx_set_violation_callback(sbx_policy *policy, sbx_violation_fn fn, void *us
     return 0;
 }
 
+int sbx_set_violation_rate(sbx_policy *policy, uint64_t per_second)
+{
+    sbx__check_arg(policy);
+    sbx__check(per_second <= 1000000,
+               "%s: %llu per second is out of range (1 to 1000000, or 0 for no limit)", __func__,
+               (unsigned long long)per_second);
+    struct sbx__seccomp_policy *sp = settings(policy);
+    if (!sp)
+        return sbx__errno(-ENOMEM, "%s", __func__);
+    sp->violation_rate = per_second == 0 ? UINT64_MAX : per_second;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
 int sbx_set_violation_limit(sbx_policy *policy, uint64_t count)
 {
     sbx__check_arg(policy);
@@ -307,6 +321,9 @@ int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
      * the memfd itself, sealed non-executable (monitor.c), unless the policy
      * has a rule of its own for the call. */
     sp->memfd_rewrite = monitor && !find_policy_rule(&spec, SYS_memfd_create);
+    sp->violation_rate = !set || !set->violation_rate        ? SBX_VIOLATION_RATE_DEFAULT
+                         : set->violation_rate == UINT64_MAX ? 0
+                                                             : set->violation_rate;
     if (set) {
         sp->violation_limit = set->violation_limit;
         sp->callback = set->callback;

@@ -19,6 +19,7 @@ struct sbx__seccomp_policy {
     bool allowlist;
     bool monitor_off;
     uint64_t violation_limit; /* 0: none */
+    uint64_t violation_rate;  /* 0: SBX_VIOLATION_RATE_DEFAULT; UINT64_MAX: off */
     sbx_violation_fn callback;
     void *userdata;
 };
@@ -30,15 +31,16 @@ SBX__HIDDEN void sbx__seccomp_policy_free(struct sbx__seccomp_policy *sp);
 /* Built once per policy; immutable, shared by the plan and every child
  * spawned from it (reference-counted, since a child may outlive the policy). */
 struct sbx__seccomp_plan {
-    unsigned refs;                    /* atomic */
-    struct sock_fprog notify_prog;    /* denied calls -> USER_NOTIF; len 0: no monitor */
-    struct sock_fprog errno_prog;     /* denied calls -> ERRNO; len 0: not needed */
-    bool fallback_ok;                 /* may use errno_prog when no listener can be had */
+    unsigned refs;                 /* atomic */
+    struct sock_fprog notify_prog; /* denied calls -> USER_NOTIF; len 0: no monitor */
+    struct sock_fprog errno_prog;  /* denied calls -> ERRNO; len 0: not needed */
+    bool fallback_ok;              /* may use errno_prog when no listener can be had */
     bool memfd_rewrite; /* memfd_create without MFD_NOEXEC_SEAL: made by the monitor, sealed */
-    int default_error;                /* answer for calls absent from `errnos` */
+    int default_error;  /* answer for calls absent from `errnos` */
     struct sbx__filter_errno *errnos; /* sorted by nr: the answer to each denied call */
     size_t n_errnos;
     uint64_t violation_limit; /* 0: none */
+    uint64_t violation_rate;  /* denied calls per second before a kill; 0: no limit */
     sbx_violation_fn callback;
     void *userdata;
 };
@@ -74,10 +76,21 @@ struct sbx__violation_rec {
     uint64_t time_ns;
 };
 
+#define SBX__VIOLATION_KINDS 32
+
+/* One kind of denied call (a system call and its errno): the first one, and a count. */
+struct sbx__violation_kind {
+    struct sbx__violation_rec first;
+    uint64_t count;
+};
+
 struct sbx__violations {
     uint64_t count;
     size_t n_kept;
     struct sbx__violation_rec kept[SBX_VIOLATIONS_KEPT];
+    size_t n_kinds;
+    struct sbx__violation_kind kinds[SBX__VIOLATION_KINDS];
+    bool rate_kill; /* killed for the rate (sbx_set_violation_rate()), not the count */
 };
 
 /* Parent, before the clone: the socket pair the listener travels over, when
@@ -99,6 +112,8 @@ SBX__HIDDEN int sbx__monitor_event_fd(const sbx_child *child);
  * turns readable a moment later). */
 SBX__HIDDEN bool sbx__monitor_service(sbx_child *child);
 SBX__HIDDEN void sbx__monitor_free(sbx_child *child);
+/* The child's violations so far, or NULL without a monitor (audit.c). */
+SBX__HIDDEN const struct sbx__violations *sbx__monitor_violations(const sbx_child *child);
 /* Copy the child's violations into its result. */
 SBX__HIDDEN int sbx__monitor_result(const sbx_child *child, sbx_result *res);
 SBX__HIDDEN void sbx__violations_free(sbx_result *res);

@@ -65,6 +65,7 @@ enum {
     CLI_OPT_ALLOW_SYSCALL,
     CLI_OPT_SYSCALL_ALLOWLIST,
     CLI_OPT_MAX_VIOLATIONS,
+    CLI_OPT_VIOLATION_RATE,
     CLI_OPT_CGROUP,
     CLI_OPT_CGROUP_PARENT,
     CLI_OPT_UNSHARE,
@@ -100,6 +101,7 @@ enum {
         {"allow-syscall", required_argument, NULL, CLI_OPT_ALLOW_SYSCALL},                         \
         {"syscall-allowlist", no_argument, NULL, CLI_OPT_SYSCALL_ALLOWLIST},                       \
         {"max-violations", required_argument, NULL, CLI_OPT_MAX_VIOLATIONS},                       \
+        {"violation-rate", required_argument, NULL, CLI_OPT_VIOLATION_RATE},                       \
         {"cgroup", no_argument, NULL, CLI_OPT_CGROUP},                                             \
         {"cgroup-parent", required_argument, NULL, CLI_OPT_CGROUP_PARENT},                         \
         {"unshare", required_argument, NULL, CLI_OPT_UNSHARE},                                     \
@@ -141,8 +143,9 @@ struct cli_policy_opts {
     const char *best_effort_text; /* the last --best-effort, for messages */
     int syscall_allowlist;
     struct cli_limit max_violations;
-    int cgroup;                   /* --cgroup */
-    const char *cgroup_parent[4]; /* --cgroup-parent, in order */
+    struct cli_limit violation_rate; /* per second; 0: no limit */
+    int cgroup;                      /* --cgroup */
+    const char *cgroup_parent[4];    /* --cgroup-parent, in order */
     size_t n_cgroup_parent;
     uint32_t unshare; /* --unshare: SBX_NS_* */
     const char *unshare_text;
@@ -205,6 +208,7 @@ enum {
     CLI_OPT_ESCAPE_OUTPUT,
     CLI_OPT_OUTPUT_LIMIT,
     CLI_OPT_AUDIT,
+    CLI_OPT_AUDIT_LIMIT, /* the last: cli_run.c dispatches CLI_OPT_REDACT..CLI_OPT_AUDIT_LIMIT */
 };
 
 #define CLI_OUTPUT_OPTIONS                                                                         \
@@ -213,6 +217,7 @@ enum {
         {"no-redact-patterns", no_argument, NULL, CLI_OPT_NO_REDACT_PATTERNS},                     \
         {"escape-output", required_argument, NULL, CLI_OPT_ESCAPE_OUTPUT},                         \
         {"output-limit", required_argument, NULL, CLI_OPT_OUTPUT_LIMIT},                           \
+        {"audit-limit", required_argument, NULL, CLI_OPT_AUDIT_LIMIT},                             \
     {                                                                                              \
         "audit", required_argument, NULL, CLI_OPT_AUDIT                                            \
     }
@@ -226,6 +231,7 @@ struct cli_output_opts {
     int escapes;            /* CLI_ESCAPES_* */
     struct cli_limit limit; /* --output-limit, bytes per stream */
     const char *audit_path;
+    struct cli_limit audit_limit; /* --audit-limit, bytes per child */
     int audit_fd;
     sbx_output_filter *filter[2]; /* stdout, stderr */
     uint64_t written[2];

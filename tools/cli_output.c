@@ -73,6 +73,19 @@ int cli_output_option(struct cli_output_opts *o, int c, const char *arg)
         o->limit.text = arg;
         return 1;
     case CLI_OPT_AUDIT: o->audit_path = arg; return 1;
+    case CLI_OPT_AUDIT_LIMIT:
+        if (strcmp(arg, "unlimited") == 0)
+            o->audit_limit.value = SBX_UNLIMITED;
+        else if (cli_parse_size(arg, &o->audit_limit.value) < 0) {
+            fprintf(stderr,
+                    "%s: run: --audit-limit: expected a size (such as 64K) or 'unlimited', "
+                    "got '%s'\n",
+                    cli_progname, arg);
+            return -1;
+        }
+        o->audit_limit.set = 1;
+        o->audit_limit.text = arg;
+        return 1;
     default: return 0;
     }
 }
@@ -137,6 +150,8 @@ int cli_output_apply(struct cli_output_opts *o, sbx_policy *policy)
     }
     if (o->no_patterns && sbx_set_redact_patterns(policy, 0) < 0)
         return setup_error("--no-redact-patterns", NULL);
+    if (o->audit_limit.set && sbx_set_audit_limit(policy, o->audit_limit.value) < 0)
+        return setup_error("--audit-limit", o->audit_limit.text);
     if (o->audit_path) {
         o->audit_fd = open(o->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
         if (o->audit_fd < 0) {
@@ -283,6 +298,9 @@ void cli_output_help(FILE *out)
             "      --output-limit SIZE  write at most SIZE bytes (K, M, G suffixes) of each\n"
             "                           stream; the rest is read and discarded\n"
             "      --audit FILE         append audit events, as JSON lines, to FILE (created\n"
-            "                           with mode 0600)\n",
+            "                           with mode 0600)\n"
+            "      --audit-limit SIZE   write at most SIZE bytes of audit events per child\n"
+            "                           (default 1M, at least 4K, or 'unlimited'); past it,\n"
+            "                           events are counted in the exit event, not written\n",
             cli_progname);
 }

@@ -120,6 +120,8 @@ void cli_policy_help(FILE *out)
                  "      --syscall-allowlist  allow only a base set of system calls (enough for\n"
                  "                           sh, python3, git and gcc) and --allow-syscall ones\n"
                  "      --max-violations N   kill the child at its N-th denied system call\n"
+                 "      --violation-rate N   kill the child when it makes more than N denied\n"
+                 "                           calls within a second (default 1000; 0: no limit)\n"
                  "\n"
                  "Layers (every layer is strict: one this host cannot enforce is an error):\n"
                  "      --best-effort LAYER  run even if LAYER cannot be enforced on this host\n"
@@ -258,6 +260,11 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
         if (cli_parse_count(arg, &v) < 0)
             return bad_value(name, "count", arg);
         set_limit(&o->max_violations, v, arg);
+        return 1;
+    case CLI_OPT_VIOLATION_RATE:
+        if (cli_parse_count(arg, &v) < 0)
+            return bad_value(name, "count", arg);
+        set_limit(&o->violation_rate, v, arg);
         return 1;
     case CLI_OPT_BEST_EFFORT:
         if (cli_parse_layers(arg, &layers) < 0) {
@@ -484,6 +491,10 @@ int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
     }
     if (o->max_violations.set && (rc = sbx_set_violation_limit(p, o->max_violations.value)) < 0) {
         refused(rc, "max-violations", o->max_violations.text);
+        goto fail;
+    }
+    if (o->violation_rate.set && (rc = sbx_set_violation_rate(p, o->violation_rate.value)) < 0) {
+        refused(rc, "violation-rate", o->violation_rate.text);
         goto fail;
     }
     if (o->cgroup && (rc = sbx_use_cgroup(p, 1)) < 0) {

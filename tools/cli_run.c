@@ -67,7 +67,7 @@ void cli_run_help(FILE *out)
             "  125      the command line is wrong, or the sandbox could not be set up\n"
             "  126      PROGRAM was found but could not be executed\n"
             "  127      PROGRAM was not found\n"
-            "  128+9    --max-violations killed the child\n"
+            "  128+9    --max-violations or --violation-rate killed the child\n"
             "Unless --quiet or --json, a child ended by a limit or the timeout is reported\n"
             "on stderr (\"%s: timed out after 2.000 s\"), and so are the system calls the\n"
             "child was denied, in one line (\"%s: 2 denied system calls: ptrace (EPERM),\n"
@@ -105,7 +105,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         case OPT_JSON: o->json = 1; break;
         case OPT_QUIET: o->quiet = 1; break;
         default:
-            if (c >= CLI_OPT_REDACT && c <= CLI_OPT_AUDIT) {
+            if (c >= CLI_OPT_REDACT && c <= CLI_OPT_AUDIT_LIMIT) {
                 int r = cli_output_option(&o->output, c, optarg);
                 if (r > 0)
                     break;
@@ -211,44 +211,30 @@ static int signal_status(const sbx_result *r, int fallback)
 }
 
 /* One line on the denied system calls, if any: "agentsbx: 3 denied system
- * calls: ptrace (EPERM), socket x2 (EPERM)". Names come from the kept ones
- * (the first SBX_VIOLATIONS_KEPT), grouped in order of first appearance. */
+ * calls: ptrace (EPERM), socket x2 (EPERM)", by kind (a call and its errno)
+ * in order of first appearance; past the 32 kinds the result keeps, "...". */
 static void violations_summary(const struct run_opts *o, const sbx_result *r)
 {
-    uint64_t count = sbx_result_violation_count(r);
+    uint64_t count = sbx_result_violation_count(r), listed = 0;
     char line[1024] = "";
-    size_t used = 0, kept = 0;
-    struct {
-        const char *name;
-        int error;
-        unsigned n;
-    } seen[SBX_VIOLATIONS_KEPT];
-    size_t n_seen = 0;
+    size_t used = 0;
 
     if (count == 0)
         return;
-    for (size_t i = 0; i < SBX_VIOLATIONS_KEPT; i++) {
+    for (size_t i = 0; i < sbx_result_violation_kinds(r) && used < sizeof(line); i++) {
         sbx_violation v = {.size = sizeof(v)};
-        size_t j;
-        if (sbx_result_violation(r, i, &v) < 0)
+        uint64_t n = 0;
+        if (sbx_result_violation_kind(r, i, &v, &n) < 0)
             break;
-        kept++;
-        for (j = 0; j < n_seen; j++)
-            if (strcmp(seen[j].name, v.syscall) == 0 && seen[j].error == v.error)
-                break;
-        if (j == n_seen)
-            seen[n_seen++] = (typeof(seen[0])){v.syscall, v.error, 0};
-        seen[j].n++;
+        listed += n;
+        char times[24] = "";
+        if (n > 1)
+            snprintf(times, sizeof(times), " x%" PRIu64, n);
+        used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s (%s)", i ? ", " : "",
+                                 v.syscall, times, sbx_errname(v.error));
     }
-    for (size_t j = 0; j < n_seen && used < sizeof(line); j++) {
-        char times[16] = "";
-        if (seen[j].n > 1)
-            snprintf(times, sizeof(times), " x%u", seen[j].n);
-        used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s (%s)", j ? ", " : "",
-                                 seen[j].name, times, sbx_errname(seen[j].error));
-    }
-    note(o, "%" PRIu64 " denied system call%s%s: %s%s", count, count == 1 ? "" : "s",
-         count > kept ? " (the first ones)" : "", line, count > kept ? ", ..." : "");
+    note(o, "%" PRIu64 " denied system call%s: %s%s", count, count == 1 ? "" : "s", line,
+         count > listed ? ", ..." : "");
 }
 
 /* Report how the child ended and choose the exit status. */
@@ -277,8 +263,16 @@ static int child_ended(const struct run_opts *o, const sbx_result *r)
     case SBX_STATUS_MEMORY_LIMIT: note(o, "memory limit reached"); return signal_status(r, SIGKILL);
     case SBX_STATUS_KILLED: note(o, "killed"); return signal_status(r, SIGKILL);
     case SBX_STATUS_VIOLATION:
-        note(o, "killed after %" PRIu64 " denied system calls (--max-violations)",
-             sbx_result_violation_count(r));
+        /* The limit kills at exactly its count; fewer calls mean the rate did. */
+        if (o->policy.max_violations.set &&
+            sbx_result_violation_count(r) >= o->policy.max_violations.value)
+            note(o, "killed after %" PRIu64 " denied system calls (--max-violations)",
+                 sbx_result_violation_count(r));
+        else
+            note(o,
+                 "killed after %" PRIu64 " denied system calls, too many in one second "
+                 "(--violation-rate)",
+                 sbx_result_violation_count(r));
         return signal_status(r, SIGKILL);
     default:
         note(o, "the child ended with an unknown status %d (%s)", status, sbx_status_name(status));

@@ -261,6 +261,28 @@ typedef void (*sbx_audit_fn)(const char *line, size_t len, void *userdata);
  */
 SBX_API SBX_WUR int sbx_set_audit_fd(sbx_policy *policy, int fd);
 
+/** @brief Bytes of audit log a child may produce, unless the policy says
+ *  otherwise (sbx_set_audit_limit()). @since 0.2 */
+#define SBX_AUDIT_LIMIT_DEFAULT (1024u * 1024u)
+
+/**
+ * @brief Bound the audit log each child produces.
+ *
+ * Past @p bytes, the child's events (violations above all, which a child can
+ * make by the thousand) are counted, not written; the exit event is always
+ * written and says how many were dropped ("audit_dropped"). Independently,
+ * only the first 8 violations of each kind (a system call and its errno) are
+ * written as events; the exit event carries the count of each kind.
+ *
+ * @param policy The policy.
+ * @param bytes 4096 or more, or #SBX_UNLIMITED (default #SBX_AUDIT_LIMIT_DEFAULT).
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or fewer than 4096 bytes.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_set_audit_limit(sbx_policy *policy, uint64_t bytes);
+
 /**
  * @brief Pass audit events to a function (as well as to the descriptor, if one is set).
  * @param policy The policy.

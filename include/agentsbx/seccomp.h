@@ -199,6 +199,56 @@ SBX_API SBX_WUR int sbx_set_violation_callback(sbx_policy *policy, sbx_violation
  */
 SBX_API SBX_WUR int sbx_set_violation_limit(sbx_policy *policy, uint64_t count);
 
+/** @brief Denied calls per second after which a child is killed, unless the
+ *  policy says otherwise (sbx_set_violation_rate()). @since 0.2 */
+#define SBX_VIOLATION_RATE_DEFAULT 1000
+
+/**
+ * @brief Kill a child that keeps making denied calls faster than a rate.
+ *
+ * Each denied call the monitor reports costs the host a round trip; a child
+ * looping on one could make the host spend its CPU on it. When more than
+ * @p per_second denied calls arrive within one second, the child's whole tree
+ * is killed and its status is #SBX_STATUS_VIOLATION ("violation_kill": "rate"
+ * in the result's JSON). Repeats are counted, not all kept: see
+ * sbx_result_violation_kind().
+ *
+ * @param policy The policy.
+ * @param per_second 1 to 1000000, or 0 to turn the rate limit off (the default is
+ *        #SBX_VIOLATION_RATE_DEFAULT).
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or a rate out of range.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_set_violation_rate(sbx_policy *policy, uint64_t per_second);
+
+/**
+ * @brief How many different kinds of denied calls (a system call and its errno) the
+ * child made.
+ *
+ * Every denied call is counted under its kind; the first 32 kinds are kept, and
+ * the calls of further kinds are only counted in sbx_result_violation_count().
+ * @param result The result (NULL gives 0).
+ * @return The number of kinds kept, at most 32.
+ * @since 0.2
+ */
+SBX_API size_t sbx_result_violation_kinds(const sbx_result *result);
+
+/**
+ * @brief One kind of denied call: its first occurrence and how many times it happened.
+ * @param result The result.
+ * @param index 0 to sbx_result_violation_kinds() - 1, in the order the kinds first appeared.
+ * @param[in,out] ret Set `ret->size = sizeof(*ret)` first; receives the first call of
+ *                    that kind (its `syscall` string is owned by the result).
+ * @param[out] count Receives how many calls of that kind were denied.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, or `ret->size` too small.
+ * @retval -ERANGE No kind at that index.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_result_violation_kind(const sbx_result *result, size_t index,
+                                              sbx_violation *ret, uint64_t *count);
+
 /**
  * @brief How many denied calls the child made (reported ones; see sbx_set_violation_monitor()).
  * @param result The result (NULL gives 0).

@@ -679,6 +679,40 @@ getppid 0"
     json_check 'd["status"] == "violation" and d["violation_count"] == 1'
 }
 
+case_syscalls_violation_rate() {
+    need_python3
+    # 2000 denied calls in a burst: more than --violation-rate 50 a second
+    sbx run --violation-rate 50 --audit "$TMP/audit.log" --audit-limit 4K -- /usr/bin/python3 -c \
+        "$SYSCALLS_PY" $(for i in $(seq 1000); do echo bpf ptrace; done)
+    expect_rc 137
+    expect_err_has "agentsbx: 51 denied system calls: bpf x26 (EPERM), ptrace x25 (EPERM)"
+    expect_err_has "killed after 51 denied system calls, too many in one second (--violation-rate)"
+    /usr/bin/python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert [e["event"] for e in ev].count("violation") == 16, ev
+ex = ev[-1]
+assert ex["event"] == "exit" and ex["status"] == "violation" and ex["violations"] == 51, ex
+assert ex["violation_kinds"] == [{"syscall": "bpf", "errno": "EPERM", "count": 26},
+                                 {"syscall": "ptrace", "errno": "EPERM", "count": 25}], ex
+' "$TMP/audit.log" 2>"$TMP/py.err" || fail "audit log: $(cat "$TMP/py.err"): $(cat "$TMP/audit.log")"
+    # no limit: all 2000 are answered
+    sbx run --json --violation-rate 0 -- /usr/bin/python3 -c "$SYSCALLS_PY" \
+        $(for i in $(seq 1000); do echo bpf ptrace; done)
+    expect_rc 0
+    json_check 'd["violation_count"] == 2000 and "violation_kill" not in d'
+    for v in -1 x 1000001; do
+        sbx run --violation-rate "$v" true
+        expect_rc 125
+        expect_err_has "violation-rate"
+    done
+    for v in 100 4095 x -1; do
+        sbx run --audit-limit "$v" true
+        expect_rc 125
+        expect_err_has "--audit-limit"
+    done
+}
+
 case_syscalls_bad_values() {
     sbx run --deny-syscall no_such_call true
     expect_rc 125

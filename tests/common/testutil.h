@@ -47,12 +47,23 @@ static int sbx_test_skipped;
                      sbx_last_error());                                                            \
     } while (0)
 
-/* Run one named case (argv[1]) or all of them; exit 77 if the case skipped. */
+/* Run one named case (argv[1]) or all of them; exit 77 if the case skipped.
+ * A name no case has is a failure, not an empty pass (a stale binary, or a
+ * case registered in CMake and not in the group). */
 #define SBX_TEST_MAIN(group)                                                                       \
     int main(int argc, char **argv)                                                                \
     {                                                                                              \
-        if (argc > 1)                                                                              \
+        if (argc > 1) {                                                                            \
+            size_t sbx_i_ = 0;                                                                     \
+            while (sbx_i_ < sizeof(group) / sizeof(group[0]) &&                                    \
+                   strcmp(group[sbx_i_].name, argv[1]) != 0)                                       \
+                sbx_i_++;                                                                          \
+            if (sbx_i_ == sizeof(group) / sizeof(group[0])) {                                      \
+                fprintf(stderr, "%s: no test case named '%s'\n", argv[0], argv[1]);                \
+                return 1;                                                                          \
+            }                                                                                      \
             cmocka_set_test_filter(argv[1]);                                                       \
+        }                                                                                          \
         int failed = cmocka_run_group_tests(group, NULL, NULL);                                    \
         if (failed == 0 && sbx_test_skipped && argc > 1)                                           \
             return 77;                                                                             \

@@ -3,6 +3,9 @@
  *   probe_syscall NAME...     try the named probes (see `probes` below)
  *   probe_syscall all         try every probe
  *   probe_syscall list        print the probe names
+ *   probe_syscall flood P N   P processes each make N denied-looking calls
+ *                             (bpf with a bad pointer; N = 0: forever), then
+ *                             "flood done": a child that floods the monitor
  *
  * Output: "NAME RESULT", RESULT being "OK" (the call succeeded), the errno
  * name it failed with ("EFAULT"), or "SIGNAME" when the process making it was
@@ -466,6 +469,28 @@ static int run(const char *name)
     return 0;
 }
 
+/* P processes, each calling bpf(-1, BAD, 0) N times (forever if N is 0):
+ * allowed, each fails with EINVAL at once; denied, each is a violation the
+ * host's monitor must count. */
+static int flood(int procs, long calls)
+{
+    for (int i = 0; i < procs; i++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            return 1;
+        if (pid == 0) {
+            for (long k = 0; calls == 0 || k < calls; k++)
+                s(SYS_bpf, -1, P(BAD), 0, 0, 0, 0);
+            _exit(0);
+        }
+    }
+    int status, failed = 0;
+    while (wait(&status) > 0)
+        failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    printf("flood %s\n", failed ? "failed" : "done");
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -477,6 +502,8 @@ int main(int argc, char **argv)
             printf("%s\n", probes[i]);
         return 0;
     }
+    if (!strcmp(argv[1], "flood") && argc == 4)
+        return flood(atoi(argv[2]), atol(argv[3]));
     if (!strcmp(argv[1], "all")) {
         for (size_t i = 0; probes[i]; i++)
             if (run(probes[i]) != 0)

@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1145,6 +1146,148 @@ static void test_seccomp__memfd_jit_and_python_work(void **state)
     sbx_policy_free(p);
 }
 
+/* A child that floods the monitor with denied calls (4 processes looping on
+ * one) cannot make the host spend its CPU or disk on it: the default rate
+ * limit kills its tree within a second of the flood, every call is counted by
+ * kind, the audit log stays within its budget, and the host's own CPU time
+ * stays small. The control: unconfined, the same probe completes its calls;
+ * with the rate limit off, the flood runs until the timeout. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void flood_run(sbx_policy *p, int audit_fd, sbx_result **ret, double *host_cpu)
+{
+    static const char *const argv[] = {PROBE, "flood", "4", "0", NULL};
+    assert_sbx_ok(sbx_set_audit_fd(p, audit_fd));
+    double before = cpu_seconds();
+    assert_sbx_ok(sbx_run(p, argv, NULL, 0, ret));
+    *host_cpu = cpu_seconds() - before;
+}
+
+static uint64_t kinds_total(const sbx_result *r)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < sbx_result_violation_kinds(r); i++) {
+        sbx_violation v = {.size = sizeof(v)};
+        uint64_t n = 0;
+        assert_sbx_ok(sbx_result_violation_kind(r, i, &v, &n));
+        assert_string_equal(v.syscall, "bpf");
+        total += n;
+    }
+    return total;
+}
+
+static void test_seccomp__hostile_violation_flood(void **state)
+{
+    /* the control: the calls really are made, and end */
+    const char *names[] = {"flood", "4", "20000"};
+    char *out = probe_unconfined(names, 3);
+    assert_string_equal(out, "flood done\n");
+    free(out);
+
+    char path[] = "/tmp/agentsbx-test-audit.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+
+    /* the default: killed for the rate, quickly */
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_wall_time(p, 10000)); /* only if the rate limit failed */
+    sbx_result *r = NULL;
+    double cpu;
+    flood_run(p, fd, &r, &cpu);
+    if (sbx_result_status(r) != SBX_STATUS_VIOLATION)
+        fail_msg("expected status violation, got %s", describe(r));
+    assert_true(sbx_result_wall_ns(r) < 5000000000ull);
+    assert_true(sbx_result_violation_count(r) > SBX_VIOLATION_RATE_DEFAULT);
+    assert_int_equal(sbx_result_violation_kinds(r), 1);
+    assert_int_equal(kinds_total(r), sbx_result_violation_count(r));
+    assert_non_null(strstr(describe(r), "\"violation_kill\":\"rate\""));
+    if (cpu > 3.0)
+        fail_msg("the host spent %.2f s of CPU on a flood killed after %.2f s", cpu,
+                 (double)sbx_result_wall_ns(r) / 1e9);
+    /* the audit log: 8 violation events, then the kill and the exit, which counts all */
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_true(st.st_size > 0 && st.st_size < 16384);
+    char *log = calloc(1, (size_t)st.st_size + 1);
+    assert_int_equal(pread(fd, log, (size_t)st.st_size, 0), st.st_size);
+    size_t events = 0;
+    for (const char *q = log; (q = strstr(q, "\"event\":\"violation\"")); q++)
+        events++;
+    assert_int_equal(events, 8);
+    char count[64];
+    snprintf(count, sizeof(count), "\"violations\":%llu",
+             (unsigned long long)sbx_result_violation_count(r));
+    assert_non_null(strstr(log, count));
+    free(log);
+    sbx_result_free(r);
+
+    /* the rate limit off: the flood goes on until the timeout, the audit log
+     * still bounded (past 8 events of a kind, only counted) */
+    assert_int_equal(ftruncate(fd, 0), 0);
+    assert_sbx_ok(sbx_set_violation_rate(p, 0));
+    assert_sbx_ok(sbx_limit_wall_time(p, 1500));
+    flood_run(p, fd, &r, &cpu);
+    if (sbx_result_status(r) != SBX_STATUS_TIMED_OUT)
+        fail_msg("expected status timed_out, got %s", describe(r));
+    assert_true(sbx_result_violation_count(r) > 2 * SBX_VIOLATION_RATE_DEFAULT);
+    assert_int_equal(kinds_total(r), sbx_result_violation_count(r));
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_true(st.st_size > 0 && st.st_size < 16384);
+    sbx_result_free(r);
+
+    /* rates out of range are refused */
+    assert_sbx_error(sbx_set_violation_rate(p, 1000001), -EINVAL, "out of range");
+    assert_sbx_error(sbx_set_violation_rate(NULL, 5), -EINVAL, "policy");
+    close(fd);
+    sbx_policy_free(p);
+}
+
+/* The audit budget: past it, events are counted, not written, and the exit
+ * event says how many; the limit and exit events are always written. */
+static void test_seccomp__audit_limit_holds(void **state)
+{
+    char path[] = "/tmp/agentsbx-test-audit.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    sbx_policy *p = policy_new();
+    assert_sbx_error(sbx_set_audit_limit(p, 4095), -EINVAL, "less than 4096");
+    assert_sbx_ok(sbx_set_audit_limit(p, 4096));
+    assert_sbx_ok(sbx_set_audit_fd(p, fd));
+    /* 10 kinds of denied calls, 12 each: the 80 events written otherwise are over 4 KiB */
+    const char *names[120];
+    static const char *const kinds[] = {"bpf",         "keyctl",      "ptrace", "mount", "add_key",
+                                        "request_key", "init_module", "swapon", "acct",  "reboot"};
+    for (size_t i = 0; i < 120; i++)
+        names[i] = kinds[i % 10];
+    sbx_result *r = NULL;
+    char *out = probe_confined(p, names, 120, &r);
+    free(out);
+    assert_int_equal(sbx_result_violation_count(r), 120);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    char *log = calloc(1, (size_t)st.st_size + 1);
+    assert_int_equal(pread(fd, log, (size_t)st.st_size, 0), st.st_size);
+    /* the budget, plus the exit event, which is always written */
+    const char *exit_event = strstr(log, "{\"event\":\"exit\"");
+    assert_non_null(exit_event);
+    assert_true((size_t)(exit_event - log) <= 4096);
+    assert_non_null(strstr(exit_event, "\"audit_dropped\":"));
+    assert_non_null(strstr(exit_event, "\"violations\":120"));
+    assert_null(strstr(exit_event, "\"audit_dropped\":0"));
+    free(log);
+    sbx_result_free(r);
+    close(fd);
+    sbx_policy_free(p);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seccomp__hostile_tracing),
     cmocka_unit_test(test_seccomp__hostile_kernel_surface),
@@ -1169,6 +1312,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seccomp__violation_custom_errno_and_kill),
     cmocka_unit_test(test_seccomp__violation_count_beyond_kept),
     cmocka_unit_test(test_seccomp__violation_limit_kills),
+    cmocka_unit_test(test_seccomp__hostile_violation_flood),
+    cmocka_unit_test(test_seccomp__audit_limit_holds),
     cmocka_unit_test(test_seccomp__violation_wakes_child_fd),
     cmocka_unit_test(test_seccomp__violation_blocked_child_killed),
     cmocka_unit_test(test_seccomp__violation_monitor_off),

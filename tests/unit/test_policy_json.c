@@ -111,6 +111,8 @@ static sbx_policy *every_setter(void)
     assert_sbx_ok(sbx_set_syscall_allowlist(p, 1));
     assert_sbx_ok(sbx_set_violation_monitor(p, 0));
     assert_sbx_ok(sbx_set_violation_limit(p, 9));
+    assert_sbx_ok(sbx_set_violation_rate(p, 0));
+    assert_sbx_ok(sbx_set_audit_limit(p, 64 * 1024));
     assert_sbx_ok(sbx_use_cgroup(p, 1));
     const char *cg = cgroup_dir();
     if (cg)
@@ -158,11 +160,14 @@ static void assert_same_policy(const sbx_policy *a, const sbx_policy *b)
     assert_int_equal(a->output && a->output->patterns_off, b->output && b->output->patterns_off);
     assert_int_equal(a->output ? a->output->escapes : SBX_ESCAPES_KEEP,
                      b->output ? b->output->escapes : SBX_ESCAPES_KEEP);
+    assert_int_equal(a->output ? a->output->audit_limit : 0,
+                     b->output ? b->output->audit_limit : 0);
     assert_int_equal(!a->seccomp, !b->seccomp);
     if (a->seccomp) {
         assert_int_equal(a->seccomp->allowlist, b->seccomp->allowlist);
         assert_int_equal(a->seccomp->monitor_off, b->seccomp->monitor_off);
         assert_int_equal(a->seccomp->violation_limit, b->seccomp->violation_limit);
+        assert_int_equal(a->seccomp->violation_rate, b->seccomp->violation_rate);
         assert_int_equal(a->seccomp->n_rules, b->seccomp->n_rules);
         for (size_t i = 0; i < a->seccomp->n_rules; i++) {
             size_t k = 0;
@@ -222,11 +227,13 @@ static void test_policy_json__round_trip_every_setter(void **state)
         "\"allowlist\": true",
         "\"monitor\": false",
         "\"violation_limit\": 9",
+        "\"violation_rate\": 0",
         "\"enabled\": true",
         "\"namespaces\": [\n    \"user\",\n    \"pid\",\n    \"net\"\n  ]",
         "\"capabilities\": {\n    \"keep\": [\n      \"CAP_CHOWN\",\n      "
         "\"CAP_NET_BIND_SERVICE\"\n    ]",
-        "\"output\": {\n    \"redact_patterns\": false,\n    \"escapes\": \"neutralise\"\n  }",
+        "\"output\": {\n    \"redact_patterns\": false,\n    \"escapes\": \"neutralise\",\n    "
+        "\"audit_limit\": \"64K\"\n  }",
     };
     for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
         if (!strstr(first, needles[i]))
@@ -620,8 +627,8 @@ static void test_policy_json__schema_covers_struct_policy(void **state)
                  "cover it in lib/policy_json.c and docs/policy-files.md (or keep it out on "
                  "purpose), then update this test",
                  sizeof(struct sbx_policy));
-    if (sizeof(struct sbx__output_policy) != 72)
-        fail_msg("struct sbx__output_policy is %zu bytes, not 72: a field was added or removed; "
+    if (sizeof(struct sbx__output_policy) != 80)
+        fail_msg("struct sbx__output_policy is %zu bytes, not 80: a field was added or removed; "
                  "cover it in copy_settable() and the \"output\" object of lib/policy_json.c "
                  "and docs/policy-files.md (or keep it out on purpose), then update this test",
                  sizeof(struct sbx__output_policy));
@@ -808,7 +815,8 @@ static const struct bad bad_documents[] = {
      "$.namespaces[1]: unknown name \"all\" (expected one of: user, pid, net, ipc, uts, mount)"},
     {V1 "\"output\": []}", -EINVAL, "$.output: expected an object, got []"},
     {V1 "\"output\": {\"redact_count\": 1}}", -EINVAL,
-     "$.output.redact_count: unknown key (expected one of: redact_patterns, escapes, redact)"},
+     "$.output.redact_count: unknown key (expected one of: redact_patterns, escapes, redact, "
+     "audit_limit)"},
     {V1 "\"output\": {\"redact_patterns\": 0}}", -EINVAL,
      "$.output.redact_patterns: expected true or false, got 0"},
     {V1 "\"output\": {\"escapes\": \"neutralize\"}}", -EINVAL,
@@ -845,6 +853,12 @@ static const struct bad bad_documents[] = {
      "$.limits.output: sbx_limit_output: output limit 2147483648 is above 1 GiB"},
     {V1 "\"seccomp\": {\"violation_limit\": 0}}", -EINVAL,
      "$.seccomp.violation_limit: sbx_set_violation_limit"},
+    {V1 "\"seccomp\": {\"violation_rate\": 1000001}}", -EINVAL,
+     "$.seccomp.violation_rate: sbx_set_violation_rate: 1000001 per second is out of range"},
+    {V1 "\"seccomp\": {\"violation_rate\": \"unlimited\"}}", -EINVAL,
+     "$.seccomp.violation_rate: expected a count, got \"unlimited\""},
+    {V1 "\"output\": {\"audit_limit\": 100}}", -EINVAL,
+     "$.output.audit_limit: sbx_set_audit_limit"},
     {V1 "\"seccomp\": {\"deny\": {\"nosuchcall\": \"EPERM\"}}}", -EINVAL,
      "$.seccomp.deny.nosuchcall: sbx_deny_syscall: unknown system call 'nosuchcall'"},
     {V1 "\"seccomp\": {\"deny\": {\"execve\": \"EPERM\"}}}", -EINVAL,

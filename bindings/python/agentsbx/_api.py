@@ -205,6 +205,9 @@ class SandboxResult:
     system_cpu_time: float
     peak_rss: int
     """Peak resident set size in bytes."""
+    violation_kinds: List[Tuple[Violation, int]] = field(default_factory=list)
+    """Each kind of denied call (a system call and its errno) with how many times
+    it was denied, in the order the kinds first appeared (at most 32 kinds)."""
     peak_memory: int = 0
     """Peak memory of the child's cgroup, all processes together (0 without the cgroup layer)."""
     limit_mechanisms: Dict[str, str] = field(default_factory=dict)
@@ -295,6 +298,13 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
                 break
             raise
         viols.append(Violation._from_c(v))
+    kinds = []
+    for i in range(lib.sbx_result_violation_kinds(r)):
+        v = SbxViolation()
+        v.size = ctypes.sizeof(SbxViolation)
+        times = ctypes.c_uint64(0)
+        lib.sbx_result_violation_kind(r, i, ctypes.byref(v), ctypes.byref(times))
+        kinds.append((Violation._from_c(v), times.value))
     need = lib.sbx_result_to_json(r, None, 0)
     buf = ctypes.create_string_buffer(need + 1)
     lib.sbx_result_to_json(r, buf, need + 1)
@@ -310,7 +320,7 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         layers=_names(lib.sbx_result_layers(r), LAYERS),
         landlock_abi=lib.sbx_result_landlock_abi(r),
         landlock_rights=_names(lib.sbx_result_landlock_rights(r), LANDLOCK_RIGHTS),
-        violations=viols, violation_count=count,
+        violations=viols, violation_count=count, violation_kinds=kinds,
         wall_time=lib.sbx_result_wall_ns(r) / 1e9,
         user_cpu_time=lib.sbx_result_user_cpu_ns(r) / 1e9,
         system_cpu_time=lib.sbx_result_system_cpu_ns(r) / 1e9,
@@ -610,6 +620,13 @@ class Policy:
         """Kill a child at its ``count``-th violation (status ``"violation"``)."""
         return self._apply("sbx_set_violation_limit", _count(count, "count"))
 
+    def violation_rate(self, per_second: int) -> "Policy":
+        """Kill a child that makes more than ``per_second`` denied calls within a
+        second (status ``"violation"``); 0 turns the limit off.  The default is
+        1000 per second, so a child looping on a denied call cannot make the
+        host spend its CPU on reporting it."""
+        return self._apply("sbx_set_violation_rate", _count(per_second, "per_second"))
+
     def on_violation(self, fn: Optional[Callable[[Violation], None]]) -> "Policy":
         """Call ``fn(violation)`` for each violation, on the thread waiting for
         the child (None removes it).  Exceptions in ``fn`` are printed and ignored."""
@@ -666,6 +683,13 @@ class Policy:
         else:
             n = _int(fd, "fd")
         return self._apply("sbx_set_audit_fd", n)
+
+    def audit_limit(self, nbytes: int) -> "Policy":
+        """Bound the audit log each child produces (default 1 MiB; at least 4096,
+        or :data:`UNLIMITED`).  Past it, events are counted and the exit event
+        says how many were dropped; violations are written only for the first 8
+        of each kind either way."""
+        return self._apply("sbx_set_audit_limit", _count(nbytes, "nbytes"))
 
     # -- policy files and profiles (policy_json.h)
     def load_json(self, text: Union[str, bytes]) -> "Policy":

@@ -152,6 +152,9 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_set_violation_limit", _i, [c_policy_p, _u64], True),
     ("sbx_result_violation_count", _u64, [c_result_p], False),
     ("sbx_result_violation", _i, [c_result_p, _sz, _P(SbxViolation)], True),
+    ("sbx_set_violation_rate", _i, [c_policy_p, _u64], True),
+    ("sbx_result_violation_kinds", _sz, [c_result_p], False),
+    ("sbx_result_violation_kind", _i, [c_result_p, _sz, _P(SbxViolation), _P(_u64)], True),
     # probe.h
     ("sbx_probe", _i, [_i, ctypes.c_char_p, _sz], True),
     ("sbx_feature_name", _s, [_i], False),
@@ -168,6 +171,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_set_output_escapes", _i, [c_policy_p, _i], True),
     ("sbx_result_redactions", _u64, [c_result_p], False),
     ("sbx_result_escapes", _u64, [c_result_p], False),
+    ("sbx_set_audit_limit", _i, [c_policy_p, _u64], True),
     ("sbx_output_filter_new", _i, [c_policy_p, _i, OUTPUT_FN, ctypes.c_void_p, _P(c_output_filter_p)], True),
     ("sbx_output_filter_write", _i, [c_output_filter_p, ctypes.c_void_p, _sz], True),
     ("sbx_output_filter_finish", _i, [c_output_filter_p], True),

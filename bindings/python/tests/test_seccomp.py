@@ -43,6 +43,32 @@ def test_seccomp__violation_limit_kills(policy):
     assert r.status == "violation" and r.violation_count == 3 and r.stdout == b""
 
 
+def test_seccomp__violation_rate_and_kinds(policy, tmp_path):
+    # 3000 denied calls as fast as Python makes them: the default rate (1000 a
+    # second) kills; each call is counted under its kind.
+    flood = "import os\nfor _ in range(3000): os.getppid(); os.getpgrp()\nprint('end')"
+    policy.deny_syscall("getppid").deny_syscall("getpgrp", errno.EACCES)
+    audit = open(tmp_path / "audit.jsonl", "wb")
+    policy.audit_fd(audit).audit_limit(8192)
+    r = policy.run([PY, "-c", flood], capture_output=True)
+    audit.close()
+    assert r.status == "violation" and r.stdout == b"" and r.json["violation_kill"] == "rate"
+    assert [(v.syscall, v.errno) for v, _ in r.violation_kinds] == [
+        ("getppid", errno.EPERM), ("getpgrp", errno.EACCES)]
+    assert sum(n for _, n in r.violation_kinds) == r.violation_count > 1000
+    assert (tmp_path / "audit.jsonl").stat().st_size < 8192 + 1024
+    # the limit off: the same loop ends on its own
+    policy.violation_rate(0)
+    r = policy.run([PY, "-c", flood], capture_output=True)
+    assert r.returncode == 0 and r.stdout == b"end\n" and r.violation_count == 6000
+    with pytest.raises(agentsbx.SandboxError):
+        policy.violation_rate(10**7)
+    with pytest.raises(ValueError):
+        policy.violation_rate(-1)
+    with pytest.raises(agentsbx.SandboxError):
+        policy.audit_limit(100)
+
+
 def test_seccomp__violation_callback(policy):
     seen = []
     policy.deny_syscall("getppid").on_violation(lambda v: seen.append((v.syscall, threading.get_ident())))
