@@ -550,11 +550,16 @@ void sbx__cgroup_close_procs(struct sbx__cgroup_run *run)
         }
 }
 
-/* SIGKILL every process listed in dir/cgroup.procs (kill != 0), or count them. */
-static size_t procs_pass(const char *dir, bool do_kill)
+static bool parse_key(const char *text, const char *key, uint64_t *value);
+
+/* SIGKILL every id listed in dir/file (do_kill), or count them. A thread id
+ * is as good as a process id to kill(2): the signal goes to the whole thread
+ * group, so listing threads (cgroup.threads, v1 tasks) also reaches a live
+ * thread whose group leader has exited. */
+static size_t ids_pass(const char *dir, const char *file, bool do_kill)
 {
     char path[SBX__CG_PATH_MAX + 32], buf[4096];
-    snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
@@ -584,16 +589,37 @@ static size_t procs_pass(const char *dir, bool do_kill)
     return found;
 }
 
+/* Whether anything is left in a cgroup: v2 says so itself (cgroup.events
+ * "populated", which counts every thread of every live task, dying ones
+ * included); v1 lists its threads in "tasks". */
+static bool populated(const struct sbx__cgroup_dir_run *d)
+{
+    if (d->v2) {
+        char buf[256];
+        uint64_t v = 1;
+        if (read_small(d->path, "cgroup.events", buf, sizeof(buf)) == 0 &&
+            parse_key(buf, "populated", &v))
+            return v != 0;
+        return ids_pass(d->path, "cgroup.threads", false) > 0 ||
+               ids_pass(d->path, "cgroup.procs", false) > 0;
+    }
+    return ids_pass(d->path, "tasks", false) > 0;
+}
+
 void sbx__cgroup_kill(struct sbx__cgroup_run *run)
 {
     if (run->n == 0)
         return;
-    if (run->kill_fd >= 0 && write(run->kill_fd, "1", 1) == 1)
-        return;
-    /* cgroup v1: no cgroup.kill. Kill what is listed; finish repeats this until
-     * nothing is left (a fork racing a pass is caught by the next one). */
+    /* cgroup.kill (Linux 5.14) kills atomically against forks, but misses a
+     * process whose thread-group leader has exited while a thread lives on
+     * (seen on Linux 6.18: tests/live/test_cgroup.c, zombie_leader_...), and
+     * cgroup v1 has none. So every process listed is killed as well; finish
+     * repeats this until nothing is left (a fork racing a pass is caught by
+     * the next one). */
+    if (run->kill_fd >= 0)
+        (void)!write(run->kill_fd, "1", 1);
     for (size_t i = 0; i < run->n; i++)
-        procs_pass(run->cg[i].path, true);
+        ids_pass(run->cg[i].path, "cgroup.procs", true);
 }
 
 static bool parse_key(const char *text, const char *key, uint64_t *value)
@@ -639,10 +665,10 @@ void sbx__cgroup_finish(struct sbx__cgroup_run *run)
     uint64_t until = sbx__now_ns() + FINISH_NS;
     useconds_t nap = 100;
     for (;;) { /* kill until every cgroup is empty */
-        size_t left = 0;
-        for (size_t i = 0; i < run->n; i++)
-            left += procs_pass(run->cg[i].path, false);
-        if (left == 0 || sbx__now_ns() >= until)
+        bool left = false;
+        for (size_t i = 0; i < run->n && !left; i++)
+            left = populated(&run->cg[i]);
+        if (!left || sbx__now_ns() >= until)
             break;
         sbx__cgroup_kill(run);
         usleep(nap);

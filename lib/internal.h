@@ -214,15 +214,18 @@ struct sbx__cgroup_plan {
     uint64_t memory, pids, cpu_rate; /* SBX_UNLIMITED: not limited by the cgroup */
 };
 
+/* One of a child's cgroups. */
+struct sbx__cgroup_dir_run {
+    char path[SBX__CG_PATH_MAX];
+    bool v2;
+    uint32_t ctl;
+    int procs_fd; /* cgroup.procs, open for the child to join; -1 once closed */
+};
+
 /* One child's cgroups, from creation (parent, per spawn) to removal. */
 struct sbx__cgroup_run {
     size_t n; /* cgroups created; 0: none (then nothing else here is used) */
-    struct {
-        char path[SBX__CG_PATH_MAX];
-        bool v2;
-        uint32_t ctl;
-        int procs_fd; /* cgroup.procs, open for the child to join; -1 once closed */
-    } cg[SBX__CG_MAX];
+    struct sbx__cgroup_dir_run cg[SBX__CG_MAX];
     int mem_idx;   /* the cgroup with the memory controller, or -1 */
     int kill_fd;   /* cgroup2 cgroup.kill, or -1 */
     uint64_t peak; /* bytes, read before removal; 0: unknown */

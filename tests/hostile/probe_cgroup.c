@@ -12,14 +12,21 @@
  *                a control that must burn that much on a loaded machine); the
  *                main process reaps the other (so the result's CPU time counts
  *                both). Prints "burned".
+ *   zombie FILE  as escape, but the grandchild's main thread exits alone
+ *                (a zombie thread-group leader) after starting a thread that
+ *                writes its thread id to FILE and sleeps; the main process
+ *                does the same (its own thread sleeps 60 s): what is left of
+ *                each is a live thread behind a zombie leader.
  * Exit 0, 1 on a set-up failure, 2 on bad usage. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +61,52 @@ static int escape(const char *file)
     signal(SIGTERM, SIG_IGN);
     sleep(60);
     return 0;
+}
+
+static void *write_tid_and_sleep(void *file)
+{
+    if (file) {
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%d\n", (int)gettid());
+        int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, buf, (size_t)n) != n)
+            _exit(1);
+        close(fd);
+    }
+    for (;;)
+        pause();
+    return NULL;
+}
+
+/* Start a thread, then end the main thread alone: the leader is a zombie
+ * until the thread ends. */
+static void leave_a_thread(const char *file)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, write_tid_and_sleep, (void *)file) != 0)
+        _exit(1);
+    syscall(SYS_exit, 0);
+}
+
+static int zombie(const char *file)
+{
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    pid_t mid = fork();
+    if (mid < 0)
+        return 1;
+    if (mid == 0) {
+        setsid();
+        pid_t gc = fork();
+        if (gc == 0)
+            leave_a_thread(file);
+        _exit(gc < 0);
+    }
+    waitpid(mid, NULL, 0);
+    printf("started\n");
+    fflush(stdout);
+    leave_a_thread(NULL);
+    return 1;
 }
 
 static int memfd(long want)
@@ -117,6 +170,8 @@ int main(int argc, char **argv)
         return 2;
     if (strcmp(argv[1], "escape") == 0)
         return escape(argv[2]);
+    if (strcmp(argv[1], "zombie") == 0)
+        return zombie(argv[2]);
     if (strcmp(argv[1], "memfd") == 0)
         return memfd(atol(argv[2]));
     if (strcmp(argv[1], "burn") == 0)

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <agentsbx/agentsbx.h>
@@ -198,20 +199,28 @@ static void test_cgroup__memfd_memory_bomb(void **state)
  * pid. With sbx_spawn() and sbx_child_wait(), not sbx_run(): without a cgroup
  * sbx_run() kills the tree with its subreaper, and the control would prove
  * nothing (tests/live/test_treekill.c tests that). */
-static pid_t run_escape(sbx_policy *p, const char *dir)
+static pid_t run_escape(sbx_policy *p, const char *dir, const char *mode)
 {
     char file[600];
     snprintf(file, sizeof(file), "%s/gc.pid", dir);
-    const char *argv[] = {PROBE("probe_cgroup"), "escape", file, NULL};
+    const char *argv[] = {PROBE("probe_cgroup"), mode, file, NULL};
     assert_sbx_ok(sbx_set_workdir(p, dir));
     assert_sbx_ok(sbx_limit_wall_time(p, 400));
     sbx_child *c = NULL;
     sbx_result *r = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_sbx_ok(sbx_spawn(p, argv, NULL, &c));
     assert_sbx_ok(sbx_child_wait(c, &r));
     sbx_child_free(c);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
     sbx_result_free(r);
+    /* a correctness bound: the kill holds at the timeout, not after a wait */
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (took > 5.0)
+        fail_msg("%s: sbx_child_wait returned %.1f s after a spawn with a 0.4 s timeout", mode,
+                 took);
     FILE *f = fopen(file, "r");
     int pid = 0;
     if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 1)
@@ -221,7 +230,7 @@ static pid_t run_escape(sbx_policy *p, const char *dir)
     return pid;
 }
 
-static void check_escape_killed(sbx_policy *p)
+static void check_escape_killed(sbx_policy *p, const char *mode)
 {
     char dir[] = "/tmp/sbx-cg-XXXXXX";
     assert_non_null(mkdtemp(dir));
@@ -230,21 +239,24 @@ static void check_escape_killed(sbx_policy *p)
     /* Control: without a cgroup (and without the subreaper that sbx_run adds
      * then) the new session escapes the group kill. */
     sbx_policy *control = policy_new();
-    pid_t gc = run_escape(control, dir);
+    pid_t gc = run_escape(control, dir, mode);
     usleep(100000);
     int escaped = !process_dead(gc);
     kill(gc, SIGKILL);
     sbx_policy_free(control);
 
-    gc = run_escape(p, dir);
+    gc = run_escape(p, dir, mode);
     int dead = process_dead(gc) || (kill(gc, 0) != 0 && errno == ESRCH);
     if (!dead)
         kill(gc, SIGKILL);
     rmdir(dir);
     if (!escaped)
-        fail_msg("control: the setsid grandchild died without a cgroup: the probe proves nothing");
+        fail_msg("%s: control: the setsid grandchild died without a cgroup: the probe proves "
+                 "nothing",
+                 mode);
     if (!dead)
-        fail_msg("grandchild %d survived sbx_run's return after the timeout", (int)gc);
+        fail_msg("%s: grandchild %d survived sbx_child_wait's return after the timeout", mode,
+                 (int)gc);
     assert_int_equal(our_cgroups(), 0);
 }
 
@@ -252,7 +264,17 @@ static void test_cgroup__double_fork_setsid_dies_at_timeout(void **state)
 {
     need_cgroup();
     sbx_policy *p = cg_policy();
-    check_escape_killed(p);
+    check_escape_killed(p, "escape");
+    sbx_policy_free(p);
+}
+
+/* A live thread behind a zombie thread-group leader, in the program and in a
+ * setsid grandchild: killed at the timeout, and the cgroups removed at once. */
+static void test_cgroup__zombie_leader_thread_dies_at_timeout(void **state)
+{
+    need_cgroup();
+    sbx_policy *p = cg_policy();
+    check_escape_killed(p, "zombie");
     sbx_policy_free(p);
 }
 
@@ -269,7 +291,8 @@ static void test_cgroup__double_fork_setsid_dies_v1_kill_loop(void **state)
         SBX_SKIP("no writable cgroup v1 memory hierarchy beneath our own cgroup");
     sbx_policy *p = policy_new();
     assert_sbx_ok(sbx_set_cgroup_parent(p, v1));
-    check_escape_killed(p);
+    check_escape_killed(p, "escape");
+    check_escape_killed(p, "zombie");
     sbx_policy_free(p);
 }
 
@@ -504,6 +527,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cgroup__anonymous_memory_bomb),
     cmocka_unit_test(test_cgroup__memfd_memory_bomb),
     cmocka_unit_test(test_cgroup__double_fork_setsid_dies_at_timeout),
+    cmocka_unit_test(test_cgroup__zombie_leader_thread_dies_at_timeout),
     cmocka_unit_test(test_cgroup__double_fork_setsid_dies_v1_kill_loop),
     cmocka_unit_test(test_cgroup__removed_after_wait_kill_free_and_failure),
     cmocka_unit_test(test_cgroup__cpu_rate_throttles_all_processes),

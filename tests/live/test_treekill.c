@@ -117,6 +117,30 @@ static void test_treekill__run_leaves_no_survivor_at_timeout(void **state)
     assert_no_children();
 }
 
+/* A live thread behind a zombie thread-group leader (in the program and in a
+ * setsid grandchild): the subreaper's kill reaches it too. */
+static void test_treekill__run_kills_a_thread_behind_a_zombie_leader(void **state)
+{
+    (void)state;
+    static const char *zombie_argv[] = {PROBE("probe_cgroup"), "zombie", "gc.pid", NULL};
+    sbx_policy *p = escape_policy(400);
+    sbx_result *r = run_ok(p, zombie_argv);
+    assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
+    assert_int_equal(sbx_result_tree_kill(r), SBX_TREE_KILL_SUBREAPER);
+    sbx_result_free(r);
+    expect_dead(grandchild(), "sbx_run at the timeout");
+
+    /* The control: sbx_spawn without the subreaper kills the group only. */
+    sbx_child *c = NULL;
+    assert_sbx_ok(sbx_spawn(p, zombie_argv, NULL, &c));
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    sbx_result_free(r);
+    sbx_child_free(c);
+    expect_alive_then_kill(grandchild(), "control");
+    sbx_policy_free(p);
+    assert_no_children();
+}
+
 /* The program ends by itself, leaving a daemon behind: killed too. */
 static void test_treekill__run_kills_what_a_normal_end_leaves(void **state)
 {
@@ -215,6 +239,8 @@ static void test_treekill__status_through_the_init(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_treekill__run_leaves_no_survivor_at_timeout, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_treekill__run_kills_a_thread_behind_a_zombie_leader, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(test_treekill__run_kills_what_a_normal_end_leaves, setup,
                                     teardown),
