@@ -10,6 +10,7 @@
  * each cgroup.procs (async-signal-safe). Finish (parent, after the main process
  * is reaped): kill everything left in the cgroups, wait until they are empty,
  * read peak memory and OOM kills, rmdir. See docs/cgroups.md. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -368,6 +369,41 @@ static int discover(char *const *parents, size_t n_parents, uint32_t need,
     return -EOPNOTSUPP;
 }
 
+static size_t ids_pass(const char *dir, const char *file, bool do_kill);
+
+/* Remove the cgroups in parent that a dead host left (tmpdir.c names the
+ * owner), killing what is still in them first: a host killed outright could
+ * neither kill its children's trees nor remove their cgroups. */
+static void sweep(const char *parent, bool v2)
+{
+    DIR *d = opendir(parent);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_type != DT_DIR || strncmp(de->d_name, "agentsbx.", 9) != 0 ||
+            !sbx__owner_dead(de->d_name + 9))
+            continue;
+        char path[SBX__CG_PATH_MAX + 64];
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", parent, de->d_name) >= sizeof(path))
+            continue;
+        if (v2) {
+            char kill_file[sizeof(path) + 16];
+            snprintf(kill_file, sizeof(kill_file), "%s/cgroup.kill", path);
+            int fd = open(kill_file, O_WRONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                (void)!write(fd, "1", 1);
+                close(fd);
+            }
+        }
+        for (int tries = 0; tries < 50 && rmdir(path) != 0 && errno == EBUSY; tries++) {
+            ids_pass(path, "cgroup.procs", true);
+            usleep(2000);
+        }
+    }
+    closedir(d);
+}
+
 int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
 {
     uint64_t mem = policy->limits[SBX__LIMIT_MEMORY], pids = policy->limits[SBX__LIMIT_NPROC];
@@ -396,6 +432,9 @@ int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
             return 0; /* the limits fall back to rlimits; the CPU rate is not enforced */
         return sbx__err_stage(SBX_STAGE_CGROUP, r, "%s", why);
     }
+    for (size_t i = 0; i < cg->n; i++)
+        if (sbx__first_sweep(cg->dirs[i].parent))
+            sweep(cg->dirs[i].parent, cg->dirs[i].v2);
     cg->memory = mem;
     cg->pids = pids;
     cg->cpu_rate = cpu;
@@ -475,6 +514,8 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
         return 0;
     static atomic_uint counter;
     unsigned seq = atomic_fetch_add(&counter, 1);
+    char tag[SBX__OWNER_TAG_MAX];
+    sbx__owner_tag(tag, sizeof(tag));
     run->kill_fd = -1;
     run->mem_idx = cg->mem_idx;
     run->peak = 0;
@@ -482,8 +523,7 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
     int r = 0;
     for (size_t i = 0; i < cg->n; i++) {
         char *path = run->cg[i].path;
-        snprintf(path, SBX__CG_PATH_MAX, "%s/agentsbx.%d.%u", cg->dirs[i].parent, (int)getpid(),
-                 seq);
+        snprintf(path, SBX__CG_PATH_MAX, "%s/agentsbx.%s.%u", cg->dirs[i].parent, tag, seq);
         run->cg[i].v2 = cg->dirs[i].v2;
         run->cg[i].ctl = cg->dirs[i].ctl;
         run->cg[i].procs_fd = -1;

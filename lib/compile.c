@@ -165,6 +165,8 @@ int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
     if (r == 0)
         r = sbx__ns_compile(policy, plan); /* after Landlock: it grants the private /tmp */
     if (r == 0)
+        r = sbx__tmp_compile(policy, plan); /* after both, and after the cgroup */
+    if (r == 0)
         r = sbx__caps_compile(policy, plan); /* after the namespaces: a user namespace */
     if (r == 0)
         r = sbx__seccomp_compile(policy, plan);

@@ -100,13 +100,14 @@ SBX__HIDDEN void sbx__policy_changed(sbx_policy *policy);
 
 #define SBX__MAX_RLIMITS    8
 /* Entries of the mechanism arrays (plan, child, result): indexed by
- * SBX_LIMIT_* (cgroup.h), 1 to SBX_LIMIT_CPU_RATE. */
-#define SBX__MECH           4
+ * SBX_LIMIT_* (cgroup.h), 1 to SBX_LIMIT_TMP. */
+#define SBX__MECH           5
 #define SBX__MAX_LL_RULES   256
 /* A private TMPDIR's path: its parent (at most SBX__TMP_PARENT_MAX bytes) and
- * "/agentsbx.XXXXXX". */
+ * "/agentsbx.<owner tag>.XXXXXX" (tmpdir.c). */
 #define SBX__TMP_PARENT_MAX 100
-#define SBX__TMPDIR_MAX     128
+#define SBX__OWNER_TAG_MAX  64
+#define SBX__TMPDIR_MAX     (SBX__TMP_PARENT_MAX + SBX__OWNER_TAG_MAX + 24)
 #define SBX__MAX_LL_PORTS   64
 
 struct sbx__ll_port {
@@ -179,8 +180,28 @@ SBX__HIDDEN void sbx__landlock_plan_free(struct sbx__landlock_plan *ll);
 /* Parent, per spawn: build the child's ruleset and private TMPDIR. */
 SBX__HIDDEN int sbx__landlock_prepare(const struct sbx__plan *plan, const char *program,
                                       struct sbx__landlock_spawn *out);
-/* Remove a private TMPDIR and everything in it; clears the string. */
+
+/* ---- private TMPDIRs and leftovers (tmpdir.c) ------------------------------------- */
+
+/* Compile, after the namespaces: where the private TMPDIR goes (ll->tmp_parent)
+ * and what bounds its memory (plan->mechanism[SBX_LIMIT_TMP]); removes the
+ * TMPDIRs that dead hosts left there, once per process. */
+SBX__HIDDEN int sbx__tmp_compile(const sbx_policy *policy, struct sbx__plan *plan);
+/* Parent, per spawn: make parent/agentsbx.<tag>.XXXXXX in out (SBX__TMPDIR_MAX
+ * bytes); 0 or -errno (out empty). No allocation. */
+SBX__HIDDEN int sbx__tmpdir_create(const char *parent, char *out);
+/* Remove a private TMPDIR and everything in it, following no link; clears the string. */
 SBX__HIDDEN void sbx__tmpdir_remove(char *tmpdir);
+/* This process's owner tag, "<pid>.<start time>.<pid namespace inode>", for
+ * the names of what it creates (TMPDIRs, cgroups); snprintf's return. */
+SBX__HIDDEN int sbx__owner_tag(char *buf, size_t size);
+/* Whether a name's tag (the text after "agentsbx.") names an owner that is
+ * dead: a pid of this pid namespace that is gone or started at another time.
+ * False for anything else (a live owner, another namespace, another form). */
+SBX__HIDDEN bool sbx__owner_dead(const char *tag);
+/* True the first time this process (a forked one anew) asks about dir: then
+ * it sweeps what dead owners left there. Thread-safe. */
+SBX__HIDDEN bool sbx__first_sweep(const char *dir);
 /* The Landlock rights of SBX_FS_* access (0: no Landlock). */
 SBX__HIDDEN uint64_t sbx__landlock_rights(const struct sbx__landlock_plan *ll, uint64_t access);
 /* The right to list directories (0: no Landlock). */
@@ -196,7 +217,7 @@ SBX__HIDDEN int sbx__landlock_apply(int ruleset);
 
 #define SBX__CG_MAX        4 /* hierarchies: cgroup2, v1 memory, v1 pids, v1 cpu */
 #define SBX__CG_PARENT_MAX 200
-#define SBX__CG_PATH_MAX   256
+#define SBX__CG_PATH_MAX   (SBX__CG_PARENT_MAX + SBX__OWNER_TAG_MAX + 32)
 #define SBX__CG_MEMORY     1u /* controller bits */
 #define SBX__CG_PIDS       2u
 #define SBX__CG_CPU        4u

@@ -427,21 +427,6 @@ int sbx_set_tmp_parent(sbx_policy *policy, const char *dir)
 
 /* ---- compiling ------------------------------------------------------------------ */
 
-/* Where private TMPDIRs go unless the host says: /dev/shm when it is a tmpfs of
- * at least 1 GiB that this process can write (creating and removing a directory
- * there costs microseconds, where a journalled disk file system's can cost a
- * hundred or more on every spawn), else /tmp. Small /dev/shm mounts, such as a
- * container's default 64 MiB, are not used. */
-static const char *default_tmp_parent(void)
-{
-    struct statfs fs;
-    if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
-        (uint64_t)fs.f_blocks * (uint64_t)fs.f_bsize >= (1ull << 30) &&
-        access("/dev/shm", W_OK | X_OK) == 0)
-        return "/dev/shm";
-    return "/tmp";
-}
-
 /* The default read-only view: what ordinary programs need, and nothing more. */
 static const struct {
     const char *path;
@@ -568,9 +553,7 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
         ll->scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
         ll->rights |= SBX_LL_SCOPE;
     }
-    ll->private_tmp = policy->private_tmp;
-    snprintf(ll->tmp_parent, sizeof(ll->tmp_parent), "%s",
-             policy->tmp_parent ? policy->tmp_parent : default_tmp_parent());
+    ll->private_tmp = policy->private_tmp; /* where: sbx__tmp_compile() (tmpdir.c) */
 
     /* The directories this policy's children may write: links there are never followed. */
     const char *wpaths[policy->n_grants + 1];
@@ -685,11 +668,11 @@ int sbx__landlock_prepare(const struct sbx__plan *plan, const char *program,
     }
     if (ll->private_tmp && !(plan->ns && plan->ns->mount_view)) { /* else a tmpfs (namespace.c) */
         const char *base = ll->tmp_parent;
-        snprintf(out->tmpdir, sizeof(out->tmpdir), "%s/agentsbx.XXXXXX", base);
-        int fd;
-        if (!mkdtemp(out->tmpdir) || (fd = open(out->tmpdir, O_PATH | O_CLOEXEC)) < 0) {
-            r = sbx__err_stage(SBX_STAGE_LANDLOCK, -errno, "creating the private TMPDIR in %s",
-                               base);
+        int fd = -1;
+        r = sbx__tmpdir_create(base, out->tmpdir);
+        if (r < 0 || (fd = open(out->tmpdir, O_PATH | O_CLOEXEC)) < 0) {
+            r = sbx__err_stage(SBX_STAGE_LANDLOCK, r < 0 ? r : -errno,
+                               "creating the private TMPDIR in %s", base);
             goto fail;
         }
         int rr = add_path_rule(rs, fd, to_ll(SBX_FS_READ | SBX_FS_WRITE) & ll->handled_fs);
@@ -705,44 +688,6 @@ fail:
     close(rs);
     sbx__tmpdir_remove(out->tmpdir);
     return r;
-}
-
-/* Remove everything inside the directory open at dirfd, never following a
- * link: each level is entered with openat(O_NOFOLLOW|O_DIRECTORY) relative to
- * its parent's descriptor, so a process that swaps a directory for a symbolic
- * link while this runs cannot redirect the removal outside the tree. */
-static void remove_inside(int dirfd, int depth)
-{
-    DIR *d = fdopendir(dirfd);
-    if (!d) {
-        close(dirfd);
-        return;
-    }
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (unlinkat(dirfd, de->d_name, 0) == 0 || errno != EISDIR)
-            continue;
-        int sub = depth < 128
-                      ? openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                      : -1;
-        if (sub >= 0)
-            remove_inside(sub, depth + 1);
-        unlinkat(dirfd, de->d_name, AT_REMOVEDIR);
-    }
-    closedir(d);
-}
-
-void sbx__tmpdir_remove(char *tmpdir)
-{
-    if (!tmpdir[0])
-        return;
-    int fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0)
-        remove_inside(fd, 0);
-    rmdir(tmpdir);
-    tmpdir[0] = '\0';
 }
 
 uint64_t sbx__landlock_rights(const struct sbx__landlock_plan *ll, uint64_t access)

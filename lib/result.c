@@ -182,7 +182,7 @@ uint64_t sbx_result_peak_memory_bytes(const sbx_result *result)
 
 int sbx_result_limit_mechanism(const sbx_result *result, int limit)
 {
-    if (!result || limit < SBX_LIMIT_MEMORY || limit > SBX_LIMIT_CPU_RATE)
+    if (!result || limit < SBX_LIMIT_MEMORY || limit > SBX_LIMIT_TMP)
         return SBX_MECHANISM_NONE;
     return result->mechanism[limit];
 }
@@ -191,6 +191,8 @@ static const char *mechanism_name(int mechanism)
 {
     return mechanism == SBX_MECHANISM_CGROUP   ? "cgroup"
            : mechanism == SBX_MECHANISM_RLIMIT ? "rlimit"
+           : mechanism == SBX_MECHANISM_TMPFS  ? "tmpfs"
+           : mechanism == SBX_MECHANISM_DISK   ? "disk"
                                                : "none";
 }
 
@@ -267,26 +269,28 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
              (unsigned long long)result->caps[SBX_CAPS_INHERITABLE],
              (unsigned long long)result->caps[SBX_CAPS_BOUNDING],
              (unsigned long long)result->caps[SBX_CAPS_AMBIENT]);
-    int n = snprintf(buf, size,
-                     "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
-                     "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
-                     "\"peak_memory_bytes\":%llu,\"memory_limit\":\"%s\",\"process_limit\":\"%s\","
-                     "\"cpu_rate_limit\":\"%s\","
-                     "\"layers\":[%s],\"namespaces\":[%s],\"tree_kill\":\"%s\","
-                     "\"landlock\":{\"abi\":%d,\"rights\":[%s]},%s,"
-                     "\"stdout_truncated\":%s,\"stderr_truncated\":%s,"
-                     "\"redactions\":%llu,\"escapes\":%llu",
-                     sbx_status_name(result->status), result->exit_code, result->signal,
-                     (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
-                     (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss,
-                     (unsigned long long)result->peak_memory,
-                     mechanism_name(result->mechanism[SBX_LIMIT_MEMORY]),
-                     mechanism_name(result->mechanism[SBX_LIMIT_PROCESSES]),
-                     mechanism_name(result->mechanism[SBX_LIMIT_CPU_RATE]), layers, ns,
-                     tree_kill[result->tree_kill <= SBX_TREE_KILL_SUBREAPER ? result->tree_kill : 0],
-                     result->landlock_abi, rights, caps, result->truncated[0] ? "true" : "false",
-                     result->truncated[1] ? "true" : "false",
-                     (unsigned long long)result->redactions, (unsigned long long)result->escapes);
+    int n =
+        snprintf(buf, size,
+                 "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
+                 "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
+                 "\"peak_memory_bytes\":%llu,\"memory_limit\":\"%s\",\"process_limit\":\"%s\","
+                 "\"cpu_rate_limit\":\"%s\",\"tmp_limit\":\"%s\","
+                 "\"layers\":[%s],\"namespaces\":[%s],\"tree_kill\":\"%s\","
+                 "\"landlock\":{\"abi\":%d,\"rights\":[%s]},%s,"
+                 "\"stdout_truncated\":%s,\"stderr_truncated\":%s,"
+                 "\"redactions\":%llu,\"escapes\":%llu",
+                 sbx_status_name(result->status), result->exit_code, result->signal,
+                 (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
+                 (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss,
+                 (unsigned long long)result->peak_memory,
+                 mechanism_name(result->mechanism[SBX_LIMIT_MEMORY]),
+                 mechanism_name(result->mechanism[SBX_LIMIT_PROCESSES]),
+                 mechanism_name(result->mechanism[SBX_LIMIT_CPU_RATE]),
+                 mechanism_name(result->mechanism[SBX_LIMIT_TMP]), layers, ns,
+                 tree_kill[result->tree_kill <= SBX_TREE_KILL_SUBREAPER ? result->tree_kill : 0],
+                 result->landlock_abi, rights, caps, result->truncated[0] ? "true" : "false",
+                 result->truncated[1] ? "true" : "false", (unsigned long long)result->redactions,
+                 (unsigned long long)result->escapes);
     if (n < 0)
         return n;
     size_t off = (size_t)n; /* then the violations, and the closing brace */

@@ -104,6 +104,14 @@ enum sbx_limit_kind {
     SBX_LIMIT_PROCESSES = 2,
     /** sbx_limit_cpu_rate() (a cgroup or nothing). */
     SBX_LIMIT_CPU_RATE = 3,
+    /** What bounds the memory of the private TMPDIR (sbx_set_private_tmp()) under
+     *  sbx_limit_memory(): files in a tmpfs are memory that no rlimit counts.
+     *  #SBX_MECHANISM_TMPFS (the mount namespace's own tmpfs, sized by the limit),
+     *  #SBX_MECHANISM_CGROUP (tmpfs pages are charged to the child's cgroup),
+     *  #SBX_MECHANISM_DISK (the directory is on a disk: it holds no memory), or
+     *  #SBX_MECHANISM_NONE (no memory limit, no private TMPDIR, or best-effort).
+     *  @since 0.2 */
+    SBX_LIMIT_TMP = 4,
 };
 
 /** @brief How a limit was enforced. Values are append-only. @since 0.1 */
@@ -115,12 +123,16 @@ enum sbx_mechanism {
     /** The child's cgroup (memory.max or memory.limit_in_bytes, pids.max,
      * cpu.max or cpu.cfs_quota_us). */
     SBX_MECHANISM_CGROUP = 2,
+    /** A tmpfs of the child's mount namespace, sized by the memory limit. @since 0.2 */
+    SBX_MECHANISM_TMPFS = 3,
+    /** A directory on a disk file system, not in memory. @since 0.2 */
+    SBX_MECHANISM_DISK = 4,
 };
 
 /**
  * @brief Which mechanism enforced a limit for this child.
  * @param result The result (NULL gives #SBX_MECHANISM_NONE).
- * @param limit #SBX_LIMIT_MEMORY, #SBX_LIMIT_PROCESSES or #SBX_LIMIT_CPU_RATE.
+ * @param limit #SBX_LIMIT_MEMORY, #SBX_LIMIT_PROCESSES, #SBX_LIMIT_CPU_RATE or #SBX_LIMIT_TMP.
  * @return An #sbx_mechanism value; #SBX_MECHANISM_NONE for an unknown @p limit.
  * @since 0.1
  */

@@ -375,7 +375,10 @@ SBX_API SBX_WUR int sbx_allow_network(sbx_policy *policy);
  * /dev/shm or /tmp (see sbx_set_tmp_parent()),
  * granted read and write, exported as TMPDIR, and removed with its contents
  * once the child has ended, however it ended. It applies while the Landlock
- * layer is in force.
+ * layer is in force. Under a memory limit it is bounded too: in the mount
+ * namespace's tmpfs, by the cgroup, or on a disk (see #SBX_LIMIT_TMP); a
+ * directory a killed host left behind is removed by a later process
+ * (docs/landlock.md).
  * @param policy The policy.
  * @param on 1 or 0.
  * @retval 0 Success.
@@ -392,6 +395,9 @@ SBX_API SBX_WUR int sbx_set_private_tmp(sbx_policy *policy, int on);
  * microseconds; on a journalled disk file system it can cost a hundred or more
  * on every spawn), and under /tmp otherwise. Files in a tmpfs use memory: a
  * host that lets children write large temporary files may prefer a disk.
+ * Under a memory limit without a cgroup or a mount namespace, a parent in
+ * memory is refused at spawn (-EOPNOTSUPP; see #SBX_LIMIT_TMP), and the
+ * default parent becomes /var/tmp or /tmp, on a disk.
  *
  * @param policy The policy.
  * @param dir An existing directory: an absolute path of at most 100 bytes.

@@ -17,15 +17,20 @@
  *                writes its thread id to FILE and sleeps; the main process
  *                does the same (its own thread sleeps 60 s): what is left of
  *                each is a live thread behind a zombie leader.
+ *   fill MIB     write MIB MiB into $TMPDIR/fill, 1 MiB at a time, until done or
+ *                a write fails; prints "fill_mib=N errno=NAME memory=M", M being
+ *                1 when $TMPDIR is on a tmpfs or ramfs (its pages are memory).
  * Exit 0, 1 on a set-up failure, 2 on bad usage. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -109,6 +114,35 @@ static int zombie(const char *file)
     return 1;
 }
 
+static int fill(long want)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    if (!dir || snprintf(path, sizeof(path), "%s/fill", dir) >= (int)sizeof(path))
+        return 1;
+    struct statfs fs;
+    if (statfs(dir, &fs) != 0)
+        return 1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 1;
+    static char block[MIB];
+    memset(block, 0x5a, sizeof(block));
+    long got = 0;
+    int err = 0;
+    while (got < want) {
+        if (write(fd, block, MIB) != MIB) {
+            err = errno ? errno : ENOSPC;
+            break;
+        }
+        got++;
+    }
+    close(fd);
+    printf("fill_mib=%ld errno=%s memory=%d\n", got, err ? strerrorname_np(err) : "none",
+           fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+    return 0;
+}
+
 static int memfd(long want)
 {
     int fd = memfd_create("bomb", MFD_CLOEXEC);
@@ -174,6 +208,8 @@ int main(int argc, char **argv)
         return zombie(argv[2]);
     if (strcmp(argv[1], "memfd") == 0)
         return memfd(atol(argv[2]));
+    if (strcmp(argv[1], "fill") == 0)
+        return fill(atol(argv[2]));
     if (strcmp(argv[1], "burn") == 0)
         return burn(atol(argv[2]), 0);
     return 2;

@@ -741,13 +741,18 @@ static const char *first_line(const char *text)
     return line;
 }
 
-/* PARENT/agentsbx.XXXXXX, where PARENT is /dev/shm or /tmp by default. */
+/* PARENT/agentsbx.<our pid>.<start time>.<pid namespace>.XXXXXX, where PARENT
+ * is /dev/shm or /tmp by default. */
 static void assert_private_tmpdir_in(const char *dir, const char *parent)
 {
-    size_t n = strlen(parent);
-    if (strncmp(dir, parent, n) != 0 || strncmp(dir + n, "/agentsbx.", 10) != 0 ||
-        strlen(dir) != n + 16)
-        fail_msg("TMPDIR '%s' is not %s/agentsbx.XXXXXX", dir, parent);
+    char prefix[160];
+    int n = snprintf(prefix, sizeof(prefix), "%s/agentsbx.%d.", parent, (int)getpid());
+    unsigned long long start = 0, ns = 0;
+    char suffix[16] = "";
+    if (strncmp(dir, prefix, (size_t)n) != 0 ||
+        sscanf(dir + n, "%llu.%llu.%15s", &start, &ns, suffix) != 3 || start == 0 || ns == 0 ||
+        strlen(suffix) != 6)
+        fail_msg("TMPDIR '%s' is not %s<start>.<pidns>.XXXXXX", dir, prefix);
 }
 
 static void assert_private_tmpdir_name(const char *dir)

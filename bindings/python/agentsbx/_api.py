@@ -33,7 +33,7 @@ DEVNULL = -3
 _FS_READ, _FS_WRITE, _FS_EXEC, _FS_OPTIONAL = 1, 2, 4, 1 << 63
 _STDIO_INHERIT, _STDIO_NULL, _STDIO_PIPE, _STDIO_FD = 0, 1, 2, 3
 _STATUS_TIMED_OUT = 3
-_MECHANISMS = {0: "none", 1: "rlimit", 2: "cgroup"}  # enum sbx_mechanism (cgroup.h)
+_MECHANISMS = {0: "none", 1: "rlimit", 2: "cgroup", 3: "tmpfs", 4: "disk"}  # enum sbx_mechanism
 
 
 def _s(b: Optional[bytes]) -> str:
@@ -212,7 +212,9 @@ class SandboxResult:
     """Peak memory of the child's cgroup, all processes together (0 without the cgroup layer)."""
     limit_mechanisms: Dict[str, str] = field(default_factory=dict)
     """How the memory, processes and CPU rate limits were enforced:
-    ``{"memory": "rlimit" | "cgroup" | "none", "processes": ..., "cpu_rate": "cgroup" | "none"}``."""
+    ``{"memory": "rlimit" | "cgroup" | "none", "processes": ..., "cpu_rate": "cgroup" | "none",
+    "tmp": "tmpfs" | "cgroup" | "disk" | "none"}`` (``tmp``: what bounds the private TMPDIR's
+    memory under a memory limit)."""
     namespaces: FrozenSet[str] = frozenset()
     """The namespaces the child ran in: ``{"user", "pid", "net", "ipc", "uts", "mount"}``."""
     tree_kill: str = "pgroup"
@@ -327,7 +329,8 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         peak_rss=lib.sbx_result_peak_rss_bytes(r),
         peak_memory=lib.sbx_result_peak_memory_bytes(r),
         limit_mechanisms={k: _MECHANISMS.get(lib.sbx_result_limit_mechanism(r, v), "unknown")
-                          for k, v in (("memory", 1), ("processes", 2), ("cpu_rate", 3))},
+                          for k, v in (("memory", 1), ("processes", 2), ("cpu_rate", 3),
+                                       ("tmp", 4))},
         namespaces=_names(lib.sbx_result_namespaces(r), NAMESPACES),
         tree_kill={1: "pgroup", 2: "cgroup", 3: "pidns", 4: "subreaper"}.get(
             lib.sbx_result_tree_kill(r), "none"),

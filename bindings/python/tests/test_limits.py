@@ -33,6 +33,9 @@ def test_limits__memory(policy):
     assert r.status == "exited" and r.returncode == 1 and b"MemoryError" in r.stderr
     r = policy.run([PY, "-c", "b = bytearray(32 << 20)"], capture_output=True)
     assert r.returncode == 0, r.stderr
+    # the private TMPDIR holds no memory outside the limit (tests/live/test_tmpdir.c)
+    assert r.limit_mechanisms["memory"] == "rlimit" and r.limit_mechanisms["tmp"] in ("disk", "none")
+    assert r.limit_mechanisms["tmp"] == r.json["tmp_limit"]
 
 
 def test_limits__open_files(policy):
