@@ -26,6 +26,7 @@
 #include <spawn.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1540,6 +1541,92 @@ static void test_seccomp__hostile_cli_survives_prlimit(void **state)
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
+/* ---- issue 13, item 9: a terminal handed to the child ----------------------------- */
+
+/* What probe_syscall tiocsctty_stdin printed under p, its stdin the pty slave. */
+static void pty_probe(const sbx_policy *p, int slave, char *buf, size_t size)
+{
+    static const char *const argv[] = {PROBE, "tiocsctty_stdin", NULL};
+    int out[2];
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    sbx_io io = SBX_IO_INIT;
+    io.stdin_mode = SBX_STDIO_FD;
+    io.stdin_fd = slave;
+    io.stdout_mode = SBX_STDIO_FD;
+    io.stdout_fd = out[1];
+    sbx_child *c = NULL;
+    assert_sbx_ok(sbx_spawn(p, argv, &io, &c));
+    close(out[1]);
+    sbx_result *r = NULL; /* first: the monitor answers the denied call while it waits */
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    ssize_t n = read(out[0], buf, size - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(out[0]);
+    assert_exited(r, 0);
+    sbx_result_free(r);
+    sbx_child_free(c);
+}
+
+/* The child's stdin is a pty the test made: TIOCSCTTY would make it the
+ * controlling terminal of the child's session (as root, with arg 1, even one
+ * that is another session's). Confined: EPERM, reported, and the pty has no
+ * session. The controls: with the ioctl row lifted (sbx_allow_syscall) the
+ * confined probe gets it, so no other layer stands in the way; unconfined,
+ * the probe (in a session of its own) gets it. */
+static void test_seccomp__hostile_tiocsctty_pty(void **state)
+{
+    (void)state;
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0)
+        SBX_SKIP("no pty: posix_openpt: %s", strerror(errno));
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(slave >= 0);
+    static const char *const argv[] = {PROBE, "tiocsctty_stdin", NULL};
+    char buf[128];
+
+    sbx_policy *p = policy_new();
+    struct seen seen = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    assert_sbx_ok(sbx_set_violation_callback(p, on_violation, &seen));
+    pty_probe(p, slave, buf, sizeof(buf));
+    assert_string_equal(buf, "tiocsctty_stdin EPERM\n");
+    assert_int_equal(seen_count(&seen, "ioctl"), 1);
+    pid_t sid;
+    assert_int_equal(ioctl(master, TIOCGSID, &sid), -1); /* no session has it */
+    assert_int_equal(errno, ENOTTY);
+
+    assert_sbx_ok(sbx_allow_syscall(p, "ioctl"));
+    pty_probe(p, slave, buf, sizeof(buf));
+    if (strcmp(buf, "tiocsctty_stdin OK\n") != 0)
+        fail_msg("the row lifted: '%s': another layer refuses, the test proves nothing", buf);
+    sbx_policy_free(p);
+
+    int out[2];
+    /* The control. */
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, slave, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, PROBE, &fa, &at, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    close(out[1]);
+    ssize_t n = read(out[0], buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(out[0]);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    if (strcmp(buf, "tiocsctty_stdin OK\n") != 0)
+        fail_msg("control: '%s': the probe cannot tell", buf);
+    close(slave);
+    close(master);
+}
+
 /* A child that floods the monitor with denied calls (4 processes looping on
  * one) cannot make the host spend its CPU or disk on it: the default rate
  * limit kills its tree within a second of the flood, every call is counted by
@@ -1695,6 +1782,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seccomp__memfd_made_by_the_monitor_keeps_its_name),
     cmocka_unit_test(test_seccomp__hostile_host_process),
     cmocka_unit_test(test_seccomp__hostile_cli_survives_prlimit),
+    cmocka_unit_test(test_seccomp__hostile_tiocsctty_pty),
     cmocka_unit_test(test_seccomp__hostile_sockets_without_network),
     cmocka_unit_test(test_seccomp__hostile_sockets_with_network),
     cmocka_unit_test(test_seccomp__hostile_foreign_entry_points),
