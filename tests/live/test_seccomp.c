@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1627,6 +1628,40 @@ static void test_seccomp__hostile_tiocsctty_pty(void **state)
     close(master);
 }
 
+/* ---- issue 13, item 4: host unix sockets, without the mount view -------------------- */
+
+/* A listening socket in a directory the child may read (docker.sock, D-Bus,
+ * ssh-agent stand in): unreachable confined, since socket(AF_UNIX) fails;
+ * unconfined, the probe connects and writes. */
+static void test_seccomp__hostile_host_unix_socket(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sbx-seccomp-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+    char path[64];
+    snprintf(path, sizeof(path), "%s/host.sock", dir);
+    int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(ls, 8), 0);
+    const char *const argv[] = {SBX_PROBE_DIR "/probe_net", "unix-path", path, NULL};
+
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_path(p, dir, SBX_FS_READ));
+    char confined[64]; /* first_line's buffer is reused */
+    snprintf(confined, sizeof(confined), "%s", first_line(p, argv));
+    const char *ctl = first_line(NULL, argv);
+    sbx_policy_free(p);
+    close(ls);
+    unlink(path);
+    rmdir(dir);
+    assert_string_equal(confined, "denied EPERM");
+    if (strcmp(ctl, "ok") != 0)
+        fail_msg("control: '%s': the probe proves nothing", ctl);
+}
+
 /* A child that floods the monitor with denied calls (4 processes looping on
  * one) cannot make the host spend its CPU or disk on it: the default rate
  * limit kills its tree within a second of the flood, every call is counted by
@@ -1783,6 +1818,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seccomp__hostile_host_process),
     cmocka_unit_test(test_seccomp__hostile_cli_survives_prlimit),
     cmocka_unit_test(test_seccomp__hostile_tiocsctty_pty),
+    cmocka_unit_test(test_seccomp__hostile_host_unix_socket),
     cmocka_unit_test(test_seccomp__hostile_sockets_without_network),
     cmocka_unit_test(test_seccomp__hostile_sockets_with_network),
     cmocka_unit_test(test_seccomp__hostile_foreign_entry_points),
