@@ -222,23 +222,44 @@ static bool memfd_to_make(const struct sbx__monitor *m, const struct seccomp_dat
            !(data->args[1] & (MFD_EXEC | MFD_NOEXEC_SEAL));
 }
 
+/* The longest memfd name the kernel takes (NAME_MAX less "memfd:"). */
+#define MEMFD_NAME_MAX 249
+
+/* The name the child passed to memfd_create, read from its memory into
+ * name[MEMFD_NAME_MAX + 1]: 0, -EINVAL when it is longer than the kernel
+ * takes, or "agentsbx" when it cannot be read. The name is only a label (the
+ * child may change it after the read: it does not matter). The read is split
+ * at the 4 KiB boundary: a partial read stops between the pieces, never in
+ * one, so a short name at the end of the last mapped page is still read. */
+static int memfd_name(pid_t pid, uint64_t at, char *name)
+{
+    size_t len = MEMFD_NAME_MAX + 1, first = 4096 - (size_t)(at & 4095);
+    if (first > len)
+        first = len;
+    struct iovec local = {name, len};
+    struct iovec remote[2] = {{(void *)(uintptr_t)at, first},
+                              {(void *)(uintptr_t)(at + first), len - first}};
+    ssize_t got = process_vm_readv(pid, &local, 1, remote, first < len ? 2 : 1, 0);
+    if (got > 0 && memchr(name, '\0', (size_t)got))
+        return 0;
+    if (got == (ssize_t)len)
+        return -EINVAL; /* as the kernel answers a name too long */
+    snprintf(name, len, "agentsbx");
+    return 0;
+}
+
 /* The child's memfd_create(name, flags): the host makes it with
  * MFD_NOEXEC_SEAL added and puts it in the child as the call's result
- * (SECCOMP_ADDFD_FLAG_SEND), so no memfd of the child can ever be executed.
- * The name is only a label: read best-effort from the child's memory. */
+ * (SECCOMP_ADDFD_FLAG_SEND, Linux 5.14), so no memfd of the child can ever be
+ * executed. Flags the kernel rejects get its answer (EINVAL). */
 static void make_memfd(struct sbx__monitor *m, const struct seccomp_notif *notif)
 {
-    char name[250] = "";
-    uint64_t at = notif->data.args[0];
-    size_t room = 4096 - (size_t)(at & 4095); /* stay within the page: it is mapped */
-    struct iovec local = {name, room < sizeof(name) - 1 ? room : sizeof(name) - 1};
-    struct iovec remote = {(void *)(uintptr_t)at, local.iov_len};
-    ssize_t got = process_vm_readv((pid_t)notif->pid, &local, 1, &remote, 1, 0);
-    if (got <= 0 || !memchr(name, '\0', (size_t)got))
-        snprintf(name, sizeof(name), "agentsbx");
+    char name[MEMFD_NAME_MAX + 1];
     unsigned flags = (unsigned)notif->data.args[1];
-    int fd = (int)syscall(SYS_memfd_create, name, flags | MFD_NOEXEC_SEAL);
-    int err = fd < 0 ? errno : 0;
+    int err = -memfd_name((pid_t)notif->pid, notif->data.args[0], name);
+    int fd = err ? -1 : (int)syscall(SYS_memfd_create, name, flags | MFD_NOEXEC_SEAL);
+    if (!err && fd < 0)
+        err = errno;
     if (fd >= 0) {
         struct seccomp_notif_addfd addfd = {
             .id = notif->id,
@@ -250,7 +271,10 @@ static void make_memfd(struct sbx__monitor *m, const struct seccomp_notif *notif
             close(fd);
             return; /* answered: the descriptor is the call's result */
         }
-        err = errno; /* EMFILE in the child, or the caller is gone (ENOENT) */
+        /* EMFILE in the child, or the caller is gone (ENOENT). A kernel
+         * without ADDFD_FLAG_SEND (EINVAL) gets the answer of the monitor
+         * off: no memfd without MFD_NOEXEC_SEAL. */
+        err = errno == EINVAL ? EACCES : errno;
         close(fd);
     }
     union {

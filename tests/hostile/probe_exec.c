@@ -12,6 +12,13 @@
  *     writes x86-64 code (mov eax, 42; ret) into a memfd made with FLAGS, maps
  *     it PROT_READ|PROT_EXEC and calls it: prints "jit 42", and the memfd's
  *     mode and seals: "mode=NNN exec_sealed=0|1".
+ *   probe_exec name LEN
+ *     memfd_create with a name of LEN letters; prints "name LEN" when the
+ *     memfd carries that name (readlink of /proc/self/fd/N: /proc must be
+ *     readable), "name other LABEL" when it carries another, or "denied ENAME".
+ *   probe_exec name page-end
+ *     the same with the name "pe" in the last bytes of a page whose next page
+ *     is not mapped: prints "name pe" when the memfd carries it.
  * Exit 0, or 1 when a step failed (after printing), 2 on bad usage. */
 #include <errno.h>
 #include <fcntl.h>
@@ -89,11 +96,61 @@ static int jit(unsigned flags)
     return 0;
 }
 
+/* memfd_create(name) and the label it got ("memfd:NAME (deleted)"). */
+static int named(const char *name, const char *expect)
+{
+    int fd = (int)syscall(SYS_memfd_create, name, 0);
+    if (fd < 0)
+        return denied("memfd_create");
+    char path[64], link[512];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, link, sizeof(link) - 1);
+    if (n < 0)
+        return denied("readlink");
+    link[n] = '\0';
+    char *label = link + (strncmp(link, "/memfd:", 7) ? 0 : 7);
+    char *tail = strstr(label, " (deleted)");
+    if (tail)
+        *tail = '\0';
+    if (!strcmp(label, name))
+        printf("name %s\n", expect);
+    else
+        printf("name other %s\n", label);
+    return 0;
+}
+
+static int name_probe(const char *arg)
+{
+    if (!strcmp(arg, "page-end")) {
+        long page = sysconf(_SC_PAGESIZE);
+        char *p = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (p == MAP_FAILED || munmap(p + page, (size_t)page) != 0)
+            return denied("mmap");
+        char *name = p + page - 3;
+        memcpy(name, "pe", 3);
+        return named(name, "pe");
+    }
+    char *end;
+    long len = strtol(arg, &end, 10);
+    if (*end || len < 1 || len > 400) {
+        fprintf(stderr, "probe_exec: bad length %s\n", arg);
+        return 2;
+    }
+    char name[401];
+    memset(name, 'n', (size_t)len);
+    name[len] = '\0';
+    return named(name, arg);
+}
+
 int main(int argc, char **argv)
 {
     unsigned flags;
+    if (argc == 3 && !strcmp(argv[1], "name"))
+        return name_probe(argv[2]);
     if (argc != 3 || parse_flags(argv[2], &flags) != 0) {
-        fprintf(stderr, "usage: probe_exec fexecve|execveat|procfd|jit plain|cloexec|exec\n");
+        fprintf(stderr, "usage: probe_exec fexecve|execveat|procfd|jit plain|cloexec|exec\n"
+                        "       probe_exec name LEN|page-end\n");
         return 2;
     }
     if (!strcmp(argv[1], "jit"))

@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define BAD ((void *)1) /* a pointer the kernel cannot read */
@@ -64,6 +65,22 @@ static long s(long nr, long a, long b, long c, long d, long e, long f)
 static long sock(long family, long type, long protocol)
 {
     return syscall(SYS_socket, family, type, protocol);
+}
+
+/* Make standard input, a terminal, the controlling terminal of a new
+ * session (not in "all": it acts on the probe's real stdin). OK only when the
+ * terminal is then the session's (tcgetsid). */
+static long ctty_stdin(void)
+{
+    if (getsid(0) != getpid() && setsid() < 0)
+        return -1;
+    if (ioctl(0, TIOCSCTTY, 0) != 0)
+        return -1;
+    if (tcgetsid(0) != getsid(0)) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
 }
 
 /* clone(2) without a new stack, as fork does; the child exits at once. */
@@ -266,6 +283,8 @@ static long try(const char *name)
         return s(SYS_ioctl, -1, FIONREAD, 0, 0, 0, 0);
     if (!strcmp(name, "tiocsctty"))
         return s(SYS_ioctl, -1, TIOCSCTTY, 0, 0, 0, 0);
+    if (!strcmp(name, "tiocsctty_stdin"))
+        return ctty_stdin();
     if (!strcmp(name, "modify_ldt"))
         return s(SYS_modify_ldt, 1, 0, 0, 0, 0, 0); /* write, 0 bytes: EINVAL */
     /* calls on another process (the parent: the same uid) */

@@ -9,6 +9,7 @@
  * Also checks that docs/seccomp.md mirrors the deny table. */
 #include <asm/unistd.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/sched.h>
@@ -18,6 +19,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -318,279 +320,12 @@ static void test_seccomp__filter_tiocsctty_and_modify_ldt(void **state)
 /* ---- the numbers of the tables (issue 13, item 8) ----------------------------------- */
 
 /* The kernel's own numbers, as this system's headers (<asm/unistd_64.h>) have
- * them, for every call of the deny table and every name the library resolves
- * itself. */
+ * them: every call they name. */
 static const struct {
     const char *name;
     int nr;
 } header_numbers[] = {
-#ifdef __NR__sysctl
-    {"_sysctl", __NR__sysctl},
-#endif
-#ifdef __NR_acct
-    {"acct", __NR_acct},
-#endif
-#ifdef __NR_add_key
-    {"add_key", __NR_add_key},
-#endif
-#ifdef __NR_adjtimex
-    {"adjtimex", __NR_adjtimex},
-#endif
-#ifdef __NR_bpf
-    {"bpf", __NR_bpf},
-#endif
-#ifdef __NR_chroot
-    {"chroot", __NR_chroot},
-#endif
-#ifdef __NR_clock_adjtime
-    {"clock_adjtime", __NR_clock_adjtime},
-#endif
-#ifdef __NR_clock_settime
-    {"clock_settime", __NR_clock_settime},
-#endif
-#ifdef __NR_clone
-    {"clone", __NR_clone},
-#endif
-#ifdef __NR_clone3
-    {"clone3", __NR_clone3},
-#endif
-#ifdef __NR_delete_module
-    {"delete_module", __NR_delete_module},
-#endif
-#ifdef __NR_execveat
-    {"execveat", __NR_execveat},
-#endif
-#ifdef __NR_fanotify_init
-    {"fanotify_init", __NR_fanotify_init},
-#endif
-#ifdef __NR_file_getattr
-    {"file_getattr", __NR_file_getattr},
-#endif
-#ifdef __NR_file_setattr
-    {"file_setattr", __NR_file_setattr},
-#endif
-#ifdef __NR_finit_module
-    {"finit_module", __NR_finit_module},
-#endif
-#ifdef __NR_fsconfig
-    {"fsconfig", __NR_fsconfig},
-#endif
-#ifdef __NR_fsmount
-    {"fsmount", __NR_fsmount},
-#endif
-#ifdef __NR_fsopen
-    {"fsopen", __NR_fsopen},
-#endif
-#ifdef __NR_fspick
-    {"fspick", __NR_fspick},
-#endif
-#ifdef __NR_get_robust_list
-    {"get_robust_list", __NR_get_robust_list},
-#endif
-#ifdef __NR_getxattrat
-    {"getxattrat", __NR_getxattrat},
-#endif
-#ifdef __NR_init_module
-    {"init_module", __NR_init_module},
-#endif
-#ifdef __NR_io_uring_enter
-    {"io_uring_enter", __NR_io_uring_enter},
-#endif
-#ifdef __NR_io_uring_register
-    {"io_uring_register", __NR_io_uring_register},
-#endif
-#ifdef __NR_io_uring_setup
-    {"io_uring_setup", __NR_io_uring_setup},
-#endif
-#ifdef __NR_ioctl
-    {"ioctl", __NR_ioctl},
-#endif
-#ifdef __NR_ioperm
-    {"ioperm", __NR_ioperm},
-#endif
-#ifdef __NR_iopl
-    {"iopl", __NR_iopl},
-#endif
-#ifdef __NR_ioprio_set
-    {"ioprio_set", __NR_ioprio_set},
-#endif
-#ifdef __NR_kcmp
-    {"kcmp", __NR_kcmp},
-#endif
-#ifdef __NR_kexec_file_load
-    {"kexec_file_load", __NR_kexec_file_load},
-#endif
-#ifdef __NR_kexec_load
-    {"kexec_load", __NR_kexec_load},
-#endif
-#ifdef __NR_keyctl
-    {"keyctl", __NR_keyctl},
-#endif
-#ifdef __NR_listmount
-    {"listmount", __NR_listmount},
-#endif
-#ifdef __NR_listxattrat
-    {"listxattrat", __NR_listxattrat},
-#endif
-#ifdef __NR_lookup_dcookie
-    {"lookup_dcookie", __NR_lookup_dcookie},
-#endif
-#ifdef __NR_lsm_get_self_attr
-    {"lsm_get_self_attr", __NR_lsm_get_self_attr},
-#endif
-#ifdef __NR_lsm_list_modules
-    {"lsm_list_modules", __NR_lsm_list_modules},
-#endif
-#ifdef __NR_lsm_set_self_attr
-    {"lsm_set_self_attr", __NR_lsm_set_self_attr},
-#endif
-#ifdef __NR_memfd_create
-    {"memfd_create", __NR_memfd_create},
-#endif
-#ifdef __NR_migrate_pages
-    {"migrate_pages", __NR_migrate_pages},
-#endif
-#ifdef __NR_modify_ldt
-    {"modify_ldt", __NR_modify_ldt},
-#endif
-#ifdef __NR_mount
-    {"mount", __NR_mount},
-#endif
-#ifdef __NR_mount_setattr
-    {"mount_setattr", __NR_mount_setattr},
-#endif
-#ifdef __NR_move_mount
-    {"move_mount", __NR_move_mount},
-#endif
-#ifdef __NR_move_pages
-    {"move_pages", __NR_move_pages},
-#endif
-#ifdef __NR_mseal
-    {"mseal", __NR_mseal},
-#endif
-#ifdef __NR_name_to_handle_at
-    {"name_to_handle_at", __NR_name_to_handle_at},
-#endif
-#ifdef __NR_nfsservctl
-    {"nfsservctl", __NR_nfsservctl},
-#endif
-#ifdef __NR_open_by_handle_at
-    {"open_by_handle_at", __NR_open_by_handle_at},
-#endif
-#ifdef __NR_open_tree
-    {"open_tree", __NR_open_tree},
-#endif
-#ifdef __NR_open_tree_attr
-    {"open_tree_attr", __NR_open_tree_attr},
-#endif
-#ifdef __NR_perf_event_open
-    {"perf_event_open", __NR_perf_event_open},
-#endif
-#ifdef __NR_personality
-    {"personality", __NR_personality},
-#endif
-#ifdef __NR_pidfd_getfd
-    {"pidfd_getfd", __NR_pidfd_getfd},
-#endif
-#ifdef __NR_pivot_root
-    {"pivot_root", __NR_pivot_root},
-#endif
-#ifdef __NR_prlimit64
-    {"prlimit64", __NR_prlimit64},
-#endif
-#ifdef __NR_process_madvise
-    {"process_madvise", __NR_process_madvise},
-#endif
-#ifdef __NR_process_vm_readv
-    {"process_vm_readv", __NR_process_vm_readv},
-#endif
-#ifdef __NR_process_vm_writev
-    {"process_vm_writev", __NR_process_vm_writev},
-#endif
-#ifdef __NR_ptrace
-    {"ptrace", __NR_ptrace},
-#endif
-#ifdef __NR_quotactl
-    {"quotactl", __NR_quotactl},
-#endif
-#ifdef __NR_quotactl_fd
-    {"quotactl_fd", __NR_quotactl_fd},
-#endif
-#ifdef __NR_reboot
-    {"reboot", __NR_reboot},
-#endif
-#ifdef __NR_removexattrat
-    {"removexattrat", __NR_removexattrat},
-#endif
-#ifdef __NR_request_key
-    {"request_key", __NR_request_key},
-#endif
-#ifdef __NR_sched_setaffinity
-    {"sched_setaffinity", __NR_sched_setaffinity},
-#endif
-#ifdef __NR_sched_setattr
-    {"sched_setattr", __NR_sched_setattr},
-#endif
-#ifdef __NR_sched_setparam
-    {"sched_setparam", __NR_sched_setparam},
-#endif
-#ifdef __NR_sched_setscheduler
-    {"sched_setscheduler", __NR_sched_setscheduler},
-#endif
-#ifdef __NR_setdomainname
-    {"setdomainname", __NR_setdomainname},
-#endif
-#ifdef __NR_sethostname
-    {"sethostname", __NR_sethostname},
-#endif
-#ifdef __NR_setns
-    {"setns", __NR_setns},
-#endif
-#ifdef __NR_setpriority
-    {"setpriority", __NR_setpriority},
-#endif
-#ifdef __NR_settimeofday
-    {"settimeofday", __NR_settimeofday},
-#endif
-#ifdef __NR_setxattrat
-    {"setxattrat", __NR_setxattrat},
-#endif
-#ifdef __NR_socket
-    {"socket", __NR_socket},
-#endif
-#ifdef __NR_socketpair
-    {"socketpair", __NR_socketpair},
-#endif
-#ifdef __NR_statmount
-    {"statmount", __NR_statmount},
-#endif
-#ifdef __NR_swapoff
-    {"swapoff", __NR_swapoff},
-#endif
-#ifdef __NR_swapon
-    {"swapon", __NR_swapon},
-#endif
-#ifdef __NR_syslog
-    {"syslog", __NR_syslog},
-#endif
-#ifdef __NR_umount2
-    {"umount2", __NR_umount2},
-#endif
-#ifdef __NR_unshare
-    {"unshare", __NR_unshare},
-#endif
-#ifdef __NR_uretprobe
-    {"uretprobe", __NR_uretprobe},
-#endif
-#ifdef __NR_uselib
-    {"uselib", __NR_uselib},
-#endif
-#ifdef __NR_userfaultfd
-    {"userfaultfd", __NR_userfaultfd},
-#endif
-#ifdef __NR_vhangup
-    {"vhangup", __NR_vhangup},
-#endif
+#include "kernel_syscalls_x86_64.h"
 };
 
 /* Calls newer than Debian 12's headers (Linux 6.1), copied from the kernel's
@@ -600,6 +335,12 @@ static const struct {
     int nr;
 } table_numbers[] = {
     {"uretprobe", 335},
+    {"cachestat", 451},
+    {"fchmodat2", 452},
+    {"map_shadow_stack", 453},
+    {"futex_wake", 454},
+    {"futex_wait", 455},
+    {"futex_requeue", 456},
     {"statmount", 457},
     {"listmount", 458},
     {"lsm_get_self_attr", 459},
@@ -615,18 +356,56 @@ static const struct {
     {"file_setattr", 469},
 };
 
+/* The number the kernel's headers or syscall_64.tbl give a name, or -1. */
+static int kernel_number(const char *name)
+{
+    for (size_t i = 0; i < sizeof(header_numbers) / sizeof(header_numbers[0]); i++)
+        if (!strcmp(header_numbers[i].name, name))
+            return header_numbers[i].nr;
+    for (size_t i = 0; i < sizeof(table_numbers) / sizeof(table_numbers[0]); i++)
+        if (!strcmp(table_numbers[i].name, name))
+            return table_numbers[i].nr;
+    return -1;
+}
+
+/* A name of one of the library's tables: the kernel knows it, and the
+ * library and libseccomp (where it knows the call) give the kernel's number. */
+static void check_table_name(const char *table, const char *name)
+{
+    int nr = kernel_number(name);
+    if (nr < 0)
+        fail_msg("%s: %s is neither in <asm/unistd_64.h> nor in the list from syscall_64.tbl",
+                 table, name);
+    int ours = sbx__syscall_resolve(name);
+    int lib = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name);
+    if (ours != nr)
+        fail_msg("%s: %s resolves to %d, the kernel's number is %d", table, name, ours, nr);
+    if (lib >= 0 && lib != nr)
+        fail_msg("%s: libseccomp says %s is %d, the kernel %d", table, name, lib, nr);
+}
+
 static void test_seccomp__syscall_numbers(void **state)
 {
     (void)state;
 #if defined(__x86_64__)
     size_t checked = 0;
+    /* Every call of the headers: the library and libseccomp agree with them. */
     for (size_t i = 0; i < sizeof(header_numbers) / sizeof(header_numbers[0]); i++) {
-        int ours = sbx__syscall_resolve(header_numbers[i].name);
+        const char *name = header_numbers[i].name;
+        int ours = sbx__syscall_resolve(name);
+        int lib = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name);
+        if (lib >= 0 && lib != header_numbers[i].nr)
+            fail_msg("%s: libseccomp says %d, the kernel's headers %d", name, lib,
+                     header_numbers[i].nr);
         if (ours != header_numbers[i].nr)
-            fail_msg("%s: the library resolves %d, the kernel's headers say %d",
-                     header_numbers[i].name, ours, header_numbers[i].nr);
+            fail_msg("%s: the library resolves %d, the kernel's headers say %d", name, ours,
+                     header_numbers[i].nr);
+        char back[64];
+        sbx__syscall_name(SCMP_ARCH_X86_64, ours, back, sizeof(back));
+        assert_string_equal(back, name); /* and back */
         checked++;
     }
+    /* Calls newer than the headers: the library's own names and numbers. */
     for (size_t i = 0; i < sizeof(table_numbers) / sizeof(table_numbers[0]); i++) {
         int ours = sbx__syscall_resolve(table_numbers[i].name);
         int lib = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, table_numbers[i].name);
@@ -639,17 +418,20 @@ static void test_seccomp__syscall_numbers(void **state)
         sbx__syscall_name(SCMP_ARCH_X86_64, ours, name, sizeof(name));
         assert_string_equal(name, table_numbers[i].name); /* and back */
     }
-    /* Every row, and its fallback number, agrees with libseccomp where it knows the call. */
+    /* Every name of every table, and every fallback number. */
     for (size_t i = 0; i < sbx__deny_table_len; i++) {
         const struct sbx__deny_row *r = &sbx__deny_table[i];
-        int lib = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, r->name);
-        if (lib >= 0 && sbx__syscall_resolve(r->name) != lib)
-            fail_msg("%s: resolved %d, libseccomp %d", r->name, sbx__syscall_resolve(r->name), lib);
-        if (r->fallback_nr && lib >= 0 && r->fallback_nr != lib)
-            fail_msg("%s: fallback number %d, libseccomp %d", r->name, r->fallback_nr, lib);
-        assert_true(sbx__syscall_resolve(r->name) >= 0 || r->fallback_nr > 0);
+        check_table_name("deny table", r->name);
+        if (r->fallback_nr && r->fallback_nr != kernel_number(r->name))
+            fail_msg("deny table: %s has the fallback number %d, the kernel's is %d", r->name,
+                     r->fallback_nr, kernel_number(r->name));
     }
-    assert_true(checked > 60);
+    for (size_t g = 0; g < sbx__base_set_len; g++)
+        for (const char *const *n = sbx__base_set[g].names; *n; n++)
+            check_table_name("base set", *n);
+    for (size_t i = 0; sbx__undeniable[i]; i++)
+        check_table_name("undeniable", sbx__undeniable[i]);
+    assert_true(checked > 350);
     /* On this kernel, tell listmount from statmount by what they do: listing the
      * root's mounts returns a count, statmount of that pseudo id fails. */
     struct {
@@ -663,6 +445,33 @@ static void test_seccomp__syscall_numbers(void **state)
     else if (n <= 0)
         fail_msg("syscall(listmount = %d) on the root did not list mounts: %ld (%s)",
                  sbx__syscall_resolve("listmount"), n, strerror(errno));
+    /* lsm_list_modules with no room: E2BIG, and the room it needs. */
+    uint32_t room = 0;
+    n = syscall(sbx__syscall_resolve("lsm_list_modules"), NULL, &room, 0);
+    if (n < 0 && errno == ENOSYS)
+        print_message("note: no lsm_list_modules on this kernel (6.8)\n");
+    else if (n != -1 || errno != E2BIG || room == 0 || room % 8 != 0)
+        fail_msg("syscall(lsm_list_modules = %d): %ld (%s), room %u: not lsm_list_modules",
+                 sbx__syscall_resolve("lsm_list_modules"), n, strerror(errno), room);
+    /* mseal: a sealed mapping cannot be unmapped (EPERM); the page stays. */
+    void *page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(page != MAP_FAILED);
+    n = syscall(sbx__syscall_resolve("mseal"), page, 4096, 0);
+    if (n < 0 && (errno == ENOSYS || errno == EPERM)) /* 6.10, or sealing configured out */
+        print_message("note: no mseal here (%s)\n", strerror(errno));
+    else if (n != 0 || munmap(page, 4096) != -1 || errno != EPERM)
+        fail_msg("syscall(mseal = %d) did not seal the page", sbx__syscall_resolve("mseal"));
+    /* file_getattr of / succeeds (no other call takes these arguments). */
+    struct { /* struct file_attr, FILE_ATTR_SIZE_VER0 */
+        uint64_t xflags;
+        uint32_t extsize, nextents, projid, cowextsize;
+    } fa = {0};
+    n = syscall(sbx__syscall_resolve("file_getattr"), AT_FDCWD, "/", &fa, sizeof(fa), 0);
+    if (n < 0 && (errno == ENOSYS || errno == EOPNOTSUPP || errno == ENOTTY))
+        print_message("note: no file_getattr here (%s)\n", strerror(errno));
+    else if (n != 0)
+        fail_msg("syscall(file_getattr = %d) on /: %s", sbx__syscall_resolve("file_getattr"),
+                 strerror(errno));
 #else
     SBX_SKIP("the numbers are checked on x86_64");
 #endif
