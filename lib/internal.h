@@ -10,6 +10,7 @@
 
 #include "agentsbx/agentsbx.h"
 #include "caps.h"
+#include "util/util.h"
 
 #define SBX__HIDDEN __attribute__((visibility("hidden")))
 
@@ -408,7 +409,6 @@ SBX__HIDDEN int sbx__spawn(const sbx_policy *policy, const char *const *argv, co
 /* Whether the subreaper init can find the processes beneath it here. */
 SBX__HIDDEN bool sbx__subreaper_available(void);
 
-SBX__HIDDEN uint64_t sbx__now_ns(void);
 /* Kill the child's process group, then its main process, with SIGKILL. */
 SBX__HIDDEN void sbx__child_kill_all(sbx_child *child);
 /* The wall-clock deadline passed: mark the child timed out and kill it as

@@ -120,6 +120,5 @@ SBX__HIDDEN int sbx__redact_string(const struct sbx__outcfg *cfg, const char *s,
 SBX__HIDDEN void sbx__policy_digest(const sbx_policy *policy, const struct sbx__outcfg *cfg,
                                     char out[72]);
 /* SHA-256 of data, as 64 lower-case hex digits and a NUL. */
-SBX__HIDDEN void sbx__sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif

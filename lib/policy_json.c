@@ -208,76 +208,38 @@ static bool get_uint(struct json_object *v, uint64_t *ret)
     return true;
 }
 
-/* Digits, then a unit from `units` (each with its multiplier). */
-struct unit {
-    const char *name;
-    uint64_t mult;
-};
-
-static bool parse_units(const char *s, const struct unit *units, uint64_t *ret)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    uint64_t v = 0;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (v > (UINT64_MAX - 9) / 10)
-            return false;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    for (size_t i = 0; units[i].name; i++) {
-        if (strcmp(s, units[i].name) == 0) {
-            if (units[i].mult && v > (uint64_t)INT64_MAX / units[i].mult)
-                return false;
-            *ret = v * units[i].mult;
-            return true;
-        }
-    }
-    return false;
-}
-
-static const struct unit size_units[] = {
-    {"", 1},           {"K", 1ull << 10}, {"k", 1ull << 10}, {"M", 1ull << 20},
-    {"m", 1ull << 20}, {"G", 1ull << 30}, {"g", 1ull << 30}, {"T", 1ull << 40},
-    {"t", 1ull << 40}, {"P", 1ull << 50}, {"p", 1ull << 50}, {NULL, 0},
-};
-
-static const struct unit time_units[] = {
-    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {NULL, 0},
-};
-
-/* A size: an integer of bytes, "512M" (K, M, G, T, P: powers of 1024), or
- * "unlimited" when allowed. */
+/* A size: an integer of bytes, or a string of sbx_parse_size()'s grammar
+ * ("512M", "1GiB"), "unlimited" only when allowed. */
 static int get_size(struct ctx *c, struct json_object *v, bool unlimited_ok, uint64_t *ret)
 {
     const char *forms = unlimited_ok ? "bytes, or a number with K, M, G, T or P, or \"unlimited\""
-                                     : "bytes, or a number with K, M or G";
+                                     : "bytes, or a number with K, M, G, T or P";
     if (get_uint(v, ret))
         return 0;
     if (is(v, json_type_string)) {
         const char *s = json_object_get_string(v);
-        if (unlimited_ok && strcmp(s, "unlimited") == 0) {
-            *ret = SBX_UNLIMITED;
-            return 0;
-        }
-        if ((size_t)json_object_get_string_len(v) == strlen(s) && parse_units(s, size_units, ret))
+        if ((size_t)json_object_get_string_len(v) == strlen(s) && sbx__parse_size(s, ret) == 0 &&
+            (unlimited_ok || *ret != SBX_UNLIMITED))
             return 0;
     }
     return fail_form(c, "a size", forms, v);
 }
 
-/* A duration in milliseconds: an integer, "30s", "500ms", "2m", "1h", or "unlimited". */
+/* A duration in milliseconds: an integer, or a string of sbx_parse_duration()'s
+ * grammar ("30s", "500ms", "2m", "1h", "1.5s"; rounded up to a millisecond), or
+ * "unlimited". */
 static int get_duration(struct ctx *c, struct json_object *v, uint64_t *ret)
 {
     if (get_uint(v, ret))
         return 0;
     if (is(v, json_type_string)) {
         const char *s = json_object_get_string(v);
-        if (strcmp(s, "unlimited") == 0) {
-            *ret = SBX_UNLIMITED;
+        uint64_t ns;
+        if ((size_t)json_object_get_string_len(v) == strlen(s) &&
+            sbx__parse_duration(s, &ns) == 0) {
+            *ret = ns == SBX_UNLIMITED ? SBX_UNLIMITED : ns / 1000000 + (ns % 1000000 != 0);
             return 0;
         }
-        if ((size_t)json_object_get_string_len(v) == strlen(s) && parse_units(s, time_units, ret))
-            return 0;
     }
     return fail_form(c, "a duration",
                      "milliseconds, or \"500ms\", \"30s\", \"2m\", \"1h\", \"unlimited\"", v);
@@ -1307,33 +1269,7 @@ struct out {
  * U+10FFFF), as JSON text must be. */
 static bool valid_utf8(const char *str)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    while (*s) {
-        unsigned char c = *s;
-        size_t n;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            s++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            n = 2, cp = c & 0x1f, min = 0x80;
-        else if (c >= 0xe0 && c <= 0xef)
-            n = 3, cp = c & 0x0f, min = 0x800;
-        else if (c >= 0xf0 && c <= 0xf4)
-            n = 4, cp = c & 0x07, min = 0x10000;
-        else
-            return false;
-        for (size_t i = 1; i < n; i++) {
-            if ((s[i] & 0xc0) != 0x80)
-                return false; /* also at the terminating NUL */
-            cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        s += n;
-    }
-    return true;
+    return sbx__utf8_valid(str, strlen(str));
 }
 
 static struct json_object *checked(struct out *o, struct json_object *v)

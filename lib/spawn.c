@@ -481,13 +481,6 @@ static int report_child_failure(const struct spawn_ctx *ctx, const char *program
     }
 }
 
-uint64_t sbx__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static pthread_once_t subreaper_once = PTHREAD_ONCE_INIT;
 static bool subreaper_ok;
 

@@ -171,9 +171,11 @@ void cli_policy_help(FILE *out);
 
 /* A count: decimal digits only. */
 int cli_parse_count(const char *s, uint64_t *ret);
-/* A size in bytes: digits with an optional K, M or G suffix (powers of 1024, either case). */
+/* A size in bytes, sbx_parse_size()'s grammar ("64K", "256MiB", "unlimited"). */
 int cli_parse_size(const char *s, uint64_t *ret);
-/* A duration in seconds, "2", "1.5", ".25" (at most 9 decimals), as nanoseconds. */
+/* A duration, sbx_parse_duration()'s grammar ("2", "1.5", "500ms", "2m"), as nanoseconds. */
+int cli_parse_duration(const char *s, uint64_t *ret_ns);
+/* A decimal number, "2", "1.5", ".25" (at most 9 decimals), times 10^9 (for --cpu-rate). */
 int cli_parse_seconds(const char *s, uint64_t *ret_ns);
 /* A --best-effort argument: a layer name as sbx_layer_name() gives it, "all",
  * or a comma-separated list of those, as a set of layer bits. */

@@ -74,9 +74,7 @@ int cli_output_option(struct cli_output_opts *o, int c, const char *arg)
         return 1;
     case CLI_OPT_AUDIT: o->audit_path = arg; return 1;
     case CLI_OPT_AUDIT_LIMIT:
-        if (strcmp(arg, "unlimited") == 0)
-            o->audit_limit.value = SBX_UNLIMITED;
-        else if (cli_parse_size(arg, &o->audit_limit.value) < 0) {
+        if (cli_parse_size(arg, &o->audit_limit.value) < 0) {
             fprintf(stderr,
                     "%s: run: --audit-limit: expected a size (such as 64K) or 'unlimited', "
                     "got '%s'\n",

@@ -47,28 +47,12 @@ int cli_parse_count(const char *s, uint64_t *ret)
 
 int cli_parse_size(const char *s, uint64_t *ret)
 {
-    const char *end;
-    uint64_t v;
-    unsigned shift = 0;
+    return sbx_parse_size(s, ret) == 0 ? 0 : -1; /* the library's grammar */
+}
 
-    if (parse_digits(s, &v, &end) < 0)
-        return -1;
-    switch (*end) {
-    case '\0': break;
-    case 'K':
-    case 'k': shift = 10; break;
-    case 'M':
-    case 'm': shift = 20; break;
-    case 'G':
-    case 'g': shift = 30; break;
-    default: return -1;
-    }
-    if (shift != 0 && end[1] != '\0')
-        return -1;
-    if (v > (UINT64_MAX >> shift))
-        return -1;
-    *ret = v << shift;
-    return 0;
+int cli_parse_duration(const char *s, uint64_t *ret_ns)
+{
+    return sbx_parse_duration(s, ret_ns) == 0 ? 0 : -1; /* the library's grammar */
 }
 
 int cli_parse_seconds(const char *s, uint64_t *ret_ns)

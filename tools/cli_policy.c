@@ -69,7 +69,7 @@ void cli_policy_help(FILE *out)
                  "      --allow-network      lift every network restriction\n"
                  "      --no-private-tmp     give the child no private TMPDIR\n"
                  "\n"
-                 "Limits:\n"
+                 "Limits (SECONDS: 2.5, 500ms, 2m; SIZE: 64K, 512M, 1GiB, unlimited):\n"
                  "      --timeout SECONDS    kill the child's process group after SECONDS of\n"
                  "                           wall-clock time\n"
                  "      --cpu SECONDS        CPU time of each process (RLIMIT_CPU); rounded up to\n"
@@ -196,15 +196,15 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
     case CLI_OPT_ALLOW_NETWORK: o->allow_network = 1; return 1;
     case CLI_OPT_NO_PRIVATE_TMP: o->no_private_tmp = 1; return 1;
     case CLI_OPT_TIMEOUT:
-        if (cli_parse_seconds(arg, &v) < 0)
+        if (cli_parse_duration(arg, &v) < 0)
             return bad_value(name, "duration", arg);
         /* To milliseconds, rounded up: 0.0001 must not become "no time at all". */
-        set_limit(&o->timeout, v / 1000000 + (v % 1000000 != 0), arg);
+        set_limit(&o->timeout, v == SBX_UNLIMITED ? v : v / 1000000 + (v % 1000000 != 0), arg);
         return 1;
     case CLI_OPT_CPU:
-        if (cli_parse_seconds(arg, &v) < 0)
+        if (cli_parse_duration(arg, &v) < 0)
             return bad_value(name, "duration", arg);
-        set_limit(&o->cpu, v / 1000000000 + (v % 1000000000 != 0), arg);
+        set_limit(&o->cpu, v == SBX_UNLIMITED ? v : v / 1000000000 + (v % 1000000000 != 0), arg);
         return 1;
     case CLI_OPT_MEMORY:
     case CLI_OPT_FSIZE:

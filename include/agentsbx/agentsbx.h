@@ -28,6 +28,7 @@
 #include "result.h"
 #include "seccomp.h"
 #include "supervisor.h"
+#include "units.h"
 #include <agentsbx/version.h>
 
 #endif /* AGENTSBX_AGENTSBX_H */

@@ -260,7 +260,7 @@ case_bad_size() {
 
 case_bad_duration() {
     local v
-    for v in abc -1 '' 1. . 1e3 ' 1' 1s inf nan 0x1 1,5 0.1234567891 \
+    for v in abc -1 '' 1. . 1e3 ' 1' 1S 1sec inf nan 0x1 1,5 0.1234567891 \
         99999999999999999999 18446744074; do
         sbx run --timeout "$v" true
         expect_rc 125
@@ -270,6 +270,10 @@ case_bad_duration() {
         expect_err_has "agentsbx: --cpu: invalid duration '$v'"
     done
     sbx run --timeout .5 --cpu 0.25 true
+    expect_rc 0
+    sbx run --timeout 500ms --cpu 1s true # the library's grammar (sbx_parse_duration)
+    expect_rc 0
+    sbx run --json --timeout 2m --cpu 1h true
     expect_rc 0
     sbx run --timeout 0 true
     expect_rc 125

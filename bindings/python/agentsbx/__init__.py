@@ -27,7 +27,7 @@ if _libver.split(".")[:2] != __version__.split(".")[:2]:
                       f"but {library_path} is version {_libver}")
 
 from ._api import (DEVNULL, KILL, LANDLOCK_RIGHTS, LAYERS, PIPE, UNLIMITED, Child,  # noqa: E402
-                   Feature, Policy, SandboxResult, Violation, errname, landlock_abi, parse_size,
+                   Feature, Policy, SandboxResult, Violation, errname, landlock_abi, parse_duration, parse_size,
                    probe, profiles, run, stage_name, status_name, strerror, version)
 from ._aio import Supervisor, run_async  # noqa: E402
 from .errors import (InvalidArgumentError, NotSupportedError, PathNotFoundError,  # noqa: E402
@@ -36,7 +36,7 @@ from .errors import (InvalidArgumentError, NotSupportedError, PathNotFoundError,
 
 __all__ = [
     "__version__", "library_path", "Policy", "Child", "SandboxResult", "Violation", "Feature",
-    "run", "probe", "profiles", "version", "landlock_abi", "parse_size", "strerror", "errname", "stage_name",
+    "run", "probe", "profiles", "version", "landlock_abi", "parse_duration", "parse_size", "strerror", "errname", "stage_name",
     "run_async", "Supervisor",
     "status_name", "UNLIMITED", "KILL", "PIPE", "DEVNULL", "LAYERS", "LANDLOCK_RIGHTS",
     "SandboxError", "InvalidArgumentError", "NotSupportedError", "PathNotFoundError",

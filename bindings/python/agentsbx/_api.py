@@ -63,13 +63,10 @@ def _names(mask: int, table: Mapping[str, int]) -> FrozenSet[str]:
 
 # ---- conversions ------------------------------------------------------------
 
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kKmMgGtTpP]?)(i?[bB])?\s*$")
-_SIZE_MULT = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
-
-
 def parse_size(value: Size) -> int:
     """A size in bytes from an int or a string such as ``"512M"``, ``"1G"``,
-    ``"64K"``, ``"64KiB"`` (binary multiples; ``"B"`` optional).
+    ``"64K"``, ``"64KiB"``, ``"unlimited"`` (binary multiples; the library's
+    grammar, ``sbx_parse_size``, shared with the CLI and policy files).
 
     Raises :class:`TypeError` for other types and :class:`ValueError` for a
     malformed string (``"12Q"``) or a negative number.
@@ -80,10 +77,30 @@ def parse_size(value: Size) -> int:
         if value < 0:
             raise ValueError(f"size must not be negative: {value}")
         return value
-    m = _SIZE_RE.match(value)
-    if not m:
-        raise ValueError(f"invalid size {value!r}: expected a number with an optional K, M, G, T or P suffix")
-    return int(m.group(1)) * _SIZE_MULT[m.group(2).lower()]
+    out = ctypes.c_uint64(0)
+    try:
+        lib.sbx_parse_size(value.encode("utf-8", "replace"), ctypes.byref(out))
+    except _err.SandboxError as e:
+        raise ValueError(f"invalid size {value!r}: {e.message}") from None
+    return out.value
+
+
+def parse_duration(value: Union[str, int, float]) -> float:
+    """A duration in seconds from a number of seconds or a string such as
+    ``"30"``, ``"1.5s"``, ``"500ms"``, ``"2m"``, ``"1h"`` (the library's grammar,
+    ``sbx_parse_duration``); ``"unlimited"`` gives ``math.inf``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(f"duration must be a number or a string like '30s', not {type(value).__name__}")
+    if not isinstance(value, str):
+        if value != value or value < 0:
+            raise ValueError(f"duration must not be negative: {value!r}")
+        return float(value)
+    out = ctypes.c_uint64(0)
+    try:
+        lib.sbx_parse_duration(value.encode("utf-8", "replace"), ctypes.byref(out))
+    except _err.SandboxError as e:
+        raise ValueError(f"invalid duration {value!r}: {e.message}") from None
+    return math.inf if out.value == UNLIMITED else out.value / 1e9
 
 
 def _path(path: StrPath, what: str = "path") -> bytes:
@@ -111,6 +128,10 @@ def _int(value: Any, what: str) -> int:
 
 def _seconds(value: Any, what: str, scale: int) -> int:
     """Seconds (int or float) -> integer units of 1/scale s, rounded up; UNLIMITED passes."""
+    if isinstance(value, str):
+        value = parse_duration(value)  # "30s", "500ms", "2m", "unlimited"
+        if math.isinf(value):
+            return UNLIMITED
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{what} must be a number of seconds, not {type(value).__name__}")
     if value == UNLIMITED:

@@ -155,6 +155,9 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_set_violation_rate", _i, [c_policy_p, _u64], True),
     ("sbx_result_violation_kinds", _sz, [c_result_p], False),
     ("sbx_result_violation_kind", _i, [c_result_p, _sz, _P(SbxViolation), _P(_u64)], True),
+    # units.h
+    ("sbx_parse_size", _i, [_s, _P(_u64)], True),
+    ("sbx_parse_duration", _i, [_s, _P(_u64)], True),
     # probe.h
     ("sbx_probe", _i, [_i, ctypes.c_char_p, _sz], True),
     ("sbx_feature_name", _s, [_i], False),

@@ -19,7 +19,7 @@ import agentsbx
     lambda p: p.set_env(None, "x"),
     lambda p: p.set_workdir(None),
     lambda p: p.limit(memory=1.5),
-    lambda p: p.limit(memory=None, cpu_time="10"),
+    lambda p: p.limit(memory=None, cpu_time=[10]),
     lambda p: p.limit(open_files=True),
     lambda p: p.best_effort(8),
     lambda p: p.deny_syscall("ptrace", errno="EPERM"),
@@ -30,7 +30,7 @@ import agentsbx
     lambda p: p.run(["cat"], input="str without text"),
     lambda p: p.run(["true"], env=["A=1"]),
     lambda p: p.run(["true"], env={"A": 1}),
-    lambda p: p.run(["true"], timeout="1"),
+    lambda p: p.run(["true"], timeout=b"1"),
     lambda p: p.spawn(["true"], stdout="pipe"),
 ])
 def test_badinput__wrong_types_raise_type_error(policy, call):

@@ -115,6 +115,19 @@ def test_limits__unlimited_and_sizes(policy):
     assert agentsbx.parse_size("512M") == 512 << 20 and agentsbx.parse_size("64K") == 65536
     assert agentsbx.parse_size("1G") == 1 << 30 and agentsbx.parse_size("2GiB") == 2 << 30
     assert agentsbx.parse_size(123) == 123
+    # one grammar with the C API, the CLI and policy files (sbx_parse_size, sbx_parse_duration)
+    assert agentsbx.parse_size("256MB") == agentsbx.parse_size("256Mi") == 256 << 20
+    assert agentsbx.parse_size("unlimited") == agentsbx.UNLIMITED
+    for bad in ("12Q", " 1M", "1.5M", "-1", "", "1MBB"):
+        with pytest.raises(ValueError):
+            agentsbx.parse_size(bad)
+    assert agentsbx.parse_duration("1.5s") == 1.5 and agentsbx.parse_duration("500ms") == 0.5
+    assert agentsbx.parse_duration("2m") == 120 and agentsbx.parse_duration("30") == 30
+    for bad in ("10 s", "1e3", "-1", "s"):
+        with pytest.raises(ValueError):
+            agentsbx.parse_duration(bad)
+    policy.limit(wall_time="2s")
+    assert policy.run(["true"]).returncode == 0
 
 
 def test_limits__out_of_range_rejected_by_library(policy):
