@@ -204,11 +204,7 @@ void sbx__audit_violation(sbx_child *child, const struct sbx__violation_rec *rec
         child->audit_dropped++;
         return;
     }
-    char name[32];
-    if (rec->name[0])
-        snprintf(name, sizeof(name), "%s", rec->name);
-    else
-        sbx__syscall_name(SCMP_ARCH_NATIVE, rec->nr, name, sizeof(name));
+    const char *name = rec->name; /* resolved by the monitor */
     const char *ename = strerrorname_np(rec->error);
     struct line l = {0};
     start(&l, "violation", child->pid);
@@ -229,7 +225,7 @@ static void limit_and_kill(sbx_child *child, const struct sbx__outcfg *cfg, int 
     case SBX_STATUS_FILE_SIZE_LIMIT: limit = "file_size"; break;
     case SBX_STATUS_MEMORY_LIMIT: limit = "memory"; break;
     case SBX_STATUS_VIOLATION: {
-        const struct sbx__violations *v = sbx__monitor_violations(child);
+        const struct sbx__violations *v = child->violations;
         bool rate = v && v->rate_kill;
         limit = rate ? "violation_rate" : "violations";
         kill_reason = rate ? "violation_rate" : "violation_limit";
@@ -262,7 +258,7 @@ void sbx__audit_end(sbx_child *child)
         start(&l, "exit", child->pid);
         add(&l, ",\"status\":\"lost\"");
     } else {
-        int status = sbx__child_status(child);
+        int status = child->end_status; /* set by the core before the layers finish */
         limit_and_kill(child, cfg, status);
         start(&l, "exit", child->pid);
         add(&l, ",\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d", sbx_status_name(status),
@@ -270,7 +266,7 @@ void sbx__audit_end(sbx_child *child)
             WIFSIGNALED(child->wstatus) ? WTERMSIG(child->wstatus) : 0);
     }
     add(&l, ",\"wall_ms\":%.3f", (double)(child->end_ns - child->start_ns) / 1e6);
-    const struct sbx__violations *v = sbx__monitor_violations(child);
+    const struct sbx__violations *v = child->violations;
     if (v && v->count) {
         add(&l, ",\"violations\":%llu,\"violation_kinds\":[", (unsigned long long)v->count);
         for (size_t i = 0; i < v->n_kinds; i++) {
@@ -337,20 +333,11 @@ int sbx_set_audit_callback(sbx_policy *policy, sbx_audit_fn fn, void *userdata)
 /* SHA-256 of the policy's JSON document (sbx_policy_to_json(), redacted with
  * cfg: an environment value may be a registered secret) and of the output
  * settings, which the document does not hold. */
-void sbx__policy_digest(const sbx_policy *policy, const struct sbx__outcfg *cfg, char out[72])
+void sbx__policy_digest(const char *doc, const struct sbx__outcfg *cfg, char out[72])
 {
     snprintf(out, 72, "unknown");
-    int n = sbx_policy_to_json(policy, NULL, 0);
-    char *doc = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (!doc || sbx_policy_to_json(policy, doc, (size_t)n + 1) != n) {
-        free(doc);
-        return;
-    }
     char *red = NULL;
-    int r = sbx__redact_string(cfg, doc, &red);
-    explicit_bzero(doc, (size_t)n);
-    free(doc);
-    if (r < 0)
+    if (!doc || sbx__redact_string(cfg, doc, &red) < 0)
         return;
     struct line l = {0};
     add(&l, "%s\noutput patterns %d escapes %d values %zu\n", red, (int)cfg->patterns, cfg->escapes,

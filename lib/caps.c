@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "agentsbx/capability.h"
-#include "internal.h"
+#include "layer.h"
 
 static const char *const cap_names[] = {
     "CAP_CHOWN",
@@ -279,3 +279,18 @@ int sbx__caps_report(int step, int cap, int err)
     default: return sbx__err_stage(SBX_STAGE_CAPABILITIES, err, "capabilities: capget");
     }
 }
+
+/* ---- the layer ------------------------------------------------------------------ */
+
+static int policy_dup(const sbx_policy *from, sbx_policy *to)
+{
+    to->keep_caps = from->keep_caps;
+    return 0;
+}
+
+/* The child drops its capabilities in spawn.c's straight line (sbx__caps_apply). */
+const struct sbx__layer sbx__layer_caps = {
+    .name = "caps",
+    .policy_dup = policy_dup,
+    .compile = sbx__caps_compile,
+};

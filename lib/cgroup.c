@@ -23,7 +23,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "layer.h"
 
 #ifndef CGROUP_SUPER_MAGIC
 #define CGROUP_SUPER_MAGIC 0x27e0eb
@@ -730,3 +730,59 @@ void sbx__cgroup_finish(struct sbx__cgroup_run *run)
     run->kill_fd = -1;
     run->n = 0;
 }
+
+/* ---- the layer ------------------------------------------------------------------ */
+
+static int policy_dup(const sbx_policy *from, sbx_policy *to)
+{
+    to->use_cgroup = from->use_cgroup;
+    for (size_t i = 0; i < from->n_cg_parents; i++) {
+        if (!(to->cg_parents[i] = strdup(from->cg_parents[i])))
+            return -ENOMEM;
+        to->n_cg_parents++;
+    }
+    return 0;
+}
+
+static void plan_free(struct sbx__plan *plan)
+{
+    free(plan->cgroup);
+}
+
+static int prepare(struct sbx__spawn *s)
+{
+    return sbx__cgroup_prepare(s->plan, &s->child->cg); /* no system call without a cgroup */
+}
+
+static void launched(struct sbx__spawn *s)
+{
+    sbx__cgroup_close_procs(&s->child->cg);
+}
+
+static void abort_spawn(struct sbx__spawn *s)
+{
+    sbx__cgroup_finish(&s->child->cg); /* the child, if any, is reaped: kill stragglers, rmdir */
+}
+
+static void kill_child(sbx_child *child)
+{
+    sbx__cgroup_kill(&child->cg); /* what left the process group (setsid) */
+}
+
+static void finish(sbx_child *child)
+{
+    sbx__cgroup_finish(&child->cg); /* kill what is left, wait for it, read usage, rmdir */
+}
+
+const struct sbx__layer sbx__layer_cgroup = {
+    .name = "cgroup",
+    .policy_free = sbx__cgroup_policy_free,
+    .policy_dup = policy_dup,
+    .compile = sbx__cgroup_compile,
+    .plan_free = plan_free,
+    .prepare = prepare,
+    .launched = launched,
+    .abort = abort_spawn,
+    .kill = kill_child,
+    .finish = finish,
+};

@@ -9,7 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "layer.h"
+#include "outfilter.h"
 #include "pathwalk.h"
 #include "seccomp_layer.h"
 
@@ -106,6 +107,18 @@ static int compile_workdir(const sbx_policy *policy, struct sbx__plan *plan)
     return 0;
 }
 
+/* The policy's JSON document (malloc'd), or NULL. */
+static char *policy_document(const sbx_policy *policy)
+{
+    int n = sbx_policy_to_json(policy, NULL, 0);
+    char *doc = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (doc && sbx_policy_to_json(policy, doc, (size_t)n + 1) != n) {
+        free(doc);
+        doc = NULL;
+    }
+    return doc;
+}
+
 int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
 {
     /* One block: the plan, the envp array, then the strings. */
@@ -146,13 +159,6 @@ int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
     }
 
     plan->layers = SBX_LAYER_HYGIENE | SBX_LAYER_NO_NEW_PRIVS;
-    int r = sbx__cgroup_compile(policy, plan); /* first: it decides which limits rlimits hold */
-    if (r == 0)
-        r = compile_rlimits(policy, plan);
-    if (r < 0) {
-        sbx__plan_free(plan);
-        return r;
-    }
     if (policy->wall_ms != SBX_UNLIMITED) {
         plan->wall_ns = policy->wall_ms * 1000000ull;
         plan->layers |= SBX_LAYER_MONITOR;
@@ -161,17 +167,20 @@ int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
     plan->die_with_parent = policy->die_with_parent;
     plan->subreaper = policy->subreaper;
     plan->n_env = n;
-    r = sbx__landlock_compile(policy, plan);
-    if (r == 0)
-        r = sbx__ns_compile(policy, plan); /* after Landlock: it grants the private /tmp */
-    if (r == 0)
-        r = sbx__tmp_compile(policy, plan); /* after both, and after the cgroup */
-    if (r == 0)
-        r = sbx__caps_compile(policy, plan); /* after the namespaces: a user namespace */
-    if (r == 0)
-        r = sbx__seccomp_compile(policy, plan);
-    if (r == 0)
-        r = sbx__outcfg_new(policy, &plan->output);
+    /* The audit log names the policy by the digest of its document. */
+    const struct sbx__output_policy *op = policy->output;
+    if (op && (op->audit_fd >= 0 || op->audit_fn))
+        plan->document = policy_document(policy);
+    /* The layers, in table order: each may read what earlier ones decided
+     * (layers.c says who reads what). */
+    int r = 0;
+    for (size_t i = 0; r == 0 && sbx__layers[i]; i++)
+        r = sbx__layers[i]->compile ? sbx__layers[i]->compile(policy, plan) : 0;
+    if (plan->document) { /* it may hold secrets (environment values) */
+        explicit_bzero(plan->document, strlen(plan->document));
+        free(plan->document);
+        plan->document = NULL;
+    }
     if (r < 0) {
         sbx__plan_free(plan);
         return r;
@@ -186,10 +195,15 @@ void sbx__plan_free(struct sbx__plan *plan)
         return;
     if (plan->workdir_fd >= 0)
         close(plan->workdir_fd);
-    sbx__landlock_plan_free(plan->landlock);
-    sbx__seccomp_plan_unref(plan->seccomp);
-    sbx__outcfg_unref(plan->output);
-    free(plan->cgroup);
-    sbx__ns_plan_free(plan->ns);
+    for (size_t i = 0; sbx__layers[i]; i++)
+        if (sbx__layers[i]->plan_free)
+            sbx__layers[i]->plan_free(plan);
     free(plan);
 }
+
+/* The resource limits, as a layer of the table (the child sets them in its
+ * straight line, spawn.c). */
+const struct sbx__layer sbx__layer_rlimits = {
+    .name = "rlimits",
+    .compile = compile_rlimits,
+};

@@ -10,29 +10,8 @@
 
 #include "agentsbx/agentsbx.h"
 #include "caps.h"
+#include "cgroup_layer.h"
 #include "util/util.h"
-
-#define SBX__HIDDEN __attribute__((visibility("hidden")))
-
-/* ---- errors (error.c) ---------------------------------------------------- */
-
-/* Record a failure: `err` (negative errno), the stage, and a message built from
- * fmt. Returns err, so that callers can `return sbx__err(...)`. */
-SBX__HIDDEN int sbx__err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Same, with ": <strerror(err)>" appended to the message. */
-SBX__HIDDEN int sbx__errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Same as sbx__errno, recording the spawn stage too. */
-SBX__HIDDEN int sbx__err_stage(int stage, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Argument checks in the style of sd-bus' assert_return: fail with -EINVAL and a
- * message naming the function and the argument. */
-#define sbx__check(cond, ...)                                                                      \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            return sbx__err(-EINVAL, __VA_ARGS__);                                                 \
-    } while (0)
-#define sbx__check_arg(arg) sbx__check((arg) != NULL, "%s: %s is NULL", __func__, #arg)
 
 /* ---- policy (policy.c) and its compiled plan (compile.c) ----------------- */
 
@@ -58,7 +37,8 @@ struct sbx__grant {
 
 struct sbx_policy {
     pthread_mutex_t lock;   /* guards `plan` against concurrent spawns compiling it */
-    struct sbx__plan *plan; /* compiled form, NULL until needed or after a change */
+    struct sbx__plan *plan; /* compiled form, NULL until needed */
+    unsigned generation;    /* bumped by every setter: a plan of another is stale */
 
     char *workdir;
     struct sbx__env_entry *env;
@@ -96,47 +76,39 @@ struct sbx_policy {
     size_t n_cg_parents;
 };
 
-/* Mark the policy changed: its plan is rebuilt at the next spawn. */
-SBX__HIDDEN void sbx__policy_changed(sbx_policy *policy);
+/* Exchange everything two policies hold but their locks (policy files load
+ * into a copy, then swap it in). */
+SBX__HIDDEN void sbx__policy_swap(sbx_policy *a, sbx_policy *b);
+
+/* Mark the policy changed: its plan is rebuilt at the next spawn. Inline, so
+ * that a layer's setter calls nothing of the core. */
+static inline void sbx__policy_changed(sbx_policy *policy)
+{
+    policy->generation++;
+}
 
 #define SBX__MAX_RLIMITS    8
 /* Entries of the mechanism arrays (plan, child, result): indexed by
  * SBX_LIMIT_* (cgroup.h), 1 to SBX_LIMIT_TMP. */
 #define SBX__MECH           5
-#define SBX__MAX_LL_RULES   256
 /* A private TMPDIR's path: its parent (at most SBX__TMP_PARENT_MAX bytes) and
  * "/agentsbx.<owner tag>.XXXXXX" (tmpdir.c). */
 #define SBX__TMP_PARENT_MAX 100
-#define SBX__OWNER_TAG_MAX  64
 #define SBX__TMPDIR_MAX     (SBX__TMP_PARENT_MAX + SBX__OWNER_TAG_MAX + 24)
-#define SBX__MAX_LL_PORTS   64
-
-struct sbx__ll_port {
-    uint16_t port;
-    uint64_t access;
+/* The Landlock rights (LANDLOCK_ACCESS_FS_* masks) of the access kinds, as the
+ * Landlock layer handles them on this kernel; all 0 without Landlock. Layers
+ * that add rules of their own in the child (the mount view) read them here. */
+struct sbx__fs_rights {
+    uint64_t read, write, exec; /* of SBX_FS_READ, _WRITE, _EXEC */
+    uint64_t list;              /* listing a directory */
+    uint64_t tmp;               /* the private TMPDIR (read and write); 0: none */
 };
 
-/* The compiled Landlock layer: what every ruleset of this policy contains. */
-struct sbx__landlock_plan {
-    int abi;
-    uint64_t handled_fs, handled_net, scoped;
-    uint32_t rights; /* SBX_LL_* that hold */
-    bool private_tmp;
-    char tmp_parent[SBX__TMP_PARENT_MAX + 1];
-    struct {
-        int fd; /* O_PATH, owned */
-        uint64_t access;
-    } rules[SBX__MAX_LL_RULES];
-    size_t n_rules;
-    struct sbx__ll_port ports[SBX__MAX_LL_PORTS];
-    size_t n_ports;
-};
-
-/* What one spawn adds: its ruleset and its private temporary directory. */
-struct sbx__landlock_spawn {
-    int ruleset;                  /* -1: no Landlock */
-    char tmpdir[SBX__TMPDIR_MAX]; /* empty: none */
-};
+static inline uint64_t sbx__fs_rights_of(const struct sbx__fs_rights *fs, uint64_t access)
+{
+    return ((access & SBX_FS_READ) ? fs->read : 0) | ((access & SBX_FS_WRITE) ? fs->write : 0) |
+           ((access & SBX_FS_EXEC) ? fs->exec : 0);
+}
 
 /* Everything the child needs, computed once per policy. Immutable once built,
  * and shared read-only by every spawn (and thread) that uses it. */
@@ -158,6 +130,7 @@ struct sbx__plan {
     bool die_with_parent;
     bool subreaper;                      /* the policy asks for the subreaper init (see spawn.c) */
     struct sbx__landlock_plan *landlock; /* NULL: Landlock not enforced */
+    struct sbx__fs_rights fs;            /* landlock.c: its rights, for other layers */
     size_t n_env;                        /* entries in envp */
     struct sbx__seccomp_plan *seccomp;   /* seccomp.c (refcounted); NULL: no filter */
     struct sbx__cgroup_plan *cgroup;     /* cgroup.c; NULL: no cgroup */
@@ -165,178 +138,15 @@ struct sbx__plan {
     struct sbx__ns_plan *ns;             /* namespace.c; NULL: no namespaces */
     struct sbx__caps_plan caps;          /* caps.c */
     uint8_t mechanism[SBX__MECH];        /* [SBX_LIMIT_*]: SBX_MECHANISM_* */
-    _Alignas(max_align_t) char block[];  /* envp array and strings */
+    unsigned generation;                 /* the policy's, when compiled */
+    char *document; /* while compiling, when auditing: the policy's JSON (for its digest) */
+    _Alignas(max_align_t) char block[]; /* envp array and strings */
 };
 
 /* Return the policy's plan, compiling it first if needed. */
 SBX__HIDDEN int sbx__policy_plan(const sbx_policy *policy, const struct sbx__plan **ret);
 SBX__HIDDEN int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret);
 SBX__HIDDEN void sbx__plan_free(struct sbx__plan *plan);
-
-/* ---- Landlock (landlock.c) --------------------------------------------------- */
-
-SBX__HIDDEN void sbx__grants_free(sbx_policy *policy);
-SBX__HIDDEN int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan);
-SBX__HIDDEN void sbx__landlock_plan_free(struct sbx__landlock_plan *ll);
-/* Parent, per spawn: build the child's ruleset and private TMPDIR. */
-SBX__HIDDEN int sbx__landlock_prepare(const struct sbx__plan *plan, const char *program,
-                                      struct sbx__landlock_spawn *out);
-
-/* ---- private TMPDIRs and leftovers (tmpdir.c) ------------------------------------- */
-
-/* Compile, after the namespaces: where the private TMPDIR goes (ll->tmp_parent)
- * and what bounds its memory (plan->mechanism[SBX_LIMIT_TMP]); removes the
- * TMPDIRs that dead hosts left there, once per process. */
-SBX__HIDDEN int sbx__tmp_compile(const sbx_policy *policy, struct sbx__plan *plan);
-/* Parent, per spawn: make parent/agentsbx.<tag>.XXXXXX in out (SBX__TMPDIR_MAX
- * bytes); 0 or -errno (out empty). No allocation. */
-SBX__HIDDEN int sbx__tmpdir_create(const char *parent, char *out);
-/* Remove a private TMPDIR and everything in it, following no link; clears the string. */
-SBX__HIDDEN void sbx__tmpdir_remove(char *tmpdir);
-/* This process's owner tag, "<pid>.<start time>.<pid namespace inode>", for
- * the names of what it creates (TMPDIRs, cgroups); snprintf's return. */
-SBX__HIDDEN int sbx__owner_tag(char *buf, size_t size);
-/* Whether a name's tag (the text after "agentsbx.") names an owner that is
- * dead: a pid of this pid namespace that is gone or started at another time.
- * False for anything else (a live owner, another namespace, another form). */
-SBX__HIDDEN bool sbx__owner_dead(const char *tag);
-/* True the first time this process (a forked one anew) asks about dir: then
- * it sweeps what dead owners left there. Thread-safe. */
-SBX__HIDDEN bool sbx__first_sweep(const char *dir);
-/* The Landlock rights of SBX_FS_* access (0: no Landlock). */
-SBX__HIDDEN uint64_t sbx__landlock_rights(const struct sbx__landlock_plan *ll, uint64_t access);
-/* The right to list directories (0: no Landlock). */
-SBX__HIDDEN uint64_t sbx__landlock_list_rights(const struct sbx__landlock_plan *ll);
-/* The rights a private TMPDIR gets (0: no Landlock, or no private TMPDIR). */
-SBX__HIDDEN uint64_t sbx__landlock_tmp_rights(const struct sbx__landlock_plan *ll);
-/* Child: add a path rule. Async-signal-safe; -1 and errno on failure. */
-SBX__HIDDEN int sbx__landlock_add_path(int ruleset, int fd, uint64_t rights);
-/* Child: landlock_restrict_self(ruleset). Async-signal-safe; -1 and errno on failure. */
-SBX__HIDDEN int sbx__landlock_apply(int ruleset);
-
-/* ---- cgroups (cgroup.c) ------------------------------------------------------ */
-
-#define SBX__CG_MAX        4 /* hierarchies: cgroup2, v1 memory, v1 pids, v1 cpu */
-#define SBX__CG_PARENT_MAX 200
-#define SBX__CG_PATH_MAX   (SBX__CG_PARENT_MAX + SBX__OWNER_TAG_MAX + 32)
-#define SBX__CG_MEMORY     1u /* controller bits */
-#define SBX__CG_PIDS       2u
-#define SBX__CG_CPU        4u
-#define SBX__CG_PERIOD_US  100000 /* cpu.max / cpu.cfs_period_us */
-
-/* The compiled layer: the parent directories, and the limits to write. */
-struct sbx__cgroup_plan {
-    struct {
-        char parent[SBX__CG_PARENT_MAX + 1];
-        bool v2;
-        uint32_t ctl; /* SBX__CG_* controllers a child cgroup here has */
-    } dirs[SBX__CG_MAX];
-    size_t n;
-    int mem_idx, pids_idx, cpu_idx;  /* the dirs that hold those controllers, or -1 */
-    uint64_t memory, pids, cpu_rate; /* SBX_UNLIMITED: not limited by the cgroup */
-};
-
-/* One of a child's cgroups. */
-struct sbx__cgroup_dir_run {
-    char path[SBX__CG_PATH_MAX];
-    bool v2;
-    uint32_t ctl;
-    int procs_fd; /* cgroup.procs, open for the child to join; -1 once closed */
-};
-
-/* One child's cgroups, from creation (parent, per spawn) to removal. */
-struct sbx__cgroup_run {
-    size_t n; /* cgroups created; 0: none (then nothing else here is used) */
-    struct sbx__cgroup_dir_run cg[SBX__CG_MAX];
-    int mem_idx;   /* the cgroup with the memory controller, or -1 */
-    int kill_fd;   /* cgroup2 cgroup.kill, or -1 */
-    uint64_t peak; /* bytes, read before removal; 0: unknown */
-    bool oom;      /* the memory controller's OOM killer killed a process */
-};
-
-SBX__HIDDEN void sbx__cgroup_policy_free(sbx_policy *policy);
-/* Compile: choose the hierarchies; sets plan->cgroup and plan->mechanism. */
-SBX__HIDDEN int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan);
-/* Parent, per spawn: create the child's cgroups, write their limits, open
- * their cgroup.procs. Zero system calls when the plan has no cgroup. */
-SBX__HIDDEN int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run);
-/* Child: join every cgroup (write "0" to each cgroup.procs). Async-signal-safe;
- * -1 and errno on failure, *index naming the cgroup. */
-SBX__HIDDEN int sbx__cgroup_join(const struct sbx__cgroup_run *run, volatile int *index);
-/* Parent, after the clone: close the cgroup.procs descriptors. */
-SBX__HIDDEN void sbx__cgroup_close_procs(struct sbx__cgroup_run *run);
-/* SIGKILL everything in the child's cgroups (one pass; does not wait). */
-SBX__HIDDEN void sbx__cgroup_kill(struct sbx__cgroup_run *run);
-/* After the main process is reaped (or the spawn failed): kill what is left,
- * wait until the cgroups are empty, read peak memory and OOM kills, remove
- * them. Idempotent. */
-SBX__HIDDEN void sbx__cgroup_finish(struct sbx__cgroup_run *run);
-/* The probe of SBX_FEATURE_CGROUP. */
-SBX__HIDDEN int sbx__cgroup_probe(char *reason, size_t size);
-
-/* ---- namespaces (namespace.c) ------------------------------------------------ */
-
-struct sbx__view;       /* view.h */
-struct sbx__view_extra; /* view.h */
-
-/* The compiled layer. */
-struct sbx__ns_plan {
-    uint32_t set;         /* SBX_NS_* created: the asked-for set, plus user when needed */
-    uint64_t clone_flags; /* CLONE_NEW* */
-    bool userns, mount_view, new_proc, init;
-    uint64_t tmp_access;  /* Landlock rights on the private /tmp and /dev/shm; 0: none */
-    uint64_t proc_access; /* Landlock rights on the new /proc (as granted on /proc); 0: none */
-    char uid_map[48], gid_map[48];
-    char tmpfs_opts[64];
-    struct sbx__view *view; /* view.c: the mount view; NULL without one */
-};
-
-/* The steps of the child's set-up of its namespaces, for the message. */
-enum sbx__ns_step {
-    STEP_NONE,
-    STEP_UID_MAP,
-    STEP_SETGROUPS,
-    STEP_GID_MAP,
-    STEP_HOSTNAME,
-    STEP_LOOPBACK,
-    STEP_SLAVE,
-    STEP_PROC,
-    STEP_LANDLOCK_TMP,
-    STEP_CLONE_PROGRAM,
-    STEP_EXEC_INIT,
-};
-
-/* What the child reads and writes while it builds its namespaces (spawn.c
- * holds it in its context). */
-struct sbx__ns_run {
-    const struct sbx__ns_plan *plan;
-    int ruleset;                         /* Landlock ruleset to add the new mounts to, or -1 */
-    const struct sbx__view_extra *extra; /* the program and interpreters, executable */
-    const char *cwd;                     /* entered in the view when it exists there */
-    int init_fd;                         /* the init's memfd (pid namespace), or -1 */
-    int status_fd;                       /* write end of the init's status pipe, or -1 */
-    /* written by the child on failure: which step, and which path */
-    volatile int fail_step;
-    const char *volatile fail_path;
-};
-
-SBX__HIDDEN int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan);
-SBX__HIDDEN void sbx__ns_plan_free(struct sbx__ns_plan *ns);
-/* Parent, per spawn: the init's memfd (created once per process). */
-SBX__HIDDEN int sbx__ns_init_fd(void);
-/* Child, right after the clone: ids, mounts, host name, loopback. -1 and errno
- * on failure, run->fail_step and fail_path saying where. Async-signal-safe. */
-SBX__HIDDEN int sbx__ns_setup(struct sbx__ns_run *run);
-/* Whether this process can create the namespaces of a set (user added when
- * needed): 0, or -errno with a reason in why. Cached per set. */
-SBX__HIDDEN int sbx__ns_probe_set(uint32_t set, char *why, size_t size);
-/* The message for a failure in the child. */
-SBX__HIDDEN int sbx__ns_report(const struct sbx__ns_run *run, int err);
-/* The message for a clone that failed with namespaces: why the host refuses. */
-SBX__HIDDEN int sbx__ns_clone_failed(const struct sbx__ns_plan *ns, int err);
-/* Call fn on the program and each interpreter it needs (landlock.c). */
-SBX__HIDDEN int sbx__walk_program(const char *program, const char *path_env,
-                                  int (*fn)(const char *path, void *ctx), void *ctx);
 
 /* ---- children (spawn.c, proc.c) ------------------------------------------ */
 
@@ -347,6 +157,9 @@ enum sbx__child_state {
     SBX__TAKEN
 };
 enum sbx__end_reason { SBX__END_NATURAL, SBX__END_TIMEOUT, SBX__END_KILLED, SBX__END_VIOLATION };
+
+struct sbx__violations;    /* seccomp_layer.h */
+struct sbx__violation_rec; /* seccomp_layer.h */
 
 struct sbx_child {
     pid_t pid;
@@ -370,6 +183,13 @@ struct sbx_child {
     int status_fd;                /* read end of the pid namespace init's status pipe, or -1 */
     uint8_t tree_kill;            /* SBX_TREE_KILL_* */
     uint64_t caps[SBX__CAPSETS];  /* the capability sets the program started with */
+    bool monitor_lost;            /* the filter went in without a listener (best-effort) */
+    /* monitor.c: the violations so far (NULL without a monitor), and the
+     * output layer's hook for each one (audit.c sets it when auditing) */
+    const struct sbx__violations *violations;
+    void (*violation_hook)(sbx_child *child, const struct sbx__violation_rec *rec,
+                           uint64_t kind_count);
+    int end_status; /* SBX_STATUS_*, set when reaped, before the layers finish */
     enum sbx__child_state state;
     enum sbx__end_reason reason;
     /* set when reaped */
@@ -414,6 +234,8 @@ SBX__HIDDEN void sbx__child_kill_all(sbx_child *child);
 /* The wall-clock deadline passed: mark the child timed out and kill it as
  * sbx__child_kill_all() does, without waiting (supervisor.c). */
 SBX__HIDDEN void sbx__child_expire(sbx_child *child);
+/* After the reap: every layer's finish (cgroups, TMPDIR, audit). */
+SBX__HIDDEN void sbx__child_finish(sbx_child *child);
 /* Build the result of a reaped child. */
 SBX__HIDDEN int sbx__result_new(const sbx_child *child, sbx_result **ret);
 
@@ -423,7 +245,8 @@ struct sbx__outcfg;
 struct sbx__violation_rec;
 SBX__HIDDEN void sbx__output_policy_free(sbx_policy *policy);
 /* Compile the policy's output and audit settings (plan->output). */
-SBX__HIDDEN int sbx__outcfg_new(const sbx_policy *policy, struct sbx__outcfg **ret);
+SBX__HIDDEN int sbx__outcfg_new(const sbx_policy *policy, const char *document,
+                                struct sbx__outcfg **ret);
 SBX__HIDDEN void sbx__outcfg_unref(struct sbx__outcfg *cfg);
 /* Audit hooks; each does nothing when the policy has no audit log. */
 SBX__HIDDEN void sbx__audit_spawn(sbx_child *child, const struct sbx__plan *plan,

@@ -21,7 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "layer.h"
 #include "pathwalk.h"
 
 /* The kernel ABI, spelled out here: Debian 12's uapi header predates ABI 3. */
@@ -151,7 +151,6 @@ void sbx__grants_free(sbx_policy *policy)
     for (size_t i = 0; i < policy->n_unix_sockets; i++)
         free(policy->unix_sockets[i]);
     free(policy->unix_sockets);
-    free(policy->tmp_parent);
     for (size_t i = 0; i < policy->n_grants; i++)
         free(policy->grants[i].path);
     free(policy->grants);
@@ -185,142 +184,35 @@ int sbx_allow_path(sbx_policy *policy, const char *path, uint64_t access)
     return 0;
 }
 
-/* Read the interpreter a program needs: the ELF PT_INTERP, or the #! line.
- * Returns 1 and fills buf, 0 if there is none, -errno on error. The second
- * word of "#!/usr/bin/env NAME" is returned in arg (empty otherwise). */
-static int read_interpreter(int fd, char *buf, size_t size, char *arg, size_t arg_size)
-{
-    unsigned char head[4096];
-    ssize_t n = pread(fd, head, sizeof(head), 0);
-    if (n < 0)
-        return -errno;
-    arg[0] = '\0';
-    if (n >= 2 && head[0] == '#' && head[1] == '!') {
-        head[n < (ssize_t)sizeof(head) ? n : n - 1] = '\0';
-        char *p = (char *)head + 2, *end;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        end = p + strcspn(p, " \t\n");
-        if (end == p || (size_t)(end - p) >= size)
-            return -ENOEXEC;
-        memcpy(buf, p, (size_t)(end - p));
-        buf[end - p] = '\0';
-        char *a = end + strspn(end, " \t");
-        size_t al = strcspn(a, " \t\n");
-        if (al && al < arg_size && a[0] != '-') {
-            memcpy(arg, a, al);
-            arg[al] = '\0';
-        }
-        return 1;
-    }
-    if (n < (ssize_t)sizeof(Elf64_Ehdr) || memcmp(head, ELFMAG, SELFMAG) != 0 ||
-        head[EI_CLASS] != ELFCLASS64)
-        return 0;
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)head;
-    for (unsigned i = 0; i < eh->e_phnum; i++) {
-        Elf64_Phdr ph;
-        if (pread(fd, &ph, sizeof(ph), (off_t)(eh->e_phoff + (uint64_t)i * eh->e_phentsize)) !=
-            (ssize_t)sizeof(ph))
-            return -ENOEXEC;
-        if (ph.p_type != PT_INTERP)
-            continue;
-        if (ph.p_filesz == 0 || ph.p_filesz > size)
-            return -ENOEXEC;
-        if (pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
-            return -ENOEXEC;
-        buf[ph.p_filesz - 1] = '\0';
-        return 1;
-    }
-    return 0;
-}
-
-/* Search a bare name in a PATH string; the result goes to buf. */
-static int search_path(const char *path, const char *name, char *buf, size_t size)
-{
-    size_t nl = strlen(name);
-    for (const char *dir = path; dir && *dir;) {
-        const char *end = strchrnul(dir, ':');
-        size_t dl = (size_t)(end - dir);
-        if (dl && dir[0] == '/' && dl + 1 + nl < size) {
-            memcpy(buf, dir, dl);
-            buf[dl] = '/';
-            memcpy(buf + dl + 1, name, nl + 1);
-            if (access(buf, X_OK) == 0)
-                return 0;
-        }
-        dir = *end ? end + 1 : end;
-    }
-    return -ENOENT;
-}
-
-/* Call fn(path) for a program and, transitively, the interpreters it needs
- * to start (up to 4 levels: script -> env -> python -> ld.so). */
-static int walk_program(const char *program, const char *path_env,
-                        int (*fn)(const char *path, void *ctx), void *ctx)
-{
-    char cur[PATH_MAX], interp[PATH_MAX], arg[NAME_MAX + 1];
-    snprintf(cur, sizeof(cur), "%s", program);
-    for (int depth = 0; depth < 4; depth++) {
-        int r = fn(cur, ctx);
-        if (r < 0)
-            return r;
-        int fd = open(cur, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return -errno;
-        r = read_interpreter(fd, interp, sizeof(interp), arg, sizeof(arg));
-        close(fd);
-        if (r <= 0)
-            return r;
-        /* "#!/usr/bin/env NAME": env will execute NAME, found in the child's PATH. */
-        const char *base = strrchr(interp, '/');
-        if (arg[0] && base && strcmp(base + 1, "env") == 0) {
-            char target[PATH_MAX];
-            if (search_path(path_env, arg, target, sizeof(target)) == 0) {
-                r = walk_program(target, path_env, fn, ctx);
-                if (r < 0)
-                    return r;
-            }
-        }
-        snprintf(cur, sizeof(cur), "%s", interp);
-    }
-    return 0;
-}
-
-int sbx__walk_program(const char *program, const char *path_env,
-                      int (*fn)(const char *path, void *ctx), void *ctx)
-{
-    return walk_program(program, path_env, fn, ctx);
-}
-
-static int grant_exec(const char *path, void *ctx)
-{
-    return push_grant(ctx, path, SBX_FS_READ | SBX_FS_EXEC);
-}
-
 int sbx_allow_tool(sbx_policy *policy, const char *name_or_path)
 {
     sbx__check_arg(policy);
     sbx__check_arg(name_or_path);
     sbx__check(name_or_path[0], "sbx_allow_tool: the tool name is empty");
-    char path[PATH_MAX];
     const struct sbx__env_entry *e = NULL; /* the child's PATH */
     for (size_t i = 0; i < policy->n_env; i++)
         if (strcmp(policy->env[i].name, "PATH") == 0)
             e = &policy->env[i];
+    const char *path_env = e ? e->value : NULL;
     if (strchr(name_or_path, '/')) {
         sbx__check(name_or_path[0] == '/',
                    "sbx_allow_tool: '%s' is neither a name nor an absolute path", name_or_path);
-        snprintf(path, sizeof(path), "%s", name_or_path);
-        if (access(path, X_OK) != 0)
+        if (access(name_or_path, X_OK) != 0)
             return sbx__errno(-errno, "sbx_allow_tool(%s)", name_or_path);
-    } else {
-        if (search_path(e ? e->value : NULL, name_or_path, path, sizeof(path)) < 0)
-            return sbx__err(-ENOENT, "sbx_allow_tool(%s): not found in PATH=%s", name_or_path,
-                            e && e->value ? e->value : "");
     }
-    int r = walk_program(path, e ? e->value : NULL, grant_exec, policy);
+    /* The rule sbx_spawn() finds a program by (lib/util/program.c), and what
+     * starts it: its interpreters and their loaders. */
+    struct sbx__program prog;
+    int r = sbx__program_resolve(name_or_path, path_env, &prog);
     if (r < 0)
-        return sbx__errno(r, "sbx_allow_tool(%s): reading %s", name_or_path, path);
+        return sbx__err(r, "sbx_allow_tool(%s): not found in PATH=%s", name_or_path,
+                        path_env ? path_env : "");
+    if (prog.err)
+        return sbx__errno(prog.err, "sbx_allow_tool(%s): reading %s", name_or_path, prog.failed);
+    for (size_t i = 0; i < prog.n; i++)
+        if (prog.path[i][0] == '/' &&
+            push_grant(policy, prog.path[i], SBX_FS_READ | SBX_FS_EXEC) < 0)
+            return sbx__errno(-ENOMEM, "sbx_allow_tool(%s)", name_or_path);
     sbx__policy_changed(policy);
     return 0;
 }
@@ -590,6 +482,13 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
         }
     }
     plan->landlock = ll;
+    plan->fs = (struct sbx__fs_rights){
+        .read = to_ll(SBX_FS_READ) & ll->handled_fs,
+        .write = to_ll(SBX_FS_WRITE) & ll->handled_fs,
+        .exec = to_ll(SBX_FS_EXEC) & ll->handled_fs,
+        .list = LL_FS_READ_DIR & ll->handled_fs,
+        .tmp = ll->private_tmp ? to_ll(SBX_FS_READ | SBX_FS_WRITE) & ll->handled_fs : 0,
+    };
     plan->layers |= SBX_LAYER_LANDLOCK;
     return 0;
 }
@@ -627,12 +526,12 @@ static int allow_exec(const char *path, void *arg)
     return 0;
 }
 
-int sbx__landlock_prepare(const struct sbx__plan *plan, const char *program,
-                          struct sbx__landlock_spawn *out)
+/* A spawn: the child's ruleset, from the compiled rules, the program and what
+ * starts it. Later layers add rules of their own (the private TMPDIR). */
+static int prepare(struct sbx__spawn *s)
 {
-    const struct sbx__landlock_plan *ll = plan->landlock;
-    out->ruleset = -1;
-    out->tmpdir[0] = '\0';
+    const struct sbx__landlock_plan *ll = s->plan->landlock;
+    const struct sbx__program *prog = &s->prog;
     if (!ll)
         return 0;
     struct ll_ruleset_attr attr = {ll->handled_fs, ll->handled_net, ll->scoped};
@@ -657,62 +556,86 @@ int sbx__landlock_prepare(const struct sbx__plan *plan, const char *program,
     }
     /* The program itself, and the interpreters it needs to start. */
     struct exec_ctx x = {.ruleset = rs, .handled = ll->handled_fs};
-    if (walk_program(program, plan->path, allow_exec, &x) < 0 && x.err) {
+    for (size_t i = 0; i < prog->n && !x.err; i++)
+        allow_exec(prog->path[i], &x);
+    if (!x.err && prog->err) {
+        x.err = prog->err;
+        snprintf(x.failed, sizeof(x.failed), "%s", prog->failed);
+    }
+    if (x.err) {
         /* The program or an interpreter it names is missing or unreadable:
          * execve would fail the same way, so report it as the program's fault. */
-        r = strcmp(x.failed, program) == 0
+        const char *program = prog->n ? prog->path[0] : x.failed;
+        r = x.err == -ELOOP
+                ? sbx__err_stage(SBX_STAGE_PROGRAM, x.err,
+                                 "execve(%s): more than %d files to start it (interpreters, "
+                                 "loaders), the last %s",
+                                 program, SBX__PROGRAM_MAX, x.failed)
+            : strcmp(x.failed, program) == 0
                 ? sbx__err_stage(SBX_STAGE_PROGRAM, x.err, "execve(%s)", program)
                 : sbx__err_stage(SBX_STAGE_PROGRAM, x.err, "execve(%s): its interpreter %s",
                                  program, x.failed);
         goto fail;
     }
-    if (ll->private_tmp && !(plan->ns && plan->ns->mount_view)) { /* else a tmpfs (namespace.c) */
-        const char *base = ll->tmp_parent;
-        int fd = -1;
-        r = sbx__tmpdir_create(base, out->tmpdir);
-        if (r < 0 || (fd = open(out->tmpdir, O_PATH | O_CLOEXEC)) < 0) {
-            r = sbx__err_stage(SBX_STAGE_LANDLOCK, r < 0 ? r : -errno,
-                               "creating the private TMPDIR in %s", base);
-            goto fail;
-        }
-        int rr = add_path_rule(rs, fd, to_ll(SBX_FS_READ | SBX_FS_WRITE) & ll->handled_fs);
-        close(fd);
-        if (rr != 0) {
-            r = sbx__err_stage(SBX_STAGE_LANDLOCK, -errno, "landlock_add_rule(%s)", out->tmpdir);
-            goto fail;
-        }
-    }
-    out->ruleset = rs;
+    s->ruleset = rs;
     return 0;
 fail:
     close(rs);
-    sbx__tmpdir_remove(out->tmpdir);
     return r;
 }
 
-uint64_t sbx__landlock_rights(const struct sbx__landlock_plan *ll, uint64_t access)
+static void launched(struct sbx__spawn *s)
 {
-    return ll ? to_ll(access) & ll->handled_fs : 0;
+    if (s->ruleset >= 0)
+        close(s->ruleset); /* the child restricted itself with it, or failed */
+    s->ruleset = -1;
 }
 
-uint64_t sbx__landlock_list_rights(const struct sbx__landlock_plan *ll)
+static int policy_dup(const sbx_policy *from, sbx_policy *to)
 {
-    return ll ? LL_FS_READ_DIR & ll->handled_fs : 0;
+    if (from->n_grants && !(to->grants = calloc(from->n_grants, sizeof(*to->grants))))
+        return -ENOMEM;
+    to->cap_grants = from->n_grants;
+    for (size_t i = 0; i < from->n_grants; i++) {
+        if (!(to->grants[i].path = strdup(from->grants[i].path)))
+            return -ENOMEM;
+        to->grants[i].access = from->grants[i].access;
+        to->n_grants++;
+    }
+    if (from->n_connect &&
+        !(to->connect_ports = malloc(from->n_connect * sizeof(*to->connect_ports))))
+        return -ENOMEM;
+    memcpy(to->connect_ports, from->connect_ports, from->n_connect * sizeof(*to->connect_ports));
+    to->n_connect = from->n_connect;
+    if (from->n_bind && !(to->bind_ports = malloc(from->n_bind * sizeof(*to->bind_ports))))
+        return -ENOMEM;
+    memcpy(to->bind_ports, from->bind_ports, from->n_bind * sizeof(*to->bind_ports));
+    to->n_bind = from->n_bind;
+    to->allow_network = from->allow_network;
+    if (!(to->unix_sockets = calloc(from->n_unix_sockets + 1, sizeof(char *))))
+        return -ENOMEM;
+    for (size_t i = 0; i < from->n_unix_sockets; i++) {
+        if (!(to->unix_sockets[i] = strdup(from->unix_sockets[i])))
+            return -ENOMEM;
+        to->n_unix_sockets++;
+    }
+    return 0;
 }
 
-uint64_t sbx__landlock_tmp_rights(const struct sbx__landlock_plan *ll)
+static void plan_free(struct sbx__plan *plan)
 {
-    return ll && ll->private_tmp ? to_ll(SBX_FS_READ | SBX_FS_WRITE) & ll->handled_fs : 0;
+    sbx__landlock_plan_free(plan->landlock);
 }
+
+const struct sbx__layer sbx__layer_landlock = {
+    .name = "landlock",
+    .policy_free = sbx__grants_free,
+    .policy_dup = policy_dup,
+    .compile = sbx__landlock_compile,
+    .plan_free = plan_free,
+    .prepare = prepare,
+    .launched = launched,
+    .abort = launched, /* the same: close the ruleset */
+};
 
 /* In the child: async-signal-safe. */
-int sbx__landlock_add_path(int ruleset, int fd, uint64_t rights)
-{
-    return add_path_rule(ruleset, fd, rights);
-}
-
-/* In the child: async-signal-safe. */
-int sbx__landlock_apply(int ruleset)
-{
-    return (int)syscall(SYS_landlock_restrict_self, ruleset, 0);
-}

@@ -142,6 +142,7 @@ int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[
     m->sp = sbx__seccomp_plan_ref((struct sbx__seccomp_plan *)plan->seccomp);
     sbx__seccomp_notif_sizes(&m->notif_size, &m->resp_size);
     child->monitor = m;
+    child->violations = &m->v;
     return 0;
 }
 
@@ -319,6 +320,13 @@ static bool over_rate(struct sbx__monitor *m, uint64_t time_ns)
     return ++m->window_count > m->sp->violation_rate;
 }
 
+/* The child passed a violation limit or rate: the caller kills it. */
+static int kill_wanted(const sbx_child *child)
+{
+    return child->state == SBX__RUNNING && child->reason == SBX__END_VIOLATION ? SBX__MONITOR_KILL
+                                                                               : 0;
+}
+
 /* Receive and answer one notification; false when there is nothing to do. */
 static bool service_one(sbx_child *child, struct sbx__monitor *m)
 {
@@ -353,9 +361,8 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
     if (over || too_fast) {
         /* Kill before answering: the call never returns. */
         if (child->state == SBX__RUNNING && child->reason == SBX__END_NATURAL) {
-            child->reason = SBX__END_VIOLATION;
+            child->reason = SBX__END_VIOLATION; /* the caller kills (SBX__MONITOR_KILL) */
             m->v.rate_kill = !over;
-            sbx__child_kill_all(child);
         }
     } else {
         union {
@@ -368,12 +375,16 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
         /* ENOENT: the caller died or was interrupted meanwhile; nothing to do. */
         (void)ioctl(m->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
     }
-    /* Names are resolved here, in the parent (libseccomp may allocate). */
-    if (m->v.n_kept < SBX_VIOLATIONS_KEPT || m->sp->callback)
+    /* Names are resolved here, in the parent (libseccomp may allocate): once
+     * per kind (count_kind()), and for what is kept or called back. */
+    if (kind)
+        memcpy(rec.name, kind->first.name, sizeof(rec.name));
+    else if (m->v.n_kept < SBX_VIOLATIONS_KEPT || m->sp->callback || child->violation_hook)
         sbx__syscall_name(data->arch, data->nr, rec.name, sizeof(rec.name));
     if (m->v.n_kept < SBX_VIOLATIONS_KEPT)
         m->v.kept[m->v.n_kept++] = rec;
-    sbx__audit_violation(child, &rec, kind ? kind->count : UINT64_MAX);
+    if (child->violation_hook)
+        child->violation_hook(child, &rec, kind ? kind->count : UINT64_MAX);
     if (m->sp->callback) {
         sbx_violation pub;
         fill_public(&pub, &rec);
@@ -382,26 +393,28 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
     return true;
 }
 
-bool sbx__monitor_service(sbx_child *child)
+int sbx__monitor_service(sbx_child *child)
 {
     struct sbx__monitor *m = child->monitor;
-    while (m && m->listener >= 0) {
+    /* A bounded batch: a child flooding the listener must not keep its host
+     * here past its deadline (the caller checks it between batches). */
+    for (int n_done = 0; m && m->listener >= 0 && n_done < SBX__MONITOR_BATCH; n_done++) {
         struct pollfd pfd = {.fd = m->listener, .events = POLLIN};
         int n = poll(&pfd, 1, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return false;
+            break;
         if (!(pfd.revents & POLLIN)) {
             if (!(pfd.revents & POLLHUP))
-                return false;
+                break;
             stop_listening(m); /* no process uses the filter any more */
-            return true;
+            return SBX__MONITOR_HUNG_UP | kill_wanted(child);
         }
         if (!service_one(child, m))
-            return false;
+            break;
     }
-    return false;
+    return kill_wanted(child);
 }
 
 /* ---- results ------------------------------------------------------------------ */
@@ -426,11 +439,6 @@ void sbx__violations_free(sbx_result *res)
 uint64_t sbx_result_violation_count(const sbx_result *result)
 {
     return result && result->violations ? result->violations->count : 0;
-}
-
-const struct sbx__violations *sbx__monitor_violations(const sbx_child *child)
-{
-    return child->monitor ? &child->monitor->v : NULL;
 }
 
 size_t sbx_result_violation_kinds(const sbx_result *result)

@@ -40,7 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "layer.h"
 #include "view.h"
 
 #ifndef SYS_open_tree
@@ -547,7 +547,7 @@ int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan)
                  (unsigned long long)mem);
     else
         snprintf(ns->tmpfs_opts, sizeof(ns->tmpfs_opts), "mode=0755");
-    ns->tmp_access = sbx__landlock_tmp_rights(plan->landlock);
+    ns->tmp_access = plan->fs.tmp;
     /* A pid namespace remounts /proc (in a mount namespace of its own) only
      * when the child can read it: Landlock denies it unless granted, and a
      * mount namespace costs a copy of the mount table at the clone and its
@@ -556,7 +556,7 @@ int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan)
     for (size_t i = 0; i < policy->n_grants; i++) {
         const char *g = policy->grants[i].path;
         if (strcmp(g, "/proc") == 0)
-            ns->proc_access |= sbx__landlock_rights(plan->landlock, policy->grants[i].access);
+            ns->proc_access |= sbx__fs_rights_of(&plan->fs, policy->grants[i].access);
         if (strcmp(g, "/") == 0 || under("/proc", g) || under(g, "/proc"))
             proc_readable = true;
     }
@@ -586,3 +586,76 @@ int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan)
     plan->layers |= SBX_LAYER_NAMESPACES;
     return 0;
 }
+
+/* ---- the layer ------------------------------------------------------------------ */
+
+static int policy_dup(const sbx_policy *from, sbx_policy *to)
+{
+    to->namespaces = from->namespaces;
+    return 0;
+}
+
+static void plan_free(struct sbx__plan *plan)
+{
+    sbx__ns_plan_free(plan->ns);
+}
+
+/* A spawn: in a mount view, the program's files that the view does not show
+ * executable (bound for this child), and where it starts; with a pid
+ * namespace or the subreaper, the init's executable and its status pipe. */
+static int prepare(struct sbx__spawn *s)
+{
+    const struct sbx__plan *plan = s->plan;
+    if (plan->ns && plan->ns->mount_view) {
+        int r = sbx__view_extra_prepare(plan->ns->view, &s->prog, &s->extra);
+        if (r < 0)
+            return r;
+        s->cwd = plan->workdir ? plan->workdir : getcwd(s->cwd_buf, sizeof(s->cwd_buf));
+    }
+    /* The subreaper needs the init's executable memfd; where there can be none
+     * (inside another sandbox, vm.memfd_noexec = 2) the tree is killed by its
+     * process group, and the result says so. */
+    if (s->reaper && sbx__ns_init_fd() < 0)
+        s->reaper = false;
+    if (!(plan->ns && plan->ns->init) && !s->reaper)
+        return 0;
+    s->init_fd = sbx__ns_init_fd();
+    if (s->init_fd < 0)
+        return s->init_fd;
+    if (pipe2(s->status_pipe, O_CLOEXEC) != 0)
+        return sbx__err_stage(SBX_STAGE_CLONE, -errno, "pipe2");
+    return 0;
+}
+
+static void launched(struct sbx__spawn *s)
+{
+    if (s->status_pipe[1] >= 0) /* the init's end */
+        close(s->status_pipe[1]);
+    s->status_pipe[1] = -1;
+}
+
+static int adopt(struct sbx__spawn *s)
+{
+    s->child->status_fd = s->status_pipe[0];
+    s->status_pipe[0] = -1;
+    return 0;
+}
+
+static void abort_spawn(struct sbx__spawn *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (s->status_pipe[i] >= 0)
+            close(s->status_pipe[i]);
+    s->status_pipe[0] = s->status_pipe[1] = -1;
+}
+
+const struct sbx__layer sbx__layer_namespaces = {
+    .name = "namespaces",
+    .policy_dup = policy_dup,
+    .compile = sbx__ns_compile,
+    .plan_free = plan_free,
+    .prepare = prepare,
+    .launched = launched,
+    .adopt = adopt,
+    .abort = abort_spawn,
+};

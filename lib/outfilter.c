@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "layer.h"
 #include "outfilter.h"
 
 #define SLICE 16384
@@ -910,7 +911,7 @@ void sbx__outcfg_unref(struct sbx__outcfg *cfg)
     free(cfg);
 }
 
-int sbx__outcfg_new(const sbx_policy *policy, struct sbx__outcfg **ret)
+int sbx__outcfg_new(const sbx_policy *policy, const char *document, struct sbx__outcfg **ret)
 {
     const struct sbx__output_policy *op = policy->output;
     struct sbx__outcfg *cfg = calloc(1, sizeof(*cfg));
@@ -956,7 +957,7 @@ int sbx__outcfg_new(const sbx_policy *policy, struct sbx__outcfg **ret)
     for (const char *c = pattern_starts; *c; c++)
         cfg->shape_start[(uint8_t)*c] = 1;
     if (sbx__outcfg_auditing(cfg))
-        sbx__policy_digest(policy, cfg, cfg->digest);
+        sbx__policy_digest(document, cfg, cfg->digest);
     *ret = cfg;
     return 0;
 nomem:
@@ -1110,7 +1111,7 @@ int sbx_output_filter_new(const sbx_policy *policy, int stream, sbx_output_fn fn
     sbx_output_filter *of = calloc(1, sizeof(*of));
     if (!of)
         return sbx__errno(-ENOMEM, "%s", __func__);
-    int r = sbx__outcfg_new(policy, &of->cfg);
+    int r = sbx__outcfg_new(policy, NULL, &of->cfg);
     if (r == 0)
         r = sbx__outfilter_init(&of->f, of->cfg, of->cfg->escapes, public_sink, of);
     if (r < 0) {
@@ -1161,3 +1162,70 @@ void sbx_output_filter_free(sbx_output_filter *filter)
     sbx__outcfg_unref(filter->cfg);
     free(filter);
 }
+
+/* ---- the layer ------------------------------------------------------------------ */
+
+/* Everything (callbacks and the audit descriptor too). The values are copied
+ * with their lengths; the copies are wiped when freed. */
+static int policy_dup(const sbx_policy *from, sbx_policy *to)
+{
+    const struct sbx__output_policy *so = from->output;
+    if (!so)
+        return 0;
+    struct sbx__output_policy *o = calloc(1, sizeof(*o));
+    if (!o)
+        return -ENOMEM;
+    *o = *so;
+    o->values = NULL;
+    o->lens = NULL;
+    o->n_values = 0;
+    to->output = o;
+    if (!so->n_values)
+        return 0;
+    size_t cap = (so->n_values + 15) / 16 * 16; /* sbx_redact_value() grows by 16 */
+    o->values = calloc(cap, sizeof(*o->values));
+    o->lens = calloc(cap, sizeof(*o->lens));
+    if (!o->values || !o->lens)
+        return -ENOMEM;
+    for (size_t i = 0; i < so->n_values; i++) {
+        if (!(o->values[i] = malloc(so->lens[i])))
+            return -ENOMEM;
+        memcpy(o->values[i], so->values[i], so->lens[i]);
+        o->lens[i] = so->lens[i];
+        o->n_values++;
+    }
+    return 0;
+}
+
+static int compile(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    return sbx__outcfg_new(policy, plan->document, &plan->output);
+}
+
+static void plan_free(struct sbx__plan *plan)
+{
+    sbx__outcfg_unref(plan->output);
+}
+
+static int adopt(struct sbx__spawn *s)
+{
+    sbx__audit_spawn(s->child, s->plan, s->argv);
+    if (s->child->audit) /* each violation the monitor answers is an event */
+        s->child->violation_hook = sbx__audit_violation;
+    return 0;
+}
+
+static void finish(sbx_child *child)
+{
+    sbx__audit_end(child);
+}
+
+const struct sbx__layer sbx__layer_output = {
+    .name = "output",
+    .policy_free = sbx__output_policy_free,
+    .policy_dup = policy_dup,
+    .compile = compile,
+    .plan_free = plan_free,
+    .adopt = adopt,
+    .finish = finish,
+};

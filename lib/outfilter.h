@@ -57,7 +57,8 @@ struct sbx__outcfg {
 };
 
 /* Build the settings of the policy as they are now. */
-SBX__HIDDEN int sbx__outcfg_new(const sbx_policy *policy, struct sbx__outcfg **ret);
+SBX__HIDDEN int sbx__outcfg_new(const sbx_policy *policy, const char *document,
+                                struct sbx__outcfg **ret);
 SBX__HIDDEN struct sbx__outcfg *sbx__outcfg_ref(struct sbx__outcfg *cfg);
 SBX__HIDDEN void sbx__outcfg_unref(struct sbx__outcfg *cfg);
 /* Whether the filter changes anything (else bytes may be passed on as they are). */
@@ -115,10 +116,8 @@ SBX__HIDDEN void sbx__outfilter_destroy(struct sbx__outfilter *f);
  * *ret. -ENOMEM on failure. */
 SBX__HIDDEN int sbx__redact_string(const struct sbx__outcfg *cfg, const char *s, char **ret);
 
-/* The policy's digest, "sha256:<hex>", over a canonical text of its settings
- * (strings redacted with cfg). */
-SBX__HIDDEN void sbx__policy_digest(const sbx_policy *policy, const struct sbx__outcfg *cfg,
-                                    char out[72]);
-/* SHA-256 of data, as 64 lower-case hex digits and a NUL. */
+/* The policy's digest, "sha256:<hex>", over its JSON document (doc, from
+ * sbx_policy_to_json(); redacted with cfg) and the output settings. */
+SBX__HIDDEN void sbx__policy_digest(const char *doc, const struct sbx__outcfg *cfg, char out[72]);
 
 #endif

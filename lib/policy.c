@@ -4,17 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "seccomp_layer.h"
+#include "layer.h"
 
 #define NAME_MAX_LEN         255
 #define DEFAULT_OUTPUT_LIMIT (4u << 20)
-
-void sbx__policy_changed(sbx_policy *policy)
-{
-    sbx__plan_free(policy->plan);
-    policy->plan = NULL;
-}
 
 static int env_put(sbx_policy *policy, const char *name, const char *value, bool auto_home);
 
@@ -50,13 +43,70 @@ void sbx_policy_free(sbx_policy *policy)
     }
     free(policy->env);
     free(policy->workdir);
-    sbx__grants_free(policy);
-    sbx__seccomp_policy_free(policy->seccomp);
-    sbx__output_policy_free(policy);
-    sbx__cgroup_policy_free(policy);
+    for (size_t i = 0; sbx__layers[i]; i++)
+        if (sbx__layers[i]->policy_free)
+            sbx__layers[i]->policy_free(policy);
     sbx__plan_free(policy->plan);
     pthread_mutex_destroy(&policy->lock);
     free(policy);
+}
+
+/* The core's own settings: the environment, the working directory, limits. */
+static int core_dup(const sbx_policy *from, sbx_policy *to)
+{
+    if (from->n_env && !(to->env = calloc(from->n_env, sizeof(*to->env))))
+        return -ENOMEM;
+    to->cap_env = from->n_env;
+    for (size_t i = 0; i < from->n_env; i++) {
+        struct sbx__env_entry *e = &to->env[i];
+        if (!(e->name = strdup(from->env[i].name)) ||
+            (from->env[i].value && !(e->value = strdup(from->env[i].value)))) {
+            to->n_env = i + 1; /* freed with what it holds */
+            return -ENOMEM;
+        }
+        to->n_env++;
+    }
+    if (from->workdir && !(to->workdir = strdup(from->workdir)))
+        return -ENOMEM;
+    memcpy(to->limits, from->limits, sizeof(to->limits));
+    to->wall_ms = from->wall_ms;
+    to->output_limit = from->output_limit;
+    to->best_effort = from->best_effort;
+    to->die_with_parent = from->die_with_parent;
+    to->subreaper = from->subreaper;
+    return 0;
+}
+
+int sbx_policy_dup(const sbx_policy *policy, sbx_policy **ret)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(ret);
+    sbx_policy *p = calloc(1, sizeof(*p));
+    if (!p)
+        return sbx__errno(-ENOMEM, "%s", __func__);
+    pthread_mutex_init(&p->lock, NULL);
+    int r = core_dup(policy, p);
+    for (size_t i = 0; r == 0 && sbx__layers[i]; i++)
+        if (sbx__layers[i]->policy_dup)
+            r = sbx__layers[i]->policy_dup(policy, p);
+    if (r < 0) {
+        sbx_policy_free(p);
+        return sbx__errno(r, "%s", __func__);
+    }
+    *ret = p;
+    return 0;
+}
+
+void sbx__policy_swap(sbx_policy *a, sbx_policy *b)
+{
+    /* Everything but the lock; both plans are rebuilt at their next use. */
+    sbx_policy tmp;
+    size_t off = offsetof(sbx_policy, plan);
+    memcpy((char *)&tmp + off, (char *)a + off, sizeof(tmp) - off);
+    memcpy((char *)a + off, (char *)b + off, sizeof(tmp) - off);
+    memcpy((char *)b + off, (char *)&tmp + off, sizeof(tmp) - off);
+    a->generation++;
+    b->generation++;
 }
 
 int sbx_set_workdir(sbx_policy *policy, const char *dir)
@@ -269,8 +319,12 @@ int sbx__policy_plan(const sbx_policy *cpolicy, const struct sbx__plan **ret)
     sbx_policy *policy = (sbx_policy *)cpolicy;
     int r = 0;
     pthread_mutex_lock(&policy->lock);
-    if (!policy->plan)
-        r = sbx__plan_compile(policy, &policy->plan);
+    if (policy->plan && policy->plan->generation != policy->generation) {
+        sbx__plan_free(policy->plan); /* a setter changed the policy since */
+        policy->plan = NULL;
+    }
+    if (!policy->plan && (r = sbx__plan_compile(policy, &policy->plan)) == 0)
+        policy->plan->generation = policy->generation;
     if (r == 0)
         *ret = policy->plan;
     pthread_mutex_unlock(&policy->lock);

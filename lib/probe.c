@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "namespace_layer.h"
 
 #ifndef SECCOMP_GET_ACTION_AVAIL
 #define SECCOMP_GET_ACTION_AVAIL 2

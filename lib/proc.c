@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "layer.h"
 #include "seccomp_layer.h"
 
 static int pidfd_signal(int pidfd, int sig)
@@ -76,7 +76,9 @@ void sbx__child_kill_all(sbx_child *child)
     }
     kill(-child->pid, SIGKILL);
     pidfd_signal(child->pidfd, SIGKILL);
-    sbx__cgroup_kill(&child->cg); /* what left the process group (setsid) */
+    for (size_t i = 0; sbx__layers[i]; i++) /* what left the process group (the cgroup) */
+        if (sbx__layers[i]->kill)
+            sbx__layers[i]->kill(child);
 }
 
 int sbx_child_signal(sbx_child *child, int sig)
@@ -133,9 +135,17 @@ static void reap(sbx_child *child)
     }
     if (child->state == SBX__RUNNING)
         child->state = SBX__REAPED;
-    sbx__cgroup_finish(&child->cg); /* kill what is left, wait for it, read usage, rmdir */
-    sbx__tmpdir_remove(child->tmpdir);
-    sbx__audit_end(child);
+    if (child->state == SBX__REAPED)
+        child->end_status = sbx__child_status(child);
+    sbx__child_finish(child);
+}
+
+void sbx__child_finish(sbx_child *child)
+{
+    /* cgroups emptied and removed, the TMPDIR removed, the audit's last events */
+    for (size_t i = 0; sbx__layers[i]; i++)
+        if (sbx__layers[i]->finish)
+            sbx__layers[i]->finish(child);
 }
 
 /* Wait up to timeout_ms (-1: no limit) for the main process to end, answering
@@ -154,7 +164,10 @@ static bool exited(sbx_child *child, int timeout_ms)
         int n = poll(pfd, 2, wait);
         if (n < 0 && errno == EINTR)
             continue;
-        bool hung_up = n > 0 && pfd[1].revents && sbx__monitor_service(child);
+        int mon = n > 0 && pfd[1].revents ? sbx__monitor_service(child) : 0;
+        if (mon & SBX__MONITOR_KILL)
+            sbx__child_kill_all(child);
+        bool hung_up = mon & SBX__MONITOR_HUNG_UP;
         if (n > 0 && pfd[0].revents)
             return true;
         if (hung_up) { /* every process under the filter is gone, the main one too */
@@ -243,7 +256,7 @@ void sbx_child_free(sbx_child *child)
 {
     if (!child)
         return;
-    if (child->state == SBX__RUNNING) {
+    if (child->state == SBX__RUNNING && child->pidfd >= 0) {
         sbx__child_kill_all(child);
         exited(child, -1);
         reap(child);
@@ -254,6 +267,7 @@ void sbx_child_free(sbx_child *child)
     sbx__monitor_free(child);
     if (child->status_fd >= 0)
         close(child->status_fd);
-    close(child->pidfd);
+    if (child->pidfd >= 0)
+        close(child->pidfd);
     free(child);
 }

@@ -89,36 +89,6 @@ int sbx_result_status(const sbx_result *result)
     return result->status;
 }
 
-const char *sbx_status_name(int status)
-{
-    switch (status) {
-    case SBX_STATUS_EXITED: return "exited";
-    case SBX_STATUS_SIGNALED: return "signaled";
-    case SBX_STATUS_TIMED_OUT: return "timed_out";
-    case SBX_STATUS_CPU_LIMIT: return "cpu_limit";
-    case SBX_STATUS_FILE_SIZE_LIMIT: return "file_size_limit";
-    case SBX_STATUS_MEMORY_LIMIT: return "memory_limit";
-    case SBX_STATUS_KILLED: return "killed";
-    case SBX_STATUS_VIOLATION: return "violation";
-    default: return "unknown";
-    }
-}
-
-const char *sbx_layer_name(uint32_t layer)
-{
-    switch (layer) {
-    case SBX_LAYER_HYGIENE: return "hygiene";
-    case SBX_LAYER_RLIMITS: return "rlimits";
-    case SBX_LAYER_NO_NEW_PRIVS: return "no_new_privs";
-    case SBX_LAYER_LANDLOCK: return "landlock";
-    case SBX_LAYER_SECCOMP: return "seccomp";
-    case SBX_LAYER_NAMESPACES: return "namespaces";
-    case SBX_LAYER_CGROUP: return "cgroup";
-    case SBX_LAYER_MONITOR: return "monitor";
-    default: return "unknown";
-    }
-}
-
 const char *sbx_landlock_right_name(uint32_t right)
 {
     switch (right) {

@@ -189,7 +189,8 @@ int sbx_run(const sbx_policy *policy, const char *const *argv, const void *input
         int64_t left = sbx_child_timeout_ms(child);
         int n = poll(pfd, 5, left > INT32_MAX ? INT32_MAX : (int)left);
         if (n > 0 && pfd[4].revents)
-            sbx__monitor_service(child); /* denied system calls wait for an answer */
+            if (sbx__monitor_service(child) & SBX__MONITOR_KILL) /* calls wait for an answer */
+                sbx__child_kill_all(child);
         if (n < 0 && errno != EINTR) {
             child->reason = SBX__END_KILLED; /* cannot supervise: do not leave it running */
             break;

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "layer.h"
 #include "seccomp_layer.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
@@ -406,3 +407,66 @@ int sbx__seccomp_child_apply(const struct sbx__seccomp_plan *sp, int sock,
     }
     return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sp->errno_prog) == 0 ? 0 : -1;
 }
+
+/* ---- the layer ------------------------------------------------------------------ */
+
+static void policy_free(sbx_policy *policy)
+{
+    sbx__seccomp_policy_free(policy->seccomp);
+    policy->seccomp = NULL;
+}
+
+static int policy_dup(const sbx_policy *from, sbx_policy *to)
+{
+    const struct sbx__seccomp_policy *sp = from->seccomp;
+    if (!sp)
+        return 0;
+    if (!(to->seccomp = malloc(sizeof(*to->seccomp))))
+        return -ENOMEM;
+    *to->seccomp = *sp;
+    to->seccomp->rules = NULL;
+    to->seccomp->n_rules = to->seccomp->cap_rules = 0;
+    if (sp->n_rules && !(to->seccomp->rules = malloc(sp->n_rules * sizeof(*sp->rules))))
+        return -ENOMEM;
+    if (sp->n_rules)
+        memcpy(to->seccomp->rules, sp->rules, sp->n_rules * sizeof(*sp->rules));
+    to->seccomp->n_rules = to->seccomp->cap_rules = sp->n_rules;
+    return 0;
+}
+
+static void plan_free(struct sbx__plan *plan)
+{
+    sbx__seccomp_plan_unref(plan->seccomp);
+}
+
+/* A spawn: the socket pair the child sends its seccomp listener over. */
+static int prepare(struct sbx__spawn *s)
+{
+    return sbx__monitor_prepare(s->plan, s->msock);
+}
+
+/* The child runs: receive its listener and start answering. On failure the
+ * child has been killed and reaped. */
+static int adopt(struct sbx__spawn *s)
+{
+    int r = sbx__monitor_start(s->child, s->plan, s->msock, s->child->monitor_lost);
+    if (r == 0 && s->child->monitor_lost) /* best-effort: the filter holds, unreported */
+        s->child->layers &= ~(uint32_t)SBX_LAYER_MONITOR;
+    return r;
+}
+
+static void abort_spawn(struct sbx__spawn *s)
+{
+    sbx__monitor_close_sockets(s->msock);
+}
+
+const struct sbx__layer sbx__layer_seccomp = {
+    .name = "seccomp",
+    .policy_free = policy_free,
+    .policy_dup = policy_dup,
+    .compile = sbx__seccomp_compile,
+    .plan_free = plan_free,
+    .prepare = prepare,
+    .adopt = adopt,
+    .abort = abort_spawn,
+};

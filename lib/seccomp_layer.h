@@ -106,14 +106,16 @@ SBX__HIDDEN int sbx__monitor_fd(const sbx_child *child);
 /* The descriptor sbx_child_fd() returns when a monitor runs (made on the
  * first call; a negative errno if it cannot be). */
 SBX__HIDDEN int sbx__monitor_event_fd(const sbx_child *child);
-/* Answer every pending notification (never blocks). May kill the child when
- * the violation limit is reached. Returns true when the listener hung up: no
- * process uses the filter any more, so the main process has exited (its pidfd
- * turns readable a moment later). */
-SBX__HIDDEN bool sbx__monitor_service(sbx_child *child);
+/* Answer the pending notifications, at most SBX__MONITOR_BATCH (never blocks).
+ * Returns SBX__MONITOR_HUNG_UP when the listener hung up (no process uses the
+ * filter any more, so the main process has exited: its pidfd turns readable
+ * a moment later), and SBX__MONITOR_KILL when the child passed its violation
+ * limit or rate: the caller kills its tree (the calls stay unanswered). */
+#define SBX__MONITOR_BATCH   64
+#define SBX__MONITOR_HUNG_UP 1
+#define SBX__MONITOR_KILL    2
+SBX__HIDDEN int sbx__monitor_service(sbx_child *child);
 SBX__HIDDEN void sbx__monitor_free(sbx_child *child);
-/* The child's violations so far, or NULL without a monitor (audit.c). */
-SBX__HIDDEN const struct sbx__violations *sbx__monitor_violations(const sbx_child *child);
 /* Copy the child's violations into its result. */
 SBX__HIDDEN int sbx__monitor_result(const sbx_child *child, sbx_result *res);
 SBX__HIDDEN void sbx__violations_free(sbx_result *res);

@@ -27,7 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "layer.h"
 #include "seccomp_layer.h"
 #include "view.h"
 
@@ -370,36 +370,18 @@ static pid_t clone_child(struct spawn_ctx *ctx, char *stack, size_t stack_size, 
 
 /* ---- the parent ---------------------------------------------------------------- */
 
-static int find_program(const struct sbx__plan *plan, const char *name, char *buf, size_t size)
+/* The program and what starts it (lib/util/program.c), once per spawn. */
+static int find_program(const struct sbx__plan *plan, const char *name, struct sbx__program *prog)
 {
-    if (strchr(name, '/')) {
-        if (strlen(name) >= size)
-            return sbx__err_stage(SBX_STAGE_PROGRAM, -ENAMETOOLONG, "execve(%.64s...)", name);
-        strcpy(buf, name);
-        return 0;
-    }
-    int err = -ENOENT;
-    size_t nl = strlen(name);
-    for (const char *dir = plan->path; dir && *dir;) {
-        const char *end = strchrnul(dir, ':');
-        size_t dl = (size_t)(end - dir);
-        if (dl == 0) /* an empty entry means the working directory */
-            dir = ".", dl = 1;
-        if (dl + 1 + nl < size) {
-            memcpy(buf, dir, dl);
-            buf[dl] = '/';
-            memcpy(buf + dl + 1, name, nl + 1);
-            struct stat st;
-            if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
-                if (access(buf, X_OK) == 0)
-                    return 0;
-                err = -EACCES;
-            }
-        }
-        dir = *end ? end + 1 : end;
-    }
-    return sbx__err_stage(SBX_STAGE_PROGRAM, err, "execve(%s): searched PATH=%s", name,
-                          plan->path ? plan->path : "");
+    int r = sbx__program_resolve(name, plan->path, prog);
+    if (r == -ENAMETOOLONG)
+        return sbx__err_stage(SBX_STAGE_PROGRAM, r, "execve(%.64s...)", name);
+    if (r < 0 && strchr(name, '/'))
+        return sbx__err_stage(SBX_STAGE_PROGRAM, r, "execve(%s)", name);
+    if (r < 0)
+        return sbx__err_stage(SBX_STAGE_PROGRAM, r, "execve(%s): searched PATH=%s", name,
+                              plan->path ? plan->path : "");
+    return 0;
 }
 
 static int check_io(const sbx_io *io)
@@ -500,6 +482,155 @@ int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *i
     return sbx__spawn(policy, argv, io, 0, ret);
 }
 
+/* ---- prepare: the layers, before the clone ---------------------------------------- */
+
+/* Run every layer's prepare, in table order; on a failure, undo the ones
+ * that ran, in reverse. */
+static int prepare(struct sbx__spawn *s)
+{
+    size_t i = 0;
+    int r = 0;
+    for (; sbx__layers[i]; i++)
+        if (sbx__layers[i]->prepare && (r = sbx__layers[i]->prepare(s)) < 0)
+            break;
+    if (r == 0)
+        return 0;
+    while (i-- > 0)
+        if (sbx__layers[i]->abort)
+            sbx__layers[i]->abort(s);
+    return r;
+}
+
+static void abort_all(struct sbx__spawn *s)
+{
+    size_t n = 0;
+    while (sbx__layers[n])
+        n++;
+    while (n-- > 0)
+        if (sbx__layers[n]->abort)
+            sbx__layers[n]->abort(s);
+}
+
+static void launched_all(struct sbx__spawn *s)
+{
+    for (size_t i = 0; sbx__layers[i]; i++)
+        if (sbx__layers[i]->launched)
+            sbx__layers[i]->launched(s);
+}
+
+/* The child's environment: the plan's, with this child's TMPDIR. */
+static void child_env(const struct sbx__spawn *s, char **envp, char *tmpdir_var, size_t size)
+{
+    const struct sbx__plan *plan = s->plan;
+    size_t n = 0;
+    for (size_t i = 0; i < plan->n_env; i++)
+        if (!s->tmpdir_env || strncmp(plan->envp[i], "TMPDIR=", 7) != 0)
+            envp[n++] = plan->envp[i];
+    if (s->tmpdir_env) {
+        snprintf(tmpdir_var, size, "TMPDIR=%s", s->tmpdir_env);
+        envp[n++] = tmpdir_var;
+    }
+    envp[n] = NULL;
+}
+
+/* Keep a library descriptor open through the child's closing sweep (still
+ * close-on-exec). */
+static void keep_fd(struct spawn_ctx *ctx, int fd, bool inherit)
+{
+    ctx->keep[ctx->n_keep].fd = fd;
+    ctx->keep[ctx->n_keep++].inherit = inherit;
+    qsort(ctx->keep, ctx->n_keep, sizeof(ctx->keep[0]), cmp_keep);
+    ctx->high_fd = ctx->keep[ctx->n_keep - 1].fd + 1;
+}
+
+/* The standard streams: the host's descriptors, or pipes (the host's ends
+ * non-blocking). */
+static int make_stdio(struct spawn_ctx *ctx, const sbx_io *io, int pipes[3][2])
+{
+    const int host_fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
+    for (int i = 0; i < 3; i++) {
+        if (ctx->stdio_mode[i] == SBX_STDIO_FD) {
+            ctx->stdio_src[i] = host_fds[i];
+        } else if (ctx->stdio_mode[i] == SBX_STDIO_PIPE) {
+            if (pipe2(pipes[i], O_CLOEXEC) != 0)
+                return sbx__err_stage(SBX_STAGE_CLONE, -errno, "pipe2");
+            /* [0] is the read end: the child reads stdin, the host reads the others */
+            int host_end = i == 0 ? 1 : 0;
+            ctx->stdio_src[i] = pipes[i][1 - host_end];
+            fcntl(pipes[i][host_end], F_SETFL, O_NONBLOCK);
+        }
+    }
+    return 0;
+}
+
+/* ---- launch: the clone ------------------------------------------------------------ */
+
+/* Clone the child with everything blocked, and let the layers close their
+ * side of what the child took. Returns the pid (and *pidfd) or -errno. */
+static pid_t launch(struct sbx__spawn *s, struct spawn_ctx *ctx, int *pidfd)
+{
+    /* Block every signal so that no host handler runs on the child's stack, and
+     * keep thread cancellation from interrupting the suspended parent. */
+    sigset_t all, old;
+    int old_cancel;
+    sigfillset(&all);
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old_cancel);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+
+    _Alignas(16) char stack[CHILD_STACK_SIZE];
+    s->child->start_ns = sbx__now_ns();
+    pid_t pid = clone_child(ctx, stack, sizeof(stack), pidfd);
+
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_setcancelstate(old_cancel, NULL);
+    launched_all(s);
+    return pid;
+}
+
+/* ---- adopt: the child runs --------------------------------------------------------- */
+
+static int adopt(struct sbx__spawn *s, const struct spawn_ctx *ctx, pid_t pid, int pidfd,
+                 int pipes[3][2])
+{
+    const struct sbx__plan *plan = s->plan;
+    sbx_child *child = s->child;
+    child->pid = pid;
+    child->pidfd = pidfd;
+    for (int i = 0; i < 3; i++) {
+        child->stdio[i] = -1;
+        if (pipes[i][0] >= 0) {
+            int host_end = i == 0 ? 1 : 0;
+            child->stdio[i] = pipes[i][host_end];
+            close(pipes[i][1 - host_end]);
+            pipes[i][0] = pipes[i][1] = -1;
+        }
+    }
+    child->deadline_ns = plan->wall_ns ? child->start_ns + plan->wall_ns : 0;
+    child->cpu_limit_s = plan->cpu_limit_s;
+    child->fsize_limited = plan->fsize_limited;
+    child->layers = plan->layers;
+    memcpy(child->mechanism, plan->mechanism, sizeof(child->mechanism));
+    child->tree_kill = plan->ns && plan->ns->init ? SBX_TREE_KILL_PIDNS
+                       : child->cg.n              ? SBX_TREE_KILL_CGROUP
+                       : s->reaper                ? SBX_TREE_KILL_SUBREAPER
+                                                  : SBX_TREE_KILL_PGROUP;
+    child->namespaces = plan->ns ? plan->ns->set : 0;
+    memcpy(child->caps, ctx->caps, sizeof(child->caps));
+    child->monitor_lost = ctx->monitor_lost;
+    if (plan->landlock) {
+        child->landlock_abi = plan->landlock->abi;
+        child->landlock_rights = plan->landlock->rights;
+    }
+    child->state = SBX__RUNNING;
+    /* The layers take what outlives the spawn; a failure reaps the child. */
+    for (size_t i = 0; sbx__layers[i]; i++) {
+        int r = sbx__layers[i]->adopt ? sbx__layers[i]->adopt(s) : 0;
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *io, uint32_t flags,
                sbx_child **ret)
 {
@@ -525,215 +656,101 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *
     r = sbx__policy_plan(policy, &plan);
     if (r < 0)
         return r;
-
-    char program[PATH_MAX];
-    r = find_program(plan, argv[0], program, sizeof(program));
+    struct sbx__spawn s = {
+        .plan = plan,
+        .argv = argv,
+        .io = io,
+        /* A pid namespace or a cgroup kills the tree already. */
+        .reaper = (plan->subreaper || (flags & SBX__SPAWN_SUBREAPER)) &&
+                  !(plan->ns && plan->ns->init) && !plan->cgroup && sbx__subreaper_available(),
+        .ruleset = -1,
+        .msock = {-1, -1},
+        .init_fd = -1,
+        .status_pipe = {-1, -1},
+    };
+    r = find_program(plan, argv[0], &s.prog);
     if (r < 0)
         return r;
-
-    sbx_child *child = calloc(1, sizeof(*child));
-    if (!child)
+    s.child = calloc(1, sizeof(*s.child));
+    if (!s.child)
         return sbx__err_stage(SBX_STAGE_CLONE, -ENOMEM, "sbx_spawn");
-    child->status_fd = -1;
-    r = sbx__cgroup_prepare(plan, &child->cg); /* no system call without a cgroup */
+    s.child->status_fd = -1;
+    s.child->pidfd = -1;
+    r = prepare(&s);
     if (r < 0) {
-        free(child);
-        return r;
-    }
-    struct sbx__landlock_spawn ll;
-    r = sbx__landlock_prepare(plan, program, &ll);
-    if (r < 0) {
-        sbx__cgroup_finish(&child->cg);
-        free(child);
+        free(s.child);
         return r;
     }
 
-    /* The environment: the plan's, with this child's TMPDIR (in a mount
-     * namespace: its private /tmp). */
-    const char *tmpdir = ll.tmpdir[0]                                               ? ll.tmpdir
-                         : plan->ns && plan->ns->mount_view && plan->ns->tmp_access ? "/tmp"
-                                                                                    : NULL;
     char *envp[plan->n_env + 2];
-    char tmpdir_var[sizeof("TMPDIR=") + sizeof(ll.tmpdir)];
-    size_t n_env = 0;
-    for (size_t i = 0; i < plan->n_env; i++)
-        if (!tmpdir || strncmp(plan->envp[i], "TMPDIR=", 7) != 0)
-            envp[n_env++] = plan->envp[i];
-    if (tmpdir) {
-        snprintf(tmpdir_var, sizeof(tmpdir_var), "TMPDIR=%s", tmpdir);
-        envp[n_env++] = tmpdir_var;
-    }
-    envp[n_env] = NULL;
-
+    char tmpdir_var[sizeof("TMPDIR=") + SBX__TMPDIR_MAX];
+    child_env(&s, envp, tmpdir_var, sizeof(tmpdir_var));
     struct spawn_ctx ctx = {
         .plan = plan,
-        .program = program,
+        .program = s.prog.path[0],
         .argv = (char *const *)argv,
         .envp = envp,
-        .ruleset = ll.ruleset,
-        .monitor_sock = -1,
-        .cg = &child->cg,
+        .ruleset = s.ruleset,
+        .monitor_sock = s.msock[1],
+        .cg = &s.child->cg,
         .stdio_mode = {io->stdin_mode, io->stdout_mode, io->stderr_mode},
         .stdio_src = {-1, -1, -1},
         .n_keep = io->n_keep_fds,
         .high_fd = 3,
         .parent = getpid(),
-        /* A pid namespace or a cgroup kills the tree already. */
-        .reaper = (plan->subreaper || (flags & SBX__SPAWN_SUBREAPER)) &&
-                  !(plan->ns && plan->ns->init) && !child->cg.n && sbx__subreaper_available(),
-        .ns = {.plan = plan->ns, .ruleset = ll.ruleset, .init_fd = -1, .status_fd = -1},
-        .ns_status_rd = -1,
+        .reaper = s.reaper,
+        .ns = {.plan = plan->ns,
+               .ruleset = s.ruleset,
+               .extra = plan->ns && plan->ns->mount_view ? &s.extra : NULL,
+               .cwd = s.cwd,
+               .init_fd = s.init_fd,
+               .status_fd = s.status_pipe[1]},
+        .ns_status_rd = s.status_pipe[0],
     };
     for (size_t k = 0; k < io->n_keep_fds; k++)
         ctx.keep[k].fd = io->keep_fds[k], ctx.keep[k].inherit = true;
-    if (ll.ruleset >= 0)
-        ctx.keep[ctx.n_keep].fd = ll.ruleset, ctx.keep[ctx.n_keep++].inherit = false;
     qsort(ctx.keep, ctx.n_keep, sizeof(ctx.keep[0]), cmp_keep);
     if (ctx.n_keep)
         ctx.high_fd = ctx.keep[ctx.n_keep - 1].fd + 1;
+    if (s.ruleset >= 0)
+        keep_fd(&ctx, s.ruleset, false);
+    if (s.msock[1] >= 0)
+        keep_fd(&ctx, s.msock[1], false);
 
     int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
-    int msock[2] = {-1, -1};       /* carries the seccomp listener from the child */
-    int status_pipe[2] = {-1, -1}; /* the pid namespace's init reports the program's status */
-    /* In a mount namespace, the program and its interpreters are executable,
-     * and the child starts where the host is, when the view has it. */
-    struct sbx__view_extra extra = {0};
-    char cwd[PATH_MAX];
-    if (plan->ns && plan->ns->mount_view) {
-        if ((r = sbx__view_extra_prepare(plan->ns->view, program, plan->path, &extra)) < 0)
-            goto fail;
-        ctx.ns.extra = &extra;
-        ctx.ns.cwd = plan->workdir ? plan->workdir : getcwd(cwd, sizeof(cwd));
-    }
-    const int host_fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
-    for (int i = 0; i < 3; i++) {
-        if (ctx.stdio_mode[i] == SBX_STDIO_FD) {
-            ctx.stdio_src[i] = host_fds[i];
-        } else if (ctx.stdio_mode[i] == SBX_STDIO_PIPE) {
-            if (pipe2(pipes[i], O_CLOEXEC) != 0) {
-                r = sbx__err_stage(SBX_STAGE_CLONE, -errno, "pipe2");
-                goto fail;
-            }
-            /* [0] is the read end: the child reads stdin, the host reads the others */
-            int host_end = i == 0 ? 1 : 0;
-            ctx.stdio_src[i] = pipes[i][1 - host_end];
-            fcntl(pipes[i][host_end], F_SETFL, O_NONBLOCK);
-        }
-    }
-    r = sbx__monitor_prepare(plan, msock);
-    if (r < 0)
-        goto fail;
-    /* The subreaper needs the init's executable memfd; where there can be none
-     * (inside another sandbox, vm.memfd_noexec = 2) the tree is killed by its
-     * process group, and the result says so. */
-    if (ctx.reaper && sbx__ns_init_fd() < 0)
-        ctx.reaper = false;
-    if ((plan->ns && plan->ns->init) || ctx.reaper) {
-        ctx.ns.init_fd = sbx__ns_init_fd();
-        if (ctx.ns.init_fd < 0) {
-            r = ctx.ns.init_fd;
-            goto fail;
-        }
-        if (pipe2(status_pipe, O_CLOEXEC) != 0) {
-            r = sbx__err_stage(SBX_STAGE_CLONE, -errno, "pipe2");
-            goto fail;
-        }
-        ctx.ns_status_rd = status_pipe[0];
-        ctx.ns.status_fd = status_pipe[1];
-    }
-    if (msock[1] >= 0) { /* kept through the closing sweep, still close-on-exec */
-        ctx.monitor_sock = msock[1];
-        ctx.keep[ctx.n_keep].fd = msock[1], ctx.keep[ctx.n_keep++].inherit = false;
-        qsort(ctx.keep, ctx.n_keep, sizeof(ctx.keep[0]), cmp_keep);
-        ctx.high_fd = ctx.keep[ctx.n_keep - 1].fd + 1;
-    }
-
-    /* Block every signal so that no host handler runs on the child's stack, and
-     * keep thread cancellation from interrupting the suspended parent. */
-    sigset_t all, old;
-    int old_cancel;
-    sigfillset(&all);
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old_cancel);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-
-    _Alignas(16) char stack[CHILD_STACK_SIZE];
     int pidfd = -1;
-    child->start_ns = sbx__now_ns();
-    pid_t pid = clone_child(&ctx, stack, sizeof(stack), &pidfd);
-
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_setcancelstate(old_cancel, NULL);
-    if (ll.ruleset >= 0)
-        close(ll.ruleset);
-    ll.ruleset = -1;
-    sbx__cgroup_close_procs(&child->cg);
-
-    if (status_pipe[1] >= 0) {
-        close(status_pipe[1]);
-        status_pipe[1] = -1;
+    r = make_stdio(&ctx, io, pipes);
+    if (r < 0) {
+        close_pipes(pipes);
+        abort_all(&s);
+        free(s.child);
+        return r;
     }
-    if (pid < 0) {
-        r = plan->ns ? sbx__ns_clone_failed(plan->ns, pid)
-                     : sbx__err_stage(SBX_STAGE_CLONE, pid, "clone");
-        goto fail;
-    }
-    if (ctx.fail_stage) {
-        siginfo_t info;
-        while (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
-            ;
-        close(pidfd);
-        r = report_child_failure(&ctx, program);
-        goto fail;
-    }
-    child->status_fd = status_pipe[0];
-    status_pipe[0] = -1;
-
-    child->pid = pid;
-    child->pidfd = pidfd;
-    r = sbx__monitor_start(child, plan, msock, ctx.monitor_lost); /* on failure: child reaped */
-    if (r < 0)
-        goto fail;
-    for (int i = 0; i < 3; i++) {
-        child->stdio[i] = -1;
-        if (pipes[i][0] >= 0) {
-            int host_end = i == 0 ? 1 : 0;
-            child->stdio[i] = pipes[i][host_end];
-            close(pipes[i][1 - host_end]);
+    pid_t pid = launch(&s, &ctx, &pidfd);
+    if (pid < 0 || ctx.fail_stage) {
+        if (pid < 0) {
+            r = plan->ns ? sbx__ns_clone_failed(plan->ns, pid)
+                         : sbx__err_stage(SBX_STAGE_CLONE, pid, "clone");
+        } else {
+            siginfo_t info;
+            while (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
+                ;
+            close(pidfd);
+            r = report_child_failure(&ctx, s.prog.path[0]);
         }
+        close_pipes(pipes);
+        abort_all(&s); /* the child, if any, is reaped: kill stragglers, remove */
+        free(s.child);
+        return r;
     }
-    child->deadline_ns = plan->wall_ns ? child->start_ns + plan->wall_ns : 0;
-    child->cpu_limit_s = plan->cpu_limit_s;
-    child->fsize_limited = plan->fsize_limited;
-    child->layers = plan->layers;
-    memcpy(child->mechanism, plan->mechanism, sizeof(child->mechanism));
-    child->tree_kill = plan->ns && plan->ns->init ? SBX_TREE_KILL_PIDNS
-                       : child->cg.n              ? SBX_TREE_KILL_CGROUP
-                       : ctx.reaper               ? SBX_TREE_KILL_SUBREAPER
-                                                  : SBX_TREE_KILL_PGROUP;
-    child->namespaces = plan->ns ? plan->ns->set : 0;
-    memcpy(child->caps, ctx.caps, sizeof(child->caps));
-    if (ctx.monitor_lost) /* best-effort: the filter holds, unreported */
-        child->layers &= ~(uint32_t)SBX_LAYER_MONITOR;
-    if (plan->landlock) {
-        child->landlock_abi = plan->landlock->abi;
-        child->landlock_rights = plan->landlock->rights;
+    r = adopt(&s, &ctx, pid, pidfd, pipes);
+    if (r < 0) { /* the child was killed and reaped by the layer that failed */
+        abort_all(&s);
+        s.child->state = SBX__REAPED;
+        sbx__child_finish(s.child);
+        sbx_child_free(s.child);
+        return r;
     }
-    memcpy(child->tmpdir, ll.tmpdir, sizeof(ll.tmpdir));
-    child->state = SBX__RUNNING;
-    sbx__audit_spawn(child, plan, argv);
-    *ret = child;
+    *ret = s.child;
     return 0;
-
-fail:
-    close_pipes(pipes);
-    for (int i = 0; i < 2; i++)
-        if (status_pipe[i] >= 0)
-            close(status_pipe[i]);
-    sbx__monitor_close_sockets(msock);
-    if (ll.ruleset >= 0)
-        close(ll.ruleset);
-    sbx__tmpdir_remove(ll.tmpdir);
-    sbx__cgroup_finish(&child->cg); /* the child, if any, is reaped: kill stragglers, rmdir */
-    free(child);
-    return r;
 }

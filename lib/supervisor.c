@@ -406,7 +406,8 @@ int sbx_supervisor_step(sbx_supervisor *sup)
             if ((ev[k].data.u64 & 1) == KIND_LISTENER) {
                 /* Answers what is pending; closes the listener (and so drops it
                  * from the set) when no process uses the filter any more. */
-                (void)sbx__monitor_service(child);
+                if (sbx__monitor_service(child) & SBX__MONITOR_KILL)
+                    sbx__child_kill_all(child); /* past its violation limit or rate */
                 continue;
             }
             sbx_result *result = NULL;

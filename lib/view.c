@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "namespace_layer.h"
 #include "pathwalk.h"
 #include "view.h"
 
@@ -297,7 +298,7 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
         wpaths[writable.n++] = policy->workdir;
     struct builder b = {v, 0, &writable};
 
-    uint64_t rw_rights = sbx__landlock_rights(plan->landlock, SBX_FS_READ | SBX_FS_WRITE);
+    uint64_t rw_rights = sbx__fs_rights_of(&plan->fs, SBX_FS_READ | SBX_FS_WRITE);
     int r = add_system(&b);
     if (r == 0)
         r = add_dev(&b, ns->tmp_access, rw_rights);
@@ -331,20 +332,13 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
     prune(v);
     /* The view holds only what was granted: listing its directories (ls /,
      * ls /dev) shows nothing else. It also lets a write-only grant be listed. */
-    v->root_rights = sbx__landlock_list_rights(plan->landlock);
+    v->root_rights = plan->fs.list;
     v->root_opts = ns->tmpfs_opts;
     *ret = v;
     return 0;
 }
 
 /* ---- per spawn: the program and its interpreters ---------------------------------- */
-
-struct extra_ctx {
-    const struct sbx__view *view;
-    const char *program;
-    struct sbx__view_extra *extra;
-    int err;
-};
 
 /* Whether the view already lets `real` be executed: it lies in a bind without noexec. */
 static bool executable_in_view(const struct sbx__view *view, const char *real)
@@ -359,48 +353,54 @@ static bool executable_in_view(const struct sbx__view *view, const char *real)
     return best && !(best->attr & MOUNT_ATTR_NOEXEC);
 }
 
-static int add_extra(const char *path, void *arg)
+/* Bind one file of the program's chain, unless the view shows it executable. */
+static int add_extra(const struct sbx__view *view, const char *path, struct sbx__view_extra *e)
 {
-    struct extra_ctx *x = arg;
-    struct sbx__view_extra *e = x->extra;
     char real[PATH_MAX];
     if (!realpath(path, real))
         return 0; /* execve reports it */
-    if (executable_in_view(x->view, real))
+    if (executable_in_view(view, real))
         return 0;
     for (size_t i = 0; i < e->n; i++)
         if (strcmp(e->ops[i].path, real) == 0)
             return 0;
-    if (e->n == SBX__VIEW_MAX_EXTRA || strlen(real) >= sizeof(e->paths[0]))
-        return x->err = sbx__err_stage(SBX_STAGE_NAMESPACES, -ENAMETOOLONG,
-                                       "mount namespace: %s (the program or an interpreter): "
-                                       "more than %d, or a path of %zu bytes or more",
-                                       real, SBX__VIEW_MAX_EXTRA, sizeof(e->paths[0]));
+    size_t len = strlen(real) + 1;
+    if (len > sizeof(e->paths) - e->used)
+        return sbx__err_stage(SBX_STAGE_NAMESPACES, -ENAMETOOLONG,
+                              "mount namespace: %s (the program or an interpreter): the paths of "
+                              "the program's files are longer than %zu bytes together",
+                              real, sizeof(e->paths));
     struct stat st;
     if (stat(real, &st) != 0)
         return 0;
-    memcpy(e->paths[e->n], real, strlen(real) + 1);
-    e->ops[e->n] = (struct sbx__view_op){
+    char *copy = e->paths + e->used;
+    memcpy(copy, real, len);
+    e->used += len;
+    e->ops[e->n++] = (struct sbx__view_op){
         .kind = SBX__VIEW_BIND,
-        .path = e->paths[e->n],
+        .path = copy,
         .dev = st.st_dev,
         .ino = st.st_ino,
         .attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
         .is_dir = S_ISDIR(st.st_mode),
     };
-    e->n++;
     return 0;
 }
 
-int sbx__view_extra_prepare(const struct sbx__view *view, const char *program, const char *path_env,
+int sbx__view_extra_prepare(const struct sbx__view *view, const struct sbx__program *prog,
                             struct sbx__view_extra *extra)
 {
     extra->n = 0;
+    extra->used = 0;
     if (!view)
         return 0;
-    struct extra_ctx x = {view, program, extra, 0};
-    sbx__walk_program(program, path_env, add_extra, &x);
-    return x.err;
+    /* prog has at most SBX__VIEW_MAX_EXTRA files: each can have its bind */
+    for (size_t i = 0; i < prog->n; i++) {
+        int r = add_extra(view, prog->path[i], extra);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 /* ---- the child (system calls only) ------------------------------------------------ */

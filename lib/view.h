@@ -42,12 +42,15 @@ struct sbx__view {
 /* Binds a view may have: the child holds a descriptor for each at once. */
 #define SBX__VIEW_MAX_BINDS 200
 
-/* The program and its interpreters, bound executable for one spawn. */
-#define SBX__VIEW_MAX_EXTRA 4
+/* The program and its interpreters, bound executable for one spawn: at most
+ * every file of the chain (lib/util/program.c), their real paths together in
+ * `paths`. */
+#define SBX__VIEW_MAX_EXTRA SBX__PROGRAM_MAX
 struct sbx__view_extra {
     size_t n;
     struct sbx__view_op ops[SBX__VIEW_MAX_EXTRA];
-    char paths[SBX__VIEW_MAX_EXTRA][256]; /* their paths, when not the program's own */
+    size_t used;
+    char paths[2048];
 };
 
 /* Parent, at compile: the view of this policy (NULL when the namespace plan
@@ -58,7 +61,7 @@ void sbx__view_free(struct sbx__view *view) __attribute__((visibility("hidden"))
 
 /* Parent, per spawn: the program (and interpreters) that are not executable
  * in the view already. */
-int sbx__view_extra_prepare(const struct sbx__view *view, const char *program, const char *path_env,
+int sbx__view_extra_prepare(const struct sbx__view *view, const struct sbx__program *prog,
                             struct sbx__view_extra *extra) __attribute__((visibility("hidden")));
 
 /* The steps of the child's build, for the message. */

@@ -51,6 +51,23 @@ SBX_API SBX_WUR int sbx_policy_new(sbx_policy **ret);
 SBX_API void sbx_policy_free(sbx_policy *policy);
 
 /**
+ * @brief Copy a policy: every setting, grant, rule, registered secret,
+ * callback and audit descriptor (the descriptor is not duplicated).
+ *
+ * The copy is independent: changing one changes nothing in the other. A host
+ * keeps a base policy and derives one per task from it (as minijail's
+ * minijail_copy_jail() does). Thread-safe with concurrent spawns from
+ * @p policy, not with concurrent setters on it.
+ * @param policy The policy to copy.
+ * @param[out] ret Receives the copy, to free with sbx_policy_free().
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_policy_dup(const sbx_policy *policy, sbx_policy **ret);
+
+/**
  * @brief Set the child's working directory.
  *
  * The directory is not checked here: if the child cannot enter it, the spawn

@@ -4,11 +4,34 @@
 #ifndef SBX_UTIL_H
 #define SBX_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define SBX__UTIL_HIDDEN __attribute__((visibility("hidden")))
+#define SBX__HIDDEN      SBX__UTIL_HIDDEN
+
+/* ---- errors (error.c) ---------------------------------------------------- */
+
+/* Record a failure: `err` (negative errno), the stage, and a message built from
+ * fmt. Returns err, so that callers can `return sbx__err(...)`. */
+SBX__UTIL_HIDDEN int sbx__err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, with ": <strerror(err)>" appended to the message. */
+SBX__UTIL_HIDDEN int sbx__errno(int err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Same as sbx__errno, recording the spawn stage too. */
+SBX__UTIL_HIDDEN int sbx__err_stage(int stage, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Argument checks in the style of sd-bus' assert_return: fail with -EINVAL and a
+ * message naming the function and the argument. */
+#define sbx__check(cond, ...)                                                                      \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return sbx__err(-EINVAL, __VA_ARGS__);                                                 \
+    } while (0)
+#define sbx__check_arg(arg) sbx__check((arg) != NULL, "%s: %s is NULL", __func__, #arg)
 
 /* ---- time (time.c) ---------------------------------------------------------------- */
 
@@ -24,6 +47,52 @@ SBX__UTIL_HIDDEN uint64_t sbx__now_ns(void);
 SBX__UTIL_HIDDEN int sbx__utf8_seq(const unsigned char *s, size_t n);
 /* Whether s[0..n) is all well-formed UTF-8. */
 SBX__UTIL_HIDDEN bool sbx__utf8_valid(const void *s, size_t n);
+
+/* ---- owners (owner.c) ----------------------------------------------------------- */
+
+#define SBX__OWNER_TAG_MAX 64
+
+/* This process's owner tag, "<pid>.<start time>.<pid namespace inode>", for
+ * the names of what it creates (TMPDIRs, cgroups); snprintf's return. */
+SBX__UTIL_HIDDEN int sbx__owner_tag(char *buf, size_t size);
+/* Whether a name's tag (the text after "agentsbx.") names an owner that is
+ * dead: a pid of this pid namespace that is gone or started at another time.
+ * False for anything else (a live owner, another namespace, another form). */
+SBX__UTIL_HIDDEN bool sbx__owner_dead(const char *tag);
+/* True the first time this process (a forked one anew) asks about dir: then
+ * it sweeps what dead owners left there. Thread-safe. */
+SBX__UTIL_HIDDEN bool sbx__first_sweep(const char *dir);
+/* ---- the program and its interpreters (program.c) --------------------------------- */
+
+#define SBX__PROGRAM_MAX 8 /* files: the program, env's target, interpreters, loaders */
+
+struct sbx__program {
+    size_t n;                           /* files found, the program first */
+    const char *path[SBX__PROGRAM_MAX]; /* in buf */
+    int err;                            /* 0, or why the walk stopped (-ENOENT, -ELOOP...) */
+    char failed[256];                   /* the file it stopped at, when err */
+    size_t used;
+    char buf[3072];
+};
+
+/* A program name as execvp finds it: a name with a slash as it is; a bare name
+ * in each entry of path_env (an empty entry is the working directory), the
+ * first regular file that may be executed. 0, -ENOENT, -EACCES (found, none
+ * executable), -ENAMETOOLONG. */
+SBX__UTIL_HIDDEN int sbx__program_find(const char *name, const char *path_env, char *buf,
+                                       size_t size);
+/* Find the program (as above) and walk what starts it. -errno when the program
+ * itself is not found; else 0, with prog->err set when a file of the chain
+ * could not be read (then prog holds the files before it). */
+SBX__UTIL_HIDDEN int sbx__program_resolve(const char *name, const char *path_env,
+                                          struct sbx__program *prog);
+
+/* ---- Landlock's child-side calls (landlock_sys.c) ------------------------------------ */
+
+/* Add a path rule (nothing when rights is 0). Async-signal-safe; -1 and errno. */
+SBX__UTIL_HIDDEN int sbx__landlock_add_path(int ruleset, int fd, uint64_t rights);
+/* landlock_restrict_self(ruleset). Async-signal-safe; -1 and errno. */
+SBX__UTIL_HIDDEN int sbx__landlock_apply(int ruleset);
 
 /* ---- SHA-256 (sha256.c) ----------------------------------------------------------- */
 

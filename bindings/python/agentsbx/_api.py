@@ -388,7 +388,6 @@ class Policy:
 
     def __init__(self) -> None:
         self._ptr: Optional[int] = None
-        self._ops: List[Tuple[str, Tuple[Any, ...]]] = []
         self._callback: Any = None
         self._wall_ms: int = UNLIMITED
         self._workdir: Optional[str] = None
@@ -426,15 +425,24 @@ class Policy:
 
     def _apply(self, op: str, *args: Any) -> "Policy":
         getattr(lib, op)(self._handle(), *args)
-        self._ops.append((op, args))
         return self
 
-    def _build(self, overrides: List[Tuple[str, Tuple[Any, ...]]]) -> int:
-        """A new C policy: the recorded calls, then ``overrides``. Caller frees it."""
+    def copy(self) -> "Policy":
+        """An independent copy of this policy (``sbx_policy_dup``): every setting,
+        grant, rule, secret and callback."""
+        new = Policy.__new__(Policy)
+        new.__dict__.update(self.__dict__)
         h = c_policy_p()
-        lib.sbx_policy_new(ctypes.byref(h))
+        lib.sbx_policy_dup(self._handle(), ctypes.byref(h))
+        new._ptr = h.value
+        return new
+
+    def _build(self, overrides: List[Tuple[str, Tuple[Any, ...]]]) -> int:
+        """A copy of the C policy (``sbx_policy_dup``), then ``overrides``. Caller frees it."""
+        h = c_policy_p()
+        lib.sbx_policy_dup(self._handle(), ctypes.byref(h))
         try:
-            for op, args in self._ops + overrides:
+            for op, args in overrides:
                 getattr(lib, op)(h.value, *args)
         except BaseException:
             lib.sbx_policy_free(h.value)
@@ -460,11 +468,7 @@ class Policy:
 
     def pass_env(self, name: str) -> "Policy":
         """Pass the host's current value of ``name`` through (absent on the host: absent in the child)."""
-        n = _name(name)
-        lib.sbx_pass_env(self._handle(), n)
-        # Record what was read now, so that copies of the policy keep it.
-        val = os.environb.get(n)
-        self._ops.append(("sbx_set_env", (n, val)) if val is not None else ("sbx_unset_env", (n,)))
+        lib.sbx_pass_env(self._handle(), _name(name))
         return self
 
     def unset_env(self, name: str) -> "Policy":
@@ -730,7 +734,7 @@ class Policy:
         if b"\0" in b:
             raise ValueError("text contains a NUL byte")
         lib.sbx_policy_load_json(self._handle(), b)
-        self._loaded(("sbx_policy_load_json", (b,)), b)
+        self._loaded()
         return self
 
     def load_file(self, path: StrPath) -> "Policy":
@@ -738,12 +742,7 @@ class Policy:
         start with the file's name."""
         p = _path(path)
         lib.sbx_policy_load_file(self._handle(), p)
-        try:
-            with open(p, "rb") as f:
-                data: Optional[bytes] = f.read()
-        except OSError:
-            data = None
-        self._loaded(("sbx_policy_load_file", (p,)), data)
+        self._loaded()
         return self
 
     def apply_profile(self, name: str) -> "Policy":
@@ -752,7 +751,7 @@ class Policy:
         :class:`InvalidArgumentError` listing the known ones."""
         n = _name(name, "profile name")
         lib.sbx_policy_apply_profile(self._handle(), n)
-        self._loaded(("sbx_policy_apply_profile", (n,)), None)
+        self._loaded()
         return self
 
     def to_json(self) -> str:
@@ -765,22 +764,12 @@ class Policy:
         lib.sbx_policy_to_json(h, buf, n + 1)
         return buf.value.decode("utf-8")
 
-    def _loaded(self, op: Tuple[str, Tuple[Any, ...]], document: Optional[bytes]) -> None:
-        """Record a document or profile just applied, for the copies ``run`` and
-        ``spawn`` make: as the policy's own document now (what was read from the
-        host, the current directory, PATH, the environment, is kept as read),
-        plus what no document holds.  When the policy cannot be written (a
-        string that is not UTF-8), the call itself is recorded instead."""
+    def _loaded(self) -> None:
+        """A document or profile was just applied: refresh what Python keeps of it."""
         try:
-            snapshot = self.to_json()
-            values = _redact_values(document)
+            doc = json.loads(self.to_json())
         except (_err.SandboxError, ValueError):
-            self._ops.append(op)
-            return
-        kept = [o for o in self._ops if o[0] in _NOT_IN_DOCUMENT]
-        self._ops = ([("sbx_policy_load_json", (snapshot.encode("utf-8"),))] + kept +
-                     [("sbx_redact_value", (v,)) for v in values])
-        doc = json.loads(snapshot)
+            return  # a string that is not UTF-8: the C policy has it all the same
         self._workdir = doc.get("workdir")
         self._wall_ms = _duration_ms(doc.get("limits", {}).get("wall", "unlimited"))
 
@@ -900,21 +889,6 @@ class Policy:
 
 
 _ESCAPE_MODES = {"keep": 0, "neutralise": 1}  # enum sbx_escapes (output.h)
-#: What a policy document does not hold (kept beside a snapshot, see Policy._loaded).
-_NOT_IN_DOCUMENT = frozenset({"sbx_set_violation_callback", "sbx_redact_value",
-                              "sbx_set_audit_fd", "sbx_set_output_callback"})
-
-
-def _redact_values(document: Optional[bytes]) -> List[bytes]:
-    """The values of ``output.redact`` of a document the library accepted."""
-    if document is None:
-        return []
-    doc = json.loads(document.decode("utf-8"))
-    out = doc.get("output") if isinstance(doc, dict) else None
-    vals = out.get("redact", []) if isinstance(out, dict) else []
-    return [v.encode("utf-8") for v in vals if isinstance(v, str)]
-
-
 def _duration_ms(v: Any) -> int:
     """A duration as sbx_policy_to_json writes it ("30s", "250ms", "unlimited")."""
     if v == "unlimited":

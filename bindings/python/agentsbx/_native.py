@@ -90,6 +90,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     # policy.h
     ("sbx_policy_new", _i, [_P(c_policy_p)], True),
     ("sbx_policy_free", None, [c_policy_p], False),
+    ("sbx_policy_dup", _i, [c_policy_p, _P(c_policy_p)], True),
     ("sbx_set_workdir", _i, [c_policy_p, _s], True),
     ("sbx_set_env", _i, [c_policy_p, _s, _s], True),
     ("sbx_pass_env", _i, [c_policy_p, _s], True),

@@ -1,10 +1,12 @@
-/* Error reporting: the thread-local last error, and errno names. */
+/* Error reporting: the thread-local last error; the names of errnos, stages,
+ * statuses and layers (tables every part of the library prints). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "agentsbx/agentsbx.h"
+#include "util.h"
 
 static _Thread_local char last_error[1024];
 static _Thread_local int last_stage;
@@ -15,7 +17,8 @@ static _Thread_local int last_stage;
     X(ENOENT)                                                                                      \
     X(ESRCH)                                                                                       \
     X(EINTR)                                                                                       \
-    X(EIO) X(ENXIO) X(E2BIG) X(ENOEXEC) X(EBADF) X(ECHILD) X(EAGAIN) X(ENOMEM) X(EACCES) X(EFAULT) \
+    X(EIO)                                                                                         \
+    X(ENXIO) X(E2BIG) X(ENOEXEC) X(EBADF) X(ECHILD) X(EAGAIN) X(ENOMEM) X(EACCES) X(EFAULT)        \
         X(EBUSY) X(EEXIST) X(EXDEV) X(ENODEV) X(ENOTDIR) X(EISDIR) X(EINVAL) X(ENFILE) X(EMFILE)   \
             X(ENOTTY) X(ETXTBSY) X(EFBIG) X(ENOSPC) X(ESPIPE) X(EROFS) X(EMLINK) X(EPIPE)          \
                 X(ERANGE) X(ENAMETOOLONG) X(ENOSYS) X(ELOOP) X(EOPNOTSUPP) X(EALREADY)             \
@@ -73,6 +76,36 @@ const char *sbx_stage_name(int stage)
     if (stage < 0 || (size_t)stage >= sizeof(names) / sizeof(names[0]) || !names[stage])
         return "unknown";
     return names[stage];
+}
+
+const char *sbx_status_name(int status)
+{
+    switch (status) {
+    case SBX_STATUS_EXITED: return "exited";
+    case SBX_STATUS_SIGNALED: return "signaled";
+    case SBX_STATUS_TIMED_OUT: return "timed_out";
+    case SBX_STATUS_CPU_LIMIT: return "cpu_limit";
+    case SBX_STATUS_FILE_SIZE_LIMIT: return "file_size_limit";
+    case SBX_STATUS_MEMORY_LIMIT: return "memory_limit";
+    case SBX_STATUS_KILLED: return "killed";
+    case SBX_STATUS_VIOLATION: return "violation";
+    default: return "unknown";
+    }
+}
+
+const char *sbx_layer_name(uint32_t layer)
+{
+    switch (layer) {
+    case SBX_LAYER_HYGIENE: return "hygiene";
+    case SBX_LAYER_RLIMITS: return "rlimits";
+    case SBX_LAYER_NO_NEW_PRIVS: return "no_new_privs";
+    case SBX_LAYER_LANDLOCK: return "landlock";
+    case SBX_LAYER_SECCOMP: return "seccomp";
+    case SBX_LAYER_NAMESPACES: return "namespaces";
+    case SBX_LAYER_CGROUP: return "cgroup";
+    case SBX_LAYER_MONITOR: return "monitor";
+    default: return "unknown";
+    }
 }
 
 const char *sbx_version(void)

@@ -1,0 +1,72 @@
+/* The cgroup layer (cgroup.c): its plan, and a child's cgroups. Included by
+ * internal.h: a child handle holds its cgroups. */
+#ifndef SBX_CGROUP_LAYER_H
+#define SBX_CGROUP_LAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agentsbx/agentsbx.h"
+#include "util/util.h"
+
+struct sbx__plan;
+
+#define SBX__CG_MAX        4 /* hierarchies: cgroup2, v1 memory, v1 pids, v1 cpu */
+#define SBX__CG_PARENT_MAX 200
+#define SBX__CG_PATH_MAX   (SBX__CG_PARENT_MAX + SBX__OWNER_TAG_MAX + 32)
+#define SBX__CG_MEMORY     1u /* controller bits */
+#define SBX__CG_PIDS       2u
+#define SBX__CG_CPU        4u
+#define SBX__CG_PERIOD_US  100000 /* cpu.max / cpu.cfs_period_us */
+
+/* The compiled layer: the parent directories, and the limits to write. */
+struct sbx__cgroup_plan {
+    struct {
+        char parent[SBX__CG_PARENT_MAX + 1];
+        bool v2;
+        uint32_t ctl; /* SBX__CG_* controllers a child cgroup here has */
+    } dirs[SBX__CG_MAX];
+    size_t n;
+    int mem_idx, pids_idx, cpu_idx;  /* the dirs that hold those controllers, or -1 */
+    uint64_t memory, pids, cpu_rate; /* SBX_UNLIMITED: not limited by the cgroup */
+};
+
+/* One of a child's cgroups. */
+struct sbx__cgroup_dir_run {
+    char path[SBX__CG_PATH_MAX];
+    bool v2;
+    uint32_t ctl;
+    int procs_fd; /* cgroup.procs, open for the child to join; -1 once closed */
+};
+
+/* One child's cgroups, from creation (parent, per spawn) to removal. */
+struct sbx__cgroup_run {
+    size_t n; /* cgroups created; 0: none (then nothing else here is used) */
+    struct sbx__cgroup_dir_run cg[SBX__CG_MAX];
+    int mem_idx;   /* the cgroup with the memory controller, or -1 */
+    int kill_fd;   /* cgroup2 cgroup.kill, or -1 */
+    uint64_t peak; /* bytes, read before removal; 0: unknown */
+    bool oom;      /* the memory controller's OOM killer killed a process */
+};
+
+SBX__HIDDEN void sbx__cgroup_policy_free(sbx_policy *policy);
+/* Compile: choose the hierarchies; sets plan->cgroup and plan->mechanism. */
+SBX__HIDDEN int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan);
+/* Parent, per spawn: create the child's cgroups, write their limits, open
+ * their cgroup.procs. Zero system calls when the plan has no cgroup. */
+SBX__HIDDEN int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run);
+/* Child: join every cgroup (write "0" to each cgroup.procs). Async-signal-safe;
+ * -1 and errno on failure, *index naming the cgroup. */
+SBX__HIDDEN int sbx__cgroup_join(const struct sbx__cgroup_run *run, volatile int *index);
+/* Parent, after the clone: close the cgroup.procs descriptors. */
+SBX__HIDDEN void sbx__cgroup_close_procs(struct sbx__cgroup_run *run);
+/* SIGKILL everything in the child's cgroups (one pass; does not wait). */
+SBX__HIDDEN void sbx__cgroup_kill(struct sbx__cgroup_run *run);
+/* After the main process is reaped (or the spawn failed): kill what is left,
+ * wait until the cgroups are empty, read peak memory and OOM kills, remove
+ * them. Idempotent. */
+SBX__HIDDEN void sbx__cgroup_finish(struct sbx__cgroup_run *run);
+/* The probe of SBX_FEATURE_CGROUP. */
+SBX__HIDDEN int sbx__cgroup_probe(char *reason, size_t size);
+
+#endif

@@ -1,0 +1,35 @@
+/* The Landlock layer (landlock.c): its compiled plan. */
+#ifndef SBX_LANDLOCK_LAYER_H
+#define SBX_LANDLOCK_LAYER_H
+
+#include "internal.h"
+
+#define SBX__MAX_LL_RULES 256
+#define SBX__MAX_LL_PORTS 64
+
+struct sbx__ll_port {
+    uint16_t port;
+    uint64_t access;
+};
+
+/* The compiled Landlock layer: what every ruleset of this policy contains. */
+struct sbx__landlock_plan {
+    int abi;
+    uint64_t handled_fs, handled_net, scoped;
+    uint32_t rights; /* SBX_LL_* that hold */
+    bool private_tmp;
+    char tmp_parent[SBX__TMP_PARENT_MAX + 1];
+    struct {
+        int fd; /* O_PATH, owned */
+        uint64_t access;
+    } rules[SBX__MAX_LL_RULES];
+    size_t n_rules;
+    struct sbx__ll_port ports[SBX__MAX_LL_PORTS];
+    size_t n_ports;
+};
+
+SBX__HIDDEN void sbx__grants_free(sbx_policy *policy);
+SBX__HIDDEN int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan);
+SBX__HIDDEN void sbx__landlock_plan_free(struct sbx__landlock_plan *ll);
+
+#endif
