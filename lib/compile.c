@@ -159,10 +159,8 @@ int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
     }
 
     plan->layers = SBX_LAYER_HYGIENE | SBX_LAYER_NO_NEW_PRIVS;
-    if (policy->wall_ms != SBX_UNLIMITED) {
-        plan->wall_ns = policy->wall_ms * 1000000ull;
-        plan->layers |= SBX_LAYER_MONITOR;
-    }
+    if (policy->wall_ms != SBX_UNLIMITED)
+        plan->wall_ns = policy->wall_ms * 1000000ull; /* SBX_LAYER_TIMEOUT, per child */
     plan->output_limit = policy->output_limit;
     plan->die_with_parent = policy->die_with_parent;
     plan->subreaper = policy->subreaper;

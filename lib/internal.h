@@ -174,6 +174,8 @@ struct sbx_child {
     uint32_t landlock_rights;
     char tmpdir[SBX__TMPDIR_MAX]; /* private TMPDIR to remove once the child ends, or empty */
     struct sbx__monitor *monitor; /* monitor.c: the violation monitor, or NULL */
+    struct sbx__engine *engine;   /* engine.c: captured output, fed input; or NULL */
+    int epfd;                     /* what sbx_child_fd() returns when not the pidfd; or -1 */
     struct sbx__outcfg *audit;    /* audit.c: a reference while auditing, else NULL */
     uint64_t audit_bytes;         /* audit.c: written for this child */
     uint64_t audit_dropped;       /* audit.c: events not written (budget, repeats) */
@@ -224,8 +226,16 @@ struct sbx_result {
 /* sbx_spawn() with internal options: SBX__SPAWN_SUBREAPER asks for the
  * subreaper init when no pid namespace or cgroup kills the tree (sbx_run). */
 #define SBX__SPAWN_SUBREAPER 1u
-SBX__HIDDEN int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *io,
-                           uint32_t flags, sbx_child **ret);
+/* The sized-structure rule (child.h): at least `min` bytes (the first
+ * released size), nothing set past the `known` bytes this library knows;
+ * copied into `out` (`known` bytes, zero past the caller's, size set). */
+SBX__HIDDEN int sbx__sized_copy(void *out, size_t known, const void *in, size_t size, size_t min,
+                                const char *func, const char *what);
+/* The first released sizes. */
+#define SBX__IO_SIZE_0_1   (offsetof(sbx_io, n_keep_fds) + sizeof(size_t))
+#define SBX__OPTS_SIZE_0_2 (offsetof(sbx_spawn_opts, input_len) + sizeof(size_t))
+SBX__HIDDEN int sbx__spawn(const sbx_policy *policy, const char *const *argv,
+                           const sbx_spawn_opts *opts, uint32_t flags, sbx_child **ret);
 /* Whether the subreaper init can find the processes beneath it here. */
 SBX__HIDDEN bool sbx__subreaper_available(void);
 
@@ -234,6 +244,28 @@ SBX__HIDDEN void sbx__child_kill_all(sbx_child *child);
 /* The wall-clock deadline passed: mark the child timed out and kill it as
  * sbx__child_kill_all() does, without waiting (supervisor.c). */
 SBX__HIDDEN void sbx__child_expire(sbx_child *child);
+/* ---- the event engine (engine.c) ---- */
+
+/* Capture stdout and stderr (out_fd: the pipes' read ends, owned from now) up
+ * to output_limit (0: the plan's) and feed input to in_fd (owned; -1: none). */
+SBX__HIDDEN int sbx__engine_new(sbx_child *child, const struct sbx__plan *plan, bool capture,
+                                int out_fd[2], uint64_t output_limit, int in_fd, const void *input,
+                                size_t input_len);
+SBX__HIDDEN void sbx__engine_free(sbx_child *child);
+/* Move the captured output into the result. */
+SBX__HIDDEN int sbx__engine_take(sbx_child *child, sbx_result *res);
+/* One non-blocking step (sbx_child_process()): 1 when the child has ended
+ * and been reaped, 0 while it runs. */
+SBX__HIDDEN int sbx__child_step(sbx_child *child);
+/* Wait until the child may need a step, at most timeout_ms (-1: no bound
+ * but its deadline). 0, or -errno when it cannot wait. */
+SBX__HIDDEN int sbx__child_block(sbx_child *child, int timeout_ms);
+/* The engine's descriptors besides the pidfd (listener, pipes); how many. */
+SBX__HIDDEN int sbx__engine_event_fds(const sbx_child *child, int fds[4]);
+SBX__HIDDEN bool sbx__engine_is_input(const sbx_child *child, int fd);
+/* Reap the main process (it has ended), then every layer's finish. */
+SBX__HIDDEN void sbx__child_reap(sbx_child *child);
+
 /* After the reap: every layer's finish (cgroups, TMPDIR, audit). */
 SBX__HIDDEN void sbx__child_finish(sbx_child *child);
 /* Build the result of a reaped child. */

@@ -24,8 +24,9 @@
 struct sbx__spawn {
     const struct sbx__plan *plan;
     const char *const *argv;
-    const sbx_io *io;
-    sbx_child *child; /* made first: the layers fill what it will own */
+    const sbx_io *io;           /* normalised: the size rule applied */
+    const sbx_spawn_opts *opts; /* normalised; never NULL */
+    sbx_child *child;           /* made first: the layers fill what it will own */
     struct sbx__program prog;
     bool reaper; /* the init runs as a child subreaper (no pid namespace, no cgroup) */
 

@@ -34,7 +34,6 @@
 
 struct sbx__monitor {
     int listener; /* -1 once no process uses the filter any more */
-    int epfd;     /* what sbx_child_fd() returns; -1 until asked for */
     struct sbx__seccomp_plan *sp;
     size_t notif_size, resp_size;
     struct sbx__violations v;
@@ -138,7 +137,6 @@ int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[
         return sbx__err_stage(SBX_STAGE_SECCOMP, r, "seccomp: %s", step);
     }
     m->listener = listener;
-    m->epfd = -1;
     m->sp = sbx__seccomp_plan_ref((struct sbx__seccomp_plan *)plan->seccomp);
     sbx__seccomp_notif_sizes(&m->notif_size, &m->resp_size);
     child->monitor = m;
@@ -151,24 +149,6 @@ int sbx__monitor_fd(const sbx_child *child)
     return child->monitor ? child->monitor->listener : -1;
 }
 
-int sbx__monitor_event_fd(const sbx_child *child)
-{
-    struct sbx__monitor *m = child->monitor;
-    if (!m || m->epfd >= 0)
-        return m ? m->epfd : -1;
-    int epfd = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN};
-    if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, child->pidfd, &ev) != 0 ||
-        (m->listener >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, m->listener, &ev) != 0)) {
-        int err = -errno;
-        if (epfd >= 0)
-            close(epfd);
-        return sbx__errno(err, "sbx_child_fd: epoll for the child and its seccomp listener");
-    }
-    m->epfd = epfd;
-    return epfd;
-}
-
 void sbx__monitor_free(sbx_child *child)
 {
     struct sbx__monitor *m = child->monitor;
@@ -176,8 +156,6 @@ void sbx__monitor_free(sbx_child *child)
         return;
     if (m->listener >= 0)
         close(m->listener); /* calls still waiting fail with ENOSYS */
-    if (m->epfd >= 0)
-        close(m->epfd);
     sbx__seccomp_plan_unref(m->sp);
     free(m);
     child->monitor = NULL;
@@ -187,9 +165,7 @@ void sbx__monitor_free(sbx_child *child)
 
 static void stop_listening(struct sbx__monitor *m)
 {
-    if (m->epfd >= 0)
-        epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->listener, NULL);
-    close(m->listener);
+    close(m->listener); /* which takes it out of every epoll set (sbx_child_fd()) */
     m->listener = -1;
 }
 

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,12 +24,33 @@ pid_t sbx_child_pid(const sbx_child *child)
     return child->pid;
 }
 
-int sbx_child_fd(const sbx_child *child)
+int sbx_child_fd(sbx_child *child)
 {
     sbx__check_arg(child);
-    if (!child->monitor)
-        return child->pidfd;
-    return sbx__monitor_event_fd(child); /* epoll: the pidfd and the seccomp listener */
+    int fds[4];
+    if (sbx__engine_event_fds(child, fds) == 0)
+        return child->pidfd; /* nothing but the end to wait for */
+    if (child->epfd >= 0)
+        return child->epfd;
+    /* An epoll descriptor: the pidfd, the seccomp listener, the captured
+     * output and the fed input. A descriptor closed later leaves it by itself. */
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event in = {.events = EPOLLIN};
+    int r = epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, child->pidfd, &in) == 0 ? 0 : -errno;
+    int n = sbx__engine_event_fds(child, fds);
+    for (int i = 0; r == 0 && i < n; i++) {
+        struct epoll_event ev = {.events =
+                                     sbx__engine_is_input(child, fds[i]) ? EPOLLOUT : EPOLLIN};
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fds[i], &ev) != 0)
+            r = -errno;
+    }
+    if (r < 0) {
+        if (epfd >= 0)
+            close(epfd);
+        return sbx__errno(r, "sbx_child_fd: epoll for the child's events");
+    }
+    child->epfd = epfd;
+    return epfd;
 }
 
 int64_t sbx_child_timeout_ms(const sbx_child *child)
@@ -108,7 +130,7 @@ int sbx_child_kill(sbx_child *child)
 
 /* The main process has exited (or been killed): kill what is left of its
  * process group, then reap it. */
-static void reap(sbx_child *child)
+void sbx__child_reap(sbx_child *child)
 {
     if (child->tree_kill != SBX_TREE_KILL_SUBREAPER) /* the init killed its tree already */
         kill(-child->pid, SIGKILL);
@@ -148,48 +170,10 @@ void sbx__child_finish(sbx_child *child)
             sbx__layers[i]->finish(child);
 }
 
-/* Wait up to timeout_ms (-1: no limit) for the main process to end, answering
- * the violation monitor's notifications meanwhile. */
-static bool exited(sbx_child *child, int timeout_ms)
-{
-    uint64_t until = timeout_ms > 0 ? sbx__now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
-    for (;;) {
-        struct pollfd pfd[2] = {{.fd = child->pidfd, .events = POLLIN},
-                                {.fd = sbx__monitor_fd(child), .events = POLLIN}};
-        int wait = timeout_ms;
-        if (timeout_ms > 0) {
-            uint64_t now = sbx__now_ns();
-            wait = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
-        }
-        int n = poll(pfd, 2, wait);
-        if (n < 0 && errno == EINTR)
-            continue;
-        int mon = n > 0 && pfd[1].revents ? sbx__monitor_service(child) : 0;
-        if (mon & SBX__MONITOR_KILL)
-            sbx__child_kill_all(child);
-        bool hung_up = mon & SBX__MONITOR_HUNG_UP;
-        if (n > 0 && pfd[0].revents)
-            return true;
-        if (hung_up) { /* every process under the filter is gone, the main one too */
-            struct pollfd pidfd = {.fd = child->pidfd, .events = POLLIN};
-            while (poll(&pidfd, 1, -1) < 0 && errno == EINTR)
-                ;
-            return true;
-        }
-        if (n <= 0 || timeout_ms == 0 || (timeout_ms > 0 && sbx__now_ns() >= until))
-            return false;
-    }
-}
-
-static void expire(sbx_child *child)
+void sbx__child_expire(sbx_child *child)
 {
     child->reason = SBX__END_TIMEOUT;
     sbx__child_kill_all(child);
-}
-
-void sbx__child_expire(sbx_child *child)
-{
-    expire(child);
 }
 
 static int take_result(sbx_child *child, sbx_result **ret)
@@ -215,21 +199,26 @@ static int check_takeable(const sbx_child *child, sbx_result **ret, const char *
     return 0;
 }
 
+int sbx_child_process(sbx_child *child)
+{
+    sbx__check_arg(child);
+    if (child->state == SBX__TAKEN)
+        return 1;
+    return sbx__child_step(child);
+}
+
 int sbx_child_wait(sbx_child *child, sbx_result **ret)
 {
     int r = check_takeable(child, ret, __func__);
     if (r < 0)
         return r;
-    while (child->state == SBX__RUNNING) {
-        int64_t left = sbx_child_timeout_ms(child);
-        if (exited(child, left > INT32_MAX ? INT32_MAX : (int)left)) {
-            reap(child);
-        } else if (left >= 0 && sbx_child_timeout_ms(child) == 0) {
-            expire(child);
-            exited(child, -1);
-            reap(child);
+    while (sbx__child_step(child) == 0)
+        if ((r = sbx__child_block(child, -1)) < 0) {
+            /* cannot supervise: do not leave it running */
+            if (child->reason == SBX__END_NATURAL)
+                child->reason = SBX__END_KILLED;
+            sbx__child_kill_all(child);
         }
-    }
     return take_result(child, ret);
 }
 
@@ -238,17 +227,8 @@ int sbx_child_poll(sbx_child *child, sbx_result **ret)
     int r = check_takeable(child, ret, __func__);
     if (r < 0)
         return r;
-    if (child->state == SBX__RUNNING) {
-        if (exited(child, 0)) {
-            reap(child);
-        } else if (sbx_child_timeout_ms(child) == 0) {
-            expire(child);
-            exited(child, -1);
-            reap(child);
-        } else {
-            return -EAGAIN;
-        }
-    }
+    if (sbx__child_step(child) == 0)
+        return -EAGAIN;
     return take_result(child, ret);
 }
 
@@ -258,13 +238,18 @@ void sbx_child_free(sbx_child *child)
         return;
     if (child->state == SBX__RUNNING && child->pidfd >= 0) {
         sbx__child_kill_all(child);
-        exited(child, -1);
-        reap(child);
+        struct pollfd pfd = {.fd = child->pidfd, .events = POLLIN};
+        while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+            ;
+        sbx__child_reap(child);
     }
     for (int i = 0; i < 3; i++)
         if (child->stdio[i] >= 0)
             close(child->stdio[i]);
     sbx__monitor_free(child);
+    sbx__engine_free(child);
+    if (child->epfd >= 0)
+        close(child->epfd);
     if (child->status_fd >= 0)
         close(child->status_fd);
     if (child->pidfd >= 0)

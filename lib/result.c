@@ -65,9 +65,9 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     res->exit_code = WIFEXITED(child->wstatus) ? WEXITSTATUS(child->wstatus) : -1;
     res->signal = WIFSIGNALED(child->wstatus) ? WTERMSIG(child->wstatus) : 0;
     res->status = classify(child, res);
-    if (sbx__monitor_result(child, res) < 0) {
-        free(res);
-        return -ENOMEM;
+    if (sbx__monitor_result(child, res) < 0 || sbx__engine_take((sbx_child *)child, res) < 0) {
+        sbx_result_free(res);
+        return sbx__errno(-ENOMEM, "allocating the result");
     }
     *ret = res;
     return 0;

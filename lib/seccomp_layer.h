@@ -103,9 +103,6 @@ SBX__HIDDEN int sbx__monitor_start(sbx_child *child, const struct sbx__plan *pla
 SBX__HIDDEN void sbx__monitor_close_sockets(int sock[2]);
 /* The listener to poll for POLLIN, or -1. */
 SBX__HIDDEN int sbx__monitor_fd(const sbx_child *child);
-/* The descriptor sbx_child_fd() returns when a monitor runs (made on the
- * first call; a negative errno if it cannot be). */
-SBX__HIDDEN int sbx__monitor_event_fd(const sbx_child *child);
 /* Answer the pending notifications, at most SBX__MONITOR_BATCH (never blocks).
  * Returns SBX__MONITOR_HUNG_UP when the listener hung up (no process uses the
  * filter any more, so the main process has exited: its pidfd turns readable

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "layer.h"
+#include "pathwalk.h"
 #include "seccomp_layer.h"
 #include "view.h"
 
@@ -46,6 +47,8 @@
 /* Everything the child reads, and the two words it writes back. */
 struct spawn_ctx {
     const struct sbx__plan *plan;
+    const char *workdir; /* the policy's or this spawn's, or NULL */
+    int workdir_fd;      /* opened without following planted links; -1: chdir(workdir) */
     const char *program;
     char *const *argv;
     char *const *envp;
@@ -184,8 +187,8 @@ static int confine_and_exec(struct spawn_ctx *ctx)
      * mount namespace that descriptor belongs to the host's mounts: there
      * the path is entered, in the view built from safe descriptors. */
     bool view = plan->ns && (plan->ns->clone_flags & CLONE_NEWNS);
-    if (plan->workdir &&
-        (plan->workdir_fd >= 0 && !view ? fchdir(plan->workdir_fd) : chdir(plan->workdir)) != 0)
+    if (ctx->workdir &&
+        (ctx->workdir_fd >= 0 && !view ? fchdir(ctx->workdir_fd) : chdir(ctx->workdir)) != 0)
         child_fail(ctx, SBX_STAGE_WORKDIR);
     if (setup_fds(ctx) != 0)
         child_fail(ctx, SBX_STAGE_FDS);
@@ -384,11 +387,28 @@ static int find_program(const struct sbx__plan *plan, const char *name, struct s
     return 0;
 }
 
+/* The sized-structure rule (child.h): at least `min` bytes (the first
+ * released size), and nothing set past the `known` bytes this library knows.
+ * The result is copied into `out` (`known` bytes), zero past the caller's. */
+int sbx__sized_copy(void *out, size_t known, const void *in, size_t size, size_t min,
+                    const char *func, const char *what)
+{
+    sbx__check(size >= min, "%s: %s->size is %zu, less than %zu (set it to sizeof(%s))", func, what,
+               size, min, what);
+    for (size_t i = known; i < size; i++)
+        if (((const unsigned char *)in)[i])
+            return sbx__err(-E2BIG,
+                            "%s: %s has %zu bytes, of which this library (%s) knows %zu, and "
+                            "byte %zu is set: a setting it cannot apply",
+                            func, what, size, SBX_VERSION_STRING, known, i);
+    memset(out, 0, known);
+    memcpy(out, in, size < known ? size : known);
+    ((size_t *)out)[0] = known;
+    return 0;
+}
+
 static int check_io(const sbx_io *io)
 {
-    sbx__check(io->size >= sizeof(sbx_io),
-               "sbx_spawn: io->size is %zu, expected sizeof(sbx_io) = %zu", io->size,
-               sizeof(sbx_io));
     const int modes[3] = {io->stdin_mode, io->stdout_mode, io->stderr_mode};
     const int fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
     for (int i = 0; i < 3; i++) {
@@ -405,6 +425,23 @@ static int check_io(const sbx_io *io)
         sbx__check(io->keep_fds[k] > 2 && fcntl(io->keep_fds[k], F_GETFD) >= 0,
                    "sbx_spawn: descriptor %d to keep is not an open descriptor above 2",
                    io->keep_fds[k]);
+    return 0;
+}
+
+static int check_opts(const sbx_spawn_opts *o, const char *func)
+{
+    sbx__check(!o->workdir || o->workdir[0] == '/', "%s: opts->workdir '%s' is not absolute", func,
+               o->workdir);
+    sbx__check(!o->workdir || strlen(o->workdir) < PATH_MAX, "%s: opts->workdir is too long", func);
+    size_t n = 0;
+    for (const char *const *e = o->env; e && *e; e++, n++)
+        sbx__check((*e)[0] && (*e)[0] != '=', "%s: opts->env entry '%s' names no variable", func,
+                   *e);
+    sbx__check(n <= 256, "%s: opts->env has %zu entries, at most 256", func, n);
+    sbx__check(o->capture == 0 || o->capture == 1, "%s: opts->capture is %d, not 0 or 1", func,
+               o->capture);
+    sbx__check(o->input || o->input_len == 0, "%s: opts->input is NULL but input_len is %zu", func,
+               o->input_len);
     return 0;
 }
 
@@ -427,7 +464,7 @@ static int report_child_failure(const struct spawn_ctx *ctx, const char *program
     int err = -ctx->fail_errno;
     switch (ctx->fail_stage) {
     case SBX_STAGE_WORKDIR:
-        return sbx__err_stage(SBX_STAGE_WORKDIR, err, "chdir(%s)", ctx->plan->workdir);
+        return sbx__err_stage(SBX_STAGE_WORKDIR, err, "chdir(%s)", ctx->workdir);
     case SBX_STAGE_EXEC: return sbx__err_stage(SBX_STAGE_EXEC, err, "execve(%s)", program);
     case SBX_STAGE_FDS:
         return sbx__err_stage(SBX_STAGE_FDS, err, "setting up the child's descriptors");
@@ -479,7 +516,22 @@ bool sbx__subreaper_available(void)
 
 int sbx_spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *io, sbx_child **ret)
 {
-    return sbx__spawn(policy, argv, io, 0, ret);
+    sbx_spawn_opts opts = SBX_SPAWN_OPTS_INIT;
+    opts.io = io;
+    return sbx__spawn(policy, argv, &opts, 0, ret);
+}
+
+int sbx_spawn_with(const sbx_policy *policy, const char *const *argv, const sbx_spawn_opts *opts,
+                   sbx_child **ret)
+{
+    sbx_spawn_opts o = SBX_SPAWN_OPTS_INIT;
+    if (opts) {
+        int r = sbx__sized_copy(&o, sizeof(o), opts, opts->size, SBX__OPTS_SIZE_0_2, __func__,
+                                "sbx_spawn_opts");
+        if (r < 0)
+            return r;
+    }
+    return sbx__spawn(policy, argv, &o, 0, ret);
 }
 
 /* ---- prepare: the layers, before the clone ---------------------------------------- */
@@ -518,14 +570,34 @@ static void launched_all(struct sbx__spawn *s)
             sbx__layers[i]->launched(s);
 }
 
-/* The child's environment: the plan's, with this child's TMPDIR. */
+/* Whether entry ("NAME=VALUE") names the variable of over ("NAME=..." or "NAME"). */
+static bool same_name(const char *entry, const char *over)
+{
+    size_t n = strcspn(over, "=");
+    return strncmp(entry, over, n) == 0 && entry[n] == '=';
+}
+
+/* The child's environment: the plan's, this spawn's changes (opts->env), and
+ * this child's TMPDIR. No allocation: envp has room for all of them. */
 static void child_env(const struct sbx__spawn *s, char **envp, char *tmpdir_var, size_t size)
 {
     const struct sbx__plan *plan = s->plan;
+    const char *const *over = s->opts->env;
     size_t n = 0;
-    for (size_t i = 0; i < plan->n_env; i++)
-        if (!s->tmpdir_env || strncmp(plan->envp[i], "TMPDIR=", 7) != 0)
+    for (size_t i = 0; i < plan->n_env; i++) {
+        bool replaced = s->tmpdir_env && strncmp(plan->envp[i], "TMPDIR=", 7) == 0;
+        for (const char *const *o = over; o && *o && !replaced; o++)
+            replaced = same_name(plan->envp[i], *o);
+        if (!replaced)
             envp[n++] = plan->envp[i];
+    }
+    for (const char *const *o = over; o && *o; o++) {
+        bool later = false; /* the last change of a name wins */
+        for (const char *const *p = o + 1; *p && !later; p++)
+            later = strcspn(*p, "=") == strcspn(*o, "=") && strncmp(*p, *o, strcspn(*o, "=")) == 0;
+        if (!later && strchr(*o, '=') && !(s->tmpdir_env && same_name("TMPDIR=", *o)))
+            envp[n++] = (char *)*o;
+    }
     if (s->tmpdir_env) {
         snprintf(tmpdir_var, size, "TMPDIR=%s", s->tmpdir_env);
         envp[n++] = tmpdir_var;
@@ -605,10 +677,15 @@ static int adopt(struct sbx__spawn *s, const struct spawn_ctx *ctx, pid_t pid, i
             pipes[i][0] = pipes[i][1] = -1;
         }
     }
-    child->deadline_ns = plan->wall_ns ? child->start_ns + plan->wall_ns : 0;
+    uint64_t wall_ns = s->opts->wall_ms == SBX_UNLIMITED ? 0
+                       : s->opts->wall_ms                ? s->opts->wall_ms * 1000000ull
+                                                         : plan->wall_ns;
+    child->layers = plan->layers;
+    child->deadline_ns = wall_ns ? child->start_ns + wall_ns : 0;
+    if (wall_ns)
+        child->layers |= SBX_LAYER_TIMEOUT; /* the deadline is watched */
     child->cpu_limit_s = plan->cpu_limit_s;
     child->fsize_limited = plan->fsize_limited;
-    child->layers = plan->layers;
     memcpy(child->mechanism, plan->mechanism, sizeof(child->mechanism));
     child->tree_kill = plan->ns && plan->ns->init ? SBX_TREE_KILL_PIDNS
                        : child->cg.n              ? SBX_TREE_KILL_CGROUP
@@ -622,6 +699,22 @@ static int adopt(struct sbx__spawn *s, const struct spawn_ctx *ctx, pid_t pid, i
         child->landlock_rights = plan->landlock->rights;
     }
     child->state = SBX__RUNNING;
+    /* The output the library captures and the input it feeds: the event engine's. */
+    if (s->opts->capture || s->opts->input) {
+        int out[2] = {-1, -1}, in = -1;
+        if (s->opts->capture) {
+            out[0] = child->stdio[1], out[1] = child->stdio[2];
+            child->stdio[1] = child->stdio[2] = -1;
+        }
+        if (s->opts->input) {
+            in = child->stdio[0];
+            child->stdio[0] = -1;
+        }
+        int r = sbx__engine_new(child, plan, s->opts->capture, out, s->opts->output_limit, in,
+                                s->opts->input, s->opts->input_len);
+        if (r < 0)
+            return r;
+    }
     /* The layers take what outlives the spawn; a failure reaps the child. */
     for (size_t i = 0; sbx__layers[i]; i++) {
         int r = sbx__layers[i]->adopt ? sbx__layers[i]->adopt(s) : 0;
@@ -631,19 +724,30 @@ static int adopt(struct sbx__spawn *s, const struct spawn_ctx *ctx, pid_t pid, i
     return 0;
 }
 
-int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *io, uint32_t flags,
-               sbx_child **ret)
+int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spawn_opts *opts,
+               uint32_t flags, sbx_child **ret)
 {
-    static const sbx_io default_io = SBX_IO_INIT;
     sbx__check_arg(policy);
     sbx__check_arg(argv);
     sbx__check_arg(ret);
     sbx__check(argv[0] && argv[0][0], "sbx_spawn: argv[0] is missing or empty");
-    if (!io)
-        io = &default_io;
-    int r = check_io(io);
+    sbx_io io_copy = SBX_IO_INIT;
+    int r = 0;
+    if (opts->io)
+        r = sbx__sized_copy(&io_copy, sizeof(io_copy), opts->io, opts->io->size, SBX__IO_SIZE_0_1,
+                            "sbx_spawn", "sbx_io");
+    if (r == 0)
+        r = check_io(&io_copy);
+    if (r == 0)
+        r = check_opts(opts, "sbx_spawn");
     if (r < 0)
         return r;
+    /* What the library reads and feeds itself (the event engine). */
+    if (opts->capture)
+        io_copy.stdout_mode = io_copy.stderr_mode = SBX_STDIO_PIPE;
+    if (opts->input)
+        io_copy.stdin_mode = SBX_STDIO_PIPE;
+    const sbx_io *io = &io_copy;
     struct sigaction chld;
     if (sigaction(SIGCHLD, NULL, &chld) == 0 &&
         (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT)))
@@ -660,6 +764,7 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *
         .plan = plan,
         .argv = argv,
         .io = io,
+        .opts = opts,
         /* A pid namespace or a cgroup kills the tree already. */
         .reaper = (plan->subreaper || (flags & SBX__SPAWN_SUBREAPER)) &&
                   !(plan->ns && plan->ns->init) && !plan->cgroup && sbx__subreaper_available(),
@@ -671,22 +776,45 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *
     r = find_program(plan, argv[0], &s.prog);
     if (r < 0)
         return r;
+    /* This spawn's own working directory: opened now, without following a
+     * link a child could have planted (a missing one is chdir's to report). */
+    int workdir_fd = plan->workdir_fd;
+    if (opts->workdir) {
+        char why[PATH_MAX + 160];
+        workdir_fd = sbx__open_grant(opts->workdir, NULL, NULL, why, sizeof(why));
+        if (workdir_fd == -ELOOP && why[0])
+            return sbx__err_stage(SBX_STAGE_WORKDIR, -ELOOP, "workdir %s: %s", opts->workdir, why);
+        if (workdir_fd < 0)
+            workdir_fd = -1;
+        s.cwd = opts->workdir;
+    }
     s.child = calloc(1, sizeof(*s.child));
-    if (!s.child)
+    if (!s.child) {
+        if (opts->workdir && workdir_fd >= 0)
+            close(workdir_fd);
         return sbx__err_stage(SBX_STAGE_CLONE, -ENOMEM, "sbx_spawn");
+    }
     s.child->status_fd = -1;
     s.child->pidfd = -1;
+    s.child->epfd = -1;
     r = prepare(&s);
     if (r < 0) {
+        if (opts->workdir && workdir_fd >= 0)
+            close(workdir_fd);
         free(s.child);
         return r;
     }
 
-    char *envp[plan->n_env + 2];
+    size_t n_over = 0;
+    for (const char *const *e = opts->env; e && *e; e++)
+        n_over++;
+    char *envp[plan->n_env + n_over + 2];
     char tmpdir_var[sizeof("TMPDIR=") + SBX__TMPDIR_MAX];
     child_env(&s, envp, tmpdir_var, sizeof(tmpdir_var));
     struct spawn_ctx ctx = {
         .plan = plan,
+        .workdir = opts->workdir ? opts->workdir : plan->workdir,
+        .workdir_fd = workdir_fd,
         .program = s.prog.path[0],
         .argv = (char *const *)argv,
         .envp = envp,
@@ -723,10 +851,14 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *
     if (r < 0) {
         close_pipes(pipes);
         abort_all(&s);
+        if (opts->workdir && workdir_fd >= 0)
+            close(workdir_fd);
         free(s.child);
         return r;
     }
     pid_t pid = launch(&s, &ctx, &pidfd);
+    if (opts->workdir && workdir_fd >= 0)
+        close(workdir_fd);
     if (pid < 0 || ctx.fail_stage) {
         if (pid < 0) {
             r = plan->ns ? sbx__ns_clone_failed(plan->ns, pid)
@@ -744,11 +876,13 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_io *
         return r;
     }
     r = adopt(&s, &ctx, pid, pidfd, pipes);
-    if (r < 0) { /* the child was killed and reaped by the layer that failed */
+    if (r < 0) {
         abort_all(&s);
-        s.child->state = SBX__REAPED;
-        sbx__child_finish(s.child);
-        sbx_child_free(s.child);
+        if (s.child->pidfd < 0) { /* killed and reaped by the layer that failed */
+            s.child->state = SBX__REAPED;
+            sbx__child_finish(s.child);
+        }
+        sbx_child_free(s.child); /* else: killed and reaped now */
         return r;
     }
     *ret = s.child;

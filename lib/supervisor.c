@@ -27,7 +27,7 @@
 #define TAG_TIME UINT64_MAX /* epoll data of the timerfd */
 
 enum slot_state { SLOT_FREE, SLOT_RUNNING, SLOT_DONE };
-enum slot_kind { KIND_PIDFD = 0, KIND_LISTENER = 1 };
+enum slot_kind { KIND_PIDFD = 0, KIND_EVENT = 1 };
 
 struct slot {
     sbx_child *child;
@@ -240,9 +240,10 @@ static void slot_release(sbx_supervisor *sup, uint32_t i)
 static void unwatch(sbx_supervisor *sup, sbx_child *child)
 {
     epoll_ctl(sup->epfd, EPOLL_CTL_DEL, child->pidfd, NULL);
-    int listener = sbx__monitor_fd(child);
-    if (listener >= 0)
-        epoll_ctl(sup->epfd, EPOLL_CTL_DEL, listener, NULL);
+    int fds[4];
+    int n = sbx__engine_event_fds(child, fds);
+    for (int k = 0; k < n; k++)
+        epoll_ctl(sup->epfd, EPOLL_CTL_DEL, fds[k], NULL);
 }
 
 int sbx_supervisor_add(sbx_supervisor *sup, sbx_child *child)
@@ -266,14 +267,20 @@ int sbx_supervisor_add(sbx_supervisor *sup, sbx_child *child)
         return sbx__errno(r, "%s: epoll_ctl(EPOLL_CTL_ADD, pidfd of child %d)", __func__,
                           child->pid);
     }
-    int listener = sbx__monitor_fd(child);
-    ev.data.u64 = tag(i, KIND_LISTENER);
-    if (listener >= 0 && epoll_ctl(sup->epfd, EPOLL_CTL_ADD, listener, &ev) != 0) {
-        r = -errno;
-        epoll_ctl(sup->epfd, EPOLL_CTL_DEL, child->pidfd, NULL);
-        slot_release(sup, i);
-        return sbx__errno(r, "%s: epoll_ctl(EPOLL_CTL_ADD, seccomp listener of child %d)", __func__,
-                          child->pid);
+    /* The engine's descriptors: the seccomp listener, captured output, fed input. */
+    int fds[4];
+    int n_fds = sbx__engine_event_fds(child, fds);
+    for (int k = 0; k < n_fds; k++) {
+        struct epoll_event eev = {.events =
+                                      sbx__engine_is_input(child, fds[k]) ? EPOLLOUT : EPOLLIN,
+                                  .data.u64 = tag(i, KIND_EVENT)};
+        if (epoll_ctl(sup->epfd, EPOLL_CTL_ADD, fds[k], &eev) != 0) {
+            r = -errno;
+            unwatch(sup, child);
+            slot_release(sup, i);
+            return sbx__errno(r, "%s: epoll_ctl(EPOLL_CTL_ADD, an event descriptor of child %d)",
+                              __func__, child->pid);
+        }
     }
     if (child->deadline_ns) {
         r = heap_push(sup, (struct deadline){child->deadline_ns, i, s->gen});
@@ -403,13 +410,9 @@ int sbx_supervisor_step(sbx_supervisor *sup)
             if (i >= sup->n_slots || sup->slots[i].state != SLOT_RUNNING)
                 continue; /* ended earlier in this batch */
             sbx_child *child = sup->slots[i].child;
-            if ((ev[k].data.u64 & 1) == KIND_LISTENER) {
-                /* Answers what is pending; closes the listener (and so drops it
-                 * from the set) when no process uses the filter any more. */
-                if (sbx__monitor_service(child) & SBX__MONITOR_KILL)
-                    sbx__child_kill_all(child); /* past its violation limit or rate */
-                continue;
-            }
+            /* The engine's step (engine.c): answers the listener (closed, and so
+             * dropped from the set, when no process uses the filter any more),
+             * reads captured output, feeds input; reaps the child at its end. */
             sbx_result *result = NULL;
             int r = sbx_child_poll(child, &result);
             if (r == -EAGAIN)

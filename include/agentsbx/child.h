@@ -49,6 +49,13 @@ enum sbx_stdio {
  * streams, connected as this structure says, and those listed in `keep_fds`.
  * Initialise with #SBX_IO_INIT so that `size` is set; a zeroed structure
  * with `size` set means "inherit the three streams, keep nothing else".
+ *
+ * **Sized structures** (this one and #sbx_spawn_opts), as libbpf's: `size`
+ * says which version of the structure the caller was built with. The library
+ * accepts any size from the first released one up; fields a smaller (older)
+ * structure lacks take their zero defaults; a larger (newer) structure is
+ * accepted only if every byte the library does not know is zero, else the
+ * call fails with -E2BIG: a sandbox never silently ignores a setting.
  * @since 0.1
  */
 typedef struct sbx_io {
@@ -104,6 +111,74 @@ SBX_API SBX_WUR int sbx_spawn(const sbx_policy *policy, const char *const *argv,
                               sbx_child **ret);
 
 /**
+ * @brief What one spawn may change of its policy, and what the library does for it.
+ *
+ * So that a host keeps one policy for many children and gives each its own
+ * working directory, variables or time limit. A sized structure (see #sbx_io):
+ * initialise with #SBX_SPAWN_OPTS_INIT, or in C99 with
+ * `SBX_SPAWN_OPTS(name, .wall_ms = 2000)`.
+ * @since 0.2
+ */
+typedef struct sbx_spawn_opts {
+    size_t size;      /**< sizeof(sbx_spawn_opts). */
+    const sbx_io *io; /**< Descriptor set-up, or NULL for #SBX_IO_INIT. */
+    /** Where the child starts, instead of the policy's working directory (an
+     *  absolute path, opened without following a link a child could have
+     *  planted). It is granted nothing: grant it in the policy if the child
+     *  must read or write there. NULL: the policy's. */
+    const char *workdir;
+    /** Changes to the policy's environment, NULL-terminated: "NAME=VALUE" sets
+     *  (or replaces) a variable, "NAME" removes one. NULL: none. */
+    const char *const *env;
+    /** Wall-clock limit of this child in milliseconds: 0, the policy's;
+     *  #SBX_UNLIMITED, none. */
+    uint64_t wall_ms;
+    /** 1: the library reads the child's stdout and stderr (io's modes for them
+     *  are ignored) through the output filter into the result
+     *  (sbx_result_stdout(), up to `output_limit`) and the output callback, as
+     *  sbx_run() does; sbx_child_process() (and sbx_child_wait()) do the reading. */
+    int capture;
+    /** Bytes kept per captured stream: 0, the policy's (sbx_limit_output()). */
+    uint64_t output_limit;
+    /** Bytes the library writes to the child's stdin (io's mode for it is
+     *  ignored), then end of file; NULL: io decides. */
+    const void *input;
+    size_t input_len; /**< Length of `input`. */
+} sbx_spawn_opts;
+
+/** @brief Initialiser for #sbx_spawn_opts: the policy's settings, nothing captured. @since 0.2 */
+#define SBX_SPAWN_OPTS_INIT                                                                        \
+    {                                                                                              \
+        sizeof(sbx_spawn_opts), NULL, NULL, NULL, 0, 0, 0, NULL, 0                                 \
+    }
+
+/** @brief Declare and initialise an #sbx_spawn_opts with designated fields (C99):
+ *  `SBX_SPAWN_OPTS(o, .wall_ms = 500, .capture = 1);`. @since 0.2 */
+#define SBX_SPAWN_OPTS(name, ...)                                                                  \
+    sbx_spawn_opts name = {.size = sizeof(sbx_spawn_opts), __VA_ARGS__}
+
+/**
+ * @brief Start a confined child, with per-spawn options.
+ *
+ * As sbx_spawn(), with @p opts applied on top of the policy for this child
+ * only.
+ * @param policy The policy.
+ * @param argv NULL-terminated argument vector, at least argv[0].
+ * @param opts The options, or NULL (then as sbx_spawn() with no #sbx_io).
+ * @param[out] ret Receives the child.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, a bad #sbx_io or option (a relative workdir,
+ *         an environment entry that is empty or starts with '='), a size
+ *         smaller than the first released one.
+ * @retval -E2BIG A structure larger than this library knows, with a non-zero
+ *         field it does not know.
+ * @return Otherwise as sbx_spawn().
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_spawn_with(const sbx_policy *policy, const char *const *argv,
+                                   const sbx_spawn_opts *opts, sbx_child **ret);
+
+/**
  * @brief The child's process id (that of its process group and session too).
  * @param child The child.
  * @return The pid, or -EINVAL for a NULL child.
@@ -114,17 +189,35 @@ SBX_API pid_t sbx_child_pid(const sbx_child *child);
 /**
  * @brief A descriptor that becomes readable when the child needs attention.
  *
- * Poll it for POLLIN in an event loop, then call sbx_child_poll(). Time-outs do
- * not make it readable: also wake up after sbx_child_timeout_ms(). With the
- * violation monitor (seccomp.h) it is an epoll descriptor, made by the first
- * call, that also becomes readable when the child makes a denied system call,
- * which waits until sbx_child_poll() answers it.
- * @param child The child.
+ * Poll it for POLLIN in an event loop, then call sbx_child_process() (or
+ * sbx_child_poll(), which also takes the result). Time-outs do not make it
+ * readable: also wake up after sbx_child_timeout_ms(). When the child has more
+ * than its end to watch (the violation monitor, captured output, fed input)
+ * it is an epoll descriptor, made by the first call, that also becomes
+ * readable for those: a denied system call waits until it is answered.
+ * @param child The child (not const since 0.2: the first call makes the descriptor).
  * @return The descriptor (owned by the child; do not close it), -EINVAL, or
  *         -EMFILE or -ENOMEM when the epoll descriptor cannot be made.
  * @since 0.1
  */
-SBX_API int sbx_child_fd(const sbx_child *child);
+SBX_API int sbx_child_fd(sbx_child *child);
+
+/**
+ * @brief Do what the child needs now, without blocking: the event engine's step.
+ *
+ * Answers its denied system calls (and kills it past its violation limit or
+ * rate), reads its captured output and writes its fed input (bounded amounts
+ * each call), kills its tree when its deadline has passed, and, when its main
+ * process has ended, kills what is left, drains its output and reaps it.
+ * Call it when sbx_child_fd() is readable or sbx_child_timeout_ms() has
+ * passed; sbx_child_wait() and sbx_child_poll() call it themselves.
+ * @param child The child.
+ * @retval 0 It still runs.
+ * @retval 1 It has ended and been reaped: take its result with sbx_child_poll().
+ * @retval -EINVAL A NULL child.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_child_process(sbx_child *child);
 
 /**
  * @brief Milliseconds until the child's wall-clock deadline.
@@ -239,6 +332,23 @@ SBX_API void sbx_child_free(sbx_child *child);
  */
 SBX_API SBX_WUR int sbx_run(const sbx_policy *policy, const char *const *argv, const void *input,
                             size_t input_len, sbx_result **ret);
+
+/**
+ * @brief sbx_run() with per-spawn options: run, capture both streams, wait.
+ *
+ * As sbx_run(), with @p opts applied to this child (its working directory,
+ * environment changes, wall-clock limit, output limit and input; its `io` and
+ * `capture` are ignored: the streams are captured, stdin is @p opts input
+ * or /dev/null).
+ * @param policy The policy.
+ * @param argv NULL-terminated argument vector.
+ * @param opts The options, or NULL.
+ * @param[out] ret Receives the result.
+ * @return As sbx_spawn_with().
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_run_with(const sbx_policy *policy, const char *const *argv,
+                                 const sbx_spawn_opts *opts, sbx_result **ret);
 
 #ifdef __cplusplus
 }

@@ -56,12 +56,16 @@ enum sbx_layer {
     SBX_LAYER_NAMESPACES = 1u << 5,
     /** A cgroup per child. */
     SBX_LAYER_CGROUP = 1u << 6,
-    /** The wall-clock timeout and the violation monitor. */
+    /** The violation monitor: denied system calls reported to the host (seccomp.h).
+     *  (Until 0.1 it also meant the wall-clock timeout: see #SBX_LAYER_TIMEOUT.) */
     SBX_LAYER_MONITOR = 1u << 7,
+    /** The wall-clock timeout: the child's tree is killed at its deadline.
+     *  Reported when a deadline is set; no host lacks it. @since 0.2 */
+    SBX_LAYER_TIMEOUT = 1u << 8,
 };
 
-/** @brief Every layer bit defined by this version of the library. @since 0.1 */
-#define SBX_LAYER_ALL 0xffu
+/** @brief Every layer bit defined by this version of the library (0x1ff since 0.2). @since 0.1 */
+#define SBX_LAYER_ALL 0x1ffu
 
 /**
  * @brief The symbolic name of an error code.

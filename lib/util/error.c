@@ -104,6 +104,7 @@ const char *sbx_layer_name(uint32_t layer)
     case SBX_LAYER_NAMESPACES: return "namespaces";
     case SBX_LAYER_CGROUP: return "cgroup";
     case SBX_LAYER_MONITOR: return "monitor";
+    case SBX_LAYER_TIMEOUT: return "timeout";
     default: return "unknown";
     }
 }

@@ -762,7 +762,162 @@ static void test_spawn__stdio_fd_and_null(void **state)
     remove_tmp(dir, (const char *const[]){"out", NULL});
 }
 
+/* ---- per-spawn options (sbx_spawn_opts) ---------------------------------- */
+
+/* One policy, many children: each with its own working directory, variables
+ * and time limit; the policy itself unchanged. */
+static void test_spawn__opts_override_per_child(void **state)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_wall_time(p, 60000));
+    assert_sbx_ok(sbx_set_env(p, "KEEP", "policy"));
+    assert_sbx_ok(sbx_set_env(p, "DROP", "policy"));
+    static const char *const env_over[] = {"ADDED=1", "KEEP=opts", "DROP", "KEEP=last", NULL};
+    SBX_SPAWN_OPTS(o, .env = env_over, .capture = 1);
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_run_with(p, probe_env, &o, &r));
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    const char *out = sbx_result_stdout(r, NULL);
+    assert_line(out, "ADDED=1");
+    assert_line(out, "KEEP=last");
+    if (find_line(out, "DROP=", 1) || find_line(out, "KEEP=policy", 0) ||
+        find_line(out, "KEEP=opts", 0))
+        fail_msg("the changes were not applied:\n%s", out);
+    assert_line(out, "LANG=C.UTF-8"); /* the rest of the policy's */
+    sbx_result_free(r);
+
+    /* this child's working directory, opened safely; the policy's is untouched */
+    static const char *const pwd[] = {"/bin/sh", "-c", "pwd", NULL};
+    SBX_SPAWN_OPTS(w, .workdir = "/usr/share");
+    assert_sbx_ok(sbx_run_with(p, pwd, &w, &r));
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_string_equal(sbx_result_stdout(r, NULL), "/usr/share\n");
+    sbx_result_free(r);
+    w.workdir = "/nonexistent-dir";
+    assert_sbx_error(sbx_run_with(p, pwd, &w, &r), -ENOENT, "chdir(/nonexistent-dir)");
+    assert_int_equal(sbx_last_error_stage(), SBX_STAGE_WORKDIR);
+    w.workdir = "relative";
+    assert_sbx_error(sbx_run_with(p, pwd, &w, &r), -EINVAL, "opts->workdir 'relative'");
+
+    /* this child's time: shorter than the policy's, or none at all */
+    static const char *const sleeper[] = {PROBE("probe_sleep"), "30", "0", NULL};
+    SBX_SPAWN_OPTS(t, .wall_ms = 300);
+    assert_sbx_ok(sbx_run_with(p, sleeper, &t, &r));
+    assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
+    assert_true(sbx_result_layers(r) & SBX_LAYER_TIMEOUT);
+    sbx_result_free(r);
+    sbx_policy *q = policy_new();
+    assert_sbx_ok(sbx_limit_wall_time(q, 100));
+    static const char *const nap[] = {"/bin/sleep", "0.5", NULL};
+    assert_sbx_ok(sbx_run_with(q, nap, NULL, &r)); /* the control: the policy's 100 ms */
+    assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
+    sbx_result_free(r);
+    SBX_SPAWN_OPTS(none, .wall_ms = SBX_UNLIMITED);
+    assert_sbx_ok(sbx_run_with(q, nap, &none, &r));
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_true(sbx_result_wall_ns(r) >= 500000000ull);
+    assert_false(sbx_result_layers(r) & SBX_LAYER_TIMEOUT);
+    sbx_result_free(r);
+    sbx_policy_free(q);
+
+    /* bad options */
+    static const char *const bad_env[] = {"=x", NULL};
+    SBX_SPAWN_OPTS(b, .env = bad_env);
+    assert_sbx_error(sbx_run_with(p, pwd, &b, &r), -EINVAL, "opts->env entry '=x'");
+    SBX_SPAWN_OPTS(c, .capture = 2);
+    sbx_child *child = NULL;
+    assert_sbx_error(sbx_spawn_with(p, pwd, &c, &child), -EINVAL, "opts->capture is 2");
+    SBX_SPAWN_OPTS(in, .input_len = 3);
+    assert_sbx_error(sbx_spawn_with(p, pwd, &in, &child), -EINVAL, "opts->input is NULL");
+    assert_null(child);
+    sbx_policy_free(p);
+}
+
+/* The sized-structure rule: older (smaller than the first release) refused,
+ * newer accepted only with an all-zero tail. */
+static void test_spawn__opts_and_io_sizes(void **state)
+{
+    sbx_policy *p = policy_new();
+    static const char *const t[] = {"/bin/true", NULL};
+    struct {
+        sbx_spawn_opts o;
+        char future[16];
+    } big;
+    memset(&big, 0, sizeof(big));
+    big.o.size = sizeof(big);
+    sbx_child *c = NULL;
+    assert_sbx_ok(sbx_spawn_with(p, t, &big.o, &c)); /* unknown fields, all zero */
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_result_free(r);
+    sbx_child_free(c);
+    c = NULL;
+    big.future[5] = 1;
+    assert_sbx_error(sbx_spawn_with(p, t, &big.o, &c), -E2BIG, "a setting it cannot apply");
+    assert_null(c);
+    sbx_spawn_opts small = SBX_SPAWN_OPTS_INIT;
+    small.size = sizeof(size_t);
+    assert_sbx_error(sbx_spawn_with(p, t, &small, &c), -EINVAL, "less than");
+    struct {
+        sbx_io io;
+        int future[4];
+    } bigio;
+    memset(&bigio, 0, sizeof(bigio));
+    bigio.io.size = sizeof(bigio);
+    bigio.future[3] = 7;
+    assert_sbx_error(sbx_spawn(p, t, &bigio.io, &c), -E2BIG, "sbx_io has");
+    bigio.future[3] = 0;
+    assert_sbx_ok(sbx_spawn(p, t, &bigio.io, &c));
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    sbx_result_free(r);
+    sbx_child_free(c);
+    sbx_io tiny = SBX_IO_INIT;
+    tiny.size = 8;
+    assert_sbx_error(sbx_spawn(p, t, &tiny, &c), -EINVAL, "io->size is 8");
+    sbx_policy_free(p);
+}
+
+/* A host loop of its own: poll sbx_child_fd(), call sbx_child_process(); the
+ * engine reads the captured output and feeds the input. */
+static void test_spawn__process_from_a_host_loop(void **state)
+{
+    sbx_policy *p = policy_new();
+    static const char *const cat[] = {"/bin/cat", NULL};
+    static char input[300000]; /* more than a pipe holds: fed as it drains */
+    memset(input, 'x', sizeof(input));
+    SBX_SPAWN_OPTS(o, .capture = 1, .input = input, .input_len = sizeof(input));
+    sbx_child *c = NULL;
+    assert_sbx_ok(sbx_spawn_with(p, cat, &o, &c));
+    assert_int_equal(sbx_child_stdio_fd(c, 1), -EBADF); /* the engine's now */
+    int fd = sbx_child_fd(c);
+    assert_true(fd >= 0);
+    int steps = 0, r;
+    while ((r = sbx_child_process(c)) == 0) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        assert_true(poll(&pfd, 1, 5000) >= 0);
+        steps++;
+    }
+    assert_int_equal(r, 1);
+    assert_true(steps > 1);
+    assert_int_equal(sbx_child_process(c), 1); /* ended: stays so */
+    sbx_result *res = NULL;
+    assert_sbx_ok(sbx_child_poll(c, &res));
+    assert_status(res, SBX_STATUS_EXITED, 0);
+    size_t len = 0;
+    const char *out = sbx_result_stdout(res, &len);
+    assert_int_equal(len, sizeof(input));
+    assert_memory_equal(out, input, sizeof(input));
+    sbx_result_free(res);
+    sbx_child_free(c);
+    assert_sbx_error(sbx_child_process(NULL), -EINVAL, "child is NULL");
+    sbx_policy_free(p);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_spawn__opts_override_per_child),
+    cmocka_unit_test(test_spawn__opts_and_io_sizes),
+    cmocka_unit_test(test_spawn__process_from_a_host_loop),
     cmocka_unit_test(test_spawn__exit_codes),
     cmocka_unit_test(test_spawn__death_by_signal),
     cmocka_unit_test(test_spawn__bare_name_uses_child_path),

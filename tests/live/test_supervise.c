@@ -50,7 +50,7 @@ static sbx_child *spawn_reader(const sbx_policy *p)
 }
 
 /* poll() the child's descriptor for POLLIN; returns poll's count (0 or 1). */
-static int child_readable(const sbx_child *c, int timeout_ms)
+static int child_readable(sbx_child *c, int timeout_ms)
 {
     struct pollfd pfd = {.fd = sbx_child_fd(c), .events = POLLIN};
     assert_true(pfd.fd >= 0);
@@ -461,7 +461,42 @@ static void test_supervise__die_with_parent_off(void **state)
     sbx_policy_free(p);
 }
 
+/* A supervisor serves children whose output the library captures: their
+ * pipes are in its set, read as they fill, so a child writing more than a
+ * pipe holds never stalls. */
+static void test_supervise__captured_children(void **state)
+{
+    sbx_policy *p = policy_new();
+    static const char *const big[] = {"/usr/bin/head", "-c", "1000000", "/dev/zero", NULL};
+    sbx_supervisor *sup = NULL;
+    assert_sbx_ok(sbx_supervisor_new(&sup));
+    SBX_SPAWN_OPTS(o, .capture = 1, .wall_ms = 20000);
+    for (int i = 0; i < 3; i++) {
+        sbx_child *c = NULL;
+        assert_sbx_ok(sbx_spawn_with(p, big, &o, &c));
+        assert_sbx_ok(sbx_supervisor_add(sup, c));
+    }
+    int done = 0;
+    while (done < 3) {
+        assert_true(sbx_supervisor_wait(sup, 10000) >= 0);
+        sbx_child *c;
+        sbx_result *r;
+        while (sbx_supervisor_next(sup, &c, &r) == 0) {
+            assert_status(r, SBX_STATUS_EXITED, 0);
+            size_t len = 0;
+            sbx_result_stdout(r, &len);
+            assert_int_equal(len, 1000000);
+            sbx_result_free(r);
+            sbx_child_free(c);
+            done++;
+        }
+    }
+    sbx_supervisor_free(sup);
+    sbx_policy_free(p);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_supervise__captured_children),
     cmocka_unit_test(test_supervise__poll_eagain_while_running),
     cmocka_unit_test(test_supervise__child_fd_readable_on_exit),
     cmocka_unit_test(test_supervise__pid_leads_group_and_session),

@@ -428,13 +428,15 @@ static void test_names__status(void **state)
 
 static void test_names__layer(void **state)
 {
-    static const char *const names[] = {"hygiene", "rlimits",    "no_new_privs", "landlock",
-                                        "seccomp", "namespaces", "cgroup",       "monitor"};
-    for (unsigned i = 0; i < 8; i++)
+    static const char *const names[] = {"hygiene",  "rlimits", "no_new_privs",
+                                        "landlock", "seccomp", "namespaces",
+                                        "cgroup",   "monitor", "timeout"};
+    for (unsigned i = 0; i < 9; i++)
         assert_string_equal(sbx_layer_name(1u << i), names[i]);
+    assert_int_equal(SBX_LAYER_ALL, (1u << 9) - 1);
     assert_string_equal(sbx_layer_name(0), "unknown");
     assert_string_equal(sbx_layer_name(SBX_LAYER_HYGIENE | SBX_LAYER_RLIMITS), "unknown");
-    assert_string_equal(sbx_layer_name(1u << 8), "unknown");
+    assert_string_equal(sbx_layer_name(1u << 9), "unknown");
     assert_string_equal(sbx_layer_name(SBX_LAYER_ALL), "unknown");
 }
 

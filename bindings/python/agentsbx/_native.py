@@ -52,6 +52,22 @@ class SbxIo(ctypes.Structure):
     ]
 
 
+class SbxSpawnOpts(ctypes.Structure):
+    """``struct sbx_spawn_opts`` (child.h)."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("io", ctypes.POINTER(SbxIo)),
+        ("workdir", ctypes.c_char_p),
+        ("env", ctypes.POINTER(ctypes.c_char_p)),
+        ("wall_ms", ctypes.c_uint64),
+        ("capture", ctypes.c_int),
+        ("output_limit", ctypes.c_uint64),
+        ("input", ctypes.c_void_p),
+        ("input_len", ctypes.c_size_t),
+    ]
+
+
 class SbxViolation(ctypes.Structure):
     """``struct sbx_violation`` (seccomp.h)."""
 
@@ -114,6 +130,8 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_landlock_abi", _i, [], False),
     # child.h
     ("sbx_spawn", _i, [c_policy_p, _P(_s), _P(SbxIo), _P(c_child_p)], True),
+    ("sbx_spawn_with", _i, [c_policy_p, _P(_s), _P(SbxSpawnOpts), _P(c_child_p)], True),
+    ("sbx_child_process", _i, [c_child_p], True),
     ("sbx_child_pid", _i, [c_child_p], True),
     ("sbx_child_fd", _i, [c_child_p], True),
     ("sbx_child_timeout_ms", ctypes.c_int64, [c_child_p], False),
@@ -125,6 +143,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_child_poll", _i, [c_child_p, _P(c_result_p)], False),  # -EAGAIN: still running
     ("sbx_child_free", None, [c_child_p], False),
     ("sbx_run", _i, [c_policy_p, _P(_s), ctypes.c_void_p, _sz, _P(c_result_p)], True),
+    ("sbx_run_with", _i, [c_policy_p, _P(_s), _P(SbxSpawnOpts), _P(c_result_p)], True),
     # result.h
     ("sbx_result_free", None, [c_result_p], False),
     ("sbx_result_status", _i, [c_result_p], True),
