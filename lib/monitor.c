@@ -32,13 +32,19 @@
 /* Room for the kernel's notification structures, which may grow. */
 #define NOTIF_BUF 512
 
+#define RATE_SLOTS 1000u /* milliseconds: one second */
+
 struct sbx__monitor {
     int listener; /* -1 once no process uses the filter any more */
     int epfd;     /* what sbx_child_fd() returns; -1 until asked for */
     struct sbx__seccomp_plan *sp;
     size_t notif_size, resp_size;
     struct sbx__violations v;
-    uint64_t window_start, window_count; /* the rate limit's current second */
+    /* The rate limit's sliding window: the denied calls of each of the last
+     * RATE_SLOTS milliseconds (slot: the millisecond since the spawn, modulo
+     * RATE_SLOTS), the newest millisecond counted, and their sum. */
+    uint32_t rate_slot[RATE_SLOTS];
+    uint64_t rate_ms, rate_sum;
 };
 
 /* ---- setting up (sbx_spawn) --------------------------------------------------- */
@@ -306,17 +312,27 @@ static struct sbx__violation_kind *count_kind(struct sbx__violations *v,
     return k;
 }
 
-/* Whether this violation (at time_ns since the spawn) is one too many in
- * the current second. */
+/* Whether this violation (at time_ns since the spawn) makes more than the
+ * rate in the last second: in any one second, measured to the millisecond
+ * (the calls of this millisecond and of the 999 before it), not in seconds
+ * counted from some first call, which a burst straddling two of them would
+ * pass with twice the rate. */
 static bool over_rate(struct sbx__monitor *m, uint64_t time_ns)
 {
     if (!m->sp->violation_rate)
         return false;
-    if (m->window_count == 0 || time_ns - m->window_start >= 1000000000ull) {
-        m->window_start = time_ns;
-        m->window_count = 0;
+    uint64_t ms = time_ns / 1000000u;
+    if (ms > m->rate_ms) { /* empty the slots of the milliseconds that left the window */
+        uint64_t gone = ms - m->rate_ms < RATE_SLOTS ? ms - m->rate_ms : RATE_SLOTS;
+        for (uint64_t i = 1; i <= gone; i++) {
+            uint32_t *slot = &m->rate_slot[(m->rate_ms + i) % RATE_SLOTS];
+            m->rate_sum -= *slot;
+            *slot = 0;
+        }
+        m->rate_ms = ms;
     }
-    return ++m->window_count > m->sp->violation_rate;
+    m->rate_slot[m->rate_ms % RATE_SLOTS]++;
+    return ++m->rate_sum > m->sp->violation_rate;
 }
 
 /* Receive and answer one notification; false when there is nothing to do. */

@@ -1804,6 +1804,55 @@ static void test_seccomp__audit_limit_holds(void **state)
     sbx_policy_free(p);
 }
 
+/* ---- the rate limit's window (issue 13, item 11; h-monitor) --------------------- */
+
+/* The rate limit counts the denied calls of any one second, not of seconds
+ * counted from a first call: 99 calls at 0.9 s and 99 at 1.1 s after a first
+ * one (198 within 0.2 s) are more than 100 a second, though neither [0 s, 1 s)
+ * nor [1.1 s, 2.1 s) holds more than 100. The controls: with the limit off the
+ * probe makes all 199 calls; with 50 calls at 0.9 s and 50 at 1.1 s, no second
+ * holds more than 100 (the first call has left it), and the child is not
+ * killed, so the window is no longer than a second either. */
+static sbx_result *burst_run(sbx_policy *p, const char *calls)
+{
+    const char *const argv[] = {PROBE, "burst", calls, NULL};
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_run(p, argv, NULL, 0, &r));
+    return r;
+}
+
+static void test_seccomp__violation_rate_any_second(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_wall_time(p, 10000));
+    assert_sbx_ok(sbx_set_violation_rate(p, 100));
+    sbx_result *r = burst_run(p, "99");
+    if (sbx_result_status(r) != SBX_STATUS_VIOLATION)
+        fail_msg("a burst of 198 calls in 0.2 s: expected status violation, got %s", describe(r));
+    assert_non_null(strstr(describe(r), "\"violation_kill\":\"rate\""));
+    /* killed at its 101st call within a second: after the first batch */
+    uint64_t n = sbx_result_violation_count(r);
+    if (n < 101 || n >= 199)
+        fail_msg("killed after %llu calls, expected 101 to 198", (unsigned long long)n);
+    assert_int_equal(sbx_result_stdout(r, NULL)[0], '\0');
+    sbx_result_free(r);
+
+    r = burst_run(p, "50");
+    assert_exited(r, 0);
+    assert_string_equal(sbx_result_stdout(r, NULL), "burst done\n");
+    assert_int_equal(sbx_result_violation_count(r), 101);
+    sbx_result_free(r);
+
+    assert_sbx_ok(sbx_set_violation_rate(p, 0));
+    r = burst_run(p, "99");
+    assert_exited(r, 0);
+    assert_string_equal(sbx_result_stdout(r, NULL), "burst done\n");
+    assert_int_equal(sbx_result_violation_count(r), 199);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seccomp__hostile_tracing),
     cmocka_unit_test(test_seccomp__hostile_kernel_surface),
@@ -1843,6 +1892,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seccomp__layers_and_stage),
     cmocka_unit_test(test_seccomp__best_effort_without_user_notification),
     cmocka_unit_test(test_seccomp__best_effort_listener_above),
+    /* h-monitor */
+    cmocka_unit_test(test_seccomp__violation_rate_any_second),
 };
 
 SBX_TEST_MAIN(tests)
