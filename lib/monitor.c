@@ -389,6 +389,8 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
         sbx__syscall_name(data->arch, data->nr, rec.name, sizeof(rec.name));
     if (m->v.n_kept < SBX_VIOLATIONS_KEPT)
         m->v.kept[m->v.n_kept++] = rec;
+    else
+        m->v.dropped++;
     sbx__audit_violation(child, &rec, kind ? kind->count : UINT64_MAX);
     if (m->sp->callback) {
         sbx_violation pub;
@@ -447,6 +449,11 @@ uint64_t sbx_result_violation_count(const sbx_result *result)
 const struct sbx__violations *sbx__monitor_violations(const sbx_child *child)
 {
     return child->monitor ? &child->monitor->v : NULL;
+}
+
+uint64_t sbx_result_violations_dropped(const sbx_result *result)
+{
+    return result && result->violations ? result->violations->dropped : 0;
 }
 
 size_t sbx_result_violation_kinds(const sbx_result *result)
@@ -512,8 +519,9 @@ int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
 {
     const struct sbx__violations *v = res->violations;
     size_t off = 0;
-    append(buf, size, &off, ",\"violation_count\":%llu,\"violations\":[",
-           (unsigned long long)(v ? v->count : 0));
+    append(buf, size, &off,
+           ",\"violation_count\":%llu,\"violations_dropped\":%llu,\"violations\":[",
+           (unsigned long long)(v ? v->count : 0), (unsigned long long)(v ? v->dropped : 0));
     for (size_t i = 0; v && i < v->n_kept; i++) {
         const struct sbx__violation_rec *rec = &v->kept[i];
         const char *ename = strerrorname_np(rec->error);

@@ -517,6 +517,7 @@ static void test_outfilter__rejects_bad_arguments(void **state)
     sbx_output_filter_free(NULL);
     assert_int_equal(sbx_result_redactions(NULL), 0);
     assert_int_equal(sbx_result_escapes(NULL), 0);
+    assert_int_equal(sbx_result_audit_dropped(NULL), 0);
     /* the audit log */
     int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
     assert_true(fd >= 0);
