@@ -519,9 +519,8 @@ int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
 {
     const struct sbx__violations *v = res->violations;
     size_t off = 0;
-    append(buf, size, &off,
-           ",\"violation_count\":%llu,\"violations_dropped\":%llu,\"violations\":[",
-           (unsigned long long)(v ? v->count : 0), (unsigned long long)(v ? v->dropped : 0));
+    append(buf, size, &off, ",\"violation_count\":%llu,\"violations\":[",
+           (unsigned long long)(v ? v->count : 0));
     for (size_t i = 0; v && i < v->n_kept; i++) {
         const struct sbx__violation_rec *rec = &v->kept[i];
         const char *ename = strerrorname_np(rec->error);
@@ -538,7 +537,8 @@ int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
             append(buf, size, &off, "%s\"0x%llx\"", a ? "," : "", (unsigned long long)rec->args[a]);
         append(buf, size, &off, "]}");
     }
-    append(buf, size, &off, "],\"violation_kinds\":[");
+    append(buf, size, &off, "],\"violations_dropped\":%llu,\"violation_kinds\":[",
+           (unsigned long long)(v ? v->dropped : 0));
     for (size_t i = 0; v && i < v->n_kinds; i++) {
         const struct sbx__violation_kind *k = &v->kinds[i];
         const char *ename = strerrorname_np(k->first.error);
