@@ -301,6 +301,11 @@ int sbx_set_audit_fd(sbx_policy *policy, int fd)
     return 0;
 }
 
+uint64_t sbx_result_audit_dropped(const sbx_result *result)
+{
+    return result ? result->audit_dropped : 0;
+}
+
 int sbx_set_audit_limit(sbx_policy *policy, uint64_t bytes)
 {
     sbx__check_arg(policy);

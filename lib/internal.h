@@ -217,6 +217,7 @@ struct sbx_result {
     size_t out_len[2];
     bool truncated[2];
     uint64_t redactions, escapes;       /* outfilter.c, by sbx_run() */
+    uint64_t audit_dropped;             /* audit.c: events not written */
     struct sbx__violations *violations; /* monitor.c; NULL: no monitor */
 };
 

@@ -32,12 +32,18 @@
 /* Room for the kernel's notification structures, which may grow. */
 #define NOTIF_BUF 512
 
+#define RATE_SLOTS 1000u /* milliseconds: one second */
+
 struct sbx__monitor {
     int listener; /* -1 once no process uses the filter any more */
     struct sbx__seccomp_plan *sp;
     size_t notif_size, resp_size;
     struct sbx__violations v;
-    uint64_t window_start, window_count; /* the rate limit's current second */
+    /* The rate limit's sliding window: the denied calls of each of the last
+     * RATE_SLOTS milliseconds (slot: the millisecond since the spawn, modulo
+     * RATE_SLOTS), the newest millisecond counted, and their sum. */
+    uint32_t rate_slot[RATE_SLOTS];
+    uint64_t rate_ms, rate_sum;
 };
 
 /* ---- setting up (sbx_spawn) --------------------------------------------------- */
@@ -283,17 +289,27 @@ static struct sbx__violation_kind *count_kind(struct sbx__violations *v,
     return k;
 }
 
-/* Whether this violation (at time_ns since the spawn) is one too many in
- * the current second. */
+/* Whether this violation (at time_ns since the spawn) makes more than the
+ * rate in the last second: in any one second, measured to the millisecond
+ * (the calls of this millisecond and of the 999 before it), not in seconds
+ * counted from some first call, which a burst straddling two of them would
+ * pass with twice the rate. */
 static bool over_rate(struct sbx__monitor *m, uint64_t time_ns)
 {
     if (!m->sp->violation_rate)
         return false;
-    if (m->window_count == 0 || time_ns - m->window_start >= 1000000000ull) {
-        m->window_start = time_ns;
-        m->window_count = 0;
+    uint64_t ms = time_ns / 1000000u;
+    if (ms > m->rate_ms) { /* empty the slots of the milliseconds that left the window */
+        uint64_t gone = ms - m->rate_ms < RATE_SLOTS ? ms - m->rate_ms : RATE_SLOTS;
+        for (uint64_t i = 1; i <= gone; i++) {
+            uint32_t *slot = &m->rate_slot[(m->rate_ms + i) % RATE_SLOTS];
+            m->rate_sum -= *slot;
+            *slot = 0;
+        }
+        m->rate_ms = ms;
     }
-    return ++m->window_count > m->sp->violation_rate;
+    m->rate_slot[m->rate_ms % RATE_SLOTS]++;
+    return ++m->rate_sum > m->sp->violation_rate;
 }
 
 /* The child passed a violation limit or rate: the caller kills it. */
@@ -359,6 +375,8 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
         sbx__syscall_name(data->arch, data->nr, rec.name, sizeof(rec.name));
     if (m->v.n_kept < SBX_VIOLATIONS_KEPT)
         m->v.kept[m->v.n_kept++] = rec;
+    else
+        m->v.dropped++;
     if (child->violation_hook)
         child->violation_hook(child, &rec, kind ? kind->count : UINT64_MAX);
     if (m->sp->callback) {
@@ -415,6 +433,11 @@ void sbx__violations_free(sbx_result *res)
 uint64_t sbx_result_violation_count(const sbx_result *result)
 {
     return result && result->violations ? result->violations->count : 0;
+}
+
+uint64_t sbx_result_violations_dropped(const sbx_result *result)
+{
+    return result && result->violations ? result->violations->dropped : 0;
 }
 
 size_t sbx_result_violation_kinds(const sbx_result *result)
@@ -498,7 +521,8 @@ int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
             append(buf, size, &off, "%s\"0x%llx\"", a ? "," : "", (unsigned long long)rec->args[a]);
         append(buf, size, &off, "]}");
     }
-    append(buf, size, &off, "],\"violation_kinds\":[");
+    append(buf, size, &off, "],\"violations_dropped\":%llu,\"violation_kinds\":[",
+           (unsigned long long)(v ? v->dropped : 0));
     for (size_t i = 0; v && i < v->n_kinds; i++) {
         const struct sbx__violation_kind *k = &v->kinds[i];
         const char *ename = strerrorname_np(k->first.error);

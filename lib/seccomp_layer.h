@@ -88,6 +88,7 @@ struct sbx__violations {
     uint64_t count;
     size_t n_kept;
     struct sbx__violation_rec kept[SBX_VIOLATIONS_KEPT];
+    uint64_t dropped; /* counted but not kept (kept is full): count == n_kept + dropped */
     size_t n_kinds;
     struct sbx__violation_kind kinds[SBX__VIOLATION_KINDS];
     bool rate_kill; /* killed for the rate (sbx_set_violation_rate()), not the count */

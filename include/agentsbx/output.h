@@ -284,6 +284,19 @@ SBX_API SBX_WUR int sbx_set_audit_fd(sbx_policy *policy, int fd);
 SBX_API SBX_WUR int sbx_set_audit_limit(sbx_policy *policy, uint64_t bytes);
 
 /**
+ * @brief How many of the child's audit events were not written.
+ *
+ * The violations of a kind past its first 8, and every event past the audit
+ * budget (sbx_set_audit_limit()), are counted instead of written; this is that
+ * count, the same as "audit_dropped" in the child's exit event and in the
+ * result's JSON. 0 when the policy has no audit log.
+ * @param result The result (NULL gives 0).
+ * @return The count.
+ * @since 0.2
+ */
+SBX_API uint64_t sbx_result_audit_dropped(const sbx_result *result);
+
+/**
  * @brief Pass audit events to a function (as well as to the descriptor, if one is set).
  * @param policy The policy.
  * @param fn The function, or NULL to remove it.

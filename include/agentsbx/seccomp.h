@@ -223,6 +223,20 @@ SBX_API SBX_WUR int sbx_set_violation_limit(sbx_policy *policy, uint64_t count);
 SBX_API SBX_WUR int sbx_set_violation_rate(sbx_policy *policy, uint64_t per_second);
 
 /**
+ * @brief How many denied calls the result counts but does not keep in detail.
+ *
+ * The result keeps the first #SBX_VIOLATIONS_KEPT denied calls
+ * (sbx_result_violation()); every later one is dropped from that list, and
+ * only counted: in sbx_result_violation_count(), and under its kind
+ * (sbx_result_violation_kind()). The kept calls and the dropped ones add up to
+ * sbx_result_violation_count(). "violations_dropped" in the result's JSON.
+ * @param result The result (NULL gives 0).
+ * @return The count of denied calls not kept in detail.
+ * @since 0.2
+ */
+SBX_API uint64_t sbx_result_violations_dropped(const sbx_result *result);
+
+/**
  * @brief How many different kinds of denied calls (a system call and its errno) the
  * child made.
  *

@@ -6,6 +6,10 @@
  *   probe_syscall flood P N   P processes each make N denied-looking calls
  *                             (bpf with a bad pointer; N = 0: forever), then
  *                             "flood done": a child that floods the monitor
+ *   probe_syscall burst N     one denied-looking call, then N at 0.9 s and N
+ *                             more at 1.1 s, then "burst done": 2N calls
+ *                             within 0.2 s that straddle the second after the
+ *                             first call
  *
  * Output: "NAME RESULT", RESULT being "OK" (the call succeeded), the errno
  * name it failed with ("EFAULT"), or "SIGNAME" when the process making it was
@@ -35,6 +39,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BAD ((void *)1) /* a pointer the kernel cannot read */
@@ -510,6 +515,26 @@ static int flood(int procs, long calls)
     return failed;
 }
 
+/* One bpf(-1, BAD, 0) call, then `calls` at 0.9 s after it and `calls` more
+ * at 1.1 s: a burst that a rate counted per second since the first call
+ * (windows of [0 s, 1 s), [1.1 s, 2.1 s)) would split in two. */
+static int burst(long calls)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    s(SYS_bpf, -1, P(BAD), 0, 0, 0, 0);
+    for (int half = 0; half < 2; half++) {
+        long ns = t0.tv_nsec + (half ? 1100000000L : 900000000L);
+        struct timespec at = {t0.tv_sec + ns / 1000000000L, ns % 1000000000L};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+            ;
+        for (long k = 0; k < calls; k++)
+            s(SYS_bpf, -1, P(BAD), 0, 0, 0, 0);
+    }
+    printf("burst done\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -523,6 +548,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "flood") && argc == 4)
         return flood(atoi(argv[2]), atol(argv[3]));
+    if (!strcmp(argv[1], "burst") && argc == 3)
+        return burst(atol(argv[2]));
     if (!strcmp(argv[1], "all")) {
         for (size_t i = 0; probes[i]; i++)
             if (run(probes[i]) != 0)

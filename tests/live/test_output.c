@@ -345,6 +345,10 @@ static void test_output__audit_violation(void **state)
     assert_string_equal(str_field(a.events[3], "limit"), "violations");
     assert_string_equal(str_field(a.events[4], "reason"), "violation_limit");
     check_exit(a.events[5], "violation", -1, SIGKILL);
+    /* two violations, both written and kept: nothing dropped */
+    assert_int_equal(int_field(a.events[5], "audit_dropped"), 0);
+    assert_int_equal(sbx_result_audit_dropped(r), 0);
+    assert_int_equal(sbx_result_violations_dropped(r), 0);
     sbx_result_free(r);
     audit_free(&a);
     sbx_policy_free(p);

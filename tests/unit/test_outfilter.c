@@ -115,6 +115,8 @@ static const struct shape {
     {"AWS_SECRET_ACCESS_KEY: \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"",
      "AWS_SECRET_ACCESS_KEY: \"[REDACTED]\"", 1},
     {"aws_secret_access_key=short", "aws_secret_access_key=short", 0},
+    {"aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE", /* 39: one short */
+     "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE", 0},
     /* GitHub */
     {"use ghp_0123456789abcdefghijABCDEFGHIJ012345 now", "use [REDACTED] now", 1},
     {"gho_0123456789abcdefghijABCDEFGHIJ012345", "[REDACTED]", 1},
@@ -124,10 +126,15 @@ static const struct shape {
     {"ghp_tooshort", "ghp_tooshort", 0},
     {"github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOP.",
      "[REDACTED].", 1},
+    {"github_pat_11ABCDEFG0123456789_ab", "[REDACTED]", 1}, /* 22 */
+    {"github_pat_11ABCDEFG0123456789_a", "github_pat_11ABCDEFG0123456789_a", 0},
+    {"ghp_0123456789abcdefghijABCDEFGHIJ01234", "ghp_0123456789abcdefghijABCDEFGHIJ01234", 0},
     /* Slack */
     {"xoxb-1234567890-abcdefghij", "[REDACTED]", 1},
     {"t=xoxp-1234567890-ABCDEFGHIJ-x;", "t=[REDACTED];", 1},
     {"xoxa-2-abcdefghij xoxr-abcdefghij12", "[REDACTED] [REDACTED]", 2},
+    {"xoxs-abcdefghij1 ok", "[REDACTED] ok", 1},
+    {"xoxs-abcdefghi", "xoxs-abcdefghi", 0},
     /* Authorization headers and bearer tokens */
     {"Authorization: Bearer abc.def-ghi\n", "Authorization: Bearer [REDACTED]\n", 1},
     {"authorization: Basic dXNlcjpwYXNzd29yZA==", "authorization: Basic [REDACTED]", 1},
@@ -136,6 +143,12 @@ static const struct shape {
     {"bearer eyJhbGciOiJIUzI1NiJ9abc", "bearer [REDACTED]", 1},
     {"Bearer\tabcdefghijklmnopqrstuvwxyz", "Bearer\t[REDACTED]", 1},
     {"Bearer short", "Bearer short", 0},
+    {"Bearer abcdefghijklmno", "Bearer abcdefghijklmno", 0}, /* 15: one short */
+    {"Bearer abcdefghijklmnop", "Bearer [REDACTED]", 1},
+    {"authorization=Bearer abcdef", "authorization=Bearer [REDACTED]", 1},
+    {"{\"Authorization\": \"Basic dXNlcjpwYXNz\"}", "{\"Authorization\": \"Basic [REDACTED]\"}", 1},
+    {"'authorization'='token abc'", "'authorization'='token [REDACTED]'", 1},
+    {"XAuthorization: Basic abc", "XAuthorization: Basic abc", 0},
     /* PEM private keys, the whole block */
     {"a\n-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf\nabc=\n"
      "-----END RSA PRIVATE KEY-----\nb",
@@ -145,18 +158,28 @@ static const struct shape {
      "[REDACTED]", 1},
     {"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
      "[REDACTED]\n", 1},
+    {"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIO\n-----END EC PRIVATE KEY-----", "[REDACTED]", 1},
+    {"x -----BEGIN DSA PRIVATE KEY-----\nMIIBuwIBAAKBgQ\n-----END DSA PRIVATE KEY-----\n",
+     "x [REDACTED]\n", 1},
+    {"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkq\n-----END ENCRYPTED PRIVATE KEY-----",
+     "[REDACTED]", 1},
     {"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
      "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", 0},
     /* Google API keys */
     {"k=AIzaSyA-1234567890abcdefghijklmnopqrstu", "k=[REDACTED]", 1},
+    {"AIzaSyA-1234567890abcdefghijklmnopqrst", "AIzaSyA-1234567890abcdefghijklmnopqrst", 0},
     /* OpenAI-style keys */
     {"sk-proj-abcdefghijklmnopqrstuvwxyz012345 ok", "[REDACTED] ok", 1},
     {"sk-ant-api03-abcdefghijklmnopqrstuvwxyz", "[REDACTED]", 1},
     {"task-abcdefghijklmnopqrstuvwxyz", "task-abcdefghijklmnopqrstuvwxyz", 0},
+    {"sk-abcdefghijklmnopqrst", "[REDACTED]", 1}, /* 20 */
+    {"sk-abcdefghijklmnopqrs", "sk-abcdefghijklmnopqrs", 0},
     /* JWTs */
     {"jwt eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
      "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U end",
      "jwt [REDACTED] end", 1},
+    {"eyJabcde.eyJabcde", "[REDACTED]", 1},
+    {"eyJabcd.eyJabcde eyJabcde.eyJabcd", "eyJabcd.eyJabcde eyJabcde.eyJabcd", 0},
     /* password-like key=value pairs */
     {"password=hunter2&user=bob", "password=[REDACTED]&user=bob", 1},
     {"{\"password\": \"hunter2\"}", "{\"password\": \"[REDACTED]\"}", 1},
@@ -164,12 +187,17 @@ static const struct shape {
     {"api_key: abcd1234", "api_key: [REDACTED]", 1},
     {"client_secret='xyz'", "client_secret='[REDACTED]'", 1},
     {"refresh_token=abc.def", "refresh_token=[REDACTED]", 1},
+    {"passwd=hunter2", "passwd=[REDACTED]", 1},
+    {"APIKEY: abc123", "APIKEY: [REDACTED]", 1},
+    {"x-api-key: abcdef,", "x-api-key: [REDACTED],", 1},
     {"passwords are long; the token is here", "passwords are long; the token is here", 0},
     /* a scheme after the key: the credential is after it (it used to leak) */
     {"token: Bearer abcdefghijklmnopqrstuvwxyz0123", "token: Bearer [REDACTED]", 1},
     {"auth_token = Basic dXNlcjpwYXNzd29yZA==\n", "auth_token = Basic [REDACTED]\n", 1},
     {"secret: token  xyz", "secret: token  [REDACTED]", 1},
     {"password: tokens", "password: [REDACTED]", 1},
+    {"token: bot 123456:ABCdef", "token: bot [REDACTED]", 1},
+    {"secret = Digest abc", "secret = Digest [REDACTED]", 1},
     /* passwords in URLs */
     {"postgres://admin:s3cret@db:5432/x", "postgres://admin:[REDACTED]@db:5432/x", 1},
     {"http://host:8080/path", "http://host:8080/path", 0},
@@ -517,6 +545,7 @@ static void test_outfilter__rejects_bad_arguments(void **state)
     sbx_output_filter_free(NULL);
     assert_int_equal(sbx_result_redactions(NULL), 0);
     assert_int_equal(sbx_result_escapes(NULL), 0);
+    assert_int_equal(sbx_result_audit_dropped(NULL), 0);
     /* the audit log */
     int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
     assert_true(fd >= 0);

@@ -538,6 +538,7 @@ static void test_seccomp__api_allow_and_modes_checks(void **state)
 static void test_seccomp__api_result_accessors_on_null(void **state)
 {
     assert_int_equal(sbx_result_violation_count(NULL), 0);
+    assert_int_equal(sbx_result_violations_dropped(NULL), 0);
     sbx_violation v = {.size = sizeof(v)};
     assert_sbx_error(sbx_result_violation(NULL, 0, &v), -EINVAL, "result");
     assert_string_equal(sbx_status_name(SBX_STATUS_VIOLATION), "violation");

@@ -254,6 +254,12 @@ class SandboxResult:
     escapes: int = 0
     """Control characters or invalid bytes neutralised (``sbx_result_escapes``;
     0 unless ``escape_output("neutralise")``)."""
+    violations_dropped: int = 0
+    """Denied calls counted but not kept in ``violations`` (all past the first 16):
+    ``len(violations) + violations_dropped == violation_count``."""
+    audit_dropped: int = 0
+    """Audit events counted, not written: repeats of a kind past its 8th, and all
+    past the audit budget (``sbx_result_audit_dropped``; 0 without an audit log)."""
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
     """The library's own JSON rendering (``sbx_result_to_json``), parsed."""
 
@@ -359,7 +365,9 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
                       for i, name in enumerate(("effective", "permitted", "inheritable",
                                                 "bounding", "ambient"))},
         stdout_truncated=t1, stderr_truncated=t2,
-        redactions=lib.sbx_result_redactions(r), escapes=lib.sbx_result_escapes(r), json=js)
+        redactions=lib.sbx_result_redactions(r), escapes=lib.sbx_result_escapes(r),
+        violations_dropped=lib.sbx_result_violations_dropped(r),
+        audit_dropped=lib.sbx_result_audit_dropped(r), json=js)
 
 
 # ---- the policy ----------------------------------------------------------------

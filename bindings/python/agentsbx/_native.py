@@ -175,6 +175,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_set_violation_rate", _i, [c_policy_p, _u64], True),
     ("sbx_result_violation_kinds", _sz, [c_result_p], False),
     ("sbx_result_violation_kind", _i, [c_result_p, _sz, _P(SbxViolation), _P(_u64)], True),
+    ("sbx_result_violations_dropped", _u64, [c_result_p], False),
     # units.h
     ("sbx_parse_size", _i, [_s, _P(_u64)], True),
     ("sbx_parse_duration", _i, [_s, _P(_u64)], True),
@@ -195,6 +196,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_result_redactions", _u64, [c_result_p], False),
     ("sbx_result_escapes", _u64, [c_result_p], False),
     ("sbx_set_audit_limit", _i, [c_policy_p, _u64], True),
+    ("sbx_result_audit_dropped", _u64, [c_result_p], False),
     ("sbx_output_filter_new", _i, [c_policy_p, _i, OUTPUT_FN, ctypes.c_void_p, _P(c_output_filter_p)], True),
     ("sbx_output_filter_write", _i, [c_output_filter_p, ctypes.c_void_p, _sz], True),
     ("sbx_output_filter_finish", _i, [c_output_filter_p], True),

@@ -1,6 +1,7 @@
 """Denied system calls show up in violations (as tests/live/test_seccomp.c)."""
 
 import errno
+import json
 import signal
 import threading
 
@@ -57,6 +58,12 @@ def test_seccomp__violation_rate_and_kinds(policy, tmp_path):
         ("getppid", errno.EPERM), ("getpgrp", errno.EACCES)]
     assert sum(n for _, n in r.violation_kinds) == r.violation_count > 1000
     assert (tmp_path / "audit.jsonl").stat().st_size < 8192 + 1024
+    # what was not kept, and not written, is counted: 16 kept, 8 events a kind
+    assert len(r.violations) + r.violations_dropped == r.violation_count
+    assert r.violations_dropped == r.json["violations_dropped"] == r.violation_count - 16
+    assert r.audit_dropped == r.json["audit_dropped"] == r.violation_count - 16
+    exit_event = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[-1])
+    assert exit_event["event"] == "exit" and exit_event["audit_dropped"] == r.audit_dropped
     # the limit off: the same loop ends on its own
     policy.violation_rate(0)
     r = policy.run([PY, "-c", flood], capture_output=True)
