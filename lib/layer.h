@@ -28,7 +28,9 @@ struct sbx__spawn {
     const sbx_spawn_opts *opts; /* normalised; never NULL */
     sbx_child *child;           /* made first: the layers fill what it will own */
     struct sbx__program prog;
-    bool reaper; /* the init runs as a child subreaper (no pid namespace, no cgroup) */
+    int workdir_fd;      /* the child enters it with fchdir; -1: chdir(path) */
+    bool own_workdir_fd; /* opened for this spawn (opts->workdir): closed after the clone */
+    bool reaper;         /* the init runs as a child subreaper (no pid namespace, no cgroup) */
 
     int ruleset; /* landlock: the child's ruleset, or -1; later layers may add rules */
 

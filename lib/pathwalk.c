@@ -81,104 +81,115 @@ static void pop(char *cur)
         *slash = '\0';
 }
 
+/* A walk in progress: what is left to resolve, the directory reached (open
+ * and its path), and the links followed so far. */
+struct walk {
+    char rest[PATH_MAX], cur[PATH_MAX];
+    size_t pos;
+    int fd, links;
+};
+
+/* The component `name` of w->cur is a link (st): follow it if a sandboxed
+ * child could not have made it, else -ELOOP with why saying which. */
+static int follow_link(struct walk *w, const char *name, const struct stat *st,
+                       const struct sbx__write_dirs *writable, char *why, size_t why_size)
+{
+    char target[PATH_MAX];
+    ssize_t tl = readlinkat(w->fd, name, target, sizeof(target) - 1);
+    if (tl < 0)
+        return -errno;
+    target[tl] = '\0';
+    if (!trusted_link(w->fd, w->cur, st, writable)) {
+        char link[PATH_MAX + NAME_MAX + 2];
+        snprintf(link, sizeof(link), "%s%s%s", w->cur, strcmp(w->cur, "/") ? "/" : "", name);
+        snprintf(why, why_size,
+                 "'%s' is a symbolic link (to %s) that a sandboxed child could have made; "
+                 "grant its target if that is what you mean",
+                 link, target);
+        return -ELOOP;
+    }
+    if (++w->links > MAX_LINKS)
+        return -ELOOP;
+    if (strlen(target) + 1 + strlen(w->rest + w->pos) >= sizeof(w->rest))
+        return -ENAMETOOLONG;
+    /* rest becomes target + what was left after the link. */
+    char tail[PATH_MAX];
+    size_t tlen = strlen(w->rest + w->pos);
+    memcpy(tail, w->rest + w->pos, tlen + 1);
+    memcpy(w->rest, target, (size_t)tl);
+    memcpy(w->rest + tl, tail, tlen + 1); /* fits: checked above */
+    w->pos = 0;
+    if (target[0] == '/') {
+        close(w->fd);
+        if ((w->fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+            return -errno;
+        snprintf(w->cur, sizeof(w->cur), "/");
+    }
+    return 0;
+}
+
+/* The next component of the path: 1 when one was taken (w->fd moved on), 0
+ * at the end, or -errno. */
+static int step(struct walk *w, const struct sbx__write_dirs *writable, char *why, size_t why_size)
+{
+    while (w->rest[w->pos] == '/')
+        w->pos++;
+    size_t len = strcspn(w->rest + w->pos, "/");
+    if (len == 0)
+        return 0;
+    if (len > NAME_MAX)
+        return -ENAMETOOLONG;
+    char name[NAME_MAX + 1];
+    memcpy(name, w->rest + w->pos, len);
+    name[len] = '\0';
+    w->pos += len;
+    if (strcmp(name, ".") == 0)
+        return 1;
+    int next = openat(w->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (next < 0 || fstat(next, &st) != 0) {
+        int err = -errno;
+        if (next >= 0)
+            close(next);
+        return err;
+    }
+    if (S_ISLNK(st.st_mode)) { /* followed only when it is trusted */
+        close(next);
+        int r = follow_link(w, name, &st, writable, why, why_size);
+        return r < 0 ? r : 1;
+    }
+    close(w->fd);
+    w->fd = next;
+    if (strcmp(name, "..") == 0) {
+        pop(w->cur);
+        return 1;
+    }
+    int r = push(w->cur, name, len);
+    return r < 0 ? r : 1;
+}
+
 int sbx__open_grant(const char *path, const struct sbx__write_dirs *writable, char *real, char *why,
                     size_t why_size)
 {
-    char rest[PATH_MAX], cur[PATH_MAX] = "/";
     if (why_size)
         why[0] = '\0';
     if (path[0] != '/')
         return -EINVAL;
-    if (strlen(path) >= sizeof(rest))
+    struct walk w = {.cur = "/"};
+    if (strlen(path) >= sizeof(w.rest))
         return -ENAMETOOLONG;
-    snprintf(rest, sizeof(rest), "%s", path);
-    int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    snprintf(w.rest, sizeof(w.rest), "%s", path);
+    if ((w.fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
         return -errno;
-    int links = 0, err = 0;
-    size_t pos = 0;
-    while (rest[pos]) {
-        while (rest[pos] == '/')
-            pos++;
-        size_t len = strcspn(rest + pos, "/");
-        if (len == 0)
-            break;
-        char name[NAME_MAX + 1];
-        if (len > NAME_MAX) {
-            err = -ENAMETOOLONG;
-            break;
-        }
-        memcpy(name, rest + pos, len);
-        name[len] = '\0';
-        pos += len;
-        if (strcmp(name, ".") == 0)
-            continue;
-        int next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
-        if (next < 0 || fstat(next, &st) != 0) {
-            err = -errno;
-            if (next >= 0)
-                close(next);
-            break;
-        }
-        if (strcmp(name, "..") == 0) {
-            close(fd);
-            fd = next;
-            pop(cur);
-            continue;
-        }
-        if (!S_ISLNK(st.st_mode)) {
-            close(fd);
-            fd = next;
-            if ((err = push(cur, name, len)) < 0)
-                break;
-            continue;
-        }
-        /* A link: follow it only when it is trusted. */
-        close(next);
-        char target[PATH_MAX];
-        ssize_t tl = readlinkat(fd, name, target, sizeof(target) - 1);
-        if (tl < 0) {
-            err = -errno;
-            break;
-        }
-        target[tl] = '\0';
-        if (!trusted_link(fd, cur, &st, writable)) {
-            char link[PATH_MAX + NAME_MAX + 2];
-            snprintf(link, sizeof(link), "%s%s%s", cur, strcmp(cur, "/") ? "/" : "", name);
-            snprintf(why, why_size,
-                     "'%s' is a symbolic link (to %s) that a sandboxed child could have made; "
-                     "grant its target if that is what you mean",
-                     link, target);
-            err = -ELOOP;
-            break;
-        }
-        if (++links > MAX_LINKS || strlen(target) + 1 + strlen(rest + pos) >= sizeof(rest)) {
-            err = links > MAX_LINKS ? -ELOOP : -ENAMETOOLONG;
-            break;
-        }
-        /* rest becomes target + what was left after the link. */
-        char tail[PATH_MAX];
-        size_t tlen = strlen(rest + pos);
-        memcpy(tail, rest + pos, tlen + 1);
-        memcpy(rest, target, (size_t)tl);
-        memcpy(rest + tl, tail, tlen + 1); /* fits: checked above */
-        pos = 0;
-        if (target[0] == '/') {
-            close(fd);
-            if ((fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-                err = -errno;
-                break;
-            }
-            snprintf(cur, sizeof(cur), "/");
-        }
-    }
-    if (err < 0) {
-        if (fd >= 0)
-            close(fd);
-        return err;
+    int r;
+    while ((r = step(&w, writable, why, why_size)) > 0)
+        ;
+    if (r < 0) {
+        if (w.fd >= 0)
+            close(w.fd);
+        return r;
     }
     if (real)
-        snprintf(real, PATH_MAX, "%s", cur);
-    return fd;
+        snprintf(real, PATH_MAX, "%s", w.cur);
+    return w.fd;
 }

@@ -357,7 +357,11 @@ static pid_t clone_child(struct spawn_ctx *ctx, char *stack, size_t stack_size, 
         struct clone_args args = {
             .flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | ns_flags,
             .pidfd = (uint64_t)(uintptr_t)pidfd,
-            .exit_signal = 0, /* invisible to waitpid(-1) and to SIGCHLD handlers */
+            /* No SIGCHLD to the host, and a "clone child": waitpid(-1) sees it only
+             * with __WALL or __WCLONE (a host that reaps so takes its status:
+             * the library reports it lost, ECHILD). The clone(2) path passes 0
+             * in the flags' low byte: the same. */
+            .exit_signal = 0,
             .stack = (uint64_t)(uintptr_t)stack,
             .stack_size = stack_size,
         };
@@ -724,30 +728,24 @@ static int adopt(struct sbx__spawn *s, const struct spawn_ctx *ctx, pid_t pid, i
     return 0;
 }
 
-int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spawn_opts *opts,
-               uint32_t flags, sbx_child **ret)
+/* The options, checked and normalised: io by the size rule, the streams the
+ * event engine reads and feeds made pipes. */
+static int normalise(const sbx_spawn_opts *opts, sbx_io *io)
 {
-    sbx__check_arg(policy);
-    sbx__check_arg(argv);
-    sbx__check_arg(ret);
-    sbx__check(argv[0] && argv[0][0], "sbx_spawn: argv[0] is missing or empty");
-    sbx_io io_copy = SBX_IO_INIT;
-    int r = 0;
-    if (opts->io)
-        r = sbx__sized_copy(&io_copy, sizeof(io_copy), opts->io, opts->io->size, SBX__IO_SIZE_0_1,
-                            "sbx_spawn", "sbx_io");
+    *io = (sbx_io)SBX_IO_INIT;
+    int r = opts->io ? sbx__sized_copy(io, sizeof(*io), opts->io, opts->io->size, SBX__IO_SIZE_0_1,
+                                       "sbx_spawn", "sbx_io")
+                     : 0;
     if (r == 0)
-        r = check_io(&io_copy);
+        r = check_io(io);
     if (r == 0)
         r = check_opts(opts, "sbx_spawn");
     if (r < 0)
         return r;
-    /* What the library reads and feeds itself (the event engine). */
     if (opts->capture)
-        io_copy.stdout_mode = io_copy.stderr_mode = SBX_STDIO_PIPE;
+        io->stdout_mode = io->stderr_mode = SBX_STDIO_PIPE;
     if (opts->input)
-        io_copy.stdin_mode = SBX_STDIO_PIPE;
-    const sbx_io *io = &io_copy;
+        io->stdin_mode = SBX_STDIO_PIPE;
     struct sigaction chld;
     if (sigaction(SIGCHLD, NULL, &chld) == 0 &&
         (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT)))
@@ -755,15 +753,116 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spaw
                               "sbx_spawn: SIGCHLD is ignored in this process (SIG_IGN or "
                               "SA_NOCLDWAIT), so the kernel would discard the child's exit status; "
                               "restore SIG_DFL or install a handler");
+    return 0;
+}
 
+/* This spawn's own working directory (opts->workdir): opened now, without
+ * following a link a child could have planted; a missing one is chdir's to
+ * report. Otherwise the policy's, opened when it was compiled. */
+static int open_workdir(struct sbx__spawn *s)
+{
+    s->workdir_fd = s->plan->workdir_fd;
+    if (!s->opts->workdir)
+        return 0;
+    char why[PATH_MAX + 160];
+    int fd = sbx__open_grant(s->opts->workdir, NULL, NULL, why, sizeof(why));
+    if (fd == -ELOOP && why[0])
+        return sbx__err_stage(SBX_STAGE_WORKDIR, -ELOOP, "workdir %s: %s", s->opts->workdir, why);
+    s->workdir_fd = fd >= 0 ? fd : -1;
+    s->own_workdir_fd = fd >= 0;
+    s->cwd = s->opts->workdir;
+    return 0;
+}
+
+static void close_workdir(struct sbx__spawn *s)
+{
+    if (s->own_workdir_fd)
+        close(s->workdir_fd);
+    s->own_workdir_fd = false;
+}
+
+/* What the child reads: the plan, this spawn's choices and the layers' work. */
+static void make_ctx(struct sbx__spawn *s, struct spawn_ctx *ctx, char **envp)
+{
+    const struct sbx__plan *plan = s->plan;
+    const sbx_io *io = s->io;
+    *ctx = (struct spawn_ctx){
+        .plan = plan,
+        .workdir = s->opts->workdir ? s->opts->workdir : plan->workdir,
+        .workdir_fd = s->workdir_fd,
+        .program = s->prog.path[0],
+        .argv = (char *const *)s->argv,
+        .envp = envp,
+        .ruleset = s->ruleset,
+        .monitor_sock = s->msock[1],
+        .cg = &s->child->cg,
+        .stdio_mode = {io->stdin_mode, io->stdout_mode, io->stderr_mode},
+        .stdio_src = {-1, -1, -1},
+        .n_keep = io->n_keep_fds,
+        .high_fd = 3,
+        .parent = getpid(),
+        .reaper = s->reaper,
+        .ns = {.plan = plan->ns,
+               .ruleset = s->ruleset,
+               .extra = plan->ns && plan->ns->mount_view ? &s->extra : NULL,
+               .cwd = s->cwd,
+               .init_fd = s->init_fd,
+               .status_fd = s->status_pipe[1]},
+        .ns_status_rd = s->status_pipe[0],
+    };
+    for (size_t k = 0; k < io->n_keep_fds; k++)
+        ctx->keep[k].fd = io->keep_fds[k], ctx->keep[k].inherit = true;
+    qsort(ctx->keep, ctx->n_keep, sizeof(ctx->keep[0]), cmp_keep);
+    if (ctx->n_keep)
+        ctx->high_fd = ctx->keep[ctx->n_keep - 1].fd + 1;
+    if (s->ruleset >= 0)
+        keep_fd(ctx, s->ruleset, false);
+    if (s->msock[1] >= 0)
+        keep_fd(ctx, s->msock[1], false);
+}
+
+/* The spawn failed before the child ran (or it has been reaped): undo it all. */
+static int discard(struct sbx__spawn *s, int pipes[3][2], int r)
+{
+    close_pipes(pipes);
+    abort_all(s); /* the child, if any, is reaped: kill stragglers, remove */
+    close_workdir(s);
+    free(s->child);
+    return r;
+}
+
+/* The clone failed, or the child failed a step and exited: why. */
+static int launch_failed(struct sbx__spawn *s, const struct spawn_ctx *ctx, pid_t pid, int pidfd)
+{
+    if (pid < 0)
+        return s->plan->ns ? sbx__ns_clone_failed(s->plan->ns, pid)
+                           : sbx__err_stage(SBX_STAGE_CLONE, pid, "clone");
+    siginfo_t info;
+    while (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
+        ;
+    close(pidfd);
+    return report_child_failure(ctx, s->prog.path[0]);
+}
+
+/* Spawn: prepare (the layers, before the clone), launch (the clone; the
+ * child's own steps are child_main's straight line), adopt (the child runs:
+ * the handle takes what outlives the spawn). */
+int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spawn_opts *opts,
+               uint32_t flags, sbx_child **ret)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(argv);
+    sbx__check_arg(ret);
+    sbx__check(argv[0] && argv[0][0], "sbx_spawn: argv[0] is missing or empty");
+    sbx_io io;
     const struct sbx__plan *plan;
-    r = sbx__policy_plan(policy, &plan);
-    if (r < 0)
+    int r = normalise(opts, &io);
+    if (r < 0 || (r = sbx__policy_plan(policy, &plan)) < 0)
         return r;
     struct sbx__spawn s = {
         .plan = plan,
         .argv = argv,
-        .io = io,
+        .io = &io,
         .opts = opts,
         /* A pid namespace or a cgroup kills the tree already. */
         .reaper = (plan->subreaper || (flags & SBX__SPAWN_SUBREAPER)) &&
@@ -773,110 +872,35 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spaw
         .init_fd = -1,
         .status_pipe = {-1, -1},
     };
-    r = find_program(plan, argv[0], &s.prog);
-    if (r < 0)
+    if ((r = find_program(plan, argv[0], &s.prog)) < 0 || (r = open_workdir(&s)) < 0)
         return r;
-    /* This spawn's own working directory: opened now, without following a
-     * link a child could have planted (a missing one is chdir's to report). */
-    int workdir_fd = plan->workdir_fd;
-    if (opts->workdir) {
-        char why[PATH_MAX + 160];
-        workdir_fd = sbx__open_grant(opts->workdir, NULL, NULL, why, sizeof(why));
-        if (workdir_fd == -ELOOP && why[0])
-            return sbx__err_stage(SBX_STAGE_WORKDIR, -ELOOP, "workdir %s: %s", opts->workdir, why);
-        if (workdir_fd < 0)
-            workdir_fd = -1;
-        s.cwd = opts->workdir;
-    }
-    s.child = calloc(1, sizeof(*s.child));
-    if (!s.child) {
-        if (opts->workdir && workdir_fd >= 0)
-            close(workdir_fd);
+    int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+    if (!(s.child = calloc(1, sizeof(*s.child)))) {
+        close_workdir(&s);
         return sbx__err_stage(SBX_STAGE_CLONE, -ENOMEM, "sbx_spawn");
     }
-    s.child->status_fd = -1;
-    s.child->pidfd = -1;
-    s.child->epfd = -1;
-    r = prepare(&s);
-    if (r < 0) {
-        if (opts->workdir && workdir_fd >= 0)
-            close(workdir_fd);
+    s.child->status_fd = s.child->pidfd = s.child->epfd = -1;
+    if ((r = prepare(&s)) < 0) {
+        close_workdir(&s);
         free(s.child);
         return r;
     }
-
     size_t n_over = 0;
     for (const char *const *e = opts->env; e && *e; e++)
         n_over++;
     char *envp[plan->n_env + n_over + 2];
     char tmpdir_var[sizeof("TMPDIR=") + SBX__TMPDIR_MAX];
     child_env(&s, envp, tmpdir_var, sizeof(tmpdir_var));
-    struct spawn_ctx ctx = {
-        .plan = plan,
-        .workdir = opts->workdir ? opts->workdir : plan->workdir,
-        .workdir_fd = workdir_fd,
-        .program = s.prog.path[0],
-        .argv = (char *const *)argv,
-        .envp = envp,
-        .ruleset = s.ruleset,
-        .monitor_sock = s.msock[1],
-        .cg = &s.child->cg,
-        .stdio_mode = {io->stdin_mode, io->stdout_mode, io->stderr_mode},
-        .stdio_src = {-1, -1, -1},
-        .n_keep = io->n_keep_fds,
-        .high_fd = 3,
-        .parent = getpid(),
-        .reaper = s.reaper,
-        .ns = {.plan = plan->ns,
-               .ruleset = s.ruleset,
-               .extra = plan->ns && plan->ns->mount_view ? &s.extra : NULL,
-               .cwd = s.cwd,
-               .init_fd = s.init_fd,
-               .status_fd = s.status_pipe[1]},
-        .ns_status_rd = s.status_pipe[0],
-    };
-    for (size_t k = 0; k < io->n_keep_fds; k++)
-        ctx.keep[k].fd = io->keep_fds[k], ctx.keep[k].inherit = true;
-    qsort(ctx.keep, ctx.n_keep, sizeof(ctx.keep[0]), cmp_keep);
-    if (ctx.n_keep)
-        ctx.high_fd = ctx.keep[ctx.n_keep - 1].fd + 1;
-    if (s.ruleset >= 0)
-        keep_fd(&ctx, s.ruleset, false);
-    if (s.msock[1] >= 0)
-        keep_fd(&ctx, s.msock[1], false);
-
-    int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+    struct spawn_ctx ctx;
+    make_ctx(&s, &ctx, envp);
+    if ((r = make_stdio(&ctx, &io, pipes)) < 0)
+        return discard(&s, pipes, r);
     int pidfd = -1;
-    r = make_stdio(&ctx, io, pipes);
-    if (r < 0) {
-        close_pipes(pipes);
-        abort_all(&s);
-        if (opts->workdir && workdir_fd >= 0)
-            close(workdir_fd);
-        free(s.child);
-        return r;
-    }
     pid_t pid = launch(&s, &ctx, &pidfd);
-    if (opts->workdir && workdir_fd >= 0)
-        close(workdir_fd);
-    if (pid < 0 || ctx.fail_stage) {
-        if (pid < 0) {
-            r = plan->ns ? sbx__ns_clone_failed(plan->ns, pid)
-                         : sbx__err_stage(SBX_STAGE_CLONE, pid, "clone");
-        } else {
-            siginfo_t info;
-            while (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
-                ;
-            close(pidfd);
-            r = report_child_failure(&ctx, s.prog.path[0]);
-        }
-        close_pipes(pipes);
-        abort_all(&s); /* the child, if any, is reaped: kill stragglers, remove */
-        free(s.child);
-        return r;
-    }
-    r = adopt(&s, &ctx, pid, pidfd, pipes);
-    if (r < 0) {
+    close_workdir(&s);
+    if (pid < 0 || ctx.fail_stage)
+        return discard(&s, pipes, launch_failed(&s, &ctx, pid, pidfd));
+    if ((r = adopt(&s, &ctx, pid, pidfd, pipes)) < 0) {
         abort_all(&s);
         if (s.child->pidfd < 0) { /* killed and reaped by the layer that failed */
             s.child->state = SBX__REAPED;

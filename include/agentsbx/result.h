@@ -156,15 +156,19 @@ SBX_API int sbx_result_truncated(const sbx_result *result, int stream);
 /**
  * @brief Write the result as one JSON object (no newline) into @p buf.
  *
- * Keys: status, exit_code, signal, wall_ms, user_cpu_ms, system_cpu_ms,
- * peak_rss_bytes, peak_memory_bytes, memory_limit, process_limit, cpu_rate_limit
- * (mechanism names), layers (array of names), namespaces (array of names),
- * tree_kill, landlock (abi, rights), capabilities (effective, permitted,
- * inheritable, bounding, ambient: masks as hex strings, bit N for capability
- * N), stdout_truncated, stderr_truncated,
- * redactions and escapes (sbx_result_redactions(), sbx_result_escapes()),
+ * Keys, in this order: status, exit_code, signal, wall_ms, user_cpu_ms,
+ * system_cpu_ms, peak_rss_bytes, peak_memory_bytes, memory_limit,
+ * process_limit, cpu_rate_limit, tmp_limit (mechanism names:
+ * sbx_result_limit_mechanism()), layers (array of names), namespaces (array of
+ * names), tree_kill, landlock (abi, rights), capabilities (effective,
+ * permitted, inheritable, bounding, ambient: masks as hex strings, bit N for
+ * capability N), stdout_truncated, stderr_truncated, redactions and escapes
+ * (sbx_result_redactions(), sbx_result_escapes()), audit_dropped,
  * violation_count, violations (the kept violations, each with syscall, nr,
- * errno (a name such as "EPERM"), pid, time_ms, and args as hex strings).
+ * errno (a name such as "EPERM"), pid, time_ms, and args as hex strings),
+ * violations_dropped, violation_kinds (syscall, errno, count), and, when the
+ * child was killed for its violations, violation_kill ("limit" or "rate").
+ * New keys may be added; existing ones keep their meaning.
  *
  * @param result The result.
  * @param buf Destination, NUL-terminated on success.
@@ -178,7 +182,7 @@ SBX_API int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
 
 /**
  * @brief The name of one layer bit: "hygiene", "rlimits", "no_new_privs",
- * "landlock", "seccomp", "namespaces", "cgroup", "monitor".
+ * "landlock", "seccomp", "namespaces", "cgroup", "monitor", "timeout".
  * @param layer One #sbx_layer bit.
  * @return A static string; "unknown" for anything else.
  * @since 0.1

@@ -570,7 +570,7 @@ static void test_many__1000(void **state)
     many(1000, true);
 }
 
-static void test_many__4000(void **state)
+static void test_many__large(void **state)
 {
     const char *env = getenv("AGENTSBX_TEST_MANY");
     long n = env ? strtol(env, NULL, 10) : SANITIZED ? 1500 : 4000;
@@ -587,7 +587,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_many__deadline_wakes_descriptor),
     cmocka_unit_test(test_many__monitor_serviced),
     cmocka_unit_test(test_many__1000),
-    cmocka_unit_test(test_many__4000),
+    cmocka_unit_test(test_many__large),
 };
 
 SBX_TEST_MAIN(tests)
