@@ -61,6 +61,10 @@ void sbx__tmpdir_remove(char *tmpdir)
 {
     if (!tmpdir[0])
         return;
+    if (rmdir(tmpdir) == 0 || errno == ENOENT) { /* most children leave it empty */
+        tmpdir[0] = '\0';
+        return;
+    }
     int fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd >= 0)
         remove_inside(fd, 0);

@@ -314,7 +314,7 @@ static void own_cgroup2(char *dir, size_t size)
 static void test_tmpdir__cgroups_of_dead_hosts_removed(void **state)
 {
     need(SBX_FEATURE_CGROUP);
-    char own[512], stale[700], procs[720];
+    char own[1100], stale[1300], procs[1320];
     own_cgroup2(own, sizeof(own));
     unsigned long long dstart;
     pid_t dead = dead_pid(&dstart);
