@@ -602,15 +602,19 @@ static int policy_dup(const sbx_policy *from, sbx_policy *to)
         to->grants[i].access = from->grants[i].access;
         to->n_grants++;
     }
-    if (from->n_connect &&
-        !(to->connect_ports = malloc(from->n_connect * sizeof(*to->connect_ports))))
-        return -ENOMEM;
-    memcpy(to->connect_ports, from->connect_ports, from->n_connect * sizeof(*to->connect_ports));
-    to->n_connect = from->n_connect;
-    if (from->n_bind && !(to->bind_ports = malloc(from->n_bind * sizeof(*to->bind_ports))))
-        return -ENOMEM;
-    memcpy(to->bind_ports, from->bind_ports, from->n_bind * sizeof(*to->bind_ports));
-    to->n_bind = from->n_bind;
+    if (from->n_connect) {
+        if (!(to->connect_ports = malloc(from->n_connect * sizeof(*to->connect_ports))))
+            return -ENOMEM;
+        memcpy(to->connect_ports, from->connect_ports,
+               from->n_connect * sizeof(*to->connect_ports));
+        to->n_connect = from->n_connect;
+    }
+    if (from->n_bind) {
+        if (!(to->bind_ports = malloc(from->n_bind * sizeof(*to->bind_ports))))
+            return -ENOMEM;
+        memcpy(to->bind_ports, from->bind_ports, from->n_bind * sizeof(*to->bind_ports));
+        to->n_bind = from->n_bind;
+    }
     to->allow_network = from->allow_network;
     if (!(to->unix_sockets = calloc(from->n_unix_sockets + 1, sizeof(char *))))
         return -ENOMEM;

@@ -467,6 +467,7 @@ static int probe(const struct sbx__ns_plan *ns, char *why, size_t size)
         if (p.step)
             err = -(p.err ? p.err : EINVAL);
     }
+    sbx__child_stack_released(stack, stack_size);
     munmap(stack, stack_size);
     pthread_mutex_lock(&lock);
     if (n_cache < sizeof(cache) / sizeof(cache[0])) {

@@ -656,6 +656,7 @@ static pid_t launch(struct sbx__spawn *s, struct spawn_ctx *ctx, int *pidfd)
     _Alignas(16) char stack[CHILD_STACK_SIZE];
     s->child->start_ns = sbx__now_ns();
     pid_t pid = clone_child(ctx, stack, sizeof(stack), pidfd);
+    sbx__child_stack_released(stack, sizeof(stack));
 
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_setcancelstate(old_cancel, NULL);

@@ -33,6 +33,20 @@ SBX__UTIL_HIDDEN int sbx__err_stage(int stage, int err, const char *fmt, ...)
     } while (0)
 #define sbx__check_arg(arg) sbx__check((arg) != NULL, "%s: %s is NULL", __func__, #arg)
 
+/* ---- child stacks ------------------------------------------------------------- */
+
+/* A CLONE_VM child runs on a buffer of the caller's memory and leaves it by
+ * execve or _exit, so its frames never clear their AddressSanitizer redzones
+ * there: the caller calls this once the child has left the buffer, or its own
+ * later frames at those addresses read as overflows. Nothing in a normal
+ * build. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define sbx__child_stack_released(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define sbx__child_stack_released(p, n) ((void)(p), (void)(n))
+#endif
+
 /* ---- time (time.c) ---------------------------------------------------------------- */
 
 /* CLOCK_MONOTONIC in nanoseconds. */
