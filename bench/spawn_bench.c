@@ -14,13 +14,16 @@
  *            release (CPU, memory, files, file size, wall clock), stdio on
  *            /dev/null + sbx_child_wait
  *   sbx-min  sbx_spawn with an empty policy + sbx_child_wait
- *            (each sbx mode prints the layers its children reported)
+ *            (each sbx mode prints the layers its children reported; both
+ *            run with the default, auto isolation: namespaces where allowed)
+ *   sbx-minimal, sbx-full (only with --modes): `sbx` with isolation minimal
+ *            (no namespaces: the 0.1 default) and full (the net namespace too)
  *   fork     fork + execve + waitpid (only with --modes ...,fork): a control
  *            whose cost does grow with the host's memory, to show --ballast bites
  *   sbx-notmp, sbx-nomon, sbx-lean (only with --modes): `sbx` without the
  *            private TMPDIR, without the violation monitor, without both
  *   sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net (only with --modes):
- *            `sbx` in new namespaces of one type (plus user when not root);
+ *            `sbx-minimal` in new namespaces of one type (plus user when not root);
  *            sbx-ns: every type but net; sbx-ns-all: every type
  *   sbx-cgroup (only with --modes): `sbx` in cgroups of its own (pids.max 64)
  *   peers    any command line (--peer NAME=CMDLINE), posix_spawnp + waitpid,
@@ -230,11 +233,27 @@ static int sbx_lean_setup(struct mode *m)
     return e < 0 ? e : sbx_set_violation_monitor(m->policy, 0);
 }
 
-/* Namespace modes: `sbx` plus namespaces. `sbx-ns` has every type but net
- * (whose creation and teardown cost the most); `sbx-ns-all` has net too. */
-static int sbx_ns(struct mode *m, uint32_t set)
+/* Isolation modes: `sbx` (and `sbx-min`) run with the default, auto
+ * isolation; `sbx-minimal` is `sbx` without namespaces (the 0.1 default),
+ * `sbx-full` with the network namespace too. */
+static int sbx_minimal_setup(struct mode *m)
 {
     int e = sbx_setup(m);
+    return e < 0 ? e : sbx_set_isolation(m->policy, SBX_ISOLATION_MINIMAL);
+}
+
+static int sbx_full_setup(struct mode *m)
+{
+    int e = sbx_setup(m);
+    return e < 0 ? e : sbx_set_isolation(m->policy, SBX_ISOLATION_FULL);
+}
+
+/* Namespace modes: `sbx-minimal` plus these namespaces only, to see what each
+ * costs. `sbx-ns` has every type but net (whose creation and teardown cost
+ * the most); `sbx-ns-all` has net too. */
+static int sbx_ns(struct mode *m, uint32_t set)
+{
+    int e = sbx_minimal_setup(m);
     return e < 0 ? e : sbx_unshare(m->policy, set);
 }
 
@@ -293,6 +312,8 @@ static const struct builtin {
     {"sbx", sbx_setup, sbx_once},
     {"sbx-min", sbx_min_setup, sbx_once},
     {"fork", NULL, fork_once},
+    {"sbx-minimal", sbx_minimal_setup, sbx_once},
+    {"sbx-full", sbx_full_setup, sbx_once},
     {"sbx-notmp", sbx_notmp_setup, sbx_once},
     {"sbx-nomon", sbx_nomon_setup, sbx_once},
     {"sbx-lean", sbx_lean_setup, sbx_once},

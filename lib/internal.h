@@ -65,6 +65,7 @@ struct sbx_policy {
 
     /* namespace.c */
     uint32_t namespaces; /* SBX_NS_* asked for */
+    int isolation;       /* SBX_ISOLATION_*: 0 (auto) by default */
 
     /* caps.c */
     uint64_t keep_caps; /* capabilities the child keeps (bit N: capability N) */
@@ -139,6 +140,7 @@ struct sbx__plan {
     struct sbx__caps_plan caps;          /* caps.c */
     uint8_t mechanism[SBX__MECH];        /* [SBX_LIMIT_*]: SBX_MECHANISM_* */
     unsigned generation;                 /* the policy's, when compiled */
+    char isolation_fallback[160]; /* auto isolation: why no namespaces; "" when none missed */
     char *document; /* while compiling, when auditing: the policy's JSON (for its digest) */
     _Alignas(max_align_t) char block[]; /* envp array and strings */
 };
@@ -182,6 +184,7 @@ struct sbx_child {
     struct sbx__cgroup_run cg;    /* cgroup.c; cg.n == 0: no cgroup */
     uint8_t mechanism[SBX__MECH]; /* from the plan */
     uint32_t namespaces;          /* SBX_NS_* the child runs in */
+    char isolation_fallback[160]; /* from the plan */
     int status_fd;                /* read end of the pid namespace init's status pipe, or -1 */
     uint8_t tree_kill;            /* SBX_TREE_KILL_* */
     uint64_t caps[SBX__CAPSETS];  /* the capability sets the program started with */
@@ -208,6 +211,7 @@ struct sbx_result {
     uint64_t peak_memory; /* cgroup: 0 when unknown */
     uint8_t mechanism[SBX__MECH];
     uint32_t namespaces;
+    char isolation_fallback[160]; /* "" when the namespaces held or were not asked for */
     uint8_t tree_kill;
     uint64_t caps[SBX__CAPSETS];
     uint32_t layers;

@@ -56,7 +56,8 @@
 #define MFD_EXEC 0x0010U
 #endif
 
-static const char *const ns_names[] = {"user", "pid", "net", "ipc", "uts", "mount"};
+static const char *const ns_names[] = {"user", "pid", "net", "ipc", "uts", "mount", "cgroup"};
+static const char *const isolation_names[] = {"auto", "minimal", "full"};
 #define N_NS (sizeof(ns_names) / sizeof(ns_names[0]))
 
 /* ---- the policy's settings ------------------------------------------------------- */
@@ -79,6 +80,26 @@ int sbx_set_subreaper(sbx_policy *policy, int on)
     policy->subreaper = on;
     sbx__policy_changed(policy);
     return 0;
+}
+
+int sbx_set_isolation(sbx_policy *policy, int isolation)
+{
+    sbx__check_arg(policy);
+    sbx__check(isolation >= SBX_ISOLATION_AUTO && isolation <= SBX_ISOLATION_FULL,
+               "%s: %d is not an isolation mode (auto 0, minimal 1, full 2)", __func__, isolation);
+    policy->isolation = isolation;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_policy_isolation(const sbx_policy *policy)
+{
+    return policy ? policy->isolation : SBX_ISOLATION_AUTO;
+}
+
+const char *sbx_isolation_name(int isolation)
+{
+    return isolation >= 0 && isolation <= SBX_ISOLATION_FULL ? isolation_names[isolation] : NULL;
 }
 
 uint32_t sbx_policy_namespaces(const sbx_policy *policy)
@@ -113,8 +134,8 @@ int sbx_parse_namespaces(const char *list, uint32_t *ret)
                 found = true;
             }
         sbx__check(found && len > 0,
-                   "%s: unknown namespace '%.*s' (expected user, pid, net, ipc, uts, mount or "
-                   "all)",
+                   "%s: unknown namespace '%.*s' (expected user, pid, net, ipc, uts, mount, "
+                   "cgroup or all)",
                    __func__, (int)len, p);
         p += len;
         if (*p == ',')
@@ -496,6 +517,8 @@ static void fill_flags(struct sbx__ns_plan *ns, uint32_t set)
         ns->clone_flags |= CLONE_NEWUTS;
     if (set & SBX_NS_MOUNT)
         ns->clone_flags |= CLONE_NEWNS;
+    if (set & SBX_NS_CGROUP)
+        ns->clone_flags |= CLONE_NEWCGROUP;
     ns->userns = set & SBX_NS_USER;
     ns->mount_view = set & SBX_NS_MOUNT;
     ns->new_proc = ns->init = set & SBX_NS_PID;
@@ -527,11 +550,39 @@ static int unix_sockets_need_view(const sbx_policy *policy, const struct sbx__ns
                           policy->namespaces & SBX_NS_MOUNT ? ", which this host refused" : "");
 }
 
+/* The namespaces the isolation mode adds to those asked for (sbx_unshare()).
+ * Auto: only when this host can make them all; else none, and why in
+ * plan->isolation_fallback. */
+static uint32_t isolation_set(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    if (policy->isolation == SBX_ISOLATION_MINIMAL)
+        return 0;
+    uint32_t set = SBX_NS_PID | SBX_NS_MOUNT | SBX_NS_IPC | SBX_NS_UTS | SBX_NS_CGROUP;
+    bool networked = policy->allow_network || policy->n_connect || policy->n_bind;
+    if (policy->isolation == SBX_ISOLATION_FULL && !networked)
+        set |= SBX_NS_NET;
+    if (policy->isolation == SBX_ISOLATION_FULL)
+        return set;
+    char why[sizeof(plan->isolation_fallback) - 32];
+    if (sbx__ns_auto_set(policy->namespaces, why, sizeof(why)) == 0) {
+        snprintf(plan->isolation_fallback, sizeof(plan->isolation_fallback), "%s", why);
+        return 0;
+    }
+    return set;
+}
+
+uint32_t sbx__ns_auto_set(uint32_t extra, char *why, size_t size)
+{
+    uint32_t set = SBX_NS_PID | SBX_NS_MOUNT | SBX_NS_IPC | SBX_NS_UTS | SBX_NS_CGROUP;
+    set |= extra | (has_cap_sys_admin() ? 0 : SBX_NS_USER);
+    return sbx__ns_probe_set(set, why, size) < 0 ? 0 : set;
+}
+
 int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan)
 {
-    if (!policy->namespaces)
+    uint32_t set = policy->namespaces | isolation_set(policy, plan);
+    if (!set)
         return unix_sockets_need_view(policy, NULL);
-    uint32_t set = policy->namespaces;
     if (!has_cap_sys_admin())
         set |= SBX_NS_USER; /* the other types need it */
     struct sbx__ns_plan *ns = calloc(1, sizeof(*ns));
@@ -554,6 +605,13 @@ int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan)
      * mount namespace costs a copy of the mount table at the clone and its
      * teardown at the end. */
     bool proc_readable = !plan->landlock;
+    if (policy->isolation != SBX_ISOLATION_MINIMAL && (set & SBX_NS_PID) && (set & SBX_NS_MOUNT)) {
+        /* The default view: a /proc of the child's own pid namespace, readable
+         * (ps, free, /proc/self/..., os.cpu_count()); the host's processes are
+         * not in it. */
+        ns->proc_access |= plan->fs.read;
+        proc_readable = true;
+    }
     for (size_t i = 0; i < policy->n_grants; i++) {
         const char *g = policy->grants[i].path;
         if (strcmp(g, "/proc") == 0)
@@ -593,6 +651,7 @@ int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan)
 static int policy_dup(const sbx_policy *from, sbx_policy *to)
 {
     to->namespaces = from->namespaces;
+    to->isolation = from->isolation;
     return 0;
 }
 

@@ -59,6 +59,9 @@ SBX__HIDDEN int sbx__ns_setup(struct sbx__ns_run *run);
 /* Whether this process can create the namespaces of a set (user added when
  * needed): 0, or -errno with a reason in why. Cached per set. */
 SBX__HIDDEN int sbx__ns_probe_set(uint32_t set, char *why, size_t size);
+/* The namespaces auto isolation makes here, with `extra` (those asked for
+ * besides; user added when not root): all of them, or 0 and why. */
+SBX__HIDDEN uint32_t sbx__ns_auto_set(uint32_t extra, char *why, size_t size);
 /* The message for a failure in the child. */
 SBX__HIDDEN int sbx__ns_report(const struct sbx__ns_run *run, int err);
 /* The message for a clone that failed with namespaces: why the host refuses. */

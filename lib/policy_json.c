@@ -776,6 +776,20 @@ static int apply_unix_sockets(struct ctx *c, sbx_policy *p, struct json_object *
     return 0;
 }
 
+static int apply_isolation(struct ctx *c, sbx_policy *p, struct json_object *v)
+{
+    const char *name = NULL;
+    int r = get_string(c, v, "\"auto\", \"minimal\" or \"full\"", &name);
+    if (r < 0)
+        return r;
+    for (int iso = SBX_ISOLATION_AUTO; sbx_isolation_name(iso); iso++)
+        if (strcmp(name, sbx_isolation_name(iso)) == 0) {
+            CALL(c, sbx_set_isolation(p, iso));
+            return 0;
+        }
+    return fail(c, -EINVAL, "unknown isolation \"%s\" (expected auto, minimal or full)", name);
+}
+
 static int apply_capabilities(struct ctx *c, sbx_policy *p, struct json_object *caps)
 {
     static const char *const keys[] = {"keep", NULL};
@@ -805,10 +819,10 @@ static int apply_capabilities(struct ctx *c, sbx_policy *p, struct json_object *
 static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
 {
     static const char *const keys[] = {
-        "version",     "profile",         "workdir",      "env",    "limits",
-        "best_effort", "die_with_parent", "grants",       "tools",  "network",
-        "private_tmp", "tmp_parent",      "seccomp",      "cgroup", "namespaces",
-        "output",      "capabilities",    "unix_sockets", NULL};
+        "version",     "profile",         "workdir",      "env",       "limits",
+        "best_effort", "die_with_parent", "grants",       "tools",     "network",
+        "private_tmp", "tmp_parent",      "seccomp",      "cgroup",    "namespaces",
+        "output",      "capabilities",    "unix_sockets", "isolation", NULL};
     if (!is(doc, json_type_object))
         return fail_type(c, "an object", doc);
     struct json_object *v;
@@ -894,6 +908,7 @@ static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
         {"cgroup", apply_cgroup},
         {"capabilities", apply_capabilities},
         {"unix_sockets", apply_unix_sockets},
+        {"isolation", apply_isolation},
     };
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
         if (!json_object_object_get_ex(doc, sections[i].key, &v))
@@ -1424,6 +1439,8 @@ static struct json_object *write_document(struct out *o, const sbx_policy *p, co
     write_network(o, doc, p);
     write_seccomp(o, doc, p);
     write_cgroup(o, doc, p, def);
+    if (p->isolation != def->isolation)
+        put(o, doc, "isolation", str(o, sbx_isolation_name(p->isolation)));
     if (p->namespaces != def->namespaces)
         put(o, doc, "namespaces", bit_names(o, p->namespaces, sbx_namespace_name, SBX_NS_ALL));
     write_output(o, doc, p);

@@ -173,6 +173,15 @@ static int probe_tree_kill(char *reason, size_t size)
     return SBX_TREE_KILL_PGROUP;
 }
 
+static int probe_isolation(char *reason, size_t size)
+{
+    char why[300];
+    uint32_t set = sbx__ns_auto_set(0, why, sizeof(why));
+    if (!set)
+        return missing(reason, size, "%s", why);
+    return (int)set;
+}
+
 static const struct {
     const char *name;
     int (*probe)(char *reason, size_t size);
@@ -191,6 +200,7 @@ static const struct {
     [SBX_FEATURE_UTS_NS] = {"uts_ns", probe_uts_ns},
     [SBX_FEATURE_MOUNT_NS] = {"mount_ns", probe_mount_ns},
     [SBX_FEATURE_TREE_KILL] = {"tree_kill", probe_tree_kill},
+    [SBX_FEATURE_ISOLATION] = {"isolation", probe_isolation},
 };
 
 int sbx_probe(int feature, char *reason, size_t reason_size)

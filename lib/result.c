@@ -57,6 +57,7 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     res->peak_memory = child->cg.peak;
     memcpy(res->mechanism, child->mechanism, sizeof(res->mechanism));
     res->namespaces = child->namespaces;
+    memcpy(res->isolation_fallback, child->isolation_fallback, sizeof(res->isolation_fallback));
     res->tree_kill = child->tree_kill;
     memcpy(res->caps, child->caps, sizeof(res->caps));
     res->layers = child->layers;
@@ -172,6 +173,30 @@ uint32_t sbx_result_namespaces(const sbx_result *result)
     return result ? result->namespaces : 0;
 }
 
+const char *sbx_result_isolation_fallback(const sbx_result *result)
+{
+    return result && result->isolation_fallback[0] ? result->isolation_fallback : NULL;
+}
+
+/* `,"isolation_fallback":"..."` (JSON-escaped), or "" when it did not fall back. */
+static void fallback_json(const sbx_result *result, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (!result->isolation_fallback[0])
+        return;
+    size_t n = (size_t)snprintf(out, size, ",\"isolation_fallback\":\"");
+    for (const char *p = result->isolation_fallback; *p && n + 8 < size; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\')
+            n += (size_t)snprintf(out + n, size - n, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f) /* the messages are ASCII; anything else is masked */
+            n += (size_t)snprintf(out + n, size - n, "?");
+        else
+            out[n++] = (char)c, out[n] = '\0';
+    }
+    snprintf(out + n, size - n, "\"");
+}
+
 int sbx_result_tree_kill(const sbx_result *result)
 {
     return result ? result->tree_kill : 0;
@@ -228,6 +253,8 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
         if (result->namespaces & bit)
             used += (size_t)snprintf(ns + used, sizeof(ns) - used, "%s\"%s\"", used ? "," : "",
                                      sbx_namespace_name(bit));
+    char fallback[sizeof(result->isolation_fallback) * 2 + 32];
+    fallback_json(result, fallback, sizeof(fallback));
     static const char *const tree_kill[] = {"none", "pgroup", "cgroup", "pidns", "subreaper"};
     /* Masks (bit N: capability N, as in /proc/PID/status): compact, and exact
      * for capabilities newer than this library's names. */
@@ -246,7 +273,7 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                  "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
                  "\"peak_memory_bytes\":%llu,\"memory_limit\":\"%s\",\"process_limit\":\"%s\","
                  "\"cpu_rate_limit\":\"%s\",\"tmp_limit\":\"%s\","
-                 "\"layers\":[%s],\"namespaces\":[%s],\"tree_kill\":\"%s\","
+                 "\"layers\":[%s],\"namespaces\":[%s]%s,\"tree_kill\":\"%s\","
                  "\"landlock\":{\"abi\":%d,\"rights\":[%s]},%s,"
                  "\"stdout_truncated\":%s,\"stderr_truncated\":%s,"
                  "\"redactions\":%llu,\"escapes\":%llu,\"audit_dropped\":%llu",
@@ -257,7 +284,7 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                  mechanism_name(result->mechanism[SBX_LIMIT_MEMORY]),
                  mechanism_name(result->mechanism[SBX_LIMIT_PROCESSES]),
                  mechanism_name(result->mechanism[SBX_LIMIT_CPU_RATE]),
-                 mechanism_name(result->mechanism[SBX_LIMIT_TMP]), layers, ns,
+                 mechanism_name(result->mechanism[SBX_LIMIT_TMP]), layers, ns, fallback,
                  tree_kill[result->tree_kill <= SBX_TREE_KILL_SUBREAPER ? result->tree_kill : 0],
                  result->landlock_abi, rights, caps, result->truncated[0] ? "true" : "false",
                  result->truncated[1] ? "true" : "false", (unsigned long long)result->redactions,

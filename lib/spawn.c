@@ -697,6 +697,7 @@ static int adopt(struct sbx__spawn *s, const struct spawn_ctx *ctx, pid_t pid, i
                        : s->reaper                ? SBX_TREE_KILL_SUBREAPER
                                                   : SBX_TREE_KILL_PGROUP;
     child->namespaces = plan->ns ? plan->ns->set : 0;
+    memcpy(child->isolation_fallback, plan->isolation_fallback, sizeof(child->isolation_fallback));
     memcpy(child->caps, ctx->caps, sizeof(child->caps));
     child->monitor_lost = ctx->monitor_lost;
     if (plan->landlock) {

@@ -69,6 +69,7 @@ enum {
     CLI_OPT_CGROUP,
     CLI_OPT_CGROUP_PARENT,
     CLI_OPT_UNSHARE,
+    CLI_OPT_ISOLATION,
     CLI_OPT_PROFILE,     /* --profile NAME|FILE */
     CLI_OPT_POLICY_FILE, /* --policy FILE */
     CLI_OPT_CPU_RATE,    /* --cpu-rate CPUS */
@@ -105,6 +106,7 @@ enum {
         {"cgroup", no_argument, NULL, CLI_OPT_CGROUP},                                             \
         {"cgroup-parent", required_argument, NULL, CLI_OPT_CGROUP_PARENT},                         \
         {"unshare", required_argument, NULL, CLI_OPT_UNSHARE},                                     \
+        {"isolation", required_argument, NULL, CLI_OPT_ISOLATION},                                 \
         {"profile", required_argument, NULL, CLI_OPT_PROFILE},                                     \
         {"policy", required_argument, NULL, CLI_OPT_POLICY_FILE},                                  \
         {"cap-keep", required_argument, NULL, CLI_OPT_CAP_KEEP},                                   \
@@ -149,6 +151,7 @@ struct cli_policy_opts {
     size_t n_cgroup_parent;
     uint32_t unshare; /* --unshare: SBX_NS_* */
     const char *unshare_text;
+    int isolation; /* SBX_ISOLATION_* + 1; 0: not given */
 };
 
 /* Prepare @p o for a command line of @p argc arguments. 0, or -1 (reported). */
@@ -180,6 +183,9 @@ int cli_parse_seconds(const char *s, uint64_t *ret_ns);
 /* A --best-effort argument: a layer name as sbx_layer_name() gives it, "all",
  * or a comma-separated list of those, as a set of layer bits. */
 int cli_parse_layers(const char *s, uint32_t *ret);
+/* `run` without --workdir: grant the current directory read-only (not "/",
+ * not one that holds $HOME). 0 or a negative errno. */
+int cli_grant_cwd(sbx_policy *p);
 /* A --deny-syscall argument, NAME[:ERRNO|kill]: the name's length in *name_len,
  * and the errno (1 to 4095, a number or a name such as "EACCES"; EPERM if
  * absent) or SBX_SYSCALL_KILL in *error. The name itself is the library's to

@@ -22,7 +22,20 @@ static const char *const uses[SBX_FEATURE_END] = {
     [SBX_FEATURE_UTS_NS] = "--unshare uts",
     [SBX_FEATURE_MOUNT_NS] = "--unshare mount: read-only, noexec view, private /tmp",
     [SBX_FEATURE_TREE_KILL] = "killing every process a child started",
+    [SBX_FEATURE_ISOLATION] = "the default (--isolation auto) makes namespaces:",
 };
+
+/* "pid,mount,...": the namespaces auto isolation makes, short enough for the
+ * status column (user, when added, first). */
+static void isolation_names(uint32_t set, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (uint32_t bit = 1; bit <= SBX_NS_ALL && len < size; bit <<= 1)
+        if (set & bit)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+                                    sbx_namespace_name(bit));
+}
 
 /* The Landlock ABI a default policy needs to be enforced strictly. */
 #define DEFAULT_LANDLOCK_ABI 6
@@ -102,7 +115,11 @@ int cli_check_main(int argc, char **argv)
                                                                : "pgroup");
             else
                 snprintf(status, sizeof(status), "yes");
-            printf("%-15s %-10s %s\n", sbx_feature_name(f), status, uses[f]);
+            char names[128] = "";
+            if (f == SBX_FEATURE_ISOLATION && level[f] > 0)
+                isolation_names((uint32_t)level[f], names, sizeof(names));
+            printf("%-15s %-10s %s%s%s\n", sbx_feature_name(f), status, uses[f], *names ? " " : "",
+                   names);
             if (level[f] <= 0)
                 printf("%-15s %-10s why: %s\n", "", "", reason[f]);
         }

@@ -97,8 +97,16 @@ void cli_policy_help(FILE *out)
                  "                           net_bind_service; repeatable); the host must hold it\n"
                  "\n"
                  "Namespaces (see docs/namespaces.md):\n"
+                 "      --isolation MODE     auto (the default: new user, pid, mount, ipc, uts\n"
+                 "                           and cgroup namespaces where this host allows them,\n"
+                 "                           else Landlock and seccomp alone, and the result\n"
+                 "                           says so), full (those and a network namespace\n"
+                 "                           unless network is granted; an error where they\n"
+                 "                           cannot be made), or minimal (no namespaces but\n"
+                 "                           --unshare ones)\n"
                  "      --unshare LIST       run the child in new namespaces: a comma-separated\n"
-                 "                           list of user, pid, net, ipc, uts, mount, or all;\n"
+                 "                           list of user, pid, net, ipc, uts, mount, cgroup, or\n"
+                 "                           all;\n"
                  "                           without root, user is added (the others need it).\n"
                  "                           pid: an init as pid 1, and nothing the child\n"
                  "                           starts outlives it; net: loopback only; mount:\n"
@@ -246,6 +254,15 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
         }
         o->cgroup_parent[o->n_cgroup_parent++] = arg;
         return 1;
+    case CLI_OPT_ISOLATION:
+        for (int iso = SBX_ISOLATION_AUTO; sbx_isolation_name(iso); iso++)
+            if (strcmp(arg, sbx_isolation_name(iso)) == 0) {
+                o->isolation = iso + 1;
+                return 1;
+            }
+        fprintf(stderr, "%s: --isolation: expected auto, full or minimal, got '%s'\n",
+                cli_progname, arg);
+        return -1;
     case CLI_OPT_UNSHARE: {
         uint32_t set;
         if (sbx_parse_namespaces(arg, &set) < 0) {
@@ -414,6 +431,24 @@ static int apply_profile(const struct cli_op *op, sbx_policy *p)
     return sbx_policy_apply_profile(p, op->arg);
 }
 
+/* Without --workdir the child starts in the current directory: granted
+ * read-only, so that it can read what the command names relative to it (in
+ * a mount namespace the directory is not there otherwise). Not "/" nor a
+ * directory that holds the home directory ($HOME itself included): that would
+ * grant the user's secrets (~/.ssh) to every command. */
+int cli_grant_cwd(sbx_policy *p)
+{
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/") == 0)
+        return 0;
+    const char *home = getenv("HOME");
+    size_t n = strlen(cwd);
+    if (home && strncmp(home, cwd, n) == 0 && (home[n] == '/' || home[n] == '\0'))
+        return 0;
+    int rc = sbx_allow_path(p, cwd, SBX_FS_READ);
+    return rc == -ENOENT || rc == -EACCES || rc == -ELOOP ? 0 : rc; /* gone, or not ours: no grant */
+}
+
 int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
 {
     static const struct {
@@ -515,6 +550,10 @@ int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
      * namespace nor a cgroup kills the tree. */
     if ((rc = sbx_set_subreaper(p, 1)) < 0) {
         refused(rc, "subreaper", "");
+        goto fail;
+    }
+    if (o->isolation && (rc = sbx_set_isolation(p, o->isolation - 1)) < 0) {
+        refused(rc, "isolation", sbx_isolation_name(o->isolation - 1));
         goto fail;
     }
     if (o->unshare && (rc = sbx_unshare(p, o->unshare)) < 0) {

@@ -303,6 +303,12 @@ int cli_run_main(int argc, char **argv)
     if (status != 0)
         goto out;
 
+    if (!o.policy.workdir && (rc = cli_grant_cwd(policy)) < 0) {
+        fprintf(stderr, "%s: run: granting the current directory: %s\n", cli_progname,
+                sbx_last_error());
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
     status = cli_output_apply(&o.output, policy);
     if (status != 0)
         goto out;

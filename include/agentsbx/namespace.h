@@ -3,11 +3,16 @@
  * @brief The namespace layer: a private view of processes, network, mounts,
  * IPC and host name for each child, and a kill that nothing escapes.
  *
- * Namespaces are opt-in (sbx_unshare()). When asked for they are strict like
- * every layer: a namespace the host cannot create makes sbx_spawn() fail with
- * a message that says why (for instance "unprivileged user namespaces are
- * disabled: kernel.unprivileged_userns_clone = 0"), unless
- * #SBX_LAYER_NAMESPACES is best-effort. See docs/namespaces.md.
+ * By default (#SBX_ISOLATION_AUTO, since 0.2) every child runs in new user
+ * (when the host is not root), pid, mount, ipc, uts and cgroup namespaces,
+ * where the host allows them, and falls back to the Landlock + seccomp floor
+ * where it does not, saying so in the result and in `agentsbx check`
+ * (sbx_set_isolation()). Namespaces asked for with sbx_unshare(), or with
+ * #SBX_ISOLATION_FULL, are strict like every layer: a namespace the host
+ * cannot create makes sbx_spawn() fail with a message that says why (for
+ * instance "unprivileged user namespaces are disabled:
+ * kernel.unprivileged_userns_clone = 0"), unless #SBX_LAYER_NAMESPACES is
+ * best-effort. See docs/namespaces.md.
  */
 #ifndef AGENTSBX_NAMESPACE_H
 #define AGENTSBX_NAMESPACE_H
@@ -46,10 +51,77 @@ enum sbx_namespace {
      *  Nothing else of the host (/run, /home, /sys, its unix sockets) is
      *  there. */
     SBX_NS_MOUNT = 1u << 5,
+    /** A cgroup namespace: the child sees its own cgroup as the root of the
+     *  hierarchy (/proc/self/cgroup says "0::/"), not the host's layout.
+     *  @since 0.2 */
+    SBX_NS_CGROUP = 1u << 6,
 };
 
-/** @brief Every namespace type. @since 0.1 */
-#define SBX_NS_ALL 0x3fu
+/** @brief Every namespace type (0x7f since 0.2). @since 0.1 */
+#define SBX_NS_ALL 0x7fu
+
+/** @brief How much isolation a policy asks for. Values are append-only. @since 0.2 */
+enum sbx_isolation {
+    /** The default: new user (when the host is not root), pid, mount, ipc,
+     *  uts and cgroup namespaces where the host allows them, else the
+     *  Landlock + seccomp floor, and the result says which
+     *  (sbx_result_namespaces(), sbx_result_isolation_fallback()). No network
+     *  namespace: without sbx_allow_network() the network is denied by
+     *  Landlock (TCP) and seccomp (every other socket family but unix)
+     *  already, and granted TCP ports reach the host's loopback. */
+    SBX_ISOLATION_AUTO = 0,
+    /** No namespaces but those asked for with sbx_unshare() (0.1's default). */
+    SBX_ISOLATION_MINIMAL = 1,
+    /** Every namespace the auto mode uses, plus a network namespace unless the
+     *  policy grants network (sbx_allow_network(), a TCP port); strict: a host
+     *  that cannot create them makes the spawn fail, unless
+     *  #SBX_LAYER_NAMESPACES is best-effort. */
+    SBX_ISOLATION_FULL = 2,
+};
+
+/**
+ * @brief Choose the isolation: #SBX_ISOLATION_AUTO (the default),
+ * #SBX_ISOLATION_MINIMAL or #SBX_ISOLATION_FULL.
+ *
+ * Namespaces given to sbx_unshare() are added in every mode (and are strict).
+ * @param policy The policy.
+ * @param isolation An #sbx_isolation value.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or an unknown value.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_set_isolation(sbx_policy *policy, int isolation);
+
+/**
+ * @brief The policy's isolation mode.
+ * @param policy The policy (NULL gives #SBX_ISOLATION_AUTO).
+ * @return An #sbx_isolation value.
+ * @since 0.2
+ */
+SBX_API int sbx_policy_isolation(const sbx_policy *policy);
+
+/**
+ * @brief The name of an isolation mode: "auto", "minimal", "full".
+ * @param isolation An #sbx_isolation value.
+ * @return A static string; NULL for anything else.
+ * @since 0.2
+ */
+SBX_API const char *sbx_isolation_name(int isolation);
+
+/**
+ * @brief Why the auto mode ran this child without namespaces, or NULL.
+ *
+ * With #SBX_ISOLATION_AUTO, a host that cannot create the namespaces (a
+ * container with Docker's default seccomp profile, Ubuntu's AppArmor
+ * restriction of unprivileged user namespaces,
+ * kernel.unprivileged_userns_clone = 0) gets the Landlock + seccomp floor; this
+ * says what refused them ("isolation_fallback" in the result's JSON).
+ * @param result The result.
+ * @return A string owned by the result, or NULL when the namespaces held (or
+ *         were not asked for).
+ * @since 0.2
+ */
+SBX_API const char *sbx_result_isolation_fallback(const sbx_result *result);
 
 /**
  * @brief Run each child in new namespaces of the given types.
@@ -87,7 +159,7 @@ SBX_API SBX_WUR int sbx_parse_namespaces(const char *list, uint32_t *ret);
 
 /**
  * @brief The name of one namespace type: "user", "pid", "net", "ipc", "uts",
- * "mount".
+ * "mount", "cgroup".
  * @param ns One #sbx_namespace bit.
  * @return A static string; NULL for anything else.
  * @since 0.1

@@ -52,10 +52,15 @@ enum sbx_feature {
      *  others), #SBX_TREE_KILL_PGROUP with the process group only (a process
      *  that calls setsid(2) escapes it). */
     SBX_FEATURE_TREE_KILL = 14,
+    /** What the default, auto isolation gives here (sbx_set_isolation()): the
+     *  set of #sbx_namespace bits each child gets (user included when not
+     *  root), or 0 and why not — then children run under Landlock and seccomp
+     *  alone. @since 0.2 */
+    SBX_FEATURE_ISOLATION = 15,
 };
 
 /** @brief One past the last #sbx_feature value of this version, for iterating. @since 0.1 */
-#define SBX_FEATURE_END 15
+#define SBX_FEATURE_END 16
 
 /**
  * @brief Probe one feature.

@@ -383,12 +383,26 @@ need_landlock() {
     grep -q '"landlock"' "$TMP/err" || fail "landlock is not among the layers$(show)"
 }
 
+# Whether the default run has the mount view of auto isolation, where a path
+# without a grant is not there at all (ENOENT) rather than denied (EACCES).
+has_view() {
+    sbx run --json true
+    expect_rc 0
+    grep -q '"namespaces":\[[^]]*"mount"' "$TMP/err"
+}
+
 case_grants_fs() {
     need_landlock
     mkdir "$TMP/r" "$TMP/w"
     echo secret >"$TMP/r/file"
-    # Reading needs a grant; a relative path is resolved.
-    sbx run cat "$TMP/r/file"
+    # Reading needs a grant; a relative path is resolved. In the view the file
+    # is not there; without namespaces Landlock denies it.
+    if has_view; then
+        sbx run cat "$TMP/r/file"
+        [ "$rc" -ne 0 ] || fail "read without a grant$(show)"
+        expect_err_has "No such file or directory"
+    fi
+    sbx run --isolation minimal cat "$TMP/r/file"
     [ "$rc" -ne 0 ] || fail "read without a grant$(show)"
     expect_err_has "Permission denied"
     sbx run --ro "$TMP/r" cat "$TMP/r/file"
@@ -407,7 +421,16 @@ case_grants_fs() {
     expect_rc 0
     expect_out y
     # A private TMPDIR, writable, and gone afterwards.
-    sbx run sh -c 'echo z >"$TMPDIR/f" && echo "$TMPDIR"'
+    # (In the view it is the child's own /tmp, a tmpfs the host never sees.)
+    mark="agentsbx-test-mark.$$"
+    sbx run sh -c "echo z >\"\$TMPDIR/$mark\" && echo \"\$TMPDIR\""
+    expect_rc 0
+    [ -n "$(cat "$TMP/out")" ] || fail "no TMPDIR$(show)"
+    [ ! -e "$(cat "$TMP/out")/$mark" ] || fail "$(cat "$TMP/out")/$mark was left on the host"
+    if [ "$(cat "$TMP/out")" != /tmp ]; then
+        [ ! -e "$(cat "$TMP/out")" ] || fail "TMPDIR $(cat "$TMP/out") was not removed"
+    fi
+    sbx run --isolation minimal sh -c 'echo z >"$TMPDIR/f" && echo "$TMPDIR"'
     expect_rc 0
     [ -n "$(cat "$TMP/out")" ] || fail "no TMPDIR$(show)"
     [ ! -e "$(cat "$TMP/out")" ] || fail "TMPDIR $(cat "$TMP/out") was not removed"
@@ -423,7 +446,11 @@ case_grants_exec() {
     expect_rc 126
     sbx run --tool cat sh -c 'cat /dev/null'
     expect_rc 0
-    sbx run sh -c "'$TMP/bin/hello'"
+    if has_view; then
+        sbx run sh -c "'$TMP/bin/hello'"
+        expect_rc 127 # not in the view
+    fi
+    sbx run --isolation minimal sh -c "'$TMP/bin/hello'"
     expect_rc 126
     sbx run --rx "$TMP/bin" sh -c "'$TMP/bin/hello'"
     expect_rc 0
@@ -796,8 +823,12 @@ f = d["features"]
 assert d["default_policy_strict"] is True, d
 assert f["landlock"]["available"] and f["landlock"]["level"] >= 6, f
 assert set(f) == {"landlock", "seccomp", "seccomp_notify", "pidfd", "clone3", "close_range", "cgroup",
-                  "user_ns", "pid_ns", "net_ns", "ipc_ns", "uts_ns", "mount_ns", "tree_kill"}, f
+                  "user_ns", "pid_ns", "net_ns", "ipc_ns", "uts_ns", "mount_ns", "tree_kill",
+                  "isolation"}, f
 assert f["tree_kill"]["level"] in (1, 2, 3), f
+# what auto isolation gives: a namespace mask (pid 2, mount 0x20) or 0 and why
+iso = f["isolation"]
+assert (iso["level"] & 0x22) == 0x22 if iso["available"] else iso["level"] == 0 and iso["reason"], iso
 ' "$TMP/out" || fail "bad check --json$(show)"
     # A kernel with an older Landlock (as the library sees it): not strict, and why.
     AGENTSBX_TEST_LANDLOCK_ABI=3 "$SBX" check >"$TMP/out" 2>"$TMP/err"
@@ -1019,10 +1050,17 @@ case_cap_keep() {
     sbx run --cap-keep CAP_NOPE -- true
     expect_rc 125
     expect_err_has "--cap-keep: unknown capability 'CAP_NOPE'"
+    # Root holds it; an ordinary user holds it only inside the child's own user
+    # namespace (the default isolation), and not at all without one.
     sbx run --cap-keep net_bind_service --json -- true
-    if [ "$(id -u)" -eq 0 ]; then
+    if [ "$(id -u)" -eq 0 ] || grep -q '"namespaces":\[[^]]*"user"' "$TMP/err"; then
         expect_rc 0
         json_check 'd["capabilities"]["effective"] == "0x400" and d["capabilities"]["bounding"] == "0x400" and d["capabilities"]["ambient"] == "0x400"'
+    fi
+    sbx run --isolation minimal --cap-keep net_bind_service --json -- true
+    if [ "$(id -u)" -eq 0 ]; then
+        expect_rc 0
+        json_check 'd["capabilities"]["effective"] == "0x400"'
     else
         expect_rc 125
         expect_err_has "sbx_keep_capability(CAP_NET_BIND_SERVICE): this process does not hold it"

@@ -15,12 +15,21 @@
 
 #define PROBE(name) SBX_PROBE_DIR "/" name
 
-/* A new policy, or the case fails. */
-static inline sbx_policy *policy_new(void)
+/* A new policy with the isolation the layer suites test: minimal (no
+ * namespaces but those a case asks for), so that each layer is tested on its
+ * own; tests/live/test_default.c tests the library's default (auto). */
+static inline sbx_policy *layer_policy_new(void)
 {
     sbx_policy *p = NULL;
     assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL));
     return p;
+}
+
+/* A new policy, or the case fails (see layer_policy_new()). */
+static inline sbx_policy *policy_new(void)
+{
+    return layer_policy_new();
 }
 
 /* The result as JSON, for failure messages (static buffer). */

@@ -225,6 +225,7 @@ static sbx_policy *policy_new(void)
 {
     sbx_policy *p = NULL;
     assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL)); /* Landlock on its own */
     if (sbx_landlock_abi() < 6)
         assert_sbx_ok(sbx_set_best_effort(p, SBX_LAYER_LANDLOCK));
     return p;
@@ -976,6 +977,7 @@ static void test_landlock__allow_path_rejects_relative_and_bad_access(void **sta
 {
     sbx_policy *p = NULL;
     assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL));
     assert_sbx_error(sbx_allow_path(p, "tmp/x", SBX_FS_READ), -EINVAL, "tmp/x");
     assert_sbx_error(sbx_allow_path(p, "./x", SBX_FS_READ | SBX_FS_OPTIONAL), -EINVAL, "./x");
     assert_sbx_error(sbx_allow_path(p, "", SBX_FS_READ), -EINVAL, "absolute");
@@ -992,6 +994,7 @@ static void test_landlock__allow_tool_errors(void **state)
 {
     sbx_policy *p = NULL;
     assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL));
     assert_sbx_error(sbx_allow_tool(p, "sbx-no-such-tool"), -ENOENT, "sbx-no-such-tool");
     assert_sbx_error(sbx_allow_tool(p, "bin/id"), -EINVAL, "bin/id");
     assert_sbx_error(sbx_allow_tool(p, ""), -EINVAL, "empty");
@@ -1007,6 +1010,7 @@ static void test_landlock__port_grant_ranges(void **state)
 {
     sbx_policy *p = NULL;
     assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL));
     assert_sbx_error(sbx_allow_connect(p, 0), -EINVAL, "port 0");
     assert_sbx_error(sbx_allow_connect(p, 65536), -EINVAL, "port 65536");
     assert_sbx_error(sbx_allow_connect(p, -1), -EINVAL, "port -1");
@@ -1283,6 +1287,7 @@ static sbx_policy *policy_strict(void)
 {
     sbx_policy *p = NULL;
     assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL));
     assert_sbx_ok(sbx_set_workdir(p, fx.work));
     assert_sbx_ok(sbx_allow_path(p, fx.ro, SBX_FS_READ));
     return p;

@@ -113,7 +113,7 @@ static void test_ns__api_rejects_bad_input(void **state)
 {
     (void)state;
     sbx_policy *p = policy_new();
-    assert_sbx_error(sbx_unshare(p, 0x40), -EINVAL, "SBX_NS_ALL");
+    assert_sbx_error(sbx_unshare(p, 0x80), -EINVAL, "SBX_NS_ALL");
     assert_sbx_error(sbx_unshare(NULL, SBX_NS_PID), -EINVAL, "policy");
     uint32_t set = 0;
     assert_sbx_error(sbx_parse_namespaces("user,bogus", &set), -EINVAL, "'bogus'");
@@ -320,8 +320,9 @@ static int host_dies(uint32_t set, int *gc_pid)
         io.n_keep_fds = 1;
         sbx_child *c = NULL;
         /* No private TMPDIR: this host is killed, and a dead host cannot remove it. */
-        if (sbx_policy_new(&p) != 0 || sbx_set_private_tmp(p, 0) != 0 ||
-            (set && sbx_unshare(p, set) != 0) || sbx_spawn(p, argv, &io, &c) != 0)
+        if (sbx_policy_new(&p) != 0 || sbx_set_isolation(p, SBX_ISOLATION_MINIMAL) != 0 ||
+            sbx_set_private_tmp(p, 0) != 0 || (set && sbx_unshare(p, set) != 0) ||
+            sbx_spawn(p, argv, &io, &c) != 0)
             _exit(1);
         if (write(ready[1], "s", 1) != 1)
             _exit(1);
@@ -716,6 +717,61 @@ static void test_ns__refused_by_the_host_says_why(void **state)
         strstr(out, ",\"namespaces\","))
         fail_msg("expected a run without the namespace layer: %s", out);
     sbx_result_free(r);
+
+    /* The default, auto isolation: the run goes on under Landlock and seccomp
+     * and says why it has no namespaces; full isolation refuses to run. */
+    static const char *const autoiso[] = {
+        SBX_CLI,     "run", "--no-private-tmp", "--best-effort", "monitor", "--json", "--",
+        "/bin/true", NULL};
+    r = nested(autoiso);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    out = sbx_result_stderr(r, NULL);
+    if (!strstr(out, "\"namespaces\":[]") ||
+        !strstr(out, "\"isolation_fallback\":\"clone: creating a user namespace was refused") ||
+        !strstr(out, "seccomp profile may deny it"))
+        fail_msg("expected a fallback that says why: %s", out);
+    sbx_result_free(r);
+    static const char *const full[] = {SBX_CLI,
+                                       "run",
+                                       "--no-private-tmp",
+                                       "--best-effort",
+                                       "monitor",
+                                       "--isolation",
+                                       "full",
+                                       "--",
+                                       "/bin/true",
+                                       NULL};
+    r = nested(full);
+    assert_status(r, SBX_STATUS_EXITED, 125);
+    if (!strstr(sbx_result_stderr(r, NULL), "seccomp profile may deny it"))
+        fail_msg("unexpected message: %s", sbx_result_stderr(r, NULL));
+    sbx_result_free(r);
+}
+
+/* The isolation probe says what a default policy's child gets: the same set
+ * as sbx_result_namespaces(), or 0 and the fallback's reason. */
+static void test_ns__probe_isolation_matches_a_run(void **state)
+{
+    (void)state;
+    char reason[512];
+    int level = sbx_probe(SBX_FEATURE_ISOLATION, reason, sizeof(reason));
+    sbx_policy *p = NULL;
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    const char *argv[] = {"/bin/true", NULL};
+    assert_sbx_ok(sbx_run(p, argv, NULL, 0, &r));
+    assert_int_equal((uint32_t)level, sbx_result_namespaces(r));
+    if (level == 0) {
+        assert_non_null(sbx_result_isolation_fallback(r));
+        assert_non_null(strstr(sbx_result_isolation_fallback(r), reason));
+    } else {
+        assert_null(sbx_result_isolation_fallback(r));
+        assert_true(level & SBX_NS_PID);
+        assert_true(level & SBX_NS_MOUNT);
+        assert_false(level & SBX_NS_NET);
+    }
+    sbx_result_free(r);
+    sbx_policy_free(p);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -739,6 +795,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ns__mount_view_ptys),
     cmocka_unit_test(test_ns__mount_tmpfs_bomb_stopped),
     cmocka_unit_test(test_ns__refused_by_the_host_says_why),
+    cmocka_unit_test(test_ns__probe_isolation_matches_a_run),
 };
 
 SBX_TEST_MAIN(tests)

@@ -109,6 +109,7 @@ static sbx_policy *profile(const char *name)
 {
     sbx_policy *p = NULL;
     assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL)); /* Landlock on its own */
     if (sbx_landlock_abi() < 6)
         assert_sbx_ok(sbx_set_best_effort(p, SBX_LAYER_LANDLOCK));
     assert_sbx_ok(sbx_policy_apply_profile(p, name));
@@ -317,6 +318,7 @@ static void test_profiles__file_adds_to_profile(void **state)
 {
     sbx_policy *p = NULL;
     assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL)); /* Landlock on its own */
     if (sbx_landlock_abi() < 6)
         assert_sbx_ok(sbx_set_best_effort(p, SBX_LAYER_LANDLOCK));
     char json[512];

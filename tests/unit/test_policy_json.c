@@ -118,6 +118,7 @@ static sbx_policy *every_setter(void)
     if (cg)
         assert_sbx_ok(sbx_set_cgroup_parent(p, cg));
     assert_sbx_ok(sbx_unshare(p, SBX_NS_USER | SBX_NS_PID | SBX_NS_NET));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_FULL));
     assert_sbx_ok(sbx_keep_capability(p, "net_bind_service"));
     assert_sbx_ok(sbx_keep_capability(p, "CAP_CHOWN"));
     assert_sbx_ok(sbx_set_redact_patterns(p, 0));
@@ -154,6 +155,7 @@ static void assert_same_policy(const sbx_policy *a, const sbx_policy *b)
     assert_string_equal(a->tmp_parent ? a->tmp_parent : "(none)",
                         b->tmp_parent ? b->tmp_parent : "(none)");
     assert_int_equal(a->namespaces, b->namespaces);
+    assert_int_equal(a->isolation, b->isolation);
     assert_int_equal(a->keep_caps, b->keep_caps);
     assert_int_equal(a->use_cgroup, b->use_cgroup);
     assert_int_equal(a->n_cg_parents, b->n_cg_parents);
@@ -229,6 +231,7 @@ static void test_policy_json__round_trip_every_setter(void **state)
         "\"violation_limit\": 9",
         "\"violation_rate\": 0",
         "\"enabled\": true",
+        "\"isolation\": \"full\"",
         "\"namespaces\": [\n    \"user\",\n    \"pid\",\n    \"net\"\n  ]",
         "\"capabilities\": {\n    \"keep\": [\n      \"CAP_CHOWN\",\n      "
         "\"CAP_NET_BIND_SERVICE\"\n    ]",
@@ -833,7 +836,12 @@ static const struct bad bad_documents[] = {
      "$.capabilities.keep[0]: sbx_keep_capability: unknown capability 'CAP_NOPE'"},
     {V1 "\"capabilities\": {\"drop\": []}}", -EINVAL, "$.capabilities.drop"},
     {V1 "\"namespaces\": [\"pid\", \"all\"]}", -EINVAL,
-     "$.namespaces[1]: unknown name \"all\" (expected one of: user, pid, net, ipc, uts, mount)"},
+     "$.namespaces[1]: unknown name \"all\" (expected one of: user, pid, net, ipc, uts, mount, "
+     "cgroup)"},
+    {V1 "\"isolation\": \"most\"}", -EINVAL,
+     "$.isolation: unknown isolation \"most\" (expected auto, minimal or full)"},
+    {V1 "\"isolation\": 2}", -EINVAL,
+     "$.isolation: expected \"auto\", \"minimal\" or \"full\", got 2"},
     {V1 "\"output\": []}", -EINVAL, "$.output: expected an object, got []"},
     {V1 "\"output\": {\"redact_count\": 1}}", -EINVAL,
      "$.output.redact_count: unknown key (expected one of: redact_patterns, escapes, redact, "

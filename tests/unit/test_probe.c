@@ -24,7 +24,7 @@ static void test_probe__names(void **state)
     static const char *const expected[SBX_FEATURE_END] = {
         NULL,     "landlock",    "seccomp", "seccomp_notify", "pidfd",
         "clone3", "close_range", "cgroup",  "user_ns",        "pid_ns",
-        "net_ns", "ipc_ns",      "uts_ns",  "mount_ns",       "tree_kill",
+        "net_ns", "ipc_ns",      "uts_ns",  "mount_ns",       "tree_kill", "isolation",
     };
     for (int f = 1; f < SBX_FEATURE_END; f++)
         assert_string_equal(sbx_feature_name(f), expected[f]);

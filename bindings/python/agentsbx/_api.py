@@ -57,6 +57,14 @@ LANDLOCK_RIGHTS: Dict[str, int] = _bit_names(lib.sbx_landlock_right_name)
 NAMESPACES: Dict[str, int] = _bit_names(lib.sbx_namespace_name)
 
 
+#: Isolation mode name -> value (enum sbx_isolation), from ``sbx_isolation_name``.
+ISOLATION: Dict[str, int] = {_s(lib.sbx_isolation_name(i)): i for i in range(3)}
+
+
+def _fallback(why: Optional[bytes]) -> Optional[str]:
+    return _s(why) if why else None
+
+
 def _names(mask: int, table: Mapping[str, int]) -> FrozenSet[str]:
     return frozenset(n for n, b in table.items() if mask & b)
 
@@ -237,7 +245,11 @@ class SandboxResult:
     "tmp": "tmpfs" | "cgroup" | "disk" | "none"}`` (``tmp``: what bounds the private TMPDIR's
     memory under a memory limit)."""
     namespaces: FrozenSet[str] = frozenset()
-    """The namespaces the child ran in: ``{"user", "pid", "net", "ipc", "uts", "mount"}``."""
+    """The namespaces the child ran in: ``{"user", "pid", "net", "ipc", "uts", "mount", "cgroup"}``."""
+    isolation_fallback: Optional[str] = None
+    """Why ``"auto"`` isolation ran without namespaces (the host refused them: a
+    container's seccomp profile, a user-namespace restriction), or ``None`` when
+    nothing fell back (``sbx_result_isolation_fallback``)."""
     tree_kill: str = "pgroup"
     """How its whole tree was killed: ``"pidns"``, ``"cgroup"``, ``"subreaper"`` or ``"pgroup"``
     (see docs/namespaces.md). ``run`` never leaves a survivor: ``"pgroup"`` only from ``spawn``
@@ -359,6 +371,7 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
                           for k, v in (("memory", 1), ("processes", 2), ("cpu_rate", 3),
                                        ("tmp", 4))},
         namespaces=_names(lib.sbx_result_namespaces(r), NAMESPACES),
+        isolation_fallback=_fallback(lib.sbx_result_isolation_fallback(r)),
         tree_kill={1: "pgroup", 2: "cgroup", 3: "pidns", 4: "subreaper"}.get(
             lib.sbx_result_tree_kill(r), "none"),
         capabilities={name: _cap_names(lib.sbx_result_capabilities(r, i))
@@ -576,6 +589,29 @@ class Policy:
         if names:
             lib.sbx_parse_namespaces(",".join(names).encode(), ctypes.byref(mask))
         return self._apply("sbx_unshare", mask.value)
+
+    def isolation(self, mode: str) -> "Policy":
+        """How much isolation each child gets (docs/namespaces.md):
+
+        - ``"auto"`` (the default): user (when not root), pid, mount (the view of
+          the file system: grants only, private ``/tmp``, ``/dev/shm``, ``/proc``,
+          a minimal ``/dev``), ipc, uts and cgroup namespaces where the host allows
+          them; where it does not, Landlock and seccomp alone, and
+          :attr:`SandboxResult.isolation_fallback` says why.
+        - ``"full"``: the same and a network namespace when no network is granted;
+          a host that refuses them fails the spawn.
+        - ``"minimal"``: no namespaces unless :meth:`unshare` asks for some.
+
+        :class:`InvalidArgumentError` for another name."""
+        if not isinstance(mode, str):
+            raise TypeError(f"isolation must be 'auto', 'minimal' or 'full', not {type(mode).__name__}")
+        if mode not in ISOLATION:
+            raise ValueError(f"isolation must be 'auto', 'minimal' or 'full', not {mode!r}")
+        return self._apply("sbx_set_isolation", ISOLATION[mode])
+
+    def get_isolation(self) -> str:
+        """The isolation mode: ``"auto"``, ``"minimal"`` or ``"full"``."""
+        return _s(lib.sbx_isolation_name(lib.sbx_policy_isolation(self._handle())))
 
     def subreaper(self, on: bool = True) -> "Policy":
         """Kill the whole tree of each spawned child through the library's init as a

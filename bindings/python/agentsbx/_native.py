@@ -213,6 +213,10 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_result_namespaces", _u32, [c_result_p], False),
     ("sbx_result_tree_kill", _i, [c_result_p], False),  # an enum value, never < 0
     ("sbx_set_subreaper", _i, [c_policy_p, _i], True),
+    ("sbx_set_isolation", _i, [c_policy_p, _i], True),
+    ("sbx_policy_isolation", _i, [c_policy_p], False),  # an enum value, never < 0
+    ("sbx_isolation_name", _s, [_i], False),
+    ("sbx_result_isolation_fallback", _s, [c_result_p], False),
     # capability.h
     ("sbx_keep_capability", _i, [c_policy_p, _s], True),
     ("sbx_allow_unix_socket", _i, [c_policy_p, _s], True),

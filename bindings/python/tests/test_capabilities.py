@@ -30,6 +30,12 @@ def test_capabilities__none_by_default(policy):
 def test_capabilities__keep_one(policy):
     policy.keep_capability("net_bind_service")
     if os.geteuid() != 0:
+        # Held only inside the child's own user namespace (the default isolation),
+        # and not at all without one.
+        r = policy.run(["true"])
+        if "user" in r.namespaces:
+            assert r.capabilities["effective"] == frozenset({"CAP_NET_BIND_SERVICE"})
+        policy.isolation("minimal")
         with pytest.raises(agentsbx.SandboxError) as e:
             policy.run(["true"])
         assert "CAP_NET_BIND_SERVICE" in str(e.value)
