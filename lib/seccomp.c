@@ -2,6 +2,7 @@
  * once per policy (seccomp_filter.c builds the program), and attaching the
  * program in the child with the raw seccomp(2) call. */
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <seccomp.h>
@@ -296,6 +297,8 @@ int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
         .pid_ns = plan->ns && plan->ns->init,
         /* The mount view shows no host unix socket (and only granted ones). */
         .unix_sockets = plan->ns && plan->ns->mount_view,
+        /* Only CAP_SYS_ADMIN lets TIOCSCTTY steal another session's terminal. */
+        .sys_admin = policy->keep_caps & (1ull << CAP_SYS_ADMIN),
         .rules = set ? set->rules : NULL,
         .n_rules = set ? set->n_rules : 0,
     };

@@ -182,9 +182,12 @@ const struct sbx__deny_row sbx__deny_table[] = {
      "file handles: obtain handles for open_by_handle_at", false},
     /* terminals */
     {"ioctl", 0, EPERM, SBX__COND_TTY_IOCTL,
-     "the low 32 bits of the request (second argument) are TIOCSTI, TIOCLINUX or TIOCSCTTY",
+     "the low 32 bits of the request (second argument) are TIOCSTI or TIOCLINUX; or "
+     "TIOCSCTTY with a non-zero third argument when the policy keeps CAP_SYS_ADMIN",
      "terminal injection: TIOCSTI pushes input into a terminal the host reads, TIOCLINUX "
-     "controls the console, TIOCSCTTY steals an inherited terminal as controlling terminal",
+     "controls the console, TIOCSCTTY with its argument 1 and CAP_SYS_ADMIN steals another "
+     "session's terminal as controlling terminal (without them it takes a terminal no session "
+     "has: forkpty, login_tty and script, which pty sessions need)",
      false},
     /* anonymous executables */
     {"memfd_create", 0, EACCES, SBX__COND_MEMFD_EXEC,
@@ -653,9 +656,15 @@ static void deny_clauses(enum sbx__cond cond, const struct sbx__filter_spec *spe
             add_clause(cs, NULL, 0,
                        cmp_of(0, SCMP_CMP_MASKED_EQ, clone_ns_flags[i], clone_ns_flags[i]));
         break;
-    case SBX__COND_TTY_IOCTL:
-        for (size_t i = 0; i < sizeof(tty_requests) / sizeof(tty_requests[0]); i++)
-            add_clause(cs, NULL, 0, cmp_of(1, SCMP_CMP_MASKED_EQ, 0xffffffffu, tty_requests[i]));
+    case SBX__COND_TTY_IOCTL: /* TIOCSCTTY only with its "steal" argument (see the row) */
+        for (size_t i = 0; i < sizeof(tty_requests) / sizeof(tty_requests[0]); i++) {
+            struct scmp_arg_cmp req = cmp_of(1, SCMP_CMP_MASKED_EQ, 0xffffffffu, tty_requests[i]);
+            if (tty_requests[i] == TIOCSCTTY) {
+                if (spec->sys_admin)
+                    add_clause(cs, &req, 1, cmp_of(2, SCMP_CMP_NE, 0, 0));
+            } else
+                add_clause(cs, NULL, 0, req);
+        }
         break;
     case SBX__COND_SOCKET_UNIX:
         if (!spec->unix_sockets)
@@ -725,6 +734,11 @@ static int allow_clauses(const char *name, const struct sbx__filter_spec *spec, 
         add_clause(cs, NULL, 0, cmp_of(0, SCMP_CMP_MASKED_EQ, CLONE_NS_MASK, 0));
     } else if (strcmp(name, "ioctl") == 0) {
         not_in32(cs, 1, tty_requests, sizeof(tty_requests) / sizeof(tty_requests[0]));
+        struct scmp_arg_cmp own = cmp_of(1, SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSCTTY);
+        if (spec->sys_admin)
+            add_clause(cs, &own, 1, cmp_of(2, SCMP_CMP_EQ, 0, 0));
+        else
+            add_clause(cs, NULL, 0, own);
     } else if (strcmp(name, "memfd_create") == 0) {
         add_clause(cs, NULL, 0, cmp_of(1, SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, MFD_NOEXEC_SEAL));
     } else if (strcmp(name, "prlimit64") == 0 || strcmp(name, "sched_setaffinity") == 0 ||

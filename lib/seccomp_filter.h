@@ -73,6 +73,7 @@ struct sbx__filter_spec {
     bool pid_ns;       /* the child has a pid namespace: calls on other pids cannot reach
                           the host's processes, and are not filtered */
     bool unix_sockets; /* socket(AF_UNIX) is allowed (the host's are out of sight) */
+    bool sys_admin;    /* the child may keep CAP_SYS_ADMIN: TIOCSCTTY's steal is denied */
     const struct sbx__filter_rule *rules;
     size_t n_rules;
 };

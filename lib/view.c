@@ -310,6 +310,14 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
         const struct sbx__grant *g = &policy->grants[i];
         if (ns->new_proc && under(g->path, "/proc"))
             continue; /* the new /proc replaces the host's */
+        if (strcmp(g->path, "/tmp") == 0 || strcmp(g->path, "/dev/shm") == 0)
+            r = sbx__err_stage(SBX_STAGE_COMPILE, -EINVAL,
+                               "sbx_allow_path(%s): in the mount namespace's view %s is the "
+                               "child's own; grant a directory beneath it, or run without the "
+                               "view (SBX_ISOLATION_MINIMAL)",
+                               g->path, g->path);
+        if (r < 0)
+            break;
         uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
         if (!(g->access & SBX_FS_WRITE))
             attr |= MOUNT_ATTR_RDONLY;

@@ -15,6 +15,7 @@ packages=(
   python3 python3-pytest python3-setuptools  # Python bindings, their tests and packaging
   util-linux passwd                       # runuser, setpriv, useradd for unprivileged runs
   bubblewrap firejail                     # peers, for the benchmarks only
+  git procps bsdutils                     # the must-work suite's workloads (node and npm: when installed)
 )
 
 sudo=()

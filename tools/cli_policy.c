@@ -260,8 +260,8 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
                 o->isolation = iso + 1;
                 return 1;
             }
-        fprintf(stderr, "%s: --isolation: expected auto, full or minimal, got '%s'\n",
-                cli_progname, arg);
+        fprintf(stderr, "%s: --isolation: expected auto, full or minimal, got '%s'\n", cli_progname,
+                arg);
         return -1;
     case CLI_OPT_UNSHARE: {
         uint32_t set;
@@ -439,14 +439,18 @@ static int apply_profile(const struct cli_op *op, sbx_policy *p)
 int cli_grant_cwd(sbx_policy *p)
 {
     char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/") == 0)
+    /* Not the root, and not /tmp or /dev/shm: in the view those are the
+     * child's own (and a grant of them is refused there). */
+    if (!getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/") == 0 || strcmp(cwd, "/tmp") == 0 ||
+        strcmp(cwd, "/dev/shm") == 0)
         return 0;
     const char *home = getenv("HOME");
     size_t n = strlen(cwd);
     if (home && strncmp(home, cwd, n) == 0 && (home[n] == '/' || home[n] == '\0'))
         return 0;
     int rc = sbx_allow_path(p, cwd, SBX_FS_READ);
-    return rc == -ENOENT || rc == -EACCES || rc == -ELOOP ? 0 : rc; /* gone, or not ours: no grant */
+    return rc == -ENOENT || rc == -EACCES || rc == -ELOOP ? 0
+                                                          : rc; /* gone, or not ours: no grant */
 }
 
 int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)

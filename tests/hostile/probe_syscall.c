@@ -75,11 +75,11 @@ static long sock(long family, long type, long protocol)
 /* Make standard input, a terminal, the controlling terminal of a new
  * session (not in "all": it acts on the probe's real stdin). OK only when the
  * terminal is then the session's (tcgetsid). */
-static long ctty_stdin(void)
+static long ctty_stdin(int steal)
 {
     if (getsid(0) != getpid() && setsid() < 0)
         return -1;
-    if (ioctl(0, TIOCSCTTY, 0) != 0)
+    if (ioctl(0, TIOCSCTTY, steal) != 0)
         return -1;
     if (tcgetsid(0) != getsid(0)) {
         errno = EIO;
@@ -289,7 +289,9 @@ static long try(const char *name)
     if (!strcmp(name, "tiocsctty"))
         return s(SYS_ioctl, -1, TIOCSCTTY, 0, 0, 0, 0);
     if (!strcmp(name, "tiocsctty_stdin"))
-        return ctty_stdin();
+        return ctty_stdin(0);
+    if (!strcmp(name, "tiocsctty_steal_stdin"))
+        return ctty_stdin(1);
     if (!strcmp(name, "modify_ldt"))
         return s(SYS_modify_ldt, 1, 0, 0, 0, 0, 0); /* write, 0 bytes: EINVAL */
     /* calls on another process (the parent: the same uid) */
@@ -423,6 +425,7 @@ static const char *const probes[] = {"ptrace",
                                      "tioclinux",
                                      "fionread",
                                      "tiocsctty",
+                                     "tiocsctty_steal",
                                      "modify_ldt",
                                      "prlimit_parent",
                                      "prlimit_self",
