@@ -1067,6 +1067,114 @@ case_cap_keep() {
     fi
 }
 
+
+# ------------------------------------------- a slow reader, the tool's own lifetime
+
+# pids of the processes whose command line is exactly "sleep ARG" (found, never killed, by name)
+sleeping_pids() {
+    pgrep -x -f "sleep $1"
+}
+
+# wait_for CONDITION SECONDS: poll a shell condition every 0.1 s
+wait_for() {
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        eval "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# --timeout holds while the child floods a reader that stalls: the tool does
+# not block in its writes past the deadline (plus 1 s for the last output).
+case_timeout_slow_reader() {
+    local t0 t1 py=/usr/bin/python3
+    [ -x "$py" ] || skip "python3 is not installed"
+    # a reader that takes a little, then sleeps
+    t0=$(now_ms)
+    { "$SBX" run --timeout 1 -- /usr/bin/yes </dev/null 2>"$TMP/err"; echo $? >"$TMP/rc"; now_ms >"$TMP/t1"; } |
+        "$py" -c 'import sys, time
+sys.stdin.buffer.read(65536)
+time.sleep(6)'
+    rc=$(cat "$TMP/rc") t1=$(cat "$TMP/t1")
+    expect_rc 124
+    [ $((t1 - t0)) -lt 4000 ] || fail "the tool returned after $((t1 - t0)) ms with a slow reader$(show)"
+    expect_err_has "stdout truncated: its reader did not take it before the deadline"
+    # a reader that never reads
+    t0=$(now_ms)
+    { "$SBX" run --timeout 1 --json -- /usr/bin/yes </dev/null 2>"$TMP/err"; echo $? >"$TMP/rc"; now_ms >"$TMP/t1"; } |
+        sleep 6
+    rc=$(cat "$TMP/rc") t1=$(cat "$TMP/t1")
+    expect_rc 124
+    [ $((t1 - t0)) -lt 4000 ] || fail "the tool returned after $((t1 - t0)) ms with a stalled reader$(show)"
+    json_check 'd["status"] == "timed_out" and d["output"]["stdout_truncated"] is True'
+    # the control: a fast reader gets the flood
+    [ "$("$SBX" run --timeout 5 -- /usr/bin/yes </dev/null 2>/dev/null | head -c 10M | wc -c)" = 10485760 ] ||
+        fail "no flood to a fast reader"
+}
+
+# SIGTERM to the tool: it kills the child, waits for its end (the library
+# removes its TMPDIR, the audit log gets the exit event), exits 128+15.
+case_signal_to_tool() {
+    local pid tag=30.$$ t0 t1 tmpdir
+    command -v pgrep >/dev/null || skip "pgrep is not installed"
+    mkdir "$TMP/rw"
+    "$SBX" run --audit "$TMP/audit" --rw "$TMP/rw" --tool sleep -- \
+        sh -c "echo \$TMPDIR >$TMP/rw/tmpdir; exec sleep $tag" </dev/null >/dev/null 2>"$TMP/err" &
+    pid=$!
+    wait_for '[ -s "$TMP/rw/tmpdir" ] && [ -n "$(sleeping_pids $tag)" ]' 10 ||
+        fail "the child did not start$(show)"
+    tmpdir=$(cat "$TMP/rw/tmpdir")
+    case $tmpdir in */agentsbx.*) ;; *) fail "TMPDIR is '$tmpdir'" ;; esac
+    [ -d "$tmpdir" ] || fail "the child's TMPDIR $tmpdir is not on the host"
+    t0=$(now_ms)
+    kill -TERM "$pid"
+    wait "$pid"
+    rc=$?
+    t1=$(now_ms)
+    expect_rc 143
+    [ $((t1 - t0)) -lt 3000 ] || fail "the tool took $((t1 - t0)) ms to end"
+    [ -z "$(sleeping_pids $tag)" ] || fail "the child survived the tool"
+    [ ! -e "$tmpdir" ] || fail "the child's TMPDIR $tmpdir was left behind"
+    grep -q '"event":"exit"' "$TMP/audit" || fail "no exit event in the audit log: $(cat "$TMP/audit")"
+    # SIGINT and SIGHUP alike
+    for sig in INT HUP; do
+        "$SBX" run --tool sleep -- sleep "$tag" </dev/null >/dev/null 2>&1 &
+        pid=$!
+        wait_for '[ -n "$(sleeping_pids $tag)" ]' 10 || fail "the child did not start"
+        kill -"$sig" "$pid"
+        wait "$pid"
+        rc=$?
+        expect_rc $((128 + $(kill -l "$sig")))
+        wait_for '[ -z "$(sleeping_pids $tag)" ]' 3 || fail "the child survived SIG$sig to the tool"
+    done
+}
+
+# The tool dies with its caller (PR_SET_PDEATHSIG), and so does the child.
+case_caller_dies() {
+    local caller cli tag=31.$$ pid
+    command -v pgrep >/dev/null || skip "pgrep is not installed"
+    bash -c "\"$SBX\" run --tool sleep -- sleep $tag </dev/null >/dev/null 2>&1 & echo \$! >$TMP/cli; wait" &
+    caller=$!
+    wait_for '[ -s "$TMP/cli" ] && [ -n "$(sleeping_pids $tag)" ]' 10 || fail "the child did not start"
+    cli=$(cat "$TMP/cli")
+    kill -KILL "$caller"
+    wait "$caller" 2>/dev/null
+    wait_for '! kill -0 '"$cli"' 2>/dev/null && [ -z "$(sleeping_pids $tag)" ]' 3 ||
+        fail "the tool ($cli) or the child outlived the caller"
+    # the control: a plain sleep outlives its killed caller
+    tag=32.$$
+    bash -c "sleep $tag </dev/null >/dev/null 2>&1 & wait" &
+    caller=$!
+    wait_for '[ -n "$(sleeping_pids $tag)" ]' 10 || fail "the control did not start"
+    kill -KILL "$caller"
+    wait "$caller" 2>/dev/null
+    sleep 0.5
+    pid=$(sleeping_pids $tag)
+    [ -n "$pid" ] || fail "the control did not outlive its caller: the check proves nothing"
+    kill "$pid"
+}
+
 if ! declare -F "case_$CASE" >/dev/null; then
     echo "unknown case '$CASE'" >&2
     exit 2
