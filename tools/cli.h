@@ -246,6 +246,7 @@ struct cli_output_opts {
     int truncated[2], closed[2];
     int stalled[2], finished[2]; /* dropped past the deadline; filter finished */
     struct cli_outbuf *out[2];   /* not yet written (cli_output.c) */
+    int pty;                     /* stdout comes from a pty: its line editing is kept */
 };
 
 /* What cli_output_wait() watches besides the child's output. */
@@ -272,6 +273,8 @@ _Noreturn void cli_signals_reraise(int sig);
 enum { CLI_STDIN_AUTO, CLI_STDIN_TTY, CLI_STDIN_NULL, CLI_STDIN_PIPE };
 /* --stdin WHEN: a CLI_STDIN_* value, or -1 (reported). */
 int cli_stdin_parse(const char *arg);
+/* Whether --stdin @p mode gives the child a pty here. */
+int cli_stdin_wants_pty(int mode);
 /* Set up the child's stdin (and, with a pty, its stdout and stderr) in @p io
  * and @p w. 0, or CLI_EXIT_SETUP (reported). */
 int cli_stdin_prepare(int mode, sbx_io *io, struct cli_wait *w);

@@ -250,7 +250,11 @@ int cli_output_apply(struct cli_output_opts *o, sbx_policy *policy)
     for (int i = 0; i < 2; i++) {
         int on =
             o->escapes == CLI_ESCAPES_ALWAYS || (o->escapes == CLI_ESCAPES_AUTO && isatty(1 + i));
-        if (sbx_set_output_escapes(policy, on ? SBX_ESCAPES_NEUTRALISE : SBX_ESCAPES_KEEP) < 0 ||
+        /* A pty's line editing echoes backspaces and carriage returns. */
+        int mode = !on                ? SBX_ESCAPES_KEEP
+                   : o->pty && i == 0 ? SBX_ESCAPES_NEUTRALISE_TERMINAL
+                                      : SBX_ESCAPES_NEUTRALISE;
+        if (sbx_set_output_escapes(policy, mode) < 0 ||
             sbx_output_filter_new(policy, 1 + i, to_stream, o, &o->filter[i]) < 0)
             return setup_error("output filter", NULL);
     }

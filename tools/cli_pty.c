@@ -75,11 +75,16 @@ static int open_pty(struct cli_wait *w)
     return 0;
 }
 
+int cli_stdin_wants_pty(int mode)
+{
+    return mode == CLI_STDIN_AUTO && isatty(0) && isatty(1);
+}
+
 int cli_stdin_prepare(int mode, sbx_io *io, struct cli_wait *w)
 {
     switch (mode) {
     case CLI_STDIN_AUTO:
-        if (!isatty(0) || !isatty(1))
+        if (!cli_stdin_wants_pty(mode))
             return 0; /* stdin is inherited, as it is */
         if (open_pty(w) != 0)
             return CLI_EXIT_SETUP;

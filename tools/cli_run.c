@@ -327,6 +327,7 @@ int cli_run_main(int argc, char **argv)
         status = CLI_EXIT_SETUP;
         goto out;
     }
+    o.output.pty = cli_stdin_wants_pty(o.stdin_mode);
     status = cli_output_apply(&o.output, policy);
     if (status != 0)
         goto out;
@@ -346,6 +347,7 @@ int cli_run_main(int argc, char **argv)
     }
     cli_stdin_started(&w);
     rc = cli_output_wait(&o.output, &w, child, &result);
+    cli_stdin_restore(&w); /* before any message */
     if (rc < 0) {
         char msg[1024];
         snprintf(msg, sizeof(msg), "%s", sbx_last_error());

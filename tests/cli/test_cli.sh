@@ -1175,6 +1175,120 @@ case_caller_dies() {
     kill "$pid"
 }
 
+# ------------------------------------------------------------------ the terminal
+
+# pty_run INPUT SIGNAL_AFTER ARGS...: run agentsbx ARGS on a pty this test
+# makes (its slave as stdin, stdout and stderr, in a session of its own);
+# INPUT (Python escapes) is typed 0.7 s in; SIGNAL_AFTER seconds in (0: never)
+# the tool gets SIGTERM. Leaves, in $TMP/pty.json: rc, out (what the test's
+# side read), slave (its name), same_mode (the pty's termios unchanged), echo.
+pty_run() {
+    [ -x /usr/bin/python3 ] || skip "python3 is not installed"
+    cat >"$TMP/drive.py" <<'PY'
+import json, os, select, signal, subprocess, sys, termios, time
+outfile, inp, sig_after = sys.argv[1], sys.argv[2], float(sys.argv[3])
+inp = inp.encode().decode("unicode_escape").encode("latin1")
+m, s = os.openpty()
+before = termios.tcgetattr(s)
+p = subprocess.Popen(sys.argv[4:], stdin=s, stdout=s, stderr=s, start_new_session=True)
+out, t0, sent, signalled = b"", time.monotonic(), not inp, not sig_after
+while True:
+    now = time.monotonic() - t0
+    if not sent and now > 0.7:
+        os.write(m, inp)
+        sent = True
+    if not signalled and now > sig_after:
+        p.send_signal(signal.SIGTERM)
+        signalled = True
+    r, _, _ = select.select([m], [], [], 0.05)
+    if r:
+        try:
+            out += os.read(m, 65536)
+        except OSError:
+            pass
+    if p.poll() is not None and not r:
+        break
+    if now > 20:
+        p.kill()
+after = termios.tcgetattr(s)
+json.dump({"rc": p.returncode, "out": out.decode("latin1"), "slave": os.ttyname(s),
+           "same_mode": before == after, "echo": bool(after[3] & termios.ECHO)},
+          open(outfile, "w"))
+PY
+    local inp=$1 sig=$2
+    shift 2
+    /usr/bin/python3 "$TMP/drive.py" "$TMP/pty.json" "$inp" "$sig" "$SBX" "$@" ||
+        fail "the pty driver failed"
+}
+
+# pty_check PYTHON-EXPRESSION: true of d, the record pty_run left.
+pty_check() {
+    /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert eval(sys.argv[2]), "false: %s; %r" % (sys.argv[2], d)
+' "$TMP/pty.json" "$1" 2>"$TMP/py.err" || fail "$(cat "$TMP/py.err")"
+}
+
+# The child's own pty: its mode changes and escapes do not reach the host's.
+case_pty_mode_and_escapes() {
+    pty_run "" 0 run --tool stty -- stty -echo
+    pty_check 'd["rc"] == 0 and d["same_mode"] and d["echo"]'
+    # the control: the real terminal handed over, echo is left off
+    pty_run "" 0 run --stdin tty --tool stty -- stty -echo
+    pty_check 'd["rc"] == 0 and not d["same_mode"] and not d["echo"]'
+    pty_run "" 0 run -- printf '\033[2J\033]0;x\007hi\n'
+    pty_check 'd["rc"] == 0 and "\x1b" not in d["out"] and d["out"] == "\\x1b[2J\\x1b]0;x\\x07hi\r\n"'
+    # written to stdin (the terminal, for a child that inherits it) alike
+    pty_run "" 0 run -- sh -c "printf '\\033[2J\\033]0;x\\007hi\\n' >&0"
+    pty_check 'd["rc"] == 0 and d["out"] == "\\x1b[2J\\x1b]0;x\\x07hi\r\n"'
+    # the control: with the real terminal handed over, the escapes reach it
+    pty_run "" 0 run --stdin tty -- sh -c "printf '\\033[2J\\033]0;x\\007hi\\n' >&0"
+    pty_check 'd["rc"] == 0 and d["out"] == "\x1b[2J\x1b]0;x\x07hi\r\n"'
+}
+
+# Interactive programs work through the relay; line editing is kept.
+case_pty_interactive() {
+    pty_run 'helx\x7flo\r\x04' 0 run -- cat
+    pty_check 'd["rc"] == 0 and d["out"] == "helx\b \blo\r\nhello\r\n" and d["same_mode"]'
+    pty_run 'print(6*7)\rexit()\r' 0 run -- /usr/bin/python3 -i
+    pty_check 'd["rc"] == 0 and ">>> print(6*7)\r\n42\r\n>>> " in d["out"]'
+    pty_run 'echo $((6*7))\rexit 4\r' 0 run -- sh -i
+    pty_check 'd["rc"] == 4 and "\r\n42\r\n" in d["out"]'
+}
+
+# --stdin null, tty and pipe; exit status and --json on a pty.
+case_pty_stdin_modes() {
+    pty_run "" 0 run --stdin null -- sh -c 'read x; echo "read $?"; test -t 0 || echo notty'
+    pty_check 'd["rc"] == 0 and d["out"] == "read 1\r\nnotty\r\n"'
+    pty_run "" 0 run --stdin tty --tool tty -- sh -c 'test -t 0 && tty'
+    pty_check 'd["rc"] == 0 and d["out"] == d["slave"] + "\r\n"'
+    pty_run 'line\r\x04' 0 run --stdin pipe -- sh -c 'test -t 0 || echo notty; test -p /dev/stdin && echo pipe; read x; echo "got $x"'
+    pty_check 'd["rc"] == 0 and d["out"] == "notty\r\npipe\r\nline\r\ngot line\r\n"'
+    # without the pty: the child's stdin is a tty (the control of "notty" above)
+    pty_run "" 0 run --stdin auto -- sh -c 'test -t 0 && test -t 1 && echo tty; exit 3'
+    pty_check 'd["rc"] == 3 and d["out"] == "tty\r\n"'
+    pty_run "" 0 run --json -- sh -c 'exit 3'
+    pty_check 'd["rc"] == 3 and "\"status\":\"exited\",\"exit_code\":3" in d["out"]'
+    sbx run --stdin bogus -- true
+    expect_rc 125
+    expect_err_has "--stdin: expected auto, tty, null or pipe, got 'bogus'"
+    echo piped >"$TMP/in"
+    sbx run --stdin pipe --tool cat -- sh -c 'test -p /dev/stdin && cat'
+    expect_rc 0
+    expect_out piped
+}
+
+# The host terminal's mode is restored however the run ends.
+case_pty_restored() {
+    pty_run "" 0 run --timeout 1 --tool sleep -- sleep 10
+    pty_check 'd["rc"] == 124 and d["same_mode"] and d["out"] == "agentsbx: timed out after 1.000 s\r\n"'
+    pty_run "" 1 run --tool sleep -- sleep 10
+    pty_check 'd["rc"] == -15 and d["same_mode"]'
+    pty_run "" 0 run -- /nonexistent/program
+    pty_check 'd["rc"] == 127 and d["same_mode"]'
+}
+
 if ! declare -F "case_$CASE" >/dev/null; then
     echo "unknown case '$CASE'" >&2
     exit 2
