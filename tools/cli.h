@@ -256,7 +256,7 @@ struct cli_wait {
     int in_fd;  /* the tool's stdin, relayed to the child (--stdin pipe, or the pty), or -1 */
     int pty_fd; /* the pty's master (cli_pty.c), or -1 */
     char in_buf[4096];
-    size_t in_off, in_len;
+    size_t in_off, in_len, in_end; /* cli_output.c: relay_input() */
 };
 
 /* ---- Signals (cli_signals.c) ---------------------------------------------- */
@@ -282,6 +282,9 @@ int cli_stdin_prepare(int mode, sbx_io *io, struct cli_wait *w);
 void cli_stdin_started(struct cli_wait *w);
 /* Restore the host terminal and close the pty; may be called more than once. */
 void cli_stdin_restore(struct cli_wait *w);
+/* SIGINT or SIGQUIT if @p c is the host terminal's interrupt or quit key
+ * (while it is raw), else 0. */
+int cli_pty_key_signal(unsigned char c);
 /* Copy the host terminal's window size to the pty. */
 void cli_pty_winch(int master);
 

@@ -334,16 +334,32 @@ static int pump(struct cli_output_opts *o, struct cli_wait *w, sbx_child *child,
  * only when the last read is written, write without blocking. */
 static void relay_input(struct cli_wait *w, sbx_child *child, int readable, int writable)
 {
-    if (readable && w->in_len == 0 && w->in_fd >= 0) {
+    /* in_buf[in_off, in_len): to write; [in_len, in_end): read, not yet looked at. */
+    if (readable && w->in_end == 0 && w->in_fd >= 0) {
         ssize_t n = read(w->in_fd, w->in_buf, sizeof(w->in_buf));
         if (n > 0) {
-            w->in_off = 0;
-            w->in_len = (size_t)n;
+            w->in_off = w->in_len = 0;
+            w->in_end = (size_t)n;
         } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
             w->in_fd = -1; /* end of our input: the child's pipe sees end of file */
             if (w->pty_fd < 0)
                 close_stream(child, 0);
         }
+    }
+    /* Take what was read up to the next interrupt or quit key: on a pty those
+     * become signals, once what was typed before them is written (as a
+     * terminal's would; the child has no controlling terminal to do it). */
+    while (w->in_len < w->in_end) {
+        int sig = w->pty_fd >= 0 ? cli_pty_key_signal((unsigned char)w->in_buf[w->in_len]) : 0;
+        if (sig == 0) {
+            w->in_len++;
+            continue;
+        }
+        if (w->in_off < w->in_len)
+            break; /* first the bytes before it */
+        int r = sbx_child_signal(child, sig);
+        (void)r; /* it has ended: nothing to interrupt */
+        w->in_off = ++w->in_len;
     }
     int to = w->pty_fd >= 0 ? w->pty_fd : sbx_child_stdio_fd(child, 0);
     if (writable && w->in_len > w->in_off && to >= 0) {
@@ -352,9 +368,9 @@ static void relay_input(struct cli_wait *w, sbx_child *child, int readable, int 
             w->in_off += (size_t)n;
         else if (n < 0 && errno != EINTR && errno != EAGAIN)
             w->in_off = w->in_len; /* the child's end is gone: drop it */
-        if (w->in_off == w->in_len)
-            w->in_off = w->in_len = 0;
     }
+    if (w->in_off == w->in_end)
+        w->in_off = w->in_len = w->in_end = 0;
 }
 
 /* A signal the tool got: the child is killed (its end is still waited for, so
@@ -456,9 +472,9 @@ int cli_output_wait(struct cli_output_opts *o, struct cli_wait *w, sbx_child *ch
             {.fd = -1, .events = POLLOUT},
             {.fd = -1, .events = POLLOUT},
             {.fd = w->sig_fd, .events = POLLIN},
-            {.fd = w->in_len == 0 ? w->in_fd : -1, .events = POLLIN},
+            {.fd = w->in_end == 0 ? w->in_fd : -1, .events = POLLIN},
         };
-        struct pollfd out_pfd = {.fd = w->in_len ? to : -1, .events = POLLOUT};
+        struct pollfd out_pfd = {.fd = w->in_end ? to : -1, .events = POLLOUT};
         for (int i = 0; i < 2; i++) {
             if (outbuf_pending(o->out[i]) < OUT_HIGH_WATER)
                 pfd[1 + i].fd = source_fd(w, child, i);

@@ -6,11 +6,14 @@
  * master's output, through the output filter (escapes neutralised), to its
  * stdout, and passes window-size changes on (SIGWINCH). The host terminal's
  * mode is restored however the run ends. The child cannot drive the host
- * terminal (its escapes arrive as visible text) nor change its mode. */
+ * terminal (its escapes arrive as visible text) nor change its mode. It has
+ * no controlling terminal (the sandbox denies TIOCSCTTY), so the interrupt and
+ * quit keys are turned into SIGINT and SIGQUIT to it here. */
 #include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -30,6 +33,19 @@ int cli_stdin_parse(const char *arg)
     fprintf(stderr, "%s: run: --stdin: expected auto, tty, null or pipe, got '%s'\n", cli_progname,
             arg);
     return -1;
+}
+
+int cli_pty_key_signal(unsigned char c)
+{
+    /* The host terminal's keys, as its line discipline would have sent them
+     * (the child has no controlling terminal for the pty's to do it). */
+    if (!saved_valid || !(saved.c_lflag & ISIG))
+        return 0;
+    if (c == saved.c_cc[VINTR] && c != _POSIX_VDISABLE)
+        return SIGINT;
+    if (c == saved.c_cc[VQUIT] && c != _POSIX_VDISABLE)
+        return SIGQUIT;
+    return 0;
 }
 
 void cli_pty_winch(int master)

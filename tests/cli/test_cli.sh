@@ -1179,24 +1179,31 @@ case_caller_dies() {
 
 # pty_run INPUT SIGNAL_AFTER ARGS...: run agentsbx ARGS on a pty this test
 # makes (its slave as stdin, stdout and stderr, in a session of its own);
-# INPUT (Python escapes) is typed 0.7 s in; SIGNAL_AFTER seconds in (0: never)
+# INPUT (Python escapes) is typed 0.7 s in, each part between '|' one second
+# after the one before ("@winch": the window grows from 30x100 to 40x120 and
+# the tool gets SIGWINCH); SIGNAL_AFTER seconds in (0: never)
 # the tool gets SIGTERM. Leaves, in $TMP/pty.json: rc, out (what the test's
 # side read), slave (its name), same_mode (the pty's termios unchanged), echo.
 pty_run() {
     [ -x /usr/bin/python3 ] || skip "python3 is not installed"
     cat >"$TMP/drive.py" <<'PY'
-import json, os, select, signal, subprocess, sys, termios, time
+import fcntl, json, os, select, signal, struct, subprocess, sys, termios, time
 outfile, inp, sig_after = sys.argv[1], sys.argv[2], float(sys.argv[3])
-inp = inp.encode().decode("unicode_escape").encode("latin1")
+pieces = [x for x in inp.encode().decode("unicode_escape").encode("latin1").split(b"|") if x]
 m, s = os.openpty()
+fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
 before = termios.tcgetattr(s)
 p = subprocess.Popen(sys.argv[4:], stdin=s, stdout=s, stderr=s, start_new_session=True)
-out, t0, sent, signalled = b"", time.monotonic(), not inp, not sig_after
+out, t0, sent, signalled = b"", time.monotonic(), 0, not sig_after
 while True:
     now = time.monotonic() - t0
-    if not sent and now > 0.7:
-        os.write(m, inp)
-        sent = True
+    if sent < len(pieces) and now > 0.7 + sent:
+        if pieces[sent] == b"@winch":  # the window grows, and the tool is told
+            fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+            p.send_signal(signal.SIGWINCH)
+        else:
+            os.write(m, pieces[sent])
+        sent += 1
     if not signalled and now > sig_after:
         p.send_signal(signal.SIGTERM)
         signalled = True
@@ -1255,6 +1262,17 @@ case_pty_interactive() {
     pty_check 'd["rc"] == 0 and ">>> print(6*7)\r\n42\r\n>>> " in d["out"]'
     pty_run 'echo $((6*7))\rexit 4\r' 0 run -- sh -i
     pty_check 'd["rc"] == 4 and "\r\n42\r\n" in d["out"]'
+    # the interrupt key is SIGINT to the child (which has no controlling terminal)
+    pty_run 'import time; time.sleep(5)\r|\x03|exit(7)\r' 0 run -- /usr/bin/python3 -i
+    pty_check 'd["rc"] == 7 and "KeyboardInterrupt\r\n>>> exit(7)" in d["out"] and d["same_mode"]'
+    pty_run 'x\x03' 0 run -- cat
+    pty_check 'd["rc"] == 130 and d["same_mode"]'
+}
+
+# The pty has the window's size, and follows it.
+case_pty_window_size() {
+    pty_run '@winch' 0 run --tool stty --tool sleep -- sh -c 'stty size; sleep 1.5; stty size'
+    pty_check 'd["rc"] == 0 and d["out"] == "30 100\r\n40 120\r\n"'
 }
 
 # --stdin null, tty and pipe; exit status and --json on a pty.
