@@ -314,9 +314,8 @@ static int pump(struct cli_output_opts *o, struct cli_wait *w, sbx_child *child,
         if (n < 0 && errno == EINTR)
             continue;
         if (n > 0) {
-            if (sbx_output_filter_write(o->filter[i], buf, (size_t)n) < 0)
-                return 0;
-            if (o->closed[i]) { /* our reader is gone: so is the child's */
+            if (sbx_output_filter_write(o->filter[i], buf, (size_t)n) < 0 ||
+                o->closed[i]) { /* our reader is gone: so is the child's */
                 close_source(w, child, i);
                 return 0;
             }
@@ -419,6 +418,8 @@ static void drain(struct cli_output_opts *o, struct cli_wait *w, sbx_child *chil
         }
         if (!busy)
             return;
+        if (w->signo)
+            break;       /* the tool was told to end: it does not wait for a slow reader */
         int timeout = 0; /* a source with more to read: no waiting */
         if (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
             timeout = -1;
@@ -438,7 +439,7 @@ static void drain(struct cli_output_opts *o, struct cli_wait *w, sbx_child *chil
             if (n > 0 && pfd[i].revents)
                 flush(o, i);
     }
-    /* The reader stalled past the deadline: drop the rest. */
+    /* The reader stalled past the deadline (or the tool got a signal): drop the rest. */
     for (int i = 0; i < 2; i++) {
         if (outbuf_pending(o->out[i]) || source_fd(w, child, i) >= 0) {
             o->truncated[i] = o->stalled[i] = 1;
@@ -523,8 +524,8 @@ void cli_output_report(const struct cli_output_opts *o, FILE *out)
         sbx_output_filter_redactions(o->filter[0]) + sbx_output_filter_redactions(o->filter[1]);
     for (int i = 0; i < 2; i++)
         if (o->stalled[i])
-            fprintf(out, "%s: %s truncated: its reader did not take it before the deadline\n",
-                    cli_progname, names[i]);
+            fprintf(out, "%s: %s truncated: its reader did not take it in time\n", cli_progname,
+                    names[i]);
         else if (o->truncated[i])
             fprintf(out, "%s: %s truncated at %s bytes (--output-limit)\n", cli_progname, names[i],
                     o->limit.text);
