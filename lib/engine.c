@@ -29,10 +29,13 @@
 #include "seccomp_layer.h"
 
 /* Reads per captured stream in one step: a flood cannot keep the engine
- * from its deadline. After the end, the drain takes at most this much more. */
+ * from its deadline. After the end, the drain takes at most this much more,
+ * and, when the child had a deadline, at most this long (a slow output
+ * callback must not stretch the wall-clock limit by a pipe's worth of calls). */
 #define READS_PER_STEP 4
 #define READ_SIZE      16384
 #define DRAIN_MAX      (1u << 20)
+#define DRAIN_GRACE_NS 1000000000ull
 
 struct capture {
     int fd; /* the pipe's read end; -1 once at end of file */
@@ -87,13 +90,14 @@ static void capture_keep(void *ctx, const char *data, size_t len)
         c->cfg->output_fn(c->stream, data, keep, c->cfg->output_ud);
 }
 
-/* Read at most `budget` bytes from the stream into its capture; closes the
+/* Read at most `budget` bytes from the stream into its capture, and none
+ * once the monotonic clock reaches `stop_ns` (0: no such bound); closes the
  * pipe at end of file. */
-static void capture_read(struct capture *c, size_t budget)
+static void capture_read(struct capture *c, size_t budget, uint64_t stop_ns)
 {
     char scratch[READ_SIZE];
     size_t used = 0;
-    while (c->fd >= 0 && budget) {
+    while (c->fd >= 0 && budget && !(stop_ns && sbx__now_ns() >= stop_ns)) {
         ssize_t n = read(c->fd, scratch, sizeof(scratch) < budget ? sizeof(scratch) : budget);
         if (n < 0 && errno == EINTR)
             continue;
@@ -264,8 +268,9 @@ static void end(sbx_child *child)
     struct sbx__engine *e = child->engine;
     if (e) {
         close_input(e);
+        uint64_t stop = child->deadline_ns ? sbx__now_ns() + DRAIN_GRACE_NS : 0;
         for (int i = 0; i < 2; i++) {
-            capture_read(&e->cap[i], DRAIN_MAX);
+            capture_read(&e->cap[i], DRAIN_MAX, stop);
             if (e->cap[i].filtering)
                 sbx__outfilter_finish(&e->cap[i].filter); /* what was held back at the end */
         }
@@ -283,7 +288,7 @@ int sbx__child_step(sbx_child *child)
     struct sbx__engine *e = child->engine;
     if (e) {
         for (int i = 0; i < 2; i++)
-            capture_read(&e->cap[i], READS_PER_STEP * READ_SIZE);
+            capture_read(&e->cap[i], READS_PER_STEP * READ_SIZE, child->deadline_ns);
         feed_input(e);
     }
     if (mon & SBX__MONITOR_HUNG_UP) {

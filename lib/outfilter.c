@@ -504,8 +504,12 @@ static void emit_escaped(struct sbx__outfilter *f, bool unicode, unsigned value)
     f->escaped++;
 }
 
-static bool needs_escape(uint8_t c)
+/* Whether c is neutralised; `terminal`: SBX_ESCAPES_NEUTRALISE_TERMINAL, which
+ * also keeps backspace and a lone carriage return (a pty's line editing). */
+static bool needs_escape(uint8_t c, bool terminal)
 {
+    if (terminal && (c == '\r' || c == '\b'))
+        return false;
     return c >= 0x7f || (c < 0x20 && c != '\n' && c != '\t');
 }
 
@@ -683,7 +687,8 @@ static const struct sbx__range *next_range(struct sbx__outfilter *f, size_t idx[
 static size_t write_out(struct sbx__outfilter *f, const uint8_t *w, size_t decided, size_t n,
                         bool final)
 {
-    bool esc = f->escapes == SBX_ESCAPES_NEUTRALISE;
+    bool esc = f->escapes != SBX_ESCAPES_KEEP;
+    bool term = f->escapes == SBX_ESCAPES_NEUTRALISE_TERMINAL;
     size_t idx[2] = {0, 0};
     const struct sbx__range *r = next_range(f, idx);
     size_t k = 0;
@@ -704,7 +709,7 @@ static size_t write_out(struct sbx__outfilter *f, const uint8_t *w, size_t decid
         }
         size_t stop = r && r->start < decided ? r->start : decided;
         uint8_t c = w[k];
-        if (esc && needs_escape(c)) {
+        if (esc && needs_escape(c, term)) {
             /* A sequence is judged on the bytes before the next redaction. */
             bool cut = stop < n || final;
             size_t got = escape_at(f, w + k, (r ? r->start : n) - k, cut);
@@ -714,7 +719,7 @@ static size_t write_out(struct sbx__outfilter *f, const uint8_t *w, size_t decid
             continue;
         }
         size_t j = k + 1;
-        while (j < stop && !(esc && needs_escape(w[j])))
+        while (j < stop && !(esc && needs_escape(w[j], term)))
             j++;
         emit(f, w + k, j - k);
         k = j;
@@ -1064,8 +1069,11 @@ int sbx_set_redact_patterns(sbx_policy *policy, int on)
 int sbx_set_output_escapes(sbx_policy *policy, int mode)
 {
     sbx__check_arg(policy);
-    sbx__check(mode == SBX_ESCAPES_KEEP || mode == SBX_ESCAPES_NEUTRALISE,
-               "%s: unknown mode %d (SBX_ESCAPES_KEEP or SBX_ESCAPES_NEUTRALISE)", __func__, mode);
+    sbx__check(mode == SBX_ESCAPES_KEEP || mode == SBX_ESCAPES_NEUTRALISE ||
+                   mode == SBX_ESCAPES_NEUTRALISE_TERMINAL,
+               "%s: unknown mode %d (SBX_ESCAPES_KEEP, SBX_ESCAPES_NEUTRALISE or "
+               "SBX_ESCAPES_NEUTRALISE_TERMINAL)",
+               __func__, mode);
     struct sbx__output_policy *op = NULL;
     int r = sbx__output_policy_get(policy, __func__, &op);
     if (r < 0)

@@ -701,8 +701,10 @@ static int apply_output(struct ctx *c, sbx_policy *p, struct json_object *out)
             CALL(c, sbx_set_output_escapes(p, SBX_ESCAPES_KEEP));
         else if (mode && strcmp(mode, "neutralise") == 0)
             CALL(c, sbx_set_output_escapes(p, SBX_ESCAPES_NEUTRALISE));
+        else if (mode && strcmp(mode, "terminal") == 0)
+            CALL(c, sbx_set_output_escapes(p, SBX_ESCAPES_NEUTRALISE_TERMINAL));
         else
-            return fail_type(c, "one of \"keep\", \"neutralise\"", v);
+            return fail_type(c, "one of \"keep\", \"neutralise\", \"terminal\"", v);
         path_restore(c, old);
     }
     if (json_object_object_get_ex(out, "redact", &v)) {
@@ -1399,8 +1401,9 @@ static void write_output(struct out *o, struct json_object *doc, const sbx_polic
     struct json_object *out = checked(o, json_object_new_object());
     if (op->patterns_off)
         put(o, out, "redact_patterns", checked(o, json_object_new_boolean(0)));
-    if (op->escapes == SBX_ESCAPES_NEUTRALISE)
-        put(o, out, "escapes", str(o, "neutralise"));
+    if (op->escapes != SBX_ESCAPES_KEEP)
+        put(o, out, "escapes",
+            str(o, op->escapes == SBX_ESCAPES_NEUTRALISE ? "neutralise" : "terminal"));
     if (op->audit_limit)
         put(o, out, "audit_limit", size_value(o, op->audit_limit));
     put(o, doc, "output", out);

@@ -244,7 +244,49 @@ struct cli_output_opts {
     sbx_output_filter *filter[2]; /* stdout, stderr */
     uint64_t written[2];
     int truncated[2], closed[2];
+    int stalled[2], finished[2]; /* dropped past the deadline; filter finished */
+    struct cli_outbuf *out[2];   /* not yet written (cli_output.c) */
+    int pty;                     /* stdout comes from a pty: its line editing is kept */
 };
+
+/* What cli_output_wait() watches besides the child's output. */
+struct cli_wait {
+    int sig_fd; /* cli_signals_fd() */
+    int signo;  /* set: the signal that made the tool kill the child */
+    int in_fd;  /* the tool's stdin, relayed to the child (--stdin pipe, or the pty), or -1 */
+    int pty_fd; /* the pty's master (cli_pty.c), or -1 */
+    char in_buf[4096];
+    size_t in_off, in_len, in_end; /* cli_output.c: relay_input() */
+};
+
+/* ---- Signals (cli_signals.c) ---------------------------------------------- */
+/* SIGINT, SIGTERM, SIGHUP (and SIGWINCH) noted on a self-pipe; the tool dies
+ * with its caller (PR_SET_PDEATHSIG: SIGTERM). 0, or -1 (reported). */
+int cli_signals_init(void);
+int cli_signals_fd(void);
+/* The next noted signal, or 0. */
+int cli_signals_take(void);
+/* End the tool as the signal would have: default action, re-raised. */
+_Noreturn void cli_signals_reraise(int sig);
+
+/* ---- The terminal (cli_pty.c) --------------------------------------------- */
+enum { CLI_STDIN_AUTO, CLI_STDIN_TTY, CLI_STDIN_NULL, CLI_STDIN_PIPE };
+/* --stdin WHEN: a CLI_STDIN_* value, or -1 (reported). */
+int cli_stdin_parse(const char *arg);
+/* Whether --stdin @p mode gives the child a pty here. */
+int cli_stdin_wants_pty(int mode);
+/* Set up the child's stdin (and, with a pty, its stdout and stderr) in @p io
+ * and @p w. 0, or CLI_EXIT_SETUP (reported). */
+int cli_stdin_prepare(int mode, sbx_io *io, struct cli_wait *w);
+/* After the spawn: the pty's slave is the child's; the host terminal goes raw. */
+void cli_stdin_started(struct cli_wait *w);
+/* Restore the host terminal and close the pty; may be called more than once. */
+void cli_stdin_restore(struct cli_wait *w);
+/* SIGINT or SIGQUIT if @p c is the host terminal's interrupt or quit key
+ * (while it is raw), else 0. */
+int cli_pty_key_signal(unsigned char c);
+/* Copy the host terminal's window size to the pty. */
+void cli_pty_winch(int master);
 
 int cli_output_opts_init(struct cli_output_opts *o, int argc);
 void cli_output_opts_free(struct cli_output_opts *o);
@@ -255,8 +297,11 @@ int cli_output_option(struct cli_output_opts *o, int c, const char *arg);
 int cli_output_apply(struct cli_output_opts *o, sbx_policy *policy);
 /* Set up the child's stdout and stderr as pipes. */
 void cli_output_io(sbx_io *io);
-/* Pass the child's output through the filters while waiting for it; as sbx_child_wait(). */
-int cli_output_wait(struct cli_output_opts *o, sbx_child *child, sbx_result **ret);
+/* Pass the child's output through the filters while waiting for it, relay
+ * stdin, take signals; as sbx_child_wait(). */
+struct cli_wait;
+int cli_output_wait(struct cli_output_opts *o, struct cli_wait *w, sbx_child *child,
+                    sbx_result **ret);
 /* Lines on truncation and redactions, for the messages of `run`. */
 void cli_output_report(const struct cli_output_opts *o, FILE *out);
 /* `"output":{...}` for the --json object. */

@@ -13,7 +13,19 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Output not yet written to one of the tool's streams. The tool never blocks
+ * in a write while the child runs: it writes only after poll() said POLLOUT,
+ * and to a pipe, socket or terminal at most PIPE_BUF bytes (which then never
+ * block), so that the deadline and the seccomp monitor keep their turn. */
+struct cli_outbuf {
+    char *data;
+    size_t off, len, cap;
+    int chunked; /* a pipe, socket or terminal: PIPE_BUF bytes per POLLOUT */
+};
 
 int cli_output_opts_init(struct cli_output_opts *o, int argc)
 {
@@ -38,6 +50,10 @@ void cli_output_opts_free(struct cli_output_opts *o)
     for (int i = 0; i < 2; i++) {
         sbx_output_filter_free(o->filter[i]);
         o->filter[i] = NULL;
+        if (o->out[i] != NULL)
+            free(o->out[i]->data);
+        free(o->out[i]);
+        o->out[i] = NULL;
     }
 }
 
@@ -95,36 +111,96 @@ static int setup_error(const char *what, const char *name)
     return CLI_EXIT_SETUP;
 }
 
-/* Write all of a buffer to fd; false if the reader is gone (or another error). */
-static int write_all(int fd, const char *data, size_t len)
+/* Read the child's pipe only while less than this waits for our reader: a
+ * stalled reader stalls the child (as a pipe would), not the tool. */
+#define OUT_HIGH_WATER  (64 * 1024)
+#define READS_PER_TURN  4
+#define WRITES_PER_TURN 16
+#define DRAIN_GRACE_NS  1000000000ull
+
+static uint64_t now_ns(void)
 {
-    while (len) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return 0;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 1;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The filters' function: the filtered bytes go to the tool's stream of the
+static int outbuf_append(struct cli_outbuf *b, const char *data, size_t len)
+{
+    if (b->off && b->off == b->len)
+        b->off = b->len = 0;
+    if (b->len + len > b->cap) {
+        if (b->off) { /* move the unwritten part to the front first */
+            memmove(b->data, b->data + b->off, b->len - b->off);
+            b->len -= b->off;
+            b->off = 0;
+        }
+        size_t cap = b->cap ? b->cap : 16384;
+        while (cap < b->len + len)
+            cap *= 2;
+        if (cap > b->cap) {
+            char *grown = realloc(b->data, cap);
+            if (grown == NULL)
+                return -1;
+            b->data = grown;
+            b->cap = cap;
+        }
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
+static size_t outbuf_pending(const struct cli_outbuf *b)
+{
+    return b == NULL ? 0 : b->len - b->off;
+}
+
+/* The filters' function: the filtered bytes wait for the tool's stream of the
  * same number, up to --output-limit. */
 static void to_stream(int stream, const char *data, size_t len, void *userdata)
 {
     struct cli_output_opts *o = userdata;
     int i = stream - 1;
-    if (o->closed[i])
+    if (o->closed[i] || o->stalled[i])
         return;
     if (o->limit.set && o->written[i] + len > o->limit.value) {
         len = (size_t)(o->limit.value - o->written[i]);
         o->truncated[i] = 1;
     }
-    if (len && !write_all(stream, data, len))
-        o->closed[i] = 1; /* the reader went away: stop the child's stream below */
+    if (len && outbuf_append(o->out[i], data, len) < 0) {
+        fprintf(stderr, "%s: out of memory for the child's output\n", cli_progname);
+        o->closed[i] = 1;
+        return;
+    }
     o->written[i] += len;
+}
+
+/* Write what waits for stream i without blocking: 1 if more is left, 0 if
+ * not, and the stream is closed when its reader is gone. */
+static int flush(struct cli_output_opts *o, int i)
+{
+    struct cli_outbuf *b = o->out[i];
+    for (int k = 0; k < WRITES_PER_TURN && outbuf_pending(b); k++) {
+        if (b->chunked && k > 0) {
+            struct pollfd pfd = {.fd = 1 + i, .events = POLLOUT};
+            if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLOUT | POLLERR | POLLHUP)))
+                return 1;
+        }
+        size_t n = outbuf_pending(b);
+        if (b->chunked && n > PIPE_BUF)
+            n = PIPE_BUF;
+        ssize_t w = write(1 + i, b->data + b->off, n);
+        if (w < 0 && (errno == EINTR || errno == EAGAIN))
+            return 1;
+        if (w <= 0) { /* the reader went away: stop the child's stream too */
+            o->closed[i] = 1;
+            b->off = b->len = 0;
+            return 0;
+        }
+        b->off += (size_t)w;
+    }
+    return outbuf_pending(b) > 0;
 }
 
 int cli_output_apply(struct cli_output_opts *o, sbx_policy *policy)
@@ -160,11 +236,25 @@ int cli_output_apply(struct cli_output_opts *o, sbx_policy *policy)
         if (sbx_set_audit_fd(policy, o->audit_fd) < 0)
             return setup_error("--audit", o->audit_path);
     }
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        o->out[i] = calloc(1, sizeof(*o->out[i]));
+        if (o->out[i] == NULL) {
+            fprintf(stderr, "%s: out of memory\n", cli_progname);
+            return CLI_EXIT_SETUP;
+        }
+        o->out[i]->chunked =
+            fstat(1 + i, &st) < 0 || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(1 + i);
+    }
     /* One filter per stream, each with its own escape setting. */
     for (int i = 0; i < 2; i++) {
         int on =
             o->escapes == CLI_ESCAPES_ALWAYS || (o->escapes == CLI_ESCAPES_AUTO && isatty(1 + i));
-        if (sbx_set_output_escapes(policy, on ? SBX_ESCAPES_NEUTRALISE : SBX_ESCAPES_KEEP) < 0 ||
+        /* A pty's line editing echoes backspaces and carriage returns. */
+        int mode = !on                ? SBX_ESCAPES_KEEP
+                   : o->pty && i == 0 ? SBX_ESCAPES_NEUTRALISE_TERMINAL
+                                      : SBX_ESCAPES_NEUTRALISE;
+        if (sbx_set_output_escapes(policy, mode) < 0 ||
             sbx_output_filter_new(policy, 1 + i, to_stream, o, &o->filter[i]) < 0)
             return setup_error("output filter", NULL);
     }
@@ -189,66 +279,241 @@ static void close_stream(sbx_child *child, int stream)
     (void)r;
 }
 
-/* Read what the child's stream i holds, through its filter; 0 at end of file. */
-static int pump(struct cli_output_opts *o, sbx_child *child, int i)
+/* The descriptor the child's stream i is read from: the pty's master for
+ * stdout when there is one, else the pipe. */
+static int source_fd(const struct cli_wait *w, sbx_child *child, int i)
+{
+    if (w->pty_fd >= 0)
+        return i == 0 ? w->pty_fd : -1;
+    return sbx_child_stdio_fd(child, 1 + i);
+}
+
+static void close_source(struct cli_wait *w, sbx_child *child, int i)
+{
+    if (w->pty_fd >= 0) {
+        if (i == 0) {
+            close(w->pty_fd);
+            w->pty_fd = -1;
+        }
+        return;
+    }
+    close_stream(child, 1 + i);
+}
+
+/* Read a bounded amount of what the child's stream i holds, through its
+ * filter: 2 if it may hold more, 1 if it is empty for now (EAGAIN), 0 at end
+ * of file (or once our reader is gone; the source is closed then). */
+static int pump(struct cli_output_opts *o, struct cli_wait *w, sbx_child *child, int i)
 {
     char buf[16384];
-    int fd = sbx_child_stdio_fd(child, 1 + i);
+    int fd = source_fd(w, child, i);
     if (fd < 0)
         return 0;
-    for (;;) {
+    for (int k = 0; k < READS_PER_TURN && outbuf_pending(o->out[i]) < OUT_HIGH_WATER; k++) {
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n < 0 && errno == EINTR)
             continue;
         if (n > 0) {
-            if (sbx_output_filter_write(o->filter[i], buf, (size_t)n) < 0)
-                return 0;
-            if (o->closed[i]) { /* our reader is gone: so is the child's */
-                close_stream(child, 1 + i);
+            if (sbx_output_filter_write(o->filter[i], buf, (size_t)n) < 0 ||
+                o->closed[i]) { /* our reader is gone: so is the child's */
+                close_source(w, child, i);
                 return 0;
             }
             continue;
         }
         if (n < 0 && errno == EAGAIN)
             return 1;
-        close_stream(child, 1 + i); /* end of file, or an error */
+        close_source(w, child, i); /* end of file, or an error (EIO: the pty's slave is closed) */
         return 0;
+    }
+    return 2;
+}
+
+/* Relay the tool's stdin to the child (its pipe or the pty's master): read
+ * only when the last read is written, write without blocking. */
+static void relay_input(struct cli_wait *w, sbx_child *child, int readable, int writable)
+{
+    /* in_buf[in_off, in_len): to write; [in_len, in_end): read, not yet looked at. */
+    if (readable && w->in_end == 0 && w->in_fd >= 0) {
+        ssize_t n = read(w->in_fd, w->in_buf, sizeof(w->in_buf));
+        if (n > 0) {
+            w->in_off = w->in_len = 0;
+            w->in_end = (size_t)n;
+        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+            w->in_fd = -1; /* end of our input: the child's pipe sees end of file */
+            if (w->pty_fd < 0)
+                close_stream(child, 0);
+        }
+    }
+    /* Take what was read up to the next interrupt or quit key: on a pty those
+     * become signals, once what was typed before them is written (as a
+     * terminal's would; the child has no controlling terminal to do it). */
+    while (w->in_len < w->in_end) {
+        int sig = w->pty_fd >= 0 ? cli_pty_key_signal((unsigned char)w->in_buf[w->in_len]) : 0;
+        if (sig == 0) {
+            w->in_len++;
+            continue;
+        }
+        if (w->in_off < w->in_len)
+            break; /* first the bytes before it */
+        int r = sbx_child_signal(child, sig);
+        (void)r; /* it has ended: nothing to interrupt */
+        w->in_off = ++w->in_len;
+    }
+    int to = w->pty_fd >= 0 ? w->pty_fd : sbx_child_stdio_fd(child, 0);
+    if (writable && w->in_len > w->in_off && to >= 0) {
+        ssize_t n = write(to, w->in_buf + w->in_off, w->in_len - w->in_off);
+        if (n > 0)
+            w->in_off += (size_t)n;
+        else if (n < 0 && errno != EINTR && errno != EAGAIN)
+            w->in_off = w->in_len; /* the child's end is gone: drop it */
+    }
+    if (w->in_off == w->in_end)
+        w->in_off = w->in_len = w->in_end = 0;
+}
+
+/* A signal the tool got: the child is killed (its end is still waited for, so
+ * that the library cleans up), a window change is passed on. */
+static void take_signals(struct cli_wait *w, sbx_child *child)
+{
+    int sig;
+    while ((sig = cli_signals_take()) > 0) {
+        if (sig == SIGWINCH) {
+            if (w->pty_fd >= 0)
+                cli_pty_winch(w->pty_fd);
+            continue;
+        }
+        if (w->signo == 0) {
+            w->signo = sig;
+            int r = sbx_child_kill(child);
+            (void)r; /* -ESRCH: it has ended already, as wanted */
+        }
     }
 }
 
-int cli_output_wait(struct cli_output_opts *o, sbx_child *child, sbx_result **ret)
+/* After the end: take what the child's streams still hold (until they are
+ * empty: the child's processes are gone), and what the filters held back, and
+ * write it, by @p stop_ns (0: no bound). Past it, what is left of a stream is
+ * dropped and the stream counted as truncated. */
+static void drain(struct cli_output_opts *o, struct cli_wait *w, sbx_child *child, uint64_t stop_ns)
 {
-    int open_[2] = {1, 1};
+    for (;;) {
+        struct pollfd pfd[3] = {{.fd = -1}, {.fd = -1}, {.fd = w->sig_fd, .events = POLLIN}};
+        int busy = 0;
+        for (int i = 0; i < 2; i++) {
+            if (source_fd(w, child, i) >= 0 && outbuf_pending(o->out[i]) < OUT_HIGH_WATER &&
+                pump(o, w, child, i) == 1)
+                close_source(w, child, i); /* empty, and nothing is left to fill it */
+            if (source_fd(w, child, i) < 0 && !o->finished[i]) {
+                int r = sbx_output_filter_finish(o->filter[i]);
+                (void)r; /* -EINVAL only for a NULL filter */
+                o->finished[i] = 1;
+            }
+            if (outbuf_pending(o->out[i]) && !o->closed[i]) {
+                pfd[i] = (struct pollfd){.fd = 1 + i, .events = POLLOUT};
+                busy = 1;
+            } else if (source_fd(w, child, i) >= 0) {
+                busy = 1;
+            }
+        }
+        if (!busy)
+            return;
+        if (w->signo)
+            break;       /* the tool was told to end: it does not wait for a slow reader */
+        int timeout = 0; /* a source with more to read: no waiting */
+        if (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+            timeout = -1;
+            if (stop_ns) {
+                uint64_t now = now_ns();
+                timeout = now >= stop_ns ? 0 : (int)((stop_ns - now + 999999) / 1000000);
+            }
+        }
+        if (stop_ns && now_ns() >= stop_ns)
+            break;
+        int n = poll(pfd, 3, timeout);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && pfd[2].revents)
+            take_signals(w, child);
+        for (int i = 0; i < 2; i++)
+            if (n > 0 && pfd[i].revents)
+                flush(o, i);
+    }
+    /* The reader stalled past the deadline (or the tool got a signal): drop the rest. */
+    for (int i = 0; i < 2; i++) {
+        if (outbuf_pending(o->out[i]) || source_fd(w, child, i) >= 0) {
+            o->truncated[i] = o->stalled[i] = 1;
+            o->out[i]->off = o->out[i]->len = 0;
+            if (source_fd(w, child, i) >= 0)
+                close_source(w, child, i);
+        }
+        if (!o->finished[i]) {
+            int r = sbx_output_filter_finish(o->filter[i]); /* into nothing: stalled */
+            (void)r;
+            o->finished[i] = 1;
+        }
+    }
+}
+
+int cli_output_wait(struct cli_output_opts *o, struct cli_wait *w, sbx_child *child,
+                    sbx_result **ret)
+{
     int cfd = sbx_child_fd(child);
+    int64_t limit = sbx_child_timeout_ms(child);
+    uint64_t deadline = limit >= 0 ? now_ns() + (uint64_t)limit * 1000000 : 0;
     int rc;
     if (cfd < 0)
         return cfd;
     for (;;) {
-        struct pollfd pfd[3] = {
+        int to = w->pty_fd >= 0 ? w->pty_fd : (w->in_fd >= 0 ? sbx_child_stdio_fd(child, 0) : -1);
+        struct pollfd pfd[7] = {
             {.fd = cfd, .events = POLLIN},
-            {.fd = open_[0] ? sbx_child_stdio_fd(child, 1) : -1, .events = POLLIN},
-            {.fd = open_[1] ? sbx_child_stdio_fd(child, 2) : -1, .events = POLLIN},
+            {.fd = -1, .events = POLLIN},
+            {.fd = -1, .events = POLLIN},
+            {.fd = -1, .events = POLLOUT},
+            {.fd = -1, .events = POLLOUT},
+            {.fd = w->sig_fd, .events = POLLIN},
+            {.fd = w->in_end == 0 ? w->in_fd : -1, .events = POLLIN},
         };
+        struct pollfd out_pfd = {.fd = w->in_end ? to : -1, .events = POLLOUT};
+        for (int i = 0; i < 2; i++) {
+            if (outbuf_pending(o->out[i]) < OUT_HIGH_WATER)
+                pfd[1 + i].fd = source_fd(w, child, i);
+            if (outbuf_pending(o->out[i]) && !o->closed[i])
+                pfd[3 + i].fd = 1 + i;
+        }
         int64_t left = sbx_child_timeout_ms(child);
-        int n = poll(pfd, 3, left > INT_MAX ? INT_MAX : (int)left);
+        struct pollfd all[8];
+        memcpy(all, pfd, sizeof(pfd));
+        all[7] = out_pfd;
+        int n = poll(all, 8, left > INT_MAX ? INT_MAX : (int)left);
         if (n < 0 && errno != EINTR)
             return -errno;
-        for (int i = 0; i < 2; i++)
-            if (n > 0 && pfd[1 + i].revents)
-                open_[i] = pump(o, child, i);
+        if (n > 0 && all[5].revents)
+            take_signals(w, child);
+        for (int i = 0; i < 2; i++) {
+            if (n > 0 && all[3 + i].revents)
+                flush(o, i);
+            if (n > 0 && all[1 + i].revents)
+                pump(o, w, child, i);
+        }
+        if (n > 0 && (all[6].revents || all[7].revents))
+            relay_input(w, child, all[6].revents != 0, all[7].revents != 0);
         rc = sbx_child_poll(child, ret);
         if (rc != -EAGAIN)
             break;
     }
-    /* The child has ended and its process group was killed: take what the
-     * pipes still hold, and what the filters held back. */
-    for (int i = 0; i < 2; i++) {
-        if (open_[i])
-            pump(o, child, i);
-        int r = sbx_output_filter_finish(o->filter[i]);
-        if (r < 0 && rc == 0)
-            rc = r;
+    /* The child has ended and its processes were killed: take what the
+     * pipes still hold, and what the filters held back, and write it; with a
+     * deadline, within 1 s past it at most (or the deadline itself if that
+     * is later): a stalled reader does not keep the tool. */
+    uint64_t stop = 0;
+    if (deadline) {
+        stop = now_ns() + DRAIN_GRACE_NS;
+        if (deadline > stop)
+            stop = deadline;
     }
+    drain(o, w, child, stop);
     return rc;
 }
 
@@ -258,7 +523,10 @@ void cli_output_report(const struct cli_output_opts *o, FILE *out)
     uint64_t red =
         sbx_output_filter_redactions(o->filter[0]) + sbx_output_filter_redactions(o->filter[1]);
     for (int i = 0; i < 2; i++)
-        if (o->truncated[i])
+        if (o->stalled[i])
+            fprintf(out, "%s: %s truncated: its reader did not take it in time\n", cli_progname,
+                    names[i]);
+        else if (o->truncated[i])
             fprintf(out, "%s: %s truncated at %s bytes (--output-limit)\n", cli_progname, names[i],
                     o->limit.text);
     if (red)

@@ -18,12 +18,14 @@ struct run_opts {
     struct cli_output_opts output; /* cli_output.c */
     int json;
     int quiet;
-    char **argv; /* the program and its arguments */
+    int stdin_mode; /* CLI_STDIN_* (cli_pty.c) */
+    char **argv;    /* the program and its arguments */
 };
 
 enum {
     OPT_JSON = CLI_OPT_POLICY_END,
     OPT_QUIET,
+    OPT_STDIN,
 };
 
 static const struct option run_options[] = {
@@ -31,6 +33,7 @@ static const struct option run_options[] = {
     CLI_OUTPUT_OPTIONS,
     {"json", no_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"stdin", required_argument, NULL, OPT_STDIN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -57,6 +60,13 @@ void cli_run_help(FILE *out)
             "                           stderr, instead of the messages below\n"
             "      --quiet              print no messages of %s's own on stderr (the\n"
             "                           --json object and command-line errors still print)\n"
+            "      --stdin WHEN         the child's standard input: auto (the default: when\n"
+            "                           stdin and stdout are terminals, a pseudo-terminal\n"
+            "                           of its own, relayed, its escapes neutralised;\n"
+            "                           else stdin as it is), tty (stdin as it is, even a\n"
+            "                           terminal: unsafe, the child can drive it and\n"
+            "                           change its mode), null (/dev/null), or pipe\n"
+            "                           (stdin forwarded through a pipe)\n"
             "  -h, --help               show this help and exit\n"
             "\n"
             "Exit status:\n"
@@ -68,11 +78,13 @@ void cli_run_help(FILE *out)
             "  126      PROGRAM was found but could not be executed\n"
             "  127      PROGRAM was not found\n"
             "  128+9    --max-violations or --violation-rate killed the child\n"
+            "  128+N    %s got signal N (SIGINT, SIGTERM, SIGHUP, or SIGTERM when\n"
+            "           its caller died): it killed the child and waited for its end\n"
             "Unless --quiet or --json, a child ended by a limit or the timeout is reported\n"
             "on stderr (\"%s: timed out after 2.000 s\"), and so are the system calls the\n"
             "child was denied, in one line (\"%s: 2 denied system calls: ptrace (EPERM),\n"
             "bpf (EPERM)\"); with --json they are in the object (\"violations\").\n",
-            cli_progname, cli_progname, cli_progname);
+            cli_progname, cli_progname, cli_progname, cli_progname);
 }
 
 /* Messages of the tool itself about the run (not command-line errors). */
@@ -104,6 +116,11 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         case 'h': cli_run_help(stdout); return 0;
         case OPT_JSON: o->json = 1; break;
         case OPT_QUIET: o->quiet = 1; break;
+        case OPT_STDIN:
+            o->stdin_mode = cli_stdin_parse(optarg);
+            if (o->stdin_mode < 0)
+                return CLI_EXIT_SETUP;
+            break;
         default:
             if (c >= CLI_OPT_REDACT && c <= CLI_OPT_AUDIT_LIMIT) {
                 int r = cli_output_option(&o->output, c, optarg);
@@ -287,6 +304,7 @@ int cli_run_main(int argc, char **argv)
     sbx_child *child = NULL;
     sbx_result *result = NULL;
     int rc, status;
+    struct cli_wait w = {.sig_fd = -1, .in_fd = -1, .pty_fd = -1};
 
     sbx_io io = SBX_IO_INIT;
 
@@ -309,17 +327,27 @@ int cli_run_main(int argc, char **argv)
         status = CLI_EXIT_SETUP;
         goto out;
     }
+    o.output.pty = cli_stdin_wants_pty(o.stdin_mode);
     status = cli_output_apply(&o.output, policy);
     if (status != 0)
         goto out;
 
     cli_output_io(&io);
+    status = CLI_EXIT_SETUP;
+    if (cli_signals_init() < 0)
+        goto out;
+    w.sig_fd = cli_signals_fd();
+    status = cli_stdin_prepare(o.stdin_mode, &io, &w);
+    if (status != 0)
+        goto out;
     rc = sbx_spawn(policy, (const char *const *)o.argv, &io, &child);
     if (rc < 0) {
         status = spawn_failed(&o, rc);
         goto out;
     }
-    rc = cli_output_wait(&o.output, child, &result);
+    cli_stdin_started(&w);
+    rc = cli_output_wait(&o.output, &w, child, &result);
+    cli_stdin_restore(&w); /* before any message */
     if (rc < 0) {
         char msg[1024];
         snprintf(msg, sizeof(msg), "%s", sbx_last_error());
@@ -332,10 +360,17 @@ int cli_run_main(int argc, char **argv)
     status = child_ended(&o, result);
 
 out:
+    cli_stdin_restore(&w);
     sbx_result_free(result);
-    sbx_child_free(child);
+    sbx_child_free(child); /* its TMPDIR and cgroups are gone now */
     sbx_policy_free(policy);
     cli_policy_opts_free(&o.policy);
     cli_output_opts_free(&o.output);
+    if (w.signo == 0)
+        w.signo = cli_signals_take(); /* one that came before the loop, or after */
+    while (w.signo == SIGWINCH)
+        w.signo = cli_signals_take();
+    if (w.signo > 0)
+        cli_signals_reraise(w.signo);
     return status;
 }

@@ -54,6 +54,11 @@ enum sbx_escapes {
     SBX_ESCAPES_KEEP = 0,
     /** Write control characters and invalid UTF-8 as visible text. */
     SBX_ESCAPES_NEUTRALISE = 1,
+    /** As #SBX_ESCAPES_NEUTRALISE, but backspace and a lone carriage return
+     *  are kept: for what a pseudo-terminal's master gives, whose line editing
+     *  echoes them (a child can then overwrite the text of its current line).
+     *  @since 0.2 */
+    SBX_ESCAPES_NEUTRALISE_TERMINAL = 2,
 };
 
 /**

@@ -1067,6 +1067,263 @@ case_cap_keep() {
     fi
 }
 
+
+# ------------------------------------------- a slow reader, the tool's own lifetime
+
+# pids of the processes whose command line is exactly "sleep ARG" (found, never killed, by name)
+sleeping_pids() {
+    pgrep -x -f "sleep $1"
+}
+
+# wait_for CONDITION SECONDS: poll a shell condition every 0.1 s
+wait_for() {
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        eval "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# --timeout holds while the child floods a reader that stalls: the tool does
+# not block in its writes past the deadline (plus 1 s for the last output).
+case_timeout_slow_reader() {
+    local t0 t1 py=/usr/bin/python3
+    [ -x "$py" ] || skip "python3 is not installed"
+    # a reader that takes a little, then sleeps
+    t0=$(now_ms)
+    { "$SBX" run --timeout 1 -- /usr/bin/yes </dev/null 2>"$TMP/err"; echo $? >"$TMP/rc"; now_ms >"$TMP/t1"; } |
+        "$py" -c 'import sys, time
+sys.stdin.buffer.read(65536)
+time.sleep(6)'
+    rc=$(cat "$TMP/rc") t1=$(cat "$TMP/t1")
+    expect_rc 124
+    [ $((t1 - t0)) -lt 4000 ] || fail "the tool returned after $((t1 - t0)) ms with a slow reader$(show)"
+    expect_err_has "stdout truncated: its reader did not take it in time"
+    # a reader that never reads
+    t0=$(now_ms)
+    { "$SBX" run --timeout 1 --json -- /usr/bin/yes </dev/null 2>"$TMP/err"; echo $? >"$TMP/rc"; now_ms >"$TMP/t1"; } |
+        sleep 6
+    rc=$(cat "$TMP/rc") t1=$(cat "$TMP/t1")
+    expect_rc 124
+    [ $((t1 - t0)) -lt 4000 ] || fail "the tool returned after $((t1 - t0)) ms with a stalled reader$(show)"
+    json_check 'd["status"] == "timed_out" and d["output"]["stdout_truncated"] is True'
+    # the control: a fast reader gets the flood
+    [ "$("$SBX" run --timeout 5 -- /usr/bin/yes </dev/null 2>/dev/null | head -c 10M | wc -c)" = 10485760 ] ||
+        fail "no flood to a fast reader"
+}
+
+# SIGTERM to the tool: it kills the child, waits for its end (the library
+# removes its TMPDIR, the audit log gets the exit event), exits 128+15.
+case_signal_to_tool() {
+    local pid tag=30.$$ t0 t1 tmpdir
+    command -v pgrep >/dev/null || skip "pgrep is not installed"
+    mkdir "$TMP/rw"
+    # without namespaces: the TMPDIR is then the host's /dev/shm/agentsbx.*
+    "$SBX" run --isolation minimal --audit "$TMP/audit" --rw "$TMP/rw" --tool sleep -- \
+        sh -c "echo \$TMPDIR >$TMP/rw/tmpdir; exec sleep $tag" </dev/null >/dev/null 2>"$TMP/err" &
+    pid=$!
+    wait_for '[ -s "$TMP/rw/tmpdir" ] && [ -n "$(sleeping_pids $tag)" ]' 10 ||
+        fail "the child did not start$(show)"
+    tmpdir=$(cat "$TMP/rw/tmpdir")
+    case $tmpdir in */agentsbx.*) ;; *) fail "TMPDIR is '$tmpdir'" ;; esac
+    [ -d "$tmpdir" ] || fail "the child's TMPDIR $tmpdir is not on the host"
+    t0=$(now_ms)
+    kill -TERM "$pid"
+    wait "$pid"
+    rc=$?
+    t1=$(now_ms)
+    expect_rc 143
+    [ $((t1 - t0)) -lt 3000 ] || fail "the tool took $((t1 - t0)) ms to end"
+    [ -z "$(sleeping_pids $tag)" ] || fail "the child survived the tool"
+    [ ! -e "$tmpdir" ] || fail "the child's TMPDIR $tmpdir was left behind"
+    grep -q '"event":"exit"' "$TMP/audit" || fail "no exit event in the audit log: $(cat "$TMP/audit")"
+    # without a timeout, a stalled reader (a fifo no one reads) does not keep it either
+    mkfifo "$TMP/fifo"
+    exec 3<>"$TMP/fifo"
+    "$SBX" run -- /usr/bin/yes </dev/null >"$TMP/fifo" 2>"$TMP/err" &
+    pid=$!
+    sleep 1
+    t0=$(now_ms)
+    kill -TERM "$pid"
+    wait "$pid"
+    rc=$?
+    t1=$(now_ms)
+    exec 3<&-
+    expect_rc 143
+    [ $((t1 - t0)) -lt 3000 ] || fail "the tool took $((t1 - t0)) ms to end with a stalled reader"
+    # SIGINT and SIGHUP alike
+    for sig in INT HUP; do
+        "$SBX" run --tool sleep -- sleep "$tag" </dev/null >/dev/null 2>&1 &
+        pid=$!
+        wait_for '[ -n "$(sleeping_pids $tag)" ]' 10 || fail "the child did not start"
+        kill -"$sig" "$pid"
+        wait "$pid"
+        rc=$?
+        expect_rc $((128 + $(kill -l "$sig")))
+        wait_for '[ -z "$(sleeping_pids $tag)" ]' 3 || fail "the child survived SIG$sig to the tool"
+    done
+}
+
+# The tool dies with its caller (PR_SET_PDEATHSIG), and so does the child.
+case_caller_dies() {
+    local caller cli tag=31.$$ pid
+    command -v pgrep >/dev/null || skip "pgrep is not installed"
+    bash -c "\"$SBX\" run --tool sleep -- sleep $tag </dev/null >/dev/null 2>&1 & echo \$! >$TMP/cli; wait" &
+    caller=$!
+    wait_for '[ -s "$TMP/cli" ] && [ -n "$(sleeping_pids $tag)" ]' 10 || fail "the child did not start"
+    cli=$(cat "$TMP/cli")
+    kill -KILL "$caller"
+    wait "$caller" 2>/dev/null
+    wait_for '! kill -0 '"$cli"' 2>/dev/null && [ -z "$(sleeping_pids $tag)" ]' 3 ||
+        fail "the tool ($cli) or the child outlived the caller"
+    # the control: a plain sleep outlives its killed caller
+    tag=32.$$
+    bash -c "sleep $tag </dev/null >/dev/null 2>&1 & wait" &
+    caller=$!
+    wait_for '[ -n "$(sleeping_pids $tag)" ]' 10 || fail "the control did not start"
+    kill -KILL "$caller"
+    wait "$caller" 2>/dev/null
+    sleep 0.5
+    pid=$(sleeping_pids $tag)
+    [ -n "$pid" ] || fail "the control did not outlive its caller: the check proves nothing"
+    kill "$pid"
+}
+
+# ------------------------------------------------------------------ the terminal
+
+# pty_run INPUT SIGNAL_AFTER ARGS...: run agentsbx ARGS on a pty this test
+# makes (its slave as stdin, stdout and stderr, in a session of its own);
+# INPUT (Python escapes) is typed 0.7 s in, each part between '|' one second
+# after the one before ("@winch": the window grows from 30x100 to 40x120 and
+# the tool gets SIGWINCH); SIGNAL_AFTER seconds in (0: never)
+# the tool gets SIGTERM. Leaves, in $TMP/pty.json: rc, out (what the test's
+# side read), slave (its name), same_mode (the pty's termios unchanged), echo.
+pty_run() {
+    [ -x /usr/bin/python3 ] || skip "python3 is not installed"
+    cat >"$TMP/drive.py" <<'PY'
+import fcntl, json, os, select, signal, struct, subprocess, sys, termios, time
+outfile, inp, sig_after = sys.argv[1], sys.argv[2], float(sys.argv[3])
+pieces = [x for x in inp.encode().decode("unicode_escape").encode("latin1").split(b"|") if x]
+m, s = os.openpty()
+fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+before = termios.tcgetattr(s)
+p = subprocess.Popen(sys.argv[4:], stdin=s, stdout=s, stderr=s, start_new_session=True)
+out, t0, sent, signalled = b"", time.monotonic(), 0, not sig_after
+while True:
+    now = time.monotonic() - t0
+    if sent < len(pieces) and now > 0.7 + sent:
+        if pieces[sent] == b"@winch":  # the window grows, and the tool is told
+            fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+            p.send_signal(signal.SIGWINCH)
+        else:
+            os.write(m, pieces[sent])
+        sent += 1
+    if not signalled and now > sig_after:
+        p.send_signal(signal.SIGTERM)
+        signalled = True
+    r, _, _ = select.select([m], [], [], 0.05)
+    if r:
+        try:
+            out += os.read(m, 65536)
+        except OSError:
+            pass
+    if p.poll() is not None and not r:
+        break
+    if now > 20:
+        p.kill()
+after = termios.tcgetattr(s)
+json.dump({"rc": p.returncode, "out": out.decode("latin1"), "slave": os.ttyname(s),
+           "same_mode": before == after, "echo": bool(after[3] & termios.ECHO)},
+          open(outfile, "w"))
+PY
+    local inp=$1 sig=$2
+    shift 2
+    /usr/bin/python3 "$TMP/drive.py" "$TMP/pty.json" "$inp" "$sig" "$SBX" "$@" ||
+        fail "the pty driver failed"
+}
+
+# pty_check PYTHON-EXPRESSION: true of d, the record pty_run left.
+pty_check() {
+    /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert eval(sys.argv[2]), "false: %s; %r" % (sys.argv[2], d)
+' "$TMP/pty.json" "$1" 2>"$TMP/py.err" || fail "$(cat "$TMP/py.err")"
+}
+
+# The child's own pty: its mode changes and escapes do not reach the host's.
+case_pty_mode_and_escapes() {
+    pty_run "" 0 run --tool stty -- stty -echo
+    pty_check 'd["rc"] == 0 and d["same_mode"] and d["echo"]'
+    # the control: the real terminal handed over, echo is left off
+    pty_run "" 0 run --stdin tty --tool stty -- stty -echo
+    pty_check 'd["rc"] == 0 and not d["same_mode"] and not d["echo"]'
+    pty_run "" 0 run -- printf '\033[2J\033]0;x\007hi\n'
+    pty_check 'd["rc"] == 0 and "\x1b" not in d["out"] and d["out"] == "\\x1b[2J\\x1b]0;x\\x07hi\r\n"'
+    # written to stdin (the terminal, for a child that inherits it) alike
+    pty_run "" 0 run -- sh -c "printf '\\033[2J\\033]0;x\\007hi\\n' >&0"
+    pty_check 'd["rc"] == 0 and d["out"] == "\\x1b[2J\\x1b]0;x\\x07hi\r\n"'
+    # the control: with the real terminal handed over, the escapes reach it
+    pty_run "" 0 run --stdin tty -- sh -c "printf '\\033[2J\\033]0;x\\007hi\\n' >&0"
+    pty_check 'd["rc"] == 0 and d["out"] == "\x1b[2J\x1b]0;x\x07hi\r\n"'
+}
+
+# Interactive programs work through the relay; line editing is kept.
+case_pty_interactive() {
+    pty_run 'helx\x7flo\r\x04' 0 run -- cat
+    pty_check 'd["rc"] == 0 and d["out"] == "helx\b \blo\r\nhello\r\n" and d["same_mode"]'
+    pty_run 'print(6*7)\rexit()\r' 0 run -- /usr/bin/python3 -i
+    pty_check 'd["rc"] == 0 and ">>> print(6*7)\r\n42\r\n>>> " in d["out"]'
+    pty_run 'echo $((6*7))\rexit 4\r' 0 run -- sh -i
+    pty_check 'd["rc"] == 4 and "\r\n42\r\n" in d["out"]'
+    # the interrupt key is SIGINT to the child (which has no controlling terminal)
+    pty_run 'import time; time.sleep(5)\r|\x03|exit(7)\r' 0 run -- /usr/bin/python3 -i
+    pty_check 'd["rc"] == 7 and "KeyboardInterrupt\r\n>>> exit(7)" in d["out"] and d["same_mode"]'
+    pty_run 'x\x03' 0 run -- cat
+    pty_check 'd["rc"] == 130 and d["same_mode"]'
+}
+
+# The pty has the window's size, and follows it.
+case_pty_window_size() {
+    pty_run '@winch' 0 run --tool stty --tool sleep -- sh -c 'stty size; sleep 1.5; stty size'
+    pty_check 'd["rc"] == 0 and d["out"] == "30 100\r\n40 120\r\n"'
+}
+
+# --stdin null, tty and pipe; exit status and --json on a pty.
+case_pty_stdin_modes() {
+    pty_run "" 0 run --stdin null -- sh -c 'read x; echo "read $?"; test -t 0 || echo notty'
+    pty_check 'd["rc"] == 0 and d["out"] == "read 1\r\nnotty\r\n"'
+    # (without namespaces: the view of a mount namespace has no host /dev/pts
+    # for ttyname(3) to find the name in)
+    pty_run "" 0 run --isolation minimal --stdin tty --tool tty -- sh -c 'test -t 0 && tty'
+    pty_check 'd["rc"] == 0 and d["out"] == d["slave"] + "\r\n"'
+    pty_run 'line\r\x04' 0 run --stdin pipe -- sh -c 'test -t 0 || echo notty; test -p /dev/stdin && echo pipe; read x; echo "got $x"'
+    pty_check 'd["rc"] == 0 and d["out"] == "notty\r\npipe\r\nline\r\ngot line\r\n"'
+    # without the pty: the child's stdin is a tty (the control of "notty" above)
+    pty_run "" 0 run --stdin auto -- sh -c 'test -t 0 && test -t 1 && echo tty; exit 3'
+    pty_check 'd["rc"] == 3 and d["out"] == "tty\r\n"'
+    pty_run "" 0 run --json -- sh -c 'exit 3'
+    pty_check 'd["rc"] == 3 and "\"status\":\"exited\",\"exit_code\":3" in d["out"]'
+    sbx run --stdin bogus -- true
+    expect_rc 125
+    expect_err_has "--stdin: expected auto, tty, null or pipe, got 'bogus'"
+    echo piped >"$TMP/in"
+    sbx run --stdin pipe --tool cat -- sh -c 'test -p /dev/stdin && cat'
+    expect_rc 0
+    expect_out piped
+}
+
+# The host terminal's mode is restored however the run ends.
+case_pty_restored() {
+    pty_run "" 0 run --timeout 1 --tool sleep -- sleep 10
+    pty_check 'd["rc"] == 124 and d["same_mode"] and d["out"] == "agentsbx: timed out after 1.000 s\r\n"'
+    pty_run "" 1 run --tool sleep -- sleep 10
+    pty_check 'd["rc"] == -15 and d["same_mode"]'
+    pty_run "" 0 run -- /nonexistent/program
+    pty_check 'd["rc"] == 127 and d["same_mode"]'
+}
+
 if ! declare -F "case_$CASE" >/dev/null; then
     echo "unknown case '$CASE'" >&2
     exit 2

@@ -3,6 +3,7 @@
  * lines are parsed back with json-c. */
 #include <json-c/json.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "live.h"
 
@@ -406,6 +407,106 @@ static void test_output__no_audit_without_settings(void **state)
     sbx_policy_free(p);
 }
 
+/* ---- a slow reader under a flood (issue 13, item 6) ------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct slow {
+    unsigned calls;
+    size_t bytes;
+};
+
+/* An output callback as slow as a host that forwards to a stalled reader. */
+static void slow_reader(int stream, const char *data, size_t len, void *userdata)
+{
+    struct slow *s = userdata;
+    (void)stream;
+    (void)data;
+    s->calls++;
+    s->bytes += len;
+    const struct timespec pause = {0, 50 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+}
+
+/* Runs argv with a 1 s wall limit and the slow callback; returns the seconds sbx_run() took. */
+static double run_slow(const char *const *argv, struct slow *s, sbx_result **r)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_wall_time(p, 1000));
+    assert_sbx_ok(sbx_set_output_callback(p, slow_reader, s));
+    double t0 = now_s();
+    assert_sbx_ok(sbx_run(p, argv, NULL, 0, r));
+    double took = now_s() - t0;
+    sbx_policy_free(p);
+    return took;
+}
+
+/* The deadline holds while the child floods and the callback is slow: the
+ * engine reads a bounded amount per step and looks at the clock in between. */
+static void test_output__flood_slow_callback_timeout(void **state)
+{
+    (void)state;
+    struct slow s = {0};
+    sbx_result *r = NULL;
+    static const char *const argv[] = {"/usr/bin/yes", NULL};
+    double took = run_slow(argv, &s, &r);
+    assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
+    if (took >= 4.0)
+        fail_msg("sbx_run took %.2f s with a 1 s limit (%u callbacks)", took, s.calls);
+    /* the control: it really flooded, and the callback was really slow */
+    if (s.calls < 10 || took < 0.95)
+        fail_msg("no flood: %u callbacks, %zu bytes in %.2f s", s.calls, s.bytes, took);
+    size_t n;
+    const char *out = sbx_result_stdout(r, &n);
+    assert_int_equal(n, s.bytes);
+    assert_memory_equal(out, "y\ny\ny\n", 6);
+    sbx_result_free(r);
+    assert_no_children();
+}
+
+/* The same when the child first makes both pipes as large as it may (1 MiB)
+ * and fills them: the drain after the kill is bounded in time too. */
+static void test_output__flood_big_pipes_slow_callback(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/python3", X_OK) != 0)
+        SBX_SKIP("/usr/bin/python3 is not installed");
+    struct slow s = {0};
+    sbx_result *r = NULL;
+    static const char *const argv[] = {"/usr/bin/python3", "-c",
+                                       "import fcntl, os\n"
+                                       "grown = 0\n"
+                                       "for fd in (1, 2):\n"
+                                       "    try:\n"
+                                       "        fcntl.fcntl(fd, 1031, 1 << 20)\n" /* F_SETPIPE_SZ */
+                                       "        grown += 1\n"
+                                       "    except OSError:\n"
+                                       "        pass\n"
+                                       "    os.set_blocking(fd, False)\n"
+                                       "chunk = b'y' * 65536\n"
+                                       "while True:\n"
+                                       "    for fd in (1, 2):\n"
+                                       "        try:\n"
+                                       "            os.write(fd, chunk)\n"
+                                       "        except BlockingIOError:\n"
+                                       "            pass\n",
+                                       NULL};
+    double took = run_slow(argv, &s, &r);
+    assert_status(r, SBX_STATUS_TIMED_OUT, SIGKILL);
+    if (took >= 4.0)
+        fail_msg("sbx_run took %.2f s with a 1 s limit (%u callbacks, %zu bytes)", took, s.calls,
+                 s.bytes);
+    if (s.calls < 10)
+        fail_msg("no flood: %u callbacks, %zu bytes in %.2f s", s.calls, s.bytes, took);
+    sbx_result_free(r);
+    assert_no_children();
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_output__run_redacts_and_neutralises),
     cmocka_unit_test(test_output__defaults_redact_patterns_keep_escapes),
@@ -418,6 +519,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_output__audit_violation),
     cmocka_unit_test(test_output__audit_fd),
     cmocka_unit_test(test_output__no_audit_without_settings),
+    cmocka_unit_test(test_output__flood_slow_callback_timeout),
+    cmocka_unit_test(test_output__flood_big_pipes_slow_callback),
 };
 
 SBX_TEST_MAIN(tests)

@@ -336,6 +336,21 @@ static void test_outfilter__escapes_neutralised(void **state)
     sbx_policy_free(p);
 }
 
+/* For a pty's master: backspace and a lone CR are kept, every other control is not. */
+static void test_outfilter__escapes_neutralised_terminal(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_set_output_escapes(p, SBX_ESCAPES_NEUTRALISE_TERMINAL));
+    check_filter(p, "helx\b \blo\r\n50%\r100%\r", "helx\b \blo\r\n50%\r100%\r", 0, 0);
+    check_filter(p, "a\tb\x1b[2J\x1b]0;x\x07\x7f\x01\xc2\x9b\xff",
+                 "a\tb\\x1b[2J\\x1b]0;x\\x07\\x7f\\x01\\u009b\\xff", 0, 7);
+    /* the control: the plain mode neutralises them */
+    assert_sbx_ok(sbx_set_output_escapes(p, SBX_ESCAPES_NEUTRALISE));
+    check_filter(p, "x\by\rz", "x\\x08y\\x0dz", 0, 2);
+    sbx_policy_free(p);
+}
+
 static void test_outfilter__escapes_kept_by_default(void **state)
 {
     (void)state;
@@ -530,7 +545,8 @@ static void test_outfilter__rejects_bad_arguments(void **state)
     assert_sbx_error(sbx_redact_value(p, "one-too-many"), -ENOSPC, "256 values");
     assert_sbx_error(sbx_set_redact_patterns(p, 2), -EINVAL, "on must be 0 or 1, got 2");
     assert_sbx_error(sbx_set_redact_patterns(NULL, 1), -EINVAL, "policy is NULL");
-    assert_sbx_error(sbx_set_output_escapes(p, 2), -EINVAL, "unknown mode 2");
+    assert_sbx_error(sbx_set_output_escapes(p, 3), -EINVAL, "unknown mode 3");
+    assert_sbx_error(sbx_set_output_escapes(p, -1), -EINVAL, "unknown mode -1");
     assert_sbx_error(sbx_set_output_escapes(NULL, 0), -EINVAL, "policy is NULL");
     assert_sbx_error(sbx_set_output_callback(NULL, sink_fn, NULL), -EINVAL, "policy is NULL");
     assert_sbx_error(sbx_output_filter_new(p, 3, sink_fn, &s, &f), -EINVAL, "stream 3");
@@ -566,6 +582,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_outfilter__registered_values),
     cmocka_unit_test(test_outfilter__value_registered_after_filter_does_not_apply),
     cmocka_unit_test(test_outfilter__escapes_neutralised),
+    cmocka_unit_test(test_outfilter__escapes_neutralised_terminal),
     cmocka_unit_test(test_outfilter__escapes_kept_by_default),
     cmocka_unit_test(test_outfilter__lone_esc_at_chunk_end),
     cmocka_unit_test(test_outfilter__holds_back_a_bounded_tail),

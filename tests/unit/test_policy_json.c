@@ -506,6 +506,12 @@ static void test_policy_json__round_trip_output(void **state)
     assert_int_equal(p->output->escapes, SBX_ESCAPES_KEEP);
     assert_string_equal(values_of(p), "hunter2-secret|tok_ABCDEFGH"); /* lists add */
     assert_string_equal(to_json(p), "{\n  \"version\": 1\n}\n");
+    /* the pty's mode round-trips too */
+    assert_sbx_ok(sbx_policy_load_json(p, V1_OUTPUT("\"escapes\": \"terminal\"")));
+    assert_int_equal(p->output->escapes, SBX_ESCAPES_NEUTRALISE_TERMINAL);
+    assert_string_equal(
+        to_json(p),
+        "{\n  \"version\": 1,\n  \"output\": {\n    \"escapes\": \"terminal\"\n  }\n}\n");
     sbx_policy_free(p);
 }
 
@@ -849,11 +855,12 @@ static const struct bad bad_documents[] = {
     {V1 "\"output\": {\"redact_patterns\": 0}}", -EINVAL,
      "$.output.redact_patterns: expected true or false, got 0"},
     {V1 "\"output\": {\"escapes\": \"neutralize\"}}", -EINVAL,
-     "$.output.escapes: expected one of \"keep\", \"neutralise\", got \"neutralize\""},
+     "$.output.escapes: expected one of \"keep\", \"neutralise\", \"terminal\", got "
+     "\"neutralize\""},
     {V1 "\"output\": {\"escapes\": true}}", -EINVAL,
-     "$.output.escapes: expected one of \"keep\", \"neutralise\", got true"},
+     "$.output.escapes: expected one of \"keep\", \"neutralise\", \"terminal\", got true"},
     {V1 "\"output\": {\"escapes\": \"keep\\u0000x\"}}", -EINVAL,
-     "$.output.escapes: expected one of \"keep\", \"neutralise\""},
+     "$.output.escapes: expected one of \"keep\", \"neutralise\", \"terminal\""},
     {V1 "\"output\": {\"redact\": {}}}", -EINVAL,
      "$.output.redact: expected an array of strings, got object (not shown)"},
     {V1 "\"output\": {\"redact\": [null]}}", -EINVAL,

@@ -28,6 +28,9 @@ UNLIMITED = 2**64 - 1
 KILL = -1
 #: Standard-stream modes for :meth:`Policy.spawn` (as in :mod:`subprocess`).
 PIPE = -1
+# Bytes Child.communicate() reads per stream after the child's end (as the
+# library's event engine).
+_DRAIN_MAX = 1 << 20
 DEVNULL = -3
 
 _FS_READ, _FS_WRITE, _FS_EXEC, _FS_OPTIONAL = 1, 2, 4, 1 << 63
@@ -1156,6 +1159,7 @@ class Child:
             self.close_stdio(0)
             infd = None
         ended = False
+        after: Dict[int, int] = {}  # bytes read per stream after the end
         while True:
             if not ended and self.poll() is not None:
                 ended = True
@@ -1197,6 +1201,12 @@ class Child:
                     continue
                 if chunk:
                     bufs[outfds[fd]].append(chunk)
+                    if ended:
+                        after[fd] = after.get(fd, 0) + len(chunk)
+                        if after[fd] >= _DRAIN_MAX:
+                            # At most this much after the end: a descendant
+                            # that left the group must not keep us reading.
+                            self.close_stdio(outfds.pop(fd))
                 else:
                     self.close_stdio(outfds.pop(fd))
             if ended and not r:

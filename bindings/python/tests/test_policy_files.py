@@ -35,7 +35,7 @@ def test_policy_files__json_error_names_the_path(policy):
     assert "$.limits.memory: expected a size, got -5" in str(e.value)
     with pytest.raises(agentsbx.InvalidArgumentError) as e:
         policy.load_json('{"version": 1, "output": {"escapes": "neutralize"}}')
-    assert 'expected one of "keep", "neutralise", got "neutralize"' in str(e.value)
+    assert 'expected one of "keep", "neutralise", "terminal", got "neutralize"' in str(e.value)
     assert isinstance(e.value, ValueError)
     assert policy.to_json() == before  # all or nothing
 
