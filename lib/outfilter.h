@@ -1,5 +1,6 @@
-/* Internal interface of the output filter (outfilter.c) and the audit log
- * (audit.c). Nothing here is exported. */
+/* Internal interface of the output filter (outfilter.c: settings;
+ * outfilter_engine.c: the streaming engine; outfilter_patterns.c: the
+ * credential shapes) and the audit log (audit.c). Nothing here is exported. */
 #ifndef SBX_OUTFILTER_H
 #define SBX_OUTFILTER_H
 
@@ -85,7 +86,7 @@ struct sbx__outfilter {
     char out[4096]; /* filtered bytes not yet passed to the sink */
     size_t out_len;
     uint8_t prev; /* the byte before `sscan` (0 at the start) */
-    int swallow;  /* what is being skipped after a match (see outfilter.c) */
+    int swallow;  /* what is being skipped after a match (see outfilter_engine.c) */
     size_t pem_skipped;
     /* Two engines over the work buffer, each with its own position: the
      * credential shapes, and the registered values (checked at every
