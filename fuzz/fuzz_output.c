@@ -118,7 +118,8 @@ static void redacted_bytes(const sbx_policy *p, const unsigned char *s, size_t n
     struct sbx__outfilter f;
     struct marks m = {bits, n};
     memset(bits, 0, n);
-    if (sbx__outcfg_new(p, &cfg) != 0 || sbx__outfilter_init(&f, cfg, cfg->escapes, discard, &m))
+    if (sbx__outcfg_new(p, NULL, &cfg) != 0 ||
+        sbx__outfilter_init(&f, cfg, cfg->escapes, discard, &m))
         abort();
     f.on_redact = mark;
     sbx__outfilter_write(&f, (const char *)s, n);
