@@ -15,7 +15,8 @@
 
 bool sbx__outcfg_active(const struct sbx__outcfg *cfg)
 {
-    return cfg->patterns || cfg->n_values || cfg->escapes != SBX_ESCAPES_KEEP;
+    (void)cfg;
+    return true; /* the Unicode classes are counted whatever the settings */
 }
 
 bool sbx__outcfg_auditing(const struct sbx__outcfg *cfg)
@@ -88,6 +89,10 @@ int sbx__outcfg_new(const sbx_policy *policy, const char *document, struct sbx__
     }
     for (const char *c = sbx__pattern_starts; *c; c++)
         cfg->shape_start[(uint8_t)*c] = 1;
+    for (const char *c = sbx__pattern_word_starts; *c; c++)
+        cfg->shape_word[(uint8_t)*c] = 1;
+    if (op)
+        memcpy(cfg->unicode, op->unicode, sizeof(cfg->unicode));
     if (sbx__outcfg_auditing(cfg))
         sbx__policy_digest(document, cfg, cfg->digest);
     *ret = cfg;
@@ -207,6 +212,40 @@ int sbx_set_output_escapes(sbx_policy *policy, int mode)
     return 0;
 }
 
+int sbx_set_output_unicode(sbx_policy *policy, int cls, int action)
+{
+    sbx__check_arg(policy);
+    sbx__check(cls >= 0 && cls < SBX__UNICODE_CLASSES,
+               "%s: unknown class %d (SBX_UNICODE_TAGS, _BIDI, _INVISIBLE or _INVALID_UTF8)",
+               __func__, cls);
+    sbx__check(action >= SBX_UNICODE_KEEP && action <= SBX_UNICODE_REPLACE,
+               "%s: unknown action %d (SBX_UNICODE_KEEP, _STRIP, _ESCAPE or _REPLACE)", __func__,
+               action);
+    struct sbx__output_policy *op = NULL;
+    int r = sbx__output_policy_get(policy, __func__, &op);
+    if (r < 0)
+        return r;
+    op->unicode[cls] = (uint8_t)action;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+uint64_t sbx_result_unicode(const sbx_result *result, int cls)
+{
+    if (!result || !result->unicode || cls < 0 || cls >= SBX__UNICODE_CLASSES)
+        return 0;
+    return result->unicode->count[cls];
+}
+
+const char *sbx_result_unicode_tag_text(const sbx_result *result)
+{
+    if (!result)
+        return NULL;
+    if (!result->unicode)
+        return "";
+    return result->unicode->tag_lost ? NULL : result->unicode->tag_text;
+}
+
 uint64_t sbx_result_redactions(const sbx_result *result)
 {
     return result ? result->redactions : 0;
@@ -222,6 +261,7 @@ uint64_t sbx_result_escapes(const sbx_result *result)
 struct sbx_output_filter {
     struct sbx__outcfg *cfg;
     struct sbx__outfilter f;
+    char *tag_text; /* the last sbx_output_filter_unicode_tag_text() */
     sbx_output_fn fn;
     void *userdata;
     int stream;
@@ -286,10 +326,39 @@ uint64_t sbx_output_filter_escapes(const sbx_output_filter *filter)
     return filter ? filter->f.escaped : 0;
 }
 
+uint64_t sbx_output_filter_unicode(const sbx_output_filter *filter, int cls)
+{
+    if (!filter || cls < 0 || cls >= SBX__UNICODE_CLASSES)
+        return 0;
+    return filter->f.unicode[cls];
+}
+
+static void drop_tag_text(sbx_output_filter *filter)
+{
+    if (filter->tag_text) {
+        explicit_bzero(filter->tag_text, strlen(filter->tag_text));
+        free(filter->tag_text);
+        filter->tag_text = NULL;
+    }
+}
+
+const char *sbx_output_filter_unicode_tag_text(sbx_output_filter *filter)
+{
+    if (!filter) {
+        sbx__err(-EINVAL, "%s: filter is NULL", __func__);
+        return NULL;
+    }
+    drop_tag_text(filter);
+    if (sbx__outfilter_tag_text(&filter->f, &filter->tag_text) < 0)
+        return NULL;
+    return filter->tag_text;
+}
+
 void sbx_output_filter_free(sbx_output_filter *filter)
 {
     if (!filter)
         return;
+    drop_tag_text(filter);
     sbx__outfilter_destroy(&filter->f);
     sbx__outcfg_unref(filter->cfg);
     free(filter);

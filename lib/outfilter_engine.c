@@ -83,16 +83,151 @@ static bool needs_escape(uint8_t c)
     return c >= 0x7f || (c < 0x20 && c != '\n' && c != '\t');
 }
 
-/* A control character or a byte >= 0x7f at p[0], in neutralising mode: the
- * bytes consumed, or 0 when more are needed. */
-static size_t escape_at(struct sbx__outfilter *f, const uint8_t *p, size_t n, bool final)
+/* ---- Unicode classes ------------------------------------------------------------ */
+
+/* The class of a code point (SBX_UNICODE_*), or -1. The lists and why each
+ * member is there: docs/output-and-audit.md. */
+static int classify(uint32_t cp)
+{
+    if (cp < 0x00ad)
+        return -1;
+    if (cp < 0x2000) {
+        switch (cp) {
+        case 0x061c: return SBX_UNICODE_BIDI;      /* ARABIC LETTER MARK */
+        case 0x00ad:                               /* SOFT HYPHEN */
+        case 0x034f:                               /* COMBINING GRAPHEME JOINER */
+        case 0x115f:                               /* HANGUL CHOSEONG FILLER */
+        case 0x1160:                               /* HANGUL JUNGSEONG FILLER */
+        case 0x17b4:                               /* KHMER VOWEL INHERENT AQ */
+        case 0x17b5:                               /* KHMER VOWEL INHERENT AA */
+        case 0x180e: return SBX_UNICODE_INVISIBLE; /* MONGOLIAN VOWEL SEPARATOR */
+        default: return -1;
+        }
+    }
+    if (cp <= 0x206f) {
+        if (cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+            (cp >= 0x2066 && cp <= 0x2069))
+            return SBX_UNICODE_BIDI;
+        if ((cp >= 0x200b && cp <= 0x200d) || (cp >= 0x2060 && cp <= 0x2065) || cp >= 0x206a)
+            return SBX_UNICODE_INVISIBLE;
+        return -1;
+    }
+    if (cp < 0x3164)
+        return -1;
+    if (cp == 0x3164 || cp == 0xfeff || cp == 0xffa0 || (cp >= 0xfff0 && cp <= 0xfffb))
+        return SBX_UNICODE_INVISIBLE; /* fillers, BOM, unassigned and interlinear annotation */
+    if (cp < 0x1bca0)
+        return -1;
+    if (cp <= 0x1bca3 || (cp >= 0x1d173 && cp <= 0x1d17a))
+        return SBX_UNICODE_INVISIBLE; /* shorthand and musical format controls */
+    if (cp >= 0xe0000 && cp <= 0xe007f)
+        return SBX_UNICODE_TAGS;
+    if ((cp >= 0xe0080 && cp <= 0xe00ff) || (cp >= 0xe01f0 && cp <= 0xe0fff))
+        return SBX_UNICODE_INVISIBLE; /* unassigned, default-ignorable */
+    return -1;
+}
+
+/* The UTF-8 sequence at p (avail bytes; cut: no byte after them can belong
+ * to it): YES with the code point, NO with the length of the maximal invalid
+ * sequence (as U+FFFD replacement counts it), or NEED. */
+static int decode(const uint8_t *p, size_t avail, bool cut, uint32_t *cp, size_t *len)
+{
+    int k = sbx__utf8_seq(p, avail);
+    if (k > 0) {
+        uint32_t c = p[0];
+        if (k == 2)
+            c = (c & 0x1f) << 6 | (p[1] & 0x3fu);
+        else if (k == 3)
+            c = (c & 0x0f) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu);
+        else if (k == 4)
+            c = (c & 0x07) << 18 | (p[1] & 0x3fu) << 12 | (p[2] & 0x3fu) << 6 | (p[3] & 0x3fu);
+        *cp = c;
+        *len = (size_t)k;
+        return YES;
+    }
+    if (k < 0 && !cut)
+        return NEED;
+    /* the longest start of a valid sequence (1 to 3 bytes), or the lead byte */
+    size_t sub = 1;
+    for (size_t n = 2; n <= 3 && n <= avail; n++)
+        if (sbx__utf8_seq(p, n) < 0)
+            sub = n;
+    *len = sub;
+    return NO;
+}
+
+/* Tag characters spell ASCII: keep what they spell (a run of them after
+ * another is separated from it by a newline), up to the room there is. */
+static void tag_add(struct sbx__outfilter *f, uint32_t cp, uint64_t offset)
+{
+    bool continues = f->tags_len && offset == f->tags_next;
+    f->tags_next = offset + 4;
+    if (cp < 0xe0020 || cp > 0xe007e || f->tags_nomem)
+        return; /* not a character: counted only */
+    if (!f->tags) {
+        f->tags_cap = SBX_UNICODE_TAG_TEXT_MAX + f->cfg->max_len + SBX__PATTERN_WINDOW;
+        f->tags = malloc(f->tags_cap);
+        if (!f->tags) {
+            f->tags_nomem = true; /* sbx__outfilter_tag_text() says so */
+            return;
+        }
+    }
+    if (f->tags_len && !continues && f->tags_len < f->tags_cap)
+        f->tags[f->tags_len++] = '\n';
+    if (f->tags_len < f->tags_cap)
+        f->tags[f->tags_len++] = (char)(cp - 0xe0000);
+}
+
+/* A byte as "\xHH" (an invalid one, escaped; counted as a terminal escape in
+ * neutralising mode, as before there were classes). */
+static void emit_hex(struct sbx__outfilter *f, uint8_t c)
+{
+    if (f->escapes == SBX_ESCAPES_NEUTRALISE) {
+        emit_escaped(f, false, c);
+        return;
+    }
+    char text[8];
+    int n = snprintf(text, sizeof(text), "\\x%02x", c);
+    emit(f, text, (size_t)n);
+}
+
+static void emit_replacement(struct sbx__outfilter *f)
+{
+    emit(f, "\xef\xbf\xbd", 3);
+}
+
+/* A maximal invalid sequence of len bytes. */
+static void invalid(struct sbx__outfilter *f, const uint8_t *p, size_t len)
+{
+    f->unicode[SBX_UNICODE_INVALID_UTF8]++;
+    int action = f->actions[SBX_UNICODE_INVALID_UTF8];
+    if (action == SBX_UNICODE_STRIP)
+        return;
+    if (action == SBX_UNICODE_REPLACE) {
+        emit_replacement(f);
+        return;
+    }
+    if (action == SBX_UNICODE_KEEP && f->escapes != SBX_ESCAPES_NEUTRALISE) {
+        emit(f, p, len);
+        return;
+    }
+    for (size_t k = 0; k < len; k++) /* escaped, or kept in neutralising mode */
+        emit_hex(f, p[k]);
+}
+
+/* A character that needs a look (not plain), at p: the bytes consumed, or 0
+ * when more are needed. avail bytes are there; cut: no byte after them can
+ * belong to it (the end of the stream, or a redaction starts there). offset:
+ * where p is in the stream. */
+static size_t special_at(struct sbx__outfilter *f, const uint8_t *p, size_t avail, bool cut,
+                         uint64_t offset)
 {
     uint8_t c = p[0];
-    if (c < 0x80) {
+    if (c < 0x80) { /* a control character, in neutralising mode */
         if (c == '\r') {
-            if (n < 2 && !final)
+            if (avail < 2 && !cut)
                 return 0;
-            if (n >= 2 && p[1] == '\n') {
+            if (avail >= 2 && p[1] == '\n') {
                 emit(f, "\r\n", 2);
                 return 2;
             }
@@ -100,44 +235,70 @@ static size_t escape_at(struct sbx__outfilter *f, const uint8_t *p, size_t n, bo
         emit_escaped(f, false, c);
         return 1;
     }
-    size_t need;
-    uint8_t lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        need = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;
-    } else {
-        emit_escaped(f, false, c);
-        return 1;
+    uint32_t cp;
+    size_t len;
+    int r = decode(p, avail, cut, &cp, &len);
+    if (r == NEED)
+        return 0;
+    if (r == NO) {
+        invalid(f, p, len);
+        return len;
     }
-    for (size_t k = 1; k < need; k++) {
-        if (k >= n) {
-            if (!final)
-                return 0;
-            emit_escaped(f, false, c);
-            return 1;
+    if (cp <= 0x9f && f->escapes == SBX_ESCAPES_NEUTRALISE) { /* a C1 control */
+        emit_escaped(f, true, cp);
+        return len;
+    }
+    int cls = classify(cp);
+    if (cls < 0 || (cp == 0xfeff && offset == 0)) { /* a byte order mark starts the stream */
+        emit(f, p, len);
+        return len;
+    }
+    f->unicode[cls]++;
+    if (cls == SBX_UNICODE_TAGS)
+        tag_add(f, cp, offset);
+    switch (f->actions[cls]) {
+    case SBX_UNICODE_STRIP: break;
+    case SBX_UNICODE_ESCAPE: {
+        char text[16];
+        int n = snprintf(text, sizeof(text), "\\u{%04X}", (unsigned)cp);
+        emit(f, text, (size_t)n);
+        break;
+    }
+    case SBX_UNICODE_REPLACE: emit_replacement(f); break;
+    default: emit(f, p, len); break;
+    }
+    return len;
+}
+
+/* The end of a run of bytes, from k, that are written as they are: ASCII
+ * that needs no escape, and complete UTF-8 characters of no class. */
+static size_t plain_run(const struct sbx__outfilter *f, const uint8_t *w, size_t k, size_t lim,
+                        bool cut)
+{
+    bool esc = f->escapes == SBX_ESCAPES_NEUTRALISE;
+    while (k < lim) {
+        uint8_t c = w[k];
+        if (f->plain[c]) {
+            k++;
+            continue;
         }
-        uint8_t b = p[k];
-        if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) {
-            emit_escaped(f, false, c);
-            return 1;
-        }
+        uint32_t cp;
+        size_t len;
+        if (c < 0x80 || decode(w + k, lim - k, cut, &cp, &len) != YES || classify(cp) >= 0 ||
+            (esc && cp <= 0x9f))
+            break;
+        k += len;
     }
-    if (c == 0xc2 && p[1] <= 0x9f) { /* a C1 control, U+0080 to U+009F */
-        emit_escaped(f, true, p[1]);
-        return 2;
-    }
-    emit(f, p, need);
-    return need;
+    return k;
 }
 
 /* ---- the driver ---------------------------------------------------------------------- */
+
+static bool alnum(uint8_t c)
+{
+    uint8_t l = c | 0x20;
+    return (l >= 'a' && l <= 'z') || (c >= '0' && c <= '9');
+}
 
 /* Record a range to redact ([0] shapes, [1] values; in order of start, and
  * a shape's range may grow at its end while swallowing). */
@@ -170,6 +331,7 @@ static void add_range(struct sbx__outfilter *f, int which, size_t start, size_t 
  * what a shape finds). Stops where it needs more bytes. */
 static void scan_shapes(struct sbx__outfilter *f, const uint8_t *w, size_t n, bool final)
 {
+    const struct sbx__outcfg *cfg = f->cfg;
     size_t i = f->sscan;
     while (i < n) {
         if (f->swallow == SW_PEM) {
@@ -200,7 +362,8 @@ static void scan_shapes(struct sbx__outfilter *f, const uint8_t *w, size_t n, bo
             }
             f->swallow = 0;
         }
-        if (f->cfg->shape_start[w[i]]) {
+        uint8_t c = w[i];
+        if (cfg->shape_start[c] || (cfg->shape_word[c] && !alnum(f->prev))) {
             struct match m;
             int r = sbx__shape_at(w + i, n - i, final, f->prev, &m);
             if (r == NEED)
@@ -251,12 +414,12 @@ static const struct sbx__range *next_range(struct sbx__outfilter *f, size_t idx[
 }
 
 /* Write work[0..decided): the ranges as one marker per run of overlapping
- * ones, the rest as it is (neutralised when asked). Returns how many bytes
- * were written or redacted (less than `decided` when an escape needs more). */
+ * ones, the rest as it is, or neutralised, or as the Unicode actions say.
+ * Returns how many bytes were written or redacted (less than `decided` when a
+ * character needs more). */
 static size_t write_out(struct sbx__outfilter *f, const uint8_t *w, size_t decided, size_t n,
                         bool final)
 {
-    bool esc = f->escapes == SBX_ESCAPES_NEUTRALISE;
     size_t idx[2] = {0, 0};
     const struct sbx__range *r = next_range(f, idx);
     size_t k = 0;
@@ -275,22 +438,25 @@ static size_t write_out(struct sbx__outfilter *f, const uint8_t *w, size_t decid
             k = f->cover_end < decided ? f->cover_end : decided;
             continue;
         }
-        size_t stop = r && r->start < decided ? r->start : decided;
-        uint8_t c = w[k];
-        if (esc && needs_escape(c)) {
-            /* A sequence is judged on the bytes before the next redaction. */
-            bool cut = stop < n || final;
-            size_t got = escape_at(f, w + k, (r ? r->start : n) - k, cut);
-            if (got == 0)
-                break;
-            k += got;
+        /* A character is judged on the bytes before the next redaction; one
+         * that goes past `decided` waits (a redaction may yet start inside
+         * it), so that where the stream was cut never matters. */
+        size_t lim = decided;
+        bool cut = final && decided == n;
+        if (r && r->start <= decided) {
+            lim = r->start;
+            cut = true;
+        }
+        size_t j = plain_run(f, w, k, lim, cut);
+        if (j > k) {
+            emit(f, w + k, j - k);
+            k = j;
             continue;
         }
-        size_t j = k + 1;
-        while (j < stop && !(esc && needs_escape(w[j])))
-            j++;
-        emit(f, w + k, j - k);
-        k = j;
+        size_t got = special_at(f, w + k, lim - k, cut, f->base + k);
+        if (got == 0)
+            break;
+        k += got;
     }
     /* Ranges that start inside the redaction k stopped in belong to it. */
     for (; r && r->start < k; r = next_range(f, idx))
@@ -350,6 +516,9 @@ int sbx__outfilter_init(struct sbx__outfilter *f, const struct sbx__outcfg *cfg,
     f->sink = sink ? sink : pass_through;
     f->ctx = ctx;
     f->escapes = escapes;
+    memcpy(f->actions, cfg->unicode, sizeof(f->actions));
+    for (unsigned c = 0; c < 0x80; c++)
+        f->plain[c] = escapes != SBX_ESCAPES_NEUTRALISE || !needs_escape((uint8_t)c);
     f->hold_max = cfg->max_len + SBX__PATTERN_WINDOW;
     f->cap = f->hold_max + SLICE;
     f->work = malloc(f->cap);
@@ -391,6 +560,10 @@ void sbx__outfilter_destroy(struct sbx__outfilter *f)
     if (f->work) {
         explicit_bzero(f->work, f->cap);
         free(f->work);
+    }
+    if (f->tags) {
+        explicit_bzero(f->tags, f->tags_cap);
+        free(f->tags);
     }
     free(f->ranges[0]);
     free(f->ranges[1]);
@@ -437,6 +610,7 @@ int sbx__redact_string(const struct sbx__outcfg *cfg, const char *s, char **ret)
     int r = sbx__outfilter_init(&f, cfg, SBX_ESCAPES_KEEP, strbuf_sink, &b);
     if (r < 0)
         return r;
+    memset(f.actions, SBX_UNICODE_KEEP, sizeof(f.actions)); /* redaction only */
     sbx__outfilter_write(&f, s, strlen(s));
     sbx__outfilter_finish(&f);
     sbx__outfilter_destroy(&f);
@@ -450,4 +624,94 @@ int sbx__redact_string(const struct sbx__outcfg *cfg, const char *s, char **ret)
     }
     *ret = b.buf;
     return 0;
+}
+
+/* ---- what the tag characters spell ------------------------------------------------ */
+
+int sbx__outfilter_tag_text(const struct sbx__outfilter *f, char **ret)
+{
+    if (f->tags_nomem)
+        return sbx__errno(-ENOMEM, "decoding tag characters");
+    char *raw = malloc(f->tags_len + 1), *red = NULL;
+    if (!raw)
+        return sbx__errno(-ENOMEM, "decoding tag characters");
+    if (f->tags_len)
+        memcpy(raw, f->tags, f->tags_len);
+    raw[f->tags_len] = '\0';
+    int r = sbx__redact_string(f->cfg, raw, &red);
+    explicit_bzero(raw, f->tags_len);
+    free(raw);
+    if (r < 0)
+        return r;
+    size_t len = strlen(red);
+    if (len > SBX_UNICODE_TAG_TEXT_MAX) {
+        explicit_bzero(red + SBX_UNICODE_TAG_TEXT_MAX, len - SBX_UNICODE_TAG_TEXT_MAX);
+        red[SBX_UNICODE_TAG_TEXT_MAX] = '\0';
+    }
+    *ret = red;
+    return 0;
+}
+
+int sbx__unicode_report_add(struct sbx__unicode_report **report, const struct sbx__outfilter *f)
+{
+    struct sbx__unicode_report *u = *report;
+    if (!u && !(u = calloc(1, sizeof(*u))))
+        return sbx__errno(-ENOMEM, "the output's Unicode counts");
+    *report = u;
+    for (int c = 0; c < SBX__UNICODE_CLASSES; c++)
+        u->count[c] += f->unicode[c];
+    char *text;
+    if (u->tag_lost || sbx__outfilter_tag_text(f, &text) < 0) {
+        u->tag_lost = true; /* never the text unredacted: none at all */
+        explicit_bzero(u->tag_text, sizeof(u->tag_text));
+        u->tag_len = 0;
+        return 0;
+    }
+    size_t len = strlen(text);
+    if (len && u->tag_len && u->tag_len < SBX_UNICODE_TAG_TEXT_MAX)
+        u->tag_text[u->tag_len++] = '\n'; /* stdout's, then stderr's */
+    size_t room = SBX_UNICODE_TAG_TEXT_MAX - u->tag_len;
+    memcpy(u->tag_text + u->tag_len, text, len < room ? len : room);
+    u->tag_len += len < room ? len : room;
+    u->tag_text[u->tag_len] = '\0';
+    explicit_bzero(text, len);
+    free(text);
+    return 0;
+}
+
+void sbx__unicode_report_free(struct sbx__unicode_report *report)
+{
+    if (report) {
+        explicit_bzero(report, sizeof(*report));
+        free(report);
+    }
+}
+
+size_t sbx__unicode_report_json(const struct sbx__unicode_report *report, char *buf, size_t size)
+{
+    static const struct sbx__unicode_report none;
+    const struct sbx__unicode_report *u = report ? report : &none;
+    char text[SBX_UNICODE_TAG_TEXT_MAX * 6 + 1]; /* the tag text, as a JSON string's inside */
+    size_t t = 0;
+    for (size_t i = 0; i < u->tag_len; i++) {
+        uint8_t c = (uint8_t)u->tag_text[i];
+        if (c == '"' || c == '\\')
+            t += (size_t)snprintf(text + t, sizeof(text) - t, "\\%c", c);
+        else if (c == '\n')
+            t += (size_t)snprintf(text + t, sizeof(text) - t, "\\n");
+        else if (c < 0x20 || c >= 0x7f) /* cannot happen: tags spell printable ASCII */
+            t += (size_t)snprintf(text + t, sizeof(text) - t, "\\u%04x", c);
+        else
+            text[t++] = (char)c;
+    }
+    text[t] = '\0';
+    int n = snprintf(buf, size,
+                     "\"unicode\":{\"tags\":%llu,\"bidi\":%llu,\"invisible\":%llu,"
+                     "\"invalid_utf8\":%llu,\"tag_text\":%s%s%s}",
+                     (unsigned long long)u->count[SBX_UNICODE_TAGS],
+                     (unsigned long long)u->count[SBX_UNICODE_BIDI],
+                     (unsigned long long)u->count[SBX_UNICODE_INVISIBLE],
+                     (unsigned long long)u->count[SBX_UNICODE_INVALID_UTF8],
+                     u->tag_lost ? "" : "\"", u->tag_lost ? "null" : text, u->tag_lost ? "" : "\"");
+    return n < 0 ? 0 : (size_t)n;
 }

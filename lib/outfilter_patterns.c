@@ -399,13 +399,53 @@ static const matcher_fn matchers[] = {
     m_bearer, m_google, m_sk,         m_jwt,    m_url,   m_password,
 };
 
-/* The first bytes any matcher of the list above can start with. */
-const char sbx__pattern_starts[] = "-AaGgXxBbSsEeTtPp:";
+/* The matchers (bit k: matchers[k]) that can match at a byte: every other
+ * one says NO at once (its first byte is a literal, see each). */
+#define BIT(fn) (1u << M_##fn)
+enum {
+    M_pem,
+    M_aws_id,
+    M_aws_secret,
+    M_github,
+    M_slack,
+    M_authorization,
+    M_bearer,
+    M_google,
+    M_sk,
+    M_jwt,
+    M_url,
+    M_password
+};
+static const uint16_t first_byte[256] = {
+    ['-'] = BIT(pem),
+    ['A'] = BIT(aws_id) | BIT(aws_secret) | BIT(authorization) | BIT(google) | BIT(password),
+    ['a'] = BIT(aws_secret) | BIT(authorization) | BIT(password),
+    ['g'] = BIT(github),
+    ['x'] = BIT(slack),
+    ['B'] = BIT(bearer),
+    ['b'] = BIT(bearer),
+    ['s'] = BIT(sk) | BIT(password),
+    ['S'] = BIT(password),
+    ['P'] = BIT(password),
+    ['p'] = BIT(password),
+    ['T'] = BIT(password),
+    ['t'] = BIT(password),
+    ['e'] = BIT(jwt),
+    [':'] = BIT(url),
+};
+
+/* The bytes a shape can start with after any byte, and those it can start
+ * with only after a byte that is not a letter or digit (every matcher of
+ * those checks a word boundary before it). */
+const char sbx__pattern_starts[] = "-Agxe:";
+const char sbx__pattern_word_starts[] = "aBbsSPpTt";
 
 /* The credential shape at p, `prev` being the byte before it. */
 int sbx__shape_at(const uint8_t *p, size_t n, bool final, uint8_t prev, struct match *m)
 {
-    for (size_t k = 0; k < sizeof(matchers) / sizeof(matchers[0]); k++) {
+    for (unsigned bits = first_byte[p[0]], k = 0; bits; bits >>= 1, k++) {
+        if (!(bits & 1))
+            continue;
         struct scan s = {.p = p, .n = n, .final = final, .prev = prev};
         *m = (struct match){0};
         int r = matchers[k](&s, m);

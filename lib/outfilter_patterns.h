@@ -37,8 +37,10 @@ struct match {
     int swallow; /* then skip this class (or SW_PEM); 0: nothing */
 };
 
-/* The first bytes any credential shape can start with. */
+/* The bytes a credential shape can start with (sbx__pattern_word_starts:
+ * only after a byte that is not a letter or digit). */
 SBX__HIDDEN extern const char sbx__pattern_starts[];
+SBX__HIDDEN extern const char sbx__pattern_word_starts[];
 
 /* Whether c is in the character class cls (C_*). */
 SBX__HIDDEN bool sbx__in_class(int cls, uint8_t c);
