@@ -277,6 +277,17 @@ static size_t plain_run(const struct sbx__outfilter *f, const uint8_t *w, size_t
 {
     bool esc = f->escapes == SBX_ESCAPES_NEUTRALISE;
     while (k < lim) {
+        if (!esc) { /* the fast path: eight ASCII bytes at a time */
+            while (lim - k >= 8) {
+                uint64_t x;
+                memcpy(&x, w + k, 8);
+                if (x & 0x8080808080808080u)
+                    break;
+                k += 8;
+            }
+            if (k == lim)
+                break;
+        }
         uint8_t c = w[k];
         if (f->plain[c]) {
             k++;
@@ -361,6 +372,15 @@ static void scan_shapes(struct sbx__outfilter *f, const uint8_t *w, size_t n, bo
                 continue;
             }
             f->swallow = 0;
+        }
+        /* the fast path: bytes that, with the next one, start no shape */
+        size_t j = i;
+        while (j + 1 < n && !sbx__shape_pair(w[j], w[j + 1]))
+            j++;
+        if (j > i) {
+            f->prev = w[j - 1];
+            i = j;
+            continue;
         }
         uint8_t c = w[i];
         if (cfg->shape_start[c] || (cfg->shape_word[c] && !alnum(f->prev))) {

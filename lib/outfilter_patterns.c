@@ -72,15 +72,15 @@ struct scan {
 
 static int lit(struct scan *s, const char *text, bool ci)
 {
-    size_t len = strlen(text);
-    for (size_t k = 0; k < len; k++) {
+    size_t k = 0;
+    for (; text[k]; k++) {
         if (s->pos + k >= s->n)
             return END(s);
         uint8_t c = s->p[s->pos + k];
         if ((ci ? tolower_ascii(c) : c) != (uint8_t)text[k])
             return NO;
     }
-    s->pos += len;
+    s->pos += k;
     return YES;
 }
 
@@ -357,6 +357,8 @@ static int m_password(struct scan *s, struct match *m)
         return NO;
     int best = NO;
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        if (s->n && tolower_ascii(s->p[0]) != (uint8_t)keys[k][0])
+            continue; /* lit() would say NO at once */
         struct scan t = *s;
         int r = lit(&t, keys[k], true);
         if (r == YES) {
@@ -416,7 +418,7 @@ enum {
     M_url,
     M_password
 };
-static const uint16_t first_byte[256] = {
+const uint16_t sbx__shape_first[256] = {
     ['-'] = BIT(pem),
     ['A'] = BIT(aws_id) | BIT(aws_secret) | BIT(authorization) | BIT(google) | BIT(password),
     ['a'] = BIT(aws_secret) | BIT(authorization) | BIT(password),
@@ -434,6 +436,32 @@ static const uint16_t first_byte[256] = {
     [':'] = BIT(url),
 };
 
+/* The same for the second byte (both cases where the matcher ignores case):
+ * most words that start like a shape are told apart by it. */
+const uint16_t sbx__shape_second[256] = {
+    ['-'] = BIT(pem),
+    ['K'] = BIT(aws_id),
+    ['S'] = BIT(aws_id),
+    ['w'] = BIT(aws_secret),
+    ['W'] = BIT(aws_secret),
+    ['h'] = BIT(github),
+    ['i'] = BIT(github),
+    ['o'] = BIT(slack) | BIT(password),
+    ['O'] = BIT(password),
+    ['u'] = BIT(authorization),
+    ['U'] = BIT(authorization),
+    ['e'] = BIT(bearer) | BIT(password),
+    ['E'] = BIT(bearer) | BIT(password),
+    ['I'] = BIT(google),
+    ['k'] = BIT(sk),
+    ['y'] = BIT(jwt),
+    ['/'] = BIT(url),
+    ['a'] = BIT(password),
+    ['A'] = BIT(password),
+    ['p'] = BIT(password),
+    ['P'] = BIT(password),
+};
+
 /* The bytes a shape can start with after any byte, and those it can start
  * with only after a byte that is not a letter or digit (every matcher of
  * those checks a word boundary before it). */
@@ -443,7 +471,10 @@ const char sbx__pattern_word_starts[] = "aBbsSPpTt";
 /* The credential shape at p, `prev` being the byte before it. */
 int sbx__shape_at(const uint8_t *p, size_t n, bool final, uint8_t prev, struct match *m)
 {
-    for (unsigned bits = first_byte[p[0]], k = 0; bits; bits >>= 1, k++) {
+    unsigned bits = sbx__shape_first[p[0]];
+    if (n >= 2)
+        bits &= sbx__shape_second[p[1]]; /* the others say NO at their second byte */
+    for (unsigned k = 0; bits; bits >>= 1, k++) {
         if (!(bits & 1))
             continue;
         struct scan s = {.p = p, .n = n, .final = final, .prev = prev};

@@ -42,6 +42,14 @@ struct match {
 SBX__HIDDEN extern const char sbx__pattern_starts[];
 SBX__HIDDEN extern const char sbx__pattern_word_starts[];
 
+/* The credential shapes that can start with byte a then byte b (a bit per
+ * shape): none for most pairs, which the engine skips without a closer look. */
+SBX__HIDDEN extern const uint16_t sbx__shape_first[256], sbx__shape_second[256];
+static inline bool sbx__shape_pair(uint8_t a, uint8_t b)
+{
+    return (sbx__shape_first[a] & sbx__shape_second[b]) != 0;
+}
+
 /* Whether c is in the character class cls (C_*). */
 SBX__HIDDEN bool sbx__in_class(int cls, uint8_t c);
 /* The credential shape at p (n bytes; final: no more will come), `prev` being
