@@ -212,6 +212,10 @@ int sbx_set_output_escapes(sbx_policy *policy, int mode)
     return 0;
 }
 
+const char *const sbx__unicode_class_names[SBX__UNICODE_CLASSES] = {"tags", "bidi", "invisible",
+                                                                    "invalid_utf8"};
+const char *const sbx__unicode_action_names[4] = {"keep", "strip", "escape", "replace"};
+
 int sbx_set_output_unicode(sbx_policy *policy, int cls, int action)
 {
     sbx__check_arg(policy);

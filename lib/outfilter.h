@@ -18,6 +18,11 @@
 /* The Unicode classes (enum sbx_unicode_class). */
 #define SBX__UNICODE_CLASSES   4
 
+/* The names of the classes and actions in policy files, the result's JSON and
+ * the tool's options, indexed by their SBX_UNICODE_* values. */
+SBX__HIDDEN extern const char *const sbx__unicode_class_names[SBX__UNICODE_CLASSES];
+SBX__HIDDEN extern const char *const sbx__unicode_action_names[4];
+
 /* The output and audit settings of a policy; NULL in the policy means all
  * defaults (patterns on, escapes kept, no values, no callbacks, no audit). */
 struct sbx__output_policy {
