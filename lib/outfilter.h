@@ -118,6 +118,15 @@ struct sbx__outfilter {
     size_t tags_len, tags_cap;
     uint64_t tags_next; /* the stream offset that continues the last run */
     bool tags_nomem;    /* the room could not be allocated */
+    bool stripped;      /* the last thing the filter did was leave a character out */
+    /* When a class is stripped and something is redacted: this filter only
+     * strips (and counts what it strips), and a second one, `next`, takes its
+     * output and does the rest, so that redaction sees the text as it will be
+     * read ("hun\u200Bter2" with invisible characters stripped is "hunter2").
+     * The counts of this filter are brought up to date after each write. */
+    struct sbx__outfilter *next;
+    bool strip_only;  /* this is the stripping stage: no redaction */
+    uint64_t guarded; /* invalid sequences it wrote as U+FFFD (see invalid()) */
     bool finished;
     /* Tests and fuzzers: told of every input range that was redacted, as
      * offsets in the whole stream (NULL in the library). */
@@ -136,6 +145,9 @@ SBX__HIDDEN void sbx__outfilter_destroy(struct sbx__outfilter *f);
 /* What the tag characters the filter wrote spell, redacted and cut at
  * SBX_UNICODE_TAG_TEXT_MAX bytes: a malloc'd, NUL-terminated string in *ret.
  * -ENOMEM on failure. */
+/* The Unicode class (SBX_UNICODE_*) of a code point, or -1 (for U+FEFF: the
+ * class it has anywhere but at the start of the stream). */
+SBX__HIDDEN int sbx__unicode_class(uint32_t cp);
 SBX__HIDDEN int sbx__outfilter_tag_text(const struct sbx__outfilter *f, char **ret);
 
 /* The Unicode counts and the tag text of a child's output (both streams), for

@@ -56,6 +56,7 @@ static void flush(struct sbx__outfilter *f)
 static void emit(struct sbx__outfilter *f, const void *data, size_t len)
 {
     const char *d = data;
+    f->stripped = false;
     while (len) {
         if (f->out_len == sizeof(f->out))
             flush(f);
@@ -87,7 +88,7 @@ static bool needs_escape(uint8_t c)
 
 /* The class of a code point (SBX_UNICODE_*), or -1. The lists and why each
  * member is there: docs/output-and-audit.md. */
-static int classify(uint32_t cp)
+int sbx__unicode_class(uint32_t cp)
 {
     if (cp < 0x00ad)
         return -1;
@@ -208,7 +209,14 @@ static void invalid(struct sbx__outfilter *f, const uint8_t *p, size_t len)
         return;
     }
     if (action == SBX_UNICODE_KEEP && f->escapes != SBX_ESCAPES_NEUTRALISE) {
-        emit(f, p, len);
+        /* Continuation bytes right after a character that was left out could
+         * complete what kept bytes before it began ("\xf3\xa0", a stripped
+         * character, "\x81\xa9": a tag character again): U+FFFD instead. */
+        if (f->stripped && p[0] >= 0x80 && p[0] <= 0xbf) {
+            emit_replacement(f);
+            f->guarded++;
+        } else
+            emit(f, p, len);
         return;
     }
     for (size_t k = 0; k < len; k++) /* escaped, or kept in neutralising mode */
@@ -248,16 +256,16 @@ static size_t special_at(struct sbx__outfilter *f, const uint8_t *p, size_t avai
         emit_escaped(f, true, cp);
         return len;
     }
-    int cls = classify(cp);
+    int cls = sbx__unicode_class(cp);
     if (cls < 0 || (cp == 0xfeff && offset == 0)) { /* a byte order mark starts the stream */
         emit(f, p, len);
         return len;
     }
     f->unicode[cls]++;
-    if (cls == SBX_UNICODE_TAGS)
+    if (cls == SBX_UNICODE_TAGS && (!f->strip_only || f->actions[cls] == SBX_UNICODE_STRIP))
         tag_add(f, cp, offset);
     switch (f->actions[cls]) {
-    case SBX_UNICODE_STRIP: break;
+    case SBX_UNICODE_STRIP: f->stripped = true; break;
     case SBX_UNICODE_ESCAPE: {
         char text[16];
         int n = snprintf(text, sizeof(text), "\\u{%04X}", (unsigned)cp);
@@ -295,8 +303,8 @@ static size_t plain_run(const struct sbx__outfilter *f, const uint8_t *w, size_t
         }
         uint32_t cp;
         size_t len;
-        if (c < 0x80 || decode(w + k, lim - k, cut, &cp, &len) != YES || classify(cp) >= 0 ||
-            (esc && cp <= 0x9f))
+        if (c < 0x80 || decode(w + k, lim - k, cut, &cp, &len) != YES ||
+            sbx__unicode_class(cp) >= 0 || (esc && cp <= 0x9f))
             break;
         k += len;
     }
@@ -490,11 +498,11 @@ static void process(struct sbx__outfilter *f, bool final)
 {
     const uint8_t *w = (const uint8_t *)f->work;
     size_t n = f->held;
-    if (f->cfg->patterns)
+    if (f->cfg->patterns && !f->strip_only)
         scan_shapes(f, w, n, final);
     else
         f->sscan = n;
-    if (f->cfg->n_values)
+    if (f->cfg->n_values && !f->strip_only)
         scan_values(f, w, n, final);
     else
         f->vscan = n;
@@ -528,15 +536,22 @@ static void pass_through(void *ctx, const char *data, size_t len)
     (void)ctx, (void)data, (void)len;
 }
 
-int sbx__outfilter_init(struct sbx__outfilter *f, const struct sbx__outcfg *cfg, int escapes,
-                        sbx__sink_fn sink, void *ctx)
+static void to_next(void *ctx, const char *data, size_t len)
+{
+    sbx__outfilter_write(ctx, data, len);
+}
+
+static const uint8_t keep_all[SBX__UNICODE_CLASSES] = {SBX_UNICODE_KEEP};
+
+static int init(struct sbx__outfilter *f, const struct sbx__outcfg *cfg, int escapes,
+                const uint8_t actions[SBX__UNICODE_CLASSES], sbx__sink_fn sink, void *ctx)
 {
     memset(f, 0, sizeof(*f));
     f->cfg = cfg;
     f->sink = sink ? sink : pass_through;
     f->ctx = ctx;
     f->escapes = escapes;
-    memcpy(f->actions, cfg->unicode, sizeof(f->actions));
+    memcpy(f->actions, actions, sizeof(f->actions));
     for (unsigned c = 0; c < 0x80; c++)
         f->plain[c] = escapes != SBX_ESCAPES_NEUTRALISE || !needs_escape((uint8_t)c);
     f->hold_max = cfg->max_len + SBX__PATTERN_WINDOW;
@@ -544,7 +559,54 @@ int sbx__outfilter_init(struct sbx__outfilter *f, const struct sbx__outcfg *cfg,
     f->work = malloc(f->cap);
     if (!f->work)
         return sbx__errno(-ENOMEM, "allocating the output filter");
+    if (!memchr(actions, SBX_UNICODE_STRIP, SBX__UNICODE_CLASSES) ||
+        (!cfg->patterns && !cfg->n_values))
+        return 0; /* stripping cannot join anything that is redacted */
+    /* This filter strips; the next one redacts what is left, escapes it and
+     * acts on the classes that are not stripped. */
+    uint8_t rest[SBX__UNICODE_CLASSES];
+    for (int c = 0; c < SBX__UNICODE_CLASSES; c++)
+        rest[c] = actions[c] == SBX_UNICODE_STRIP ? SBX_UNICODE_KEEP : actions[c];
+    f->next = malloc(sizeof(*f->next));
+    int r = f->next ? init(f->next, cfg, escapes, rest, f->sink, f->ctx)
+                    : sbx__errno(-ENOMEM, "allocating the output filter");
+    if (r < 0) {
+        free(f->next);
+        f->next = NULL;
+        sbx__outfilter_destroy(f);
+        return r;
+    }
+    f->strip_only = true;
+    f->escapes = SBX_ESCAPES_KEEP;
+    for (unsigned c = 0; c < 0x80; c++)
+        f->plain[c] = 1;
+    for (int c = 0; c < SBX__UNICODE_CLASSES; c++)
+        if (f->actions[c] != SBX_UNICODE_STRIP)
+            f->actions[c] = SBX_UNICODE_KEEP;
+    f->sink = to_next;
+    f->ctx = f->next;
     return 0;
+}
+
+int sbx__outfilter_init(struct sbx__outfilter *f, const struct sbx__outcfg *cfg, int escapes,
+                        sbx__sink_fn sink, void *ctx)
+{
+    return init(f, cfg, escapes, cfg->unicode, sink, ctx);
+}
+
+/* The counts of a stripping stage: what it stripped, and the rest from the
+ * next stage. */
+static void take_next_counts(struct sbx__outfilter *f)
+{
+    if (!f->next)
+        return;
+    f->redactions = f->next->redactions;
+    f->escaped = f->next->escaped;
+    f->nomem |= f->next->nomem;
+    for (int c = 0; c < SBX__UNICODE_CLASSES; c++)
+        if (f->actions[c] != SBX_UNICODE_STRIP)
+            f->unicode[c] = f->next->unicode[c];
+    f->unicode[SBX_UNICODE_INVALID_UTF8] += f->guarded; /* the next stage saw U+FFFD */
 }
 
 void sbx__outfilter_write(struct sbx__outfilter *f, const char *data, size_t len)
@@ -564,6 +626,7 @@ void sbx__outfilter_write(struct sbx__outfilter *f, const char *data, size_t len
             process(f, true);
     }
     flush(f);
+    take_next_counts(f);
 }
 
 void sbx__outfilter_finish(struct sbx__outfilter *f)
@@ -572,6 +635,9 @@ void sbx__outfilter_finish(struct sbx__outfilter *f)
         return;
     process(f, true);
     flush(f);
+    if (f->next)
+        sbx__outfilter_finish(f->next);
+    take_next_counts(f);
     f->finished = true;
 }
 
@@ -587,6 +653,10 @@ void sbx__outfilter_destroy(struct sbx__outfilter *f)
     }
     free(f->ranges[0]);
     free(f->ranges[1]);
+    if (f->next) {
+        sbx__outfilter_destroy(f->next);
+        free(f->next);
+    }
     explicit_bzero(f, sizeof(*f));
 }
 
@@ -627,10 +697,9 @@ int sbx__redact_string(const struct sbx__outcfg *cfg, const char *s, char **ret)
 {
     struct sbx__outfilter f;
     struct strbuf b = {0};
-    int r = sbx__outfilter_init(&f, cfg, SBX_ESCAPES_KEEP, strbuf_sink, &b);
+    int r = init(&f, cfg, SBX_ESCAPES_KEEP, keep_all, strbuf_sink, &b); /* redaction only */
     if (r < 0)
         return r;
-    memset(f.actions, SBX_UNICODE_KEEP, sizeof(f.actions)); /* redaction only */
     sbx__outfilter_write(&f, s, strlen(s));
     sbx__outfilter_finish(&f);
     sbx__outfilter_destroy(&f);
@@ -650,6 +719,8 @@ int sbx__redact_string(const struct sbx__outcfg *cfg, const char *s, char **ret)
 
 int sbx__outfilter_tag_text(const struct sbx__outfilter *f, char **ret)
 {
+    if (f->next && f->actions[SBX_UNICODE_TAGS] != SBX_UNICODE_STRIP)
+        f = f->next; /* the tags went through: the next stage saw them */
     if (f->tags_nomem)
         return sbx__errno(-ENOMEM, "decoding tag characters");
     char *raw = malloc(f->tags_len + 1), *red = NULL;

@@ -205,8 +205,11 @@ enum sbx_unicode_action {
 /**
  * @brief Choose what the output filter does with one class of characters.
  *
- * Redaction is decided first, on the bytes the child wrote; the action applies
- * to what is not redacted. With #SBX_ESCAPES_NEUTRALISE, invalid UTF-8 that is
+ * Redaction is decided on the text as it will be read: characters of the
+ * classes that are stripped are left out first (so that "hun\u200Bter2" with
+ * invisible characters stripped is still redacted when "hunter2" is a
+ * registered value); the other actions apply to what is not redacted. With
+ * #SBX_ESCAPES_NEUTRALISE, invalid UTF-8 that is
  * kept is written as `\xHH`, as before (neutralised output is valid UTF-8);
  * #SBX_UNICODE_STRIP and #SBX_UNICODE_REPLACE still apply.
  *
@@ -223,7 +226,7 @@ SBX_API SBX_WUR int sbx_set_output_unicode(sbx_policy *policy, int cls, int acti
 /**
  * @brief How many characters of a Unicode class the output filter saw in the
  * child's output (both streams, whatever the action; not counting what was
- * redacted).
+ * redacted, unless the class is stripped: stripping comes first).
  *
  * Counted by sbx_run() and by the capture of sbx_spawn_with(); 0 for a child
  * whose output the library did not read.
@@ -263,8 +266,9 @@ typedef struct sbx_output_filter sbx_output_filter;
  *
  * Later changes of the policy do not affect the filter, and the filter does
  * not refer to the policy (it may outlive it). Memory use is bounded: about
- * 23 KiB plus the longest registered value (and 6.5 KiB plus the longest
- * value more once tag characters are seen).
+ * 23 KiB plus the longest registered value (twice that when a Unicode class
+ * is stripped; and 2.3 KiB plus the longest value more once tag characters
+ * are seen).
  *
  * @param policy The policy whose secrets, pattern and escape settings are used.
  * @param stream The stream number passed to @p fn (any value 0 to 2; usually 1 or 2).
@@ -324,7 +328,8 @@ SBX_API uint64_t sbx_output_filter_escapes(const sbx_output_filter *filter);
 
 /**
  * @brief How many characters of a Unicode class the filter has seen so far
- * (whatever the action; not counting what was redacted).
+ * (whatever the action; not counting what was redacted, unless the class is
+ * stripped).
  * @param filter The filter (NULL gives 0).
  * @param cls An #sbx_unicode_class (an unknown one gives 0).
  * @return The count.

@@ -152,6 +152,19 @@ static void test_outfilter_unicode__stripped(void **state)
     sbx_policy_free(p);
 }
 
+/* Stripping never joins kept invalid bytes into a member of a class. */
+static void test_outfilter_unicode__strip_joins_nothing(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_set_output_unicode(p, SBX_UNICODE_TAGS, SBX_UNICODE_STRIP));
+    /* the start and the end of U+E0069 around a tag character, U+E0067 */
+    check(p, "\xf3\xa0" TAG_G "\x81\xa9.", "\xf3\xa0\xef\xbf\xbd\xa9.", 1, 0, 0, 3, "g");
+    /* the same with nothing stripped: the bytes as they came */
+    check(p, "\xf3\xa0!\x81\xa9.", "\xf3\xa0!\x81\xa9.", 0, 0, 0, 3, "");
+    sbx_policy_free(p);
+}
+
 static void test_outfilter_unicode__replaced(void **state)
 {
     (void)state;
@@ -230,6 +243,33 @@ static void test_outfilter_unicode__redaction_first(void **state)
     sbx_policy_free(p);
 }
 
+/* What stripping joins is redacted: a registered value, a credential shape,
+ * across invalid bytes too; and the control, the same with nothing stripped. */
+static void test_outfilter_unicode__stripping_then_redaction(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_redact_value(p, "hunter22"));
+    static const char in[] = "a hun" ZWSP "ter22 AKIA" ZWSP "IOSFODNN7EXAMPLE b hunt\xff"
+                             "er22 c";
+    check(p, in, in, 0, 0, 2, 1, ""); /* kept: nothing to redact */
+    assert_sbx_ok(sbx_set_output_unicode(p, SBX_UNICODE_INVISIBLE, SBX_UNICODE_STRIP));
+    assert_sbx_ok(sbx_set_output_unicode(p, SBX_UNICODE_INVALID_UTF8, SBX_UNICODE_STRIP));
+    check(p, in, "a [REDACTED] [REDACTED] b [REDACTED] c", 0, 0, 2, 1, "");
+    sbx_output_filter *f = NULL;
+    struct sink s = {0};
+    assert_sbx_ok(sbx_output_filter_new(p, 1, sink_fn, &s, &f));
+    assert_sbx_ok(sbx_output_filter_write(f, in, strlen(in)));
+    assert_sbx_ok(sbx_output_filter_finish(f));
+    assert_int_equal(sbx_output_filter_redactions(f), 3);
+    sbx_output_filter_free(f);
+    free(s.buf);
+    /* escaping joins nothing: the value stays apart, and is not redacted */
+    assert_sbx_ok(sbx_set_output_unicode(p, SBX_UNICODE_INVISIBLE, SBX_UNICODE_ESCAPE));
+    check(p, "hun" ZWSP "ter22", "hun\\u{200B}ter22", 0, 0, 1, 0, "");
+    sbx_policy_free(p);
+}
+
 static void test_outfilter_unicode__with_neutralised_escapes(void **state)
 {
     (void)state;
@@ -283,10 +323,12 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_outfilter_unicode__kept_and_counted_by_default),
     cmocka_unit_test(test_outfilter_unicode__escaped),
     cmocka_unit_test(test_outfilter_unicode__stripped),
+    cmocka_unit_test(test_outfilter_unicode__strip_joins_nothing),
     cmocka_unit_test(test_outfilter_unicode__replaced),
     cmocka_unit_test(test_outfilter_unicode__bom_only_at_the_start),
     cmocka_unit_test(test_outfilter_unicode__tag_text),
     cmocka_unit_test(test_outfilter_unicode__redaction_first),
+    cmocka_unit_test(test_outfilter_unicode__stripping_then_redaction),
     cmocka_unit_test(test_outfilter_unicode__with_neutralised_escapes),
     cmocka_unit_test(test_outfilter_unicode__rejects_bad_arguments),
 };
