@@ -301,10 +301,21 @@ static size_t plain_run(const struct sbx__outfilter *f, const uint8_t *w, size_t
             k++;
             continue;
         }
+        if (c < 0x80)
+            break;
         uint32_t cp;
         size_t len;
-        if (c < 0x80 || decode(w + k, lim - k, cut, &cp, &len) != YES ||
-            sbx__unicode_class(cp) >= 0 || (esc && cp <= 0x9f))
+        if (lim - k >= 3 && c >= 0xe1 && c <= 0xef && c != 0xed && (w[k + 1] & 0xc0) == 0x80 &&
+            (w[k + 2] & 0xc0) == 0x80) { /* the fast path: three bytes, never overlong */
+            cp = (c & 0x0fu) << 12 | (w[k + 1] & 0x3fu) << 6 | (w[k + 2] & 0x3fu);
+            len = 3;
+        } else if (lim - k >= 2 && c >= 0xc2 && c <= 0xdf && (w[k + 1] & 0xc0) == 0x80) {
+            cp = (c & 0x1fu) << 6 | (w[k + 1] & 0x3fu); /* and two */
+            len = 2;
+        } else if (decode(w + k, lim - k, cut, &cp, &len) != YES) {
+            break;
+        }
+        if (sbx__unicode_class(cp) >= 0 || (esc && cp <= 0x9f))
             break;
         k += len;
     }

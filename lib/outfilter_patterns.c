@@ -462,6 +462,31 @@ const uint16_t sbx__shape_second[256] = {
     ['P'] = BIT(password),
 };
 
+/* The same for the third byte. */
+static const uint16_t third_byte[256] = {
+    ['-'] = BIT(pem) | BIT(sk),
+    ['I'] = BIT(aws_id) | BIT(authorization) | BIT(password),
+    ['s'] = BIT(aws_secret) | BIT(github) | BIT(password),
+    ['S'] = BIT(aws_secret) | BIT(password),
+    ['p'] = BIT(github),
+    ['o'] = BIT(github),
+    ['u'] = BIT(github),
+    ['r'] = BIT(github),
+    ['t'] = BIT(github) | BIT(authorization),
+    ['T'] = BIT(authorization),
+    ['x'] = BIT(slack),
+    ['a'] = BIT(bearer),
+    ['A'] = BIT(bearer),
+    ['z'] = BIT(google),
+    ['J'] = BIT(jwt),
+    ['/'] = BIT(url),
+    ['c'] = BIT(password),
+    ['C'] = BIT(password),
+    ['k'] = BIT(password),
+    ['K'] = BIT(password),
+    ['i'] = BIT(password),
+};
+
 /* The bytes a shape can start with after any byte, and those it can start
  * with only after a byte that is not a letter or digit (every matcher of
  * those checks a word boundary before it). */
@@ -474,6 +499,8 @@ int sbx__shape_at(const uint8_t *p, size_t n, bool final, uint8_t prev, struct m
     unsigned bits = sbx__shape_first[p[0]];
     if (n >= 2)
         bits &= sbx__shape_second[p[1]]; /* the others say NO at their second byte */
+    if (n >= 3)
+        bits &= third_byte[p[2]]; /* or third */
     for (unsigned k = 0; bits; bits >>= 1, k++) {
         if (!(bits & 1))
             continue;
