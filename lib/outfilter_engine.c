@@ -394,6 +394,15 @@ static void scan_shapes(struct sbx__outfilter *f, const uint8_t *w, size_t n, bo
         }
         /* the fast path: bytes that, with the next one, start no shape */
         size_t j = i;
+        while (j + 4 < n) { /* four positions at a time */
+            const uint8_t *q = w + j;
+            if ((sbx__shape_first[q[0]] & sbx__shape_second[q[1]]) |
+                (sbx__shape_first[q[1]] & sbx__shape_second[q[2]]) |
+                (sbx__shape_first[q[2]] & sbx__shape_second[q[3]]) |
+                (sbx__shape_first[q[3]] & sbx__shape_second[q[4]]))
+                break;
+            j += 4;
+        }
         while (j + 1 < n && !sbx__shape_pair(w[j], w[j + 1]))
             j++;
         if (j > i) {
