@@ -289,8 +289,13 @@ static size_t plain_run(const struct sbx__outfilter *f, const uint8_t *w, size_t
             while (lim - k >= 8) {
                 uint64_t x;
                 memcpy(&x, w + k, 8);
-                if (x & 0x8080808080808080u)
+                x &= 0x8080808080808080u;
+                if (x) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                    k += (size_t)__builtin_ctzll(x) / 8; /* to the first byte that is not ASCII */
+#endif
                     break;
+                }
                 k += 8;
             }
             if (k == lim)
