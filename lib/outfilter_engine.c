@@ -627,11 +627,9 @@ static void take_next_counts(struct sbx__outfilter *f)
         return;
     f->redactions = f->next->redactions;
     f->escaped = f->next->escaped;
-    f->nomem |= f->next->nomem;
     for (int c = 0; c < SBX__UNICODE_CLASSES; c++)
-        if (f->actions[c] != SBX_UNICODE_STRIP)
-            f->unicode[c] = f->next->unicode[c];
-    f->unicode[SBX_UNICODE_INVALID_UTF8] += f->guarded; /* the next stage saw U+FFFD */
+        if (f->actions[c] != SBX_UNICODE_STRIP) /* (the next stage saw U+FFFD for those guarded) */
+            f->unicode[c] = f->next->unicode[c] + (c == SBX_UNICODE_INVALID_UTF8 ? f->guarded : 0);
 }
 
 void sbx__outfilter_write(struct sbx__outfilter *f, const char *data, size_t len)
