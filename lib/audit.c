@@ -278,6 +278,11 @@ void sbx__audit_end(sbx_child *child)
         }
         add(&l, "]");
     }
+    if (child->unicode) { /* the captured output's Unicode classes (outfilter_engine.c) */
+        char unicode[SBX__UNICODE_JSON_MAX];
+        sbx__unicode_report_json(child->unicode, unicode, sizeof(unicode));
+        add(&l, ",%s", unicode);
+    }
     add(&l, ",\"audit_dropped\":%llu", (unsigned long long)child->audit_dropped);
     send_line(&l, cfg, child, true);
     child->audit = NULL; /* the end is the last event */

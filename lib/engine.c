@@ -230,6 +230,10 @@ int sbx__engine_take(sbx_child *child, sbx_result *res)
         res->escapes += c->filter.escaped;
         c->buf = NULL;
     }
+    if (e->cap[0].filtering && !child->unicode)
+        return -ENOMEM; /* end() could not count */
+    res->unicode = child->unicode;
+    child->unicode = NULL;
     return 0;
 }
 
@@ -274,6 +278,10 @@ static void end(sbx_child *child)
             if (e->cap[i].filtering)
                 sbx__outfilter_finish(&e->cap[i].filter); /* what was held back at the end */
         }
+        for (int i = 0; i < 2; i++) /* for the audit exit event and the result */
+            if (e->cap[i].filtering &&
+                sbx__unicode_report_add(&child->unicode, &e->cap[i].filter) < 0)
+                break;
     }
     sbx__child_reap(child);
 }

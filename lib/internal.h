@@ -189,6 +189,9 @@ struct sbx_child {
     uint8_t tree_kill;            /* SBX_TREE_KILL_* */
     uint64_t caps[SBX__CAPSETS];  /* the capability sets the program started with */
     bool monitor_lost;            /* the filter went in without a listener (best-effort) */
+    /* engine.c: what the output filters counted, once they finished (for the
+     * audit exit event, then the result); NULL when the output is not captured */
+    struct sbx__unicode_report *unicode;
     /* monitor.c: the violations so far (NULL without a monitor), and the
      * output layer's hook for each one (audit.c sets it when auditing) */
     const struct sbx__violations *violations;
@@ -223,6 +226,8 @@ struct sbx_result {
     uint64_t redactions, escapes;       /* outfilter.c, by sbx_run() */
     uint64_t audit_dropped;             /* audit.c: events not written */
     struct sbx__violations *violations; /* monitor.c; NULL: no monitor */
+    /* the child's (engine.c); NULL when its output was not captured */
+    struct sbx__unicode_report *unicode;
 };
 
 /* The signal that makes the init, as a subreaper, kill the whole tree. */

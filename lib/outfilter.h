@@ -1,5 +1,6 @@
-/* Internal interface of the output filter (outfilter.c) and the audit log
- * (audit.c). Nothing here is exported. */
+/* Internal interface of the output filter (outfilter.c: settings;
+ * outfilter_engine.c: the streaming engine; outfilter_patterns.c: the
+ * credential shapes) and the audit log (audit.c). Nothing here is exported. */
 #ifndef SBX_OUTFILTER_H
 #define SBX_OUTFILTER_H
 
@@ -14,6 +15,13 @@
 #define SBX__PATTERN_WINDOW    2048
 /* A PEM private-key block is redacted up to its END line, or this many bytes. */
 #define SBX__PEM_MAX           (64u * 1024u)
+/* The Unicode classes (enum sbx_unicode_class). */
+#define SBX__UNICODE_CLASSES   4
+
+/* The names of the classes and actions in policy files, the result's JSON and
+ * the tool's options, indexed by their SBX_UNICODE_* values. */
+SBX__HIDDEN extern const char *const sbx__unicode_class_names[SBX__UNICODE_CLASSES];
+SBX__HIDDEN extern const char *const sbx__unicode_action_names[4];
 
 /* The output and audit settings of a policy; NULL in the policy means all
  * defaults (patterns on, escapes kept, no values, no callbacks, no audit). */
@@ -28,7 +36,8 @@ struct sbx__output_policy {
     int audit_fd; /* -1: none */
     sbx_audit_fn audit_fn;
     void *audit_ud;
-    uint64_t audit_limit; /* bytes per child; 0: SBX_AUDIT_LIMIT_DEFAULT */
+    uint64_t audit_limit;                  /* bytes per child; 0: SBX_AUDIT_LIMIT_DEFAULT */
+    uint8_t unicode[SBX__UNICODE_CLASSES]; /* SBX_UNICODE_* action of each class */
 };
 
 SBX__HIDDEN void sbx__output_policy_free(sbx_policy *policy);
@@ -45,6 +54,7 @@ struct sbx__outcfg {
     size_t n_values, max_len;
     bool patterns;
     int escapes;
+    uint8_t unicode[SBX__UNICODE_CLASSES]; /* SBX_UNICODE_* action of each class */
     sbx_output_fn output_fn;
     void *output_ud;
     int audit_fd;
@@ -54,6 +64,7 @@ struct sbx__outcfg {
     char digest[72];          /* "sha256:<64 hex>" of the policy, when auditing */
     uint8_t value_start[256]; /* bytes that may start a registered value */
     uint8_t shape_start[256]; /* bytes that may start a credential shape */
+    uint8_t shape_word[256];  /* ... but only after a byte that is not a letter or digit */
 };
 
 /* Build the settings of the policy as they are now. */
@@ -85,7 +96,7 @@ struct sbx__outfilter {
     char out[4096]; /* filtered bytes not yet passed to the sink */
     size_t out_len;
     uint8_t prev; /* the byte before `sscan` (0 at the start) */
-    int swallow;  /* what is being skipped after a match (see outfilter.c) */
+    int swallow;  /* what is being skipped after a match (see outfilter_engine.c) */
     size_t pem_skipped;
     /* Two engines over the work buffer, each with its own position: the
      * credential shapes, and the registered values (checked at every
@@ -97,6 +108,25 @@ struct sbx__outfilter {
     size_t cover_end; /* the work bytes before it are inside a redaction already written */
     bool nomem;       /* a range could not be kept: everything is redacted from then on */
     uint64_t redactions, escaped;
+    uint8_t actions[SBX__UNICODE_CLASSES];  /* SBX_UNICODE_* of each class (usually cfg's) */
+    uint64_t unicode[SBX__UNICODE_CLASSES]; /* characters of each class seen (not redacted) */
+    uint8_t plain[256];                     /* bytes written as they are with no further look */
+    /* The ASCII the tag characters spell, not redacted yet (allocated when
+     * the first one comes; wiped when freed): room for the sample and for
+     * what redaction needs to see past its end. */
+    char *tags;
+    size_t tags_len, tags_cap;
+    uint64_t tags_next; /* the stream offset that continues the last run */
+    bool tags_nomem;    /* the room could not be allocated */
+    bool stripped;      /* the last thing the filter did was leave a character out */
+    /* When a class is stripped and something is redacted: this filter only
+     * strips (and counts what it strips), and a second one, `next`, takes its
+     * output and does the rest, so that redaction sees the text as it will be
+     * read ("hun\u200Bter2" with invisible characters stripped is "hunter2").
+     * The counts of this filter are brought up to date after each write. */
+    struct sbx__outfilter *next;
+    bool strip_only;  /* this is the stripping stage: no redaction */
+    uint64_t guarded; /* invalid sequences it wrote as U+FFFD (see invalid()) */
     bool finished;
     /* Tests and fuzzers: told of every input range that was redacted, as
      * offsets in the whole stream (NULL in the library). */
@@ -112,6 +142,38 @@ SBX__HIDDEN void sbx__outfilter_write(struct sbx__outfilter *f, const char *data
 SBX__HIDDEN void sbx__outfilter_finish(struct sbx__outfilter *f);
 /* Wipe and free what the filter holds. */
 SBX__HIDDEN void sbx__outfilter_destroy(struct sbx__outfilter *f);
+/* What the tag characters the filter wrote spell, redacted and cut at
+ * SBX_UNICODE_TAG_TEXT_MAX bytes: a malloc'd, NUL-terminated string in *ret.
+ * -ENOMEM on failure. */
+/* The Unicode class (SBX_UNICODE_*) of a code point, or -1 (for U+FEFF: the
+ * class it has anywhere but at the start of the stream). */
+SBX__HIDDEN int sbx__unicode_class(uint32_t cp);
+SBX__HIDDEN int sbx__outfilter_tag_text(const struct sbx__outfilter *f, char **ret);
+
+/* The Unicode counts and the tag text of a child's output (both streams), for
+ * its result and its audit exit event. */
+struct sbx__unicode_report {
+    uint64_t count[SBX__UNICODE_CLASSES];
+    size_t tag_len;
+    char tag_text[SBX_UNICODE_TAG_TEXT_MAX + 1]; /* redacted; NUL-terminated */
+    bool tag_lost; /* out of memory while redacting it: no text at all */
+};
+/* Add what a finished filter saw to *report (allocated on the first call; free
+ * it with sbx__unicode_report_free()). -ENOMEM when *report cannot be
+ * allocated (nothing changed); when the tag text cannot be redacted, the
+ * counts are added and the text is dropped (tag_lost). */
+SBX__HIDDEN int sbx__unicode_report_add(struct sbx__unicode_report **report,
+                                        const struct sbx__outfilter *f);
+SBX__HIDDEN void sbx__unicode_report_free(struct sbx__unicode_report *report);
+/* The longest text sbx__unicode_report_json() writes, its NUL included. */
+#define SBX__UNICODE_JSON_MAX 2048
+/* Write "unicode":{"tags":N,"bidi":N,"invisible":N,"invalid_utf8":N,
+ * "tag_text":"..."} (a member, without braces around it) into buf, as
+ * snprintf does; a NULL report writes zero counts and "", a lost text null.
+ * Returns the length (less than SBX__UNICODE_JSON_MAX). */
+SBX__HIDDEN size_t sbx__unicode_report_json(const struct sbx__unicode_report *report, char *buf,
+                                            size_t size);
+
 /* Redact one string (no escape handling): a malloc'd, NUL-terminated copy in
  * *ret. -ENOMEM on failure. */
 SBX__HIDDEN int sbx__redact_string(const struct sbx__outcfg *cfg, const char *s, char **ret);

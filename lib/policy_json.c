@@ -664,17 +664,47 @@ static int apply_cgroup(struct ctx *c, sbx_policy *p, struct json_object *cg)
     return 0;
 }
 
+/* "output": {"unicode": {"tags": "escape", ...}}: the action of each class. */
+static int apply_unicode(struct ctx *c, sbx_policy *p, struct json_object *u)
+{
+    static const char *const keys[] = {"tags", "bidi", "invisible", "invalid_utf8", NULL};
+    size_t old = path_key(c, "unicode");
+    int r = get_object(c, u, keys);
+    if (r < 0)
+        return r;
+    for (int cls = 0; cls < SBX__UNICODE_CLASSES; cls++) {
+        struct json_object *v;
+        if (!json_object_object_get_ex(u, sbx__unicode_class_names[cls], &v))
+            continue;
+        size_t o2 = path_key(c, sbx__unicode_class_names[cls]);
+        int action = -1;
+        for (int a = 0; a < 4 && is(v, json_type_string); a++)
+            if ((size_t)json_object_get_string_len(v) == strlen(json_object_get_string(v)) &&
+                strcmp(json_object_get_string(v), sbx__unicode_action_names[a]) == 0)
+                action = a;
+        if (action < 0)
+            return fail_type(c, "one of \"keep\", \"strip\", \"escape\", \"replace\"", v);
+        CALL(c, sbx_set_output_unicode(p, cls, action));
+        path_restore(c, o2);
+    }
+    path_restore(c, old);
+    return 0;
+}
+
 /* "output": the output filter's settings. The values of "redact" are
  * secrets: no message ever quotes them (a wrong type is named, not shown), and
  * they are never written out (write_output()). */
 static int apply_output(struct ctx *c, sbx_policy *p, struct json_object *out)
 {
-    static const char *const keys[] = {"redact_patterns", "escapes", "redact", "audit_limit", NULL};
+    static const char *const keys[] = {"redact_patterns", "escapes", "redact",
+                                       "audit_limit",     "unicode", NULL};
     int r = get_object(c, out, keys);
     if (r < 0)
         return r;
     struct json_object *v;
     size_t old;
+    if (json_object_object_get_ex(out, "unicode", &v) && (r = apply_unicode(c, p, v)) < 0)
+        return r;
     if (json_object_object_get_ex(out, "redact_patterns", &v)) {
         int on = 0;
         old = path_key(c, "redact_patterns");
@@ -1396,7 +1426,9 @@ static void write_cgroup(struct out *o, struct json_object *doc, const sbx_polic
 static void write_output(struct out *o, struct json_object *doc, const sbx_policy *p)
 {
     const struct sbx__output_policy *op = p->output;
-    if (!op || (!op->patterns_off && op->escapes == SBX_ESCAPES_KEEP && !op->audit_limit))
+    static const uint8_t keep_all[SBX__UNICODE_CLASSES] = {SBX_UNICODE_KEEP};
+    if (!op || (!op->patterns_off && op->escapes == SBX_ESCAPES_KEEP && !op->audit_limit &&
+                memcmp(op->unicode, keep_all, sizeof(keep_all)) == 0))
         return;
     struct json_object *out = checked(o, json_object_new_object());
     if (op->patterns_off)
@@ -1406,6 +1438,14 @@ static void write_output(struct out *o, struct json_object *doc, const sbx_polic
             str(o, op->escapes == SBX_ESCAPES_NEUTRALISE ? "neutralise" : "terminal"));
     if (op->audit_limit)
         put(o, out, "audit_limit", size_value(o, op->audit_limit));
+    if (memcmp(op->unicode, keep_all, sizeof(keep_all)) != 0) {
+        struct json_object *u = checked(o, json_object_new_object());
+        for (int cls = 0; cls < SBX__UNICODE_CLASSES; cls++)
+            if (op->unicode[cls] != SBX_UNICODE_KEEP)
+                put(o, u, sbx__unicode_class_names[cls],
+                    str(o, sbx__unicode_action_names[op->unicode[cls]]));
+        put(o, out, "unicode", u);
+    }
     put(o, doc, "output", out);
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "layer.h"
+#include "outfilter.h"
 #include "seccomp_layer.h"
 
 static int pidfd_signal(int pidfd, int sig)
@@ -248,6 +249,7 @@ void sbx_child_free(sbx_child *child)
             close(child->stdio[i]);
     sbx__monitor_free(child);
     sbx__engine_free(child);
+    sbx__unicode_report_free(child->unicode);
     if (child->epfd >= 0)
         close(child->epfd);
     if (child->status_fd >= 0)

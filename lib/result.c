@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "outfilter.h"
 #include "seccomp_layer.h"
 
 static uint64_t tv_ns(struct timeval tv)
@@ -82,6 +83,7 @@ void sbx_result_free(sbx_result *result)
     free(result->out[0]);
     free(result->out[1]);
     sbx__violations_free(result);
+    sbx__unicode_report_free(result->unicode);
     free(result);
 }
 
@@ -291,7 +293,11 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                  (unsigned long long)result->escapes, (unsigned long long)result->audit_dropped);
     if (n < 0)
         return n;
-    size_t off = (size_t)n; /* then the violations, and the closing brace */
+    size_t off = (size_t)n; /* then the Unicode classes, the violations, and the closing brace */
+    char unicode[SBX__UNICODE_JSON_MAX];
+    sbx__unicode_report_json(result->unicode, unicode, sizeof(unicode));
+    off += (size_t)snprintf(off < size ? buf + off : NULL, off < size ? size - off : 0, ",%s",
+                            unicode);
     off += (size_t)sbx__violations_json(result, off < size ? buf + off : NULL,
                                         off < size ? size - off : 0);
     if (off + 1 < size) {

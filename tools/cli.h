@@ -216,6 +216,7 @@ enum {
     CLI_OPT_ESCAPE_OUTPUT,
     CLI_OPT_OUTPUT_LIMIT,
     CLI_OPT_AUDIT,
+    CLI_OPT_UNICODE,
     CLI_OPT_AUDIT_LIMIT, /* the last: cli_run.c dispatches CLI_OPT_REDACT..CLI_OPT_AUDIT_LIMIT */
 };
 
@@ -226,6 +227,7 @@ enum {
         {"escape-output", required_argument, NULL, CLI_OPT_ESCAPE_OUTPUT},                         \
         {"output-limit", required_argument, NULL, CLI_OPT_OUTPUT_LIMIT},                           \
         {"audit-limit", required_argument, NULL, CLI_OPT_AUDIT_LIMIT},                             \
+        {"unicode", required_argument, NULL, CLI_OPT_UNICODE},                                     \
     {                                                                                              \
         "audit", required_argument, NULL, CLI_OPT_AUDIT                                            \
     }
@@ -241,6 +243,7 @@ struct cli_output_opts {
     const char *audit_path;
     struct cli_limit audit_limit; /* --audit-limit, bytes per child */
     int audit_fd;
+    int unicode[4];               /* --unicode: SBX_UNICODE_* per class; -1: the tool's default */
     sbx_output_filter *filter[2]; /* stdout, stderr */
     uint64_t written[2];
     int truncated[2], closed[2];

@@ -32,6 +32,8 @@ int cli_output_opts_init(struct cli_output_opts *o, int argc)
     memset(o, 0, sizeof(*o));
     o->escapes = CLI_ESCAPES_AUTO;
     o->audit_fd = -1;
+    for (int c = 0; c < 4; c++)
+        o->unicode[c] = -1;
     o->redact = calloc((size_t)argc + 1, sizeof(*o->redact));
     if (o->redact == NULL) {
         fprintf(stderr, "%s: out of memory\n", cli_progname);
@@ -55,6 +57,38 @@ void cli_output_opts_free(struct cli_output_opts *o)
         free(o->out[i]);
         o->out[i] = NULL;
     }
+}
+
+/* The Unicode classes and actions by name (enum sbx_unicode_class and
+ * sbx_unicode_action), and the tool's default action of each class. */
+static const char *const unicode_classes[4] = {"tags", "bidi", "invisible", "invalid_utf8"};
+static const char *const unicode_actions[4] = {"keep", "strip", "escape", "replace"};
+static const int unicode_default[4] = {SBX_UNICODE_ESCAPE, SBX_UNICODE_ESCAPE, SBX_UNICODE_KEEP,
+                                       SBX_UNICODE_KEEP};
+
+static int name_index(const char *const names[4], const char *s, size_t len)
+{
+    for (int i = 0; i < 4; i++)
+        if (strlen(names[i]) == len && strncmp(names[i], s, len) == 0)
+            return i;
+    return -1;
+}
+
+/* --unicode CLASS=ACTION */
+static int parse_unicode(struct cli_output_opts *o, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    int cls = eq ? name_index(unicode_classes, arg, (size_t)(eq - arg)) : -1;
+    int action = eq ? name_index(unicode_actions, eq + 1, strlen(eq + 1)) : -1;
+    if (cls < 0 || action < 0) {
+        fprintf(stderr,
+                "%s: run: --unicode: expected CLASS=ACTION (CLASS: tags, bidi, invisible or "
+                "invalid_utf8; ACTION: keep, strip, escape or replace), got '%s'\n",
+                cli_progname, arg);
+        return -1;
+    }
+    o->unicode[cls] = action;
+    return 1;
 }
 
 int cli_output_option(struct cli_output_opts *o, int c, const char *arg)
@@ -89,6 +123,7 @@ int cli_output_option(struct cli_output_opts *o, int c, const char *arg)
         o->limit.text = arg;
         return 1;
     case CLI_OPT_AUDIT: o->audit_path = arg; return 1;
+    case CLI_OPT_UNICODE: return parse_unicode(o, arg);
     case CLI_OPT_AUDIT_LIMIT:
         if (cli_parse_size(arg, &o->audit_limit.value) < 0) {
             fprintf(stderr,
@@ -246,6 +281,10 @@ int cli_output_apply(struct cli_output_opts *o, sbx_policy *policy)
         o->out[i]->chunked =
             fstat(1 + i, &st) < 0 || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(1 + i);
     }
+    for (int c = 0; c < 4; c++)
+        if (sbx_set_output_unicode(policy, c,
+                                   o->unicode[c] >= 0 ? o->unicode[c] : unicode_default[c]) < 0)
+            return setup_error("--unicode", unicode_classes[c]);
     /* One filter per stream, each with its own escape setting. */
     for (int i = 0; i < 2; i++) {
         int on =
@@ -534,16 +573,43 @@ void cli_output_report(const struct cli_output_opts *o, FILE *out)
                 red == 1 ? "" : "s");
 }
 
+/* "unicode":{...} of --json: the classes' counts and the tag text (both
+ * streams), as in the library's result. */
+static void unicode_json(const struct cli_output_opts *o, FILE *out)
+{
+    fprintf(out, "\"unicode\":{");
+    for (int c = 0; c < 4; c++)
+        fprintf(out, "\"%s\":%" PRIu64 ",", unicode_classes[c],
+                sbx_output_filter_unicode(o->filter[0], c) +
+                    sbx_output_filter_unicode(o->filter[1], c));
+    /* what the tag characters spell: stdout's, then stderr's */
+    const char *text[2];
+    for (int i = 0; i < 2; i++)
+        text[i] = o->filter[i] ? sbx_output_filter_unicode_tag_text(o->filter[i]) : "";
+    fprintf(out, "\"tag_text\":");
+    if (!text[0] || !text[1]) {
+        fprintf(out, "null}");
+        return;
+    }
+    char both[2 * SBX_UNICODE_TAG_TEXT_MAX + 2];
+    snprintf(both, sizeof(both), "%s%s%s", text[0], *text[0] && *text[1] ? "\n" : "", text[1]);
+    both[SBX_UNICODE_TAG_TEXT_MAX] = '\0';
+    cli_json_string(out, both);
+    fprintf(out, "}");
+}
+
 void cli_output_json(const struct cli_output_opts *o, FILE *out)
 {
     fprintf(out,
             "\"output\":{\"stdout_bytes\":%" PRIu64 ",\"stderr_bytes\":%" PRIu64
             ",\"stdout_truncated\":%s,\"stderr_truncated\":%s,\"redactions\":%" PRIu64
-            ",\"escapes\":%" PRIu64 "}",
+            ",\"escapes\":%" PRIu64 ",",
             o->written[0], o->written[1], o->truncated[0] ? "true" : "false",
             o->truncated[1] ? "true" : "false",
             sbx_output_filter_redactions(o->filter[0]) + sbx_output_filter_redactions(o->filter[1]),
             sbx_output_filter_escapes(o->filter[0]) + sbx_output_filter_escapes(o->filter[1]));
+    unicode_json(o, out);
+    fprintf(out, "}");
 }
 
 void cli_output_help(FILE *out)
@@ -565,6 +631,15 @@ void cli_output_help(FILE *out)
             "                           stream; the rest is read and discarded\n"
             "      --audit FILE         append audit events, as JSON lines, to FILE (created\n"
             "                           with mode 0600)\n"
+            "      --unicode CLASS=ACTION\n"
+            "                           what to do with characters that hide text from a\n"
+            "                           reader (repeatable): CLASS is tags (U+E0000..E007F),\n"
+            "                           bidi (overrides, isolates, marks), invisible\n"
+            "                           (zero-width and other format characters) or\n"
+            "                           invalid_utf8; ACTION is keep, strip, escape\n"
+            "                           (\\u{E0041}) or replace (U+FFFD). Default:\n"
+            "                           tags=escape, bidi=escape, invisible=keep,\n"
+            "                           invalid_utf8=keep; every class is counted (--json)\n"
             "      --audit-limit SIZE   write at most SIZE bytes of audit events per child\n"
             "                           (default 1M, at least 4K, or 'unlimited'); past it,\n"
             "                           events are counted in the exit event, not written\n",

@@ -50,7 +50,9 @@ def run_python(code: str, *, workspace: Optional[str] = None, wall_time: float =
 
     :param workspace: the scratch directory (created and removed when None).
     :returns: ``{"ok", "status", "exit_code", "signal", "stdout", "stderr",
-        "stdout_truncated", "denied", "wall_time", "layers"}``; ``denied`` lists
+        "stdout_truncated", "denied", "wall_time", "layers", "hidden_text"}``;
+        ``hidden_text`` counts the characters that hide text from a reader (by
+        Unicode class) and gives what tag characters spelled; ``denied`` lists
         denied system calls, and ``status`` says if a limit killed the snippet
         ("timed_out", "cpu_limit", "file_size_limit", ...).  A sandbox that
         cannot be set up raises :class:`agentsbx.SandboxError`.
@@ -63,6 +65,10 @@ def run_python(code: str, *, workspace: Optional[str] = None, wall_time: float =
                           file_size="64M", open_files=256, output=max_output))
             # No allow_network()/allow_connect(): TCP is denied by Landlock, other
             # socket families by seccomp. Only the interpreter can be executed.
+            # Text a model would read but a person would not see (instructions in
+            # tag characters, reordered by bidi controls) is made visible; the
+            # rest of the invisible characters are kept, and all are counted.
+            policy.output(unicode={"tags": "escape", "bidi": "escape", "invisible": "keep"})
             r = policy.run([PYTHON, "-I", "-B", "-c", code], capture_output=True, text=True)
         return {
             "ok": r.returncode == 0,
@@ -75,6 +81,7 @@ def run_python(code: str, *, workspace: Optional[str] = None, wall_time: float =
             "denied": [{"syscall": v.syscall, "errno": v.errno} for v in r.violations],
             "wall_time": round(r.wall_time, 3),
             "layers": sorted(r.layers),
+            "hidden_text": {"counts": r.unicode, "tag_text": r.unicode_tag_text},
         }
     finally:
         if workspace is None:

@@ -19,6 +19,13 @@
  *   U+0080 to U+009F, DEL and bytes that are not valid UTF-8 are written as
  *   visible text (`\x1b`, `\u009b`), so the output is valid UTF-8 with no
  *   control sequence.
+ * - **Unicode classes** (sbx_set_output_unicode()): characters that carry
+ *   text a reader does not see (prompt-injection carriers): Unicode tag
+ *   characters, bidirectional overrides and isolates, invisible format
+ *   characters, and invalid UTF-8. Each class is counted, and kept (the
+ *   library's default), stripped, escaped as visible text (`\u{E0041}`) or
+ *   replaced by U+FFFD. What tag characters spell is decoded into a bounded
+ *   sample (sbx_result_unicode_tag_text()).
  *
  * The same filter is available on its own (#sbx_output_filter) for hosts that
  * read the pipes of sbx_spawn() themselves, as the `agentsbx` tool does.
@@ -155,6 +162,105 @@ SBX_API uint64_t sbx_result_redactions(const sbx_result *result);
  */
 SBX_API uint64_t sbx_result_escapes(const sbx_result *result);
 
+/* ---- Unicode classes -------------------------------------------------------- */
+
+/**
+ * @brief Classes of characters that hide text from a reader. Values are
+ * append-only. The exact code points are listed in docs/output-and-audit.md.
+ * @since 0.2
+ */
+enum sbx_unicode_class {
+    /** Tag characters, U+E0000 to U+E007F: invisible, and U+E0020 to U+E007E
+     *  spell ASCII ("ASCII smuggling"). */
+    SBX_UNICODE_TAGS = 0,
+    /** Bidirectional embeddings, overrides and isolates (U+202A to U+202E,
+     *  U+2066 to U+2069) and marks (U+200E, U+200F, U+061C): text shown in
+     *  another order than it is read ("Trojan Source"). */
+    SBX_UNICODE_BIDI = 1,
+    /** Invisible format characters: zero-width spaces and joiners
+     *  (U+200B to U+200D), word joiner and invisible operators (U+2060 to
+     *  U+2064), U+FEFF other than at the start of the stream, soft hyphen
+     *  U+00AD, U+180E, and the other default-ignorable format characters. */
+    SBX_UNICODE_INVISIBLE = 2,
+    /** Bytes that are not valid UTF-8, counted once per maximal invalid
+     *  sequence (as U+FFFD replacement does). */
+    SBX_UNICODE_INVALID_UTF8 = 3,
+};
+
+/** @brief What the output filter does with the characters of a Unicode
+ * class. Every member of a class is counted whatever the action. Values are
+ * append-only. @since 0.2 */
+enum sbx_unicode_action {
+    /** Write them as they are (the library's default for every class). */
+    SBX_UNICODE_KEEP = 0,
+    /** Leave them out. */
+    SBX_UNICODE_STRIP = 1,
+    /** Write them as visible text: a code point as `\u{E0041}` (upper-case
+     *  hexadecimal, at least four digits), an invalid byte as `\xHH`. */
+    SBX_UNICODE_ESCAPE = 2,
+    /** Write U+FFFD (the replacement character) instead, once per code point
+     *  or per maximal invalid sequence. */
+    SBX_UNICODE_REPLACE = 3,
+};
+
+/** @brief The longest sample of decoded tag text a result or filter gives
+ * (sbx_result_unicode_tag_text()), in bytes. @since 0.2 */
+#define SBX_UNICODE_TAG_TEXT_MAX 256
+
+/**
+ * @brief Choose what the output filter does with one class of characters.
+ *
+ * Redaction is decided on the text as it will be read: characters of the
+ * classes that are stripped are left out first (so that "hun\u200Bter2" with
+ * invisible characters stripped is still redacted when "hunter2" is a
+ * registered value); the other actions apply to what is not redacted. With
+ * #SBX_ESCAPES_NEUTRALISE, invalid UTF-8 that is
+ * kept is written as `\xHH`, as before (neutralised output is valid UTF-8);
+ * #SBX_UNICODE_STRIP and #SBX_UNICODE_REPLACE still apply.
+ *
+ * @param policy The policy.
+ * @param cls An #sbx_unicode_class.
+ * @param action An #sbx_unicode_action (default #SBX_UNICODE_KEEP).
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or an unknown class or action.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_set_output_unicode(sbx_policy *policy, int cls, int action);
+
+/**
+ * @brief How many characters of a Unicode class the output filter saw in the
+ * child's output (both streams, whatever the action; not counting what was
+ * redacted, unless the class is stripped: stripping comes first).
+ *
+ * Counted by sbx_run() and by the capture of sbx_spawn_with(); 0 for a child
+ * whose output the library did not read.
+ *
+ * @param result The result (NULL gives 0).
+ * @param cls An #sbx_unicode_class (an unknown one gives 0).
+ * @return The count.
+ * @since 0.2
+ */
+SBX_API uint64_t sbx_result_unicode(const sbx_result *result, int cls);
+
+/**
+ * @brief What the tag characters of the child's output spell, as a sample.
+ *
+ * Tag characters U+E0020 to U+E007E, decoded to the ASCII characters they
+ * stand for (U+E0041 is "A"); separate runs of them are separated by a newline
+ * (stdout's first, then stderr's). The text is redacted like the output
+ * (registered values, credential shapes) and cut at
+ * #SBX_UNICODE_TAG_TEXT_MAX bytes. The other tag characters (U+E0000 to
+ * U+E001F, U+E007F) are counted, not decoded.
+ *
+ * @param result The result.
+ * @return The text, NUL-terminated, owned by the result (valid until it is
+ *         freed); "" when there was none; NULL for a NULL result, or when
+ *         memory ran out while it was redacted (never the text unredacted).
+ * @since 0.2
+ */
+SBX_API const char *sbx_result_unicode_tag_text(const sbx_result *result);
+
 /* ---- The filter on its own ----------------------------------------------- */
 
 /** @brief An output filter for one stream (opaque). @since 0.1 */
@@ -165,7 +271,9 @@ typedef struct sbx_output_filter sbx_output_filter;
  *
  * Later changes of the policy do not affect the filter, and the filter does
  * not refer to the policy (it may outlive it). Memory use is bounded: about
- * 23 KiB plus the longest registered value.
+ * 23 KiB plus the longest registered value (twice that when a Unicode class
+ * is stripped; and 2.3 KiB plus the longest value more once tag characters
+ * are seen).
  *
  * @param policy The policy whose secrets, pattern and escape settings are used.
  * @param stream The stream number passed to @p fn (any value 0 to 2; usually 1 or 2).
@@ -222,6 +330,28 @@ SBX_API uint64_t sbx_output_filter_redactions(const sbx_output_filter *filter);
  * @since 0.1
  */
 SBX_API uint64_t sbx_output_filter_escapes(const sbx_output_filter *filter);
+
+/**
+ * @brief How many characters of a Unicode class the filter has seen so far
+ * (whatever the action; not counting what was redacted, unless the class is
+ * stripped).
+ * @param filter The filter (NULL gives 0).
+ * @param cls An #sbx_unicode_class (an unknown one gives 0).
+ * @return The count.
+ * @since 0.2
+ */
+SBX_API uint64_t sbx_output_filter_unicode(const sbx_output_filter *filter, int cls);
+
+/**
+ * @brief What the tag characters the filter has written so far spell, as
+ * sbx_result_unicode_tag_text() gives it for a result.
+ * @param filter The filter.
+ * @return The text, NUL-terminated, owned by the filter: valid until the next
+ *         call with the filter. NULL with sbx_last_error() set for a NULL
+ *         filter or when out of memory.
+ * @since 0.2
+ */
+SBX_API const char *sbx_output_filter_unicode_tag_text(sbx_output_filter *filter);
 
 /**
  * @brief Free a filter, wiping what it held. Bytes still held back are dropped:

@@ -1015,6 +1015,30 @@ case_escape_output() {
     expect_err_has "--escape-output: expected auto, always or never, got 'sometimes'"
 }
 
+case_unicode() {
+    # "ig" in tag characters, a right-to-left override, a zero-width space
+    local text='a\363\240\201\251\363\240\201\247b\342\200\256c\342\200\213d\n'
+    # the tool's default: tags and bidi escaped, invisible kept; all counted
+    sbx run --json -- printf "$text"
+    expect_rc 0
+    [ "$(cat "$TMP/out")" = "$(printf 'a\\u{E0069}\\u{E0067}b\\u{202E}c\342\200\213d')" ] ||
+        fail "tags and bidi not escaped by default$(show)"
+    json_check 'd["output"]["unicode"] == {"tags": 2, "bidi": 1, "invisible": 1, "invalid_utf8": 0, "tag_text": "ig"}'
+    # the control: every class kept, the bytes as they were
+    sbx run --unicode tags=keep --unicode bidi=keep -- printf "$text"
+    [ "$(cat "$TMP/out")" = "$(printf "$text")" ] || fail "kept classes changed the output$(show)"
+    # strip, replace
+    sbx run --unicode tags=strip --unicode bidi=strip --unicode invisible=strip \
+        --unicode invalid_utf8=replace -- printf 'a\363\240\201\251b\342\200\256c\342\200\213d\377\n'
+    [ "$(cat "$TMP/out")" = "$(printf 'abcd\357\277\275')" ] || fail "not stripped / replaced$(show)"
+    sbx run --unicode tags=drop -- true
+    expect_rc 125
+    expect_err_has "--unicode: expected CLASS=ACTION (CLASS: tags, bidi, invisible or invalid_utf8; ACTION: keep, strip, escape or replace), got 'tags=drop'"
+    sbx run --unicode emoji=keep -- true
+    expect_rc 125
+    expect_err_has "got 'emoji=keep'"
+}
+
 case_audit() {
     need_python3
     sbx run --audit "$TMP/audit.log" --redact hunter2-value -- sh -c 'exit 3' hunter2-value

@@ -507,6 +507,70 @@ static void test_output__flood_big_pipes_slow_callback(void **state)
     assert_no_children();
 }
 
+/* ---- Unicode classes (issue 20) ---------------------------------------------------- */
+
+/* U+E0069 U+E0067 ("ig" in tag characters), U+202E, U+200B, as printf octal. */
+#define TAGS_IG  "\\363\\240\\201\\251\\363\\240\\201\\247"
+#define RLO_OCT  "\\342\\200\\256"
+#define ZWSP_OCT "\\342\\200\\213"
+
+static void test_output__run_unicode_classes(void **state)
+{
+    (void)state;
+    static const char *const argv[] = {
+        "sh", "-c",
+        "printf 'a" TAGS_IG "b" RLO_OCT "c" ZWSP_OCT "d\\377'; printf '" TAGS_IG "' >&2", NULL};
+    /* the control: by default every byte is kept, and counted */
+    sbx_policy *p = policy_new();
+    sbx_result *r = run_ok(p, argv);
+    assert_output(r,
+                  "a\xf3\xa0\x81\xa9\xf3\xa0\x81\xa7"
+                  "b\xe2\x80\xae"
+                  "c\xe2\x80\x8b"
+                  "d\xff",
+                  "\xf3\xa0\x81\xa9\xf3\xa0\x81\xa7");
+    assert_int_equal(sbx_result_unicode(r, SBX_UNICODE_TAGS), 4);
+    assert_int_equal(sbx_result_unicode(r, SBX_UNICODE_BIDI), 1);
+    assert_int_equal(sbx_result_unicode(r, SBX_UNICODE_INVISIBLE), 1);
+    assert_int_equal(sbx_result_unicode(r, SBX_UNICODE_INVALID_UTF8), 1);
+    assert_string_equal(sbx_result_unicode_tag_text(r), "ig\nig");
+    sbx_result_free(r);
+    sbx_policy_free(p);
+    /* tags escaped, bidi and invisible characters stripped, invalid UTF-8
+     * replaced; the counts and the tag text in the result, its JSON and the
+     * audit exit event */
+    struct audit a = {0};
+    p = audited(&a);
+    assert_sbx_ok(sbx_set_output_unicode(p, SBX_UNICODE_TAGS, SBX_UNICODE_ESCAPE));
+    assert_sbx_ok(sbx_set_output_unicode(p, SBX_UNICODE_BIDI, SBX_UNICODE_STRIP));
+    assert_sbx_ok(sbx_set_output_unicode(p, SBX_UNICODE_INVISIBLE, SBX_UNICODE_STRIP));
+    assert_sbx_ok(sbx_set_output_unicode(p, SBX_UNICODE_INVALID_UTF8, SBX_UNICODE_REPLACE));
+    r = run_ok(p, argv);
+    assert_output(r, "a\\u{E0069}\\u{E0067}bcd\xef\xbf\xbd", "\\u{E0069}\\u{E0067}");
+    assert_int_equal(sbx_result_unicode(r, SBX_UNICODE_TAGS), 4);
+    assert_int_equal(sbx_result_unicode(r, SBX_UNICODE_BIDI), 1);
+    assert_int_equal(sbx_result_unicode(r, SBX_UNICODE_INVISIBLE), 1);
+    assert_int_equal(sbx_result_unicode(r, SBX_UNICODE_INVALID_UTF8), 1);
+    assert_string_equal(sbx_result_unicode_tag_text(r), "ig\nig");
+    char json[4096];
+    assert_true(sbx_result_to_json(r, json, sizeof(json)) > 0);
+    static const char want[] = "\"unicode\":{\"tags\":4,\"bidi\":1,\"invisible\":1,"
+                               "\"invalid_utf8\":1,\"tag_text\":\"ig\\nig\"}";
+    if (!strstr(json, want))
+        fail_msg("no %s in %s", want, json);
+    json_object *exit_event = a.events[a.n - 1], *u;
+    assert_string_equal(str_field(exit_event, "event"), "exit");
+    assert_true(json_object_object_get_ex(exit_event, "unicode", &u));
+    assert_int_equal(int_field(u, "tags"), 4);
+    assert_int_equal(int_field(u, "bidi"), 1);
+    assert_int_equal(int_field(u, "invisible"), 1);
+    assert_int_equal(int_field(u, "invalid_utf8"), 1);
+    assert_string_equal(str_field(u, "tag_text"), "ig\nig");
+    sbx_result_free(r);
+    audit_free(&a);
+    sbx_policy_free(p);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_output__run_redacts_and_neutralises),
     cmocka_unit_test(test_output__defaults_redact_patterns_keep_escapes),
@@ -521,6 +585,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_output__no_audit_without_settings),
     cmocka_unit_test(test_output__flood_slow_callback_timeout),
     cmocka_unit_test(test_output__flood_big_pipes_slow_callback),
+    cmocka_unit_test(test_output__run_unicode_classes),
 };
 
 SBX_TEST_MAIN(tests)

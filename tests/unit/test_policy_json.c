@@ -123,6 +123,8 @@ static sbx_policy *every_setter(void)
     assert_sbx_ok(sbx_keep_capability(p, "CAP_CHOWN"));
     assert_sbx_ok(sbx_set_redact_patterns(p, 0));
     assert_sbx_ok(sbx_set_output_escapes(p, SBX_ESCAPES_NEUTRALISE));
+    assert_sbx_ok(sbx_set_output_unicode(p, SBX_UNICODE_TAGS, SBX_UNICODE_ESCAPE));
+    assert_sbx_ok(sbx_set_output_unicode(p, SBX_UNICODE_INVALID_UTF8, SBX_UNICODE_REPLACE));
     return p;
 }
 
@@ -164,6 +166,9 @@ static void assert_same_policy(const sbx_policy *a, const sbx_policy *b)
                      b->output ? b->output->escapes : SBX_ESCAPES_KEEP);
     assert_int_equal(a->output ? a->output->audit_limit : 0,
                      b->output ? b->output->audit_limit : 0);
+    for (int cls = 0; cls < 4; cls++)
+        assert_int_equal(a->output ? a->output->unicode[cls] : SBX_UNICODE_KEEP,
+                         b->output ? b->output->unicode[cls] : SBX_UNICODE_KEEP);
     assert_int_equal(!a->seccomp, !b->seccomp);
     if (a->seccomp) {
         assert_int_equal(a->seccomp->allowlist, b->seccomp->allowlist);
@@ -236,7 +241,8 @@ static void test_policy_json__round_trip_every_setter(void **state)
         "\"capabilities\": {\n    \"keep\": [\n      \"CAP_CHOWN\",\n      "
         "\"CAP_NET_BIND_SERVICE\"\n    ]",
         "\"output\": {\n    \"redact_patterns\": false,\n    \"escapes\": \"neutralise\",\n    "
-        "\"audit_limit\": \"64K\"\n  }",
+        "\"audit_limit\": \"64K\",\n    \"unicode\": {\n      \"tags\": \"escape\",\n      "
+        "\"invalid_utf8\": \"replace\"\n    }\n  }",
     };
     for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
         if (!strstr(first, needles[i]))
@@ -499,6 +505,26 @@ static void test_policy_json__round_trip_output(void **state)
     assert_string_equal(to_json(q), json);
     assert_string_equal(values_of(q), ""); /* the document does not carry them */
     sbx_policy_free(q);
+    /* the Unicode classes: only the ones not kept are written */
+    assert_sbx_ok(sbx_policy_load_json(
+        p, V1_OUTPUT("\"unicode\": {\"tags\": \"escape\", \"bidi\": \"strip\", "
+                     "\"invisible\": \"keep\", \"invalid_utf8\": \"replace\"}")));
+    assert_int_equal(p->output->unicode[SBX_UNICODE_TAGS], SBX_UNICODE_ESCAPE);
+    assert_int_equal(p->output->unicode[SBX_UNICODE_BIDI], SBX_UNICODE_STRIP);
+    assert_int_equal(p->output->unicode[SBX_UNICODE_INVISIBLE], SBX_UNICODE_KEEP);
+    assert_int_equal(p->output->unicode[SBX_UNICODE_INVALID_UTF8], SBX_UNICODE_REPLACE);
+    json = to_json(p);
+    assert_string_equal(json, "{\n  \"version\": 1,\n  \"output\": {\n    \"redact_patterns\": "
+                              "false,\n    \"escapes\": \"neutralise\",\n    \"unicode\": {\n"
+                              "      \"tags\": \"escape\",\n      \"bidi\": \"strip\",\n"
+                              "      \"invalid_utf8\": \"replace\"\n    }\n  }\n}\n");
+    q = loaded(json);
+    assert_same_policy(p, q);
+    assert_string_equal(to_json(q), json);
+    sbx_policy_free(q);
+    assert_sbx_ok(
+        sbx_policy_load_json(p, V1_OUTPUT("\"unicode\": {\"tags\": \"keep\", \"bidi\": \"keep\", "
+                                          "\"invalid_utf8\": \"keep\"}")));
     /* the defaults are written as nothing, and "keep" / true put them back */
     assert_sbx_ok(sbx_policy_load_json(
         p, V1_OUTPUT("\"redact_patterns\": true, \"escapes\": \"keep\", \"redact\": []")));
@@ -851,7 +877,15 @@ static const struct bad bad_documents[] = {
     {V1 "\"output\": []}", -EINVAL, "$.output: expected an object, got []"},
     {V1 "\"output\": {\"redact_count\": 1}}", -EINVAL,
      "$.output.redact_count: unknown key (expected one of: redact_patterns, escapes, redact, "
-     "audit_limit)"},
+     "audit_limit, unicode)"},
+    {V1 "\"output\": {\"unicode\": []}}", -EINVAL, "$.output.unicode: expected an object, got []"},
+    {V1 "\"output\": {\"unicode\": {\"emoji\": \"strip\"}}}", -EINVAL,
+     "$.output.unicode.emoji: unknown key (expected one of: tags, bidi, invisible, invalid_utf8)"},
+    {V1 "\"output\": {\"unicode\": {\"tags\": \"drop\"}}}", -EINVAL,
+     "$.output.unicode.tags: expected one of \"keep\", \"strip\", \"escape\", \"replace\", got "
+     "\"drop\""},
+    {V1 "\"output\": {\"unicode\": {\"bidi\": 1}}}", -EINVAL,
+     "$.output.unicode.bidi: expected one of \"keep\", \"strip\", \"escape\", \"replace\", got 1"},
     {V1 "\"output\": {\"redact_patterns\": 0}}", -EINVAL,
      "$.output.redact_patterns: expected true or false, got 0"},
     {V1 "\"output\": {\"escapes\": \"neutralize\"}}", -EINVAL,

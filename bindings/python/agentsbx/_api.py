@@ -275,6 +275,14 @@ class SandboxResult:
     audit_dropped: int = 0
     """Audit events counted, not written: repeats of a kind past its 8th, and all
     past the audit budget (``sbx_result_audit_dropped``; 0 without an audit log)."""
+    unicode: Dict[str, int] = field(default_factory=dict)
+    """Characters of each Unicode class the output filter saw, both streams, whatever
+    its action (``sbx_result_unicode``): ``{"tags": N, "bidi": N, "invisible": N,
+    "invalid_utf8": N}``; 0 each unless ``run`` captured the output."""
+    unicode_tag_text: Optional[str] = ""
+    """What the tag characters of the output spell, decoded to ASCII, redacted, at
+    most 256 bytes (``sbx_result_unicode_tag_text``); None if memory ran out while it
+    was redacted."""
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
     """The library's own JSON rendering (``sbx_result_to_json``), parsed."""
 
@@ -383,7 +391,13 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         stdout_truncated=t1, stderr_truncated=t2,
         redactions=lib.sbx_result_redactions(r), escapes=lib.sbx_result_escapes(r),
         violations_dropped=lib.sbx_result_violations_dropped(r),
-        audit_dropped=lib.sbx_result_audit_dropped(r), json=js)
+        audit_dropped=lib.sbx_result_audit_dropped(r),
+        unicode={name: lib.sbx_result_unicode(r, i) for i, name in enumerate(_UNICODE_CLASSES)},
+        unicode_tag_text=_tag_text(lib.sbx_result_unicode_tag_text(r)), json=js)
+
+
+def _tag_text(raw: Optional[bytes]) -> Optional[str]:
+    return None if raw is None else raw.decode("ascii", "replace")
 
 
 # ---- the policy ----------------------------------------------------------------
@@ -747,6 +761,29 @@ class Policy:
             raise ValueError(f"mode must be 'keep' or 'neutralise', not {mode!r}")
         return self._apply("sbx_set_output_escapes", _ESCAPE_MODES[mode])
 
+    def output(self, *, unicode: Optional[Mapping[str, str]] = None) -> "Policy":
+        """Output filter settings.  ``unicode``: the action of each Unicode class
+        (``sbx_set_output_unicode``), ``{"tags" | "bidi" | "invisible" |
+        "invalid_utf8": "keep" | "strip" | "escape" | "replace"}``; classes not named
+        keep their setting (default ``"keep"``, counted).  See
+        docs/output-and-audit.md."""
+        if unicode is None:
+            return self
+        if not isinstance(unicode, Mapping):
+            raise TypeError(f"unicode must be a mapping, not {type(unicode).__name__}")
+        calls = []
+        for cls, action in unicode.items():
+            if cls not in _UNICODE_CLASSES:
+                raise ValueError(f"unknown Unicode class {cls!r} (expected one of: "
+                                 f"{', '.join(_UNICODE_CLASSES)})")
+            if not isinstance(action, str) or action not in _UNICODE_ACTIONS:
+                raise ValueError(f"unicode[{cls!r}] must be one of: "
+                                 f"{', '.join(_UNICODE_ACTIONS)}, not {action!r}")
+            calls.append((_UNICODE_CLASSES.index(cls), _UNICODE_ACTIONS.index(action)))
+        for cls_n, action_n in calls:  # all checked first: nothing is half applied
+            self._apply("sbx_set_output_unicode", cls_n, action_n)
+        return self
+
     def audit_fd(self, fd: Any) -> "Policy":
         """Write audit events (JSON lines) to a descriptor, or an object with
         ``fileno()``; None stops.  The descriptor is not duplicated: keep it
@@ -936,6 +973,9 @@ class Policy:
 
 
 _ESCAPE_MODES = {"keep": 0, "neutralise": 1}  # enum sbx_escapes (output.h)
+# enum sbx_unicode_class and enum sbx_unicode_action (output.h), in value order
+_UNICODE_CLASSES = ("tags", "bidi", "invisible", "invalid_utf8")
+_UNICODE_ACTIONS = ("keep", "strip", "escape", "replace")
 def _duration_ms(v: Any) -> int:
     """A duration as sbx_policy_to_json writes it ("30s", "250ms", "unlimited")."""
     if v == "unlimited":

@@ -69,3 +69,11 @@ def test_example__command_line():
     env = dict(os.environ, PYTHONPATH=PKG_ROOT, PYTHONDONTWRITEBYTECODE="1")
     r = subprocess.run([sys.executable, "-B", PATH, "print('hi')"], capture_output=True, text=True, env=env)
     assert r.returncode == 0 and '"stdout": "hi\\n"' in r.stdout
+
+
+def test_example__hidden_text_made_visible(ci):
+    # "hi" in tag characters and a right-to-left override: escaped, counted, decoded
+    out = ci.run_python("print('a' + chr(0xE0068) + chr(0xE0069) + 'b' + chr(0x202E) + 'c' + chr(0x200B))")
+    assert out["ok"] and out["stdout"] == "a\\u{E0068}\\u{E0069}b\\u{202E}c\u200b\n"
+    assert out["hidden_text"] == {"counts": {"tags": 2, "bidi": 1, "invisible": 1, "invalid_utf8": 0},
+                                  "tag_text": "hi"}
