@@ -408,7 +408,12 @@ int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
 {
     uint64_t mem = policy->limits[SBX__LIMIT_MEMORY], pids = policy->limits[SBX__LIMIT_NPROC];
     uint64_t cpu = policy->limits[SBX__LIMIT_CPU_RATE];
-    if (!policy->use_cgroup && policy->n_cg_parents == 0) {
+    /* A process limit that RLIMIT_NPROC cannot hold (a root host) takes a
+     * cgroup of its own when one is usable, without being asked (and the
+     * rlimits layer refuses it when none is). */
+    bool automatic = pids != SBX_UNLIMITED && cpu == SBX_UNLIMITED && !policy->use_cgroup &&
+                     policy->n_cg_parents == 0 && !sbx__nproc_binds();
+    if (!policy->use_cgroup && policy->n_cg_parents == 0 && !automatic) {
         /* A CPU rate has no mechanism but the cgroup: not asking for the layer
          * is the caller's mistake, unless the layer may be missing. */
         if (cpu != SBX_UNLIMITED && !(policy->best_effort & SBX_LAYER_CGROUP))
@@ -418,6 +423,8 @@ int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
                                   "SBX_LAYER_CGROUP best-effort to run without the limit");
         return 0;
     }
+    if (automatic)
+        mem = SBX_UNLIMITED; /* RLIMIT_DATA holds it, as without the cgroup */
     uint32_t need = (mem != SBX_UNLIMITED ? SBX__CG_MEMORY : 0) |
                     (pids != SBX_UNLIMITED ? SBX__CG_PIDS : 0) |
                     (cpu != SBX_UNLIMITED ? SBX__CG_CPU : 0);
@@ -426,6 +433,10 @@ int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
         return sbx__err_stage(SBX_STAGE_CGROUP, -ENOMEM, "cgroup: compiling");
     char why[1280];
     int r = discover(policy->cg_parents, policy->n_cg_parents, need, cg, why, sizeof(why));
+    if (r < 0 && automatic) {
+        free(cg);
+        return 0; /* the rlimits layer says what is missing */
+    }
     if (r < 0) {
         free(cg);
         if (policy->best_effort & SBX_LAYER_CGROUP)
@@ -542,8 +553,11 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
             if (r < 0)
                 goto fail;
         }
+        /* The library's init (pid 1 of a pid namespace) is in the cgroup too,
+         * and is not one of the program's processes. */
+        uint64_t init = plan->ns && plan->ns->init ? 1 : 0;
         if ((int)i == cg->pids_idx && cg->pids != SBX_UNLIMITED &&
-            (r = write_limit(path, "pids.max", cg->pids, false)) < 0)
+            (r = write_limit(path, "pids.max", cg->pids + init, false)) < 0)
             goto fail;
         if ((int)i == cg->cpu_idx && cg->cpu_rate != SBX_UNLIMITED &&
             (r = write_cpu_rate(path, v2, cg->cpu_rate)) < 0)

@@ -14,20 +14,6 @@
 #include "pathwalk.h"
 #include "seccomp_layer.h"
 
-/* Whether RLIMIT_NPROC would bind a child of this process: the kernel exempts
- * the root user and holders of CAP_SYS_ADMIN or CAP_SYS_RESOURCE. */
-static bool nproc_binds(void)
-{
-    if (getuid() == 0)
-        return false;
-    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2];
-    if (syscall(SYS_capget, &hdr, data) != 0)
-        return false; /* cannot tell: assume the worst */
-    uint64_t eff = data[0].effective | ((uint64_t)data[1].effective << 32);
-    return !(eff & ((1ull << CAP_SYS_ADMIN) | (1ull << CAP_SYS_RESOURCE)));
-}
-
 static void add_rlimit(struct sbx__plan *plan, int resource, rlim_t soft, rlim_t hard)
 {
     plan->rlimits[plan->n_rlimits].resource = resource;
@@ -62,7 +48,7 @@ static int compile_rlimits(const sbx_policy *policy, struct sbx__plan *plan)
     }
     if (lim[SBX__LIMIT_NPROC] != SBX_UNLIMITED &&
         plan->mechanism[SBX_LIMIT_PROCESSES] != SBX_MECHANISM_CGROUP) { /* else pids.max */
-        if (nproc_binds()) {
+        if (sbx__nproc_binds()) {
             add_rlimit(plan, RLIMIT_NPROC, lim[SBX__LIMIT_NPROC], lim[SBX__LIMIT_NPROC]);
             plan->mechanism[SBX_LIMIT_PROCESSES] = SBX_MECHANISM_RLIMIT;
         } else if (policy->best_effort & SBX_LAYER_RLIMITS) {
@@ -70,9 +56,10 @@ static int compile_rlimits(const sbx_policy *policy, struct sbx__plan *plan)
         } else {
             return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
                                   "processes limit: RLIMIT_NPROC does not bind root or a process "
-                                  "with CAP_SYS_ADMIN/CAP_SYS_RESOURCE, as this host is; use a "
-                                  "cgroup (sbx_use_cgroup) or mark SBX_LAYER_RLIMITS best-effort "
-                                  "to run without it");
+                                  "with CAP_SYS_ADMIN/CAP_SYS_RESOURCE, as this host is, and no "
+                                  "cgroup could be used in its place (sbx_use_cgroup says why); "
+                                  "give one (sbx_set_cgroup_parent) or mark SBX_LAYER_RLIMITS "
+                                  "best-effort to run without it");
         }
     }
     if (rlimits_held)

@@ -62,6 +62,12 @@ SBX__UTIL_HIDDEN int sbx__utf8_seq(const unsigned char *s, size_t n);
 /* Whether s[0..n) is all well-formed UTF-8. */
 SBX__UTIL_HIDDEN bool sbx__utf8_valid(const void *s, size_t n);
 
+/* ---- the host (host.c) ------------------------------------------------------------ */
+
+/* Whether RLIMIT_NPROC would bind a child of this process: the kernel exempts
+ * the root user and holders of CAP_SYS_ADMIN or CAP_SYS_RESOURCE. */
+SBX__UTIL_HIDDEN bool sbx__nproc_binds(void);
+
 /* ---- owners (owner.c) ----------------------------------------------------------- */
 
 #define SBX__OWNER_TAG_MAX 64

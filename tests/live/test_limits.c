@@ -171,10 +171,50 @@ static int nproc_binds(void)
            !(caps & (1ull << 24 /* CAP_SYS_RESOURCE */));
 }
 
+/* A root host: RLIMIT_NPROC does not bind it, so a process limit takes a
+ * cgroup of its own without being asked, where one is usable, and a fork bomb
+ * stops at it. The control: the same probe without the limit forks them all. */
+static void test_limits__processes_take_a_cgroup_as_root(void **state)
+{
+    (void)state;
+    if (nproc_binds())
+        SBX_SKIP("RLIMIT_NPROC binds this user: see test_limits__processes_fork_fails");
+    char why[1280];
+    if (sbx_probe(SBX_FEATURE_CGROUP, why, sizeof(why)) <= 0)
+        SBX_SKIP("no usable cgroup here (%s): see "
+                 "test_limits__processes_refused_when_unenforceable",
+                 why);
+    static const char *const argv[] = {PROBE("probe_fork"), "64", NULL};
+    long forked;
+    char err[32];
+    sbx_policy *control = policy_new();
+    run_counting_probe(control, argv, "forked", &forked, err);
+    assert_int_equal(forked, 64);
+    sbx_policy_free(control);
+
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_limit_processes(p, 16));
+    run_counting_probe(p, argv, "forked", &forked, err);
+    assert_string_equal(err, "EAGAIN");
+    if (forked >= 16)
+        fail_msg("forked %ld processes under a limit of 16", forked);
+    static const char *const t[] = {"/bin/true", NULL};
+    sbx_result *r = run_ok(p, t);
+    assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_PROCESSES), SBX_MECHANISM_CGROUP);
+    assert_true(sbx_result_layers(r) & SBX_LAYER_CGROUP);
+    assert_true(sbx_result_layers(r) & SBX_LAYER_RLIMITS);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
 static void test_limits__processes_refused_when_unenforceable(void **state)
 {
     if (nproc_binds())
         SBX_SKIP("RLIMIT_NPROC binds this user: see test_limits__processes_fork_fails");
+    char why[1280];
+    if (sbx_probe(SBX_FEATURE_CGROUP, why, sizeof(why)) > 0)
+        SBX_SKIP("a cgroup is usable here: the limit takes one (see "
+                 "test_limits__processes_take_a_cgroup_as_root)");
     sbx_policy *p = policy_new();
     assert_sbx_ok(sbx_limit_processes(p, 16));
     static const char *const argv[] = {"/bin/true", NULL};
@@ -300,6 +340,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_limits__file_size),
     cmocka_unit_test(test_limits__open_files),
     cmocka_unit_test(test_limits__memory),
+    cmocka_unit_test(test_limits__processes_take_a_cgroup_as_root),
     cmocka_unit_test(test_limits__processes_refused_when_unenforceable),
     cmocka_unit_test(test_limits__processes_fork_fails),
     cmocka_unit_test(test_limits__wall_timeout),
