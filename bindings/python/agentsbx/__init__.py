@@ -30,7 +30,7 @@ from ._api import (DEVNULL, KILL, LANDLOCK_RIGHTS, LAYERS, PIPE, UNLIMITED, Chil
                    Feature, Policy, SandboxResult, Violation, errname, landlock_abi, parse_duration, parse_size,
                    probe, profiles, run, stage_name, status_name, strerror, version)
 from ._aio import Supervisor, run_async  # noqa: E402
-from .errors import (InvalidArgumentError, NotSupportedError, PathNotFoundError,  # noqa: E402
+from .errors import (InvalidArgumentError, NotSupportedError, PathNotADirectoryError, PathNotFoundError,  # noqa: E402
                      ProgramNotFoundError, SandboxError, SandboxPermissionError,
                      SandboxProcessError, TimeoutExpired)
 
@@ -39,6 +39,6 @@ __all__ = [
     "run", "probe", "profiles", "version", "landlock_abi", "parse_duration", "parse_size", "strerror", "errname", "stage_name",
     "run_async", "Supervisor",
     "status_name", "UNLIMITED", "KILL", "PIPE", "DEVNULL", "LAYERS", "LANDLOCK_RIGHTS",
-    "SandboxError", "InvalidArgumentError", "NotSupportedError", "PathNotFoundError",
+    "SandboxError", "InvalidArgumentError", "NotSupportedError", "PathNotFoundError", "PathNotADirectoryError",
     "ProgramNotFoundError", "SandboxPermissionError", "SandboxProcessError", "TimeoutExpired",
 ]

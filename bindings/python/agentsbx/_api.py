@@ -10,6 +10,7 @@ import os
 import re
 import select
 import signal as _signal
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -121,6 +122,19 @@ def _path(path: StrPath, what: str = "path") -> bytes:
     if b"\0" in p:
         raise ValueError(f"{what} contains a NUL byte")
     return p
+
+
+def _dir(path: bytes, function: str) -> bytes:
+    """Refuse at once a workdir that exists and is not a directory (a missing one
+    is reported at spawn, stage workdir, where the library opens it)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path
+    if not stat.S_ISDIR(st.st_mode):
+        raise _err.PathNotADirectoryError(_errno.ENOTDIR, f"{function}({os.fsdecode(path)}): Not a directory",
+                                          "none", function)
+    return path
 
 
 def _name(name: str, what: str = "name") -> bytes:
@@ -476,8 +490,10 @@ class Policy:
     # -- working directory and environment
     def set_workdir(self, path: StrPath) -> "Policy":
         """The child's working directory (an absolute path; read and write granted).
-        Checked at spawn: a missing one fails with :class:`PathNotFoundError` (stage workdir)."""
-        self._apply("sbx_set_workdir", _path(path, "workdir"))
+        A path that exists and is not a directory raises :class:`PathNotADirectoryError`
+        (a :class:`NotADirectoryError`) here; a missing one fails at spawn with
+        :class:`PathNotFoundError` (stage workdir)."""
+        self._apply("sbx_set_workdir", _dir(_path(path, "workdir"), "sbx_set_workdir"))
         self._workdir = os.fsdecode(path)
         return self
 
@@ -827,7 +843,8 @@ class Policy:
         over: List[Tuple[str, Tuple[Any, ...]]] = []
         timeout_effective = False
         if cwd is not None:
-            over.append(("sbx_set_workdir", (_path(os.path.abspath(os.fspath(cwd)), "cwd"),)))
+            over.append(("sbx_set_workdir", (_dir(_path(os.path.abspath(os.fspath(cwd)), "cwd"),
+                                                  "sbx_set_workdir"),)))
         if env is not None:
             if not isinstance(env, Mapping):
                 raise TypeError(f"env must be a mapping, not {type(env).__name__}")

@@ -21,6 +21,9 @@ NotSupportedError          ``-EOPNOTSUPP``: a strict layer cannot
 ProgramNotFoundError       ``-ENOENT`` at stage program or exec   ``FileNotFoundError``
 PathNotFoundError          any other ``-ENOENT`` (a grant, a      ``FileNotFoundError``
                            workdir)
+PathNotADirectoryError     ``-ENOTDIR``: a file where a           ``NotADirectoryError``
+                           directory is needed (a workdir, a
+                           component of a granted path)
 SandboxPermissionError     ``-EACCES`` / ``-EPERM``               ``PermissionError``
 SandboxError               anything else
 =========================  =====================================  =========================
@@ -76,6 +79,10 @@ class PathNotFoundError(SandboxError, FileNotFoundError):
 
 class ProgramNotFoundError(PathNotFoundError):
     """``-ENOENT`` at stage ``program`` or ``exec``: the program to run does not exist."""
+
+
+class PathNotADirectoryError(SandboxError, NotADirectoryError):
+    """``-ENOTDIR``: a file given where a directory is needed (a workdir, a component of a grant)."""
 
 
 class SandboxPermissionError(SandboxError, PermissionError):
@@ -139,6 +146,8 @@ def error_from_library(rc: int, function: str = "") -> SandboxError:
         cls = NotSupportedError
     elif err == _errno.ENOENT:
         cls = ProgramNotFoundError if stage in ("program", "exec") else PathNotFoundError
+    elif err == _errno.ENOTDIR:
+        cls = PathNotADirectoryError
     elif err in (_errno.EACCES, _errno.EPERM):
         cls = SandboxPermissionError
     return cls(err, message, stage, function)
