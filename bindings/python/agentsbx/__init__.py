@@ -29,7 +29,8 @@ if _libver.split(".")[:2] != __version__.split(".")[:2]:
 from ._api import (DEVNULL, KILL, LANDLOCK_RIGHTS, LAYERS, PIPE, UNLIMITED, Child,  # noqa: E402
                    Feature, Policy, SandboxResult, Violation, errname, landlock_abi, parse_duration, parse_size,
                    probe, profiles, run, stage_name, status_name, strerror, version)
-from ._aio import Supervisor, run_async  # noqa: E402
+from ._aio import AsyncChild, Supervisor, run_async  # noqa: E402
+from ._output import OutputFilter  # noqa: E402
 from .errors import (InvalidArgumentError, NotSupportedError, PathNotADirectoryError, PathNotFoundError,  # noqa: E402
                      ProgramNotFoundError, SandboxError, SandboxPermissionError,
                      SandboxProcessError, TimeoutExpired)
@@ -37,7 +38,7 @@ from .errors import (InvalidArgumentError, NotSupportedError, PathNotADirectoryE
 __all__ = [
     "__version__", "library_path", "Policy", "Child", "SandboxResult", "Violation", "Feature",
     "run", "probe", "profiles", "version", "landlock_abi", "parse_duration", "parse_size", "strerror", "errname", "stage_name",
-    "run_async", "Supervisor",
+    "run_async", "Supervisor", "AsyncChild", "OutputFilter",
     "status_name", "UNLIMITED", "KILL", "PIPE", "DEVNULL", "LAYERS", "LANDLOCK_RIGHTS",
     "SandboxError", "InvalidArgumentError", "NotSupportedError", "PathNotFoundError", "PathNotADirectoryError",
     "ProgramNotFoundError", "SandboxPermissionError", "SandboxProcessError", "TimeoutExpired",

@@ -14,10 +14,13 @@ import stat
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import (Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple,
-                    Optional, Sequence, Tuple, Union)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Generic, Iterable, List, Mapping,
+                    NamedTuple, Optional, Sequence, Tuple, TypeVar, Union)
 
 from . import errors as _err
+if TYPE_CHECKING:
+    from ._aio import AsyncChild
+
 from ._native import VIOLATION_FN, SbxIo, SbxViolation, c_child_p, c_policy_p, c_result_p, lib
 
 StrPath = Union[str, "os.PathLike[str]"]
@@ -217,8 +220,11 @@ class Violation(NamedTuple):
         return cls(_s(v.syscall), v.nr, v.error, v.pid, tuple(v.args), v.time_ns / 1e9)
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True)
-class SandboxResult:
+class SandboxResult(Generic[_T]):
     """How a child ended (the counterpart of :class:`subprocess.CompletedProcess`).
 
     ``returncode`` follows :mod:`subprocess`: the exit code, or ``-N`` when the
@@ -228,8 +234,10 @@ class SandboxResult:
 
     args: List[Any]
     returncode: int
-    stdout: Optional[Union[bytes, str]]
-    stderr: Optional[Union[bytes, str]]
+    stdout: Optional[_T]
+    """The captured standard output (``str`` with ``text``/``encoding``/``errors``),
+    or None when it was not captured."""
+    stderr: Optional[_T]
     status: str
     """"exited", "signaled", "timed_out", "cpu_limit", "file_size_limit",
     "memory_limit", "killed" or "violation"."""
@@ -923,6 +931,29 @@ class Policy:
         if check:
             res.check_returncode()
         return res
+
+    async def spawn_async(self, args: Union[Sequence[StrPath], StrPath], *, stdin: Any = None,
+                          stdout: Any = None, stderr: Any = None, input: Optional[bytes] = None,
+                          on_output: Optional[Callable[[int, bytes], None]] = None,
+                          cwd: Optional[StrPath] = None, env: Optional[Mapping[str, Optional[str]]] = None,
+                          timeout: Optional[float] = None, limit: int = 2**16) -> "AsyncChild":
+        """Start a confined child driven by the running event loop and return it
+        at once (like :func:`asyncio.create_subprocess_exec`): an
+        :class:`agentsbx.AsyncChild`.
+
+        ``stdout``/``stderr`` = :data:`PIPE` give :class:`asyncio.StreamReader` objects
+        (buffer ``limit``) of the child's output after the policy's output filter
+        (secrets redacted, escapes neutralised as the policy says); ``stdin`` =
+        :data:`PIPE` an :class:`asyncio.StreamWriter`; ``input``: bytes the library
+        writes to stdin, then end of file; stdin is /dev/null otherwise.
+        ``on_output(stream, data)`` is called on the loop with each filtered chunk
+        of the piped streams; with it, a stream left None is piped to it rather
+        than inherited.  ``cwd``/``env``/``timeout`` as for :meth:`spawn` (a
+        timeout ends the child with status ``"timed_out"``, no exception).
+        """
+        from ._aio import spawn_async
+        return await spawn_async(self, args, stdin=stdin, stdout=stdout, stderr=stderr, input=input,
+                                 on_output=on_output, cwd=cwd, env=env, timeout=timeout, limit=limit)
 
     def spawn(self, args: Union[Sequence[StrPath], StrPath], *, stdin: Any = None, stdout: Any = None,
               stderr: Any = None, pass_fds: Iterable[int] = (), cwd: Optional[StrPath] = None,
