@@ -30,18 +30,13 @@ import ctypes
 import dataclasses
 import errno as _errno
 import os
-import sys
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union, overload
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Union,
+                    overload)
 
 from . import errors as _err
 from ._native import SbxIo, SbxSpawnOpts, c_child_p, c_result_p, c_supervisor_p, lib
 from ._output import OutputFilter
-
-if sys.version_info >= (3, 8):
-    from typing import Literal
-else:  # pragma: no cover
-    from typing_extensions import Literal
 
 if TYPE_CHECKING:
     from ._api import Child, Policy, SandboxResult
@@ -75,7 +70,7 @@ class Supervisor:
 
     def fileno(self) -> int:
         """The descriptor to watch for readability (owned by the supervisor)."""
-        return lib.sbx_supervisor_fd(self._handle())
+        return int(lib.sbx_supervisor_fd(self._handle()))
 
     def timeout(self) -> Optional[float]:
         """Seconds to the nearest deadline (0 if passed), None if no child has one.
@@ -85,7 +80,7 @@ class Supervisor:
 
     def __len__(self) -> int:
         """The number of children still running."""
-        return lib.sbx_supervisor_running(self._handle()) if self._ptr else 0
+        return int(lib.sbx_supervisor_running(self._handle())) if self._ptr else 0
 
     def add(self, child: Any) -> None:
         """Take over the supervision of a running child."""
@@ -112,13 +107,13 @@ class Supervisor:
     def step(self) -> List[Any]:
         """Do what is ready, without blocking; return the children that ended."""
         lib.sbx_supervisor_step(self._handle())
-        ended = []
+        ended: List[Any] = []
         c, r = c_child_p(), c_result_p()
         while True:
             rc = lib.sbx_supervisor_next(self._handle(), ctypes.byref(c), ctypes.byref(r))
             if rc == -_errno.EAGAIN:
                 return ended
-            child = self._children.pop(c.value)
+            child = self._children.pop(c.value or 0)
             child._supervisor = None
             if rc < 0:
                 child._async_error = _err.error_from_library(rc, "sbx_supervisor_next")
@@ -162,13 +157,13 @@ class _LoopSupervisor:
         try:
             ended = self.sup.step()
         except Exception as exc:  # every waiter learns of it
-            for child, fut in list(self.futures.items()):
-                if not fut.done():
-                    fut.set_exception(exc)
+            for waiter in list(self.futures.values()):
+                if not waiter.done():
+                    waiter.set_exception(exc)
             self.close()
             return
         for child in ended:
-            fut = self.futures.pop(child, None)
+            fut: "Optional[asyncio.Future[int]]" = self.futures.pop(child, None)
             if fut is None or fut.done():
                 continue
             err = child.__dict__.pop("_async_error", None)
@@ -221,7 +216,7 @@ def _detach(child: Any) -> None:
 async def wait_child(child: Any) -> int:
     """The body of :meth:`agentsbx.Child.wait_async`."""
     if child.result is not None:
-        return child.returncode
+        return int(child.returncode)
     loop = asyncio.get_running_loop()
     ls = _loops.get(loop)
     if ls is None:
@@ -280,7 +275,7 @@ class _Engine:
             self.done.set_exception(exc)
             return
         self.stop()
-        self.done.set_result(r.value)
+        self.done.set_result(r.value or 0)
 
     def stop(self) -> None:
         if self.reading:
@@ -544,7 +539,7 @@ class AsyncChild:
     @property
     def result(self) -> "Optional[SandboxResult[bytes]]":
         """The :class:`SandboxResult` once :meth:`wait` returned, else None."""
-        return self._child.result  # type: ignore[return-value]
+        return self._child.result
 
     @property
     def redactions(self) -> int:
@@ -576,7 +571,7 @@ class AsyncChild:
         read the streams; ``redactions``/``escapes`` count the piped streams).
         Cancelling the await kills and reaps the child."""
         if self._child.result is not None:
-            return self._child.result  # type: ignore[return-value]
+            return self._child.result
         if self._engine is None:
             self._engine = asyncio.ensure_future(self._run())
         try:

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import (TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Generic, Iterable, List, Mapping,
-                    NamedTuple, Optional, Sequence, Tuple, TypeVar, Union)
+                    Literal, NamedTuple, Optional, Sequence, Tuple, TypeVar, Union, overload)
 
 from . import errors as _err
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 from ._native import VIOLATION_FN, SbxIo, SbxViolation, c_child_p, c_policy_p, c_result_p, lib
 
 StrPath = Union[str, "os.PathLike[str]"]
+#: A program and its arguments (or a bare program).
+_Args = Union[Sequence[Union[str, bytes, "os.PathLike[str]"]], str, bytes, "os.PathLike[str]"]
 Size = Union[int, str]
 
 #: Pass to a limit to remove it (``SBX_UNLIMITED``).
@@ -178,7 +180,7 @@ def _access(access: str) -> int:
         (_FS_EXEC if "x" in access else 0)
 
 
-def _argv(args: Union[Sequence[StrPath], StrPath]) -> Tuple[List[Any], Any]:
+def _argv(args: _Args) -> Tuple[List[Any], Any]:
     if isinstance(args, (str, bytes, os.PathLike)):
         args = [args]
     if not isinstance(args, (list, tuple)):
@@ -333,7 +335,7 @@ def _cap_names(mask: int) -> FrozenSet[str]:
 
 def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes] = None,
                    err: Optional[bytes] = None, text: bool = False, encoding: Optional[str] = None,
-                   errs: Optional[str] = None) -> SandboxResult:
+                   errs: Optional[str] = None) -> "SandboxResult[Any]":
     """Convert (and NOT free) a C result."""
     status_no = lib.sbx_result_status(r)
     status = _s(lib.sbx_status_name(status_no))
@@ -731,11 +733,14 @@ class Policy:
         the child (None removes it).  Exceptions in ``fn`` are printed and ignored."""
         if fn is not None and not callable(fn):
             raise TypeError("on_violation needs a callable or None")
+        cb: Any
         if fn is None:
-            cb = ctypes.cast(None, VIOLATION_FN)
+            cb = ctypes.cast(0, VIOLATION_FN)
         else:
+            call = fn
+
             def trampoline(v: Any, _ud: Any) -> None:
-                fn(Violation._from_c(v.contents))
+                call(Violation._from_c(v.contents))
             cb = VIOLATION_FN(trampoline)
         self._apply("sbx_set_violation_callback", cb, None)
         self._callback = cb if fn is not None else None
@@ -871,11 +876,37 @@ class Policy:
         self._handle()
         return self._build(over), True, timeout_effective
 
-    def run(self, args: Union[Sequence[StrPath], StrPath], *, input: Optional[Union[bytes, str]] = None,
+    @overload
+    def run(self, args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+                timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+                env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Literal[True],
+                encoding: Optional[str] = ..., errors: Optional[str] = ...) -> "SandboxResult[str]": ...
+    @overload
+    def run(self, args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+                timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+                env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+                encoding: str, errors: Optional[str] = ...) -> "SandboxResult[str]": ...
+    @overload
+    def run(self, args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+                timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+                env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+                encoding: Optional[str] = ..., errors: str) -> "SandboxResult[str]": ...
+    @overload
+    def run(self, args: _Args, *, input: Optional[bytes] = ..., capture_output: bool = ...,
+                timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+                env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ...,
+                text: Literal[False, None] = ..., encoding: None = ..., errors: None = ...) -> "SandboxResult[bytes]": ...
+    @overload
+    def run(self, args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+                timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+                env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+                encoding: Optional[str] = ..., errors: Optional[str] = ...) -> "SandboxResult[Any]": ...
+
+    def run(self, args: _Args, *, input: Optional[Union[bytes, str]] = None,
             capture_output: bool = False, timeout: Optional[float] = None,
             cwd: Optional[StrPath] = None, env: Optional[Mapping[str, Optional[str]]] = None,
-            check: bool = False, text: bool = False, encoding: Optional[str] = None,
-            errors: Optional[str] = None) -> SandboxResult:
+            check: bool = False, text: Optional[bool] = False, encoding: Optional[str] = None,
+            errors: Optional[str] = None) -> "SandboxResult[Any]":
         """Run ``args`` confined and wait: the counterpart of :func:`subprocess.run`.
 
         :param args: the program and its arguments; a bare name is searched in
@@ -902,7 +933,7 @@ class Policy:
         :raises SandboxError: the sandbox could not be set up (the child never ran).
         """
         argl, argv = _argv(args)
-        data = _input(input, text, encoding)
+        data = _input(input, bool(text), encoding)
         pol, temp, teff = self._policy_for(cwd, env, timeout)
         try:
             if capture_output:
@@ -910,7 +941,7 @@ class Policy:
                 buf = data if data is not None else None
                 lib.sbx_run(pol, argv, buf, len(data) if data is not None else 0, ctypes.byref(r))
                 try:
-                    res = _result_from_c(r.value, argl, True, text=text, encoding=encoding,
+                    res = _result_from_c(r.value or 0, argl, True, text=bool(text), encoding=encoding,
                                          errs=errors)
                 finally:
                     lib.sbx_result_free(r.value)
@@ -921,8 +952,8 @@ class Policy:
                     if data is not None:
                         child.communicate(data)
                     child.wait()
-                    res = child.result  # type: ignore[assignment]
-                    assert res is not None
+                    assert child.result is not None
+                    res = child.result
         finally:
             if temp:
                 lib.sbx_policy_free(pol)
@@ -998,10 +1029,10 @@ def _sz(v: Size) -> int:
 
 
 def _count(v: Any, what: str) -> int:
-    v = _int(v, what)
-    if v < 0:
+    n = _int(v, what)
+    if n < 0:
         raise ValueError(f"{what} must not be negative")
-    return v
+    return n
 
 
 def _input(data: Any, text: bool, encoding: Optional[str]) -> Optional[bytes]:
@@ -1049,7 +1080,7 @@ class Child:
         self.args: List[Any] = []
         self.pid: int = -1
         self.returncode: Optional[int] = None
-        self.result: Optional[SandboxResult] = None
+        self.result: "Optional[SandboxResult[bytes]]" = None
         self._keep: Any = None
         self._pipes: Dict[int, bool] = {}
         self._supervisor: Any = None  # the Supervisor that reaps it (wait_async), or None
@@ -1109,7 +1140,7 @@ class Child:
     # -- supervision
     def fileno(self) -> int:
         """A descriptor that becomes readable when the child needs attention (owned by the child)."""
-        return lib.sbx_child_fd(self._handle())
+        return int(lib.sbx_child_fd(self._handle()))
 
     def timeout_remaining(self) -> Optional[float]:
         """Seconds until the wall-clock deadline (0 if passed), or None if there is none."""
@@ -1131,9 +1162,9 @@ class Child:
         if rc != -_errno.EBADF:
             _err.check(rc, "sbx_child_close_stdio")
 
-    def _finish(self, r: int) -> None:
+    def _finish(self, r: Optional[int]) -> None:
         try:
-            self.result = _result_from_c(r, self.args, False)
+            self.result = _result_from_c(r or 0, self.args, False)
         finally:
             lib.sbx_result_free(r)
         self.returncode = self.result.returncode
@@ -1308,7 +1339,7 @@ def version() -> str:
 
 def landlock_abi() -> int:
     """The Landlock ABI the library uses on this kernel (0: none)."""
-    return lib.sbx_landlock_abi()
+    return int(lib.sbx_landlock_abi())
 
 
 class Feature(NamedTuple):
@@ -1356,7 +1387,7 @@ def status_name(status: int) -> str:
 
 def profiles() -> List[str]:
     """The names of the built-in profiles (``sbx_profile_name``), for :meth:`Policy.apply_profile`."""
-    names = []
+    names: List[str] = []
     i = 0
     while True:
         n = lib.sbx_profile_name(i)
@@ -1366,7 +1397,39 @@ def profiles() -> List[str]:
         i += 1
 
 
-def run(args: Union[Sequence[StrPath], StrPath], **kwargs: Any) -> SandboxResult:
-    """``Policy().run(args, **kwargs)`` with the default policy."""
+@overload
+def run(args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+        timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+        env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Literal[True],
+        encoding: Optional[str] = ..., errors: Optional[str] = ...) -> "SandboxResult[str]": ...
+@overload
+def run(args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+        timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+        env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+        encoding: str, errors: Optional[str] = ...) -> "SandboxResult[str]": ...
+@overload
+def run(args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+        timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+        env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+        encoding: Optional[str] = ..., errors: str) -> "SandboxResult[str]": ...
+@overload
+def run(args: _Args, *, input: Optional[bytes] = ..., capture_output: bool = ...,
+        timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+        env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ...,
+        text: Literal[False, None] = ..., encoding: None = ..., errors: None = ...) -> "SandboxResult[bytes]": ...
+@overload
+def run(args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+        timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+        env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+        encoding: Optional[str] = ..., errors: Optional[str] = ...) -> "SandboxResult[Any]": ...
+
+
+def run(args: _Args, *, input: Optional[Union[bytes, str]] = None, capture_output: bool = False,
+        timeout: Optional[float] = None, cwd: Optional[StrPath] = None,
+        env: Optional[Mapping[str, Optional[str]]] = None, check: bool = False,
+        text: Optional[bool] = False, encoding: Optional[str] = None,
+        errors: Optional[str] = None) -> "SandboxResult[Any]":
+    """``Policy().run(args, ...)`` with the default policy."""
     with Policy() as p:
-        return p.run(args, **kwargs)
+        return p.run(args, input=input, capture_output=capture_output, timeout=timeout, cwd=cwd,
+                     env=env, check=check, text=text, encoding=encoding, errors=errors)

@@ -306,7 +306,7 @@ def load() -> Tuple[ctypes.CDLL, str]:
         fn.restype = restype
         fn.argtypes = list(argtypes)
         if check:
-            fn.errcheck = _errcheck  # type: ignore[assignment]
+            fn.errcheck = _errcheck
     return lib, path
 
 

@@ -139,7 +139,7 @@ def error_from_library(rc: int, function: str = "") -> SandboxError:
     err = -rc
     if not message:
         message = _decode(_lib.sbx_strerror(rc)) if _lib is not None else str(err)
-    cls: type = SandboxError
+    cls: "type[SandboxError]" = SandboxError
     if err == _errno.EINVAL:
         cls = InvalidArgumentError
     elif err == _errno.EOPNOTSUPP:
