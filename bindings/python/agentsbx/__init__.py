@@ -31,6 +31,7 @@ from ._api import (DEVNULL, KILL, LANDLOCK_RIGHTS, LAYERS, PIPE, UNLIMITED, Chil
                    probe, profiles, run, stage_name, status_name, strerror, version)
 from ._aio import AsyncChild, Supervisor, run_async  # noqa: E402
 from ._output import OutputFilter  # noqa: E402
+from ._session import CellResult, Session  # noqa: E402
 from .errors import (InvalidArgumentError, NotSupportedError, PathNotADirectoryError, PathNotFoundError,  # noqa: E402
                      ProgramNotFoundError, SandboxError, SandboxPermissionError,
                      SandboxProcessError, TimeoutExpired)
@@ -38,7 +39,7 @@ from .errors import (InvalidArgumentError, NotSupportedError, PathNotADirectoryE
 __all__ = [
     "__version__", "library_path", "Policy", "Child", "SandboxResult", "Violation", "Feature",
     "run", "probe", "profiles", "version", "landlock_abi", "parse_duration", "parse_size", "strerror", "errname", "stage_name",
-    "run_async", "Supervisor", "AsyncChild", "OutputFilter",
+    "run_async", "Supervisor", "AsyncChild", "OutputFilter", "Session", "CellResult",
     "status_name", "UNLIMITED", "KILL", "PIPE", "DEVNULL", "LAYERS", "LANDLOCK_RIGHTS",
     "SandboxError", "InvalidArgumentError", "NotSupportedError", "PathNotFoundError", "PathNotADirectoryError",
     "ProgramNotFoundError", "SandboxPermissionError", "SandboxProcessError", "TimeoutExpired",
