@@ -274,49 +274,62 @@ def test_asyncio__run_async_cancel_kills_and_reaps():
 
 
 def test_asyncio__50_concurrent_run_async(tmp_path):
-    """Capture and redaction, 10 MB floods, time-outs, cancellations, all at once."""
+    """Capture and redaction, 10 MB floods, time-outs, cancellations, all at once.
+
+    Three floods only: 10 MB each through the output filter is seconds of CPU in
+    a debug or sanitizer build, and the cores are shared; the time bounds of the
+    floods and plain runs are generous (a bound, not an expectation)."""
     tmp = tmp_path / "tmpdirs"
     tmp.mkdir()
     limit = 1 << 20
+    floods = {0, 20, 40}
+
+    def kind(i):
+        if i in floods:
+            return "flood"
+        return {1: "timeout", 2: "cancel"}.get(i % 5, "plain")
 
     async def one(i, pol):
-        kind = i % 5
-        if kind == 0:  # flood 10 MB: truncated at the output limit, the child ends normally
+        k = kind(i)
+        if k == "flood":  # 10 MB: truncated at the output limit, the child ends normally
             return await agentsbx.run_async([PY, "-c", "import sys; sys.stdout.buffer.write(b'x' * 10_000_000)"],
-                                            policy=pol, capture_output=True, timeout=60)
-        if kind == 1:  # times out
+                                            policy=pol, capture_output=True, timeout=400)
+        if k == "timeout":
             return await agentsbx.run_async([PY, "-c", SLEEPER.format(i)], policy=pol,
                                             capture_output=True, timeout=1)
-        if kind == 2:  # cancelled below
+        if k == "cancel":  # cancelled below
             return await agentsbx.run_async(["sleep", "60"], policy=pol, capture_output=True)
         return await agentsbx.run_async(["sh", "-c", f'read x; echo "$x {SECRET} {i}"; echo e{i} >&2'],
                                         policy=pol, capture_output=True, text=True, input=f"n{i}\n",
-                                        timeout=60)
+                                        timeout=400)
 
     async def main():
         with agentsbx.Policy() as pol:
             pol.redact(SECRET).tmp_parent(tmp).limit(output=limit)
             tasks = [asyncio.ensure_future(one(i, pol)) for i in range(50)]
             await asyncio.sleep(0.5)
-            for i in range(2, 50, 5):
-                tasks[i].cancel()
-            return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120)
+            for i in range(50):
+                if kind(i) == "cancel":
+                    tasks[i].cancel()
+            return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 450)
 
+    agentsbx.run(["true"], capture_output=True)  # the library opens what it keeps for all runs once
     before = fd_count()
     results = asyncio.run(main())
     for i, r in enumerate(results):
-        kind = i % 5
-        if kind == 0:
-            assert r.status == "exited" and r.returncode == 0, (i, r)
+        k = kind(i)
+        if k == "flood":
+            assert not isinstance(r, BaseException) and r.status == "exited" and r.returncode == 0, (i, r)
             assert r.stdout == b"x" * limit and r.stdout_truncated and r.stderr == b""
-        elif kind == 1:
+        elif k == "timeout":
             assert isinstance(r, agentsbx.TimeoutExpired), (i, r)
             assert r.result.status == "timed_out" and r.stdout == f"{i}\n".encode()
-        elif kind == 2:
+        elif k == "cancel":
             assert isinstance(r, asyncio.CancelledError), (i, r)
         else:
-            assert r.status == "exited" and r.stdout == f"n{i} [REDACTED] {i}\n", (i, r)
-            assert r.stderr == f"e{i}\n" and r.redactions == 1
+            assert not isinstance(r, BaseException) and r.status == "exited", (i, r)
+            assert r.stdout == f"n{i} [REDACTED] {i}\n" and r.stderr == f"e{i}\n" and r.redactions == 1
+    assert [sum(kind(i) == k for i in range(50)) for k in ("flood", "timeout", "cancel", "plain")] == [3, 10, 10, 27]
     assert fd_count() == before
     assert no_child_left()
     assert os.listdir(tmp) == []  # every private TMPDIR removed
