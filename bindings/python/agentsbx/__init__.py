@@ -9,9 +9,10 @@ A ctypes binding of libagentsbx (no compiler needed)::
         r = p.run(["python3", "-c", "print(6 * 7)"], capture_output=True, timeout=10)
     print(r.returncode, r.stdout, r.status, r.layers, r.violations)
 
-The library is found through ``AGENTSBX_LIBRARY``, then the repository's build
-tree (``build*/lib``), then the system loader; its ``major.minor`` version must
-match this package's.
+The library is found through ``AGENTSBX_LIBRARY``, then the copy bundled in
+the package (the wheel the project's build makes carries it), then the
+repository's build tree (``build*/lib``), then the system loader; its
+``major.minor`` version must match this package's.
 """
 
 from __future__ import annotations

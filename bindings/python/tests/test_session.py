@@ -138,3 +138,17 @@ def test_session__bad_input():
         s.run("1")
     s.close()  # idempotent
     assert no_child_left()
+
+
+def test_session__example_async_session():
+    """examples/python/async_session.py runs and prints what it promises."""
+    from conftest import REPO
+    path = os.path.join(os.environ.get("SBX_SOURCE_DIR", REPO), "examples", "python", "async_session.py")
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-B", path], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "exited job 0 key=[REDACTED]", "exited job 1 key=[REDACTED]", "exited job 2 key=[REDACTED]",
+        "[ok] value=None restarted=False", "[ok] value=12.566 restarted=False",
+        "[timed_out] value=None restarted=False", "[ok] radius=2"]
