@@ -13,6 +13,8 @@ packages=(
   groff-base                              # renders the CLI's man page in its test
   valgrind                                # memcheck over the unit tests
   python3 python3-pytest python3-setuptools  # Python bindings, their tests and packaging
+  python3-venv                            # the wheel's fresh-venv install test (pip from ensurepip)
+  python3-mypy                            # mypy --strict over the package, in the suite
   util-linux passwd                       # runuser, setpriv, useradd for unprivileged runs
   bubblewrap firejail                     # peers, for the benchmarks only
   git procps bsdutils                     # the must-work suite's workloads (node and npm: when installed)

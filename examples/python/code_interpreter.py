@@ -19,7 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 try:
     import agentsbx
@@ -88,7 +88,7 @@ def run_python(code: str, *, workspace: Optional[str] = None, wall_time: float =
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def main(argv: list) -> int:
+def main(argv: List[str]) -> int:
     code = argv[1] if len(argv) > 1 else sys.stdin.read()
     out = run_python(code)
     print(json.dumps(out, indent=2))

@@ -9,9 +9,10 @@ A ctypes binding of libagentsbx (no compiler needed)::
         r = p.run(["python3", "-c", "print(6 * 7)"], capture_output=True, timeout=10)
     print(r.returncode, r.stdout, r.status, r.layers, r.violations)
 
-The library is found through ``AGENTSBX_LIBRARY``, then the repository's build
-tree (``build*/lib``), then the system loader; its ``major.minor`` version must
-match this package's.
+The library is found through ``AGENTSBX_LIBRARY``, then the copy bundled in
+the package (the wheel the project's build makes carries it), then the
+repository's build tree (``build*/lib``), then the system loader; its
+``major.minor`` version must match this package's.
 """
 
 from __future__ import annotations
@@ -29,16 +30,18 @@ if _libver.split(".")[:2] != __version__.split(".")[:2]:
 from ._api import (DEVNULL, KILL, LANDLOCK_RIGHTS, LAYERS, PIPE, UNLIMITED, Child,  # noqa: E402
                    Feature, Policy, SandboxResult, Violation, errname, landlock_abi, parse_duration, parse_size,
                    probe, profiles, run, stage_name, status_name, strerror, version)
-from ._aio import Supervisor, run_async  # noqa: E402
-from .errors import (InvalidArgumentError, NotSupportedError, PathNotFoundError,  # noqa: E402
+from ._aio import AsyncChild, Supervisor, run_async  # noqa: E402
+from ._output import OutputFilter  # noqa: E402
+from ._session import CellResult, Session  # noqa: E402
+from .errors import (InvalidArgumentError, NotSupportedError, PathNotADirectoryError, PathNotFoundError,  # noqa: E402
                      ProgramNotFoundError, SandboxError, SandboxPermissionError,
                      SandboxProcessError, TimeoutExpired)
 
 __all__ = [
     "__version__", "library_path", "Policy", "Child", "SandboxResult", "Violation", "Feature",
     "run", "probe", "profiles", "version", "landlock_abi", "parse_duration", "parse_size", "strerror", "errname", "stage_name",
-    "run_async", "Supervisor",
+    "run_async", "Supervisor", "AsyncChild", "OutputFilter", "Session", "CellResult",
     "status_name", "UNLIMITED", "KILL", "PIPE", "DEVNULL", "LAYERS", "LANDLOCK_RIGHTS",
-    "SandboxError", "InvalidArgumentError", "NotSupportedError", "PathNotFoundError",
+    "SandboxError", "InvalidArgumentError", "NotSupportedError", "PathNotFoundError", "PathNotADirectoryError",
     "ProgramNotFoundError", "SandboxPermissionError", "SandboxProcessError", "TimeoutExpired",
 ]

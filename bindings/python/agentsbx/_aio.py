@@ -27,14 +27,24 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import dataclasses
 import errno as _errno
+import os
 import weakref
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Union,
+                    overload)
 
 from . import errors as _err
-from ._native import c_child_p, c_result_p, c_supervisor_p, lib
+from ._native import SbxIo, SbxSpawnOpts, c_child_p, c_result_p, c_supervisor_p, lib
+from ._output import OutputFilter
 
-__all__ = ["Supervisor", "run_async"]
+if TYPE_CHECKING:
+    from ._api import Child, Policy, SandboxResult
+
+_StrPath = Union[str, "os.PathLike[str]"]
+_Args = Union[Sequence[Union[str, bytes, "os.PathLike[str]"]], str, bytes, "os.PathLike[str]"]
+
+__all__ = ["Supervisor", "run_async", "AsyncChild"]
 
 
 class Supervisor:
@@ -60,7 +70,7 @@ class Supervisor:
 
     def fileno(self) -> int:
         """The descriptor to watch for readability (owned by the supervisor)."""
-        return lib.sbx_supervisor_fd(self._handle())
+        return int(lib.sbx_supervisor_fd(self._handle()))
 
     def timeout(self) -> Optional[float]:
         """Seconds to the nearest deadline (0 if passed), None if no child has one.
@@ -70,7 +80,7 @@ class Supervisor:
 
     def __len__(self) -> int:
         """The number of children still running."""
-        return lib.sbx_supervisor_running(self._handle()) if self._ptr else 0
+        return int(lib.sbx_supervisor_running(self._handle())) if self._ptr else 0
 
     def add(self, child: Any) -> None:
         """Take over the supervision of a running child."""
@@ -97,13 +107,13 @@ class Supervisor:
     def step(self) -> List[Any]:
         """Do what is ready, without blocking; return the children that ended."""
         lib.sbx_supervisor_step(self._handle())
-        ended = []
+        ended: List[Any] = []
         c, r = c_child_p(), c_result_p()
         while True:
             rc = lib.sbx_supervisor_next(self._handle(), ctypes.byref(c), ctypes.byref(r))
             if rc == -_errno.EAGAIN:
                 return ended
-            child = self._children.pop(c.value)
+            child = self._children.pop(c.value or 0)
             child._supervisor = None
             if rc < 0:
                 child._async_error = _err.error_from_library(rc, "sbx_supervisor_next")
@@ -147,13 +157,13 @@ class _LoopSupervisor:
         try:
             ended = self.sup.step()
         except Exception as exc:  # every waiter learns of it
-            for child, fut in list(self.futures.items()):
-                if not fut.done():
-                    fut.set_exception(exc)
+            for waiter in list(self.futures.values()):
+                if not waiter.done():
+                    waiter.set_exception(exc)
             self.close()
             return
         for child in ended:
-            fut = self.futures.pop(child, None)
+            fut: "Optional[asyncio.Future[int]]" = self.futures.pop(child, None)
             if fut is None or fut.done():
                 continue
             err = child.__dict__.pop("_async_error", None)
@@ -206,7 +216,7 @@ def _detach(child: Any) -> None:
 async def wait_child(child: Any) -> int:
     """The body of :meth:`agentsbx.Child.wait_async`."""
     if child.result is not None:
-        return child.returncode
+        return int(child.returncode)
     loop = asyncio.get_running_loop()
     ls = _loops.get(loop)
     if ls is None:
@@ -220,36 +230,450 @@ async def wait_child(child: Any) -> int:
         raise
 
 
-async def run_async(args: Union[Sequence[Any], Any], *, policy: Any = None,
-                    timeout: Optional[float] = None, stdin: Any = None, stdout: Any = None,
-                    stderr: Any = None, cwd: Any = None,
-                    env: Optional[Mapping[str, Optional[str]]] = None, check: bool = False) -> Any:
-    """Spawn ``args`` confined and await its end: :meth:`agentsbx.Policy.run` for asyncio.
+# ---- one child driven by the event loop: run_async and spawn_async -------------
+
+class _Engine:
+    """Drive one C child from the loop: ``sbx_child_fd()`` registered with
+    ``add_reader`` and a timer at its deadline (``sbx_child_timeout_ms()``), each
+    calling ``sbx_child_poll()`` (the library's non-blocking step: it answers the
+    monitor, reads captured output, feeds input, expires the deadline, reaps).
+    ``done`` gets the C result pointer (the caller frees it)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, ptr: int) -> None:
+        self.loop = loop
+        self.ptr = ptr
+        self.done: "asyncio.Future[int]" = loop.create_future()
+        self.timer: Optional[asyncio.TimerHandle] = None
+        self.fd = lib.sbx_child_fd(ptr)
+        loop.add_reader(self.fd, self._step)
+        self.reading = True
+        self._arm()
+        loop.call_soon(self._step)  # it may have ended already
+
+    def _arm(self) -> None:
+        ms = lib.sbx_child_timeout_ms(self.ptr)
+        if ms >= 0:  # past the deadline and not reaped yet: look again shortly
+            self.timer = self.loop.call_later(max(ms, 5) / 1000.0, self._expire)
+
+    def _expire(self) -> None:
+        self.timer = None
+        self._step()
+        if not self.done.done() and self.timer is None:
+            self._arm()
+
+    def _step(self) -> None:
+        if self.done.done():
+            return
+        r = c_result_p()
+        try:
+            rc = lib.sbx_child_poll(self.ptr, ctypes.byref(r))
+            if rc == -_errno.EAGAIN:
+                return
+            _err.check(rc, "sbx_child_poll")
+        except BaseException as exc:
+            self.stop()
+            self.done.set_exception(exc)
+            return
+        self.stop()
+        self.done.set_result(r.value or 0)
+
+    def stop(self) -> None:
+        if self.reading:
+            self.reading = False
+            self.loop.remove_reader(self.fd)
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
+def _is_pipe(spec: Any) -> bool:
+    from ._api import PIPE
+    return isinstance(spec, int) and not isinstance(spec, bool) and spec == PIPE
+
+
+def _spawn_with(pol: "Policy", cpol: int, argl: List[Any], argv: Any, *, stdin: Any, stdout: Any,
+                stderr: Any, capture: bool, data: Optional[bytes]) -> "Child":
+    """``sbx_spawn_with`` into a :class:`Child` (io modes as for Policy.spawn)."""
+    from ._api import Child, _stdio
+    io = SbxIo()
+    io.size = ctypes.sizeof(SbxIo)
+    io.stdin_mode, io.stdin_fd = _stdio(stdin, 0)
+    io.stdout_mode, io.stdout_fd = _stdio(stdout, 1)
+    io.stderr_mode, io.stderr_fd = _stdio(stderr, 2)
+    opts = SbxSpawnOpts()
+    opts.size = ctypes.sizeof(SbxSpawnOpts)
+    opts.io = ctypes.pointer(io)
+    opts.capture = 1 if capture else 0
+    buf = None
+    if data is not None:
+        buf = ctypes.create_string_buffer(data, len(data) or 1)
+        opts.input = ctypes.cast(buf, ctypes.c_void_p)
+        opts.input_len = len(data)
+    h = c_child_p()
+    lib.sbx_spawn_with(cpol, argv, ctypes.byref(opts), ctypes.byref(h))
+    child = Child()
+    child._ptr = h.value
+    child._keep = (pol._callback, buf)  # the violation callback and the input outlive the spawn
+    child.args = argl
+    child.pid = lib.sbx_child_pid(h.value)
+    return child
+
+
+async def _await_end(child: "Child") -> int:
+    """Await the end of a child spawned here; a C result pointer.  Cancelled: the
+    child is killed and reaped (``sbx_child_free``) before the cancellation goes on."""
+    engine = _Engine(asyncio.get_running_loop(), child._handle())
+    try:
+        return await engine.done
+    except BaseException:
+        engine.stop()
+        if engine.done.done() and not engine.done.cancelled() and engine.done.exception() is None:
+            lib.sbx_result_free(engine.done.result())
+        child.close()  # kills the whole group if it still runs, reaps it, frees it
+        raise
+
+
+@overload
+async def run_async(args: _Args, *, policy: Optional["Policy"] = ..., capture_output: bool = ...,
+                    input: Optional[Union[bytes, str]] = ..., timeout: Optional[float] = ...,
+                    stdin: Any = ..., stdout: Any = ..., stderr: Any = ..., cwd: Optional[_StrPath] = ...,
+                    env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ...,
+                    text: Literal[True], encoding: Optional[str] = ...,
+                    errors: Optional[str] = ...) -> "SandboxResult[str]": ...
+@overload
+async def run_async(args: _Args, *, policy: Optional["Policy"] = ..., capture_output: bool = ...,
+                    input: Optional[Union[bytes, str]] = ..., timeout: Optional[float] = ...,
+                    stdin: Any = ..., stdout: Any = ..., stderr: Any = ..., cwd: Optional[_StrPath] = ...,
+                    env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ...,
+                    text: Optional[bool] = ..., encoding: str,
+                    errors: Optional[str] = ...) -> "SandboxResult[str]": ...
+@overload
+async def run_async(args: _Args, *, policy: Optional["Policy"] = ..., capture_output: bool = ...,
+                    input: Optional[Union[bytes, str]] = ..., timeout: Optional[float] = ...,
+                    stdin: Any = ..., stdout: Any = ..., stderr: Any = ..., cwd: Optional[_StrPath] = ...,
+                    env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ...,
+                    text: Optional[bool] = ..., encoding: Optional[str] = ...,
+                    errors: str) -> "SandboxResult[str]": ...
+@overload
+async def run_async(args: _Args, *, policy: Optional["Policy"] = ..., capture_output: bool = ...,
+                    input: Optional[bytes] = ..., timeout: Optional[float] = ...,
+                    stdin: Any = ..., stdout: Any = ..., stderr: Any = ..., cwd: Optional[_StrPath] = ...,
+                    env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ...,
+                    text: Literal[False, None] = ..., encoding: None = ...,
+                    errors: None = ...) -> "SandboxResult[bytes]": ...
+@overload
+async def run_async(args: _Args, *, policy: Optional["Policy"] = ..., capture_output: bool = ...,
+                    input: Optional[Union[bytes, str]] = ..., timeout: Optional[float] = ...,
+                    stdin: Any = ..., stdout: Any = ..., stderr: Any = ..., cwd: Optional[_StrPath] = ...,
+                    env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ...,
+                    text: Optional[bool] = ..., encoding: Optional[str] = ...,
+                    errors: Optional[str] = ...) -> "SandboxResult[Any]": ...
+
+
+async def run_async(args: _Args, *, policy: Optional["Policy"] = None, capture_output: bool = False,
+                    input: Optional[Union[bytes, str]] = None, timeout: Optional[float] = None,
+                    stdin: Any = None, stdout: Any = None, stderr: Any = None,
+                    cwd: Optional[_StrPath] = None, env: Optional[Mapping[str, Optional[str]]] = None,
+                    check: bool = False, text: Optional[bool] = False, encoding: Optional[str] = None,
+                    errors: Optional[str] = None) -> "SandboxResult[Any]":
+    """Run ``args`` confined and await its end: :meth:`agentsbx.Policy.run` for asyncio,
+    with the same arguments and the same :class:`agentsbx.SandboxResult`.
 
     ``policy``: an :class:`agentsbx.Policy` (default: a new default policy).
-    ``timeout``: seconds, the wall-clock limit of this child; when it fires the
-    child is killed with its process group and :class:`agentsbx.TimeoutExpired`
-    is raised with ``result`` set.  ``stdin``/``stdout``/``stderr`` as for
-    :meth:`agentsbx.Policy.spawn` (stdin defaults to /dev/null here); output is
-    not captured (read ``PIPE`` streams from your loop, or use ``Policy.run`` in
-    an executor).  Returns the :class:`agentsbx.SandboxResult`.
-    """
-    from ._api import DEVNULL, Policy  # late: _api imports this module
+    With ``capture_output`` the library reads both streams through the policy's
+    output filter (redaction, escapes) into the result, up to ``limit(output=)``;
+    ``input`` is fed by the library too.  The child is driven from the running
+    loop (its descriptor with ``add_reader``, its deadline with a timer): no
+    thread.  ``timeout`` as for ``run``: the child is killed with its tree and
+    :class:`agentsbx.TimeoutExpired` carries ``result``.  Cancelling the await
+    kills the child and reaps it before the cancellation propagates.
 
+    ``stdin``/``stdout``/``stderr``: None (stdin: /dev/null; the others: the
+    host's), :data:`DEVNULL`, a descriptor or a file.  :data:`PIPE` is refused
+    (:class:`ValueError`), since nothing would read it: use ``capture_output``
+    and ``input``, or :meth:`Policy.spawn_async` to stream.
+    """
+    from ._api import DEVNULL, Policy, _argv, _input, _result_from_c
+    for name, spec in (("stdin", stdin), ("stdout", stdout), ("stderr", stderr)):
+        if _is_pipe(spec):
+            raise ValueError(f"run_async({name}=PIPE): nothing would read or write that pipe; use "
+                             "capture_output=True / input=, or Policy.spawn_async() to stream")
+    if capture_output and (stdout is not None or stderr is not None):
+        raise ValueError("stdout and stderr arguments may not be used with capture_output")
+    if input is not None and stdin is not None:
+        raise ValueError("stdin and input arguments may not both be used")
+    argl, argv = _argv(args)
+    data = _input(input, bool(text), encoding)
     own = policy is None
-    pol = Policy() if own else policy
+    pol = Policy() if policy is None else policy
     try:
-        child = pol.spawn(args, stdin=DEVNULL if stdin is None else stdin, stdout=stdout,
-                          stderr=stderr, cwd=cwd, env=env, timeout=timeout)
+        cpol, temp, teff = pol._policy_for(cwd, env, timeout)
+        try:
+            child = _spawn_with(pol, cpol, argl, argv, stdin=DEVNULL if stdin is None else stdin,
+                                stdout=stdout, stderr=stderr, capture=capture_output, data=data)
+        finally:
+            if temp:
+                lib.sbx_policy_free(cpol)
     finally:
         if own:
             pol.close()
     with child:
-        await child.wait_async()
-        res = child.result
-    assert res is not None
-    if timeout is not None and res.status == "timed_out":
-        raise _err.TimeoutExpired(res.args, timeout, result=res)
+        r = await _await_end(child)
+        try:
+            res = _result_from_c(r, argl, capture_output, text=bool(text), encoding=encoding, errs=errors)
+        finally:
+            lib.sbx_result_free(r)
+        child.result = res
+        child.returncode = res.returncode
+    if teff and res.status == "timed_out":
+        raise _err.TimeoutExpired(argl, timeout, res.stdout, res.stderr,  # type: ignore[arg-type]
+                                  result=res)
     if check:
         res.check_returncode()
     return res
+
+
+# ---- streaming: spawn_async ------------------------------------------------------
+
+#: ``on_output(stream, data)``: 1 or 2, and the filtered bytes as they come.
+OutputCallback = Callable[[int, bytes], None]
+
+
+class _FilteredPipe(asyncio.Protocol):
+    """The read end of a child's stdout or stderr: bytes through the output filter,
+    then into a StreamReader (with its flow control) and the on_output callback."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, filt: OutputFilter, stream: int,
+                 reader: Optional[asyncio.StreamReader], on_output: Optional[OutputCallback]) -> None:
+        self.loop = loop
+        self.filt = filt
+        self.stream = stream
+        self.reader = reader
+        self.on_output = on_output
+        self.transport: Optional[asyncio.ReadTransport] = None
+        self.closed: "asyncio.Future[None]" = loop.create_future()
+        self.ended = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        if self.reader is not None:
+            self.reader.set_transport(self)  # type: ignore[arg-type]  # flow control through us
+
+    # The reader's flow control (it calls these when its buffer fills and drains).
+    paused = False
+
+    def pause_reading(self) -> None:
+        self.paused = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self.paused = False
+        if self.transport is not None:
+            self.transport.resume_reading()
+
+    def _emit(self, out: bytes) -> None:
+        if not out:
+            return
+        if self.reader is not None:
+            self.reader.feed_data(out)
+        if self.on_output is not None:
+            try:
+                self.on_output(self.stream, out)
+            except Exception as exc:  # the loop's handler reports it; the stream goes on
+                self.loop.call_exception_handler({"message": "agentsbx on_output callback failed",
+                                                  "exception": exc, "protocol": self})
+
+    def data_received(self, data: bytes) -> None:
+        self._emit(self.filt.write(data))
+
+    def _end(self) -> None:
+        if not self.ended:
+            self.ended = True
+            self._emit(self.filt.finish())
+            if self.reader is not None:
+                self.reader.feed_eof()
+
+    def eof_received(self) -> bool:
+        self._end()
+        return False
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self._end()
+        self.filt.close()
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+class AsyncChild:
+    """A confined child driven by the running event loop, from :meth:`Policy.spawn_async`
+    (the counterpart of :class:`asyncio.subprocess.Process`).
+
+    ``stdin`` is an :class:`asyncio.StreamWriter` and ``stdout``/``stderr``
+    :class:`asyncio.StreamReader` objects for the streams spawned with :data:`PIPE`
+    (else None); what is read from them has passed through the policy's output
+    filter.  ``await wait()`` returns the :class:`SandboxResult`; cancelling it,
+    :meth:`close` and leaving ``async with`` kill the child (its whole tree) and
+    reap it.  As with asyncio's processes, read a ``PIPE`` stream while
+    awaiting ``wait()``: a full reader pauses the pipe, and the child then
+    blocks writing.
+    """
+
+    stdin: Optional[asyncio.StreamWriter]
+    stdout: Optional[asyncio.StreamReader]
+    stderr: Optional[asyncio.StreamReader]
+
+    def __init__(self, child: "Child", pipes: List[_FilteredPipe]) -> None:
+        self._child = child
+        self._pipes = pipes
+        self._engine: Optional["asyncio.Future[SandboxResult[bytes]]"] = None
+        self.stdin = self.stdout = self.stderr = None
+        self.args: List[Any] = child.args
+        self.pid: int = child.pid
+
+    @property
+    def returncode(self) -> Optional[int]:
+        """The return code once ended (as :attr:`SandboxResult.returncode`), else None."""
+        return self._child.returncode
+
+    @property
+    def result(self) -> "Optional[SandboxResult[bytes]]":
+        """The :class:`SandboxResult` once :meth:`wait` returned, else None."""
+        return self._child.result
+
+    @property
+    def redactions(self) -> int:
+        """Secrets replaced so far in the piped streams."""
+        return sum(p.filt.redactions for p in self._pipes)
+
+    async def _run(self) -> "SandboxResult[bytes]":
+        from ._api import _result_from_c
+        r = await _await_end(self._child)
+        try:
+            res: "SandboxResult[bytes]" = _result_from_c(r, self.args, False)
+        finally:
+            lib.sbx_result_free(r)
+        # The tree is dead: what is left in the pipes comes now, unless a
+        # reader nobody reads has paused its pipe.
+        waits = [p.closed for p in self._pipes if not p.paused and not p.closed.done()]
+        if waits:
+            await asyncio.wait(waits, timeout=2.0)
+        res = dataclasses.replace(res, redactions=self.redactions,
+                                  escapes=sum(p.filt.escapes for p in self._pipes))
+        self._child.result = res
+        self._child.returncode = res.returncode
+        self._child.close()  # ended and reaped: free its descriptors now, not at garbage collection
+        return res
+
+    async def wait(self) -> "SandboxResult[bytes]":
+        """Await the end of the child (enforcing its wall limit and answering its
+        monitor) and return its :class:`SandboxResult` (``stdout``/``stderr`` None:
+        read the streams; ``redactions``/``escapes`` count the piped streams).
+        Cancelling the await kills and reaps the child."""
+        if self._child.result is not None:
+            return self._child.result
+        if self._engine is None:
+            self._engine = asyncio.ensure_future(self._run())
+        try:
+            return await asyncio.shield(self._engine)
+        except asyncio.CancelledError:
+            self._engine.cancel()
+            self.close()
+            raise
+
+    def send_signal(self, sig: int) -> None:
+        """Send ``sig`` to the child's main process (no-op once it has ended)."""
+        self._child.send_signal(sig)
+
+    def terminate(self) -> None:
+        """SIGTERM to the child's main process."""
+        self._child.terminate()
+
+    def kill(self) -> None:
+        """Kill the child's whole process group (status ``"killed"``)."""
+        self._child.kill()
+
+    def close(self) -> None:
+        """Kill the child if it runs, reap it, close the pipes (idempotent)."""
+        if self._engine is not None and not self._engine.done():
+            self._engine.cancel()
+        self._child.close()
+        for p in self._pipes:
+            if p.transport is not None:
+                p.transport.close()
+        if self.stdin is not None:
+            self.stdin.close()
+
+    async def __aenter__(self) -> "AsyncChild":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+        await asyncio.sleep(0)  # let the transports finish closing
+
+    def __repr__(self) -> str:
+        return f"<agentsbx.AsyncChild pid={self.pid} returncode={self.returncode}>"
+
+
+async def spawn_async(pol: "Policy", args: _Args, *, stdin: Any = None, stdout: Any = None,
+                      stderr: Any = None, input: Optional[bytes] = None,
+                      on_output: Optional[OutputCallback] = None, cwd: Optional[_StrPath] = None,
+                      env: Optional[Mapping[str, Optional[str]]] = None, timeout: Optional[float] = None,
+                      limit: int = 2**16) -> AsyncChild:
+    """The body of :meth:`agentsbx.Policy.spawn_async`."""
+    from ._api import DEVNULL, PIPE, _argv, _input
+    if on_output is not None and not callable(on_output):
+        raise TypeError("on_output needs a callable or None")
+    if input is not None and stdin is not None:
+        raise ValueError("stdin and input arguments may not both be used")
+    argl, argv = _argv(args)
+    data = _input(input, False, None)
+    # With on_output, a stream left None is piped to it (not inherited).
+    specs = [DEVNULL if stdin is None else stdin,
+             PIPE if stdout is None and on_output is not None else stdout,
+             PIPE if stderr is None and on_output is not None else stderr]
+    loop = asyncio.get_running_loop()
+    cpol, temp, _ = pol._policy_for(cwd, env, timeout)
+    filters: List[OutputFilter] = []
+    try:
+        for n in (1, 2):
+            if _is_pipe(specs[n]):
+                filters.append(OutputFilter._from_handle(cpol, n))
+        child = _spawn_with(pol, cpol, argl, argv, stdin=specs[0], stdout=specs[1], stderr=specs[2],
+                            capture=False, data=data)
+    except BaseException:
+        for f in filters:
+            f.close()
+        raise
+    finally:
+        if temp:
+            lib.sbx_policy_free(cpol)
+    pipes: List[_FilteredPipe] = []
+    ac = AsyncChild(child, pipes)
+    try:
+        for n in (1, 2):
+            if not _is_pipe(specs[n]):
+                continue
+            reader = asyncio.StreamReader(limit=limit, loop=loop) if _is_pipe([stdin, stdout, stderr][n]) \
+                else None
+            proto = _FilteredPipe(loop, filters.pop(0), n, reader, on_output)
+            pipes.append(proto)
+            fd = os.dup(child.stdio_fd(n))  # type: ignore[arg-type]
+            child.close_stdio(n)  # the transport owns the duplicate
+            await loop.connect_read_pipe(lambda: proto, os.fdopen(fd, "rb", buffering=0))
+            if n == 1:
+                ac.stdout = reader
+            else:
+                ac.stderr = reader
+        if _is_pipe(specs[0]):
+            fd = os.dup(child.stdio_fd(0))  # type: ignore[arg-type]
+            child.close_stdio(0)
+            wproto = asyncio.StreamReaderProtocol(asyncio.StreamReader(loop=loop), loop=loop)
+            wt, _ = await loop.connect_write_pipe(lambda: wproto, os.fdopen(fd, "wb", buffering=0))
+            ac.stdin = asyncio.StreamWriter(wt, wproto, None, loop)
+    except BaseException:
+        for f in filters:
+            f.close()
+        ac.close()
+        raise
+    return ac

@@ -10,16 +10,22 @@ import os
 import re
 import select
 import signal as _signal
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import (Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple,
-                    Optional, Sequence, Tuple, Union)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Generic, Iterable, List, Mapping,
+                    Literal, NamedTuple, Optional, Sequence, Tuple, TypeVar, Union, overload)
 
 from . import errors as _err
+if TYPE_CHECKING:
+    from ._aio import AsyncChild
+
 from ._native import VIOLATION_FN, SbxIo, SbxViolation, c_child_p, c_policy_p, c_result_p, lib
 
 StrPath = Union[str, "os.PathLike[str]"]
+#: A program and its arguments (or a bare program).
+_Args = Union[Sequence[Union[str, bytes, "os.PathLike[str]"]], str, bytes, "os.PathLike[str]"]
 Size = Union[int, str]
 
 #: Pass to a limit to remove it (``SBX_UNLIMITED``).
@@ -123,6 +129,19 @@ def _path(path: StrPath, what: str = "path") -> bytes:
     return p
 
 
+def _dir(path: bytes, function: str) -> bytes:
+    """Refuse at once a workdir that exists and is not a directory (a missing one
+    is reported at spawn, stage workdir, where the library opens it)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path
+    if not stat.S_ISDIR(st.st_mode):
+        raise _err.PathNotADirectoryError(_errno.ENOTDIR, f"{function}({os.fsdecode(path)}): Not a directory",
+                                          "none", function)
+    return path
+
+
 def _name(name: str, what: str = "name") -> bytes:
     if not isinstance(name, str):
         raise TypeError(f"{what} must be a str, not {type(name).__name__}")
@@ -161,7 +180,7 @@ def _access(access: str) -> int:
         (_FS_EXEC if "x" in access else 0)
 
 
-def _argv(args: Union[Sequence[StrPath], StrPath]) -> Tuple[List[Any], Any]:
+def _argv(args: _Args) -> Tuple[List[Any], Any]:
     if isinstance(args, (str, bytes, os.PathLike)):
         args = [args]
     if not isinstance(args, (list, tuple)):
@@ -203,8 +222,11 @@ class Violation(NamedTuple):
         return cls(_s(v.syscall), v.nr, v.error, v.pid, tuple(v.args), v.time_ns / 1e9)
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True)
-class SandboxResult:
+class SandboxResult(Generic[_T]):
     """How a child ended (the counterpart of :class:`subprocess.CompletedProcess`).
 
     ``returncode`` follows :mod:`subprocess`: the exit code, or ``-N`` when the
@@ -214,8 +236,10 @@ class SandboxResult:
 
     args: List[Any]
     returncode: int
-    stdout: Optional[Union[bytes, str]]
-    stderr: Optional[Union[bytes, str]]
+    stdout: Optional[_T]
+    """The captured standard output (``str`` with ``text``/``encoding``/``errors``),
+    or None when it was not captured."""
+    stderr: Optional[_T]
     status: str
     """"exited", "signaled", "timed_out", "cpu_limit", "file_size_limit",
     "memory_limit", "killed" or "violation"."""
@@ -319,7 +343,7 @@ def _cap_names(mask: int) -> FrozenSet[str]:
 
 def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes] = None,
                    err: Optional[bytes] = None, text: bool = False, encoding: Optional[str] = None,
-                   errs: Optional[str] = None) -> SandboxResult:
+                   errs: Optional[str] = None) -> "SandboxResult[Any]":
     """Convert (and NOT free) a C result."""
     status_no = lib.sbx_result_status(r)
     status = _s(lib.sbx_status_name(status_no))
@@ -490,8 +514,10 @@ class Policy:
     # -- working directory and environment
     def set_workdir(self, path: StrPath) -> "Policy":
         """The child's working directory (an absolute path; read and write granted).
-        Checked at spawn: a missing one fails with :class:`PathNotFoundError` (stage workdir)."""
-        self._apply("sbx_set_workdir", _path(path, "workdir"))
+        A path that exists and is not a directory raises :class:`PathNotADirectoryError`
+        (a :class:`NotADirectoryError`) here; a missing one fails at spawn with
+        :class:`PathNotFoundError` (stage workdir)."""
+        self._apply("sbx_set_workdir", _dir(_path(path, "workdir"), "sbx_set_workdir"))
         self._workdir = os.fsdecode(path)
         return self
 
@@ -721,11 +747,14 @@ class Policy:
         the child (None removes it).  Exceptions in ``fn`` are printed and ignored."""
         if fn is not None and not callable(fn):
             raise TypeError("on_violation needs a callable or None")
+        cb: Any
         if fn is None:
-            cb = ctypes.cast(None, VIOLATION_FN)
+            cb = ctypes.cast(0, VIOLATION_FN)
         else:
+            call = fn
+
             def trampoline(v: Any, _ud: Any) -> None:
-                fn(Violation._from_c(v.contents))
+                call(Violation._from_c(v.contents))
             cb = VIOLATION_FN(trampoline)
         self._apply("sbx_set_violation_callback", cb, None)
         self._callback = cb if fn is not None else None
@@ -864,7 +893,8 @@ class Policy:
         over: List[Tuple[str, Tuple[Any, ...]]] = []
         timeout_effective = False
         if cwd is not None:
-            over.append(("sbx_set_workdir", (_path(os.path.abspath(os.fspath(cwd)), "cwd"),)))
+            over.append(("sbx_set_workdir", (_dir(_path(os.path.abspath(os.fspath(cwd)), "cwd"),
+                                                  "sbx_set_workdir"),)))
         if env is not None:
             if not isinstance(env, Mapping):
                 raise TypeError(f"env must be a mapping, not {type(env).__name__}")
@@ -883,11 +913,37 @@ class Policy:
         self._handle()
         return self._build(over), True, timeout_effective
 
-    def run(self, args: Union[Sequence[StrPath], StrPath], *, input: Optional[Union[bytes, str]] = None,
+    @overload
+    def run(self, args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+                timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+                env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Literal[True],
+                encoding: Optional[str] = ..., errors: Optional[str] = ...) -> "SandboxResult[str]": ...
+    @overload
+    def run(self, args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+                timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+                env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+                encoding: str, errors: Optional[str] = ...) -> "SandboxResult[str]": ...
+    @overload
+    def run(self, args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+                timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+                env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+                encoding: Optional[str] = ..., errors: str) -> "SandboxResult[str]": ...
+    @overload
+    def run(self, args: _Args, *, input: Optional[bytes] = ..., capture_output: bool = ...,
+                timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+                env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ...,
+                text: Literal[False, None] = ..., encoding: None = ..., errors: None = ...) -> "SandboxResult[bytes]": ...
+    @overload
+    def run(self, args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+                timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+                env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+                encoding: Optional[str] = ..., errors: Optional[str] = ...) -> "SandboxResult[Any]": ...
+
+    def run(self, args: _Args, *, input: Optional[Union[bytes, str]] = None,
             capture_output: bool = False, timeout: Optional[float] = None,
             cwd: Optional[StrPath] = None, env: Optional[Mapping[str, Optional[str]]] = None,
-            check: bool = False, text: bool = False, encoding: Optional[str] = None,
-            errors: Optional[str] = None) -> SandboxResult:
+            check: bool = False, text: Optional[bool] = False, encoding: Optional[str] = None,
+            errors: Optional[str] = None) -> "SandboxResult[Any]":
         """Run ``args`` confined and wait: the counterpart of :func:`subprocess.run`.
 
         :param args: the program and its arguments; a bare name is searched in
@@ -914,7 +970,7 @@ class Policy:
         :raises SandboxError: the sandbox could not be set up (the child never ran).
         """
         argl, argv = _argv(args)
-        data = _input(input, text, encoding)
+        data = _input(input, bool(text), encoding)
         pol, temp, teff = self._policy_for(cwd, env, timeout)
         try:
             if capture_output:
@@ -922,7 +978,7 @@ class Policy:
                 buf = data if data is not None else None
                 lib.sbx_run(pol, argv, buf, len(data) if data is not None else 0, ctypes.byref(r))
                 try:
-                    res = _result_from_c(r.value, argl, True, text=text, encoding=encoding,
+                    res = _result_from_c(r.value or 0, argl, True, text=bool(text), encoding=encoding,
                                          errs=errors)
                 finally:
                     lib.sbx_result_free(r.value)
@@ -933,8 +989,8 @@ class Policy:
                     if data is not None:
                         child.communicate(data)
                     child.wait()
-                    res = child.result  # type: ignore[assignment]
-                    assert res is not None
+                    assert child.result is not None
+                    res = child.result
         finally:
             if temp:
                 lib.sbx_policy_free(pol)
@@ -943,6 +999,29 @@ class Policy:
         if check:
             res.check_returncode()
         return res
+
+    async def spawn_async(self, args: Union[Sequence[StrPath], StrPath], *, stdin: Any = None,
+                          stdout: Any = None, stderr: Any = None, input: Optional[bytes] = None,
+                          on_output: Optional[Callable[[int, bytes], None]] = None,
+                          cwd: Optional[StrPath] = None, env: Optional[Mapping[str, Optional[str]]] = None,
+                          timeout: Optional[float] = None, limit: int = 2**16) -> "AsyncChild":
+        """Start a confined child driven by the running event loop and return it
+        at once (like :func:`asyncio.create_subprocess_exec`): an
+        :class:`agentsbx.AsyncChild`.
+
+        ``stdout``/``stderr`` = :data:`PIPE` give :class:`asyncio.StreamReader` objects
+        (buffer ``limit``) of the child's output after the policy's output filter
+        (secrets redacted, escapes neutralised as the policy says); ``stdin`` =
+        :data:`PIPE` an :class:`asyncio.StreamWriter`; ``input``: bytes the library
+        writes to stdin, then end of file; stdin is /dev/null otherwise.
+        ``on_output(stream, data)`` is called on the loop with each filtered chunk
+        of the piped streams; with it, a stream left None is piped to it rather
+        than inherited.  ``cwd``/``env``/``timeout`` as for :meth:`spawn` (a
+        timeout ends the child with status ``"timed_out"``, no exception).
+        """
+        from ._aio import spawn_async
+        return await spawn_async(self, args, stdin=stdin, stdout=stdout, stderr=stderr, input=input,
+                                 on_output=on_output, cwd=cwd, env=env, timeout=timeout, limit=limit)
 
     def spawn(self, args: Union[Sequence[StrPath], StrPath], *, stdin: Any = None, stdout: Any = None,
               stderr: Any = None, pass_fds: Iterable[int] = (), cwd: Optional[StrPath] = None,
@@ -990,10 +1069,10 @@ def _sz(v: Size) -> int:
 
 
 def _count(v: Any, what: str) -> int:
-    v = _int(v, what)
-    if v < 0:
+    n = _int(v, what)
+    if n < 0:
         raise ValueError(f"{what} must not be negative")
-    return v
+    return n
 
 
 def _input(data: Any, text: bool, encoding: Optional[str]) -> Optional[bytes]:
@@ -1041,7 +1120,7 @@ class Child:
         self.args: List[Any] = []
         self.pid: int = -1
         self.returncode: Optional[int] = None
-        self.result: Optional[SandboxResult] = None
+        self.result: "Optional[SandboxResult[bytes]]" = None
         self._keep: Any = None
         self._pipes: Dict[int, bool] = {}
         self._supervisor: Any = None  # the Supervisor that reaps it (wait_async), or None
@@ -1101,7 +1180,7 @@ class Child:
     # -- supervision
     def fileno(self) -> int:
         """A descriptor that becomes readable when the child needs attention (owned by the child)."""
-        return lib.sbx_child_fd(self._handle())
+        return int(lib.sbx_child_fd(self._handle()))
 
     def timeout_remaining(self) -> Optional[float]:
         """Seconds until the wall-clock deadline (0 if passed), or None if there is none."""
@@ -1123,9 +1202,9 @@ class Child:
         if rc != -_errno.EBADF:
             _err.check(rc, "sbx_child_close_stdio")
 
-    def _finish(self, r: int) -> None:
+    def _finish(self, r: Optional[int]) -> None:
         try:
-            self.result = _result_from_c(r, self.args, False)
+            self.result = _result_from_c(r or 0, self.args, False)
         finally:
             lib.sbx_result_free(r)
         self.returncode = self.result.returncode
@@ -1300,7 +1379,7 @@ def version() -> str:
 
 def landlock_abi() -> int:
     """The Landlock ABI the library uses on this kernel (0: none)."""
-    return lib.sbx_landlock_abi()
+    return int(lib.sbx_landlock_abi())
 
 
 class Feature(NamedTuple):
@@ -1348,7 +1427,7 @@ def status_name(status: int) -> str:
 
 def profiles() -> List[str]:
     """The names of the built-in profiles (``sbx_profile_name``), for :meth:`Policy.apply_profile`."""
-    names = []
+    names: List[str] = []
     i = 0
     while True:
         n = lib.sbx_profile_name(i)
@@ -1358,7 +1437,39 @@ def profiles() -> List[str]:
         i += 1
 
 
-def run(args: Union[Sequence[StrPath], StrPath], **kwargs: Any) -> SandboxResult:
-    """``Policy().run(args, **kwargs)`` with the default policy."""
+@overload
+def run(args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+        timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+        env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Literal[True],
+        encoding: Optional[str] = ..., errors: Optional[str] = ...) -> "SandboxResult[str]": ...
+@overload
+def run(args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+        timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+        env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+        encoding: str, errors: Optional[str] = ...) -> "SandboxResult[str]": ...
+@overload
+def run(args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+        timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+        env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+        encoding: Optional[str] = ..., errors: str) -> "SandboxResult[str]": ...
+@overload
+def run(args: _Args, *, input: Optional[bytes] = ..., capture_output: bool = ...,
+        timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+        env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ...,
+        text: Literal[False, None] = ..., encoding: None = ..., errors: None = ...) -> "SandboxResult[bytes]": ...
+@overload
+def run(args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
+        timeout: Optional[float] = ..., cwd: Optional[StrPath] = ...,
+        env: Optional[Mapping[str, Optional[str]]] = ..., check: bool = ..., text: Optional[bool] = ...,
+        encoding: Optional[str] = ..., errors: Optional[str] = ...) -> "SandboxResult[Any]": ...
+
+
+def run(args: _Args, *, input: Optional[Union[bytes, str]] = None, capture_output: bool = False,
+        timeout: Optional[float] = None, cwd: Optional[StrPath] = None,
+        env: Optional[Mapping[str, Optional[str]]] = None, check: bool = False,
+        text: Optional[bool] = False, encoding: Optional[str] = None,
+        errors: Optional[str] = None) -> "SandboxResult[Any]":
+    """``Policy().run(args, ...)`` with the default policy."""
     with Policy() as p:
-        return p.run(args, **kwargs)
+        return p.run(args, input=input, capture_output=capture_output, timeout=timeout, cwd=cwd,
+                     env=env, check=check, text=text, encoding=encoding, errors=errors)

@@ -14,9 +14,11 @@ Library lookup, in order:
 
 1. ``AGENTSBX_LIBRARY`` (a path to the shared object; if it is set and cannot
    be loaded, import fails: there is no silent fall-back);
-2. the build tree, when the package is imported from the repository:
+2. the library bundled in the package (``agentsbx/libagentsbx.so.0``: the
+   wheel the project's build makes carries it);
+3. the build tree, when the package is imported from the repository:
    ``<repo>/build*/lib/libagentsbx.so.0`` (the newest one);
-3. the system loader: ``ctypes.util.find_library("agentsbx")``, then
+4. the system loader: ``ctypes.util.find_library("agentsbx")``, then
    ``libagentsbx.so.0``.
 """
 
@@ -260,6 +262,9 @@ def candidate_paths() -> List[str]:
         return [env]
     found: List[str] = []
     here = os.path.dirname(os.path.abspath(__file__))
+    bundled = os.path.join(here, LIBRARY_NAME)
+    if os.path.isfile(bundled):
+        found.append(bundled)
     repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))  # agentsbx -> python -> bindings -> repo
     if os.path.isfile(os.path.join(repo, "CMakeLists.txt")):
         builds = glob.glob(os.path.join(repo, "build*", "lib", LIBRARY_NAME))
@@ -306,7 +311,7 @@ def load() -> Tuple[ctypes.CDLL, str]:
         fn.restype = restype
         fn.argtypes = list(argtypes)
         if check:
-            fn.errcheck = _errcheck  # type: ignore[assignment]
+            fn.errcheck = _errcheck
     return lib, path
 
 

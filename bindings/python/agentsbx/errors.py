@@ -21,6 +21,9 @@ NotSupportedError          ``-EOPNOTSUPP``: a strict layer cannot
 ProgramNotFoundError       ``-ENOENT`` at stage program or exec   ``FileNotFoundError``
 PathNotFoundError          any other ``-ENOENT`` (a grant, a      ``FileNotFoundError``
                            workdir)
+PathNotADirectoryError     ``-ENOTDIR``: a file where a           ``NotADirectoryError``
+                           directory is needed (a workdir, a
+                           component of a granted path)
 SandboxPermissionError     ``-EACCES`` / ``-EPERM``               ``PermissionError``
 SandboxError               anything else
 =========================  =====================================  =========================
@@ -78,6 +81,10 @@ class ProgramNotFoundError(PathNotFoundError):
     """``-ENOENT`` at stage ``program`` or ``exec``: the program to run does not exist."""
 
 
+class PathNotADirectoryError(SandboxError, NotADirectoryError):
+    """``-ENOTDIR``: a file given where a directory is needed (a workdir, a component of a grant)."""
+
+
 class SandboxPermissionError(SandboxError, PermissionError):
     """``-EACCES`` or ``-EPERM``: not executable, or a step was refused."""
 
@@ -132,13 +139,15 @@ def error_from_library(rc: int, function: str = "") -> SandboxError:
     err = -rc
     if not message:
         message = _decode(_lib.sbx_strerror(rc)) if _lib is not None else str(err)
-    cls: type = SandboxError
+    cls: "type[SandboxError]" = SandboxError
     if err == _errno.EINVAL:
         cls = InvalidArgumentError
     elif err == _errno.EOPNOTSUPP:
         cls = NotSupportedError
     elif err == _errno.ENOENT:
         cls = ProgramNotFoundError if stage in ("program", "exec") else PathNotFoundError
+    elif err == _errno.ENOTDIR:
+        cls = PathNotADirectoryError
     elif err in (_errno.EACCES, _errno.EPERM):
         cls = SandboxPermissionError
     return cls(err, message, stage, function)

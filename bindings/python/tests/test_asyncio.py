@@ -2,6 +2,7 @@
 supervisor behind Child.wait_async and run_async), and the Supervisor class."""
 
 import asyncio
+import errno
 import os
 import select
 import signal
@@ -179,3 +180,304 @@ def test_supervisor__close_gives_running_children_back():
         c.close()
         with pytest.raises(ValueError):
             sup.fileno()
+
+
+# ---- run_async with capture, spawn_async with streams (issue 19, item 2) ----------
+
+PY = "/usr/bin/python3"
+SECRET = "hunter22-secret"
+#: Prints its argument, then sleeps (sh cannot exec sleep under the default policy).
+SLEEPER = "import time; print({!r}, flush=True); time.sleep(60)"
+
+
+def warm(policy):
+    """A policy opens its grants at its first spawn and keeps them open: do that
+    first, so that counting descriptors sees only what a child leaves."""
+    policy.run(["true"])
+
+
+def procs_with(marker):
+    """Processes whose command line contains ``marker`` (ours: a unique argument)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_asyncio__run_async_same_result_as_run(policy):
+    policy.redact(SECRET)
+    prog = ["sh", "-c", f'read x; echo "got $x {SECRET}"; echo oops >&2; exit 4']
+    sync = policy.run(prog, capture_output=True, text=True, input="in\n")
+    res = asyncio.run(agentsbx.run_async(prog, policy=policy, capture_output=True, text=True, input="in\n"))
+    assert res.stdout == sync.stdout == "got in [REDACTED]\n"
+    assert res.stderr == sync.stderr == "oops\n"
+    assert (res.returncode, res.status, res.redactions) == (sync.returncode, sync.status, 1) == (4, "exited", 1)
+    b = asyncio.run(agentsbx.run_async(["sh", "-c", "printf '\\033[31m'"], policy=policy.copy().escape_output("neutralise"),
+                                       capture_output=True))
+    assert b.stdout == b"\\x1b[31m" and b.escapes == 1
+    assert no_child_left()
+
+
+def test_asyncio__run_async_timeout_kills_and_keeps_output():
+    async def main():
+        with pytest.raises(agentsbx.TimeoutExpired) as ei:
+            await agentsbx.run_async([PY, "-c", SLEEPER.format("started")], capture_output=True,
+                                     timeout=0.5)
+        return ei.value
+
+    e = asyncio.run(main())
+    assert e.result.status == "timed_out" and e.stdout == b"started\n" and e.timeout == 0.5
+    assert no_child_left()
+
+
+def test_asyncio__run_async_pipe_is_refused_at_spawn():
+    """An unread PIPE would deadlock a child with more than a pipe's worth of output."""
+    for kw in ({"stdout": agentsbx.PIPE}, {"stderr": agentsbx.PIPE}, {"stdin": agentsbx.PIPE}):
+        with pytest.raises(ValueError, match=r"=PIPE\): nothing would read or write that pipe"):
+            asyncio.run(agentsbx.run_async(["true"], **kw))
+    with pytest.raises(ValueError, match="may not be used with capture_output"):
+        asyncio.run(agentsbx.run_async(["true"], capture_output=True, stdout=agentsbx.DEVNULL))
+    with pytest.raises(ValueError, match="stdin and input"):
+        asyncio.run(agentsbx.run_async(["true"], stdin=agentsbx.DEVNULL, input=b"x"))
+    with pytest.raises(TypeError, match="pass text=True"):
+        asyncio.run(agentsbx.run_async(["true"], input="str"))
+    assert no_child_left()
+
+
+def test_asyncio__run_async_cancel_kills_and_reaps():
+    marker = f"agentsbx-cancel-{os.getpid()}"
+
+    async def main():
+        task = asyncio.ensure_future(agentsbx.run_async([PY, "-c", SLEEPER.format("") + "  # " + marker],
+                                                        capture_output=True))
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if procs_with(marker):
+                break
+        assert procs_with(marker), "the child never started"
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    before = fd_count()
+    asyncio.run(main())
+    assert procs_with(marker) == []  # killed, with its tree
+    assert no_child_left()  # and reaped
+    assert fd_count() == before
+
+
+def test_asyncio__50_concurrent_run_async(tmp_path):
+    """Capture and redaction, 10 MB floods, time-outs, cancellations, all at once.
+
+    Three floods only: 10 MB each through the output filter is seconds of CPU in
+    a debug or sanitizer build, and the cores are shared; the time bounds of the
+    floods and plain runs are generous (a bound, not an expectation)."""
+    tmp = tmp_path / "tmpdirs"
+    tmp.mkdir()
+    limit = 1 << 20
+    floods = {0, 20, 40}
+
+    def kind(i):
+        if i in floods:
+            return "flood"
+        return {1: "timeout", 2: "cancel"}.get(i % 5, "plain")
+
+    async def one(i, pol):
+        k = kind(i)
+        if k == "flood":  # 10 MB: truncated at the output limit, the child ends normally
+            return await agentsbx.run_async([PY, "-c", "import sys; sys.stdout.buffer.write(b'x' * 10_000_000)"],
+                                            policy=pol, capture_output=True, timeout=400)
+        if k == "timeout":
+            return await agentsbx.run_async([PY, "-c", SLEEPER.format(i)], policy=pol,
+                                            capture_output=True, timeout=1)
+        if k == "cancel":  # cancelled below
+            return await agentsbx.run_async(["sleep", "60"], policy=pol, capture_output=True)
+        return await agentsbx.run_async(["sh", "-c", f'read x; echo "$x {SECRET} {i}"; echo e{i} >&2'],
+                                        policy=pol, capture_output=True, text=True, input=f"n{i}\n",
+                                        timeout=400)
+
+    async def main():
+        with agentsbx.Policy() as pol:
+            pol.redact(SECRET).tmp_parent(tmp).limit(output=limit)
+            tasks = [asyncio.ensure_future(one(i, pol)) for i in range(50)]
+            await asyncio.sleep(0.5)
+            for i in range(50):
+                if kind(i) == "cancel":
+                    tasks[i].cancel()
+            return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 450)
+
+    agentsbx.run(["true"], capture_output=True)  # the library opens what it keeps for all runs once
+    before = fd_count()
+    results = asyncio.run(main())
+    for i, r in enumerate(results):
+        k = kind(i)
+        if k == "flood":
+            assert not isinstance(r, BaseException) and r.status == "exited" and r.returncode == 0, (i, r)
+            assert r.stdout == b"x" * limit and r.stdout_truncated and r.stderr == b""
+        elif k == "timeout":
+            assert isinstance(r, agentsbx.TimeoutExpired), (i, r)
+            assert r.result.status == "timed_out" and r.stdout == f"{i}\n".encode()
+        elif k == "cancel":
+            assert isinstance(r, asyncio.CancelledError), (i, r)
+        else:
+            assert not isinstance(r, BaseException) and r.status == "exited", (i, r)
+            assert r.stdout == f"n{i} [REDACTED] {i}\n" and r.stderr == f"e{i}\n" and r.redactions == 1
+    assert [sum(kind(i) == k for i in range(50)) for k in ("flood", "timeout", "cancel", "plain")] == [3, 10, 10, 27]
+    assert fd_count() == before
+    assert no_child_left()
+    assert os.listdir(tmp) == []  # every private TMPDIR removed
+
+
+def test_asyncio__spawn_async_streams_filtered(policy):
+    policy.redact(SECRET)
+    seen = []
+
+    async def main():
+        c = await policy.spawn_async(
+            ["sh", "-c", f"for i in 1 2 3; do echo line$i {SECRET}; done; echo err >&2; exit 3"],
+            stdout=agentsbx.PIPE, stderr=agentsbx.PIPE, on_output=lambda s, d: seen.append((s, d)))
+        assert c.pid > 0 and c.returncode is None and c.stdin is None
+        lines = [line async for line in c.stdout]
+        err = await c.stderr.read()
+        res = await c.wait()
+        assert await c.wait() is res
+        return lines, err, res
+
+    warm(policy)
+    before = fd_count()
+    lines, err, res = asyncio.run(main())
+    assert lines == [f"line{i} [REDACTED]\n".encode() for i in (1, 2, 3)]
+    assert err == b"err\n"
+    assert res.status == "exited" and res.returncode == 3 and res.redactions == 3 and res.stdout is None
+    assert b"".join(d for s, d in seen if s == 1) == b"".join(lines)
+    assert [d for s, d in seen if s == 2] == [b"err\n"]
+    assert fd_count() == before and no_child_left()
+
+
+def test_asyncio__spawn_async_stdin_and_large_output(policy):
+    """Flow control: 10 MB through a StreamReader with a small buffer, read slowly."""
+    async def main():
+        c = await policy.spawn_async([PY, "-c", "import sys; d = sys.stdin.buffer.read(); "
+                                      "sys.stdout.buffer.write(d * 2_500_000)"],
+                                     stdin=agentsbx.PIPE, stdout=agentsbx.PIPE, limit=4096)
+        c.stdin.write(b"abcd")
+        await c.stdin.drain()
+        c.stdin.close()
+        n = 0
+        while True:
+            chunk = await c.stdout.read(65536)
+            if not chunk:
+                break
+            assert chunk == b"abcd" * (len(chunk) // 4) or n % 4 != 0 or len(chunk) % 4 != 0
+            n += len(chunk)
+        res = await c.wait()
+        return n, res
+
+    n, res = asyncio.run(main())
+    assert n == 10_000_000 and res.status == "exited" and res.returncode == 0
+    assert no_child_left()
+
+
+def test_asyncio__spawn_async_on_output_only_and_timeout(policy):
+    got = []
+
+    async def main():
+        c = await policy.spawn_async([PY, "-c", "import sys, time; print('a', flush=True); "
+                                      "print('b', file=sys.stderr, flush=True); time.sleep(60)"],
+                                     on_output=lambda s, d: got.append((s, d)), timeout=0.5)
+        assert c.stdout is None and c.stderr is None  # piped to on_output only
+        return await c.wait()
+
+    res = asyncio.run(main())
+    assert res.status == "timed_out" and sorted(got) == [(1, b"a\n"), (2, b"b\n")]
+    assert no_child_left()
+
+
+def test_asyncio__spawn_async_cancel_and_close_kill_and_reap(policy):
+    async def main():
+        c = await policy.spawn_async(["sleep", "60"], stdout=agentsbx.PIPE)
+        t = asyncio.ensure_future(c.wait())
+        await asyncio.sleep(0.2)
+        t.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await t
+        async with await policy.spawn_async(["sleep", "60"]) as d:
+            pass
+        return c.pid, d.pid
+
+    warm(policy)
+    before = fd_count()
+    pids = asyncio.run(main())
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert fd_count() == before and no_child_left()
+
+
+def test_asyncio__spawn_async_bad_input(policy):
+    async def main():
+        with pytest.raises(TypeError, match="on_output needs a callable"):
+            await policy.spawn_async(["true"], on_output=3)
+        with pytest.raises(ValueError, match="stdin and input"):
+            await policy.spawn_async(["true"], stdin=agentsbx.DEVNULL, input=b"x")
+        with pytest.raises(agentsbx.ProgramNotFoundError):
+            await policy.spawn_async(["agentsbx-no-such-program"], stdout=agentsbx.PIPE)
+
+    warm(policy)
+    before = fd_count()
+    asyncio.run(main())
+    assert fd_count() == before and no_child_left()
+
+
+# ---- OutputFilter (issue 19, item 3) ------------------------------------------------
+
+def test_output_filter__redacts_across_writes(policy):
+    policy.redact(SECRET).escape_output("neutralise")
+    with agentsbx.OutputFilter(policy, 2) as f:
+        assert f.stream == 2
+        out = f.write(b"a " + SECRET[:5].encode())
+        out += f.write(SECRET[5:].encode() + b" \x1b[2J b")
+        out += f.finish()
+        assert f.finish() == b""
+        assert out == b"a [REDACTED] \\x1b[2J b"
+        assert (f.redactions, f.escapes) == (1, 1)
+        with pytest.raises(agentsbx.SandboxError) as ei:
+            f.write(b"more")
+        assert ei.value.errno == errno.EPIPE
+    assert (f.redactions, f.escapes) == (1, 1)  # still readable once closed
+    with pytest.raises(ValueError, match="closed OutputFilter"):
+        f.write(b"x")
+
+
+def test_output_filter__patterns_and_independence(policy):
+    f = agentsbx.OutputFilter(policy)
+    policy.redact("added-after-the-filter")  # later changes do not reach it
+    policy.close()  # and it outlives the policy
+    out = f.write(b"key AKIAIOSFODNN7EXAMPLE added-after-the-filter\n") + f.finish()
+    assert out == b"key [REDACTED] added-after-the-filter\n" and f.redactions == 1
+    f.close()
+    f.close()
+
+
+def test_output_filter__bad_input(policy):
+    with pytest.raises(TypeError, match="policy must be an agentsbx.Policy"):
+        agentsbx.OutputFilter(None)
+    with pytest.raises(agentsbx.InvalidArgumentError) as ei:
+        agentsbx.OutputFilter(policy, 3)
+    assert ei.value.errno == errno.EINVAL and "stream" in ei.value.message
+    with pytest.raises(TypeError, match="stream must be an int"):
+        agentsbx.OutputFilter(policy, "1")
+    with agentsbx.OutputFilter(policy) as f:
+        with pytest.raises(TypeError, match="data must be bytes"):
+            f.write("text")
+    closed = agentsbx.Policy()
+    closed.close()
+    with pytest.raises(ValueError, match="closed Policy"):
+        agentsbx.OutputFilter(closed)

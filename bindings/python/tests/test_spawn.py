@@ -120,11 +120,30 @@ def test_spawn__setup_workdir_missing(policy, tmp_path):
     assert e.errno == errno.ENOENT and e.stage == "workdir" and "nope" in e.message
 
 
-def test_spawn__setup_workdir_not_a_directory(policy, tmp_path):
+def test_spawn__workdir_not_a_directory_at_the_setter(policy, tmp_path):
     f = tmp_path / "file"
     f.write_text("")
-    policy.set_workdir(f)
-    with pytest.raises(agentsbx.SandboxError) as ei:
+    with pytest.raises(NotADirectoryError) as ei:
+        policy.set_workdir(f)
+    e = ei.value
+    assert isinstance(e, agentsbx.PathNotADirectoryError) and isinstance(e, agentsbx.SandboxError)
+    assert e.errno == errno.ENOTDIR and e.message == f"sbx_set_workdir({f}): Not a directory"
+    assert policy.workdir is None  # the policy is unchanged
+    with pytest.raises(NotADirectoryError, match="Not a directory"):
+        policy.run(["true"], cwd=f)
+    # the same class as a grant through a file
+    with pytest.raises(NotADirectoryError) as ei:
+        policy.allow_path(f / "x", "r")
+    assert ei.value.errno == errno.ENOTDIR and str(f / "x") in ei.value.message
+
+
+def test_spawn__setup_workdir_became_a_file(policy, tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    policy.set_workdir(d)  # a directory when set, a file at spawn: the library says so
+    d.rmdir()
+    d.write_text("")
+    with pytest.raises(NotADirectoryError) as ei:
         policy.run(["true"])
     assert ei.value.errno == errno.ENOTDIR and ei.value.stage == "workdir"
 
