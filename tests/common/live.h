@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,12 +20,15 @@
 
 /* A new policy with the isolation the layer suites test: minimal (no
  * namespaces but those a case asks for), so that each layer is tested on its
- * own; tests/live/test_default.c tests the library's default (auto). */
+ * own; with SBX_TEST_ISOLATION=auto in the environment (the suites' __auto
+ * twins, tests/live/CMakeLists.txt) the library's default instead, so that
+ * the same hostile probes run in the default configuration too.
+ * tests/cli/test_mustwork.sh runs real workloads in the default. */
 static inline sbx_policy *layer_policy_new(void)
 {
     sbx_policy *p = NULL;
     assert_sbx_ok(sbx_policy_new(&p));
-    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL));
+    test_isolation(p);
     return p;
 }
 

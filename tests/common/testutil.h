@@ -6,6 +6,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,5 +70,21 @@ static int sbx_test_skipped;
             return 77;                                                                             \
         return failed == 0 ? 0 : 1;                                                                \
     }
+
+/* The isolation the live suites run with: minimal (each layer on its own),
+ * or the library's default when SBX_TEST_ISOLATION=auto (the __auto twins of
+ * tests/live/CMakeLists.txt). */
+static inline bool test_isolation_auto(void)
+{
+    const char *iso = getenv("SBX_TEST_ISOLATION");
+    return iso && strcmp(iso, "auto") == 0;
+}
+
+/* The isolation of the run: minimal, or the default under SBX_TEST_ISOLATION. */
+#define test_isolation(p)                                                                          \
+    do {                                                                                           \
+        if (!test_isolation_auto())                                                                \
+            assert_sbx_ok(sbx_set_isolation((p), SBX_ISOLATION_MINIMAL));                          \
+    } while (0)
 
 #endif

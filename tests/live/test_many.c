@@ -376,7 +376,7 @@ static void need_room(size_t n)
     long pid_max = read_long("/proc/sys/kernel/pid_max");
     long threads_max = read_long("/proc/sys/kernel/threads-max");
     long mem = mem_available_mib();
-    rlim_t want_fds = (rlim_t)n * 2 + 256; /* pidfd + listener per child */
+    rlim_t want_fds = (rlim_t)n * 3 + 256; /* pidfd, listener, the init's status pipe */
     if (fl.rlim_max != RLIM_INFINITY && fl.rlim_max < want_fds && geteuid() == 0)
         fl.rlim_max = want_fds; /* root may raise the hard limit */
     if (fl.rlim_cur == RLIM_INFINITY || fl.rlim_cur < want_fds)
