@@ -12,6 +12,51 @@
 SBX__HIDDEN int sbx__policy_transact(sbx_policy *policy, int (*change)(sbx_policy *, void *),
                                      void *arg);
 
+/* Each section of a policy file (policy_json_sections.c): its reader applies
+ * the section's JSON value to p; its writer puts what differs from a new
+ * policy (def) into the document. */
+struct sbx__json_ctx;
+struct sbx__json_out;
+struct json_object;
+SBX__HIDDEN int sbx__policy_json_apply_env(struct sbx__json_ctx *c, sbx_policy *p,
+                                           struct json_object *env);
+SBX__HIDDEN int sbx__policy_json_apply_limits(struct sbx__json_ctx *c, sbx_policy *p,
+                                              struct json_object *limits);
+SBX__HIDDEN int sbx__policy_json_apply_grants(struct sbx__json_ctx *c, sbx_policy *p,
+                                              struct json_object *grants);
+SBX__HIDDEN int sbx__policy_json_apply_tools(struct sbx__json_ctx *c, sbx_policy *p,
+                                             struct json_object *tools);
+SBX__HIDDEN int sbx__policy_json_apply_network(struct sbx__json_ctx *c, sbx_policy *p,
+                                               struct json_object *net);
+SBX__HIDDEN int sbx__policy_json_apply_seccomp(struct sbx__json_ctx *c, sbx_policy *p,
+                                               struct json_object *sc);
+SBX__HIDDEN int sbx__policy_json_apply_cgroup(struct sbx__json_ctx *c, sbx_policy *p,
+                                              struct json_object *cg);
+SBX__HIDDEN int sbx__policy_json_apply_output(struct sbx__json_ctx *c, sbx_policy *p,
+                                              struct json_object *out);
+SBX__HIDDEN int sbx__policy_json_apply_unix_sockets(struct sbx__json_ctx *c, sbx_policy *p,
+                                                    struct json_object *v);
+SBX__HIDDEN int sbx__policy_json_apply_isolation(struct sbx__json_ctx *c, sbx_policy *p,
+                                                 struct json_object *v);
+SBX__HIDDEN int sbx__policy_json_apply_capabilities(struct sbx__json_ctx *c, sbx_policy *p,
+                                                    struct json_object *caps);
+SBX__HIDDEN void sbx__policy_json_write_env(struct sbx__json_out *o, struct json_object *doc,
+                                            const sbx_policy *p, const sbx_policy *def);
+SBX__HIDDEN void sbx__policy_json_write_limits(struct sbx__json_out *o, struct json_object *doc,
+                                               const sbx_policy *p, const sbx_policy *def);
+SBX__HIDDEN void sbx__policy_json_write_grants(struct sbx__json_out *o, struct json_object *doc,
+                                               const sbx_policy *p);
+SBX__HIDDEN void sbx__policy_json_write_network(struct sbx__json_out *o, struct json_object *doc,
+                                                const sbx_policy *p);
+SBX__HIDDEN void sbx__policy_json_write_seccomp(struct sbx__json_out *o, struct json_object *doc,
+                                                const sbx_policy *p);
+SBX__HIDDEN void sbx__policy_json_write_cgroup(struct sbx__json_out *o, struct json_object *doc,
+                                               const sbx_policy *p, const sbx_policy *def);
+SBX__HIDDEN void sbx__policy_json_write_output(struct sbx__json_out *o, struct json_object *doc,
+                                               const sbx_policy *p);
+SBX__HIDDEN void sbx__policy_json_write_capabilities(struct sbx__json_out *o,
+                                                     struct json_object *doc, const sbx_policy *p);
+
 /* Apply the named profile directly (no transaction: the caller has one). */
 SBX__HIDDEN int sbx__profile_apply(sbx_policy *policy, const char *name);
 

@@ -1,0 +1,776 @@
+/* Policy files, section by section: each section's reader (apply: the
+ * document to builder calls) and writer (what differs from a new policy) side
+ * by side. The document's order and the all-or-nothing load are in
+ * policy_json.c. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_value.h"
+#include "outfilter.h"
+#include "policy_json_internal.h"
+#include "seccomp_layer.h"
+
+/* ---- "env" ------------------------------------------------------------------------------- */
+
+int sbx__policy_json_apply_env(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *env)
+{
+    static const char *const keys[] = {"default", "set", "pass", "unset", NULL};
+    int r = sbx__json_get_object(c, env, keys);
+    if (r < 0)
+        return r;
+    struct json_object *v;
+    size_t old;
+    if (json_object_object_get_ex(env, "default", &v)) {
+        int keep;
+        old = sbx__json_path_key(c, "default");
+        if ((r = sbx__json_get_bool(c, v, &keep)) < 0)
+            return r;
+        if (!keep) {
+            /* The clean default environment is what a new policy has. */
+            sbx_policy *def;
+            CALL(c, sbx_policy_new(&def));
+            for (size_t i = 0; i < def->n_env && r == 0; i++)
+                r = sbx_unset_env(p, def->env[i].name);
+            sbx_policy_free(def);
+            if (r < 0)
+                return sbx__json_fail_call(c, r);
+        }
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(env, "set", &v)) {
+        old = sbx__json_path_key(c, "set");
+        if (!sbx__json_is(v, json_type_object))
+            return sbx__json_fail_type(c, "an object of NAME: \"value\"", v);
+        json_object_object_foreach(v, name, val)
+        {
+            size_t o2 = sbx__json_path_key(c, name);
+            const char *s;
+            if ((r = sbx__json_get_string(c, val, "a string", &s)) < 0)
+                return r;
+            CALL(c, sbx_set_env(p, name, s));
+            sbx__json_path_restore(c, o2);
+        }
+        sbx__json_path_restore(c, old);
+    }
+    static const char *const lists[] = {"pass", "unset"};
+    for (size_t k = 0; k < 2; k++) {
+        if (!json_object_object_get_ex(env, lists[k], &v))
+            continue;
+        old = sbx__json_path_key(c, lists[k]);
+        if ((r = sbx__json_get_array(c, v, "an array of variable names")) < 0)
+            return r;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            size_t o2 = sbx__json_path_index(c, i);
+            const char *name;
+            if ((r = sbx__json_get_string(c, json_object_array_get_idx(v, i), "a variable name",
+                                          &name)) < 0)
+                return r;
+            CALL(c, k == 0 ? sbx_pass_env(p, name) : sbx_unset_env(p, name));
+            sbx__json_path_restore(c, o2);
+        }
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+static const struct sbx__env_entry *env_get(const sbx_policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_env; i++)
+        if (strcmp(p->env[i].name, name) == 0)
+            return &p->env[i];
+    return NULL;
+}
+
+static bool env_same(const struct sbx__env_entry *a, const struct sbx__env_entry *b)
+{
+    if (!a->value || !b->value)
+        return a->value == b->value;
+    return strcmp(a->value, b->value) == 0;
+}
+
+/* "env": what differs from the default environment, in sorted order. */
+void sbx__policy_json_write_env(struct sbx__json_out *o, struct json_object *doc,
+                                const sbx_policy *p, const sbx_policy *def)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < def->n_env; i++) {
+        const struct sbx__env_entry *e = env_get(p, def->env[i].name);
+        kept += e && env_same(e, &def->env[i]);
+    }
+    bool keep_default = kept > 0 || def->n_env == 0;
+    const char **names = calloc(p->n_env + def->n_env + 1, sizeof(*names));
+    if (!names) {
+        o->nomem = true;
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_env; i++) {
+        const struct sbx__env_entry *d = env_get(def, p->env[i].name);
+        if (p->env[i].value && !(keep_default && d && env_same(d, &p->env[i])))
+            names[n++] = p->env[i].name;
+    }
+    qsort(names, n, sizeof(*names), sbx__json_cmp_str);
+    struct json_object *env = sbx__json_checked(o, json_object_new_object());
+    if (!keep_default)
+        sbx__json_put(o, env, "default", sbx__json_checked(o, json_object_new_boolean(0)));
+    if (n) {
+        struct json_object *set = sbx__json_checked(o, json_object_new_object());
+        for (size_t i = 0; i < n; i++)
+            sbx__json_put(o, set, names[i], sbx__json_str(o, env_get(p, names[i])->value));
+        sbx__json_put(o, env, "set", set);
+    }
+    n = 0;
+    for (size_t i = 0; keep_default && i < def->n_env; i++)
+        if (!env_get(p, def->env[i].name))
+            names[n++] = def->env[i].name;
+    qsort(names, n, sizeof(*names), sbx__json_cmp_str);
+    if (n) {
+        struct json_object *unset = sbx__json_checked(o, json_object_new_array());
+        for (size_t i = 0; i < n; i++)
+            sbx__json_push(o, unset, sbx__json_str(o, names[i]));
+        sbx__json_put(o, env, "unset", unset);
+    }
+    free(names);
+    if (env && json_object_object_length(env) > 0)
+        sbx__json_put(o, doc, "env", env);
+    else
+        json_object_put(env);
+}
+
+/* ---- "limits" ---------------------------------------------------------------------------- */
+
+enum limit_kind { SIZE, SIZE_BOUNDED, DURATION, SECONDS, COUNT };
+
+int sbx__policy_json_apply_limits(struct sbx__json_ctx *c, sbx_policy *p,
+                                  struct json_object *limits)
+{
+    static const struct {
+        const char *key;
+        enum limit_kind kind;
+        int (*set)(sbx_policy *, uint64_t);
+    } table[] = {
+        {"cpu", SECONDS, sbx_limit_cpu_time},       {"wall", DURATION, sbx_limit_wall_time},
+        {"memory", SIZE, sbx_limit_memory},         {"open_files", COUNT, sbx_limit_open_files},
+        {"file_size", SIZE, sbx_limit_file_size},   {"processes", COUNT, sbx_limit_processes},
+        {"output", SIZE_BOUNDED, sbx_limit_output}, {"cpu_rate", COUNT, sbx_limit_cpu_rate},
+    };
+    static const char *const keys[] = {"cpu",       "wall",   "memory",   "open_files", "file_size",
+                                       "processes", "output", "cpu_rate", NULL};
+    int r = sbx__json_get_object(c, limits, keys);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        struct json_object *v;
+        if (!json_object_object_get_ex(limits, table[i].key, &v))
+            continue;
+        size_t old = sbx__json_path_key(c, table[i].key);
+        uint64_t value = 0;
+        switch (table[i].kind) {
+        case SIZE: r = sbx__json_get_size(c, v, true, &value); break;
+        case SIZE_BOUNDED: r = sbx__json_get_size(c, v, false, &value); break;
+        case COUNT: r = sbx__json_get_count(c, v, true, &value); break;
+        case DURATION:
+        case SECONDS:
+            r = sbx__json_get_duration(c, v, &value);
+            if (r == 0 && table[i].kind == SECONDS && value != SBX_UNLIMITED) {
+                if (value % 1000 != 0)
+                    return sbx__json_fail(c, -EINVAL,
+                                          "expected a whole number of seconds (RLIMIT_CPU counts "
+                                          "seconds), got %llu ms",
+                                          (unsigned long long)value);
+                value /= 1000;
+            }
+            break;
+        }
+        if (r < 0)
+            return r;
+        CALL(c, table[i].set(p, value));
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+void sbx__policy_json_write_limits(struct sbx__json_out *o, struct json_object *doc,
+                                   const sbx_policy *p, const sbx_policy *def)
+{
+    struct json_object *limits = sbx__json_checked(o, json_object_new_object());
+    if (p->limits[SBX__LIMIT_CPU] != def->limits[SBX__LIMIT_CPU]) {
+        uint64_t s = p->limits[SBX__LIMIT_CPU];
+        sbx__json_put(o, limits, "cpu",
+                      sbx__json_duration_value(o, s == SBX_UNLIMITED ? s : s * 1000));
+    }
+    if (p->wall_ms != def->wall_ms)
+        sbx__json_put(o, limits, "wall", sbx__json_duration_value(o, p->wall_ms));
+    if (p->limits[SBX__LIMIT_MEMORY] != def->limits[SBX__LIMIT_MEMORY])
+        sbx__json_put(o, limits, "memory", sbx__json_size_value(o, p->limits[SBX__LIMIT_MEMORY]));
+    if (p->limits[SBX__LIMIT_NOFILE] != def->limits[SBX__LIMIT_NOFILE])
+        sbx__json_put(o, limits, "open_files",
+                      sbx__json_count_value(o, p->limits[SBX__LIMIT_NOFILE]));
+    if (p->limits[SBX__LIMIT_FSIZE] != def->limits[SBX__LIMIT_FSIZE])
+        sbx__json_put(o, limits, "file_size", sbx__json_size_value(o, p->limits[SBX__LIMIT_FSIZE]));
+    if (p->limits[SBX__LIMIT_NPROC] != def->limits[SBX__LIMIT_NPROC])
+        sbx__json_put(o, limits, "processes",
+                      sbx__json_count_value(o, p->limits[SBX__LIMIT_NPROC]));
+    if (p->output_limit != def->output_limit)
+        sbx__json_put(o, limits, "output", sbx__json_size_value(o, p->output_limit));
+    if (p->limits[SBX__LIMIT_CPU_RATE] != def->limits[SBX__LIMIT_CPU_RATE])
+        sbx__json_put(o, limits, "cpu_rate",
+                      sbx__json_count_value(o, p->limits[SBX__LIMIT_CPU_RATE]));
+    if (limits && json_object_object_length(limits) > 0)
+        sbx__json_put(o, doc, "limits", limits);
+    else
+        json_object_put(limits);
+}
+
+/* ---- "grants" and "tools" ---------------------------------------------------------------- */
+
+static const char *const access_names[] = {"read", "write", "exec", "optional"};
+static const uint64_t access_bits[] = {SBX_FS_READ, SBX_FS_WRITE, SBX_FS_EXEC, SBX_FS_OPTIONAL};
+
+int sbx__policy_json_apply_grants(struct sbx__json_ctx *c, sbx_policy *p,
+                                  struct json_object *grants)
+{
+    static const char *const keys[] = {"path", "access", NULL};
+    int r = sbx__json_get_array(c, grants, "an array of grants");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < json_object_array_length(grants); i++) {
+        size_t old = sbx__json_path_index(c, i);
+        struct json_object *g = json_object_array_get_idx(grants, i), *v;
+        if ((r = sbx__json_get_object(c, g, keys)) < 0)
+            return r;
+        const char *path;
+        size_t o2 = sbx__json_path_key(c, "path");
+        if (!json_object_object_get_ex(g, "path", &v))
+            return sbx__json_fail(c, -EINVAL,
+                                  "missing (every grant has a path and an access list)");
+        if ((r = sbx__json_get_string(c, v, "an absolute path", &path)) < 0)
+            return r;
+        sbx__json_path_restore(c, o2);
+        o2 = sbx__json_path_key(c, "access");
+        if (!json_object_object_get_ex(g, "access", &v))
+            return sbx__json_fail(c, -EINVAL,
+                                  "missing (every grant has a path and an access list)");
+        if ((r = sbx__json_get_array(
+                 c, v, "an array of \"read\", \"write\", \"exec\", \"optional\"")) < 0)
+            return r;
+        uint64_t access = 0;
+        for (size_t k = 0; k < json_object_array_length(v); k++) {
+            size_t o3 = sbx__json_path_index(c, k);
+            const char *name;
+            struct json_object *item = json_object_array_get_idx(v, k);
+            if ((r = sbx__json_get_string(c, item, "\"read\", \"write\", \"exec\" or \"optional\"",
+                                          &name)) < 0)
+                return r;
+            size_t a = 0;
+            while (a < 4 && strcmp(name, access_names[a]) != 0)
+                a++;
+            if (a == 4)
+                return sbx__json_fail_type(c, "\"read\", \"write\", \"exec\" or \"optional\"",
+                                           item);
+            access |= access_bits[a];
+            sbx__json_path_restore(c, o3);
+        }
+        if (!(access & (SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC)))
+            return sbx__json_fail(c, -EINVAL,
+                                  "grants nothing (expected \"read\", \"write\" or \"exec\")");
+        sbx__json_path_restore(c, o2);
+        CALL(c, sbx_allow_path(p, path, access));
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+void sbx__policy_json_write_grants(struct sbx__json_out *o, struct json_object *doc,
+                                   const sbx_policy *p)
+{
+    if (!p->n_grants)
+        return;
+    struct json_object *grants = sbx__json_checked(o, json_object_new_array());
+    for (size_t i = 0; i < p->n_grants; i++) {
+        struct json_object *g = sbx__json_checked(o, json_object_new_object());
+        struct json_object *access = sbx__json_checked(o, json_object_new_array());
+        sbx__json_put(o, g, "path", sbx__json_str(o, p->grants[i].path));
+        for (size_t a = 0; a < 4; a++)
+            if (p->grants[i].access & access_bits[a])
+                sbx__json_push(o, access, sbx__json_str(o, access_names[a]));
+        sbx__json_put(o, g, "access", access);
+        sbx__json_push(o, grants, g);
+    }
+    sbx__json_put(o, doc, "grants", grants);
+}
+
+int sbx__policy_json_apply_tools(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *tools)
+{
+    int r = sbx__json_get_array(c, tools, "an array of tool names or paths");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < json_object_array_length(tools); i++) {
+        size_t old = sbx__json_path_index(c, i);
+        const char *name = NULL;
+        if ((r = sbx__json_get_string(c, json_object_array_get_idx(tools, i), "a tool name or path",
+                                      &name)) < 0)
+            return r;
+        CALL(c, sbx_allow_tool(p, name));
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+/* ---- "network" --------------------------------------------------------------------------- */
+
+static bool has_port(const uint16_t *ports, size_t n, uint64_t port)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ports[i] == port)
+            return true;
+    return false;
+}
+
+int sbx__policy_json_apply_network(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *net)
+{
+    static const char *const keys[] = {"unrestricted", "connect", "bind", NULL};
+    int r = sbx__json_get_object(c, net, keys);
+    if (r < 0)
+        return r;
+    struct json_object *v;
+    if (json_object_object_get_ex(net, "unrestricted", &v)) {
+        size_t old = sbx__json_path_key(c, "unrestricted");
+        int on;
+        if ((r = sbx__json_get_bool(c, v, &on)) < 0)
+            return r;
+        if (on) /* false takes nothing back: grants only widen */
+            CALL(c, sbx_allow_network(p));
+        sbx__json_path_restore(c, old);
+    }
+    for (int bind = 0; bind < 2; bind++) {
+        if (!json_object_object_get_ex(net, bind ? "bind" : "connect", &v))
+            continue;
+        size_t old = sbx__json_path_key(c, bind ? "bind" : "connect");
+        if ((r = sbx__json_get_array(c, v, "an array of TCP ports")) < 0)
+            return r;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            size_t o2 = sbx__json_path_index(c, i);
+            struct json_object *item = json_object_array_get_idx(v, i);
+            uint64_t port;
+            if (!sbx__json_get_uint(item, &port) || port > 65535 || (!bind && port == 0))
+                return sbx__json_fail_type(
+                    c, bind ? "a TCP port (0 to 65535)" : "a TCP port (1 to 65535)", item);
+            bool dup = bind ? has_port(p->bind_ports, p->n_bind, port)
+                            : has_port(p->connect_ports, p->n_connect, port);
+            if (!dup)
+                CALL(c, bind ? sbx_allow_bind(p, (int)port) : sbx_allow_connect(p, (int)port));
+            sbx__json_path_restore(c, o2);
+        }
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+static struct json_object *ports_value(struct sbx__json_out *o, const uint16_t *ports, size_t n)
+{
+    struct json_object *arr = sbx__json_checked(o, json_object_new_array());
+    for (size_t i = 0; i < n; i++)
+        if (!has_port(ports, i, ports[i])) /* each port once */
+            sbx__json_push(o, arr, sbx__json_checked(o, json_object_new_int(ports[i])));
+    return arr;
+}
+
+void sbx__policy_json_write_network(struct sbx__json_out *o, struct json_object *doc,
+                                    const sbx_policy *p)
+{
+    if (!p->allow_network && !p->n_connect && !p->n_bind)
+        return;
+    struct json_object *net = sbx__json_checked(o, json_object_new_object());
+    if (p->allow_network)
+        sbx__json_put(o, net, "unrestricted", sbx__json_checked(o, json_object_new_boolean(1)));
+    if (p->n_connect)
+        sbx__json_put(o, net, "connect", ports_value(o, p->connect_ports, p->n_connect));
+    if (p->n_bind)
+        sbx__json_put(o, net, "bind", ports_value(o, p->bind_ports, p->n_bind));
+    sbx__json_put(o, doc, "network", net);
+}
+
+/* ---- "seccomp" --------------------------------------------------------------------------- */
+
+int sbx__policy_json_apply_seccomp(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *sc)
+{
+    static const char *const keys[] = {
+        "allowlist", "monitor", "violation_limit", "violation_rate", "deny", "allow", NULL};
+    int r = sbx__json_get_object(c, sc, keys);
+    if (r < 0)
+        return r;
+    struct json_object *v;
+    size_t old;
+    int on;
+    if (json_object_object_get_ex(sc, "allowlist", &v)) {
+        old = sbx__json_path_key(c, "allowlist");
+        if ((r = sbx__json_get_bool(c, v, &on)) < 0)
+            return r;
+        CALL(c, sbx_set_syscall_allowlist(p, on));
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(sc, "monitor", &v)) {
+        old = sbx__json_path_key(c, "monitor");
+        if ((r = sbx__json_get_bool(c, v, &on)) < 0)
+            return r;
+        CALL(c, sbx_set_violation_monitor(p, on));
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(sc, "violation_limit", &v)) {
+        old = sbx__json_path_key(c, "violation_limit");
+        uint64_t n = 0;
+        if ((r = sbx__json_get_count(c, v, true, &n)) < 0)
+            return r;
+        CALL(c, sbx_set_violation_limit(p, n));
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(sc, "violation_rate", &v)) {
+        old = sbx__json_path_key(c, "violation_rate");
+        uint64_t n = 0;
+        if ((r = sbx__json_get_count(c, v, false, &n)) < 0)
+            return r;
+        CALL(c, sbx_set_violation_rate(p, n));
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(sc, "deny", &v)) {
+        old = sbx__json_path_key(c, "deny");
+        if (!sbx__json_is(v, json_type_object))
+            return sbx__json_fail_type(c, "an object of \"syscall\": errno", v);
+        json_object_object_foreach(v, name, val)
+        {
+            size_t o2 = sbx__json_path_key(c, name);
+            int error = 0;
+            if ((r = sbx__json_get_errno(c, val, &error)) < 0)
+                return r;
+            CALL(c, sbx_deny_syscall(p, name, error));
+            sbx__json_path_restore(c, o2);
+        }
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(sc, "allow", &v)) {
+        old = sbx__json_path_key(c, "allow");
+        if ((r = sbx__json_get_array(c, v, "an array of system call names")) < 0)
+            return r;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            size_t o2 = sbx__json_path_index(c, i);
+            const char *name;
+            if ((r = sbx__json_get_string(c, json_object_array_get_idx(v, i), "a system call name",
+                                          &name)) < 0)
+                return r;
+            CALL(c, sbx_allow_syscall(p, name));
+            sbx__json_path_restore(c, o2);
+        }
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+void sbx__policy_json_write_seccomp(struct sbx__json_out *o, struct json_object *doc,
+                                    const sbx_policy *p)
+{
+    const struct sbx__seccomp_policy *sp = p->seccomp;
+    if (!sp)
+        return;
+    struct json_object *sc = sbx__json_checked(o, json_object_new_object());
+    if (sp->allowlist)
+        sbx__json_put(o, sc, "allowlist", sbx__json_checked(o, json_object_new_boolean(1)));
+    if (sp->monitor_off)
+        sbx__json_put(o, sc, "monitor", sbx__json_checked(o, json_object_new_boolean(0)));
+    if (sp->violation_limit)
+        sbx__json_put(o, sc, "violation_limit", sbx__json_count_value(o, sp->violation_limit));
+    if (sp->violation_rate)
+        sbx__json_put(
+            o, sc, "violation_rate",
+            sbx__json_count_value(o, sp->violation_rate == UINT64_MAX ? 0 : sp->violation_rate));
+    struct json_object *deny = sbx__json_checked(o, json_object_new_object());
+    struct json_object *allow = sbx__json_checked(o, json_object_new_array());
+    for (size_t i = 0; i < sp->n_rules; i++) {
+        char name[64];
+        sbx__syscall_name(SCMP_ARCH_NATIVE, sp->rules[i].nr, name, sizeof(name));
+        int error = sp->rules[i].error;
+        if (error == 0) {
+            sbx__json_push(o, allow, sbx__json_str(o, name));
+        } else if (error == SBX_SYSCALL_KILL) {
+            sbx__json_put(o, deny, name, sbx__json_str(o, "kill"));
+        } else {
+            const char *ename = strerrorname_np(error);
+            sbx__json_put(o, deny, name,
+                          ename ? sbx__json_str(o, ename)
+                                : sbx__json_checked(o, json_object_new_int(error)));
+        }
+    }
+    if (deny && json_object_object_length(deny) > 0)
+        sbx__json_put(o, sc, "deny", deny);
+    else
+        json_object_put(deny);
+    if (allow && json_object_array_length(allow) > 0)
+        sbx__json_put(o, sc, "allow", allow);
+    else
+        json_object_put(allow);
+    if (sc && json_object_object_length(sc) > 0)
+        sbx__json_put(o, doc, "seccomp", sc);
+    else
+        json_object_put(sc);
+}
+
+/* ---- "cgroup" ---------------------------------------------------------------------------- */
+
+int sbx__policy_json_apply_cgroup(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *cg)
+{
+    static const char *const keys[] = {"enabled", "parents", NULL};
+    int r = sbx__json_get_object(c, cg, keys);
+    if (r < 0)
+        return r;
+    struct json_object *v;
+    if (json_object_object_get_ex(cg, "enabled", &v)) {
+        size_t old = sbx__json_path_key(c, "enabled");
+        int on = 0;
+        if ((r = sbx__json_get_bool(c, v, &on)) < 0)
+            return r;
+        CALL(c, sbx_use_cgroup(p, on));
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(cg, "parents", &v)) {
+        size_t old = sbx__json_path_key(c, "parents");
+        if ((r = sbx__json_get_array(c, v, "an array of cgroup directories")) < 0)
+            return r;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            size_t o2 = sbx__json_path_index(c, i);
+            const char *dir;
+            if ((r = sbx__json_get_string(c, json_object_array_get_idx(v, i), "an absolute path",
+                                          &dir)) < 0)
+                return r;
+            CALL(c, sbx_set_cgroup_parent(p, dir));
+            sbx__json_path_restore(c, o2);
+        }
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+void sbx__policy_json_write_cgroup(struct sbx__json_out *o, struct json_object *doc,
+                                   const sbx_policy *p, const sbx_policy *def)
+{
+    if (p->use_cgroup == def->use_cgroup && !p->n_cg_parents)
+        return;
+    struct json_object *cg = sbx__json_checked(o, json_object_new_object());
+    if (p->use_cgroup != def->use_cgroup)
+        sbx__json_put(o, cg, "enabled",
+                      sbx__json_checked(o, json_object_new_boolean(p->use_cgroup)));
+    if (p->n_cg_parents) {
+        struct json_object *parents = sbx__json_checked(o, json_object_new_array());
+        for (size_t i = 0; i < p->n_cg_parents; i++)
+            sbx__json_push(o, parents, sbx__json_str(o, p->cg_parents[i]));
+        sbx__json_put(o, cg, "parents", parents);
+    }
+    sbx__json_put(o, doc, "cgroup", cg);
+}
+
+/* ---- "output" ---------------------------------------------------------------------------- */
+
+/* "output": {"unicode": {"tags": "escape", ...}}: the action of each class. */
+static int apply_unicode(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *u)
+{
+    static const char *const keys[] = {"tags", "bidi", "invisible", "invalid_utf8", NULL};
+    size_t old = sbx__json_path_key(c, "unicode");
+    int r = sbx__json_get_object(c, u, keys);
+    if (r < 0)
+        return r;
+    for (int cls = 0; cls < SBX__UNICODE_CLASSES; cls++) {
+        struct json_object *v;
+        if (!json_object_object_get_ex(u, sbx__unicode_class_names[cls], &v))
+            continue;
+        size_t o2 = sbx__json_path_key(c, sbx__unicode_class_names[cls]);
+        int action = -1;
+        for (int a = 0; a < 4 && sbx__json_is(v, json_type_string); a++)
+            if ((size_t)json_object_get_string_len(v) == strlen(json_object_get_string(v)) &&
+                strcmp(json_object_get_string(v), sbx__unicode_action_names[a]) == 0)
+                action = a;
+        if (action < 0)
+            return sbx__json_fail_type(c, "one of \"keep\", \"strip\", \"escape\", \"replace\"", v);
+        CALL(c, sbx_set_output_unicode(p, cls, action));
+        sbx__json_path_restore(c, o2);
+    }
+    sbx__json_path_restore(c, old);
+    return 0;
+}
+
+/* "output": the output filter's settings. The values of "redact" are
+ * secrets: no message ever quotes them (a wrong type is named, not shown), and
+ * they are never written out (write_output()). */
+int sbx__policy_json_apply_output(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *out)
+{
+    static const char *const keys[] = {"redact_patterns", "escapes", "redact",
+                                       "audit_limit",     "unicode", NULL};
+    int r = sbx__json_get_object(c, out, keys);
+    if (r < 0)
+        return r;
+    struct json_object *v;
+    size_t old;
+    if (json_object_object_get_ex(out, "unicode", &v) && (r = apply_unicode(c, p, v)) < 0)
+        return r;
+    if (json_object_object_get_ex(out, "redact_patterns", &v)) {
+        int on = 0;
+        old = sbx__json_path_key(c, "redact_patterns");
+        if ((r = sbx__json_get_bool(c, v, &on)) < 0)
+            return r;
+        CALL(c, sbx_set_redact_patterns(p, on));
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(out, "audit_limit", &v)) {
+        uint64_t n = 0;
+        old = sbx__json_path_key(c, "audit_limit");
+        if ((r = sbx__json_get_size(c, v, true, &n)) < 0)
+            return r;
+        CALL(c, sbx_set_audit_limit(p, n));
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(out, "escapes", &v)) {
+        old = sbx__json_path_key(c, "escapes");
+        const char *mode = NULL;
+        if (sbx__json_is(v, json_type_string) &&
+            (size_t)json_object_get_string_len(v) == strlen(json_object_get_string(v)))
+            mode = json_object_get_string(v);
+        if (mode && strcmp(mode, "keep") == 0)
+            CALL(c, sbx_set_output_escapes(p, SBX_ESCAPES_KEEP));
+        else if (mode && strcmp(mode, "neutralise") == 0)
+            CALL(c, sbx_set_output_escapes(p, SBX_ESCAPES_NEUTRALISE));
+        else if (mode && strcmp(mode, "terminal") == 0)
+            CALL(c, sbx_set_output_escapes(p, SBX_ESCAPES_NEUTRALISE_TERMINAL));
+        else
+            return sbx__json_fail_type(c, "one of \"keep\", \"neutralise\", \"terminal\"", v);
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(out, "redact", &v)) {
+        old = sbx__json_path_key(c, "redact");
+        if (!sbx__json_is(v, json_type_array))
+            return sbx__json_fail(c, -EINVAL, "expected an array of strings, got %s (not shown)",
+                                  json_type_to_name(json_object_get_type(v)));
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            size_t o2 = sbx__json_path_index(c, i);
+            struct json_object *item = json_object_array_get_idx(v, i);
+            if (!sbx__json_is(item, json_type_string))
+                return sbx__json_fail(c, -EINVAL, "expected a string, got %s (not shown)",
+                                      json_type_to_name(json_object_get_type(item)));
+            const char *value = json_object_get_string(item);
+            if ((size_t)json_object_get_string_len(item) != strlen(value))
+                return sbx__json_fail(c, -EINVAL,
+                                      "a value to redact must not contain a NUL character");
+            CALL(c, sbx_redact_value(p, value));
+            sbx__json_path_restore(c, o2);
+        }
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+/* "output": the switches only. Registered values are secrets and are never
+ * written: a policy that has some does not round-trip them. */
+void sbx__policy_json_write_output(struct sbx__json_out *o, struct json_object *doc,
+                                   const sbx_policy *p)
+{
+    const struct sbx__output_policy *op = p->output;
+    static const uint8_t keep_all[SBX__UNICODE_CLASSES] = {SBX_UNICODE_KEEP};
+    if (!op || (!op->patterns_off && op->escapes == SBX_ESCAPES_KEEP && !op->audit_limit &&
+                memcmp(op->unicode, keep_all, sizeof(keep_all)) == 0))
+        return;
+    struct json_object *out = sbx__json_checked(o, json_object_new_object());
+    if (op->patterns_off)
+        sbx__json_put(o, out, "redact_patterns", sbx__json_checked(o, json_object_new_boolean(0)));
+    if (op->escapes != SBX_ESCAPES_KEEP)
+        sbx__json_put(
+            o, out, "escapes",
+            sbx__json_str(o, op->escapes == SBX_ESCAPES_NEUTRALISE ? "neutralise" : "terminal"));
+    if (op->audit_limit)
+        sbx__json_put(o, out, "audit_limit", sbx__json_size_value(o, op->audit_limit));
+    if (memcmp(op->unicode, keep_all, sizeof(keep_all)) != 0) {
+        struct json_object *u = sbx__json_checked(o, json_object_new_object());
+        for (int cls = 0; cls < SBX__UNICODE_CLASSES; cls++)
+            if (op->unicode[cls] != SBX_UNICODE_KEEP)
+                sbx__json_put(o, u, sbx__unicode_class_names[cls],
+                              sbx__json_str(o, sbx__unicode_action_names[op->unicode[cls]]));
+        sbx__json_put(o, out, "unicode", u);
+    }
+    sbx__json_put(o, doc, "output", out);
+}
+
+/* ---- "unix_sockets", "isolation", "capabilities" ----------------------------------------- */
+
+int sbx__policy_json_apply_unix_sockets(struct sbx__json_ctx *c, sbx_policy *p,
+                                        struct json_object *v)
+{
+    int r = sbx__json_get_array(c, v, "an array of unix socket paths");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < json_object_array_length(v); i++) {
+        size_t old = sbx__json_path_index(c, i);
+        const char *path = NULL;
+        if ((r = sbx__json_get_string(c, json_object_array_get_idx(v, i), "an absolute path",
+                                      &path)) < 0)
+            return r;
+        CALL(c, sbx_allow_unix_socket(p, path));
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+int sbx__policy_json_apply_isolation(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
+{
+    const char *name = NULL;
+    int r = sbx__json_get_string(c, v, "\"auto\", \"minimal\" or \"full\"", &name);
+    if (r < 0)
+        return r;
+    for (int iso = SBX_ISOLATION_AUTO; sbx_isolation_name(iso); iso++)
+        if (strcmp(name, sbx_isolation_name(iso)) == 0) {
+            CALL(c, sbx_set_isolation(p, iso));
+            return 0;
+        }
+    return sbx__json_fail(c, -EINVAL, "unknown isolation \"%s\" (expected auto, minimal or full)",
+                          name);
+}
+
+int sbx__policy_json_apply_capabilities(struct sbx__json_ctx *c, sbx_policy *p,
+                                        struct json_object *caps)
+{
+    static const char *const keys[] = {"keep", NULL};
+    int r = sbx__json_get_object(c, caps, keys);
+    if (r < 0)
+        return r;
+    struct json_object *v;
+    if (json_object_object_get_ex(caps, "keep", &v)) {
+        size_t old = sbx__json_path_key(c, "keep");
+        if ((r = sbx__json_get_array(c, v, "an array of capability names")) < 0)
+            return r;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            size_t o2 = sbx__json_path_index(c, i);
+            const char *name = NULL;
+            if ((r = sbx__json_get_string(c, json_object_array_get_idx(v, i), "a capability name",
+                                          &name)) < 0)
+                return r;
+            CALL(c, sbx_keep_capability(p, name));
+            sbx__json_path_restore(c, o2);
+        }
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+void sbx__policy_json_write_capabilities(struct sbx__json_out *o, struct json_object *doc,
+                                         const sbx_policy *p)
+{
+    if (!p->keep_caps)
+        return;
+    struct json_object *caps = sbx__json_checked(o, json_object_new_object());
+    struct json_object *keep = sbx__json_checked(o, json_object_new_array());
+    for (int cap = 0; cap < 64; cap++)
+        if ((p->keep_caps & (1ull << cap)) && sbx_capability_name(cap))
+            sbx__json_push(o, keep, sbx__json_str(o, sbx_capability_name(cap)));
+    sbx__json_put(o, caps, "keep", keep);
+    sbx__json_put(o, doc, "capabilities", caps);
+}
