@@ -57,42 +57,14 @@ static void add(struct line *l, const char *fmt, ...)
     }
 }
 
-/* Length of the valid UTF-8 sequence at s, a NUL-terminated string (0 if invalid). */
-static size_t utf8_len(const unsigned char *s)
-{
-    int k = sbx__utf8_seq(s, strnlen((const char *)s, 4));
-    return k > 0 ? (size_t)k : 0;
-}
-
-/* A JSON string: control characters escaped, invalid UTF-8 as U+FFFD. */
+/* A JSON string (sbx__json_quote): control characters escaped, invalid UTF-8
+ * as U+FFFD. */
 static void add_json_string(struct line *l, const char *s)
 {
-    add(l, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t run = 0;
-        while (p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
-            run++;
-        if (run) {
-            add(l, "%.*s", (int)run, (const char *)p);
-            p += run;
-            continue;
-        }
-        if (*p == '"' || *p == '\\') {
-            add(l, "\\%c", *p);
-            p++;
-        } else if (*p < 0x20 || *p == 0x7f) {
-            add(l, "\\u%04x", *p);
-            p++;
-        } else {
-            size_t n = utf8_len(p);
-            if (n)
-                add(l, "%.*s", (int)n, (const char *)p);
-            else
-                add(l, "\\ufffd");
-            p += n ? n : 1;
-        }
-    }
-    add(l, "\"");
+    size_t len = strlen(s), need = sbx__json_quote(NULL, 0, s, len);
+    add(l, "%*s", (int)need, ""); /* room, then the string over it */
+    if (!l->failed)
+        sbx__json_quote(l->buf + l->len - need, need + 1, s, len);
 }
 
 /* A string from the host or the child: redacted, then as JSON. */

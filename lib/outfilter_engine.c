@@ -810,27 +810,15 @@ size_t sbx__unicode_report_json(const struct sbx__unicode_report *report, char *
 {
     static const struct sbx__unicode_report none;
     const struct sbx__unicode_report *u = report ? report : &none;
-    char text[SBX_UNICODE_TAG_TEXT_MAX * 6 + 1]; /* the tag text, as a JSON string's inside */
-    size_t t = 0;
-    for (size_t i = 0; i < u->tag_len; i++) {
-        uint8_t c = (uint8_t)u->tag_text[i];
-        if (c == '"' || c == '\\')
-            t += (size_t)snprintf(text + t, sizeof(text) - t, "\\%c", c);
-        else if (c == '\n')
-            t += (size_t)snprintf(text + t, sizeof(text) - t, "\\n");
-        else if (c < 0x20 || c >= 0x7f) /* cannot happen: tags spell printable ASCII */
-            t += (size_t)snprintf(text + t, sizeof(text) - t, "\\u%04x", c);
-        else
-            text[t++] = (char)c;
-    }
-    text[t] = '\0';
+    char text[SBX_UNICODE_TAG_TEXT_MAX * 6 + 3]; /* the tag text, as a JSON string */
+    sbx__json_quote(text, sizeof(text), u->tag_text, u->tag_len);
     int n = snprintf(buf, size,
                      "\"unicode\":{\"tags\":%llu,\"bidi\":%llu,\"invisible\":%llu,"
-                     "\"invalid_utf8\":%llu,\"tag_text\":%s%s%s}",
+                     "\"invalid_utf8\":%llu,\"tag_text\":%s}",
                      (unsigned long long)u->count[SBX_UNICODE_TAGS],
                      (unsigned long long)u->count[SBX_UNICODE_BIDI],
                      (unsigned long long)u->count[SBX_UNICODE_INVISIBLE],
                      (unsigned long long)u->count[SBX_UNICODE_INVALID_UTF8],
-                     u->tag_lost ? "" : "\"", u->tag_lost ? "null" : text, u->tag_lost ? "" : "\"");
+                     u->tag_lost ? "null" : text);
     return n < 0 ? 0 : (size_t)n;
 }

@@ -186,17 +186,10 @@ static void fallback_json(const sbx_result *result, char *out, size_t size)
     out[0] = '\0';
     if (!result->isolation_fallback[0])
         return;
-    size_t n = (size_t)snprintf(out, size, ",\"isolation_fallback\":\"");
-    for (const char *p = result->isolation_fallback; *p && n + 8 < size; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\')
-            n += (size_t)snprintf(out + n, size - n, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f) /* the messages are ASCII; anything else is masked */
-            n += (size_t)snprintf(out + n, size - n, "?");
-        else
-            out[n++] = (char)c, out[n] = '\0';
-    }
-    snprintf(out + n, size - n, "\"");
+    size_t n = (size_t)snprintf(out, size, ",\"isolation_fallback\":");
+    if (n < size)
+        sbx__json_quote(out + n, size - n, result->isolation_fallback,
+                        strlen(result->isolation_fallback));
 }
 
 int sbx_result_tree_kill(const sbx_result *result)

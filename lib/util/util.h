@@ -52,6 +52,14 @@ SBX__UTIL_HIDDEN int sbx__err_stage(int stage, int err, const char *fmt, ...)
 /* CLOCK_MONOTONIC in nanoseconds. */
 SBX__UTIL_HIDDEN uint64_t sbx__now_ns(void);
 
+/* ---- JSON strings (json.c) --------------------------------------------------------- */
+
+/* s[0..len) as a quoted JSON string into buf (snprintf's contract: at most
+ * size - 1 bytes and a NUL; returns the length the whole string needs): '"'
+ * and '\\' escaped, \n \r \t as such, other control characters as \u00XX,
+ * invalid UTF-8 as \ufffd. */
+SBX__UTIL_HIDDEN size_t sbx__json_quote(char *buf, size_t size, const char *s, size_t len);
+
 /* ---- UTF-8 (utf8.c): the one validator ------------------------------------------- */
 
 /* The length of the well-formed UTF-8 sequence at s[0..n): 1 to 4 (1 for

@@ -131,10 +131,42 @@ static void test_units__utf8(void **state)
     assert_true(sbx__utf8_valid("with\0nul", 8)); /* NUL is a valid code point */
 }
 
+/* The one JSON string writer: escapes, U+FFFD for invalid UTF-8, snprintf's
+ * contract when the buffer is short. */
+static void test_units__json_quote(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t len;
+        const char *out;
+    } cases[] = {
+        {"plain", 5, "\"plain\""},
+        {"q\"b\\", 4, "\"q\\\"b\\\\\""},
+        {"a\nb\tc\rd", 7, "\"a\\nb\\tc\\rd\""},
+        {"\x01\x1b\x7f", 3, "\"\\u0001\\u001b\\u007f\""},
+        {"\xc3\xa9t\xc3\xa9", 5, "\"\xc3\xa9t\xc3\xa9\""},
+        {"bad\xff\xc3", 5, "\"bad\\ufffd\\ufffd\""},
+        {"nul\0in", 6, "\"nul\\u0000in\""},
+        {"", 0, "\"\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[64];
+        size_t n = sbx__json_quote(buf, sizeof(buf), cases[i].in, cases[i].len);
+        assert_string_equal(buf, cases[i].out);
+        assert_int_equal(n, strlen(cases[i].out));
+    }
+    char small[5];
+    assert_int_equal(sbx__json_quote(small, sizeof(small), "abcdef", 6), 8);
+    assert_string_equal(small, "\"abc");
+    assert_int_equal(sbx__json_quote(NULL, 0, "ab", 2), 4);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_units__sizes),
     cmocka_unit_test(test_units__durations),
     cmocka_unit_test(test_units__utf8),
+    cmocka_unit_test(test_units__json_quote),
 };
 
 SBX_TEST_MAIN(tests)
