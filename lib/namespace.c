@@ -401,11 +401,7 @@ int sbx__ns_init_fd(void)
 
 static bool has_cap_sys_admin(void)
 {
-    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2];
-    if (syscall(SYS_capget, &hdr, data) != 0)
-        return false;
-    return data[0].effective & (1u << CAP_SYS_ADMIN);
+    return sbx__has_cap(CAP_SYS_ADMIN);
 }
 
 void sbx__ns_plan_free(struct sbx__ns_plan *ns)

@@ -309,34 +309,6 @@ static int child_main(void *arg)
 
 /* ---- cloning ------------------------------------------------------------------ */
 
-#if defined(__x86_64__)
-/* clone3 with a new stack cannot return into C code in the child: this
- * trampoline makes the system call and, in the child, calls fn(arg) on the new
- * stack and exits with its value. The parent gets the raw return value. */
-long sbx__clone3_call(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
-__asm__(".text\n"
-        ".globl sbx__clone3_call\n"
-        ".hidden sbx__clone3_call\n"
-        ".type sbx__clone3_call,@function\n"
-        "sbx__clone3_call:\n"
-        "  endbr64\n"
-        "  mov %rcx, %r8\n" /* arg: rcx is clobbered by syscall */
-        "  mov $435, %eax\n"
-        "  syscall\n"
-        "  test %rax, %rax\n"
-        "  jnz 1f\n"
-        "  xor %ebp, %ebp\n" /* child: outermost frame */
-        "  mov %r8, %rdi\n"
-        "  call *%rdx\n"
-        "  mov %eax, %edi\n"
-        "  mov $60, %eax\n" /* exit */
-        "  syscall\n"
-        "  hlt\n"
-        "1: ret\n"
-        ".size sbx__clone3_call, .-sbx__clone3_call\n");
-#define HAVE_CLONE3_CALL 1
-#endif
-
 static pthread_once_t fallback_once = PTHREAD_ONCE_INIT;
 static bool force_fallback;
 
@@ -352,7 +324,7 @@ static pid_t clone_child(struct spawn_ctx *ctx, char *stack, size_t stack_size, 
 {
     pthread_once(&fallback_once, read_fallback_env);
     uint64_t ns_flags = ctx->plan->ns ? ctx->plan->ns->clone_flags : 0;
-#ifdef HAVE_CLONE3_CALL
+#ifdef SBX__HAVE_CLONE3_CALL
     if (!force_fallback) {
         struct clone_args args = {
             .flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | ns_flags,

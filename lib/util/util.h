@@ -52,6 +52,17 @@ SBX__UTIL_HIDDEN int sbx__err_stage(int stage, int err, const char *fmt, ...)
 /* CLOCK_MONOTONIC in nanoseconds. */
 SBX__UTIL_HIDDEN uint64_t sbx__now_ns(void);
 
+/* ---- clone3 (clone3.c) -------------------------------------------------------------- */
+
+#if defined(__x86_64__)
+struct clone_args;
+/* clone3(args, size) whose child runs fn(arg) on args->stack and exits with
+ * its value; returns the pid or -errno in the parent. */
+SBX__UTIL_HIDDEN long sbx__clone3_call(struct clone_args *args, size_t size, int (*fn)(void *),
+                                       void *arg);
+#define SBX__HAVE_CLONE3_CALL 1
+#endif
+
 /* ---- JSON strings (json.c) --------------------------------------------------------- */
 
 /* s[0..len) as a quoted JSON string into buf (snprintf's contract: at most
@@ -75,6 +86,8 @@ SBX__UTIL_HIDDEN bool sbx__utf8_valid(const void *s, size_t n);
 /* Whether RLIMIT_NPROC would bind a child of this process: the kernel exempts
  * the root user and holders of CAP_SYS_ADMIN or CAP_SYS_RESOURCE. */
 SBX__UTIL_HIDDEN bool sbx__nproc_binds(void);
+/* Whether this process holds capability `cap` in its effective set. */
+SBX__UTIL_HIDDEN bool sbx__has_cap(int cap);
 
 /* ---- owners (owner.c) ----------------------------------------------------------- */
 
