@@ -35,6 +35,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Literal, Mapping, 
                     overload)
 
 from . import errors as _err
+from ._closing import Closing
 from ._native import SbxIo, SbxSpawnOpts, c_child_p, c_result_p, c_supervisor_p, lib
 from ._output import OutputFilter
 
@@ -47,7 +48,7 @@ _Args = Union[Sequence[Union[str, bytes, "os.PathLike[str]"]], str, bytes, "os.P
 __all__ = ["Supervisor", "run_async", "AsyncChild"]
 
 
-class Supervisor:
+class Supervisor(Closing):
     """A set of children watched through one descriptor (``sbx_supervisor``).
 
     ``add(child)`` hands a running :class:`agentsbx.Child` to it; when
@@ -130,17 +131,6 @@ class Supervisor:
         p, self._ptr = self._ptr, None
         lib.sbx_supervisor_free(p)
 
-    def __enter__(self) -> "Supervisor":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # pragma: no cover
-            pass
 
 
 class _LoopSupervisor:

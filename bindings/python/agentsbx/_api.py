@@ -21,6 +21,7 @@ from . import errors as _err
 if TYPE_CHECKING:
     from ._aio import AsyncChild
 
+from ._closing import Closing
 from ._native import VIOLATION_FN, SbxIo, SbxViolation, c_child_p, c_policy_p, c_result_p, lib
 
 StrPath = Union[str, "os.PathLike[str]"]
@@ -426,7 +427,7 @@ def _tag_text(raw: Optional[bytes]) -> Optional[str]:
 
 # ---- the policy ----------------------------------------------------------------
 
-class Policy:
+class Policy(Closing):
     """A sandbox policy: deny by default; each method widens or bounds it.
 
     Mirrors the C builder (policy.h, seccomp.h).  Every method validates its
@@ -468,17 +469,6 @@ class Policy:
     def closed(self) -> bool:
         return self._ptr is None
 
-    def __enter__(self) -> "Policy":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
 
     def _handle(self) -> int:
         if self._ptr is None:
@@ -1101,7 +1091,7 @@ def _stdio(spec: Any, n: int) -> Tuple[int, int]:
     raise TypeError(f"stdio {n}: expected None, PIPE, DEVNULL, a descriptor or a file, not {spec!r}")
 
 
-class Child:
+class Child(Closing):
     """A running (or ended) confined child, from :meth:`Policy.spawn`.
 
     Like :class:`subprocess.Popen`: ``pid``, ``returncode`` (None while
@@ -1165,17 +1155,6 @@ class Child:
         if p:
             lib.sbx_child_free(p)
 
-    def __enter__(self) -> "Child":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # pragma: no cover
-            pass
 
     # -- supervision
     def fileno(self) -> int:

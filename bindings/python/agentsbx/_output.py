@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 from typing import TYPE_CHECKING, Any, List, Optional, Union
 
+from ._closing import Closing
 from ._native import OUTPUT_FN, c_output_filter_p, lib
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["OutputFilter"]
 
 
-class OutputFilter:
+class OutputFilter(Closing):
     """A filter for one stream with ``policy``'s output settings as they are now
     (later changes of the policy do not affect it; it may outlive the policy).
 
@@ -111,14 +112,3 @@ class OutputFilter:
             self._ptr = None
             lib.sbx_output_filter_free(p)
 
-    def __enter__(self) -> "OutputFilter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass

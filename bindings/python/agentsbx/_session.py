@@ -35,6 +35,7 @@ import signal
 import time
 from typing import Dict, List, Optional
 
+from ._closing import Closing
 from ._api import PIPE, Child, Policy, SandboxResult, Size, _seconds, parse_size
 from ._output import OutputFilter
 
@@ -178,7 +179,7 @@ class _Stream:
         return b"".join(self.kept).decode("utf-8", "replace")
 
 
-class Session:
+class Session(Closing):
     """A confined, stateful Python interpreter (see the module's documentation).
 
     :param policy: the policy the interpreter runs under (copied now: later
@@ -269,17 +270,6 @@ class Session:
         if self._policy is None:
             raise ValueError("operation on a closed Session")
 
-    def __enter__(self) -> "Session":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
 
     # -- cells
     def _control_line(self) -> Optional[bytes]:
