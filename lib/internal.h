@@ -35,6 +35,13 @@ struct sbx__grant {
     uint64_t access; /* SBX_FS_* */
 };
 
+/* A path denied beneath the grants (carve.c): SBX_FS_READ hides it, SBX_FS_WRITE
+ * makes it read-only. */
+struct sbx__deny {
+    char *path;      /* owned, absolute, normalised */
+    uint64_t access; /* SBX_FS_READ and/or SBX_FS_WRITE */
+};
+
 struct sbx_policy {
     pthread_mutex_t lock;   /* guards `plan` against concurrent spawns compiling it */
     struct sbx__plan *plan; /* compiled form, NULL until needed */
@@ -59,6 +66,10 @@ struct sbx_policy {
     size_t n_unix_sockets;
     bool private_tmp;
     char *tmp_parent; /* NULL: chosen when compiled (see landlock.c) */
+
+    /* carve.c: paths denied beneath the grants */
+    struct sbx__deny *denies;
+    size_t n_denies;
 
     struct sbx__seccomp_policy *seccomp; /* seccomp.c: syscall rules, monitor; NULL: defaults */
     struct sbx__output_policy *output;   /* outfilter.c, audit.c; NULL: defaults */

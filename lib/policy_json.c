@@ -466,6 +466,54 @@ static int apply_grants(struct ctx *c, sbx_policy *p, struct json_object *grants
     return 0;
 }
 
+/* "deny": [{"path": "/ws/.git/hooks", "access": ["write"]}, ...] (sbx_deny_path()). */
+static int apply_denies(struct ctx *c, sbx_policy *p, struct json_object *denies)
+{
+    static const char *const keys[] = {"path", "access", NULL};
+    int r = get_array(c, denies, "an array of denied paths");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < json_object_array_length(denies); i++) {
+        size_t old = path_index(c, i);
+        struct json_object *g = json_object_array_get_idx(denies, i), *v;
+        if ((r = get_object(c, g, keys)) < 0)
+            return r;
+        const char *path;
+        size_t o2 = path_key(c, "path");
+        if (!json_object_object_get_ex(g, "path", &v))
+            return fail(c, -EINVAL, "missing (every denied path has a path and an access list)");
+        if ((r = get_string(c, v, "an absolute path", &path)) < 0)
+            return r;
+        path_restore(c, o2);
+        o2 = path_key(c, "access");
+        if (!json_object_object_get_ex(g, "access", &v))
+            return fail(c, -EINVAL, "missing (every denied path has a path and an access list)");
+        if ((r = get_array(c, v, "an array of \"read\", \"write\"")) < 0)
+            return r;
+        uint64_t access = 0;
+        for (size_t k = 0; k < json_object_array_length(v); k++) {
+            size_t o3 = path_index(c, k);
+            const char *name;
+            struct json_object *item = json_object_array_get_idx(v, k);
+            if ((r = get_string(c, item, "\"read\" or \"write\"", &name)) < 0)
+                return r;
+            if (strcmp(name, "read") == 0)
+                access |= SBX_FS_READ;
+            else if (strcmp(name, "write") == 0)
+                access |= SBX_FS_WRITE;
+            else
+                return fail_type(c, "\"read\" or \"write\"", item);
+            path_restore(c, o3);
+        }
+        if (!access)
+            return fail(c, -EINVAL, "denies nothing (expected \"read\" or \"write\")");
+        path_restore(c, o2);
+        CALL(c, sbx_deny_path(p, path, access));
+        path_restore(c, old);
+    }
+    return 0;
+}
+
 static int apply_tools(struct ctx *c, sbx_policy *p, struct json_object *tools)
 {
     int r = get_array(c, tools, "an array of tool names or paths");
@@ -851,10 +899,10 @@ static int apply_capabilities(struct ctx *c, sbx_policy *p, struct json_object *
 static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
 {
     static const char *const keys[] = {
-        "version",     "profile",         "workdir",      "env",       "limits",
-        "best_effort", "die_with_parent", "grants",       "tools",     "network",
-        "private_tmp", "tmp_parent",      "seccomp",      "cgroup",    "namespaces",
-        "output",      "capabilities",    "unix_sockets", "isolation", NULL};
+        "version",         "profile", "workdir",    "env",     "limits",       "best_effort",
+        "die_with_parent", "grants",  "tools",      "network", "private_tmp",  "tmp_parent",
+        "seccomp",         "cgroup",  "namespaces", "output",  "capabilities", "unix_sockets",
+        "isolation",       "deny",    NULL};
     if (!is(doc, json_type_object))
         return fail_type(c, "an object", doc);
     struct json_object *v;
@@ -934,6 +982,7 @@ static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
         int (*apply)(struct ctx *, sbx_policy *, struct json_object *);
     } sections[] = {
         {"grants", apply_grants},
+        {"deny", apply_denies},
         {"tools", apply_tools},
         {"network", apply_network},
         {"seccomp", apply_seccomp},
@@ -1337,6 +1386,25 @@ static void write_grants(struct out *o, struct json_object *doc, const sbx_polic
     put(o, doc, "grants", grants);
 }
 
+static void write_denies(struct out *o, struct json_object *doc, const sbx_policy *p)
+{
+    if (!p->n_denies)
+        return;
+    struct json_object *denies = checked(o, json_object_new_array());
+    for (size_t i = 0; i < p->n_denies; i++) {
+        struct json_object *g = checked(o, json_object_new_object());
+        struct json_object *access = checked(o, json_object_new_array());
+        put(o, g, "path", str(o, p->denies[i].path));
+        if (p->denies[i].access & SBX_FS_READ)
+            push(o, access, str(o, "read"));
+        if (p->denies[i].access & SBX_FS_WRITE)
+            push(o, access, str(o, "write"));
+        put(o, g, "access", access);
+        push(o, denies, g);
+    }
+    put(o, doc, "deny", denies);
+}
+
 static struct json_object *ports_value(struct out *o, const uint16_t *ports, size_t n)
 {
     struct json_object *arr = checked(o, json_object_new_array());
@@ -1479,6 +1547,7 @@ static struct json_object *write_document(struct out *o, const sbx_policy *p, co
     if (p->tmp_parent)
         put(o, doc, "tmp_parent", str(o, p->tmp_parent));
     write_grants(o, doc, p);
+    write_denies(o, doc, p);
     write_network(o, doc, p);
     write_seccomp(o, doc, p);
     write_cgroup(o, doc, p, def);

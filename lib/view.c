@@ -37,6 +37,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "carve.h"
 #include "internal.h"
 #include "namespace_layer.h"
 #include "pathwalk.h"
@@ -204,7 +205,8 @@ static int by_depth(const void *a, const void *b)
     int dx = depth(x->path), dy = depth(y->path);
     if (dx != dy)
         return (dx > dy) - (dx < dy);
-    return strcmp(x->path, y->path);
+    int c = strcmp(x->path, y->path);
+    return c ? c : (x->kind > y->kind) - (x->kind < y->kind); /* a bind, then its carve-outs */
 }
 
 static int add_system(struct builder *b)
@@ -281,6 +283,147 @@ static void prune(struct sbx__view *v)
     v->n = kept;
 }
 
+/* ---- carve-outs: the paths denied beneath the binds (sbx_deny_path(), carve.c) ------- */
+
+/* The bind (or view directory) that shows `real` in the view: the deepest
+ * bind above it or at it; NULL when the view does not show it at all. */
+static const struct sbx__view_op *shown_by(const struct sbx__view *v, const char *real)
+{
+    const struct sbx__view_op *best = NULL;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct sbx__view_op *op = &v->ops[i];
+        if ((op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_SCRATCH ||
+             op->kind == SBX__VIEW_PROC || op->kind == SBX__VIEW_DEVPTS ||
+             op->kind == SBX__VIEW_TMPFS) &&
+            under(real, op->path) && (!best || strlen(op->path) > strlen(best->path)))
+            best = op;
+    }
+    return best && best->kind == SBX__VIEW_BIND ? best : NULL;
+}
+
+/* Add (or widen) a carve-out op at `path`. */
+static int push_carve(struct builder *b, uint8_t kind, const char *path, bool is_dir, uint64_t attr,
+                      const char *data, uint64_t dev, uint64_t ino)
+{
+    for (size_t i = 0; i < b->v->n; i++) {
+        struct sbx__view_op *op = &b->v->ops[i];
+        if (strcmp(op->path, path) != 0 ||
+            (op->kind != SBX__VIEW_SELF && op->kind != SBX__VIEW_MASK &&
+             op->kind != SBX__VIEW_MASK_FILE))
+            continue;
+        if (op->kind == SBX__VIEW_MASK || op->kind == SBX__VIEW_MASK_FILE)
+            return 0; /* hidden already */
+        if (kind == SBX__VIEW_SELF) {
+            op->attr |= attr; /* a pin, made read-only too */
+            return 0;
+        }
+        free_op(op); /* a pin that is hidden now */
+        *op = (struct sbx__view_op){.kind = SBX__VIEW_DROPPED};
+        break;
+    }
+    char *p = strdup(path), *d = data ? strdup(data) : NULL;
+    if (!p || (data && !d)) {
+        free(p);
+        free(d);
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
+    }
+    return push(b, (struct sbx__view_op){.kind = kind,
+                                         .path = p,
+                                         .data = d,
+                                         .attr = attr,
+                                         .dev = dev,
+                                         .ino = ino,
+                                         .is_dir = is_dir});
+}
+
+/* Whether `real` lies strictly beneath a path that another deny covers
+ * already (hidden, or read-only for a write deny): nothing more to do there. */
+static bool covered(const struct sbx__deny_at *at, size_t n, size_t self,
+                    const struct sbx__deny *denies, const char *real)
+{
+    for (size_t k = 0; k < n; k++)
+        if (k != self && under(real, at[k].real) && strcmp(real, at[k].real) != 0 &&
+            ((denies[k].access & SBX_FS_READ) || !(denies[self].access & SBX_FS_READ)))
+            return true;
+    return false;
+}
+
+/* Cover every denied path the view shows: a denied directory with an empty
+ * read-only tmpfs, a denied file with the host's /dev/null made unopenable
+ * (nodev), a write-denied path with a read-only bind of itself, a missing
+ * one (in a writable bind) with an empty read-only tmpfs on a mount point
+ * made for it. In a writable bind, each directory between the bind and the
+ * denied path is pinned (bound over itself): a mount point cannot be renamed
+ * or removed (EBUSY), so no rename or link swap moves the denied path away
+ * from its mount. */
+static int add_denies(struct builder *b, const sbx_policy *policy)
+{
+    size_t n = policy->n_denies;
+    if (!n)
+        return 0;
+    struct sbx__deny_at *at = calloc(n, sizeof(*at));
+    if (!at)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        char why[PATH_MAX + 160];
+        r = sbx__deny_resolve(policy->denies[i].path, b->writable, &at[i], why, sizeof(why));
+        if (r < 0)
+            r = r == -ELOOP && why[0]
+                    ? sbx__err_stage(SBX_STAGE_COMPILE, r, "sbx_deny_path(%s): %s",
+                                     policy->denies[i].path, why)
+                    : sbx__err_stage(SBX_STAGE_COMPILE, r, "sbx_deny_path(%s): resolving it",
+                                     policy->denies[i].path);
+    }
+    struct stat null_st;
+    if (r == 0 && stat("/dev/null", &null_st) != 0)
+        r = sbx__err_stage(SBX_STAGE_COMPILE, -errno, "mount namespace: stat(/dev/null)");
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        const struct sbx__deny *deny = &policy->denies[i];
+        const struct sbx__view_op *bind = shown_by(b->v, at[i].real);
+        if (!bind || covered(at, n, i, policy->denies, at[i].real))
+            continue; /* not in the view, or inside another carve-out */
+        bool writable = !(bind->attr & MOUNT_ATTR_RDONLY);
+        if (!at[i].exists && !writable)
+            continue; /* nothing can make it in a read-only bind */
+        if (!(deny->access & SBX_FS_READ) && !writable)
+            continue; /* read-only already */
+        char bind_path[PATH_MAX];
+        snprintf(bind_path, sizeof(bind_path), "%s", bind->path);
+        if (writable) { /* pin the directories between the bind and the denied path */
+            char dir[PATH_MAX];
+            snprintf(dir, sizeof(dir), "%s", at[i].real);
+            for (char *slash = strrchr(dir, '/'); r == 0 && slash && slash > dir;
+                 slash = strrchr(dir, '/')) {
+                *slash = '\0';
+                if (!under(dir, bind_path) || strcmp(dir, bind_path) == 0)
+                    break;
+                r = push_carve(b, SBX__VIEW_SELF, dir, true, 0, NULL, 0, 0);
+            }
+        }
+        if (r < 0)
+            break;
+        if (!at[i].exists)
+            r = push_carve(b, SBX__VIEW_MASK, at[i].real, true, 0, "mode=0555,size=4k", 0, 0);
+        else if (!(deny->access & SBX_FS_READ))
+            r = push_carve(b, SBX__VIEW_SELF, at[i].real, at[i].is_dir, MOUNT_ATTR_RDONLY, NULL, 0,
+                           0);
+        else if (at[i].is_dir)
+            r = push_carve(b, SBX__VIEW_MASK, at[i].real, true, 0, "mode=0555,size=4k", 0, 0);
+        else
+            r = push_carve(b, SBX__VIEW_MASK_FILE, at[i].real, false, 0, "/dev/null",
+                           null_st.st_dev, null_st.st_ino);
+    }
+    free(at);
+    /* drop the pins that a mask replaced */
+    size_t kept = 0;
+    for (size_t i = 0; i < b->v->n; i++)
+        if (b->v->ops[i].kind != SBX__VIEW_DROPPED)
+            b->v->ops[kept++] = b->v->ops[i];
+    b->v->n = kept;
+    return r;
+}
+
 int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
                       struct sbx__view **ret)
 {
@@ -338,6 +481,11 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
     }
     qsort(v->ops, v->n, sizeof(v->ops[0]), by_depth);
     prune(v);
+    if ((r = add_denies(&b, policy)) < 0) {
+        sbx__view_free(v);
+        return r;
+    }
+    qsort(v->ops, v->n, sizeof(v->ops[0]), by_depth);
     /* The view holds only what was granted: listing its directories (ls /,
      * ls /dev) shows nothing else. It also lets a write-only grant be listed. */
     v->root_rights = plan->fs.list;
@@ -486,7 +634,8 @@ static int open_source(const struct sbx__view_op *op)
 {
     struct view_open_how how = {.flags = O_PATH | O_CLOEXEC,
                                 .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-    int fd = (int)syscall(SYS_openat2, AT_FDCWD, op->path, &how, sizeof(how));
+    const char *path = op->kind == SBX__VIEW_MASK_FILE ? op->data : op->path;
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
     struct stat st;
     if (fd >= 0 &&
         (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != op->dev || (uint64_t)st.st_ino != op->ino)) {
@@ -550,7 +699,10 @@ static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset
         errno = saved;
         return rc == 0 || errno == EEXIST ? 0 : fail(step, SBX__VSTEP_SYMLINK, where, op->path);
     }
-    int target = mountpoint(rootfd, op->path, op->kind != SBX__VIEW_BIND || op->is_dir);
+    int target = mountpoint(rootfd, op->path,
+                            (op->kind != SBX__VIEW_BIND && op->kind != SBX__VIEW_MASK_FILE &&
+                             op->kind != SBX__VIEW_SELF) ||
+                                op->is_dir);
     if (target < 0)
         return fail(step, SBX__VSTEP_MOUNTPOINT, where, op->path);
     char at[32];
@@ -558,6 +710,22 @@ static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset
     int rc = 0, s = 0;
     switch (op->kind) {
     case SBX__VIEW_BIND: rc = attach(src, target, op->attr, AT_RECURSIVE, &s); break;
+    case SBX__VIEW_MASK_FILE:
+        rc = attach(src, target,
+                    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+                    &s);
+        if (rc != 0)
+            s = SBX__VSTEP_DENY;
+        break;
+    case SBX__VIEW_SELF:
+        rc = attach(target, target, op->attr, AT_RECURSIVE, &s);
+        if (rc != 0)
+            s = SBX__VSTEP_DENY;
+        break;
+    case SBX__VIEW_MASK:
+        rc = mount("tmpfs", at, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data);
+        s = SBX__VSTEP_DENY;
+        break;
     case SBX__VIEW_SCRATCH:
         /* A directory of the view's tmpfs, sticky and writable by all, bound
          * over itself so that it stays writable when the root is made
@@ -581,7 +749,7 @@ static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset
         s = SBX__VSTEP_PROC;
         break;
     }
-    if (rc == 0 && op->kind != SBX__VIEW_BIND &&
+    if (rc == 0 && op->ll_rights && op->kind != SBX__VIEW_BIND &&
         grant_new_mount(rootfd, op->path, op->ll_rights, ruleset) != 0)
         rc = -1, s = SBX__VSTEP_LANDLOCK;
     int saved = errno;
@@ -602,7 +770,8 @@ int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n + n_extra; i++) {
         const struct sbx__view_op *op = i < n ? &view->ops[i] : &extra->ops[i - n];
-        if (op->kind == SBX__VIEW_BIND && (src[i] = open_source(op)) < 0)
+        if ((op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_MASK_FILE) &&
+            (src[i] = open_source(op)) < 0)
             rc = fail(step, SBX__VSTEP_OPEN, where, op->path);
     }
     if (rc == 0)
@@ -670,6 +839,8 @@ const char *sbx__view_step_text(int step)
         return "granting a new mount (tmpfs, devpts, /proc) in the Landlock ruleset";
     case SBX__VSTEP_PIVOT: return "making the view the root (pivot_root)";
     case SBX__VSTEP_READ_ONLY: return "making the view's root read-only";
+    case SBX__VSTEP_DENY:
+        return "covering a denied path (sbx_deny_path(): a read-only tmpfs, bind or /dev/null)";
     default: return NULL;
     }
 }

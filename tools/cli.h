@@ -75,6 +75,8 @@ enum {
     CLI_OPT_CPU_RATE,    /* --cpu-rate CPUS */
     CLI_OPT_CAP_KEEP,    /* --cap-keep NAME */
     CLI_OPT_UNIX_SOCKET, /* --unix-socket PATH */
+    CLI_OPT_DENY_READ,   /* --deny-read PATH */
+    CLI_OPT_DENY_WRITE,  /* --deny-write PATH */
     CLI_OPT_POLICY_END,
 };
 
@@ -111,6 +113,8 @@ enum {
         {"policy", required_argument, NULL, CLI_OPT_POLICY_FILE},                                  \
         {"cap-keep", required_argument, NULL, CLI_OPT_CAP_KEEP},                                   \
         {"unix-socket", required_argument, NULL, CLI_OPT_UNIX_SOCKET},                             \
+        {"deny-read", required_argument, NULL, CLI_OPT_DENY_READ},                                 \
+        {"deny-write", required_argument, NULL, CLI_OPT_DENY_WRITE},                               \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }

@@ -66,6 +66,10 @@ void cli_policy_help(FILE *out)
                  "      --unix-socket PATH   let the child connect to the host's unix socket PATH\n"
                  "                           (repeatable; needs --unshare mount: by default no\n"
                  "                           host unix socket is reachable)\n"
+                 "      --deny-read PATH     hide PATH (a file or directory, existing or not)\n"
+                 "                           whatever grant covers it, the default view and\n"
+                 "                           the workdir included (see docs/carve-outs.md)\n"
+                 "      --deny-write PATH    make PATH read-only whatever grant covers it\n"
                  "      --allow-network      lift every network restriction\n"
                  "      --no-private-tmp     give the child no private TMPDIR\n"
                  "\n"
@@ -191,7 +195,9 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
     case CLI_OPT_ALLOW_WRITE:
     case CLI_OPT_ALLOW_EXEC:
     case CLI_OPT_ALLOW_TOOL:
-    case CLI_OPT_UNIX_SOCKET: break;
+    case CLI_OPT_UNIX_SOCKET:
+    case CLI_OPT_DENY_READ:
+    case CLI_OPT_DENY_WRITE: break;
     case CLI_OPT_CAP_KEEP:
         if (sbx_capability_from_name(arg) < 0) {
             fprintf(stderr,
@@ -335,6 +341,31 @@ static int absolute_path(const char *path, char *buf)
     return 0;
 }
 
+/* --deny-read and --deny-write: the path as given (it need not exist; the
+ * library resolves it), made absolute against the current directory. */
+static int apply_deny(const struct cli_op *op, sbx_policy *p)
+{
+    char path[PATH_MAX], cwd[PATH_MAX];
+    const char *arg = op->arg;
+    while (arg[0] == '.' && arg[1] == '/')
+        arg += 2;
+    if (arg[0] == '/' || arg[0] == '\0') {
+        if (strlen(arg) >= PATH_MAX)
+            return ENAMETOOLONG;
+        strcpy(path, arg);
+    } else {
+        if (getcwd(cwd, sizeof(cwd)) == NULL)
+            return errno;
+        if ((size_t)snprintf(path, PATH_MAX, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", arg) >=
+            PATH_MAX)
+            return ENAMETOOLONG;
+    }
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        path[--n] = '\0';
+    return sbx_deny_path(p, path, op->opt == CLI_OPT_DENY_READ ? SBX_FS_READ : SBX_FS_WRITE);
+}
+
 /* Apply one operation: 0, a negative errno from the library, or a positive
  * errno from this tool. */
 static int apply_env(const struct cli_op *op, sbx_policy *p)
@@ -362,6 +393,8 @@ static int apply_grant(const struct cli_op *op, sbx_policy *p)
     int rc;
 
     switch (op->opt) {
+    case CLI_OPT_DENY_READ:
+    case CLI_OPT_DENY_WRITE: return apply_deny(op, p);
     case CLI_OPT_ALLOW_CONNECT: return sbx_allow_connect(p, atoi(op->arg));
     case CLI_OPT_ALLOW_BIND: return sbx_allow_bind(p, atoi(op->arg));
     case CLI_OPT_CAP_KEEP: return sbx_keep_capability(p, op->arg);

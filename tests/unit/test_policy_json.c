@@ -268,6 +268,29 @@ static void test_policy_json__round_trip_cgroup_parent(void **state)
     sbx_policy_free(q);
 }
 
+static void test_policy_json__round_trip_deny(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_deny_path(p, "/etc/group", SBX_FS_READ));
+    assert_sbx_ok(sbx_deny_path(p, "/nonexistent/ws/.git/hooks", SBX_FS_WRITE));
+    assert_sbx_ok(sbx_deny_path(p, "/nonexistent/ws/.env", SBX_FS_READ | SBX_FS_WRITE));
+    const char *json = to_json(p);
+    assert_non_null(strstr(json, "\"deny\": [\n    {\n      \"path\": \"/etc/group\",\n      "
+                                 "\"access\": [\n        \"read\"\n      ]"));
+    assert_non_null(strstr(json, "\"access\": [\n        \"read\",\n        \"write\"\n"));
+    sbx_policy *q = loaded(json);
+    assert_string_equal(to_json(q), json);
+    assert_int_equal(sbx_policy_denied_count(q), 3);
+    const char *path;
+    uint64_t access;
+    assert_sbx_ok(sbx_policy_denied(q, 1, &path, &access));
+    assert_string_equal(path, "/nonexistent/ws/.git/hooks");
+    assert_int_equal(access, SBX_FS_WRITE);
+    sbx_policy_free(p);
+    sbx_policy_free(q);
+}
+
 static void test_policy_json__round_trip_unix_sockets(void **state)
 {
     char dir[] = "/tmp/agentsbx-json-sock.XXXXXX", path[64];
@@ -731,6 +754,19 @@ struct bad {
 #define V1 "{\"version\": 1, "
 
 static const struct bad bad_documents[] = {
+    /* "deny" (carve.c) */
+    {V1 "\"deny\": {}}", -EINVAL, "$.deny: expected an array of denied paths"},
+    {V1 "\"deny\": [{\"path\": \"/a\"}]}", -EINVAL, "$.deny[0].access: missing"},
+    {V1 "\"deny\": [{\"access\": [\"read\"]}]}", -EINVAL, "$.deny[0].path: missing"},
+    {V1 "\"deny\": [{\"path\": \"/a\", \"access\": []}]}", -EINVAL,
+     "$.deny[0].access: denies nothing"},
+    {V1 "\"deny\": [{\"path\": \"/a\", \"access\": [\"exec\"]}]}", -EINVAL,
+     "$.deny[0].access[0]: expected \"read\" or \"write\""},
+    {V1 "\"deny\": [{\"path\": \"a\", \"access\": [\"read\"]}]}", -EINVAL,
+     "'a' is not an absolute path"},
+    {V1 "\"deny\": [{\"path\": \"/a/../b\", \"access\": [\"read\"]}]}", -EINVAL, "not normalised"},
+    {V1 "\"deny\": [{\"path\": \"/a\", \"access\": [\"read\"], \"x\": 1}]}", -EINVAL,
+     "$.deny[0].x"},
     /* syntax, with line and column */
     {"", -EINVAL, "$: not valid JSON: unexpected end of data at line 1, column 1"},
     {"{\"version\": 1,\n  \"workdir\": nul}", -EINVAL, "not valid JSON: null expected at line 2"},
@@ -1197,6 +1233,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_policy_json__round_trip_every_setter),
         cmocka_unit_test(test_policy_json__round_trip_cgroup_parent),
         cmocka_unit_test(test_policy_json__round_trip_unix_sockets),
+        cmocka_unit_test(test_policy_json__round_trip_deny),
         cmocka_unit_test(test_policy_json__round_trip_syscall_newer_than_libseccomp),
         cmocka_unit_test(test_policy_json__round_trip_default_env),
         cmocka_unit_test(test_policy_json__env_keys),

@@ -657,6 +657,19 @@ class Policy:
         bits = _access(access) | (_FS_OPTIONAL if optional else 0)
         return self._apply("sbx_allow_path", _path(path), bits)
 
+    def deny_path(self, path: StrPath, access: str = "r") -> "Policy":
+        """Deny an absolute path beneath the grants, whatever grant covers it
+        (the default view and the workdir included; it need not exist):
+        ``access`` ``"r"`` hides it, ``"w"`` makes it read-only (``"rw"``: both,
+        the same as ``"r"``).  A path that is relative or not normalised raises
+        :class:`InvalidArgumentError`; what cannot be enforced without the mount
+        namespace's view fails the run (EOPNOTSUPP).  See docs/carve-outs.md."""
+        if not isinstance(access, str) or not access or set(access) - set("rw"):
+            raise _err.InvalidArgumentError(
+                _errno.EINVAL, f"deny_path: access must be 'r', 'w' or 'rw', not {access!r}",
+                function="sbx_deny_path")
+        return self._apply("sbx_deny_path", _path(path), _access(access))
+
     def allow_unix_socket(self, path: StrPath) -> "Policy":
         """Let the child connect to the host's unix socket ``path`` (bound into the
         mount namespace's view: needs ``unshare("mount")``, else the run fails).

@@ -225,6 +225,8 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     # capability.h
     ("sbx_keep_capability", _i, [c_policy_p, _s], True),
     ("sbx_allow_unix_socket", _i, [c_policy_p, _s], True),
+    # carve.h
+    ("sbx_deny_path", _i, [c_policy_p, _s, _u64], True),
     ("sbx_policy_kept_capabilities", _u64, [c_policy_p], False),
     ("sbx_capability_from_name", _i, [_s], True),
     ("sbx_capability_name", _s, [_i], False),

@@ -1,0 +1,81 @@
+/**
+ * @file agentsbx/carve.h
+ * @brief Carve-outs: paths denied beneath the grants.
+ *
+ * A grant opens a tree; a carve-out closes part of it again, whatever grant
+ * covers it. See docs/carve-outs.md for how each is enforced with and without
+ * the mount namespace's view.
+ */
+#ifndef AGENTSBX_CARVE_H
+#define AGENTSBX_CARVE_H
+
+#include "common.h"
+#include "policy.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Deny a path beneath the grants: hide it (#SBX_FS_READ) or make it
+ * read-only (#SBX_FS_WRITE).
+ *
+ * A denied path stays denied whatever grant covers it, the default view
+ * (/etc, /usr...) and the working directory included, and whether or not it
+ * exists yet. #SBX_FS_READ hides it: a directory shows empty, a file cannot
+ * be opened, and neither can be written. #SBX_FS_WRITE leaves it readable
+ * and stops every change beneath it (writing, creating, removing, renaming).
+ *
+ * With the mount namespace's view (the default where the host allows it) a
+ * denied directory is covered by an empty read-only tmpfs, a denied file by
+ * an unopenable device node, a write-denied path by a read-only bind of
+ * itself, and a missing one by an empty read-only directory (its mount point
+ * is created, empty, on the host); the directories between the grant and a
+ * denied path are made mount points, which cannot be renamed or removed, so
+ * that no rename or link swap gets around it. Without the view (isolation
+ * #SBX_ISOLATION_MINIMAL, or a host without namespaces) Landlock cannot deny
+ * beneath a grant: a file hidden inside a grant that cannot write is
+ * expressed by granting its siblings instead of its parent, when the policy
+ * is compiled; any other deny that a grant covers makes the spawn fail with
+ * -EOPNOTSUPP and a message naming the path. A grant beneath a denied path
+ * is refused when the policy is compiled (-EINVAL).
+ *
+ * @param policy The policy.
+ * @param path An absolute path without "." or ".." components; it need not exist.
+ * @param access #SBX_FS_READ, #SBX_FS_WRITE or both (denying both is the same
+ * as #SBX_FS_READ). A path denied twice is denied the union.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, a path that is relative, "/", not
+ * normalised or longer than PATH_MAX, or bad access bits.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_deny_path(sbx_policy *policy, const char *path, uint64_t access);
+
+/**
+ * @brief The number of paths the policy denies (sbx_deny_path()).
+ * @param policy The policy, or NULL (0).
+ * @return The number of entries.
+ * @since 0.2
+ */
+SBX_API size_t sbx_policy_denied_count(const sbx_policy *policy);
+
+/**
+ * @brief One denied path of the policy, in the order they were added.
+ * @param policy The policy.
+ * @param index 0 to sbx_policy_denied_count() - 1.
+ * @param[out] ret_path Receives the path; valid until the policy changes or is freed.
+ * @param[out] ret_access Receives its #SBX_FS_READ / #SBX_FS_WRITE bits (may be NULL).
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument.
+ * @retval -ERANGE @p index is out of range.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_policy_denied(const sbx_policy *policy, size_t index, const char **ret_path,
+                                      uint64_t *ret_access);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

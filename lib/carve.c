@@ -1,0 +1,319 @@
+/* Carve-outs: paths denied beneath the grants (sbx_deny_path()).
+ *
+ * The policy side lives here (the setter, the storage, its copy and free), and
+ * the compile step that runs after the namespaces have decided whether there
+ * is a mount view:
+ *   - with the view, view.c has covered each denied path with a mount (see
+ *     there); only the rule "no grant beneath a denied path" is checked here;
+ *   - without it, Landlock rules only widen, so a path beneath a grant can be
+ *     taken out of it only by granting the grant's other entries instead of
+ *     the grant itself. That is exact for a file hidden inside a grant that
+ *     cannot write (its directories keep their listing right, which does not
+ *     apply to a file); anything else a grant covers fails closed with
+ *     -EOPNOTSUPP naming the path. See docs/carve-outs.md. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "carve.h"
+#include "layer.h"
+
+static bool under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 1)
+        return true;
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* An absolute path without empty, "." or ".." components, nor a trailing '/'. */
+static bool normalised(const char *path)
+{
+    if (path[0] != '/' || path[1] == '\0')
+        return false;
+    for (const char *p = path; *p;) {
+        const char *c = p + 1, *e = strchr(c, '/');
+        size_t n = e ? (size_t)(e - c) : strlen(c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return false;
+        p = c + n;
+    }
+    return true;
+}
+
+int sbx_deny_path(sbx_policy *policy, const char *path, uint64_t access)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(path);
+    sbx__check(strlen(path) < PATH_MAX, "sbx_deny_path: the path is longer than PATH_MAX");
+    sbx__check(path[0] == '/', "sbx_deny_path: '%s' is not an absolute path", path);
+    sbx__check(strcmp(path, "/") != 0, "sbx_deny_path: '/' cannot be denied (grant less instead)");
+    sbx__check(normalised(path),
+               "sbx_deny_path: '%s' is not normalised (no empty, '.' or '..' component, no "
+               "trailing '/')",
+               path);
+    sbx__check(access & (SBX_FS_READ | SBX_FS_WRITE),
+               "sbx_deny_path(%s): access denies nothing (use SBX_FS_READ, SBX_FS_WRITE)", path);
+    sbx__check((access & ~(SBX_FS_READ | SBX_FS_WRITE)) == 0,
+               "sbx_deny_path(%s): access bits 0x%llx cannot be denied (only SBX_FS_READ, "
+               "SBX_FS_WRITE)",
+               path, (unsigned long long)(access & ~(SBX_FS_READ | SBX_FS_WRITE)));
+    for (size_t i = 0; i < policy->n_denies; i++) {
+        if (strcmp(policy->denies[i].path, path) == 0) {
+            policy->denies[i].access |= access;
+            sbx__policy_changed(policy);
+            return 0;
+        }
+    }
+    struct sbx__deny *grown =
+        realloc(policy->denies, (policy->n_denies + 1) * sizeof(*policy->denies));
+    if (!grown)
+        return sbx__errno(-ENOMEM, "sbx_deny_path(%s)", path);
+    policy->denies = grown;
+    char *copy = strdup(path);
+    if (!copy)
+        return sbx__errno(-ENOMEM, "sbx_deny_path(%s)", path);
+    policy->denies[policy->n_denies++] = (struct sbx__deny){copy, access};
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+size_t sbx_policy_denied_count(const sbx_policy *policy)
+{
+    return policy ? policy->n_denies : 0;
+}
+
+int sbx_policy_denied(const sbx_policy *policy, size_t index, const char **ret_path,
+                      uint64_t *ret_access)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(ret_path);
+    if (index >= policy->n_denies)
+        return sbx__err(-ERANGE, "sbx_policy_denied: index %zu is out of range (%zu entries)",
+                        index, policy->n_denies);
+    *ret_path = policy->denies[index].path;
+    if (ret_access)
+        *ret_access = policy->denies[index].access;
+    return 0;
+}
+
+static void policy_free(sbx_policy *policy)
+{
+    for (size_t i = 0; i < policy->n_denies; i++)
+        free(policy->denies[i].path);
+    free(policy->denies);
+    policy->denies = NULL;
+    policy->n_denies = 0;
+}
+
+static int policy_dup(const sbx_policy *from, sbx_policy *to)
+{
+    if (!from->n_denies)
+        return 0;
+    if (!(to->denies = calloc(from->n_denies, sizeof(*to->denies))))
+        return -ENOMEM;
+    for (size_t i = 0; i < from->n_denies; i++) {
+        if (!(to->denies[i].path = strdup(from->denies[i].path)))
+            return -ENOMEM;
+        to->denies[i].access = from->denies[i].access;
+        to->n_denies++;
+    }
+    return 0;
+}
+
+/* ---- compiling ------------------------------------------------------------------ */
+
+/* The path a Landlock rule's descriptor names (its O_PATH descriptor). */
+static bool rule_path(int fd, char *buf, size_t size)
+{
+    char link[32];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, buf, size - 1);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    return true;
+}
+
+static int add_rule(struct sbx__landlock_plan *ll, int fd, uint64_t access, const char *deny)
+{
+    if (ll->n_rules == SBX__MAX_LL_RULES) {
+        close(fd);
+        return sbx__err_stage(SBX_STAGE_COMPILE, -E2BIG,
+                              "sbx_deny_path(%s): granting the entries around it takes more than "
+                              "%d Landlock rules",
+                              deny, SBX__MAX_LL_RULES);
+    }
+    ll->rules[ll->n_rules].fd = fd;
+    ll->rules[ll->n_rules].access = access;
+    ll->n_rules++;
+    return 0;
+}
+
+/* Grant `rights` on every entry of the directory `dir` (real path) but `keep_out`
+ * (a name) and the links, each narrowed to file rights when not a directory;
+ * never an entry that is the denied file itself under another name. */
+static int grant_siblings(struct sbx__landlock_plan *ll, const struct sbx__fs_rights *fs,
+                          const char *dir, const char *keep_out, uint64_t rights,
+                          const struct sbx__deny_at *at, const char *deny)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -errno,
+                              "sbx_deny_path(%s): listing %s to grant what is around it", deny,
+                              dir);
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        int err = -errno;
+        close(dfd);
+        return sbx__err_stage(SBX_STAGE_COMPILE, err, "sbx_deny_path(%s): listing %s", deny, dir);
+    }
+    int r = 0;
+    struct dirent *e;
+    while (r == 0 && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            strcmp(e->d_name, keep_out) == 0)
+            continue;
+        int fd = openat(dirfd(d), e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+            continue; /* gone since listed */
+        if (fstat(fd, &st) != 0 || S_ISLNK(st.st_mode) ||
+            (at->exists && (uint64_t)st.st_dev == at->dev && (uint64_t)st.st_ino == at->ino)) {
+            close(fd); /* a link needs no rule (its target has its own); a hard link of the
+                          denied file is the denied file */
+            continue;
+        }
+        uint64_t mine = rights;
+        if (!S_ISDIR(st.st_mode))
+            mine &= (fs->read & ~fs->list) | fs->exec;
+        r = add_rule(ll, fd, mine, deny);
+    }
+    closedir(d);
+    return r;
+}
+
+/* Without the mount view: express one denied path with Landlock rules, or fail. */
+static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
+                              const struct sbx__deny *deny, const struct sbx__deny_at *at)
+{
+    struct sbx__landlock_plan *ll = plan->landlock;
+    const struct sbx__fs_rights *fs = &plan->fs;
+    size_t n = ll->n_rules; /* the rules added here need no second look */
+    for (size_t i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        uint64_t rights = ll->rules[i].access;
+        if (!rights || !rule_path(ll->rules[i].fd, path, sizeof(path)) || !under(at->real, path))
+            continue;
+        bool hide = deny->access & SBX_FS_READ;
+        uint64_t opens = hide ? rights : rights & fs->write;
+        if (!opens)
+            continue;                      /* this grant gives nothing the deny takes away */
+        if (strcmp(path, at->real) == 0) { /* a rule on the denied path itself */
+            ll->rules[i].access &= hide ? 0 : ~fs->write;
+            continue;
+        }
+        if (rights & fs->write)
+            return sbx__err_stage(
+                SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                "sbx_deny_path(%s): without the mount namespace's view Landlock cannot deny a "
+                "path beneath the write grant %s (isolation %s%s%s); run with namespaces, or "
+                "grant less",
+                deny->path, path, sbx_isolation_name(policy->isolation),
+                plan->isolation_fallback[0] ? ": " : "", plan->isolation_fallback);
+        if (at->exists && at->is_dir && (rights & fs->list))
+            return sbx__err_stage(
+                SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                "sbx_deny_path(%s): without the mount namespace's view Landlock cannot hide a "
+                "directory beneath the grant %s (the names inside it would stay listable); run "
+                "with namespaces, or grant its siblings instead",
+                deny->path, path);
+        /* Hide a file in a grant that cannot write: grant the grant's other
+         * entries, level by level down to the file's directory; the
+         * directories on the way keep only their listing right. */
+        ll->rules[i].access &= fs->list;
+        size_t len = strlen(path);
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", path);
+        const char *rest = at->real + (len == 1 ? 0 : len); /* "/a/b/file" below the grant */
+        int r = 0;
+        while (r == 0 && *rest == '/') {
+            const char *next = strchr(rest + 1, '/');
+            char name[NAME_MAX + 1];
+            size_t nl = next ? (size_t)(next - rest - 1) : strlen(rest + 1);
+            if (nl > NAME_MAX)
+                return sbx__err_stage(SBX_STAGE_COMPILE, -ENAMETOOLONG, "sbx_deny_path(%s)",
+                                      deny->path);
+            memcpy(name, rest + 1, nl);
+            name[nl] = '\0';
+            struct stat st;
+            if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+                break; /* the rest is missing: nothing further to grant */
+            r = grant_siblings(ll, fs, dir, name, rights, at, deny->path);
+            size_t dl = strlen(dir);
+            if (dl == 1)
+                snprintf(dir, sizeof(dir), "/%s", name);
+            else
+                snprintf(dir + dl, sizeof(dir) - dl, "/%s", name);
+            rest = next ? next : rest + 1 + nl;
+        }
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int compile(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    if (!policy->n_denies)
+        return 0;
+    const char *wpaths[policy->n_grants + 1];
+    struct sbx__write_dirs writable = {wpaths, 0};
+    for (size_t i = 0; i < policy->n_grants; i++)
+        if (policy->grants[i].access & SBX_FS_WRITE)
+            wpaths[writable.n++] = policy->grants[i].path;
+    if (policy->workdir)
+        wpaths[writable.n++] = policy->workdir;
+    bool view = plan->ns && plan->ns->mount_view;
+    for (size_t d = 0; d < policy->n_denies; d++) {
+        const struct sbx__deny *deny = &policy->denies[d];
+        struct sbx__deny_at at;
+        char why[PATH_MAX + 160];
+        int r = sbx__deny_resolve(deny->path, &writable, &at, why, sizeof(why));
+        if (r < 0)
+            return r == -ELOOP && why[0]
+                       ? sbx__err_stage(SBX_STAGE_COMPILE, r, "sbx_deny_path(%s): %s", deny->path,
+                                        why)
+                       : sbx__err_stage(SBX_STAGE_COMPILE, r, "sbx_deny_path(%s): resolving it",
+                                        deny->path);
+        /* A grant beneath a denied path would undo it: refused, whichever way. */
+        for (size_t g = 0; g < policy->n_grants; g++) {
+            char real[PATH_MAX];
+            const char *gp = policy->grants[g].path;
+            if (!realpath(gp, real))
+                snprintf(real, sizeof(real), "%s", gp);
+            if ((under(real, at.real) && strcmp(real, at.real) != 0) ||
+                (under(gp, deny->path) && strcmp(gp, deny->path) != 0))
+                return sbx__err_stage(SBX_STAGE_COMPILE, -EINVAL,
+                                      "sbx_allow_path(%s): lies beneath the denied path %s (a "
+                                      "denied path stays denied; deny less)",
+                                      gp, deny->path);
+        }
+        if (!view && plan->landlock && (r = deny_with_landlock(policy, plan, deny, &at)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+const struct sbx__layer sbx__layer_carve = {
+    .name = "carve",
+    .policy_free = policy_free,
+    .policy_dup = policy_dup,
+    .compile = compile,
+};

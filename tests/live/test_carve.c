@@ -1,0 +1,382 @@
+/* Carve-outs (issue 16): paths denied beneath the grants (sbx_deny_path()).
+ * Each claim is tried by the hostile probe tests/hostile/probe_fs.c inside
+ * the sandbox, where it must fail with the exact errno, and under the same
+ * policy without the deny, on a twin of the same tree, where it must succeed
+ * (the control: the deny, not something else, is what stops it). Runs with
+ * the mount namespace's view and without it (isolation minimal, where what
+ * Landlock cannot express must fail closed), as root and as an unprivileged
+ * user. */
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "live.h"
+
+static char scratch[64]; /* the case's directory, removed at the end */
+
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    return remove(path);
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void put_dir(const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    assert_int_equal(mkdir(path, 0755), 0);
+}
+
+/* A workspace: .git/config (no .git/hooks), secret, sdir/f; and a read-only
+ * tree: ro/a/b/secret, ro/a/b/pub, ro/top. */
+static void make_tree(const char *root)
+{
+    assert_int_equal(mkdir(root, 0755), 0);
+    put_dir(root, "ws");
+    put_dir(root, "ws/.git");
+    put_file(root, "ws/.git/config", "cfg\n");
+    put_file(root, "ws/secret", "s3cret\n");
+    put_dir(root, "ws/sdir");
+    put_file(root, "ws/sdir/f", "f\n");
+    put_dir(root, "ro");
+    put_dir(root, "ro/a");
+    put_dir(root, "ro/a/b");
+    put_file(root, "ro/a/b/secret", "s3cret\n");
+    put_file(root, "ro/a/b/pub", "pub\n");
+    put_file(root, "ro/top", "top\n");
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(scratch, sizeof(scratch), "/tmp/agentsbx-carve.XXXXXX");
+    if (!mkdtemp(scratch) || chmod(scratch, 0755) != 0)
+        return -1;
+    char t[128];
+    snprintf(t, sizeof(t), "%s/t", scratch); /* the tree under test */
+    make_tree(t);
+    snprintf(t, sizeof(t), "%s/c", scratch); /* its twin, for the controls */
+    make_tree(t);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+/* "<scratch>/<tree>/<rel>" in a static ring of buffers. */
+static const char *at(const char *tree, const char *rel)
+{
+    static char bufs[8][256];
+    static int next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, 256, "%s/%s/%s", scratch, tree, rel);
+    return b;
+}
+
+static void need_mount_ns(void)
+{
+    char why[256];
+    if (sbx_probe(SBX_FEATURE_MOUNT_NS, why, sizeof(why)) <= 0)
+        SBX_SKIP("%s is not available here: %s", sbx_feature_name(SBX_FEATURE_MOUNT_NS), why);
+}
+
+/* The policy of tree `tree`: its ws writable, its ro readable; with the mount
+ * view (`view`) or without namespaces. */
+static sbx_policy *tree_policy(const char *tree, bool view)
+{
+    sbx_policy *p = layer_policy_new();
+    if (view) { /* and a /proc of its own, for the /proc/self/fd probe */
+        assert_sbx_ok(sbx_unshare(p, SBX_NS_MOUNT | SBX_NS_PID));
+        assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+    }
+    assert_sbx_ok(sbx_allow_path(p, at(tree, "ws"), SBX_FS_READ | SBX_FS_WRITE));
+    assert_sbx_ok(sbx_allow_path(p, at(tree, "ro"), SBX_FS_READ));
+    return p;
+}
+
+/* Run probe_fs ACTION X [Y] under p; expect its line to be `want`. */
+static void expect(const sbx_policy *p, const char *want, const char *action, const char *x,
+                   const char *y)
+{
+    const char *argv[] = {PROBE("probe_fs"), action, x, y, NULL};
+    sbx_result *r = run_ok(p, argv);
+    if (sbx_result_status(r) != SBX_STATUS_EXITED)
+        fail_msg("probe_fs %s %s did not exit: %s", action, x, describe(r));
+    char line[256];
+    snprintf(line, sizeof(line), "%s", sbx_result_stdout(r, NULL));
+    line[strcspn(line, "\n")] = '\0';
+    if (strcmp(line, want) != 0)
+        fail_msg("probe_fs %s %s%s%s: expected '%s', got '%s' (%s)", action, x, y ? " " : "",
+                 y ? y : "", want, line, sbx_result_stderr(r, NULL));
+    sbx_result_free(r);
+}
+
+static void expect_host_file(const char *path, const char *text)
+{
+    char buf[64] = "";
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    assert_string_equal(buf, text);
+}
+
+/* ---- API ---------------------------------------------------------------------------- */
+
+static void test_carve__api_rejects_bad_input(void **state)
+{
+    (void)state;
+    sbx_policy *p = layer_policy_new();
+    assert_sbx_error(sbx_deny_path(NULL, "/x", SBX_FS_READ), -EINVAL, "policy is NULL");
+    assert_sbx_error(sbx_deny_path(p, NULL, SBX_FS_READ), -EINVAL, "path is NULL");
+    assert_sbx_error(sbx_deny_path(p, "rel/x", SBX_FS_READ), -EINVAL,
+                     "'rel/x' is not an absolute path");
+    assert_sbx_error(sbx_deny_path(p, "/", SBX_FS_READ), -EINVAL, "'/' cannot be denied");
+    assert_sbx_error(sbx_deny_path(p, "/a/../b", SBX_FS_READ), -EINVAL,
+                     "'/a/../b' is not normalised");
+    assert_sbx_error(sbx_deny_path(p, "/a//b", SBX_FS_READ), -EINVAL, "'/a//b' is not normalised");
+    assert_sbx_error(sbx_deny_path(p, "/a/", SBX_FS_READ), -EINVAL, "'/a/' is not normalised");
+    assert_sbx_error(sbx_deny_path(p, "/a/./b", SBX_FS_READ), -EINVAL,
+                     "'/a/./b' is not normalised");
+    assert_sbx_error(sbx_deny_path(p, "/a", 0), -EINVAL,
+                     "sbx_deny_path(/a): access denies nothing");
+    assert_sbx_error(sbx_deny_path(p, "/a", SBX_FS_EXEC), -EINVAL, "access denies nothing");
+    assert_sbx_error(sbx_deny_path(p, "/a", SBX_FS_READ | SBX_FS_EXEC), -EINVAL,
+                     "access bits 0x4 cannot be denied");
+    assert_int_equal(sbx_policy_denied_count(p), 0);
+    assert_int_equal(sbx_policy_denied_count(NULL), 0);
+    /* Good input: a missing path is fine; the same path twice is one entry. */
+    assert_sbx_ok(sbx_deny_path(p, "/nonexistent/agentsbx/x", SBX_FS_WRITE));
+    assert_sbx_ok(sbx_deny_path(p, "/nonexistent/agentsbx/x", SBX_FS_READ));
+    assert_sbx_ok(sbx_deny_path(p, "/etc/group", SBX_FS_READ));
+    assert_int_equal(sbx_policy_denied_count(p), 2);
+    const char *path = NULL;
+    uint64_t access = 0;
+    assert_sbx_ok(sbx_policy_denied(p, 0, &path, &access));
+    assert_string_equal(path, "/nonexistent/agentsbx/x");
+    assert_int_equal(access, SBX_FS_READ | SBX_FS_WRITE);
+    assert_sbx_ok(sbx_policy_denied(p, 1, &path, NULL));
+    assert_string_equal(path, "/etc/group");
+    assert_sbx_error(sbx_policy_denied(p, 2, &path, &access), -ERANGE,
+                     "index 2 is out of range (2 entries)");
+    assert_sbx_error(sbx_policy_denied(NULL, 0, &path, &access), -EINVAL, "policy is NULL");
+    assert_sbx_error(sbx_policy_denied(p, 0, NULL, &access), -EINVAL, "ret_path is NULL");
+    /* A copy carries them. */
+    sbx_policy *copy = NULL;
+    assert_sbx_ok(sbx_policy_dup(p, &copy));
+    assert_int_equal(sbx_policy_denied_count(copy), 2);
+    assert_sbx_ok(sbx_policy_denied(copy, 1, &path, &access));
+    assert_string_equal(path, "/etc/group");
+    assert_int_equal(access, SBX_FS_READ);
+    sbx_policy_free(copy);
+    sbx_policy_free(p);
+}
+
+/* ---- with the mount view ---------------------------------------------------------------- */
+
+/* Write-denied .git/config and .git/hooks (missing) in a writable workspace:
+ * no write, truncation, removal, rename away (and back), link swap, hard
+ * link or creation beneath gets around it. */
+static void test_carve__view_write_deny_holds(void **state)
+{
+    (void)state;
+    need_mount_ns();
+    sbx_policy *p = tree_policy("t", true), *c = tree_policy("c", true);
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ws/.git/config"), SBX_FS_WRITE));
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ws/.git/hooks"), SBX_FS_WRITE));
+
+    expect(p, "ok", "read", at("t", "ws/.git/config"), NULL); /* still readable */
+    expect(p, "denied EROFS", "write", at("t", "ws/.git/config"), NULL);
+    expect(p, "denied EROFS", "truncate", at("t", "ws/.git/config"), NULL);
+    expect(p, "denied EBUSY", "unlink", at("t", "ws/.git/config"), NULL);
+    expect(p, "denied EBUSY", "rename", at("t", "ws/.git"), at("t", "ws/g"));
+    expect(p, "denied EXDEV", "rename", at("t", "ws/.git/config"), at("t", "ws/config"));
+    expect(p, "ok", "symlink", "/etc/passwd", at("t", "ws/lnk"));
+    expect(p, "denied EXDEV", "rename", at("t", "ws/lnk"), at("t", "ws/.git/config"));
+    expect(p, "ok", "symlink", "/etc/passwd", at("t", "ws/.git/lnk"));
+    expect(p, "denied EBUSY", "rename", at("t", "ws/.git/lnk"), at("t", "ws/.git/config"));
+    expect(p, "denied EXDEV", "link", at("t", "ws/.git/config"), at("t", "ws/c2"));
+    expect(p, "denied EROFS", "create", at("t", "ws/.git/hooks/post-checkout"), NULL);
+    expect(p, "denied EROFS", "mkdir", at("t", "ws/.git/hooks/d"), NULL);
+    expect(p, "ok", "create", at("t", "ws/.git/other"), NULL); /* the rest stays writable */
+    expect(p, "ok", "create", at("t", "ws/new"), NULL);
+    expect_host_file(at("t", "ws/.git/config"), "cfg\n");
+
+    /* The controls: each action works on the twin without the deny. */
+    expect(c, "ok", "write", at("c", "ws/.git/config"), NULL);
+    expect(c, "ok", "truncate", at("c", "ws/.git/config"), NULL);
+    expect(c, "ok", "rename", at("c", "ws/.git"), at("c", "ws/g"));
+    expect(c, "ok", "rename", at("c", "ws/g"), at("c", "ws/.git")); /* and back */
+    expect(c, "ok", "link", at("c", "ws/.git/config"), at("c", "ws/c2"));
+    expect(c, "ok", "symlink", "/etc/passwd", at("c", "ws/lnk"));
+    expect(c, "ok", "rename", at("c", "ws/lnk"), at("c", "ws/.git/config"));
+    expect(c, "ok", "unlink", at("c", "ws/.git/config"), NULL);
+    expect(c, "ok", "mkdir", at("c", "ws/.git/hooks"), NULL);
+    expect(c, "ok", "create", at("c", "ws/.git/hooks/post-checkout"), NULL);
+    sbx_policy_free(p);
+    sbx_policy_free(c);
+}
+
+/* A read-denied file and directory in a writable workspace, and a file of
+ * the default view: not through open, mmap, /proc/self/fd or a hard link;
+ * not renamed away to be read elsewhere. */
+static void test_carve__view_read_deny_holds(void **state)
+{
+    (void)state;
+    need_mount_ns();
+    sbx_policy *p = tree_policy("t", true), *c = tree_policy("c", true);
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ws/secret"), SBX_FS_READ));
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ws/sdir"), SBX_FS_READ));
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ro/a/b/secret"), SBX_FS_READ));
+    assert_sbx_ok(sbx_deny_path(p, "/etc/group", SBX_FS_READ));
+
+    expect(p, "denied EACCES", "read", at("t", "ws/secret"), NULL);
+    expect(p, "denied EACCES", "mmap", at("t", "ws/secret"), NULL);
+    expect(p, "denied EACCES", "procfd", at("t", "ws/secret"), NULL);
+    expect(p, "denied EACCES", "write", at("t", "ws/secret"), NULL);
+    expect(p, "denied EXDEV", "link", at("t", "ws/secret"), at("t", "ws/s2"));
+    expect(p, "denied EBUSY", "rename", at("t", "ws/secret"), at("t", "ws/s3"));
+    expect(p, "denied EBUSY", "unlink", at("t", "ws/secret"), NULL);
+    expect(p, "denied ENOENT", "read", at("t", "ws/sdir/f"), NULL);
+    expect(p, "denied EROFS", "create", at("t", "ws/sdir/g"), NULL);
+    expect(p, "denied EBUSY", "rename", at("t", "ws/sdir"), at("t", "ws/sdir2"));
+    expect(p, "denied EACCES", "read", at("t", "ro/a/b/secret"), NULL);
+    expect(p, "ok", "read", at("t", "ro/a/b/pub"), NULL);
+    expect(p, "denied EACCES", "read", "/etc/group", NULL);
+    expect(p, "ok", "read", "/etc/passwd", NULL);
+    expect_host_file(at("t", "ws/secret"), "s3cret\n");
+
+    expect(c, "ok", "read", at("c", "ws/secret"), NULL);
+    expect(c, "ok", "mmap", at("c", "ws/secret"), NULL);
+    expect(c, "ok", "procfd", at("c", "ws/secret"), NULL);
+    expect(c, "ok", "read", at("c", "ws/sdir/f"), NULL);
+    expect(c, "ok", "read", at("c", "ro/a/b/secret"), NULL);
+    expect(c, "ok", "read", "/etc/group", NULL);
+    expect(c, "ok", "link", at("c", "ws/secret"), at("c", "ws/s2"));
+    expect(c, "ok", "rename", at("c", "ws/secret"), at("c", "ws/s3"));
+    sbx_policy_free(p);
+    sbx_policy_free(c);
+}
+
+/* ---- without the view (isolation minimal): Landlock ------------------------------------- */
+
+/* A file hidden in a grant that cannot write: its siblings are granted
+ * instead of its parent, exactly. */
+static void test_carve__minimal_read_deny_file(void **state)
+{
+    (void)state;
+    sbx_policy *p = tree_policy("t", false), *c = tree_policy("c", false);
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ro/a/b/secret"), SBX_FS_READ));
+    assert_sbx_ok(sbx_deny_path(p, "/etc/group", SBX_FS_READ));
+
+    expect(p, "denied EACCES", "read", at("t", "ro/a/b/secret"), NULL);
+    expect(p, "denied EACCES", "mmap", at("t", "ro/a/b/secret"), NULL);
+    expect(p, "denied EACCES", "procfd", at("t", "ro/a/b/secret"), NULL);
+    expect(p, "denied EXDEV", "link", at("t", "ro/a/b/secret"), at("t", "ws/s2"));
+    expect(p, "denied EACCES", "read", "/etc/group", NULL);
+    /* the rest of the grants as before */
+    expect(p, "ok", "read", at("t", "ro/a/b/pub"), NULL);
+    expect(p, "ok", "read", at("t", "ro/top"), NULL);
+    expect(p, "ok", "read", at("t", "ro/a"), NULL);
+    expect(p, "ok", "read", at("t", "ro/a/b"), NULL);
+    expect(p, "ok", "read", "/etc/passwd", NULL);
+    expect(p, "ok", "read", "/etc", NULL);
+
+    expect(c, "ok", "read", at("c", "ro/a/b/secret"), NULL);
+    expect(c, "ok", "mmap", at("c", "ro/a/b/secret"), NULL);
+    expect(c, "ok", "procfd", at("c", "ro/a/b/secret"), NULL);
+    expect(c, "ok", "read", "/etc/group", NULL);
+    sbx_policy_free(p);
+    sbx_policy_free(c);
+}
+
+/* What Landlock cannot express fails closed, naming the path. */
+static void test_carve__minimal_fails_closed(void **state)
+{
+    (void)state;
+    const char *argv[] = {PROBE("probe_fs"), "read", "/etc/passwd", NULL};
+    sbx_result *r = NULL;
+    sbx_policy *p = tree_policy("t", false);
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ws/.git/config"), SBX_FS_WRITE));
+    char want[256];
+    snprintf(want, sizeof(want),
+             "sbx_deny_path(%s): without the mount namespace's view Landlock cannot deny a path "
+             "beneath the write grant %s",
+             at("t", "ws/.git/config"), at("t", "ws"));
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EOPNOTSUPP, want);
+    assert_null(r);
+    sbx_policy_free(p);
+
+    p = tree_policy("t", false);
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ws/secret"), SBX_FS_READ)); /* in a write grant */
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EOPNOTSUPP, "beneath the write grant");
+    sbx_policy_free(p);
+
+    p = tree_policy("t", false);
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ro/a"), SBX_FS_READ)); /* a directory */
+    snprintf(want, sizeof(want),
+             "sbx_deny_path(%s): without the mount namespace's view Landlock cannot hide a "
+             "directory beneath the grant %s",
+             at("t", "ro/a"), at("t", "ro"));
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EOPNOTSUPP, want);
+    sbx_policy_free(p);
+
+    /* A deny no grant covers holds as it is: no error. */
+    p = tree_policy("t", false);
+    assert_sbx_ok(sbx_deny_path(p, "/home/agentsbx-none/.ssh", SBX_FS_READ));
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ro/a/b/pub"), SBX_FS_WRITE)); /* read-only already */
+    r = run_ok(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+/* A grant beneath a denied path is refused, with and without the view. */
+static void test_carve__grant_beneath_deny_refused(void **state)
+{
+    (void)state;
+    const char *argv[] = {PROBE("probe_fs"), "read", "/etc/passwd", NULL};
+    for (int view = 0; view < 2; view++) {
+        if (view)
+            need_mount_ns();
+        sbx_policy *p = tree_policy("t", view);
+        assert_sbx_ok(sbx_deny_path(p, at("t", "ws/sdir"), SBX_FS_READ));
+        assert_sbx_ok(sbx_allow_path(p, at("t", "ws/sdir/f"), SBX_FS_READ));
+        char want[256];
+        snprintf(want, sizeof(want), "sbx_allow_path(%s): lies beneath the denied path %s",
+                 at("t", "ws/sdir/f"), at("t", "ws/sdir"));
+        sbx_result *r = NULL;
+        assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EINVAL, want);
+        assert_null(r);
+        sbx_policy_free(p);
+    }
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_carve__api_rejects_bad_input),
+    cmocka_unit_test_setup_teardown(test_carve__view_write_deny_holds, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_carve__view_read_deny_holds, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_carve__minimal_read_deny_file, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_carve__minimal_fails_closed, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_carve__grant_beneath_deny_refused, setup, teardown),
+};
+
+SBX_TEST_MAIN(tests)
