@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 #include "carve.h"
 #include "layer.h"
+#include "pathwalk.h"
 
 static bool under(const char *path, const char *dir)
 {
@@ -161,7 +163,7 @@ static int add_rule(struct sbx__landlock_plan *ll, int fd, uint64_t access, cons
  * never an entry that is the denied file itself under another name. */
 static int grant_siblings(struct sbx__landlock_plan *ll, const struct sbx__fs_rights *fs,
                           const char *dir, const char *keep_out, uint64_t rights,
-                          const struct sbx__deny_at *at, const char *deny)
+                          const struct sbx__carve_entry *at, const char *deny)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0)
@@ -201,7 +203,7 @@ static int grant_siblings(struct sbx__landlock_plan *ll, const struct sbx__fs_ri
 
 /* Without the mount view: express one denied path with Landlock rules, or fail. */
 static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
-                              const struct sbx__deny *deny, const struct sbx__deny_at *at)
+                              const struct sbx__carve_entry *at)
 {
     struct sbx__landlock_plan *ll = plan->landlock;
     const struct sbx__fs_rights *fs = &plan->fs;
@@ -211,7 +213,7 @@ static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
         uint64_t rights = ll->rules[i].access;
         if (!rights || !rule_path(ll->rules[i].fd, path, sizeof(path)) || !under(at->real, path))
             continue;
-        bool hide = deny->access & SBX_FS_READ;
+        bool hide = at->access & SBX_FS_READ;
         uint64_t opens = hide ? rights : rights & fs->write;
         if (!opens)
             continue;                      /* this grant gives nothing the deny takes away */
@@ -225,7 +227,7 @@ static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
                 "sbx_deny_path(%s): without the mount namespace's view Landlock cannot deny a "
                 "path beneath the write grant %s (isolation %s%s%s); run with namespaces, or "
                 "grant less",
-                deny->path, path, sbx_isolation_name(policy->isolation),
+                at->path, path, sbx_isolation_name(policy->isolation),
                 plan->isolation_fallback[0] ? ": " : "", plan->isolation_fallback);
         if (at->exists && at->is_dir && (rights & fs->list))
             return sbx__err_stage(
@@ -233,7 +235,7 @@ static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
                 "sbx_deny_path(%s): without the mount namespace's view Landlock cannot hide a "
                 "directory beneath the grant %s (the names inside it would stay listable); run "
                 "with namespaces, or grant its siblings instead",
-                deny->path, path);
+                at->path, path);
         /* Hide a file in a grant that cannot write: grant the grant's other
          * entries, level by level down to the file's directory; the
          * directories on the way keep only their listing right. */
@@ -249,13 +251,13 @@ static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
             size_t nl = next ? (size_t)(next - rest - 1) : strlen(rest + 1);
             if (nl > NAME_MAX)
                 return sbx__err_stage(SBX_STAGE_COMPILE, -ENAMETOOLONG, "sbx_deny_path(%s)",
-                                      deny->path);
+                                      at->path);
             memcpy(name, rest + 1, nl);
             name[nl] = '\0';
             struct stat st;
             if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
                 break; /* the rest is missing: nothing further to grant */
-            r = grant_siblings(ll, fs, dir, name, rights, at, deny->path);
+            r = grant_siblings(ll, fs, dir, name, rights, at, at->path);
             size_t dl = strlen(dir);
             if (dl == 1)
                 snprintf(dir, sizeof(dir), "/%s", name);
@@ -269,10 +271,150 @@ static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
     return 0;
 }
 
+/* The files the default view shows that hold secrets: hidden unless a grant
+ * names them (or a directory beneath /etc that holds them). Only those this
+ * process can read: the others the child cannot read either (it has no
+ * capability to override their mode). */
+static const char *const system_hidden[] = {
+    "/etc/shadow",
+    "/etc/shadow-",
+    "/etc/gshadow",
+    "/etc/gshadow-",
+    "/etc/ssh/ssh_host_*_key",
+    "/etc/sudoers",
+    "/etc/ssl/private/*",
+    "/etc/security/opasswd",
+};
+
+static void carve_plan_free(struct sbx__carve_plan *cp)
+{
+    if (!cp)
+        return;
+    for (size_t i = 0; i < cp->n; i++) {
+        free(cp->v[i].path);
+        free(cp->v[i].real);
+    }
+    free(cp->v);
+    free(cp);
+}
+
+/* Resolve a denied path (absolute, normalised) like a grant (pathwalk.c: no
+ * link a child could have planted), its missing tail appended as it is. */
+static int resolve(struct sbx__carve_entry *e, const struct sbx__write_dirs *writable)
+{
+    char head[PATH_MAX], real[PATH_MAX], why[PATH_MAX + 160];
+    snprintf(head, sizeof(head), "%s", e->path);
+    size_t tail = strlen(e->path); /* where the missing tail starts */
+    for (;;) {
+        int fd = sbx__open_grant(head, writable, real, why, sizeof(why));
+        if (fd >= 0) {
+            struct stat st;
+            int err = fstat(fd, &st) != 0 ? -errno : 0;
+            close(fd);
+            if (err < 0)
+                return sbx__err_stage(SBX_STAGE_COMPILE, err, "sbx_deny_path(%s): fstat", e->path);
+            e->exists = e->path[tail] == '\0';
+            e->is_dir = e->exists ? S_ISDIR(st.st_mode) : true;
+            e->dev = st.st_dev;
+            e->ino = st.st_ino;
+            if (!e->exists && !S_ISDIR(st.st_mode))
+                return sbx__err_stage(SBX_STAGE_COMPILE, -ENOTDIR,
+                                      "sbx_deny_path(%s): %s is not a directory", e->path, head);
+            char full[PATH_MAX];
+            int n = snprintf(full, sizeof(full), "%s%s",
+                             strcmp(real, "/") == 0 && e->path[tail] ? "" : real, e->path + tail);
+            if (n < 0 || (size_t)n >= sizeof(full))
+                return sbx__err_stage(SBX_STAGE_COMPILE, -ENAMETOOLONG, "sbx_deny_path(%s)",
+                                      e->path);
+            if (!(e->real = strdup(full)))
+                return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "sbx_deny_path(%s)", e->path);
+            return 0;
+        }
+        if (fd == -ELOOP && why[0])
+            return sbx__err_stage(SBX_STAGE_COMPILE, fd, "sbx_deny_path(%s): %s", e->path, why);
+        if (fd != -ENOENT)
+            return sbx__err_stage(SBX_STAGE_COMPILE, fd, "sbx_deny_path(%s): resolving it",
+                                  e->path);
+        char *slash = strrchr(head, '/');
+        if (!slash)
+            return sbx__err_stage(SBX_STAGE_COMPILE, -ENOENT, "sbx_deny_path(%s)", e->path);
+        tail = (size_t)(slash - head);
+        if (slash == head)
+            head[1] = '\0'; /* the parent is "/" */
+        else
+            *slash = '\0';
+    }
+}
+
+static int push_entry(struct sbx__carve_plan *cp, size_t *cap, const char *path, uint64_t access,
+                      uint8_t origin)
+{
+    for (size_t i = 0; i < cp->n; i++)
+        if (strcmp(cp->v[i].path, path) == 0) {
+            cp->v[i].access |= access;
+            return 0;
+        }
+    if (cp->n == *cap) {
+        size_t n = *cap ? *cap * 2 : 16;
+        struct sbx__carve_entry *grown = realloc(cp->v, n * sizeof(*grown));
+        if (!grown)
+            return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "carve-outs");
+        cp->v = grown;
+        *cap = n;
+    }
+    char *copy = strdup(path);
+    if (!copy)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "carve-outs");
+    cp->v[cp->n++] = (struct sbx__carve_entry){.path = copy, .access = access, .origin = origin};
+    return 0;
+}
+
+/* Whether a grant of the policy shows a hidden system file: it names the
+ * file, or a directory beneath /etc that holds it. */
+static bool granted_by_name(const sbx_policy *policy, const char *path)
+{
+    for (size_t g = 0; g < policy->n_grants; g++) {
+        const char *gp = policy->grants[g].path;
+        if (strcmp(gp, path) == 0 || (under(path, gp) && under(gp, "/etc") && strcmp(gp, "/etc")))
+            return true;
+    }
+    return false;
+}
+
+static int add_system(const sbx_policy *policy, struct sbx__carve_plan *cp, size_t *cap)
+{
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(system_hidden) / sizeof(system_hidden[0]); i++) {
+        glob_t gl;
+        if (glob(system_hidden[i], GLOB_NOSORT, NULL, &gl) != 0)
+            continue; /* none here */
+        for (size_t k = 0; r == 0 && k < gl.gl_pathc; k++) {
+            const char *path = gl.gl_pathv[k];
+            struct stat st;
+            if (lstat(path, &st) != 0 || S_ISLNK(st.st_mode) ||
+                faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) != 0 || granted_by_name(policy, path))
+                continue;
+            r = push_entry(cp, cap, path, SBX_FS_READ, SBX__CARVE_SYSTEM);
+        }
+        globfree(&gl);
+    }
+    return r;
+}
+
+/* Before Landlock and the namespaces: the effective list of denied paths,
+ * resolved, for the view (view.c) and the Landlock fallback below. */
 static int compile(const sbx_policy *policy, struct sbx__plan *plan)
 {
-    if (!policy->n_denies)
-        return 0;
+    struct sbx__carve_plan *cp = calloc(1, sizeof(*cp));
+    if (!cp)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "carve-outs");
+    size_t cap = 0;
+    int r = 0;
+    for (size_t d = 0; r == 0 && d < policy->n_denies; d++)
+        r = push_entry(cp, &cap, policy->denies[d].path, policy->denies[d].access,
+                       SBX__CARVE_EXPLICIT);
+    if (r == 0)
+        r = add_system(policy, cp, &cap);
     const char *wpaths[policy->n_grants + 1];
     struct sbx__write_dirs writable = {wpaths, 0};
     for (size_t i = 0; i < policy->n_grants; i++)
@@ -280,32 +422,46 @@ static int compile(const sbx_policy *policy, struct sbx__plan *plan)
             wpaths[writable.n++] = policy->grants[i].path;
     if (policy->workdir)
         wpaths[writable.n++] = policy->workdir;
-    bool view = plan->ns && plan->ns->mount_view;
-    for (size_t d = 0; d < policy->n_denies; d++) {
-        const struct sbx__deny *deny = &policy->denies[d];
-        struct sbx__deny_at at;
-        char why[PATH_MAX + 160];
-        int r = sbx__deny_resolve(deny->path, &writable, &at, why, sizeof(why));
-        if (r < 0)
-            return r == -ELOOP && why[0]
-                       ? sbx__err_stage(SBX_STAGE_COMPILE, r, "sbx_deny_path(%s): %s", deny->path,
-                                        why)
-                       : sbx__err_stage(SBX_STAGE_COMPILE, r, "sbx_deny_path(%s): resolving it",
-                                        deny->path);
+    for (size_t d = 0; r == 0 && d < cp->n; d++) {
+        struct sbx__carve_entry *e = &cp->v[d];
+        if ((r = resolve(e, &writable)) < 0)
+            break;
         /* A grant beneath a denied path would undo it: refused, whichever way. */
-        for (size_t g = 0; g < policy->n_grants; g++) {
+        for (size_t g = 0; r == 0 && g < policy->n_grants; g++) {
             char real[PATH_MAX];
             const char *gp = policy->grants[g].path;
             if (!realpath(gp, real))
                 snprintf(real, sizeof(real), "%s", gp);
-            if ((under(real, at.real) && strcmp(real, at.real) != 0) ||
-                (under(gp, deny->path) && strcmp(gp, deny->path) != 0))
-                return sbx__err_stage(SBX_STAGE_COMPILE, -EINVAL,
-                                      "sbx_allow_path(%s): lies beneath the denied path %s (a "
-                                      "denied path stays denied; deny less)",
-                                      gp, deny->path);
+            if ((under(real, e->real) && strcmp(real, e->real) != 0) ||
+                (under(gp, e->path) && strcmp(gp, e->path) != 0))
+                r = sbx__err_stage(SBX_STAGE_COMPILE, -EINVAL,
+                                   "sbx_allow_path(%s): lies beneath the denied path %s (a "
+                                   "denied path stays denied; deny less)",
+                                   gp, e->path);
         }
-        if (!view && plan->landlock && (r = deny_with_landlock(policy, plan, deny, &at)) < 0)
+    }
+    if (r < 0 || cp->n == 0) {
+        carve_plan_free(cp);
+        return r;
+    }
+    plan->carve = cp;
+    return 0;
+}
+
+static void plan_free(struct sbx__plan *plan)
+{
+    carve_plan_free(plan->carve);
+    plan->carve = NULL;
+}
+
+/* After the namespaces: without a mount view, Landlock's rules. */
+static int compile_landlock(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    if (!plan->carve || (plan->ns && plan->ns->mount_view) || !plan->landlock)
+        return 0; /* the view covers them (view.c); without Landlock nothing is confined */
+    for (size_t d = 0; d < plan->carve->n; d++) {
+        int r = deny_with_landlock(policy, plan, &plan->carve->v[d]);
+        if (r < 0)
             return r;
     }
     return 0;
@@ -316,4 +472,10 @@ const struct sbx__layer sbx__layer_carve = {
     .policy_free = policy_free,
     .policy_dup = policy_dup,
     .compile = compile,
+    .plan_free = plan_free,
+};
+
+const struct sbx__layer sbx__layer_carve_landlock = {
+    .name = "carve-landlock",
+    .compile = compile_landlock,
 };

@@ -148,6 +148,7 @@ struct sbx__plan {
     struct sbx__cgroup_plan *cgroup;     /* cgroup.c; NULL: no cgroup */
     struct sbx__outcfg *output;          /* outfilter.c (refcounted): output, audit */
     struct sbx__ns_plan *ns;             /* namespace.c; NULL: no namespaces */
+    struct sbx__carve_plan *carve;       /* carve.c: the denied paths; NULL: none */
     struct sbx__caps_plan caps;          /* caps.c */
     uint8_t mechanism[SBX__MECH];        /* [SBX_LIMIT_*]: SBX_MECHANISM_* */
     unsigned generation;                 /* the policy's, when compiled */

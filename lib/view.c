@@ -336,14 +336,14 @@ static int push_carve(struct builder *b, uint8_t kind, const char *path, bool is
                                          .is_dir = is_dir});
 }
 
-/* Whether `real` lies strictly beneath a path that another deny covers
- * already (hidden, or read-only for a write deny): nothing more to do there. */
-static bool covered(const struct sbx__deny_at *at, size_t n, size_t self,
-                    const struct sbx__deny *denies, const char *real)
+/* Whether entry `self` lies strictly beneath a path that another entry
+ * covers already (hidden, or read-only for a write deny): nothing more to do. */
+static bool covered(const struct sbx__carve_plan *cp, size_t self)
 {
-    for (size_t k = 0; k < n; k++)
-        if (k != self && under(real, at[k].real) && strcmp(real, at[k].real) != 0 &&
-            ((denies[k].access & SBX_FS_READ) || !(denies[self].access & SBX_FS_READ)))
+    const struct sbx__carve_entry *e = &cp->v[self];
+    for (size_t k = 0; k < cp->n; k++)
+        if (k != self && under(e->real, cp->v[k].real) && strcmp(e->real, cp->v[k].real) != 0 &&
+            ((cp->v[k].access & SBX_FS_READ) || !(e->access & SBX_FS_READ)))
             return true;
     return false;
 }
@@ -356,43 +356,29 @@ static bool covered(const struct sbx__deny_at *at, size_t n, size_t self,
  * denied path is pinned (bound over itself): a mount point cannot be renamed
  * or removed (EBUSY), so no rename or link swap moves the denied path away
  * from its mount. */
-static int add_denies(struct builder *b, const sbx_policy *policy)
+static int add_denies(struct builder *b, const struct sbx__carve_plan *cp)
 {
-    size_t n = policy->n_denies;
-    if (!n)
+    if (!cp)
         return 0;
-    struct sbx__deny_at *at = calloc(n, sizeof(*at));
-    if (!at)
-        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
-    int r = 0;
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        char why[PATH_MAX + 160];
-        r = sbx__deny_resolve(policy->denies[i].path, b->writable, &at[i], why, sizeof(why));
-        if (r < 0)
-            r = r == -ELOOP && why[0]
-                    ? sbx__err_stage(SBX_STAGE_COMPILE, r, "sbx_deny_path(%s): %s",
-                                     policy->denies[i].path, why)
-                    : sbx__err_stage(SBX_STAGE_COMPILE, r, "sbx_deny_path(%s): resolving it",
-                                     policy->denies[i].path);
-    }
     struct stat null_st;
-    if (r == 0 && stat("/dev/null", &null_st) != 0)
-        r = sbx__err_stage(SBX_STAGE_COMPILE, -errno, "mount namespace: stat(/dev/null)");
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        const struct sbx__deny *deny = &policy->denies[i];
-        const struct sbx__view_op *bind = shown_by(b->v, at[i].real);
-        if (!bind || covered(at, n, i, policy->denies, at[i].real))
+    if (stat("/dev/null", &null_st) != 0)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -errno, "mount namespace: stat(/dev/null)");
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < cp->n; i++) {
+        const struct sbx__carve_entry *e = &cp->v[i];
+        const struct sbx__view_op *bind = shown_by(b->v, e->real);
+        if (!bind || covered(cp, i))
             continue; /* not in the view, or inside another carve-out */
         bool writable = !(bind->attr & MOUNT_ATTR_RDONLY);
-        if (!at[i].exists && !writable)
+        if (!e->exists && !writable)
             continue; /* nothing can make it in a read-only bind */
-        if (!(deny->access & SBX_FS_READ) && !writable)
+        if (!(e->access & SBX_FS_READ) && !writable)
             continue; /* read-only already */
         char bind_path[PATH_MAX];
         snprintf(bind_path, sizeof(bind_path), "%s", bind->path);
         if (writable) { /* pin the directories between the bind and the denied path */
             char dir[PATH_MAX];
-            snprintf(dir, sizeof(dir), "%s", at[i].real);
+            snprintf(dir, sizeof(dir), "%s", e->real);
             for (char *slash = strrchr(dir, '/'); r == 0 && slash && slash > dir;
                  slash = strrchr(dir, '/')) {
                 *slash = '\0';
@@ -403,18 +389,16 @@ static int add_denies(struct builder *b, const sbx_policy *policy)
         }
         if (r < 0)
             break;
-        if (!at[i].exists)
-            r = push_carve(b, SBX__VIEW_MASK, at[i].real, true, 0, "mode=0555,size=4k", 0, 0);
-        else if (!(deny->access & SBX_FS_READ))
-            r = push_carve(b, SBX__VIEW_SELF, at[i].real, at[i].is_dir, MOUNT_ATTR_RDONLY, NULL, 0,
-                           0);
-        else if (at[i].is_dir)
-            r = push_carve(b, SBX__VIEW_MASK, at[i].real, true, 0, "mode=0555,size=4k", 0, 0);
+        if (!e->exists)
+            r = push_carve(b, SBX__VIEW_MASK, e->real, true, 0, "mode=0555,size=4k", 0, 0);
+        else if (!(e->access & SBX_FS_READ))
+            r = push_carve(b, SBX__VIEW_SELF, e->real, e->is_dir, MOUNT_ATTR_RDONLY, NULL, 0, 0);
+        else if (e->is_dir)
+            r = push_carve(b, SBX__VIEW_MASK, e->real, true, 0, "mode=0555,size=4k", 0, 0);
         else
-            r = push_carve(b, SBX__VIEW_MASK_FILE, at[i].real, false, 0, "/dev/null",
-                           null_st.st_dev, null_st.st_ino);
+            r = push_carve(b, SBX__VIEW_MASK_FILE, e->real, false, 0, "/dev/null", null_st.st_dev,
+                           null_st.st_ino);
     }
-    free(at);
     /* drop the pins that a mask replaced */
     size_t kept = 0;
     for (size_t i = 0; i < b->v->n; i++)
@@ -481,7 +465,7 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
     }
     qsort(v->ops, v->n, sizeof(v->ops[0]), by_depth);
     prune(v);
-    if ((r = add_denies(&b, policy)) < 0) {
+    if ((r = add_denies(&b, plan->carve)) < 0) {
         sbx__view_free(v);
         return r;
     }

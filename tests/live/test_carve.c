@@ -370,6 +370,35 @@ static void test_carve__grant_beneath_deny_refused(void **state)
     }
 }
 
+/* The default view hides /etc/shadow and /etc/gshadow (as root, where the
+ * file modes do not); a grant of the file shows it again (the control). */
+static void test_carve__default_view_hides_shadow(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"/etc/shadow", "/etc/gshadow"};
+    size_t checked = 0;
+    for (int view = 0; view < 2; view++) {
+        if (view)
+            need_mount_ns();
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+            if (access(files[i], R_OK) != 0)
+                continue; /* not here, or its mode hides it from this user already */
+            sbx_policy *p = tree_policy("t", view), *c = tree_policy("c", view);
+            assert_sbx_ok(sbx_allow_path(c, files[i], SBX_FS_READ));
+            expect(p, "denied EACCES", "read", files[i], NULL);
+            expect(p, "denied EACCES", "procfd", files[i], NULL);
+            expect(p, "ok", "read", "/etc/passwd", NULL);
+            expect(c, "ok", "read", files[i], NULL);
+            sbx_policy_free(p);
+            sbx_policy_free(c);
+            checked++;
+        }
+    }
+    if (!checked)
+        SBX_SKIP("/etc/shadow and /etc/gshadow are missing or unreadable by this user (their mode "
+                 "hides them already)");
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_carve__api_rejects_bad_input),
     cmocka_unit_test_setup_teardown(test_carve__view_write_deny_holds, setup, teardown),
@@ -377,6 +406,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_carve__minimal_read_deny_file, setup, teardown),
     cmocka_unit_test_setup_teardown(test_carve__minimal_fails_closed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_carve__grant_beneath_deny_refused, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_carve__default_view_hides_shadow, setup, teardown),
 };
 
 SBX_TEST_MAIN(tests)
