@@ -105,8 +105,150 @@ int sbx_policy_denied(const sbx_policy *policy, size_t index, const char **ret_p
     return 0;
 }
 
+/* The default protected list: what a program run later outside the sandbox
+ * (a shell, git, an editor, an agent) reads as code or configuration. Why each
+ * is there: docs/carve-outs.md. */
+static const char *const protected_default[] = {
+    ".bashrc",     ".bash_profile", ".bash_login", ".bash_logout", ".profile",  ".zshrc",
+    ".zshenv",     ".zprofile",     ".zlogin",     ".zlogout",     ".envrc",    ".gitconfig",
+    ".gitmodules", ".git/config",   ".git/hooks",  ".git/info",    ".mcp.json", ".vscode",
+    ".idea",       ".claude",       ".codex",      ".cursor",      ".npmrc",    ".pypirc",
+};
+#define N_PROTECTED_DEFAULT (sizeof(protected_default) / sizeof(protected_default[0]))
+
+const char *sbx_protected_default(size_t index)
+{
+    return index < N_PROTECTED_DEFAULT ? protected_default[index] : NULL;
+}
+
+static bool listed(char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static bool is_default(const char *name)
+{
+    for (size_t i = 0; i < N_PROTECTED_DEFAULT; i++)
+        if (strcmp(protected_default[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The effective list's entry `index`: the defaults not removed, then the
+ * added names that are neither defaults nor removed. NULL past the end. */
+static const char *effective_protected(const sbx_policy *policy, size_t index)
+{
+    for (size_t i = 0; i < N_PROTECTED_DEFAULT; i++)
+        if (!listed(policy->protect_del, policy->n_protect_del, protected_default[i]) &&
+            index-- == 0)
+            return protected_default[i];
+    for (size_t i = 0; i < policy->n_protect_add; i++) {
+        const char *n = policy->protect_add[i];
+        if (!is_default(n) && !listed(policy->protect_del, policy->n_protect_del, n) &&
+            index-- == 0)
+            return n;
+    }
+    return NULL;
+}
+
+static int push_name(char ***names, size_t *n, const char *name)
+{
+    if (listed(*names, *n, name))
+        return 0;
+    char **grown = realloc(*names, (*n + 1) * sizeof(**names));
+    if (!grown)
+        return -ENOMEM;
+    *names = grown;
+    if (!(grown[*n] = strdup(name)))
+        return -ENOMEM;
+    (*n)++;
+    return 0;
+}
+
+static void drop_name(char **names, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(names[i], name) == 0) {
+            free(names[i]);
+            names[i] = names[--*n];
+            return;
+        }
+}
+
+int sbx_protect_path(sbx_policy *policy, const char *name)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(name);
+    sbx__check(name[0] && name[0] != '/',
+               "sbx_protect_path: '%s' is not a relative name (it is made read-only inside every "
+               "write grant)",
+               name);
+    char full[PATH_MAX];
+    sbx__check(strlen(name) + 2 < sizeof(full), "sbx_protect_path: the name is too long");
+    snprintf(full, sizeof(full), "/%s", name);
+    sbx__check(normalised(full),
+               "sbx_protect_path: '%s' is not normalised (no empty, '.' or '..' component, no "
+               "trailing '/')",
+               name);
+    drop_name(policy->protect_del, &policy->n_protect_del, name);
+    if (!is_default(name) && push_name(&policy->protect_add, &policy->n_protect_add, name) < 0)
+        return sbx__errno(-ENOMEM, "sbx_protect_path(%s)", name);
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_unprotect(sbx_policy *policy, const char *name)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(name);
+    bool known = false;
+    for (size_t i = 0; !known && effective_protected(policy, i); i++)
+        known = strcmp(effective_protected(policy, i), name) == 0;
+    if (!known)
+        return sbx__err(-ENOENT, "sbx_unprotect(%s): not in the policy's protected list", name);
+    drop_name(policy->protect_add, &policy->n_protect_add, name);
+    if (is_default(name) && push_name(&policy->protect_del, &policy->n_protect_del, name) < 0)
+        return sbx__errno(-ENOMEM, "sbx_unprotect(%s)", name);
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_policy_protected(const sbx_policy *policy, size_t index, const char **ret_name)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(ret_name);
+    const char *name = effective_protected(policy, index);
+    if (!name)
+        return sbx__err(-ERANGE, "sbx_policy_protected: index %zu is past the end of the list",
+                        index);
+    *ret_name = name;
+    return 0;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static int dup_names(char **from, size_t n, char ***to, size_t *to_n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (push_name(to, to_n, from[i]) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
 static void policy_free(sbx_policy *policy)
 {
+    free_names(policy->protect_add, policy->n_protect_add);
+    free_names(policy->protect_del, policy->n_protect_del);
+    policy->protect_add = policy->protect_del = NULL;
+    policy->n_protect_add = policy->n_protect_del = 0;
     for (size_t i = 0; i < policy->n_denies; i++)
         free(policy->denies[i].path);
     free(policy->denies);
@@ -116,6 +258,10 @@ static void policy_free(sbx_policy *policy)
 
 static int policy_dup(const sbx_policy *from, sbx_policy *to)
 {
+    if (dup_names(from->protect_add, from->n_protect_add, &to->protect_add, &to->n_protect_add) <
+            0 ||
+        dup_names(from->protect_del, from->n_protect_del, &to->protect_del, &to->n_protect_del) < 0)
+        return -ENOMEM;
     if (!from->n_denies)
         return 0;
     if (!(to->denies = calloc(from->n_denies, sizeof(*to->denies))))
@@ -220,6 +366,19 @@ static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
         if (strcmp(path, at->real) == 0) { /* a rule on the denied path itself */
             ll->rules[i].access &= hide ? 0 : ~fs->write;
             continue;
+        }
+        if ((rights & fs->write) && at->origin == SBX__CARVE_PROTECTED) {
+            if (!at->exists)
+                continue; /* not enforced without the view (docs/carve-outs.md) */
+            return sbx__err_stage(
+                SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                "%s is protected (the default protected list, '%s') but without the mount "
+                "namespace's view Landlock cannot make it read-only inside the write grant %s "
+                "(isolation %s%s%s); run with namespaces, or lift it with sbx_unprotect(\"%s\") "
+                "(--unprotect %s)",
+                at->path, at->name, path, sbx_isolation_name(policy->isolation),
+                plan->isolation_fallback[0] ? ": " : "", plan->isolation_fallback, at->name,
+                at->name);
         }
         if (rights & fs->write)
             return sbx__err_stage(
@@ -401,6 +560,61 @@ static int add_system(const sbx_policy *policy, struct sbx__carve_plan *cp, size
     return r;
 }
 
+/* Whether an explicit grant lies at or beneath `path`: it lifts a protection. */
+static bool granted_at_or_beneath(const sbx_policy *policy, const char *path)
+{
+    for (size_t g = 0; g < policy->n_grants; g++)
+        if (under(policy->grants[g].path, path))
+            return true;
+    return false;
+}
+
+/* The protected names inside one write grant (a directory): those that exist,
+ * and the missing ones whose parent exists below the grant. */
+static int protect_in(const sbx_policy *policy, const char *dir, struct sbx__carve_plan *cp,
+                      size_t *cap)
+{
+    int r = 0;
+    for (size_t i = 0; r == 0 && effective_protected(policy, i); i++) {
+        const char *name = effective_protected(policy, i);
+        char path[PATH_MAX];
+        struct stat st;
+        if ((size_t)snprintf(path, sizeof(path), "%s%s%s", dir, strcmp(dir, "/") ? "/" : "",
+                             name) >= sizeof(path))
+            continue;
+        if (lstat(path, &st) != 0) {
+            const char *slash = strrchr(name, '/');
+            char parent[PATH_MAX];
+            if (!slash)
+                continue; /* at the grant's top: not made (docs/carve-outs.md) */
+            snprintf(parent, sizeof(parent), "%.*s", (int)(strlen(path) - strlen(slash)), path);
+            if (lstat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
+                continue;
+        }
+        if (granted_at_or_beneath(policy, path))
+            continue; /* an explicit grant lifts it */
+        size_t before = cp->n;
+        r = push_entry(cp, cap, path, SBX_FS_WRITE, SBX__CARVE_PROTECTED);
+        if (r == 0 && cp->n > before)
+            cp->v[cp->n - 1].name = name;
+    }
+    return r;
+}
+
+static int add_protected(const sbx_policy *policy, struct sbx__carve_plan *cp, size_t *cap)
+{
+    int r = 0;
+    for (size_t g = 0; r == 0 && g < policy->n_grants; g++) {
+        struct stat st;
+        if ((policy->grants[g].access & SBX_FS_WRITE) && stat(policy->grants[g].path, &st) == 0 &&
+            S_ISDIR(st.st_mode))
+            r = protect_in(policy, policy->grants[g].path, cp, cap);
+    }
+    if (r == 0 && policy->workdir)
+        r = protect_in(policy, policy->workdir, cp, cap);
+    return r;
+}
+
 /* Before Landlock and the namespaces: the effective list of denied paths,
  * resolved, for the view (view.c) and the Landlock fallback below. */
 static int compile(const sbx_policy *policy, struct sbx__plan *plan)
@@ -415,6 +629,8 @@ static int compile(const sbx_policy *policy, struct sbx__plan *plan)
                        SBX__CARVE_EXPLICIT);
     if (r == 0)
         r = add_system(policy, cp, &cap);
+    if (r == 0)
+        r = add_protected(policy, cp, &cap);
     const char *wpaths[policy->n_grants + 1];
     struct sbx__write_dirs writable = {wpaths, 0};
     for (size_t i = 0; i < policy->n_grants; i++)

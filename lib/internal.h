@@ -70,6 +70,9 @@ struct sbx_policy {
     /* carve.c: paths denied beneath the grants */
     struct sbx__deny *denies;
     size_t n_denies;
+    /* carve.c: names added to / removed from the default protected list */
+    char **protect_add, **protect_del;
+    size_t n_protect_add, n_protect_del;
 
     struct sbx__seccomp_policy *seccomp; /* seccomp.c: syscall rules, monitor; NULL: defaults */
     struct sbx__output_policy *output;   /* outfilter.c, audit.c; NULL: defaults */

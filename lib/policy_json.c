@@ -514,6 +514,36 @@ static int apply_denies(struct ctx *c, sbx_policy *p, struct json_object *denies
     return 0;
 }
 
+/* "protected": ["name", ...]: the effective protected list (sbx_protect_path(),
+ * sbx_unprotect()): the defaults not listed are removed, the names listed added. */
+static int apply_protected(struct ctx *c, sbx_policy *p, struct json_object *names)
+{
+    int r = get_array(c, names, "an array of names");
+    if (r < 0)
+        return r;
+    size_t n = json_object_array_length(names);
+    for (size_t i = 0; i < n; i++) {
+        size_t old = path_index(c, i);
+        const char *name;
+        if ((r = get_string(c, json_object_array_get_idx(names, i), "a relative name", &name)) < 0)
+            return r;
+        CALL(c, sbx_protect_path(p, name));
+        path_restore(c, old);
+    }
+    const char *name;
+    for (size_t i = 0; sbx_policy_protected(p, i, &name) == 0;) {
+        bool keep = false;
+        for (size_t k = 0; k < n && !keep; k++)
+            keep = strcmp(json_object_get_string(json_object_array_get_idx(names, k)), name) == 0;
+        if (keep) {
+            i++;
+            continue;
+        }
+        CALL(c, sbx_unprotect(p, name));
+    }
+    return 0;
+}
+
 static int apply_tools(struct ctx *c, sbx_policy *p, struct json_object *tools)
 {
     int r = get_array(c, tools, "an array of tool names or paths");
@@ -902,7 +932,7 @@ static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
         "version",         "profile", "workdir",    "env",     "limits",       "best_effort",
         "die_with_parent", "grants",  "tools",      "network", "private_tmp",  "tmp_parent",
         "seccomp",         "cgroup",  "namespaces", "output",  "capabilities", "unix_sockets",
-        "isolation",       "deny",    NULL};
+        "isolation",       "deny",    "protected",  NULL};
     if (!is(doc, json_type_object))
         return fail_type(c, "an object", doc);
     struct json_object *v;
@@ -983,6 +1013,7 @@ static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
     } sections[] = {
         {"grants", apply_grants},
         {"deny", apply_denies},
+        {"protected", apply_protected},
         {"tools", apply_tools},
         {"network", apply_network},
         {"seccomp", apply_seccomp},
@@ -1386,6 +1417,24 @@ static void write_grants(struct out *o, struct json_object *doc, const sbx_polic
     put(o, doc, "grants", grants);
 }
 
+/* The effective protected list, when it differs from the default one. */
+static void write_protected(struct out *o, struct json_object *doc, const sbx_policy *p)
+{
+    const char *name;
+    size_t n = 0;
+    bool same = true;
+    while (sbx_policy_protected(p, n, &name) == 0) {
+        same = same && sbx_protected_default(n) && strcmp(sbx_protected_default(n), name) == 0;
+        n++;
+    }
+    if (same && !sbx_protected_default(n))
+        return;
+    struct json_object *arr = checked(o, json_object_new_array());
+    for (size_t i = 0; sbx_policy_protected(p, i, &name) == 0; i++)
+        push(o, arr, str(o, name));
+    put(o, doc, "protected", arr);
+}
+
 static void write_denies(struct out *o, struct json_object *doc, const sbx_policy *p)
 {
     if (!p->n_denies)
@@ -1548,6 +1597,7 @@ static struct json_object *write_document(struct out *o, const sbx_policy *p, co
         put(o, doc, "tmp_parent", str(o, p->tmp_parent));
     write_grants(o, doc, p);
     write_denies(o, doc, p);
+    write_protected(o, doc, p);
     write_network(o, doc, p);
     write_seccomp(o, doc, p);
     write_cgroup(o, doc, p, def);

@@ -77,6 +77,8 @@ enum {
     CLI_OPT_UNIX_SOCKET, /* --unix-socket PATH */
     CLI_OPT_DENY_READ,   /* --deny-read PATH */
     CLI_OPT_DENY_WRITE,  /* --deny-write PATH */
+    CLI_OPT_PROTECT,     /* --protect NAME */
+    CLI_OPT_UNPROTECT,   /* --unprotect NAME */
     CLI_OPT_POLICY_END,
 };
 
@@ -115,6 +117,8 @@ enum {
         {"unix-socket", required_argument, NULL, CLI_OPT_UNIX_SOCKET},                             \
         {"deny-read", required_argument, NULL, CLI_OPT_DENY_READ},                                 \
         {"deny-write", required_argument, NULL, CLI_OPT_DENY_WRITE},                               \
+        {"protect", required_argument, NULL, CLI_OPT_PROTECT},                                     \
+        {"unprotect", required_argument, NULL, CLI_OPT_UNPROTECT},                                 \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }

@@ -70,6 +70,11 @@ void cli_policy_help(FILE *out)
                  "                           whatever grant covers it, the default view and\n"
                  "                           the workdir included (see docs/carve-outs.md)\n"
                  "      --deny-write PATH    make PATH read-only whatever grant covers it\n"
+                 "      --protect NAME       add NAME (relative, such as .env) to the protected\n"
+                 "                           list: read-only inside every write grant and the\n"
+                 "                           workdir (default list: .bashrc, .git/config,\n"
+                 "                           .git/hooks, .vscode... see `policy show`)\n"
+                 "      --unprotect NAME     remove NAME from the protected list\n"
                  "      --allow-network      lift every network restriction\n"
                  "      --no-private-tmp     give the child no private TMPDIR\n"
                  "\n"
@@ -197,7 +202,9 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
     case CLI_OPT_ALLOW_TOOL:
     case CLI_OPT_UNIX_SOCKET:
     case CLI_OPT_DENY_READ:
-    case CLI_OPT_DENY_WRITE: break;
+    case CLI_OPT_DENY_WRITE:
+    case CLI_OPT_PROTECT:
+    case CLI_OPT_UNPROTECT: break;
     case CLI_OPT_CAP_KEEP:
         if (sbx_capability_from_name(arg) < 0) {
             fprintf(stderr,
@@ -395,6 +402,8 @@ static int apply_grant(const struct cli_op *op, sbx_policy *p)
     switch (op->opt) {
     case CLI_OPT_DENY_READ:
     case CLI_OPT_DENY_WRITE: return apply_deny(op, p);
+    case CLI_OPT_PROTECT: return sbx_protect_path(p, op->arg);
+    case CLI_OPT_UNPROTECT: return sbx_unprotect(p, op->arg);
     case CLI_OPT_ALLOW_CONNECT: return sbx_allow_connect(p, atoi(op->arg));
     case CLI_OPT_ALLOW_BIND: return sbx_allow_bind(p, atoi(op->arg));
     case CLI_OPT_CAP_KEEP: return sbx_keep_capability(p, op->arg);

@@ -74,6 +74,67 @@ SBX_API size_t sbx_policy_denied_count(const sbx_policy *policy);
 SBX_API SBX_WUR int sbx_policy_denied(const sbx_policy *policy, size_t index, const char **ret_path,
                                       uint64_t *ret_access);
 
+/**
+ * @brief Add a name to the protected list: `name` is made read-only (as by
+ * sbx_deny_path() with #SBX_FS_WRITE) inside every write grant and the
+ * working directory.
+ *
+ * Every policy starts with a default list (shell start-up files, git's
+ * config, hooks and submodules, editor and agent configuration: see
+ * docs/carve-outs.md and sbx_protected_default()). A protected name that
+ * exists in a write grant is made read-only there; one that does not exist
+ * is made impossible to create only where its parent directory exists below
+ * the grant (`.git/hooks` in a repository: an empty directory is left as its
+ * mount point). An explicit grant at or beneath a protected path lifts it.
+ * Without the mount namespace's view a protected name that exists inside a
+ * write grant cannot be enforced, and the spawn fails with -EOPNOTSUPP naming
+ * it (lift it with sbx_unprotect(), or run with namespaces); one that does
+ * not exist is not enforced there (docs/carve-outs.md says why).
+ *
+ * @param policy The policy.
+ * @param name A relative path, normalised (no empty, "." or ".." component,
+ * no leading or trailing '/'), such as ".env" or "config/secrets".
+ * @retval 0 Success (also when the name is listed already).
+ * @retval -EINVAL A NULL argument, or a name that is absolute, empty or not normalised.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_protect_path(sbx_policy *policy, const char *name);
+
+/**
+ * @brief Remove a name from the protected list (a default one, or one added
+ * with sbx_protect_path()).
+ * @param policy The policy.
+ * @param name A name of the list, as listed (".git/hooks").
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument.
+ * @retval -ENOENT @p name is not in the policy's protected list.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_unprotect(sbx_policy *policy, const char *name);
+
+/**
+ * @brief The policy's effective protected list, one name at a time.
+ * @param policy The policy.
+ * @param index 0, 1, ... until -ERANGE.
+ * @param[out] ret_name Receives the name; valid until the policy changes or is freed.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument.
+ * @retval -ERANGE @p index is past the end of the list.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_policy_protected(const sbx_policy *policy, size_t index,
+                                         const char **ret_name);
+
+/**
+ * @brief The default protected list, one name at a time (static strings).
+ * @param index 0, 1, ...
+ * @return The name, or NULL past the end of the list.
+ * @since 0.2
+ */
+SBX_API const char *sbx_protected_default(size_t index);
+
 #ifdef __cplusplus
 }
 #endif

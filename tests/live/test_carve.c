@@ -102,6 +102,13 @@ static void need_mount_ns(void)
 static sbx_policy *tree_policy(const char *tree, bool view)
 {
     sbx_policy *p = layer_policy_new();
+    const char *n;
+    if (strcmp(tree, "c") == 0) /* the controls: nothing protected by default */
+        while (sbx_policy_protected(p, 0, &n) == 0)
+            assert_sbx_ok(sbx_unprotect(p, n));
+    else if (!view) /* a protected .git/config in a write grant needs the view (see
+                       test_carve__protected_minimal_fails_closed) */
+        assert_sbx_ok(sbx_unprotect(p, ".git/config"));
     if (view) { /* and a /proc of its own, for the /proc/self/fd probe */
         assert_sbx_ok(sbx_unshare(p, SBX_NS_MOUNT | SBX_NS_PID));
         assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
@@ -399,7 +406,155 @@ static void test_carve__default_view_hides_shadow(void **state)
                  "hides them already)");
 }
 
+static void test_carve__protect_api(void **state)
+{
+    (void)state;
+    sbx_policy *p = layer_policy_new();
+    size_t n_default = 0;
+    while (sbx_protected_default(n_default))
+        n_default++;
+    assert_true(n_default >= 15);
+    const char *name = NULL;
+    for (size_t i = 0; i < n_default; i++) { /* a new policy has the default list */
+        assert_sbx_ok(sbx_policy_protected(p, i, &name));
+        assert_string_equal(name, sbx_protected_default(i));
+    }
+    assert_sbx_error(sbx_policy_protected(p, n_default, &name), -ERANGE, "past the end");
+    assert_sbx_error(sbx_protect_path(NULL, ".env"), -EINVAL, "policy is NULL");
+    assert_sbx_error(sbx_protect_path(p, NULL), -EINVAL, "name is NULL");
+    assert_sbx_error(sbx_protect_path(p, "/etc/x"), -EINVAL, "'/etc/x' is not a relative name");
+    assert_sbx_error(sbx_protect_path(p, ""), -EINVAL, "'' is not a relative name");
+    assert_sbx_error(sbx_protect_path(p, "a/../b"), -EINVAL, "'a/../b' is not normalised");
+    assert_sbx_error(sbx_protect_path(p, "a/"), -EINVAL, "'a/' is not normalised");
+    assert_sbx_error(sbx_unprotect(p, ".env"), -ENOENT,
+                     "sbx_unprotect(.env): not in the policy's protected list");
+    assert_sbx_error(sbx_unprotect(NULL, ".env"), -EINVAL, "policy is NULL");
+    assert_sbx_error(sbx_policy_protected(NULL, 0, &name), -EINVAL, "policy is NULL");
+    assert_sbx_error(sbx_policy_protected(p, 0, NULL), -EINVAL, "ret_name is NULL");
+    assert_null(sbx_protected_default(n_default));
+    /* add one, remove a default: the effective list says so, a copy too */
+    assert_sbx_ok(sbx_protect_path(p, ".env"));
+    assert_sbx_ok(sbx_protect_path(p, ".env")); /* once */
+    assert_sbx_ok(sbx_unprotect(p, ".bashrc"));
+    sbx_policy *copy = NULL;
+    assert_sbx_ok(sbx_policy_dup(p, &copy));
+    for (sbx_policy *q = p; q; q = q == p ? copy : NULL) {
+        size_t n = 0;
+        bool env = false, bashrc = false;
+        while (sbx_policy_protected(q, n, &name) == 0) {
+            env |= strcmp(name, ".env") == 0;
+            bashrc |= strcmp(name, ".bashrc") == 0;
+            n++;
+        }
+        assert_int_equal(n, n_default); /* one in, one out */
+        assert_true(env);
+        assert_false(bashrc);
+    }
+    assert_sbx_ok(sbx_protect_path(p, ".bashrc")); /* back */
+    assert_sbx_ok(sbx_unprotect(p, ".env"));
+    for (size_t i = 0; i < n_default; i++) {
+        assert_sbx_ok(sbx_policy_protected(p, i, &name));
+        assert_string_equal(name, sbx_protected_default(i));
+    }
+    sbx_policy_free(copy);
+    sbx_policy_free(p);
+}
+
+/* Make every default-protected name exist in the tree's ws: a directory for
+ * those that git and editors make directories, else a file. */
+static bool protected_is_dir(const char *name)
+{
+    static const char *const dirs[] = {".git/hooks", ".git/info", ".vscode", ".idea",
+                                       ".claude",    ".codex",    ".cursor"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        if (strcmp(dirs[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void make_protected(const char *tree)
+{
+    const char *name;
+    for (size_t i = 0; (name = sbx_protected_default(i)); i++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "ws/%s", name);
+        struct stat st;
+        if (stat(at(tree, rel), &st) == 0)
+            continue;
+        if (protected_is_dir(name))
+            assert_int_equal(mkdir(at(tree, rel), 0755), 0);
+        else
+            put_file(at(tree, "ws"), name, "x\n");
+    }
+}
+
+/* With the view: every default-protected path in a write grant is read-only
+ * (a file cannot be written, a directory cannot get a new entry), a missing
+ * .git/hooks cannot be created, the rest of the workspace stays writable;
+ * the controls: the same actions without the list. */
+static void test_carve__protected_view(void **state)
+{
+    (void)state;
+    need_mount_ns();
+    make_protected("t");
+    make_protected("c");
+    char hooks[128];
+    snprintf(hooks, sizeof(hooks), "%s", at("t", "ws/.git/hooks"));
+    assert_int_equal(rmdir(hooks), 0); /* missing: its parent .git exists */
+    sbx_policy *p = tree_policy("t", true), *c = tree_policy("c", true);
+    const char *name;
+    for (size_t i = 0; (name = sbx_protected_default(i)); i++) {
+        char rel[128], inside[128];
+        snprintf(rel, sizeof(rel), "ws/%s", name);
+        snprintf(inside, sizeof(inside), "ws/%s/planted", name);
+        if (protected_is_dir(name)) {
+            expect(p, "denied EROFS", "create", at("t", inside), NULL);
+            expect(c, "ok", "create", at("c", inside), NULL);
+        } else {
+            expect(p, "denied EROFS", "write", at("t", rel), NULL);
+            expect(c, "ok", "write", at("c", rel), NULL);
+        }
+    }
+    expect(p, "denied EBUSY", "rename", at("t", "ws/.git"), at("t", "ws/g"));
+    expect(p, "ok", "create", at("t", "ws/.git/HEAD"), NULL);
+    expect(p, "ok", "create", at("t", "ws/main.c"), NULL);
+    /* unprotected by name: writable again; protected by name: read-only */
+    assert_sbx_ok(sbx_unprotect(p, ".bashrc"));
+    assert_sbx_ok(sbx_protect_path(p, "main.c"));
+    expect(p, "ok", "write", at("t", "ws/.bashrc"), NULL);
+    expect(p, "denied EROFS", "write", at("t", "ws/main.c"), NULL);
+    sbx_policy_free(p);
+    sbx_policy_free(c);
+}
+
+/* Without the view a protected path that exists in a write grant cannot be
+ * enforced: the spawn fails, naming it and how to lift it; lifted, it runs. */
+static void test_carve__protected_minimal_fails_closed(void **state)
+{
+    (void)state;
+    const char *argv[] = {PROBE("probe_fs"), "read", "/etc/passwd", NULL};
+    sbx_policy *p = layer_policy_new();
+    assert_sbx_ok(sbx_allow_path(p, at("t", "ws"), SBX_FS_READ | SBX_FS_WRITE));
+    char want[512];
+    snprintf(want, sizeof(want),
+             "%s is protected (the default protected list, '.git/config') but without the mount "
+             "namespace's view Landlock cannot make it read-only inside the write grant %s",
+             at("t", "ws/.git/config"), at("t", "ws"));
+    sbx_result *r = NULL;
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EOPNOTSUPP, want);
+    assert_null(r);
+    assert_non_null(strstr(sbx_last_error(), "sbx_unprotect(\".git/config\")"));
+    assert_sbx_ok(sbx_unprotect(p, ".git/config"));
+    r = run_ok(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_carve__protect_api),
+    cmocka_unit_test_setup_teardown(test_carve__protected_view, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_carve__protected_minimal_fails_closed, setup, teardown),
     cmocka_unit_test(test_carve__api_rejects_bad_input),
     cmocka_unit_test_setup_teardown(test_carve__view_write_deny_holds, setup, teardown),
     cmocka_unit_test_setup_teardown(test_carve__view_read_deny_holds, setup, teardown),

@@ -291,6 +291,32 @@ static void test_policy_json__round_trip_deny(void **state)
     sbx_policy_free(q);
 }
 
+static void test_policy_json__round_trip_protected(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_null(strstr(to_json(p), "protected")); /* the default list: not written */
+    assert_sbx_ok(sbx_unprotect(p, ".bashrc"));
+    assert_sbx_ok(sbx_protect_path(p, ".env"));
+    const char *json = to_json(p);
+    assert_non_null(strstr(json, "\"protected\": [\n    \".bash_profile\""));
+    assert_non_null(strstr(json, "\".env\"\n  ]"));
+    assert_null(strstr(json, "\".bashrc\""));
+    sbx_policy *q = loaded(json);
+    assert_string_equal(to_json(q), json);
+    sbx_policy_free(q);
+    /* a list replaces the effective one */
+    q = loaded("{\"version\": 1, \"protected\": [\".git/config\", \"secrets/key\"]}");
+    const char *name;
+    assert_sbx_ok(sbx_policy_protected(q, 0, &name));
+    assert_string_equal(name, ".git/config");
+    assert_sbx_ok(sbx_policy_protected(q, 1, &name));
+    assert_string_equal(name, "secrets/key");
+    assert_sbx_error(sbx_policy_protected(q, 2, &name), -ERANGE, "past the end");
+    sbx_policy_free(q);
+    sbx_policy_free(p);
+}
+
 static void test_policy_json__round_trip_unix_sockets(void **state)
 {
     char dir[] = "/tmp/agentsbx-json-sock.XXXXXX", path[64];
@@ -754,7 +780,11 @@ struct bad {
 #define V1 "{\"version\": 1, "
 
 static const struct bad bad_documents[] = {
-    /* "deny" (carve.c) */
+    /* "deny" and "protected" (carve.c) */
+    {V1 "\"protected\": {}}", -EINVAL, "$.protected: expected an array of names"},
+    {V1 "\"protected\": [1]}", -EINVAL, "$.protected[0]: expected a relative name"},
+    {V1 "\"protected\": [\"/abs\"]}", -EINVAL, "'/abs' is not a relative name"},
+    {V1 "\"protected\": [\"a/../b\"]}", -EINVAL, "'a/../b' is not normalised"},
     {V1 "\"deny\": {}}", -EINVAL, "$.deny: expected an array of denied paths"},
     {V1 "\"deny\": [{\"path\": \"/a\"}]}", -EINVAL, "$.deny[0].access: missing"},
     {V1 "\"deny\": [{\"access\": [\"read\"]}]}", -EINVAL, "$.deny[0].path: missing"},
@@ -1234,6 +1264,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_policy_json__round_trip_cgroup_parent),
         cmocka_unit_test(test_policy_json__round_trip_unix_sockets),
         cmocka_unit_test(test_policy_json__round_trip_deny),
+        cmocka_unit_test(test_policy_json__round_trip_protected),
         cmocka_unit_test(test_policy_json__round_trip_syscall_newer_than_libseccomp),
         cmocka_unit_test(test_policy_json__round_trip_default_env),
         cmocka_unit_test(test_policy_json__env_keys),

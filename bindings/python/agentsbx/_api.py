@@ -670,6 +670,43 @@ class Policy:
                 function="sbx_deny_path")
         return self._apply("sbx_deny_path", _path(path), _access(access))
 
+    def protect_path(self, name: str) -> "Policy":
+        """Add ``name`` (relative, such as ``".env"``) to the protected list: read-only
+        inside every write grant and the workdir.  See docs/carve-outs.md."""
+        return self._apply("sbx_protect_path", _name(name))
+
+    def unprotect(self, name: str) -> "Policy":
+        """Remove ``name`` from the protected list (a default name such as
+        ``".git/config"``, or one added); :class:`SandboxError` (ENOENT) if not listed."""
+        return self._apply("sbx_unprotect", _name(name))
+
+    @property
+    def protected(self) -> list:
+        """The effective protected list."""
+        out = []
+        name = ctypes.c_char_p()
+        while len(out) < 1 << 16:
+            try:
+                lib.sbx_policy_protected(self._handle(), len(out), ctypes.byref(name))
+            except _err.SandboxError as e:
+                if e.errno == _errno.ERANGE:
+                    break
+                raise
+            out.append(os.fsdecode(name.value))
+        return out
+
+    @property
+    def denied(self) -> list:
+        """The paths denied with :meth:`deny_path`, as ``(path, access)`` pairs
+        (``access``: ``"r"``, ``"w"`` or ``"rw"``)."""
+        out = []
+        path, access = ctypes.c_char_p(), ctypes.c_uint64()
+        for i in range(lib.sbx_policy_denied_count(self._handle())):
+            lib.sbx_policy_denied(self._handle(), i, ctypes.byref(path), ctypes.byref(access))
+            bits = ("r" if access.value & _FS_READ else "") + ("w" if access.value & _FS_WRITE else "")
+            out.append((os.fsdecode(path.value), bits))
+        return out
+
     def allow_unix_socket(self, path: StrPath) -> "Policy":
         """Let the child connect to the host's unix socket ``path`` (bound into the
         mount namespace's view: needs ``unshare("mount")``, else the run fails).

@@ -74,3 +74,28 @@ def test_carve__bad_input(policy):
         policy.deny_path("/a", "x")
     with pytest.raises(agentsbx.InvalidArgumentError, match="access must be"):
         policy.deny_path("/a", "")
+    policy.deny_path("/a/b", "w").deny_path("/c", "rw")
+    assert policy.denied == [("/a/b", "w"), ("/c", "rw")]
+
+
+def test_carve__protected_list(policy):
+    default = policy.protected
+    assert ".git/config" in default and ".bashrc" in default and ".git/hooks" in default
+    policy.protect_path(".env").unprotect(".bashrc")
+    assert policy.protected == [n for n in default if n != ".bashrc"] + [".env"]
+    with pytest.raises(agentsbx.SandboxError, match="not in the policy's protected list"):
+        policy.unprotect(".nothing")
+    with pytest.raises(agentsbx.InvalidArgumentError, match="not a relative name"):
+        policy.protect_path("/abs")
+
+
+def test_carve__protected_minimal_fails_closed(policy, tmp_path):
+    needs_landlock()
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / ".bashrc").write_text("echo hi\n")
+    policy.isolation("minimal").allow_path(ws, "rw")
+    with pytest.raises(agentsbx.NotSupportedError, match="is protected"):
+        policy.run(["true"])
+    policy.unprotect(".bashrc")
+    assert policy.run(["true"]).returncode == 0
