@@ -360,10 +360,15 @@ static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
         if (!rights || !rule_path(ll->rules[i].fd, path, sizeof(path)) || !under(at->real, path))
             continue;
         bool hide = at->access & SBX_FS_READ;
+        bool self = strcmp(path, at->real) == 0;
+        /* What a rule above gives the denied path: listing applies to it only
+         * when it is (or may become) a directory. */
         uint64_t opens = hide ? rights : rights & fs->write;
+        if (!self && at->exists && !at->is_dir)
+            opens &= ~fs->list;
         if (!opens)
-            continue;                      /* this grant gives nothing the deny takes away */
-        if (strcmp(path, at->real) == 0) { /* a rule on the denied path itself */
+            continue; /* this grant gives nothing the deny takes away (or did, split already) */
+        if (self) { /* a rule on the denied path itself */
             ll->rules[i].access &= hide ? 0 : ~fs->write;
             continue;
         }

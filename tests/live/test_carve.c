@@ -315,6 +315,32 @@ static void test_carve__minimal_read_deny_file(void **state)
     sbx_policy_free(c);
 }
 
+/* Many files hidden in one directory: one split of it, not one per file
+ * (the rules would run out: E2BIG). */
+static void test_carve__minimal_many_denies_in_one_dir(void **state)
+{
+    (void)state;
+    char dir[128];
+    snprintf(dir, sizeof(dir), "%s", at("t", "ro/many"));
+    assert_int_equal(mkdir(dir, 0755), 0);
+    sbx_policy *p = tree_policy("t", false);
+    for (int i = 0; i < 60; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%02d", i);
+        put_file(dir, name, "x\n");
+        if (i < 50) {
+            char path[160];
+            snprintf(path, sizeof(path), "%s/%s", dir, name);
+            assert_sbx_ok(sbx_deny_path(p, path, SBX_FS_READ));
+        }
+    }
+    expect(p, "denied EACCES", "read", at("t", "ro/many/f00"), NULL);
+    expect(p, "denied EACCES", "read", at("t", "ro/many/f49"), NULL);
+    expect(p, "ok", "read", at("t", "ro/many/f50"), NULL);
+    expect(p, "ok", "read", at("t", "ro/many"), NULL);
+    sbx_policy_free(p);
+}
+
 /* What Landlock cannot express fails closed, naming the path. */
 static void test_carve__minimal_fails_closed(void **state)
 {
@@ -560,6 +586,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_carve__view_read_deny_holds, setup, teardown),
     cmocka_unit_test_setup_teardown(test_carve__minimal_read_deny_file, setup, teardown),
     cmocka_unit_test_setup_teardown(test_carve__minimal_fails_closed, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_carve__minimal_many_denies_in_one_dir, setup, teardown),
     cmocka_unit_test_setup_teardown(test_carve__grant_beneath_deny_refused, setup, teardown),
     cmocka_unit_test_setup_teardown(test_carve__default_view_hides_shadow, setup, teardown),
 };
