@@ -228,6 +228,77 @@ int sbx_policy_protected(const sbx_policy *policy, size_t index, const char **re
     return 0;
 }
 
+int sbx_bind(sbx_policy *policy, const char *src, const char *dest, uint64_t access)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(src);
+    sbx__check_arg(dest);
+    sbx__check(src[0] == '/', "sbx_bind: '%s' is not an absolute path", src);
+    sbx__check(strlen(src) < PATH_MAX && strlen(dest) < PATH_MAX,
+               "sbx_bind: a path is longer than PATH_MAX");
+    sbx__check(dest[0] == '/' && strcmp(dest, "/") != 0 && normalised(dest),
+               "sbx_bind(%s, %s): the destination is not an absolute, normalised path other "
+               "than '/'",
+               src, dest);
+    sbx__check(access & (SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC),
+               "sbx_bind(%s, %s): access grants nothing (use SBX_FS_READ, _WRITE, _EXEC)", src,
+               dest);
+    sbx__check((access & ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC)) == 0,
+               "sbx_bind(%s, %s): unknown access bits 0x%llx", src, dest,
+               (unsigned long long)(access & ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC)));
+    char why[PATH_MAX + 160];
+    int fd = sbx__open_grant(src, NULL, NULL, why, sizeof(why));
+    if (fd == -ELOOP && why[0])
+        return sbx__err(-ELOOP, "sbx_bind(%s, %s): %s", src, dest, why);
+    if (fd < 0)
+        return sbx__errno(fd, "sbx_bind(%s, %s)", src, dest);
+    close(fd);
+    for (size_t i = 0; i < policy->n_binds; i++)
+        if (strcmp(policy->binds[i].dest, dest) == 0)
+            return sbx__err(-EINVAL, "sbx_bind(%s, %s): %s is bound already (from %s)", src, dest,
+                            dest, policy->binds[i].src);
+    struct sbx__bind *grown = realloc(policy->binds, (policy->n_binds + 1) * sizeof(*grown));
+    if (!grown)
+        return sbx__errno(-ENOMEM, "sbx_bind(%s, %s)", src, dest);
+    policy->binds = grown;
+    char *s = strdup(src), *d = strdup(dest);
+    if (!s || !d) {
+        free(s);
+        free(d);
+        return sbx__errno(-ENOMEM, "sbx_bind(%s, %s)", src, dest);
+    }
+    policy->binds[policy->n_binds++] = (struct sbx__bind){s, d, access};
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_tmpfs(sbx_policy *policy, const char *path, uint64_t size)
+{
+    sbx__check_arg(policy);
+    sbx__check_arg(path);
+    sbx__check(strlen(path) < PATH_MAX, "sbx_tmpfs: the path is longer than PATH_MAX");
+    sbx__check(path[0] == '/' && strcmp(path, "/") != 0 && normalised(path),
+               "sbx_tmpfs: '%s' is not an absolute, normalised path other than '/'", path);
+    sbx__check(size == 0 || size >= 4096, "sbx_tmpfs(%s): size %llu is below 4096 bytes", path,
+               (unsigned long long)size);
+    for (size_t i = 0; i < policy->n_tmpfs; i++)
+        if (strcmp(policy->tmpfs[i].path, path) == 0) {
+            policy->tmpfs[i].size = size;
+            sbx__policy_changed(policy);
+            return 0;
+        }
+    struct sbx__tmpfs *grown = realloc(policy->tmpfs, (policy->n_tmpfs + 1) * sizeof(*grown));
+    if (!grown)
+        return sbx__errno(-ENOMEM, "sbx_tmpfs(%s)", path);
+    policy->tmpfs = grown;
+    char *copy = strdup(path);
+    if (!copy)
+        return sbx__errno(-ENOMEM, "sbx_tmpfs(%s)", path);
+    policy->tmpfs[policy->n_tmpfs++] = (struct sbx__tmpfs){copy, size};
+    sbx__policy_changed(policy);
+    return 0;
+}
+
 static void free_names(char **names, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -245,6 +316,17 @@ static int dup_names(char **from, size_t n, char ***to, size_t *to_n)
 
 static void policy_free(sbx_policy *policy)
 {
+    for (size_t i = 0; i < policy->n_binds; i++) {
+        free(policy->binds[i].src);
+        free(policy->binds[i].dest);
+    }
+    free(policy->binds);
+    for (size_t i = 0; i < policy->n_tmpfs; i++)
+        free(policy->tmpfs[i].path);
+    free(policy->tmpfs);
+    policy->binds = NULL;
+    policy->tmpfs = NULL;
+    policy->n_binds = policy->n_tmpfs = 0;
     free_names(policy->protect_add, policy->n_protect_add);
     free_names(policy->protect_del, policy->n_protect_del);
     policy->protect_add = policy->protect_del = NULL;
@@ -262,6 +344,24 @@ static int policy_dup(const sbx_policy *from, sbx_policy *to)
             0 ||
         dup_names(from->protect_del, from->n_protect_del, &to->protect_del, &to->n_protect_del) < 0)
         return -ENOMEM;
+    if (from->n_binds && !(to->binds = calloc(from->n_binds, sizeof(*to->binds))))
+        return -ENOMEM;
+    for (size_t i = 0; i < from->n_binds; i++) {
+        to->binds[i].access = from->binds[i].access;
+        to->binds[i].src = strdup(from->binds[i].src);
+        to->binds[i].dest = strdup(from->binds[i].dest);
+        to->n_binds++;
+        if (!to->binds[i].src || !to->binds[i].dest)
+            return -ENOMEM;
+    }
+    if (from->n_tmpfs && !(to->tmpfs = calloc(from->n_tmpfs, sizeof(*to->tmpfs))))
+        return -ENOMEM;
+    for (size_t i = 0; i < from->n_tmpfs; i++) {
+        to->tmpfs[i].size = from->tmpfs[i].size;
+        if (!(to->tmpfs[i].path = strdup(from->tmpfs[i].path)))
+            return -ENOMEM;
+        to->n_tmpfs++;
+    }
     if (!from->n_denies)
         return 0;
     if (!(to->denies = calloc(from->n_denies, sizeof(*to->denies))))
@@ -368,7 +468,7 @@ static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
             opens &= ~fs->list;
         if (!opens)
             continue; /* this grant gives nothing the deny takes away (or did, split already) */
-        if (self) { /* a rule on the denied path itself */
+        if (self) {   /* a rule on the denied path itself */
             ll->rules[i].access &= hide ? 0 : ~fs->write;
             continue;
         }
@@ -615,6 +715,12 @@ static int add_protected(const sbx_policy *policy, struct sbx__carve_plan *cp, s
             S_ISDIR(st.st_mode))
             r = protect_in(policy, policy->grants[g].path, cp, cap);
     }
+    for (size_t i = 0; r == 0 && i < policy->n_binds; i++) {
+        struct stat st;
+        if ((policy->binds[i].access & SBX_FS_WRITE) && stat(policy->binds[i].src, &st) == 0 &&
+            S_ISDIR(st.st_mode))
+            r = protect_in(policy, policy->binds[i].src, cp, cap);
+    }
     if (r == 0 && policy->workdir)
         r = protect_in(policy, policy->workdir, cp, cap);
     return r;
@@ -678,6 +784,19 @@ static void plan_free(struct sbx__plan *plan)
 /* After the namespaces: without a mount view, Landlock's rules. */
 static int compile_landlock(const sbx_policy *policy, struct sbx__plan *plan)
 {
+    if ((policy->n_binds || policy->n_tmpfs) && !(plan->ns && plan->ns->mount_view)) {
+        char what[PATH_MAX * 2 + 32];
+        if (policy->n_binds)
+            snprintf(what, sizeof(what), "sbx_bind(%s, %s)", policy->binds[0].src,
+                     policy->binds[0].dest);
+        else
+            snprintf(what, sizeof(what), "sbx_tmpfs(%s)", policy->tmpfs[0].path);
+        return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                              "%s: needs the mount namespace's view, and this policy runs "
+                              "without it (isolation %s%s%s)",
+                              what, sbx_isolation_name(policy->isolation),
+                              plan->isolation_fallback[0] ? ": " : "", plan->isolation_fallback);
+    }
     if (!plan->carve || (plan->ns && plan->ns->mount_view) || !plan->landlock)
         return 0; /* the view covers them (view.c); without Landlock nothing is confined */
     for (size_t d = 0; d < plan->carve->n; d++) {

@@ -73,6 +73,17 @@ struct sbx_policy {
     /* carve.c: names added to / removed from the default protected list */
     char **protect_add, **protect_del;
     size_t n_protect_add, n_protect_del;
+    /* carve.c: sbx_bind() and sbx_tmpfs(), the mount view only */
+    struct sbx__bind {
+        char *src, *dest; /* owned, absolute */
+        uint64_t access;  /* SBX_FS_* */
+    } * binds;
+    size_t n_binds;
+    struct sbx__tmpfs {
+        char *path;    /* owned, absolute */
+        uint64_t size; /* bytes; 0: the view's limit */
+    } * tmpfs;
+    size_t n_tmpfs;
 
     struct sbx__seccomp_policy *seccomp; /* seccomp.c: syscall rules, monitor; NULL: defaults */
     struct sbx__output_policy *output;   /* outfilter.c, audit.c; NULL: defaults */

@@ -448,11 +448,14 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
     ll->private_tmp = policy->private_tmp; /* where: sbx__tmp_compile() (tmpdir.c) */
 
     /* The directories this policy's children may write: links there are never followed. */
-    const char *wpaths[policy->n_grants + 1];
+    const char *wpaths[policy->n_grants + policy->n_binds + 1];
     struct sbx__write_dirs writable = {wpaths, 0};
     for (size_t i = 0; i < policy->n_grants; i++)
         if (policy->grants[i].access & SBX_FS_WRITE)
             wpaths[writable.n++] = policy->grants[i].path;
+    for (size_t i = 0; i < policy->n_binds; i++)
+        if (policy->binds[i].access & SBX_FS_WRITE)
+            wpaths[writable.n++] = policy->binds[i].src;
     if (policy->workdir)
         wpaths[writable.n++] = policy->workdir;
     int r = 0;
@@ -463,6 +466,9 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
         r = add_grant(ll, policy->workdir, SBX_FS_READ | SBX_FS_WRITE | SBX_FS_OPTIONAL, &writable);
     for (size_t i = 0; r == 0 && i < policy->n_grants; i++)
         r = add_grant(ll, policy->grants[i].path, policy->grants[i].access, &writable);
+    /* sbx_bind(): the source's objects, whatever path shows them (carve.c) */
+    for (size_t i = 0; r == 0 && i < policy->n_binds; i++)
+        r = add_grant(ll, policy->binds[i].src, policy->binds[i].access, &writable);
     if (r < 0) {
         sbx__landlock_plan_free(ll);
         return r;

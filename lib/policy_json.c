@@ -544,6 +544,90 @@ static int apply_protected(struct ctx *c, sbx_policy *p, struct json_object *nam
     return 0;
 }
 
+/* "binds": [{"source": "/host/ws", "dest": "/workspace", "access": ["read", "write"]}] */
+static int apply_binds(struct ctx *c, sbx_policy *p, struct json_object *binds)
+{
+    static const char *const keys[] = {"source", "dest", "access", NULL};
+    int r = get_array(c, binds, "an array of binds");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < json_object_array_length(binds); i++) {
+        size_t old = path_index(c, i);
+        struct json_object *g = json_object_array_get_idx(binds, i), *v;
+        if ((r = get_object(c, g, keys)) < 0)
+            return r;
+        const char *src, *dest;
+        uint64_t access = 0;
+        size_t o2 = path_key(c, "source");
+        if (!json_object_object_get_ex(g, "source", &v))
+            return fail(c, -EINVAL, "missing (every bind has a source, a dest and an access list)");
+        if ((r = get_string(c, v, "an absolute path", &src)) < 0)
+            return r;
+        path_restore(c, o2);
+        o2 = path_key(c, "dest");
+        if (!json_object_object_get_ex(g, "dest", &v))
+            return fail(c, -EINVAL, "missing (every bind has a source, a dest and an access list)");
+        if ((r = get_string(c, v, "an absolute path", &dest)) < 0)
+            return r;
+        path_restore(c, o2);
+        o2 = path_key(c, "access");
+        if (!json_object_object_get_ex(g, "access", &v))
+            return fail(c, -EINVAL, "missing (every bind has a source, a dest and an access list)");
+        if ((r = get_array(c, v, "an array of \"read\", \"write\", \"exec\"")) < 0)
+            return r;
+        for (size_t k = 0; k < json_object_array_length(v); k++) {
+            size_t o3 = path_index(c, k);
+            const char *name;
+            struct json_object *item = json_object_array_get_idx(v, k);
+            if ((r = get_string(c, item, "\"read\", \"write\" or \"exec\"", &name)) < 0)
+                return r;
+            size_t a = 0;
+            while (a < 3 && strcmp(name, access_names[a]) != 0)
+                a++;
+            if (a == 3)
+                return fail_type(c, "\"read\", \"write\" or \"exec\"", item);
+            access |= access_bits[a];
+            path_restore(c, o3);
+        }
+        path_restore(c, o2);
+        CALL(c, sbx_bind(p, src, dest, access));
+        path_restore(c, old);
+    }
+    return 0;
+}
+
+/* "tmpfs": [{"path": "/scratch", "size": "64M"}] (size optional) */
+static int apply_tmpfs(struct ctx *c, sbx_policy *p, struct json_object *list)
+{
+    static const char *const keys[] = {"path", "size", NULL};
+    int r = get_array(c, list, "an array of tmpfs mounts");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        size_t old = path_index(c, i);
+        struct json_object *g = json_object_array_get_idx(list, i), *v;
+        if ((r = get_object(c, g, keys)) < 0)
+            return r;
+        const char *path;
+        uint64_t size = 0;
+        size_t o2 = path_key(c, "path");
+        if (!json_object_object_get_ex(g, "path", &v))
+            return fail(c, -EINVAL, "missing (every tmpfs has a path)");
+        if ((r = get_string(c, v, "an absolute path", &path)) < 0)
+            return r;
+        path_restore(c, o2);
+        if (json_object_object_get_ex(g, "size", &v)) {
+            o2 = path_key(c, "size");
+            if ((r = get_size(c, v, false, &size)) < 0)
+                return r;
+            path_restore(c, o2);
+        }
+        CALL(c, sbx_tmpfs(p, path, size));
+        path_restore(c, old);
+    }
+    return 0;
+}
+
 static int apply_tools(struct ctx *c, sbx_policy *p, struct json_object *tools)
 {
     int r = get_array(c, tools, "an array of tool names or paths");
@@ -932,7 +1016,7 @@ static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
         "version",         "profile", "workdir",    "env",     "limits",       "best_effort",
         "die_with_parent", "grants",  "tools",      "network", "private_tmp",  "tmp_parent",
         "seccomp",         "cgroup",  "namespaces", "output",  "capabilities", "unix_sockets",
-        "isolation",       "deny",    "protected",  NULL};
+        "isolation",       "deny",    "protected",  "binds",   "tmpfs",        NULL};
     if (!is(doc, json_type_object))
         return fail_type(c, "an object", doc);
     struct json_object *v;
@@ -1014,6 +1098,8 @@ static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
         {"grants", apply_grants},
         {"deny", apply_denies},
         {"protected", apply_protected},
+        {"binds", apply_binds},
+        {"tmpfs", apply_tmpfs},
         {"tools", apply_tools},
         {"network", apply_network},
         {"seccomp", apply_seccomp},
@@ -1417,6 +1503,36 @@ static void write_grants(struct out *o, struct json_object *doc, const sbx_polic
     put(o, doc, "grants", grants);
 }
 
+static void write_mounts(struct out *o, struct json_object *doc, const sbx_policy *p)
+{
+    if (p->n_binds) {
+        struct json_object *arr = checked(o, json_object_new_array());
+        for (size_t i = 0; i < p->n_binds; i++) {
+            struct json_object *g = checked(o, json_object_new_object());
+            struct json_object *access = checked(o, json_object_new_array());
+            put(o, g, "source", str(o, p->binds[i].src));
+            put(o, g, "dest", str(o, p->binds[i].dest));
+            for (size_t a = 0; a < 3; a++)
+                if (p->binds[i].access & access_bits[a])
+                    push(o, access, str(o, access_names[a]));
+            put(o, g, "access", access);
+            push(o, arr, g);
+        }
+        put(o, doc, "binds", arr);
+    }
+    if (p->n_tmpfs) {
+        struct json_object *arr = checked(o, json_object_new_array());
+        for (size_t i = 0; i < p->n_tmpfs; i++) {
+            struct json_object *g = checked(o, json_object_new_object());
+            put(o, g, "path", str(o, p->tmpfs[i].path));
+            if (p->tmpfs[i].size)
+                put(o, g, "size", size_value(o, p->tmpfs[i].size));
+            push(o, arr, g);
+        }
+        put(o, doc, "tmpfs", arr);
+    }
+}
+
 /* The effective protected list, when it differs from the default one. */
 static void write_protected(struct out *o, struct json_object *doc, const sbx_policy *p)
 {
@@ -1598,6 +1714,7 @@ static struct json_object *write_document(struct out *o, const sbx_policy *p, co
     write_grants(o, doc, p);
     write_denies(o, doc, p);
     write_protected(o, doc, p);
+    write_mounts(o, doc, p);
     write_network(o, doc, p);
     write_seccomp(o, doc, p);
     write_cgroup(o, doc, p, def);

@@ -191,6 +191,43 @@ static int push_bind(struct builder *b, const char *path, uint64_t attr, bool op
                                          .is_dir = S_ISDIR(st.st_mode)});
 }
 
+/* sbx_bind(): the source (opened safely, as a grant) shown at the destination. */
+static int push_bind_at(struct builder *b, const struct sbx__bind *bind)
+{
+    char real[PATH_MAX], why[PATH_MAX + 160];
+    int fd = sbx__open_grant(bind->src, b->writable, real, why, sizeof(why));
+    if (fd == -ELOOP && why[0])
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ELOOP, "sbx_bind(%s, %s): %s", bind->src,
+                              bind->dest, why);
+    if (fd < 0)
+        return sbx__err_stage(SBX_STAGE_COMPILE, fd, "sbx_bind(%s, %s): cannot open '%s'",
+                              bind->src, bind->dest, bind->src);
+    struct stat st;
+    int err = fstat(fd, &st) != 0 ? -errno : 0;
+    close(fd);
+    if (err < 0)
+        return sbx__err_stage(SBX_STAGE_COMPILE, err, "sbx_bind(%s, %s): fstat", bind->src,
+                              bind->dest);
+    uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (!(bind->access & SBX_FS_WRITE))
+        attr |= MOUNT_ATTR_RDONLY;
+    if (!(bind->access & SBX_FS_EXEC))
+        attr |= MOUNT_ATTR_NOEXEC;
+    char *p = strdup(bind->dest), *d = strdup(real);
+    if (!p || !d) {
+        free(p);
+        free(d);
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
+    }
+    return push(b, (struct sbx__view_op){.kind = SBX__VIEW_BIND_AT,
+                                         .path = p,
+                                         .data = d,
+                                         .dev = st.st_dev,
+                                         .ino = st.st_ino,
+                                         .attr = attr,
+                                         .is_dir = S_ISDIR(st.st_mode)});
+}
+
 static int depth(const char *path)
 {
     int d = 0;
@@ -348,6 +385,37 @@ static bool covered(const struct sbx__carve_plan *cp, size_t self)
     return false;
 }
 
+/* One denied path where the view shows it: at `where`, beneath the bind at
+ * `bind_path` (writable or not). */
+static int carve_at(struct builder *b, const struct sbx__carve_entry *e, const char *bind_path,
+                    bool writable, const char *where, const struct stat *null_st)
+{
+    if (!e->exists && !writable)
+        return 0; /* nothing can make it in a read-only bind */
+    if (!(e->access & SBX_FS_READ) && !writable)
+        return 0; /* read-only already */
+    int r = 0;
+    if (writable) { /* pin the directories between the bind and the denied path */
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", where);
+        for (char *slash = strrchr(dir, '/'); r == 0 && slash && slash > dir;
+             slash = strrchr(dir, '/')) {
+            *slash = '\0';
+            if (!under(dir, bind_path) || strcmp(dir, bind_path) == 0)
+                break;
+            r = push_carve(b, SBX__VIEW_SELF, dir, true, 0, NULL, 0, 0);
+        }
+    }
+    if (r < 0)
+        return r;
+    if (!e->exists || ((e->access & SBX_FS_READ) && e->is_dir))
+        return push_carve(b, SBX__VIEW_MASK, where, true, 0, "mode=0555,size=4k", 0, 0);
+    if (!(e->access & SBX_FS_READ))
+        return push_carve(b, SBX__VIEW_SELF, where, e->is_dir, MOUNT_ATTR_RDONLY, NULL, 0, 0);
+    return push_carve(b, SBX__VIEW_MASK_FILE, where, false, 0, "/dev/null", null_st->st_dev,
+                      null_st->st_ino);
+}
+
 /* Cover every denied path the view shows: a denied directory with an empty
  * read-only tmpfs, a denied file with the host's /dev/null made unopenable
  * (nodev), a write-denied path with a read-only bind of itself, a missing
@@ -366,38 +434,25 @@ static int add_denies(struct builder *b, const struct sbx__carve_plan *cp)
     int r = 0;
     for (size_t i = 0; r == 0 && i < cp->n; i++) {
         const struct sbx__carve_entry *e = &cp->v[i];
+        if (covered(cp, i))
+            continue; /* inside another carve-out */
         const struct sbx__view_op *bind = shown_by(b->v, e->real);
-        if (!bind || covered(cp, i))
-            continue; /* not in the view, or inside another carve-out */
-        bool writable = !(bind->attr & MOUNT_ATTR_RDONLY);
-        if (!e->exists && !writable)
-            continue; /* nothing can make it in a read-only bind */
-        if (!(e->access & SBX_FS_READ) && !writable)
-            continue; /* read-only already */
-        char bind_path[PATH_MAX];
-        snprintf(bind_path, sizeof(bind_path), "%s", bind->path);
-        if (writable) { /* pin the directories between the bind and the denied path */
-            char dir[PATH_MAX];
-            snprintf(dir, sizeof(dir), "%s", e->real);
-            for (char *slash = strrchr(dir, '/'); r == 0 && slash && slash > dir;
-                 slash = strrchr(dir, '/')) {
-                *slash = '\0';
-                if (!under(dir, bind_path) || strcmp(dir, bind_path) == 0)
-                    break;
-                r = push_carve(b, SBX__VIEW_SELF, dir, true, 0, NULL, 0, 0);
-            }
+        if (bind)
+            r = carve_at(b, e, bind->path, !(bind->attr & MOUNT_ATTR_RDONLY), e->real, &null_st);
+        /* and wherever sbx_bind() shows it */
+        size_t n_ops = b->v->n;
+        for (size_t k = 0; r == 0 && k < n_ops; k++) {
+            const struct sbx__view_op *op = &b->v->ops[k];
+            if (op->kind != SBX__VIEW_BIND_AT || !under(e->real, op->data))
+                continue;
+            char view_path[PATH_MAX], dest[PATH_MAX];
+            snprintf(dest, sizeof(dest), "%s", op->path);
+            int len = snprintf(view_path, sizeof(view_path), "%s%s", op->path,
+                               e->real + (strcmp(op->data, "/") == 0 ? 0 : strlen(op->data)));
+            if (len < 0 || (size_t)len >= sizeof(view_path))
+                continue;
+            r = carve_at(b, e, dest, !(op->attr & MOUNT_ATTR_RDONLY), view_path, &null_st);
         }
-        if (r < 0)
-            break;
-        if (!e->exists)
-            r = push_carve(b, SBX__VIEW_MASK, e->real, true, 0, "mode=0555,size=4k", 0, 0);
-        else if (!(e->access & SBX_FS_READ))
-            r = push_carve(b, SBX__VIEW_SELF, e->real, e->is_dir, MOUNT_ATTR_RDONLY, NULL, 0, 0);
-        else if (e->is_dir)
-            r = push_carve(b, SBX__VIEW_MASK, e->real, true, 0, "mode=0555,size=4k", 0, 0);
-        else
-            r = push_carve(b, SBX__VIEW_MASK_FILE, e->real, false, 0, "/dev/null", null_st.st_dev,
-                           null_st.st_ino);
     }
     /* drop the pins that a mask replaced */
     size_t kept = 0;
@@ -451,6 +506,17 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
         if (!(g->access & SBX_FS_EXEC))
             attr |= MOUNT_ATTR_NOEXEC;
         r = push_bind(&b, g->path, attr, (g->access & SBX_FS_OPTIONAL) != 0);
+    }
+    for (size_t i = 0; r == 0 && i < policy->n_binds; i++)
+        r = push_bind_at(&b, &policy->binds[i]);
+    for (size_t i = 0; r == 0 && i < policy->n_tmpfs; i++) {
+        char opts[64];
+        if (policy->tmpfs[i].size)
+            snprintf(opts, sizeof(opts), "mode=0755,size=%llu",
+                     (unsigned long long)policy->tmpfs[i].size);
+        else
+            snprintf(opts, sizeof(opts), "%s", ns->tmpfs_opts);
+        r = push_simple(&b, SBX__VIEW_TMPFS, policy->tmpfs[i].path, opts, rw_rights);
     }
     if (r == 0 && policy->workdir)
         r = push_bind(&b, policy->workdir, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
@@ -618,7 +684,8 @@ static int open_source(const struct sbx__view_op *op)
 {
     struct view_open_how how = {.flags = O_PATH | O_CLOEXEC,
                                 .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-    const char *path = op->kind == SBX__VIEW_MASK_FILE ? op->data : op->path;
+    const char *path =
+        op->kind == SBX__VIEW_MASK_FILE || op->kind == SBX__VIEW_BIND_AT ? op->data : op->path;
     int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
     struct stat st;
     if (fd >= 0 &&
@@ -685,7 +752,7 @@ static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset
     }
     int target = mountpoint(rootfd, op->path,
                             (op->kind != SBX__VIEW_BIND && op->kind != SBX__VIEW_MASK_FILE &&
-                             op->kind != SBX__VIEW_SELF) ||
+                             op->kind != SBX__VIEW_SELF && op->kind != SBX__VIEW_BIND_AT) ||
                                 op->is_dir);
     if (target < 0)
         return fail(step, SBX__VSTEP_MOUNTPOINT, where, op->path);
@@ -693,7 +760,8 @@ static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset
     fd_path(at, target);
     int rc = 0, s = 0;
     switch (op->kind) {
-    case SBX__VIEW_BIND: rc = attach(src, target, op->attr, AT_RECURSIVE, &s); break;
+    case SBX__VIEW_BIND:
+    case SBX__VIEW_BIND_AT: rc = attach(src, target, op->attr, AT_RECURSIVE, &s); break;
     case SBX__VIEW_MASK_FILE:
         rc = attach(src, target,
                     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
@@ -754,7 +822,8 @@ int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n + n_extra; i++) {
         const struct sbx__view_op *op = i < n ? &view->ops[i] : &extra->ops[i - n];
-        if ((op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_MASK_FILE) &&
+        if ((op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_MASK_FILE ||
+             op->kind == SBX__VIEW_BIND_AT) &&
             (src[i] = open_source(op)) < 0)
             rc = fail(step, SBX__VSTEP_OPEN, where, op->path);
     }

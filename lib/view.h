@@ -22,6 +22,7 @@ enum sbx__view_kind {
     SBX__VIEW_SELF,      /* the view's own tree at `path` bound over itself with `attr`: read-only
                             (a write-denied path), or as it is (a pin: a mount point cannot be
                             renamed or removed, so no rename swaps the path of a deny beneath) */
+    SBX__VIEW_BIND_AT,   /* sbx_bind(): the host's `data` (resolved, as BIND) shown at `path` */
     SBX__VIEW_DROPPED,   /* while compiling only: an op to remove */
 };
 

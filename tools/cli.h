@@ -79,6 +79,7 @@ enum {
     CLI_OPT_DENY_WRITE,  /* --deny-write PATH */
     CLI_OPT_PROTECT,     /* --protect NAME */
     CLI_OPT_UNPROTECT,   /* --unprotect NAME */
+    CLI_OPT_TMPFS,       /* --tmpfs PATH[:SIZE] */
     CLI_OPT_POLICY_END,
 };
 
@@ -119,6 +120,7 @@ enum {
         {"deny-write", required_argument, NULL, CLI_OPT_DENY_WRITE},                               \
         {"protect", required_argument, NULL, CLI_OPT_PROTECT},                                     \
         {"unprotect", required_argument, NULL, CLI_OPT_UNPROTECT},                                 \
+        {"tmpfs", required_argument, NULL, CLI_OPT_TMPFS},                                         \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }

@@ -135,6 +135,49 @@ SBX_API SBX_WUR int sbx_policy_protected(const sbx_policy *policy, size_t index,
  */
 SBX_API const char *sbx_protected_default(size_t index);
 
+/**
+ * @brief Show a host directory or file at another path in the child's view
+ * (a workspace always at `/workspace`, a tool tree at a fixed path).
+ *
+ * Needs the mount namespace's view: without it (isolation
+ * #SBX_ISOLATION_MINIMAL, or a host without namespaces) the spawn fails with
+ * -EOPNOTSUPP naming the bind. @p src is resolved like a grant when the policy
+ * is compiled (no link a sandboxed child could have planted is followed); @p
+ * dest is made in the view (on the view's own tmpfs when nothing bound shows
+ * it; inside a bound directory it must exist, or be creatable there). The
+ * source is granted @p access (Landlock) under both names.
+ *
+ * @param policy The policy.
+ * @param src An absolute path that exists.
+ * @param dest An absolute, normalised path other than "/".
+ * @param access #SBX_FS_READ, #SBX_FS_WRITE, #SBX_FS_EXEC, combined.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, a relative or not normalised path, "/", or bad access bits.
+ * @retval -ENOENT @p src does not exist.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_bind(sbx_policy *policy, const char *src, const char *dest,
+                             uint64_t access);
+
+/**
+ * @brief Mount an empty, writable tmpfs at a path of the child's view.
+ *
+ * Needs the mount namespace's view (see sbx_bind()). The tmpfs is private to
+ * the child, nosuid, nodev and noexec, and holds at most @p size bytes.
+ *
+ * @param policy The policy.
+ * @param path An absolute, normalised path other than "/".
+ * @param size Its size in bytes (at least 4096), or 0 for the memory limit
+ * (sbx_limit_memory()) or, without one, the kernel's default (half the RAM).
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, a relative or not normalised path, "/", or a size
+ * below 4096.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_tmpfs(sbx_policy *policy, const char *path, uint64_t size);
+
 #ifdef __cplusplus
 }
 #endif

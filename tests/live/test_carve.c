@@ -577,7 +577,73 @@ static void test_carve__protected_minimal_fails_closed(void **state)
     sbx_policy_free(p);
 }
 
+/* sbx_bind(): a tree shown at another path, read-only or writable as bound;
+ * the protected list and denies hold there too. sbx_tmpfs(): a private
+ * bounded tmpfs. The controls: without them the paths are not there. */
+static void test_carve__bind_and_tmpfs(void **state)
+{
+    (void)state;
+    need_mount_ns();
+    sbx_policy *p = layer_policy_new(), *c = layer_policy_new();
+    assert_sbx_ok(sbx_unshare(p, SBX_NS_MOUNT));
+    assert_sbx_ok(sbx_unshare(c, SBX_NS_MOUNT));
+    assert_sbx_ok(sbx_bind(p, at("t", "ro"), "/agentsbx-test/ro", SBX_FS_READ));
+    assert_sbx_ok(sbx_bind(p, at("t", "ws"), "/agentsbx-test/ws", SBX_FS_READ | SBX_FS_WRITE));
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ws/secret"), SBX_FS_READ));
+    assert_sbx_ok(sbx_tmpfs(p, "/agentsbx-test/scratch", 64 * 1024));
+    expect(p, "ok", "read", "/agentsbx-test/ro/a/b/pub", NULL);
+    expect(p, "denied EROFS", "create", "/agentsbx-test/ro/new", NULL);
+    expect(p, "ok", "create", "/agentsbx-test/ws/new", NULL);
+    expect_host_file(at("t", "ws/new"), "x");
+    expect(p, "denied EACCES", "read", "/agentsbx-test/ws/secret", NULL);
+    expect(p, "denied EROFS", "write", "/agentsbx-test/ws/.git/config", NULL);
+    expect(p, "denied EBUSY", "rename", "/agentsbx-test/ws/.git", "/agentsbx-test/ws/g");
+    expect(p, "ok", "create", "/agentsbx-test/scratch/f", NULL);
+    /* the host's own paths of the sources are not in the view */
+    expect(p, "denied ENOENT", "read", at("t", "ws/sdir/f"), NULL);
+    /* the controls */
+    expect(c, "denied ENOENT", "read", "/agentsbx-test/ro/a/b/pub", NULL);
+    expect(c, "denied ENOENT", "create", "/agentsbx-test/scratch/f", NULL);
+    sbx_policy_free(c);
+
+    /* bad input, and no view: fails closed naming the bind */
+    assert_sbx_error(sbx_bind(p, "rel", "/x", SBX_FS_READ), -EINVAL,
+                     "'rel' is not an absolute path");
+    assert_sbx_error(sbx_bind(p, at("t", "ro"), "x", SBX_FS_READ), -EINVAL,
+                     "the destination is not an absolute, normalised path");
+    assert_sbx_error(sbx_bind(p, at("t", "ro"), "/", SBX_FS_READ), -EINVAL,
+                     "the destination is not an absolute, normalised path other than '/'");
+    assert_sbx_error(sbx_bind(p, at("t", "ro"), "/y", 0), -EINVAL, "access grants nothing");
+    assert_sbx_error(sbx_bind(p, at("t", "ro"), "/y", SBX_FS_READ | 8), -EINVAL,
+                     "unknown access bits 0x8");
+    assert_sbx_error(sbx_bind(p, at("t", "nope"), "/y", SBX_FS_READ), -ENOENT, "sbx_bind(");
+    assert_sbx_error(sbx_bind(p, at("t", "ws"), "/agentsbx-test/ro", SBX_FS_READ), -EINVAL,
+                     "is bound already");
+    assert_sbx_error(sbx_bind(NULL, "/a", "/b", SBX_FS_READ), -EINVAL, "policy is NULL");
+    assert_sbx_error(sbx_tmpfs(p, "/t", 100), -EINVAL, "size 100 is below 4096 bytes");
+    assert_sbx_error(sbx_tmpfs(p, "t", 0), -EINVAL, "'t' is not an absolute, normalised path");
+    assert_sbx_error(sbx_tmpfs(NULL, "/t", 0), -EINVAL, "policy is NULL");
+    sbx_policy *m = layer_policy_new();
+    assert_sbx_ok(sbx_bind(m, at("t", "ro"), "/agentsbx-test/ro", SBX_FS_READ));
+    const char *argv[] = {PROBE("probe_fs"), "read", "/etc/passwd", NULL};
+    sbx_result *r = NULL;
+    char want[256];
+    snprintf(want, sizeof(want),
+             "sbx_bind(%s, /agentsbx-test/ro): needs the mount namespace's view, and this policy "
+             "runs without it (isolation minimal)",
+             at("t", "ro"));
+    assert_sbx_error(sbx_run(m, argv, NULL, 0, &r), -EOPNOTSUPP, want);
+    sbx_policy_free(m);
+    m = layer_policy_new();
+    assert_sbx_ok(sbx_tmpfs(m, "/scratch", 0));
+    assert_sbx_error(sbx_run(m, argv, NULL, 0, &r), -EOPNOTSUPP,
+                     "sbx_tmpfs(/scratch): needs the mount namespace's view");
+    sbx_policy_free(m);
+    sbx_policy_free(p);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_carve__bind_and_tmpfs, setup, teardown),
     cmocka_unit_test(test_carve__protect_api),
     cmocka_unit_test_setup_teardown(test_carve__protected_view, setup, teardown),
     cmocka_unit_test_setup_teardown(test_carve__protected_minimal_fails_closed, setup, teardown),

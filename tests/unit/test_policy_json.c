@@ -317,6 +317,23 @@ static void test_policy_json__round_trip_protected(void **state)
     sbx_policy_free(p);
 }
 
+static void test_policy_json__round_trip_binds_tmpfs(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_bind(p, "/usr/share", "/workspace", SBX_FS_READ | SBX_FS_WRITE));
+    assert_sbx_ok(sbx_bind(p, "/usr/bin", "/opt/tools", SBX_FS_READ | SBX_FS_EXEC));
+    assert_sbx_ok(sbx_tmpfs(p, "/scratch", 64 << 20));
+    assert_sbx_ok(sbx_tmpfs(p, "/cache", 0));
+    const char *json = to_json(p);
+    assert_non_null(strstr(json, "\"source\": \"/usr/share\",\n      \"dest\": \"/workspace\""));
+    assert_non_null(strstr(json, "\"path\": \"/scratch\",\n      \"size\": \"64M\""));
+    sbx_policy *q = loaded(json);
+    assert_string_equal(to_json(q), json);
+    sbx_policy_free(q);
+    sbx_policy_free(p);
+}
+
 static void test_policy_json__round_trip_unix_sockets(void **state)
 {
     char dir[] = "/tmp/agentsbx-json-sock.XXXXXX", path[64];
@@ -780,7 +797,16 @@ struct bad {
 #define V1 "{\"version\": 1, "
 
 static const struct bad bad_documents[] = {
-    /* "deny" and "protected" (carve.c) */
+    /* "deny", "protected", "binds", "tmpfs" (carve.c) */
+    {V1 "\"binds\": [{\"source\": \"/usr\", \"dest\": \"/w\"}]}", -EINVAL,
+     "$.binds[0].access: missing"},
+    {V1 "\"binds\": [{\"source\": \"/usr\", \"dest\": \"w\", \"access\": [\"read\"]}]}", -EINVAL,
+     "the destination is not an absolute, normalised path"},
+    {V1 "\"binds\": [{\"source\": \"/usr\", \"dest\": \"/w\", \"access\": [\"optional\"]}]}",
+     -EINVAL, "$.binds[0].access[0]: expected \"read\", \"write\" or \"exec\""},
+    {V1 "\"tmpfs\": [{\"size\": 4096}]}", -EINVAL, "$.tmpfs[0].path: missing"},
+    {V1 "\"tmpfs\": [{\"path\": \"/s\", \"size\": 10}]}", -EINVAL, "size 10 is below 4096"},
+    {V1 "\"tmpfs\": [{\"path\": \"/s\", \"size\": \"lots\"}]}", -EINVAL, "$.tmpfs[0].size"},
     {V1 "\"protected\": {}}", -EINVAL, "$.protected: expected an array of names"},
     {V1 "\"protected\": [1]}", -EINVAL, "$.protected[0]: expected a relative name"},
     {V1 "\"protected\": [\"/abs\"]}", -EINVAL, "'/abs' is not a relative name"},
@@ -1265,6 +1291,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_policy_json__round_trip_unix_sockets),
         cmocka_unit_test(test_policy_json__round_trip_deny),
         cmocka_unit_test(test_policy_json__round_trip_protected),
+        cmocka_unit_test(test_policy_json__round_trip_binds_tmpfs),
         cmocka_unit_test(test_policy_json__round_trip_syscall_newer_than_libseccomp),
         cmocka_unit_test(test_policy_json__round_trip_default_env),
         cmocka_unit_test(test_policy_json__env_keys),

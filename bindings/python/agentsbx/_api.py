@@ -670,6 +670,17 @@ class Policy:
                 function="sbx_deny_path")
         return self._apply("sbx_deny_path", _path(path), _access(access))
 
+    def bind(self, src: StrPath, dest: StrPath, access: str = "r") -> "Policy":
+        """Show the host's ``src`` at ``dest`` in the child's view (``access``: a
+        string of ``r``, ``w``, ``x``).  Needs the mount namespace's view: without it
+        the run raises :class:`NotSupportedError`."""
+        return self._apply("sbx_bind", _path(src), _path(dest, "dest"), _access(access))
+
+    def tmpfs(self, path: StrPath, size: int = 0) -> "Policy":
+        """An empty writable tmpfs of at most ``size`` bytes (0: the memory limit) at
+        ``path`` in the child's view (needs the view, as :meth:`bind`)."""
+        return self._apply("sbx_tmpfs", _path(path), int(size))
+
     def protect_path(self, name: str) -> "Policy":
         """Add ``name`` (relative, such as ``".env"``) to the protected list: read-only
         inside every write grant and the workdir.  See docs/carve-outs.md."""

@@ -228,6 +228,8 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     # carve.h
     ("sbx_deny_path", _i, [c_policy_p, _s, _u64], True),
     ("sbx_protect_path", _i, [c_policy_p, _s], True),
+    ("sbx_bind", _i, [c_policy_p, _s, _s, _u64], True),
+    ("sbx_tmpfs", _i, [c_policy_p, _s, _u64], True),
     ("sbx_unprotect", _i, [c_policy_p, _s], True),
     ("sbx_policy_protected", _i, [c_policy_p, ctypes.c_size_t, _P(ctypes.c_char_p)], True),
     ("sbx_protected_default", _s, [ctypes.c_size_t], False),

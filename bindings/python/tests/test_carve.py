@@ -99,3 +99,21 @@ def test_carve__protected_minimal_fails_closed(policy, tmp_path):
         policy.run(["true"])
     policy.unprotect(".bashrc")
     assert policy.run(["true"]).returncode == 0
+
+
+def test_carve__bind_and_tmpfs(policy, tmp_path):
+    ro = _tree(tmp_path)
+    policy.isolation("minimal").unshare("mount")
+    policy.bind(ro, "/agentsbx-py/ro").tmpfs("/agentsbx-py/scratch", 1 << 20)
+    script = ("open('/agentsbx-py/scratch/f', 'w').write('x'); "
+              "print(open('/agentsbx-py/ro/a/pub').read().strip())")
+    try:
+        r = policy.run([PY, "-c", script], capture_output=True)
+    except agentsbx.SandboxError as e:
+        pytest.skip(f"no mount namespace here: {e}")
+    assert r.stdout == b"pub\n", r.stderr
+    with pytest.raises(agentsbx.InvalidArgumentError, match="below 4096"):
+        policy.tmpfs("/x", 10)
+    policy.unshare()
+    with pytest.raises(agentsbx.NotSupportedError, match="needs the mount namespace's view"):
+        policy.run(["true"])
