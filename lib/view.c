@@ -380,8 +380,9 @@ static bool covered(const struct sbx__carve_plan *cp, size_t self)
     const struct sbx__carve_entry *e = &cp->v[self];
     for (size_t k = 0; k < cp->n; k++)
         if (k != self && under(e->real, cp->v[k].real) && strcmp(e->real, cp->v[k].real) != 0 &&
-            ((cp->v[k].access & SBX_FS_READ) || !(e->access & SBX_FS_READ)))
-            return true;
+            ((cp->v[k].access & SBX_FS_READ) || !(e->access & SBX_FS_READ) || !e->exists))
+            return true; /* (a missing path beneath a read-only one cannot be made: it
+                            cannot be made by the child either) */
     return false;
 }
 

@@ -209,6 +209,9 @@ static void test_carve__view_write_deny_holds(void **state)
     sbx_policy *p = tree_policy("t", true), *c = tree_policy("c", true);
     assert_sbx_ok(sbx_deny_path(p, at("t", "ws/.git/config"), SBX_FS_WRITE));
     assert_sbx_ok(sbx_deny_path(p, at("t", "ws/.git/hooks"), SBX_FS_WRITE));
+    /* a missing path beneath a write-denied one: nothing to make, nothing can be made */
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ws/sdir"), SBX_FS_WRITE));
+    assert_sbx_ok(sbx_deny_path(p, at("t", "ws/sdir/missing"), SBX_FS_READ));
 
     expect(p, "ok", "read", at("t", "ws/.git/config"), NULL); /* still readable */
     expect(p, "denied EROFS", "write", at("t", "ws/.git/config"), NULL);
@@ -223,11 +226,14 @@ static void test_carve__view_write_deny_holds(void **state)
     expect(p, "denied EXDEV", "link", at("t", "ws/.git/config"), at("t", "ws/c2"));
     expect(p, "denied EROFS", "create", at("t", "ws/.git/hooks/post-checkout"), NULL);
     expect(p, "denied EROFS", "mkdir", at("t", "ws/.git/hooks/d"), NULL);
+    expect(p, "denied EROFS", "create", at("t", "ws/sdir/missing"), NULL);
+    expect(p, "ok", "read", at("t", "ws/sdir/f"), NULL);
     expect(p, "ok", "create", at("t", "ws/.git/other"), NULL); /* the rest stays writable */
     expect(p, "ok", "create", at("t", "ws/new"), NULL);
     expect_host_file(at("t", "ws/.git/config"), "cfg\n");
 
     /* The controls: each action works on the twin without the deny. */
+    expect(c, "ok", "create", at("c", "ws/sdir/missing"), NULL);
     expect(c, "ok", "write", at("c", "ws/.git/config"), NULL);
     expect(c, "ok", "truncate", at("c", "ws/.git/config"), NULL);
     expect(c, "ok", "rename", at("c", "ws/.git"), at("c", "ws/g"));
