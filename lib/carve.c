@@ -240,12 +240,11 @@ int sbx_bind(sbx_policy *policy, const char *src, const char *dest, uint64_t acc
                "sbx_bind(%s, %s): the destination is not an absolute, normalised path other "
                "than '/'",
                src, dest);
-    sbx__check(access & (SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC),
+    sbx__check(access & SBX__FS_GRANTS,
                "sbx_bind(%s, %s): access grants nothing (use SBX_FS_READ, _WRITE, _EXEC)", src,
                dest);
-    sbx__check((access & ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC)) == 0,
-               "sbx_bind(%s, %s): unknown access bits 0x%llx", src, dest,
-               (unsigned long long)(access & ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC)));
+    sbx__check((access & ~SBX__FS_GRANTS) == 0, "sbx_bind(%s, %s): unknown access bits 0x%llx", src,
+               dest, (unsigned long long)(access & ~SBX__FS_GRANTS));
     char why[PATH_MAX + 160];
     int fd = sbx__open_grant(src, NULL, NULL, why, sizeof(why));
     if (fd == -ELOOP && why[0])
@@ -711,13 +710,13 @@ static int add_protected(const sbx_policy *policy, struct sbx__carve_plan *cp, s
     int r = 0;
     for (size_t g = 0; r == 0 && g < policy->n_grants; g++) {
         struct stat st;
-        if ((policy->grants[g].access & SBX_FS_WRITE) && stat(policy->grants[g].path, &st) == 0 &&
+        if ((policy->grants[g].access & SBX__FS_WRITES) && stat(policy->grants[g].path, &st) == 0 &&
             S_ISDIR(st.st_mode))
             r = protect_in(policy, policy->grants[g].path, cp, cap);
     }
     for (size_t i = 0; r == 0 && i < policy->n_binds; i++) {
         struct stat st;
-        if ((policy->binds[i].access & SBX_FS_WRITE) && stat(policy->binds[i].src, &st) == 0 &&
+        if ((policy->binds[i].access & SBX__FS_WRITES) && stat(policy->binds[i].src, &st) == 0 &&
             S_ISDIR(st.st_mode))
             r = protect_in(policy, policy->binds[i].src, cp, cap);
     }
@@ -745,7 +744,7 @@ static int compile(const sbx_policy *policy, struct sbx__plan *plan)
     const char *wpaths[policy->n_grants + 1];
     struct sbx__write_dirs writable = {wpaths, 0};
     for (size_t i = 0; i < policy->n_grants; i++)
-        if (policy->grants[i].access & SBX_FS_WRITE)
+        if (policy->grants[i].access & SBX__FS_WRITES)
             wpaths[writable.n++] = policy->grants[i].path;
     if (policy->workdir)
         wpaths[writable.n++] = policy->workdir;

@@ -30,6 +30,12 @@ struct sbx__env_entry {
     char *value; /* owned; NULL means the automatic HOME (see compile.c) */
 };
 
+/* Every write right: SBX_FS_WRITE and its parts (policy.h). */
+#define SBX__FS_WRITES                                                                             \
+    (SBX_FS_WRITE | SBX_FS_WRITE_FILE | SBX_FS_TRUNCATE | SBX_FS_CREATE | SBX_FS_REMOVE |          \
+     SBX_FS_MAKE_SYMLINK | SBX_FS_MAKE_SPECIAL | SBX_FS_REFER | SBX_FS_IOCTL_DEV)
+#define SBX__FS_GRANTS (SBX_FS_READ | SBX_FS_EXEC | SBX__FS_WRITES)
+
 struct sbx__grant {
     char *path;      /* owned, absolute */
     uint64_t access; /* SBX_FS_* */

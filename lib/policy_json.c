@@ -415,8 +415,17 @@ static int get_bits(struct ctx *c, struct json_object *v, const char *what,
     return 0;
 }
 
-static const char *const access_names[] = {"read", "write", "exec", "optional"};
-static const uint64_t access_bits[] = {SBX_FS_READ, SBX_FS_WRITE, SBX_FS_EXEC, SBX_FS_OPTIONAL};
+static const char *const access_names[] = {"read",       "write",    "exec",   "optional",
+                                           "write_file", "truncate", "create", "remove",
+                                           "symlink",    "special",  "refer",  "ioctl_dev"};
+static const uint64_t access_bits[] = {SBX_FS_READ,         SBX_FS_WRITE,      SBX_FS_EXEC,
+                                       SBX_FS_OPTIONAL,     SBX_FS_WRITE_FILE, SBX_FS_TRUNCATE,
+                                       SBX_FS_CREATE,       SBX_FS_REMOVE,     SBX_FS_MAKE_SYMLINK,
+                                       SBX_FS_MAKE_SPECIAL, SBX_FS_REFER,      SBX_FS_IOCTL_DEV};
+#define N_ACCESS (sizeof(access_names) / sizeof(access_names[0]))
+#define ACCESS_FORMS                                                                               \
+    "\"read\", \"write\", \"exec\", \"optional\" or a part of \"write\" (\"write_file\", "         \
+    "\"truncate\", \"create\", \"remove\", \"symlink\", \"special\", \"refer\", \"ioctl_dev\")"
 
 static int apply_grants(struct ctx *c, sbx_policy *p, struct json_object *grants)
 {
@@ -446,18 +455,17 @@ static int apply_grants(struct ctx *c, sbx_policy *p, struct json_object *grants
             size_t o3 = path_index(c, k);
             const char *name;
             struct json_object *item = json_object_array_get_idx(v, k);
-            if ((r = get_string(c, item, "\"read\", \"write\", \"exec\" or \"optional\"", &name)) <
-                0)
+            if ((r = get_string(c, item, ACCESS_FORMS, &name)) < 0)
                 return r;
             size_t a = 0;
-            while (a < 4 && strcmp(name, access_names[a]) != 0)
+            while (a < N_ACCESS && strcmp(name, access_names[a]) != 0)
                 a++;
-            if (a == 4)
-                return fail_type(c, "\"read\", \"write\", \"exec\" or \"optional\"", item);
+            if (a == N_ACCESS)
+                return fail_type(c, ACCESS_FORMS, item);
             access |= access_bits[a];
             path_restore(c, o3);
         }
-        if (!(access & (SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC)))
+        if (!(access & ~SBX_FS_OPTIONAL))
             return fail(c, -EINVAL, "grants nothing (expected \"read\", \"write\" or \"exec\")");
         path_restore(c, o2);
         CALL(c, sbx_allow_path(p, path, access));
@@ -1494,7 +1502,7 @@ static void write_grants(struct out *o, struct json_object *doc, const sbx_polic
         struct json_object *g = checked(o, json_object_new_object());
         struct json_object *access = checked(o, json_object_new_array());
         put(o, g, "path", str(o, p->grants[i].path));
-        for (size_t a = 0; a < 4; a++)
+        for (size_t a = 0; a < N_ACCESS; a++)
             if (p->grants[i].access & access_bits[a])
                 push(o, access, str(o, access_names[a]));
         put(o, g, "access", access);

@@ -209,7 +209,7 @@ static int push_bind_at(struct builder *b, const struct sbx__bind *bind)
         return sbx__err_stage(SBX_STAGE_COMPILE, err, "sbx_bind(%s, %s): fstat", bind->src,
                               bind->dest);
     uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-    if (!(bind->access & SBX_FS_WRITE))
+    if (!(bind->access & SBX__FS_WRITES))
         attr |= MOUNT_ATTR_RDONLY;
     if (!(bind->access & SBX_FS_EXEC))
         attr |= MOUNT_ATTR_NOEXEC;
@@ -475,7 +475,7 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
     const char *wpaths[policy->n_grants + 1];
     struct sbx__write_dirs writable = {wpaths, 0};
     for (size_t i = 0; i < policy->n_grants; i++)
-        if (policy->grants[i].access & SBX_FS_WRITE)
+        if (policy->grants[i].access & SBX__FS_WRITES)
             wpaths[writable.n++] = policy->grants[i].path;
     if (policy->workdir)
         wpaths[writable.n++] = policy->workdir;
@@ -499,10 +499,19 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
                                "child's own; grant a directory beneath it, or run without the "
                                "view (SBX_ISOLATION_MINIMAL)",
                                g->path, g->path);
+        if (r == 0 && (g->access & SBX__FS_WRITES) && !(g->access & SBX_FS_WRITE) &&
+            (under(g->path, "/tmp") || under(g->path, "/dev/shm")))
+            r = sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                               "sbx_allow_path(%s): finer write rights cannot hold beneath %s in "
+                               "the mount namespace's view (its private %s grants every right "
+                               "beneath it); grant SBX_FS_WRITE, a path elsewhere, or run "
+                               "without the view",
+                               g->path, under(g->path, "/tmp") ? "/tmp" : "/dev/shm",
+                               under(g->path, "/tmp") ? "/tmp" : "/dev/shm");
         if (r < 0)
             break;
         uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-        if (!(g->access & SBX_FS_WRITE))
+        if (!(g->access & SBX__FS_WRITES))
             attr |= MOUNT_ATTR_RDONLY;
         if (!(g->access & SBX_FS_EXEC))
             attr |= MOUNT_ATTR_NOEXEC;

@@ -317,6 +317,27 @@ static void test_policy_json__round_trip_protected(void **state)
     sbx_policy_free(p);
 }
 
+static void test_policy_json__round_trip_finer_write_rights(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_path(p, "/usr/share", SBX_FS_READ | SBX_FS_WRITE_FILE | SBX_FS_CREATE));
+    assert_sbx_ok(sbx_allow_path(p, "/usr/lib",
+                                 SBX_FS_TRUNCATE | SBX_FS_REMOVE | SBX_FS_MAKE_SYMLINK |
+                                     SBX_FS_MAKE_SPECIAL | SBX_FS_REFER | SBX_FS_IOCTL_DEV));
+    const char *json = to_json(p);
+    assert_non_null(strstr(json, "\"read\",\n        \"write_file\",\n        \"create\"\n"));
+    assert_non_null(strstr(json, "\"truncate\",\n        \"remove\",\n        \"symlink\",\n   "
+                                 "     \"special\",\n        \"refer\",\n        \"ioctl_dev\"\n"));
+    sbx_policy *q = loaded(json);
+    assert_string_equal(to_json(q), json);
+    sbx_policy_free(q);
+    assert_sbx_error(sbx_allow_path(p, "/usr", 1ull << 20), -EINVAL, "access grants nothing");
+    assert_sbx_error(sbx_allow_path(p, "/usr", SBX_FS_READ | (1ull << 20)), -EINVAL,
+                     "unknown access bits 0x100000");
+    sbx_policy_free(p);
+}
+
 static void test_policy_json__round_trip_binds_tmpfs(void **state)
 {
     (void)state;
@@ -905,7 +926,9 @@ static const struct bad bad_documents[] = {
     {V1 "\"grants\": [{\"path\": \"/usr\", \"access\": \"read\"}]}", -EINVAL,
      "$.grants[0].access: expected an array"},
     {V1 "\"grants\": [{\"path\": \"/usr\", \"access\": [\"rw\"]}]}", -EINVAL,
-     "$.grants[0].access[0]: expected \"read\", \"write\", \"exec\" or \"optional\", got \"rw\""},
+     "$.grants[0].access[0]: expected \"read\", \"write\", \"exec\", \"optional\" or a part of "
+     "\"write\" (\"write_file\", \"truncate\", \"create\", \"remove\", \"symlink\", \"special\", "
+     "\"refer\", \"ioctl_dev\"), got \"rw\""},
     {V1 "\"grants\": [{\"path\": \"/usr\", \"access\": []}]}", -EINVAL,
      "$.grants[0].access: grants nothing"},
     {V1 "\"grants\": [{\"path\": \"/usr\", \"access\": [\"optional\"]}]}", -EINVAL,
@@ -1292,6 +1315,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_policy_json__round_trip_deny),
         cmocka_unit_test(test_policy_json__round_trip_protected),
         cmocka_unit_test(test_policy_json__round_trip_binds_tmpfs),
+        cmocka_unit_test(test_policy_json__round_trip_finer_write_rights),
         cmocka_unit_test(test_policy_json__round_trip_syscall_newer_than_libseccomp),
         cmocka_unit_test(test_policy_json__round_trip_default_env),
         cmocka_unit_test(test_policy_json__env_keys),
