@@ -26,6 +26,10 @@
  *            `sbx-minimal` in new namespaces of one type (plus user when not root);
  *            sbx-ns: every type but net; sbx-ns-all: every type
  *   sbx-cgroup (only with --modes): `sbx` in cgroups of its own (pids.max 64)
+ *   sbx-deny20, sbx-deny20-minimal (only with --modes): `sbx` (and `sbx-minimal`)
+ *            with a writable workspace of 20 files, 10 of them write-denied and
+ *            10 read-denied (sbx_deny_path; minimal: a read-only workspace, 20
+ *            read-denied files: what Landlock can express); removed at exit
  *   peers    any command line (--peer NAME=CMDLINE), posix_spawnp + waitpid,
  *            stdio on /dev/null; skipped with a reason if it cannot run
  *
@@ -38,6 +42,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -46,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -296,6 +302,64 @@ static int sbx_cgroup_setup(struct mode *m)
     return e < 0 ? e : sbx_use_cgroup(m->policy, 1);
 }
 
+/* The carve-out modes' workspace (made once, removed at exit). */
+static char deny_ws[64];
+
+static int deny_rm(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    return remove(path);
+}
+
+static void deny_cleanup(void)
+{
+    if (deny_ws[0])
+        nftw(deny_ws, deny_rm, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static int deny_setup(struct mode *m, int minimal)
+{
+    int e = minimal ? sbx_minimal_setup(m) : sbx_setup(m);
+    if (e < 0)
+        return e;
+    if (!deny_ws[0]) {
+        snprintf(deny_ws, sizeof(deny_ws), "/tmp/agentsbx-bench.XXXXXX");
+        if (!mkdtemp(deny_ws)) {
+            deny_ws[0] = '\0';
+            return -errno;
+        }
+        atexit(deny_cleanup);
+        for (int i = 0; i < 20; i++) {
+            char path[128];
+            snprintf(path, sizeof(path), "%s/f%02d", deny_ws, i);
+            int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+            if (fd < 0)
+                return -errno;
+            close(fd);
+        }
+    }
+    if ((e = sbx_allow_path(m->policy, deny_ws,
+                            minimal ? SBX_FS_READ : SBX_FS_READ | SBX_FS_WRITE)) < 0)
+        return e;
+    for (int i = 0; i < 20; i++) {
+        char path[128];
+        snprintf(path, sizeof(path), "%s/f%02d", deny_ws, i);
+        if ((e = sbx_deny_path(m->policy, path, minimal || i % 2 ? SBX_FS_READ : SBX_FS_WRITE)) < 0)
+            return e;
+    }
+    return 0;
+}
+
+static int sbx_deny20_setup(struct mode *m)
+{
+    return deny_setup(m, 0);
+}
+
+static int sbx_deny20_minimal_setup(struct mode *m)
+{
+    return deny_setup(m, 1);
+}
+
 /* The `sbx-min` mode: an empty policy, the library's default io. */
 static int sbx_min_setup(struct mode *m)
 {
@@ -324,6 +388,8 @@ static const struct builtin {
     {"sbx-ns", sbx_ns_nonet_setup, sbx_once},
     {"sbx-ns-all", sbx_ns_all_setup, sbx_once},
     {"sbx-cgroup", sbx_cgroup_setup, sbx_once},
+    {"sbx-deny20", sbx_deny20_setup, sbx_once},
+    {"sbx-deny20-minimal", sbx_deny20_minimal_setup, sbx_once},
 };
 #define DEFAULT_MODES "floor,sbx,sbx-min"
 
@@ -412,7 +478,8 @@ static void usage(FILE *f, const char *argv0)
             "  --modes LIST       built-in modes, comma-separated, from floor, sbx,\n"
             "                     sbx-min, fork, sbx-notmp, sbx-nomon, sbx-lean,\n"
             "                     sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net,\n"
-            "                     sbx-ns, sbx-ns-all, sbx-cgroup\n"
+            "                     sbx-ns, sbx-ns-all, sbx-cgroup, sbx-minimal, sbx-full,\n"
+            "                     sbx-deny20, sbx-deny20-minimal\n"
             "                     (default " DEFAULT_MODES ")\n"
             "  --peer SPEC        add a command line as a mode, e.g.\n"
             "                     --peer 'bwrap=bwrap --unshare-all --ro-bind / / /bin/true'\n"

@@ -84,7 +84,7 @@ static int compile_workdir(const sbx_policy *policy, struct sbx__plan *plan)
     const char *wpaths[policy->n_grants + 1];
     struct sbx__write_dirs writable = {wpaths, 0};
     for (size_t i = 0; i < policy->n_grants; i++)
-        if (policy->grants[i].access & SBX_FS_WRITE)
+        if (policy->grants[i].access & SBX__FS_WRITES)
             wpaths[writable.n++] = policy->grants[i].path;
     char why[PATH_MAX + 160];
     int fd = sbx__open_grant(policy->workdir, &writable, NULL, why, sizeof(why));

@@ -30,9 +30,22 @@ struct sbx__env_entry {
     char *value; /* owned; NULL means the automatic HOME (see compile.c) */
 };
 
+/* Every write right: SBX_FS_WRITE and its parts (policy.h). */
+#define SBX__FS_WRITES                                                                             \
+    (SBX_FS_WRITE | SBX_FS_WRITE_FILE | SBX_FS_TRUNCATE | SBX_FS_CREATE | SBX_FS_REMOVE |          \
+     SBX_FS_MAKE_SYMLINK | SBX_FS_MAKE_SPECIAL | SBX_FS_REFER | SBX_FS_IOCTL_DEV)
+#define SBX__FS_GRANTS (SBX_FS_READ | SBX_FS_EXEC | SBX__FS_WRITES)
+
 struct sbx__grant {
     char *path;      /* owned, absolute */
     uint64_t access; /* SBX_FS_* */
+};
+
+/* A path denied beneath the grants (carve.c): SBX_FS_READ hides it, SBX_FS_WRITE
+ * makes it read-only. */
+struct sbx__deny {
+    char *path;      /* owned, absolute, normalised */
+    uint64_t access; /* SBX_FS_READ and/or SBX_FS_WRITE */
 };
 
 struct sbx_policy {
@@ -59,6 +72,24 @@ struct sbx_policy {
     size_t n_unix_sockets;
     bool private_tmp;
     char *tmp_parent; /* NULL: chosen when compiled (see landlock.c) */
+
+    /* carve.c: paths denied beneath the grants */
+    struct sbx__deny *denies;
+    size_t n_denies;
+    /* carve.c: names added to / removed from the default protected list */
+    char **protect_add, **protect_del;
+    size_t n_protect_add, n_protect_del;
+    /* carve.c: sbx_bind() and sbx_tmpfs(), the mount view only */
+    struct sbx__bind {
+        char *src, *dest; /* owned, absolute */
+        uint64_t access;  /* SBX_FS_* */
+    } * binds;
+    size_t n_binds;
+    struct sbx__tmpfs {
+        char *path;    /* owned, absolute */
+        uint64_t size; /* bytes; 0: the view's limit */
+    } * tmpfs;
+    size_t n_tmpfs;
 
     struct sbx__seccomp_policy *seccomp; /* seccomp.c: syscall rules, monitor; NULL: defaults */
     struct sbx__output_policy *output;   /* outfilter.c, audit.c; NULL: defaults */
@@ -137,6 +168,7 @@ struct sbx__plan {
     struct sbx__cgroup_plan *cgroup;     /* cgroup.c; NULL: no cgroup */
     struct sbx__outcfg *output;          /* outfilter.c (refcounted): output, audit */
     struct sbx__ns_plan *ns;             /* namespace.c; NULL: no namespaces */
+    struct sbx__carve_plan *carve;       /* carve.c: the denied paths; NULL: none */
     struct sbx__caps_plan caps;          /* caps.c */
     uint8_t mechanism[SBX__MECH];        /* [SBX_LIMIT_*]: SBX_MECHANISM_* */
     unsigned generation;                 /* the policy's, when compiled */

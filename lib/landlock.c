@@ -164,12 +164,11 @@ int sbx_allow_path(sbx_policy *policy, const char *path, uint64_t access)
     sbx__check_arg(path);
     sbx__check(path[0] == '/', "sbx_allow_path: '%s' is not an absolute path", path);
     sbx__check(strlen(path) < PATH_MAX, "sbx_allow_path: the path is longer than PATH_MAX");
-    sbx__check(access & (SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC),
+    sbx__check(access & SBX__FS_GRANTS,
                "sbx_allow_path(%s): access grants nothing (use SBX_FS_READ, _WRITE, _EXEC)", path);
-    sbx__check((access & ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC | SBX_FS_OPTIONAL)) == 0,
+    sbx__check((access & ~(SBX__FS_GRANTS | SBX_FS_OPTIONAL)) == 0,
                "sbx_allow_path(%s): unknown access bits 0x%llx", path,
-               (unsigned long long)(access &
-                                    ~(SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC | SBX_FS_OPTIONAL)));
+               (unsigned long long)(access & ~(SBX__FS_GRANTS | SBX_FS_OPTIONAL)));
     char why[PATH_MAX + 160];
     int fd = sbx__open_grant(path, NULL, NULL, why, sizeof(why));
     if (fd == -ELOOP && why[0])
@@ -347,6 +346,22 @@ static uint64_t to_ll(uint64_t access)
         r |= LL_GROUP_READ;
     if (access & SBX_FS_WRITE)
         r |= LL_GROUP_WRITE;
+    if (access & SBX_FS_WRITE_FILE)
+        r |= LL_FS_WRITE_FILE;
+    if (access & SBX_FS_TRUNCATE)
+        r |= LL_FS_TRUNCATE;
+    if (access & SBX_FS_CREATE)
+        r |= LL_FS_MAKE_REG | LL_FS_MAKE_DIR;
+    if (access & SBX_FS_REMOVE)
+        r |= LL_FS_REMOVE_FILE | LL_FS_REMOVE_DIR;
+    if (access & SBX_FS_MAKE_SYMLINK)
+        r |= LL_FS_MAKE_SYM;
+    if (access & SBX_FS_MAKE_SPECIAL)
+        r |= LL_FS_MAKE_FIFO | LL_FS_MAKE_SOCK;
+    if (access & SBX_FS_REFER)
+        r |= LL_FS_REFER;
+    if (access & SBX_FS_IOCTL_DEV)
+        r |= LL_FS_IOCTL_DEV;
     if (access & SBX_FS_EXEC)
         r |= LL_GROUP_EXEC;
     return r;
@@ -448,11 +463,14 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
     ll->private_tmp = policy->private_tmp; /* where: sbx__tmp_compile() (tmpdir.c) */
 
     /* The directories this policy's children may write: links there are never followed. */
-    const char *wpaths[policy->n_grants + 1];
+    const char *wpaths[policy->n_grants + policy->n_binds + 1];
     struct sbx__write_dirs writable = {wpaths, 0};
     for (size_t i = 0; i < policy->n_grants; i++)
-        if (policy->grants[i].access & SBX_FS_WRITE)
+        if (policy->grants[i].access & SBX__FS_WRITES)
             wpaths[writable.n++] = policy->grants[i].path;
+    for (size_t i = 0; i < policy->n_binds; i++)
+        if (policy->binds[i].access & SBX__FS_WRITES)
+            wpaths[writable.n++] = policy->binds[i].src;
     if (policy->workdir)
         wpaths[writable.n++] = policy->workdir;
     int r = 0;
@@ -463,6 +481,9 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
         r = add_grant(ll, policy->workdir, SBX_FS_READ | SBX_FS_WRITE | SBX_FS_OPTIONAL, &writable);
     for (size_t i = 0; r == 0 && i < policy->n_grants; i++)
         r = add_grant(ll, policy->grants[i].path, policy->grants[i].access, &writable);
+    /* sbx_bind(): the source's objects, whatever path shows them (carve.c) */
+    for (size_t i = 0; r == 0 && i < policy->n_binds; i++)
+        r = add_grant(ll, policy->binds[i].src, policy->binds[i].access, &writable);
     if (r < 0) {
         sbx__landlock_plan_free(ll);
         return r;

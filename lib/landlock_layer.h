@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-#define SBX__MAX_LL_RULES 256
+#define SBX__MAX_LL_RULES 1024 /* a deny without the view grants the entries around it */
 #define SBX__MAX_LL_PORTS 64
 
 struct sbx__ll_port {

@@ -73,6 +73,8 @@ SBX__HIDDEN extern const struct sbx__layer sbx__layer_rlimits;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_cgroup;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_landlock;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_namespaces;
+SBX__HIDDEN extern const struct sbx__layer sbx__layer_carve;
+SBX__HIDDEN extern const struct sbx__layer sbx__layer_carve_landlock;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_tmp;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_caps;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_seccomp;

@@ -156,6 +156,10 @@ static const struct {
     {"private_tmp", apply_private_tmp},
     {"tmp_parent", apply_tmp_parent},
     {"grants", sbx__policy_json_apply_grants},
+    {"deny", sbx__policy_json_apply_deny},
+    {"protected", sbx__policy_json_apply_protected},
+    {"binds", sbx__policy_json_apply_binds},
+    {"tmpfs", sbx__policy_json_apply_tmpfs},
     {"tools", sbx__policy_json_apply_tools},
     {"network", sbx__policy_json_apply_network},
     {"seccomp", sbx__policy_json_apply_seccomp},
@@ -397,6 +401,9 @@ static struct json_object *write_document(struct sbx__json_out *o, const sbx_pol
     if (p->tmp_parent)
         sbx__json_put(o, doc, "tmp_parent", sbx__json_str(o, p->tmp_parent));
     sbx__policy_json_write_grants(o, doc, p);
+    sbx__policy_json_write_deny(o, doc, p);
+    sbx__policy_json_write_protected(o, doc, p);
+    sbx__policy_json_write_mounts(o, doc, p);
     sbx__policy_json_write_network(o, doc, p);
     sbx__policy_json_write_seccomp(o, doc, p);
     sbx__policy_json_write_cgroup(o, doc, p, def);

@@ -57,6 +57,21 @@ SBX__HIDDEN void sbx__policy_json_write_output(struct sbx__json_out *o, struct j
 SBX__HIDDEN void sbx__policy_json_write_capabilities(struct sbx__json_out *o,
                                                      struct json_object *doc, const sbx_policy *p);
 
+SBX__HIDDEN int sbx__policy_json_apply_deny(struct sbx__json_ctx *c, sbx_policy *p,
+                                            struct json_object *denies);
+SBX__HIDDEN int sbx__policy_json_apply_protected(struct sbx__json_ctx *c, sbx_policy *p,
+                                                 struct json_object *names);
+SBX__HIDDEN int sbx__policy_json_apply_binds(struct sbx__json_ctx *c, sbx_policy *p,
+                                             struct json_object *binds);
+SBX__HIDDEN int sbx__policy_json_apply_tmpfs(struct sbx__json_ctx *c, sbx_policy *p,
+                                             struct json_object *list);
+SBX__HIDDEN void sbx__policy_json_write_deny(struct sbx__json_out *o, struct json_object *doc,
+                                             const sbx_policy *p);
+SBX__HIDDEN void sbx__policy_json_write_protected(struct sbx__json_out *o, struct json_object *doc,
+                                                  const sbx_policy *p);
+SBX__HIDDEN void sbx__policy_json_write_mounts(struct sbx__json_out *o, struct json_object *doc,
+                                               const sbx_policy *p);
+
 /* Apply the named profile directly (no transaction: the caller has one). */
 SBX__HIDDEN int sbx__profile_apply(sbx_policy *policy, const char *name);
 

@@ -229,8 +229,17 @@ void sbx__policy_json_write_limits(struct sbx__json_out *o, struct json_object *
 
 /* ---- "grants" and "tools" ---------------------------------------------------------------- */
 
-static const char *const access_names[] = {"read", "write", "exec", "optional"};
-static const uint64_t access_bits[] = {SBX_FS_READ, SBX_FS_WRITE, SBX_FS_EXEC, SBX_FS_OPTIONAL};
+static const char *const access_names[] = {"read",       "write",    "exec",   "optional",
+                                           "write_file", "truncate", "create", "remove",
+                                           "symlink",    "special",  "refer",  "ioctl_dev"};
+static const uint64_t access_bits[] = {SBX_FS_READ,         SBX_FS_WRITE,      SBX_FS_EXEC,
+                                       SBX_FS_OPTIONAL,     SBX_FS_WRITE_FILE, SBX_FS_TRUNCATE,
+                                       SBX_FS_CREATE,       SBX_FS_REMOVE,     SBX_FS_MAKE_SYMLINK,
+                                       SBX_FS_MAKE_SPECIAL, SBX_FS_REFER,      SBX_FS_IOCTL_DEV};
+#define N_ACCESS (sizeof(access_names) / sizeof(access_names[0]))
+#define ACCESS_FORMS                                                                               \
+    "\"read\", \"write\", \"exec\", \"optional\" or a part of \"write\" (\"write_file\", "         \
+    "\"truncate\", \"create\", \"remove\", \"symlink\", \"special\", \"refer\", \"ioctl_dev\")"
 
 int sbx__policy_json_apply_grants(struct sbx__json_ctx *c, sbx_policy *p,
                                   struct json_object *grants)
@@ -264,19 +273,17 @@ int sbx__policy_json_apply_grants(struct sbx__json_ctx *c, sbx_policy *p,
             size_t o3 = sbx__json_path_index(c, k);
             const char *name;
             struct json_object *item = json_object_array_get_idx(v, k);
-            if ((r = sbx__json_get_string(c, item, "\"read\", \"write\", \"exec\" or \"optional\"",
-                                          &name)) < 0)
+            if ((r = sbx__json_get_string(c, item, ACCESS_FORMS, &name)) < 0)
                 return r;
             size_t a = 0;
-            while (a < 4 && strcmp(name, access_names[a]) != 0)
+            while (a < N_ACCESS && strcmp(name, access_names[a]) != 0)
                 a++;
-            if (a == 4)
-                return sbx__json_fail_type(c, "\"read\", \"write\", \"exec\" or \"optional\"",
-                                           item);
+            if (a == N_ACCESS)
+                return sbx__json_fail_type(c, ACCESS_FORMS, item);
             access |= access_bits[a];
             sbx__json_path_restore(c, o3);
         }
-        if (!(access & (SBX_FS_READ | SBX_FS_WRITE | SBX_FS_EXEC)))
+        if (!(access & ~SBX_FS_OPTIONAL))
             return sbx__json_fail(c, -EINVAL,
                                   "grants nothing (expected \"read\", \"write\" or \"exec\")");
         sbx__json_path_restore(c, o2);
@@ -296,7 +303,7 @@ void sbx__policy_json_write_grants(struct sbx__json_out *o, struct json_object *
         struct json_object *g = sbx__json_checked(o, json_object_new_object());
         struct json_object *access = sbx__json_checked(o, json_object_new_array());
         sbx__json_put(o, g, "path", sbx__json_str(o, p->grants[i].path));
-        for (size_t a = 0; a < 4; a++)
+        for (size_t a = 0; a < N_ACCESS; a++)
             if (p->grants[i].access & access_bits[a])
                 sbx__json_push(o, access, sbx__json_str(o, access_names[a]));
         sbx__json_put(o, g, "access", access);
@@ -320,6 +327,247 @@ int sbx__policy_json_apply_tools(struct sbx__json_ctx *c, sbx_policy *p, struct 
         sbx__json_path_restore(c, old);
     }
     return 0;
+}
+
+/* ---- "deny", "protected", "binds", "tmpfs" (carve.c) ------------------------------------ */
+
+/* "deny": [{"path": "/ws/.git/hooks", "access": ["write"]}, ...] (sbx_deny_path()). */
+int sbx__policy_json_apply_deny(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *denies)
+{
+    static const char *const keys[] = {"path", "access", NULL};
+    int r = sbx__json_get_array(c, denies, "an array of denied paths");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < json_object_array_length(denies); i++) {
+        size_t old = sbx__json_path_index(c, i);
+        struct json_object *g = json_object_array_get_idx(denies, i), *v;
+        if ((r = sbx__json_get_object(c, g, keys)) < 0)
+            return r;
+        const char *path;
+        size_t o2 = sbx__json_path_key(c, "path");
+        if (!json_object_object_get_ex(g, "path", &v))
+            return sbx__json_fail(c, -EINVAL,
+                                  "missing (every denied path has a path and an access list)");
+        if ((r = sbx__json_get_string(c, v, "an absolute path", &path)) < 0)
+            return r;
+        sbx__json_path_restore(c, o2);
+        o2 = sbx__json_path_key(c, "access");
+        if (!json_object_object_get_ex(g, "access", &v))
+            return sbx__json_fail(c, -EINVAL,
+                                  "missing (every denied path has a path and an access list)");
+        if ((r = sbx__json_get_array(c, v, "an array of \"read\", \"write\"")) < 0)
+            return r;
+        uint64_t access = 0;
+        for (size_t k = 0; k < json_object_array_length(v); k++) {
+            size_t o3 = sbx__json_path_index(c, k);
+            const char *name;
+            struct json_object *item = json_object_array_get_idx(v, k);
+            if ((r = sbx__json_get_string(c, item, "\"read\" or \"write\"", &name)) < 0)
+                return r;
+            if (strcmp(name, "read") == 0)
+                access |= SBX_FS_READ;
+            else if (strcmp(name, "write") == 0)
+                access |= SBX_FS_WRITE;
+            else
+                return sbx__json_fail_type(c, "\"read\" or \"write\"", item);
+            sbx__json_path_restore(c, o3);
+        }
+        if (!access)
+            return sbx__json_fail(c, -EINVAL, "denies nothing (expected \"read\" or \"write\")");
+        sbx__json_path_restore(c, o2);
+        CALL(c, sbx_deny_path(p, path, access));
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+/* "protected": ["name", ...]: the effective protected list (sbx_protect_path(),
+ * sbx_unprotect()): the defaults not listed are removed, the names listed added. */
+int sbx__policy_json_apply_protected(struct sbx__json_ctx *c, sbx_policy *p,
+                                     struct json_object *names)
+{
+    int r = sbx__json_get_array(c, names, "an array of names");
+    if (r < 0)
+        return r;
+    size_t n = json_object_array_length(names);
+    for (size_t i = 0; i < n; i++) {
+        size_t old = sbx__json_path_index(c, i);
+        const char *name;
+        if ((r = sbx__json_get_string(c, json_object_array_get_idx(names, i), "a relative name",
+                                      &name)) < 0)
+            return r;
+        CALL(c, sbx_protect_path(p, name));
+        sbx__json_path_restore(c, old);
+    }
+    const char *name;
+    for (size_t i = 0; sbx_policy_protected(p, i, &name) == 0;) {
+        bool keep = false;
+        for (size_t k = 0; k < n && !keep; k++)
+            keep = strcmp(json_object_get_string(json_object_array_get_idx(names, k)), name) == 0;
+        if (keep) {
+            i++;
+            continue;
+        }
+        CALL(c, sbx_unprotect(p, name));
+    }
+    return 0;
+}
+
+/* "binds": [{"source": "/host/ws", "dest": "/workspace", "access": ["read", "write"]}] */
+int sbx__policy_json_apply_binds(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *binds)
+{
+    static const char *const keys[] = {"source", "dest", "access", NULL};
+    int r = sbx__json_get_array(c, binds, "an array of binds");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < json_object_array_length(binds); i++) {
+        size_t old = sbx__json_path_index(c, i);
+        struct json_object *g = json_object_array_get_idx(binds, i), *v;
+        if ((r = sbx__json_get_object(c, g, keys)) < 0)
+            return r;
+        const char *src, *dest;
+        uint64_t access = 0;
+        size_t o2 = sbx__json_path_key(c, "source");
+        if (!json_object_object_get_ex(g, "source", &v))
+            return sbx__json_fail(c, -EINVAL,
+                                  "missing (every bind has a source, a dest and an access list)");
+        if ((r = sbx__json_get_string(c, v, "an absolute path", &src)) < 0)
+            return r;
+        sbx__json_path_restore(c, o2);
+        o2 = sbx__json_path_key(c, "dest");
+        if (!json_object_object_get_ex(g, "dest", &v))
+            return sbx__json_fail(c, -EINVAL,
+                                  "missing (every bind has a source, a dest and an access list)");
+        if ((r = sbx__json_get_string(c, v, "an absolute path", &dest)) < 0)
+            return r;
+        sbx__json_path_restore(c, o2);
+        o2 = sbx__json_path_key(c, "access");
+        if (!json_object_object_get_ex(g, "access", &v))
+            return sbx__json_fail(c, -EINVAL,
+                                  "missing (every bind has a source, a dest and an access list)");
+        if ((r = sbx__json_get_array(c, v, "an array of \"read\", \"write\", \"exec\"")) < 0)
+            return r;
+        for (size_t k = 0; k < json_object_array_length(v); k++) {
+            size_t o3 = sbx__json_path_index(c, k);
+            const char *name;
+            struct json_object *item = json_object_array_get_idx(v, k);
+            if ((r = sbx__json_get_string(c, item, "\"read\", \"write\" or \"exec\"", &name)) < 0)
+                return r;
+            size_t a = 0;
+            while (a < 3 && strcmp(name, access_names[a]) != 0)
+                a++;
+            if (a == 3)
+                return sbx__json_fail_type(c, "\"read\", \"write\" or \"exec\"", item);
+            access |= access_bits[a];
+            sbx__json_path_restore(c, o3);
+        }
+        sbx__json_path_restore(c, o2);
+        CALL(c, sbx_bind(p, src, dest, access));
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+/* "tmpfs": [{"path": "/scratch", "size": "64M"}] (size optional) */
+int sbx__policy_json_apply_tmpfs(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *list)
+{
+    static const char *const keys[] = {"path", "size", NULL};
+    int r = sbx__json_get_array(c, list, "an array of tmpfs mounts");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        size_t old = sbx__json_path_index(c, i);
+        struct json_object *g = json_object_array_get_idx(list, i), *v;
+        if ((r = sbx__json_get_object(c, g, keys)) < 0)
+            return r;
+        const char *path;
+        uint64_t size = 0;
+        size_t o2 = sbx__json_path_key(c, "path");
+        if (!json_object_object_get_ex(g, "path", &v))
+            return sbx__json_fail(c, -EINVAL, "missing (every tmpfs has a path)");
+        if ((r = sbx__json_get_string(c, v, "an absolute path", &path)) < 0)
+            return r;
+        sbx__json_path_restore(c, o2);
+        if (json_object_object_get_ex(g, "size", &v)) {
+            o2 = sbx__json_path_key(c, "size");
+            if ((r = sbx__json_get_size(c, v, false, &size)) < 0)
+                return r;
+            sbx__json_path_restore(c, o2);
+        }
+        CALL(c, sbx_tmpfs(p, path, size));
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
+void sbx__policy_json_write_mounts(struct sbx__json_out *o, struct json_object *doc,
+                                   const sbx_policy *p)
+{
+    if (p->n_binds) {
+        struct json_object *arr = sbx__json_checked(o, json_object_new_array());
+        for (size_t i = 0; i < p->n_binds; i++) {
+            struct json_object *g = sbx__json_checked(o, json_object_new_object());
+            struct json_object *access = sbx__json_checked(o, json_object_new_array());
+            sbx__json_put(o, g, "source", sbx__json_str(o, p->binds[i].src));
+            sbx__json_put(o, g, "dest", sbx__json_str(o, p->binds[i].dest));
+            for (size_t a = 0; a < 3; a++)
+                if (p->binds[i].access & access_bits[a])
+                    sbx__json_push(o, access, sbx__json_str(o, access_names[a]));
+            sbx__json_put(o, g, "access", access);
+            sbx__json_push(o, arr, g);
+        }
+        sbx__json_put(o, doc, "binds", arr);
+    }
+    if (p->n_tmpfs) {
+        struct json_object *arr = sbx__json_checked(o, json_object_new_array());
+        for (size_t i = 0; i < p->n_tmpfs; i++) {
+            struct json_object *g = sbx__json_checked(o, json_object_new_object());
+            sbx__json_put(o, g, "path", sbx__json_str(o, p->tmpfs[i].path));
+            if (p->tmpfs[i].size)
+                sbx__json_put(o, g, "size", sbx__json_size_value(o, p->tmpfs[i].size));
+            sbx__json_push(o, arr, g);
+        }
+        sbx__json_put(o, doc, "tmpfs", arr);
+    }
+}
+
+/* The effective protected list, when it differs from the default one. */
+void sbx__policy_json_write_protected(struct sbx__json_out *o, struct json_object *doc,
+                                      const sbx_policy *p)
+{
+    const char *name;
+    size_t n = 0;
+    bool same = true;
+    while (sbx_policy_protected(p, n, &name) == 0) {
+        same = same && sbx_protected_default(n) && strcmp(sbx_protected_default(n), name) == 0;
+        n++;
+    }
+    if (same && !sbx_protected_default(n))
+        return;
+    struct json_object *arr = sbx__json_checked(o, json_object_new_array());
+    for (size_t i = 0; sbx_policy_protected(p, i, &name) == 0; i++)
+        sbx__json_push(o, arr, sbx__json_str(o, name));
+    sbx__json_put(o, doc, "protected", arr);
+}
+
+void sbx__policy_json_write_deny(struct sbx__json_out *o, struct json_object *doc,
+                                 const sbx_policy *p)
+{
+    if (!p->n_denies)
+        return;
+    struct json_object *denies = sbx__json_checked(o, json_object_new_array());
+    for (size_t i = 0; i < p->n_denies; i++) {
+        struct json_object *g = sbx__json_checked(o, json_object_new_object());
+        struct json_object *access = sbx__json_checked(o, json_object_new_array());
+        sbx__json_put(o, g, "path", sbx__json_str(o, p->denies[i].path));
+        if (p->denies[i].access & SBX_FS_READ)
+            sbx__json_push(o, access, sbx__json_str(o, "read"));
+        if (p->denies[i].access & SBX_FS_WRITE)
+            sbx__json_push(o, access, sbx__json_str(o, "write"));
+        sbx__json_put(o, g, "access", access);
+        sbx__json_push(o, denies, g);
+    }
+    sbx__json_put(o, doc, "deny", denies);
 }
 
 /* ---- "network" --------------------------------------------------------------------------- */

@@ -37,6 +37,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "carve.h"
 #include "internal.h"
 #include "namespace_layer.h"
 #include "pathwalk.h"
@@ -190,6 +191,43 @@ static int push_bind(struct builder *b, const char *path, uint64_t attr, bool op
                                          .is_dir = S_ISDIR(st.st_mode)});
 }
 
+/* sbx_bind(): the source (opened safely, as a grant) shown at the destination. */
+static int push_bind_at(struct builder *b, const struct sbx__bind *bind)
+{
+    char real[PATH_MAX], why[PATH_MAX + 160];
+    int fd = sbx__open_grant(bind->src, b->writable, real, why, sizeof(why));
+    if (fd == -ELOOP && why[0])
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ELOOP, "sbx_bind(%s, %s): %s", bind->src,
+                              bind->dest, why);
+    if (fd < 0)
+        return sbx__err_stage(SBX_STAGE_COMPILE, fd, "sbx_bind(%s, %s): cannot open '%s'",
+                              bind->src, bind->dest, bind->src);
+    struct stat st;
+    int err = fstat(fd, &st) != 0 ? -errno : 0;
+    close(fd);
+    if (err < 0)
+        return sbx__err_stage(SBX_STAGE_COMPILE, err, "sbx_bind(%s, %s): fstat", bind->src,
+                              bind->dest);
+    uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (!(bind->access & SBX__FS_WRITES))
+        attr |= MOUNT_ATTR_RDONLY;
+    if (!(bind->access & SBX_FS_EXEC))
+        attr |= MOUNT_ATTR_NOEXEC;
+    char *p = strdup(bind->dest), *d = strdup(real);
+    if (!p || !d) {
+        free(p);
+        free(d);
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
+    }
+    return push(b, (struct sbx__view_op){.kind = SBX__VIEW_BIND_AT,
+                                         .path = p,
+                                         .data = d,
+                                         .dev = st.st_dev,
+                                         .ino = st.st_ino,
+                                         .attr = attr,
+                                         .is_dir = S_ISDIR(st.st_mode)});
+}
+
 static int depth(const char *path)
 {
     int d = 0;
@@ -204,7 +242,8 @@ static int by_depth(const void *a, const void *b)
     int dx = depth(x->path), dy = depth(y->path);
     if (dx != dy)
         return (dx > dy) - (dx < dy);
-    return strcmp(x->path, y->path);
+    int c = strcmp(x->path, y->path);
+    return c ? c : (x->kind > y->kind) - (x->kind < y->kind); /* a bind, then its carve-outs */
 }
 
 static int add_system(struct builder *b)
@@ -281,6 +320,150 @@ static void prune(struct sbx__view *v)
     v->n = kept;
 }
 
+/* ---- carve-outs: the paths denied beneath the binds (sbx_deny_path(), carve.c) ------- */
+
+/* The bind (or view directory) that shows `real` in the view: the deepest
+ * bind above it or at it; NULL when the view does not show it at all. */
+static const struct sbx__view_op *shown_by(const struct sbx__view *v, const char *real)
+{
+    const struct sbx__view_op *best = NULL;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct sbx__view_op *op = &v->ops[i];
+        if ((op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_SCRATCH ||
+             op->kind == SBX__VIEW_PROC || op->kind == SBX__VIEW_DEVPTS ||
+             op->kind == SBX__VIEW_TMPFS) &&
+            under(real, op->path) && (!best || strlen(op->path) > strlen(best->path)))
+            best = op;
+    }
+    return best && best->kind == SBX__VIEW_BIND ? best : NULL;
+}
+
+/* Add (or widen) a carve-out op at `path`. */
+static int push_carve(struct builder *b, uint8_t kind, const char *path, bool is_dir, uint64_t attr,
+                      const char *data, uint64_t dev, uint64_t ino)
+{
+    for (size_t i = 0; i < b->v->n; i++) {
+        struct sbx__view_op *op = &b->v->ops[i];
+        if (strcmp(op->path, path) != 0 ||
+            (op->kind != SBX__VIEW_SELF && op->kind != SBX__VIEW_MASK &&
+             op->kind != SBX__VIEW_MASK_FILE))
+            continue;
+        if (op->kind == SBX__VIEW_MASK || op->kind == SBX__VIEW_MASK_FILE)
+            return 0; /* hidden already */
+        if (kind == SBX__VIEW_SELF) {
+            op->attr |= attr; /* a pin, made read-only too */
+            return 0;
+        }
+        free_op(op); /* a pin that is hidden now */
+        *op = (struct sbx__view_op){.kind = SBX__VIEW_DROPPED};
+        break;
+    }
+    char *p = strdup(path), *d = data ? strdup(data) : NULL;
+    if (!p || (data && !d)) {
+        free(p);
+        free(d);
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
+    }
+    return push(b, (struct sbx__view_op){.kind = kind,
+                                         .path = p,
+                                         .data = d,
+                                         .attr = attr,
+                                         .dev = dev,
+                                         .ino = ino,
+                                         .is_dir = is_dir});
+}
+
+/* Whether entry `self` lies strictly beneath a path that another entry
+ * covers already (hidden, or read-only for a write deny): nothing more to do. */
+static bool covered(const struct sbx__carve_plan *cp, size_t self)
+{
+    const struct sbx__carve_entry *e = &cp->v[self];
+    for (size_t k = 0; k < cp->n; k++)
+        if (k != self && under(e->real, cp->v[k].real) && strcmp(e->real, cp->v[k].real) != 0 &&
+            ((cp->v[k].access & SBX_FS_READ) || !(e->access & SBX_FS_READ) || !e->exists))
+            return true; /* (a missing path beneath a read-only one cannot be made: it
+                            cannot be made by the child either) */
+    return false;
+}
+
+/* One denied path where the view shows it: at `where`, beneath the bind at
+ * `bind_path` (writable or not). */
+static int carve_at(struct builder *b, const struct sbx__carve_entry *e, const char *bind_path,
+                    bool writable, const char *where, const struct stat *null_st)
+{
+    if (!e->exists && !writable)
+        return 0; /* nothing can make it in a read-only bind */
+    if (!(e->access & SBX_FS_READ) && !writable)
+        return 0; /* read-only already */
+    int r = 0;
+    if (writable) { /* pin the directories between the bind and the denied path */
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", where);
+        for (char *slash = strrchr(dir, '/'); r == 0 && slash && slash > dir;
+             slash = strrchr(dir, '/')) {
+            *slash = '\0';
+            if (!under(dir, bind_path) || strcmp(dir, bind_path) == 0)
+                break;
+            r = push_carve(b, SBX__VIEW_SELF, dir, true, 0, NULL, 0, 0);
+        }
+    }
+    if (r < 0)
+        return r;
+    if (!e->exists || ((e->access & SBX_FS_READ) && e->is_dir))
+        return push_carve(b, SBX__VIEW_MASK, where, true, 0, "mode=0555,size=4k", 0, 0);
+    if (!(e->access & SBX_FS_READ))
+        return push_carve(b, SBX__VIEW_SELF, where, e->is_dir, MOUNT_ATTR_RDONLY, NULL, 0, 0);
+    return push_carve(b, SBX__VIEW_MASK_FILE, where, false, 0, "/dev/null", null_st->st_dev,
+                      null_st->st_ino);
+}
+
+/* Cover every denied path the view shows: a denied directory with an empty
+ * read-only tmpfs, a denied file with the host's /dev/null made unopenable
+ * (nodev), a write-denied path with a read-only bind of itself, a missing
+ * one (in a writable bind) with an empty read-only tmpfs on a mount point
+ * made for it. In a writable bind, each directory between the bind and the
+ * denied path is pinned (bound over itself): a mount point cannot be renamed
+ * or removed (EBUSY), so no rename or link swap moves the denied path away
+ * from its mount. */
+static int add_denies(struct builder *b, const struct sbx__carve_plan *cp)
+{
+    if (!cp)
+        return 0;
+    struct stat null_st;
+    if (stat("/dev/null", &null_st) != 0)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -errno, "mount namespace: stat(/dev/null)");
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < cp->n; i++) {
+        const struct sbx__carve_entry *e = &cp->v[i];
+        if (covered(cp, i))
+            continue; /* inside another carve-out */
+        const struct sbx__view_op *bind = shown_by(b->v, e->real);
+        if (bind)
+            r = carve_at(b, e, bind->path, !(bind->attr & MOUNT_ATTR_RDONLY), e->real, &null_st);
+        /* and wherever sbx_bind() shows it */
+        size_t n_ops = b->v->n;
+        for (size_t k = 0; r == 0 && k < n_ops; k++) {
+            const struct sbx__view_op *op = &b->v->ops[k];
+            if (op->kind != SBX__VIEW_BIND_AT || !under(e->real, op->data))
+                continue;
+            char view_path[PATH_MAX], dest[PATH_MAX];
+            snprintf(dest, sizeof(dest), "%s", op->path);
+            int len = snprintf(view_path, sizeof(view_path), "%s%s", op->path,
+                               e->real + (strcmp(op->data, "/") == 0 ? 0 : strlen(op->data)));
+            if (len < 0 || (size_t)len >= sizeof(view_path))
+                continue;
+            r = carve_at(b, e, dest, !(op->attr & MOUNT_ATTR_RDONLY), view_path, &null_st);
+        }
+    }
+    /* drop the pins that a mask replaced */
+    size_t kept = 0;
+    for (size_t i = 0; i < b->v->n; i++)
+        if (b->v->ops[i].kind != SBX__VIEW_DROPPED)
+            b->v->ops[kept++] = b->v->ops[i];
+    b->v->n = kept;
+    return r;
+}
+
 int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
                       struct sbx__view **ret)
 {
@@ -292,7 +475,7 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
     const char *wpaths[policy->n_grants + 1];
     struct sbx__write_dirs writable = {wpaths, 0};
     for (size_t i = 0; i < policy->n_grants; i++)
-        if (policy->grants[i].access & SBX_FS_WRITE)
+        if (policy->grants[i].access & SBX__FS_WRITES)
             wpaths[writable.n++] = policy->grants[i].path;
     if (policy->workdir)
         wpaths[writable.n++] = policy->workdir;
@@ -316,14 +499,34 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
                                "child's own; grant a directory beneath it, or run without the "
                                "view (SBX_ISOLATION_MINIMAL)",
                                g->path, g->path);
+        if (r == 0 && (g->access & SBX__FS_WRITES) && !(g->access & SBX_FS_WRITE) &&
+            (under(g->path, "/tmp") || under(g->path, "/dev/shm")))
+            r = sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                               "sbx_allow_path(%s): finer write rights cannot hold beneath %s in "
+                               "the mount namespace's view (its private %s grants every right "
+                               "beneath it); grant SBX_FS_WRITE, a path elsewhere, or run "
+                               "without the view",
+                               g->path, under(g->path, "/tmp") ? "/tmp" : "/dev/shm",
+                               under(g->path, "/tmp") ? "/tmp" : "/dev/shm");
         if (r < 0)
             break;
         uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-        if (!(g->access & SBX_FS_WRITE))
+        if (!(g->access & SBX__FS_WRITES))
             attr |= MOUNT_ATTR_RDONLY;
         if (!(g->access & SBX_FS_EXEC))
             attr |= MOUNT_ATTR_NOEXEC;
         r = push_bind(&b, g->path, attr, (g->access & SBX_FS_OPTIONAL) != 0);
+    }
+    for (size_t i = 0; r == 0 && i < policy->n_binds; i++)
+        r = push_bind_at(&b, &policy->binds[i]);
+    for (size_t i = 0; r == 0 && i < policy->n_tmpfs; i++) {
+        char opts[64];
+        if (policy->tmpfs[i].size)
+            snprintf(opts, sizeof(opts), "mode=0755,size=%llu",
+                     (unsigned long long)policy->tmpfs[i].size);
+        else
+            snprintf(opts, sizeof(opts), "%s", ns->tmpfs_opts);
+        r = push_simple(&b, SBX__VIEW_TMPFS, policy->tmpfs[i].path, opts, rw_rights);
     }
     if (r == 0 && policy->workdir)
         r = push_bind(&b, policy->workdir, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
@@ -338,6 +541,11 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
     }
     qsort(v->ops, v->n, sizeof(v->ops[0]), by_depth);
     prune(v);
+    if ((r = add_denies(&b, plan->carve)) < 0) {
+        sbx__view_free(v);
+        return r;
+    }
+    qsort(v->ops, v->n, sizeof(v->ops[0]), by_depth);
     /* The view holds only what was granted: listing its directories (ls /,
      * ls /dev) shows nothing else. It also lets a write-only grant be listed. */
     v->root_rights = plan->fs.list;
@@ -486,7 +694,9 @@ static int open_source(const struct sbx__view_op *op)
 {
     struct view_open_how how = {.flags = O_PATH | O_CLOEXEC,
                                 .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-    int fd = (int)syscall(SYS_openat2, AT_FDCWD, op->path, &how, sizeof(how));
+    const char *path =
+        op->kind == SBX__VIEW_MASK_FILE || op->kind == SBX__VIEW_BIND_AT ? op->data : op->path;
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
     struct stat st;
     if (fd >= 0 &&
         (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != op->dev || (uint64_t)st.st_ino != op->ino)) {
@@ -550,14 +760,34 @@ static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset
         errno = saved;
         return rc == 0 || errno == EEXIST ? 0 : fail(step, SBX__VSTEP_SYMLINK, where, op->path);
     }
-    int target = mountpoint(rootfd, op->path, op->kind != SBX__VIEW_BIND || op->is_dir);
+    int target = mountpoint(rootfd, op->path,
+                            (op->kind != SBX__VIEW_BIND && op->kind != SBX__VIEW_MASK_FILE &&
+                             op->kind != SBX__VIEW_SELF && op->kind != SBX__VIEW_BIND_AT) ||
+                                op->is_dir);
     if (target < 0)
         return fail(step, SBX__VSTEP_MOUNTPOINT, where, op->path);
     char at[32];
     fd_path(at, target);
     int rc = 0, s = 0;
     switch (op->kind) {
-    case SBX__VIEW_BIND: rc = attach(src, target, op->attr, AT_RECURSIVE, &s); break;
+    case SBX__VIEW_BIND:
+    case SBX__VIEW_BIND_AT: rc = attach(src, target, op->attr, AT_RECURSIVE, &s); break;
+    case SBX__VIEW_MASK_FILE:
+        rc = attach(src, target,
+                    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+                    &s);
+        if (rc != 0)
+            s = SBX__VSTEP_DENY;
+        break;
+    case SBX__VIEW_SELF:
+        rc = attach(target, target, op->attr, AT_RECURSIVE, &s);
+        if (rc != 0)
+            s = SBX__VSTEP_DENY;
+        break;
+    case SBX__VIEW_MASK:
+        rc = mount("tmpfs", at, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data);
+        s = SBX__VSTEP_DENY;
+        break;
     case SBX__VIEW_SCRATCH:
         /* A directory of the view's tmpfs, sticky and writable by all, bound
          * over itself so that it stays writable when the root is made
@@ -581,7 +811,7 @@ static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset
         s = SBX__VSTEP_PROC;
         break;
     }
-    if (rc == 0 && op->kind != SBX__VIEW_BIND &&
+    if (rc == 0 && op->ll_rights && op->kind != SBX__VIEW_BIND &&
         grant_new_mount(rootfd, op->path, op->ll_rights, ruleset) != 0)
         rc = -1, s = SBX__VSTEP_LANDLOCK;
     int saved = errno;
@@ -602,7 +832,9 @@ int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n + n_extra; i++) {
         const struct sbx__view_op *op = i < n ? &view->ops[i] : &extra->ops[i - n];
-        if (op->kind == SBX__VIEW_BIND && (src[i] = open_source(op)) < 0)
+        if ((op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_MASK_FILE ||
+             op->kind == SBX__VIEW_BIND_AT) &&
+            (src[i] = open_source(op)) < 0)
             rc = fail(step, SBX__VSTEP_OPEN, where, op->path);
     }
     if (rc == 0)
@@ -670,6 +902,8 @@ const char *sbx__view_step_text(int step)
         return "granting a new mount (tmpfs, devpts, /proc) in the Landlock ruleset";
     case SBX__VSTEP_PIVOT: return "making the view the root (pivot_root)";
     case SBX__VSTEP_READ_ONLY: return "making the view's root read-only";
+    case SBX__VSTEP_DENY:
+        return "covering a denied path (sbx_deny_path(): a read-only tmpfs, bind or /dev/null)";
     default: return NULL;
     }
 }

@@ -17,6 +17,13 @@ enum sbx__view_kind {
     SBX__VIEW_SCRATCH, /* a writable directory of the view's own tmpfs (/tmp, /dev/shm) */
     SBX__VIEW_DEVPTS,  /* a new devpts instance (/dev/pts) */
     SBX__VIEW_PROC,    /* a new /proc (the child's pid namespace) */
+    SBX__VIEW_MASK,    /* a denied directory, or a missing denied path: an empty read-only tmpfs */
+    SBX__VIEW_MASK_FILE, /* a denied file: the host's /dev/null (`data`), unopenable (nodev) */
+    SBX__VIEW_SELF,      /* the view's own tree at `path` bound over itself with `attr`: read-only
+                            (a write-denied path), or as it is (a pin: a mount point cannot be
+                            renamed or removed, so no rename swaps the path of a deny beneath) */
+    SBX__VIEW_BIND_AT,   /* sbx_bind(): the host's `data` (resolved, as BIND) shown at `path` */
+    SBX__VIEW_DROPPED,   /* while compiling only: an op to remove */
 };
 
 /* One step of the view, in the order the child takes them (parents first). */
@@ -25,7 +32,7 @@ struct sbx__view_op {
     bool is_dir;        /* BIND: the mount point is a directory (else a file) */
     const char *path;   /* where, in the view: absolute */
     const char *data;   /* SYMLINK: the target; TMPFS, DEVPTS: mount options */
-    uint64_t dev, ino;  /* BIND: the source, as resolved when compiled (a check) */
+    uint64_t dev, ino;  /* BIND, MASK_FILE: the source, as resolved when compiled (a check) */
     uint64_t attr;      /* BIND: MOUNT_ATTR_* set on the bound tree */
     uint64_t ll_rights; /* a new mount's Landlock rights, added to the child's ruleset; 0: none */
 };
@@ -79,6 +86,7 @@ enum sbx__view_step {
     SBX__VSTEP_LANDLOCK,
     SBX__VSTEP_PIVOT,
     SBX__VSTEP_READ_ONLY,
+    SBX__VSTEP_DENY,
 };
 
 /* Child, in its new mount namespace (system calls only): build the view

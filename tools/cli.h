@@ -75,6 +75,11 @@ enum {
     CLI_OPT_CPU_RATE,    /* --cpu-rate CPUS */
     CLI_OPT_CAP_KEEP,    /* --cap-keep NAME */
     CLI_OPT_UNIX_SOCKET, /* --unix-socket PATH */
+    CLI_OPT_DENY_READ,   /* --deny-read PATH */
+    CLI_OPT_DENY_WRITE,  /* --deny-write PATH */
+    CLI_OPT_PROTECT,     /* --protect NAME */
+    CLI_OPT_UNPROTECT,   /* --unprotect NAME */
+    CLI_OPT_TMPFS,       /* --tmpfs PATH[:SIZE] */
     CLI_OPT_POLICY_END,
 };
 
@@ -111,6 +116,11 @@ enum {
         {"policy", required_argument, NULL, CLI_OPT_POLICY_FILE},                                  \
         {"cap-keep", required_argument, NULL, CLI_OPT_CAP_KEEP},                                   \
         {"unix-socket", required_argument, NULL, CLI_OPT_UNIX_SOCKET},                             \
+        {"deny-read", required_argument, NULL, CLI_OPT_DENY_READ},                                 \
+        {"deny-write", required_argument, NULL, CLI_OPT_DENY_WRITE},                               \
+        {"protect", required_argument, NULL, CLI_OPT_PROTECT},                                     \
+        {"unprotect", required_argument, NULL, CLI_OPT_UNPROTECT},                                 \
+        {"tmpfs", required_argument, NULL, CLI_OPT_TMPFS},                                         \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }

@@ -63,9 +63,22 @@ void cli_policy_help(FILE *out)
                  "                           child's PATH) and the interpreters it needs\n"
                  "      --connect PORT       open TCP connections to PORT\n"
                  "      --bind PORT          bind TCP sockets to PORT (0: an ephemeral port)\n"
+                 "      --bind SRC:DEST[:ro|rw|rx]  show the host's SRC at DEST in the child's\n"
+                 "                           view (read-only unless rw or rx; needs the mount\n"
+                 "                           namespace's view)\n"
+                 "      --tmpfs PATH[:SIZE]  an empty writable tmpfs at PATH in the view\n"
                  "      --unix-socket PATH   let the child connect to the host's unix socket PATH\n"
                  "                           (repeatable; needs --unshare mount: by default no\n"
                  "                           host unix socket is reachable)\n"
+                 "      --deny-read PATH     hide PATH (a file or directory, existing or not)\n"
+                 "                           whatever grant covers it, the default view and\n"
+                 "                           the workdir included (see docs/carve-outs.md)\n"
+                 "      --deny-write PATH    make PATH read-only whatever grant covers it\n"
+                 "      --protect NAME       add NAME (relative, such as .env) to the protected\n"
+                 "                           list: read-only inside every write grant and the\n"
+                 "                           workdir (default list: .bashrc, .git/config,\n"
+                 "                           .git/hooks, .vscode... see `policy show`)\n"
+                 "      --unprotect NAME     remove NAME from the protected list\n"
                  "      --allow-network      lift every network restriction\n"
                  "      --no-private-tmp     give the child no private TMPDIR\n"
                  "\n"
@@ -181,8 +194,11 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
             return -1;
         }
         break;
-    case CLI_OPT_ALLOW_CONNECT:
     case CLI_OPT_ALLOW_BIND:
+        if (strchr(arg, '/') != NULL) /* --bind SRC:DEST[:ro|rw|rx], checked when applied */
+            break;
+        /* fall through */
+    case CLI_OPT_ALLOW_CONNECT:
         if (cli_parse_count(arg, &v) < 0 || v > 65535)
             return bad_value(name, "port", arg);
         break;
@@ -191,7 +207,12 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
     case CLI_OPT_ALLOW_WRITE:
     case CLI_OPT_ALLOW_EXEC:
     case CLI_OPT_ALLOW_TOOL:
-    case CLI_OPT_UNIX_SOCKET: break;
+    case CLI_OPT_UNIX_SOCKET:
+    case CLI_OPT_DENY_READ:
+    case CLI_OPT_DENY_WRITE:
+    case CLI_OPT_PROTECT:
+    case CLI_OPT_UNPROTECT:
+    case CLI_OPT_TMPFS: break;
     case CLI_OPT_CAP_KEEP:
         if (sbx_capability_from_name(arg) < 0) {
             fprintf(stderr,
@@ -335,6 +356,82 @@ static int absolute_path(const char *path, char *buf)
     return 0;
 }
 
+/* --deny-read and --deny-write: the path as given (it need not exist; the
+ * library resolves it), made absolute against the current directory. */
+static int apply_deny(const struct cli_op *op, sbx_policy *p)
+{
+    char path[PATH_MAX], cwd[PATH_MAX];
+    const char *arg = op->arg;
+    while (arg[0] == '.' && arg[1] == '/')
+        arg += 2;
+    if (arg[0] == '/' || arg[0] == '\0') {
+        if (strlen(arg) >= PATH_MAX)
+            return ENAMETOOLONG;
+        strcpy(path, arg);
+    } else {
+        if (getcwd(cwd, sizeof(cwd)) == NULL)
+            return errno;
+        if ((size_t)snprintf(path, PATH_MAX, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", arg) >=
+            PATH_MAX)
+            return ENAMETOOLONG;
+    }
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        path[--n] = '\0';
+    return sbx_deny_path(p, path, op->opt == CLI_OPT_DENY_READ ? SBX_FS_READ : SBX_FS_WRITE);
+}
+
+/* --bind SRC:DEST[:ro|rw|rx] (SRC made absolute against the current directory). */
+static int apply_mount_bind(const struct cli_op *op, sbx_policy *p)
+{
+    char spec[PATH_MAX * 2], src[PATH_MAX];
+    if (strlen(op->arg) >= sizeof(spec))
+        return ENAMETOOLONG;
+    strcpy(spec, op->arg);
+    uint64_t access = SBX_FS_READ;
+    char *dest = strchr(spec, ':');
+    if (dest == NULL) {
+        fprintf(stderr, "%s: --bind: expected SRC:DEST[:ro|rw|rx] or a port, not '%s'\n",
+                cli_progname, op->arg);
+        return EINVAL;
+    }
+    *dest++ = '\0';
+    char *mode = strchr(dest, ':');
+    if (mode != NULL) {
+        *mode++ = '\0';
+        if (strcmp(mode, "rw") == 0)
+            access |= SBX_FS_WRITE;
+        else if (strcmp(mode, "rx") == 0)
+            access |= SBX_FS_EXEC;
+        else if (strcmp(mode, "ro") != 0) {
+            fprintf(stderr, "%s: --bind: expected ro, rw or rx after DEST, not '%s'\n",
+                    cli_progname, mode);
+            return EINVAL;
+        }
+    }
+    int rc = absolute_path(spec, src);
+    return rc != 0 ? rc : sbx_bind(p, src, dest, access);
+}
+
+/* --tmpfs PATH[:SIZE] */
+static int apply_tmpfs(const struct cli_op *op, sbx_policy *p)
+{
+    char path[PATH_MAX];
+    if (strlen(op->arg) >= sizeof(path))
+        return ENAMETOOLONG;
+    strcpy(path, op->arg);
+    uint64_t size = 0;
+    char *colon = strchr(path, ':');
+    if (colon != NULL) {
+        *colon++ = '\0';
+        if (sbx_parse_size(colon, &size) < 0) {
+            fprintf(stderr, "%s: --tmpfs: '%s' is not a size (such as 64M)\n", cli_progname, colon);
+            return EINVAL;
+        }
+    }
+    return sbx_tmpfs(p, path, size);
+}
+
 /* Apply one operation: 0, a negative errno from the library, or a positive
  * errno from this tool. */
 static int apply_env(const struct cli_op *op, sbx_policy *p)
@@ -362,8 +459,16 @@ static int apply_grant(const struct cli_op *op, sbx_policy *p)
     int rc;
 
     switch (op->opt) {
+    case CLI_OPT_DENY_READ:
+    case CLI_OPT_DENY_WRITE: return apply_deny(op, p);
+    case CLI_OPT_PROTECT: return sbx_protect_path(p, op->arg);
+    case CLI_OPT_UNPROTECT: return sbx_unprotect(p, op->arg);
     case CLI_OPT_ALLOW_CONNECT: return sbx_allow_connect(p, atoi(op->arg));
-    case CLI_OPT_ALLOW_BIND: return sbx_allow_bind(p, atoi(op->arg));
+    case CLI_OPT_ALLOW_BIND:
+        if (strchr(op->arg, '/') != NULL)
+            return apply_mount_bind(op, p);
+        return sbx_allow_bind(p, atoi(op->arg));
+    case CLI_OPT_TMPFS: return apply_tmpfs(op, p);
     case CLI_OPT_CAP_KEEP: return sbx_keep_capability(p, op->arg);
     case CLI_OPT_ALLOW_TOOL:
         /* A bare name is the library's to search in the child's PATH. */

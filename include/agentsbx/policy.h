@@ -277,6 +277,33 @@ SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
 #define SBX_FS_OPTIONAL (1ull << 63)
 
 /**
+ * @name Finer write rights
+ * Parts of #SBX_FS_WRITE, for sbx_allow_path() (and sbx_bind()), where
+ * Landlock tells them apart: a grant of some of them allows only those
+ * (#SBX_FS_WRITE itself keeps its meaning: all of them). With the mount
+ * namespace's view any of them makes the bind writable; Landlock holds the
+ * difference. See docs/carve-outs.md.
+ * @{
+ */
+/** @brief Write into existing files, without truncating them (Landlock WRITE_FILE). @since 0.2 */
+#define SBX_FS_WRITE_FILE   (1ull << 3)
+/** @brief Truncate files (truncate(2), O_TRUNC; Landlock TRUNCATE, ABI 3). @since 0.2 */
+#define SBX_FS_TRUNCATE     (1ull << 4)
+/** @brief Create regular files and directories (Landlock MAKE_REG, MAKE_DIR). @since 0.2 */
+#define SBX_FS_CREATE       (1ull << 5)
+/** @brief Remove files and directories (Landlock REMOVE_FILE, REMOVE_DIR). @since 0.2 */
+#define SBX_FS_REMOVE       (1ull << 6)
+/** @brief Make symbolic links (Landlock MAKE_SYM). @since 0.2 */
+#define SBX_FS_MAKE_SYMLINK (1ull << 7)
+/** @brief Make fifos and unix sockets (Landlock MAKE_FIFO, MAKE_SOCK). @since 0.2 */
+#define SBX_FS_MAKE_SPECIAL (1ull << 8)
+/** @brief Rename or link a file into another directory (Landlock REFER, ABI 2). @since 0.2 */
+#define SBX_FS_REFER        (1ull << 9)
+/** @brief Device ioctls on granted device files (Landlock IOCTL_DEV, ABI 5). @since 0.2 */
+#define SBX_FS_IOCTL_DEV    (1ull << 10)
+/** @} */
+
+/**
  * @brief Grant access beneath a path.
  *
  * A policy starts with read access to /usr, /bin, /sbin, /lib*, /etc and the
@@ -289,8 +316,10 @@ SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
  *
  * @param policy The policy.
  * @param path An absolute path, directory or file.
- * @param access #SBX_FS_READ, #SBX_FS_WRITE, #SBX_FS_EXEC, combined, optionally with
- * #SBX_FS_OPTIONAL.
+ * @param access #SBX_FS_READ, #SBX_FS_WRITE (or some of its parts: #SBX_FS_WRITE_FILE,
+ * #SBX_FS_TRUNCATE, #SBX_FS_CREATE, #SBX_FS_REMOVE, #SBX_FS_MAKE_SYMLINK,
+ * #SBX_FS_MAKE_SPECIAL, #SBX_FS_REFER, #SBX_FS_IOCTL_DEV), #SBX_FS_EXEC, combined,
+ * optionally with #SBX_FS_OPTIONAL.
  * @retval 0 Success.
  * @retval -EINVAL A NULL argument, a relative path, or bad access bits.
  * @retval -ENOENT The path does not exist (and is not optional).

@@ -11,6 +11,9 @@
  *   probe_fs rename FROM TO     rename(FROM, TO)
  *   probe_fs link FROM TO       link(FROM, TO)
  *   probe_fs truncate PATH      truncate(PATH, 0)
+ *   probe_fs symlink TARGET PATH   symlink(TARGET, PATH)
+ *   probe_fs mmap PATH          open(O_RDONLY), mmap(PROT_READ) and read the first byte
+ *   probe_fs procfd PATH        open(O_PATH), then reopen /proc/self/fd/N O_RDONLY and read
  *   probe_fs exec PATH [ARG..]  fork; the child execv(PATH, [PATH, ARG..]) with its stdout on
  *                               stderr; the outcome is that of execve (reported through a
  *                               close-on-exec pipe), not the program's exit status, which is
@@ -34,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -176,6 +180,39 @@ static int do_ioctl_rnd(const char *path)
     return ok();
 }
 
+static int do_mmap(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return denied("open", errno);
+    void *m = mmap(NULL, 1, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED)
+        return denied("mmap", errno);
+    volatile char c = *(volatile char *)m;
+    (void)c;
+    munmap(m, 1);
+    close(fd);
+    return ok();
+}
+
+static int do_procfd(const char *path)
+{
+    int pfd = open(path, O_PATH | O_CLOEXEC);
+    if (pfd < 0)
+        return denied("open(O_PATH)", errno);
+    char via[64];
+    snprintf(via, sizeof(via), "/proc/self/fd/%d", pfd);
+    int fd = open(via, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return denied("open(/proc/self/fd)", errno);
+    char c;
+    if (read(fd, &c, 1) < 0)
+        return denied("read", errno);
+    close(fd);
+    close(pfd);
+    return ok();
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -201,6 +238,12 @@ int main(int argc, char **argv)
         return rename(argv[2], argv[3]) == 0 ? ok() : denied("rename", errno);
     if (strcmp(a, "link") == 0 && argc == 4)
         return link(argv[2], argv[3]) == 0 ? ok() : denied("link", errno);
+    if (strcmp(a, "symlink") == 0 && argc == 4)
+        return symlink(argv[2], argv[3]) == 0 ? ok() : denied("symlink", errno);
+    if (strcmp(a, "mmap") == 0 && argc == 3)
+        return do_mmap(argv[2]);
+    if (strcmp(a, "procfd") == 0 && argc == 3)
+        return do_procfd(argv[2]);
     if (strcmp(a, "exec") == 0)
         return do_exec(argv + 2);
     if (strcmp(a, "ioctl-tty") == 0 && argc == 3)
@@ -209,7 +252,8 @@ int main(int argc, char **argv)
         return do_ioctl_rnd(argv[2]);
 usage:
     fprintf(stderr, "usage: probe_fs read|write|create|mkdir|unlink|truncate PATH\n"
-                    "       probe_fs rename|link FROM TO\n"
+                    "       probe_fs mmap|procfd PATH\n"
+                    "       probe_fs rename|link|symlink FROM TO\n"
                     "       probe_fs exec PATH [ARG...]\n"
                     "       probe_fs tmpdir\n"
                     "       probe_fs ioctl-tty fd:N|PATH\n"

@@ -268,6 +268,93 @@ static void test_policy_json__round_trip_cgroup_parent(void **state)
     sbx_policy_free(q);
 }
 
+static void test_policy_json__round_trip_deny(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_deny_path(p, "/etc/group", SBX_FS_READ));
+    assert_sbx_ok(sbx_deny_path(p, "/nonexistent/ws/.git/hooks", SBX_FS_WRITE));
+    assert_sbx_ok(sbx_deny_path(p, "/nonexistent/ws/.env", SBX_FS_READ | SBX_FS_WRITE));
+    const char *json = to_json(p);
+    assert_non_null(strstr(json, "\"deny\": [\n    {\n      \"path\": \"/etc/group\",\n      "
+                                 "\"access\": [\n        \"read\"\n      ]"));
+    assert_non_null(strstr(json, "\"access\": [\n        \"read\",\n        \"write\"\n"));
+    sbx_policy *q = loaded(json);
+    assert_string_equal(to_json(q), json);
+    assert_int_equal(sbx_policy_denied_count(q), 3);
+    const char *path;
+    uint64_t access;
+    assert_sbx_ok(sbx_policy_denied(q, 1, &path, &access));
+    assert_string_equal(path, "/nonexistent/ws/.git/hooks");
+    assert_int_equal(access, SBX_FS_WRITE);
+    sbx_policy_free(p);
+    sbx_policy_free(q);
+}
+
+static void test_policy_json__round_trip_protected(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_null(strstr(to_json(p), "protected")); /* the default list: not written */
+    assert_sbx_ok(sbx_unprotect(p, ".bashrc"));
+    assert_sbx_ok(sbx_protect_path(p, ".env"));
+    const char *json = to_json(p);
+    assert_non_null(strstr(json, "\"protected\": [\n    \".bash_profile\""));
+    assert_non_null(strstr(json, "\".env\"\n  ]"));
+    assert_null(strstr(json, "\".bashrc\""));
+    sbx_policy *q = loaded(json);
+    assert_string_equal(to_json(q), json);
+    sbx_policy_free(q);
+    /* a list replaces the effective one */
+    q = loaded("{\"version\": 1, \"protected\": [\".git/config\", \"secrets/key\"]}");
+    const char *name;
+    assert_sbx_ok(sbx_policy_protected(q, 0, &name));
+    assert_string_equal(name, ".git/config");
+    assert_sbx_ok(sbx_policy_protected(q, 1, &name));
+    assert_string_equal(name, "secrets/key");
+    assert_sbx_error(sbx_policy_protected(q, 2, &name), -ERANGE, "past the end");
+    sbx_policy_free(q);
+    sbx_policy_free(p);
+}
+
+static void test_policy_json__round_trip_finer_write_rights(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_path(p, "/usr/share", SBX_FS_READ | SBX_FS_WRITE_FILE | SBX_FS_CREATE));
+    assert_sbx_ok(sbx_allow_path(p, "/usr/lib",
+                                 SBX_FS_TRUNCATE | SBX_FS_REMOVE | SBX_FS_MAKE_SYMLINK |
+                                     SBX_FS_MAKE_SPECIAL | SBX_FS_REFER | SBX_FS_IOCTL_DEV));
+    const char *json = to_json(p);
+    assert_non_null(strstr(json, "\"read\",\n        \"write_file\",\n        \"create\"\n"));
+    assert_non_null(strstr(json, "\"truncate\",\n        \"remove\",\n        \"symlink\",\n   "
+                                 "     \"special\",\n        \"refer\",\n        \"ioctl_dev\"\n"));
+    sbx_policy *q = loaded(json);
+    assert_string_equal(to_json(q), json);
+    sbx_policy_free(q);
+    assert_sbx_error(sbx_allow_path(p, "/usr", 1ull << 20), -EINVAL, "access grants nothing");
+    assert_sbx_error(sbx_allow_path(p, "/usr", SBX_FS_READ | (1ull << 20)), -EINVAL,
+                     "unknown access bits 0x100000");
+    sbx_policy_free(p);
+}
+
+static void test_policy_json__round_trip_binds_tmpfs(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_bind(p, "/usr/share", "/workspace", SBX_FS_READ | SBX_FS_WRITE));
+    assert_sbx_ok(sbx_bind(p, "/usr/bin", "/opt/tools", SBX_FS_READ | SBX_FS_EXEC));
+    assert_sbx_ok(sbx_tmpfs(p, "/scratch", 64 << 20));
+    assert_sbx_ok(sbx_tmpfs(p, "/cache", 0));
+    const char *json = to_json(p);
+    assert_non_null(strstr(json, "\"source\": \"/usr/share\",\n      \"dest\": \"/workspace\""));
+    assert_non_null(strstr(json, "\"path\": \"/scratch\",\n      \"size\": \"64M\""));
+    sbx_policy *q = loaded(json);
+    assert_string_equal(to_json(q), json);
+    sbx_policy_free(q);
+    sbx_policy_free(p);
+}
+
 static void test_policy_json__round_trip_unix_sockets(void **state)
 {
     char dir[] = "/tmp/agentsbx-json-sock.XXXXXX", path[64];
@@ -731,6 +818,32 @@ struct bad {
 #define V1 "{\"version\": 1, "
 
 static const struct bad bad_documents[] = {
+    /* "deny", "protected", "binds", "tmpfs" (carve.c) */
+    {V1 "\"binds\": [{\"source\": \"/usr\", \"dest\": \"/w\"}]}", -EINVAL,
+     "$.binds[0].access: missing"},
+    {V1 "\"binds\": [{\"source\": \"/usr\", \"dest\": \"w\", \"access\": [\"read\"]}]}", -EINVAL,
+     "the destination is not an absolute, normalised path"},
+    {V1 "\"binds\": [{\"source\": \"/usr\", \"dest\": \"/w\", \"access\": [\"optional\"]}]}",
+     -EINVAL, "$.binds[0].access[0]: expected \"read\", \"write\" or \"exec\""},
+    {V1 "\"tmpfs\": [{\"size\": 4096}]}", -EINVAL, "$.tmpfs[0].path: missing"},
+    {V1 "\"tmpfs\": [{\"path\": \"/s\", \"size\": 10}]}", -EINVAL, "size 10 is below 4096"},
+    {V1 "\"tmpfs\": [{\"path\": \"/s\", \"size\": \"lots\"}]}", -EINVAL, "$.tmpfs[0].size"},
+    {V1 "\"protected\": {}}", -EINVAL, "$.protected: expected an array of names"},
+    {V1 "\"protected\": [1]}", -EINVAL, "$.protected[0]: expected a relative name"},
+    {V1 "\"protected\": [\"/abs\"]}", -EINVAL, "'/abs' is not a relative name"},
+    {V1 "\"protected\": [\"a/../b\"]}", -EINVAL, "'a/../b' is not normalised"},
+    {V1 "\"deny\": {}}", -EINVAL, "$.deny: expected an array of denied paths"},
+    {V1 "\"deny\": [{\"path\": \"/a\"}]}", -EINVAL, "$.deny[0].access: missing"},
+    {V1 "\"deny\": [{\"access\": [\"read\"]}]}", -EINVAL, "$.deny[0].path: missing"},
+    {V1 "\"deny\": [{\"path\": \"/a\", \"access\": []}]}", -EINVAL,
+     "$.deny[0].access: denies nothing"},
+    {V1 "\"deny\": [{\"path\": \"/a\", \"access\": [\"exec\"]}]}", -EINVAL,
+     "$.deny[0].access[0]: expected \"read\" or \"write\""},
+    {V1 "\"deny\": [{\"path\": \"a\", \"access\": [\"read\"]}]}", -EINVAL,
+     "'a' is not an absolute path"},
+    {V1 "\"deny\": [{\"path\": \"/a/../b\", \"access\": [\"read\"]}]}", -EINVAL, "not normalised"},
+    {V1 "\"deny\": [{\"path\": \"/a\", \"access\": [\"read\"], \"x\": 1}]}", -EINVAL,
+     "$.deny[0].x"},
     /* syntax, with line and column */
     {"", -EINVAL, "$: not valid JSON: unexpected end of data at line 1, column 1"},
     {"{\"version\": 1,\n  \"workdir\": nul}", -EINVAL, "not valid JSON: null expected at line 2"},
@@ -813,7 +926,9 @@ static const struct bad bad_documents[] = {
     {V1 "\"grants\": [{\"path\": \"/usr\", \"access\": \"read\"}]}", -EINVAL,
      "$.grants[0].access: expected an array"},
     {V1 "\"grants\": [{\"path\": \"/usr\", \"access\": [\"rw\"]}]}", -EINVAL,
-     "$.grants[0].access[0]: expected \"read\", \"write\", \"exec\" or \"optional\", got \"rw\""},
+     "$.grants[0].access[0]: expected \"read\", \"write\", \"exec\", \"optional\" or a part of "
+     "\"write\" (\"write_file\", \"truncate\", \"create\", \"remove\", \"symlink\", \"special\", "
+     "\"refer\", \"ioctl_dev\"), got \"rw\""},
     {V1 "\"grants\": [{\"path\": \"/usr\", \"access\": []}]}", -EINVAL,
      "$.grants[0].access: grants nothing"},
     {V1 "\"grants\": [{\"path\": \"/usr\", \"access\": [\"optional\"]}]}", -EINVAL,
@@ -1197,6 +1312,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_policy_json__round_trip_every_setter),
         cmocka_unit_test(test_policy_json__round_trip_cgroup_parent),
         cmocka_unit_test(test_policy_json__round_trip_unix_sockets),
+        cmocka_unit_test(test_policy_json__round_trip_deny),
+        cmocka_unit_test(test_policy_json__round_trip_protected),
+        cmocka_unit_test(test_policy_json__round_trip_binds_tmpfs),
+        cmocka_unit_test(test_policy_json__round_trip_finer_write_rights),
         cmocka_unit_test(test_policy_json__round_trip_syscall_newer_than_libseccomp),
         cmocka_unit_test(test_policy_json__round_trip_default_env),
         cmocka_unit_test(test_policy_json__env_keys),

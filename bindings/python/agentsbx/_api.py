@@ -673,6 +673,67 @@ class Policy(Closing):
         bits = _access(access) | (_FS_OPTIONAL if optional else 0)
         return self._apply("sbx_allow_path", _path(path), bits)
 
+    def deny_path(self, path: StrPath, access: str = "r") -> "Policy":
+        """Deny an absolute path beneath the grants, whatever grant covers it
+        (the default view and the workdir included; it need not exist):
+        ``access`` ``"r"`` hides it, ``"w"`` makes it read-only (``"rw"``: both,
+        the same as ``"r"``).  A path that is relative or not normalised raises
+        :class:`InvalidArgumentError`; what cannot be enforced without the mount
+        namespace's view fails the run (EOPNOTSUPP).  See docs/carve-outs.md."""
+        if not isinstance(access, str) or not access or set(access) - set("rw"):
+            raise _err.InvalidArgumentError(
+                _errno.EINVAL, f"deny_path: access must be 'r', 'w' or 'rw', not {access!r}",
+                function="sbx_deny_path")
+        return self._apply("sbx_deny_path", _path(path), _access(access))
+
+    def bind(self, src: StrPath, dest: StrPath, access: str = "r") -> "Policy":
+        """Show the host's ``src`` at ``dest`` in the child's view (``access``: a
+        string of ``r``, ``w``, ``x``).  Needs the mount namespace's view: without it
+        the run raises :class:`NotSupportedError`."""
+        return self._apply("sbx_bind", _path(src), _path(dest, "dest"), _access(access))
+
+    def tmpfs(self, path: StrPath, size: int = 0) -> "Policy":
+        """An empty writable tmpfs of at most ``size`` bytes (0: the memory limit) at
+        ``path`` in the child's view (needs the view, as :meth:`bind`)."""
+        return self._apply("sbx_tmpfs", _path(path), int(size))
+
+    def protect_path(self, name: str) -> "Policy":
+        """Add ``name`` (relative, such as ``".env"``) to the protected list: read-only
+        inside every write grant and the workdir.  See docs/carve-outs.md."""
+        return self._apply("sbx_protect_path", _name(name))
+
+    def unprotect(self, name: str) -> "Policy":
+        """Remove ``name`` from the protected list (a default name such as
+        ``".git/config"``, or one added); :class:`SandboxError` (ENOENT) if not listed."""
+        return self._apply("sbx_unprotect", _name(name))
+
+    @property
+    def protected(self) -> List[str]:
+        """The effective protected list."""
+        out: List[str] = []
+        name = ctypes.c_char_p()
+        while len(out) < 1 << 16:
+            try:
+                lib.sbx_policy_protected(self._handle(), len(out), ctypes.byref(name))
+            except _err.SandboxError as e:
+                if e.errno == _errno.ERANGE:
+                    break
+                raise
+            out.append(os.fsdecode(name.value or b""))
+        return out
+
+    @property
+    def denied(self) -> List[Tuple[str, str]]:
+        """The paths denied with :meth:`deny_path`, as ``(path, access)`` pairs
+        (``access``: ``"r"``, ``"w"`` or ``"rw"``)."""
+        out: List[Tuple[str, str]] = []
+        path, access = ctypes.c_char_p(), ctypes.c_uint64()
+        for i in range(lib.sbx_policy_denied_count(self._handle())):
+            lib.sbx_policy_denied(self._handle(), i, ctypes.byref(path), ctypes.byref(access))
+            bits = ("r" if access.value & _FS_READ else "") + ("w" if access.value & _FS_WRITE else "")
+            out.append((os.fsdecode(path.value or b""), bits))
+        return out
+
     def allow_unix_socket(self, path: StrPath) -> "Policy":
         """Let the child connect to the host's unix socket ``path`` (bound into the
         mount namespace's view: needs ``unshare("mount")``, else the run fails).

@@ -227,6 +227,16 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     # capability.h
     ("sbx_keep_capability", _i, [c_policy_p, _s], True),
     ("sbx_allow_unix_socket", _i, [c_policy_p, _s], True),
+    # carve.h
+    ("sbx_deny_path", _i, [c_policy_p, _s, _u64], True),
+    ("sbx_protect_path", _i, [c_policy_p, _s], True),
+    ("sbx_bind", _i, [c_policy_p, _s, _s, _u64], True),
+    ("sbx_tmpfs", _i, [c_policy_p, _s, _u64], True),
+    ("sbx_unprotect", _i, [c_policy_p, _s], True),
+    ("sbx_policy_protected", _i, [c_policy_p, ctypes.c_size_t, _P(ctypes.c_char_p)], True),
+    ("sbx_protected_default", _s, [ctypes.c_size_t], False),
+    ("sbx_policy_denied_count", ctypes.c_size_t, [c_policy_p], False),
+    ("sbx_policy_denied", _i, [c_policy_p, ctypes.c_size_t, _P(ctypes.c_char_p), _P(_u64)], True),
     ("sbx_policy_kept_capabilities", _u64, [c_policy_p], False),
     ("sbx_capability_from_name", _i, [_s], True),
     ("sbx_capability_name", _s, [_i], False),
