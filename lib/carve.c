@@ -194,7 +194,10 @@ int sbx_protect_path(sbx_policy *policy, const char *name)
                "trailing '/')",
                name);
     drop_name(policy->protect_del, &policy->n_protect_del, name);
-    if (!is_default(name) && push_name(&policy->protect_add, &policy->n_protect_add, name) < 0)
+    /* A default name is listed too: protected by the policy itself, it fails
+     * closed where the view is missing (deny_with_landlock). */
+    if (!listed(policy->protect_add, policy->n_protect_add, name) &&
+        push_name(&policy->protect_add, &policy->n_protect_add, name) < 0)
         return sbx__errno(-ENOMEM, "sbx_protect_path(%s)", name);
     sbx__policy_changed(policy);
     return 0;
@@ -472,8 +475,13 @@ static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
             continue;
         }
         if ((rights & fs->write) && at->origin == SBX__CARVE_PROTECTED) {
-            if (!at->exists)
-                continue; /* not enforced without the view (docs/carve-outs.md) */
+            /* The default list is the view's: without it (a container, or
+             * isolation minimal) it is not enforced, and the result says there
+             * was no view (namespaces, isolation_fallback). A name the policy
+             * protected itself fails closed. (docs/carve-outs.md) */
+            if (!at->exists || (is_default(at->name) &&
+                                !listed(policy->protect_add, policy->n_protect_add, at->name)))
+                continue;
             return sbx__err_stage(
                 SBX_STAGE_COMPILE, -EOPNOTSUPP,
                 "%s is protected (the default protected list, '%s') but without the mount "

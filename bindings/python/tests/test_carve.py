@@ -95,6 +95,12 @@ def test_carve__protected_minimal_fails_closed(policy, tmp_path):
     ws.mkdir()
     (ws / ".bashrc").write_text("echo hi\n")
     policy.isolation("minimal").allow_path(ws, "rw")
+    # The default list is the view's: without it the run goes on, and its
+    # result says there was no mount namespace.
+    r = policy.run(["true"])
+    assert r.returncode == 0 and "mount" not in r.namespaces
+    # A name the policy protects itself fails closed.
+    policy.protect_path(".bashrc")
     with pytest.raises(agentsbx.NotSupportedError, match="is protected"):
         policy.run(["true"])
     policy.unprotect(".bashrc")
