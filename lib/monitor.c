@@ -441,12 +441,50 @@ static bool exec_granted(const struct sbx__monitor *m, int dir, int file)
     return (have & need) == need;
 }
 
+#define EXEC_MAX_INTERP 4 /* the kernel's binfmt nesting limit, and a loader */
+
+/* Whether the files that start a granted one (its "#!" interpreter, its ELF
+ * loader, transitively) may be executed too: Landlock checks each. The first
+ * one that may not goes to shown[size]; its reason is returned, or 0. */
+static int interpreter_verdict(const struct sbx__monitor *m, int root, int file, char *shown,
+                               size_t size)
+{
+    int verdict = 0, cur = -1;
+    for (int depth = 0; depth < EXEC_MAX_INTERP && !verdict; depth++) {
+        char self[64], interp[PATH_MAX];
+        snprintf(self, sizeof(self), "/proc/self/fd/%d", cur >= 0 ? cur : file);
+        int rfd = open(self, O_RDONLY | O_CLOEXEC);
+        int r = rfd >= 0 ? sbx__program_interpreter(rfd, interp, sizeof(interp)) : -1;
+        if (rfd >= 0)
+            close(rfd);
+        int idir = -1, ifile = -1;
+        if (r != 1 || interp[0] != '/' || resolve_exec(root, root, interp, &idir, &ifile) != 0)
+            break;
+        struct statvfs vfs;
+        if (!exec_granted(m, idir, ifile))
+            verdict = SBX_EXEC_DENIED_NOT_GRANTED;
+        else if (fstatvfs(ifile, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
+            verdict = SBX_EXEC_DENIED_NOEXEC_MOUNT;
+        if (verdict)
+            snprintf(shown, size, "%s", interp);
+        close(idir);
+        if (cur >= 0)
+            close(cur);
+        cur = ifile;
+    }
+    if (cur >= 0)
+        close(cur);
+    return verdict;
+}
+
 /* Why an exec of path (execve, or execveat from dirfd with flags) by pid
  * will be refused: SBX_EXEC_DENIED_*, or 0 (allowed, or refused for a reason
- * of its own: no such file, no x bit...). */
+ * of its own: no such file, no x bit...). The file refused goes to
+ * shown[size]: path, or the interpreter that starts it. */
 static int exec_verdict(const struct sbx__monitor *m, pid_t pid, int dirfd, const char *path,
-                        uint64_t flags)
+                        uint64_t flags, char *shown, size_t size)
 {
+    snprintf(shown, size, "%s", path);
     char buf[64];
     snprintf(buf, sizeof(buf), "/proc/%d/root", (int)pid);
     int root = open(buf, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -477,6 +515,8 @@ static int exec_verdict(const struct sbx__monitor *m, pid_t pid, int dirfd, cons
         verdict = SBX_EXEC_DENIED_NOT_GRANTED;
     else if (fstatvfs(file, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
         verdict = SBX_EXEC_DENIED_NOEXEC_MOUNT;
+    else
+        verdict = interpreter_verdict(m, root, file, shown, size);
 out:;
     int fds[] = {root, dir, in, file};
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
@@ -517,7 +557,7 @@ static void exec_seen(sbx_child *child, struct sbx__monitor *m, const struct sec
 {
     const struct seccomp_data *data = &notif->data;
     bool at = data->nr == m->execveat_nr;
-    char path[PATH_MAX];
+    char path[PATH_MAX], shown[PATH_MAX];
     pid_t pid = (pid_t)notif->pid;
     int verdict = 0;
     uint64_t id = notif->id;
@@ -525,13 +565,13 @@ static void exec_seen(sbx_child *child, struct sbx__monitor *m, const struct sec
     uint64_t flags = at ? data->args[4] : 0;
     if (read_string(pid, data->args[at ? 1 : 0], path, sizeof(path)) >= 0 &&
         ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0)
-        verdict = exec_verdict(m, pid, dirfd, path, flags);
-    if (verdict && !*path) {
+        verdict = exec_verdict(m, pid, dirfd, path, flags, shown, sizeof(shown));
+    if (verdict && !*shown) {
         /* fexecve: name the file by what the descriptor shows. */
         char link[64];
         snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, dirfd);
-        ssize_t n = readlink(link, path, sizeof(path) - 1);
-        path[n > 0 ? n : 0] = '\0';
+        ssize_t n = readlink(link, shown, sizeof(shown) - 1);
+        shown[n > 0 ? n : 0] = '\0';
     }
     union {
         struct seccomp_notif_resp resp;
@@ -542,7 +582,7 @@ static void exec_seen(sbx_child *child, struct sbx__monitor *m, const struct sec
     resp.resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     (void)ioctl(m->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
     if (verdict)
-        record_exec(&m->v, path, verdict, pid, sbx__now_ns() - child->start_ns);
+        record_exec(&m->v, shown, verdict, pid, sbx__now_ns() - child->start_ns);
 }
 
 /* Count a violation under its kind (a system call and its errno); the kind,

@@ -64,6 +64,12 @@ static int read_interpreter(int fd, char *buf, size_t size, char *arg, size_t ar
     return 0;
 }
 
+int sbx__program_interpreter(int fd, char *buf, size_t size)
+{
+    char arg[NAME_MAX + 1];
+    return read_interpreter(fd, buf, size, arg, sizeof(arg));
+}
+
 int sbx__program_find(const char *name, const char *path_env, char *buf, size_t size)
 {
     size_t nl = strlen(name);

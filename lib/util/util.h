@@ -89,6 +89,10 @@ struct sbx__program {
     char buf[3072];
 };
 
+/* The file the kernel executes to start the program open at fd (readable):
+ * its ELF loader (PT_INTERP) or its "#!" interpreter, as written. 1 and the
+ * path in buf, 0 when there is none, or -errno. */
+SBX__UTIL_HIDDEN int sbx__program_interpreter(int fd, char *buf, size_t size);
 /* A program name as execvp finds it: a name with a slash as it is; a bare name
  * in each entry of path_env (an empty entry is the working directory), the
  * first regular file that may be executed. 0, -ENOENT, -EACCES (found, none

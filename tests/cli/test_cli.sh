@@ -684,6 +684,27 @@ getppid 0"
     expect_err_empty
 }
 
+case_exec_denied_named() {
+    [ -x /usr/bin/id ] || skip "/usr/bin/id is missing"
+    sbx run --tool sh -- sh -c '/usr/bin/id -u >/dev/null; echo rc=$?'
+    expect_rc 0
+    expect_out "rc=126"
+    expect_err_has "agentsbx: 1 exec denied: /usr/bin/id (not granted); to allow: --tool id"
+    sbx run --json --tool sh -- sh -c '/usr/bin/id -u >/dev/null 2>&1; /usr/bin/id -u >/dev/null 2>&1; true'
+    expect_rc 0
+    json_check 'd["exec_denial_count"] == 2 and d["exec_denials"][0]["path"] == "/usr/bin/id" and d["exec_denials"][0]["reason"] == "not granted" and d["exec_denials"][0]["count"] == 2 and d["violation_count"] == 0'
+    # The control: granted, it runs and nothing is named.
+    sbx run --tool sh --tool id -- sh -c '/usr/bin/id -u >/dev/null; echo rc=$?'
+    expect_rc 0
+    expect_out "rc=0"
+    expect_err_empty
+    # A file outside the system's bin directories is named by its path.
+    cp /bin/true "$TMP/mytrue"
+    sbx run --tool sh --ro "$TMP" -- sh -c "'$TMP/mytrue'; echo rc=\$?"
+    expect_out "rc=126"
+    expect_err_has "1 exec denied: $TMP/mytrue (not granted); to allow: --tool $TMP/mytrue"
+}
+
 case_syscalls_rules() {
     need_python3
     sbx run --deny-syscall getppid:EACCES --deny-syscall ptrace:3 -- /usr/bin/python3 -c "$SYSCALLS_PY" getppid ptrace

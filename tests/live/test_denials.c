@@ -254,6 +254,37 @@ static void test_denials__symlink_and_relative_paths(void **state)
     remove_tmpdir();
 }
 
+/* A granted script whose "#!" interpreter is not: Landlock refuses the
+ * interpreter, and the report names it; granted, the script runs. */
+static void test_denials__script_interpreter_named(void **state)
+{
+    need_exec_landlock();
+    make_tmpdir();
+    char script[PATH_MAX + 16];
+    snprintf(script, sizeof(script), "%s/hello.sh", tmpdir);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\necho hello\n", f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(script, 0755), 0);
+    const char *const argv[] = {PROBE_FS, "exec", script, NULL};
+    expect_unconfined("ok exit=0\n", argv);
+
+    sbx_policy *p = report_policy(SBX_ISOLATION_MINIMAL);
+    assert_sbx_ok(sbx_allow_path(p, tmpdir, SBX_FS_READ | SBX_FS_EXEC));
+    sbx_result *r = run(p, argv);
+    assert_string_equal(out_of(r), "denied EACCES\n");
+    assert_denied(r, "/bin/sh", SBX_EXEC_DENIED_NOT_GRANTED, 1);
+    sbx_result_free(r);
+    assert_sbx_ok(sbx_allow_tool(p, "/bin/sh"));
+    r = run(p, argv);
+    assert_string_equal(out_of(r), "ok exit=0\n");
+    assert_none_denied(r);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+    remove_tmpdir();
+}
+
 /* fexecve (execveat(fd, "", AT_EMPTY_PATH)) of a file that was not granted:
  * reported under the file the descriptor shows. */
 static void test_denials__fexecve_reported(void **state)
@@ -367,6 +398,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_denials__shell_path_search_names_the_program),
     cmocka_unit_test(test_denials__repeated_exec_coalesced),
     cmocka_unit_test(test_denials__symlink_and_relative_paths),
+    cmocka_unit_test(test_denials__script_interpreter_named),
     cmocka_unit_test(test_denials__fexecve_reported),
     cmocka_unit_test(test_denials__unreported_when_off),
     cmocka_unit_test(test_denials__allowlist_mode),
