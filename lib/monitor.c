@@ -204,6 +204,7 @@ static void fill_public(sbx_violation *out, const struct sbx__violation_rec *rec
     out->pid = rec->pid;
     memcpy(out->args, rec->args, sizeof(out->args));
     out->time_ns = rec->time_ns;
+    out->benign = rec->benign;
 }
 
 #ifndef MFD_EXEC
@@ -585,13 +586,27 @@ static void exec_seen(sbx_child *child, struct sbx__monitor *m, const struct sec
         record_exec(&m->v, shown, verdict, pid, sbx__now_ns() - child->start_ns);
 }
 
-/* Count a violation under its kind (a system call and its errno); the kind,
- * or NULL when the table of kinds is full. */
+#ifndef AF_NETLINK
+#define AF_NETLINK 16
+#endif
+
+/* Whether a denied call is a routine probe of a library rather than an
+ * attempt on something: socket(AF_NETLINK, ..., NETLINK_ROUTE), which
+ * getifaddrs() makes (node's os.networkInterfaces(), so every npm run).
+ * Still denied, counted and kept; told apart in the result and the CLI. */
+static bool benign_probe(const struct seccomp_data *data)
+{
+    return data->nr == SYS_socket && data->args[0] == AF_NETLINK && data->args[2] == 0;
+}
+
+/* Count a violation under its kind (a system call, its errno, and whether it
+ * is a benign probe); the kind, or NULL when the table of kinds is full. */
 static struct sbx__violation_kind *count_kind(struct sbx__violations *v,
                                               const struct sbx__violation_rec *rec, uint32_t arch)
 {
     for (size_t i = 0; i < v->n_kinds; i++)
-        if (v->kinds[i].first.nr == rec->nr && v->kinds[i].first.error == rec->error) {
+        if (v->kinds[i].first.nr == rec->nr && v->kinds[i].first.error == rec->error &&
+            v->kinds[i].first.benign == rec->benign) {
             v->kinds[i].count++;
             return &v->kinds[i];
         }
@@ -663,9 +678,11 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
         .error = sbx__seccomp_error_for(m->sp, data->nr),
         .pid = (pid_t)req.notif.pid,
         .time_ns = sbx__now_ns() - child->start_ns,
+        .benign = benign_probe(data),
     };
     memcpy(rec.args, data->args, sizeof(rec.args));
     m->v.count++;
+    m->v.benign += rec.benign;
     struct sbx__violation_kind *kind = count_kind(&m->v, &rec, data->arch);
     bool over = m->sp->violation_limit && m->v.count >= m->sp->violation_limit;
     bool too_fast = over_rate(m, rec.time_ns);
@@ -752,6 +769,11 @@ void sbx__violations_free(sbx_result *res)
 uint64_t sbx_result_violation_count(const sbx_result *result)
 {
     return result && result->violations ? result->violations->count : 0;
+}
+
+uint64_t sbx_result_violations_benign(const sbx_result *result)
+{
+    return result && result->violations ? result->violations->benign : 0;
 }
 
 uint64_t sbx_result_violations_dropped(const sbx_result *result)
@@ -908,15 +930,16 @@ int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
                i ? "," : "", rec->name, rec->nr, ename, (int)rec->pid, (double)rec->time_ns / 1e6);
         for (int a = 0; a < 6; a++)
             append(buf, size, &off, "%s\"0x%llx\"", a ? "," : "", (unsigned long long)rec->args[a]);
-        append(buf, size, &off, "]}");
+        append(buf, size, &off, "]%s}", rec->benign ? ",\"benign\":true" : "");
     }
     append(buf, size, &off, "],\"violations_dropped\":%llu,\"violation_kinds\":[",
            (unsigned long long)(v ? v->dropped : 0));
     for (size_t i = 0; v && i < v->n_kinds; i++) {
         const struct sbx__violation_kind *k = &v->kinds[i];
         const char *ename = strerrorname_np(k->first.error);
-        append(buf, size, &off, "%s{\"syscall\":\"%s\",\"errno\":\"%s\",\"count\":%llu}",
-               i ? "," : "", k->first.name, ename ? ename : "?", (unsigned long long)k->count);
+        append(buf, size, &off, "%s{\"syscall\":\"%s\",\"errno\":\"%s\",\"count\":%llu%s}",
+               i ? "," : "", k->first.name, ename ? ename : "?", (unsigned long long)k->count,
+               k->first.benign ? ",\"benign\":true" : "");
     }
     append(buf, size, &off, "]");
     if (res->status == SBX_STATUS_VIOLATION)
@@ -931,6 +954,7 @@ int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
                sbx_exec_denied_name(d->reason), (unsigned long long)d->count, (int)d->pid,
                (double)d->time_ns / 1e6);
     }
-    append(buf, size, &off, "]");
+    append(buf, size, &off, "],\"violations_benign\":%llu",
+           (unsigned long long)(v ? v->benign : 0));
     return (int)off;
 }

@@ -95,6 +95,7 @@ struct sbx__violation_rec {
     pid_t pid;
     uint64_t args[6];
     uint64_t time_ns;
+    bool benign; /* a routine probe of a library, not an attempt (monitor.c) */
 };
 
 #define SBX__VIOLATION_KINDS 32
@@ -124,6 +125,7 @@ struct sbx__violations {
     size_t n_kinds;
     struct sbx__violation_kind kinds[SBX__VIOLATION_KINDS];
     bool rate_kill;      /* killed for the rate (sbx_set_violation_rate()), not the count */
+    uint64_t benign;     /* of count: routine probes (sbx_violation::benign) */
     uint64_t exec_count; /* exec denials (not in count: no system call was denied by seccomp) */
     size_t n_exec;       /* distinct ones kept */
     struct sbx__exec_denial exec[SBX__EXEC_DENIALS];

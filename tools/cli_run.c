@@ -230,10 +230,14 @@ static int signal_status(const sbx_result *r, int fallback)
 
 /* One line on the denied system calls, if any: "agentsbx: 3 denied system
  * calls: ptrace (EPERM), socket x2 (EPERM)", by kind (a call and its errno)
- * in order of first appearance; past the 32 kinds the result keeps, "...". */
-static void violations_summary(const struct run_opts *o, const sbx_result *r)
+ * in order of first appearance; past the 32 kinds the result keeps, "...".
+ * Benign probes (sbx_violation::benign) get a line of their own: "agentsbx:
+ * 1 denied probe (benign): socket (EPERM)". */
+static void violations_line(const struct run_opts *o, const sbx_result *r, int benign)
 {
-    uint64_t count = sbx_result_violation_count(r), listed = 0;
+    uint64_t count = benign ? sbx_result_violations_benign(r)
+                            : sbx_result_violation_count(r) - sbx_result_violations_benign(r);
+    uint64_t listed = 0;
     char line[1024] = "";
     size_t used = 0;
 
@@ -244,15 +248,27 @@ static void violations_summary(const struct run_opts *o, const sbx_result *r)
         uint64_t n = 0;
         if (sbx_result_violation_kind(r, i, &v, &n) < 0)
             break;
-        listed += n;
+        if (v.benign != benign)
+            continue;
         char times[24] = "";
         if (n > 1)
             snprintf(times, sizeof(times), " x%" PRIu64, n);
-        used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s (%s)", i ? ", " : "",
-                                 v.syscall, times, sbx_errname(v.error));
+        used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s (%s)",
+                                 listed ? ", " : "", v.syscall, times, sbx_errname(v.error));
+        listed += n;
     }
-    note(o, "%" PRIu64 " denied system call%s: %s%s", count, count == 1 ? "" : "s", line,
-         count > listed ? ", ..." : "");
+    if (benign)
+        note(o, "%" PRIu64 " denied probe%s (benign): %s%s", count, count == 1 ? "" : "s", line,
+             count > listed ? ", ..." : "");
+    else
+        note(o, "%" PRIu64 " denied system call%s: %s%s", count, count == 1 ? "" : "s", line,
+             count > listed ? ", ..." : "");
+}
+
+static void violations_summary(const struct run_opts *o, const sbx_result *r)
+{
+    violations_line(o, r, 0);
+    violations_line(o, r, 1);
 }
 
 /* One line on the denied execs, if any, with the options that would allow

@@ -77,6 +77,12 @@ typedef struct sbx_violation {
     uint64_t args[6];
     /** When the call was seen, in nanoseconds since the spawn. */
     uint64_t time_ns;
+    /** 1 when the call is a routine probe of a library, not an attempt on
+     * anything: `socket(AF_NETLINK, ..., NETLINK_ROUTE)`, which getifaddrs()
+     * makes (node, so every npm run). Still denied and counted; the
+     * command line sums these up apart ("denied probes (benign)").
+     * @since 0.2 */
+    int benign;
 } sbx_violation;
 
 /**
@@ -237,8 +243,20 @@ SBX_API SBX_WUR int sbx_set_violation_rate(sbx_policy *policy, uint64_t per_seco
 SBX_API uint64_t sbx_result_violations_dropped(const sbx_result *result);
 
 /**
- * @brief How many different kinds of denied calls (a system call and its errno) the
- * child made.
+ * @brief How many of the denied calls were benign probes (sbx_violation::benign).
+ *
+ * They are part of sbx_result_violation_count() (and of the violation limit
+ * and rate), and each benign kind is a kind of its own
+ * (sbx_result_violation_kind()). "violations_benign" in the result's JSON.
+ * @param result The result (NULL gives 0).
+ * @return The count.
+ * @since 0.2
+ */
+SBX_API uint64_t sbx_result_violations_benign(const sbx_result *result);
+
+/**
+ * @brief How many different kinds of denied calls (a system call, its errno, and
+ * whether it is a benign probe) the child made.
  *
  * Every denied call is counted under its kind; the first 32 kinds are kept, and
  * the calls of further kinds are only counted in sbx_result_violation_count().

@@ -705,6 +705,22 @@ case_exec_denied_named() {
     expect_err_has "1 exec denied: $TMP/mytrue (not granted); to allow: --tool $TMP/mytrue"
 }
 
+case_benign_probes_apart() {
+    need_python3
+    sbx run -- /usr/bin/python3 -c 'import socket
+for f in (16, 16, 40):
+    try: socket.socket(f, socket.SOCK_RAW, 0)
+    except OSError as e: print(e.errno)'
+    expect_rc 0
+    expect_err_has "agentsbx: 1 denied system call: socket (EPERM)"
+    expect_err_has "agentsbx: 2 denied probes (benign): socket x2 (EPERM)"
+    sbx run -- /usr/bin/python3 -c 'import socket
+try: socket.socket(16, socket.SOCK_RAW, 0)
+except OSError as e: print(e.errno)'
+    expect_err_lacks "denied system call"
+    expect_err_has "agentsbx: 1 denied probe (benign): socket (EPERM)"
+}
+
 case_syscalls_rules() {
     need_python3
     sbx run --deny-syscall getppid:EACCES --deny-syscall ptrace:3 -- /usr/bin/python3 -c "$SYSCALLS_PY" getppid ptrace

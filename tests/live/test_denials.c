@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <spawn.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,6 +429,65 @@ static void test_denials__tool_bundles_by_name(void **state)
     sbx_policy_free(p);
 }
 
+/* ---- benign probes (item 6) --------------------------------------------------------------- */
+
+/* socket(AF_NETLINK, ..., NETLINK_ROUTE) (getifaddrs) is denied, counted and
+ * marked benign; another netlink protocol and another family are not. */
+static void test_denials__netlink_route_probe_is_benign(void **state)
+{
+    if (access("/usr/bin/python3", X_OK) != 0)
+        SBX_SKIP("python3 is not installed");
+    static const char *const argv[] = {
+        "/usr/bin/python3", "-c",
+        "import socket\n"
+        "for f, proto in ((16, 0), (16, 0), (16, 9), (40, 0)):\n"
+        "    try:\n"
+        "        socket.socket(f, socket.SOCK_RAW, proto).close(); print('made')\n"
+        "    except OSError as e:\n"
+        "        print(e.errno)\n",
+        NULL};
+    sbx_policy *p = layer_policy_new();
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    char expect[64];
+    snprintf(expect, sizeof(expect), "%d\n%d\n%d\n%d\n", EPERM, EPERM, EPERM, EPERM);
+    assert_string_equal(out_of(r), expect);
+    assert_int_equal(sbx_result_violation_count(r), 4);
+    assert_int_equal(sbx_result_violations_benign(r), 2);
+    static const int benign[] = {1, 1, 0, 0};
+    for (size_t i = 0; i < 4; i++) {
+        sbx_violation v = {.size = sizeof(v)};
+        assert_sbx_ok(sbx_result_violation(r, i, &v));
+        assert_string_equal(v.syscall, "socket");
+        if (v.benign != benign[i])
+            fail_msg("violation %zu: benign %d, expected %d", i, v.benign, benign[i]);
+    }
+    /* Two kinds: the benign one (twice), the others (twice). */
+    assert_int_equal(sbx_result_violation_kinds(r), 2);
+    sbx_violation k = {.size = sizeof(k)};
+    uint64_t n = 0;
+    assert_sbx_ok(sbx_result_violation_kind(r, 0, &k, &n));
+    assert_int_equal(k.benign, 1);
+    assert_int_equal(n, 2);
+    assert_sbx_ok(sbx_result_violation_kind(r, 1, &k, &n));
+    assert_int_equal(k.benign, 0);
+    assert_int_equal(n, 2);
+    /* A caller built against 0.1 (no benign field) still gets what it asked for. */
+    sbx_violation old = {.size = offsetof(sbx_violation, benign)};
+    old.benign = 77;
+    assert_sbx_ok(sbx_result_violation(r, 0, &old));
+    assert_int_equal(old.size, offsetof(sbx_violation, benign));
+    assert_int_equal(old.benign, 77);
+    char json[8192];
+    assert_true(sbx_result_to_json(r, json, sizeof(json)) > 0);
+    if (!strstr(json, "\"syscall\":\"socket\",\"errno\":\"EPERM\",\"count\":2,\"benign\":true}") ||
+        !strstr(json, "\"violations_benign\":2"))
+        fail_msg("benign probes not in the JSON: %s", json);
+    assert_int_equal(sbx_result_violations_benign(NULL), 0);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
 /* ---- what stays as it was --------------------------------------------------------------- */
 
 /* Off (the default), the monitor off, or a policy rule of its own for execve:
@@ -510,6 +570,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_denials__fexecve_reported),
     cmocka_unit_test(test_denials__c_build_with_three_tools),
     cmocka_unit_test(test_denials__tool_bundles_by_name),
+    cmocka_unit_test(test_denials__netlink_route_probe_is_benign),
     cmocka_unit_test(test_denials__unreported_when_off),
     cmocka_unit_test(test_denials__allowlist_mode),
     cmocka_unit_test(test_denials__api_bad_input),
