@@ -32,6 +32,7 @@
 struct ctx {
     char path[512]; /* "$.grants[2].access" */
     size_t len;
+    struct json_object *bundles; /* the document's "tool_bundles" (checked), or NULL */
 };
 
 static size_t path_key(struct ctx *c, const char *key)
@@ -466,6 +467,65 @@ static int apply_grants(struct ctx *c, sbx_policy *p, struct json_object *grants
     return 0;
 }
 
+/* "tool_bundles": {"NAME": {"programs": [names or paths], "dirs": [paths]}}:
+ * what a tool of "tools" executes besides itself, in addition to the
+ * library's own table (docs/landlock.md). Checked whole, used or not. */
+static int check_bundles(struct ctx *c, struct json_object *bundles)
+{
+    static const char *const keys[] = {"programs", "dirs", NULL};
+    int r;
+    if (!is(bundles, json_type_object))
+        return fail_type(c, "an object of tool names", bundles);
+    json_object_object_foreach(bundles, name, b)
+    {
+        size_t old = path_key(c, name);
+        if ((r = get_object(c, b, keys)) < 0)
+            return r;
+        for (size_t k = 0; keys[k]; k++) {
+            struct json_object *list;
+            if (!json_object_object_get_ex(b, keys[k], &list))
+                continue;
+            size_t o2 = path_key(c, keys[k]);
+            if ((r = get_array(c, list,
+                               k ? "an array of absolute paths"
+                                 : "an array of program names or paths")) < 0)
+                return r;
+            for (size_t i = 0; i < json_object_array_length(list); i++) {
+                size_t o3 = path_index(c, i);
+                const char *s;
+                if ((r = get_string(c, json_object_array_get_idx(list, i),
+                                    k ? "an absolute path" : "a program name or path", &s)) < 0)
+                    return r;
+                path_restore(c, o3);
+            }
+            path_restore(c, o2);
+        }
+        path_restore(c, old);
+    }
+    c->bundles = bundles;
+    return 0;
+}
+
+/* The programs and directories of the document's bundle for a tool. */
+static int apply_bundle(struct ctx *c, sbx_policy *p, const char *tool)
+{
+    struct json_object *b, *list;
+    if (!c->bundles || !json_object_object_get_ex(c->bundles, tool, &b))
+        return 0;
+    for (int dirs = 0; dirs < 2; dirs++) {
+        if (!json_object_object_get_ex(b, dirs ? "dirs" : "programs", &list))
+            continue;
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+            const char *s = json_object_get_string(json_object_array_get_idx(list, i));
+            if (dirs)
+                CALL(c, sbx_allow_path(p, s, SBX_FS_READ | SBX_FS_EXEC));
+            else
+                CALL(c, sbx_allow_tool(p, s));
+        }
+    }
+    return 0;
+}
+
 static int apply_tools(struct ctx *c, sbx_policy *p, struct json_object *tools)
 {
     int r = get_array(c, tools, "an array of tool names or paths");
@@ -478,6 +538,8 @@ static int apply_tools(struct ctx *c, sbx_policy *p, struct json_object *tools)
             0)
             return r;
         CALL(c, sbx_allow_tool(p, name));
+        if ((r = apply_bundle(c, p, name)) < 0)
+            return r;
         path_restore(c, old);
     }
     return 0;
@@ -851,10 +913,10 @@ static int apply_capabilities(struct ctx *c, sbx_policy *p, struct json_object *
 static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
 {
     static const char *const keys[] = {
-        "version",     "profile",         "workdir",      "env",       "limits",
-        "best_effort", "die_with_parent", "grants",       "tools",     "network",
-        "private_tmp", "tmp_parent",      "seccomp",      "cgroup",    "namespaces",
-        "output",      "capabilities",    "unix_sockets", "isolation", NULL};
+        "version",         "profile",      "workdir",    "env",     "limits",       "best_effort",
+        "die_with_parent", "grants",       "tools",      "network", "private_tmp",  "tmp_parent",
+        "seccomp",         "cgroup",       "namespaces", "output",  "capabilities", "unix_sockets",
+        "isolation",       "tool_bundles", NULL};
     if (!is(doc, json_type_object))
         return fail_type(c, "an object", doc);
     struct json_object *v;
@@ -927,6 +989,12 @@ static int apply_document(struct ctx *c, sbx_policy *p, struct json_object *doc)
         if ((r = get_string(c, v, "an absolute path", &s)) < 0)
             return r;
         CALL(c, sbx_set_tmp_parent(p, s));
+        path_restore(c, old);
+    }
+    if (json_object_object_get_ex(doc, "tool_bundles", &v)) {
+        old = path_key(c, "tool_bundles");
+        if ((r = check_bundles(c, v)) < 0)
+            return r;
         path_restore(c, old);
     }
     static const struct {
