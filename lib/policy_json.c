@@ -623,8 +623,8 @@ static int get_errno(struct ctx *c, struct json_object *v, int *ret)
 
 static int apply_seccomp(struct ctx *c, sbx_policy *p, struct json_object *sc)
 {
-    static const char *const keys[] = {
-        "allowlist", "monitor", "violation_limit", "violation_rate", "deny", "allow", NULL};
+    static const char *const keys[] = {"allowlist", "monitor", "violation_limit", "violation_rate",
+                                       "deny",      "allow",   "exec_report",     NULL};
     int r = get_object(c, sc, keys);
     if (r < 0)
         return r;
@@ -636,6 +636,13 @@ static int apply_seccomp(struct ctx *c, sbx_policy *p, struct json_object *sc)
         if ((r = get_bool(c, v, &on)) < 0)
             return r;
         CALL(c, sbx_set_syscall_allowlist(p, on));
+        path_restore(c, old);
+    }
+    if (json_object_object_get_ex(sc, "exec_report", &v)) {
+        old = path_key(c, "exec_report");
+        if ((r = get_bool(c, v, &on)) < 0)
+            return r;
+        CALL(c, sbx_set_exec_reporting(p, on));
         path_restore(c, old);
     }
     if (json_object_object_get_ex(sc, "monitor", &v)) {
@@ -1438,6 +1445,8 @@ static void write_seccomp(struct out *o, struct json_object *doc, const sbx_poli
         put(o, sc, "allowlist", checked(o, json_object_new_boolean(1)));
     if (sp->monitor_off)
         put(o, sc, "monitor", checked(o, json_object_new_boolean(0)));
+    if (sp->exec_report)
+        put(o, sc, "exec_report", checked(o, json_object_new_boolean(1)));
     if (sp->violation_limit)
         put(o, sc, "violation_limit", count_value(o, sp->violation_limit));
     if (sp->violation_rate)
