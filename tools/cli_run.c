@@ -309,7 +309,10 @@ static void exec_denials_summary(const struct run_opts *o, const sbx_result *r)
                       strncmp(d.path, bins[b], strlen(bins[b])) == 0;
         base = in_bin ? base + 1 : d.path;
         char opt[300];
-        snprintf(opt, sizeof(opt), " --tool %s", base);
+        if (d.path[0] == '/' || in_bin)
+            snprintf(opt, sizeof(opt), " --tool %s", base);
+        else /* relative to the child's directory: --tool takes a name or an absolute path */
+            snprintf(opt, sizeof(opt), " --rx DIR (of %s)", d.path);
         size_t olen = strlen(opt);
         bool dup = false;
         for (const char *at = tools; (at = strstr(at, opt)) != NULL; at += olen)

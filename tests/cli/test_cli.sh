@@ -703,6 +703,10 @@ case_exec_denied_named() {
     sbx run --tool sh --ro "$TMP" -- sh -c "'$TMP/mytrue'; echo rc=\$?"
     expect_out "rc=126"
     expect_err_has "1 exec denied: $TMP/mytrue (not granted); to allow: --tool $TMP/mytrue"
+    # Relative to the child's directory: the directory is what to grant.
+    sbx run --tool sh --workdir "$TMP" -- sh -c "./mytrue; echo rc=\$?"
+    expect_out "rc=126"
+    expect_err_has "1 exec denied: ./mytrue (not granted); to allow: --rx DIR (of ./mytrue)"
 }
 
 case_benign_probes_apart() {

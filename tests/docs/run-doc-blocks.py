@@ -16,7 +16,8 @@ against the library and run). Each block runs in a fresh temporary directory
 `agentsbx`, the library in AGENTSBX_LIBRARY and the Python bindings on
 PYTHONPATH, for at most 60 seconds. A block passes when it exits 0. Every
 failure is printed with its file and line; the exit status is 1 if any failed,
-77 (skip) if none is marked.
+77 (skip) if none is marked. For a sanitized build, SBX_DOC_CFLAGS adds compiler
+flags and SBX_DOC_PYTHON_PRELOAD is the LD_PRELOAD of the Python runs.
 """
 import os
 import re
@@ -65,11 +66,15 @@ def run_block(src, cli, lib, lang, setup, code, work):
         cmd = ["bash", "-ec", code]
     elif lang == "python":
         cmd = [sys.executable, "-c", code]
+        if os.environ.get("SBX_DOC_PYTHON_PRELOAD"):  # a sanitized library (CMakeLists.txt)
+            env["LD_PRELOAD"] = os.environ["SBX_DOC_PYTHON_PRELOAD"]
+            env["ASAN_OPTIONS"] = "detect_leaks=0"
     elif lang == "c":
         with open(os.path.join(work, "block.c"), "w", encoding="utf-8") as f:
             f.write(code)
         libdir = os.path.dirname(lib)
-        subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", "-I", os.path.join(src, "include"),
+        extra = os.environ.get("SBX_DOC_CFLAGS", "").split()
+        subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", *extra, "-I", os.path.join(src, "include"),
                         "-I", os.path.join(os.path.dirname(libdir), "include"),
                         "block.c", "-o", "block", "-L", libdir, "-l:" + os.path.basename(lib),
                         "-Wl,-rpath," + libdir],
