@@ -15,12 +15,14 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -284,6 +286,51 @@ static void test_denials__script_interpreter_named(void **state)
     assert_none_denied(r);
     sbx_result_free(r);
     sbx_policy_free(p);
+    remove_tmpdir();
+}
+
+/* Granted, but on a noexec mount: named with that reason. Root only: the
+ * case mounts a noexec tmpfs in a mount namespace of its own (gone with the
+ * case's process). The control: the same grant on the directory once the
+ * tmpfs is gone runs the file, unreported. */
+static void test_denials__noexec_mount_named(void **state)
+{
+    need_exec_landlock();
+    if (geteuid() != 0)
+        SBX_SKIP("mounting a noexec tmpfs needs root");
+    assert_int_equal(unshare(CLONE_NEWNS), 0);
+    assert_int_equal(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    make_tmpdir();
+    assert_int_equal(mount("tmpfs", tmpdir, "tmpfs", MS_NOEXEC | MS_NOSUID | MS_NODEV, "mode=0755"),
+                     0);
+    char file[PATH_MAX + 8];
+    snprintf(file, sizeof(file), "%s/t", tmpdir);
+    for (int pass = 0; pass < 2; pass++) {
+        int in = open("/bin/true", O_RDONLY | O_CLOEXEC);
+        int out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        assert_true(in >= 0 && out >= 0);
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+            assert_int_equal(write(out, buf, (size_t)n), n);
+        close(in);
+        close(out);
+        const char *const argv[] = {PROBE_FS, "exec", file, NULL};
+        sbx_policy *p = report_policy(SBX_ISOLATION_MINIMAL);
+        assert_sbx_ok(sbx_allow_path(p, tmpdir, SBX_FS_READ | SBX_FS_EXEC));
+        sbx_result *r = run(p, argv);
+        if (pass == 0) {
+            assert_string_equal(out_of(r), "denied EACCES\n");
+            assert_denied(r, file, SBX_EXEC_DENIED_NOEXEC_MOUNT, 1);
+        } else {
+            assert_string_equal(out_of(r), "ok exit=0\n");
+            assert_none_denied(r);
+        }
+        sbx_result_free(r);
+        sbx_policy_free(p); /* and the descriptor of its grant, which kept the tmpfs busy */
+        if (pass == 0)
+            assert_int_equal(umount(tmpdir), 0);
+    }
     remove_tmpdir();
 }
 
@@ -567,6 +614,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_denials__repeated_exec_coalesced),
     cmocka_unit_test(test_denials__symlink_and_relative_paths),
     cmocka_unit_test(test_denials__script_interpreter_named),
+    cmocka_unit_test(test_denials__noexec_mount_named),
     cmocka_unit_test(test_denials__fexecve_reported),
     cmocka_unit_test(test_denials__c_build_with_three_tools),
     cmocka_unit_test(test_denials__tool_bundles_by_name),
