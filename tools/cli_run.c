@@ -84,8 +84,11 @@ void cli_run_help(FILE *out)
             "Unless --quiet or --json, a child ended by a limit or the timeout is reported\n"
             "on stderr (\"%s: timed out after 2.000 s\"), and so are the system calls the\n"
             "child was denied, in one line (\"%s: 2 denied system calls: ptrace (EPERM),\n"
-            "bpf (EPERM)\"); with --json they are in the object (\"violations\").\n",
-            cli_progname, cli_progname, cli_progname, cli_progname);
+            "bpf (EPERM)\"), routine probes of libraries apart (\"1 denied probe (benign)\"),\n"
+            "and the programs it could not execute, with the options that would allow\n"
+            "them (\"%s: 1 exec denied: /usr/bin/uname (not granted); to allow: --tool\n"
+            "uname\"); with --json they are in the object (\"violations\", \"exec_denials\").\n",
+            cli_progname, cli_progname, cli_progname, cli_progname, cli_progname);
 }
 
 /* Messages of the tool itself about the run (not command-line errors). */
