@@ -217,7 +217,19 @@ static void make_tmpdir(void)
 
 static void remove_tmpdir(void)
 {
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (tmpdir[0])
+        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir[0] = '\0';
+}
+
+/* A failed case leaves its directory to this. */
+static int teardown_tmpdir(void **state)
+{
+    (void)state;
+    if (tmpdir[0])
+        umount2(tmpdir, MNT_DETACH); /* the noexec case's tmpfs, if it is still there */
+    remove_tmpdir();
+    return 0;
 }
 
 /* Through a symbolic link in a granted directory: Landlock checks the file the
@@ -612,11 +624,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_denials__exec_denied_reported_auto),
     cmocka_unit_test(test_denials__shell_path_search_names_the_program),
     cmocka_unit_test(test_denials__repeated_exec_coalesced),
-    cmocka_unit_test(test_denials__symlink_and_relative_paths),
-    cmocka_unit_test(test_denials__script_interpreter_named),
-    cmocka_unit_test(test_denials__noexec_mount_named),
+    cmocka_unit_test_teardown(test_denials__symlink_and_relative_paths, teardown_tmpdir),
+    cmocka_unit_test_teardown(test_denials__script_interpreter_named, teardown_tmpdir),
+    cmocka_unit_test_teardown(test_denials__noexec_mount_named, teardown_tmpdir),
     cmocka_unit_test(test_denials__fexecve_reported),
-    cmocka_unit_test(test_denials__c_build_with_three_tools),
+    cmocka_unit_test_teardown(test_denials__c_build_with_three_tools, teardown_tmpdir),
     cmocka_unit_test(test_denials__tool_bundles_by_name),
     cmocka_unit_test(test_denials__netlink_route_probe_is_benign),
     cmocka_unit_test(test_denials__unreported_when_off),
