@@ -297,10 +297,6 @@ static void exec_denials_summary(const struct run_opts *o, const sbx_result *r)
             snprintf(times, sizeof(times), " x%" PRIu64, d.count);
         used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s (%s)", i ? ", " : "",
                                  d.path, times, sbx_exec_denied_name(d.reason));
-        if (d.reason == SBX_EXEC_DENIED_NOEXEC_MOUNT) {
-            noexec = true;
-            continue;
-        }
         /* One --tool per program: its name when it is in a system bin
          * directory (a shell tries each PATH entry), else its path. */
         const char *base = strrchr(d.path, '/');
@@ -310,6 +306,13 @@ static void exec_denials_summary(const struct run_opts *o, const sbx_result *r)
         for (size_t b = 0; base && b < sizeof(bins) / sizeof(bins[0]); b++)
             in_bin |= (size_t)(base + 1 - d.path) == strlen(bins[b]) &&
                       strncmp(d.path, bins[b], strlen(bins[b])) == 0;
+        /* A noexec mount outside the system's directories (the private /tmp):
+         * no grant helps there. In them (the view without Landlock), --tool
+         * binds the program executable. */
+        if (d.reason == SBX_EXEC_DENIED_NOEXEC_MOUNT && !in_bin) {
+            noexec = true;
+            continue;
+        }
         base = in_bin ? base + 1 : d.path;
         char opt[300];
         if (d.path[0] == '/' || in_bin)
