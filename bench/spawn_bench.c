@@ -20,6 +20,9 @@
  *            (no namespaces: the 0.1 default) and full (the net namespace too)
  *   fork     fork + execve + waitpid (only with --modes ...,fork): a control
  *            whose cost does grow with the host's memory, to show --ballast bites
+ *   sbx-execrep (only with --modes): `sbx` with exec reporting on
+ *   sbx-exec10, sbx-exec10-rep (only with --modes): `sbx` running a shell that
+ *            executes /bin/true ten times, without and with exec reporting
  *   sbx-notmp, sbx-nomon, sbx-lean (only with --modes): `sbx` without the
  *            private TMPDIR, without the violation monitor, without both
  *   sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net (only with --modes):
@@ -136,9 +139,26 @@ static int fork_once(struct mode *m)
     return reap(m, pid);
 }
 
+static int sbx_once_argv(struct mode *m, const char *const *argv);
+
 static int sbx_once(struct mode *m)
 {
     static const char *const argv[] = {TRUE_PATH, NULL};
+    return sbx_once_argv(m, argv);
+}
+
+/* The exec modes: a shell that executes /bin/true ten times (both granted). */
+static int sbx_exec10_once(struct mode *m)
+{
+    static const char *const argv[] = {"/bin/sh", "-c",
+                                       "/bin/true;/bin/true;/bin/true;/bin/true;/bin/true;"
+                                       "/bin/true;/bin/true;/bin/true;/bin/true;/bin/true",
+                                       NULL};
+    return sbx_once_argv(m, argv);
+}
+
+static int sbx_once_argv(struct mode *m, const char *const *argv)
+{
     sbx_child *child;
     sbx_result *res;
     int e = sbx_spawn(m->policy, argv, m->io, &child);
@@ -231,6 +251,27 @@ static int sbx_nomon_setup(struct mode *m)
 {
     int e = sbx_setup(m);
     return e < 0 ? e : sbx_set_violation_monitor(m->policy, 0);
+}
+
+/* Exec reporting (sbx_set_exec_reporting()): `sbx` with it (the program's
+ * own exec is never sent to the monitor), and a shell executing /bin/true ten
+ * times without it and with it (each of those execs is). */
+static int sbx_execrep_setup(struct mode *m)
+{
+    int e = sbx_setup(m);
+    return e < 0 ? e : sbx_set_exec_reporting(m->policy, 1);
+}
+
+static int sbx_exec10_setup(struct mode *m)
+{
+    int e = sbx_setup(m);
+    return e < 0 ? e : sbx_allow_tool(m->policy, "/bin/true");
+}
+
+static int sbx_exec10_rep_setup(struct mode *m)
+{
+    int e = sbx_exec10_setup(m);
+    return e < 0 ? e : sbx_set_exec_reporting(m->policy, 1);
 }
 
 static int sbx_lean_setup(struct mode *m)
@@ -381,6 +422,9 @@ static const struct builtin {
     {"sbx-notmp", sbx_notmp_setup, sbx_once},
     {"sbx-nomon", sbx_nomon_setup, sbx_once},
     {"sbx-lean", sbx_lean_setup, sbx_once},
+    {"sbx-execrep", sbx_execrep_setup, sbx_once},
+    {"sbx-exec10", sbx_exec10_setup, sbx_exec10_once},
+    {"sbx-exec10-rep", sbx_exec10_rep_setup, sbx_exec10_once},
     {"sbx-ns-user", sbx_ns_user_setup, sbx_once},
     {"sbx-ns-pid", sbx_ns_pid_setup, sbx_once},
     {"sbx-ns-mount", sbx_ns_mount_setup, sbx_once},
@@ -477,6 +521,7 @@ static void usage(FILE *f, const char *argv0)
             "  --ballast SIZE     map and touch SIZE bytes (e.g. 1G) before measuring\n"
             "  --modes LIST       built-in modes, comma-separated, from floor, sbx,\n"
             "                     sbx-min, fork, sbx-notmp, sbx-nomon, sbx-lean,\n"
+            "                     sbx-execrep, sbx-exec10, sbx-exec10-rep,\n"
             "                     sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net,\n"
             "                     sbx-ns, sbx-ns-all, sbx-cgroup, sbx-minimal, sbx-full,\n"
             "                     sbx-deny20, sbx-deny20-minimal\n"

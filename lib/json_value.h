@@ -19,6 +19,7 @@
 struct sbx__json_ctx {
     char path[512]; /* "$.grants[2].access" */
     size_t len;
+    struct json_object *bundles; /* the document's "tool_bundles" (checked), or NULL */
 };
 
 /* A writer's state: what went wrong, if anything. */

@@ -183,6 +183,43 @@ int sbx_allow_path(sbx_policy *policy, const char *path, uint64_t access)
     return 0;
 }
 
+/* What the tool is known to execute (program.c's table): each program found
+ * with the child's PATH, and what starts it; each directory that exists.
+ * Missing members are skipped. 0, or -ENOMEM. */
+static int allow_helpers(sbx_policy *policy, const char *tool, const char *path_env)
+{
+    const struct sbx__tool_bundle *b = sbx__tool_bundle_of(tool);
+    if (!b)
+        return 0;
+    char word[PATH_MAX];
+    for (int dirs = 0; dirs < 2; dirs++) {
+        for (const char *w = dirs ? b->dirs : b->programs; *w;) {
+            w += strspn(w, " ");
+            size_t len = strcspn(w, " ");
+            if (!len || len >= sizeof(word))
+                break;
+            memcpy(word, w, len);
+            word[len] = '\0';
+            w += len;
+            struct stat st;
+            if (dirs) {
+                if (stat(word, &st) == 0 && S_ISDIR(st.st_mode) &&
+                    push_grant(policy, word, SBX_FS_READ | SBX_FS_EXEC) < 0)
+                    return -ENOMEM;
+                continue;
+            }
+            struct sbx__program prog;
+            if (sbx__program_resolve(word, path_env, &prog) < 0 || prog.err)
+                continue;
+            for (size_t i = 0; i < prog.n; i++)
+                if (prog.path[i][0] == '/' &&
+                    push_grant(policy, prog.path[i], SBX_FS_READ | SBX_FS_EXEC) < 0)
+                    return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
 int sbx_allow_tool(sbx_policy *policy, const char *name_or_path)
 {
     sbx__check_arg(policy);
@@ -212,6 +249,8 @@ int sbx_allow_tool(sbx_policy *policy, const char *name_or_path)
         if (prog.path[i][0] == '/' &&
             push_grant(policy, prog.path[i], SBX_FS_READ | SBX_FS_EXEC) < 0)
             return sbx__errno(-ENOMEM, "sbx_allow_tool(%s)", name_or_path);
+    if (allow_helpers(policy, name_or_path, path_env) < 0)
+        return sbx__errno(-ENOMEM, "sbx_allow_tool(%s)", name_or_path);
     sbx__policy_changed(policy);
     return 0;
 }

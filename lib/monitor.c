@@ -11,6 +11,7 @@
  * sbx_child_wait() poll the two directly). All state is per child. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,6 +23,8 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -44,6 +47,11 @@ struct sbx__monitor {
      * RATE_SLOTS), the newest millisecond counted, and their sum. */
     uint32_t rate_slot[RATE_SLOTS];
     uint64_t rate_ms, rate_sum;
+    /* Exec reporting: the files this spawn's ruleset adds (the program and
+     * what starts it: landlock.c gives them EXECUTE and READ_FILE). */
+    struct sbx__exec_rule prog[SBX__PROGRAM_MAX];
+    size_t n_prog;
+    int execve_nr, execveat_nr;
 };
 
 /* ---- setting up (sbx_spawn) --------------------------------------------------- */
@@ -121,7 +129,7 @@ static void abandon(sbx_child *child)
 }
 
 int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[2],
-                       bool monitor_lost)
+                       bool monitor_lost, const struct sbx__program *prog)
 {
     if (sock[0] < 0)
         return 0;
@@ -145,6 +153,17 @@ int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[
     m->listener = listener;
     m->sp = sbx__seccomp_plan_ref((struct sbx__seccomp_plan *)plan->seccomp);
     sbx__seccomp_notif_sizes(&m->notif_size, &m->resp_size);
+    m->execve_nr = m->execveat_nr = -1;
+    if (m->sp->exec_notify) {
+        m->execve_nr = sbx__syscall_resolve("execve");
+        m->execveat_nr = sbx__syscall_resolve("execveat");
+        for (size_t i = 0; prog && i < prog->n && m->n_prog < SBX__PROGRAM_MAX; i++) {
+            struct stat st;
+            if (stat(prog->path[i], &st) == 0)
+                m->prog[m->n_prog++] =
+                    (struct sbx__exec_rule){st.st_dev, st.st_ino, m->sp->exec_required};
+        }
+    }
     child->monitor = m;
     child->violations = &m->v;
     return 0;
@@ -185,6 +204,7 @@ static void fill_public(sbx_violation *out, const struct sbx__violation_rec *rec
     out->pid = rec->pid;
     memcpy(out->args, rec->args, sizeof(out->args));
     out->time_ns = rec->time_ns;
+    out->benign = rec->benign;
 }
 
 #ifndef MFD_EXEC
@@ -270,13 +290,323 @@ static void make_memfd(struct sbx__monitor *m, const struct seccomp_notif *notif
     (void)ioctl(m->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
-/* Count a violation under its kind (a system call and its errno); the kind,
- * or NULL when the table of kinds is full. */
+/* ---- exec reporting ------------------------------------------------------------ */
+
+/* Read a NUL-terminated string of the child's at `at` into buf[size]: the
+ * length, or -1 when it cannot be read or does not end within size. Read page
+ * by page, so that a string at the end of the last mapped page is read. */
+static ssize_t read_string(pid_t pid, uint64_t at, char *buf, size_t size)
+{
+    size_t got = 0;
+    while (got < size) {
+        size_t chunk = 4096 - (size_t)((at + got) & 4095);
+        if (chunk > size - got)
+            chunk = size - got;
+        struct iovec local = {buf + got, chunk};
+        struct iovec remote = {(void *)(uintptr_t)(at + got), chunk};
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n <= 0)
+            return -1;
+        char *nul = memchr(buf + got, '\0', (size_t)n);
+        if (nul)
+            return nul - buf;
+        got += (size_t)n;
+    }
+    return -1;
+}
+
+static bool same_inode(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+#define EXEC_MAX_LINKS 40 /* as the kernel's MAXSYMLINKS */
+
+/* Resolve path as the exec in the child does: from dir (relative paths) or
+ * root (absolute ones, and absolute link targets: the child's root, which may
+ * be the mount view's), following links. On success *ret_dir holds the
+ * directory the file is in and *ret_file the file (O_PATH), and 0 is returned;
+ * -1 when the path does not name a file that could be executed (the kernel
+ * gives ENOENT, ENOTDIR, ELOOP...: not the sandbox's doing). */
+static int resolve_exec(int root, int dir, const char *path, int *ret_dir, int *ret_file)
+{
+    char todo[PATH_MAX], next[PATH_MAX];
+    if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
+        return -1;
+    int cur = fcntl(todo[0] == '/' ? root : dir, F_DUPFD_CLOEXEC, 3);
+    int links = 0;
+    const char *p = todo;
+    while (cur >= 0) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break; /* a directory: not executable */
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char comp[NAME_MAX + 1];
+        if (len > NAME_MAX)
+            break;
+        memcpy(comp, p, len);
+        comp[len] = '\0';
+        p += len;
+        bool last = !*p;
+        if (strcmp(comp, ".") == 0)
+            continue;
+        int fd;
+        struct stat st, rst;
+        if (strcmp(comp, "..") == 0) {
+            /* Not above the child's root. */
+            if (fstat(cur, &st) == 0 && fstat(root, &rst) == 0 && same_inode(&st, &rst))
+                continue;
+            fd = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        } else {
+            fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (fd < 0 || fstat(fd, &st) != 0) {
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            char target[PATH_MAX];
+            ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+            close(fd);
+            if (n <= 0 || ++links > EXEC_MAX_LINKS)
+                break;
+            target[n] = '\0';
+            if (snprintf(next, sizeof(next), "%s%s", target, p) >= (int)sizeof(next))
+                break;
+            memcpy(todo, next, sizeof(todo));
+            p = todo;
+            if (todo[0] == '/') {
+                close(cur);
+                cur = fcntl(root, F_DUPFD_CLOEXEC, 3);
+            }
+            continue;
+        }
+        if (last && S_ISREG(st.st_mode)) {
+            *ret_dir = cur;
+            *ret_file = fd;
+            return 0;
+        }
+        close(cur);
+        cur = fd;
+        if (!S_ISDIR(st.st_mode))
+            break;
+    }
+    if (cur >= 0)
+        close(cur);
+    return -1;
+}
+
+/* The Landlock rights that rules give at this inode. */
+static uint64_t rights_at(const struct sbx__monitor *m, const struct stat *st)
+{
+    uint64_t r = 0;
+    for (size_t i = 0; i < m->sp->n_exec_rules; i++)
+        if (m->sp->exec_rules[i].dev == st->st_dev && m->sp->exec_rules[i].ino == st->st_ino)
+            r |= m->sp->exec_rules[i].access;
+    for (size_t i = 0; i < m->n_prog; i++)
+        if (m->prog[i].dev == st->st_dev && m->prog[i].ino == st->st_ino)
+            r |= m->prog[i].access;
+    return r;
+}
+
+/* Whether Landlock lets the file (in dir) be executed: as Landlock does, the
+ * rights of the rules on the file and on each directory up to the root of
+ * the child's mount tree ("..", which crosses mount points as Landlock's walk
+ * does), added up. Rules are matched by inode, as Landlock's are. */
+static bool exec_granted(const struct sbx__monitor *m, int dir, int file)
+{
+    uint64_t need = m->sp->exec_required, have = 0;
+    struct stat st;
+    if (!need)
+        return true;
+    if (fstat(file, &st) == 0)
+        have |= rights_at(m, &st);
+    int cur = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+    for (int depth = 0; cur >= 0 && (have & need) != need && depth < 4096; depth++) {
+        if (fstat(cur, &st) != 0)
+            break;
+        have |= rights_at(m, &st);
+        int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct stat ust;
+        bool top = up < 0 || fstat(up, &ust) != 0 || same_inode(&st, &ust);
+        close(cur);
+        cur = top ? -1 : up;
+        if (top && up >= 0)
+            close(up);
+    }
+    if (cur >= 0)
+        close(cur);
+    return (have & need) == need;
+}
+
+#define EXEC_MAX_INTERP 4 /* the kernel's binfmt nesting limit, and a loader */
+
+/* Whether the files that start a granted one (its "#!" interpreter, its ELF
+ * loader, transitively) may be executed too: Landlock checks each. The first
+ * one that may not goes to shown[size]; its reason is returned, or 0. */
+static int interpreter_verdict(const struct sbx__monitor *m, int root, int file, char *shown,
+                               size_t size)
+{
+    int verdict = 0, cur = -1;
+    for (int depth = 0; depth < EXEC_MAX_INTERP && !verdict; depth++) {
+        char self[64], interp[PATH_MAX];
+        snprintf(self, sizeof(self), "/proc/self/fd/%d", cur >= 0 ? cur : file);
+        int rfd = open(self, O_RDONLY | O_CLOEXEC);
+        int r = rfd >= 0 ? sbx__program_interpreter(rfd, interp, sizeof(interp)) : -1;
+        if (rfd >= 0)
+            close(rfd);
+        int idir = -1, ifile = -1;
+        if (r != 1 || interp[0] != '/' || resolve_exec(root, root, interp, &idir, &ifile) != 0)
+            break;
+        struct statvfs vfs;
+        if (!exec_granted(m, idir, ifile))
+            verdict = SBX_EXEC_DENIED_NOT_GRANTED;
+        else if (fstatvfs(ifile, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
+            verdict = SBX_EXEC_DENIED_NOEXEC_MOUNT;
+        if (verdict)
+            snprintf(shown, size, "%s", interp);
+        close(idir);
+        if (cur >= 0)
+            close(cur);
+        cur = ifile;
+    }
+    if (cur >= 0)
+        close(cur);
+    return verdict;
+}
+
+/* Why an exec of path (execve, or execveat from dirfd with flags) by pid
+ * will be refused: SBX_EXEC_DENIED_*, or 0 (allowed, or refused for a reason
+ * of its own: no such file, no x bit...). The file refused goes to
+ * shown[size]: path, or the interpreter that starts it. */
+static int exec_verdict(const struct sbx__monitor *m, pid_t pid, int dirfd, const char *path,
+                        uint64_t flags, char *shown, size_t size)
+{
+    snprintf(shown, size, "%s", path);
+    char buf[64];
+    snprintf(buf, sizeof(buf), "/proc/%d/root", (int)pid);
+    int root = open(buf, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd == AT_FDCWD)
+        snprintf(buf, sizeof(buf), "/proc/%d/cwd", (int)pid);
+    else
+        snprintf(buf, sizeof(buf), "/proc/%d/fd/%d", (int)pid, dirfd);
+    int dir = open(buf, O_PATH | O_CLOEXEC); /* follows the magic link: the child's file */
+    int verdict = 0, in = -1, file = -1;
+    if (root < 0 || dir < 0)
+        goto out;
+    if (!*path && (flags & AT_EMPTY_PATH)) {
+        /* fexecve: the descriptor is the file; its directory is not known
+         * from here, so only the file's own rules and mount count. */
+        file = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+        in = -1;
+    } else if (resolve_exec(root, dir, path, &in, &file) != 0) {
+        goto out;
+    }
+    struct stat st;
+    struct statvfs vfs;
+    if (file < 0 || fstat(file, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+        goto out;
+    /* Landlock first: the mount view makes what is not granted noexec as
+     * well, and the grant is the fix. */
+    if (in >= 0 ? !exec_granted(m, in, file)
+                : (rights_at(m, &st) & m->sp->exec_required) != m->sp->exec_required)
+        verdict = SBX_EXEC_DENIED_NOT_GRANTED;
+    else if (fstatvfs(file, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
+        verdict = SBX_EXEC_DENIED_NOEXEC_MOUNT;
+    else
+        verdict = interpreter_verdict(m, root, file, shown, size);
+out:;
+    int fds[] = {root, dir, in, file};
+    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return verdict;
+}
+
+/* Count an exec denial under its path and reason. */
+static void record_exec(struct sbx__violations *v, const char *path, int reason, pid_t pid,
+                        uint64_t time_ns)
+{
+    char shown[SBX__EXEC_PATH_MAX];
+    size_t len = strlen(path);
+    if (len < sizeof(shown))
+        memcpy(shown, path, len + 1);
+    else
+        snprintf(shown, sizeof(shown), "%.*s...", (int)sizeof(shown) - 4, path);
+    v->exec_count++;
+    for (size_t i = 0; i < v->n_exec; i++)
+        if (v->exec[i].reason == reason && strcmp(v->exec[i].path, shown) == 0) {
+            v->exec[i].count++;
+            return;
+        }
+    if (v->n_exec == SBX__EXEC_DENIALS)
+        return;
+    struct sbx__exec_denial *d = &v->exec[v->n_exec++];
+    memcpy(d->path, shown, sizeof(shown));
+    d->reason = reason;
+    d->pid = pid;
+    d->time_ns = time_ns;
+    d->count = 1;
+}
+
+/* An exec of the child: tell whether the sandbox will refuse it, and let it
+ * continue either way (the kernel decides: nothing here allows anything). */
+static void exec_seen(sbx_child *child, struct sbx__monitor *m, const struct seccomp_notif *notif)
+{
+    const struct seccomp_data *data = &notif->data;
+    bool at = data->nr == m->execveat_nr;
+    char path[PATH_MAX], shown[PATH_MAX];
+    pid_t pid = (pid_t)notif->pid;
+    int verdict = 0;
+    uint64_t id = notif->id;
+    int dirfd = at ? (int)data->args[0] : AT_FDCWD;
+    uint64_t flags = at ? data->args[4] : 0;
+    if (read_string(pid, data->args[at ? 1 : 0], path, sizeof(path)) >= 0 &&
+        ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0)
+        verdict = exec_verdict(m, pid, dirfd, path, flags, shown, sizeof(shown));
+    if (verdict && !*shown) {
+        /* fexecve: name the file by what the descriptor shows. */
+        char link[64];
+        snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, dirfd);
+        ssize_t n = readlink(link, shown, sizeof(shown) - 1);
+        shown[n > 0 ? n : 0] = '\0';
+    }
+    union {
+        struct seccomp_notif_resp resp;
+        char raw[NOTIF_BUF];
+    } resp;
+    memset(&resp, 0, sizeof(resp));
+    resp.resp.id = notif->id;
+    resp.resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    (void)ioctl(m->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    if (verdict)
+        record_exec(&m->v, shown, verdict, pid, sbx__now_ns() - child->start_ns);
+}
+
+#ifndef AF_NETLINK
+#define AF_NETLINK 16
+#endif
+
+/* Whether a denied call is a routine probe of a library rather than an
+ * attempt on something: socket(AF_NETLINK, ..., NETLINK_ROUTE), which
+ * getifaddrs() makes (node's os.networkInterfaces(), so every npm run).
+ * Still denied, counted and kept; told apart in the result and the CLI. */
+static bool benign_probe(const struct seccomp_data *data)
+{
+    return data->nr == SYS_socket && data->args[0] == AF_NETLINK && data->args[2] == 0;
+}
+
+/* Count a violation under its kind (a system call, its errno, and whether it
+ * is a benign probe); the kind, or NULL when the table of kinds is full. */
 static struct sbx__violation_kind *count_kind(struct sbx__violations *v,
                                               const struct sbx__violation_rec *rec, uint32_t arch)
 {
     for (size_t i = 0; i < v->n_kinds; i++)
-        if (v->kinds[i].first.nr == rec->nr && v->kinds[i].first.error == rec->error) {
+        if (v->kinds[i].first.nr == rec->nr && v->kinds[i].first.error == rec->error &&
+            v->kinds[i].first.benign == rec->benign) {
             v->kinds[i].count++;
             return &v->kinds[i];
         }
@@ -335,6 +665,10 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
     }
 
     const struct seccomp_data *data = &req.notif.data;
+    if (m->sp->exec_notify && (data->nr == m->execve_nr || data->nr == m->execveat_nr)) {
+        exec_seen(child, m, &req.notif);
+        return true;
+    }
     if (memfd_to_make(m, data)) {
         make_memfd(m, &req.notif);
         return true;
@@ -344,9 +678,11 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
         .error = sbx__seccomp_error_for(m->sp, data->nr),
         .pid = (pid_t)req.notif.pid,
         .time_ns = sbx__now_ns() - child->start_ns,
+        .benign = benign_probe(data),
     };
     memcpy(rec.args, data->args, sizeof(rec.args));
     m->v.count++;
+    m->v.benign += rec.benign;
     struct sbx__violation_kind *kind = count_kind(&m->v, &rec, data->arch);
     bool over = m->sp->violation_limit && m->v.count >= m->sp->violation_limit;
     bool too_fast = over_rate(m, rec.time_ns);
@@ -435,6 +771,11 @@ uint64_t sbx_result_violation_count(const sbx_result *result)
     return result && result->violations ? result->violations->count : 0;
 }
 
+uint64_t sbx_result_violations_benign(const sbx_result *result)
+{
+    return result && result->violations ? result->violations->benign : 0;
+}
+
 uint64_t sbx_result_violations_dropped(const sbx_result *result)
 {
     return result && result->violations ? result->violations->dropped : 0;
@@ -486,6 +827,51 @@ int sbx_result_violation(const sbx_result *result, size_t index, sbx_violation *
     return 0;
 }
 
+uint64_t sbx_result_exec_denial_count(const sbx_result *result)
+{
+    return result && result->violations ? result->violations->exec_count : 0;
+}
+
+size_t sbx_result_exec_denials(const sbx_result *result)
+{
+    return result && result->violations ? result->violations->n_exec : 0;
+}
+
+int sbx_result_exec_denial(const sbx_result *result, size_t index, sbx_exec_denial *ret)
+{
+    sbx__check_arg(result);
+    sbx__check_arg(ret);
+    sbx__check(ret->size >= offsetof(sbx_exec_denial, reason),
+               "%s: ret->size is %zu; set it to sizeof(sbx_exec_denial)", __func__, ret->size);
+    const struct sbx__violations *v = result->violations;
+    size_t kept = v ? v->n_exec : 0;
+    if (index >= kept)
+        return sbx__err(-ERANGE, "%s: no exec denial at index %zu (%zu kept)", __func__, index,
+                        kept);
+    const struct sbx__exec_denial *d = &v->exec[index];
+    sbx_exec_denial full = {
+        .size = sizeof(full),
+        .path = d->path,
+        .reason = d->reason,
+        .pid = d->pid,
+        .time_ns = d->time_ns,
+        .count = d->count,
+    };
+    size_t size = ret->size < sizeof(full) ? ret->size : sizeof(full);
+    full.size = size;
+    memcpy(ret, &full, size);
+    return 0;
+}
+
+const char *sbx_exec_denied_name(int reason)
+{
+    switch (reason) {
+    case SBX_EXEC_DENIED_NOT_GRANTED: return "not granted";
+    case SBX_EXEC_DENIED_NOEXEC_MOUNT: return "noexec mount";
+    default: return "unknown";
+    }
+}
+
 /* Append to buf[*off..size) as snprintf would, tracking the full length. */
 static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -497,6 +883,31 @@ static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
     va_end(ap);
     if (n > 0)
         *off += (size_t)n;
+}
+
+/* Append a path as the text of a JSON string: valid UTF-8 as it is (but
+ * quotes, backslashes and control characters escaped), each byte of an
+ * invalid sequence as U+FFFD. */
+static void append_json_text(char *buf, size_t size, size_t *off, const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t n = strlen(text);
+    while (n) {
+        int len = sbx__utf8_seq(p, n);
+        if (len <= 0) {
+            append(buf, size, off, "\\ufffd");
+            len = 1;
+        } else if (len == 1 && (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')) {
+            if (*p == '"' || *p == '\\')
+                append(buf, size, off, "\\%c", *p);
+            else
+                append(buf, size, off, "\\u%04x", *p);
+        } else {
+            append(buf, size, off, "%.*s", len, (const char *)p);
+        }
+        p += len;
+        n -= (size_t)len;
+    }
 }
 
 int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
@@ -519,18 +930,31 @@ int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
                i ? "," : "", rec->name, rec->nr, ename, (int)rec->pid, (double)rec->time_ns / 1e6);
         for (int a = 0; a < 6; a++)
             append(buf, size, &off, "%s\"0x%llx\"", a ? "," : "", (unsigned long long)rec->args[a]);
-        append(buf, size, &off, "]}");
+        append(buf, size, &off, "]%s}", rec->benign ? ",\"benign\":true" : "");
     }
     append(buf, size, &off, "],\"violations_dropped\":%llu,\"violation_kinds\":[",
            (unsigned long long)(v ? v->dropped : 0));
     for (size_t i = 0; v && i < v->n_kinds; i++) {
         const struct sbx__violation_kind *k = &v->kinds[i];
         const char *ename = strerrorname_np(k->first.error);
-        append(buf, size, &off, "%s{\"syscall\":\"%s\",\"errno\":\"%s\",\"count\":%llu}",
-               i ? "," : "", k->first.name, ename ? ename : "?", (unsigned long long)k->count);
+        append(buf, size, &off, "%s{\"syscall\":\"%s\",\"errno\":\"%s\",\"count\":%llu%s}",
+               i ? "," : "", k->first.name, ename ? ename : "?", (unsigned long long)k->count,
+               k->first.benign ? ",\"benign\":true" : "");
     }
     append(buf, size, &off, "]");
     if (res->status == SBX_STATUS_VIOLATION)
         append(buf, size, &off, ",\"violation_kill\":\"%s\"", v && v->rate_kill ? "rate" : "limit");
+    append(buf, size, &off, ",\"exec_denial_count\":%llu,\"exec_denials\":[",
+           (unsigned long long)(v ? v->exec_count : 0));
+    for (size_t i = 0; v && i < v->n_exec; i++) {
+        const struct sbx__exec_denial *d = &v->exec[i];
+        append(buf, size, &off, "%s{\"path\":\"", i ? "," : "");
+        append_json_text(buf, size, &off, d->path);
+        append(buf, size, &off, "\",\"reason\":\"%s\",\"count\":%llu,\"pid\":%d,\"time_ms\":%.3f}",
+               sbx_exec_denied_name(d->reason), (unsigned long long)d->count, (int)d->pid,
+               (double)d->time_ns / 1e6);
+    }
+    append(buf, size, &off, "],\"violations_benign\":%llu",
+           (unsigned long long)(v ? v->benign : 0));
     return (int)off;
 }

@@ -155,6 +155,7 @@ static const struct {
     {"die_with_parent", apply_die_with_parent},
     {"private_tmp", apply_private_tmp},
     {"tmp_parent", apply_tmp_parent},
+    {"tool_bundles", sbx__policy_json_apply_tool_bundles}, /* before "tools", which uses it */
     {"grants", sbx__policy_json_apply_grants},
     {"deny", sbx__policy_json_apply_deny},
     {"protected", sbx__policy_json_apply_protected},

@@ -72,6 +72,9 @@ SBX__HIDDEN void sbx__policy_json_write_protected(struct sbx__json_out *o, struc
 SBX__HIDDEN void sbx__policy_json_write_mounts(struct sbx__json_out *o, struct json_object *doc,
                                                const sbx_policy *p);
 
+SBX__HIDDEN int sbx__policy_json_apply_tool_bundles(struct sbx__json_ctx *c, sbx_policy *p,
+                                                    struct json_object *bundles);
+
 /* Apply the named profile directly (no transaction: the caller has one). */
 SBX__HIDDEN int sbx__profile_apply(sbx_policy *policy, const char *name);
 

@@ -312,6 +312,68 @@ void sbx__policy_json_write_grants(struct sbx__json_out *o, struct json_object *
     sbx__json_put(o, doc, "grants", grants);
 }
 
+/* "tool_bundles": {"NAME": {"programs": [names or paths], "dirs": [paths]}}:
+ * what a tool of "tools" executes besides itself, in addition to the
+ * library's own table (docs/landlock.md). Checked whole, used or not. */
+int sbx__policy_json_apply_tool_bundles(struct sbx__json_ctx *c, sbx_policy *p,
+                                        struct json_object *bundles)
+{
+    (void)p; /* applied by "tools" (apply_bundle) */
+    static const char *const keys[] = {"programs", "dirs", NULL};
+    int r;
+    if (!sbx__json_is(bundles, json_type_object))
+        return sbx__json_fail_type(c, "an object of tool names", bundles);
+    json_object_object_foreach(bundles, name, b)
+    {
+        size_t old = sbx__json_path_key(c, name);
+        if ((r = sbx__json_get_object(c, b, keys)) < 0)
+            return r;
+        for (size_t k = 0; keys[k]; k++) {
+            struct json_object *list;
+            if (!json_object_object_get_ex(b, keys[k], &list))
+                continue;
+            size_t o2 = sbx__json_path_key(c, keys[k]);
+            if ((r = sbx__json_get_array(c, list,
+                                         k ? "an array of absolute paths"
+                                           : "an array of program names or paths")) < 0)
+                return r;
+            for (size_t i = 0; i < json_object_array_length(list); i++) {
+                size_t o3 = sbx__json_path_index(c, i);
+                const char *s;
+                if ((r = sbx__json_get_string(c, json_object_array_get_idx(list, i),
+                                              k ? "an absolute path" : "a program name or path",
+                                              &s)) < 0)
+                    return r;
+                sbx__json_path_restore(c, o3);
+            }
+            sbx__json_path_restore(c, o2);
+        }
+        sbx__json_path_restore(c, old);
+    }
+    c->bundles = bundles;
+    return 0;
+}
+
+/* The programs and directories of the document's bundle for a tool. */
+static int apply_bundle(struct sbx__json_ctx *c, sbx_policy *p, const char *tool)
+{
+    struct json_object *b, *list;
+    if (!c->bundles || !json_object_object_get_ex(c->bundles, tool, &b))
+        return 0;
+    for (int dirs = 0; dirs < 2; dirs++) {
+        if (!json_object_object_get_ex(b, dirs ? "dirs" : "programs", &list))
+            continue;
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+            const char *s = json_object_get_string(json_object_array_get_idx(list, i));
+            if (dirs)
+                CALL(c, sbx_allow_path(p, s, SBX_FS_READ | SBX_FS_EXEC));
+            else
+                CALL(c, sbx_allow_tool(p, s));
+        }
+    }
+    return 0;
+}
+
 int sbx__policy_json_apply_tools(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *tools)
 {
     int r = sbx__json_get_array(c, tools, "an array of tool names or paths");
@@ -324,6 +386,8 @@ int sbx__policy_json_apply_tools(struct sbx__json_ctx *c, sbx_policy *p, struct 
                                       &name)) < 0)
             return r;
         CALL(c, sbx_allow_tool(p, name));
+        if ((r = apply_bundle(c, p, name)) < 0)
+            return r;
         sbx__json_path_restore(c, old);
     }
     return 0;
@@ -648,8 +712,8 @@ void sbx__policy_json_write_network(struct sbx__json_out *o, struct json_object 
 
 int sbx__policy_json_apply_seccomp(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *sc)
 {
-    static const char *const keys[] = {
-        "allowlist", "monitor", "violation_limit", "violation_rate", "deny", "allow", NULL};
+    static const char *const keys[] = {"allowlist", "monitor", "violation_limit", "violation_rate",
+                                       "deny",      "allow",   "exec_report",     NULL};
     int r = sbx__json_get_object(c, sc, keys);
     if (r < 0)
         return r;
@@ -661,6 +725,13 @@ int sbx__policy_json_apply_seccomp(struct sbx__json_ctx *c, sbx_policy *p, struc
         if ((r = sbx__json_get_bool(c, v, &on)) < 0)
             return r;
         CALL(c, sbx_set_syscall_allowlist(p, on));
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(sc, "exec_report", &v)) {
+        old = sbx__json_path_key(c, "exec_report");
+        if ((r = sbx__json_get_bool(c, v, &on)) < 0)
+            return r;
+        CALL(c, sbx_set_exec_reporting(p, on));
         sbx__json_path_restore(c, old);
     }
     if (json_object_object_get_ex(sc, "monitor", &v)) {
@@ -730,6 +801,8 @@ void sbx__policy_json_write_seccomp(struct sbx__json_out *o, struct json_object 
         sbx__json_put(o, sc, "allowlist", sbx__json_checked(o, json_object_new_boolean(1)));
     if (sp->monitor_off)
         sbx__json_put(o, sc, "monitor", sbx__json_checked(o, json_object_new_boolean(0)));
+    if (sp->exec_report)
+        sbx__json_put(o, sc, "exec_report", sbx__json_checked(o, json_object_new_boolean(1)));
     if (sp->violation_limit)
         sbx__json_put(o, sc, "violation_limit", sbx__json_count_value(o, sp->violation_limit));
     if (sp->violation_rate)

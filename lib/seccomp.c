@@ -2,16 +2,20 @@
  * once per policy (seccomp_filter.c builds the program), and attaching the
  * program in the child with the raw seccomp(2) call. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "landlock_layer.h"
 #include "layer.h"
 #include "seccomp_layer.h"
 
@@ -169,6 +173,18 @@ int sbx_set_violation_monitor(sbx_policy *policy, int on)
     return 0;
 }
 
+int sbx_set_exec_reporting(sbx_policy *policy, int on)
+{
+    sbx__check_arg(policy);
+    sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
+    struct sbx__seccomp_policy *sp = settings(policy);
+    if (!sp)
+        return sbx__errno(-ENOMEM, "%s", __func__);
+    sp->exec_report = on;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
 int sbx_set_violation_callback(sbx_policy *policy, sbx_violation_fn fn, void *userdata)
 {
     sbx__check_arg(policy);
@@ -225,6 +241,7 @@ void sbx__seccomp_plan_unref(struct sbx__seccomp_plan *sp)
     free(sp->notify_prog.filter);
     free(sp->errno_prog.filter);
     free(sp->errnos);
+    free(sp->exec_rules);
     free(sp);
 }
 
@@ -249,6 +266,30 @@ static bool find_policy_rule(const struct sbx__filter_spec *spec, int nr)
         if (spec->rules[i].nr == nr)
             return true;
     return false;
+}
+
+/* Exec reporting: the Landlock rules by inode, for the monitor to decide,
+ * as Landlock will, whether an exec is allowed (monitor.c). Data of the
+ * Landlock layer's plan, read here: no call into it. */
+static int exec_rules_compile(const struct sbx__plan *plan, struct sbx__seccomp_plan *sp)
+{
+    const struct sbx__landlock_plan *ll = plan->landlock;
+    sp->exec_required =
+        ll ? ll->handled_fs & (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE) : 0;
+    if (!ll || !ll->n_rules)
+        return 0;
+    sp->exec_rules = calloc(ll->n_rules, sizeof(*sp->exec_rules));
+    if (!sp->exec_rules)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "seccomp: compiling the filter");
+    for (size_t i = 0; i < ll->n_rules; i++) {
+        struct stat st;
+        if (fstat(ll->rules[i].fd, &st) != 0)
+            return sbx__err_stage(SBX_STAGE_COMPILE, -errno, "seccomp: fstat(Landlock rule %zu)",
+                                  i);
+        sp->exec_rules[sp->n_exec_rules++] =
+            (struct sbx__exec_rule){st.st_dev, st.st_ino, ll->rules[i].access};
+    }
+    return 0;
 }
 
 static int build(const struct sbx__filter_spec *spec, bool notify, struct sock_fprog *out)
@@ -302,13 +343,26 @@ int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
         .rules = set ? set->rules : NULL,
         .n_rules = set ? set->n_rules : 0,
     };
+    /* Exec reporting, with the monitor, when something can deny an exec the
+     * child cannot see the reason of: Landlock's execute right, or the mount
+     * view's noexec mounts; not when the policy has a rule of its own for an
+     * exec call (the first exec uses execveat). */
+    int execve_nr = sbx__syscall_resolve("execve"), execveat_nr = sbx__syscall_resolve("execveat");
+    spec.exec_notify =
+        monitor && set && set->exec_report && execve_nr >= 0 && execveat_nr >= 0 &&
+        !find_policy_rule(&spec, execve_nr) && !find_policy_rule(&spec, execveat_nr) &&
+        ((plan->landlock && (plan->landlock->handled_fs & LANDLOCK_ACCESS_FS_EXECUTE)) ||
+         (plan->ns && plan->ns->mount_view));
     struct sbx__seccomp_plan *sp = calloc(1, sizeof(*sp));
     if (!sp)
         return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "seccomp: compiling the filter");
     sp->refs = 1;
+    sp->exec_notify = spec.exec_notify;
     int r = sbx__filter_errnos(&spec, &sp->errnos, &sp->n_errnos, &sp->default_error);
     if (r < 0)
         r = sbx__err_stage(SBX_STAGE_COMPILE, r, "seccomp: compiling the filter");
+    if (r == 0 && spec.exec_notify)
+        r = exec_rules_compile(plan, sp);
     if (r == 0 && monitor)
         r = build(&spec, true, &sp->notify_prog);
     /* Without a monitor, or as the fallback when the child cannot have a
@@ -411,6 +465,18 @@ int sbx__seccomp_child_apply(const struct sbx__seccomp_plan *sp, int sock,
     return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sp->errno_prog) == 0 ? 0 : -1;
 }
 
+void sbx__seccomp_child_exec(const struct sbx__seccomp_plan *sp, const char *program,
+                             char *const argv[], char *const envp[])
+{
+    if (sp && sp->exec_notify) {
+        /* The kernel takes the low half of a0 (an int): AT_FDCWD. */
+        long fd = (long)(((uint64_t)SBX__EXEC_MARKER << 32) | (uint32_t)AT_FDCWD);
+        syscall(SYS_execveat, fd, program, argv, envp, 0);
+        return;
+    }
+    execve(program, argv, envp);
+}
+
 /* ---- the layer ------------------------------------------------------------------ */
 
 static void policy_free(sbx_policy *policy)
@@ -452,7 +518,7 @@ static int prepare(struct sbx__spawn *s)
  * child has been killed and reaped. */
 static int adopt(struct sbx__spawn *s)
 {
-    int r = sbx__monitor_start(s->child, s->plan, s->msock, s->child->monitor_lost);
+    int r = sbx__monitor_start(s->child, s->plan, s->msock, s->child->monitor_lost, &s->prog);
     if (r == 0 && s->child->monitor_lost) /* best-effort: the filter holds, unreported */
         s->child->layers &= ~(uint32_t)SBX_LAYER_MONITOR;
     return r;

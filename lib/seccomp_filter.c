@@ -916,6 +916,42 @@ static int export_program(scmp_filter_ctx ctx, struct sock_fprog *out)
     return 0;
 }
 
+/* Whether the call is an exec the monitor is told of (spec->exec_notify). */
+static bool exec_notified(const struct sbx__filter_spec *spec, bool notify, int nr)
+{
+    return notify && spec->exec_notify && !find_rule(spec, nr) &&
+           (nr == sbx__syscall_resolve("execve") || nr == sbx__syscall_resolve("execveat"));
+}
+
+/* execve: always to the monitor; execveat: unless the marker is in a0's
+ * high half (the library's first exec). */
+static int add_exec_rules(scmp_filter_ctx ctx, uint32_t def, const struct sbx__filter_spec *spec,
+                          int *bad_nr)
+{
+    int execve_nr = sbx__syscall_resolve("execve"), execveat_nr = sbx__syscall_resolve("execveat");
+    uint64_t lo = (uint64_t)SBX__EXEC_MARKER << 32, hi = lo | 0xffffffffu;
+    int r = 0;
+    if (execve_nr >= 0 && exec_notified(spec, true, execve_nr)) {
+        r = add_rule(ctx, def, SCMP_ACT_NOTIFY, execve_nr, NULL);
+        if (r < 0)
+            *bad_nr = execve_nr;
+    }
+    if (r == 0 && execveat_nr >= 0 && exec_notified(spec, true, execveat_nr)) {
+        struct clause below = {.n = 1, .cmp = {SCMP_A0_64(SCMP_CMP_LT, lo)}};
+        struct clause above = {.n = 1, .cmp = {SCMP_A0_64(SCMP_CMP_GT, hi)}};
+        struct clause marked = {.n = 1,
+                                .cmp = {SCMP_A0_64(SCMP_CMP_MASKED_EQ, 0xffffffff00000000ull, lo)}};
+        r = add_rule(ctx, def, SCMP_ACT_NOTIFY, execveat_nr, &below);
+        if (r == 0)
+            r = add_rule(ctx, def, SCMP_ACT_NOTIFY, execveat_nr, &above);
+        if (r == 0)
+            r = add_rule(ctx, def, SCMP_ACT_ALLOW, execveat_nr, &marked);
+        if (r < 0)
+            *bad_nr = execveat_nr;
+    }
+    return r;
+}
+
 int sbx__filter_build(const struct sbx__filter_spec *spec, bool notify, struct sock_fprog *out,
                       int *bad_nr)
 {
@@ -939,6 +975,9 @@ int sbx__filter_build(const struct sbx__filter_spec *spec, bool notify, struct s
         if (r < 0)
             *bad_nr = rule->nr;
     }
+    /* 1b. Execs, for the monitor to report the ones the policy does not allow. */
+    if (r == 0 && notify && spec->exec_notify)
+        r = add_exec_rules(ctx, def, spec, bad_nr);
     /* 2. The deny table, for calls without a rule of the policy. */
     size_t first = 0, end = 0;
     while (r == 0 && next_group(&first, &end)) {
@@ -953,7 +992,7 @@ int sbx__filter_build(const struct sbx__filter_spec *spec, bool notify, struct s
     for (size_t g = 0; r == 0 && spec->allowlist && g < sbx__base_set_len; g++) {
         for (const char *const *name = sbx__base_set[g].names; r == 0 && *name; name++) {
             int nr = sbx__syscall_resolve(*name);
-            if (nr < 0 || find_rule(spec, nr))
+            if (nr < 0 || find_rule(spec, nr) || exec_notified(spec, notify, nr))
                 continue;
             bool in_table = false;
             for (size_t i = 0; i < sbx__deny_table_len && !in_table; i++)

@@ -74,9 +74,19 @@ struct sbx__filter_spec {
                           the host's processes, and are not filtered */
     bool unix_sockets; /* socket(AF_UNIX) is allowed (the host's are out of sight) */
     bool sys_admin;    /* the child may keep CAP_SYS_ADMIN: TIOCSCTTY's steal is denied */
+    bool exec_notify;  /* with notify: execve and execveat reach the monitor, which reports
+                          the ones the policy does not let run and lets every one continue
+                          (the kernel and Landlock decide); execveat with the marker below
+                          in a0's high half does not (the library's own first exec) */
     const struct sbx__filter_rule *rules;
     size_t n_rules;
 };
+
+/* The high 32 bits of execveat's dirfd (a0) in the child's first exec: the
+ * kernel reads only the low half (an int: AT_FDCWD), the filter sees all 64
+ * bits and lets that exec through without a notification, since the host
+ * cannot answer it (it is suspended until the child executes). */
+#define SBX__EXEC_MARKER 0x5b78ec00u
 
 struct sbx__filter_errno {
     int nr;

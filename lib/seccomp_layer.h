@@ -18,6 +18,7 @@ struct sbx__seccomp_policy {
     size_t n_rules, cap_rules;
     bool allowlist;
     bool monitor_off;
+    bool exec_report;         /* sbx_set_exec_reporting() */
     uint64_t violation_limit; /* 0: none */
     uint64_t violation_rate;  /* 0: SBX_VIOLATION_RATE_DEFAULT; UINT64_MAX: off */
     sbx_violation_fn callback;
@@ -27,6 +28,13 @@ struct sbx__seccomp_policy {
 SBX__HIDDEN void sbx__seccomp_policy_free(struct sbx__seccomp_policy *sp);
 
 /* ---- the compiled layer (seccomp.c) ------------------------------------------ */
+
+/* A Landlock rule as the monitor matches an exec against it: the inode it is
+ * on, and the rights it grants there and beneath. */
+struct sbx__exec_rule {
+    uint64_t dev, ino;
+    uint64_t access;
+};
 
 /* Built once per policy; immutable, shared by the plan and every child
  * spawned from it (reference-counted, since a child may outlive the policy). */
@@ -43,7 +51,20 @@ struct sbx__seccomp_plan {
     uint64_t violation_rate;  /* denied calls per second before a kill; 0: no limit */
     sbx_violation_fn callback;
     void *userdata;
+    /* Exec reporting: execve/execveat reach the monitor (but the first one),
+     * which tells the ones Landlock or a noexec mount stops, and lets each
+     * continue. */
+    bool exec_notify;
+    uint64_t exec_required; /* the Landlock rights an exec needs (EXECUTE, READ_FILE), handled */
+    struct sbx__exec_rule *exec_rules; /* the policy's Landlock rules, by inode */
+    size_t n_exec_rules;
 };
+
+/* Child: execute the program. With exec reporting the first exec carries the
+ * marker that keeps it from the monitor (seccomp_filter.h). Returns only on
+ * failure, with errno. */
+SBX__HIDDEN void sbx__seccomp_child_exec(const struct sbx__seccomp_plan *sp, const char *program,
+                                         char *const argv[], char *const envp[]);
 
 /* Compile the policy's filter into plan->seccomp and add the layers it
  * enforces to plan->layers. */
@@ -74,9 +95,21 @@ struct sbx__violation_rec {
     pid_t pid;
     uint64_t args[6];
     uint64_t time_ns;
+    bool benign; /* a routine probe of a library, not an attempt (monitor.c) */
 };
 
 #define SBX__VIOLATION_KINDS 32
+
+/* Exec denials, coalesced by path and reason. */
+#define SBX__EXEC_DENIALS  32
+#define SBX__EXEC_PATH_MAX 256
+struct sbx__exec_denial {
+    char path[SBX__EXEC_PATH_MAX]; /* as the child named it (truncated: "...") */
+    int reason;                    /* SBX_EXEC_DENIED_* */
+    pid_t pid;                     /* of the first */
+    uint64_t time_ns;              /* of the first */
+    uint64_t count;
+};
 
 /* One kind of denied call (a system call and its errno): the first one, and a count. */
 struct sbx__violation_kind {
@@ -91,7 +124,11 @@ struct sbx__violations {
     uint64_t dropped; /* counted but not kept (kept is full): count == n_kept + dropped */
     size_t n_kinds;
     struct sbx__violation_kind kinds[SBX__VIOLATION_KINDS];
-    bool rate_kill; /* killed for the rate (sbx_set_violation_rate()), not the count */
+    bool rate_kill;      /* killed for the rate (sbx_set_violation_rate()), not the count */
+    uint64_t benign;     /* of count: routine probes (sbx_violation::benign) */
+    uint64_t exec_count; /* exec denials (not in count: no system call was denied by seccomp) */
+    size_t n_exec;       /* distinct ones kept */
+    struct sbx__exec_denial exec[SBX__EXEC_DENIALS];
 };
 
 /* Parent, before the clone: the socket pair the listener travels over, when
@@ -100,7 +137,7 @@ SBX__HIDDEN int sbx__monitor_prepare(const struct sbx__plan *plan, int sock[2]);
 /* Parent, after a successful clone: receive the listener and start watching.
  * Closes both sockets in every case. */
 SBX__HIDDEN int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[2],
-                                   bool monitor_lost);
+                                   bool monitor_lost, const struct sbx__program *prog);
 SBX__HIDDEN void sbx__monitor_close_sockets(int sock[2]);
 /* The listener to poll for POLLIN, or -1. */
 SBX__HIDDEN int sbx__monitor_fd(const sbx_child *child);

@@ -214,7 +214,7 @@ static int confine_and_exec(struct spawn_ctx *ctx)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    execve(ctx->program, ctx->argv, ctx->envp);
+    sbx__seccomp_child_exec(plan->seccomp, ctx->program, ctx->argv, ctx->envp);
     child_fail(ctx, SBX_STAGE_EXEC);
 }
 

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,8 +84,11 @@ void cli_run_help(FILE *out)
             "Unless --quiet or --json, a child ended by a limit or the timeout is reported\n"
             "on stderr (\"%s: timed out after 2.000 s\"), and so are the system calls the\n"
             "child was denied, in one line (\"%s: 2 denied system calls: ptrace (EPERM),\n"
-            "bpf (EPERM)\"); with --json they are in the object (\"violations\").\n",
-            cli_progname, cli_progname, cli_progname, cli_progname);
+            "bpf (EPERM)\"), routine probes of libraries apart (\"1 denied probe (benign)\"),\n"
+            "and the programs it could not execute, with the options that would allow\n"
+            "them (\"%s: 1 exec denied: /usr/bin/uname (not granted); to allow: --tool\n"
+            "uname\"); with --json they are in the object (\"violations\", \"exec_denials\").\n",
+            cli_progname, cli_progname, cli_progname, cli_progname, cli_progname);
 }
 
 /* Messages of the tool itself about the run (not command-line errors). */
@@ -229,10 +233,14 @@ static int signal_status(const sbx_result *r, int fallback)
 
 /* One line on the denied system calls, if any: "agentsbx: 3 denied system
  * calls: ptrace (EPERM), socket x2 (EPERM)", by kind (a call and its errno)
- * in order of first appearance; past the 32 kinds the result keeps, "...". */
-static void violations_summary(const struct run_opts *o, const sbx_result *r)
+ * in order of first appearance; past the 32 kinds the result keeps, "...".
+ * Benign probes (sbx_violation::benign) get a line of their own: "agentsbx:
+ * 1 denied probe (benign): socket (EPERM)". */
+static void violations_line(const struct run_opts *o, const sbx_result *r, int benign)
 {
-    uint64_t count = sbx_result_violation_count(r), listed = 0;
+    uint64_t count = benign ? sbx_result_violations_benign(r)
+                            : sbx_result_violation_count(r) - sbx_result_violations_benign(r);
+    uint64_t listed = 0;
     char line[1024] = "";
     size_t used = 0;
 
@@ -243,15 +251,85 @@ static void violations_summary(const struct run_opts *o, const sbx_result *r)
         uint64_t n = 0;
         if (sbx_result_violation_kind(r, i, &v, &n) < 0)
             break;
-        listed += n;
+        if (v.benign != benign)
+            continue;
         char times[24] = "";
         if (n > 1)
             snprintf(times, sizeof(times), " x%" PRIu64, n);
-        used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s (%s)", i ? ", " : "",
-                                 v.syscall, times, sbx_errname(v.error));
+        used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s (%s)",
+                                 listed ? ", " : "", v.syscall, times, sbx_errname(v.error));
+        listed += n;
     }
-    note(o, "%" PRIu64 " denied system call%s: %s%s", count, count == 1 ? "" : "s", line,
-         count > listed ? ", ..." : "");
+    if (benign)
+        note(o, "%" PRIu64 " denied probe%s (benign): %s%s", count, count == 1 ? "" : "s", line,
+             count > listed ? ", ..." : "");
+    else
+        note(o, "%" PRIu64 " denied system call%s: %s%s", count, count == 1 ? "" : "s", line,
+             count > listed ? ", ..." : "");
+}
+
+static void violations_summary(const struct run_opts *o, const sbx_result *r)
+{
+    violations_line(o, r, 0);
+    violations_line(o, r, 1);
+}
+
+/* One line on the denied execs, if any, with the options that would allow
+ * them: "agentsbx: 2 execs denied: /usr/bin/uname (not granted), /tmp/a.out
+ * (noexec mount); to allow: --tool uname; run /tmp/a.out from a --rx
+ * directory (the private /tmp and /dev/shm do not execute)". */
+static void exec_denials_summary(const struct run_opts *o, const sbx_result *r)
+{
+    uint64_t count = sbx_result_exec_denial_count(r), listed = 0;
+    char line[1024] = "", tools[512] = "";
+    size_t used = 0, tused = 0;
+    bool noexec = false;
+
+    if (count == 0)
+        return;
+    for (size_t i = 0; i < sbx_result_exec_denials(r) && used < sizeof(line); i++) {
+        sbx_exec_denial d = {.size = sizeof(d)};
+        if (sbx_result_exec_denial(r, i, &d) < 0)
+            break;
+        listed += d.count;
+        char times[24] = "";
+        if (d.count > 1)
+            snprintf(times, sizeof(times), " x%" PRIu64, d.count);
+        used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s (%s)", i ? ", " : "",
+                                 d.path, times, sbx_exec_denied_name(d.reason));
+        /* One --tool per program: its name when it is in a system bin
+         * directory (a shell tries each PATH entry), else its path. */
+        const char *base = strrchr(d.path, '/');
+        static const char *const bins[] = {"/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/",
+                                           "/usr/local/bin/"};
+        bool in_bin = false;
+        for (size_t b = 0; base && b < sizeof(bins) / sizeof(bins[0]); b++)
+            in_bin |= (size_t)(base + 1 - d.path) == strlen(bins[b]) &&
+                      strncmp(d.path, bins[b], strlen(bins[b])) == 0;
+        /* A noexec mount outside the system's directories (the private /tmp):
+         * no grant helps there. In them (the view without Landlock), --tool
+         * binds the program executable. */
+        if (d.reason == SBX_EXEC_DENIED_NOEXEC_MOUNT && !in_bin) {
+            noexec = true;
+            continue;
+        }
+        base = in_bin ? base + 1 : d.path;
+        char opt[300];
+        if (d.path[0] == '/' || in_bin)
+            snprintf(opt, sizeof(opt), " --tool %s", base);
+        else /* relative to the child's directory: --tool takes a name or an absolute path */
+            snprintf(opt, sizeof(opt), " --rx DIR (of %s)", d.path);
+        size_t olen = strlen(opt);
+        bool dup = false;
+        for (const char *at = tools; (at = strstr(at, opt)) != NULL; at += olen)
+            if (at[olen] == '\0' || at[olen] == ' ')
+                dup = true;
+        if (!dup && tused < sizeof(tools))
+            tused += (size_t)snprintf(tools + tused, sizeof(tools) - tused, "%s", opt);
+    }
+    note(o, "%" PRIu64 " exec%s denied: %s%s; to allow:%s%s%s", count, count == 1 ? "" : "s", line,
+         count > listed ? ", ..." : "", tools, noexec && tused ? ";" : "",
+         noexec ? " run it from a --rx directory (the private /tmp and /dev/shm are noexec)" : "");
 }
 
 /* Report how the child ended and choose the exit status. */
@@ -262,6 +340,7 @@ static int child_ended(const struct run_opts *o, const sbx_result *r)
     if (o->json)
         print_json(o, r);
     violations_summary(o, r);
+    exec_denials_summary(o, r);
     if (!o->quiet && !o->json)
         cli_output_report(&o->output, stderr);
     switch (status) {
@@ -320,6 +399,12 @@ int cli_run_main(int argc, char **argv)
     status = cli_policy_build(&o.policy, &policy);
     if (status != 0)
         goto out;
+    /* The wait below services the child all along: each denied exec is named. */
+    if ((rc = sbx_set_exec_reporting(policy, 1)) < 0) {
+        note(&o, "%s", sbx_last_error());
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
 
     if (!o.policy.workdir && (rc = cli_grant_cwd(policy)) < 0) {
         fprintf(stderr, "%s: run: granting the current directory: %s\n", cli_progname,

@@ -77,6 +77,12 @@ typedef struct sbx_violation {
     uint64_t args[6];
     /** When the call was seen, in nanoseconds since the spawn. */
     uint64_t time_ns;
+    /** 1 when the call is a routine probe of a library, not an attempt on
+     * anything: `socket(AF_NETLINK, ..., NETLINK_ROUTE)`, which getifaddrs()
+     * makes (node, so every npm run). Still denied and counted; the
+     * command line sums these up apart ("denied probes (benign)").
+     * @since 0.2 */
+    int benign;
 } sbx_violation;
 
 /**
@@ -237,8 +243,20 @@ SBX_API SBX_WUR int sbx_set_violation_rate(sbx_policy *policy, uint64_t per_seco
 SBX_API uint64_t sbx_result_violations_dropped(const sbx_result *result);
 
 /**
- * @brief How many different kinds of denied calls (a system call and its errno) the
- * child made.
+ * @brief How many of the denied calls were benign probes (sbx_violation::benign).
+ *
+ * They are part of sbx_result_violation_count() (and of the violation limit
+ * and rate), and each benign kind is a kind of its own
+ * (sbx_result_violation_kind()). "violations_benign" in the result's JSON.
+ * @param result The result (NULL gives 0).
+ * @return The count.
+ * @since 0.2
+ */
+SBX_API uint64_t sbx_result_violations_benign(const sbx_result *result);
+
+/**
+ * @brief How many different kinds of denied calls (a system call, its errno, and
+ * whether it is a benign probe) the child made.
  *
  * Every denied call is counted under its kind; the first 32 kinds are kept, and
  * the calls of further kinds are only counted in sbx_result_violation_count().
@@ -284,6 +302,113 @@ SBX_API uint64_t sbx_result_violation_count(const sbx_result *result);
  */
 SBX_API SBX_WUR int sbx_result_violation(const sbx_result *result, size_t index,
                                          sbx_violation *ret);
+
+/**
+ * @brief Choose whether execs the sandbox denies are reported (default: off).
+ *
+ * On (and with the violation monitor on, when Landlock handles the execute
+ * right or the mount view is in use), every `execve`/`execveat` of the child
+ * after its first waits for the host, which reads the path from the child,
+ * decides from the policy whether Landlock or a `noexec` mount will refuse it,
+ * records the ones that will be (sbx_result_exec_denial()), and lets the call
+ * continue: the kernel still decides, and the report never allows anything.
+ * A hostile child can keep its execs from the report (it is a diagnosis, not
+ * a confinement); it cannot run anything more for it.
+ *
+ * Each exec then costs a round trip to the host, and, like a denied call,
+ * waits until the host services the child: sbx_run(), sbx_child_wait(),
+ * sbx_child_poll() or an event loop on sbx_child_fd() do; a host that reads
+ * the child's pipes itself before waiting would stall it, which is why this
+ * is off by default. The `agentsbx` command line turns it on.
+ *
+ * @param policy The policy.
+ * @param on 1 or 0.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or @p on neither 0 nor 1.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_set_exec_reporting(sbx_policy *policy, int on);
+
+/**
+ * @brief Why an exec was denied (sbx_exec_denial::reason).
+ * @since 0.2
+ */
+enum sbx_exec_denied {
+    /** The policy grants no execute right on the file (Landlock): grant the
+     * program with sbx_allow_tool(), or its directory with #SBX_FS_EXEC. */
+    SBX_EXEC_DENIED_NOT_GRANTED = 1,
+    /** The file is on a mount that does not allow execution (`noexec`: the
+     * mount view's private /tmp and /dev/shm): run it from a granted directory. */
+    SBX_EXEC_DENIED_NOEXEC_MOUNT = 2,
+};
+
+/**
+ * @brief An exec the child tried that the sandbox stopped.
+ *
+ * Reported with sbx_set_exec_reporting() on. Denials are coalesced by path
+ * and reason. The structure may grow at its end: `size` says how much is valid.
+ * @since 0.2
+ */
+typedef struct sbx_exec_denial {
+    /** sizeof(sbx_exec_denial): set by the caller. */
+    size_t size;
+    /** The file as the child named it ("/usr/bin/uname"; a longer name is cut
+     * and ends with "..."). Owned by the result. */
+    const char *path;
+    /** Why: an #sbx_exec_denied value. */
+    int reason;
+    /** The process that tried first, as a pid of the host's pid namespace. */
+    pid_t pid;
+    /** When it first tried, in nanoseconds since the spawn. */
+    uint64_t time_ns;
+    /** How many times this path was denied for this reason. */
+    uint64_t count;
+} sbx_exec_denial;
+
+/**
+ * @brief How many execs the sandbox denied (see #sbx_exec_denial).
+ *
+ * Not part of sbx_result_violation_count(): seccomp denied no system call (the
+ * kernel refused the exec), and they do not count towards
+ * sbx_set_violation_limit() or sbx_set_violation_rate().
+ * @param result The result (NULL gives 0).
+ * @return The count, over every path.
+ * @since 0.2
+ */
+SBX_API uint64_t sbx_result_exec_denial_count(const sbx_result *result);
+
+/**
+ * @brief How many different denied execs (a path and a reason) the result keeps.
+ *
+ * The first 32 are kept; later ones are only counted in
+ * sbx_result_exec_denial_count().
+ * @param result The result (NULL gives 0).
+ * @return The number kept, at most 32.
+ * @since 0.2
+ */
+SBX_API size_t sbx_result_exec_denials(const sbx_result *result);
+
+/**
+ * @brief One denied exec (a path and a reason), in the order they first happened.
+ * @param result The result.
+ * @param index 0 to sbx_result_exec_denials() - 1.
+ * @param[in,out] ret Set `ret->size = sizeof(*ret)` first; receives the denial,
+ *                    whose `path` is owned by the result.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, or `ret->size` too small.
+ * @retval -ERANGE No denial is kept at that index.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_result_exec_denial(const sbx_result *result, size_t index,
+                                           sbx_exec_denial *ret);
+
+/**
+ * @brief The words for an #sbx_exec_denied value: "not granted", "noexec mount".
+ * @param reason The value.
+ * @return A static string; "unknown" for a value this version does not know.
+ * @since 0.2
+ */
+SBX_API const char *sbx_exec_denied_name(int reason);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,6 +63,12 @@ static int read_interpreter(int fd, char *buf, size_t size, char *arg, size_t ar
         return 1;
     }
     return 0;
+}
+
+int sbx__program_interpreter(int fd, char *buf, size_t size)
+{
+    char arg[NAME_MAX + 1];
+    return read_interpreter(fd, buf, size, arg, sizeof(arg));
 }
 
 int sbx__program_find(const char *name, const char *path_env, char *buf, size_t size)
@@ -161,4 +168,58 @@ int sbx__program_resolve(const char *name, const char *path_env, struct sbx__pro
     if (prog->n == 0)
         return prog->err; /* the program's own path did not fit */
     return 0;
+}
+
+/* ---- tools and their helpers -------------------------------------------------------- */
+
+/* What a tool is known to execute besides itself (docs/landlock.md, "Tools and
+ * their helpers"): programs found with the child's PATH, and directories of
+ * helpers granted read and execute. Members that are not installed are
+ * skipped: the tool would fail there the same way unconfined. */
+const struct sbx__tool_bundle sbx__tool_bundles[] = {
+    /* cc1, cc1plus, collect2, lto-wrapper live in gcc's libexec directory
+     * (gcc -print-prog-name=cc1); as and ld are binutils'. */
+    {"gcc g++ cc c++ cpp", "as ld", "/usr/lib/gcc /usr/libexec/gcc"},
+    {"clang clang++", "as ld", ""},
+    /* git runs its commands from git --exec-path, and hooks and aliases with sh. */
+    {"git", "sh", "/usr/lib/git-core /usr/libexec/git-core"},
+    {"make gmake", "sh", ""},
+    {"npm npx", "sh node", ""},
+    /* CMake probes the system with uname, runs its rules with sh, and archives
+     * static libraries with ar and ranlib. */
+    {"cmake", "sh uname ar ranlib", ""},
+};
+const size_t sbx__tool_bundles_len = sizeof(sbx__tool_bundles) / sizeof(sbx__tool_bundles[0]);
+
+/* Whether the word list (blank-separated) holds word[0..len). */
+static bool in_words(const char *words, const char *word, size_t len)
+{
+    for (const char *w = words; *w;) {
+        w += strspn(w, " ");
+        size_t wl = strcspn(w, " ");
+        if (wl && wl == len && memcmp(w, word, len) == 0)
+            return true;
+        w += wl;
+    }
+    return false;
+}
+
+const struct sbx__tool_bundle *sbx__tool_bundle_of(const char *tool)
+{
+    const char *name = strrchr(tool, '/');
+    name = name ? name + 1 : tool;
+    const char *triplet = strstr(name, "-linux-gnu-"); /* x86_64-linux-gnu-gcc-12 */
+    if (triplet)
+        name = triplet + strlen("-linux-gnu-");
+    size_t len = strlen(name);
+    /* gcc-12, python3.11: without the version */
+    size_t cut = len;
+    while (cut > 0 && ((name[cut - 1] >= '0' && name[cut - 1] <= '9') || name[cut - 1] == '.'))
+        cut--;
+    if (cut > 0 && cut < len && name[cut - 1] == '-')
+        len = cut - 1;
+    for (size_t i = 0; i < sbx__tool_bundles_len; i++)
+        if (in_words(sbx__tool_bundles[i].tools, name, len))
+            return &sbx__tool_bundles[i];
+    return NULL;
 }

@@ -116,6 +116,25 @@ struct sbx__program {
     char buf[3072];
 };
 
+/* A tool and its helpers (program.c's table, documented in docs/landlock.md):
+ * the names it is known by, blank-separated ("gcc g++ cc"), the programs it
+ * executes (names found with the child's PATH), the directories of helpers it
+ * executes (granted read and execute when they exist). */
+struct sbx__tool_bundle {
+    const char *tools;
+    const char *programs;
+    const char *dirs;
+};
+SBX__UTIL_HIDDEN extern const struct sbx__tool_bundle sbx__tool_bundles[];
+SBX__UTIL_HIDDEN extern const size_t sbx__tool_bundles_len;
+/* The bundle of a tool named by a name or path ("gcc", "/usr/bin/gcc-12",
+ * "x86_64-linux-gnu-g++"), or NULL. */
+SBX__UTIL_HIDDEN const struct sbx__tool_bundle *sbx__tool_bundle_of(const char *tool);
+
+/* The file the kernel executes to start the program open at fd (readable):
+ * its ELF loader (PT_INTERP) or its "#!" interpreter, as written. 1 and the
+ * path in buf, 0 when there is none, or -errno. */
+SBX__UTIL_HIDDEN int sbx__program_interpreter(int fd, char *buf, size_t size);
 /* A program name as execvp finds it: a name with a slash as it is; a bare name
  * in each entry of path_env (an empty entry is the working directory), the
  * first regular file that may be executed. 0, -ENOENT, -EACCES (found, none

@@ -690,6 +690,47 @@ getppid 0"
     expect_err_empty
 }
 
+case_exec_denied_named() {
+    [ -x /usr/bin/id ] || skip "/usr/bin/id is missing"
+    sbx run --tool sh -- sh -c '/usr/bin/id -u >/dev/null; echo rc=$?'
+    expect_rc 0
+    expect_out "rc=126"
+    expect_err_has "agentsbx: 1 exec denied: /usr/bin/id (not granted); to allow: --tool id"
+    sbx run --json --tool sh -- sh -c '/usr/bin/id -u >/dev/null 2>&1; /usr/bin/id -u >/dev/null 2>&1; true'
+    expect_rc 0
+    json_check 'd["exec_denial_count"] == 2 and d["exec_denials"][0]["path"] == "/usr/bin/id" and d["exec_denials"][0]["reason"] == "not granted" and d["exec_denials"][0]["count"] == 2 and d["violation_count"] == 0'
+    # The control: granted, it runs and nothing is named.
+    sbx run --tool sh --tool id -- sh -c '/usr/bin/id -u >/dev/null; echo rc=$?'
+    expect_rc 0
+    expect_out "rc=0"
+    expect_err_empty
+    # A file outside the system's bin directories is named by its path.
+    cp /bin/true "$TMP/mytrue"
+    sbx run --tool sh --ro "$TMP" -- sh -c "'$TMP/mytrue'; echo rc=\$?"
+    expect_out "rc=126"
+    expect_err_has "1 exec denied: $TMP/mytrue (not granted); to allow: --tool $TMP/mytrue"
+    # Relative to the child's directory: the directory is what to grant.
+    sbx run --tool sh --workdir "$TMP" -- sh -c "./mytrue; echo rc=\$?"
+    expect_out "rc=126"
+    expect_err_has "1 exec denied: ./mytrue (not granted); to allow: --rx DIR (of ./mytrue)"
+}
+
+case_benign_probes_apart() {
+    need_python3
+    sbx run -- /usr/bin/python3 -c 'import socket
+for f in (16, 16, 40):
+    try: socket.socket(f, socket.SOCK_RAW, 0)
+    except OSError as e: print(e.errno)'
+    expect_rc 0
+    expect_err_has "agentsbx: 1 denied system call: socket (EPERM)"
+    expect_err_has "agentsbx: 2 denied probes (benign): socket x2 (EPERM)"
+    sbx run -- /usr/bin/python3 -c 'import socket
+try: socket.socket(16, socket.SOCK_RAW, 0)
+except OSError as e: print(e.errno)'
+    expect_err_lacks "denied system call"
+    expect_err_has "agentsbx: 1 denied probe (benign): socket (EPERM)"
+}
+
 case_syscalls_rules() {
     need_python3
     sbx run --deny-syscall getppid:EACCES --deny-syscall ptrace:3 -- /usr/bin/python3 -c "$SYSCALLS_PY" getppid ptrace

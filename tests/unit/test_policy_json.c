@@ -110,6 +110,7 @@ static sbx_policy *every_setter(void)
     assert_sbx_ok(sbx_allow_syscall(p, "clone3"));
     assert_sbx_ok(sbx_set_syscall_allowlist(p, 1));
     assert_sbx_ok(sbx_set_violation_monitor(p, 0));
+    assert_sbx_ok(sbx_set_exec_reporting(p, 1));
     assert_sbx_ok(sbx_set_violation_limit(p, 9));
     assert_sbx_ok(sbx_set_violation_rate(p, 0));
     assert_sbx_ok(sbx_set_audit_limit(p, 64 * 1024));
@@ -233,6 +234,7 @@ static void test_policy_json__round_trip_every_setter(void **state)
         "\"clone3\"",
         "\"allowlist\": true",
         "\"monitor\": false",
+        "\"exec_report\": true",
         "\"violation_limit\": 9",
         "\"violation_rate\": 0",
         "\"enabled\": true",
@@ -525,6 +527,27 @@ static void test_policy_json__tools_after_env(void **state)
     assert_true(p->n_grants >= 1);
     assert_string_equal(p->grants[0].path, "/bin/sh");
     assert_int_equal(p->grants[0].access, SBX_FS_READ | SBX_FS_EXEC);
+    sbx_policy_free(p);
+}
+
+/* "tool_bundles": a tool of "tools" brings the programs and directories of
+ * its bundle (read and execute); a bundle of a tool not listed grants nothing. */
+static void test_policy_json__tool_bundles(void **state)
+{
+    sbx_policy *p =
+        loaded("{\"version\": 1, \"env\": {\"set\": {\"PATH\": \"/bin\"}}, "
+               "\"tools\": [\"sh\"], \"tool_bundles\": {\"sh\": {\"programs\": "
+               "[\"uname\"], \"dirs\": [\"/usr\"]}, \"ls\": {\"programs\": [\"cat\"]}}}");
+    bool sh = false, uname = false, usr = false;
+    for (size_t i = 0; i < p->n_grants; i++) {
+        sh |= strcmp(p->grants[i].path, "/bin/sh") == 0;
+        uname |= strcmp(p->grants[i].path, "/bin/uname") == 0 &&
+                 p->grants[i].access == (SBX_FS_READ | SBX_FS_EXEC);
+        usr |= strcmp(p->grants[i].path, "/usr") == 0 &&
+               (p->grants[i].access & (SBX_FS_READ | SBX_FS_EXEC)) == (SBX_FS_READ | SBX_FS_EXEC);
+        assert_string_not_equal(p->grants[i].path, "/bin/cat");
+    }
+    assert_true(sh && uname && usr);
     sbx_policy_free(p);
 }
 
@@ -879,8 +902,20 @@ static const struct bad bad_documents[] = {
      "$.grants[0].x: unknown key (expected one of: path, access)"},
     {V1 "\"network\": {\"udp\": []}}", -EINVAL, "$.network.udp: unknown key"},
     {V1 "\"seccomp\": {\"kill\": []}}", -EINVAL, "$.seccomp.kill: unknown key"},
+    {V1 "\"seccomp\": {\"exec_report\": 1}}", -EINVAL,
+     "$.seccomp.exec_report: expected true or false, got 1"},
     {V1 "\"cgroup\": {\"memory\": 1}}", -EINVAL, "$.cgroup.memory: unknown key"},
     {V1 "\"a b\": 1}", -EINVAL, "$[\"a b\"]: unknown key"},
+    {V1 "\"tool_bundles\": {\"x\": {\"prog\": []}}}", -EINVAL,
+     "$.tool_bundles.x.prog: unknown key (expected one of: programs, dirs)"},
+    {V1 "\"tool_bundles\": []}", -EINVAL,
+     "$.tool_bundles: expected an object of tool names, got []"},
+    {V1 "\"tool_bundles\": {\"x\": {\"programs\": 5}}}", -EINVAL,
+     "$.tool_bundles.x.programs: expected an array of program names or paths, got 5"},
+    {V1 "\"tool_bundles\": {\"x\": {\"dirs\": [1]}}}", -EINVAL,
+     "$.tool_bundles.x.dirs[0]: expected an absolute path, got 1"},
+    {V1 "\"tools\": [\"sh\"], \"tool_bundles\": {\"sh\": {\"dirs\": [\"/nope-sbx\"]}}}", -ENOENT,
+     "$.tools[0]: sbx_allow_path(/nope-sbx)"},
     /* types, key by key */
     {V1 "\"profile\": 1}", -EINVAL, "$.profile: expected a profile name, got 1"},
     {V1 "\"workdir\": [\"/\"]}", -EINVAL, "$.workdir: expected an absolute path, got [\"/\"]"},
@@ -1322,6 +1357,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_policy_json__sizes_durations_counts),
         cmocka_unit_test(test_policy_json__load_adds_to_the_policy),
         cmocka_unit_test(test_policy_json__tools_after_env),
+        cmocka_unit_test(test_policy_json__tool_bundles),
         cmocka_unit_test(test_policy_json__load_is_all_or_nothing),
         cmocka_unit_test(test_policy_json__round_trip_output),
         cmocka_unit_test(test_policy_json__secrets_never_written),

@@ -84,6 +84,19 @@ class SbxViolation(ctypes.Structure):
     ]
 
 
+class SbxExecDenial(ctypes.Structure):
+    """``struct sbx_exec_denial`` (seccomp.h)."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("path", ctypes.c_char_p),
+        ("reason", ctypes.c_int),
+        ("pid", ctypes.c_int),
+        ("time_ns", ctypes.c_uint64),
+        ("count", ctypes.c_uint64),
+    ]
+
+
 #: ``sbx_violation_fn``: void (*)(const sbx_violation *, void *)
 VIOLATION_FN = ctypes.CFUNCTYPE(None, ctypes.POINTER(SbxViolation), ctypes.c_void_p)
 #: ``sbx_output_fn``: void (*)(int stream, const char *data, size_t len, void *)
@@ -178,6 +191,12 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_result_violation_kinds", _sz, [c_result_p], False),
     ("sbx_result_violation_kind", _i, [c_result_p, _sz, _P(SbxViolation), _P(_u64)], True),
     ("sbx_result_violations_dropped", _u64, [c_result_p], False),
+    ("sbx_result_violations_benign", _u64, [c_result_p], False),
+    ("sbx_set_exec_reporting", _i, [c_policy_p, _i], True),
+    ("sbx_result_exec_denial_count", _u64, [c_result_p], False),
+    ("sbx_result_exec_denials", _sz, [c_result_p], False),
+    ("sbx_result_exec_denial", _i, [c_result_p, _sz, _P(SbxExecDenial)], True),
+    ("sbx_exec_denied_name", _s, [_i], False),
     # units.h
     ("sbx_parse_size", _i, [_s, _P(_u64)], True),
     ("sbx_parse_duration", _i, [_s, _P(_u64)], True),
