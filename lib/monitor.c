@@ -885,29 +885,12 @@ static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
         *off += (size_t)n;
 }
 
-/* Append a path as the text of a JSON string: valid UTF-8 as it is (but
- * quotes, backslashes and control characters escaped), each byte of an
- * invalid sequence as U+FFFD. */
-static void append_json_text(char *buf, size_t size, size_t *off, const char *text)
+/* Append text as a JSON string (sbx__json_quote). */
+static void append_json_string(char *buf, size_t size, size_t *off, const char *text)
 {
-    const unsigned char *p = (const unsigned char *)text;
-    size_t n = strlen(text);
-    while (n) {
-        int len = sbx__utf8_seq(p, n);
-        if (len <= 0) {
-            append(buf, size, off, "\\ufffd");
-            len = 1;
-        } else if (len == 1 && (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')) {
-            if (*p == '"' || *p == '\\')
-                append(buf, size, off, "\\%c", *p);
-            else
-                append(buf, size, off, "\\u%04x", *p);
-        } else {
-            append(buf, size, off, "%.*s", len, (const char *)p);
-        }
-        p += len;
-        n -= (size_t)len;
-    }
+    size_t n = sbx__json_quote(*off < size ? buf + *off : NULL, *off < size ? size - *off : 0, text,
+                               strlen(text));
+    *off += n;
 }
 
 int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
@@ -948,9 +931,9 @@ int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
            (unsigned long long)(v ? v->exec_count : 0));
     for (size_t i = 0; v && i < v->n_exec; i++) {
         const struct sbx__exec_denial *d = &v->exec[i];
-        append(buf, size, &off, "%s{\"path\":\"", i ? "," : "");
-        append_json_text(buf, size, &off, d->path);
-        append(buf, size, &off, "\",\"reason\":\"%s\",\"count\":%llu,\"pid\":%d,\"time_ms\":%.3f}",
+        append(buf, size, &off, "%s{\"path\":", i ? "," : "");
+        append_json_string(buf, size, &off, d->path);
+        append(buf, size, &off, ",\"reason\":\"%s\",\"count\":%llu,\"pid\":%d,\"time_ms\":%.3f}",
                sbx_exec_denied_name(d->reason), (unsigned long long)d->count, (int)d->pid,
                (double)d->time_ns / 1e6);
     }
