@@ -115,6 +115,24 @@ static void test_ns__api_rejects_bad_input(void **state)
     sbx_policy *p = policy_new();
     assert_sbx_error(sbx_unshare(p, 0x80), -EINVAL, "SBX_NS_ALL");
     assert_sbx_error(sbx_unshare(NULL, SBX_NS_PID), -EINVAL, "policy");
+    /* isolation modes */
+    assert_sbx_error(sbx_set_isolation(p, 3), -EINVAL, "3 is not an isolation mode");
+    assert_sbx_error(sbx_set_isolation(p, -1), -EINVAL, "-1 is not an isolation mode");
+    assert_sbx_error(sbx_set_isolation(NULL, SBX_ISOLATION_FULL), -EINVAL, "policy");
+    assert_int_equal(sbx_policy_isolation(p), SBX_ISOLATION_MINIMAL); /* unchanged */
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_FULL));
+    assert_int_equal(sbx_policy_isolation(p), SBX_ISOLATION_FULL);
+    assert_int_equal(sbx_policy_isolation(NULL), SBX_ISOLATION_AUTO);
+    assert_string_equal(sbx_isolation_name(SBX_ISOLATION_AUTO), "auto");
+    assert_string_equal(sbx_isolation_name(SBX_ISOLATION_MINIMAL), "minimal");
+    assert_string_equal(sbx_isolation_name(SBX_ISOLATION_FULL), "full");
+    assert_null(sbx_isolation_name(3));
+    assert_null(sbx_isolation_name(-1));
+    assert_null(sbx_result_isolation_fallback(NULL));
+    sbx_policy *d = NULL;
+    assert_sbx_ok(sbx_policy_new(&d));
+    assert_int_equal(sbx_policy_isolation(d), SBX_ISOLATION_AUTO); /* the default */
+    sbx_policy_free(d);
     uint32_t set = 0;
     assert_sbx_error(sbx_parse_namespaces("user,bogus", &set), -EINVAL, "'bogus'");
     assert_sbx_error(sbx_parse_namespaces("", &set), -EINVAL, "empty");
