@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from ._aio import AsyncChild
 
 from ._closing import Closing
-from ._native import VIOLATION_FN, SbxIo, SbxViolation, c_child_p, c_policy_p, c_result_p, lib
+from ._native import (VIOLATION_FN, SbxExecDenial, SbxIo, SbxViolation, c_child_p, c_policy_p,
+                      c_result_p, lib)
 
 StrPath = Union[str, "os.PathLike[str]"]
 #: A program and its arguments (or a bare program).
@@ -202,6 +203,21 @@ def _argv(args: _Args) -> Tuple[List[Any], Any]:
 
 # ---- results -----------------------------------------------------------------
 
+class ExecDenial(NamedTuple):
+    """An exec the sandbox stopped (:attr:`SandboxResult.exec_denials`)."""
+
+    path: str
+    """The file as the child named it."""
+    reason: str
+    """``"not granted"`` (grant it with :meth:`Policy.allow_tool`) or ``"noexec mount"``."""
+    times: int
+    """How many times it was denied for this reason."""
+    pid: int
+    """The process that tried first (the host's pid)."""
+    time: float
+    """Seconds after the spawn of the first try."""
+
+
 class Violation(NamedTuple):
     """A denied system call, as the violation monitor saw it."""
 
@@ -297,6 +313,14 @@ class SandboxResult(Generic[_T]):
     violations_dropped: int = 0
     """Denied calls counted but not kept in ``violations`` (all past the first 16):
     ``len(violations) + violations_dropped == violation_count``."""
+    violations_benign: int = 0
+    """Denied calls that are known harmless probes (npm's netlink socket), counted in
+    ``violation_count`` too (``sbx_result_violations_benign``)."""
+    exec_denials: List[ExecDenial] = field(default_factory=list)
+    """Execs the sandbox denied, with :meth:`Policy.exec_reporting` on: each path and
+    why, coalesced (``sbx_result_exec_denial``)."""
+    exec_denial_count: int = 0
+    """How many execs were denied in all (``sbx_result_exec_denial_count``)."""
     audit_dropped: int = 0
     """Audit events counted, not written: repeats of a kind past its 8th, and all
     past the audit budget (``sbx_result_audit_dropped``; 0 without an audit log)."""
@@ -416,9 +440,21 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         stdout_truncated=t1, stderr_truncated=t2,
         redactions=lib.sbx_result_redactions(r), escapes=lib.sbx_result_escapes(r),
         violations_dropped=lib.sbx_result_violations_dropped(r),
+        violations_benign=lib.sbx_result_violations_benign(r),
+        exec_denials=_exec_denials(r), exec_denial_count=lib.sbx_result_exec_denial_count(r),
         audit_dropped=lib.sbx_result_audit_dropped(r),
         unicode={name: lib.sbx_result_unicode(r, i) for i, name in enumerate(_UNICODE_CLASSES)},
         unicode_tag_text=_tag_text(lib.sbx_result_unicode_tag_text(r)), json=js)
+
+
+def _exec_denials(r: Any) -> List["ExecDenial"]:
+    out: List[ExecDenial] = []
+    for i in range(lib.sbx_result_exec_denials(r)):
+        d = SbxExecDenial(size=ctypes.sizeof(SbxExecDenial))
+        lib.sbx_result_exec_denial(r, i, ctypes.byref(d))
+        out.append(ExecDenial(os.fsdecode(d.path or b""), _s(lib.sbx_exec_denied_name(d.reason)),
+                              d.count, d.pid, d.time_ns / 1e9))
+    return out
 
 
 def _tag_text(raw: Optional[bytes]) -> Optional[str]:
@@ -785,6 +821,13 @@ class Policy(Closing):
     def violation_limit(self, count: int) -> "Policy":
         """Kill a child at its ``count``-th violation (status ``"violation"``)."""
         return self._apply("sbx_set_violation_limit", _count(count, "count"))
+
+    def exec_reporting(self, on: bool = True) -> "Policy":
+        """Report the execs the sandbox denies (:attr:`SandboxResult.exec_denials`):
+        every exec of the child then waits for the host (``run`` and ``wait`` serve
+        it), which tells whether Landlock or a ``noexec`` mount will refuse it; the
+        kernel still decides.  Off by default (``sbx_set_exec_reporting``)."""
+        return self._apply("sbx_set_exec_reporting", 1 if on else 0)
 
     def violation_rate(self, per_second: int) -> "Policy":
         """Kill a child that makes more than ``per_second`` denied calls within a
