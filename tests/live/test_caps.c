@@ -234,12 +234,12 @@ static void test_caps__hostile_root_child_powerless(void **state)
 static void test_caps__keep_one(void **state)
 {
     (void)state;
-    sbx_policy *p = policy_rw();
-    assert_sbx_ok(sbx_allow_bind(p, atoi(TEST_PORT)));
-    assert_sbx_ok(sbx_keep_capability(p, "CAP_NET_BIND_SERVICE"));
     if (geteuid() != 0 && test_isolation_auto())
         SBX_SKIP("not root, in the default isolation: the child holds it in its user namespace "
                  "(test_caps__keep_in_user_namespace)");
+    sbx_policy *p = policy_rw();
+    assert_sbx_ok(sbx_allow_bind(p, atoi(TEST_PORT)));
+    assert_sbx_ok(sbx_keep_capability(p, "CAP_NET_BIND_SERVICE"));
     if (geteuid() != 0) {
         /* The host does not hold it, and without a user namespace its child
          * cannot either: a spawn error that names it. */
