@@ -434,6 +434,27 @@ static void take_signals(struct cli_wait *w, sbx_child *child)
  * empty: the child's processes are gone), and what the filters held back, and
  * write it, by @p stop_ns (0: no bound). Past it, what is left of a stream is
  * dropped and the stream counted as truncated. */
+/* After the child's end a pty's master may still say EAGAIN while what the
+ * child wrote last is on its way (the kernel moves it from the slave to the
+ * master in a worker): wait for it, a bounded time, until the master reports
+ * the slave's hang-up (then a read gives the rest, and EIO). */
+static int pty_in_flight(const struct cli_wait *w, int i)
+{
+    static uint64_t until; /* one run per process: at most 1 s of waiting in all */
+    if (w->pty_fd < 0 || i != 0)
+        return 0;
+    uint64_t now = now_ns();
+    if (!until)
+        until = now + 1000000000ull;
+    if (now >= until)
+        return 0;
+    struct pollfd pfd = {.fd = w->pty_fd, .events = POLLIN};
+    int r;
+    while ((r = poll(&pfd, 1, (int)((until - now) / 1000000) + 1)) < 0 && errno == EINTR)
+        ;
+    return r > 0 && (pfd.revents & (POLLIN | POLLHUP)); /* more to read, or the EIO to come */
+}
+
 static void drain(struct cli_output_opts *o, struct cli_wait *w, sbx_child *child, uint64_t stop_ns)
 {
     for (;;) {
@@ -441,7 +462,7 @@ static void drain(struct cli_output_opts *o, struct cli_wait *w, sbx_child *chil
         int busy = 0;
         for (int i = 0; i < 2; i++) {
             if (source_fd(w, child, i) >= 0 && outbuf_pending(o->out[i]) < OUT_HIGH_WATER &&
-                pump(o, w, child, i) == 1)
+                pump(o, w, child, i) == 1 && !pty_in_flight(w, i))
                 close_source(w, child, i); /* empty, and nothing is left to fill it */
             if (source_fd(w, child, i) < 0 && !o->finished[i]) {
                 int r = sbx_output_filter_finish(o->filter[i]);
