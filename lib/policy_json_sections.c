@@ -241,52 +241,78 @@ static const uint64_t access_bits[] = {SBX_FS_READ,         SBX_FS_WRITE,      S
     "\"read\", \"write\", \"exec\", \"optional\" or a part of \"write\" (\"write_file\", "         \
     "\"truncate\", \"create\", \"remove\", \"symlink\", \"special\", \"refer\", \"ioctl_dev\")"
 
+/* The string member `key` of obj, which must be there (`missing` says what
+ * every such object has). */
+static int member_string(struct sbx__json_ctx *c, struct json_object *obj, const char *key,
+                         const char *missing, const char **ret)
+{
+    struct json_object *v;
+    size_t old = sbx__json_path_key(c, key);
+    if (!json_object_object_get_ex(obj, key, &v))
+        return sbx__json_fail(c, -EINVAL, "%s", missing);
+    int r = sbx__json_get_string(c, v, "an absolute path", ret);
+    if (r < 0)
+        return r;
+    sbx__json_path_restore(c, old);
+    return 0;
+}
+
+/* obj's "access" list: names among the first n of access_names (`forms` says
+ * which), as their bits. */
+static int member_access(struct sbx__json_ctx *c, struct json_object *obj, const char *missing,
+                         size_t n, const char *list_what, const char *forms, uint64_t *ret)
+{
+    struct json_object *v;
+    size_t old = sbx__json_path_key(c, "access");
+    if (!json_object_object_get_ex(obj, "access", &v))
+        return sbx__json_fail(c, -EINVAL, "%s", missing);
+    int r = sbx__json_get_array(c, v, list_what);
+    if (r < 0)
+        return r;
+    uint64_t access = 0;
+    for (size_t k = 0; k < json_object_array_length(v); k++) {
+        size_t o2 = sbx__json_path_index(c, k);
+        const char *name;
+        struct json_object *item = json_object_array_get_idx(v, k);
+        if ((r = sbx__json_get_string(c, item, forms, &name)) < 0)
+            return r;
+        size_t a = 0;
+        while (a < n && strcmp(name, access_names[a]) != 0)
+            a++;
+        if (a == n)
+            return sbx__json_fail_type(c, forms, item);
+        access |= access_bits[a];
+        sbx__json_path_restore(c, o2);
+    }
+    *ret = access;
+    sbx__json_path_restore(c, old);
+    return 0;
+}
+
 int sbx__policy_json_apply_grants(struct sbx__json_ctx *c, sbx_policy *p,
                                   struct json_object *grants)
 {
     static const char *const keys[] = {"path", "access", NULL};
+    static const char missing[] = "missing (every grant has a path and an access list)";
     int r = sbx__json_get_array(c, grants, "an array of grants");
     if (r < 0)
         return r;
     for (size_t i = 0; i < json_object_array_length(grants); i++) {
         size_t old = sbx__json_path_index(c, i);
-        struct json_object *g = json_object_array_get_idx(grants, i), *v;
-        if ((r = sbx__json_get_object(c, g, keys)) < 0)
-            return r;
+        struct json_object *g = json_object_array_get_idx(grants, i);
         const char *path;
-        size_t o2 = sbx__json_path_key(c, "path");
-        if (!json_object_object_get_ex(g, "path", &v))
-            return sbx__json_fail(c, -EINVAL,
-                                  "missing (every grant has a path and an access list)");
-        if ((r = sbx__json_get_string(c, v, "an absolute path", &path)) < 0)
+        uint64_t access;
+        if ((r = sbx__json_get_object(c, g, keys)) < 0 ||
+            (r = member_string(c, g, "path", missing, &path)) < 0 ||
+            (r = member_access(c, g, missing, N_ACCESS,
+                               "an array of \"read\", \"write\", \"exec\", \"optional\"",
+                               ACCESS_FORMS, &access)) < 0)
             return r;
-        sbx__json_path_restore(c, o2);
-        o2 = sbx__json_path_key(c, "access");
-        if (!json_object_object_get_ex(g, "access", &v))
-            return sbx__json_fail(c, -EINVAL,
-                                  "missing (every grant has a path and an access list)");
-        if ((r = sbx__json_get_array(
-                 c, v, "an array of \"read\", \"write\", \"exec\", \"optional\"")) < 0)
-            return r;
-        uint64_t access = 0;
-        for (size_t k = 0; k < json_object_array_length(v); k++) {
-            size_t o3 = sbx__json_path_index(c, k);
-            const char *name;
-            struct json_object *item = json_object_array_get_idx(v, k);
-            if ((r = sbx__json_get_string(c, item, ACCESS_FORMS, &name)) < 0)
-                return r;
-            size_t a = 0;
-            while (a < N_ACCESS && strcmp(name, access_names[a]) != 0)
-                a++;
-            if (a == N_ACCESS)
-                return sbx__json_fail_type(c, ACCESS_FORMS, item);
-            access |= access_bits[a];
-            sbx__json_path_restore(c, o3);
-        }
-        if (!(access & ~SBX_FS_OPTIONAL))
+        if (!(access & ~SBX_FS_OPTIONAL)) {
+            sbx__json_path_key(c, "access"); /* the message names the list */
             return sbx__json_fail(c, -EINVAL,
                                   "grants nothing (expected \"read\", \"write\" or \"exec\")");
-        sbx__json_path_restore(c, o2);
+        }
         CALL(c, sbx_allow_path(p, path, access));
         sbx__json_path_restore(c, old);
     }
@@ -399,46 +425,24 @@ int sbx__policy_json_apply_tools(struct sbx__json_ctx *c, sbx_policy *p, struct 
 int sbx__policy_json_apply_deny(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *denies)
 {
     static const char *const keys[] = {"path", "access", NULL};
+    static const char missing[] = "missing (every denied path has a path and an access list)";
     int r = sbx__json_get_array(c, denies, "an array of denied paths");
     if (r < 0)
         return r;
     for (size_t i = 0; i < json_object_array_length(denies); i++) {
         size_t old = sbx__json_path_index(c, i);
-        struct json_object *g = json_object_array_get_idx(denies, i), *v;
-        if ((r = sbx__json_get_object(c, g, keys)) < 0)
-            return r;
+        struct json_object *g = json_object_array_get_idx(denies, i);
         const char *path;
-        size_t o2 = sbx__json_path_key(c, "path");
-        if (!json_object_object_get_ex(g, "path", &v))
-            return sbx__json_fail(c, -EINVAL,
-                                  "missing (every denied path has a path and an access list)");
-        if ((r = sbx__json_get_string(c, v, "an absolute path", &path)) < 0)
+        uint64_t access;
+        if ((r = sbx__json_get_object(c, g, keys)) < 0 ||
+            (r = member_string(c, g, "path", missing, &path)) < 0 ||
+            (r = member_access(c, g, missing, 2, "an array of \"read\", \"write\"",
+                               "\"read\" or \"write\"", &access)) < 0)
             return r;
-        sbx__json_path_restore(c, o2);
-        o2 = sbx__json_path_key(c, "access");
-        if (!json_object_object_get_ex(g, "access", &v))
-            return sbx__json_fail(c, -EINVAL,
-                                  "missing (every denied path has a path and an access list)");
-        if ((r = sbx__json_get_array(c, v, "an array of \"read\", \"write\"")) < 0)
-            return r;
-        uint64_t access = 0;
-        for (size_t k = 0; k < json_object_array_length(v); k++) {
-            size_t o3 = sbx__json_path_index(c, k);
-            const char *name;
-            struct json_object *item = json_object_array_get_idx(v, k);
-            if ((r = sbx__json_get_string(c, item, "\"read\" or \"write\"", &name)) < 0)
-                return r;
-            if (strcmp(name, "read") == 0)
-                access |= SBX_FS_READ;
-            else if (strcmp(name, "write") == 0)
-                access |= SBX_FS_WRITE;
-            else
-                return sbx__json_fail_type(c, "\"read\" or \"write\"", item);
-            sbx__json_path_restore(c, o3);
-        }
-        if (!access)
+        if (!access) {
+            sbx__json_path_key(c, "access"); /* the message names the list */
             return sbx__json_fail(c, -EINVAL, "denies nothing (expected \"read\" or \"write\")");
-        sbx__json_path_restore(c, o2);
+        }
         CALL(c, sbx_deny_path(p, path, access));
         sbx__json_path_restore(c, old);
     }
@@ -481,51 +485,21 @@ int sbx__policy_json_apply_protected(struct sbx__json_ctx *c, sbx_policy *p,
 int sbx__policy_json_apply_binds(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *binds)
 {
     static const char *const keys[] = {"source", "dest", "access", NULL};
+    static const char missing[] = "missing (every bind has a source, a dest and an access list)";
     int r = sbx__json_get_array(c, binds, "an array of binds");
     if (r < 0)
         return r;
     for (size_t i = 0; i < json_object_array_length(binds); i++) {
         size_t old = sbx__json_path_index(c, i);
-        struct json_object *g = json_object_array_get_idx(binds, i), *v;
-        if ((r = sbx__json_get_object(c, g, keys)) < 0)
-            return r;
+        struct json_object *g = json_object_array_get_idx(binds, i);
         const char *src, *dest;
-        uint64_t access = 0;
-        size_t o2 = sbx__json_path_key(c, "source");
-        if (!json_object_object_get_ex(g, "source", &v))
-            return sbx__json_fail(c, -EINVAL,
-                                  "missing (every bind has a source, a dest and an access list)");
-        if ((r = sbx__json_get_string(c, v, "an absolute path", &src)) < 0)
+        uint64_t access;
+        if ((r = sbx__json_get_object(c, g, keys)) < 0 ||
+            (r = member_string(c, g, "source", missing, &src)) < 0 ||
+            (r = member_string(c, g, "dest", missing, &dest)) < 0 ||
+            (r = member_access(c, g, missing, 3, "an array of \"read\", \"write\", \"exec\"",
+                               "\"read\", \"write\" or \"exec\"", &access)) < 0)
             return r;
-        sbx__json_path_restore(c, o2);
-        o2 = sbx__json_path_key(c, "dest");
-        if (!json_object_object_get_ex(g, "dest", &v))
-            return sbx__json_fail(c, -EINVAL,
-                                  "missing (every bind has a source, a dest and an access list)");
-        if ((r = sbx__json_get_string(c, v, "an absolute path", &dest)) < 0)
-            return r;
-        sbx__json_path_restore(c, o2);
-        o2 = sbx__json_path_key(c, "access");
-        if (!json_object_object_get_ex(g, "access", &v))
-            return sbx__json_fail(c, -EINVAL,
-                                  "missing (every bind has a source, a dest and an access list)");
-        if ((r = sbx__json_get_array(c, v, "an array of \"read\", \"write\", \"exec\"")) < 0)
-            return r;
-        for (size_t k = 0; k < json_object_array_length(v); k++) {
-            size_t o3 = sbx__json_path_index(c, k);
-            const char *name;
-            struct json_object *item = json_object_array_get_idx(v, k);
-            if ((r = sbx__json_get_string(c, item, "\"read\", \"write\" or \"exec\"", &name)) < 0)
-                return r;
-            size_t a = 0;
-            while (a < 3 && strcmp(name, access_names[a]) != 0)
-                a++;
-            if (a == 3)
-                return sbx__json_fail_type(c, "\"read\", \"write\" or \"exec\"", item);
-            access |= access_bits[a];
-            sbx__json_path_restore(c, o3);
-        }
-        sbx__json_path_restore(c, o2);
         CALL(c, sbx_bind(p, src, dest, access));
         sbx__json_path_restore(c, old);
     }
