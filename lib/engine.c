@@ -310,13 +310,19 @@ int sbx__child_step(sbx_child *child)
         end(child);
         return 1;
     }
-    if (sbx_child_timeout_ms(child) == 0) {
+    uint64_t esc = sbx__child_escalate_ns(child);
+    if (esc && sbx__now_ns() >= esc) {
+        /* a tree kill (violation limit, sbx_child_kill) the init did not finish */
+        sbx__child_kill_all(child);
+        sbx__child_await_end(child);
+        end(child);
+        return 1;
+    }
+    if (child->deadline_ns && sbx__now_ns() >= child->deadline_ns) {
         if (child->reason == SBX__END_NATURAL)
             child->reason = SBX__END_TIMEOUT;
         sbx__child_kill_all(child);
-        struct pollfd pfd = {.fd = child->pidfd, .events = POLLIN};
-        while (poll(&pfd, 1, -1) < 0 && errno == EINTR) /* SIGKILL: a moment */
-            ;
+        sbx__child_await_end(child); /* SIGKILL: a moment */
         end(child);
         return 1;
     }

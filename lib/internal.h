@@ -219,8 +219,12 @@ struct sbx_child {
     char isolation_fallback[160]; /* from the plan */
     int status_fd;                /* read end of the pid namespace init's status pipe, or -1 */
     uint8_t tree_kill;            /* SBX_TREE_KILL_* */
-    uint64_t caps[SBX__CAPSETS];  /* the capability sets the program started with */
-    bool monitor_lost;            /* the filter went in without a listener (best-effort) */
+    /* proc.c: when the subreaper init was told to kill its tree (0: not yet);
+     * past SBX__KILL_GRACE_NS the host kills the init and its group itself */
+    uint64_t tree_kill_sent_ns;
+    bool tree_kill_escalated;
+    uint64_t caps[SBX__CAPSETS]; /* the capability sets the program started with */
+    bool monitor_lost;           /* the filter went in without a listener (best-effort) */
     /* engine.c: what the output filters counted, once they finished (for the
      * audit exit event, then the result); NULL when the output is not captured */
     struct sbx__unicode_report *unicode;
@@ -281,8 +285,20 @@ SBX__HIDDEN int sbx__spawn(const sbx_policy *policy, const char *const *argv,
 /* Whether the subreaper init can find the processes beneath it here. */
 SBX__HIDDEN bool sbx__subreaper_available(void);
 
-/* Kill the child's process group, then its main process, with SIGKILL. */
+/* How long the subreaper init may take to kill its tree before the host
+ * SIGKILLs the init and its process group itself (a backstop: the init's own
+ * kill takes milliseconds). */
+#define SBX__KILL_GRACE_NS (2000ull * 1000 * 1000)
+
+/* Kill the child's process group, then its main process, with SIGKILL; with
+ * the subreaper init, tell it to kill its tree, and past SBX__KILL_GRACE_NS
+ * after that, SIGKILL the init and its group. */
 SBX__HIDDEN void sbx__child_kill_all(sbx_child *child);
+/* When sbx__child_kill_all() must be called again to escalate (0: never). */
+SBX__HIDDEN uint64_t sbx__child_escalate_ns(const sbx_child *child);
+/* Wait until the main process has ended after sbx__child_kill_all(),
+ * escalating if the subreaper init does not end in time. */
+SBX__HIDDEN void sbx__child_await_end(sbx_child *child);
 /* The wall-clock deadline passed: mark the child timed out and kill it as
  * sbx__child_kill_all() does, without waiting (supervisor.c). */
 SBX__HIDDEN void sbx__child_expire(sbx_child *child);

@@ -56,12 +56,17 @@ int sbx_child_fd(sbx_child *child)
 
 int64_t sbx_child_timeout_ms(const sbx_child *child)
 {
-    if (!child || child->state != SBX__RUNNING || !child->deadline_ns)
+    if (!child || child->state != SBX__RUNNING)
+        return -1;
+    uint64_t at = child->deadline_ns, esc = sbx__child_escalate_ns(child);
+    if (esc && (!at || esc < at))
+        at = esc; /* a tree kill that takes too long is escalated (sbx_child_process) */
+    if (!at)
         return -1;
     uint64_t now = sbx__now_ns();
-    if (now >= child->deadline_ns)
+    if (now >= at)
         return 0;
-    return (int64_t)((child->deadline_ns - now + 999999) / 1000000);
+    return (int64_t)((at - now + 999999) / 1000000);
 }
 
 int sbx_child_stdio_fd(const sbx_child *child, int stream)
@@ -90,18 +95,51 @@ void sbx__child_kill_all(sbx_child *child)
 {
     if (child->state != SBX__RUNNING)
         return;
-    if (child->tree_kill == SBX_TREE_KILL_SUBREAPER) {
-        /* The init kills everything beneath it, then reports and exits; a
-         * SIGKILL of its group would kill it first and free the escapees. */
-        pidfd_signal(child->pidfd, SIGCONT);
-        pidfd_signal(child->pidfd, SBX__SIG_TREE_KILL);
-        return;
+    if (child->tree_kill == SBX_TREE_KILL_SUBREAPER && !child->tree_kill_escalated) {
+        uint64_t now = sbx__now_ns();
+        if (!child->tree_kill_sent_ns) {
+            /* The init kills everything beneath it, then reports and exits; a
+             * SIGKILL of its group would kill it first and free the escapees. */
+            child->tree_kill_sent_ns = now;
+            pidfd_signal(child->pidfd, SIGCONT);
+            pidfd_signal(child->pidfd, SBX__SIG_TREE_KILL);
+            return;
+        }
+        if (now < child->tree_kill_sent_ns + SBX__KILL_GRACE_NS)
+            return;
+        /* The init did not end in time: what is left of its group dies with it. */
+        child->tree_kill_escalated = true;
     }
     kill(-child->pid, SIGKILL);
     pidfd_signal(child->pidfd, SIGKILL);
     for (size_t i = 0; sbx__layers[i]; i++) /* what left the process group (the cgroup) */
         if (sbx__layers[i]->kill)
             sbx__layers[i]->kill(child);
+}
+
+uint64_t sbx__child_escalate_ns(const sbx_child *child)
+{
+    if (child->state != SBX__RUNNING || !child->tree_kill_sent_ns || child->tree_kill_escalated)
+        return 0;
+    return child->tree_kill_sent_ns + SBX__KILL_GRACE_NS;
+}
+
+void sbx__child_await_end(sbx_child *child)
+{
+    struct pollfd pfd = {.fd = child->pidfd, .events = POLLIN};
+    for (;;) {
+        uint64_t at = sbx__child_escalate_ns(child);
+        int ms = -1;
+        if (at) {
+            uint64_t now = sbx__now_ns();
+            ms = now >= at ? 0 : (int)((at - now + 999999) / 1000000);
+        }
+        int r = poll(&pfd, 1, ms);
+        if (r > 0 || (r < 0 && errno != EINTR && errno != ENOMEM))
+            return;
+        if (r == 0)
+            sbx__child_kill_all(child); /* escalates: the next wait is unbounded */
+    }
 }
 
 int sbx_child_signal(sbx_child *child, int sig)
@@ -239,9 +277,7 @@ void sbx_child_free(sbx_child *child)
         return;
     if (child->state == SBX__RUNNING && child->pidfd >= 0) {
         sbx__child_kill_all(child);
-        struct pollfd pfd = {.fd = child->pidfd, .events = POLLIN};
-        while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
-            ;
+        sbx__child_await_end(child);
         sbx__child_reap(child);
     }
     for (int i = 0; i < 3; i++)

@@ -36,6 +36,7 @@ struct slot {
     uint32_t next;      /* free list or done queue */
     int err;            /* SLOT_DONE: 0, or the negative errno of sbx_child_poll() */
     uint8_t state;
+    bool escalation; /* an entry for the escalation of a tree kill is in the heap */
 };
 
 struct deadline {
@@ -121,8 +122,20 @@ static void expire_due(sbx_supervisor *sup)
                 now = sbx__now_ns();
             if (top->ns > now)
                 break;
-            /* killed now, reaped once its pidfd says it is gone */
-            sbx__child_expire(sup->slots[top->slot].child);
+            /* killed now, reaped once its pidfd says it is gone; a tree kill
+             * the subreaper init has not finished in time is escalated */
+            struct deadline d = *top;
+            struct slot *sl = &sup->slots[d.slot];
+            if (sl->child->tree_kill_sent_ns)
+                sbx__child_kill_all(sl->child);
+            else
+                sbx__child_expire(sl->child);
+            heap_pop(sup);
+            uint64_t esc = sbx__child_escalate_ns(sl->child);
+            sl->escalation = esc != 0;
+            if (esc) /* cannot fail: one entry was just popped */
+                (void)heap_push(sup, (struct deadline){esc, d.slot, d.gen});
+            continue;
         }
         heap_pop(sup);
     }
@@ -230,6 +243,7 @@ static void slot_release(sbx_supervisor *sup, uint32_t i)
     s->result = NULL;
     s->err = 0;
     s->state = SLOT_FREE;
+    s->escalation = false;
     s->gen++;
     s->next = sup->free_head;
     sup->free_head = i;
@@ -415,8 +429,15 @@ int sbx_supervisor_step(sbx_supervisor *sup)
              * reads captured output, feeds input; reaps the child at its end. */
             sbx_result *result = NULL;
             int r = sbx_child_poll(child, &result);
-            if (r == -EAGAIN)
+            if (r == -EAGAIN) {
+                /* killed (violation limit): wake for the escalation if the
+                 * init does not end in time */
+                uint64_t esc = sbx__child_escalate_ns(child);
+                if (esc && !sup->slots[i].escalation &&
+                    heap_push(sup, (struct deadline){esc, i, sup->slots[i].gen}) == 0)
+                    sup->slots[i].escalation = true;
                 continue;
+            }
             finish(sup, i, r, result);
             ended++;
         }

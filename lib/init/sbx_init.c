@@ -139,9 +139,11 @@ static int streq(const char *a, const char *b)
     return *a == *b;
 }
 
-/* Reap what has ended, without waiting; 0 when no child is left at all. */
+/* Reap what has ended, without waiting: 0 when no child is left at all, 1
+ * when children remain, 2 when some were reaped and children remain. */
 static int reap_ended(void)
 {
+    int reaped = 0;
     for (;;) {
         int status = 0;
         long pid = SYS(SYS_wait4, -1, &status, WNOHANG | __WALL, 0);
@@ -150,15 +152,24 @@ static int reap_ended(void)
         if (pid == -10 /* ECHILD */)
             return 0;
         if (pid <= 0)
-            return 1;
+            return reaped ? 2 : 1;
+        reaped = 1;
     }
 }
 
 /* Kill every process beneath this one: the direct children (orphans come here,
  * since this is a subreaper), reaping them, and again for their children once
- * they are reparented here, until no child is left. */
+ * they are reparented here, until no child is left. Never a blocking wait: a
+ * process reparented here after the scan (its parent died between the scan and
+ * the reap) would not have been killed, and a wait for it could last forever
+ * (it may be stopped in a call its host no longer answers). After a reap the
+ * scan runs again at once; otherwise it waits for a SIGCHLD, 10 ms at most. */
 static void kill_children(void)
 {
+    const uint64_t chld = 1ull << (SIGCHLD - 1);
+    const struct {
+        long sec, nsec;
+    } tick = {0, 10 * 1000 * 1000};
     for (;;) {
         char buf[4096];
         long fd =
@@ -175,15 +186,11 @@ static void kill_children(void)
             if (pid > 1)
                 SYS(SYS_kill, pid, SIGKILL, 0, 0);
         }
-        if (!reap_ended())
+        int left = reap_ended();
+        if (!left)
             return;
-        /* Children remain (dying, or just reparented): wait for one. */
-        int status = 0;
-        long pid = SYS(SYS_wait4, -1, &status, __WALL, 0);
-        if (pid == program && !program_done)
-            program_done = 1, program_status = status;
-        if (pid == -10)
-            return;
+        if (left == 1) /* children remain, dying or just reparented */
+            SYS(SYS_rt_sigtimedwait, &chld, 0, &tick, 8);
     }
 }
 

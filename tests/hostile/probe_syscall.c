@@ -10,6 +10,12 @@
  *                             more at 1.1 s, then "burst done": 2N calls
  *                             within 0.2 s that straddle the second after the
  *                             first call
+ *   probe_syscall orphans N   N processes each print "gc PID", make one
+ *                             denied-looking call, then wait forever, while
+ *                             the main one waits for them: at a violation
+ *                             limit of 1, a tree whose main process dies
+ *                             while a tree kill scans it (the others are
+ *                             orphaned during the kill)
  *
  * Output: "NAME RESULT", RESULT being "OK" (the call succeeded), the errno
  * name it failed with ("EFAULT"), or "SIGNAME" when the process making it was
@@ -538,6 +544,35 @@ static int burst(long calls)
     return 0;
 }
 
+static int orphans(int n)
+{
+    int ready[2];
+    if (pipe(ready) != 0)
+        return 1;
+    for (int i = 0; i < n; i++) {
+        pid_t c = fork();
+        if (c < 0)
+            return 1;
+        if (c == 0) {
+            printf("gc %d\n", (int)getpid());
+            fflush(stdout);
+            (void)!write(ready[1], "x", 1);
+            s(SYS_bpf, -1, P(BAD), 0, 0, 0, 0);
+            for (;;)
+                pause();
+        }
+    }
+    close(ready[1]);
+    char c;
+    for (int got = 0; got < n && read(ready[0], &c, 1) == 1; got++)
+        ;
+    printf("orphans ready\n");
+    fflush(stdout);
+    for (;;)
+        if (wait(NULL) < 0 && errno == ECHILD)
+            pause();
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -553,6 +588,8 @@ int main(int argc, char **argv)
         return flood(atoi(argv[2]), atol(argv[3]));
     if (!strcmp(argv[1], "burst") && argc == 3)
         return burst(atol(argv[2]));
+    if (!strcmp(argv[1], "orphans") && argc == 3)
+        return orphans(atoi(argv[2]));
     if (!strcmp(argv[1], "all")) {
         for (size_t i = 0; probes[i]; i++)
             if (run(probes[i]) != 0)

@@ -773,6 +773,76 @@ static void test_seccomp__violation_limit_kills(void **state)
     sbx_policy_free(p);
 }
 
+/* The "gc PID" lines of the orphans probe; returns how many. */
+static int orphan_pids(const char *out, pid_t *pids, int max)
+{
+    int n = 0;
+    for (const char *l = strstr(out, "gc "); l && n < max; l = strstr(l + 1, "\ngc "))
+        pids[n++] = (pid_t)atoi(l[0] == '\n' ? l + 4 : l + 3);
+    return n;
+}
+
+/* A tree kill at the violation limit while the tree's middle dies: the
+ * processes orphaned during the kill's scan are killed too, and the run ends
+ * (the subreaper init used to wait for them forever, once in a few dozen runs). */
+static void test_seccomp__hostile_tree_kill_orphans_at_limit(void **state)
+{
+    enum { N = 32 };
+    /* the control: the waiters outlive the probe's main process */
+    int pipefd[2];
+    assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+    static const char *const cargv[] = {PROBE, "orphans", "4", NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, PROBE, &fa, &at, (char *const *)cargv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    close(pipefd[1]);
+    char buf[4096] = "";
+    size_t len = 0;
+    ssize_t k;
+    while (!strstr(buf, "orphans ready") &&
+           (k = read(pipefd[0], buf + len, sizeof(buf) - len - 1)) > 0)
+        buf[len += (size_t)k] = '\0';
+    close(pipefd[0]);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    pid_t gc[N];
+    assert_int_equal(orphan_pids(buf, gc, N), 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(kill(gc[i], 0), 0); /* alive */
+    assert_int_equal(kill(-pid, SIGKILL), 0);
+
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_set_violation_limit(p, 1));
+    assert_sbx_ok(sbx_limit_wall_time(p, 60000)); /* a bound for a failure, not a speed */
+    /* One waiter: the likeliest race (the middle dies between the scan and
+     * the reap); many: many at once. */
+    static const char *const one[] = {PROBE, "orphans", "1", NULL};
+    static const char *const many[] = {PROBE, "orphans", "32", NULL};
+    for (int round = 0; round < 200; round++) {
+        int n = round % 25 ? 1 : N;
+        sbx_result *r = NULL;
+        assert_sbx_ok(sbx_run(p, n == 1 ? one : many, NULL, 0, &r));
+        if (sbx_result_status(r) != SBX_STATUS_VIOLATION || sbx_result_signal(r) != SIGKILL)
+            fail_msg("round %d: expected status violation, got %s", round, describe(r));
+        /* the first denied call ends the run: some may not have started */
+        int seen = orphan_pids(sbx_result_stdout(r, NULL), gc, N);
+        assert_in_range(seen, 1, n);
+        for (int i = 0; i < seen; i++)
+            if (kill(gc[i], 0) == 0 || errno != ESRCH)
+                fail_msg("round %d: process %d of the tree outlived the run", round, gc[i]);
+        sbx_result_free(r);
+    }
+    sbx_policy_free(p);
+}
+
 /* sbx_child_fd() wakes an event loop for a denied call, not only for the end. */
 static void test_seccomp__violation_wakes_child_fd(void **state)
 {
@@ -1976,6 +2046,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_seccomp__violation_custom_errno_and_kill),
     cmocka_unit_test(test_seccomp__violation_count_beyond_kept),
     cmocka_unit_test(test_seccomp__violation_limit_kills),
+    cmocka_unit_test(test_seccomp__hostile_tree_kill_orphans_at_limit),
     cmocka_unit_test(test_seccomp__hostile_violation_flood),
     cmocka_unit_test(test_seccomp__audit_limit_holds),
     cmocka_unit_test(test_seccomp__violation_wakes_child_fd),
