@@ -187,6 +187,25 @@ void sbx__audit_violation(sbx_child *child, const struct sbx__violation_rec *rec
     finish(&l, cfg, child);
 }
 
+/* A call of a host operation: which, how big its arguments were (never what
+ * they were), how it ended, how long the host took. */
+void sbx__audit_call(sbx_child *child, const char *op, size_t args_bytes, const char *outcome,
+                     const char *code, uint64_t duration_ns)
+{
+    const struct sbx__outcfg *cfg = child->audit;
+    if (!cfg)
+        return;
+    struct line l = {0};
+    start(&l, "call", child->pid);
+    add(&l, ",\"op\":");
+    add_json_string(&l, op);
+    add(&l, ",\"args_bytes\":%zu,\"outcome\":\"%s\"", args_bytes, outcome);
+    if (code)
+        add(&l, ",\"code\":\"%s\"", code);
+    add(&l, ",\"duration_ms\":%.3f", (double)duration_ns / 1e6);
+    finish(&l, cfg, child);
+}
+
 /* A limit hit and the library's kill, from how the child ended. */
 static void limit_and_kill(sbx_child *child, const struct sbx__outcfg *cfg, int status)
 {

@@ -240,12 +240,13 @@ int sbx__engine_take(sbx_child *child, sbx_result *res)
 /* ---- the step ------------------------------------------------------------------------ */
 
 /* The descriptors to wait on (pidfd first); returns how many. */
-static int pollfds(const sbx_child *child, struct pollfd pfd[5])
+static int pollfds(const sbx_child *child, struct pollfd pfd[SBX__EVENT_FDS + 1])
 {
     const struct sbx__engine *e = child->engine;
     int n = 0;
     pfd[n++] = (struct pollfd){.fd = child->pidfd, .events = POLLIN};
     pfd[n++] = (struct pollfd){.fd = sbx__monitor_fd(child), .events = POLLIN};
+    pfd[n++] = (struct pollfd){.fd = sbx__capchan_fd(child), .events = POLLIN};
     if (e) {
         for (int i = 0; i < 2; i++)
             pfd[n++] = (struct pollfd){.fd = e->cap[i].fd, .events = POLLIN};
@@ -293,6 +294,8 @@ int sbx__child_step(sbx_child *child)
     int mon = sbx__monitor_service(child);
     if (mon & SBX__MONITOR_KILL)
         sbx__child_kill_all(child); /* past its violation limit or rate */
+    else
+        sbx__capchan_service(child); /* host operations the child calls */
     struct sbx__engine *e = child->engine;
     if (e) {
         for (int i = 0; i < 2; i++)
@@ -331,7 +334,7 @@ int sbx__child_step(sbx_child *child)
 
 int sbx__child_block(sbx_child *child, int timeout_ms)
 {
-    struct pollfd pfd[5];
+    struct pollfd pfd[SBX__EVENT_FDS + 1];
     int n = pollfds(child, pfd);
     int64_t left = sbx_child_timeout_ms(child);
     if (left >= 0 && (timeout_ms < 0 || left < timeout_ms))
@@ -340,12 +343,14 @@ int sbx__child_block(sbx_child *child, int timeout_ms)
     return r < 0 && errno != EINTR ? -errno : 0;
 }
 
-int sbx__engine_event_fds(const sbx_child *child, int fds[4])
+int sbx__engine_event_fds(const sbx_child *child, int fds[SBX__EVENT_FDS])
 {
     const struct sbx__engine *e = child->engine;
     int n = 0;
     if (sbx__monitor_fd(child) >= 0)
         fds[n++] = sbx__monitor_fd(child);
+    if (sbx__capchan_fd(child) >= 0)
+        fds[n++] = sbx__capchan_fd(child);
     if (e) {
         for (int i = 0; i < 2; i++)
             if (e->cap[i].fd >= 0)

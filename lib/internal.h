@@ -102,6 +102,9 @@ struct sbx_policy {
     uint64_t keep_caps; /* capabilities the child keeps (bit N: capability N) */
     bool subreaper;     /* spawn.c: the init as a child subreaper without a pid namespace */
 
+    /* capchan.c: host operations the child may call; NULL: none, defaults */
+    struct sbx__capchan_cfg *capchan;
+
     /* cgroup.c */
     bool use_cgroup;
     char *cg_parents[4]; /* owned (SBX__CG_MAX); named with sbx_set_cgroup_parent() */
@@ -170,6 +173,7 @@ struct sbx__plan {
     struct sbx__ns_plan *ns;             /* namespace.c; NULL: no namespaces */
     struct sbx__carve_plan *carve;       /* carve.c: the denied paths; NULL: none */
     struct sbx__caps_plan caps;          /* caps.c */
+    struct sbx__capchan_cfg *capchan;    /* capchan.c (refcounted); NULL: no channel */
     uint8_t mechanism[SBX__MECH];        /* [SBX_LIMIT_*]: SBX_MECHANISM_* */
     unsigned generation;                 /* the policy's, when compiled */
     char isolation_fallback[160]; /* auto isolation: why no namespaces; "" when none missed */
@@ -231,6 +235,11 @@ struct sbx_child {
     /* monitor.c: the violations so far (NULL without a monitor), and the
      * output layer's hook for each one (audit.c sets it when auditing) */
     const struct sbx__violations *violations;
+    /* capchan.c: the capability channel's host end, or NULL; the output
+     * layer's hook for each call (audit.c sets it when auditing) */
+    struct sbx__capchan *capchan;
+    void (*call_hook)(sbx_child *child, const char *op, size_t args_bytes, const char *outcome,
+                      const char *code, uint64_t duration_ns);
     void (*violation_hook)(sbx_child *child, const struct sbx__violation_rec *rec,
                            uint64_t kind_count);
     int end_status; /* SBX_STATUS_*, set when reaped, before the layers finish */
@@ -259,9 +268,10 @@ struct sbx_result {
     char *out[2]; /* stdout, stderr; NULL when nothing was captured */
     size_t out_len[2];
     bool truncated[2];
-    uint64_t redactions, escapes;       /* outfilter.c, by sbx_run() */
-    uint64_t audit_dropped;             /* audit.c: events not written */
-    struct sbx__violations *violations; /* monitor.c; NULL: no monitor */
+    uint64_t redactions, escapes;                  /* outfilter.c, by sbx_run() */
+    uint64_t audit_dropped;                        /* audit.c: events not written */
+    struct sbx__violations *violations;            /* monitor.c; NULL: no monitor */
+    uint64_t capability_calls, capability_refused; /* capchan.c */
     /* the child's (engine.c); NULL when its output was not captured */
     struct sbx__unicode_report *unicode;
 };
@@ -302,6 +312,17 @@ SBX__HIDDEN void sbx__child_await_end(sbx_child *child);
 /* The wall-clock deadline passed: mark the child timed out and kill it as
  * sbx__child_kill_all() does, without waiting (supervisor.c). */
 SBX__HIDDEN void sbx__child_expire(sbx_child *child);
+/* ---- the capability channel (capchan.c) ---- */
+
+/* The host's end of the child's channel, or -1 (readable: a request). */
+SBX__HIDDEN int sbx__capchan_fd(const sbx_child *child);
+/* Answer what the child sent, a bounded batch; never blocks. */
+SBX__HIDDEN void sbx__capchan_service(sbx_child *child);
+/* The counts, into the result. */
+SBX__HIDDEN void sbx__capchan_result(const sbx_child *child, sbx_result *res);
+/* Free the channel (sbx_child_free()). */
+SBX__HIDDEN void sbx__capchan_free(sbx_child *child);
+
 /* ---- the event engine (engine.c) ---- */
 
 /* Capture stdout and stderr (out_fd: the pipes' read ends, owned from now) up
@@ -319,7 +340,8 @@ SBX__HIDDEN int sbx__child_step(sbx_child *child);
  * but its deadline). 0, or -errno when it cannot wait. */
 SBX__HIDDEN int sbx__child_block(sbx_child *child, int timeout_ms);
 /* The engine's descriptors besides the pidfd (listener, pipes); how many. */
-SBX__HIDDEN int sbx__engine_event_fds(const sbx_child *child, int fds[4]);
+#define SBX__EVENT_FDS 5
+SBX__HIDDEN int sbx__engine_event_fds(const sbx_child *child, int fds[SBX__EVENT_FDS]);
 SBX__HIDDEN bool sbx__engine_is_input(const sbx_child *child, int fd);
 /* Reap the main process (it has ended), then every layer's finish. */
 SBX__HIDDEN void sbx__child_reap(sbx_child *child);
@@ -345,6 +367,9 @@ SBX__HIDDEN void sbx__audit_spawn(sbx_child *child, const struct sbx__plan *plan
  * included (only the first few of a kind are written). */
 SBX__HIDDEN void sbx__audit_violation(sbx_child *child, const struct sbx__violation_rec *rec,
                                       uint64_t kind_count);
+/* A call of a host operation (capchan.c), through child->call_hook. */
+SBX__HIDDEN void sbx__audit_call(sbx_child *child, const char *op, size_t args_bytes,
+                                 const char *outcome, const char *code, uint64_t duration_ns);
 /* After the child is reaped: its limit, kill and exit events; drops child->audit. */
 SBX__HIDDEN void sbx__audit_end(sbx_child *child);
 /* The status a reaped child's result will have (result.c). */

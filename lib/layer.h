@@ -44,6 +44,8 @@ struct sbx__spawn {
     char cwd_buf[PATH_MAX];
     int init_fd;        /* the init's executable (pid namespace or subreaper), or -1 */
     int status_pipe[2]; /* the init reports the program's status; {-1, -1} without */
+    int capsock[2];     /* capchan: {host's end, child's end}; {-1, -1} without */
+    char caps_env[32];  /* capchan: "SBX_CAPS_FD=N", or "" */
 };
 
 struct sbx__layer {
@@ -79,5 +81,6 @@ SBX__HIDDEN extern const struct sbx__layer sbx__layer_tmp;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_caps;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_seccomp;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_output;
+SBX__HIDDEN extern const struct sbx__layer sbx__layer_capchan;
 
 #endif

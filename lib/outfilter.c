@@ -420,6 +420,8 @@ static int adopt(struct sbx__spawn *s)
     sbx__audit_spawn(s->child, s->plan, s->argv);
     if (s->child->audit) /* each violation the monitor answers is an event */
         s->child->violation_hook = sbx__audit_violation;
+    if (s->child->audit) /* and each call of a host operation */
+        s->child->call_hook = sbx__audit_call;
     return 0;
 }
 

@@ -28,7 +28,7 @@ pid_t sbx_child_pid(const sbx_child *child)
 int sbx_child_fd(sbx_child *child)
 {
     sbx__check_arg(child);
-    int fds[4];
+    int fds[SBX__EVENT_FDS];
     if (sbx__engine_event_fds(child, fds) == 0)
         return child->pidfd; /* nothing but the end to wait for */
     if (child->epfd >= 0)
@@ -284,6 +284,7 @@ void sbx_child_free(sbx_child *child)
         if (child->stdio[i] >= 0)
             close(child->stdio[i]);
     sbx__monitor_free(child);
+    sbx__capchan_free(child);
     sbx__engine_free(child);
     sbx__unicode_report_free(child->unicode);
     if (child->epfd >= 0)

@@ -68,6 +68,7 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     res->signal = WIFSIGNALED(child->wstatus) ? WTERMSIG(child->wstatus) : 0;
     res->status = classify(child, res);
     res->audit_dropped = child->audit_dropped;
+    sbx__capchan_result(child, res);
     if (sbx__monitor_result(child, res) < 0 || sbx__engine_take((sbx_child *)child, res) < 0) {
         sbx_result_free(res);
         return sbx__errno(-ENOMEM, "allocating the result");
@@ -271,7 +272,8 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                  "\"layers\":[%s],\"namespaces\":[%s]%s,\"tree_kill\":\"%s\","
                  "\"landlock\":{\"abi\":%d,\"rights\":[%s]},%s,"
                  "\"stdout_truncated\":%s,\"stderr_truncated\":%s,"
-                 "\"redactions\":%llu,\"escapes\":%llu,\"audit_dropped\":%llu",
+                 "\"redactions\":%llu,\"escapes\":%llu,\"audit_dropped\":%llu,"
+                 "\"capability_calls\":%llu,\"capability_refused\":%llu",
                  sbx_status_name(result->status), result->exit_code, result->signal,
                  (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
                  (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss,
@@ -283,7 +285,9 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                  tree_kill[result->tree_kill <= SBX_TREE_KILL_SUBREAPER ? result->tree_kill : 0],
                  result->landlock_abi, rights, caps, result->truncated[0] ? "true" : "false",
                  result->truncated[1] ? "true" : "false", (unsigned long long)result->redactions,
-                 (unsigned long long)result->escapes, (unsigned long long)result->audit_dropped);
+                 (unsigned long long)result->escapes, (unsigned long long)result->audit_dropped,
+                 (unsigned long long)result->capability_calls,
+                 (unsigned long long)result->capability_refused);
     if (n < 0)
         return n;
     size_t off = (size_t)n; /* then the Unicode classes, the violations, and the closing brace */

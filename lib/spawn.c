@@ -561,7 +561,8 @@ static void child_env(const struct sbx__spawn *s, char **envp, char *tmpdir_var,
     const char *const *over = s->opts->env;
     size_t n = 0;
     for (size_t i = 0; i < plan->n_env; i++) {
-        bool replaced = s->tmpdir_env && strncmp(plan->envp[i], "TMPDIR=", 7) == 0;
+        bool replaced = (s->tmpdir_env && strncmp(plan->envp[i], "TMPDIR=", 7) == 0) ||
+                        same_name(plan->envp[i], "SBX_CAPS_FD"); /* only the library's own */
         for (const char *const *o = over; o && *o && !replaced; o++)
             replaced = same_name(plan->envp[i], *o);
         if (!replaced)
@@ -571,13 +572,16 @@ static void child_env(const struct sbx__spawn *s, char **envp, char *tmpdir_var,
         bool later = false; /* the last change of a name wins */
         for (const char *const *p = o + 1; *p && !later; p++)
             later = strcspn(*p, "=") == strcspn(*o, "=") && strncmp(*p, *o, strcspn(*o, "=")) == 0;
-        if (!later && strchr(*o, '=') && !(s->tmpdir_env && same_name("TMPDIR=", *o)))
+        if (!later && strchr(*o, '=') && !(s->tmpdir_env && same_name("TMPDIR=", *o)) &&
+            strncmp(*o, "SBX_CAPS_FD=", 12) != 0)
             envp[n++] = (char *)*o;
     }
     if (s->tmpdir_env) {
         snprintf(tmpdir_var, size, "TMPDIR=%s", s->tmpdir_env);
         envp[n++] = tmpdir_var;
     }
+    if (s->caps_env[0]) /* after the changes: the channel's number is the library's */
+        envp[n++] = (char *)s->caps_env;
     envp[n] = NULL;
 }
 
@@ -793,6 +797,8 @@ static void make_ctx(struct sbx__spawn *s, struct spawn_ctx *ctx, char **envp)
         keep_fd(ctx, s->ruleset, false);
     if (s->msock[1] >= 0)
         keep_fd(ctx, s->msock[1], false);
+    if (s->capsock[1] >= 0) /* inherited at its number: SBX_CAPS_FD */
+        keep_fd(ctx, s->capsock[1], true);
 }
 
 /* The spawn failed before the child ran (or it has been reaped): undo it all. */
@@ -843,6 +849,7 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spaw
                   !(plan->ns && plan->ns->init) && !plan->cgroup && sbx__subreaper_available(),
         .ruleset = -1,
         .msock = {-1, -1},
+        .capsock = {-1, -1},
         .init_fd = -1,
         .status_pipe = {-1, -1},
     };
@@ -862,7 +869,7 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spaw
     size_t n_over = 0;
     for (const char *const *e = opts->env; e && *e; e++)
         n_over++;
-    char *envp[plan->n_env + n_over + 2];
+    char *envp[plan->n_env + n_over + 3]; /* TMPDIR, SBX_CAPS_FD, NULL */
     char tmpdir_var[sizeof("TMPDIR=") + SBX__TMPDIR_MAX];
     child_env(&s, envp, tmpdir_var, sizeof(tmpdir_var));
     struct spawn_ctx ctx;

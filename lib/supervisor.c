@@ -254,7 +254,7 @@ static void slot_release(sbx_supervisor *sup, uint32_t i)
 static void unwatch(sbx_supervisor *sup, sbx_child *child)
 {
     epoll_ctl(sup->epfd, EPOLL_CTL_DEL, child->pidfd, NULL);
-    int fds[4];
+    int fds[SBX__EVENT_FDS];
     int n = sbx__engine_event_fds(child, fds);
     for (int k = 0; k < n; k++)
         epoll_ctl(sup->epfd, EPOLL_CTL_DEL, fds[k], NULL);
@@ -282,7 +282,7 @@ int sbx_supervisor_add(sbx_supervisor *sup, sbx_child *child)
                           child->pid);
     }
     /* The engine's descriptors: the seccomp listener, captured output, fed input. */
-    int fds[4];
+    int fds[SBX__EVENT_FDS];
     int n_fds = sbx__engine_event_fds(child, fds);
     for (int k = 0; k < n_fds; k++) {
         struct epoll_event eev = {.events =

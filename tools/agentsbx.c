@@ -19,6 +19,7 @@ static void help_help(FILE *out);
 static const struct cli_command commands[] = {
     {"run", "run a program confined", cli_run_main, cli_run_help},
     {"check", "print what this host can enforce", cli_check_main, cli_check_help},
+    {"call", "call a host operation, inside a sandbox", cli_call_main, cli_call_help},
     {"policy", "print the effective policy as JSON (policy show)", cli_show_main, cli_show_help},
     {"help", "show help for agentsbx or one of its commands", help_main, help_help},
 };

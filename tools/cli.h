@@ -29,6 +29,10 @@ struct cli_command {
 /* Subcommands (cli_run.c, cli_check.c). */
 int cli_run_main(int argc, char **argv);
 void cli_run_help(FILE *out);
+int cli_call_main(int argc, char **argv);
+void cli_call_help(FILE *out);
+/* `run --capability NAME=COMMAND` (cli_call.c): 0, or -1 (reported). */
+int cli_capability_add(sbx_policy *policy, const char *spec);
 int cli_check_main(int argc, char **argv);
 void cli_check_help(FILE *out);
 /* `agentsbx policy show` (cli_show.c). */

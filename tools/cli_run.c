@@ -19,14 +19,17 @@ struct run_opts {
     struct cli_output_opts output; /* cli_output.c */
     int json;
     int quiet;
-    int stdin_mode; /* CLI_STDIN_* (cli_pty.c) */
-    char **argv;    /* the program and its arguments */
+    int stdin_mode;            /* CLI_STDIN_* (cli_pty.c) */
+    const char **capabilities; /* --capability NAME=COMMAND, in argv */
+    size_t n_capabilities;
+    char **argv; /* the program and its arguments */
 };
 
 enum {
     OPT_JSON = CLI_OPT_POLICY_END,
     OPT_QUIET,
     OPT_STDIN,
+    OPT_CAPABILITY,
 };
 
 static const struct option run_options[] = {
@@ -35,6 +38,7 @@ static const struct option run_options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"stdin", required_argument, NULL, OPT_STDIN},
+    {"capability", required_argument, NULL, OPT_CAPABILITY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -54,6 +58,16 @@ void cli_run_help(FILE *out)
     fputc('\n', out);
     cli_output_help(out);
     fprintf(out,
+            "\n"
+            "Host operations (docs/capabilities.md):\n"
+            "      --capability NAME=COMMAND\n"
+            "                           let the child call operation NAME (`agentsbx call\n"
+            "                           NAME JSON` inside, or SBX_CAPS_FD): each call runs\n"
+            "                           COMMAND with /bin/sh in the host, NOT confined, the\n"
+            "                           call's JSON arguments on its stdin and SBX_CALL_OP\n"
+            "                           set; what it prints (JSON) is the result, a non-zero\n"
+            "                           exit a failure (its stderr's first line the reason);\n"
+            "                           30 s at most per call (repeatable)\n"
             "\n"
             "Output:\n"
             "      --json               after the child ends, print one JSON object that\n"
@@ -120,6 +134,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         case 'h': cli_run_help(stdout); return 0;
         case OPT_JSON: o->json = 1; break;
         case OPT_QUIET: o->quiet = 1; break;
+        case OPT_CAPABILITY: o->capabilities[o->n_capabilities++] = optarg; break;
         case OPT_STDIN:
             o->stdin_mode = cli_stdin_parse(optarg);
             if (o->stdin_mode < 0)
@@ -389,8 +404,10 @@ int cli_run_main(int argc, char **argv)
 
     if (cli_policy_opts_init(&o.policy, argc) < 0)
         return CLI_EXIT_SETUP;
-    if (cli_output_opts_init(&o.output, argc) < 0) {
+    if (cli_output_opts_init(&o.output, argc) < 0 ||
+        !(o.capabilities = calloc((size_t)argc, sizeof(*o.capabilities)))) {
         cli_policy_opts_free(&o.policy);
+        cli_output_opts_free(&o.output);
         return CLI_EXIT_SETUP;
     }
     status = parse_run(argc, argv, &o);
@@ -399,6 +416,11 @@ int cli_run_main(int argc, char **argv)
     status = cli_policy_build(&o.policy, &policy);
     if (status != 0)
         goto out;
+    for (size_t i = 0; i < o.n_capabilities; i++)
+        if (cli_capability_add(policy, o.capabilities[i]) < 0) {
+            status = CLI_EXIT_SETUP;
+            goto out;
+        }
     /* The wait below services the child all along: each denied exec is named. */
     if ((rc = sbx_set_exec_reporting(policy, 1)) < 0) {
         note(&o, "%s", sbx_last_error());
@@ -451,6 +473,7 @@ out:
     sbx_policy_free(policy);
     cli_policy_opts_free(&o.policy);
     cli_output_opts_free(&o.output);
+    free(o.capabilities);
     if (w.signo == 0)
         w.signo = cli_signals_take(); /* one that came before the loop, or after */
     while (w.signo == SIGWINCH)

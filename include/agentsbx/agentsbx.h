@@ -17,6 +17,7 @@
 #define AGENTSBX_AGENTSBX_H
 
 #include "capability.h"
+#include "capchan.h"
 #include "carve.h"
 #include "cgroup.h"
 #include "child.h"

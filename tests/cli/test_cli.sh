@@ -1395,6 +1395,40 @@ case_pty_restored() {
     pty_check 'd["rc"] == 127 and d["same_mode"]'
 }
 
+# Host operations: `run --capability NAME=COMMAND` serves, `call` calls
+# (docs/capabilities.md). The command runs in the host: it can read a file the
+# child cannot, and the child gets only what it prints.
+case_capability_call() {
+    local sbxdir
+    sbxdir=$(dirname "$(dirname "$SBX")") # the build tree: the tool and its library
+    echo "host-only-$$" >"$TMP/hostdata"
+    chmod 600 "$TMP/hostdata"
+    # the control: no operation granted, no channel
+    sbx run --rx "$sbxdir" -- "$SBX" call issue 7
+    expect_rc 2
+    expect_err_has "no capability channel (SBX_CAPS_FD is not set"
+    sbx run --rx "$sbxdir" --tool cat \
+        --capability "issue=read n; test -s '$TMP/hostdata' && echo \"{\\\"number\\\":\$n}\"" \
+        --capability "private=echo 'issue is private' >&2; exit 3" \
+        -- sh -c "\"$SBX\" call issue 7; echo rc=\$?; \"$SBX\" call private; echo rc=\$?;
+                  \"$SBX\" call nope 1; echo rc=\$?; cat '$TMP/hostdata'; echo rc=\$?"
+    expect_rc 0
+    [ "$(cat "$TMP/out")" = "$(printf '{"number":7}\nrc=0\nrc=1\nrc=1\nrc=1')" ] ||
+        fail "unexpected output$(show)"
+    expect_err_has 'agentsbx: call: private: {"code":"failed","error":"issue is private"}'
+    expect_err_has 'agentsbx: call: nope: {"code":"unknown_op"'
+    # what the host's command read, the child cannot (not granted; not even
+    # there in a mount view)
+    expect_err_has "cat: $TMP/hostdata: "
+    ! grep -q "host-only-$$" "$TMP/out" "$TMP/err" || fail "the child read the host's file$(show)"
+    sbx run --capability "bad" -- true
+    expect_rc 125
+    expect_err_has "--capability bad: expected NAME=COMMAND"
+    sbx run --capability "no way=true" -- true
+    expect_rc 125
+    expect_err_has 'operation name "no way" is not 1 to 64 characters'
+}
+
 if ! declare -F "case_$CASE" >/dev/null; then
     echo "unknown case '$CASE'" >&2
     exit 2

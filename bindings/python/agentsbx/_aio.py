@@ -303,7 +303,8 @@ def _spawn_with(pol: "Policy", cpol: int, argl: List[Any], argv: Any, *, stdin: 
     lib.sbx_spawn_with(cpol, argv, ctypes.byref(opts), ctypes.byref(h))
     child = Child()
     child._ptr = h.value
-    child._keep = (pol._callback, buf)  # the violation callback and the input outlive the spawn
+    # the violation callback, the operations' handlers and the input outlive the spawn
+    child._keep = (pol._callback, pol._capabilities, buf)
     child.args = argl
     child.pid = lib.sbx_child_pid(h.value)
     return child

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ._aio import AsyncChild
 
 from ._closing import Closing
-from ._native import (VIOLATION_FN, SbxExecDenial, SbxIo, SbxViolation, c_child_p, c_policy_p,
+from ._native import (CAPABILITY_FN, VIOLATION_FN, SbxExecDenial, SbxIo, SbxViolation, c_child_p, c_policy_p,
                       c_result_p, lib)
 
 StrPath = Union[str, "os.PathLike[str]"]
@@ -321,6 +321,11 @@ class SandboxResult(Generic[_T]):
     why, coalesced (``sbx_result_exec_denial``)."""
     exec_denial_count: int = 0
     """How many execs were denied in all (``sbx_result_exec_denial_count``)."""
+    capability_calls: int = 0
+    """Calls of host operations answered by a handler (``sbx_result_capability_calls``)."""
+    capability_refused: int = 0
+    """Calls refused without a handler: unknown operation, malformed, too large, over the
+    budget, out of turn (``sbx_result_capability_refused``)."""
     audit_dropped: int = 0
     """Audit events counted, not written: repeats of a kind past its 8th, and all
     past the audit budget (``sbx_result_audit_dropped``; 0 without an audit log)."""
@@ -442,6 +447,8 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         violations_dropped=lib.sbx_result_violations_dropped(r),
         violations_benign=lib.sbx_result_violations_benign(r),
         exec_denials=_exec_denials(r), exec_denial_count=lib.sbx_result_exec_denial_count(r),
+        capability_calls=lib.sbx_result_capability_calls(r),
+        capability_refused=lib.sbx_result_capability_refused(r),
         audit_dropped=lib.sbx_result_audit_dropped(r),
         unicode={name: lib.sbx_result_unicode(r, i) for i, name in enumerate(_UNICODE_CLASSES)},
         unicode_tag_text=_tag_text(lib.sbx_result_unicode_tag_text(r)), json=js)
@@ -488,6 +495,7 @@ class Policy(Closing):
     def __init__(self) -> None:
         self._ptr: Optional[int] = None
         self._callback: Any = None
+        self._capabilities: List[Any] = []  # the handlers' C trampolines, kept alive
         self._wall_ms: int = UNLIMITED
         self._workdir: Optional[str] = None
         h = c_policy_p()
@@ -520,6 +528,7 @@ class Policy(Closing):
         grant, rule, secret and callback."""
         new = Policy.__new__(Policy)
         new.__dict__.update(self.__dict__)
+        new._capabilities = list(self._capabilities)
         h = c_policy_p()
         lib.sbx_policy_dup(self._handle(), ctypes.byref(h))
         new._ptr = h.value
@@ -854,6 +863,46 @@ class Policy(Closing):
         self._callback = cb if fn is not None else None
         return self
 
+    # -- host operations the child may call (capchan.h)
+    def capability(self, name: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+        """A decorator: let the child call operation ``name``, served by the decorated
+        function in this process (``sbx_allow_capability``)::
+
+            @policy.capability("fetch_issue")
+            def fetch_issue(args):          # args: the child's JSON arguments, decoded
+                return {"number": args, "title": api.get(args)["title"]}
+
+        The child calls it over ``SBX_CAPS_FD`` (``agentsbx.capclient.call("fetch_issue", 7)``,
+        ``agentsbx call fetch_issue 7``, or ``agentsbx/capclient.h``).  The function runs on
+        the thread that waits for the child, one call at a time; its return value, encoded
+        as JSON, is the result.  Raise :class:`agentsbx.CallFailed` to fail the call with a
+        message for the child; any other exception fails it with "the operation failed"
+        (its details stay in the host: they are printed on stderr)."""
+        if not isinstance(name, str):
+            raise TypeError("capability name must be a str")
+
+        def register(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+            if not callable(fn):
+                raise TypeError("capability needs a callable")
+
+            def trampoline(call: Any, _ud: Any) -> int:
+                return _serve_call(fn, call)
+            cb = CAPABILITY_FN(trampoline)
+            self._apply("sbx_allow_capability", name.encode(), cb, None)
+            self._capabilities.append(cb)
+            return fn
+        return register
+
+    def limit_capability_calls(self, calls: int) -> "Policy":
+        """How many calls each child may make (answered or refused); the default is 10000
+        (``sbx_limit_capability_calls``; ``UNLIMITED`` for none)."""
+        return self._apply("sbx_limit_capability_calls", _count(calls, "calls"))
+
+    def limit_capability_request(self, size: Union[int, str]) -> "Policy":
+        """The largest request a child may send, 64 bytes to 16 MiB (default 64 KiB;
+        ``sbx_limit_capability_request``); a larger one closes the channel."""
+        return self._apply("sbx_limit_capability_request", parse_size(size))
+
     # -- output filter and audit log (output.h)
     def redact(self, value: Union[str, bytes]) -> "Policy":
         """Register a secret: every occurrence in the child's captured output
@@ -1162,6 +1211,33 @@ def _sz(v: Size) -> int:
     return UNLIMITED if v == UNLIMITED else parse_size(v)
 
 
+class CallFailed(Exception):
+    """Raised by a :meth:`Policy.capability` handler: the call fails, and the child gets
+    ``str(exception)`` as the reason (at most 1024 bytes)."""
+
+
+def _serve_call(fn: Callable[[Any], Any], call: Any) -> int:
+    """Run one handler for a call of the child: 0, or a negative errno (the failure)."""
+    import sys
+    import traceback
+    n = ctypes.c_size_t(0)
+    ptr = lib.sbx_call_args(call, ctypes.byref(n))
+    try:
+        args = json.loads(ctypes.string_at(ptr, n.value)) if ptr else None
+        out = json.dumps(fn(args), separators=(",", ":"), allow_nan=False).encode()
+    except CallFailed as e:
+        lib.sbx_call_fail(call, str(e).encode("utf-8", "replace")[:1024])
+        return -_errno.EPERM
+    except BaseException:  # noqa: BLE001 - the details stay in the host
+        traceback.print_exc(file=sys.stderr)
+        lib.sbx_call_fail(call, b"the operation failed")
+        return -_errno.EIO
+    if lib.sbx_call_reply(call, out, len(out)) != 0:
+        lib.sbx_call_fail(call, b"the operation's result is too large")
+        return -_errno.E2BIG
+    return 0
+
+
 def _count(v: Any, what: str) -> int:
     n = _int(v, what)
     if n < 0:
@@ -1235,7 +1311,8 @@ class Child(Closing):
         h = c_child_p()
         lib.sbx_spawn(pol, argv, ctypes.byref(io), ctypes.byref(h))
         self._ptr = h.value
-        self._keep = policy._callback  # the violation callback must outlive the child
+        # the violation callback and the operations' handlers must outlive the child
+        self._keep = (policy._callback, policy._capabilities)
         self.args = argl
         self.pid = lib.sbx_child_pid(self._ptr)
         for n, mode in ((0, io.stdin_mode), (1, io.stdout_mode), (2, io.stderr_mode)):

@@ -103,6 +103,8 @@ VIOLATION_FN = ctypes.CFUNCTYPE(None, ctypes.POINTER(SbxViolation), ctypes.c_voi
 OUTPUT_FN = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
 #: ``sbx_audit_fn``: void (*)(const char *line, size_t len, void *)
 AUDIT_FN = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p)
+# int (*sbx_capability_fn)(sbx_call *call, void *userdata)
+CAPABILITY_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 c_output_filter_p = ctypes.c_void_p
 
 _P = ctypes.POINTER
@@ -245,6 +247,17 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_result_isolation_fallback", _s, [c_result_p], False),
     # capability.h
     ("sbx_keep_capability", _i, [c_policy_p, _s], True),
+    # capchan.h
+    ("sbx_allow_capability", _i, [c_policy_p, _s, CAPABILITY_FN, ctypes.c_void_p], True),
+    ("sbx_limit_capability_calls", _i, [c_policy_p, _u64], True),
+    ("sbx_limit_capability_request", _i, [c_policy_p, _u64], True),
+    ("sbx_policy_capability_count", _sz, [c_policy_p], False),
+    ("sbx_call_name", _s, [ctypes.c_void_p], False),
+    ("sbx_call_args", ctypes.c_void_p, [ctypes.c_void_p, _P(_sz)], False),
+    ("sbx_call_reply", _i, [ctypes.c_void_p, ctypes.c_char_p, _sz], False),
+    ("sbx_call_fail", _i, [ctypes.c_void_p, _s], False),
+    ("sbx_result_capability_calls", _u64, [c_result_p], False),
+    ("sbx_result_capability_refused", _u64, [c_result_p], False),
     ("sbx_allow_unix_socket", _i, [c_policy_p, _s], True),
     # carve.h
     ("sbx_deny_path", _i, [c_policy_p, _s, _u64], True),

@@ -1,0 +1,432 @@
+/* The capability channel (agentsbx/capchan.h): host operations a confined
+ * child calls over SBX_CAPS_FD, with probe_capchan as the client, well-behaved
+ * and hostile. Each refusal is checked with its control (the same call
+ * granted, within budget, well-formed, succeeds), and the channel never
+ * stalls the host or another child. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <agentsbx/agentsbx.h>
+
+#include "live.h"
+#include "testutil.h"
+
+#define CAP PROBE("probe_capchan")
+
+/* The token the "fetch_issue" operation uses on the child's behalf: it lives
+ * in the host only. */
+static const char token[] = "tok-7f3a9c1e5b2d4a60-SECRET";
+
+static int echo(sbx_call *call, void *userdata)
+{
+    (void)userdata;
+    size_t n;
+    const char *args = sbx_call_args(call, &n);
+    return sbx_call_reply(call, args, n);
+}
+
+static int refuse_nine(sbx_call *call, void *userdata)
+{
+    (void)userdata;
+    size_t n;
+    const char *args = sbx_call_args(call, &n);
+    if (strcmp(args, "9") == 0) {
+        assert_sbx_ok(sbx_call_fail(call, "issue 9 is private"));
+        return -EACCES;
+    }
+    return sbx_call_reply(call, "\"public\"", 8);
+}
+
+/* Uses the token (a real host would send it to an API); replies with data only. */
+static int fetch_issue(sbx_call *call, void *userdata)
+{
+    int *used = userdata;
+    *used += strlen(token) > 0;
+    size_t n;
+    const char *args = sbx_call_args(call, &n);
+    char reply[256];
+    int k = snprintf(reply, sizeof(reply), "{\"number\":%s,\"title\":\"Crash on start\"}", args);
+    return sbx_call_reply(call, reply, (size_t)k);
+}
+
+static sbx_policy *cap_policy(void)
+{
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_capability(p, "echo", echo, NULL));
+    assert_sbx_ok(sbx_allow_capability(p, "refuse_nine", refuse_nine, NULL));
+    return p;
+}
+
+static sbx_result *run(sbx_policy *p, const char *const *argv)
+{
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_run(p, argv, NULL, 0, &r));
+    return r;
+}
+
+static void assert_out(const sbx_result *r, const char *want)
+{
+    const char *out = sbx_result_stdout(r, NULL);
+    if (!out || strcmp(out, want) != 0)
+        fail_msg("expected stdout \"%s\", got \"%s\" (%s)", want, out ? out : "(null)",
+                 describe(r));
+}
+
+static void test_capchan__call_round_trip(void **state)
+{
+    (void)state;
+    static const char *const argv[] = {CAP, "call", "echo", "{\"a\":[1,2.5,\"x\"]}", NULL};
+    /* the control: without a grant there is no channel */
+    sbx_policy *p = policy_new();
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_out(r, "errno ENOTCONN\n");
+    assert_int_equal(sbx_result_capability_calls(r), 0);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+
+    p = cap_policy();
+    assert_int_equal(sbx_policy_capability_count(p), 2);
+    r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_out(r, "ok {\"a\":[1,2.5,\"x\"]}\n");
+    assert_int_equal(sbx_result_capability_calls(r), 1);
+    assert_int_equal(sbx_result_capability_refused(r), 0);
+    char json[4096];
+    assert_true(sbx_result_to_json(r, json, sizeof(json)) > 0);
+    assert_non_null(strstr(json, "\"capability_calls\":1,\"capability_refused\":0"));
+    sbx_result_free(r);
+
+    /* a number at the end of the arguments, and none */
+    static const char *const num[] = {CAP, "call", "echo", "42", NULL};
+    r = run(p, num);
+    assert_out(r, "ok 42\n");
+    sbx_result_free(r);
+    static const char *const none[] = {CAP, "call", "echo", NULL};
+    r = run(p, none);
+    assert_out(r, "ok null\n");
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static void test_capchan__handler_failure_and_unknown_op(void **state)
+{
+    (void)state;
+    sbx_policy *p = cap_policy();
+    static const char *const ok[] = {CAP, "call", "refuse_nine", "8", NULL};
+    sbx_result *r = run(p, ok); /* the control */
+    assert_out(r, "ok \"public\"\n");
+    sbx_result_free(r);
+    static const char *const nine[] = {CAP, "call", "refuse_nine", "9", NULL};
+    r = run(p, nine);
+    assert_out(r, "refused \"code\":\"failed\",\"error\":\"issue 9 is private\"}\n");
+    assert_int_equal(sbx_result_capability_calls(r), 1);
+    sbx_result_free(r);
+    static const char *const unknown[] = {CAP, "call", "delete_repo", "{}", NULL};
+    r = run(p, unknown);
+    assert_out(r, "refused \"code\":\"unknown_op\",\"error\":\"no operation \\\"delete_repo\\\" is "
+                  "granted\"}\n");
+    assert_int_equal(sbx_result_capability_calls(r), 0);
+    assert_int_equal(sbx_result_capability_refused(r), 1);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static void test_capchan__hostile_malformed_frame(void **state)
+{
+    (void)state;
+    sbx_policy *p = cap_policy();
+    static const char *const argv[] = {CAP, "garbage", "echo", NULL};
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    /* refused with a reply; the channel stays usable (the call after it is the control) */
+    assert_out(r, "{\"id\":null,\"ok\":false,\"code\":\"malformed\",\"error\":\"the request is not "
+                  "one JSON value\"}\nok null\n");
+    assert_int_equal(sbx_result_capability_refused(r), 1);
+    assert_int_equal(sbx_result_capability_calls(r), 1);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static void test_capchan__hostile_huge_frame(void **state)
+{
+    (void)state;
+    sbx_policy *p = cap_policy();
+    static const char *const huge[] = {CAP, "huge", "4294967295", NULL};
+    sbx_result *r = run(p, huge);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_out(r, "{\"id\":null,\"ok\":false,\"code\":\"too_large\",\"error\":\"a request of "
+                  "4294967295 bytes (at most 65536): closing\"}\nthen eof\n");
+    sbx_result_free(r);
+    /* the limit is the policy's; just under it is read (and is not JSON) */
+    assert_sbx_ok(sbx_limit_capability_request(p, 1000));
+    static const char *const over[] = {CAP, "huge", "1001", NULL};
+    r = run(p, over);
+    assert_out(r, "{\"id\":null,\"ok\":false,\"code\":\"too_large\",\"error\":\"a request of 1001 "
+                  "bytes (at most 1000): closing\"}\nthen eof\n");
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static void test_capchan__hostile_flood_closed(void **state)
+{
+    (void)state;
+    sbx_policy *p = cap_policy();
+    assert_sbx_ok(sbx_limit_wall_time(p, 30000)); /* a bound for a failure, not a speed */
+    static const char *const argv[] = {CAP, "flood", "100000", NULL};
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    /* the calls the host took in turn are answered (the probe reads the replies
+     * once it cannot send more), then a request out of turn closes the channel */
+    assert_out(r, "sent=many closed\n");
+    assert_int_equal(sbx_result_capability_refused(r), 1);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static void test_capchan__budget(void **state)
+{
+    (void)state;
+    sbx_policy *p = cap_policy();
+    static const char *const argv[] = {CAP, "calls", "8", "echo", "1", NULL};
+    sbx_result *r = run(p, argv); /* the control: the default budget */
+    assert_out(r, "ok=8 refused=0 errno=0\n");
+    sbx_result_free(r);
+    assert_sbx_ok(sbx_limit_capability_calls(p, 5));
+    r = run(p, argv);
+    assert_out(r, "ok=5 refused=3 errno=0\n");
+    assert_int_equal(sbx_result_capability_calls(r), 5);
+    assert_int_equal(sbx_result_capability_refused(r), 3);
+    sbx_result_free(r);
+    static const char *const one[] = {CAP, "calls", "6", "echo", NULL};
+    r = run(p, one); /* a new child has a budget of its own */
+    assert_out(r, "ok=5 refused=1 errno=0\n");
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static void test_capchan__grandchild_shares_the_channel(void **state)
+{
+    (void)state;
+    sbx_policy *p = cap_policy();
+    static const char *const argv[] = {CAP, "grandchild", "echo", NULL};
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_out(r, "ok \"from the grandchild\"\n");
+    assert_int_equal(sbx_result_capability_calls(r), 1);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+/* A child that sends half a frame and sleeps does not hold up another child
+ * of the same supervisor that makes many calls. */
+static void test_capchan__hostile_partial_frame_stalls_nobody(void **state)
+{
+    (void)state;
+    sbx_policy *p = cap_policy();
+    sbx_supervisor *sup = NULL;
+    assert_sbx_ok(sbx_supervisor_new(&sup));
+    static const char *const slow[] = {CAP, "partial", "3", NULL};
+    static const char *const busy[] = {CAP, "calls", "200", "echo", "[1]", NULL};
+    sbx_io io = SBX_IO_INIT;
+    io.stdout_mode = SBX_STDIO_NULL;
+    sbx_child *a = NULL, *b = NULL;
+    assert_sbx_ok(sbx_supervisor_spawn(sup, p, slow, &io, &a));
+    assert_sbx_ok(sbx_supervisor_spawn(sup, p, busy, &io, &b));
+    sbx_child *first = NULL;
+    sbx_result *r = NULL;
+    while (!first) {
+        assert_true(sbx_supervisor_wait(sup, -1) >= 0);
+        if (sbx_supervisor_next(sup, &first, &r) == 0)
+            break;
+    }
+    assert_ptr_equal(first, b); /* the busy one ended while the slow one slept */
+    assert_int_equal(sbx_result_capability_calls(r), 200);
+    sbx_result_free(r);
+    sbx_child_free(first);
+    sbx_child *second = NULL;
+    while (sbx_supervisor_next(sup, &second, &r) != 0)
+        assert_true(sbx_supervisor_wait(sup, -1) >= 0);
+    assert_ptr_equal(second, a);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_int_equal(sbx_result_capability_calls(r), 0);
+    sbx_result_free(r);
+    sbx_child_free(second);
+    sbx_supervisor_free(sup);
+    sbx_policy_free(p);
+}
+
+/* The token that the operation uses never reaches the child: not in its
+ * environment, memory, files or output. */
+static void test_capchan__hostile_token_stays_in_host(void **state)
+{
+    (void)state;
+    static const char *const scan[] = {CAP, "scanmem", token, NULL};
+    static const char *const copy[] = {CAP, "scanmem", token, token, NULL};
+    /* the controls: given as a variable, or held in memory, the scan finds it */
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+    assert_sbx_ok(sbx_set_env(p, "GITHUB_TOKEN", token));
+    sbx_result *r = run(p, scan);
+    assert_out(r, "found environ\n");
+    sbx_result_free(r);
+    sbx_policy_free(p);
+
+    int used = 0;
+    p = policy_new();
+    assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+    r = run(p, copy);
+    assert_out(r, "found memory\n");
+    sbx_result_free(r);
+    assert_sbx_ok(sbx_allow_capability(p, "fetch_issue", fetch_issue, &used));
+    static const char *const call[] = {CAP, "call", "fetch_issue", "7", NULL};
+    r = run(p, call);
+    assert_out(r, "ok {\"number\":7,\"title\":\"Crash on start\"}\n");
+    assert_int_equal(used, 1);
+    assert_null(strstr(sbx_result_stdout(r, NULL), token));
+    sbx_result_free(r);
+    r = run(p, scan);
+    assert_out(r, "not found\n");
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static void test_capchan__audit_events(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/agentsbx-test-capaudit.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    sbx_policy *p = cap_policy();
+    assert_sbx_ok(sbx_set_audit_fd(p, fd));
+    static const char *const argv[] = {CAP, "call", "echo", "\"secret-argument-text\"", NULL};
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_result_free(r);
+    static const char *const bad[] = {CAP, "call", "nope", NULL};
+    r = run(p, bad);
+    sbx_result_free(r);
+    char log[8192];
+    ssize_t n = pread(fd, log, sizeof(log) - 1, 0);
+    assert_true(n > 0);
+    log[n] = '\0';
+    assert_non_null(strstr(log, "\"event\":\"call\""));
+    assert_non_null(strstr(log, "\"op\":\"echo\",\"args_bytes\":22,\"outcome\":\"ok\""));
+    assert_non_null(strstr(
+        log, "\"op\":\"nope\",\"args_bytes\":4,\"outcome\":\"refused\",\"code\":\"unknown_op\""));
+    /* a call's arguments are never written (the spawn event has the command line) */
+    for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n"))
+        if (strstr(line, "\"event\":\"call\""))
+            assert_null(strstr(line, "secret-argument-text"));
+    close(fd);
+    sbx_policy_free(p);
+}
+
+/* A child keeps its channel after its policy is freed. */
+static void test_capchan__child_outlives_policy(void **state)
+{
+    (void)state;
+    sbx_policy *p = cap_policy();
+    static const char *const argv[] = {CAP, "calls", "3", "echo", "1", NULL};
+    sbx_io io = SBX_IO_INIT;
+    io.stdout_mode = SBX_STDIO_NULL;
+    sbx_child *c = NULL;
+    assert_sbx_ok(sbx_spawn(p, argv, &io, &c));
+    sbx_policy_free(p);
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    assert_int_equal(sbx_result_capability_calls(r), 3);
+    sbx_result_free(r);
+    sbx_child_free(c);
+}
+
+static void test_capchan__bad_input(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_error(sbx_allow_capability(NULL, "a", echo, NULL), -EINVAL, "policy is NULL");
+    assert_sbx_error(sbx_allow_capability(p, NULL, echo, NULL), -EINVAL, "name is NULL");
+    assert_sbx_error(sbx_allow_capability(p, "a", NULL, NULL), -EINVAL, "fn is NULL");
+    assert_sbx_error(sbx_allow_capability(p, "", echo, NULL), -EINVAL, "operation name \"\"");
+    assert_sbx_error(sbx_allow_capability(p, "rm -rf", echo, NULL), -EINVAL,
+                     "operation name \"rm -rf\" is not");
+    char longname[80];
+    memset(longname, 'a', 65);
+    longname[65] = '\0';
+    assert_sbx_error(sbx_allow_capability(p, longname, echo, NULL), -EINVAL, "is not 1 to 64");
+    assert_sbx_ok(sbx_allow_capability(p, "echo", echo, NULL));
+    assert_sbx_error(sbx_allow_capability(p, "echo", echo, NULL), -EEXIST,
+                     "has an operation named \"echo\" already");
+    assert_sbx_error(sbx_limit_capability_calls(p, 0), -EINVAL, "calls is 0");
+    assert_sbx_error(sbx_limit_capability_request(p, 10), -EINVAL, "out of range (64 to");
+    assert_sbx_error(sbx_limit_capability_request(p, 1ull << 30), -EINVAL, "out of range");
+    assert_int_equal(sbx_policy_capability_count(NULL), 0);
+    assert_null(sbx_call_name(NULL));
+    assert_null(sbx_call_args(NULL, NULL));
+    assert_int_equal(sbx_result_capability_calls(NULL), 0);
+    assert_int_equal(sbx_result_capability_refused(NULL), 0);
+    assert_sbx_error(sbx_call_reply(NULL, "1", 1), -EINVAL, "call is NULL");
+    assert_sbx_error(sbx_call_fail(NULL, "x"), -EINVAL, "call is NULL");
+    /* a copy has the operations too */
+    sbx_policy *q = NULL;
+    assert_sbx_ok(sbx_policy_dup(p, &q));
+    assert_int_equal(sbx_policy_capability_count(q), 1);
+    sbx_policy_free(q);
+    sbx_policy_free(p);
+}
+
+/* The handler's side: replies that are not one JSON value are refused. */
+static int bad_replies(sbx_call *call, void *userdata)
+{
+    int *checked = userdata;
+    assert_string_equal(sbx_call_name(call), "bad");
+    assert_sbx_error(sbx_call_reply(call, "{\"a\":", 5), -EINVAL,
+                     "not one JSON value (incomplete)");
+    assert_sbx_error(sbx_call_reply(call, "1 2", 3), -EINVAL, "more after the value");
+    assert_sbx_error(sbx_call_reply(call, "nope", 4), -EINVAL, "not one JSON value");
+    assert_sbx_error(sbx_call_reply(call, NULL, 0), -EINVAL, "json is NULL");
+    static char big[128 * 1024 + 2];
+    memset(big, ' ', sizeof(big));
+    assert_sbx_error(sbx_call_reply(call, big, sizeof(big)), -E2BIG, "at most 131072");
+    (*checked)++;
+    return sbx_call_reply(call, "[true,false,null]", 17);
+}
+
+static void test_capchan__reply_checked(void **state)
+{
+    (void)state;
+    int checked = 0;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_capability(p, "bad", bad_replies, &checked));
+    static const char *const argv[] = {CAP, "call", "bad", NULL};
+    sbx_result *r = run(p, argv);
+    assert_out(r, "ok [true,false,null]\n");
+    assert_int_equal(checked, 1);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_capchan__call_round_trip),
+    cmocka_unit_test(test_capchan__handler_failure_and_unknown_op),
+    cmocka_unit_test(test_capchan__hostile_malformed_frame),
+    cmocka_unit_test(test_capchan__hostile_huge_frame),
+    cmocka_unit_test(test_capchan__hostile_flood_closed),
+    cmocka_unit_test(test_capchan__budget),
+    cmocka_unit_test(test_capchan__grandchild_shares_the_channel),
+    cmocka_unit_test(test_capchan__hostile_partial_frame_stalls_nobody),
+    cmocka_unit_test(test_capchan__hostile_token_stays_in_host),
+    cmocka_unit_test(test_capchan__audit_events),
+    cmocka_unit_test(test_capchan__child_outlives_policy),
+    cmocka_unit_test(test_capchan__bad_input),
+    cmocka_unit_test(test_capchan__reply_checked),
+};
+
+SBX_TEST_MAIN(tests)
