@@ -55,6 +55,7 @@ int sbx_use_cgroup(sbx_policy *policy, int on)
     sbx__check_arg(policy);
     sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
     policy->use_cgroup = on;
+    policy->no_cgroup = !on;
     sbx__policy_changed(policy);
     return 0;
 }
@@ -410,9 +411,15 @@ int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
     uint64_t cpu = policy->limits[SBX__LIMIT_CPU_RATE];
     /* A process limit that RLIMIT_NPROC cannot hold (a root host) takes a
      * cgroup of its own when one is usable, without being asked (and the
-     * rlimits layer refuses it when none is). */
-    bool automatic = pids != SBX_UNLIMITED && cpu == SBX_UNLIMITED && !policy->use_cgroup &&
-                     policy->n_cg_parents == 0 && !sbx__nproc_binds();
+     * rlimits layer refuses it when none is); so does a root host's memory
+     * limit, which RLIMIT_DATA holds only per process: the cgroup binds the
+     * whole tree and reports the hit (memory_limit). Where no cgroup is
+     * usable, the rlimits hold them as without the layer. */
+    bool plain = cpu == SBX_UNLIMITED && !policy->use_cgroup && !policy->no_cgroup &&
+                 policy->n_cg_parents == 0;
+    bool auto_pids = plain && pids != SBX_UNLIMITED && !sbx__nproc_binds();
+    bool auto_mem = plain && mem != SBX_UNLIMITED && geteuid() == 0;
+    bool automatic = auto_pids || auto_mem;
     if (!policy->use_cgroup && policy->n_cg_parents == 0 && !automatic) {
         /* A CPU rate has no mechanism but the cgroup: not asking for the layer
          * is the caller's mistake, unless the layer may be missing. */
@@ -423,19 +430,27 @@ int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
                                   "SBX_LAYER_CGROUP best-effort to run without the limit");
         return 0;
     }
-    if (automatic)
+    if (automatic && !auto_mem)
         mem = SBX_UNLIMITED; /* RLIMIT_DATA holds it, as without the cgroup */
-    uint32_t need = (mem != SBX_UNLIMITED ? SBX__CG_MEMORY : 0) |
-                    (pids != SBX_UNLIMITED ? SBX__CG_PIDS : 0) |
-                    (cpu != SBX_UNLIMITED ? SBX__CG_CPU : 0);
+    if (automatic && !auto_pids)
+        pids = SBX_UNLIMITED; /* RLIMIT_NPROC holds it */
     struct sbx__cgroup_plan *cg = malloc(sizeof(*cg));
     if (!cg)
         return sbx__err_stage(SBX_STAGE_CGROUP, -ENOMEM, "cgroup: compiling");
     char why[1280];
-    int r = discover(policy->cg_parents, policy->n_cg_parents, need, cg, why, sizeof(why));
+    int r;
+    for (;;) {
+        uint32_t need = (mem != SBX_UNLIMITED ? SBX__CG_MEMORY : 0) |
+                        (pids != SBX_UNLIMITED ? SBX__CG_PIDS : 0) |
+                        (cpu != SBX_UNLIMITED ? SBX__CG_CPU : 0);
+        r = discover(policy->cg_parents, policy->n_cg_parents, need, cg, why, sizeof(why));
+        if (r == 0 || !automatic || !auto_mem || !auto_pids || mem == SBX_UNLIMITED)
+            break;
+        mem = SBX_UNLIMITED; /* no memory controller: the process limit alone */
+    }
     if (r < 0 && automatic) {
         free(cg);
-        return 0; /* the rlimits layer says what is missing */
+        return 0; /* the rlimits hold them, or the rlimits layer says what is missing */
     }
     if (r < 0) {
         free(cg);
@@ -529,8 +544,9 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
     sbx__owner_tag(tag, sizeof(tag));
     run->kill_fd = -1;
     run->mem_idx = cg->mem_idx;
+    run->pids_idx = cg->pids_idx;
     run->peak = 0;
-    run->oom = false;
+    run->oom = run->mem_hit = run->pids_hit = false;
     int r = 0;
     for (size_t i = 0; i < cg->n; i++) {
         char *path = run->cg[i].path;
@@ -687,28 +703,32 @@ static bool parse_key(const char *text, const char *key, uint64_t *value)
     return false;
 }
 
-static void read_memory_stats(struct sbx__cgroup_run *run)
+static void read_stats(struct sbx__cgroup_run *run)
 {
+    char buf[1024];
+    uint64_t v = 0;
+    if (run->pids_idx >= 0 && (size_t)run->pids_idx < run->n &&
+        read_small(run->cg[run->pids_idx].path, "pids.events", buf, sizeof(buf)) == 0 &&
+        parse_key(buf, "max", &v)) /* forks refused at pids.max (v1 and v2) */
+        run->pids_hit = v > 0;
     if (run->mem_idx < 0 || (size_t)run->mem_idx >= run->n)
         return;
     const char *dir = run->cg[run->mem_idx].path;
-    char buf[1024];
-    uint64_t v = 0;
     if (run->cg[run->mem_idx].v2) {
         if (read_small(dir, "memory.peak", buf, sizeof(buf)) == 0) /* Linux 5.19 */
             run->peak = strtoull(buf, NULL, 10);
         if (read_small(dir, "memory.events", buf, sizeof(buf)) == 0 &&
             parse_key(buf, "oom_kill", &v))
-            run->oom = v > 0;
+            run->oom = run->mem_hit = v > 0;
         return;
     }
     if (read_small(dir, "memory.max_usage_in_bytes", buf, sizeof(buf)) == 0)
         run->peak = strtoull(buf, NULL, 10);
     if (read_small(dir, "memory.oom_control", buf, sizeof(buf)) == 0 &&
         parse_key(buf, "oom_kill", &v)) /* Linux 4.13 */
-        run->oom = v > 0;
+        run->oom = run->mem_hit = v > 0;
     else if (read_small(dir, "memory.failcnt", buf, sizeof(buf)) == 0)
-        run->oom = strtoull(buf, NULL, 10) > 0; /* counted with SIGKILL only (result.c) */
+        run->oom = run->mem_hit = strtoull(buf, NULL, 10) > 0; /* with SIGKILL only (result.c) */
 }
 
 void sbx__cgroup_finish(struct sbx__cgroup_run *run)
@@ -729,7 +749,7 @@ void sbx__cgroup_finish(struct sbx__cgroup_run *run)
         if (nap < 20000)
             nap *= 2;
     }
-    read_memory_stats(run);
+    read_stats(run);
     nap = 100;
     for (size_t i = run->n; i-- > 0;) {
         /* A task that has exited can stay counted for a moment (v1): retry. */
@@ -750,6 +770,7 @@ void sbx__cgroup_finish(struct sbx__cgroup_run *run)
 static int policy_dup(const sbx_policy *from, sbx_policy *to)
 {
     to->use_cgroup = from->use_cgroup;
+    to->no_cgroup = from->no_cgroup;
     for (size_t i = 0; i < from->n_cg_parents; i++) {
         if (!(to->cg_parents[i] = strdup(from->cg_parents[i])))
             return -ENOMEM;

@@ -47,6 +47,9 @@ struct sbx__cgroup_run {
     int kill_fd;   /* cgroup2 cgroup.kill, or -1 */
     uint64_t peak; /* bytes, read before removal; 0: unknown */
     bool oom;      /* the memory controller's OOM killer killed a process */
+    bool mem_hit;  /* the memory limit was reached (an OOM kill, or v1's failcnt) */
+    bool pids_hit; /* pids.events: a fork was refused at pids.max */
+    int pids_idx;  /* the cgroup with the pids controller, or -1 */
 };
 
 SBX__HIDDEN void sbx__cgroup_policy_free(sbx_policy *policy);

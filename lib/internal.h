@@ -107,6 +107,7 @@ struct sbx_policy {
 
     /* cgroup.c */
     bool use_cgroup;
+    bool no_cgroup; /* sbx_use_cgroup(p, 0) said so: not even the automatic one */
     char *cg_parents[4]; /* owned (SBX__CG_MAX); named with sbx_set_cgroup_parent() */
     size_t n_cg_parents;
 };
@@ -257,6 +258,7 @@ struct sbx_result {
     int signal;
     uint64_t wall_ns, user_ns, system_ns, peak_rss;
     uint64_t peak_memory; /* cgroup: 0 when unknown */
+    uint32_t limits_hit;  /* cgroup: bit SBX_LIMIT_* reached somewhere in the tree */
     uint8_t mechanism[SBX__MECH];
     uint32_t namespaces;
     char isolation_fallback[160]; /* "" when the namespaces held or were not asked for */

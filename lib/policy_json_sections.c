@@ -852,10 +852,10 @@ int sbx__policy_json_apply_cgroup(struct sbx__json_ctx *c, sbx_policy *p, struct
 void sbx__policy_json_write_cgroup(struct sbx__json_out *o, struct json_object *doc,
                                    const sbx_policy *p, const sbx_policy *def)
 {
-    if (p->use_cgroup == def->use_cgroup && !p->n_cg_parents)
+    if (p->use_cgroup == def->use_cgroup && p->no_cgroup == def->no_cgroup && !p->n_cg_parents)
         return;
     struct json_object *cg = sbx__json_checked(o, json_object_new_object());
-    if (p->use_cgroup != def->use_cgroup)
+    if (p->use_cgroup != def->use_cgroup || p->no_cgroup != def->no_cgroup)
         sbx__json_put(o, cg, "enabled",
                       sbx__json_checked(o, json_object_new_boolean(p->use_cgroup)));
     if (p->n_cg_parents) {

@@ -56,6 +56,8 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     res->system_ns = tv_ns(child->usage.ru_stime);
     res->peak_rss = (uint64_t)child->usage.ru_maxrss * 1024u;
     res->peak_memory = child->cg.peak;
+    res->limits_hit = (child->cg.mem_hit ? 1u << SBX_LIMIT_MEMORY : 0) |
+                      (child->cg.pids_hit ? 1u << SBX_LIMIT_PROCESSES : 0);
     memcpy(res->mechanism, child->mechanism, sizeof(res->mechanism));
     res->namespaces = child->namespaces;
     memcpy(res->isolation_fallback, child->isolation_fallback, sizeof(res->isolation_fallback));
@@ -148,6 +150,13 @@ uint64_t sbx_result_system_cpu_ns(const sbx_result *result)
 uint64_t sbx_result_peak_rss_bytes(const sbx_result *result)
 {
     return result ? result->peak_rss : 0;
+}
+
+int sbx_result_limit_hit(const sbx_result *result, int limit)
+{
+    if (!result || (limit != SBX_LIMIT_MEMORY && limit != SBX_LIMIT_PROCESSES))
+        return 0;
+    return (result->limits_hit >> limit) & 1;
 }
 
 uint64_t sbx_result_peak_memory_bytes(const sbx_result *result)
@@ -252,6 +261,10 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
     char fallback[sizeof(result->isolation_fallback) * 2 + 32];
     fallback_json(result, fallback, sizeof(fallback));
     static const char *const tree_kill[] = {"none", "pgroup", "cgroup", "pidns", "subreaper"};
+    const char *hit = result->limits_hit == (1u << SBX_LIMIT_MEMORY)      ? "\"memory\""
+                      : result->limits_hit == (1u << SBX_LIMIT_PROCESSES) ? "\"processes\""
+                      : result->limits_hit ? "\"memory\",\"processes\""
+                                           : "";
     /* Masks (bit N: capability N, as in /proc/PID/status): compact, and exact
      * for capabilities newer than this library's names. */
     char caps[256];
@@ -268,7 +281,7 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                  "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
                  "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
                  "\"peak_memory_bytes\":%llu,\"memory_limit\":\"%s\",\"process_limit\":\"%s\","
-                 "\"cpu_rate_limit\":\"%s\",\"tmp_limit\":\"%s\","
+                 "\"cpu_rate_limit\":\"%s\",\"tmp_limit\":\"%s\",\"limits_hit\":[%s],"
                  "\"layers\":[%s],\"namespaces\":[%s]%s,\"tree_kill\":\"%s\","
                  "\"landlock\":{\"abi\":%d,\"rights\":[%s]},%s,"
                  "\"stdout_truncated\":%s,\"stderr_truncated\":%s,"
@@ -281,7 +294,7 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                  mechanism_name(result->mechanism[SBX_LIMIT_MEMORY]),
                  mechanism_name(result->mechanism[SBX_LIMIT_PROCESSES]),
                  mechanism_name(result->mechanism[SBX_LIMIT_CPU_RATE]),
-                 mechanism_name(result->mechanism[SBX_LIMIT_TMP]), layers, ns, fallback,
+                 mechanism_name(result->mechanism[SBX_LIMIT_TMP]), hit, layers, ns, fallback,
                  tree_kill[result->tree_kill <= SBX_TREE_KILL_SUBREAPER ? result->tree_kill : 0],
                  result->landlock_abi, rights, caps, result->truncated[0] ? "true" : "false",
                  result->truncated[1] ? "true" : "false", (unsigned long long)result->redactions,

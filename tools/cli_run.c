@@ -356,6 +356,11 @@ static int child_ended(const struct run_opts *o, const sbx_result *r)
         print_json(o, r);
     violations_summary(o, r);
     exec_denials_summary(o, r);
+    /* a limit reached in the tree while the main process went on */
+    if (sbx_result_limit_hit(r, SBX_LIMIT_MEMORY) && status != SBX_STATUS_MEMORY_LIMIT)
+        note(o, "memory limit reached: the OOM killer killed a process of the child");
+    if (sbx_result_limit_hit(r, SBX_LIMIT_PROCESSES))
+        note(o, "process limit reached: a fork of the child was refused");
     if (!o->quiet && !o->json)
         cli_output_report(&o->output, stderr);
     switch (status) {

@@ -36,8 +36,16 @@ extern "C" {
  *
  * Parents named with sbx_set_cgroup_parent() take precedence over this.
  *
+ * Without this call, a cgroup is still used, where one is usable, for the
+ * limits no rlimit holds: sbx_limit_processes() for a host RLIMIT_NPROC does
+ * not bind (root), and sbx_limit_memory() for a root host (RLIMIT_DATA bounds
+ * each process, the cgroup the whole tree, and reports a hit anywhere in it:
+ * sbx_result_limit_hit()); where none is usable, the rlimits hold them (or
+ * the rlimits layer fails, for the process limit). Calling it with 0 turns
+ * that off too: no cgroup at all.
+ *
  * @param policy The policy.
- * @param on 1 or 0 (the default).
+ * @param on 1, or 0: no cgroup, not even the automatic one above.
  * @retval 0 Success.
  * @retval -EINVAL NULL policy, or @p on neither 0 nor 1.
  * @since 0.1
@@ -147,6 +155,23 @@ SBX_API int sbx_result_limit_mechanism(const sbx_result *result, int limit);
  * @since 0.1
  */
 SBX_API uint64_t sbx_result_peak_memory_bytes(const sbx_result *result);
+
+/**
+ * @brief Whether a limit was reached anywhere in the child's tree, even if the
+ * main process ended normally: the cgroup's OOM killer killed a process
+ * (or, on cgroup v1 without that count, the memory limit was reached), or
+ * the cgroup refused a fork at the process limit.
+ *
+ * Known only where a cgroup enforced the limit (sbx_result_limit_mechanism()
+ * is #SBX_MECHANISM_CGROUP): a resource limit (RLIMIT_DATA, RLIMIT_NPROC)
+ * makes the call fail in the child, and the kernel counts it nowhere.
+ * @param result The result.
+ * @param limit #SBX_LIMIT_MEMORY or #SBX_LIMIT_PROCESSES.
+ * @return 1 reached, 0 not (or not known: see above), 0 for a NULL result or
+ *         another @p limit.
+ * @since 0.2
+ */
+SBX_API int sbx_result_limit_hit(const sbx_result *result, int limit);
 
 #ifdef __cplusplus
 }

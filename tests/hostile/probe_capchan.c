@@ -178,6 +178,9 @@ int main(int argc, char **argv)
             if (sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
                 break; /* closed, or the buffer is full */
         }
+        /* a send can stop in the middle of a frame when the buffer fills:
+         * end the stream there, so that the host sees the end */
+        shutdown(fd, SHUT_WR);
         long replies = 0;
         while (read_reply(fd, reply, sizeof(reply)) >= 0)
             replies++;

@@ -142,12 +142,59 @@ static void test_limits__memory(void **state)
     assert_string_equal(err, "none");
     sbx_policy_free(control);
 
+    /* RLIMIT_DATA: without a cgroup (a root host would take one by itself) */
     sbx_policy *p = policy_new();
     assert_sbx_ok(sbx_limit_memory(p, 64 * MIB));
+    assert_sbx_ok(sbx_use_cgroup(p, 0));
     run_counting_probe(p, argv, "allocated_mib", &mib, err);
     assert_string_equal(err, "ENOMEM");
     if (mib >= 64)
         fail_msg("allocated %ld MiB under a 64 MiB limit", mib);
+    static const char *const t[] = {"/bin/true", NULL};
+    sbx_result *r = run_ok(p, t);
+    assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_MEMORY), SBX_MECHANISM_RLIMIT);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+/* A root host's memory limit takes a cgroup by itself where one is usable:
+ * RLIMIT_DATA bounds each process, the cgroup the whole tree; a hit anywhere
+ * in it is reported even when the main process goes on. */
+static void test_limits__memory_takes_a_cgroup_as_root(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        SBX_SKIP("not root: the memory limit is RLIMIT_DATA (test_limits__memory)");
+    char why[1280];
+    if (sbx_probe(SBX_FEATURE_CGROUP, why, sizeof(why)) <= 0)
+        SBX_SKIP("no usable cgroup here (%s): the memory limit is RLIMIT_DATA", why);
+    /* two processes of 48 MiB each: each under a 64 MiB per-process limit,
+     * together over it */
+    const char *argv[] = {"/bin/sh", "-c", "\"$0\" 48 & \"$0\" 48 & wait", PROBE("probe_alloc"),
+                          NULL};
+    sbx_policy *control = policy_new(); /* the control: RLIMIT_DATA lets both through */
+    assert_sbx_ok(sbx_allow_tool(control, PROBE("probe_alloc")));
+    assert_sbx_ok(sbx_limit_memory(control, 64 * MIB));
+    assert_sbx_ok(sbx_use_cgroup(control, 0));
+    sbx_result *r = run_ok(control, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_string_equal(sbx_result_stdout(r, NULL),
+                        "allocated_mib=48 errno=none\nallocated_mib=48 errno=none\n");
+    assert_int_equal(sbx_result_limit_hit(r, SBX_LIMIT_MEMORY), 0);
+    sbx_result_free(r);
+    sbx_policy_free(control);
+
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_tool(p, PROBE("probe_alloc")));
+    assert_sbx_ok(sbx_limit_memory(p, 64 * MIB));
+    r = run_ok(p, argv);
+    assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_MEMORY), SBX_MECHANISM_CGROUP);
+    if (strcmp(sbx_result_stdout(r, NULL),
+               "allocated_mib=48 errno=none\nallocated_mib=48 errno=none\n") == 0)
+        fail_msg("96 MiB held in the tree under a 64 MiB limit: %s", describe(r));
+    assert_int_equal(sbx_result_limit_hit(r, SBX_LIMIT_MEMORY), 1);
+    assert_non_null(strstr(describe(r), "\"limits_hit\":[\"memory\"]"));
+    sbx_result_free(r);
     sbx_policy_free(p);
 }
 
@@ -194,12 +241,18 @@ static void test_limits__processes_take_a_cgroup_as_root(void **state)
 
     sbx_policy *p = policy_new();
     assert_sbx_ok(sbx_limit_processes(p, 16));
-    run_counting_probe(p, argv, "forked", &forked, err);
+    sbx_result *r = run_ok(p, argv);
+    if (sscanf(sbx_result_stdout(r, NULL), "forked=%ld errno=%31s", &forked, err) != 2)
+        fail_msg("unexpected output: %s", describe(r));
     assert_string_equal(err, "EAGAIN");
     if (forked >= 16)
         fail_msg("forked %ld processes under a limit of 16", forked);
+    assert_int_equal(sbx_result_limit_hit(r, SBX_LIMIT_PROCESSES), 1); /* reported */
+    assert_int_equal(sbx_result_limit_hit(r, SBX_LIMIT_MEMORY), 0);
+    sbx_result_free(r);
     static const char *const t[] = {"/bin/true", NULL};
-    sbx_result *r = run_ok(p, t);
+    r = run_ok(p, t);
+    assert_int_equal(sbx_result_limit_hit(r, SBX_LIMIT_PROCESSES), 0); /* the control */
     assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_PROCESSES), SBX_MECHANISM_CGROUP);
     assert_true(sbx_result_layers(r) & SBX_LAYER_CGROUP);
     assert_true(sbx_result_layers(r) & SBX_LAYER_RLIMITS);
@@ -340,6 +393,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_limits__file_size),
     cmocka_unit_test(test_limits__open_files),
     cmocka_unit_test(test_limits__memory),
+    cmocka_unit_test(test_limits__memory_takes_a_cgroup_as_root),
     cmocka_unit_test(test_limits__processes_take_a_cgroup_as_root),
     cmocka_unit_test(test_limits__processes_refused_when_unenforceable),
     cmocka_unit_test(test_limits__processes_fork_fails),

@@ -668,6 +668,7 @@ static void test_ns__mount_tmpfs_bomb_stopped(void **state)
     /* The private /tmp is as large as the memory limit. */
     sbx_policy *ns = policy_ns(SBX_NS_MOUNT);
     assert_sbx_ok(sbx_limit_memory(ns, 32ull << 20));
+    assert_sbx_ok(sbx_use_cgroup(ns, 0)); /* the tmpfs's own size, not a root host's cgroup */
     static const char *const argv[] = {PROBE("probe_ns"), "fill", "/tmp", "128", NULL};
     long mib = -1;
     char err[32];
@@ -678,6 +679,7 @@ static void test_ns__mount_tmpfs_bomb_stopped(void **state)
     /* The control: the host's TMPDIR (a tmpfs too) takes it all. */
     sbx_policy *plain = policy_ns(0);
     assert_sbx_ok(sbx_limit_memory(plain, 32ull << 20));
+    assert_sbx_ok(sbx_use_cgroup(plain, 0));
     const char *sh[] = {"/bin/sh", "-c", "exec \"$0\" fill \"$TMPDIR\" 128", PROBE("probe_ns"),
                         NULL};
     assert_sbx_ok(sbx_allow_tool(plain, PROBE("probe_ns")));

@@ -63,6 +63,9 @@ static sbx_policy *limited(void)
 {
     sbx_policy *p = policy_new();
     assert_sbx_ok(sbx_limit_memory(p, 64 * MIB));
+    /* the TMPDIR's own bounds, without the cgroup a root host's memory
+     * limit takes by itself (test_cgroup covers that one) */
+    assert_sbx_ok(sbx_use_cgroup(p, 0));
     return p;
 }
 

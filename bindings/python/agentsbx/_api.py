@@ -288,6 +288,11 @@ class SandboxResult(Generic[_T]):
     ``{"memory": "rlimit" | "cgroup" | "none", "processes": ..., "cpu_rate": "cgroup" | "none",
     "tmp": "tmpfs" | "cgroup" | "disk" | "none"}`` (``tmp``: what bounds the private TMPDIR's
     memory under a memory limit)."""
+    limits_hit: List[str] = field(default_factory=list)
+    """Limits reached anywhere in the child's tree, even if the main process went on
+    (``sbx_result_limit_hit``): ``"memory"`` (the cgroup's OOM killer killed a process),
+    ``"processes"`` (the cgroup refused a fork).  Known only where a cgroup enforced the
+    limit (``limit_mechanisms[...] == "cgroup"``): an rlimit's failure is counted nowhere."""
     namespaces: FrozenSet[str] = frozenset()
     """The namespaces the child ran in: ``{"user", "pid", "net", "ipc", "uts", "mount", "cgroup"}``."""
     isolation_fallback: Optional[str] = None
@@ -432,6 +437,7 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         system_cpu_time=lib.sbx_result_system_cpu_ns(r) / 1e9,
         peak_rss=lib.sbx_result_peak_rss_bytes(r),
         peak_memory=lib.sbx_result_peak_memory_bytes(r),
+        limits_hit=[k for k, v in (("memory", 1), ("processes", 2)) if lib.sbx_result_limit_hit(r, v)],
         limit_mechanisms={k: _MECHANISMS.get(lib.sbx_result_limit_mechanism(r, v), "unknown")
                           for k, v in (("memory", 1), ("processes", 2), ("cpu_rate", 3),
                                        ("tmp", 4))},

@@ -211,6 +211,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_limit_cpu_rate", _i, [c_policy_p, _u64], True),
     ("sbx_result_limit_mechanism", _i, [c_result_p, _i], False),  # an enum value, never < 0
     ("sbx_result_peak_memory_bytes", _u64, [c_result_p], False),
+    ("sbx_result_limit_hit", _i, [c_result_p, _i], False),
     # output.h
     ("sbx_set_output_callback", _i, [c_policy_p, OUTPUT_FN, ctypes.c_void_p], True),
     ("sbx_redact_value", _i, [c_policy_p, _s], True),

@@ -22,7 +22,7 @@ import json
 import os
 import struct
 import sys
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 __all__ = ["call", "CallRefused", "ChannelError"]
 
@@ -77,7 +77,7 @@ def call(op: str, args: Any = None, *, fd: Optional[int] = None) -> Any:
     raise CallRefused(str(reply.get("code")), str(reply.get("error")))
 
 
-def _main(argv: list) -> int:
+def _main(argv: List[str]) -> int:
     if len(argv) not in (2, 3):
         print("usage: capclient.py NAME [JSON]", file=sys.stderr)
         return 2

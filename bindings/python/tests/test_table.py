@@ -55,7 +55,7 @@ def c_prototypes():
 _SCALARS = {"int": ctypes.c_int, "uint32_t": ctypes.c_uint32, "uint64_t": ctypes.c_uint64,
             "int64_t": ctypes.c_int64, "size_t": ctypes.c_size_t, "pid_t": ctypes.c_int}
 _CALLBACKS = {"sbx_violation_fn": "VIOLATION_FN", "sbx_output_fn": "OUTPUT_FN",
-              "sbx_audit_fn": "AUDIT_FN"}
+              "sbx_audit_fn": "AUDIT_FN", "sbx_capability_fn": "CAPABILITY_FN"}
 
 
 def _compatible(ctype, ct):
@@ -101,7 +101,10 @@ def test_table__every_function_typed_and_checked():
                             "sbx_child_close_stdio", "sbx_child_poll", "sbx_result_exit_code",
                             "sbx_result_landlock_abi", "sbx_result_limit_mechanism",
                             "sbx_result_tree_kill", "sbx_policy_isolation",
-                            "sbx_supervisor_remove", "sbx_supervisor_next"}, name
+                            "sbx_supervisor_remove", "sbx_supervisor_next",
+                            "sbx_result_limit_hit",  # 0 or 1, never < 0
+                            # in a handler's trampoline: a failure is the call's, not raised
+                            "sbx_call_reply", "sbx_call_fail"}, name
 
 
 def test_table__negative_return_raises_with_message():
