@@ -39,6 +39,7 @@ struct sbx__env_entry {
 struct sbx__grant {
     char *path;      /* owned, absolute */
     uint64_t access; /* SBX_FS_* */
+    bool internal;   /* made by the library itself (the shims of capchan.c): not written */
 };
 
 /* A path denied beneath the grants (carve.c): SBX_FS_READ hides it, SBX_FS_WRITE
@@ -107,7 +108,7 @@ struct sbx_policy {
 
     /* cgroup.c */
     bool use_cgroup;
-    bool no_cgroup; /* sbx_use_cgroup(p, 0) said so: not even the automatic one */
+    bool no_cgroup;      /* sbx_use_cgroup(p, 0) said so: not even the automatic one */
     char *cg_parents[4]; /* owned (SBX__CG_MAX); named with sbx_set_cgroup_parent() */
     size_t n_cg_parents;
 };
@@ -175,8 +176,9 @@ struct sbx__plan {
     struct sbx__carve_plan *carve;       /* carve.c: the denied paths; NULL: none */
     struct sbx__caps_plan caps;          /* caps.c */
     struct sbx__capchan_cfg *capchan;    /* capchan.c (refcounted); NULL: no channel */
-    uint8_t mechanism[SBX__MECH];        /* [SBX_LIMIT_*]: SBX_MECHANISM_* */
-    unsigned generation;                 /* the policy's, when compiled */
+    const char *shim_dir; /* capchan.c: first on the child's PATH (tools with rules), or NULL */
+    uint8_t mechanism[SBX__MECH]; /* [SBX_LIMIT_*]: SBX_MECHANISM_* */
+    unsigned generation;          /* the policy's, when compiled */
     char isolation_fallback[160]; /* auto isolation: why no namespaces; "" when none missed */
     char *document; /* while compiling, when auditing: the policy's JSON (for its digest) */
     _Alignas(max_align_t) char block[]; /* envp array and strings */
@@ -274,6 +276,9 @@ struct sbx_result {
     uint64_t audit_dropped;                        /* audit.c: events not written */
     struct sbx__violations *violations;            /* monitor.c; NULL: no monitor */
     uint64_t capability_calls, capability_refused; /* capchan.c */
+    uint64_t tool_denials;                         /* capchan.c: denied tool calls */
+    char (*tool_denied)[200];                      /* the first ones, described; owned */
+    size_t n_tool_denied;
     /* the child's (engine.c); NULL when its output was not captured */
     struct sbx__unicode_report *unicode;
 };
@@ -320,10 +325,14 @@ SBX__HIDDEN void sbx__child_expire(sbx_child *child);
 SBX__HIDDEN int sbx__capchan_fd(const sbx_child *child);
 /* Answer what the child sent, a bounded batch; never blocks. */
 SBX__HIDDEN void sbx__capchan_service(sbx_child *child);
-/* The counts, into the result. */
-SBX__HIDDEN void sbx__capchan_result(const sbx_child *child, sbx_result *res);
+/* The counts and the tools' denials, into the result; -ENOMEM. */
+SBX__HIDDEN int sbx__capchan_result(const sbx_child *child, sbx_result *res);
 /* Free the channel (sbx_child_free()). */
 SBX__HIDDEN void sbx__capchan_free(sbx_child *child);
+/* The policy's tools with argument rules: how many; with i below that, rule
+ * i's name and lists (valid while the policy is unchanged). */
+SBX__HIDDEN size_t sbx__capchan_tool_rules(const sbx_policy *policy, size_t i, const char **name,
+                                           const char *const **allow, const char *const **deny);
 
 /* ---- the event engine (engine.c) ---- */
 

@@ -142,7 +142,7 @@ static int push_grant(sbx_policy *policy, const char *path, uint64_t access)
     char *copy = strdup(path);
     if (!copy)
         return -ENOMEM;
-    policy->grants[policy->n_grants++] = (struct sbx__grant){copy, access};
+    policy->grants[policy->n_grants++] = (struct sbx__grant){copy, access, false};
     return 0;
 }
 

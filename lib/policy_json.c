@@ -402,6 +402,7 @@ static struct json_object *write_document(struct sbx__json_out *o, const sbx_pol
     if (p->tmp_parent)
         sbx__json_put(o, doc, "tmp_parent", sbx__json_str(o, p->tmp_parent));
     sbx__policy_json_write_grants(o, doc, p);
+    sbx__policy_json_write_tool_rules(o, doc, p);
     sbx__policy_json_write_deny(o, doc, p);
     sbx__policy_json_write_protected(o, doc, p);
     sbx__policy_json_write_mounts(o, doc, p);

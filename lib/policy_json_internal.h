@@ -44,6 +44,8 @@ SBX__HIDDEN void sbx__policy_json_write_env(struct sbx__json_out *o, struct json
                                             const sbx_policy *p, const sbx_policy *def);
 SBX__HIDDEN void sbx__policy_json_write_limits(struct sbx__json_out *o, struct json_object *doc,
                                                const sbx_policy *p, const sbx_policy *def);
+SBX__HIDDEN void sbx__policy_json_write_tool_rules(struct sbx__json_out *o, struct json_object *doc,
+                                                   const sbx_policy *p);
 SBX__HIDDEN void sbx__policy_json_write_grants(struct sbx__json_out *o, struct json_object *doc,
                                                const sbx_policy *p);
 SBX__HIDDEN void sbx__policy_json_write_network(struct sbx__json_out *o, struct json_object *doc,

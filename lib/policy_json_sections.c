@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentsbx/capchan.h"
 #include "json_value.h"
 #include "outfilter.h"
 #include "policy_json_internal.h"
@@ -322,10 +323,15 @@ int sbx__policy_json_apply_grants(struct sbx__json_ctx *c, sbx_policy *p,
 void sbx__policy_json_write_grants(struct sbx__json_out *o, struct json_object *doc,
                                    const sbx_policy *p)
 {
-    if (!p->n_grants)
+    size_t shown = 0;
+    for (size_t i = 0; i < p->n_grants; i++)
+        shown += !p->grants[i].internal;
+    if (!shown)
         return;
     struct json_object *grants = sbx__json_checked(o, json_object_new_array());
     for (size_t i = 0; i < p->n_grants; i++) {
+        if (p->grants[i].internal)
+            continue;
         struct json_object *g = sbx__json_checked(o, json_object_new_object());
         struct json_object *access = sbx__json_checked(o, json_object_new_array());
         sbx__json_put(o, g, "path", sbx__json_str(o, p->grants[i].path));
@@ -336,6 +342,35 @@ void sbx__policy_json_write_grants(struct sbx__json_out *o, struct json_object *
         sbx__json_push(o, grants, g);
     }
     sbx__json_put(o, doc, "grants", grants);
+}
+
+/* The tools with argument rules, as "tools": {...} (the plain ones are
+ * written as the grants they resolve to). */
+void sbx__policy_json_write_tool_rules(struct sbx__json_out *o, struct json_object *doc,
+                                       const sbx_policy *p)
+{
+    const char *name;
+    const char *const *allow, *const *deny;
+    size_t n = sbx__capchan_tool_rules(p, SIZE_MAX, &name, &allow, &deny);
+    if (!n)
+        return;
+    struct json_object *tools = sbx__json_checked(o, json_object_new_object());
+    for (size_t i = 0; i < n; i++) {
+        sbx__capchan_tool_rules(p, i, &name, &allow, &deny);
+        struct json_object *t = sbx__json_checked(o, json_object_new_object());
+        struct json_object *a = sbx__json_checked(o, json_object_new_array());
+        for (size_t k = 0; allow[k]; k++)
+            sbx__json_push(o, a, sbx__json_str(o, allow[k]));
+        sbx__json_put(o, t, "allow", a);
+        if (deny[0]) {
+            struct json_object *d = sbx__json_checked(o, json_object_new_array());
+            for (size_t k = 0; deny[k]; k++)
+                sbx__json_push(o, d, sbx__json_str(o, deny[k]));
+            sbx__json_put(o, t, "deny_options", d);
+        }
+        sbx__json_put(o, tools, name, t);
+    }
+    sbx__json_put(o, doc, "tools", tools);
 }
 
 /* "tool_bundles": {"NAME": {"programs": [names or paths], "dirs": [paths]}}:
@@ -400,9 +435,83 @@ static int apply_bundle(struct sbx__json_ctx *c, sbx_policy *p, const char *tool
     return 0;
 }
 
+/* A JSON array of strings as a NULL-terminated vector (strings of the
+ * document); NULL with the failure reported. */
+static const char **string_list(struct sbx__json_ctx *c, struct json_object *a, const char *what)
+{
+    if (sbx__json_get_array(c, a, what) < 0)
+        return NULL;
+    if (json_object_array_length(a) == 0) {
+        sbx__json_fail(c, -EINVAL, "empty (%s, at least one)", what);
+        return NULL;
+    }
+    size_t n = json_object_array_length(a);
+    const char **v = calloc(n + 1, sizeof(*v));
+    if (!v) {
+        sbx__json_fail(c, -ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t old = sbx__json_path_index(c, i);
+        if (sbx__json_get_string(c, json_object_array_get_idx(a, i), "a string", &v[i]) < 0) {
+            free(v);
+            return NULL;
+        }
+        sbx__json_path_restore(c, old);
+    }
+    return v;
+}
+
+/* "tools": {"git": {"allow": ["status", "log *"], "deny_options": ["-c"]}, "make": true}:
+ * argument rules (sbx_allow_tool_args), or plain grants as in the array form. */
+static int apply_tool_rules(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *tools)
+{
+    static const char *const keys[] = {"allow", "deny_options", NULL};
+    int r;
+    json_object_object_foreach(tools, name, v)
+    {
+        size_t old = sbx__json_path_key(c, name);
+        if (sbx__json_is(v, json_type_boolean) && json_object_get_boolean(v)) {
+            CALL(c, sbx_allow_tool(p, name));
+            if ((r = apply_bundle(c, p, name)) < 0)
+                return r;
+            sbx__json_path_restore(c, old);
+            continue;
+        }
+        if ((r = sbx__json_get_object(c, v, keys)) < 0)
+            return r;
+        struct json_object *av = NULL, *dv = NULL;
+        if (!json_object_object_get_ex(v, "allow", &av))
+            return sbx__json_fail(c, -EINVAL, "missing \"allow\" (true, or the argument rules)");
+        size_t o2 = sbx__json_path_key(c, "allow");
+        const char **allow = string_list(c, av, "an array of argument patterns");
+        if (!allow)
+            return -EINVAL;
+        sbx__json_path_restore(c, o2);
+        const char **deny = NULL;
+        if (json_object_object_get_ex(v, "deny_options", &dv)) {
+            o2 = sbx__json_path_key(c, "deny_options");
+            if (!(deny = string_list(c, dv, "an array of denied options or words"))) {
+                free(allow);
+                return -EINVAL;
+            }
+            sbx__json_path_restore(c, o2);
+        }
+        r = sbx_allow_tool_args(p, name, allow, deny);
+        free(allow);
+        free(deny);
+        CALL(c, r);
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
 int sbx__policy_json_apply_tools(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *tools)
 {
-    int r = sbx__json_get_array(c, tools, "an array of tool names or paths");
+    if (sbx__json_is(tools, json_type_object))
+        return apply_tool_rules(c, p, tools);
+    int r = sbx__json_get_array(c, tools,
+                                "an array of tool names or paths, or an object of argument rules");
     if (r < 0)
         return r;
     for (size_t i = 0; i < json_object_array_length(tools); i++) {

@@ -70,7 +70,10 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     res->signal = WIFSIGNALED(child->wstatus) ? WTERMSIG(child->wstatus) : 0;
     res->status = classify(child, res);
     res->audit_dropped = child->audit_dropped;
-    sbx__capchan_result(child, res);
+    if (sbx__capchan_result(child, res) < 0) {
+        sbx_result_free(res);
+        return sbx__errno(-ENOMEM, "allocating the result");
+    }
     if (sbx__monitor_result(child, res) < 0 || sbx__engine_take((sbx_child *)child, res) < 0) {
         sbx_result_free(res);
         return sbx__errno(-ENOMEM, "allocating the result");
@@ -85,6 +88,7 @@ void sbx_result_free(sbx_result *result)
         return;
     free(result->out[0]);
     free(result->out[1]);
+    free(result->tool_denied);
     sbx__violations_free(result);
     sbx__unicode_report_free(result->unicode);
     free(result);
@@ -276,6 +280,14 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
              (unsigned long long)result->caps[SBX_CAPS_INHERITABLE],
              (unsigned long long)result->caps[SBX_CAPS_BOUNDING],
              (unsigned long long)result->caps[SBX_CAPS_AMBIENT]);
+    /* each at most 200 bytes, 6 per byte quoted: the 16 kept always fit */
+    char tools[16 * (6 * 200 + 3)] = "";
+    for (size_t i = 0, at = 0; i < result->n_tool_denied && i < 16; i++) {
+        if (i)
+            tools[at++] = ',';
+        const char *d = result->tool_denied[i];
+        at += sbx__json_quote(tools + at, sizeof(tools) - at, d, strnlen(d, 200));
+    }
     int n =
         snprintf(buf, size,
                  "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
@@ -286,7 +298,8 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                  "\"landlock\":{\"abi\":%d,\"rights\":[%s]},%s,"
                  "\"stdout_truncated\":%s,\"stderr_truncated\":%s,"
                  "\"redactions\":%llu,\"escapes\":%llu,\"audit_dropped\":%llu,"
-                 "\"capability_calls\":%llu,\"capability_refused\":%llu",
+                 "\"capability_calls\":%llu,\"capability_refused\":%llu,"
+                 "\"tool_denial_count\":%llu,\"tool_denials\":[%s]",
                  sbx_status_name(result->status), result->exit_code, result->signal,
                  (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
                  (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss,
@@ -300,7 +313,8 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                  result->truncated[1] ? "true" : "false", (unsigned long long)result->redactions,
                  (unsigned long long)result->escapes, (unsigned long long)result->audit_dropped,
                  (unsigned long long)result->capability_calls,
-                 (unsigned long long)result->capability_refused);
+                 (unsigned long long)result->capability_refused,
+                 (unsigned long long)result->tool_denials, tools);
     if (n < 0)
         return n;
     size_t off = (size_t)n; /* then the Unicode classes, the violations, and the closing brace */

@@ -555,7 +555,8 @@ static bool same_name(const char *entry, const char *over)
 
 /* The child's environment: the plan's, this spawn's changes (opts->env), and
  * this child's TMPDIR. No allocation: envp has room for all of them. */
-static void child_env(const struct sbx__spawn *s, char **envp, char *tmpdir_var, size_t size)
+static void child_env(const struct sbx__spawn *s, char **envp, char *tmpdir_var, size_t size,
+                      char *path_var, size_t path_size)
 {
     const struct sbx__plan *plan = s->plan;
     const char *const *over = s->opts->env;
@@ -582,6 +583,16 @@ static void child_env(const struct sbx__spawn *s, char **envp, char *tmpdir_var,
     }
     if (s->caps_env[0]) /* after the changes: the channel's number is the library's */
         envp[n++] = (char *)s->caps_env;
+    if (plan->shim_dir) {
+        /* tools with argument rules: their shims come first on PATH */
+        size_t i = 0;
+        while (i < n && strncmp(envp[i], "PATH=", 5) != 0)
+            i++;
+        snprintf(path_var, path_size, "PATH=%s:%s", plan->shim_dir,
+                 i < n ? envp[i] + 5 : "/usr/local/bin:/usr/bin:/bin");
+        envp[i] = path_var;
+        n += i == n;
+    }
     envp[n] = NULL;
 }
 
@@ -869,9 +880,10 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spaw
     size_t n_over = 0;
     for (const char *const *e = opts->env; e && *e; e++)
         n_over++;
-    char *envp[plan->n_env + n_over + 3]; /* TMPDIR, SBX_CAPS_FD, NULL */
+    char *envp[plan->n_env + n_over + 4]; /* TMPDIR, SBX_CAPS_FD, PATH, NULL */
     char tmpdir_var[sizeof("TMPDIR=") + SBX__TMPDIR_MAX];
-    child_env(&s, envp, tmpdir_var, sizeof(tmpdir_var));
+    char path_var[plan->shim_dir ? 8192 : 1];
+    child_env(&s, envp, tmpdir_var, sizeof(tmpdir_var), path_var, sizeof(path_var));
     struct spawn_ctx ctx;
     make_ctx(&s, &ctx, envp);
     if ((r = make_stdio(&ctx, &io, pipes)) < 0)

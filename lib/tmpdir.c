@@ -99,6 +99,12 @@ static void sweep(const char *parent)
     closedir(d);
 }
 
+void sbx__tmpdir_sweep_once(const char *parent)
+{
+    if (sbx__first_sweep(parent))
+        sweep(parent);
+}
+
 /* ---- where: compiling ------------------------------------------------------------- */
 
 static bool in_memory(const char *dir)

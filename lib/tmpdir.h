@@ -11,6 +11,9 @@ SBX__HIDDEN int sbx__tmp_compile(const sbx_policy *policy, struct sbx__plan *pla
 /* Parent, per spawn: make parent/agentsbx.<tag>.XXXXXX in out (SBX__TMPDIR_MAX
  * bytes); 0 or -errno (out empty). No allocation. */
 SBX__HIDDEN int sbx__tmpdir_create(const char *parent, char *out);
+/* Remove what dead hosts left in parent, once per process and parent (the
+ * shims' directories of capchan.c live there too). */
+SBX__HIDDEN void sbx__tmpdir_sweep_once(const char *parent);
 /* Remove a private TMPDIR and everything in it, following no link; clears the string. */
 SBX__HIDDEN void sbx__tmpdir_remove(char *tmpdir);
 

@@ -162,6 +162,66 @@ SBX_API SBX_WUR int sbx_call_reply(sbx_call *call, const char *json, size_t len)
 SBX_API SBX_WUR int sbx_call_fail(sbx_call *call, const char *message);
 
 /**
+ * @brief Let the child run a tool only with arguments that match rules: the
+ * tool runs through the host, never directly.
+ *
+ * The child gets a link named after the tool, first on its PATH, to
+ * `agentsbx-shim` (installed in the library's libexec directory); the real
+ * tool is not executable by the child at all (a grant that would let it —
+ * sbx_allow_tool(), `--tool`, an SBX_FS_EXEC grant above it — makes the spawn
+ * fail). Run as `git ARGS`, the shim sends the arguments and its working
+ * directory over the capability channel, with its standard streams attached;
+ * the host checks the arguments on its own copy of them (no pointer into the
+ * child's memory is read, so no other thread of the child can change them
+ * after the check), then runs the real tool confined by this policy (with the
+ * tool granted, and without the channel) in that directory on those streams,
+ * and the shim exits as the tool did. A denied call exits 126 with a message
+ * naming the tool and the argument, and is counted in the result
+ * (sbx_result_tool_denial()). One tool at a time per child.
+ *
+ * The rules: the arguments (without the tool's name) must match one of
+ * @p allow, and none may hit @p deny. A pattern is words separated by spaces,
+ * each matched by fnmatch(3) against one argument; a last `*` matches all the
+ * rest, none included: `"status"`, `"log *"`, `"commit -m *"`. A deny entry
+ * starting with `-` hits an argument that is it, or it followed by `=`, or, for
+ * a one-letter option, followed by anything (`-c` hits `-cfoo`, not `--cached`);
+ * any other entry hits an argument that contains it, in any case
+ * (`core.hooksPath` hits `-c core.hookspath=/x`).
+ *
+ * @param policy The policy.
+ * @param tool A name, looked up in the policy's PATH, or an absolute path.
+ * @param allow Patterns, NULL-terminated, at least one (each 1 to 1024 bytes).
+ * @param deny Entries, NULL-terminated, or NULL.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL argument, no pattern, or a bad name or pattern (the message says which).
+ * @retval -ENOENT The tool, or the shim, was not found.
+ * @retval -EEXIST The policy has rules for that tool already.
+ * @retval -ENOMEM Out of memory.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_allow_tool_args(sbx_policy *policy, const char *tool,
+                                        const char *const *allow, const char *const *deny);
+
+/**
+ * @brief How many tool calls of the child the argument rules denied.
+ * @param result The result.
+ * @return The count; 0 for a NULL result.
+ * @since 0.2
+ */
+SBX_API uint64_t sbx_result_tool_denial_count(const sbx_result *result);
+
+/**
+ * @brief One of the first 16 denied tool calls: the tool, its arguments and
+ * why ("git push origin: not allowed by the argument rules"), at most 199 bytes.
+ * @param result The result.
+ * @param index 0 up to the number kept (at most 16).
+ * @return The text, valid as long as the result; NULL past the last one kept
+ *         or for a NULL result.
+ * @since 0.2
+ */
+SBX_API const char *sbx_result_tool_denial(const sbx_result *result, size_t index);
+
+/**
  * @brief How many calls of the child were answered by a handler (successfully or not).
  * @param result The result.
  * @return The count; 0 for a NULL result.

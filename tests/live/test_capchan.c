@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -415,6 +416,140 @@ static void test_capchan__reply_checked(void **state)
     sbx_policy_free(p);
 }
 
+/* ---- tools with argument rules --------------------------------------------------------- */
+
+static int sh(const char *cmd)
+{
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A repository on the host, with one commit; "" when git is missing. */
+static void make_repo(char *dir)
+{
+    strcpy(dir, "/tmp/agentsbx-test-git.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && git init -q -b main . && git config user.email t@example.com && "
+             "git config user.name T && echo a > a && git add a && git commit -qm first",
+             dir);
+    assert_int_equal(sh(cmd), 0);
+    assert_int_equal(chmod(dir, 0777), 0); /* sbxtest writes it too */
+    snprintf(cmd, sizeof(cmd), "chmod -R a+rwX %s", dir);
+    assert_int_equal(sh(cmd), 0);
+}
+
+static void remove_repo(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(sh(cmd), 0);
+}
+
+static const char *const git_allow[] = {"status *", "log *", "add *", "commit -m *", NULL};
+static const char *const git_deny[] = {"-c", "--exec-path", "core.hooksPath", NULL};
+
+static void test_capchan__hostile_tool_args_git(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/git", X_OK) != 0)
+        SBX_SKIP("git is not installed");
+    char repo[64];
+    make_repo(repo);
+    char script[1024];
+    snprintf(script, sizeof(script),
+             "cd %s || exit 9; git status --short; echo rc=$?; echo b > b; git add b; echo rc=$?; "
+             "git commit -m second -q; echo rc=$?; git push origin main; echo rc=$?; "
+             "git -c core.hooksPath=/tmp commit -q -m third >/dev/null; echo rc=$?; "
+             "git config core.hooksPath /tmp; echo rc=$?; /usr/bin/git status >/dev/null; echo rc=$?",
+             repo);
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+
+    /* the control: git granted plainly runs every one of them */
+    sbx_policy *c = policy_new();
+    assert_sbx_ok(sbx_allow_path(c, repo, SBX_FS_READ | SBX_FS_WRITE));
+    /* the argument rules alone: not the protected list of the mount view */
+    assert_sbx_ok(sbx_unprotect(c, ".git/config"));
+    assert_sbx_ok(sbx_allow_tool(c, "git"));
+    sbx_result *r = run(c, argv);
+    const char *out = sbx_result_stdout(r, NULL);
+    /* push fails for want of a remote (128), the -c commit has nothing left to
+     * commit (1): each ran; config and the direct git succeed */
+    if (strcmp(out, "rc=0\nrc=0\nrc=0\nrc=128\nrc=1\nrc=0\nrc=0\n") != 0)
+        fail_msg("control: \"%s\" / \"%s\" (%s)", out, sbx_result_stderr(r, NULL), describe(r));
+    assert_int_equal(sbx_result_tool_denial_count(r), 0);
+    sbx_result_free(r);
+    sbx_policy_free(c);
+    remove_repo(repo);
+
+    make_repo(repo);
+    snprintf(script, sizeof(script),
+             "cd %s || exit 9; git status --short; echo rc=$?; echo b > b; git add b; echo rc=$?; "
+             "git commit -m second -q; echo rc=$?; git push origin main; echo rc=$?; "
+             "git -c core.hooksPath=/tmp commit -q -m third >/dev/null; echo rc=$?; "
+             "git config core.hooksPath /tmp; echo rc=$?; /usr/bin/git status >/dev/null; echo rc=$?",
+             repo);
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_path(p, repo, SBX_FS_READ | SBX_FS_WRITE));
+    assert_sbx_ok(sbx_unprotect(p, ".git/config"));
+    assert_sbx_ok(sbx_allow_tool_args(p, "git", git_allow, git_deny));
+    r = run(p, argv);
+    out = sbx_result_stdout(r, NULL);
+    const char *err = sbx_result_stderr(r, NULL);
+    /* status, add and commit ran (through the host); push, -c, config and the
+     * real git executed directly did not */
+    if (strcmp(out, "rc=0\nrc=0\nrc=0\nrc=126\nrc=126\nrc=126\nrc=126\n") != 0)
+        fail_msg("got \"%s\" / \"%s\" (%s)", out, err, describe(r));
+    assert_non_null(strstr(err, "agentsbx: git: denied: git push origin main: not allowed by"));
+    assert_non_null(strstr(err, "argument \"-c\" is denied (-c)"));
+    assert_non_null(strstr(err, "/usr/bin/git: Permission denied"));
+    assert_int_equal(sbx_result_tool_denial_count(r), 3);
+    assert_string_equal(sbx_result_tool_denial(r, 0),
+                        "git push origin main: not allowed by the argument rules");
+    assert_null(sbx_result_tool_denial(r, 3));
+    assert_non_null(strstr(describe(r), "\"tool_denial_count\":3"));
+    sbx_result_free(r);
+    /* the commit is the host's, made by the real git in the repository */
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && git log --format=%%s | tr '\\n' ' ' | grep -qx 'second first '", repo);
+    assert_int_equal(sh(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "cd %s && ! git config core.hooksPath", repo);
+    assert_int_equal(sh(cmd), 0);
+    sbx_policy_free(p);
+    remove_repo(repo);
+}
+
+static void test_capchan__tool_args_bad_input(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/git", X_OK) != 0)
+        SBX_SKIP("git is not installed");
+    sbx_policy *p = policy_new();
+    static const char *const none[] = {NULL};
+    static const char *const empty[] = {"", NULL};
+    assert_sbx_error(sbx_allow_tool_args(NULL, "git", git_allow, NULL), -EINVAL, "policy is NULL");
+    assert_sbx_error(sbx_allow_tool_args(p, NULL, git_allow, NULL), -EINVAL, "tool is NULL");
+    assert_sbx_error(sbx_allow_tool_args(p, "git", NULL, NULL), -EINVAL, "allow is NULL");
+    assert_sbx_error(sbx_allow_tool_args(p, "git", none, NULL), -EINVAL, "allow has no pattern");
+    assert_sbx_error(sbx_allow_tool_args(p, "git", empty, NULL), -EINVAL, "allow[0] is empty");
+    assert_sbx_error(sbx_allow_tool_args(p, "git", git_allow, empty), -EINVAL, "deny[0] is empty");
+    assert_sbx_error(sbx_allow_tool_args(p, "no-such-tool-here", git_allow, NULL), -ENOENT,
+                     "not found in PATH");
+    assert_sbx_error(sbx_allow_tool_args(p, "bin/git", git_allow, NULL), -EINVAL,
+                     "neither a name nor an absolute path");
+    assert_sbx_ok(sbx_allow_tool_args(p, "git", git_allow, NULL));
+    assert_sbx_error(sbx_allow_tool_args(p, "/usr/bin/git", git_allow, NULL), -EEXIST,
+                     "rules for \"git\" already");
+    /* the real tool granted too: it could run around its rules */
+    assert_sbx_ok(sbx_allow_tool(p, "git"));
+    static const char *const argv[] = {"/bin/true", NULL};
+    sbx_result *r = NULL;
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EINVAL, "could execute /usr/bin/git directly");
+    sbx_policy_free(p);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_capchan__call_round_trip),
     cmocka_unit_test(test_capchan__handler_failure_and_unknown_op),
@@ -429,6 +564,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_capchan__child_outlives_policy),
     cmocka_unit_test(test_capchan__bad_input),
     cmocka_unit_test(test_capchan__reply_checked),
+    cmocka_unit_test(test_capchan__hostile_tool_args_git),
+    cmocka_unit_test(test_capchan__tool_args_bad_input),
 };
 
 SBX_TEST_MAIN(tests)

@@ -328,6 +328,11 @@ class SandboxResult(Generic[_T]):
     """How many execs were denied in all (``sbx_result_exec_denial_count``)."""
     capability_calls: int = 0
     """Calls of host operations answered by a handler (``sbx_result_capability_calls``)."""
+    tool_denials: List[str] = field(default_factory=list)
+    """The first 16 tool calls the argument rules denied, described
+    ("git push origin: not allowed by the argument rules"; ``sbx_result_tool_denial``)."""
+    tool_denial_count: int = 0
+    """How many tool calls the argument rules denied (``sbx_result_tool_denial_count``)."""
     capability_refused: int = 0
     """Calls refused without a handler: unknown operation, malformed, too large, over the
     budget, out of turn (``sbx_result_capability_refused``)."""
@@ -455,9 +460,20 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         exec_denials=_exec_denials(r), exec_denial_count=lib.sbx_result_exec_denial_count(r),
         capability_calls=lib.sbx_result_capability_calls(r),
         capability_refused=lib.sbx_result_capability_refused(r),
+        tool_denial_count=lib.sbx_result_tool_denial_count(r),
+        tool_denials=_tool_denials(r),
         audit_dropped=lib.sbx_result_audit_dropped(r),
         unicode={name: lib.sbx_result_unicode(r, i) for i, name in enumerate(_UNICODE_CLASSES)},
         unicode_tag_text=_tag_text(lib.sbx_result_unicode_tag_text(r)), json=js)
+
+
+def _tool_denials(r: Any) -> List[str]:
+    out: List[str] = []
+    while True:
+        d = lib.sbx_result_tool_denial(r, len(out))
+        if d is None:
+            return out
+        out.append(d.decode("utf-8", "replace"))
 
 
 def _exec_denials(r: Any) -> List["ExecDenial"]:
@@ -794,6 +810,19 @@ class Policy(Closing):
     def allow_tool(self, name: StrPath) -> "Policy":
         """Allow executing a program (a name resolved in the child's PATH now, or an absolute path)."""
         return self._apply("sbx_allow_tool", _path(name, "tool"))
+
+    def allow_tool_args(self, name: StrPath, allow: Sequence[str],
+                        deny: Optional[Sequence[str]] = None) -> "Policy":
+        """Let the child run a tool only with arguments that match ``allow`` and hit
+        nothing of ``deny`` (``sbx_allow_tool_args``): the tool runs through the host,
+        never directly, e.g. ``allow_tool_args("git", ["status *", "log *", "commit -m *"],
+        ["-c", "core.hooksPath"])``.  See docs/capabilities.md for the pattern rules."""
+        for what, v in (("allow", allow), ("deny", deny or [])):
+            if isinstance(v, (str, bytes)) or not all(isinstance(x, str) for x in v):
+                raise TypeError(f"{what} must be a sequence of str")
+        a = (ctypes.c_char_p * (len(allow) + 1))(*[x.encode() for x in allow], None)
+        d = (ctypes.c_char_p * (len(deny or []) + 1))(*[x.encode() for x in (deny or [])], None)
+        return self._apply("sbx_allow_tool_args", _path(name, "tool"), a, d)
 
     def allow_connect(self, port: int) -> "Policy":
         """Allow outgoing TCP connections to ``port`` (1-65535)."""

@@ -139,6 +139,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_set_die_with_parent", _i, [c_policy_p, _i], True),
     ("sbx_allow_path", _i, [c_policy_p, _s, _u64], True),
     ("sbx_allow_tool", _i, [c_policy_p, _s], True),
+    ("sbx_allow_tool_args", _i, [c_policy_p, _s, _P(ctypes.c_char_p), _P(ctypes.c_char_p)], True),
     ("sbx_allow_connect", _i, [c_policy_p, _i], True),
     ("sbx_allow_bind", _i, [c_policy_p, _i], True),
     ("sbx_allow_network", _i, [c_policy_p], True),
@@ -259,6 +260,8 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_call_fail", _i, [ctypes.c_void_p, _s], False),
     ("sbx_result_capability_calls", _u64, [c_result_p], False),
     ("sbx_result_capability_refused", _u64, [c_result_p], False),
+    ("sbx_result_tool_denial_count", _u64, [c_result_p], False),
+    ("sbx_result_tool_denial", _s, [c_result_p, _sz], False),
     ("sbx_allow_unix_socket", _i, [c_policy_p, _s], True),
     # carve.h
     ("sbx_deny_path", _i, [c_policy_p, _s, _u64], True),

@@ -100,3 +100,32 @@ def test_capchan__budget_and_bad_input():
             assert "out of range" in str(e)
         else:
             raise AssertionError("a 10-byte request limit was accepted")
+
+
+def test_capchan__tool_args_git(tmp_path):
+    if not os.access("/usr/bin/git", os.X_OK):
+        import pytest
+        pytest.skip("git is not installed")
+    import subprocess
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run("git init -q -b main . && git config user.email t@example.com && "
+                   "git config user.name T && echo a > a && git add a && git commit -qm first",
+                   shell=True, cwd=repo, check=True)
+    os.system(f"chmod -R a+rwX {tmp_path}")
+    with agentsbx.Policy() as p:
+        p.allow_path(str(repo), "rw")
+        p.allow_tool_args("git", ["status *", "add *", "commit -m *"], ["-c", "core.hooksPath"])
+        r = p.run(["/bin/sh", "-c", "git status >/dev/null; echo rc=$?; git push; echo rc=$?; "
+                   "git -c core.hooksPath=/x status; echo rc=$?"],
+                  cwd=str(repo), capture_output=True)
+        assert r.stdout == b"rc=0\nrc=126\nrc=126\n", r
+        assert r.tool_denial_count == 2
+        assert r.tool_denials[0] == "git push: not allowed by the argument rules"
+        assert "denied (-c)" in r.tool_denials[1]
+        try:
+            p.allow_tool_args("git", [])
+        except agentsbx.InvalidArgumentError as e:
+            assert "allow has no pattern" in str(e)
+        else:
+            raise AssertionError("empty allow accepted")
