@@ -458,12 +458,13 @@ static void test_capchan__hostile_tool_args_git(void **state)
     char repo[64];
     make_repo(repo);
     char script[1024];
-    snprintf(script, sizeof(script),
-             "cd %s || exit 9; git status --short; echo rc=$?; echo b > b; git add b; echo rc=$?; "
-             "git commit -m second -q; echo rc=$?; git push origin main; echo rc=$?; "
-             "git -c core.hooksPath=/tmp commit -q -m third >/dev/null; echo rc=$?; "
-             "git config core.hooksPath /tmp; echo rc=$?; /usr/bin/git status >/dev/null; echo rc=$?",
-             repo);
+    snprintf(
+        script, sizeof(script),
+        "cd %s || exit 9; git status --short; echo rc=$?; echo b > b; git add b; echo rc=$?; "
+        "git commit -m second -q; echo rc=$?; git push origin main; echo rc=$?; "
+        "git -c core.hooksPath=/tmp commit -q -m third >/dev/null; echo rc=$?; "
+        "git config core.hooksPath /tmp; echo rc=$?; /usr/bin/git status >/dev/null; echo rc=$?",
+        repo);
     const char *argv[] = {"/bin/sh", "-c", script, NULL};
 
     /* the control: git granted plainly runs every one of them */
@@ -484,12 +485,13 @@ static void test_capchan__hostile_tool_args_git(void **state)
     remove_repo(repo);
 
     make_repo(repo);
-    snprintf(script, sizeof(script),
-             "cd %s || exit 9; git status --short; echo rc=$?; echo b > b; git add b; echo rc=$?; "
-             "git commit -m second -q; echo rc=$?; git push origin main; echo rc=$?; "
-             "git -c core.hooksPath=/tmp commit -q -m third >/dev/null; echo rc=$?; "
-             "git config core.hooksPath /tmp; echo rc=$?; /usr/bin/git status >/dev/null; echo rc=$?",
-             repo);
+    snprintf(
+        script, sizeof(script),
+        "cd %s || exit 9; git status --short; echo rc=$?; echo b > b; git add b; echo rc=$?; "
+        "git commit -m second -q; echo rc=$?; git push origin main; echo rc=$?; "
+        "git -c core.hooksPath=/tmp commit -q -m third >/dev/null; echo rc=$?; "
+        "git config core.hooksPath /tmp; echo rc=$?; /usr/bin/git status >/dev/null; echo rc=$?",
+        repo);
     sbx_policy *p = policy_new();
     assert_sbx_ok(sbx_allow_path(p, repo, SBX_FS_READ | SBX_FS_WRITE));
     assert_sbx_ok(sbx_unprotect(p, ".git/config"));
