@@ -1,4 +1,4 @@
-/* probe_alloc MIB: allocate MIB blocks of 1 MiB with malloc(3), writing to
+/* probe_alloc MIB [HOLD_MS]: allocate MIB blocks of 1 MiB with malloc(3), writing to
  * every page, until malloc fails or MIB blocks are held; then print
  * "allocated_mib=N errno=NAME" (NAME is "none" when all succeeded). Used to
  * check the memory limit: confined it must see ENOMEM, unconfined it gets all
@@ -7,12 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MIB (1024 * 1024)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2)
+    if (argc != 2 && argc != 3)
         return 2;
     long want = atol(argv[1]);
     long got = 0;
@@ -28,5 +29,8 @@ int main(int argc, char **argv)
         got++;
     }
     printf("allocated_mib=%ld errno=%s\n", got, err ? strerrorname_np(err) : "none");
+    fflush(stdout);
+    if (argc == 3) /* hold it all a while: processes started together overlap */
+        usleep((useconds_t)atol(argv[2]) * 1000);
     return 0;
 }

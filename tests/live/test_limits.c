@@ -170,8 +170,9 @@ static void test_limits__memory_takes_a_cgroup_as_root(void **state)
         SBX_SKIP("no usable cgroup here (%s): the memory limit is RLIMIT_DATA", why);
     /* two processes of 48 MiB each: each under a 64 MiB per-process limit,
      * together over it */
-    const char *argv[] = {"/bin/sh", "-c", "\"$0\" 48 & \"$0\" 48 & wait", PROBE("probe_alloc"),
-                          NULL};
+    /* each holds its memory 2 s: they overlap however the machine is loaded */
+    const char *argv[] = {"/bin/sh", "-c", "\"$0\" 48 2000 & \"$0\" 48 2000 & wait",
+                          PROBE("probe_alloc"), NULL};
     sbx_policy *control = policy_new(); /* the control: RLIMIT_DATA lets both through */
     assert_sbx_ok(sbx_allow_tool(control, PROBE("probe_alloc")));
     assert_sbx_ok(sbx_limit_memory(control, 64 * MIB));
@@ -189,9 +190,12 @@ static void test_limits__memory_takes_a_cgroup_as_root(void **state)
     assert_sbx_ok(sbx_limit_memory(p, 64 * MIB));
     r = run_ok(p, argv);
     assert_int_equal(sbx_result_limit_mechanism(r, SBX_LIMIT_MEMORY), SBX_MECHANISM_CGROUP);
-    if (strcmp(sbx_result_stdout(r, NULL),
-               "allocated_mib=48 errno=none\nallocated_mib=48 errno=none\n") == 0)
-        fail_msg("96 MiB held in the tree under a 64 MiB limit: %s", describe(r));
+    /* the tree never held more than the limit (one of them was killed, maybe
+     * after its line: the output alone does not tell) */
+    uint64_t peak = sbx_result_peak_memory_bytes(r);
+    if (peak == 0 || peak > 64 * MIB)
+        fail_msg("peak memory %llu of the tree under a 64 MiB limit: %s", (unsigned long long)peak,
+                 describe(r));
     assert_int_equal(sbx_result_limit_hit(r, SBX_LIMIT_MEMORY), 1);
     assert_non_null(strstr(describe(r), "\"limits_hit\":[\"memory\"]"));
     sbx_result_free(r);
