@@ -325,6 +325,26 @@ int sbx_allow_network(sbx_policy *policy)
     return 0;
 }
 
+int sbx_set_exec_mode(sbx_policy *policy, int mode)
+{
+    sbx__check_arg(policy);
+    sbx__check(mode == SBX_EXEC_ALLOWLIST || mode == SBX_EXEC_SYSTEM,
+               "%s: %d is not an exec mode (allowlist 0, system 1)", __func__, mode);
+    policy->exec_system = mode == SBX_EXEC_SYSTEM;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_policy_exec_mode(const sbx_policy *policy)
+{
+    return policy && policy->exec_system ? SBX_EXEC_SYSTEM : SBX_EXEC_ALLOWLIST;
+}
+
+const char *sbx_exec_mode_name(int mode)
+{
+    return mode == SBX_EXEC_ALLOWLIST ? "allowlist" : mode == SBX_EXEC_SYSTEM ? "system" : NULL;
+}
+
 int sbx_set_private_tmp(sbx_policy *policy, int on)
 {
     sbx__check_arg(policy);
@@ -377,6 +397,79 @@ static const struct {
     {"/dev/urandom", SBX_FS_READ},
     {"/dev/tty", SBX_FS_READ | SBX_FS_WRITE},
 };
+
+/* What SBX_EXEC_SYSTEM lets the child execute: the system directories of the
+ * default view, /etc aside (view.c makes the same binds executable). */
+static const char *const system_roots[] = {"/usr",   "/bin",   "/sbin",  "/lib",
+                                           "/lib64", "/lib32", "/libx32"};
+
+static bool path_under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 1)
+        return true;
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Whether path and dir overlap (one is beneath the other), by name or by
+ * the paths they resolve to now (/bin is usr/bin on a merged /usr). */
+static bool overlaps(const char *path, const char *dir)
+{
+    if (path_under(path, dir) || path_under(dir, path))
+        return true;
+    char rp[PATH_MAX], rd[PATH_MAX];
+    if (!realpath(dir, rd))
+        return false;
+    if (!realpath(path, rp)) {
+        /* A path that does not exist yet (a bind's or tmpfs's place in the
+         * view): its deepest existing ancestor decides. */
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof(tmp), "%s", path);
+        char *slash;
+        while ((slash = strrchr(tmp, '/')) && slash != tmp) {
+            *slash = '\0';
+            if (realpath(tmp, rp))
+                return path_under(rp, rd) || path_under(rd, rp);
+        }
+        return false;
+    }
+    return path_under(rp, rd) || path_under(rd, rp);
+}
+
+/* SBX_EXEC_SYSTEM: nothing the child may write may also be executable. */
+static int check_exec_system(const sbx_policy *policy)
+{
+    if (!policy->exec_system)
+        return 0;
+    struct {
+        const char *path, *what;
+    } w[policy->n_grants + 2 * policy->n_binds + policy->n_tmpfs + 2];
+    size_t n = 0;
+    for (size_t i = 0; i < policy->n_grants; i++)
+        if (policy->grants[i].access & SBX__FS_WRITES)
+            w[n].path = policy->grants[i].path, w[n++].what = "a write grant";
+    for (size_t i = 0; i < policy->n_binds; i++)
+        if (policy->binds[i].access & SBX__FS_WRITES) {
+            w[n].path = policy->binds[i].src, w[n++].what = "the source of a writable bind";
+            w[n].path = policy->binds[i].dest, w[n++].what = "a writable bind";
+        }
+    for (size_t i = 0; i < policy->n_tmpfs; i++)
+        w[n].path = policy->tmpfs[i].path, w[n++].what = "a tmpfs";
+    if (policy->workdir)
+        w[n].path = policy->workdir, w[n++].what = "the working directory";
+    if (policy->private_tmp && policy->tmp_parent)
+        w[n].path = policy->tmp_parent, w[n++].what = "the temporary directories' parent";
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sizeof(system_roots) / sizeof(system_roots[0]); k++)
+            if (overlaps(w[i].path, system_roots[k]))
+                return sbx__err_stage(
+                    SBX_STAGE_COMPILE, -EINVAL,
+                    "exec mode system: %s is %s, and overlaps the system directory %s, whose "
+                    "programs the child may execute; nothing may be both writable and "
+                    "executable: write elsewhere, or keep the exec allow-list",
+                    w[i].path, w[i].what, system_roots[k]);
+    return 0;
+}
 
 static uint64_t to_ll(uint64_t access)
 {
@@ -468,6 +561,9 @@ static const char *missing_right(const sbx_policy *policy, int abi)
 
 int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
 {
+    int r = check_exec_system(policy);
+    if (r < 0)
+        return r;
     pthread_once(&abi_once, probe_abi);
     int abi = kernel_abi > 0 ? kernel_abi : 0;
     const char *missing = missing_right(policy, abi);
@@ -512,10 +608,12 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
             wpaths[writable.n++] = policy->binds[i].src;
     if (policy->workdir)
         wpaths[writable.n++] = policy->workdir;
-    int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof(default_grants) / sizeof(default_grants[0]); i++)
         r = add_grant(ll, default_grants[i].path, default_grants[i].access | SBX_FS_OPTIONAL,
                       &writable);
+    for (size_t i = 0;
+         r == 0 && policy->exec_system && i < sizeof(system_roots) / sizeof(system_roots[0]); i++)
+        r = add_grant(ll, system_roots[i], SBX_FS_READ | SBX_FS_EXEC | SBX_FS_OPTIONAL, &writable);
     if (r == 0 && policy->workdir)
         r = add_grant(ll, policy->workdir, SBX_FS_READ | SBX_FS_WRITE | SBX_FS_OPTIONAL, &writable);
     for (size_t i = 0; r == 0 && i < policy->n_grants; i++)
@@ -676,6 +774,7 @@ static int policy_dup(const sbx_policy *from, sbx_policy *to)
         to->n_bind = from->n_bind;
     }
     to->allow_network = from->allow_network;
+    to->exec_system = from->exec_system;
     if (!(to->unix_sockets = calloc(from->n_unix_sockets + 1, sizeof(char *))))
         return -ENOMEM;
     for (size_t i = 0; i < from->n_unix_sockets; i++) {

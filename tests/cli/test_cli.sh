@@ -473,6 +473,33 @@ case_grants_exec() {
     expect_err_has "agentsbx: --tool 'no-such-tool-agentsbx-test': "
 }
 
+# --exec system: whatever is installed beneath /usr runs; a copy of it the
+# child could write does not (126); the same copy runs unconfined.
+case_exec_system() {
+    need_landlock
+    mkdir "$TMP/w"
+    cp /usr/bin/uname "$TMP/w/u"
+    "$TMP/w/u" -s >/dev/null || fail "the control: $TMP/w/u does not run unconfined"
+    for iso in auto minimal; do
+        sbx run --isolation "$iso" --workdir "$TMP/w" sh -c 'uname -s'
+        expect_rc 126
+        sbx run --isolation "$iso" --exec system --workdir "$TMP/w" sh -c 'uname -s'
+        expect_rc 0
+        expect_out Linux
+        sbx run --isolation "$iso" --exec system --workdir "$TMP/w" sh -c './u -s'
+        expect_rc 126
+        expect_err_has "Permission denied"
+        sbx run --isolation "$iso" --exec system sh -c 'cp /usr/bin/uname "$TMPDIR/v" && "$TMPDIR/v"'
+        expect_rc 126
+    done
+    sbx run --exec system --rw /usr/local true
+    expect_rc 125
+    expect_err_has "agentsbx: exec mode system: /usr/local is a write grant, and overlaps the system directory /usr"
+    sbx run --exec everything true
+    expect_rc 125
+    expect_err_has "agentsbx: --exec: expected allowlist or system, got 'everything'"
+}
+
 case_grants_values() {
     local v
     for v in -1 '' 65536 80x 1K; do

@@ -100,7 +100,7 @@ def test_table__every_function_typed_and_checked():
             assert name in {"sbx_last_error_stage", "sbx_landlock_abi", "sbx_child_stdio_fd",
                             "sbx_child_close_stdio", "sbx_child_poll", "sbx_result_exit_code",
                             "sbx_result_landlock_abi", "sbx_result_limit_mechanism",
-                            "sbx_result_tree_kill", "sbx_policy_isolation",
+                            "sbx_result_tree_kill", "sbx_policy_isolation", "sbx_policy_exec_mode",
                             "sbx_supervisor_remove", "sbx_supervisor_next"}, name
 
 
