@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "layer.h"
@@ -106,6 +107,38 @@ static void probe_abi(void)
 int sbx_landlock_abi(void)
 {
     pthread_once(&abi_once, probe_abi);
+    return kernel_abi > 0 ? kernel_abi : 0;
+}
+
+int sbx__landlock_observed(char *buf, size_t size)
+{
+    pthread_once(&abi_once, probe_abi);
+    int err = kernel_abi < 0 ? -kernel_abi : 0;
+    struct utsname u;
+    int major = 0, minor = 0;
+    if (uname(&u) == 0)
+        sscanf(u.release, "%d.%d", &major, &minor);
+    if (kernel_abi > 0)
+        snprintf(buf, size, "kernel Landlock ABI %d", kernel_abi);
+    else if (kernel_abi == 0)
+        snprintf(buf, size, "disabled for testing by AGENTSBX_TEST_LANDLOCK_ABI=0");
+    else if (err == ENOSYS)
+        snprintf(
+            buf, size,
+            "landlock_create_ruleset returned ENOSYS: the kernel lacks Landlock (Linux older "
+            "than 5.13, or built without CONFIG_SECURITY_LANDLOCK; this is Linux %d.%d), or the "
+            "program runs under valgrind or an emulator (valgrind does not know this system "
+            "call)",
+            major, minor);
+    else if (err == EOPNOTSUPP)
+        snprintf(buf, size,
+                 "landlock_create_ruleset returned EOPNOTSUPP: Landlock is built into this "
+                 "kernel but disabled at boot (add landlock to the lsm= boot parameter)");
+    else
+        snprintf(buf, size,
+                 "landlock_create_ruleset returned %s (%s): blocked, perhaps by a container's "
+                 "seccomp profile",
+                 sbx_errname(-err), strerror(err));
     return kernel_abi > 0 ? kernel_abi : 0;
 }
 
@@ -547,7 +580,7 @@ void sbx__landlock_plan_free(struct sbx__landlock_plan *ll)
 static const char *missing_right(const sbx_policy *policy, int abi)
 {
     if (abi < 1)
-        return "Landlock itself (not enabled in this kernel, or blocked)";
+        return "Landlock itself";
     if (abi < 3)
         return "LANDLOCK_ACCESS_FS_TRUNCATE (ABI 3, Linux 6.2)";
     if (abi < 4 && !policy->allow_network)
@@ -565,13 +598,14 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
     if (r < 0)
         return r;
     pthread_once(&abi_once, probe_abi);
-    int abi = kernel_abi > 0 ? kernel_abi : 0;
+    char observed[512];
+    int abi = sbx__landlock_observed(observed, sizeof(observed));
     const char *missing = missing_right(policy, abi);
     if (missing && !(policy->best_effort & SBX_LAYER_LANDLOCK))
         return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
-                              "landlock: this kernel cannot enforce %s (kernel Landlock ABI %d); "
+                              "landlock: this kernel cannot enforce %s (%s); "
                               "mark SBX_LAYER_LANDLOCK best-effort to run without it",
-                              missing, abi);
+                              missing, observed);
     if (abi < 1)
         return 0; /* best-effort, and nothing to enforce with */
 

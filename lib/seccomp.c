@@ -8,6 +8,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -315,9 +316,13 @@ int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
     if (!kernel.filter) {
         if (best_effort)
             return 0;
+        char why[512]; /* what was observed: valgrind and emulators give ENOSYS too */
+        if (sbx_probe(SBX_FEATURE_SECCOMP, why, sizeof(why)) > 0 || !why[0])
+            snprintf(why, sizeof(why), "Linux 4.14 needed");
         return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
-                              "seccomp: this kernel cannot filter system calls (Linux 4.14 "
-                              "needed); mark SBX_LAYER_SECCOMP best-effort to run without it");
+                              "seccomp: this kernel cannot filter system calls (%s); mark "
+                              "SBX_LAYER_SECCOMP best-effort to run without it",
+                              why);
     }
     bool monitor = !(set && set->monitor_off);
     if (monitor && !kernel.notify) {
