@@ -8,7 +8,6 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <seccomp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,8 +39,9 @@
 
 static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static struct {
-    bool filter; /* seccomp(2) with SECCOMP_RET_KILL_PROCESS (Linux 4.14) */
-    bool notify; /* user notification (Linux 5.0) */
+    bool filter;      /* seccomp(2) with SECCOMP_RET_KILL_PROCESS (Linux 4.14) */
+    bool notify;      /* user notification (Linux 5.0) */
+    int filter_errno; /* what the probe of filters returned, for messages */
     size_t notif_size, resp_size;
 } kernel;
 
@@ -49,6 +49,7 @@ static void probe(void)
 {
     uint32_t action = SECCOMP_RET_KILL_PROCESS;
     kernel.filter = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
+    kernel.filter_errno = kernel.filter ? 0 : errno;
     action = SECCOMP_RET_USER_NOTIF;
     struct seccomp_notif_sizes sizes;
     kernel.notify = kernel.filter &&
@@ -316,13 +317,15 @@ int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
     if (!kernel.filter) {
         if (best_effort)
             return 0;
-        char why[512]; /* what was observed: valgrind and emulators give ENOSYS too */
-        if (sbx_probe(SBX_FEATURE_SECCOMP, why, sizeof(why)) > 0 || !why[0])
-            snprintf(why, sizeof(why), "Linux 4.14 needed");
-        return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
-                              "seccomp: this kernel cannot filter system calls (%s); mark "
-                              "SBX_LAYER_SECCOMP best-effort to run without it",
-                              why);
+        return sbx__err_stage(
+            SBX_STAGE_COMPILE, -EOPNOTSUPP,
+            "seccomp: this kernel cannot filter system calls (seccomp(SECCOMP_GET_ACTION_AVAIL) "
+            "returned %s%s); mark SBX_LAYER_SECCOMP best-effort to run without it",
+            sbx_errname(-kernel.filter_errno),
+            kernel.filter_errno == ENOSYS
+                ? ": Linux 4.14 is needed, or the program runs under valgrind or an emulator "
+                  "(valgrind does not know this system call)"
+                : "");
     }
     bool monitor = !(set && set->monitor_off);
     if (monitor && !kernel.notify) {
