@@ -685,6 +685,67 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
     return 0;
 }
 
+/* ---- the starting directory --------------------------------------------------------- */
+
+struct ll_inode {
+    dev_t dev;
+    ino_t ino;
+};
+
+/* Whether the rules let the child list dir: as Landlock decides, the rights of
+ * the rules on dir and on each directory above it (".." crosses mount points
+ * as Landlock's walk does), matched by inode (`listable`: the directories of
+ * rules with READ_DIR). */
+static bool dir_listable(const struct ll_inode *listable, size_t n, int dir)
+{
+    int cur = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+    bool found = false;
+    for (int depth = 0; cur >= 0 && !found && depth < 4096; depth++) {
+        struct stat st, ust;
+        if (fstat(cur, &st) != 0)
+            break;
+        for (size_t i = 0; i < n && !found; i++)
+            found = listable[i].dev == st.st_dev && listable[i].ino == st.st_ino;
+        int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        bool top =
+            up < 0 || fstat(up, &ust) != 0 || (ust.st_dev == st.st_dev && ust.st_ino == st.st_ino);
+        close(cur);
+        cur = top ? -1 : up;
+        if (top && up >= 0)
+            close(up);
+    }
+    if (cur >= 0)
+        close(cur);
+    return found;
+}
+
+int sbx__landlock_check_start(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    const struct sbx__landlock_plan *ll = plan->landlock;
+    struct stat st; /* a missing working directory, or a file: chdir's to report */
+    if (!ll || !(ll->handled_fs & LL_FS_READ_DIR) || !policy->workdir || plan->workdir_fd < 0 ||
+        fstat(plan->workdir_fd, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    struct ll_inode *listable = calloc(ll->n_rules + 1, sizeof(*listable));
+    if (!listable)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "landlock");
+    size_t n = 0;
+    for (size_t i = 0; i < ll->n_rules; i++)
+        if ((ll->rules[i].access & LL_FS_READ_DIR) && fstat(ll->rules[i].fd, &st) == 0)
+            listable[n++] = (struct ll_inode){st.st_dev, st.st_ino};
+    bool ok = dir_listable(listable, n, plan->workdir_fd);
+    free(listable);
+    if (ok)
+        return 0;
+    /* It is granted read and write: a deny beneath a grant took that away. */
+    return sbx__err_stage(SBX_STAGE_WORKDIR, -EACCES,
+                          "the child would start in %s (the policy's working directory), which "
+                          "the policy does not let it read: a deny covers it (sbx_deny_path(), "
+                          "--deny-read); choose another working directory (sbx_set_workdir(), "
+                          "--workdir DIR) or deny less",
+                          policy->workdir);
+}
+
 /* ---- per spawn --------------------------------------------------------------------- */
 
 static int add_path_rule(int ruleset, int fd, uint64_t access)

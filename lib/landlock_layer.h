@@ -35,5 +35,9 @@ SBX__HIDDEN void sbx__landlock_plan_free(struct sbx__landlock_plan *ll);
  * messages: "kernel Landlock ABI 7", or why there is none ("landlock_create_ruleset
  * returned ENOSYS: ..."). */
 SBX__HIDDEN int sbx__landlock_observed(char *buf, size_t size);
+/* After every layer has compiled (carve.c narrows the rules): -EACCES when
+ * the policy's working directory is one the rules do not let the child read
+ * (a deny covers it). */
+SBX__HIDDEN int sbx__landlock_check_start(const sbx_policy *policy, struct sbx__plan *plan);
 
 #endif

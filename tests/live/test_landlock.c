@@ -829,6 +829,33 @@ static void test_landlock__exec_system_refuses_writable_system_dir(void **state)
     sbx_policy_free(p);
 }
 
+/* ==== the starting directory ================================================================= */
+
+/* A working directory the child may not read (a deny covers it) fails
+ * before anything is cloned, naming it and the fix; without the deny the
+ * same policy runs there (the control). */
+static void test_landlock__workdir_under_deny_fails_before_clone(void **state)
+{
+    need_abi(1, "LANDLOCK_ACCESS_FS_READ_DIR");
+    sbx_policy *p = policy_fx();
+    EXPECT_CONFINED(p, 0, "ok", PROBE_FS, "read", "w.txt"); /* relative: in the workdir */
+    assert_sbx_ok(sbx_deny_path(p, fx.work, SBX_FS_READ));
+    char msg[512];
+    snprintf(msg, sizeof(msg),
+             "the child would start in %s (the policy's working directory), which the policy "
+             "does not let it read: a deny covers it (sbx_deny_path(), --deny-read); choose "
+             "another working directory (sbx_set_workdir(), --workdir DIR) or deny less",
+             fx.work);
+    sbx_result *r = NULL;
+    assert_sbx_error(sbx_run(p, ARGV(PROBE_FS, "read", "w.txt"), NULL, 0, &r), -EACCES, msg);
+    assert_null(r);
+    assert_int_equal(sbx_last_error_stage(), SBX_STAGE_WORKDIR);
+    sbx_child *c = NULL;
+    assert_sbx_error(sbx_spawn(p, ARGV(PROBE_FS, "read", "w.txt"), NULL, &c), -EACCES, msg);
+    assert_null(c);
+    sbx_policy_free(p);
+}
+
 /* ==== the private TMPDIR (ABI 1) ============================================================= */
 
 /* Read from fd until `marker` has been seen; the text goes to buf. */
@@ -1736,6 +1763,8 @@ static const struct CMUnitTest tests[] = {
                                     teardown),
     cmocka_unit_test_setup_teardown(test_landlock__exec_system_in_mount_view, setup, teardown),
     cmocka_unit_test_setup_teardown(test_landlock__exec_system_refuses_writable_system_dir, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_landlock__workdir_under_deny_fails_before_clone, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(test_landlock__private_tmpdir_is_writable, setup, teardown),
     cmocka_unit_test_setup_teardown(test_landlock__private_tmpdir_parent_chosen_by_host, setup,
