@@ -441,6 +441,15 @@ static const char *exec_granted_by(const sbx_policy *policy, const char *path)
         if (strcmp(g, "/") == 0 || (strncmp(real, g, n) == 0 && (real[n] == '/' || !real[n])))
             return policy->grants[i].path;
     }
+    /* the exec system mode (landlock.c): the system directories */
+    static const char *const system_roots[] = {"/usr",   "/bin",   "/sbin",  "/lib",
+                                               "/lib64", "/lib32", "/libx32"};
+    for (size_t i = 0; policy->exec_system && i < sizeof(system_roots) / sizeof(*system_roots);
+         i++) {
+        size_t n = strlen(system_roots[i]);
+        if (strncmp(real, system_roots[i], n) == 0 && real[n] == '/')
+            return "the system directories (the exec system mode)";
+    }
     return NULL;
 }
 

@@ -71,6 +71,7 @@ struct sbx_policy {
     bool allow_network;
     char **unix_sockets; /* owned: sbx_allow_unix_socket() */
     size_t n_unix_sockets;
+    bool exec_system; /* sbx_set_exec_mode(SBX_EXEC_SYSTEM) */
     bool private_tmp;
     char *tmp_parent; /* NULL: chosen when compiled (see landlock.c) */
 

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "layer.h"
@@ -106,6 +107,38 @@ static void probe_abi(void)
 int sbx_landlock_abi(void)
 {
     pthread_once(&abi_once, probe_abi);
+    return kernel_abi > 0 ? kernel_abi : 0;
+}
+
+int sbx__landlock_observed(char *buf, size_t size)
+{
+    pthread_once(&abi_once, probe_abi);
+    int err = kernel_abi < 0 ? -kernel_abi : 0;
+    struct utsname u;
+    int major = 0, minor = 0;
+    if (uname(&u) == 0)
+        sscanf(u.release, "%d.%d", &major, &minor);
+    if (kernel_abi > 0)
+        snprintf(buf, size, "kernel Landlock ABI %d", kernel_abi);
+    else if (kernel_abi == 0)
+        snprintf(buf, size, "disabled for testing by AGENTSBX_TEST_LANDLOCK_ABI=0");
+    else if (err == ENOSYS)
+        snprintf(
+            buf, size,
+            "landlock_create_ruleset returned ENOSYS: the kernel lacks Landlock (Linux older "
+            "than 5.13, or built without CONFIG_SECURITY_LANDLOCK; this is Linux %d.%d), or the "
+            "program runs under valgrind or an emulator (valgrind does not know this system "
+            "call)",
+            major, minor);
+    else if (err == EOPNOTSUPP)
+        snprintf(buf, size,
+                 "landlock_create_ruleset returned EOPNOTSUPP: Landlock is built into this "
+                 "kernel but disabled at boot (add landlock to the lsm= boot parameter)");
+    else
+        snprintf(buf, size,
+                 "landlock_create_ruleset returned %s (%s): blocked, perhaps by a container's "
+                 "seccomp profile",
+                 sbx_errname(-err), strerror(err));
     return kernel_abi > 0 ? kernel_abi : 0;
 }
 
@@ -325,6 +358,26 @@ int sbx_allow_network(sbx_policy *policy)
     return 0;
 }
 
+int sbx_set_exec_mode(sbx_policy *policy, int mode)
+{
+    sbx__check_arg(policy);
+    sbx__check(mode == SBX_EXEC_ALLOWLIST || mode == SBX_EXEC_SYSTEM,
+               "%s: %d is not an exec mode (allowlist 0, system 1)", __func__, mode);
+    policy->exec_system = mode == SBX_EXEC_SYSTEM;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_policy_exec_mode(const sbx_policy *policy)
+{
+    return policy && policy->exec_system ? SBX_EXEC_SYSTEM : SBX_EXEC_ALLOWLIST;
+}
+
+const char *sbx_exec_mode_name(int mode)
+{
+    return mode == SBX_EXEC_ALLOWLIST ? "allowlist" : mode == SBX_EXEC_SYSTEM ? "system" : NULL;
+}
+
 int sbx_set_private_tmp(sbx_policy *policy, int on)
 {
     sbx__check_arg(policy);
@@ -377,6 +430,79 @@ static const struct {
     {"/dev/urandom", SBX_FS_READ},
     {"/dev/tty", SBX_FS_READ | SBX_FS_WRITE},
 };
+
+/* What SBX_EXEC_SYSTEM lets the child execute: the system directories of the
+ * default view, /etc aside (view.c makes the same binds executable). */
+static const char *const system_roots[] = {"/usr",   "/bin",   "/sbin",  "/lib",
+                                           "/lib64", "/lib32", "/libx32"};
+
+static bool path_under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 1)
+        return true;
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Whether path and dir overlap (one is beneath the other), by name or by
+ * the paths they resolve to now (/bin is usr/bin on a merged /usr). */
+static bool overlaps(const char *path, const char *dir)
+{
+    if (path_under(path, dir) || path_under(dir, path))
+        return true;
+    char rp[PATH_MAX], rd[PATH_MAX];
+    if (!realpath(dir, rd))
+        return false;
+    if (!realpath(path, rp)) {
+        /* A path that does not exist yet (a bind's or tmpfs's place in the
+         * view): its deepest existing ancestor decides. */
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof(tmp), "%s", path);
+        char *slash;
+        while ((slash = strrchr(tmp, '/')) && slash != tmp) {
+            *slash = '\0';
+            if (realpath(tmp, rp))
+                return path_under(rp, rd) || path_under(rd, rp);
+        }
+        return false;
+    }
+    return path_under(rp, rd) || path_under(rd, rp);
+}
+
+/* SBX_EXEC_SYSTEM: nothing the child may write may also be executable. */
+static int check_exec_system(const sbx_policy *policy)
+{
+    if (!policy->exec_system)
+        return 0;
+    struct {
+        const char *path, *what;
+    } w[policy->n_grants + 2 * policy->n_binds + policy->n_tmpfs + 2];
+    size_t n = 0;
+    for (size_t i = 0; i < policy->n_grants; i++)
+        if (policy->grants[i].access & SBX__FS_WRITES)
+            w[n].path = policy->grants[i].path, w[n++].what = "a write grant";
+    for (size_t i = 0; i < policy->n_binds; i++)
+        if (policy->binds[i].access & SBX__FS_WRITES) {
+            w[n].path = policy->binds[i].src, w[n++].what = "the source of a writable bind";
+            w[n].path = policy->binds[i].dest, w[n++].what = "a writable bind";
+        }
+    for (size_t i = 0; i < policy->n_tmpfs; i++)
+        w[n].path = policy->tmpfs[i].path, w[n++].what = "a tmpfs";
+    if (policy->workdir)
+        w[n].path = policy->workdir, w[n++].what = "the working directory";
+    if (policy->private_tmp && policy->tmp_parent)
+        w[n].path = policy->tmp_parent, w[n++].what = "the temporary directories' parent";
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sizeof(system_roots) / sizeof(system_roots[0]); k++)
+            if (overlaps(w[i].path, system_roots[k]))
+                return sbx__err_stage(
+                    SBX_STAGE_COMPILE, -EINVAL,
+                    "exec mode system: %s is %s, and overlaps the system directory %s, whose "
+                    "programs the child may execute; nothing may be both writable and "
+                    "executable: write elsewhere, or keep the exec allow-list",
+                    w[i].path, w[i].what, system_roots[k]);
+    return 0;
+}
 
 static uint64_t to_ll(uint64_t access)
 {
@@ -454,7 +580,7 @@ void sbx__landlock_plan_free(struct sbx__landlock_plan *ll)
 static const char *missing_right(const sbx_policy *policy, int abi)
 {
     if (abi < 1)
-        return "Landlock itself (not enabled in this kernel, or blocked)";
+        return "Landlock itself";
     if (abi < 3)
         return "LANDLOCK_ACCESS_FS_TRUNCATE (ABI 3, Linux 6.2)";
     if (abi < 4 && !policy->allow_network)
@@ -468,14 +594,18 @@ static const char *missing_right(const sbx_policy *policy, int abi)
 
 int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
 {
+    int r = check_exec_system(policy);
+    if (r < 0)
+        return r;
     pthread_once(&abi_once, probe_abi);
-    int abi = kernel_abi > 0 ? kernel_abi : 0;
+    char observed[512];
+    int abi = sbx__landlock_observed(observed, sizeof(observed));
     const char *missing = missing_right(policy, abi);
     if (missing && !(policy->best_effort & SBX_LAYER_LANDLOCK))
         return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
-                              "landlock: this kernel cannot enforce %s (kernel Landlock ABI %d); "
+                              "landlock: this kernel cannot enforce %s (%s); "
                               "mark SBX_LAYER_LANDLOCK best-effort to run without it",
-                              missing, abi);
+                              missing, observed);
     if (abi < 1)
         return 0; /* best-effort, and nothing to enforce with */
 
@@ -512,10 +642,12 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
             wpaths[writable.n++] = policy->binds[i].src;
     if (policy->workdir)
         wpaths[writable.n++] = policy->workdir;
-    int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof(default_grants) / sizeof(default_grants[0]); i++)
         r = add_grant(ll, default_grants[i].path, default_grants[i].access | SBX_FS_OPTIONAL,
                       &writable);
+    for (size_t i = 0;
+         r == 0 && policy->exec_system && i < sizeof(system_roots) / sizeof(system_roots[0]); i++)
+        r = add_grant(ll, system_roots[i], SBX_FS_READ | SBX_FS_EXEC | SBX_FS_OPTIONAL, &writable);
     if (r == 0 && policy->workdir)
         r = add_grant(ll, policy->workdir, SBX_FS_READ | SBX_FS_WRITE | SBX_FS_OPTIONAL, &writable);
     for (size_t i = 0; r == 0 && i < policy->n_grants; i++)
@@ -551,6 +683,67 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
     };
     plan->layers |= SBX_LAYER_LANDLOCK;
     return 0;
+}
+
+/* ---- the starting directory --------------------------------------------------------- */
+
+struct ll_inode {
+    dev_t dev;
+    ino_t ino;
+};
+
+/* Whether the rules let the child list dir: as Landlock decides, the rights of
+ * the rules on dir and on each directory above it (".." crosses mount points
+ * as Landlock's walk does), matched by inode (`listable`: the directories of
+ * rules with READ_DIR). */
+static bool dir_listable(const struct ll_inode *listable, size_t n, int dir)
+{
+    int cur = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+    bool found = false;
+    for (int depth = 0; cur >= 0 && !found && depth < 4096; depth++) {
+        struct stat st, ust;
+        if (fstat(cur, &st) != 0)
+            break;
+        for (size_t i = 0; i < n && !found; i++)
+            found = listable[i].dev == st.st_dev && listable[i].ino == st.st_ino;
+        int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        bool top =
+            up < 0 || fstat(up, &ust) != 0 || (ust.st_dev == st.st_dev && ust.st_ino == st.st_ino);
+        close(cur);
+        cur = top ? -1 : up;
+        if (top && up >= 0)
+            close(up);
+    }
+    if (cur >= 0)
+        close(cur);
+    return found;
+}
+
+int sbx__landlock_check_start(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    const struct sbx__landlock_plan *ll = plan->landlock;
+    struct stat st; /* a missing working directory, or a file: chdir's to report */
+    if (!ll || !(ll->handled_fs & LL_FS_READ_DIR) || !policy->workdir || plan->workdir_fd < 0 ||
+        fstat(plan->workdir_fd, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    struct ll_inode *listable = calloc(ll->n_rules + 1, sizeof(*listable));
+    if (!listable)
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "landlock");
+    size_t n = 0;
+    for (size_t i = 0; i < ll->n_rules; i++)
+        if ((ll->rules[i].access & LL_FS_READ_DIR) && fstat(ll->rules[i].fd, &st) == 0)
+            listable[n++] = (struct ll_inode){st.st_dev, st.st_ino};
+    bool ok = dir_listable(listable, n, plan->workdir_fd);
+    free(listable);
+    if (ok)
+        return 0;
+    /* It is granted read and write: a deny beneath a grant took that away. */
+    return sbx__err_stage(SBX_STAGE_WORKDIR, -EACCES,
+                          "the child would start in %s (the policy's working directory), which "
+                          "the policy does not let it read: a deny covers it (sbx_deny_path(), "
+                          "--deny-read); choose another working directory (sbx_set_workdir(), "
+                          "--workdir DIR) or deny less",
+                          policy->workdir);
 }
 
 /* ---- per spawn --------------------------------------------------------------------- */
@@ -676,6 +869,7 @@ static int policy_dup(const sbx_policy *from, sbx_policy *to)
         to->n_bind = from->n_bind;
     }
     to->allow_network = from->allow_network;
+    to->exec_system = from->exec_system;
     if (!(to->unix_sockets = calloc(from->n_unix_sockets + 1, sizeof(char *))))
         return -ENOMEM;
     for (size_t i = 0; i < from->n_unix_sockets; i++) {

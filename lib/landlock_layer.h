@@ -31,5 +31,13 @@ struct sbx__landlock_plan {
 SBX__HIDDEN void sbx__grants_free(sbx_policy *policy);
 SBX__HIDDEN int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan);
 SBX__HIDDEN void sbx__landlock_plan_free(struct sbx__landlock_plan *ll);
+/* The ABI the library uses (0: none), and what the probe observed, for
+ * messages: "kernel Landlock ABI 7", or why there is none ("landlock_create_ruleset
+ * returned ENOSYS: ..."). */
+SBX__HIDDEN int sbx__landlock_observed(char *buf, size_t size);
+/* After every layer has compiled (carve.c narrows the rules): -EACCES when
+ * the policy's working directory is one the rules do not let the child read
+ * (a deny covers it). */
+SBX__HIDDEN int sbx__landlock_check_start(const sbx_policy *policy, struct sbx__plan *plan);
 
 #endif

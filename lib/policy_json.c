@@ -128,6 +128,21 @@ static int apply_tmp_parent(struct sbx__json_ctx *c, sbx_policy *p, struct json_
     return 0;
 }
 
+static int apply_exec(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
+{
+    const char *name = NULL;
+    int r = sbx__json_get_string(c, v, "\"allowlist\" or \"system\"", &name);
+    if (r < 0)
+        return r;
+    for (int mode = SBX_EXEC_ALLOWLIST; sbx_exec_mode_name(mode); mode++)
+        if (strcmp(name, sbx_exec_mode_name(mode)) == 0) {
+            CALL(c, sbx_set_exec_mode(p, mode));
+            return 0;
+        }
+    return sbx__json_fail(c, -EINVAL, "unknown exec mode \"%s\" (expected allowlist or system)",
+                          name);
+}
+
 static int apply_namespaces(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
 {
     uint32_t ns = 0;
@@ -162,6 +177,7 @@ static const struct {
     {"binds", sbx__policy_json_apply_binds},
     {"tmpfs", sbx__policy_json_apply_tmpfs},
     {"tools", sbx__policy_json_apply_tools},
+    {"exec", apply_exec},
     {"network", sbx__policy_json_apply_network},
     {"seccomp", sbx__policy_json_apply_seccomp},
     {"cgroup", sbx__policy_json_apply_cgroup},
@@ -401,6 +417,9 @@ static struct json_object *write_document(struct sbx__json_out *o, const sbx_pol
                       sbx__json_checked(o, json_object_new_boolean(p->private_tmp)));
     if (p->tmp_parent)
         sbx__json_put(o, doc, "tmp_parent", sbx__json_str(o, p->tmp_parent));
+    if (p->exec_system != def->exec_system)
+        sbx__json_put(o, doc, "exec",
+                      sbx__json_str(o, sbx_exec_mode_name(sbx_policy_exec_mode(p))));
     sbx__policy_json_write_grants(o, doc, p);
     sbx__policy_json_write_tool_rules(o, doc, p);
     sbx__policy_json_write_deny(o, doc, p);

@@ -6,9 +6,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "landlock_layer.h"
 #include "namespace_layer.h"
 
 #ifndef SECCOMP_GET_ACTION_AVAIL
@@ -16,9 +18,6 @@
 #endif
 #ifndef SECCOMP_RET_USER_NOTIF
 #define SECCOMP_RET_USER_NOTIF 0x7fc00000U
-#endif
-#ifndef SYS_landlock_create_ruleset
-#define SYS_landlock_create_ruleset 444
 #endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -44,29 +43,32 @@ static int missing(char *reason, size_t size, const char *fmt, ...)
     return 0;
 }
 
+/* After an ENOSYS from a call that Linux major.minor introduced: when the
+ * running kernel is that new, the call exists and something between the
+ * program and the kernel (valgrind, an emulator such as qemu-user) does not
+ * know it. "" otherwise. */
+static const char *enosys_note(int major, int minor)
+{
+    static __thread char note[160];
+    struct utsname u;
+    int ma = 0, mi = 0;
+    if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &ma, &mi) != 2 ||
+        (ma < major || (ma == major && mi < minor)))
+        return "";
+    snprintf(note, sizeof(note),
+             "; this is Linux %d.%d, which has it: the program runs under valgrind or an "
+             "emulator that does not know this system call",
+             ma, mi);
+    return note;
+}
+
 static int probe_landlock(char *reason, size_t size)
 {
-    int abi = sbx_landlock_abi();
+    char observed[512];
+    int abi = sbx__landlock_observed(observed, sizeof(observed));
     if (abi > 0)
         return abi;
-    long r = syscall(SYS_landlock_create_ruleset, NULL, 0, 1u /* VERSION */);
-    int err = r < 0 ? errno : 0;
-    if (err == ENOSYS)
-        return missing(reason, size,
-                       "landlock_create_ruleset: %s (kernel older than 5.13, or "
-                       "built without CONFIG_SECURITY_LANDLOCK)",
-                       strerror(err));
-    if (err == EOPNOTSUPP)
-        return missing(reason, size,
-                       "landlock_create_ruleset: %s (Landlock is built in but not "
-                       "enabled: add it to the lsm= boot parameter)",
-                       strerror(err));
-    if (err)
-        return missing(reason, size,
-                       "landlock_create_ruleset: %s (blocked, perhaps by a "
-                       "container's seccomp profile)",
-                       strerror(err));
-    return missing(reason, size, "disabled for testing by AGENTSBX_TEST_LANDLOCK_ABI=0");
+    return missing(reason, size, "%s", observed);
 }
 
 static int probe_seccomp(char *reason, size_t size)
@@ -75,7 +77,9 @@ static int probe_seccomp(char *reason, size_t size)
     uint32_t action = 0x7fff0000U; /* SECCOMP_RET_ALLOW */
     if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0)
         return 1;
-    return missing(reason, size, "seccomp(SECCOMP_GET_ACTION_AVAIL): %s", strerror(errno));
+    int err = errno;
+    return missing(reason, size, "seccomp(SECCOMP_GET_ACTION_AVAIL): %s%s", strerror(err),
+                   err == ENOSYS ? enosys_note(4, 14) : "");
 }
 
 static int probe_seccomp_notify(char *reason, size_t size)
@@ -83,10 +87,11 @@ static int probe_seccomp_notify(char *reason, size_t size)
     uint32_t action = SECCOMP_RET_USER_NOTIF;
     if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0)
         return 1;
+    int err = errno;
     return missing(reason, size,
                    "seccomp(SECCOMP_GET_ACTION_AVAIL, USER_NOTIF): %s "
-                   "(Linux 5.0 is needed)",
-                   strerror(errno));
+                   "(Linux 5.0 is needed%s)",
+                   strerror(err), err == ENOSYS ? enosys_note(5, 0) : "");
 }
 
 static int probe_pidfd(char *reason, size_t size)
@@ -96,15 +101,17 @@ static int probe_pidfd(char *reason, size_t size)
         close(fd);
         return 1;
     }
-    return missing(reason, size, "pidfd_open: %s (Linux 5.3 is needed)", strerror(errno));
+    int err = errno;
+    return missing(reason, size, "pidfd_open: %s (Linux 5.3 is needed%s)", strerror(err),
+                   err == ENOSYS ? enosys_note(5, 3) : "");
 }
 
 static int probe_clone3(char *reason, size_t size)
 {
     /* With a NULL argument clone3 fails: EFAULT or EINVAL if it exists. */
     if (syscall(SYS_clone3, NULL, 0) < 0 && errno == ENOSYS)
-        return missing(reason, size, "clone3: %s (Linux 5.3; clone(2) is used instead)",
-                       strerror(errno));
+        return missing(reason, size, "clone3: %s (Linux 5.3; clone(2) is used instead%s)",
+                       strerror(ENOSYS), enosys_note(5, 3));
     return 1;
 }
 
@@ -114,8 +121,8 @@ static int probe_close_range(char *reason, size_t size)
     if (syscall(SYS_close_range, ~0u, ~0u, 0) < 0 && errno == ENOSYS)
         return missing(reason, size,
                        "close_range: %s (Linux 5.9; descriptors are closed one "
-                       "by one instead)",
-                       strerror(errno));
+                       "by one instead%s)",
+                       strerror(ENOSYS), enosys_note(5, 9));
     return 1;
 }
 
@@ -157,7 +164,8 @@ static int probe_mount_ns(char *reason, size_t size)
 {
     /* The view needs the new mount API: an invalid call tells ENOSYS apart. */
     if (syscall(442 /* mount_setattr */, -1, "", 0, NULL, 0) != 0 && errno == ENOSYS)
-        return missing(reason, size, "mount_setattr: %s (Linux 5.12)", strerror(ENOSYS));
+        return missing(reason, size, "mount_setattr: %s (Linux 5.12%s)", strerror(ENOSYS),
+                       enosys_note(5, 12));
     return probe_ns(SBX_NS_MOUNT, reason, size);
 }
 

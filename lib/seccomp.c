@@ -39,8 +39,9 @@
 
 static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static struct {
-    bool filter; /* seccomp(2) with SECCOMP_RET_KILL_PROCESS (Linux 4.14) */
-    bool notify; /* user notification (Linux 5.0) */
+    bool filter;      /* seccomp(2) with SECCOMP_RET_KILL_PROCESS (Linux 4.14) */
+    bool notify;      /* user notification (Linux 5.0) */
+    int filter_errno; /* what the probe of filters returned, for messages */
     size_t notif_size, resp_size;
 } kernel;
 
@@ -48,6 +49,7 @@ static void probe(void)
 {
     uint32_t action = SECCOMP_RET_KILL_PROCESS;
     kernel.filter = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
+    kernel.filter_errno = kernel.filter ? 0 : errno;
     action = SECCOMP_RET_USER_NOTIF;
     struct seccomp_notif_sizes sizes;
     kernel.notify = kernel.filter &&
@@ -315,9 +317,15 @@ int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
     if (!kernel.filter) {
         if (best_effort)
             return 0;
-        return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
-                              "seccomp: this kernel cannot filter system calls (Linux 4.14 "
-                              "needed); mark SBX_LAYER_SECCOMP best-effort to run without it");
+        return sbx__err_stage(
+            SBX_STAGE_COMPILE, -EOPNOTSUPP,
+            "seccomp: this kernel cannot filter system calls (seccomp(SECCOMP_GET_ACTION_AVAIL) "
+            "returned %s%s); mark SBX_LAYER_SECCOMP best-effort to run without it",
+            sbx_errname(-kernel.filter_errno),
+            kernel.filter_errno == ENOSYS
+                ? ": Linux 4.14 is needed, or the program runs under valgrind or an emulator "
+                  "(valgrind does not know this system call)"
+                : "");
     }
     bool monitor = !(set && set->monitor_off);
     if (monitor && !kernel.notify) {

@@ -246,8 +246,9 @@ static int by_depth(const void *a, const void *b)
     return c ? c : (x->kind > y->kind) - (x->kind < y->kind); /* a bind, then its carve-outs */
 }
 
-static int add_system(struct builder *b)
+static int add_system(struct builder *b, bool exec_system)
 {
+    /* SBX_EXEC_SYSTEM (landlock.c): the system directories but /etc executable. */
     int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof(system_dirs) / sizeof(system_dirs[0]); i++) {
         struct stat st;
@@ -261,7 +262,11 @@ static int add_system(struct builder *b)
             target[n] = '\0';
             r = push_simple(b, SBX__VIEW_SYMLINK, system_dirs[i], target, 0);
         } else if (S_ISDIR(st.st_mode)) {
-            r = push_bind(b, system_dirs[i], RO_NOEXEC, true);
+            r = push_bind(b, system_dirs[i],
+                          exec_system && strcmp(system_dirs[i], "/etc") != 0
+                              ? RO_NOEXEC & ~(uint64_t)MOUNT_ATTR_NOEXEC
+                              : RO_NOEXEC,
+                          true);
         }
     }
     for (size_t i = 0; r == 0 && i < sizeof(library_dirs) / sizeof(library_dirs[0]); i++)
@@ -482,7 +487,7 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
     struct builder b = {v, 0, &writable};
 
     uint64_t rw_rights = sbx__fs_rights_of(&plan->fs, SBX_FS_READ | SBX_FS_WRITE);
-    int r = add_system(&b);
+    int r = add_system(&b, policy->exec_system);
     if (r == 0)
         r = add_dev(&b, ns->tmp_access, rw_rights);
     if (r == 0)

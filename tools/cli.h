@@ -84,6 +84,7 @@ enum {
     CLI_OPT_PROTECT,     /* --protect NAME */
     CLI_OPT_UNPROTECT,   /* --unprotect NAME */
     CLI_OPT_TMPFS,       /* --tmpfs PATH[:SIZE] */
+    CLI_OPT_EXEC,        /* --exec allowlist|system */
     CLI_OPT_POLICY_END,
 };
 
@@ -125,6 +126,7 @@ enum {
         {"protect", required_argument, NULL, CLI_OPT_PROTECT},                                     \
         {"unprotect", required_argument, NULL, CLI_OPT_UNPROTECT},                                 \
         {"tmpfs", required_argument, NULL, CLI_OPT_TMPFS},                                         \
+        {"exec", required_argument, NULL, CLI_OPT_EXEC},                                           \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }
@@ -166,6 +168,7 @@ struct cli_policy_opts {
     uint32_t unshare; /* --unshare: SBX_NS_* */
     const char *unshare_text;
     int isolation; /* SBX_ISOLATION_* + 1; 0: not given */
+    int exec_mode; /* SBX_EXEC_* + 1; 0: not given */
 };
 
 /* Prepare @p o for a command line of @p argc arguments. 0, or -1 (reported). */

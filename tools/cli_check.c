@@ -80,7 +80,7 @@ int cli_check_main(int argc, char **argv)
     }
 
     int level[SBX_FEATURE_END];
-    char reason[SBX_FEATURE_END][256];
+    char reason[SBX_FEATURE_END][512];
     for (int f = 1; f < SBX_FEATURE_END; f++)
         level[f] = sbx_probe(f, reason[f], sizeof(reason[f]));
     int strict_ok = level[SBX_FEATURE_LANDLOCK] >= DEFAULT_LANDLOCK_ABI &&

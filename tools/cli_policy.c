@@ -61,6 +61,11 @@ void cli_policy_help(FILE *out)
                  "      --rx PATH            read and execute beneath PATH\n"
                  "      --tool NAME          execute NAME (a path, or a name searched in the\n"
                  "                           child's PATH) and the interpreters it needs\n"
+                 "      --exec MODE          allowlist (the default: only PROGRAM, its\n"
+                 "                           interpreters, --tool and --rx) or system (also\n"
+                 "                           anything beneath /usr, /bin, /sbin, /lib*, and\n"
+                 "                           still nothing the child can write; weaker, see\n"
+                 "                           docs/landlock.md)\n"
                  "      --connect PORT       open TCP connections to PORT\n"
                  "      --bind PORT          bind TCP sockets to PORT (0: an ephemeral port)\n"
                  "      --bind SRC:DEST[:ro|rw|rx]  show the host's SRC at DEST in the child's\n"
@@ -283,6 +288,14 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
             }
         fprintf(stderr, "%s: --isolation: expected auto, full or minimal, got '%s'\n", cli_progname,
                 arg);
+        return -1;
+    case CLI_OPT_EXEC:
+        for (int mode = SBX_EXEC_ALLOWLIST; sbx_exec_mode_name(mode); mode++)
+            if (strcmp(arg, sbx_exec_mode_name(mode)) == 0) {
+                o->exec_mode = mode + 1;
+                return 1;
+            }
+        fprintf(stderr, "%s: --exec: expected allowlist or system, got '%s'\n", cli_progname, arg);
         return -1;
     case CLI_OPT_UNSHARE: {
         uint32_t set;
@@ -663,6 +676,10 @@ int cli_policy_build(const struct cli_policy_opts *o, sbx_policy **ret)
     }
     if (o->isolation && (rc = sbx_set_isolation(p, o->isolation - 1)) < 0) {
         refused(rc, "isolation", sbx_isolation_name(o->isolation - 1));
+        goto fail;
+    }
+    if (o->exec_mode && (rc = sbx_set_exec_mode(p, o->exec_mode - 1)) < 0) {
+        refused(rc, "exec", sbx_exec_mode_name(o->exec_mode - 1));
         goto fail;
     }
     if (o->unshare && (rc = sbx_unshare(p, o->unshare)) < 0) {

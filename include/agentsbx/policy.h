@@ -355,6 +355,60 @@ SBX_API SBX_WUR int sbx_allow_path(sbx_policy *policy, const char *path, uint64_
 SBX_API SBX_WUR int sbx_allow_tool(sbx_policy *policy, const char *name_or_path);
 
 /**
+ * @brief What the child may execute (sbx_set_exec_mode()).
+ * @since 0.2
+ */
+typedef enum sbx_exec_mode {
+    /** The allow-list (the default): the program being spawned, the
+     * interpreters it needs, granted tools and paths granted #SBX_FS_EXEC. */
+    SBX_EXEC_ALLOWLIST = 0,
+    /** The allow-list, and anything beneath the system directories /usr,
+     * /bin, /sbin, /lib, /lib64, /lib32 and /libx32, which the child may
+     * read but never write. Weaker than the allow-list. */
+    SBX_EXEC_SYSTEM = 1,
+} sbx_exec_mode;
+
+/**
+ * @brief Choose what the child may execute: #SBX_EXEC_ALLOWLIST (the default)
+ * or #SBX_EXEC_SYSTEM.
+ *
+ * #SBX_EXEC_SYSTEM is for a user who does not want to list each tool: the
+ * child may execute any program installed beneath the system directories
+ * (/usr, /bin, /sbin, /lib, /lib64, /lib32, /libx32; not /opt, which is not
+ * in the default view: grant it with sbx_allow_path() and #SBX_FS_EXEC), and
+ * still nothing it could have written (its working directory, its TMPDIR,
+ * write grants), so a program it downloads or builds cannot run. It is weaker
+ * than the allow-list: every installed program (a compiler, a shell, curl,
+ * an interpreter) is at the child's disposal. A write grant, writable bind or
+ * tmpfs, working directory or temporary directory parent that overlaps a
+ * system directory makes the policy fail to compile with -EINVAL: nothing may
+ * be both writable and executable. See docs/landlock.md.
+ *
+ * @param policy The policy.
+ * @param mode An #sbx_exec_mode value.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or an unknown mode.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_set_exec_mode(sbx_policy *policy, int mode);
+
+/**
+ * @brief The policy's exec mode.
+ * @param policy The policy (NULL gives #SBX_EXEC_ALLOWLIST).
+ * @return An #sbx_exec_mode value.
+ * @since 0.2
+ */
+SBX_API int sbx_policy_exec_mode(const sbx_policy *policy);
+
+/**
+ * @brief The name of an exec mode: "allowlist", "system".
+ * @param mode An #sbx_exec_mode value.
+ * @return A static string; NULL for anything else.
+ * @since 0.2
+ */
+SBX_API const char *sbx_exec_mode_name(int mode);
+
+/**
  * @brief Allow outgoing TCP connections to a port (any address).
  *
  * Without a grant, TCP connect and bind are denied (Landlock ABI 4).

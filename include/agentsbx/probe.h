@@ -66,10 +66,12 @@ enum sbx_feature {
  * @brief Probe one feature.
  *
  * @param feature An #sbx_feature value.
- * @param reason Receives, when the feature is missing, why (for instance
- *               "landlock_create_ruleset: Operation not supported (Landlock is not
- *               enabled: add it to the lsm= boot parameter)"); an empty string
- *               when it is available. May be NULL.
+ * @param reason Receives, when the feature is missing, why: what the probe
+ *               observed (for instance "landlock_create_ruleset returned
+ *               EOPNOTSUPP: Landlock is built into this kernel but disabled at
+ *               boot (add landlock to the lsm= boot parameter)"; an ENOSYS from a
+ *               call the running kernel has names valgrind or an emulator); an
+ *               empty string when it is available. May be NULL.
  * @param reason_size Size of @p reason.
  * @return The feature's level (> 0) when it is available, 0 when it is not,
  *         -EINVAL for an unknown feature.

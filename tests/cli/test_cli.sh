@@ -473,6 +473,63 @@ case_grants_exec() {
     expect_err_has "agentsbx: --tool 'no-such-tool-agentsbx-test': "
 }
 
+# --exec system: whatever is installed beneath /usr runs; a copy of it the
+# child could write does not (126); the same copy runs unconfined.
+case_exec_system() {
+    need_landlock
+    mkdir "$TMP/w"
+    cp /usr/bin/uname "$TMP/w/u"
+    "$TMP/w/u" -s >/dev/null || fail "the control: $TMP/w/u does not run unconfined"
+    for iso in auto minimal; do
+        sbx run --isolation "$iso" --workdir "$TMP/w" sh -c 'uname -s'
+        expect_rc 126
+        sbx run --isolation "$iso" --exec system --workdir "$TMP/w" sh -c 'uname -s'
+        expect_rc 0
+        expect_out Linux
+        sbx run --isolation "$iso" --exec system --workdir "$TMP/w" sh -c './u -s'
+        expect_rc 126
+        expect_err_has "Permission denied"
+        sbx run --isolation "$iso" --exec system sh -c 'cp /usr/bin/uname "$TMPDIR/v" && "$TMPDIR/v"'
+        expect_rc 126
+    done
+    sbx run --exec system --rw /usr/local true
+    expect_rc 125
+    expect_err_has "agentsbx: exec mode system: /usr/local is a write grant, and overlaps the system directory /usr"
+    sbx run --exec everything true
+    expect_rc 125
+    expect_err_has "agentsbx: --exec: expected allowlist or system, got 'everything'"
+}
+
+# Under valgrind, which does not know landlock_create_ruleset (nor seccomp,
+# pidfd_open, clone3, mount_setattr), `check` and a strict run say what was
+# observed and name valgrind, instead of "kernel Landlock ABI 0". The control:
+# the same commands without valgrind see the kernel's Landlock.
+case_check_under_valgrind() {
+    need_landlock
+    command -v valgrind >/dev/null || skip "valgrind is not installed (scripts/install-deps.sh)"
+    if ldd "$SBX" | grep -q 'libasan'; then
+        skip "a sanitizer build: valgrind cannot run it"
+    fi
+    sbx check
+    grep -qE '^landlock +ABI [1-9]' "$TMP/out" || fail "the control: no Landlock ABI$(show)"
+    VG="valgrind -q --error-exitcode=99"
+    $VG "$SBX" check <"$TMP/in" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    expect_rc 1
+    grep -qF 'why: landlock_create_ruleset returned ENOSYS: the kernel lacks Landlock (Linux older than 5.13, or built without CONFIG_SECURITY_LANDLOCK; this is Linux ' "$TMP/out" ||
+        fail "no ENOSYS reason$(show)"
+    grep -qF 'or the program runs under valgrind or an emulator (valgrind does not know this system call)' "$TMP/out" ||
+        fail "valgrind not named$(show)"
+    grep -qE '^ +why: pidfd_open: Function not implemented \(Linux 5.3 is needed; this is Linux [0-9]+\.[0-9]+, which has it: the program runs under valgrind or an emulator that does not know this system call\)$' "$TMP/out" ||
+        fail "pidfd_open: valgrind not named$(show)"
+    ! grep -qF 'Landlock ABI 0' "$TMP/out" || fail "still says ABI 0$(show)"
+    $VG "$SBX" run true <"$TMP/in" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    expect_rc 125
+    expect_err_has "agentsbx: landlock: this kernel cannot enforce Landlock itself (landlock_create_ruleset returned ENOSYS: "
+    expect_err_has "valgrind does not know this system call)); mark SBX_LAYER_LANDLOCK best-effort to run without it"
+}
+
 case_grants_values() {
     local v
     for v in -1 '' 65536 80x 1K; do

@@ -550,6 +550,13 @@ static void test_capchan__tool_args_bad_input(void **state)
     sbx_result *r = NULL;
     assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EINVAL, "could execute /usr/bin/git directly");
     sbx_policy_free(p);
+    /* so could the exec system mode */
+    p = policy_new();
+    assert_sbx_ok(sbx_allow_tool_args(p, "git", git_allow, NULL));
+    assert_sbx_ok(sbx_set_exec_mode(p, SBX_EXEC_SYSTEM));
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EINVAL,
+                     "(the grant of the system directories (the exec system mode) with");
+    sbx_policy_free(p);
 }
 
 static const struct CMUnitTest tests[] = {

@@ -714,6 +714,148 @@ static void test_landlock__loader_can_map_readable_binary_documented_limit(void 
     sbx_policy_free(p);
 }
 
+/* ==== sbx_set_exec_mode(SBX_EXEC_SYSTEM) ===================================================== */
+
+/* The control for a copy of uname the child cannot run: the same file, run
+ * unconfined, works. */
+static void expect_copy_runs_unconfined(const char *bin)
+{
+    EXPECT_UNCONFINED(0, "ok exit=0", PROBE_FS, "exec", bin);
+}
+
+/* One run of the exec-system claim under the policy p (workdir work/, rw/
+ * granted read-write): what is installed beneath /usr runs; a copy of it the
+ * child could write (the workdir, a write grant, the private TMPDIR) does not. */
+static void exec_system_claims(sbx_policy *p)
+{
+    const char *rw = P("%s/rw", fx.base);
+    assert_int_equal(mkdir(rw, 0755), 0);
+    assert_sbx_ok(sbx_allow_path(p, rw, SBX_FS_READ | SBX_FS_WRITE));
+    const char *in_work = P("%s/u", fx.work), *in_rw = P("%s/u", rw);
+    copy_file("/usr/bin/uname", in_work, 0755);
+    copy_file("/usr/bin/uname", in_rw, 0755);
+    /* The allow-list first: the installed program is refused too. */
+    EXPECT_CONFINED(p, 1, "denied EACCES", PROBE_FS, "exec", "/usr/bin/uname");
+    assert_sbx_ok(sbx_set_exec_mode(p, SBX_EXEC_SYSTEM));
+    EXPECT_CONFINED(p, 0, "ok exit=0", PROBE_FS, "exec", "/usr/bin/uname");
+    EXPECT_CONFINED(p, 0, "ok exit=0", PROBE_FS, "exec", "/bin/sh", "-c", "exit 0");
+    EXPECT_CONFINED(p, 1, "denied EACCES", PROBE_FS, "exec", in_work);
+    EXPECT_CONFINED(p, 1, "denied EACCES", PROBE_FS, "exec", in_rw);
+    /* The private TMPDIR: the child writes the copy itself, then runs it. */
+    EXPECT_CONFINED(
+        p, 0, "126", "/bin/sh", "-c",
+        "cp /usr/bin/uname \"$TMPDIR/u\" || exit 3; \"$TMPDIR/u\" 2>/dev/null; echo $?");
+    expect_copy_runs_unconfined(in_work);
+    expect_copy_runs_unconfined(in_rw);
+    char *envp[] = {(char *)P("TMPDIR=%s", fx.out), NULL};
+    struct outcome o = unconfined_in(
+        ARGV("/bin/sh", "-c",
+             "cp /usr/bin/uname \"$TMPDIR/u\" || exit 3; \"$TMPDIR/u\" >/dev/null; echo $?"),
+        NULL, envp);
+    expect_outcome(&o, 0, "0", "unconfined", "sh: cp uname to TMPDIR and run it", __LINE__);
+}
+
+/* SBX_EXEC_SYSTEM with Landlock on its own (no mount namespace). */
+static void test_landlock__exec_system_runs_installed_not_written(void **state)
+{
+    need_abi(1, "LANDLOCK_ACCESS_FS_EXECUTE");
+    sbx_policy *p = policy_fx();
+    exec_system_claims(p);
+    sbx_policy_free(p);
+}
+
+/* SBX_EXEC_SYSTEM in the mount namespace's view, whose system directories are
+ * noexec under the allow-list. */
+static void test_landlock__exec_system_in_mount_view(void **state)
+{
+    need_abi(1, "LANDLOCK_ACCESS_FS_EXECUTE");
+    char why[512];
+    if (sbx_probe(SBX_FEATURE_MOUNT_NS, why, sizeof(why)) <= 0)
+        SBX_SKIP("the mount namespace's view cannot be made here: %s", why);
+    sbx_policy *p = policy_fx();
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_FULL));
+    exec_system_claims(p);
+    sbx_policy_free(p);
+}
+
+/* Nothing may be both writable and executable: a write grant, the workdir, a
+ * writable bind or tmpfs overlapping a system directory is refused when the
+ * policy is compiled, and the same policy runs with the allow-list. */
+static void test_landlock__exec_system_refuses_writable_system_dir(void **state)
+{
+    need_abi(1, "LANDLOCK_ACCESS_FS_EXECUTE");
+    const char *const argv[] = {PROBE_FS, "exec", "/usr/bin/uname", NULL};
+    sbx_result *r = NULL;
+    struct {
+        const char *path, *what, *root;
+    } cases[] = {
+        {"/usr/local", "a write grant", "/usr"},
+        {"/", "a write grant", "/usr"},
+        {"/usr/share", "the working directory", "/usr"},
+        {"/bin", "a write grant", "/bin"}, /* usr/bin on a merged /usr: by the path it reaches */
+    };
+    struct stat st;
+    if (lstat("/bin", &st) == 0 && S_ISLNK(st.st_mode))
+        cases[3].root = "/usr"; /* the first system directory it overlaps, /usr/bin */
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sbx_policy *p = policy_new();
+        if (strcmp(cases[i].what, "the working directory") == 0)
+            assert_sbx_ok(sbx_set_workdir(p, cases[i].path));
+        else
+            assert_sbx_ok(sbx_allow_path(p, cases[i].path, SBX_FS_WRITE));
+        assert_sbx_ok(sbx_set_exec_mode(p, SBX_EXEC_SYSTEM));
+        char msg[512];
+        snprintf(msg, sizeof(msg),
+                 "exec mode system: %s is %s, and overlaps the system directory %s, whose "
+                 "programs the child may execute; nothing may be both writable and executable: "
+                 "write elsewhere, or keep the exec allow-list",
+                 cases[i].path, cases[i].what, cases[i].root);
+        assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EINVAL, msg);
+        assert_null(r);
+        assert_sbx_ok(sbx_set_exec_mode(p, SBX_EXEC_ALLOWLIST));
+        /* The control: the same policy runs. (Writable, / and the link /bin are
+         * refused as grants for reasons of their own: pathwalk.c.) */
+        if (strncmp(cases[i].path, "/usr/", 5) == 0)
+            EXPECT_CONFINED(p, 1, "denied EACCES", PROBE_FS, "exec", "/usr/bin/uname");
+        sbx_policy_free(p);
+    }
+    /* A tmpfs in the view (the mount namespace only: it fails the same way first). */
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_tmpfs(p, "/usr/lib/sbx-scratch", 0));
+    assert_sbx_ok(sbx_set_exec_mode(p, SBX_EXEC_SYSTEM));
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EINVAL,
+                     "exec mode system: /usr/lib/sbx-scratch is a tmpfs, and overlaps the system "
+                     "directory /usr");
+    sbx_policy_free(p);
+}
+
+/* ==== the starting directory ================================================================= */
+
+/* A working directory the child may not read (a deny covers it) fails
+ * before anything is cloned, naming it and the fix; without the deny the
+ * same policy runs there (the control). */
+static void test_landlock__workdir_under_deny_fails_before_clone(void **state)
+{
+    need_abi(1, "LANDLOCK_ACCESS_FS_READ_DIR");
+    sbx_policy *p = policy_fx();
+    EXPECT_CONFINED(p, 0, "ok", PROBE_FS, "read", "w.txt"); /* relative: in the workdir */
+    assert_sbx_ok(sbx_deny_path(p, fx.work, SBX_FS_READ));
+    char msg[512];
+    snprintf(msg, sizeof(msg),
+             "the child would start in %s (the policy's working directory), which the policy "
+             "does not let it read: a deny covers it (sbx_deny_path(), --deny-read); choose "
+             "another working directory (sbx_set_workdir(), --workdir DIR) or deny less",
+             fx.work);
+    sbx_result *r = NULL;
+    assert_sbx_error(sbx_run(p, ARGV(PROBE_FS, "read", "w.txt"), NULL, 0, &r), -EACCES, msg);
+    assert_null(r);
+    assert_int_equal(sbx_last_error_stage(), SBX_STAGE_WORKDIR);
+    sbx_child *c = NULL;
+    assert_sbx_error(sbx_spawn(p, ARGV(PROBE_FS, "read", "w.txt"), NULL, &c), -EACCES, msg);
+    assert_null(c);
+    sbx_policy_free(p);
+}
+
 /* ==== the private TMPDIR (ABI 1) ============================================================= */
 
 /* Read from fd until `marker` has been seen; the text goes to buf. */
@@ -1617,6 +1759,13 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_landlock__loader_can_map_readable_binary_documented_limit,
                                     setup, teardown),
     /* private TMPDIR */
+    cmocka_unit_test_setup_teardown(test_landlock__exec_system_runs_installed_not_written, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_landlock__exec_system_in_mount_view, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_landlock__exec_system_refuses_writable_system_dir, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_landlock__workdir_under_deny_fails_before_clone, setup,
+                                    teardown),
     cmocka_unit_test_setup_teardown(test_landlock__private_tmpdir_is_writable, setup, teardown),
     cmocka_unit_test_setup_teardown(test_landlock__private_tmpdir_parent_chosen_by_host, setup,
                                     teardown),

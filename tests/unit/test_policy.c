@@ -332,6 +332,28 @@ static void test_policy__die_with_parent_values(void **state)
     sbx_policy_free(p);
 }
 
+static void test_policy__exec_mode_values(void **state)
+{
+    sbx_policy *p = policy_new();
+    assert_int_equal(sbx_policy_exec_mode(p), SBX_EXEC_ALLOWLIST);
+    assert_sbx_ok(sbx_set_exec_mode(p, SBX_EXEC_SYSTEM));
+    assert_int_equal(sbx_policy_exec_mode(p), SBX_EXEC_SYSTEM);
+    assert_sbx_ok(sbx_set_exec_mode(p, SBX_EXEC_ALLOWLIST));
+    assert_int_equal(sbx_policy_exec_mode(p), SBX_EXEC_ALLOWLIST);
+    assert_sbx_error(sbx_set_exec_mode(p, 2), -EINVAL,
+                     "sbx_set_exec_mode: 2 is not an exec mode (allowlist 0, system 1)");
+    assert_sbx_error(sbx_set_exec_mode(p, -1), -EINVAL,
+                     "sbx_set_exec_mode: -1 is not an exec mode (allowlist 0, system 1)");
+    assert_int_equal(sbx_policy_exec_mode(p), SBX_EXEC_ALLOWLIST);
+    assert_einval(sbx_set_exec_mode(NULL, SBX_EXEC_SYSTEM), "sbx_set_exec_mode");
+    assert_int_equal(sbx_policy_exec_mode(NULL), SBX_EXEC_ALLOWLIST);
+    assert_string_equal(sbx_exec_mode_name(SBX_EXEC_ALLOWLIST), "allowlist");
+    assert_string_equal(sbx_exec_mode_name(SBX_EXEC_SYSTEM), "system");
+    assert_null(sbx_exec_mode_name(2));
+    assert_null(sbx_exec_mode_name(-1));
+    sbx_policy_free(p);
+}
+
 /* ---- errors -------------------------------------------------------------- */
 
 static void test_error__strerror(void **state)
@@ -667,6 +689,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_policy__limit_output_range),
     cmocka_unit_test(test_policy__best_effort_bits),
     cmocka_unit_test(test_policy__die_with_parent_values),
+    cmocka_unit_test(test_policy__exec_mode_values),
     cmocka_unit_test(test_error__strerror),
     cmocka_unit_test(test_error__errname),
     cmocka_unit_test(test_error__last_error_is_thread_local),

@@ -120,6 +120,7 @@ static sbx_policy *every_setter(void)
         assert_sbx_ok(sbx_set_cgroup_parent(p, cg));
     assert_sbx_ok(sbx_unshare(p, SBX_NS_USER | SBX_NS_PID | SBX_NS_NET));
     assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_FULL));
+    assert_sbx_ok(sbx_set_exec_mode(p, SBX_EXEC_SYSTEM));
     assert_sbx_ok(sbx_keep_capability(p, "net_bind_service"));
     assert_sbx_ok(sbx_keep_capability(p, "CAP_CHOWN"));
     assert_sbx_ok(sbx_set_redact_patterns(p, 0));
@@ -159,6 +160,7 @@ static void assert_same_policy(const sbx_policy *a, const sbx_policy *b)
                         b->tmp_parent ? b->tmp_parent : "(none)");
     assert_int_equal(a->namespaces, b->namespaces);
     assert_int_equal(a->isolation, b->isolation);
+    assert_int_equal(a->exec_system, b->exec_system);
     assert_int_equal(a->keep_caps, b->keep_caps);
     assert_int_equal(a->use_cgroup, b->use_cgroup);
     assert_int_equal(a->n_cg_parents, b->n_cg_parents);
@@ -239,6 +241,7 @@ static void test_policy_json__round_trip_every_setter(void **state)
         "\"violation_rate\": 0",
         "\"enabled\": true",
         "\"isolation\": \"full\"",
+        "\"exec\": \"system\"",
         "\"namespaces\": [\n    \"user\",\n    \"pid\",\n    \"net\"\n  ]",
         "\"capabilities\": {\n    \"keep\": [\n      \"CAP_CHOWN\",\n      "
         "\"CAP_NET_BIND_SERVICE\"\n    ]",
@@ -1055,6 +1058,9 @@ static const struct bad bad_documents[] = {
      "$.isolation: unknown isolation \"most\" (expected auto, minimal or full)"},
     {V1 "\"isolation\": 2}", -EINVAL,
      "$.isolation: expected \"auto\", \"minimal\" or \"full\", got 2"},
+    {V1 "\"exec\": \"everything\"}", -EINVAL,
+     "$.exec: unknown exec mode \"everything\" (expected allowlist or system)"},
+    {V1 "\"exec\": true}", -EINVAL, "$.exec: expected \"allowlist\" or \"system\", got true"},
     {V1 "\"output\": []}", -EINVAL, "$.output: expected an object, got []"},
     {V1 "\"output\": {\"redact_count\": 1}}", -EINVAL,
      "$.output.redact_count: unknown key (expected one of: redact_patterns, escapes, redact, "

@@ -71,6 +71,9 @@ NAMESPACES: Dict[str, int] = _bit_names(lib.sbx_namespace_name)
 #: Isolation mode name -> value (enum sbx_isolation), from ``sbx_isolation_name``.
 ISOLATION: Dict[str, int] = {_s(lib.sbx_isolation_name(i)): i for i in range(3)}
 
+#: Exec mode name -> value (enum sbx_exec_mode), from ``sbx_exec_mode_name``.
+EXEC_MODES: Dict[str, int] = {_s(lib.sbx_exec_mode_name(i)): i for i in range(2)}
+
 
 def _fallback(why: Optional[bytes]) -> Optional[str]:
     return _s(why) if why else None
@@ -823,6 +826,24 @@ class Policy(Closing):
         a = (ctypes.c_char_p * (len(allow) + 1))(*[x.encode() for x in allow], None)
         d = (ctypes.c_char_p * (len(deny or []) + 1))(*[x.encode() for x in (deny or [])], None)
         return self._apply("sbx_allow_tool_args", _path(name, "tool"), a, d)
+    def exec_mode(self, mode: str) -> "Policy":
+        """What the child may execute (``sbx_set_exec_mode``, docs/landlock.md):
+
+        - ``"allowlist"`` (the default): the program, the interpreters it needs,
+          :meth:`allow_tool` tools and paths granted ``"x"``.
+        - ``"system"``: also anything beneath /usr, /bin, /sbin and /lib*, and
+          still nothing the child can write. Weaker than the allow-list; a write
+          grant or workdir overlapping a system directory makes the run fail
+          with :class:`InvalidArgumentError`."""
+        if not isinstance(mode, str):
+            raise TypeError(f"exec mode must be 'allowlist' or 'system', not {type(mode).__name__}")
+        if mode not in EXEC_MODES:
+            raise ValueError(f"exec mode must be 'allowlist' or 'system', not {mode!r}")
+        return self._apply("sbx_set_exec_mode", EXEC_MODES[mode])
+
+    def get_exec_mode(self) -> str:
+        """The exec mode: ``"allowlist"`` or ``"system"``."""
+        return _s(lib.sbx_exec_mode_name(lib.sbx_policy_exec_mode(self._handle())))
 
     def allow_connect(self, port: int) -> "Policy":
         """Allow outgoing TCP connections to ``port`` (1-65535)."""

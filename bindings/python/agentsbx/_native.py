@@ -246,6 +246,9 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_set_isolation", _i, [c_policy_p, _i], True),
     ("sbx_policy_isolation", _i, [c_policy_p], False),  # an enum value, never < 0
     ("sbx_isolation_name", _s, [_i], False),
+    ("sbx_set_exec_mode", _i, [c_policy_p, _i], True),
+    ("sbx_policy_exec_mode", _i, [c_policy_p], False),  # an enum value, never < 0
+    ("sbx_exec_mode_name", _s, [_i], False),
     ("sbx_result_isolation_fallback", _s, [c_result_p], False),
     # capability.h
     ("sbx_keep_capability", _i, [c_policy_p, _s], True),

@@ -121,3 +121,36 @@ def test_landlock__allow_tool(policy):
     with pytest.raises(agentsbx.PathNotFoundError) as ei:
         policy.allow_tool("agentsbx-no-such-tool")
     assert ei.value.errno == 2
+
+
+def test_landlock__exec_system_runs_installed_not_written(policy, workdir):
+    """--exec system: /usr/bin/uname runs, a copy of it in the workdir does not
+    (EACCES, the shell's 126); the copy runs unconfined (the control)."""
+    import shutil
+    import subprocess
+    copy = workdir / "u"
+    shutil.copy("/usr/bin/uname", copy)
+    copy.chmod(0o755)
+    policy.set_workdir(workdir)
+    script = "uname -s; ./u; echo rc=$?"
+    r = policy.run(["sh", "-c", script], capture_output=True)
+    assert r.stdout == b"rc=126\n"  # the allow-list: uname is not granted either
+    assert policy.exec_mode("system") is policy and policy.get_exec_mode() == "system"
+    r = policy.run(["sh", "-c", script], capture_output=True)
+    assert r.stdout == b"Linux\nrc=126\n", r.stderr
+    assert b"Permission denied" in r.stderr
+    assert subprocess.run([str(copy), "-s"], capture_output=True).stdout == b"Linux\n"
+    policy.exec_mode("allowlist")
+    assert policy.get_exec_mode() == "allowlist"
+
+
+def test_landlock__exec_system_bad_input(policy):
+    with pytest.raises(ValueError):
+        policy.exec_mode("everything")
+    with pytest.raises(TypeError):
+        policy.exec_mode(1)
+    policy.exec_mode("system").allow_path("/usr/local", "rw")
+    with pytest.raises(agentsbx.InvalidArgumentError) as ei:
+        policy.run(["true"])
+    assert ei.value.errno == 22
+    assert "exec mode system: /usr/local is a write grant, and overlaps the system directory /usr" in str(ei.value)

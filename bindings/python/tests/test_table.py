@@ -104,7 +104,7 @@ def test_table__every_function_typed_and_checked():
                             "sbx_supervisor_remove", "sbx_supervisor_next",
                             "sbx_result_limit_hit",  # 0 or 1, never < 0
                             # in a handler's trampoline: a failure is the call's, not raised
-                            "sbx_call_reply", "sbx_call_fail"}, name
+                            "sbx_call_reply", "sbx_call_fail", "sbx_policy_exec_mode"}, name
 
 
 def test_table__negative_return_raises_with_message():
