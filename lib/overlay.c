@@ -906,7 +906,7 @@ static int walk_entry(struct walk *w, int ufd, int lfd, const char *name, const 
             if (r == 0 && w->apply && mkdirat(lfd, name, 0700) != 0)
                 r = fail(w, -errno, rel, "making the directory");
         }
-        if (r == 0 && (in_lower || w->apply)) {
+        if (r == 0 && ((in_lower && S_ISDIR(ls.st_mode)) || w->apply)) {
             sub_l = openat(lfd, name, DIR_FLAGS);
             if (sub_l < 0)
                 r = fail(w, -errno, rel, "opening the lower");
