@@ -161,6 +161,7 @@ static const struct {
     {"protected", sbx__policy_json_apply_protected},
     {"binds", sbx__policy_json_apply_binds},
     {"tmpfs", sbx__policy_json_apply_tmpfs},
+    {"overlays", sbx__policy_json_apply_overlays},
     {"tools", sbx__policy_json_apply_tools},
     {"network", sbx__policy_json_apply_network},
     {"seccomp", sbx__policy_json_apply_seccomp},

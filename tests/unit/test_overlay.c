@@ -309,7 +309,68 @@ static void test_overlay__bad_input(void **state)
     assert_sbx_error(sbx_result_overlay(NULL, 0, &s, &s), -EINVAL, "result is NULL");
 }
 
+/* Policy files: "overlays": [{"path", "upper"}]; written back the same, copied by sbx_policy_dup().
+ */
+static void test_overlay__policy_file(void **state)
+{
+    (void)state;
+    dir("l");
+    dir("m");
+    char json[1024], out[4096];
+    snprintf(json, sizeof(json),
+             "{\"version\": 1, \"overlays\": [{\"path\": \"%s\", \"upper\": \"%s\"}, "
+             "{\"path\": \"%s\"}]}",
+             at("l"), at("up"), at("m"));
+    sbx_policy *p = NULL, *q = NULL, *d = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_policy_load_json(p, json));
+    assert_true(sbx_policy_to_json(p, out, sizeof(out)) > 0);
+    char want[512];
+    snprintf(want, sizeof(want),
+             "\"overlays\": [\n    {\n      \"path\": \"%s\",\n      \"upper\": \"%s\"\n    },\n"
+             "    {\n      \"path\": \"%s\"\n    }\n  ]",
+             at("l"), at("up"), at("m"));
+    if (!strstr(out, want))
+        fail_msg("policy JSON lacks\n%s\nin\n%s", want, out);
+    assert_sbx_ok(sbx_policy_new(&q));
+    assert_sbx_ok(sbx_policy_load_json(q, out));
+    char again[4096];
+    assert_true(sbx_policy_to_json(q, again, sizeof(again)) > 0);
+    assert_string_equal(out, again);
+    assert_sbx_ok(sbx_policy_dup(p, &d));
+    assert_true(sbx_policy_to_json(d, again, sizeof(again)) > 0);
+    assert_string_equal(out, again);
+    sbx_policy_free(d);
+    sbx_policy_free(q);
+    sbx_policy_free(p);
+
+    /* bad documents: the member named, nothing applied */
+    static const struct {
+        const char *json, *message;
+        int err;
+    } bad[] = {
+        {"{\"version\": 1, \"overlays\": {}}", "$.overlays: expected an array of overlays",
+         -EINVAL},
+        {"{\"version\": 1, \"overlays\": [{\"upper\": \"/x\"}]}",
+         "$.overlays[0].path: missing (every overlay has a path)", -EINVAL},
+        {"{\"version\": 1, \"overlays\": [{\"path\": \"/usr\", \"upper\": 3}]}",
+         "$.overlays[0].upper: expected an absolute path", -EINVAL},
+        {"{\"version\": 1, \"overlays\": [{\"path\": \"/nonexistent-ovl\"}]}",
+         "sbx_overlay(/nonexistent-ovl)", -ENOENT},
+        {"{\"version\": 1, \"overlays\": [{\"path\": \"/usr\", \"size\": 3}]}",
+         "$.overlays[0].size", -EINVAL},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_sbx_ok(sbx_policy_new(&p));
+        assert_sbx_error(sbx_policy_load_json(p, bad[i].json), bad[i].err, bad[i].message);
+        assert_true(sbx_policy_to_json(p, out, sizeof(out)) > 0);
+        assert_null(strstr(out, "overlays"));
+        sbx_policy_free(p);
+    }
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_overlay__policy_file, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__changes_hand_built, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__apply_hand_built, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__apply_never_follows_links, setup, teardown),
