@@ -646,6 +646,10 @@ struct walk {
     unsigned seq;     /* apply: names of the files written beside their place */
 };
 
+/* The mode bits apply carries: never set-user-ID or set-group-ID (a child's
+ * file must not become a privileged program of whoever applies it). */
+#define APPLIED_MODE 01777
+
 static int type_of(mode_t mode)
 {
     if (S_ISREG(mode))
@@ -840,7 +844,7 @@ static int put(struct walk *w, int ufd, int lfd, const char *name, const char *r
                     }
                 if (r == 0 && n < 0)
                     r = -errno;
-                if (r == 0 && fchmod(out, us->st_mode & 07777) != 0)
+                if (r == 0 && fchmod(out, us->st_mode & APPLIED_MODE) != 0)
                     r = -errno;
                 if (in >= 0)
                     close(in);
@@ -911,10 +915,13 @@ static int walk_entry(struct walk *w, int ufd, int lfd, const char *name, const 
             if (sub_l < 0)
                 r = fail(w, -errno, rel, "opening the lower");
         }
-        if (r == 0 && w->apply && fchmod(sub_l, us.st_mode & 07777) != 0)
+        /* writable by its owner while it is filled, its mode at the end */
+        if (r == 0 && w->apply && fchmod(sub_l, (us.st_mode & APPLIED_MODE) | 0700) != 0)
             r = fail(w, -errno, rel, "setting the mode of");
         if (r == 0)
             r = walk_dir(w, sub_u, sub_l, opaque, rel, depth + 1);
+        if (r == 0 && w->apply && fchmod(sub_l, us.st_mode & APPLIED_MODE) != 0)
+            r = fail(w, -errno, rel, "setting the mode of");
         close(sub_u);
         if (sub_l >= 0)
             close(sub_l);

@@ -349,7 +349,10 @@ SBX_API const char *sbx_file_type_name(int type);
  * path is removed, a directory made (or its mode set), a file or link written
  * beside its place and renamed over it; a link of the upper directory is
  * copied as a link, never followed, and a link of the lower directory where
- * the upper one has a directory is replaced, not entered. Hard links,
+ * the upper one has a directory is replaced, not entered. Set-user-ID and
+ * set-group-ID bits are dropped (a child's file never becomes a privileged
+ * program of whoever applies it); a directory is kept writable by its owner
+ * while it is filled, then given its mode. Hard links,
  * extended attributes, owners and times are not carried (docs/carve-outs.md).
  * The upper directory is checked first: one holding a fifo, socket or device
  * is refused before anything changes. The upper directory is left as it is

@@ -292,6 +292,40 @@ static void test_overlay__protected_hooks_hold(void **state)
     assert_sbx_ok(sbx_overlay_discard(at("upper")));
 }
 
+/* A protected path missing from the tree (.git/hooks) cannot be made in the
+ * overlay, and the mount point that stops it is not left as a change; the
+ * control (unprotected) makes it, in the upper directory. */
+static void test_overlay__missing_protected_path(void **state)
+{
+    (void)state;
+    need_mount_ns();
+    make_repo("ws");
+    sh("rm -r '%s'", at("ws/.git/hooks"));
+    char *before = digest(at("ws"));
+    const char *argv[] = {PROBE("probe_fs"), "mkdir", at("ws/.git/hooks"), NULL};
+    sbx_policy *p = overlay_policy(at("ws"), at("upper"));
+    sbx_result *r = run_overlay(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 1);
+    assert_true(strncmp(sbx_result_stdout(r, NULL), "denied E", 8) == 0);
+    sbx_result_free(r);
+    expect_changes(at("ws"), at("upper"), "");
+    char *after = digest(at("ws"));
+    same_tree("the host's tree after the run", before, after);
+    free(after);
+    assert_sbx_ok(sbx_overlay_discard(at("upper")));
+    assert_sbx_ok(sbx_unprotect(p, ".git/hooks"));
+    r = run_overlay(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_result_free(r);
+    expect_changes(at("ws"), at("upper"), "added dir .git/hooks\n");
+    after = digest(at("ws"));
+    same_tree("the host's tree after the control", before, after);
+    free(after);
+    free(before);
+    assert_sbx_ok(sbx_overlay_discard(at("upper")));
+    sbx_policy_free(p);
+}
+
 /* Without the mount view the overlay cannot be made: the spawn fails closed. */
 static void test_overlay__minimal_fails_closed(void **state)
 {
@@ -353,6 +387,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_overlay__git_edit, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__private_upper, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__protected_hooks_hold, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_overlay__missing_protected_path, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__minimal_fails_closed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__host_tree_unreachable, setup, teardown),
 };

@@ -210,6 +210,34 @@ static void test_overlay__apply_never_follows_links(void **state)
     assert_true(S_ISLNK(st.st_mode));
 }
 
+/* Apply drops set-user-ID and set-group-ID bits, and fills a read-only
+ * directory before it makes it read-only. */
+static void test_overlay__apply_modes(void **state)
+{
+    (void)state;
+    dir("l");
+    dir("u");
+    put("u/tool", "#!/bin/sh\n", 0755);
+    assert_int_equal(chmod(at("u/tool"), 06755), 0);
+    struct stat st;
+    assert_int_equal(stat(at("u/tool"), &st), 0);
+    assert_int_equal(st.st_mode & 07777, 06755); /* the control: the bits are there */
+    dir("u/ro");
+    put("u/ro/f", "f\n", 0644);
+    assert_int_equal(chmod(at("u/ro"), 0555), 0);
+    assert_sbx_ok(sbx_overlay_apply(at("l"), at("u")));
+    assert_int_equal(stat(at("l/tool"), &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0755);
+    assert_int_equal(stat(at("l/ro"), &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0555);
+    assert_int_equal(stat(at("l/ro/f"), &st), 0);
+    char got[256];
+    list(at("l"), at("u"), got, sizeof(got));
+    assert_string_equal(got, "modified file tool\n"); /* the bits not carried, still listed */
+    assert_int_equal(chmod(at("u/ro"), 0755), 0);
+    assert_int_equal(chmod(at("l/ro"), 0755), 0);
+}
+
 /* A fifo in the upper tree is refused before anything changes. */
 static void test_overlay__apply_refuses_fifo(void **state)
 {
@@ -375,6 +403,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_overlay__apply_hand_built, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__apply_never_follows_links, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__apply_refuses_fifo, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_overlay__apply_modes, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__discard, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__bad_input, setup, teardown),
 };
