@@ -326,6 +326,47 @@ static void test_overlay__missing_protected_path(void **state)
     sbx_policy_free(p);
 }
 
+/* The child tries to uncover the host's tree beneath the overlay (umount2 of
+ * its mount point), then to write there: the host's file is unchanged. The
+ * control: the same probe over an overlay mounted by hand in a user and
+ * mount namespace of its own (unshare -Urm) uncovers the tree and writes it. */
+static const char umount_probe[] =
+    "import ctypes, os, sys\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "r = libc.umount2(sys.argv[1].encode(), 2)\n"
+    "print('umount', 0 if r == 0 else ctypes.get_errno())\n"
+    "try:\n"
+    "    open(os.path.join(sys.argv[1], 'a.txt'), 'w').write('pwned\\n')\n"
+    "except OSError as e:\n"
+    "    print('write', e.errno)\n";
+
+static void test_overlay__umount_does_not_uncover_host(void **state)
+{
+    (void)state;
+    need_mount_ns();
+    make_repo("ws");
+    sbx_policy *p = overlay_policy(at("ws"), at("upper"));
+    const char *argv[] = {"/usr/bin/python3", "-c", umount_probe, at("ws"), NULL};
+    sbx_result *r = run_overlay(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_string_equal(sbx_result_stdout(r, NULL), "umount 1\n"); /* EPERM; the write went up */
+    sbx_result_free(r);
+    sbx_policy_free(p);
+    sh("grep -qx one '%s'", at("ws/a.txt")); /* the host's file is unchanged */
+    expect_changes(at("ws"), at("upper"), "modified file a.txt\n");
+    /* the control */
+    sh("mkdir '%s' '%s'", at("cu"), at("cw"));
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "unshare -Urm sh -c 'mount -t overlay overlay -o lowerdir=%s,upperdir=%s,workdir=%s,"
+             "userxattr %s && /usr/bin/python3 -c \"$0\" %s' \"%s\" > %s 2>&1",
+             at("ws"), at("cu"), at("cw"), at("ws"), at("ws"), umount_probe, at("ctl.out"));
+    if (system(cmd) != 0)
+        SBX_SKIP("the control cannot mount an overlay in a namespace of its own here");
+    sh("grep -qx 'umount 0' '%s'", at("ctl.out"));
+    sh("grep -qx pwned '%s'", at("ws/a.txt"));
+}
+
 /* Without the mount view the overlay cannot be made: the spawn fails closed. */
 static void test_overlay__minimal_fails_closed(void **state)
 {
@@ -388,6 +429,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_overlay__private_upper, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__protected_hooks_hold, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__missing_protected_path, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_overlay__umount_does_not_uncover_host, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__minimal_fails_closed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__host_tree_unreachable, setup, teardown),
 };
