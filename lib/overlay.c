@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -369,6 +370,7 @@ struct sbx__ovl_run {
         char *lower, *upper;
         char work[PATH_MAX]; /* "" once removed */
         bool made_upper;     /* by this spawn: removed when the spawn fails */
+        int lock;            /* the upper directory, flock()ed while the child runs; or -1 */
     } v[SBX_OVERLAY_MAX];
     const struct sbx__ovl_plan *plan; /* the mount points to remove (the plan outlives the child's
                                          finish: the spawn holds it) */
@@ -383,6 +385,8 @@ static void run_free(struct sbx__ovl_run *run)
     for (size_t i = 0; i < run->n; i++) {
         free(run->v[i].lower);
         free(run->v[i].upper);
+        if (run->v[i].lock >= 0)
+            close(run->v[i].lock);
     }
     for (size_t i = 0; i < run->n_made; i++)
         free(run->made[i]);
@@ -456,7 +460,18 @@ static int prepare_one(struct sbx__ovl_run *run, size_t i, const char *lower, co
             return sbx__err_stage(SBX_STAGE_NAMESPACES, -ENOTDIR,
                                   "sbx_overlay(%s, %s): the upper directory is not a directory",
                                   lower, upper);
-        } else {
+        }
+        /* One child per upper directory: overlayfs only warns when two share one. */
+        run->v[i].lock = open(upper, DIR_FLAGS);
+        if (run->v[i].lock < 0)
+            return sbx__err_stage(SBX_STAGE_NAMESPACES, -errno,
+                                  "sbx_overlay(%s, %s): opening the upper directory", lower, upper);
+        if (flock(run->v[i].lock, LOCK_EX | LOCK_NB) != 0)
+            return sbx__err_stage(SBX_STAGE_NAMESPACES, errno == EWOULDBLOCK ? -EBUSY : -errno,
+                                  "sbx_overlay(%s, %s): the upper directory is in use by another "
+                                  "child (one child per upper directory)",
+                                  lower, upper);
+        if (!run->v[i].made_upper) {
             int empty = is_empty_dir(upper);
             if (empty < 0)
                 return sbx__err_stage(SBX_STAGE_NAMESPACES, empty,
@@ -504,6 +519,8 @@ static int prepare(struct sbx__spawn *s)
     struct sbx__ovl_run *run = calloc(1, sizeof(*run));
     if (!run)
         return sbx__err_stage(SBX_STAGE_NAMESPACES, -ENOMEM, "overlays");
+    for (size_t i = 0; i < SBX_OVERLAY_MAX; i++)
+        run->v[i].lock = -1;
     s->ovl = run;
     int r = 0;
     for (size_t i = 0; r == 0 && i < op->n; i++) {
@@ -563,6 +580,11 @@ static void finish(sbx_child *child)
     }
     for (size_t k = 0; k < run->n_made; k++)
         (void)rmdir(run->made[k]); /* only while empty */
+    for (size_t i = 0; i < run->n; i++) {
+        if (run->v[i].lock >= 0)
+            close(run->v[i].lock);
+        run->v[i].lock = -1;
+    }
 }
 
 void sbx__overlay_child_free(sbx_child *child)

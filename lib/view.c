@@ -1033,7 +1033,8 @@ const char *sbx__view_step_text(int step)
         return "covering a denied path (sbx_deny_path(): a read-only tmpfs, bind or /dev/null)";
     case SBX__VSTEP_OVERLAY:
         return "mounting an overlay (sbx_overlay(): overlayfs in a user namespace needs Linux "
-               "5.11 and an upper directory whose file system takes user.* extended attributes)";
+               "5.11 and an upper directory whose file system takes user.* extended attributes; "
+               "EBUSY: another child uses the upper directory)";
     default: return NULL;
     }
 }

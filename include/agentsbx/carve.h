@@ -196,7 +196,9 @@ SBX_API SBX_WUR int sbx_tmpfs(sbx_policy *policy, const char *path, uint64_t siz
  * protected list (sbx_protect_path()) and the denied paths (sbx_deny_path())
  * hold inside the overlay as in a write grant. A grant at or beneath @p lower
  * (the working directory included) is shown through the overlay (read and
- * write, not executable). An upper directory serves one child at a time.
+ * write, not executable). An upper directory serves one child at a time: a
+ * spawn while another child runs with it fails with -EBUSY, one with a
+ * non-empty upper directory with -ENOTEMPTY.
  *
  * @p upper must be empty or absent when the child is spawned (it is created,
  * 0700); each spawn needs an empty one. It must lie outside @p lower, on a

@@ -367,6 +367,37 @@ static void test_overlay__umount_does_not_uncover_host(void **state)
     sh("grep -qx pwned '%s'", at("ws/a.txt"));
 }
 
+/* One child per upper directory: a second spawn while the first runs is
+ * refused; once the first has ended, the same spawn (the control) runs. */
+static void test_overlay__upper_in_use_refused(void **state)
+{
+    (void)state;
+    need_mount_ns();
+    make_repo("ws");
+    sbx_policy *p = overlay_policy(at("ws"), at("upper"));
+    assert_sbx_ok(sbx_allow_tool(p, "sleep"));
+    const char *slow[] = {"/bin/sh", "-c", "sleep 30", NULL};
+    sbx_child *c = NULL;
+    int rc = sbx_spawn(p, slow, NULL, &c);
+    if (rc < 0 && strstr(sbx_last_error(), "mounting an overlay"))
+        SBX_SKIP("the kernel refuses overlayfs here: %s", sbx_last_error());
+    assert_sbx_ok(rc);
+    const char *argv[] = {"/bin/true", NULL};
+    sbx_result *r = NULL;
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EBUSY, "is in use by another child");
+    assert_null(r);
+    assert_sbx_ok(sbx_child_kill(c));
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    sbx_result_free(r);
+    sbx_child_free(c);
+    r = run_overlay(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_result_free(r);
+    assert_sbx_ok(sbx_overlay_discard(at("upper")));
+    assert_no_work_dir(scratch);
+    sbx_policy_free(p);
+}
+
 /* Without the mount view the overlay cannot be made: the spawn fails closed. */
 static void test_overlay__minimal_fails_closed(void **state)
 {
@@ -430,6 +461,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_overlay__protected_hooks_hold, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__missing_protected_path, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__umount_does_not_uncover_host, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_overlay__upper_in_use_refused, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__minimal_fails_closed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_overlay__host_tree_unreachable, setup, teardown),
 };
