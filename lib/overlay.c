@@ -526,6 +526,13 @@ static int prepare(struct sbx__spawn *s)
     for (size_t i = 0; r == 0 && i < op->n; i++) {
         run->n++;
         r = prepare_one(run, i, op->v[i].lower, op->v[i].upper);
+        char real[PATH_MAX];
+        if (r == 0 && realpath(run->v[i].upper, real) &&
+            (under(real, op->v[i].real) || under(op->v[i].real, real)))
+            r = sbx__err_stage(SBX_STAGE_NAMESPACES, -EINVAL,
+                               "sbx_overlay(%s): the upper directory %s and the lower one overlap "
+                               "(a private one goes in $TMPDIR: set it elsewhere)",
+                               op->v[i].lower, run->v[i].upper);
     }
     if (r == 0 && op->n_made && !(run->made = calloc(op->n_made, sizeof(*run->made))))
         r = sbx__err_stage(SBX_STAGE_NAMESPACES, -ENOMEM, "overlays");

@@ -142,6 +142,13 @@ case_bad_input() {
     sbx run --overlay "$TMP/ws:$TMP/ws/up" -- true
     expect_rc 125
     expect_err_has "overlap"
+    # a private upper directory inside the lower one ($TMPDIR there): refused, nothing left
+    mkdir "$TMP/ws/tmp"
+    TMPDIR=$TMP/ws/tmp sbx run --overlay "$TMP/ws" -- true
+    expect_rc 125
+    expect_err_has "and the lower one overlap"
+    [ -z "$(ls -A "$TMP/ws/tmp")" ] || fail "a private upper directory was left in $TMP/ws/tmp"
+    ls -A "$TMP/ws" | grep -q agentsbx-work && fail "a work directory is left"
     sbx overlay diff "$TMP/ws"
     expect_rc 125
     expect_err_has "expected diff, apply or discard"
