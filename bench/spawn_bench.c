@@ -33,6 +33,10 @@
  *            with a writable workspace of 20 files, 10 of them write-denied and
  *            10 read-denied (sbx_deny_path; minimal: a read-only workspace, 20
  *            read-denied files: what Landlock can express); removed at exit
+ *   sbx-overlay, sbx-deny20-overlay (only with --modes): `sbx` (and `sbx-deny20`)
+ *            with an overlay (sbx_overlay) of a directory of 20 files, its
+ *            upper directory beside it (/bin/true changes nothing: it stays
+ *            empty); removed at exit
  *   peers    any command line (--peer NAME=CMDLINE), posix_spawnp + waitpid,
  *            stdio on /dev/null; skipped with a reason if it cannot run
  *
@@ -401,6 +405,55 @@ static int sbx_deny20_minimal_setup(struct mode *m)
     return deny_setup(m, 1);
 }
 
+/* The overlay modes' lower directory and upper one (made once, removed at exit). */
+static char ovl_dir[64];
+
+static void ovl_cleanup(void)
+{
+    if (ovl_dir[0])
+        nftw(ovl_dir, deny_rm, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static int overlay_setup(struct mode *m, int deny)
+{
+    int e = deny ? deny_setup(m, 0) : sbx_setup(m);
+    if (e < 0)
+        return e;
+    char lower[128], upper[128];
+    if (!ovl_dir[0]) {
+        snprintf(ovl_dir, sizeof(ovl_dir), "/tmp/agentsbx-bench-ovl.XXXXXX");
+        if (!mkdtemp(ovl_dir)) {
+            ovl_dir[0] = '\0';
+            return -errno;
+        }
+        atexit(ovl_cleanup);
+        snprintf(lower, sizeof(lower), "%s/ws", ovl_dir);
+        if (mkdir(lower, 0755) != 0)
+            return -errno;
+        for (int i = 0; i < 20; i++) {
+            char path[160];
+            snprintf(path, sizeof(path), "%s/f%02d", lower, i);
+            int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+            if (fd < 0)
+                return -errno;
+            close(fd);
+        }
+    }
+    snprintf(lower, sizeof(lower), "%s/ws", ovl_dir);
+    snprintf(upper, sizeof(upper), "%s/upper", ovl_dir);
+    return sbx_overlay(m->policy, lower, upper);
+}
+
+static int sbx_overlay_setup(struct mode *m)
+{
+    return overlay_setup(m, 0);
+}
+
+static int sbx_deny20_overlay_setup(struct mode *m)
+{
+    return overlay_setup(m, 1);
+}
+
 /* The `sbx-min` mode: an empty policy, the library's default io. */
 static int sbx_min_setup(struct mode *m)
 {
@@ -434,6 +487,8 @@ static const struct builtin {
     {"sbx-cgroup", sbx_cgroup_setup, sbx_once},
     {"sbx-deny20", sbx_deny20_setup, sbx_once},
     {"sbx-deny20-minimal", sbx_deny20_minimal_setup, sbx_once},
+    {"sbx-overlay", sbx_overlay_setup, sbx_once},
+    {"sbx-deny20-overlay", sbx_deny20_overlay_setup, sbx_once},
 };
 #define DEFAULT_MODES "floor,sbx,sbx-min"
 
@@ -524,7 +579,8 @@ static void usage(FILE *f, const char *argv0)
             "                     sbx-execrep, sbx-exec10, sbx-exec10-rep,\n"
             "                     sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net,\n"
             "                     sbx-ns, sbx-ns-all, sbx-cgroup, sbx-minimal, sbx-full,\n"
-            "                     sbx-deny20, sbx-deny20-minimal\n"
+            "                     sbx-deny20, sbx-deny20-minimal, sbx-overlay,\n"
+            "                     sbx-deny20-overlay\n"
             "                     (default " DEFAULT_MODES ")\n"
             "  --peer SPEC        add a command line as a mode, e.g.\n"
             "                     --peer 'bwrap=bwrap --unshare-all --ro-bind / / /bin/true'\n"

@@ -458,6 +458,13 @@ static int compile(const sbx_policy *policy, struct sbx__plan *plan)
     const struct sbx__capchan_cfg *pc = policy->capchan;
     if (!pc || (!pc->n_ops && !pc->n_rules))
         return 0;
+    if (pc->n_rules && policy->n_overlays)
+        /* the tool would run in a sandbox of its own: on the host's tree, not
+         * the child's overlay (and a second overlay of the same upper is refused) */
+        return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                              "sbx_allow_tool_args(%s) with sbx_overlay(%s): a tool with argument "
+                              "rules runs outside the child's overlay; use one or the other",
+                              pc->rules[0].name, policy->overlays[0].lower);
     for (size_t i = 0; i < pc->n_rules; i++) {
         const char *by = exec_granted_by(policy, pc->rules[i].path);
         if (by)

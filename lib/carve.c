@@ -730,6 +730,9 @@ static int add_protected(const sbx_policy *policy, struct sbx__carve_plan *cp, s
     }
     if (r == 0 && policy->workdir)
         r = protect_in(policy, policy->workdir, cp, cap);
+    /* an overlay is writable to the child, as a write grant (overlay.c) */
+    for (size_t i = 0; r == 0 && i < policy->n_overlays; i++)
+        r = protect_in(policy, policy->overlays[i].lower, cp, cap);
     return r;
 }
 
@@ -791,6 +794,14 @@ static void plan_free(struct sbx__plan *plan)
 /* After the namespaces: without a mount view, Landlock's rules. */
 static int compile_landlock(const sbx_policy *policy, struct sbx__plan *plan)
 {
+    if (policy->n_overlays && !(plan->ns && plan->ns->mount_view))
+        return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                              "sbx_overlay(%s): an overlay needs the mount namespace's view, and "
+                              "this policy runs without it (isolation %s%s%s); run with the full "
+                              "sandbox (--isolation full, SBX_ISOLATION_FULL) on a host that "
+                              "allows namespaces",
+                              policy->overlays[0].lower, sbx_isolation_name(policy->isolation),
+                              plan->isolation_fallback[0] ? ": " : "", plan->isolation_fallback);
     if ((policy->n_binds || policy->n_tmpfs) && !(plan->ns && plan->ns->mount_view)) {
         char what[PATH_MAX * 2 + 32];
         if (policy->n_binds)

@@ -92,6 +92,12 @@ struct sbx_policy {
         uint64_t size; /* bytes; 0: the view's limit */
     } * tmpfs;
     size_t n_tmpfs;
+    /* overlay.c: sbx_overlay(), the mount view only */
+    struct sbx__overlay {
+        char *lower; /* owned, absolute */
+        char *upper; /* owned, absolute; NULL: a private one per spawn */
+    } * overlays;
+    size_t n_overlays;
 
     struct sbx__seccomp_policy *seccomp; /* seccomp.c: syscall rules, monitor; NULL: defaults */
     struct sbx__output_policy *output;   /* outfilter.c, audit.c; NULL: defaults */
@@ -175,6 +181,7 @@ struct sbx__plan {
     struct sbx__outcfg *output;          /* outfilter.c (refcounted): output, audit */
     struct sbx__ns_plan *ns;             /* namespace.c; NULL: no namespaces */
     struct sbx__carve_plan *carve;       /* carve.c: the denied paths; NULL: none */
+    struct sbx__ovl_plan *overlay;       /* overlay.c; NULL: no overlays */
     struct sbx__caps_plan caps;          /* caps.c */
     struct sbx__capchan_cfg *capchan;    /* capchan.c (refcounted); NULL: no channel */
     const char *shim_dir; /* capchan.c: first on the child's PATH (tools with rules), or NULL */
@@ -226,6 +233,7 @@ struct sbx_child {
     uint32_t namespaces;          /* SBX_NS_* the child runs in */
     char isolation_fallback[160]; /* from the plan */
     int status_fd;                /* read end of the pid namespace init's status pipe, or -1 */
+    struct sbx__ovl_run *ovl;     /* overlay.c: this child's upper and work dirs, or NULL */
     uint8_t tree_kill;            /* SBX_TREE_KILL_* */
     /* proc.c: when the subreaper init was told to kill its tree (0: not yet);
      * past SBX__KILL_GRACE_NS the host kills the init and its group itself */
@@ -282,7 +290,14 @@ struct sbx_result {
     size_t n_tool_denied;
     /* the child's (engine.c); NULL when its output was not captured */
     struct sbx__unicode_report *unicode;
+    char **ovl; /* overlay.c: lower, upper of each overlay, in pairs */
+    size_t n_ovl;
 };
+
+/* overlay.c: the child's overlays, freed with it; copied into its result. */
+SBX__HIDDEN void sbx__overlay_child_free(sbx_child *child);
+SBX__HIDDEN int sbx__overlay_result(const sbx_child *child, sbx_result *res);
+SBX__HIDDEN void sbx__overlay_result_free(sbx_result *res);
 
 /* The signal that makes the init, as a subreaper, kill the whole tree. */
 #define SBX__SIG_TREE_KILL 64

@@ -46,6 +46,7 @@ struct sbx__spawn {
     int status_pipe[2]; /* the init reports the program's status; {-1, -1} without */
     int capsock[2];     /* capchan: {host's end, child's end}; {-1, -1} without */
     char caps_env[32];  /* capchan: "SBX_CAPS_FD=N", or "" */
+    struct sbx__ovl_run *ovl; /* overlay: the upper and work directories made for this spawn */
 };
 
 struct sbx__layer {
@@ -78,6 +79,7 @@ SBX__HIDDEN extern const struct sbx__layer sbx__layer_namespaces;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_carve;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_carve_landlock;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_tmp;
+SBX__HIDDEN extern const struct sbx__layer sbx__layer_overlay;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_caps;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_seccomp;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_output;

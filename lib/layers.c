@@ -13,7 +13,17 @@
 #include "layer.h"
 
 const struct sbx__layer *const sbx__layers[] = {
-    &sbx__layer_cgroup,     &sbx__layer_rlimits,        &sbx__layer_carve,   &sbx__layer_landlock,
-    &sbx__layer_namespaces, &sbx__layer_carve_landlock, &sbx__layer_tmp,     &sbx__layer_caps,
-    &sbx__layer_seccomp,    &sbx__layer_output,         &sbx__layer_capchan, NULL,
+    &sbx__layer_cgroup,
+    &sbx__layer_rlimits,
+    &sbx__layer_carve,
+    &sbx__layer_landlock,
+    &sbx__layer_namespaces,
+    &sbx__layer_carve_landlock,
+    &sbx__layer_overlay,
+    &sbx__layer_tmp,
+    &sbx__layer_caps,
+    &sbx__layer_seccomp,
+    &sbx__layer_output,
+    &sbx__layer_capchan,
+    NULL,
 };

@@ -176,6 +176,7 @@ static const struct {
     {"protected", sbx__policy_json_apply_protected},
     {"binds", sbx__policy_json_apply_binds},
     {"tmpfs", sbx__policy_json_apply_tmpfs},
+    {"overlays", sbx__policy_json_apply_overlays},
     {"tools", sbx__policy_json_apply_tools},
     {"exec", apply_exec},
     {"network", sbx__policy_json_apply_network},

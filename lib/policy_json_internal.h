@@ -65,6 +65,8 @@ SBX__HIDDEN int sbx__policy_json_apply_protected(struct sbx__json_ctx *c, sbx_po
                                                  struct json_object *names);
 SBX__HIDDEN int sbx__policy_json_apply_binds(struct sbx__json_ctx *c, sbx_policy *p,
                                              struct json_object *binds);
+SBX__HIDDEN int sbx__policy_json_apply_overlays(struct sbx__json_ctx *c, sbx_policy *p,
+                                                struct json_object *list);
 SBX__HIDDEN int sbx__policy_json_apply_tmpfs(struct sbx__json_ctx *c, sbx_policy *p,
                                              struct json_object *list);
 SBX__HIDDEN void sbx__policy_json_write_deny(struct sbx__json_out *o, struct json_object *doc,

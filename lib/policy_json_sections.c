@@ -647,9 +647,47 @@ int sbx__policy_json_apply_tmpfs(struct sbx__json_ctx *c, sbx_policy *p, struct 
     return 0;
 }
 
+/* "overlays": [{"path": "/home/me/ws", "upper": "/var/tmp/review"}] (upper optional; overlay.c) */
+int sbx__policy_json_apply_overlays(struct sbx__json_ctx *c, sbx_policy *p,
+                                    struct json_object *list)
+{
+    static const char *const keys[] = {"path", "upper", NULL};
+    int r = sbx__json_get_array(c, list, "an array of overlays");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        size_t old = sbx__json_path_index(c, i);
+        struct json_object *g = json_object_array_get_idx(list, i), *v;
+        const char *path, *upper = NULL;
+        if ((r = sbx__json_get_object(c, g, keys)) < 0 ||
+            (r = member_string(c, g, "path", "missing (every overlay has a path)", &path)) < 0)
+            return r;
+        if (json_object_object_get_ex(g, "upper", &v)) {
+            size_t o2 = sbx__json_path_key(c, "upper");
+            if ((r = sbx__json_get_string(c, v, "an absolute path", &upper)) < 0)
+                return r;
+            sbx__json_path_restore(c, o2);
+        }
+        CALL(c, sbx_overlay(p, path, upper));
+        sbx__json_path_restore(c, old);
+    }
+    return 0;
+}
+
 void sbx__policy_json_write_mounts(struct sbx__json_out *o, struct json_object *doc,
                                    const sbx_policy *p)
 {
+    if (p->n_overlays) {
+        struct json_object *arr = sbx__json_checked(o, json_object_new_array());
+        for (size_t i = 0; i < p->n_overlays; i++) {
+            struct json_object *g = sbx__json_checked(o, json_object_new_object());
+            sbx__json_put(o, g, "path", sbx__json_str(o, p->overlays[i].lower));
+            if (p->overlays[i].upper)
+                sbx__json_put(o, g, "upper", sbx__json_str(o, p->overlays[i].upper));
+            sbx__json_push(o, arr, g);
+        }
+        sbx__json_put(o, doc, "overlays", arr);
+    }
     if (p->n_binds) {
         struct json_object *arr = sbx__json_checked(o, json_object_new_array());
         for (size_t i = 0; i < p->n_binds; i++) {

@@ -287,6 +287,7 @@ void sbx_child_free(sbx_child *child)
     sbx__capchan_free(child);
     sbx__engine_free(child);
     sbx__unicode_report_free(child->unicode);
+    sbx__overlay_child_free(child);
     if (child->epfd >= 0)
         close(child->epfd);
     if (child->status_fd >= 0)

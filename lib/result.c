@@ -74,7 +74,8 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
         sbx_result_free(res);
         return sbx__errno(-ENOMEM, "allocating the result");
     }
-    if (sbx__monitor_result(child, res) < 0 || sbx__engine_take((sbx_child *)child, res) < 0) {
+    if (sbx__monitor_result(child, res) < 0 || sbx__engine_take((sbx_child *)child, res) < 0 ||
+        sbx__overlay_result(child, res) < 0) {
         sbx_result_free(res);
         return sbx__errno(-ENOMEM, "allocating the result");
     }
@@ -91,6 +92,7 @@ void sbx_result_free(sbx_result *result)
     free(result->tool_denied);
     sbx__violations_free(result);
     sbx__unicode_report_free(result->unicode);
+    sbx__overlay_result_free(result);
     free(result);
 }
 

@@ -327,6 +327,62 @@ static void prune(struct sbx__view *v)
 
 /* ---- carve-outs: the paths denied beneath the binds (sbx_deny_path(), carve.c) ------- */
 
+/* sbx_overlay(): overlayfs at the lower directory's own path (resolved as a
+ * grant), read and write, not executable. */
+static int push_overlay(struct builder *b, const struct sbx__overlay *o, size_t index,
+                        uint64_t ll_rights)
+{
+    char real[PATH_MAX], why[PATH_MAX + 160];
+    int fd = sbx__open_grant(o->lower, b->writable, real, why, sizeof(why));
+    if (fd == -ELOOP && why[0])
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ELOOP, "sbx_overlay(%s): %s", o->lower, why);
+    if (fd < 0)
+        return sbx__err_stage(SBX_STAGE_COMPILE, fd, "sbx_overlay(%s): cannot open it", o->lower);
+    struct stat st;
+    int err = fstat(fd, &st) != 0 ? -errno : 0;
+    close(fd);
+    if (err == 0 && !S_ISDIR(st.st_mode))
+        err = -ENOTDIR;
+    if (err < 0)
+        return sbx__err_stage(SBX_STAGE_COMPILE, err, "sbx_overlay(%s)", o->lower);
+    char *p = strdup(real), *d = strdup(real);
+    if (!p || !d) {
+        free(p);
+        free(d);
+        return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
+    }
+    return push(
+        b, (struct sbx__view_op){.kind = SBX__VIEW_OVERLAY,
+                                 .path = p,
+                                 .data = d,
+                                 .dev = st.st_dev,
+                                 .ino = st.st_ino,
+                                 .attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                                 .ll_rights = ll_rights,
+                                 .ovl = (uint8_t)index,
+                                 .is_dir = true});
+}
+
+/* A grant (or the working directory) at or beneath an overlay's lower
+ * directory is shown through the overlay: its bind would cover the overlay
+ * with the host's own tree. */
+static void drop_under_overlays(struct sbx__view *v)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        bool drop = false;
+        for (size_t k = 0; !drop && k < v->n; k++)
+            drop = v->ops[i].kind == SBX__VIEW_BIND && v->ops[k].kind == SBX__VIEW_OVERLAY &&
+                   under(v->ops[i].path, v->ops[k].path);
+        if (drop) {
+            free_op(&v->ops[i]);
+            continue;
+        }
+        v->ops[kept++] = v->ops[i];
+    }
+    v->n = kept;
+}
+
 /* The bind (or view directory) that shows `real` in the view: the deepest
  * bind above it or at it; NULL when the view does not show it at all. */
 static const struct sbx__view_op *shown_by(const struct sbx__view *v, const char *real)
@@ -336,11 +392,14 @@ static const struct sbx__view_op *shown_by(const struct sbx__view *v, const char
         const struct sbx__view_op *op = &v->ops[i];
         if ((op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_SCRATCH ||
              op->kind == SBX__VIEW_PROC || op->kind == SBX__VIEW_DEVPTS ||
-             op->kind == SBX__VIEW_TMPFS) &&
-            under(real, op->path) && (!best || strlen(op->path) > strlen(best->path)))
+             op->kind == SBX__VIEW_TMPFS || op->kind == SBX__VIEW_OVERLAY) &&
+            under(real, op->path) &&
+            (!best || strlen(op->path) > strlen(best->path) ||
+             (op->kind == SBX__VIEW_OVERLAY && strlen(op->path) == strlen(best->path))))
             best = op;
     }
-    return best && best->kind == SBX__VIEW_BIND ? best : NULL;
+    /* an overlay is writable, as a write grant: the same carve-outs */
+    return best && (best->kind == SBX__VIEW_BIND || best->kind == SBX__VIEW_OVERLAY) ? best : NULL;
 }
 
 /* Add (or widen) a carve-out op at `path`. */
@@ -540,12 +599,16 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
      * needs no write access to the mount). */
     for (size_t i = 0; r == 0 && i < policy->n_unix_sockets; i++)
         r = push_bind(&b, policy->unix_sockets[i], RO_NOEXEC, false);
+    for (size_t i = 0; r == 0 && i < policy->n_overlays; i++)
+        r = push_overlay(&b, &policy->overlays[i], i, rw_rights);
     if (r < 0) {
         sbx__view_free(v);
         return r;
     }
     qsort(v->ops, v->n, sizeof(v->ops[0]), by_depth);
     prune(v);
+    if (policy->n_overlays)
+        drop_under_overlays(v);
     if ((r = add_denies(&b, plan->carve)) < 0) {
         sbx__view_free(v);
         return r;
@@ -681,6 +744,41 @@ static void fd_path(char *buf, int fd)
     memcpy(buf + sizeof(prefix) - 1, d, (size_t)(digits + sizeof(digits) - d));
 }
 
+/* Append the text s at *at (bounded by end). */
+static bool append(char **at, const char *end, const char *s)
+{
+    size_t n = strlen(s);
+    if ((size_t)(end - *at) <= n)
+        return false;
+    memcpy(*at, s, n + 1);
+    *at += n;
+    return true;
+}
+
+/* sbx_overlay(): overlayfs on target, its layers given as the descriptors the
+ * child opened (overlayfs takes layers from the mounter's own namespace). The
+ * "userxattr" option keeps its marks in user.overlay.* (a user namespace may
+ * set those only), also as root, so that sbx_overlay_changes() reads one
+ * format. */
+static int mount_overlay(const char *at, const int *fds)
+{
+    char opts[160], *o = opts, num[32];
+    const char *end = opts + sizeof(opts);
+    static const char *const keys[] = {"lowerdir=", ",upperdir=", ",workdir="};
+    for (int k = 0; k < 3; k++) {
+        fd_path(num, fds[k]);
+        if (!append(&o, end, keys[k]) || !append(&o, end, num)) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+    }
+    if (!append(&o, end, ",userxattr")) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return mount("overlay", at, "overlay", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
+}
+
 static int fail(volatile int *step, int s, const char *volatile *where, const char *path)
 {
     int saved = errno;
@@ -691,7 +789,7 @@ static int fail(volatile int *step, int s, const char *volatile *where, const ch
 }
 
 static int build(const struct sbx__view *view, const struct sbx__view_extra *extra, const int *src,
-                 int ruleset, volatile int *step, const char *volatile *where);
+                 const int *ovl, int ruleset, volatile int *step, const char *volatile *where);
 
 /* The source of a bind, in this mount namespace: the path resolved at compile
  * time, following no link, and the same object as then. */
@@ -699,8 +797,10 @@ static int open_source(const struct sbx__view_op *op)
 {
     struct view_open_how how = {.flags = O_PATH | O_CLOEXEC,
                                 .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-    const char *path =
-        op->kind == SBX__VIEW_MASK_FILE || op->kind == SBX__VIEW_BIND_AT ? op->data : op->path;
+    const char *path = op->kind == SBX__VIEW_MASK_FILE || op->kind == SBX__VIEW_BIND_AT ||
+                               op->kind == SBX__VIEW_OVERLAY
+                           ? op->data
+                           : op->path;
     int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
     struct stat st;
     if (fd >= 0 &&
@@ -747,7 +847,7 @@ static int attach(int from, int target, uint64_t attr, unsigned recursive, int *
     return rc;
 }
 
-static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset,
+static int do_op(const struct sbx__view_op *op, int src, const int *ovl, int rootfd, int ruleset,
                  volatile int *step, const char *volatile *where)
 {
     if (op->kind == SBX__VIEW_SYMLINK) {
@@ -789,6 +889,12 @@ static int do_op(const struct sbx__view_op *op, int src, int rootfd, int ruleset
         if (rc != 0)
             s = SBX__VSTEP_DENY;
         break;
+    case SBX__VIEW_OVERLAY: {
+        int fds[3] = {src, ovl[2 * op->ovl], ovl[2 * op->ovl + 1]};
+        rc = mount_overlay(at, fds);
+        s = SBX__VSTEP_OVERLAY;
+        break;
+    }
     case SBX__VIEW_MASK:
         rc = mount("tmpfs", at, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data);
         s = SBX__VSTEP_DENY;
@@ -834,20 +940,41 @@ int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *
     int src[n + n_extra];
     for (size_t i = 0; i < n + n_extra; i++)
         src[i] = -1;
+    /* the overlays' upper and work directories, made for this spawn */
+    int ovl[2 * SBX_OVERLAY_MAX];
+    for (size_t i = 0; i < 2 * SBX_OVERLAY_MAX; i++)
+        ovl[i] = -1;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n + n_extra; i++) {
         const struct sbx__view_op *op = i < n ? &view->ops[i] : &extra->ops[i - n];
         if ((op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_MASK_FILE ||
-             op->kind == SBX__VIEW_BIND_AT) &&
+             op->kind == SBX__VIEW_BIND_AT || op->kind == SBX__VIEW_OVERLAY) &&
             (src[i] = open_source(op)) < 0)
             rc = fail(step, SBX__VSTEP_OPEN, where, op->path);
+        if (rc == 0 && op->kind == SBX__VIEW_OVERLAY) {
+            struct view_open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                        .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+            for (int k = 0; rc == 0 && k < 2; k++) {
+                const char *dir = !extra || op->ovl >= extra->n_ovl ? NULL
+                                  : k == 0                          ? extra->ovl_upper[op->ovl]
+                                                                    : extra->ovl_work[op->ovl];
+                if (!dir)
+                    errno = ENOENT;
+                if (!dir || (ovl[2 * op->ovl + k] =
+                                 (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how))) < 0)
+                    rc = fail(step, SBX__VSTEP_OPEN, where, dir ? dir : op->path);
+            }
+        }
     }
     if (rc == 0)
-        rc = build(view, extra, src, ruleset, step, where);
+        rc = build(view, extra, src, ovl, ruleset, step, where);
     int saved = errno;
     for (size_t i = 0; i < n + n_extra; i++)
         if (src[i] >= 0)
             close(src[i]);
+    for (size_t i = 0; i < 2 * SBX_OVERLAY_MAX; i++)
+        if (ovl[i] >= 0)
+            close(ovl[i]);
     errno = saved;
     if (rc == 0 && cwd && chdir(cwd) != 0 && chdir("/") != 0)
         rc = fail(step, SBX__VSTEP_PIVOT, where, "/");
@@ -855,7 +982,7 @@ int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *
 }
 
 static int build(const struct sbx__view *view, const struct sbx__view_extra *extra, const int *src,
-                 int ruleset, volatile int *step, const char *volatile *where)
+                 const int *ovl, int ruleset, volatile int *step, const char *volatile *where)
 {
     if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, view->root_opts) != 0)
         return fail(step, SBX__VSTEP_STAGE, where, STAGE);
@@ -871,9 +998,9 @@ static int build(const struct sbx__view *view, const struct sbx__view_extra *ext
     }
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < view->n; i++)
-        rc = do_op(&view->ops[i], src[i], rootfd, ruleset, step, where);
+        rc = do_op(&view->ops[i], src[i], ovl, rootfd, ruleset, step, where);
     for (size_t i = 0; rc == 0 && extra && i < extra->n; i++)
-        rc = do_op(&extra->ops[i], src[view->n + i], rootfd, ruleset, step, where);
+        rc = do_op(&extra->ops[i], src[view->n + i], ovl, rootfd, ruleset, step, where);
     if (rc == 0) {
         /* The view becomes the root; the host's tree is detached from it. */
         if (fchdir(rootfd) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
@@ -909,6 +1036,10 @@ const char *sbx__view_step_text(int step)
     case SBX__VSTEP_READ_ONLY: return "making the view's root read-only";
     case SBX__VSTEP_DENY:
         return "covering a denied path (sbx_deny_path(): a read-only tmpfs, bind or /dev/null)";
+    case SBX__VSTEP_OVERLAY:
+        return "mounting an overlay (sbx_overlay(): overlayfs in a user namespace needs Linux "
+               "5.11 and an upper directory whose file system takes user.* extended attributes; "
+               "EBUSY: another child uses the upper directory)";
     default: return NULL;
     }
 }

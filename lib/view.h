@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agentsbx/carve.h"
+
 struct sbx_policy;
 struct sbx__plan;
 
@@ -23,6 +25,9 @@ enum sbx__view_kind {
                             (a write-denied path), or as it is (a pin: a mount point cannot be
                             renamed or removed, so no rename swaps the path of a deny beneath) */
     SBX__VIEW_BIND_AT,   /* sbx_bind(): the host's `data` (resolved, as BIND) shown at `path` */
+    SBX__VIEW_OVERLAY,   /* sbx_overlay(): overlayfs at `path`, its lower directory `data` (the
+                            same path, resolved, as BIND), the upper and work directories of the
+                            spawn's extra (`ovl`: the overlay's index) */
     SBX__VIEW_DROPPED,   /* while compiling only: an op to remove */
 };
 
@@ -35,6 +40,7 @@ struct sbx__view_op {
     uint64_t dev, ino;  /* BIND, MASK_FILE: the source, as resolved when compiled (a check) */
     uint64_t attr;      /* BIND: MOUNT_ATTR_* set on the bound tree */
     uint64_t ll_rights; /* a new mount's Landlock rights, added to the child's ruleset; 0: none */
+    uint8_t ovl;        /* OVERLAY: the overlay's index in the policy */
 };
 
 /* The compiled view: immutable, owned by the namespace plan. */
@@ -58,6 +64,9 @@ struct sbx__view_extra {
     struct sbx__view_op ops[SBX__VIEW_MAX_EXTRA];
     size_t used;
     char paths[2048];
+    /* the overlays' upper and work directories made for this spawn (overlay.c) */
+    size_t n_ovl;
+    const char *ovl_upper[SBX_OVERLAY_MAX], *ovl_work[SBX_OVERLAY_MAX];
 };
 
 /* Parent, at compile: the view of this policy (NULL when the namespace plan
@@ -87,6 +96,7 @@ enum sbx__view_step {
     SBX__VSTEP_PIVOT,
     SBX__VSTEP_READ_ONLY,
     SBX__VSTEP_DENY,
+    SBX__VSTEP_OVERLAY,
 };
 
 /* Child, in its new mount namespace (system calls only): build the view

@@ -35,6 +35,14 @@ void cli_call_help(FILE *out);
 int cli_capability_add(sbx_policy *policy, const char *spec);
 int cli_check_main(int argc, char **argv);
 void cli_check_help(FILE *out);
+/* `agentsbx overlay diff|apply|discard` (cli_overlay.c). */
+int cli_overlay_main(int argc, char **argv);
+void cli_overlay_help(FILE *out);
+/* --overlay DIR[:UPPER]: 0, a negative errno from the library, or a positive
+ * errno from this tool (reported). */
+int cli_overlay_apply(const char *arg, sbx_policy *p);
+/* The "overlay" member of `run --json` (with its leading comma), if the child had overlays. */
+void cli_overlay_json(const sbx_result *r, FILE *out);
 /* `agentsbx policy show` (cli_show.c). */
 int cli_show_main(int argc, char **argv);
 void cli_show_help(FILE *out);
@@ -85,6 +93,7 @@ enum {
     CLI_OPT_UNPROTECT,   /* --unprotect NAME */
     CLI_OPT_TMPFS,       /* --tmpfs PATH[:SIZE] */
     CLI_OPT_EXEC,        /* --exec allowlist|system */
+    CLI_OPT_OVERLAY,     /* --overlay DIR[:UPPER] */
     CLI_OPT_POLICY_END,
 };
 
@@ -127,6 +136,7 @@ enum {
         {"unprotect", required_argument, NULL, CLI_OPT_UNPROTECT},                                 \
         {"tmpfs", required_argument, NULL, CLI_OPT_TMPFS},                                         \
         {"exec", required_argument, NULL, CLI_OPT_EXEC},                                           \
+        {"overlay", required_argument, NULL, CLI_OPT_OVERLAY},                                     \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }

@@ -72,6 +72,9 @@ void cli_policy_help(FILE *out)
                  "                           view (read-only unless rw or rx; needs the mount\n"
                  "                           namespace's view)\n"
                  "      --tmpfs PATH[:SIZE]  an empty writable tmpfs at PATH in the view\n"
+                 "      --overlay DIR[:UPPER]  show DIR writable, its changes kept in UPPER (empty\n"
+                 "                           or absent; default: a private directory, named in\n"
+                 "                           --json); DIR is untouched: see `overlay --help`\n"
                  "      --unix-socket PATH   let the child connect to the host's unix socket PATH\n"
                  "                           (repeatable; needs --unshare mount: by default no\n"
                  "                           host unix socket is reachable)\n"
@@ -217,7 +220,8 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
     case CLI_OPT_DENY_WRITE:
     case CLI_OPT_PROTECT:
     case CLI_OPT_UNPROTECT:
-    case CLI_OPT_TMPFS: break;
+    case CLI_OPT_TMPFS:
+    case CLI_OPT_OVERLAY: break;
     case CLI_OPT_CAP_KEEP:
         if (sbx_capability_from_name(arg) < 0) {
             fprintf(stderr,
@@ -482,6 +486,7 @@ static int apply_grant(const struct cli_op *op, sbx_policy *p)
             return apply_mount_bind(op, p);
         return sbx_allow_bind(p, atoi(op->arg));
     case CLI_OPT_TMPFS: return apply_tmpfs(op, p);
+    case CLI_OPT_OVERLAY: return cli_overlay_apply(op->arg, p);
     case CLI_OPT_CAP_KEEP: return sbx_keep_capability(p, op->arg);
     case CLI_OPT_ALLOW_TOOL:
         /* A bare name is the library's to search in the child's PATH. */

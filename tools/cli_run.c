@@ -234,6 +234,7 @@ static void print_json(const struct run_opts *o, const sbx_result *r)
     }
     fprintf(stderr, "%.*s,", n - 1, buf); /* without its closing brace */
     cli_output_json(&o->output, stderr);
+    cli_overlay_json(r, stderr);
     fprintf(stderr, "}\n");
     if (buf != small)
         free(buf);

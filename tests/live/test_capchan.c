@@ -557,6 +557,19 @@ static void test_capchan__tool_args_bad_input(void **state)
     assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EINVAL,
                      "(the grant of the system directories (the exec system mode) with");
     sbx_policy_free(p);
+    /* and an overlay: the tool would work on the host's tree, not the child's */
+    char ws[] = "/tmp/agentsbx-test-ovl.XXXXXX";
+    assert_non_null(mkdtemp(ws));
+    p = policy_new();
+    assert_sbx_ok(sbx_allow_tool_args(p, "git", git_allow, NULL));
+    assert_sbx_ok(sbx_overlay(p, ws, NULL));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_AUTO)); /* an overlay needs the view */
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EOPNOTSUPP,
+                     sbx_probe(SBX_FEATURE_MOUNT_NS, NULL, 0) > 0
+                         ? "runs outside the child's overlay"
+                         : "an overlay needs the mount namespace's view");
+    sbx_policy_free(p);
+    assert_int_equal(rmdir(ws), 0);
 }
 
 static const struct CMUnitTest tests[] = {

@@ -32,6 +32,7 @@ from ._api import (DEVNULL, KILL, LANDLOCK_RIGHTS, LAYERS, PIPE, UNLIMITED, Call
                    probe, profiles, run, stage_name, status_name, strerror, version)
 from ._aio import AsyncChild, Supervisor, run_async  # noqa: E402
 from ._output import OutputFilter  # noqa: E402
+from ._overlay import Change, overlay_apply, overlay_changes, overlay_discard  # noqa: E402
 from ._session import CellResult, Session  # noqa: E402
 from .errors import (InvalidArgumentError, NotSupportedError, PathNotADirectoryError, PathNotFoundError,  # noqa: E402
                      ProgramNotFoundError, SandboxError, SandboxPermissionError,
@@ -41,6 +42,7 @@ __all__ = [
     "__version__", "library_path", "Policy", "CallFailed", "Child", "SandboxResult", "Violation", "ExecDenial", "Feature",
     "run", "probe", "profiles", "version", "landlock_abi", "parse_duration", "parse_size", "strerror", "errname", "stage_name",
     "run_async", "Supervisor", "AsyncChild", "OutputFilter", "Session", "CellResult",
+    "Change", "overlay_changes", "overlay_apply", "overlay_discard",
     "status_name", "UNLIMITED", "KILL", "PIPE", "DEVNULL", "LAYERS", "LANDLOCK_RIGHTS",
     "SandboxError", "InvalidArgumentError", "NotSupportedError", "PathNotFoundError", "PathNotADirectoryError",
     "ProgramNotFoundError", "SandboxPermissionError", "SandboxProcessError", "TimeoutExpired",

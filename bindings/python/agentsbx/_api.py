@@ -339,6 +339,11 @@ class SandboxResult(Generic[_T]):
     capability_refused: int = 0
     """Calls refused without a handler: unknown operation, malformed, too large, over the
     budget, out of turn (``sbx_result_capability_refused``)."""
+    overlays: List[Tuple[str, str]] = field(default_factory=list)
+    """Each overlay of the run (:meth:`Policy.overlay`) as ``(lower, upper)``: the upper
+    directory holds the child's changes (the private one when none was named); review
+    them with :func:`overlay_changes`, then :func:`overlay_apply` or :func:`overlay_discard`
+    (``sbx_result_overlay``)."""
     audit_dropped: int = 0
     """Audit events counted, not written: repeats of a kind past its 8th, and all
     past the audit budget (``sbx_result_audit_dropped``; 0 without an audit log)."""
@@ -465,6 +470,7 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         capability_refused=lib.sbx_result_capability_refused(r),
         tool_denial_count=lib.sbx_result_tool_denial_count(r),
         tool_denials=_tool_denials(r),
+        overlays=_overlays(r),
         audit_dropped=lib.sbx_result_audit_dropped(r),
         unicode={name: lib.sbx_result_unicode(r, i) for i, name in enumerate(_UNICODE_CLASSES)},
         unicode_tag_text=_tag_text(lib.sbx_result_unicode_tag_text(r)), json=js)
@@ -477,6 +483,15 @@ def _tool_denials(r: Any) -> List[str]:
         if d is None:
             return out
         out.append(d.decode("utf-8", "replace"))
+
+
+def _overlays(r: Any) -> List[Tuple[str, str]]:
+    out: List[Tuple[str, str]] = []
+    for i in range(lib.sbx_result_overlay_count(r)):
+        lower, upper = ctypes.c_char_p(), ctypes.c_char_p()
+        lib.sbx_result_overlay(r, i, ctypes.byref(lower), ctypes.byref(upper))
+        out.append((os.fsdecode(lower.value or b""), os.fsdecode(upper.value or b"")))
+    return out
 
 
 def _exec_denials(r: Any) -> List["ExecDenial"]:
@@ -761,6 +776,15 @@ class Policy(Closing):
         string of ``r``, ``w``, ``x``).  Needs the mount namespace's view: without it
         the run raises :class:`NotSupportedError`."""
         return self._apply("sbx_bind", _path(src), _path(dest, "dest"), _access(access))
+
+    def overlay(self, lower: StrPath, upper: Optional[StrPath] = None) -> "Policy":
+        """Show the directory ``lower`` writable to the child while its changes land in
+        ``upper`` (empty or absent at each run; ``None``: a private one per run, named
+        in :attr:`SandboxResult.overlays`); ``lower`` itself is untouched.  Needs the
+        mount namespace's view: without it the run raises :class:`NotSupportedError`.
+        See docs/carve-outs.md, "Overlay workspaces"."""
+        return self._apply("sbx_overlay", _path(lower, "lower"),
+                           None if upper is None else _path(upper, "upper"))
 
     def tmpfs(self, path: StrPath, size: int = 0) -> "Policy":
         """An empty writable tmpfs of at most ``size`` bytes (0: the memory limit) at
