@@ -17,11 +17,19 @@
  *                                     readable memory (but for argv[2]
  *                                     itself) or its environment; COPY, the
  *                                     same text again, is the control
+ *   probe_capchan race N              N runs of "git <word>" by posix_spawnp
+ *                                     while another thread flips the word's
+ *                                     bytes between "status" and "push":
+ *                                     "ran=A denied=B other=C" (C: exits
+ *                                     that are neither, named on stderr)
  *   probe_capchan direct              a connect to nowhere without the
  *                                     channel: SBX_CAPS_FD's value, "unset"
  * Does not link the library. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +124,55 @@ static int scanmem(const char *text)
     return 0;
 }
 
+static char word[8] = "status";
+static atomic_int racing = 1;
+
+static void *flipper(void *arg)
+{
+    (void)arg;
+    while (atomic_load(&racing)) {
+        memcpy(word, "push\0\0", 7);
+        memcpy(word, "status", 7);
+    }
+    return NULL;
+}
+
+/* Change the arguments of a tool call while it is being made: whatever
+ * bytes the host gets, it checks and runs those same bytes. */
+static int race(long n)
+{
+    extern char **environ;
+    pthread_t t;
+    if (pthread_create(&t, NULL, flipper, NULL) != 0)
+        return 1;
+    long ran = 0, denied = 0, other = 0;
+    int devnull = open("/dev/null", O_WRONLY);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, devnull, 1);
+    posix_spawn_file_actions_adddup2(&fa, devnull, 2);
+    for (long i = 0; i < n; i++) {
+        char *args[] = {"git", word, NULL};
+        pid_t pid;
+        int st;
+        if (posix_spawnp(&pid, "git", &fa, NULL, args, environ) != 0 ||
+            waitpid(pid, &st, 0) != pid) {
+            other++;
+            continue;
+        }
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        ran += code == 0;
+        denied += code == 126;
+        other += code != 0 && code != 126;
+        if (code != 0 && code != 126)
+            fprintf(stderr, "exit %d\n", code);
+    }
+    atomic_store(&racing, 0);
+    pthread_join(t, NULL);
+    printf("ran=%ld denied=%ld other=%ld\n", ran, denied, other);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     char reply[65536];
@@ -140,6 +197,8 @@ int main(int argc, char **argv)
         printf("%s\n", getenv("SBX_CAPS_FD") ? getenv("SBX_CAPS_FD") : "unset");
         return 0;
     }
+    if (!strcmp(mode, "race") && argc == 3)
+        return race(atol(argv[2]));
     if (!strcmp(mode, "scanmem") && (argc == 3 || argc == 4))
         return scanmem(argv[2]); /* argv[3], a copy elsewhere in memory: the control */
     if (fd < 0) {

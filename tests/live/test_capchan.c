@@ -523,6 +523,48 @@ static void test_capchan__hostile_tool_args_git(void **state)
     remove_repo(repo);
 }
 
+/* Arguments changed by another thread while the call is made: the host checks
+ * and runs its own copy, so "push" never runs, whatever the interleaving
+ * (a seccomp-notification design would read the child's memory twice). */
+static void test_capchan__hostile_tool_args_changed_by_a_thread(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/git", X_OK) != 0)
+        SBX_SKIP("git is not installed");
+    char repo[64], remote[64], cmd[512];
+    make_repo(repo);
+    make_repo(remote);
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && git config receive.denyCurrentBranch ignore && cd %s && "
+             "git remote add origin %s && git commit -q --allow-empty -m unpushed && "
+             "chmod -R a+rwX %s %s",
+             remote, repo, remote, repo, remote);
+    assert_int_equal(sh(cmd), 0);
+    static const char *const allow[] = {"status", NULL};
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_path(p, repo, SBX_FS_READ | SBX_FS_WRITE));
+    assert_sbx_ok(sbx_allow_path(p, remote, SBX_FS_READ | SBX_FS_WRITE)); /* push could write */
+    assert_sbx_ok(sbx_set_workdir(p, repo));
+    assert_sbx_ok(sbx_allow_tool_args(p, "git", allow, NULL));
+    static const char *const argv[] = {CAP, "race", "200", NULL};
+    sbx_result *r = run(p, argv);
+    long ran = -1, denied = -1, other = -1;
+    if (sscanf(sbx_result_stdout(r, NULL), "ran=%ld denied=%ld other=%ld", &ran, &denied, &other) !=
+            3 ||
+        ran + denied + other != 200 || ran == 0 || denied == 0)
+        fail_msg("unexpected: %s (%s)", sbx_result_stdout(r, NULL), describe(r));
+    /* "other": an exec that failed while its arguments were being torn (the
+     * kernel's own copy raced), so nothing ran */
+    assert_int_equal((long)sbx_result_tool_denial_count(r), denied);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+    /* nothing was pushed: the remote has only its own commit */
+    snprintf(cmd, sizeof(cmd), "cd %s && test \"$(git log --format=%%s main)\" = first", remote);
+    assert_int_equal(sh(cmd), 0);
+    remove_repo(repo);
+    remove_repo(remote);
+}
+
 static void test_capchan__tool_args_bad_input(void **state)
 {
     (void)state;
@@ -587,6 +629,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_capchan__bad_input),
     cmocka_unit_test(test_capchan__reply_checked),
     cmocka_unit_test(test_capchan__hostile_tool_args_git),
+    cmocka_unit_test(test_capchan__hostile_tool_args_changed_by_a_thread),
     cmocka_unit_test(test_capchan__tool_args_bad_input),
 };
 
