@@ -721,6 +721,30 @@ case_exec_denied_named() {
     expect_err_has "1 exec denied: ./mytrue (not granted); to allow: --rx DIR (of ./mytrue)"
 }
 
+case_diagnose_named() {
+    mkdir "$TMP/data" && echo a >"$TMP/data/in.csv" || fail "cannot make $TMP/data"
+    # Without the mount view, where Landlock is what refuses (in the view an
+    # ungranted path is not there at all).
+    sbx run --isolation minimal --diagnose --tool cat -- sh -c "cat '$TMP/data/in.csv'; echo rc=\$?"
+    expect_rc 0
+    expect_out "rc=1"
+    expect_err_has "agentsbx: 1 access denied: $TMP/data/in.csv (read); to allow: --ro $TMP/data"
+    sbx run --isolation minimal --diagnose --json --tool cat -- sh -c "cat '$TMP/data/in.csv' 2>/dev/null"
+    expect_rc 1
+    json_check "d['access_denial_count'] == 1 and d['access_denials'][0]['path'] == '$TMP/data/in.csv' and d['access_denials'][0]['dir'] == '$TMP/data' and d['access_denials'][0]['missing'] == ['read'] and d['access_denials'][0]['kind'] == 'file' and d['violation_count'] == 0"
+    # The control: granted, it reads and nothing is named.
+    sbx run --isolation minimal --diagnose --ro "$TMP/data" --tool cat -- cat "$TMP/data/in.csv"
+    expect_rc 0
+    expect_out "a"
+    expect_err_empty
+    # Without --diagnose: refused, not named.
+    sbx run --isolation minimal --tool cat -- cat "$TMP/data/in.csv"
+    expect_rc 1
+    expect_err_lacks "access denied"
+    sbx run --isolation minimal --json --tool cat -- sh -c "cat '$TMP/data/in.csv' 2>/dev/null"
+    json_check "'access_denials' not in d"
+}
+
 case_benign_probes_apart() {
     need_python3
     sbx run -- /usr/bin/python3 -c 'import socket

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ._aio import AsyncChild
 
 from ._closing import Closing
-from ._native import (CAPABILITY_FN, VIOLATION_FN, SbxExecDenial, SbxIo, SbxViolation, c_child_p, c_policy_p,
+from ._native import (CAPABILITY_FN, VIOLATION_FN, SbxAccessDenial, SbxExecDenial, SbxIo, SbxViolation, c_child_p, c_policy_p,
                       c_result_p, lib)
 
 StrPath = Union[str, "os.PathLike[str]"]
@@ -218,6 +218,32 @@ class ExecDenial(NamedTuple):
     """Seconds after the spawn of the first try."""
 
 
+class AccessDenial(NamedTuple):
+    """A file or network access Landlock stopped, as diagnose mode saw it
+    (:attr:`SandboxResult.access_denials`)."""
+
+    kind: str
+    """``"file"``, ``"connect"`` or ``"bind"``."""
+    syscall: str
+    """The system call (``"openat"``, ``"connect"``)."""
+    path: str
+    """The file or directory as resolved in the child's view (``""`` for network)."""
+    dir: str
+    """The directory a grant would name (``""`` for network)."""
+    missing: List[str]
+    """The rights the policy lacks there: ``"read"``, ``"exec"``, ``"write_file"``,
+    ``"truncate"``, ``"create"``, ``"remove"``, ``"make_symlink"``, ``"make_special"``,
+    ``"refer"`` (empty for network)."""
+    port: int
+    """The TCP port (``-1`` for files)."""
+    times: int
+    """How many times it was denied."""
+    pid: int
+    """The process that tried first (the host's pid)."""
+    time: float
+    """Seconds after the spawn of the first try."""
+
+
 class Violation(NamedTuple):
     """A denied system call, as the violation monitor saw it."""
 
@@ -336,6 +362,11 @@ class SandboxResult(Generic[_T]):
     capability_refused: int = 0
     """Calls refused without a handler: unknown operation, malformed, too large, over the
     budget, out of turn (``sbx_result_capability_refused``)."""
+    access_denials: List[AccessDenial] = field(default_factory=list)
+    """File opens, connects and binds Landlock denied, with :meth:`Policy.diagnose`
+    on: each path or port and the missing right, coalesced (``sbx_result_access_denial``)."""
+    access_denial_count: int = 0
+    """How many accesses were denied in all (``sbx_result_access_denial_count``)."""
     audit_dropped: int = 0
     """Audit events counted, not written: repeats of a kind past its 8th, and all
     past the audit budget (``sbx_result_audit_dropped``; 0 without an audit log)."""
@@ -462,6 +493,8 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         capability_refused=lib.sbx_result_capability_refused(r),
         tool_denial_count=lib.sbx_result_tool_denial_count(r),
         tool_denials=_tool_denials(r),
+        access_denials=_access_denials(r),
+        access_denial_count=lib.sbx_result_access_denial_count(r),
         audit_dropped=lib.sbx_result_audit_dropped(r),
         unicode={name: lib.sbx_result_unicode(r, i) for i, name in enumerate(_UNICODE_CLASSES)},
         unicode_tag_text=_tag_text(lib.sbx_result_unicode_tag_text(r)), json=js)
@@ -483,6 +516,26 @@ def _exec_denials(r: Any) -> List["ExecDenial"]:
         lib.sbx_result_exec_denial(r, i, ctypes.byref(d))
         out.append(ExecDenial(os.fsdecode(d.path or b""), _s(lib.sbx_exec_denied_name(d.reason)),
                               d.count, d.pid, d.time_ns / 1e9))
+    return out
+
+
+_ACCESS_KINDS = {1: "file", 2: "connect", 3: "bind"}
+_ACCESS_RIGHTS = (
+    (1 << 0, "read"), (1 << 2, "exec"), (1 << 3, "write_file"), (1 << 4, "truncate"),
+    (1 << 5, "create"), (1 << 6, "remove"), (1 << 7, "make_symlink"), (1 << 8, "make_special"),
+    (1 << 9, "refer"),
+)
+
+
+def _access_denials(r: Any) -> List["AccessDenial"]:
+    out: List[AccessDenial] = []
+    for i in range(lib.sbx_result_access_denials(r)):
+        d = SbxAccessDenial(size=ctypes.sizeof(SbxAccessDenial))
+        lib.sbx_result_access_denial(r, i, ctypes.byref(d))
+        out.append(AccessDenial(_ACCESS_KINDS.get(d.kind, "unknown"), _s(d.syscall),
+                                os.fsdecode(d.path or b""), os.fsdecode(d.dir or b""),
+                                [name for bit, name in _ACCESS_RIGHTS if d.missing & bit],
+                                d.port, d.count, d.pid, d.time_ns / 1e9))
     return out
 
 
@@ -872,6 +925,13 @@ class Policy(Closing):
         it), which tells whether Landlock or a ``noexec`` mount will refuse it; the
         kernel still decides.  Off by default (``sbx_set_exec_reporting``)."""
         return self._apply("sbx_set_exec_reporting", 1 if on else 0)
+
+    def diagnose(self, on: bool = True) -> "Policy":
+        """Diagnose mode: report the file opens, connects and binds Landlock denies
+        (:attr:`SandboxResult.access_denials`): each such call of the child then waits
+        for the host (``run`` and ``wait`` serve it), which tells whether Landlock
+        will refuse it; Landlock still decides.  Off by default (``sbx_set_diagnose``)."""
+        return self._apply("sbx_set_diagnose", 1 if on else 0)
 
     def violation_rate(self, per_second: int) -> "Policy":
         """Kill a child that makes more than ``per_second`` denied calls within a
