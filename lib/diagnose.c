@@ -333,7 +333,14 @@ struct view {
     const struct sbx__rule_lists *rules;
     pid_t pid;
     int root;
+    struct sbx__learned *learn; /* learn mode: what the child does goes here too */
 };
+
+static void note(const struct view *v, const char *path, uint32_t what)
+{
+    if (v->learn)
+        sbx__learn_note(v->learn, path, what);
+}
 
 /* The directory a dirfd (or AT_FDCWD) names in the child, opened (O_PATH),
  * and its path as the child sees it in shown[PATH_MAX]. */
@@ -422,15 +429,24 @@ static int decide_open(const struct view *v, int dirfd, uint64_t at, uint64_t fl
     if (r.file < 0) {
         /* A new file: made in its directory, and opened beneath it. */
         if (creat && !(flags & O_DIRECTORY))
+            note(v, r.dir_shown, SBX__LEARN_WRITE_DIR);
+        if (creat && !(flags & O_DIRECTORY))
             verdict =
                 check(v, r.dir, -1, LANDLOCK_ACCESS_FS_MAKE_REG | mode, r.shown, r.dir_shown, d);
     } else if (!excl && fstat(r.file, &st) == 0 && !S_ISLNK(st.st_mode)) {
         if (S_ISDIR(st.st_mode)) {
             if ((flags & O_ACCMODE) == O_RDONLY)
+                note(v, r.shown, SBX__LEARN_READ_DIR);
+            if ((flags & O_ACCMODE) == O_RDONLY)
                 verdict = check(v, r.file, -1, LANDLOCK_ACCESS_FS_READ_DIR, r.shown, r.shown, d);
         } else {
             if (flags & O_TRUNC)
                 mode |= LANDLOCK_ACCESS_FS_TRUNCATE;
+            note(v, r.shown,
+                 (mode & LANDLOCK_ACCESS_FS_READ_FILE ? SBX__LEARN_READ_FILE : 0) |
+                     (mode & (LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)
+                          ? SBX__LEARN_WRITE_FILE
+                          : 0));
             verdict = check(v, r.dir, r.file, mode, r.shown, r.dir_shown, d);
         }
     }
@@ -445,6 +461,8 @@ static int decide_make(const struct view *v, int dirfd, uint64_t at, uint64_t ri
     struct resolved r;
     if (resolve_arg(v, dirfd, at, false, &r) != 0)
         return 0;
+    if (r.file < 0)
+        note(v, r.dir_shown, SBX__LEARN_WRITE_DIR);
     int verdict = r.file < 0 ? check(v, r.dir, -1, right, r.shown, r.dir_shown, d) : 0;
     resolved_close(&r);
     return verdict;
@@ -459,6 +477,8 @@ static int decide_remove(const struct view *v, int dirfd, uint64_t at, bool dir_
     if (resolve_arg(v, dirfd, at, false, &r) != 0)
         return 0;
     int verdict = 0;
+    if (r.file >= 0 && fstat(r.file, &st) == 0 && S_ISDIR(st.st_mode) == dir_wanted)
+        note(v, r.dir_shown, SBX__LEARN_WRITE_DIR);
     if (r.file >= 0 && fstat(r.file, &st) == 0 && S_ISDIR(st.st_mode) == dir_wanted)
         verdict = check(v, r.dir, -1,
                         dir_wanted ? LANDLOCK_ACCESS_FS_REMOVE_DIR : LANDLOCK_ACCESS_FS_REMOVE_FILE,
@@ -484,6 +504,8 @@ static int decide_move(const struct view *v, int olddirfd, uint64_t old, int new
     if (fstat(from.dir, &fst) == 0 && fstat(to.dir, &tst) == 0 && !same_inode(&fst, &tst))
         refer = LANDLOCK_ACCESS_FS_REFER;
     int verdict = 0;
+    note(v, move ? from.dir_shown : from.shown, move ? SBX__LEARN_WRITE_DIR : SBX__LEARN_READ_FILE);
+    note(v, to.dir_shown, SBX__LEARN_WRITE_DIR);
     if (move)
         verdict = check(
             v, from.dir, -1,
@@ -507,6 +529,8 @@ static int decide_truncate(const struct view *v, uint64_t at, struct sbx__access
         return 0;
     int verdict = 0;
     if (r.file >= 0 && fstat(r.file, &st) == 0 && S_ISREG(st.st_mode))
+        note(v, r.shown, SBX__LEARN_WRITE_FILE);
+    if (r.file >= 0 && fstat(r.file, &st) == 0 && S_ISREG(st.st_mode))
         verdict = check(v, r.dir, r.file, LANDLOCK_ACCESS_FS_TRUNCATE, r.shown, r.dir_shown, d);
     resolved_close(&r);
     return verdict;
@@ -521,7 +545,7 @@ static int decide_net(const struct view *v, const struct seccomp_data *data, boo
                       struct sbx__access_denial *d)
 {
     uint64_t right = is_bind ? LANDLOCK_ACCESS_NET_BIND_TCP : LANDLOCK_ACCESS_NET_CONNECT_TCP;
-    if (!(v->sp->handled_net & right))
+    if (!(v->sp->handled_net & right) && !v->learn)
         return 0;
     struct sockaddr_in6 sa;
     size_t len = data->args[2] < sizeof(sa) ? (size_t)data->args[2] : sizeof(sa);
@@ -553,6 +577,18 @@ static int decide_net(const struct view *v, const struct seccomp_data *data, boo
     if ((domain != AF_INET && domain != AF_INET6) || type != SOCK_STREAM || proto != IPPROTO_TCP)
         return 0;
     uint16_t port = ntohs(sa.sin6_port);
+    if (v->learn) {
+        struct sbx__learned *l = v->learn;
+        size_t k = is_bind, i = 0;
+        while (i < l->n_ports[k] && l->ports[k][i] != port)
+            i++;
+        if (i == l->n_ports[k] && i < SBX__LEARN_PORTS)
+            l->ports[k][l->n_ports[k]++] = port;
+        else if (i == SBX__LEARN_PORTS)
+            l->truncated = true;
+    }
+    if (!(v->sp->handled_net & right))
+        return 0;
     for (size_t i = 0; i < v->sp->n_diag_ports; i++)
         if (v->sp->diag_ports[i].port == port && (v->sp->diag_ports[i].access & right))
             return 0;
@@ -564,7 +600,8 @@ static int decide_net(const struct view *v, const struct seccomp_data *data, boo
 }
 
 int sbx__diagnose(const struct sbx__seccomp_plan *sp, const struct sbx__rule_lists *rules,
-                  const struct seccomp_data *data, pid_t pid, struct sbx__access_denial *ret)
+                  const struct seccomp_data *data, pid_t pid, struct sbx__access_denial *ret,
+                  struct sbx__learned *learn)
 {
     const char *name = NULL;
     int op = op_of(data->nr, &name);
@@ -573,14 +610,14 @@ int sbx__diagnose(const struct sbx__seccomp_plan *sp, const struct sbx__rule_lis
     memset(ret, 0, sizeof(*ret));
     snprintf(ret->syscall, sizeof(ret->syscall), "%s", name);
     if (op == OP_CONNECT || op == OP_BIND) {
-        struct view v = {sp, rules, pid, -1};
+        struct view v = {sp, rules, pid, -1, learn};
         return decide_net(&v, data, op == OP_BIND, ret);
     }
-    if (!sp->handled_fs)
+    if (!sp->handled_fs && !learn)
         return 0;
     char link[64];
     snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
-    struct view v = {sp, rules, pid, open(link, O_PATH | O_DIRECTORY | O_CLOEXEC)};
+    struct view v = {sp, rules, pid, open(link, O_PATH | O_DIRECTORY | O_CLOEXEC), learn};
     if (v.root < 0)
         return 0;
     const __u64 *a = data->args;
@@ -650,4 +687,72 @@ void sbx__diagnose_record(struct sbx__violations *v, const struct sbx__access_de
         return;
     v->access[v->n_access] = *d;
     v->access[v->n_access++].count = 1;
+}
+
+/* ---- learn mode's observations ---------------------------------------------------- */
+
+static uint64_t hash_path(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static bool learn_grow(struct sbx__learned *l)
+{
+    size_t cap = l->cap ? l->cap * 2 : 1024;
+    struct sbx__learn_entry *e = calloc(cap, sizeof(*e));
+    if (!e)
+        return false;
+    for (size_t i = 0; i < l->cap; i++) {
+        if (!l->e[i].path)
+            continue;
+        size_t j = (size_t)hash_path(l->e[i].path) & (cap - 1);
+        while (e[j].path)
+            j = (j + 1) & (cap - 1);
+        e[j] = l->e[i];
+    }
+    free(l->e);
+    l->e = e;
+    l->cap = cap;
+    return true;
+}
+
+void sbx__learn_note(struct sbx__learned *l, const char *path, uint32_t what)
+{
+    if (!*path || path[0] != '/')
+        return; /* not a path the child could name again (a pipe...) */
+    if (l->cap) {
+        size_t j = (size_t)hash_path(path) & (l->cap - 1);
+        for (; l->e[j].path; j = (j + 1) & (l->cap - 1))
+            if (strcmp(l->e[j].path, path) == 0) {
+                l->e[j].what |= what;
+                return;
+            }
+    }
+    if (l->n >= SBX__LEARN_MAX || ((l->n + 1) * 2 > l->cap && !learn_grow(l))) {
+        l->truncated = true;
+        return;
+    }
+    char *copy = strdup(path);
+    if (!copy) {
+        l->truncated = true;
+        return;
+    }
+    size_t j = (size_t)hash_path(path) & (l->cap - 1);
+    while (l->e[j].path)
+        j = (j + 1) & (l->cap - 1);
+    l->e[j] = (struct sbx__learn_entry){copy, what};
+    l->n++;
+}
+
+void sbx__learned_free(struct sbx__learned *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->cap; i++)
+        free(l->e[i].path);
+    free(l->e);
+    free(l);
 }

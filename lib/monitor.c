@@ -175,9 +175,13 @@ int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[
     struct sbx__monitor *m = NULL;
     if (r == 0 && !(m = calloc(1, sizeof(*m))))
         r = -ENOMEM, step = "allocating the monitor";
+    if (r == 0 && plan->seccomp->learn && !(m->v.learned = calloc(1, sizeof(*m->v.learned))))
+        r = -ENOMEM, step = "allocating learn mode's record";
     if (r < 0) {
         if (listener >= 0)
             close(listener);
+        if (m)
+            free(m->v.learned);
         free(m);
         abandon(child);
         return sbx__err_stage(SBX_STAGE_SECCOMP, r, "seccomp: %s", step);
@@ -201,6 +205,8 @@ int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[
     if (m->sp->exec_notify || m->sp->n_diag)
         spawn_rules(m, child, plan);
     m->v.diagnosed = m->sp->n_diag > 0;
+    if (m->v.learned)
+        snprintf(m->v.learned->tmpdir, sizeof(m->v.learned->tmpdir), "%s", child->tmpdir);
     child->monitor = m;
     child->violations = &m->v;
     return 0;
@@ -218,6 +224,7 @@ void sbx__monitor_free(sbx_child *child)
         return;
     if (m->listener >= 0)
         close(m->listener); /* calls still waiting fail with ENOSYS */
+    sbx__learned_free(m->v.learned);
     sbx__seccomp_plan_unref(m->sp);
     free(m);
     child->monitor = NULL;
@@ -589,6 +596,36 @@ static void record_exec(struct sbx__violations *v, const char *path, int reason,
     d->count = 1;
 }
 
+/* Learn mode: the file an exec runs, by the path of the host's mount
+ * namespace (learn mode runs without the mount view). */
+static void learn_exec(struct sbx__learned *l, pid_t pid, int dirfd, const char *path,
+                       uint64_t flags)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "/proc/%d/root", (int)pid);
+    int root = open(buf, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd == AT_FDCWD)
+        snprintf(buf, sizeof(buf), "/proc/%d/cwd", (int)pid);
+    else
+        snprintf(buf, sizeof(buf), "/proc/%d/fd/%d", (int)pid, dirfd);
+    int dir = open(buf, O_PATH | O_CLOEXEC), in = -1, file = -1;
+    if (root >= 0 && dir >= 0 && (*path || !(flags & AT_EMPTY_PATH)) &&
+        resolve_exec(root, dir, path, &in, &file) == 0) {
+        char real[PATH_MAX];
+        struct stat st;
+        snprintf(buf, sizeof(buf), "/proc/self/fd/%d", file);
+        ssize_t n = readlink(buf, real, sizeof(real) - 1);
+        if (n > 0 && fstat(file, &st) == 0 && (st.st_mode & 0111)) {
+            real[n] = '\0';
+            sbx__learn_note(l, real, SBX__LEARN_EXEC);
+        }
+    }
+    int fds[] = {root, dir, in, file};
+    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
 /* An exec of the child: tell whether the sandbox will refuse it, and let it
  * continue either way (the kernel decides: nothing here allows anything). */
 static void exec_seen(sbx_child *child, struct sbx__monitor *m, const struct seccomp_notif *notif)
@@ -602,8 +639,11 @@ static void exec_seen(sbx_child *child, struct sbx__monitor *m, const struct sec
     int dirfd = at ? (int)data->args[0] : AT_FDCWD;
     uint64_t flags = at ? data->args[4] : 0;
     if (sbx__child_string(pid, data->args[at ? 1 : 0], path, sizeof(path)) >= 0 &&
-        ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0)
+        ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0) {
         verdict = exec_verdict(m, pid, dirfd, path, flags, shown, sizeof(shown));
+        if (m->v.learned)
+            learn_exec(m->v.learned, pid, dirfd, path, flags);
+    }
     if (verdict && !*shown) {
         /* fexecve: name the file by what the descriptor shows. */
         char link[64];
@@ -633,7 +673,7 @@ static void diagnose_seen(sbx_child *child, struct sbx__monitor *m,
     uint64_t id = notif->id;
     int verdict = 0;
     if (ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0)
-        verdict = sbx__diagnose(m->sp, &rules, &notif->data, (pid_t)notif->pid, &d);
+        verdict = sbx__diagnose(m->sp, &rules, &notif->data, (pid_t)notif->pid, &d, m->v.learned);
     union {
         struct seccomp_notif_resp resp;
         char raw[NOTIF_BUF];
@@ -824,11 +864,14 @@ int sbx__monitor_result(const sbx_child *child, sbx_result *res)
     if (!res->violations)
         return sbx__errno(-ENOMEM, "allocating the result");
     memcpy(res->violations, &child->monitor->v, sizeof(*res->violations));
+    child->monitor->v.learned = NULL; /* the result's now */
     return 0;
 }
 
 void sbx__violations_free(sbx_result *res)
 {
+    if (res->violations)
+        sbx__learned_free(res->violations->learned);
     free(res->violations);
     res->violations = NULL;
 }

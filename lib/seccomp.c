@@ -197,6 +197,18 @@ int sbx_set_diagnose(sbx_policy *policy, int on)
     return 0;
 }
 
+int sbx_set_learn(sbx_policy *policy, int on)
+{
+    sbx__check_arg(policy);
+    sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
+    struct sbx__seccomp_policy *sp = settings(policy);
+    if (!sp)
+        return sbx__errno(-ENOMEM, "%s", __func__);
+    sp->learn = on;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
 int sbx_set_violation_callback(sbx_policy *policy, sbx_violation_fn fn, void *userdata)
 {
     sbx__check_arg(policy);
@@ -377,19 +389,25 @@ int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
      * exec call (the first exec uses execveat). */
     int execve_nr = sbx__syscall_resolve("execve"), execveat_nr = sbx__syscall_resolve("execveat");
     spec.exec_notify =
-        monitor && set && set->exec_report && execve_nr >= 0 && execveat_nr >= 0 &&
+        monitor && set && (set->exec_report || set->learn) && execve_nr >= 0 && execveat_nr >= 0 &&
         !find_policy_rule(&spec, execve_nr) && !find_policy_rule(&spec, execveat_nr) &&
         ((plan->landlock && (plan->landlock->handled_fs & LANDLOCK_ACCESS_FS_EXECUTE)) ||
          (plan->ns && plan->ns->mount_view));
+    if (set && set->learn && (!monitor || !plan->landlock))
+        return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                              "learn mode needs the violation monitor and Landlock, and this "
+                              "policy runs without %s",
+                              !monitor ? "the monitor" : "Landlock");
     struct sbx__seccomp_plan *sp = calloc(1, sizeof(*sp));
     if (!sp)
         return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "seccomp: compiling the filter");
     sp->refs = 1;
     sp->exec_notify = spec.exec_notify;
+    sp->learn = monitor && set && set->learn && plan->landlock;
     /* Diagnose mode, with the monitor and Landlock: the calls it watches
      * that the filter would let through anyway (not ones the policy or the
      * deny table decides: those stay violations). */
-    if (monitor && set && set->diagnose && plan->landlock) {
+    if (monitor && set && (set->diagnose || set->learn) && plan->landlock) {
         sbx__diagnose_calls(sp, diag_allowed, &spec);
         spec.notify_nrs = sp->diag_nrs;
         spec.n_notify_nrs = sp->n_diag;

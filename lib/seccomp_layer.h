@@ -20,6 +20,7 @@ struct sbx__seccomp_policy {
     bool monitor_off;
     bool exec_report;         /* sbx_set_exec_reporting() */
     bool diagnose;            /* sbx_set_diagnose() */
+    bool learn;               /* sbx_set_learn() */
     uint64_t violation_limit; /* 0: none */
     uint64_t violation_rate;  /* 0: SBX_VIOLATION_RATE_DEFAULT; UINT64_MAX: off */
     sbx_violation_fn callback;
@@ -72,6 +73,7 @@ struct sbx__seccomp_plan {
      * reach the monitor, which tells the ones Landlock will refuse, and
      * lets each continue. The rules above are compiled for it too. */
     int diag_nrs[SBX__DIAG_CALLS]; /* the calls notified for it; n_diag 0: off */
+    bool learn;                    /* sbx_set_learn(): record every watched access */
     size_t n_diag;
     uint64_t handled_fs, handled_net;  /* what the Landlock ruleset handles */
     struct sbx__diag_port *diag_ports; /* the policy's TCP port rules */
@@ -161,9 +163,10 @@ struct sbx__violations {
     uint64_t exec_count; /* exec denials (not in count: no system call was denied by seccomp) */
     size_t n_exec;       /* distinct ones kept */
     struct sbx__exec_denial exec[SBX__EXEC_DENIALS];
-    bool diagnosed;        /* diagnose mode was on */
-    uint64_t access_count; /* diagnose mode's denials (not in count either) */
-    size_t n_access;       /* distinct ones kept */
+    bool diagnosed;               /* diagnose mode was on */
+    struct sbx__learned *learned; /* learn mode's observations (owned), or NULL */
+    uint64_t access_count;        /* diagnose mode's denials (not in count either) */
+    size_t n_access;              /* distinct ones kept */
     struct sbx__access_denial access[SBX__ACCESS_DENIALS];
 };
 
@@ -211,12 +214,42 @@ SBX__HIDDEN void sbx__diagnose_calls(struct sbx__seccomp_plan *sp, bool (*allowe
                                      void *arg);
 /* Whether nr is a call diagnose mode watches. */
 SBX__HIDDEN bool sbx__diagnose_watches(const struct sbx__seccomp_plan *sp, int nr);
+struct sbx__learned;
 /* Whether Landlock will refuse the call of the notification: 1 and *ret
  * filled (but pid, time and count), or 0 (allowed, refused for a reason of
- * its own, or not decidable from here: nothing is reported then). */
+ * its own, or not decidable from here: nothing is reported then). With
+ * learn (learn mode), what the call does is recorded there as well. */
 SBX__HIDDEN int sbx__diagnose(const struct sbx__seccomp_plan *sp,
                               const struct sbx__rule_lists *rules, const struct seccomp_data *data,
-                              pid_t pid, struct sbx__access_denial *ret);
+                              pid_t pid, struct sbx__access_denial *ret,
+                              struct sbx__learned *learn);
+/* Learn mode's observations: every path the child opened, made, removed
+ * or executed (as it sees it) with what it did there, and its TCP ports;
+ * bounded (SBX__LEARN_MAX paths, then `truncated`). */
+#define SBX__LEARN_MAX   65536
+#define SBX__LEARN_PORTS 64
+enum {
+    SBX__LEARN_READ_FILE = 1u << 0,  /* a file read */
+    SBX__LEARN_READ_DIR = 1u << 1,   /* a directory listed */
+    SBX__LEARN_WRITE_FILE = 1u << 2, /* a file written or truncated */
+    SBX__LEARN_WRITE_DIR = 1u << 3,  /* a directory something was made in or removed from */
+    SBX__LEARN_EXEC = 1u << 4,       /* a file executed */
+};
+struct sbx__learn_entry {
+    char *path;
+    uint32_t what;
+};
+struct sbx__learned {
+    struct sbx__learn_entry *e; /* open addressing by path */
+    size_t cap, n;
+    bool truncated;
+    uint16_t ports[2][SBX__LEARN_PORTS]; /* [0] connect, [1] bind */
+    size_t n_ports[2];
+    char tmpdir[SBX__TMPDIR_MAX]; /* the child's private TMPDIR (not learned), or "" */
+};
+SBX__HIDDEN void sbx__learn_note(struct sbx__learned *l, const char *path, uint32_t what);
+SBX__HIDDEN void sbx__learned_free(struct sbx__learned *l);
+
 /* Count a denial in v, coalesced. */
 SBX__HIDDEN void sbx__diagnose_record(struct sbx__violations *v,
                                       const struct sbx__access_denial *d);

@@ -21,6 +21,8 @@ static const struct cli_command commands[] = {
     {"check", "print what this host can enforce", cli_check_main, cli_check_help},
     {"call", "call a host operation, inside a sandbox", cli_call_main, cli_call_help},
     {"policy", "print the effective policy as JSON (policy show)", cli_show_main, cli_show_help},
+    {"learn", "run a program and write the policy that allows what it did", cli_learn_main,
+     cli_learn_help},
     {"help", "show help for agentsbx or one of its commands", help_main, help_help},
 };
 

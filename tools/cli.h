@@ -35,6 +35,9 @@ void cli_call_help(FILE *out);
 int cli_capability_add(sbx_policy *policy, const char *spec);
 int cli_check_main(int argc, char **argv);
 void cli_check_help(FILE *out);
+/* `agentsbx learn` (cli_learn.c). */
+int cli_learn_main(int argc, char **argv);
+void cli_learn_help(FILE *out);
 /* `agentsbx policy show` (cli_show.c). */
 int cli_show_main(int argc, char **argv);
 void cli_show_help(FILE *out);

@@ -529,6 +529,66 @@ SBX_API size_t sbx_result_access_denials(const sbx_result *result);
 SBX_API SBX_WUR int sbx_result_access_denial(const sbx_result *result, size_t index,
                                              sbx_access_denial *ret);
 
+/**
+ * @brief Choose whether the child's accesses are recorded to learn a policy
+ * from (learn mode; default: off).
+ *
+ * On, the monitor records what the child does, allowed or not, as diagnose
+ * mode sees it (sbx_set_diagnose(), which learn mode implies, with
+ * sbx_set_exec_reporting()): the programs it executes, the files it reads,
+ * the directories it lists, makes files in or removes them from, the files
+ * it writes, and its TCP connects and binds. sbx_policy_learn() turns a
+ * result's record into grants. Learn mode grants nothing itself: run the
+ * child under a policy wide enough for it to do its work (the `agentsbx
+ * learn` command reads and executes everywhere, writes in its directory,
+ * and keeps every other layer); paths are recorded as the host names them,
+ * so run it without the mount view (#SBX_ISOLATION_MINIMAL). The record
+ * keeps 65536 paths and 64 ports of each kind.
+ *
+ * @param policy The policy.
+ * @param on 1 or 0.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or @p on neither 0 nor 1.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_set_learn(sbx_policy *policy, int on);
+
+/**
+ * @brief Add to a policy the grants that would have allowed what a child
+ * run in learn mode did (sbx_set_learn()).
+ *
+ * The smallest set the record allows, collapsed to directories:
+ * - each directory something was made in or removed from, or a file written
+ *   in, is granted read and write (#SBX_FS_READ | #SBX_FS_WRITE), a
+ *   directory beneath another such one only through it; a directory that no
+ *   longer exists is replaced by its nearest existing parent;
+ * - a program executed from beneath such a directory (one the run built)
+ *   adds #SBX_FS_EXEC to it; any other is granted with sbx_allow_tool() by
+ *   its absolute path (one per file: `/bin/sh` and `/usr/bin/sh` once);
+ * - a file read elsewhere is granted #SBX_FS_READ by itself when at most 3
+ *   files of its directory were read and that directory was not listed,
+ *   else its directory is;
+ * - TCP ports with sbx_allow_connect() and sbx_allow_bind().
+ * Left out: what the default view grants already (reading /usr, /bin, /sbin,
+ * /lib*, /etc; /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom,
+ * /dev/tty), /proc, the child's private TMPDIR, and /tmp and /dev/shm
+ * themselves (a directory beneath them is kept). Write the policy out with
+ * sbx_policy_to_json() and review it.
+ *
+ * @param policy The policy to add the grants to.
+ * @param result The result of a child run with learn mode on.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, or a result without learn mode's record
+ *         (learn mode off, or no monitor).
+ * @retval -E2BIG The record was full: some accesses were not recorded (the
+ *         grants of the rest are added).
+ * @retval -ENOMEM Out of memory.
+ * @return Or an error of sbx_allow_path(), sbx_allow_tool(),
+ *         sbx_allow_connect() or sbx_allow_bind() (the message names the path).
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_policy_learn(sbx_policy *policy, const sbx_result *result);
+
 #ifdef __cplusplus
 }
 #endif

@@ -403,6 +403,98 @@ static void test_diagnose__api_bad_input(void **state)
     sbx_policy_free(p);
 }
 
+/* ---- learn mode ----------------------------------------------------------------------------- */
+
+/* A shell that reads a file, writes in its directory and runs two programs,
+ * under a policy wide enough (read and execute everywhere): the learned
+ * policy grants that directory read-write, the programs, and the file read
+ * elsewhere; run under it alone, the shell does the same; without it, not. */
+static void test_diagnose__learn_policy(void **state)
+{
+    need_landlock(1, "the filesystem rights");
+    make_tmpdir();
+    char work[PATH_MAX + 8], script[4 * PATH_MAX];
+    snprintf(work, sizeof(work), "%s/work", tmpdir);
+    assert_int_equal(mkdir(work, 0755), 0);
+    snprintf(script, sizeof(script),
+             "{ read x || :; } <%s && uname -s >%s/out && cat %s/out && id -u >/dev/null", file,
+             work, work);
+    const char *const argv[] = {"/bin/sh", "-c", script, NULL};
+
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL));
+    assert_sbx_ok(sbx_allow_path(p, "/", SBX_FS_READ | SBX_FS_EXEC));
+    assert_sbx_ok(sbx_allow_path(p, work, SBX_FS_READ | SBX_FS_WRITE));
+    assert_sbx_ok(sbx_set_learn(p, 1));
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_string_equal(out_of(r), "Linux\n");
+    assert_none_denied(r);
+
+    sbx_policy *learned = NULL;
+    assert_sbx_ok(sbx_policy_new(&learned));
+    assert_sbx_ok(sbx_set_isolation(learned, SBX_ISOLATION_MINIMAL));
+    assert_sbx_ok(sbx_policy_learn(learned, r));
+    sbx_result_free(r);
+    char json[16384], want[2 * PATH_MAX];
+    assert_true(sbx_policy_to_json(learned, json, sizeof(json)) > 0);
+    snprintf(
+        want, sizeof(want),
+        "\"path\": \"%s\",\n      \"access\": [\n        \"read\",\n        \"write\"\n      ]",
+        work);
+    if (!strstr(json, want))
+        fail_msg("no read-write grant of %s in %s", work, json);
+    snprintf(want, sizeof(want),
+             "\"path\": \"%s\",\n      \"access\": [\n        \"read\"\n      ]", file);
+    if (!strstr(json, want))
+        fail_msg("no read grant of %s in %s", file, json);
+    if (!strstr(json, "\"path\": \"/usr/bin/uname\"") || !strstr(json, "\"path\": \"/usr/bin/id\""))
+        fail_msg("uname or id not granted in %s", json);
+    assert_null(strstr(json, "\"path\": \"/\""));
+
+    /* Under the learned policy alone, the same. */
+    r = run(learned, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_string_equal(out_of(r), "Linux\n");
+    sbx_result_free(r);
+    /* The control: a policy without the grants fails. */
+    sbx_policy *bare = NULL;
+    assert_sbx_ok(sbx_policy_new(&bare));
+    assert_sbx_ok(sbx_set_isolation(bare, SBX_ISOLATION_MINIMAL));
+    r = run(bare, argv);
+    assert_int_not_equal(sbx_result_exit_code(r), 0);
+    sbx_result_free(r);
+    sbx_policy_free(bare);
+    sbx_policy_free(learned);
+    sbx_policy_free(p);
+}
+
+static void test_diagnose__learn_bad_input(void **state)
+{
+    need_landlock(1, "the filesystem rights");
+    assert_sbx_error(sbx_set_learn(NULL, 1), -EINVAL, "policy");
+    sbx_policy *p = diagnose_policy(SBX_ISOLATION_MINIMAL);
+    assert_sbx_error(sbx_set_learn(p, 2), -EINVAL, "on must be 0 or 1, got 2");
+    static const char *const argv[] = {"/bin/true", NULL};
+    sbx_result *r = run(p, argv); /* diagnose mode, not learn mode */
+    assert_sbx_error(sbx_policy_learn(NULL, r), -EINVAL, "policy");
+    assert_sbx_error(sbx_policy_learn(p, NULL), -EINVAL, "result");
+    assert_sbx_error(sbx_policy_learn(p, r), -EINVAL,
+                     "sbx_policy_learn: the result has no record of learn mode (the child ran "
+                     "without sbx_set_learn(), or without the violation monitor)");
+    sbx_result_free(r);
+    /* Asked for without the monitor: the spawn fails, and says why. */
+    assert_sbx_ok(sbx_set_learn(p, 1));
+    assert_sbx_ok(sbx_set_violation_monitor(p, 0));
+    r = NULL;
+    assert_sbx_error(sbx_run(p, argv, NULL, 0, &r), -EOPNOTSUPP,
+                     "learn mode needs the violation monitor and Landlock, and this policy runs "
+                     "without the monitor");
+    assert_null(r);
+    sbx_policy_free(p);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_teardown(test_diagnose__open_denied_reported_minimal, teardown_tmpdir),
     cmocka_unit_test_teardown(test_diagnose__open_denied_reported_auto, teardown_tmpdir),
@@ -414,6 +506,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_teardown(test_diagnose__unreported_when_off, teardown_tmpdir),
     cmocka_unit_test_teardown(test_diagnose__policy_rule_wins, teardown_tmpdir),
     cmocka_unit_test(test_diagnose__api_bad_input),
+    cmocka_unit_test_teardown(test_diagnose__learn_policy, teardown_tmpdir),
+    cmocka_unit_test(test_diagnose__learn_bad_input),
 };
 
 SBX_TEST_MAIN(tests)

@@ -378,6 +378,10 @@ class SandboxResult(Generic[_T]):
     """What the tag characters of the output spell, decoded to ASCII, redacted, at
     most 256 bytes (``sbx_result_unicode_tag_text``); None if memory ran out while it
     was redacted."""
+    learned_policy: Optional[str] = None
+    """With :meth:`Policy.learn` on: the policy file (JSON, ``sbx_policy_learn`` on a new
+    policy, written by ``sbx_policy_to_json``) that grants what the child did; load it
+    with :meth:`Policy.load_json` after review.  None otherwise."""
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
     """The library's own JSON rendering (``sbx_result_to_json``), parsed."""
 
@@ -497,7 +501,8 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         access_denial_count=lib.sbx_result_access_denial_count(r),
         audit_dropped=lib.sbx_result_audit_dropped(r),
         unicode={name: lib.sbx_result_unicode(r, i) for i, name in enumerate(_UNICODE_CLASSES)},
-        unicode_tag_text=_tag_text(lib.sbx_result_unicode_tag_text(r)), json=js)
+        unicode_tag_text=_tag_text(lib.sbx_result_unicode_tag_text(r)),
+        learned_policy=_learned_policy(r), json=js)
 
 
 def _tool_denials(r: Any) -> List[str]:
@@ -517,6 +522,26 @@ def _exec_denials(r: Any) -> List["ExecDenial"]:
         out.append(ExecDenial(os.fsdecode(d.path or b""), _s(lib.sbx_exec_denied_name(d.reason)),
                               d.count, d.pid, d.time_ns / 1e9))
     return out
+
+
+def _learned_policy(r: Any) -> Optional[str]:
+    p = c_policy_p()
+    if lib.sbx_policy_new(ctypes.byref(p)) < 0:
+        raise MemoryError("sbx_policy_new")
+    try:
+        try:
+            lib.sbx_policy_learn(p, r)
+        except _err.InvalidArgumentError:
+            return None  # learn mode was off
+        except _err.SandboxError as e:
+            if e.errno != _errno.E2BIG:  # a full record: what it holds is granted
+                raise
+        n = lib.sbx_policy_to_json(p, None, 0)
+        buf = ctypes.create_string_buffer(n + 1)
+        lib.sbx_policy_to_json(p, buf, n + 1)
+        return buf.value.decode("utf-8")
+    finally:
+        lib.sbx_policy_free(p)
 
 
 _ACCESS_KINDS = {1: "file", 2: "connect", 3: "bind"}
@@ -932,6 +957,14 @@ class Policy(Closing):
         for the host (``run`` and ``wait`` serve it), which tells whether Landlock
         will refuse it; Landlock still decides.  Off by default (``sbx_set_diagnose``)."""
         return self._apply("sbx_set_diagnose", 1 if on else 0)
+
+    def learn(self, on: bool = True) -> "Policy":
+        """Learn mode: record what the child does (implies :meth:`diagnose` and
+        :meth:`exec_reporting`), and put the policy file that would have allowed it in
+        :attr:`SandboxResult.learned_policy`.  It grants nothing itself: run under a
+        policy wide enough, without the mount view (``isolation("minimal")``)
+        (``sbx_set_learn``, ``sbx_policy_learn``)."""
+        return self._apply("sbx_set_learn", 1 if on else 0)
 
     def violation_rate(self, per_second: int) -> "Policy":
         """Kill a child that makes more than ``per_second`` denied calls within a

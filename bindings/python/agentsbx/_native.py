@@ -221,6 +221,8 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_result_access_denial_count", _u64, [c_result_p], False),
     ("sbx_result_access_denials", _sz, [c_result_p], False),
     ("sbx_result_access_denial", _i, [c_result_p, _sz, _P(SbxAccessDenial)], True),
+    ("sbx_set_learn", _i, [c_policy_p, _i], True),
+    ("sbx_policy_learn", _i, [c_policy_p, c_result_p], True),
     # units.h
     ("sbx_parse_size", _i, [_s, _P(_u64)], True),
     ("sbx_parse_duration", _i, [_s, _P(_u64)], True),

@@ -1,5 +1,6 @@
 """Diagnose mode through Python (as tests/live/test_diagnose.c)."""
 
+import json
 import os
 import shutil
 import socket
@@ -64,3 +65,26 @@ def test_diagnose__off_by_default(policy, vardir):
     needs_landlock()
     r = policy.run(["sh", "-c", f"cat {vardir}/f; true"], capture_output=True)
     assert r.access_denials == [] and r.access_denial_count == 0
+
+
+def test_diagnose__learn_then_run(vardir):
+    needs_landlock()
+    work = os.path.join(vardir, "work")
+    os.mkdir(work)
+    script = f"cat {vardir}/f >/dev/null && uname -s >{work}/out && cat {work}/out"
+    with agentsbx.Policy() as p:
+        p.isolation("minimal").allow_path("/", "rx").allow_path(work, "rw").learn()
+        r = p.run(["sh", "-c", script], capture_output=True)
+        assert r.returncode == 0 and r.stdout == b"Linux\n", r.stderr
+        doc = json.loads(r.learned_policy)
+    grants = {g["path"]: g["access"] for g in doc["grants"]}
+    assert grants[work] == ["read", "write"] and grants[f"{vardir}/f"] == ["read"], grants
+    assert "/usr/bin/uname" in grants and "/" not in grants, grants
+    with agentsbx.Policy() as q:
+        q.isolation("minimal").load_json(r.learned_policy)
+        r2 = q.run(["sh", "-c", script], capture_output=True)
+        assert r2.returncode == 0 and r2.stdout == b"Linux\n", r2.stderr
+    # The control: not learned, None; and the same script without the grants fails.
+    with agentsbx.Policy() as q:
+        r3 = q.isolation("minimal").run(["sh", "-c", script], capture_output=True)
+        assert r3.returncode != 0 and r3.learned_policy is None
