@@ -23,6 +23,11 @@
  *   sbx-execrep (only with --modes): `sbx` with exec reporting on
  *   sbx-exec10, sbx-exec10-rep (only with --modes): `sbx` running a shell that
  *            executes /bin/true ten times, without and with exec reporting
+ *   sbx-diagnose (only with --modes): `sbx` with diagnose mode on (the loader's
+ *            opens of /bin/true reach the monitor)
+ *   sbx-open1000, sbx-open1000-diag (only with --modes): `sbx` running a shell
+ *            that opens /etc/passwd 1,000 times (builtins only: no exec),
+ *            without and with diagnose mode
  *   sbx-notmp, sbx-nomon, sbx-lean (only with --modes): `sbx` without the
  *            private TMPDIR, without the violation monitor, without both
  *   sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net (only with --modes):
@@ -161,6 +166,14 @@ static int sbx_exec10_once(struct mode *m)
     return sbx_once_argv(m, argv);
 }
 
+/* The diagnose workload: a shell that opens a granted file 1,000 times. */
+static int sbx_open1000_once(struct mode *m)
+{
+    static const char *const argv[] = {
+        "/bin/sh", "-c", "i=0; while [ $i -lt 1000 ]; do : </etc/passwd; i=$((i+1)); done", NULL};
+    return sbx_once_argv(m, argv);
+}
+
 static int sbx_once_argv(struct mode *m, const char *const *argv)
 {
     sbx_child *child;
@@ -276,6 +289,13 @@ static int sbx_exec10_rep_setup(struct mode *m)
 {
     int e = sbx_exec10_setup(m);
     return e < 0 ? e : sbx_set_exec_reporting(m->policy, 1);
+}
+
+/* Diagnose mode (sbx_set_diagnose()): each open of the child is sent to the monitor. */
+static int sbx_diagnose_setup(struct mode *m)
+{
+    int e = sbx_setup(m);
+    return e < 0 ? e : sbx_set_diagnose(m->policy, 1);
 }
 
 static int sbx_lean_setup(struct mode *m)
@@ -478,6 +498,9 @@ static const struct builtin {
     {"sbx-execrep", sbx_execrep_setup, sbx_once},
     {"sbx-exec10", sbx_exec10_setup, sbx_exec10_once},
     {"sbx-exec10-rep", sbx_exec10_rep_setup, sbx_exec10_once},
+    {"sbx-diagnose", sbx_diagnose_setup, sbx_once},
+    {"sbx-open1000", sbx_setup, sbx_open1000_once},
+    {"sbx-open1000-diag", sbx_diagnose_setup, sbx_open1000_once},
     {"sbx-ns-user", sbx_ns_user_setup, sbx_once},
     {"sbx-ns-pid", sbx_ns_pid_setup, sbx_once},
     {"sbx-ns-mount", sbx_ns_mount_setup, sbx_once},
@@ -577,6 +600,7 @@ static void usage(FILE *f, const char *argv0)
             "  --modes LIST       built-in modes, comma-separated, from floor, sbx,\n"
             "                     sbx-min, fork, sbx-notmp, sbx-nomon, sbx-lean,\n"
             "                     sbx-execrep, sbx-exec10, sbx-exec10-rep,\n"
+            "                     sbx-diagnose, sbx-open1000, sbx-open1000-diag,\n"
             "                     sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net,\n"
             "                     sbx-ns, sbx-ns-all, sbx-cgroup, sbx-minimal, sbx-full,\n"
             "                     sbx-deny20, sbx-deny20-minimal, sbx-overlay,\n"

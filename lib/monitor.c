@@ -30,12 +30,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "namespace_layer.h"
 #include "seccomp_layer.h"
+#include "view.h"
 
 /* Room for the kernel's notification structures, which may grow. */
 #define NOTIF_BUF 512
 
 #define RATE_SLOTS 1000u /* milliseconds: one second */
+
+#define SPAWN_RULES_MAX 32 /* the private TMPDIR and the view's new mounts */
 
 struct sbx__monitor {
     int listener; /* -1 once no process uses the filter any more */
@@ -47,9 +51,10 @@ struct sbx__monitor {
      * RATE_SLOTS), the newest millisecond counted, and their sum. */
     uint32_t rate_slot[RATE_SLOTS];
     uint64_t rate_ms, rate_sum;
-    /* Exec reporting: the files this spawn's ruleset adds (the program and
-     * what starts it: landlock.c gives them EXECUTE and READ_FILE). */
-    struct sbx__exec_rule prog[SBX__PROGRAM_MAX];
+    /* Exec reporting and diagnose mode: the rules this spawn's ruleset adds
+     * (the program and what starts it: landlock.c gives them EXECUTE and
+     * READ_FILE; the private TMPDIR; the mount view's new mounts). */
+    struct sbx__exec_rule prog[SBX__PROGRAM_MAX + SPAWN_RULES_MAX];
     size_t n_prog;
     int execve_nr, execveat_nr;
 };
@@ -128,6 +133,33 @@ static void abandon(sbx_child *child)
     child->pidfd = -1;
 }
 
+/* The rules a spawn adds to the child's ruleset beyond the compiled ones:
+ * the private TMPDIR (tmpdir.c) and the mount view's new mounts and root
+ * (view.c), found by inode in the child's view, which is built by now. */
+static void spawn_rules(struct sbx__monitor *m, const sbx_child *child,
+                        const struct sbx__plan *plan)
+{
+    struct stat st;
+    size_t max = sizeof(m->prog) / sizeof(m->prog[0]);
+    if (child->tmpdir[0] && stat(child->tmpdir, &st) == 0 && m->n_prog < max)
+        m->prog[m->n_prog++] = (struct sbx__exec_rule){st.st_dev, st.st_ino, plan->fs.tmp};
+    const struct sbx__view *view = plan->ns ? plan->ns->view : NULL;
+    if (!view)
+        return;
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "/proc/%d/root", (int)child->pid);
+    if (view->root_rights && stat(path, &st) == 0 && m->n_prog < max)
+        m->prog[m->n_prog++] = (struct sbx__exec_rule){st.st_dev, st.st_ino, view->root_rights};
+    for (size_t i = 0; i < view->n && m->n_prog < max; i++) {
+        if (!view->ops[i].ll_rights)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/root%s", (int)child->pid, view->ops[i].path);
+        if (lstat(path, &st) == 0)
+            m->prog[m->n_prog++] =
+                (struct sbx__exec_rule){st.st_dev, st.st_ino, view->ops[i].ll_rights};
+    }
+}
+
 int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[2],
                        bool monitor_lost, const struct sbx__program *prog)
 {
@@ -143,9 +175,13 @@ int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[
     struct sbx__monitor *m = NULL;
     if (r == 0 && !(m = calloc(1, sizeof(*m))))
         r = -ENOMEM, step = "allocating the monitor";
+    if (r == 0 && plan->seccomp->learn && !(m->v.learned = calloc(1, sizeof(*m->v.learned))))
+        r = -ENOMEM, step = "allocating learn mode's record";
     if (r < 0) {
         if (listener >= 0)
             close(listener);
+        if (m)
+            free(m->v.learned);
         free(m);
         abandon(child);
         return sbx__err_stage(SBX_STAGE_SECCOMP, r, "seccomp: %s", step);
@@ -157,6 +193,8 @@ int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[
     if (m->sp->exec_notify) {
         m->execve_nr = sbx__syscall_resolve("execve");
         m->execveat_nr = sbx__syscall_resolve("execveat");
+    }
+    if (m->sp->exec_notify || m->sp->n_diag) {
         for (size_t i = 0; prog && i < prog->n && m->n_prog < SBX__PROGRAM_MAX; i++) {
             struct stat st;
             if (stat(prog->path[i], &st) == 0)
@@ -164,6 +202,11 @@ int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[
                     (struct sbx__exec_rule){st.st_dev, st.st_ino, m->sp->exec_required};
         }
     }
+    if (m->sp->exec_notify || m->sp->n_diag)
+        spawn_rules(m, child, plan);
+    m->v.diagnosed = m->sp->n_diag > 0;
+    if (m->v.learned)
+        snprintf(m->v.learned->tmpdir, sizeof(m->v.learned->tmpdir), "%s", child->tmpdir);
     child->monitor = m;
     child->violations = &m->v;
     return 0;
@@ -181,6 +224,7 @@ void sbx__monitor_free(sbx_child *child)
         return;
     if (m->listener >= 0)
         close(m->listener); /* calls still waiting fail with ENOSYS */
+    sbx__learned_free(m->v.learned);
     sbx__seccomp_plan_unref(m->sp);
     free(m);
     child->monitor = NULL;
@@ -295,7 +339,7 @@ static void make_memfd(struct sbx__monitor *m, const struct seccomp_notif *notif
 /* Read a NUL-terminated string of the child's at `at` into buf[size]: the
  * length, or -1 when it cannot be read or does not end within size. Read page
  * by page, so that a string at the end of the last mapped page is read. */
-static ssize_t read_string(pid_t pid, uint64_t at, char *buf, size_t size)
+ssize_t sbx__child_string(pid_t pid, uint64_t at, char *buf, size_t size)
 {
     size_t got = 0;
     while (got < size) {
@@ -552,6 +596,36 @@ static void record_exec(struct sbx__violations *v, const char *path, int reason,
     d->count = 1;
 }
 
+/* Learn mode: the file an exec runs, by the path of the host's mount
+ * namespace (learn mode runs without the mount view). */
+static void learn_exec(struct sbx__learned *l, pid_t pid, int dirfd, const char *path,
+                       uint64_t flags)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "/proc/%d/root", (int)pid);
+    int root = open(buf, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd == AT_FDCWD)
+        snprintf(buf, sizeof(buf), "/proc/%d/cwd", (int)pid);
+    else
+        snprintf(buf, sizeof(buf), "/proc/%d/fd/%d", (int)pid, dirfd);
+    int dir = open(buf, O_PATH | O_CLOEXEC), in = -1, file = -1;
+    if (root >= 0 && dir >= 0 && (*path || !(flags & AT_EMPTY_PATH)) &&
+        resolve_exec(root, dir, path, &in, &file) == 0) {
+        char real[PATH_MAX];
+        struct stat st;
+        snprintf(buf, sizeof(buf), "/proc/self/fd/%d", file);
+        ssize_t n = readlink(buf, real, sizeof(real) - 1);
+        if (n > 0 && fstat(file, &st) == 0 && (st.st_mode & 0111)) {
+            real[n] = '\0';
+            sbx__learn_note(l, real, SBX__LEARN_EXEC);
+        }
+    }
+    int fds[] = {root, dir, in, file};
+    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
 /* An exec of the child: tell whether the sandbox will refuse it, and let it
  * continue either way (the kernel decides: nothing here allows anything). */
 static void exec_seen(sbx_child *child, struct sbx__monitor *m, const struct seccomp_notif *notif)
@@ -564,9 +638,12 @@ static void exec_seen(sbx_child *child, struct sbx__monitor *m, const struct sec
     uint64_t id = notif->id;
     int dirfd = at ? (int)data->args[0] : AT_FDCWD;
     uint64_t flags = at ? data->args[4] : 0;
-    if (read_string(pid, data->args[at ? 1 : 0], path, sizeof(path)) >= 0 &&
-        ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0)
+    if (sbx__child_string(pid, data->args[at ? 1 : 0], path, sizeof(path)) >= 0 &&
+        ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0) {
         verdict = exec_verdict(m, pid, dirfd, path, flags, shown, sizeof(shown));
+        if (m->v.learned)
+            learn_exec(m->v.learned, pid, dirfd, path, flags);
+    }
     if (verdict && !*shown) {
         /* fexecve: name the file by what the descriptor shows. */
         char link[64];
@@ -584,6 +661,32 @@ static void exec_seen(sbx_child *child, struct sbx__monitor *m, const struct sec
     (void)ioctl(m->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
     if (verdict)
         record_exec(&m->v, shown, verdict, pid, sbx__now_ns() - child->start_ns);
+}
+
+/* A call diagnose mode watches: tell whether Landlock will refuse it, and
+ * let it continue either way (Landlock decides). */
+static void diagnose_seen(sbx_child *child, struct sbx__monitor *m,
+                          const struct seccomp_notif *notif)
+{
+    struct sbx__access_denial d;
+    struct sbx__rule_lists rules = {{m->sp->exec_rules, m->prog}, {m->sp->n_exec_rules, m->n_prog}};
+    uint64_t id = notif->id;
+    int verdict = 0;
+    if (ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0)
+        verdict = sbx__diagnose(m->sp, &rules, &notif->data, (pid_t)notif->pid, &d, m->v.learned);
+    union {
+        struct seccomp_notif_resp resp;
+        char raw[NOTIF_BUF];
+    } resp;
+    memset(&resp, 0, sizeof(resp));
+    resp.resp.id = notif->id;
+    resp.resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    (void)ioctl(m->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    if (verdict) {
+        d.pid = (pid_t)notif->pid;
+        d.time_ns = sbx__now_ns() - child->start_ns;
+        sbx__diagnose_record(&m->v, &d);
+    }
 }
 
 #ifndef AF_NETLINK
@@ -667,6 +770,10 @@ static bool service_one(sbx_child *child, struct sbx__monitor *m)
     const struct seccomp_data *data = &req.notif.data;
     if (m->sp->exec_notify && (data->nr == m->execve_nr || data->nr == m->execveat_nr)) {
         exec_seen(child, m, &req.notif);
+        return true;
+    }
+    if (m->sp->n_diag && sbx__diagnose_watches(m->sp, data->nr)) {
+        diagnose_seen(child, m, &req.notif);
         return true;
     }
     if (memfd_to_make(m, data)) {
@@ -757,11 +864,14 @@ int sbx__monitor_result(const sbx_child *child, sbx_result *res)
     if (!res->violations)
         return sbx__errno(-ENOMEM, "allocating the result");
     memcpy(res->violations, &child->monitor->v, sizeof(*res->violations));
+    child->monitor->v.learned = NULL; /* the result's now */
     return 0;
 }
 
 void sbx__violations_free(sbx_result *res)
 {
+    if (res->violations)
+        sbx__learned_free(res->violations->learned);
     free(res->violations);
     res->violations = NULL;
 }
@@ -863,6 +973,46 @@ int sbx_result_exec_denial(const sbx_result *result, size_t index, sbx_exec_deni
     return 0;
 }
 
+uint64_t sbx_result_access_denial_count(const sbx_result *result)
+{
+    return result && result->violations ? result->violations->access_count : 0;
+}
+
+size_t sbx_result_access_denials(const sbx_result *result)
+{
+    return result && result->violations ? result->violations->n_access : 0;
+}
+
+int sbx_result_access_denial(const sbx_result *result, size_t index, sbx_access_denial *ret)
+{
+    sbx__check_arg(result);
+    sbx__check_arg(ret);
+    sbx__check(ret->size >= offsetof(sbx_access_denial, kind),
+               "%s: ret->size is %zu; set it to sizeof(sbx_access_denial)", __func__, ret->size);
+    const struct sbx__violations *v = result->violations;
+    size_t kept = v ? v->n_access : 0;
+    if (index >= kept)
+        return sbx__err(-ERANGE, "%s: no access denial at index %zu (%zu kept)", __func__, index,
+                        kept);
+    const struct sbx__access_denial *d = &v->access[index];
+    sbx_access_denial full = {
+        .size = sizeof(full),
+        .kind = d->kind,
+        .syscall = d->syscall,
+        .path = d->path,
+        .dir = d->dir,
+        .missing = d->missing,
+        .port = d->port,
+        .pid = d->pid,
+        .time_ns = d->time_ns,
+        .count = d->count,
+    };
+    size_t size = ret->size < sizeof(full) ? ret->size : sizeof(full);
+    full.size = size;
+    memcpy(ret, &full, size);
+    return 0;
+}
+
 const char *sbx_exec_denied_name(int reason)
 {
     switch (reason) {
@@ -891,6 +1041,57 @@ static void append_json_string(char *buf, size_t size, size_t *off, const char *
     size_t n = sbx__json_quote(*off < size ? buf + *off : NULL, *off < size ? size - *off : 0, text,
                                strlen(text));
     *off += n;
+}
+
+/* The names of sbx_access_denial::missing's rights, as the JSON's list. */
+static void append_rights(char *buf, size_t size, size_t *off, uint64_t missing)
+{
+    static const struct {
+        uint64_t bit;
+        const char *name;
+    } names[] = {{SBX_FS_READ, "read"},
+                 {SBX_FS_EXEC, "exec"},
+                 {SBX_FS_WRITE_FILE, "write_file"},
+                 {SBX_FS_TRUNCATE, "truncate"},
+                 {SBX_FS_CREATE, "create"},
+                 {SBX_FS_REMOVE, "remove"},
+                 {SBX_FS_MAKE_SYMLINK, "make_symlink"},
+                 {SBX_FS_MAKE_SPECIAL, "make_special"},
+                 {SBX_FS_REFER, "refer"}};
+    bool first = true;
+    append(buf, size, off, "[");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (missing & names[i].bit) {
+            append(buf, size, off, "%s\"%s\"", first ? "" : ",", names[i].name);
+            first = false;
+        }
+    append(buf, size, off, "]");
+}
+
+/* `,"access_denial_count":N,"access_denials":[...]` (diagnose mode). */
+static void access_json(const struct sbx__violations *v, char *buf, size_t size, size_t *off)
+{
+    append(buf, size, off, ",\"access_denial_count\":%llu,\"access_denials\":[",
+           (unsigned long long)v->access_count);
+    for (size_t i = 0; i < v->n_access; i++) {
+        const struct sbx__access_denial *d = &v->access[i];
+        static const char *const kinds[] = {"", "file", "connect", "bind"};
+        append(buf, size, off, "%s{\"kind\":\"%s\",\"syscall\":\"%s\"", i ? "," : "",
+               kinds[d->kind], d->syscall);
+        if (d->kind == SBX_ACCESS_FILE) {
+            append(buf, size, off, ",\"path\":");
+            append_json_string(buf, size, off, d->path);
+            append(buf, size, off, ",\"dir\":");
+            append_json_string(buf, size, off, d->dir);
+            append(buf, size, off, ",\"missing\":");
+            append_rights(buf, size, off, d->missing);
+        } else {
+            append(buf, size, off, ",\"port\":%d", d->port);
+        }
+        append(buf, size, off, ",\"count\":%llu,\"pid\":%d,\"time_ms\":%.3f}",
+               (unsigned long long)d->count, (int)d->pid, (double)d->time_ns / 1e6);
+    }
+    append(buf, size, off, "]");
 }
 
 int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
@@ -939,5 +1140,7 @@ int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
     }
     append(buf, size, &off, "],\"violations_benign\":%llu",
            (unsigned long long)(v ? v->benign : 0));
+    if (v && v->diagnosed)
+        access_json(v, buf, size, &off);
     return (int)off;
 }

@@ -833,8 +833,9 @@ void sbx__policy_json_write_network(struct sbx__json_out *o, struct json_object 
 
 int sbx__policy_json_apply_seccomp(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *sc)
 {
-    static const char *const keys[] = {"allowlist", "monitor", "violation_limit", "violation_rate",
-                                       "deny",      "allow",   "exec_report",     NULL};
+    static const char *const keys[] = {"allowlist",      "monitor",  "violation_limit",
+                                       "violation_rate", "deny",     "allow",
+                                       "exec_report",    "diagnose", NULL};
     int r = sbx__json_get_object(c, sc, keys);
     if (r < 0)
         return r;
@@ -853,6 +854,13 @@ int sbx__policy_json_apply_seccomp(struct sbx__json_ctx *c, sbx_policy *p, struc
         if ((r = sbx__json_get_bool(c, v, &on)) < 0)
             return r;
         CALL(c, sbx_set_exec_reporting(p, on));
+        sbx__json_path_restore(c, old);
+    }
+    if (json_object_object_get_ex(sc, "diagnose", &v)) {
+        old = sbx__json_path_key(c, "diagnose");
+        if ((r = sbx__json_get_bool(c, v, &on)) < 0)
+            return r;
+        CALL(c, sbx_set_diagnose(p, on));
         sbx__json_path_restore(c, old);
     }
     if (json_object_object_get_ex(sc, "monitor", &v)) {
@@ -924,6 +932,8 @@ void sbx__policy_json_write_seccomp(struct sbx__json_out *o, struct json_object 
         sbx__json_put(o, sc, "monitor", sbx__json_checked(o, json_object_new_boolean(0)));
     if (sp->exec_report)
         sbx__json_put(o, sc, "exec_report", sbx__json_checked(o, json_object_new_boolean(1)));
+    if (sp->diagnose)
+        sbx__json_put(o, sc, "diagnose", sbx__json_checked(o, json_object_new_boolean(1)));
     if (sp->violation_limit)
         sbx__json_put(o, sc, "violation_limit", sbx__json_count_value(o, sp->violation_limit));
     if (sp->violation_rate)

@@ -187,6 +187,30 @@ int sbx_set_exec_reporting(sbx_policy *policy, int on)
     return 0;
 }
 
+int sbx_set_diagnose(sbx_policy *policy, int on)
+{
+    sbx__check_arg(policy);
+    sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
+    struct sbx__seccomp_policy *sp = settings(policy);
+    if (!sp)
+        return sbx__errno(-ENOMEM, "%s", __func__);
+    sp->diagnose = on;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
+int sbx_set_learn(sbx_policy *policy, int on)
+{
+    sbx__check_arg(policy);
+    sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
+    struct sbx__seccomp_policy *sp = settings(policy);
+    if (!sp)
+        return sbx__errno(-ENOMEM, "%s", __func__);
+    sp->learn = on;
+    sbx__policy_changed(policy);
+    return 0;
+}
+
 int sbx_set_violation_callback(sbx_policy *policy, sbx_violation_fn fn, void *userdata)
 {
     sbx__check_arg(policy);
@@ -244,6 +268,7 @@ void sbx__seccomp_plan_unref(struct sbx__seccomp_plan *sp)
     free(sp->errno_prog.filter);
     free(sp->errnos);
     free(sp->exec_rules);
+    free(sp->diag_ports);
     free(sp);
 }
 
@@ -278,6 +303,16 @@ static int exec_rules_compile(const struct sbx__plan *plan, struct sbx__seccomp_
     const struct sbx__landlock_plan *ll = plan->landlock;
     sp->exec_required =
         ll ? ll->handled_fs & (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE) : 0;
+    sp->handled_fs = ll ? ll->handled_fs : 0;
+    sp->handled_net = ll ? ll->handled_net : 0;
+    if (ll && ll->n_ports) {
+        sp->diag_ports = calloc(ll->n_ports, sizeof(*sp->diag_ports));
+        if (!sp->diag_ports)
+            return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "seccomp: compiling the filter");
+        for (size_t i = 0; i < ll->n_ports; i++)
+            sp->diag_ports[i] = (struct sbx__diag_port){ll->ports[i].port, ll->ports[i].access};
+        sp->n_diag_ports = ll->n_ports;
+    }
     if (!ll || !ll->n_rules)
         return 0;
     sp->exec_rules = calloc(ll->n_rules, sizeof(*sp->exec_rules));
@@ -292,6 +327,11 @@ static int exec_rules_compile(const struct sbx__plan *plan, struct sbx__seccomp_
             (struct sbx__exec_rule){st.st_dev, st.st_ino, ll->rules[i].access};
     }
     return 0;
+}
+
+static bool diag_allowed(int nr, void *arg)
+{
+    return sbx__filter_plain_allowed(arg, nr);
 }
 
 static int build(const struct sbx__filter_spec *spec, bool notify, struct sock_fprog *out)
@@ -357,19 +397,33 @@ int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
      * exec call (the first exec uses execveat). */
     int execve_nr = sbx__syscall_resolve("execve"), execveat_nr = sbx__syscall_resolve("execveat");
     spec.exec_notify =
-        monitor && set && set->exec_report && execve_nr >= 0 && execveat_nr >= 0 &&
+        monitor && set && (set->exec_report || set->learn) && execve_nr >= 0 && execveat_nr >= 0 &&
         !find_policy_rule(&spec, execve_nr) && !find_policy_rule(&spec, execveat_nr) &&
         ((plan->landlock && (plan->landlock->handled_fs & LANDLOCK_ACCESS_FS_EXECUTE)) ||
          (plan->ns && plan->ns->mount_view));
+    if (set && set->learn && (!monitor || !plan->landlock))
+        return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                              "learn mode needs the violation monitor and Landlock, and this "
+                              "policy runs without %s",
+                              !monitor ? "the monitor" : "Landlock");
     struct sbx__seccomp_plan *sp = calloc(1, sizeof(*sp));
     if (!sp)
         return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "seccomp: compiling the filter");
     sp->refs = 1;
     sp->exec_notify = spec.exec_notify;
+    sp->learn = monitor && set && set->learn && plan->landlock;
+    /* Diagnose mode, with the monitor and Landlock: the calls it watches
+     * that the filter would let through anyway (not ones the policy or the
+     * deny table decides: those stay violations). */
+    if (monitor && set && (set->diagnose || set->learn) && plan->landlock) {
+        sbx__diagnose_calls(sp, diag_allowed, &spec);
+        spec.notify_nrs = sp->diag_nrs;
+        spec.n_notify_nrs = sp->n_diag;
+    }
     int r = sbx__filter_errnos(&spec, &sp->errnos, &sp->n_errnos, &sp->default_error);
     if (r < 0)
         r = sbx__err_stage(SBX_STAGE_COMPILE, r, "seccomp: compiling the filter");
-    if (r == 0 && spec.exec_notify)
+    if (r == 0 && (spec.exec_notify || sp->n_diag))
         r = exec_rules_compile(plan, sp);
     if (r == 0 && monitor)
         r = build(&spec, true, &sp->notify_prog);

@@ -952,6 +952,30 @@ static int add_exec_rules(scmp_filter_ctx ctx, uint32_t def, const struct sbx__f
     return r;
 }
 
+bool sbx__filter_plain_allowed(const struct sbx__filter_spec *spec, int nr)
+{
+    if (find_rule(spec, nr) || exec_notified(spec, true, nr))
+        return false;
+    for (size_t i = 0; i < sbx__deny_table_len; i++)
+        if (row_nr(&sbx__deny_table[i]) == nr)
+            return false;
+    if (!spec->allowlist)
+        return true;
+    for (size_t g = 0; g < sbx__base_set_len; g++)
+        for (const char *const *name = sbx__base_set[g].names; *name; name++)
+            if (sbx__syscall_resolve(*name) == nr)
+                return true;
+    return false;
+}
+
+static bool notify_listed(const struct sbx__filter_spec *spec, bool notify, int nr)
+{
+    for (size_t i = 0; notify && i < spec->n_notify_nrs; i++)
+        if (spec->notify_nrs[i] == nr)
+            return true;
+    return false;
+}
+
 int sbx__filter_build(const struct sbx__filter_spec *spec, bool notify, struct sock_fprog *out,
                       int *bad_nr)
 {
@@ -978,6 +1002,12 @@ int sbx__filter_build(const struct sbx__filter_spec *spec, bool notify, struct s
     /* 1b. Execs, for the monitor to report the ones the policy does not allow. */
     if (r == 0 && notify && spec->exec_notify)
         r = add_exec_rules(ctx, def, spec, bad_nr);
+    /* 1c. Calls the monitor watches without denying them (diagnose mode). */
+    for (size_t i = 0; r == 0 && notify && i < spec->n_notify_nrs; i++) {
+        r = add_rule(ctx, def, SCMP_ACT_NOTIFY, spec->notify_nrs[i], NULL);
+        if (r < 0)
+            *bad_nr = spec->notify_nrs[i];
+    }
     /* 2. The deny table, for calls without a rule of the policy. */
     size_t first = 0, end = 0;
     while (r == 0 && next_group(&first, &end)) {
@@ -992,7 +1022,8 @@ int sbx__filter_build(const struct sbx__filter_spec *spec, bool notify, struct s
     for (size_t g = 0; r == 0 && spec->allowlist && g < sbx__base_set_len; g++) {
         for (const char *const *name = sbx__base_set[g].names; r == 0 && *name; name++) {
             int nr = sbx__syscall_resolve(*name);
-            if (nr < 0 || find_rule(spec, nr) || exec_notified(spec, notify, nr))
+            if (nr < 0 || find_rule(spec, nr) || exec_notified(spec, notify, nr) ||
+                notify_listed(spec, notify, nr))
                 continue;
             bool in_table = false;
             for (size_t i = 0; i < sbx__deny_table_len && !in_table; i++)

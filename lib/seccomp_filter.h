@@ -80,7 +80,15 @@ struct sbx__filter_spec {
                           in a0's high half does not (the library's own first exec) */
     const struct sbx__filter_rule *rules;
     size_t n_rules;
+    /* With notify: calls that reach the monitor without being denied (it
+     * answers CONTINUE: diagnose mode); each one sbx__filter_plain_allowed(). */
+    const int *notify_nrs;
+    size_t n_notify_nrs;
 };
+
+/* Whether the filter of spec lets nr through without a condition: no rule of
+ * the policy, no row of the deny table, and in the base set in allow-list mode. */
+SBX__FILTER_HIDDEN bool sbx__filter_plain_allowed(const struct sbx__filter_spec *spec, int nr);
 
 /* The high 32 bits of execveat's dirfd (a0) in the child's first exec: the
  * kernel reads only the low half (an int: AT_FDCWD), the filter sees all 64

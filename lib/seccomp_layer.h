@@ -19,6 +19,8 @@ struct sbx__seccomp_policy {
     bool allowlist;
     bool monitor_off;
     bool exec_report;         /* sbx_set_exec_reporting() */
+    bool diagnose;            /* sbx_set_diagnose() */
+    bool learn;               /* sbx_set_learn() */
     uint64_t violation_limit; /* 0: none */
     uint64_t violation_rate;  /* 0: SBX_VIOLATION_RATE_DEFAULT; UINT64_MAX: off */
     sbx_violation_fn callback;
@@ -35,6 +37,15 @@ struct sbx__exec_rule {
     uint64_t dev, ino;
     uint64_t access;
 };
+
+/* A Landlock TCP port rule, as diagnose mode matches a connect or bind. */
+struct sbx__diag_port {
+    uint16_t port;
+    uint64_t access; /* LANDLOCK_ACCESS_NET_* */
+};
+
+/* The most system calls diagnose mode watches (diagnose.c's table). */
+#define SBX__DIAG_CALLS 24
 
 /* Built once per policy; immutable, shared by the plan and every child
  * spawned from it (reference-counted, since a child may outlive the policy). */
@@ -58,6 +69,15 @@ struct sbx__seccomp_plan {
     uint64_t exec_required; /* the Landlock rights an exec needs (EXECUTE, READ_FILE), handled */
     struct sbx__exec_rule *exec_rules; /* the policy's Landlock rules, by inode */
     size_t n_exec_rules;
+    /* Diagnose mode (diagnose.c): the path-taking calls and connect/bind
+     * reach the monitor, which tells the ones Landlock will refuse, and
+     * lets each continue. The rules above are compiled for it too. */
+    int diag_nrs[SBX__DIAG_CALLS]; /* the calls notified for it; n_diag 0: off */
+    bool learn;                    /* sbx_set_learn(): record every watched access */
+    size_t n_diag;
+    uint64_t handled_fs, handled_net;  /* what the Landlock ruleset handles */
+    struct sbx__diag_port *diag_ports; /* the policy's TCP port rules */
+    size_t n_diag_ports;
 };
 
 /* Child: execute the program. With exec reporting the first exec carries the
@@ -111,6 +131,20 @@ struct sbx__exec_denial {
     uint64_t count;
 };
 
+/* Access denials of diagnose mode, coalesced by kind, path or port, and right. */
+#define SBX__ACCESS_DENIALS 32
+struct sbx__access_denial {
+    int kind; /* SBX_ACCESS_* */
+    char syscall[24];
+    char path[SBX__EXEC_PATH_MAX]; /* as resolved in the child's view (truncated: "...") */
+    char dir[SBX__EXEC_PATH_MAX];  /* the directory a grant names */
+    uint64_t missing;              /* SBX_FS_* */
+    int port;                      /* -1 for files */
+    pid_t pid;                     /* of the first */
+    uint64_t time_ns;              /* of the first */
+    uint64_t count;
+};
+
 /* One kind of denied call (a system call and its errno): the first one, and a count. */
 struct sbx__violation_kind {
     struct sbx__violation_rec first;
@@ -129,6 +163,11 @@ struct sbx__violations {
     uint64_t exec_count; /* exec denials (not in count: no system call was denied by seccomp) */
     size_t n_exec;       /* distinct ones kept */
     struct sbx__exec_denial exec[SBX__EXEC_DENIALS];
+    bool diagnosed;               /* diagnose mode was on */
+    struct sbx__learned *learned; /* learn mode's observations (owned), or NULL */
+    uint64_t access_count;        /* diagnose mode's denials (not in count either) */
+    size_t n_access;              /* distinct ones kept */
+    struct sbx__access_denial access[SBX__ACCESS_DENIALS];
 };
 
 /* Parent, before the clone: the socket pair the listener travels over, when
@@ -154,6 +193,67 @@ SBX__HIDDEN void sbx__monitor_free(sbx_child *child);
 /* Copy the child's violations into its result. */
 SBX__HIDDEN int sbx__monitor_result(const sbx_child *child, sbx_result *res);
 SBX__HIDDEN void sbx__violations_free(sbx_result *res);
+/* Read a NUL-terminated string of process pid at `at` into buf[size]: its
+ * length, or -1 when it cannot be read or does not end within size. */
+SBX__HIDDEN ssize_t sbx__child_string(pid_t pid, uint64_t at, char *buf, size_t size);
+
+/* ---- diagnose mode (diagnose.c) ------------------------------------------------ */
+
+struct seccomp_data;
+
+/* The rules a child's ruleset holds, by inode: the policy's (compiled) and
+ * the ones a spawn adds (the program, the private TMPDIR, the view's mounts). */
+struct sbx__rule_lists {
+    const struct sbx__exec_rule *list[2];
+    size_t n[2];
+};
+
+/* Compile: the calls diagnose mode watches that the filter would otherwise
+ * let through (allowed(nr) says so) into sp->diag_nrs. */
+SBX__HIDDEN void sbx__diagnose_calls(struct sbx__seccomp_plan *sp, bool (*allowed)(int nr, void *),
+                                     void *arg);
+/* Whether nr is a call diagnose mode watches. */
+SBX__HIDDEN bool sbx__diagnose_watches(const struct sbx__seccomp_plan *sp, int nr);
+struct sbx__learned;
+/* Whether Landlock will refuse the call of the notification: 1 and *ret
+ * filled (but pid, time and count), or 0 (allowed, refused for a reason of
+ * its own, or not decidable from here: nothing is reported then). With
+ * learn (learn mode), what the call does is recorded there as well. */
+SBX__HIDDEN int sbx__diagnose(const struct sbx__seccomp_plan *sp,
+                              const struct sbx__rule_lists *rules, const struct seccomp_data *data,
+                              pid_t pid, struct sbx__access_denial *ret,
+                              struct sbx__learned *learn);
+/* Learn mode's observations: every path the child opened, made, removed
+ * or executed (as it sees it) with what it did there, and its TCP ports;
+ * bounded (SBX__LEARN_MAX paths, then `truncated`). */
+#define SBX__LEARN_MAX   65536
+#define SBX__LEARN_PORTS 64
+enum {
+    SBX__LEARN_READ_FILE = 1u << 0,  /* a file read */
+    SBX__LEARN_READ_DIR = 1u << 1,   /* a directory listed */
+    SBX__LEARN_WRITE_FILE = 1u << 2, /* a file written or truncated */
+    SBX__LEARN_WRITE_DIR = 1u << 3,  /* a directory something was made in or removed from */
+    SBX__LEARN_EXEC = 1u << 4,       /* a file executed */
+};
+struct sbx__learn_entry {
+    char *path;
+    uint32_t what;
+};
+struct sbx__learned {
+    struct sbx__learn_entry *e; /* open addressing by path */
+    size_t cap, n;
+    bool truncated;
+    uint16_t ports[2][SBX__LEARN_PORTS]; /* [0] connect, [1] bind */
+    size_t n_ports[2];
+    char tmpdir[SBX__TMPDIR_MAX]; /* the child's private TMPDIR (not learned), or "" */
+};
+SBX__HIDDEN void sbx__learn_note(struct sbx__learned *l, const char *path, uint32_t what);
+SBX__HIDDEN void sbx__learned_free(struct sbx__learned *l);
+
+/* Count a denial in v, coalesced. */
+SBX__HIDDEN void sbx__diagnose_record(struct sbx__violations *v,
+                                      const struct sbx__access_denial *d);
+
 /* Append `,"violation_count":N,"violations":[...]` as snprintf would. */
 SBX__HIDDEN int sbx__violations_json(const sbx_result *res, char *buf, size_t size);
 

@@ -20,7 +20,7 @@ UTIL = {"util/time", "util/utf8", "util/sha256", "util/units", "util/error", "ut
 LAYERS = {
     "landlock": {"landlock"},
     "tmp": {"tmpdir"},
-    "seccomp": {"seccomp", "seccomp_filter", "monitor"},
+    "seccomp": {"seccomp", "seccomp_filter", "monitor", "diagnose"},
     "namespaces": {"namespace", "view", "init_blob"},
     "cgroup": {"cgroup"},
     "caps": {"caps"},

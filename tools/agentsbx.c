@@ -23,6 +23,8 @@ static const struct cli_command commands[] = {
     {"policy", "print the effective policy as JSON (policy show)", cli_show_main, cli_show_help},
     {"overlay", "review, apply or discard an overlay's changes", cli_overlay_main,
      cli_overlay_help},
+    {"learn", "run a program and write the policy that allows what it did", cli_learn_main,
+     cli_learn_help},
     {"help", "show help for agentsbx or one of its commands", help_main, help_help},
 };
 

@@ -43,6 +43,9 @@ void cli_overlay_help(FILE *out);
 int cli_overlay_apply(const char *arg, sbx_policy *p);
 /* The "overlay" member of `run --json` (with its leading comma), if the child had overlays. */
 void cli_overlay_json(const sbx_result *r, FILE *out);
+/* `agentsbx learn` (cli_learn.c). */
+int cli_learn_main(int argc, char **argv);
+void cli_learn_help(FILE *out);
 /* `agentsbx policy show` (cli_show.c). */
 int cli_show_main(int argc, char **argv);
 void cli_show_help(FILE *out);

@@ -19,6 +19,7 @@ struct run_opts {
     struct cli_output_opts output; /* cli_output.c */
     int json;
     int quiet;
+    int diagnose;              /* --diagnose: sbx_set_diagnose() */
     int stdin_mode;            /* CLI_STDIN_* (cli_pty.c) */
     const char **capabilities; /* --capability NAME=COMMAND, in argv */
     size_t n_capabilities;
@@ -30,6 +31,7 @@ enum {
     OPT_QUIET,
     OPT_STDIN,
     OPT_CAPABILITY,
+    OPT_DIAGNOSE,
 };
 
 static const struct option run_options[] = {
@@ -39,6 +41,7 @@ static const struct option run_options[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"stdin", required_argument, NULL, OPT_STDIN},
     {"capability", required_argument, NULL, OPT_CAPABILITY},
+    {"diagnose", no_argument, NULL, OPT_DIAGNOSE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -82,6 +85,10 @@ void cli_run_help(FILE *out)
             "                           terminal: unsafe, the child can drive it and\n"
             "                           change its mode), null (/dev/null), or pipe\n"
             "                           (stdin forwarded through a pipe)\n"
+            "      --diagnose           also name the file opens, connects and binds\n"
+            "                           Landlock denies, with the options that would\n"
+            "                           allow them (each such call of the child waits\n"
+            "                           for %s: slower)\n"
             "  -h, --help               show this help and exit\n"
             "\n"
             "Exit status:\n"
@@ -101,8 +108,11 @@ void cli_run_help(FILE *out)
             "bpf (EPERM)\"), routine probes of libraries apart (\"1 denied probe (benign)\"),\n"
             "and the programs it could not execute, with the options that would allow\n"
             "them (\"%s: 1 exec denied: /usr/bin/uname (not granted); to allow: --tool\n"
-            "uname\"); with --json they are in the object (\"violations\", \"exec_denials\").\n",
-            cli_progname, cli_progname, cli_progname, cli_progname, cli_progname);
+            "uname\"); with --diagnose, the accesses denied (\"%s: 1 access denied:\n"
+            "/data/in.csv (read); to allow: --ro /data\"); with --json they are in the\n"
+            "object (\"violations\", \"exec_denials\", \"access_denials\").\n",
+            cli_progname, cli_progname, cli_progname, cli_progname, cli_progname, cli_progname,
+            cli_progname);
 }
 
 /* Messages of the tool itself about the run (not command-line errors). */
@@ -135,6 +145,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
         case OPT_JSON: o->json = 1; break;
         case OPT_QUIET: o->quiet = 1; break;
         case OPT_CAPABILITY: o->capabilities[o->n_capabilities++] = optarg; break;
+        case OPT_DIAGNOSE: o->diagnose = 1; break;
         case OPT_STDIN:
             o->stdin_mode = cli_stdin_parse(optarg);
             if (o->stdin_mode < 0)
@@ -348,6 +359,61 @@ static void exec_denials_summary(const struct run_opts *o, const sbx_result *r)
          noexec ? " run it from a --rx directory (the private /tmp and /dev/shm are noexec)" : "");
 }
 
+/* Append " OPT ARG" to opts[size] (at *used) unless it is there already. */
+static void add_option(char *opts, size_t size, size_t *used, const char *opt, const char *arg)
+{
+    char one[PATH_MAX + 32];
+    snprintf(one, sizeof(one), " %s %s", opt, arg);
+    size_t len = strlen(one);
+    for (const char *at = opts; (at = strstr(at, one)) != NULL; at += len)
+        if (at[len] == '\0' || at[len] == ' ')
+            return;
+    if (*used < size)
+        *used += (size_t)snprintf(opts + *used, size - *used, "%s", one);
+}
+
+/* One line on the accesses Landlock denied (--diagnose), with the options
+ * that would allow them: "agentsbx: 2 accesses denied: /data/a.csv (read),
+ * connect to port 443; to allow: --ro /data --connect 443". */
+static void access_denials_summary(const struct run_opts *o, const sbx_result *r)
+{
+    uint64_t count = sbx_result_access_denial_count(r), listed = 0;
+    char line[1024] = "", opts[1024] = "";
+    size_t used = 0, oused = 0;
+
+    if (count == 0)
+        return;
+    for (size_t i = 0; i < sbx_result_access_denials(r) && used < sizeof(line); i++) {
+        sbx_access_denial d = {.size = sizeof(d)};
+        if (sbx_result_access_denial(r, i, &d) < 0)
+            break;
+        listed += d.count;
+        char times[24] = "", port[16];
+        if (d.count > 1)
+            snprintf(times, sizeof(times), " x%" PRIu64, d.count);
+        if (d.kind != SBX_ACCESS_FILE) {
+            const char *what = d.kind == SBX_ACCESS_BIND ? "bind" : "connect";
+            used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s to port %d%s",
+                                     i ? ", " : "", what, d.port, times);
+            snprintf(port, sizeof(port), "%d", d.port);
+            add_option(opts, sizeof(opts), &oused,
+                       d.kind == SBX_ACCESS_BIND ? "--bind" : "--connect", port);
+            continue;
+        }
+        const char *right = d.missing & SBX_FS_READ   ? "read"
+                            : d.missing & SBX_FS_EXEC ? "exec"
+                                                      : "write";
+        used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s (%s)", i ? ", " : "",
+                                 d.path, times, right);
+        const char *opt = d.missing & ~(SBX_FS_READ | SBX_FS_EXEC) ? "--rw"
+                          : d.missing & SBX_FS_EXEC                ? "--rx"
+                                                                   : "--ro";
+        add_option(opts, sizeof(opts), &oused, opt, d.dir);
+    }
+    note(o, "%" PRIu64 " access%s denied: %s%s; to allow:%s", count, count == 1 ? "" : "es", line,
+         count > listed ? ", ..." : "", opts);
+}
+
 /* Report how the child ended and choose the exit status. */
 static int child_ended(const struct run_opts *o, const sbx_result *r)
 {
@@ -357,6 +423,7 @@ static int child_ended(const struct run_opts *o, const sbx_result *r)
         print_json(o, r);
     violations_summary(o, r);
     exec_denials_summary(o, r);
+    access_denials_summary(o, r);
     /* a limit reached in the tree while the main process went on */
     if (sbx_result_limit_hit(r, SBX_LIMIT_MEMORY) && status != SBX_STATUS_MEMORY_LIMIT)
         note(o, "memory limit reached: the OOM killer killed a process of the child");
@@ -429,6 +496,12 @@ int cli_run_main(int argc, char **argv)
         }
     /* The wait below services the child all along: each denied exec is named. */
     if ((rc = sbx_set_exec_reporting(policy, 1)) < 0) {
+        note(&o, "%s", sbx_last_error());
+        status = CLI_EXIT_SETUP;
+        goto out;
+    }
+
+    if (o.diagnose && (rc = sbx_set_diagnose(policy, 1)) < 0) {
         note(&o, "%s", sbx_last_error());
         status = CLI_EXIT_SETUP;
         goto out;

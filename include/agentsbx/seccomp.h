@@ -410,6 +410,185 @@ SBX_API SBX_WUR int sbx_result_exec_denial(const sbx_result *result, size_t inde
  */
 SBX_API const char *sbx_exec_denied_name(int reason);
 
+/**
+ * @brief Choose whether file and network accesses the sandbox denies are
+ * reported (diagnose mode; default: off).
+ *
+ * On (and with the violation monitor on and Landlock in force), the
+ * path-taking calls of the child (`open`, `openat`, `openat2`, `creat`,
+ * `mkdir`, `mkdirat`, `unlink`, `unlinkat`, `rmdir`, `rename`, `renameat`,
+ * `renameat2`, `link`, `linkat`, `symlink`, `symlinkat`, `truncate`) and
+ * `connect` and `bind` wait for the host, which resolves the path as the
+ * child would (against the child's directory and root, following the links
+ * the call follows), decides from the policy's Landlock rules whether
+ * Landlock will refuse the call, records the ones it will
+ * (sbx_result_access_denial()) and lets every call continue: Landlock
+ * still decides, and the report never allows anything. It is a diagnosis,
+ * not a confinement: a hostile child can keep its calls from it (by
+ * changing the path after the host read it), never do more for it.
+ *
+ * Each such call costs a round trip to the host (docs/seccomp.md,
+ * "Diagnose mode", measures it) and waits until the host services the
+ * child, as with sbx_set_exec_reporting(). A policy without the monitor
+ * or without Landlock reports nothing. The `agentsbx run --diagnose`
+ * option turns it on.
+ *
+ * @param policy The policy.
+ * @param on 1 or 0.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or @p on neither 0 nor 1.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_set_diagnose(sbx_policy *policy, int on);
+
+/**
+ * @brief What a denied access was (sbx_access_denial::kind).
+ * @since 0.2
+ */
+enum sbx_access_kind {
+    /** A file or directory: sbx_access_denial::path and sbx_access_denial::missing. */
+    SBX_ACCESS_FILE = 1,
+    /** An outgoing TCP connection: sbx_access_denial::port (sbx_allow_connect()). */
+    SBX_ACCESS_CONNECT = 2,
+    /** A TCP bind: sbx_access_denial::port (sbx_allow_bind()). */
+    SBX_ACCESS_BIND = 3,
+};
+
+/**
+ * @brief A file or network access the child tried that Landlock stopped.
+ *
+ * Reported with sbx_set_diagnose() on. Denials are coalesced by kind, path
+ * (or port) and missing right. The structure may grow at its end: `size`
+ * says how much is valid.
+ * @since 0.2
+ */
+typedef struct sbx_access_denial {
+    /** sizeof(sbx_access_denial): set by the caller. */
+    size_t size;
+    /** An #sbx_access_kind value. */
+    int kind;
+    /** The system call ("openat", "connect"). Owned by the result. */
+    const char *syscall;
+    /** #SBX_ACCESS_FILE: the file or directory as resolved in the child's
+     * view ("/home/u/.cache/x"; a longer one is cut and ends with "...");
+     * "" otherwise. Owned by the result. */
+    const char *path;
+    /** #SBX_ACCESS_FILE: the directory a grant would name (the path when
+     * a directory is listed, else the directory it is in); "" otherwise.
+     * Owned by the result. */
+    const char *dir;
+    /** #SBX_ACCESS_FILE: the rights the policy lacks there, as sbx_allow_path()
+     * takes them: #SBX_FS_READ, #SBX_FS_EXEC or parts of #SBX_FS_WRITE
+     * (#SBX_FS_WRITE_FILE, #SBX_FS_TRUNCATE, #SBX_FS_CREATE, #SBX_FS_REMOVE,
+     * #SBX_FS_MAKE_SYMLINK, #SBX_FS_REFER); 0 otherwise. */
+    uint64_t missing;
+    /** #SBX_ACCESS_CONNECT, #SBX_ACCESS_BIND: the TCP port; -1 otherwise. */
+    int port;
+    /** The process that tried first, as a pid of the host's pid namespace. */
+    pid_t pid;
+    /** When it first tried, in nanoseconds since the spawn. */
+    uint64_t time_ns;
+    /** How many times this access was denied. */
+    uint64_t count;
+} sbx_access_denial;
+
+/**
+ * @brief How many file and network accesses Landlock denied, as diagnose
+ * mode predicted them (see #sbx_access_denial).
+ *
+ * Not part of sbx_result_violation_count() (seccomp denied no system call),
+ * and not counted towards sbx_set_violation_limit() or sbx_set_violation_rate().
+ * @param result The result (NULL gives 0).
+ * @return The count, over every path and port.
+ * @since 0.2
+ */
+SBX_API uint64_t sbx_result_access_denial_count(const sbx_result *result);
+
+/**
+ * @brief How many different denied accesses the result keeps.
+ *
+ * The first 32 are kept; later ones are only counted in
+ * sbx_result_access_denial_count().
+ * @param result The result (NULL gives 0).
+ * @return The number kept, at most 32.
+ * @since 0.2
+ */
+SBX_API size_t sbx_result_access_denials(const sbx_result *result);
+
+/**
+ * @brief One denied access, in the order they first happened.
+ * @param result The result.
+ * @param index 0 to sbx_result_access_denials() - 1.
+ * @param[in,out] ret Set `ret->size = sizeof(*ret)` first; receives the
+ *                    denial, whose strings are owned by the result.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, or `ret->size` too small.
+ * @retval -ERANGE No denial is kept at that index.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_result_access_denial(const sbx_result *result, size_t index,
+                                             sbx_access_denial *ret);
+
+/**
+ * @brief Choose whether the child's accesses are recorded to learn a policy
+ * from (learn mode; default: off).
+ *
+ * On, the monitor records what the child does, allowed or not, as diagnose
+ * mode sees it (sbx_set_diagnose(), which learn mode implies, with
+ * sbx_set_exec_reporting()): the programs it executes, the files it reads,
+ * the directories it lists, makes files in or removes them from, the files
+ * it writes, and its TCP connects and binds. sbx_policy_learn() turns a
+ * result's record into grants. Learn mode grants nothing itself: run the
+ * child under a policy wide enough for it to do its work (the `agentsbx
+ * learn` command reads and executes everywhere, writes in its directory,
+ * and keeps every other layer); paths are recorded as the host names them,
+ * so run it without the mount view (#SBX_ISOLATION_MINIMAL). The record
+ * keeps 65536 paths and 64 ports of each kind.
+ *
+ * @param policy The policy.
+ * @param on 1 or 0.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or @p on neither 0 nor 1.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_set_learn(sbx_policy *policy, int on);
+
+/**
+ * @brief Add to a policy the grants that would have allowed what a child
+ * run in learn mode did (sbx_set_learn()).
+ *
+ * The smallest set the record allows, collapsed to directories:
+ * - each directory something was made in or removed from, or a file written
+ *   in, is granted read and write (#SBX_FS_READ | #SBX_FS_WRITE), a
+ *   directory beneath another such one only through it; a directory that no
+ *   longer exists is replaced by its nearest existing parent;
+ * - a program executed from beneath such a directory (one the run built)
+ *   adds #SBX_FS_EXEC to it; any other is granted with sbx_allow_tool() by
+ *   its absolute path (one per file: `/bin/sh` and `/usr/bin/sh` once);
+ * - a file read elsewhere is granted #SBX_FS_READ by itself when at most 3
+ *   files of its directory were read and that directory was not listed,
+ *   else its directory is;
+ * - TCP ports with sbx_allow_connect() and sbx_allow_bind().
+ * Left out: what the default view grants already (reading /usr, /bin, /sbin,
+ * /lib*, /etc; /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom,
+ * /dev/tty), /proc, the child's private TMPDIR, and /tmp and /dev/shm
+ * themselves (a directory beneath them is kept). Write the policy out with
+ * sbx_policy_to_json() and review it.
+ *
+ * @param policy The policy to add the grants to.
+ * @param result The result of a child run with learn mode on.
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument, or a result without learn mode's record
+ *         (learn mode off, or no monitor).
+ * @retval -E2BIG The record was full: some accesses were not recorded (the
+ *         grants of the rest are added).
+ * @retval -ENOMEM Out of memory.
+ * @return Or an error of sbx_allow_path(), sbx_allow_tool(),
+ *         sbx_allow_connect() or sbx_allow_bind() (the message names the path).
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_policy_learn(sbx_policy *policy, const sbx_result *result);
+
 #ifdef __cplusplus
 }
 #endif

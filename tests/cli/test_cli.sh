@@ -778,6 +778,30 @@ case_exec_denied_named() {
     expect_err_has "1 exec denied: ./mytrue (not granted); to allow: --rx DIR (of ./mytrue)"
 }
 
+case_diagnose_named() {
+    mkdir "$TMP/data" && echo a >"$TMP/data/in.csv" || fail "cannot make $TMP/data"
+    # Without the mount view, where Landlock is what refuses (in the view an
+    # ungranted path is not there at all).
+    sbx run --isolation minimal --diagnose --tool cat -- sh -c "cat '$TMP/data/in.csv'; echo rc=\$?"
+    expect_rc 0
+    expect_out "rc=1"
+    expect_err_has "agentsbx: 1 access denied: $TMP/data/in.csv (read); to allow: --ro $TMP/data"
+    sbx run --isolation minimal --diagnose --json --tool cat -- sh -c "cat '$TMP/data/in.csv' 2>/dev/null"
+    expect_rc 1
+    json_check "d['access_denial_count'] == 1 and d['access_denials'][0]['path'] == '$TMP/data/in.csv' and d['access_denials'][0]['dir'] == '$TMP/data' and d['access_denials'][0]['missing'] == ['read'] and d['access_denials'][0]['kind'] == 'file' and d['violation_count'] == 0"
+    # The control: granted, it reads and nothing is named.
+    sbx run --isolation minimal --diagnose --ro "$TMP/data" --tool cat -- cat "$TMP/data/in.csv"
+    expect_rc 0
+    expect_out "a"
+    expect_err_empty
+    # Without --diagnose: refused, not named.
+    sbx run --isolation minimal --tool cat -- cat "$TMP/data/in.csv"
+    expect_rc 1
+    expect_err_lacks "access denied"
+    sbx run --isolation minimal --json --tool cat -- sh -c "cat '$TMP/data/in.csv' 2>/dev/null"
+    json_check "'access_denials' not in d"
+}
+
 case_benign_probes_apart() {
     need_python3
     sbx run -- /usr/bin/python3 -c 'import socket
@@ -1494,6 +1518,108 @@ case_capability_call() {
     expect_err_has 'operation name "no way" is not 1 to 64 characters'
 }
 
+# ---- agentsbx learn (issue 18, item 2) -----------------------------------------------------
+
+# Drop the grant of PATH from the policy file $1 into $2.
+drop_grant() {
+    /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+before = len(d["grants"])
+d["grants"] = [g for g in d["grants"] if g["path"] != sys.argv[3]]
+assert len(d["grants"]) == before - 1, "no grant of " + sys.argv[3]
+json.dump(d, open(sys.argv[2], "w"))
+' "$1" "$2" "$3" || fail "cannot drop $3 from $1"
+}
+
+# learn, then run the same command with --policy: it succeeds; without one
+# program's grant (drop) it fails, and the result names that program (as the
+# child named it: denied).
+learn_then_run() {
+    local dir=$1 cmd=$2 expect=$3 drop=$4 denied=$5 clean=$6
+    shift 6
+    (cd "$dir" && "$SBX" learn --out "$TMP/learned.json" "$@" -- sh -c "$cmd") \
+        >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    expect_rc 0
+    expect_out "$expect"
+    expect_err_has "agentsbx: learn: the policy is in $TMP/learned.json"
+    grep -qF "\"path\": \"$dir\"" "$TMP/learned.json" || fail "no grant of $dir: $(cat "$TMP/learned.json")"
+    # The learning run wrote nothing beyond its directory, and neither does the
+    # policy grant more: the second run starts from scratch.
+    (cd "$dir" && eval "$clean")
+    (cd "$dir" && "$SBX" run --policy "$TMP/learned.json" -- sh -c "$cmd") >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    expect_rc 0
+    expect_out "$expect"
+    expect_err_lacks "denied"
+    drop_grant "$TMP/learned.json" "$TMP/less.json" "$drop"
+    (cd "$dir" && eval "$clean")
+    (cd "$dir" && "$SBX" run --policy "$TMP/less.json" --json -- sh -c "{ $cmd; } 2>/dev/null") \
+        >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    [ "$rc" -ne 0 ] || fail "the run without $drop succeeded$(show)"
+    json_check "'$denied' in [x['path'] for x in d['exec_denials']]"
+}
+
+case_learn_c_build() {
+    need_python3
+    command -v cmake >/dev/null && command -v cc >/dev/null && command -v make >/dev/null ||
+        skip "cmake, cc or make is not installed"
+    mkdir "$TMP/proj"
+    printf 'cmake_minimum_required(VERSION 3.10)\nproject(hello C)\nadd_executable(hello main.c)\n' \
+        >"$TMP/proj/CMakeLists.txt"
+    printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' >"$TMP/proj/main.c"
+    # make is executed by cmake --build (as gmake), which no tool's helpers bring.
+    [ "$(readlink -f /usr/bin/gmake)" = /usr/bin/make ] || skip "/usr/bin/gmake is not make"
+    learn_then_run "$TMP/proj" \
+        'cmake -S . -B build >/dev/null && cmake --build build >/dev/null && ./build/hello' \
+        "hello" /usr/bin/make /usr/bin/gmake "rm -rf build"
+}
+
+case_learn_git() {
+    need_python3
+    command -v git >/dev/null || skip "git is not installed"
+    mkdir "$TMP/repo" && echo hi >"$TMP/repo/a.txt"
+    learn_then_run "$TMP/repo" \
+        'git init -q . && git add a.txt && git commit -qm one && git log --oneline | wc -l' \
+        "1" /usr/bin/wc /usr/bin/wc "rm -rf .git" \
+        --env GIT_AUTHOR_NAME=t --env GIT_AUTHOR_EMAIL=t@example.org \
+        --env GIT_COMMITTER_NAME=t --env GIT_COMMITTER_EMAIL=t@example.org --env "HOME=$TMP/repo"
+}
+
+case_learn_shell_session() {
+    need_python3
+    mkdir "$TMP/sess"
+    cat >"$TMP/sess/session.sh" <<'SCRIPT'
+set -e
+uname -m >facts.txt
+date +%Y >>facts.txt
+mkdir -p notes && echo one >notes/a && cp notes/a notes/b
+ls notes | sort | tr '\n' ' '
+wc -l <facts.txt
+SCRIPT
+    learn_then_run "$TMP/sess" 'sh session.sh' "a b 2" /usr/bin/uname /usr/bin/uname \
+        "rm -rf facts.txt notes"
+}
+
+case_learn_usage() {
+    sbx learn
+    expect_rc 125
+    expect_err_has "agentsbx: learn: missing PROGRAM"
+    sbx learn --out "" -- true
+    expect_rc 125
+    expect_err_has "agentsbx: learn: --out: expected a file name"
+    sbx learn --out "$TMP/nodir/p.json" -- true
+    expect_rc 125
+    expect_err_has "agentsbx: learn: writing $TMP/nodir/p.json: No such file or directory"
+    sbx learn --bogus -- true
+    expect_rc 125
+    sbx learn --help
+    expect_rc 0
+    grep -qF "Usage: agentsbx learn [--out FILE]" "$TMP/out" || fail "no usage$(show)"
+}
+
 if ! declare -F "case_$CASE" >/dev/null; then
     echo "unknown case '$CASE'" >&2
     exit 2
@@ -1501,3 +1627,4 @@ fi
 [ -x "$SBX" ] || fail "$SBX is not executable"
 "case_$CASE"
 echo "PASS: $CASE"
+

@@ -111,6 +111,7 @@ static sbx_policy *every_setter(void)
     assert_sbx_ok(sbx_set_syscall_allowlist(p, 1));
     assert_sbx_ok(sbx_set_violation_monitor(p, 0));
     assert_sbx_ok(sbx_set_exec_reporting(p, 1));
+    assert_sbx_ok(sbx_set_diagnose(p, 1));
     assert_sbx_ok(sbx_set_violation_limit(p, 9));
     assert_sbx_ok(sbx_set_violation_rate(p, 0));
     assert_sbx_ok(sbx_set_audit_limit(p, 64 * 1024));
@@ -237,6 +238,7 @@ static void test_policy_json__round_trip_every_setter(void **state)
         "\"allowlist\": true",
         "\"monitor\": false",
         "\"exec_report\": true",
+        "\"diagnose\": true",
         "\"violation_limit\": 9",
         "\"violation_rate\": 0",
         "\"enabled\": true",
@@ -938,6 +940,8 @@ static const struct bad bad_documents[] = {
     {V1 "\"seccomp\": {\"kill\": []}}", -EINVAL, "$.seccomp.kill: unknown key"},
     {V1 "\"seccomp\": {\"exec_report\": 1}}", -EINVAL,
      "$.seccomp.exec_report: expected true or false, got 1"},
+    {V1 "\"seccomp\": {\"diagnose\": \"yes\"}}", -EINVAL,
+     "$.seccomp.diagnose: expected true or false, got \"yes\""},
     {V1 "\"cgroup\": {\"memory\": 1}}", -EINVAL, "$.cgroup.memory: unknown key"},
     {V1 "\"a b\": 1}", -EINVAL, "$[\"a b\"]: unknown key"},
     {V1 "\"tool_bundles\": {\"x\": {\"prog\": []}}}", -EINVAL,

@@ -28,7 +28,7 @@ if _libver.split(".")[:2] != __version__.split(".")[:2]:
                       f"but {library_path} is version {_libver}")
 
 from ._api import (DEVNULL, KILL, LANDLOCK_RIGHTS, LAYERS, PIPE, UNLIMITED, CallFailed, Child,  # noqa: E402
-                   ExecDenial, Feature, Policy, SandboxResult, Violation, errname, landlock_abi, parse_duration, parse_size,
+                   AccessDenial, ExecDenial, Feature, Policy, SandboxResult, Violation, errname, landlock_abi, parse_duration, parse_size,
                    probe, profiles, run, stage_name, status_name, strerror, version)
 from ._aio import AsyncChild, Supervisor, run_async  # noqa: E402
 from ._output import OutputFilter  # noqa: E402
@@ -39,7 +39,7 @@ from .errors import (InvalidArgumentError, NotSupportedError, PathNotADirectoryE
                      SandboxProcessError, TimeoutExpired)
 
 __all__ = [
-    "__version__", "library_path", "Policy", "CallFailed", "Child", "SandboxResult", "Violation", "ExecDenial", "Feature",
+    "__version__", "library_path", "Policy", "CallFailed", "Child", "SandboxResult", "Violation", "ExecDenial", "AccessDenial", "Feature",
     "run", "probe", "profiles", "version", "landlock_abi", "parse_duration", "parse_size", "strerror", "errname", "stage_name",
     "run_async", "Supervisor", "AsyncChild", "OutputFilter", "Session", "CellResult",
     "Change", "overlay_changes", "overlay_apply", "overlay_discard",

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ._aio import AsyncChild
 
 from ._closing import Closing
-from ._native import (CAPABILITY_FN, VIOLATION_FN, SbxExecDenial, SbxIo, SbxViolation, c_child_p, c_policy_p,
+from ._native import (CAPABILITY_FN, VIOLATION_FN, SbxAccessDenial, SbxExecDenial, SbxIo, SbxViolation, c_child_p, c_policy_p,
                       c_result_p, lib)
 
 StrPath = Union[str, "os.PathLike[str]"]
@@ -221,6 +221,32 @@ class ExecDenial(NamedTuple):
     """Seconds after the spawn of the first try."""
 
 
+class AccessDenial(NamedTuple):
+    """A file or network access Landlock stopped, as diagnose mode saw it
+    (:attr:`SandboxResult.access_denials`)."""
+
+    kind: str
+    """``"file"``, ``"connect"`` or ``"bind"``."""
+    syscall: str
+    """The system call (``"openat"``, ``"connect"``)."""
+    path: str
+    """The file or directory as resolved in the child's view (``""`` for network)."""
+    dir: str
+    """The directory a grant would name (``""`` for network)."""
+    missing: List[str]
+    """The rights the policy lacks there: ``"read"``, ``"exec"``, ``"write_file"``,
+    ``"truncate"``, ``"create"``, ``"remove"``, ``"make_symlink"``, ``"make_special"``,
+    ``"refer"`` (empty for network)."""
+    port: int
+    """The TCP port (``-1`` for files)."""
+    times: int
+    """How many times it was denied."""
+    pid: int
+    """The process that tried first (the host's pid)."""
+    time: float
+    """Seconds after the spawn of the first try."""
+
+
 class Violation(NamedTuple):
     """A denied system call, as the violation monitor saw it."""
 
@@ -344,6 +370,11 @@ class SandboxResult(Generic[_T]):
     directory holds the child's changes (the private one when none was named); review
     them with :func:`overlay_changes`, then :func:`overlay_apply` or :func:`overlay_discard`
     (``sbx_result_overlay``)."""
+    access_denials: List[AccessDenial] = field(default_factory=list)
+    """File opens, connects and binds Landlock denied, with :meth:`Policy.diagnose`
+    on: each path or port and the missing right, coalesced (``sbx_result_access_denial``)."""
+    access_denial_count: int = 0
+    """How many accesses were denied in all (``sbx_result_access_denial_count``)."""
     audit_dropped: int = 0
     """Audit events counted, not written: repeats of a kind past its 8th, and all
     past the audit budget (``sbx_result_audit_dropped``; 0 without an audit log)."""
@@ -355,6 +386,10 @@ class SandboxResult(Generic[_T]):
     """What the tag characters of the output spell, decoded to ASCII, redacted, at
     most 256 bytes (``sbx_result_unicode_tag_text``); None if memory ran out while it
     was redacted."""
+    learned_policy: Optional[str] = None
+    """With :meth:`Policy.learn` on: the policy file (JSON, ``sbx_policy_learn`` on a new
+    policy, written by ``sbx_policy_to_json``) that grants what the child did; load it
+    with :meth:`Policy.load_json` after review.  None otherwise."""
     json: Dict[str, Any] = field(default_factory=dict, repr=False)
     """The library's own JSON rendering (``sbx_result_to_json``), parsed."""
 
@@ -471,9 +506,12 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         tool_denial_count=lib.sbx_result_tool_denial_count(r),
         tool_denials=_tool_denials(r),
         overlays=_overlays(r),
+        access_denials=_access_denials(r),
+        access_denial_count=lib.sbx_result_access_denial_count(r),
         audit_dropped=lib.sbx_result_audit_dropped(r),
         unicode={name: lib.sbx_result_unicode(r, i) for i, name in enumerate(_UNICODE_CLASSES)},
-        unicode_tag_text=_tag_text(lib.sbx_result_unicode_tag_text(r)), json=js)
+        unicode_tag_text=_tag_text(lib.sbx_result_unicode_tag_text(r)),
+        learned_policy=_learned_policy(r), json=js)
 
 
 def _tool_denials(r: Any) -> List[str]:
@@ -501,6 +539,46 @@ def _exec_denials(r: Any) -> List["ExecDenial"]:
         lib.sbx_result_exec_denial(r, i, ctypes.byref(d))
         out.append(ExecDenial(os.fsdecode(d.path or b""), _s(lib.sbx_exec_denied_name(d.reason)),
                               d.count, d.pid, d.time_ns / 1e9))
+    return out
+
+
+def _learned_policy(r: Any) -> Optional[str]:
+    p = c_policy_p()
+    if lib.sbx_policy_new(ctypes.byref(p)) < 0:
+        raise MemoryError("sbx_policy_new")
+    try:
+        try:
+            lib.sbx_policy_learn(p, r)
+        except _err.InvalidArgumentError:
+            return None  # learn mode was off
+        except _err.SandboxError as e:
+            if e.errno != _errno.E2BIG:  # a full record: what it holds is granted
+                raise
+        n = lib.sbx_policy_to_json(p, None, 0)
+        buf = ctypes.create_string_buffer(n + 1)
+        lib.sbx_policy_to_json(p, buf, n + 1)
+        return buf.value.decode("utf-8")
+    finally:
+        lib.sbx_policy_free(p)
+
+
+_ACCESS_KINDS = {1: "file", 2: "connect", 3: "bind"}
+_ACCESS_RIGHTS = (
+    (1 << 0, "read"), (1 << 2, "exec"), (1 << 3, "write_file"), (1 << 4, "truncate"),
+    (1 << 5, "create"), (1 << 6, "remove"), (1 << 7, "make_symlink"), (1 << 8, "make_special"),
+    (1 << 9, "refer"),
+)
+
+
+def _access_denials(r: Any) -> List["AccessDenial"]:
+    out: List[AccessDenial] = []
+    for i in range(lib.sbx_result_access_denials(r)):
+        d = SbxAccessDenial(size=ctypes.sizeof(SbxAccessDenial))
+        lib.sbx_result_access_denial(r, i, ctypes.byref(d))
+        out.append(AccessDenial(_ACCESS_KINDS.get(d.kind, "unknown"), _s(d.syscall),
+                                os.fsdecode(d.path or b""), os.fsdecode(d.dir or b""),
+                                [name for bit, name in _ACCESS_RIGHTS if d.missing & bit],
+                                d.port, d.count, d.pid, d.time_ns / 1e9))
     return out
 
 
@@ -917,6 +995,21 @@ class Policy(Closing):
         it), which tells whether Landlock or a ``noexec`` mount will refuse it; the
         kernel still decides.  Off by default (``sbx_set_exec_reporting``)."""
         return self._apply("sbx_set_exec_reporting", 1 if on else 0)
+
+    def diagnose(self, on: bool = True) -> "Policy":
+        """Diagnose mode: report the file opens, connects and binds Landlock denies
+        (:attr:`SandboxResult.access_denials`): each such call of the child then waits
+        for the host (``run`` and ``wait`` serve it), which tells whether Landlock
+        will refuse it; Landlock still decides.  Off by default (``sbx_set_diagnose``)."""
+        return self._apply("sbx_set_diagnose", 1 if on else 0)
+
+    def learn(self, on: bool = True) -> "Policy":
+        """Learn mode: record what the child does (implies :meth:`diagnose` and
+        :meth:`exec_reporting`), and put the policy file that would have allowed it in
+        :attr:`SandboxResult.learned_policy`.  It grants nothing itself: run under a
+        policy wide enough, without the mount view (``isolation("minimal")``)
+        (``sbx_set_learn``, ``sbx_policy_learn``)."""
+        return self._apply("sbx_set_learn", 1 if on else 0)
 
     def violation_rate(self, per_second: int) -> "Policy":
         """Kill a child that makes more than ``per_second`` denied calls within a

@@ -97,6 +97,23 @@ class SbxExecDenial(ctypes.Structure):
     ]
 
 
+class SbxAccessDenial(ctypes.Structure):
+    """``struct sbx_access_denial`` (seccomp.h)."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("kind", ctypes.c_int),
+        ("syscall", ctypes.c_char_p),
+        ("path", ctypes.c_char_p),
+        ("dir", ctypes.c_char_p),
+        ("missing", ctypes.c_uint64),
+        ("port", ctypes.c_int),
+        ("pid", ctypes.c_int),
+        ("time_ns", ctypes.c_uint64),
+        ("count", ctypes.c_uint64),
+    ]
+
+
 #: ``sbx_violation_fn``: void (*)(const sbx_violation *, void *)
 VIOLATION_FN = ctypes.CFUNCTYPE(None, ctypes.POINTER(SbxViolation), ctypes.c_void_p)
 #: ``sbx_output_fn``: void (*)(int stream, const char *data, size_t len, void *)
@@ -200,6 +217,12 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_result_exec_denials", _sz, [c_result_p], False),
     ("sbx_result_exec_denial", _i, [c_result_p, _sz, _P(SbxExecDenial)], True),
     ("sbx_exec_denied_name", _s, [_i], False),
+    ("sbx_set_diagnose", _i, [c_policy_p, _i], True),
+    ("sbx_result_access_denial_count", _u64, [c_result_p], False),
+    ("sbx_result_access_denials", _sz, [c_result_p], False),
+    ("sbx_result_access_denial", _i, [c_result_p, _sz, _P(SbxAccessDenial)], True),
+    ("sbx_set_learn", _i, [c_policy_p, _i], True),
+    ("sbx_policy_learn", _i, [c_policy_p, c_result_p], True),
     # units.h
     ("sbx_parse_size", _i, [_s, _P(_u64)], True),
     ("sbx_parse_duration", _i, [_s, _P(_u64)], True),
