@@ -101,6 +101,7 @@ struct sbx_policy {
 
     struct sbx__seccomp_policy *seccomp; /* seccomp.c: syscall rules, monitor; NULL: defaults */
     struct sbx__output_policy *output;   /* outfilter.c, audit.c; NULL: defaults */
+    struct sbx__egress_policy *egress; /* egress.c; NULL: none */
 
     /* namespace.c */
     uint32_t namespaces; /* SBX_NS_* asked for */
@@ -383,6 +384,8 @@ SBX__HIDDEN int sbx__result_new(const sbx_child *child, sbx_result **ret);
 struct sbx__outcfg;
 struct sbx__violation_rec;
 SBX__HIDDEN void sbx__output_policy_free(sbx_policy *policy);
+SBX__HIDDEN void sbx__egress_policy_free(sbx_policy *policy);                    /* egress.c */
+SBX__HIDDEN int sbx__egress_policy_dup(const sbx_policy *from, sbx_policy *to); /* egress.c */
 /* Compile the policy's output and audit settings (plan->output). */
 SBX__HIDDEN int sbx__outcfg_new(const sbx_policy *policy, const char *document,
                                 struct sbx__outcfg **ret);

@@ -314,6 +314,14 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_capability_from_name", _i, [_s], True),
     ("sbx_capability_name", _s, [_i], False),
     ("sbx_result_capabilities", _u64, [c_result_p, _i], False),
+    # network.h
+    ("sbx_allow_host", _i, [c_policy_p, _s], True),
+    ("sbx_deny_host", _i, [c_policy_p, _s], True),
+    ("sbx_broker_resolve", _i, [c_policy_p, _s, _s], True),
+    ("sbx_allow_private_network", _i, [c_policy_p, _i], True),
+    ("sbx_limit_network_bytes", _i, [c_policy_p, _u64, _u64], True),
+    ("sbx_limit_network_rate", _i, [c_policy_p, _u64], True),
+    ("sbx_limit_connections", _i, [c_policy_p, _u64, _u64], True),
     # supervisor.h
     ("sbx_supervisor_new", _i, [_P(c_supervisor_p)], True),
     ("sbx_supervisor_free", None, [c_supervisor_p], False),
