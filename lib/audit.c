@@ -223,6 +223,7 @@ static void limit_and_kill(sbx_child *child, const struct sbx__outcfg *cfg, int 
         break;
     }
     case SBX_STATUS_KILLED: kill_reason = "host"; break;
+    case SBX_STATUS_NETWORK_LIMIT: limit = "network", kill_reason = "network_limit"; break;
     default: break;
     }
     if (limit) {

@@ -511,7 +511,18 @@ static void start_relay(struct conn *c)
         c->head_len = 0;
         c->resp_done = false;
     }
-    (void)b;
+    /* What goes up at once (a rewritten request head, early data) counts. */
+    if (c->up.len) {
+        uint64_t left =
+            b->cfg->bytes_up == SBX_UNLIMITED ? UINT64_MAX : b->cfg->bytes_up - b->st.bytes_up;
+        if (c->up.len > left) {
+            quota_hit(b, SBX__QUOTA_BYTES_UP);
+            refuse(c, SBX__BR_BYTES_QUOTA, "the byte quota is spent");
+            return;
+        }
+        c->bytes_up += c->up.len;
+        b->st.bytes_up += c->up.len;
+    }
     update_relay_interest(c);
     relay_write(c, true);
 }
@@ -1113,6 +1124,26 @@ size_t sbx__broker_denials(const struct sbx__broker *b, const struct sbx__broker
 {
     *ret = b->denials;
     return b->n_denials;
+}
+
+int sbx__broker_report(const struct sbx__broker *b, struct sbx__net_report **ret)
+{
+    struct sbx__net_report *r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    sbx__broker_stats(b, &r->st);
+    r->n_denials = b->n_denials;
+    for (size_t i = 0; i < b->n_denials; i++) {
+        const struct sbx__broker_denial *d = &b->denials[i];
+        memcpy(r->denials[i].host, d->host, sizeof(d->host));
+        memcpy(r->denials[i].address, d->address, sizeof(d->address));
+        r->denials[i].port = d->port;
+        r->denials[i].reason = d->reason;
+        snprintf(r->denials[i].rule, sizeof(r->denials[i].rule), "%s", d->rule);
+        r->denials[i].time_ns = d->time_ns;
+    }
+    *ret = r;
+    return 0;
 }
 
 void sbx__broker_free(struct sbx__broker *b)

@@ -238,6 +238,23 @@ SBX__HIDDEN void sbx__broker_stats(const struct sbx__broker *b, struct sbx__brok
 /* The denied attempts kept in detail (*ret valid until the next step or the free). */
 SBX__HIDDEN size_t sbx__broker_denials(const struct sbx__broker *b,
                                        const struct sbx__broker_denial **ret);
+/* What a child's result keeps of its broker: the counters and the denials
+ * kept in detail, with their own copies of the strings. */
+struct sbx__net_report {
+    struct sbx__broker_stats st;
+    size_t n_denials;
+    struct {
+        char host[SBX__NAME_MAX + 1];
+        char address[SBX__ADDR_TEXT_MAX];
+        uint16_t port;
+        enum sbx__broker_reason reason;
+        char rule[SBX__NAME_MAX + 16];
+        uint64_t time_ns;
+    } denials[SBX__DENIALS_KEPT];
+};
+/* A new report of the broker now (-ENOMEM). */
+SBX__HIDDEN int sbx__broker_report(const struct sbx__broker *b, struct sbx__net_report **ret);
+
 /* Close every connection and the listening socket; audit events for the
  * connections still open (reason SBX__BR_OK). NULL: no-op. */
 SBX__HIDDEN void sbx__broker_free(struct sbx__broker *b);

@@ -5,11 +5,16 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <idn2.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "broker.h"
+#include "layer.h"
 
 /* ---- names and addresses --------------------------------------------------------- */
 
@@ -677,4 +682,231 @@ const struct sbx__egress_pin *sbx__egress_pin_find(const struct sbx__egress_poli
         if (strcmp(cfg->pins[i].name, name) == 0)
             return &cfg->pins[i];
     return NULL;
+}
+
+/* ---- the layer: a broker per child ---------------------------------------------------- */
+
+#define LL_NET_CONNECT_TCP (1ull << 1)
+
+bool sbx__egress_has_grants(const struct sbx__egress_policy *cfg)
+{
+    return cfg && cfg->n_allow > 0;
+}
+
+static int egress_compile(const sbx_policy *policy, struct sbx__plan *plan)
+{
+    if (!sbx__egress_has_grants(policy->egress))
+        return 0;
+    if (plan->ns && (plan->ns->set & SBX_NS_NET))
+        return sbx__err_stage(SBX_STAGE_COMPILE, -EINVAL,
+                              "egress broker: host grants (sbx_allow_host) need the host's network "
+                              "namespace, where the broker listens; the policy asks for a network "
+                              "namespace");
+    if (!policy->allow_network && !(plan->landlock && plan->landlock->handled_net))
+        return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
+                              "egress broker: host grants need Landlock's TCP rules (ABI 4 or "
+                              "later) to keep the child's connections to the broker");
+    int rc = sbx__egress_copy(policy->egress, &plan->egress);
+    if (rc < 0)
+        return sbx__err_stage(SBX_STAGE_COMPILE, rc, "egress broker: the grants");
+    return 0;
+}
+
+static void egress_plan_free(struct sbx__plan *plan)
+{
+    sbx__egress_free(plan->egress);
+    plan->egress = NULL;
+}
+
+/* A listening socket on 127.0.0.1, an ephemeral port, and the broker on it;
+ * the child's Landlock ruleset lets it connect to that port. */
+static int egress_prepare(struct sbx__spawn *s)
+{
+    const struct sbx__plan *plan = s->plan;
+    if (!plan->egress)
+        return 0;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return sbx__err_stage(SBX_STAGE_CLONE, -errno, "egress broker: socket");
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
+        int e = -errno;
+        close(fd);
+        return sbx__err_stage(SBX_STAGE_CLONE, e, "egress broker: listening on 127.0.0.1");
+    }
+    uint16_t port = ntohs(sa.sin_port);
+    if (s->ruleset >= 0 && plan->landlock && plan->landlock->handled_net &&
+        sbx__landlock_add_port(s->ruleset, port, LL_NET_CONNECT_TCP) < 0) {
+        int e = -errno;
+        close(fd);
+        return sbx__err_stage(SBX_STAGE_LANDLOCK, e, "egress broker: landlock_add_rule(port %u)",
+                              port);
+    }
+    int rc = sbx__broker_new(plan->egress, fd, &s->broker);
+    if (rc < 0) {
+        close(fd);
+        return sbx__err_stage(SBX_STAGE_CLONE, rc, "egress broker: %s", sbx_last_error());
+    }
+    s->proxy_port = port;
+    return 0;
+}
+
+static int egress_adopt(struct sbx__spawn *s)
+{
+    s->child->broker = s->broker;
+    s->broker = NULL;
+    return 0;
+}
+
+static void egress_abort(struct sbx__spawn *s)
+{
+    sbx__broker_free(s->broker);
+    s->broker = NULL;
+}
+
+/* The child was reaped: its report for the result, and the broker closed. */
+static void egress_finish(sbx_child *child)
+{
+    if (!child->broker)
+        return;
+    sbx__net_report_free(child->net);
+    child->net = NULL;
+    if (sbx__broker_report(child->broker, &child->net) < 0)
+        child->net = NULL; /* the result says nothing of the network, rather than fail */
+    sbx__broker_free(child->broker);
+    child->broker = NULL;
+}
+
+const struct sbx__layer sbx__layer_egress = {
+    .name = "egress",
+    .policy_free = sbx__egress_policy_free,
+    .policy_dup = sbx__egress_policy_dup,
+    .compile = egress_compile,
+    .plan_free = egress_plan_free,
+    .prepare = egress_prepare,
+    .adopt = egress_adopt,
+    .abort = egress_abort,
+    .finish = egress_finish,
+};
+
+bool sbx__egress_child_step(sbx_child *child)
+{
+    if (!child->broker)
+        return false;
+    (void)sbx__broker_step(child->broker); /* an epoll failure: the next step tries again */
+    struct sbx__broker_stats st;
+    sbx__broker_stats(child->broker, &st);
+    return st.quota_hit != SBX__QUOTA_NONE;
+}
+
+int64_t sbx__egress_child_timeout_ms(const sbx_child *child)
+{
+    return child->broker ? sbx__broker_timeout_ms(child->broker) : -1;
+}
+
+int sbx__egress_child_fd(const sbx_child *child)
+{
+    return child->broker ? sbx__broker_fd(child->broker) : -1;
+}
+
+void sbx__net_report_free(struct sbx__net_report *r)
+{
+    free(r);
+}
+
+/* ---- the result --------------------------------------------------------------------------- */
+
+static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(*off < size ? buf + *off : NULL, *off < size ? size - *off : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *off += (size_t)n;
+}
+
+static void append_string(char *buf, size_t size, size_t *off, const char *text)
+{
+    *off += sbx__json_quote(*off < size ? buf + *off : NULL, *off < size ? size - *off : 0, text,
+                            strlen(text));
+}
+
+int sbx__net_report_json(const sbx_result *res, char *buf, size_t size)
+{
+    const struct sbx__net_report *r = res->net;
+    size_t off = 0;
+    if (!r)
+        return 0;
+    append(buf, size, &off,
+           ",\"network\":{\"bytes_up\":%llu,\"bytes_down\":%llu,\"connections\":%llu,"
+           "\"failed\":%llu,\"quota_hit\":\"%s\",\"denied_count\":%llu,\"denied\":[",
+           (unsigned long long)r->st.bytes_up, (unsigned long long)r->st.bytes_down,
+           (unsigned long long)r->st.connections, (unsigned long long)r->st.failed,
+           r->st.quota_hit == SBX__QUOTA_NONE ? "" : sbx__broker_quota_name(r->st.quota_hit),
+           (unsigned long long)r->st.denied);
+    for (size_t i = 0; i < r->n_denials; i++) {
+        append(buf, size, &off, "%s{\"host\":", i ? "," : "");
+        append_string(buf, size, &off, r->denials[i].host);
+        append(buf, size, &off,
+               ",\"port\":%u,\"address\":\"%s\",\"reason\":\"%s\",\"rule\":", r->denials[i].port,
+               r->denials[i].address, sbx__broker_reason_name(r->denials[i].reason));
+        append_string(buf, size, &off, r->denials[i].rule);
+        append(buf, size, &off, ",\"time_ms\":%.3f}", (double)r->denials[i].time_ns / 1e6);
+    }
+    append(buf, size, &off, "]}");
+    return (int)off;
+}
+
+int sbx_result_network_bytes(const sbx_result *result, uint64_t *ret_up, uint64_t *ret_down)
+{
+    sbx__check_arg(result);
+    sbx__check_arg(ret_up);
+    sbx__check_arg(ret_down);
+    *ret_up = result->net ? result->net->st.bytes_up : 0;
+    *ret_down = result->net ? result->net->st.bytes_down : 0;
+    return 0;
+}
+
+uint64_t sbx_result_network_connections(const sbx_result *result)
+{
+    return result && result->net ? result->net->st.connections : 0;
+}
+
+uint64_t sbx_result_network_denied(const sbx_result *result)
+{
+    return result && result->net ? result->net->st.denied : 0;
+}
+
+const char *sbx_result_network_quota(const sbx_result *result)
+{
+    if (!result || !result->net || result->net->st.quota_hit == SBX__QUOTA_NONE)
+        return "";
+    return sbx__broker_quota_name(result->net->st.quota_hit);
+}
+
+size_t sbx_result_network_denials(const sbx_result *result)
+{
+    return result && result->net ? result->net->n_denials : 0;
+}
+
+int sbx_result_network_denial(const sbx_result *result, size_t index, const char **ret_host,
+                              int *ret_port, const char **ret_reason)
+{
+    sbx__check_arg(result);
+    sbx__check_arg(ret_host);
+    sbx__check_arg(ret_port);
+    sbx__check_arg(ret_reason);
+    size_t n = sbx_result_network_denials(result);
+    if (index >= n)
+        return sbx__err(-ERANGE, "%s: index %zu, but %zu denied attempts are kept", __func__, index,
+                        n);
+    *ret_host = result->net->denials[index].host;
+    *ret_port = result->net->denials[index].port;
+    *ret_reason = sbx__broker_reason_name(result->net->denials[index].reason);
+    return 0;
 }

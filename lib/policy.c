@@ -46,7 +46,6 @@ void sbx_policy_free(sbx_policy *policy)
     for (size_t i = 0; sbx__layers[i]; i++)
         if (sbx__layers[i]->policy_free)
             sbx__layers[i]->policy_free(policy);
-    sbx__egress_policy_free(policy);
     sbx__plan_free(policy->plan);
     pthread_mutex_destroy(&policy->lock);
     free(policy);

@@ -9,6 +9,7 @@ packages=(
   libjson-c-dev                           # policy files (JSON)
   libc-ares-dev                           # the egress broker's asynchronous DNS
   libidn2-dev                             # the egress broker: IDNA host names
+  libunistring-dev                        # libidn2's static link (pkg-config --static)
   clang libclang-rt-14-dev                # libFuzzer targets (scripts/fuzz.sh)
   libcmocka-dev                           # C tests
   doxygen                                 # API docs (warnings are errors)

@@ -39,6 +39,7 @@
 
 #include "common.h"
 #include "policy.h"
+#include "result.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -185,6 +186,75 @@ SBX_API SBX_WUR int sbx_limit_network_rate(sbx_policy *policy, uint64_t bytes_pe
  * @since 0.2
  */
 SBX_API SBX_WUR int sbx_limit_connections(sbx_policy *policy, uint64_t total, uint64_t concurrent);
+
+/**
+ * @brief The bytes the child's connections moved through the broker.
+ *
+ * Counted as the quotas count them: what the broker relayed from the child
+ * (up) and to it (down), request and response heads included.
+ * @param result The result.
+ * @param[out] ret_up Receives the bytes sent by the child (0 without host grants).
+ * @param[out] ret_down Receives the bytes received by the child (0 without host grants).
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_result_network_bytes(const sbx_result *result, uint64_t *ret_up,
+                                             uint64_t *ret_down);
+
+/**
+ * @brief The connections the broker opened (or tried to open) for the child.
+ * @param result The result (NULL gives 0).
+ * @return The count; 0 without host grants.
+ * @since 0.2
+ */
+SBX_API uint64_t sbx_result_network_connections(const sbx_result *result);
+
+/**
+ * @brief How many of the child's attempts the broker refused (all are counted).
+ * @param result The result (NULL gives 0).
+ * @return The count; 0 without host grants.
+ * @since 0.2
+ */
+SBX_API uint64_t sbx_result_network_denied(const sbx_result *result);
+
+/**
+ * @brief Which quota of the broker the child spent first, if any.
+ *
+ * A child that spends a quota is killed, and its status is
+ * #SBX_STATUS_NETWORK_LIMIT.
+ * @param result The result (NULL gives "").
+ * @return "bytes_up", "bytes_down", "connections", or "" when none was hit
+ *         (a static string).
+ * @since 0.2
+ */
+SBX_API const char *sbx_result_network_quota(const sbx_result *result);
+
+/**
+ * @brief How many refused attempts the result keeps in detail (the first 32).
+ * @param result The result (NULL gives 0).
+ * @return The number kept, at most 32.
+ * @since 0.2
+ */
+SBX_API size_t sbx_result_network_denials(const sbx_result *result);
+
+/**
+ * @brief One of the refused attempts kept, in the order they happened.
+ * @param result The result.
+ * @param index 0 to sbx_result_network_denials() - 1.
+ * @param[out] ret_host Receives the host as requested (normalised; a name that is
+ *                      not valid made printable), owned by the result.
+ * @param[out] ret_port Receives the port (0 when none was read).
+ * @param[out] ret_reason Receives why, a static string ("host not allowed",
+ *                        "IP address not granted", "address refused", ...).
+ * @retval 0 Success.
+ * @retval -EINVAL A NULL argument.
+ * @retval -ERANGE No refused attempt is kept at that index.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_result_network_denial(const sbx_result *result, size_t index,
+                                              const char **ret_host, int *ret_port,
+                                              const char **ret_reason);
 
 #ifdef __cplusplus
 }

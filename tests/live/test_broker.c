@@ -21,7 +21,7 @@
 #include <agentsbx/agentsbx.h>
 
 #include "broker.h"
-#include "testutil.h"
+#include "live.h"
 
 #define ORIGIN_PY SBX_SOURCE_DIR "/tests/live/broker_origin.py"
 
@@ -464,6 +464,161 @@ static void test_broker__slow_clients_bounded(void **state)
     sbx_policy_free(p);
 }
 
+/* ---- wired: a sandboxed child behind its broker ---------------------------------------- */
+
+/* Landlock's TCP rules hold the child to the broker: without them host
+ * grants are refused at spawn (tested apart). */
+static void need_landlock_tcp(void)
+{
+    if (sbx_landlock_abi() < 4)
+        SBX_SKIP("Landlock ABI %d: TCP rules need ABI 4", sbx_landlock_abi());
+}
+
+static sbx_policy *sandbox_policy(const struct origin *o)
+{
+    sbx_policy *p = policy_new();
+    char grant[64];
+    snprintf(grant, sizeof(grant), "origin.test:%u", o->port);
+    assert_sbx_ok(sbx_allow_host(p, grant));
+    assert_sbx_ok(sbx_broker_resolve(p, "origin.test", "127.0.0.1"));
+    assert_sbx_ok(sbx_allow_tool(p, "curl"));
+    return p;
+}
+
+static sbx_result *run_in(sbx_policy *p, const char *const *argv)
+{
+    sbx_result *r = NULL;
+    int rc = sbx_run(p, argv, NULL, 0, &r);
+    if (rc != 0)
+        fail_msg("sbx_run(%s): %d (%s): %s", argv[0], rc, sbx_errname(rc), sbx_last_error());
+    return r;
+}
+
+/* curl in the sandbox reaches the granted name through the proxy variables
+ * the library sets; a name not granted gets the broker's 403 and the result
+ * records it; the counters are in the result and its JSON. */
+static void test_broker__sandboxed_curl(void **state)
+{
+    (void)state;
+    NEED("curl");
+    need_landlock_tcp();
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = sandbox_policy(&o);
+    char url[128], want[128], other[128];
+    snprintf(url, sizeof(url), "http://origin.test:%u/in", o.port);
+    snprintf(other, sizeof(other), "http://other.test:%u/", o.port);
+    snprintf(want, sizeof(want), "origin origin.test:%u /in\n|200|403", o.port);
+    const char *const argv[] = {
+        "curl", "-sS",           "-w", "|%{http_code}", url,   "-o", "/dev/stdout", "--next", "-sS",
+        "-w",   "|%{http_code}", "-o", "/dev/null",     other, NULL};
+    sbx_result *r = run_in(p, argv);
+    origin_stop(&o);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_string_equal(sbx_result_stdout(r, NULL), want);
+    uint64_t up, down;
+    assert_sbx_ok(sbx_result_network_bytes(r, &up, &down));
+    if (up < 40 || down < 40 || sbx_result_network_connections(r) != 1)
+        fail_msg("up %llu down %llu: %s", (unsigned long long)up, (unsigned long long)down,
+                 describe(r));
+    assert_int_equal(sbx_result_network_denied(r), 1);
+    assert_string_equal(sbx_result_network_quota(r), "");
+    assert_int_equal(sbx_result_network_denials(r), 1);
+    const char *host, *reason;
+    int port;
+    assert_sbx_ok(sbx_result_network_denial(r, 0, &host, &port, &reason));
+    assert_string_equal(host, "other.test");
+    assert_int_equal(port, o.port);
+    assert_string_equal(reason, "host not allowed");
+    assert_sbx_error(sbx_result_network_denial(r, 1, &host, &port, &reason), -ERANGE,
+                     "index 1, but 1 denied attempts are kept");
+    assert_sbx_error(sbx_result_network_denial(r, 0, NULL, &port, &reason), -EINVAL, "ret_host");
+    assert_sbx_error(sbx_result_network_bytes(r, NULL, &down), -EINVAL, "ret_up");
+    assert_sbx_error(sbx_result_network_bytes(NULL, &up, &down), -EINVAL, "result");
+    assert_int_equal(sbx_result_network_connections(NULL), 0);
+    assert_int_equal(sbx_result_network_denied(NULL), 0);
+    assert_int_equal(sbx_result_network_denials(NULL), 0);
+    assert_string_equal(sbx_result_network_quota(NULL), "");
+    char json[8192];
+    assert_true(sbx_result_to_json(r, json, sizeof(json)) > 0);
+    if (!strstr(json, "\"connections\":1,") ||
+        !strstr(json, "\"denied\":[{\"host\":\"other.test\""))
+        fail_msg("the JSON lacks the network report: %s", json);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+/* The child cannot go around the broker: a direct TCP connect to a local
+ * port fails under the policy (Landlock), and succeeds unconfined. */
+static void test_broker__direct_connect_denied(void **state)
+{
+    (void)state;
+    need_landlock_tcp();
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = sandbox_policy(&o);
+    char port[16];
+    snprintf(port, sizeof(port), "%u", o.port);
+    const char *const argv[] = {PROBE("probe_net"), "connect", port, NULL};
+    sbx_result *r = run_in(p, argv);
+    char out[256];
+    char *control[] = {PROBE("probe_net"), "connect", port, NULL};
+    int crc = run(control, out, sizeof(out));
+    origin_stop(&o);
+    assert_status(r, SBX_STATUS_EXITED, 1);
+    assert_string_equal(sbx_result_stdout(r, NULL), "denied EACCES\n");
+    assert_int_equal(crc, 0);
+    assert_string_equal(out, "ok\n");
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+/* A byte quota ends the child with status network_limit. */
+static void test_broker__sandboxed_quota(void **state)
+{
+    (void)state;
+    NEED("curl");
+    need_landlock_tcp();
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = sandbox_policy(&o);
+    assert_sbx_ok(sbx_limit_network_bytes(p, SBX_UNLIMITED, 100000));
+    char url[128];
+    snprintf(url, sizeof(url), "http://origin.test:%u/bytes/10000000", o.port);
+    const char *const argv[] = {"curl", "-sS", "-o", "/dev/null", url, NULL};
+    sbx_result *r = run_in(p, argv);
+    origin_stop(&o);
+    if (sbx_result_status(r) != SBX_STATUS_NETWORK_LIMIT)
+        fail_msg("expected network_limit, got %s", describe(r));
+    assert_string_equal(sbx_result_network_quota(r), "bytes_down");
+    uint64_t up, down;
+    assert_sbx_ok(sbx_result_network_bytes(r, &up, &down));
+    assert_true(down <= 100000);
+    assert_string_equal(sbx_status_name(SBX_STATUS_NETWORK_LIMIT), "network_limit");
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+/* A network namespace cannot reach the broker on the host's loopback: host
+ * grants with one are refused at spawn, with a message that says why. */
+static void test_broker__refused_with_net_namespace(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_host(p, "a.test"));
+    assert_sbx_ok(sbx_unshare(p, SBX_NS_NET));
+    const char *const argv[] = {"/bin/true", NULL};
+    sbx_result *r = NULL;
+    int rc = sbx_run(p, argv, NULL, 0, &r);
+    if (rc == -EOPNOTSUPP && strstr(sbx_last_error(), "namespace"))
+        SBX_SKIP("network namespaces unavailable: %s", sbx_last_error());
+    assert_int_equal(rc, -EINVAL);
+    assert_null(r);
+    if (!strstr(sbx_last_error(), "need the host's network namespace"))
+        fail_msg("message: %s", sbx_last_error());
+    sbx_policy_free(p);
+}
+
 static void test_broker__new_bad_input(void **state)
 {
     (void)state;
@@ -490,5 +645,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_broker__byte_quota_stops_transfer),
     cmocka_unit_test(test_broker__slow_clients_bounded),
     cmocka_unit_test(test_broker__new_bad_input),
+    cmocka_unit_test(test_broker__sandboxed_curl),
+    cmocka_unit_test(test_broker__direct_connect_denied),
+    cmocka_unit_test(test_broker__sandboxed_quota),
+    cmocka_unit_test(test_broker__refused_with_net_namespace),
 };
 SBX_TEST_MAIN(tests)

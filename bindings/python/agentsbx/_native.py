@@ -322,6 +322,12 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_limit_network_bytes", _i, [c_policy_p, _u64, _u64], True),
     ("sbx_limit_network_rate", _i, [c_policy_p, _u64], True),
     ("sbx_limit_connections", _i, [c_policy_p, _u64, _u64], True),
+    ("sbx_result_network_bytes", _i, [c_result_p, _P(_u64), _P(_u64)], True),
+    ("sbx_result_network_connections", _u64, [c_result_p], False),
+    ("sbx_result_network_denied", _u64, [c_result_p], False),
+    ("sbx_result_network_quota", _s, [c_result_p], False),
+    ("sbx_result_network_denials", _sz, [c_result_p], False),
+    ("sbx_result_network_denial", _i, [c_result_p, _sz, _P(_s), _P(_i), _P(_s)], True),
     # supervisor.h
     ("sbx_supervisor_new", _i, [_P(c_supervisor_p)], True),
     ("sbx_supervisor_free", None, [c_supervisor_p], False),
