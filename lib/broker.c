@@ -256,6 +256,7 @@ static void conn_close(struct conn *c)
             .duration_ns = now_ns() - c->start_ns,
             .allowed = c->allowed,
             .reason = c->end,
+            .reason_text = sbx__broker_reason_name(c->end),
             .rule = c->rule ? c->rule : "",
         };
         b->audit(&ev, b->audit_data);

@@ -213,6 +213,7 @@ struct sbx__broker_event {
     uint64_t duration_ns; /* from accept to close */
     bool allowed;         /* the policy allowed it (it may still have failed: see reason) */
     enum sbx__broker_reason reason; /* SBX__BR_OK, why it was refused, or what ended it */
+    const char *reason_text;        /* sbx__broker_reason_name(reason) */
     const char *rule;               /* the grant that allowed, or the denial that refused; "" */
 };
 typedef void (*sbx__broker_audit_fn)(const struct sbx__broker_event *ev, void *userdata);

@@ -753,10 +753,21 @@ static int egress_prepare(struct sbx__spawn *s)
     return 0;
 }
 
+/* Each connection's end goes to the child's hook (the audit log's, which
+ * the output layer sets), when there is one. */
+static void egress_audit(const struct sbx__broker_event *ev, void *userdata)
+{
+    sbx_child *child = userdata;
+    if (child->net_hook)
+        child->net_hook(child, ev);
+}
+
 static int egress_adopt(struct sbx__spawn *s)
 {
     s->child->broker = s->broker;
     s->broker = NULL;
+    if (s->child->broker)
+        sbx__broker_set_audit(s->child->broker, egress_audit, s->child);
     return 0;
 }
 

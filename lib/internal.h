@@ -218,6 +218,8 @@ enum sbx__end_reason {
 struct sbx__violations;    /* seccomp_layer.h */
 struct sbx__violation_rec; /* seccomp_layer.h */
 
+struct sbx__broker_event;
+
 struct sbx_child {
     pid_t pid;
     int pidfd;
@@ -264,6 +266,9 @@ struct sbx_child {
                       const char *code, uint64_t duration_ns);
     void (*violation_hook)(sbx_child *child, const struct sbx__violation_rec *rec,
                            uint64_t kind_count);
+    /* egress.c: called for each connection of the child's broker as it ends
+     * (audit.c sets it when auditing) */
+    void (*net_hook)(sbx_child *child, const struct sbx__broker_event *ev);
     int end_status; /* SBX_STATUS_*, set when reaped, before the layers finish */
     enum sbx__child_state state;
     enum sbx__end_reason reason;
@@ -394,6 +399,8 @@ SBX__HIDDEN int sbx__result_new(const sbx_child *child, sbx_result **ret);
 struct sbx__outcfg;
 struct sbx__violation_rec;
 SBX__HIDDEN void sbx__output_policy_free(sbx_policy *policy);
+/* One connection of the egress broker, as it ended: a "connection" event. */
+SBX__HIDDEN void sbx__audit_connection(sbx_child *child, const struct sbx__broker_event *ev);
 SBX__HIDDEN void sbx__egress_policy_free(sbx_policy *policy);                   /* egress.c */
 SBX__HIDDEN int sbx__egress_policy_dup(const sbx_policy *from, sbx_policy *to); /* egress.c */
 /* The egress broker of a running child (egress.c): serve what is ready;

@@ -494,6 +494,22 @@ static sbx_result *run_in(sbx_policy *p, const char *const *argv)
     return r;
 }
 
+/* The audit log's lines, joined. */
+struct audit_lines {
+    char text[16384];
+    size_t len;
+};
+
+static void on_audit(const char *line, size_t len, void *userdata)
+{
+    struct audit_lines *a = userdata;
+    if (a->len + len + 1 < sizeof(a->text)) {
+        memcpy(a->text + a->len, line, len);
+        a->len += len;
+        a->text[a->len] = '\0';
+    }
+}
+
 /* curl in the sandbox reaches the granted name through the proxy variables
  * the library sets; a name not granted gets the broker's 403 and the result
  * records it; the counters are in the result and its JSON. */
@@ -505,6 +521,8 @@ static void test_broker__sandboxed_curl(void **state)
     struct origin o;
     origin_start(&o, NULL, NULL);
     sbx_policy *p = sandbox_policy(&o);
+    static struct audit_lines audit;
+    assert_sbx_ok(sbx_set_audit_callback(p, on_audit, &audit));
     char url[128], want[128], other[128];
     snprintf(url, sizeof(url), "http://origin.test:%u/in", o.port);
     snprintf(other, sizeof(other), "http://other.test:%u/", o.port);
@@ -539,6 +557,18 @@ static void test_broker__sandboxed_curl(void **state)
     assert_int_equal(sbx_result_network_denied(NULL), 0);
     assert_int_equal(sbx_result_network_denials(NULL), 0);
     assert_string_equal(sbx_result_network_quota(NULL), "");
+    /* An audit event per connection: the allowed one and the refused one. */
+    char ev[256];
+    snprintf(ev, sizeof(ev), "\"event\":\"connection\",\"time\":");
+    const char *first = strstr(audit.text, ev);
+    const char *second = first ? strstr(first + 1, ev) : NULL;
+    if (!first || !second ||
+        !strstr(audit.text, "\"protocol\":\"http\",\"host\":\"origin.test\",\"address\":"
+                            "\"127.0.0.1\"") ||
+        !strstr(audit.text, "\"allowed\":true,\"reason\":\"ok\"") ||
+        !strstr(audit.text, "\"host\":\"other.test\"") ||
+        !strstr(audit.text, "\"allowed\":false,\"reason\":\"host not allowed\""))
+        fail_msg("audit log: %s", audit.text);
     char json[8192];
     assert_true(sbx_result_to_json(r, json, sizeof(json)) > 0);
     if (!strstr(json, "\"connections\":1,") ||
