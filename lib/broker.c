@@ -149,6 +149,20 @@ static void set_interest(struct sbx__broker *b, int fd, struct ep *ep, uint32_t 
         *cur = (uint32_t)1u << 31;
 }
 
+/* Remove a descriptor from the epoll set before closing it: a process that
+ * forked meanwhile (the host's, or a spawn before its execve) may hold a copy,
+ * and epoll keeps reporting an open file description while any copy lives. */
+static void ep_close(struct sbx__broker *b, int *fd, uint32_t *cur)
+{
+    if (*fd < 0)
+        return;
+    if (*cur)
+        epoll_ctl(b->epfd, EPOLL_CTL_DEL, *fd, NULL);
+    close(*fd);
+    *fd = -1;
+    *cur = 0;
+}
+
 /* ---- reports -------------------------------------------------------------------------- */
 
 static void record(struct sbx__broker *b, struct conn *c, enum sbx__broker_reason r)
@@ -261,11 +275,8 @@ static void conn_close(struct conn *c)
         };
         b->audit(&ev, b->audit_data);
     }
-    if (c->cfd >= 0)
-        close(c->cfd);
-    if (c->ufd >= 0)
-        close(c->ufd);
-    c->cfd = c->ufd = -1;
+    ep_close(b, &c->cfd, &c->ev_c);
+    ep_close(b, &c->ufd, &c->ev_u);
     conn_unlink(c);
     b->st.open = b->n_conns;
     c->closed = true;
@@ -535,12 +546,7 @@ static void connect_next(struct conn *c)
     while (c->next_addr < c->n_addrs) {
         const struct in6_addr *a = &c->addrs[c->next_addr++];
         sbx__addr_text(a, c->address);
-        if (c->ufd >= 0) {
-            set_interest(b, c->ufd, &c->ep_u, &c->ev_u, 0);
-            close(c->ufd);
-            c->ufd = -1;
-            c->ev_u = 0;
-        }
+        ep_close(b, &c->ufd, &c->ev_u);
         struct sockaddr_storage ss;
         socklen_t sl;
         int family;
@@ -1078,6 +1084,8 @@ int sbx__broker_step(struct sbx__broker *b)
             else if (ep->kind == EP_CLIENT &&
                      (c->st == ST_HEAD || c->st == ST_GREETING || c->st == ST_SOCKS))
                 request_event(c);
+            else if (e & (EPOLLHUP | EPOLLERR))
+                conn_close(c); /* the client left while its name resolved: no busy loop */
             break;
         }
         }

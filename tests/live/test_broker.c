@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,6 +41,7 @@ static void origin_start(struct origin *o, const char *cert, const char *key)
     o->pid = fork();
     assert_true(o->pid >= 0);
     if (o->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed case leaves no server behind */
         dup2(pfd[1], 1);
         if (cert)
             execlp("python3", "python3", ORIGIN_PY, cert, key, (char *)NULL);
@@ -118,6 +120,20 @@ static void broker_join(struct bk *k)
 /* Run argv; its standard output in out (NUL-terminated); the exit status. */
 static int run(char *const argv[], char *out, size_t size)
 {
+    /* The environment without proxy variables, made before the fork: the
+     * broker's thread may hold a lock the child would need (malloc's, the
+     * environment's), so the child only makes system calls. */
+    extern char **environ;
+    size_t n_env = 0;
+    while (environ[n_env])
+        n_env++;
+    char **envp = calloc(n_env + 1, sizeof(*envp));
+    assert_non_null(envp);
+    size_t k = 0;
+    for (size_t i = 0; i < n_env; i++)
+        if (!strcasestr(environ[i], "_proxy=") ||
+            strchr(environ[i], '=') < strcasestr(environ[i], "_proxy="))
+            envp[k++] = environ[i];
     int pfd[2];
     assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
     pid_t pid = fork();
@@ -126,15 +142,10 @@ static int run(char *const argv[], char *out, size_t size)
         dup2(pfd[1], 1);
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 2);
-        unsetenv("http_proxy");
-        unsetenv("https_proxy");
-        unsetenv("all_proxy");
-        unsetenv("HTTP_PROXY");
-        unsetenv("HTTPS_PROXY");
-        unsetenv("ALL_PROXY");
-        execvp(argv[0], argv);
+        execvpe(argv[0], argv, envp);
         _exit(127);
     }
+    free(envp);
     close(pfd[1]);
     size_t n = 0;
     for (;;) {
