@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "outfilter.h"
 #include "seccomp_layer.h"
 
@@ -223,6 +224,7 @@ static void limit_and_kill(sbx_child *child, const struct sbx__outcfg *cfg, int 
         break;
     }
     case SBX_STATUS_KILLED: kill_reason = "host"; break;
+    case SBX_STATUS_NETWORK_LIMIT: limit = "network", kill_reason = "network_limit"; break;
     default: break;
     }
     if (limit) {
@@ -351,4 +353,22 @@ void sbx__policy_digest(const char *doc, const struct sbx__outcfg *cfg, char out
         explicit_bzero(l.buf, l.len);
     }
     free(l.buf);
+}
+
+void sbx__audit_connection(sbx_child *child, const struct sbx__broker_event *ev)
+{
+    const struct sbx__outcfg *cfg = child->audit;
+    if (!cfg)
+        return;
+    struct line l = {0};
+    start(&l, "connection", child->pid);
+    add(&l, ",\"protocol\":\"%s\",\"host\":", ev->protocol);
+    add_json_string(&l, ev->host);
+    add(&l,
+        ",\"address\":\"%s\",\"port\":%u,\"bytes_up\":%llu,\"bytes_down\":%llu,"
+        "\"duration_ms\":%.3f,\"allowed\":%s,\"reason\":\"%s\",\"rule\":",
+        ev->address, ev->port, (unsigned long long)ev->bytes_up, (unsigned long long)ev->bytes_down,
+        (double)ev->duration_ns / 1e6, ev->allowed ? "true" : "false", ev->reason_text);
+    add_json_string(&l, ev->rule);
+    finish(&l, cfg, child);
 }

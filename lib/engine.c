@@ -247,6 +247,7 @@ static int pollfds(const sbx_child *child, struct pollfd pfd[SBX__EVENT_FDS + 1]
     pfd[n++] = (struct pollfd){.fd = child->pidfd, .events = POLLIN};
     pfd[n++] = (struct pollfd){.fd = sbx__monitor_fd(child), .events = POLLIN};
     pfd[n++] = (struct pollfd){.fd = sbx__capchan_fd(child), .events = POLLIN};
+    pfd[n++] = (struct pollfd){.fd = sbx__egress_child_fd(child), .events = POLLIN};
     if (e) {
         for (int i = 0; i < 2; i++)
             pfd[n++] = (struct pollfd){.fd = e->cap[i].fd, .events = POLLIN};
@@ -296,6 +297,10 @@ int sbx__child_step(sbx_child *child)
         sbx__child_kill_all(child); /* past its violation limit or rate */
     else
         sbx__capchan_service(child); /* host operations the child calls */
+    if (sbx__egress_child_step(child) && child->reason == SBX__END_NATURAL) {
+        child->reason = SBX__END_NETWORK_LIMIT; /* a quota of the egress broker */
+        sbx__child_kill_all(child);
+    }
     struct sbx__engine *e = child->engine;
     if (e) {
         for (int i = 0; i < 2; i++)
@@ -351,6 +356,8 @@ int sbx__engine_event_fds(const sbx_child *child, int fds[SBX__EVENT_FDS])
         fds[n++] = sbx__monitor_fd(child);
     if (sbx__capchan_fd(child) >= 0)
         fds[n++] = sbx__capchan_fd(child);
+    if (sbx__egress_child_fd(child) >= 0)
+        fds[n++] = sbx__egress_child_fd(child);
     if (e) {
         for (int i = 0; i < 2; i++)
             if (e->cap[i].fd >= 0)

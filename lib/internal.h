@@ -101,6 +101,7 @@ struct sbx_policy {
 
     struct sbx__seccomp_policy *seccomp; /* seccomp.c: syscall rules, monitor; NULL: defaults */
     struct sbx__output_policy *output;   /* outfilter.c, audit.c; NULL: defaults */
+    struct sbx__egress_policy *egress;   /* egress.c; NULL: none */
 
     /* namespace.c */
     uint32_t namespaces; /* SBX_NS_* asked for */
@@ -182,6 +183,7 @@ struct sbx__plan {
     struct sbx__ns_plan *ns;             /* namespace.c; NULL: no namespaces */
     struct sbx__carve_plan *carve;       /* carve.c: the denied paths; NULL: none */
     struct sbx__ovl_plan *overlay;       /* overlay.c; NULL: no overlays */
+    struct sbx__egress_policy *egress;   /* egress.c: a copy of the grants; NULL: no broker */
     struct sbx__caps_plan caps;          /* caps.c */
     struct sbx__capchan_cfg *capchan;    /* capchan.c (refcounted); NULL: no channel */
     const char *shim_dir; /* capchan.c: first on the child's PATH (tools with rules), or NULL */
@@ -205,10 +207,18 @@ enum sbx__child_state {
     SBX__LOST, /* reaped by someone else: the status is gone */
     SBX__TAKEN
 };
-enum sbx__end_reason { SBX__END_NATURAL, SBX__END_TIMEOUT, SBX__END_KILLED, SBX__END_VIOLATION };
+enum sbx__end_reason {
+    SBX__END_NATURAL,
+    SBX__END_TIMEOUT,
+    SBX__END_KILLED,
+    SBX__END_VIOLATION,
+    SBX__END_NETWORK_LIMIT, /* the egress broker's quota was hit */
+};
 
 struct sbx__violations;    /* seccomp_layer.h */
 struct sbx__violation_rec; /* seccomp_layer.h */
+
+struct sbx__broker_event;
 
 struct sbx_child {
     pid_t pid;
@@ -224,6 +234,8 @@ struct sbx_child {
     char tmpdir[SBX__TMPDIR_MAX]; /* private TMPDIR to remove once the child ends, or empty */
     struct sbx__monitor *monitor; /* monitor.c: the violation monitor, or NULL */
     struct sbx__engine *engine;   /* engine.c: captured output, fed input; or NULL */
+    struct sbx__broker *broker;   /* egress.c: the child's egress broker, or NULL */
+    struct sbx__net_report *net;  /* egress.c: the broker's report once the child ended, or NULL */
     int epfd;                     /* what sbx_child_fd() returns when not the pidfd; or -1 */
     struct sbx__outcfg *audit;    /* audit.c: a reference while auditing, else NULL */
     uint64_t audit_bytes;         /* audit.c: written for this child */
@@ -254,6 +266,9 @@ struct sbx_child {
                       const char *code, uint64_t duration_ns);
     void (*violation_hook)(sbx_child *child, const struct sbx__violation_rec *rec,
                            uint64_t kind_count);
+    /* egress.c: called for each connection of the child's broker as it ends
+     * (audit.c sets it when auditing) */
+    void (*net_hook)(sbx_child *child, const struct sbx__broker_event *ev);
     int end_status; /* SBX_STATUS_*, set when reaped, before the layers finish */
     enum sbx__child_state state;
     enum sbx__end_reason reason;
@@ -292,6 +307,7 @@ struct sbx_result {
     struct sbx__unicode_report *unicode;
     char **ovl; /* overlay.c: lower, upper of each overlay, in pairs */
     size_t n_ovl;
+    struct sbx__net_report *net; /* egress.c; NULL: no broker */
 };
 
 /* overlay.c: the child's overlays, freed with it; copied into its result. */
@@ -367,7 +383,7 @@ SBX__HIDDEN int sbx__child_step(sbx_child *child);
  * but its deadline). 0, or -errno when it cannot wait. */
 SBX__HIDDEN int sbx__child_block(sbx_child *child, int timeout_ms);
 /* The engine's descriptors besides the pidfd (listener, pipes); how many. */
-#define SBX__EVENT_FDS 5
+#define SBX__EVENT_FDS 6
 SBX__HIDDEN int sbx__engine_event_fds(const sbx_child *child, int fds[SBX__EVENT_FDS]);
 SBX__HIDDEN bool sbx__engine_is_input(const sbx_child *child, int fd);
 /* Reap the main process (it has ended), then every layer's finish. */
@@ -383,6 +399,21 @@ SBX__HIDDEN int sbx__result_new(const sbx_child *child, sbx_result **ret);
 struct sbx__outcfg;
 struct sbx__violation_rec;
 SBX__HIDDEN void sbx__output_policy_free(sbx_policy *policy);
+/* One connection of the egress broker, as it ended: a "connection" event. */
+SBX__HIDDEN void sbx__audit_connection(sbx_child *child, const struct sbx__broker_event *ev);
+SBX__HIDDEN void sbx__egress_policy_free(sbx_policy *policy);                   /* egress.c */
+SBX__HIDDEN int sbx__egress_policy_dup(const sbx_policy *from, sbx_policy *to); /* egress.c */
+/* The egress broker of a running child (egress.c): serve what is ready;
+ * whether a quota was hit (the core then ends the child); its next timer
+ * (-1: none); its descriptor (-1: no broker). */
+SBX__HIDDEN bool sbx__egress_has_grants(const struct sbx__egress_policy *cfg);
+SBX__HIDDEN bool sbx__egress_child_step(sbx_child *child);
+SBX__HIDDEN int64_t sbx__egress_child_timeout_ms(const sbx_child *child);
+SBX__HIDDEN int sbx__egress_child_fd(const sbx_child *child);
+/* The broker's report moves to the result (NULL: none); freed with it. */
+SBX__HIDDEN void sbx__net_report_free(struct sbx__net_report *r);
+/* The result's "network" member (",\"network\":{...}"), as snprintf; 0 without a broker. */
+SBX__HIDDEN int sbx__net_report_json(const sbx_result *res, char *buf, size_t size);
 /* Compile the policy's output and audit settings (plan->output). */
 SBX__HIDDEN int sbx__outcfg_new(const sbx_policy *policy, const char *document,
                                 struct sbx__outcfg **ret);

@@ -42,11 +42,14 @@ struct sbx__spawn {
     struct sbx__view_extra extra; /* namespaces: the program's files bound in the view */
     const char *cwd;              /* namespaces: entered in the view when it is there */
     char cwd_buf[PATH_MAX];
-    int init_fd;        /* the init's executable (pid namespace or subreaper), or -1 */
-    int status_pipe[2]; /* the init reports the program's status; {-1, -1} without */
-    int capsock[2];     /* capchan: {host's end, child's end}; {-1, -1} without */
-    char caps_env[32];  /* capchan: "SBX_CAPS_FD=N", or "" */
+    int init_fd;              /* the init's executable (pid namespace or subreaper), or -1 */
+    int status_pipe[2];       /* the init reports the program's status; {-1, -1} without */
+    int capsock[2];           /* capchan: {host's end, child's end}; {-1, -1} without */
+    char caps_env[32];        /* capchan: "SBX_CAPS_FD=N", or "" */
     struct sbx__ovl_run *ovl; /* overlay: the upper and work directories made for this spawn */
+
+    struct sbx__broker *broker; /* egress: this child's broker until adopted, or NULL */
+    uint16_t proxy_port;        /* egress: the broker's port on 127.0.0.1; 0: none */
 };
 
 struct sbx__layer {
@@ -80,6 +83,7 @@ SBX__HIDDEN extern const struct sbx__layer sbx__layer_carve;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_carve_landlock;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_tmp;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_overlay;
+SBX__HIDDEN extern const struct sbx__layer sbx__layer_egress;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_caps;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_seccomp;
 SBX__HIDDEN extern const struct sbx__layer sbx__layer_output;

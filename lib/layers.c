@@ -21,6 +21,7 @@ const struct sbx__layer *const sbx__layers[] = {
     &sbx__layer_carve_landlock,
     &sbx__layer_overlay,
     &sbx__layer_tmp,
+    &sbx__layer_egress,
     &sbx__layer_caps,
     &sbx__layer_seccomp,
     &sbx__layer_output,

@@ -40,6 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "layer.h"
 #include "view.h"
 
@@ -554,7 +555,10 @@ static uint32_t isolation_set(const sbx_policy *policy, struct sbx__plan *plan)
     if (policy->isolation == SBX_ISOLATION_MINIMAL)
         return 0;
     uint32_t set = SBX_NS_PID | SBX_NS_MOUNT | SBX_NS_IPC | SBX_NS_UTS | SBX_NS_CGROUP;
-    bool networked = policy->allow_network || policy->n_connect || policy->n_bind;
+    /* Host grants (sbx_allow_host) too: the egress broker listens on the
+     * host's loopback. */
+    bool networked = policy->allow_network || policy->n_connect || policy->n_bind ||
+                     (policy->egress && policy->egress->n_allow > 0);
     if (policy->isolation == SBX_ISOLATION_FULL && !networked)
         set |= SBX_NS_NET;
     if (policy->isolation == SBX_ISOLATION_FULL)

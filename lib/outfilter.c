@@ -418,8 +418,10 @@ static void plan_free(struct sbx__plan *plan)
 static int adopt(struct sbx__spawn *s)
 {
     sbx__audit_spawn(s->child, s->plan, s->argv);
-    if (s->child->audit) /* each violation the monitor answers is an event */
+    if (s->child->audit) { /* each violation the monitor answers is an event */
         s->child->violation_hook = sbx__audit_violation;
+        s->child->net_hook = sbx__audit_connection; /* and each connection of the broker */
+    }
     if (s->child->audit) /* and each call of a host operation */
         s->child->call_hook = sbx__audit_call;
     return 0;

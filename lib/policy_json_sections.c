@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agentsbx/capchan.h"
+#include "broker.h"
 #include "json_value.h"
 #include "outfilter.h"
 #include "policy_json_internal.h"
@@ -767,11 +768,32 @@ static bool has_port(const uint16_t *ports, size_t n, uint64_t port)
 
 int sbx__policy_json_apply_network(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *net)
 {
-    static const char *const keys[] = {"unrestricted", "connect", "bind", NULL};
+    static const char *const keys[] = {"unrestricted", "connect",    "bind",
+                                       "hosts",        "deny_hosts", NULL};
     int r = sbx__json_get_object(c, net, keys);
     if (r < 0)
         return r;
     struct json_object *v;
+    /* Host grants and denials (the egress broker): sbx_allow_host() and
+     * sbx_deny_host() for each pattern; a pattern given twice is kept once. */
+    for (int deny = 0; deny < 2; deny++) {
+        const char *key = deny ? "deny_hosts" : "hosts";
+        if (!json_object_object_get_ex(net, key, &v))
+            continue;
+        size_t old = sbx__json_path_key(c, key);
+        if ((r = sbx__json_get_array(c, v, "an array of host patterns")) < 0)
+            return r;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            size_t o2 = sbx__json_path_index(c, i);
+            const char *pattern;
+            if ((r = sbx__json_get_string(c, json_object_array_get_idx(v, i), "a host pattern",
+                                          &pattern)) < 0)
+                return r;
+            CALL(c, deny ? sbx_deny_host(p, pattern) : sbx_allow_host(p, pattern));
+            sbx__json_path_restore(c, o2);
+        }
+        sbx__json_path_restore(c, old);
+    }
     if (json_object_object_get_ex(net, "unrestricted", &v)) {
         size_t old = sbx__json_path_key(c, "unrestricted");
         int on;
@@ -817,7 +839,9 @@ static struct json_object *ports_value(struct sbx__json_out *o, const uint16_t *
 void sbx__policy_json_write_network(struct sbx__json_out *o, struct json_object *doc,
                                     const sbx_policy *p)
 {
-    if (!p->allow_network && !p->n_connect && !p->n_bind)
+    const struct sbx__egress_policy *eg = p->egress;
+    size_t n_allow = eg ? eg->n_allow : 0, n_deny = eg ? eg->n_deny : 0;
+    if (!p->allow_network && !p->n_connect && !p->n_bind && !n_allow && !n_deny)
         return;
     struct json_object *net = sbx__json_checked(o, json_object_new_object());
     if (p->allow_network)
@@ -826,6 +850,17 @@ void sbx__policy_json_write_network(struct sbx__json_out *o, struct json_object 
         sbx__json_put(o, net, "connect", ports_value(o, p->connect_ports, p->n_connect));
     if (p->n_bind)
         sbx__json_put(o, net, "bind", ports_value(o, p->bind_ports, p->n_bind));
+    for (int deny = 0; deny < 2; deny++) {
+        size_t n = deny ? n_deny : n_allow;
+        if (!n)
+            continue;
+        struct json_object *arr = sbx__json_checked(o, json_object_new_array());
+        for (size_t i = 0; i < n; i++)
+            sbx__json_push(o, arr,
+                           sbx__json_checked(o, json_object_new_string(deny ? eg->deny[i].text
+                                                                            : eg->allow[i].text)));
+        sbx__json_put(o, net, deny ? "deny_hosts" : "hosts", arr);
+    }
     sbx__json_put(o, doc, "network", net);
 }
 

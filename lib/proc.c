@@ -58,15 +58,15 @@ int64_t sbx_child_timeout_ms(const sbx_child *child)
 {
     if (!child || child->state != SBX__RUNNING)
         return -1;
+    int64_t broker = sbx__egress_child_timeout_ms(child); /* its timers, or -1 */
     uint64_t at = child->deadline_ns, esc = sbx__child_escalate_ns(child);
     if (esc && (!at || esc < at))
         at = esc; /* a tree kill that takes too long is escalated (sbx_child_process) */
     if (!at)
-        return -1;
+        return broker;
     uint64_t now = sbx__now_ns();
-    if (now >= at)
-        return 0;
-    return (int64_t)((at - now + 999999) / 1000000);
+    int64_t ms = now >= at ? 0 : (int64_t)((at - now + 999999) / 1000000);
+    return broker >= 0 && broker < ms ? broker : ms;
 }
 
 int sbx_child_stdio_fd(const sbx_child *child, int stream)
@@ -288,6 +288,7 @@ void sbx_child_free(sbx_child *child)
     sbx__engine_free(child);
     sbx__unicode_report_free(child->unicode);
     sbx__overlay_child_free(child);
+    sbx__net_report_free(child->net);
     if (child->epfd >= 0)
         close(child->epfd);
     if (child->status_fd >= 0)

@@ -23,6 +23,8 @@ static int classify(const sbx_child *child, const sbx_result *res)
         return SBX_STATUS_KILLED;
     if (child->reason == SBX__END_VIOLATION)
         return SBX_STATUS_VIOLATION;
+    if (child->reason == SBX__END_NETWORK_LIMIT)
+        return SBX_STATUS_NETWORK_LIMIT;
     if (WIFEXITED(child->wstatus))
         return SBX_STATUS_EXITED;
     int sig = WTERMSIG(child->wstatus);
@@ -70,6 +72,8 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     res->signal = WIFSIGNALED(child->wstatus) ? WTERMSIG(child->wstatus) : 0;
     res->status = classify(child, res);
     res->audit_dropped = child->audit_dropped;
+    res->net = child->net; /* the egress broker's report moves to the result */
+    ((sbx_child *)child)->net = NULL;
     if (sbx__capchan_result(child, res) < 0) {
         sbx_result_free(res);
         return sbx__errno(-ENOMEM, "allocating the result");
@@ -92,6 +96,7 @@ void sbx_result_free(sbx_result *result)
     free(result->tool_denied);
     sbx__violations_free(result);
     sbx__unicode_report_free(result->unicode);
+    sbx__net_report_free(result->net);
     sbx__overlay_result_free(result);
     free(result);
 }
@@ -325,6 +330,8 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
     off += (size_t)snprintf(off < size ? buf + off : NULL, off < size ? size - off : 0, ",%s",
                             unicode);
     off += (size_t)sbx__violations_json(result, off < size ? buf + off : NULL,
+                                        off < size ? size - off : 0);
+    off += (size_t)sbx__net_report_json(result, off < size ? buf + off : NULL,
                                         off < size ? size - off : 0);
     if (off + 1 < size) {
         buf[off] = '}';

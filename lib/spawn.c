@@ -553,17 +553,37 @@ static bool same_name(const char *entry, const char *over)
     return strncmp(entry, over, n) == 0 && entry[n] == '=';
 }
 
-/* The child's environment: the plan's, this spawn's changes (opts->env), and
- * this child's TMPDIR. No allocation: envp has room for all of them. */
+/* The proxy variables of a child behind the egress broker (egress.c): the
+ * broker's address for HTTP, HTTPS and the rest (SOCKS5 with remote
+ * resolution), and no exception (the child can reach nothing directly). */
+#define PROXY_VARS     8
+#define PROXY_VAR_SIZE 48
+static const char *const proxy_names[PROXY_VARS] = {
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+    "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+};
+
+static bool is_proxy_var(const struct sbx__spawn *s, const char *entry)
+{
+    for (size_t i = 0; s->proxy_port && i < PROXY_VARS; i++)
+        if (same_name(entry, proxy_names[i]))
+            return true;
+    return false;
+}
+
+/* The child's environment: the plan's, this spawn's changes (opts->env), this
+ * child's TMPDIR and its proxy variables. No allocation: envp has room for
+ * all of them. */
 static void child_env(const struct sbx__spawn *s, char **envp, char *tmpdir_var, size_t size,
-                      char *path_var, size_t path_size)
+                      char *path_var, size_t path_size, char proxy_vars[PROXY_VARS][PROXY_VAR_SIZE])
 {
     const struct sbx__plan *plan = s->plan;
     const char *const *over = s->opts->env;
     size_t n = 0;
     for (size_t i = 0; i < plan->n_env; i++) {
         bool replaced = (s->tmpdir_env && strncmp(plan->envp[i], "TMPDIR=", 7) == 0) ||
-                        same_name(plan->envp[i], "SBX_CAPS_FD"); /* only the library's own */
+                        same_name(plan->envp[i], "SBX_CAPS_FD") || /* only the library's own */
+                        is_proxy_var(s, plan->envp[i]);
         for (const char *const *o = over; o && *o && !replaced; o++)
             replaced = same_name(plan->envp[i], *o);
         if (!replaced)
@@ -574,7 +594,7 @@ static void child_env(const struct sbx__spawn *s, char **envp, char *tmpdir_var,
         for (const char *const *p = o + 1; *p && !later; p++)
             later = strcspn(*p, "=") == strcspn(*o, "=") && strncmp(*p, *o, strcspn(*o, "=")) == 0;
         if (!later && strchr(*o, '=') && !(s->tmpdir_env && same_name("TMPDIR=", *o)) &&
-            strncmp(*o, "SBX_CAPS_FD=", 12) != 0)
+            strncmp(*o, "SBX_CAPS_FD=", 12) != 0 && !is_proxy_var(s, *o))
             envp[n++] = (char *)*o;
     }
     if (s->tmpdir_env) {
@@ -592,6 +612,15 @@ static void child_env(const struct sbx__spawn *s, char **envp, char *tmpdir_var,
                  i < n ? envp[i] + 5 : "/usr/local/bin:/usr/bin:/bin");
         envp[i] = path_var;
         n += i == n;
+    }
+    for (size_t i = 0; s->proxy_port && i < PROXY_VARS; i++) {
+        const char *scheme = i % 4 == 3 ? NULL : i % 4 == 2 ? "socks5h" : "http";
+        if (scheme)
+            snprintf(proxy_vars[i], PROXY_VAR_SIZE, "%s=%s://127.0.0.1:%u", proxy_names[i], scheme,
+                     s->proxy_port);
+        else
+            snprintf(proxy_vars[i], PROXY_VAR_SIZE, "%s=", proxy_names[i]);
+        envp[n++] = proxy_vars[i];
     }
     envp[n] = NULL;
 }
@@ -880,10 +909,11 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spaw
     size_t n_over = 0;
     for (const char *const *e = opts->env; e && *e; e++)
         n_over++;
-    char *envp[plan->n_env + n_over + 4]; /* TMPDIR, SBX_CAPS_FD, PATH, NULL */
+    char *envp[plan->n_env + n_over + 4 + PROXY_VARS]; /* TMPDIR, SBX_CAPS_FD, PATH, NULL */
     char tmpdir_var[sizeof("TMPDIR=") + SBX__TMPDIR_MAX];
     char path_var[plan->shim_dir ? 8192 : 1];
-    child_env(&s, envp, tmpdir_var, sizeof(tmpdir_var), path_var, sizeof(path_var));
+    char proxy_vars[PROXY_VARS][PROXY_VAR_SIZE];
+    child_env(&s, envp, tmpdir_var, sizeof(tmpdir_var), path_var, sizeof(path_var), proxy_vars);
     struct spawn_ctx ctx;
     make_ctx(&s, &ctx, envp);
     if ((r = make_stdio(&ctx, &io, pipes)) < 0)

@@ -7,11 +7,15 @@ packages=(
   build-essential cmake pkg-config        # toolchain
   libseccomp-dev                          # the seccomp layer
   libjson-c-dev                           # policy files (JSON)
+  libc-ares-dev                           # the egress broker's asynchronous DNS
+  libidn2-dev                             # the egress broker: IDNA host names
+  libunistring-dev                        # libidn2's static link (pkg-config --static)
   clang libclang-rt-14-dev                # libFuzzer targets (scripts/fuzz.sh)
   libcmocka-dev                           # C tests
   doxygen                                 # API docs (warnings are errors)
   groff-base                              # renders the CLI's man page in its test
   valgrind                                # memcheck over the unit tests
+  curl openssl git ca-certificates        # the egress broker's live tests: clients, a TLS certificate
   python3 python3-pytest python3-setuptools  # Python bindings, their tests and packaging
   python3-venv                            # the wheel's fresh-venv install test (pip from ensurepip)
   python3-mypy                            # mypy --strict over the package, in the suite

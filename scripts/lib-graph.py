@@ -25,7 +25,8 @@ LAYERS = {
     "cgroup": {"cgroup"},
     "caps": {"caps"},
     "output": {"outfilter", "outfilter_patterns", "outfilter_engine", "audit"},
-    "egress": {"egress", "broker", "broker_http", "broker_socks", "broker_dns", "broker_relay"},
+    "egress": {"egress", "broker", "broker_http", "broker_socks", "broker_dns", "broker_relay",
+               "broker_parse"},
 }
 # Calls across groups that are part of a layer's interface to another (see
 # docs/architecture.md), as (from group, to group).

@@ -97,6 +97,9 @@ enum {
     CLI_OPT_TMPFS,       /* --tmpfs PATH[:SIZE] */
     CLI_OPT_EXEC,        /* --exec allowlist|system */
     CLI_OPT_OVERLAY,     /* --overlay DIR[:UPPER] */
+    CLI_OPT_ALLOW_HOST,  /* --allow-host PATTERN */
+    CLI_OPT_DENY_HOST,   /* --deny-host PATTERN */
+    CLI_OPT_RESOLVE,     /* --resolve NAME:ADDR */
     CLI_OPT_POLICY_END,
 };
 
@@ -140,6 +143,9 @@ enum {
         {"tmpfs", required_argument, NULL, CLI_OPT_TMPFS},                                         \
         {"exec", required_argument, NULL, CLI_OPT_EXEC},                                           \
         {"overlay", required_argument, NULL, CLI_OPT_OVERLAY},                                     \
+        {"allow-host", required_argument, NULL, CLI_OPT_ALLOW_HOST},                               \
+        {"deny-host", required_argument, NULL, CLI_OPT_DENY_HOST},                                 \
+        {"resolve", required_argument, NULL, CLI_OPT_RESOLVE},                                     \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }

@@ -67,6 +67,11 @@ void cli_policy_help(FILE *out)
                  "                           still nothing the child can write; weaker, see\n"
                  "                           docs/landlock.md)\n"
                  "      --connect PORT       open TCP connections to PORT\n"
+                 "      --allow-host HOST[:PORT]  reach HOST (a name, *.domain or an IP literal;\n"
+                 "                           ports 80 and 443 by default) through the egress\n"
+                 "                           broker, with HTTP_PROXY set; no other connection\n"
+                 "      --deny-host HOST[:PORT]  refuse HOST whatever --allow-host says\n"
+                 "      --resolve NAME:ADDR  the broker resolves NAME to ADDR, never asking DNS\n"
                  "      --bind PORT          bind TCP sockets to PORT (0: an ephemeral port)\n"
                  "      --bind SRC:DEST[:ro|rw|rx]  show the host's SRC at DEST in the child's\n"
                  "                           view (read-only unless rw or rx; needs the mount\n"
@@ -210,6 +215,14 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
         if (cli_parse_count(arg, &v) < 0 || v > 65535)
             return bad_value(name, "port", arg);
         break;
+    case CLI_OPT_RESOLVE:
+        if (!strchr(arg, ':') || arg[0] == ':') {
+            fprintf(stderr, "%s: --resolve: expected NAME:ADDR, not '%s'\n", cli_progname, arg);
+            return -1;
+        }
+        break;
+    case CLI_OPT_ALLOW_HOST:
+    case CLI_OPT_DENY_HOST:
     case CLI_OPT_PASS_ENV:
     case CLI_OPT_ALLOW_READ:
     case CLI_OPT_ALLOW_WRITE:
@@ -481,6 +494,17 @@ static int apply_grant(const struct cli_op *op, sbx_policy *p)
     case CLI_OPT_PROTECT: return sbx_protect_path(p, op->arg);
     case CLI_OPT_UNPROTECT: return sbx_unprotect(p, op->arg);
     case CLI_OPT_ALLOW_CONNECT: return sbx_allow_connect(p, atoi(op->arg));
+    case CLI_OPT_ALLOW_HOST: return sbx_allow_host(p, op->arg);
+    case CLI_OPT_DENY_HOST: return sbx_deny_host(p, op->arg);
+    case CLI_OPT_RESOLVE: {
+        size_t n = strcspn(op->arg, ":");
+        char *name = strndup(op->arg, n);
+        if (name == NULL)
+            return ENOMEM;
+        rc = sbx_broker_resolve(p, name, op->arg + n + 1);
+        free(name);
+        return rc;
+    }
     case CLI_OPT_ALLOW_BIND:
         if (strchr(op->arg, '/') != NULL)
             return apply_mount_bind(op, p);

@@ -446,6 +446,9 @@ static int child_ended(const struct run_opts *o, const sbx_result *r)
         return signal_status(r, SIGXFSZ);
     case SBX_STATUS_MEMORY_LIMIT: note(o, "memory limit reached"); return signal_status(r, SIGKILL);
     case SBX_STATUS_KILLED: note(o, "killed"); return signal_status(r, SIGKILL);
+    case SBX_STATUS_NETWORK_LIMIT:
+        note(o, "network quota spent (%s)", sbx_result_network_quota(r));
+        return signal_status(r, SIGKILL);
     case SBX_STATUS_VIOLATION:
         /* The limit kills at exactly its count; fewer calls mean the rate did. */
         if (o->policy.max_violations.set &&

@@ -23,6 +23,7 @@
 #include "child.h"
 #include "common.h"
 #include "namespace.h"
+#include "network.h"
 #include "output.h"
 #include "policy.h"
 #include "policy_json.h"

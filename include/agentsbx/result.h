@@ -40,6 +40,9 @@ enum sbx_status {
     SBX_STATUS_KILLED = 7,
     /** The child reached its violation limit (sbx_set_violation_limit()) and was killed. */
     SBX_STATUS_VIOLATION = 8,
+    /** The child spent a quota of the egress broker (sbx_limit_network_bytes(),
+     *  sbx_limit_connections()) and was killed. @since 0.2 */
+    SBX_STATUS_NETWORK_LIMIT = 9,
 };
 
 /**
@@ -59,7 +62,8 @@ SBX_API int sbx_result_status(const sbx_result *result);
 
 /**
  * @brief A stable lower-case name for a status: "exited", "signaled", "timed_out",
- * "cpu_limit", "file_size_limit", "memory_limit", "killed", "violation".
+ * "cpu_limit", "file_size_limit", "memory_limit", "killed", "violation",
+ * "network_limit".
  * @param status An #sbx_status value.
  * @return A static string; "unknown" for a value this version does not know.
  * @since 0.1

@@ -89,6 +89,7 @@ const char *sbx_status_name(int status)
     case SBX_STATUS_MEMORY_LIMIT: return "memory_limit";
     case SBX_STATUS_KILLED: return "killed";
     case SBX_STATUS_VIOLATION: return "violation";
+    case SBX_STATUS_NETWORK_LIMIT: return "network_limit";
     default: return "unknown";
     }
 }

@@ -25,6 +25,15 @@ int sbx__landlock_add_path(int ruleset, int fd, uint64_t rights)
     return (int)syscall(SYS_landlock_add_rule, ruleset, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &pb, 0);
 }
 
+int sbx__landlock_add_port(int ruleset, uint16_t port, uint64_t rights)
+{
+    struct {
+        uint64_t allowed_access;
+        uint64_t port;
+    } np = {rights, port};
+    return (int)syscall(SYS_landlock_add_rule, ruleset, 2 /* LANDLOCK_RULE_NET_PORT */, &np, 0);
+}
+
 int sbx__landlock_apply(int ruleset)
 {
     return (int)syscall(SYS_landlock_restrict_self, ruleset, 0);

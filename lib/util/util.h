@@ -151,6 +151,8 @@ SBX__UTIL_HIDDEN int sbx__program_resolve(const char *name, const char *path_env
 
 /* Add a path rule (nothing when rights is 0). Async-signal-safe; -1 and errno. */
 SBX__UTIL_HIDDEN int sbx__landlock_add_path(int ruleset, int fd, uint64_t rights);
+/* Add a TCP port rule (Landlock ABI 4). -1 and errno. */
+SBX__UTIL_HIDDEN int sbx__landlock_add_port(int ruleset, uint16_t port, uint64_t rights);
 /* landlock_restrict_self(ruleset). Async-signal-safe; -1 and errno. */
 SBX__UTIL_HIDDEN int sbx__landlock_apply(int ruleset);
 

@@ -549,6 +549,51 @@ case_grants_values() {
     expect_err_has "agentsbx: --ro '$TMP/nope': "
 }
 
+# Host grants: curl in the child reaches the granted name through its egress
+# broker (the proxy variables the library sets), the result's JSON counts it;
+# a name not granted gets the broker's 403; bad values are command-line errors.
+case_egress_hosts() {
+    need_landlock
+    command -v curl >/dev/null || skip "curl is not installed"
+    sbx run --allow-host 'a..b' true
+    expect_rc 125
+    expect_err_has "agentsbx: --allow-host 'a..b': "
+    expect_err_has "empty label"
+    sbx run --resolve nocolon true
+    expect_rc 125
+    expect_err_has "agentsbx: --resolve: expected NAME:ADDR, not 'nocolon'"
+    sbx run --allow-host a.test --resolve a.test:not-an-address true
+    expect_rc 125
+    expect_err_has "the address must be a numeric"
+    # Policy files: network.hosts and network.deny_hosts, written back normalised.
+    echo '{"version": 1, "network": {"hosts": ["PyPI.org", "*.a.test:8443"], "deny_hosts": ["x.a.test"]}}' >"$TMP/p.json"
+    sbx policy show --policy "$TMP/p.json"
+    expect_rc 0
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["network"]; assert d=={"hosts":["pypi.org","*.a.test:8443"],"deny_hosts":["x.a.test"]}, d' "$TMP/out" ||
+        fail "policy show: $(cat "$TMP/out")"
+    echo '{"version": 1, "network": {"hosts": [443]}}' >"$TMP/bad.json"
+    sbx run --policy "$TMP/bad.json" true
+    expect_rc 125
+    expect_err_has '$.network.hosts[0]: expected a host pattern, got 443'
+    python3 "$(dirname "$0")/../live/broker_origin.py" >"$TMP/port" &
+    local pid=$! port="" i
+    for i in $(seq 100); do
+        port=$(head -n1 "$TMP/port")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || { kill "$pid"; fail "the origin server did not start"; }
+    sbx run --json --allow-host "origin.test:$port" --resolve origin.test:127.0.0.1 --tool curl \
+        -- curl -sS -w '|%{http_code}' "http://origin.test:$port/cli" \
+        --next -sS -o /dev/null -w '|%{http_code}' "http://other.test:$port/"
+    kill "$pid"
+    wait "$pid" 2>/dev/null
+    expect_rc 0
+    expect_out "origin origin.test:$port /cli
+|200|403"
+    json_check 'd["network"]["connections"] == 1 and d["network"]["denied"][0]["host"] == "other.test" and d["network"]["denied"][0]["reason"] == "host not allowed"'
+}
+
 # ----------------------------------------------------------------- limits
 
 case_cpu() {

@@ -288,7 +288,7 @@ class SandboxResult(Generic[_T]):
     stderr: Optional[_T]
     status: str
     """"exited", "signaled", "timed_out", "cpu_limit", "file_size_limit",
-    "memory_limit", "killed" or "violation"."""
+    "memory_limit", "killed", "violation" or "network_limit"."""
     exit_code: Optional[int]
     """The exit code when ``status == "exited"``, else None."""
     signal: Optional[int]
@@ -958,6 +958,22 @@ class Policy(Closing):
     def allow_network(self) -> "Policy":
         """Lift every network restriction."""
         return self._apply("sbx_allow_network")
+
+    def allow_host(self, pattern: str) -> "Policy":
+        """Let the child reach a host through the egress broker (``sbx_allow_host``):
+        ``"pypi.org"``, ``"*.example.com"`` (names below, not the bare one),
+        ``"api.example.com:8443"``, or an IP literal; without a port, 80 and 443.
+        The child then runs with ``HTTP_PROXY`` and friends pointing at its broker
+        and can open no other TCP connection (docs/network.md)."""
+        return self._apply("sbx_allow_host", _name(pattern, "pattern"))
+
+    def deny_host(self, pattern: str) -> "Policy":
+        """Refuse a host whatever the grants say (``sbx_deny_host``)."""
+        return self._apply("sbx_deny_host", _name(pattern, "pattern"))
+
+    def broker_resolve(self, name: str, address: str) -> "Policy":
+        """Pin the broker's resolution of ``name`` to ``address`` (``sbx_broker_resolve``)."""
+        return self._apply("sbx_broker_resolve", _name(name, "name"), _name(address, "address"))
 
     def private_tmp(self, on: bool = True) -> "Policy":
         """Give each child a private TMPDIR, removed after it ends (default on)."""

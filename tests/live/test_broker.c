@@ -1,0 +1,694 @@
+/* Live tests of the egress broker's engine (lib/broker.c, internal): a broker
+ * on a loopback port, driven by a thread of this test, in front of local
+ * origin servers (tests/live/broker_origin.py, HTTP and TLS) reached by
+ * names pinned with sbx_broker_resolve(); real clients (curl) through it.
+ * Each allowed request works; refused ones (a name not granted, an IP
+ * literal, the metadata address, a name resolving to loopback without a
+ * pin, a denied name) get the refusal and the broker records the reason;
+ * a byte quota stops a transfer; slow clients are bounded. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <agentsbx/agentsbx.h>
+
+#include "broker.h"
+#include "live.h"
+
+#define ORIGIN_PY SBX_SOURCE_DIR "/tests/live/broker_origin.py"
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+struct origin {
+    pid_t pid;
+    uint16_t port;
+};
+
+/* Start the origin server (TLS when cert is given); its port from its first line. */
+static void origin_start(struct origin *o, const char *cert, const char *key)
+{
+    int pfd[2];
+    assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+    o->pid = fork();
+    assert_true(o->pid >= 0);
+    if (o->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed case leaves no server behind */
+        dup2(pfd[1], 1);
+        if (cert)
+            execlp("python3", "python3", ORIGIN_PY, cert, key, (char *)NULL);
+        else
+            execlp("python3", "python3", ORIGIN_PY, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    char line[32] = "";
+    size_t n = 0;
+    while (n < sizeof(line) - 1) {
+        ssize_t r = read(pfd[0], line + n, 1);
+        if (r <= 0 || line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = '\0';
+    close(pfd[0]);
+    o->port = (uint16_t)atoi(line);
+    if (o->port == 0)
+        fail_msg("the origin server did not start (read '%s')", line);
+}
+
+static void origin_stop(struct origin *o)
+{
+    if (o->pid > 0) {
+        kill(o->pid, SIGKILL);
+        waitpid(o->pid, NULL, 0);
+        o->pid = 0;
+    }
+}
+
+struct bk {
+    struct sbx__broker *b;
+    pthread_t th;
+    volatile int stop;
+    uint16_t port;
+};
+
+static void *broker_loop(void *arg)
+{
+    struct bk *k = arg;
+    while (!k->stop) {
+        struct pollfd pfd = {.fd = sbx__broker_fd(k->b), .events = POLLIN};
+        int64_t t = sbx__broker_timeout_ms(k->b);
+        poll(&pfd, 1, t < 0 || t > 20 ? 20 : (int)t);
+        if (sbx__broker_step(k->b) < 0)
+            break;
+    }
+    return NULL;
+}
+
+/* A broker for cfg on 127.0.0.1, an ephemeral port, run by a thread. */
+static void broker_start(struct bk *k, const struct sbx__egress_policy *cfg)
+{
+    memset(k, 0, sizeof(*k));
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 4096), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    k->port = ntohs(sa.sin_port);
+    assert_sbx_ok(sbx__broker_new(cfg, fd, &k->b));
+    assert_int_equal(pthread_create(&k->th, NULL, broker_loop, k), 0);
+}
+
+/* Stop the thread; the broker stays for its reports. */
+static void broker_join(struct bk *k)
+{
+    k->stop = 1;
+    pthread_join(k->th, NULL);
+}
+
+/* Run argv; its standard output in out (NUL-terminated); the exit status. */
+static int run(char *const argv[], char *out, size_t size)
+{
+    /* The environment without proxy variables, made before the fork: the
+     * broker's thread may hold a lock the child would need (malloc's, the
+     * environment's), so the child only makes system calls. */
+    extern char **environ;
+    size_t n_env = 0;
+    while (environ[n_env])
+        n_env++;
+    char **envp = calloc(n_env + 1, sizeof(*envp));
+    assert_non_null(envp);
+    size_t k = 0;
+    for (size_t i = 0; i < n_env; i++)
+        if (!strcasestr(environ[i], "_proxy=") ||
+            strchr(environ[i], '=') < strcasestr(environ[i], "_proxy="))
+            envp[k++] = environ[i];
+    int pfd[2];
+    assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execvpe(argv[0], argv, envp);
+        _exit(127);
+    }
+    free(envp);
+    close(pfd[1]);
+    size_t n = 0;
+    for (;;) {
+        char sink[4096];
+        char *dst = n < size - 1 ? out + n : sink;
+        size_t room = n < size - 1 ? size - 1 - n : sizeof(sink);
+        ssize_t r = read(pfd[0], dst, room);
+        if (r <= 0)
+            break;
+        if (dst != sink)
+            n += (size_t)r;
+    }
+    out[n] = '\0';
+    close(pfd[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* curl through the broker: mode "-x" (HTTP proxy) or "--socks5-hostname". */
+static int curl(const struct bk *k, const char *mode, const char *url, const char *cacert,
+                char *out, size_t size)
+{
+    char proxy[64];
+    snprintf(proxy, sizeof(proxy), "%s127.0.0.1:%u", strcmp(mode, "-x") == 0 ? "http://" : "",
+             k->port);
+    char *argv[16];
+    int i = 0;
+    argv[i++] = "curl";
+    argv[i++] = "-sS";
+    argv[i++] = "--max-time";
+    argv[i++] = "20";
+    argv[i++] = (char *)mode;
+    argv[i++] = proxy;
+    if (cacert) {
+        argv[i++] = "--cacert";
+        argv[i++] = (char *)cacert;
+    }
+    argv[i++] = "-w";
+    argv[i++] = "|%{http_code}";
+    argv[i++] = (char *)url;
+    argv[i] = NULL;
+    return run(argv, out, size);
+}
+
+static sbx_policy *origin_policy(const struct origin *o)
+{
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    char grant[64];
+    snprintf(grant, sizeof(grant), "origin.test:%u", o->port);
+    assert_sbx_ok(sbx_allow_host(p, grant));
+    assert_sbx_ok(sbx_broker_resolve(p, "origin.test", "127.0.0.1"));
+    return p;
+}
+
+static bool have(const char *prog)
+{
+    char *argv[] = {(char *)prog, strcmp(prog, "openssl") == 0 ? "version" : "--version", NULL};
+    char out[256];
+    return run(argv, out, sizeof(out)) == 0;
+}
+
+#define NEED(prog)                                                                                 \
+    do {                                                                                           \
+        if (!have(prog))                                                                           \
+            SBX_SKIP("%s is not installed (scripts/install-deps.sh)", prog);                       \
+    } while (0)
+
+/* The denial kept for host (and reason), or fail. */
+static const struct sbx__broker_denial *denial_for(const struct bk *k, const char *host)
+{
+    const struct sbx__broker_denial *d;
+    size_t n = sbx__broker_denials(k->b, &d);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(d[i].host, host) == 0)
+            return &d[i];
+    fail_msg("no denial recorded for '%s' (%zu kept)", host, n);
+    return NULL;
+}
+
+/* ---- cases ---------------------------------------------------------------------------- */
+
+static void test_broker__http_and_socks5_allowed(void **state)
+{
+    (void)state;
+    NEED("curl");
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = origin_policy(&o);
+    struct bk k;
+    broker_start(&k, p->egress);
+    char url[128], out[1024], want[128];
+    snprintf(url, sizeof(url), "http://origin.test:%u/a?b=1", o.port);
+    snprintf(want, sizeof(want), "origin origin.test:%u /a?b=1\n|200", o.port);
+    int rc = curl(&k, "-x", url, NULL, out, sizeof(out));
+    int rc2 = -1;
+    char out2[1024] = "";
+    if (rc == 0)
+        rc2 = curl(&k, "--socks5-hostname", url, NULL, out2, sizeof(out2));
+    broker_join(&k);
+    origin_stop(&o);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, want);
+    assert_int_equal(rc2, 0);
+    assert_string_equal(out2, want);
+    struct sbx__broker_stats st;
+    sbx__broker_stats(k.b, &st);
+    assert_int_equal(st.connections, 2);
+    assert_int_equal(st.denied, 0);
+    assert_int_equal(st.failed, 0);
+    assert_true(st.bytes_up > 40 && st.bytes_down > 40);
+    assert_int_equal(st.quota_hit, SBX__QUOTA_NONE);
+    sbx__broker_free(k.b);
+    sbx_policy_free(p);
+}
+
+static void test_broker__connect_tls(void **state)
+{
+    (void)state;
+    NEED("curl");
+    NEED("openssl");
+    char dir[] = "/tmp/sbx-broker-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cert[128], key[128];
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    char *gen[] = {"openssl",
+                   "req",
+                   "-x509",
+                   "-newkey",
+                   "ec",
+                   "-pkeyopt",
+                   "ec_paramgen_curve:P-256",
+                   "-nodes",
+                   "-keyout",
+                   key,
+                   "-out",
+                   cert,
+                   "-days",
+                   "1",
+                   "-subj",
+                   "/CN=origin.test",
+                   "-addext",
+                   "subjectAltName=DNS:origin.test",
+                   NULL};
+    char out[1024];
+    int grc = run(gen, out, sizeof(out));
+    struct origin o = {0};
+    if (grc == 0)
+        origin_start(&o, cert, key);
+    sbx_policy *p = grc == 0 ? origin_policy(&o) : NULL;
+    struct bk k;
+    int rc = -1;
+    char url[128], want[128];
+    if (p) {
+        broker_start(&k, p->egress);
+        snprintf(url, sizeof(url), "https://origin.test:%u/tls", o.port);
+        snprintf(want, sizeof(want), "origin origin.test:%u /tls\n|200", o.port);
+        rc = curl(&k, "-x", url, cert, out, sizeof(out));
+        broker_join(&k);
+    }
+    origin_stop(&o);
+    unlink(cert);
+    unlink(key);
+    rmdir(dir);
+    assert_int_equal(grc, 0);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, want);
+    struct sbx__broker_stats st;
+    sbx__broker_stats(k.b, &st);
+    assert_int_equal(st.connections, 1);
+    assert_int_equal(st.denied, 0);
+    sbx__broker_free(k.b);
+    sbx_policy_free(p);
+}
+
+struct refusal {
+    const char *mode, *url, *host,
+        *address; /* url: the origin's port appended when it ends in ':' */
+    enum sbx__broker_reason reason;
+    const char *code; /* curl's %{http_code}: "403", or "000" for SOCKS5 */
+};
+
+static void test_broker__refusals_recorded(void **state)
+{
+    (void)state;
+    NEED("curl");
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = origin_policy(&o);
+    char grant[64];
+    snprintf(grant, sizeof(grant), "localhost:%u", o.port); /* granted, not pinned */
+    assert_sbx_ok(sbx_allow_host(p, grant));
+    assert_sbx_ok(sbx_allow_host(p, "*.denied.test"));
+    assert_sbx_ok(sbx_deny_host(p, "x.denied.test"));
+    struct bk k;
+    broker_start(&k, p->egress);
+    const struct refusal cases[] = {
+        {"-x", "http://other.test:", "other.test", "", SBX__BR_NOT_ALLOWED, "403"},
+        {"-x", "http://127.0.0.1:", "127.0.0.1", "127.0.0.1", SBX__BR_LITERAL, "403"},
+        {"-x", "http://169.254.169.254", "169.254.169.254", "169.254.169.254", SBX__BR_LITERAL,
+         "403"},
+        {"-x", "http://localhost:", "localhost", "127.0.0.1", SBX__BR_ADDRESS, "403"},
+        {"-x", "http://x.denied.test", "x.denied.test", "", SBX__BR_DENIED, "403"},
+        {"-x", "http://origin.test:1", "origin.test", "", SBX__BR_PORT, "403"},
+        {"--socks5-hostname", "http://other.test:", "other.test", "", SBX__BR_NOT_ALLOWED, "000"},
+    };
+    size_t n = sizeof(cases) / sizeof(cases[0]);
+    char outs[8][512];
+    int rcs[8];
+    for (size_t i = 0; i < n; i++) {
+        char url[128];
+        size_t ul = strlen(cases[i].url);
+        if (cases[i].url[ul - 1] == ':')
+            snprintf(url, sizeof(url), "%s%u/", cases[i].url, o.port);
+        else
+            snprintf(url, sizeof(url), "%s/", cases[i].url);
+        rcs[i] = curl(&k, cases[i].mode, url, NULL, outs[i], sizeof(outs[i]));
+    }
+    broker_join(&k);
+    origin_stop(&o);
+    for (size_t i = 0; i < n; i++) {
+        const char *bar = strrchr(outs[i], '|');
+        if (!bar || strcmp(bar + 1, cases[i].code) != 0)
+            fail_msg("%s %s: curl %d, '%s'; expected code %s", cases[i].mode, cases[i].url, rcs[i],
+                     outs[i], cases[i].code);
+        if (cases[i].code[0] == '4' && !strstr(outs[i], sbx__broker_reason_name(cases[i].reason)))
+            fail_msg("%s: the body '%s' does not name '%s'", cases[i].url, outs[i],
+                     sbx__broker_reason_name(cases[i].reason));
+    }
+    struct sbx__broker_stats st;
+    sbx__broker_stats(k.b, &st);
+    assert_int_equal(st.connections, 0);
+    assert_int_equal(st.denied, n);
+    assert_int_equal(st.bytes_up, 0);
+    const struct sbx__broker_denial *d;
+    assert_int_equal(sbx__broker_denials(k.b, &d), n);
+    for (size_t i = 0; i < n; i++) {
+        if (d[i].reason != cases[i].reason || strcmp(d[i].host, cases[i].host) != 0 ||
+            strcmp(d[i].address, cases[i].address) != 0)
+            fail_msg("denial %zu: host '%s' address '%s' reason %s; expected '%s' '%s' %s", i,
+                     d[i].host, d[i].address, sbx__broker_reason_name(d[i].reason), cases[i].host,
+                     cases[i].address, sbx__broker_reason_name(cases[i].reason));
+    }
+    assert_string_equal(denial_for(&k, "x.denied.test")->rule, "x.denied.test");
+    sbx__broker_free(k.b);
+    sbx_policy_free(p);
+}
+
+static void test_broker__byte_quota_stops_transfer(void **state)
+{
+    (void)state;
+    NEED("curl");
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = origin_policy(&o);
+    assert_sbx_ok(sbx_limit_network_bytes(p, SBX_UNLIMITED, 100000));
+    struct bk k;
+    broker_start(&k, p->egress);
+    char url[128], out[256];
+    snprintf(url, sizeof(url), "http://origin.test:%u/bytes/1000000", o.port);
+    int rc = curl(&k, "-x", url, NULL, out, sizeof(out));
+    snprintf(url, sizeof(url), "http://origin.test:%u/after", o.port);
+    char out2[256];
+    int rc2 = curl(&k, "-x", url, NULL, out2, sizeof(out2));
+    broker_join(&k);
+    origin_stop(&o);
+    assert_int_not_equal(rc, 0); /* cut short */
+    struct sbx__broker_stats st;
+    sbx__broker_stats(k.b, &st);
+    assert_int_equal(st.quota_hit, SBX__QUOTA_BYTES_DOWN);
+    assert_true(st.bytes_down <= 100000);
+    assert_int_equal(st.by_reason[SBX__BR_BYTES_QUOTA], 2); /* the transfer, then the refusal */
+    assert_int_equal(rc2, 0);
+    assert_non_null(strstr(out2, "|429"));
+    assert_non_null(strstr(out2, "byte quota exhausted"));
+    sbx__broker_free(k.b);
+    sbx_policy_free(p);
+}
+
+static void test_broker__slow_clients_bounded(void **state)
+{
+    (void)state;
+    NEED("curl");
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = origin_policy(&o);
+    assert_sbx_ok(sbx_limit_connections(p, SBX_UNLIMITED, 16));
+    p->egress->header_timeout_ms = 1000;
+    struct bk k;
+    broker_start(&k, p->egress);
+    /* 200 clients that send half a request and wait. */
+    enum { SLOW = 200 };
+    int fds[SLOW];
+    for (int i = 0; i < SLOW; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                 .sin_port = htons(k.port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+        (void)!write(fds[i], "GET http://origin.test", 22);
+    }
+    char url[128], out[256], want[128];
+    snprintf(url, sizeof(url), "http://origin.test:%u/good", o.port);
+    snprintf(want, sizeof(want), "origin origin.test:%u /good\n|200", o.port);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = curl(&k, "-x", url, NULL, out, sizeof(out));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    usleep(1500 * 1000); /* past the header deadline */
+    broker_join(&k);
+    origin_stop(&o);
+    for (int i = 0; i < SLOW; i++)
+        close(fds[i]);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, want);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (secs > 5)
+        fail_msg("the good client took %.1f s", secs);
+    struct sbx__broker_stats st;
+    sbx__broker_stats(k.b, &st);
+    assert_true(st.peak_open <= 17); /* the cap, and the one accepted before evicting */
+    assert_int_equal(st.open, 0);
+    assert_int_equal(st.by_reason[SBX__BR_EVICTED] + st.by_reason[SBX__BR_TIMEOUT], SLOW);
+    sbx__broker_free(k.b);
+    sbx_policy_free(p);
+}
+
+/* ---- wired: a sandboxed child behind its broker ---------------------------------------- */
+
+/* Landlock's TCP rules hold the child to the broker: without them host
+ * grants are refused at spawn (tested apart). */
+static void need_landlock_tcp(void)
+{
+    if (sbx_landlock_abi() < 4)
+        SBX_SKIP("Landlock ABI %d: TCP rules need ABI 4", sbx_landlock_abi());
+}
+
+static sbx_policy *sandbox_policy(const struct origin *o)
+{
+    sbx_policy *p = policy_new();
+    char grant[64];
+    snprintf(grant, sizeof(grant), "origin.test:%u", o->port);
+    assert_sbx_ok(sbx_allow_host(p, grant));
+    assert_sbx_ok(sbx_broker_resolve(p, "origin.test", "127.0.0.1"));
+    assert_sbx_ok(sbx_allow_tool(p, "curl"));
+    return p;
+}
+
+static sbx_result *run_in(sbx_policy *p, const char *const *argv)
+{
+    sbx_result *r = NULL;
+    int rc = sbx_run(p, argv, NULL, 0, &r);
+    if (rc != 0)
+        fail_msg("sbx_run(%s): %d (%s): %s", argv[0], rc, sbx_errname(rc), sbx_last_error());
+    return r;
+}
+
+/* The audit log's lines, joined. */
+struct audit_lines {
+    char text[16384];
+    size_t len;
+};
+
+static void on_audit(const char *line, size_t len, void *userdata)
+{
+    struct audit_lines *a = userdata;
+    if (a->len + len + 1 < sizeof(a->text)) {
+        memcpy(a->text + a->len, line, len);
+        a->len += len;
+        a->text[a->len] = '\0';
+    }
+}
+
+/* curl in the sandbox reaches the granted name through the proxy variables
+ * the library sets; a name not granted gets the broker's 403 and the result
+ * records it; the counters are in the result and its JSON. */
+static void test_broker__sandboxed_curl(void **state)
+{
+    (void)state;
+    NEED("curl");
+    need_landlock_tcp();
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = sandbox_policy(&o);
+    static struct audit_lines audit;
+    assert_sbx_ok(sbx_set_audit_callback(p, on_audit, &audit));
+    char url[128], want[128], other[128];
+    snprintf(url, sizeof(url), "http://origin.test:%u/in", o.port);
+    snprintf(other, sizeof(other), "http://other.test:%u/", o.port);
+    snprintf(want, sizeof(want), "origin origin.test:%u /in\n|200|403", o.port);
+    const char *const argv[] = {
+        "curl", "-sS",           "-w", "|%{http_code}", url,   "-o", "/dev/stdout", "--next", "-sS",
+        "-w",   "|%{http_code}", "-o", "/dev/null",     other, NULL};
+    sbx_result *r = run_in(p, argv);
+    origin_stop(&o);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_string_equal(sbx_result_stdout(r, NULL), want);
+    uint64_t up, down;
+    assert_sbx_ok(sbx_result_network_bytes(r, &up, &down));
+    if (up < 40 || down < 40 || sbx_result_network_connections(r) != 1)
+        fail_msg("up %llu down %llu: %s", (unsigned long long)up, (unsigned long long)down,
+                 describe(r));
+    assert_int_equal(sbx_result_network_denied(r), 1);
+    assert_string_equal(sbx_result_network_quota(r), "");
+    assert_int_equal(sbx_result_network_denials(r), 1);
+    const char *host, *reason;
+    int port;
+    assert_sbx_ok(sbx_result_network_denial(r, 0, &host, &port, &reason));
+    assert_string_equal(host, "other.test");
+    assert_int_equal(port, o.port);
+    assert_string_equal(reason, "host not allowed");
+    assert_sbx_error(sbx_result_network_denial(r, 1, &host, &port, &reason), -ERANGE,
+                     "index 1, but 1 denied attempts are kept");
+    assert_sbx_error(sbx_result_network_denial(r, 0, NULL, &port, &reason), -EINVAL, "ret_host");
+    assert_sbx_error(sbx_result_network_bytes(r, NULL, &down), -EINVAL, "ret_up");
+    assert_sbx_error(sbx_result_network_bytes(NULL, &up, &down), -EINVAL, "result");
+    assert_int_equal(sbx_result_network_connections(NULL), 0);
+    assert_int_equal(sbx_result_network_denied(NULL), 0);
+    assert_int_equal(sbx_result_network_denials(NULL), 0);
+    assert_string_equal(sbx_result_network_quota(NULL), "");
+    /* An audit event per connection: the allowed one and the refused one. */
+    char ev[256];
+    snprintf(ev, sizeof(ev), "\"event\":\"connection\",\"time\":");
+    const char *first = strstr(audit.text, ev);
+    const char *second = first ? strstr(first + 1, ev) : NULL;
+    if (!first || !second ||
+        !strstr(audit.text, "\"protocol\":\"http\",\"host\":\"origin.test\",\"address\":"
+                            "\"127.0.0.1\"") ||
+        !strstr(audit.text, "\"allowed\":true,\"reason\":\"ok\"") ||
+        !strstr(audit.text, "\"host\":\"other.test\"") ||
+        !strstr(audit.text, "\"allowed\":false,\"reason\":\"host not allowed\""))
+        fail_msg("audit log: %s", audit.text);
+    char json[8192];
+    assert_true(sbx_result_to_json(r, json, sizeof(json)) > 0);
+    if (!strstr(json, "\"connections\":1,") ||
+        !strstr(json, "\"denied\":[{\"host\":\"other.test\""))
+        fail_msg("the JSON lacks the network report: %s", json);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+/* The child cannot go around the broker: a direct TCP connect to a local
+ * port fails under the policy (Landlock), and succeeds unconfined. */
+static void test_broker__direct_connect_denied(void **state)
+{
+    (void)state;
+    need_landlock_tcp();
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = sandbox_policy(&o);
+    char port[16];
+    snprintf(port, sizeof(port), "%u", o.port);
+    const char *const argv[] = {PROBE("probe_net"), "connect", port, NULL};
+    sbx_result *r = run_in(p, argv);
+    char out[256];
+    char *control[] = {PROBE("probe_net"), "connect", port, NULL};
+    int crc = run(control, out, sizeof(out));
+    origin_stop(&o);
+    assert_status(r, SBX_STATUS_EXITED, 1);
+    assert_string_equal(sbx_result_stdout(r, NULL), "denied EACCES\n");
+    assert_int_equal(crc, 0);
+    assert_string_equal(out, "ok\n");
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+/* A byte quota ends the child with status network_limit. */
+static void test_broker__sandboxed_quota(void **state)
+{
+    (void)state;
+    NEED("curl");
+    need_landlock_tcp();
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = sandbox_policy(&o);
+    assert_sbx_ok(sbx_limit_network_bytes(p, SBX_UNLIMITED, 100000));
+    char url[128];
+    snprintf(url, sizeof(url), "http://origin.test:%u/bytes/10000000", o.port);
+    const char *const argv[] = {"curl", "-sS", "-o", "/dev/null", url, NULL};
+    sbx_result *r = run_in(p, argv);
+    origin_stop(&o);
+    if (sbx_result_status(r) != SBX_STATUS_NETWORK_LIMIT)
+        fail_msg("expected network_limit, got %s", describe(r));
+    assert_string_equal(sbx_result_network_quota(r), "bytes_down");
+    uint64_t up, down;
+    assert_sbx_ok(sbx_result_network_bytes(r, &up, &down));
+    assert_true(down <= 100000);
+    assert_string_equal(sbx_status_name(SBX_STATUS_NETWORK_LIMIT), "network_limit");
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
+/* A network namespace cannot reach the broker on the host's loopback: host
+ * grants with one are refused at spawn, with a message that says why. */
+static void test_broker__refused_with_net_namespace(void **state)
+{
+    (void)state;
+    sbx_policy *p = policy_new();
+    assert_sbx_ok(sbx_allow_host(p, "a.test"));
+    assert_sbx_ok(sbx_unshare(p, SBX_NS_NET));
+    const char *const argv[] = {"/bin/true", NULL};
+    sbx_result *r = NULL;
+    int rc = sbx_run(p, argv, NULL, 0, &r);
+    if (rc == -EOPNOTSUPP && strstr(sbx_last_error(), "namespace"))
+        SBX_SKIP("network namespaces unavailable: %s", sbx_last_error());
+    assert_int_equal(rc, -EINVAL);
+    assert_null(r);
+    if (!strstr(sbx_last_error(), "need the host's network namespace"))
+        fail_msg("message: %s", sbx_last_error());
+    sbx_policy_free(p);
+}
+
+static void test_broker__new_bad_input(void **state)
+{
+    (void)state;
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_allow_host(p, "a.test"));
+    struct sbx__broker *b = NULL;
+    assert_sbx_error(sbx__broker_new(p->egress, -1, &b), -EINVAL, "not a stream socket");
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    assert_sbx_error(sbx__broker_new(p->egress, pfd[0], &b), -EINVAL, "not a stream socket");
+    close(pfd[0]);
+    close(pfd[1]);
+    assert_sbx_error(sbx__broker_new(NULL, 0, &b), -EINVAL, "cfg is NULL");
+    assert_null(b);
+    sbx__broker_free(NULL);
+    sbx_policy_free(p);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_broker__http_and_socks5_allowed),
+    cmocka_unit_test(test_broker__connect_tls),
+    cmocka_unit_test(test_broker__refusals_recorded),
+    cmocka_unit_test(test_broker__byte_quota_stops_transfer),
+    cmocka_unit_test(test_broker__slow_clients_bounded),
+    cmocka_unit_test(test_broker__new_bad_input),
+    cmocka_unit_test(test_broker__sandboxed_curl),
+    cmocka_unit_test(test_broker__direct_connect_denied),
+    cmocka_unit_test(test_broker__sandboxed_quota),
+    cmocka_unit_test(test_broker__refused_with_net_namespace),
+};
+SBX_TEST_MAIN(tests)
