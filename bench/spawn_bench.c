@@ -33,6 +33,9 @@
  *   sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net (only with --modes):
  *            `sbx-minimal` in new namespaces of one type (plus user when not root);
  *            sbx-ns: every type but net; sbx-ns-all: every type
+ *   sbx-nocgroup (only with --modes): `sbx` with sbx_use_cgroup(p, 0): no
+ *              cgroup even where a root host's memory limit would take one
+ *              (the memory limit is RLIMIT_DATA): the cost of that cgroup
  *   sbx-cgroup (only with --modes): `sbx` in cgroups of its own (pids.max 64)
  *   sbx-deny20, sbx-deny20-minimal (only with --modes): `sbx` (and `sbx-minimal`)
  *            with a writable workspace of 20 files, 10 of them write-denied and
@@ -358,6 +361,13 @@ static int sbx_ns_all_setup(struct mode *m)
     return sbx_ns(m, SBX_NS_ALL);
 }
 
+/* `sbx` without any cgroup (not even the one a root host's memory limit takes). */
+static int sbx_nocgroup_setup(struct mode *m)
+{
+    int e = sbx_setup(m);
+    return e < 0 ? e : sbx_use_cgroup(m->policy, 0);
+}
+
 /* `sbx` in a cgroup of its own (memory and process limits by the cgroup). */
 static int sbx_cgroup_setup(struct mode *m)
 {
@@ -508,6 +518,7 @@ static const struct builtin {
     {"sbx-ns", sbx_ns_nonet_setup, sbx_once},
     {"sbx-ns-all", sbx_ns_all_setup, sbx_once},
     {"sbx-cgroup", sbx_cgroup_setup, sbx_once},
+    {"sbx-nocgroup", sbx_nocgroup_setup, sbx_once},
     {"sbx-deny20", sbx_deny20_setup, sbx_once},
     {"sbx-deny20-minimal", sbx_deny20_minimal_setup, sbx_once},
     {"sbx-overlay", sbx_overlay_setup, sbx_once},
@@ -602,7 +613,8 @@ static void usage(FILE *f, const char *argv0)
             "                     sbx-execrep, sbx-exec10, sbx-exec10-rep,\n"
             "                     sbx-diagnose, sbx-open1000, sbx-open1000-diag,\n"
             "                     sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net,\n"
-            "                     sbx-ns, sbx-ns-all, sbx-cgroup, sbx-minimal, sbx-full,\n"
+            "                     sbx-ns, sbx-ns-all, sbx-cgroup, sbx-nocgroup, sbx-minimal,\n"
+            "                     sbx-full,\n"
             "                     sbx-deny20, sbx-deny20-minimal, sbx-overlay,\n"
             "                     sbx-deny20-overlay\n"
             "                     (default " DEFAULT_MODES ")\n"
