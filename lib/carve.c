@@ -26,29 +26,6 @@
 #include "layer.h"
 #include "pathwalk.h"
 
-static bool under(const char *path, const char *dir)
-{
-    size_t n = strlen(dir);
-    if (n == 1)
-        return true;
-    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-/* An absolute path without empty, "." or ".." components, nor a trailing '/'. */
-static bool normalised(const char *path)
-{
-    if (path[0] != '/' || path[1] == '\0')
-        return false;
-    for (const char *p = path; *p;) {
-        const char *c = p + 1, *e = strchr(c, '/');
-        size_t n = e ? (size_t)(e - c) : strlen(c);
-        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-            return false;
-        p = c + n;
-    }
-    return true;
-}
-
 int sbx_deny_path(sbx_policy *policy, const char *path, uint64_t access)
 {
     sbx__check_arg(policy);
@@ -56,7 +33,7 @@ int sbx_deny_path(sbx_policy *policy, const char *path, uint64_t access)
     sbx__check(strlen(path) < PATH_MAX, "sbx_deny_path: the path is longer than PATH_MAX");
     sbx__check(path[0] == '/', "sbx_deny_path: '%s' is not an absolute path", path);
     sbx__check(strcmp(path, "/") != 0, "sbx_deny_path: '/' cannot be denied (grant less instead)");
-    sbx__check(normalised(path),
+    sbx__check(sbx__path_normalised(path),
                "sbx_deny_path: '%s' is not normalised (no empty, '.' or '..' component, no "
                "trailing '/')",
                path);
@@ -189,7 +166,7 @@ int sbx_protect_path(sbx_policy *policy, const char *name)
     char full[PATH_MAX];
     sbx__check(strlen(name) + 2 < sizeof(full), "sbx_protect_path: the name is too long");
     snprintf(full, sizeof(full), "/%s", name);
-    sbx__check(normalised(full),
+    sbx__check(sbx__path_normalised(full),
                "sbx_protect_path: '%s' is not normalised (no empty, '.' or '..' component, no "
                "trailing '/')",
                name);
@@ -239,7 +216,7 @@ int sbx_bind(sbx_policy *policy, const char *src, const char *dest, uint64_t acc
     sbx__check(src[0] == '/', "sbx_bind: '%s' is not an absolute path", src);
     sbx__check(strlen(src) < PATH_MAX && strlen(dest) < PATH_MAX,
                "sbx_bind: a path is longer than PATH_MAX");
-    sbx__check(dest[0] == '/' && strcmp(dest, "/") != 0 && normalised(dest),
+    sbx__check(dest[0] == '/' && strcmp(dest, "/") != 0 && sbx__path_normalised(dest),
                "sbx_bind(%s, %s): the destination is not an absolute, normalised path other "
                "than '/'",
                src, dest);
@@ -279,7 +256,7 @@ int sbx_tmpfs(sbx_policy *policy, const char *path, uint64_t size)
     sbx__check_arg(policy);
     sbx__check_arg(path);
     sbx__check(strlen(path) < PATH_MAX, "sbx_tmpfs: the path is longer than PATH_MAX");
-    sbx__check(path[0] == '/' && strcmp(path, "/") != 0 && normalised(path),
+    sbx__check(path[0] == '/' && strcmp(path, "/") != 0 && sbx__path_normalised(path),
                "sbx_tmpfs: '%s' is not an absolute, normalised path other than '/'", path);
     sbx__check(size == 0 || size >= 4096, "sbx_tmpfs(%s): size %llu is below 4096 bytes", path,
                (unsigned long long)size);
@@ -459,7 +436,8 @@ static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
     for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX];
         uint64_t rights = ll->rules[i].access;
-        if (!rights || !rule_path(ll->rules[i].fd, path, sizeof(path)) || !under(at->real, path))
+        if (!rights || !rule_path(ll->rules[i].fd, path, sizeof(path)) ||
+            !sbx__path_under(at->real, path))
             continue;
         bool hide = at->access & SBX_FS_READ;
         bool self = strcmp(path, at->real) == 0;
@@ -646,7 +624,8 @@ static bool granted_by_name(const sbx_policy *policy, const char *path)
 {
     for (size_t g = 0; g < policy->n_grants; g++) {
         const char *gp = policy->grants[g].path;
-        if (strcmp(gp, path) == 0 || (under(path, gp) && under(gp, "/etc") && strcmp(gp, "/etc")))
+        if (strcmp(gp, path) == 0 ||
+            (sbx__path_under(path, gp) && sbx__path_under(gp, "/etc") && strcmp(gp, "/etc")))
             return true;
     }
     return false;
@@ -676,7 +655,7 @@ static int add_system(const sbx_policy *policy, struct sbx__carve_plan *cp, size
 static bool granted_at_or_beneath(const sbx_policy *policy, const char *path)
 {
     for (size_t g = 0; g < policy->n_grants; g++)
-        if (under(policy->grants[g].path, path))
+        if (sbx__path_under(policy->grants[g].path, path))
             return true;
     return false;
 }
@@ -769,8 +748,8 @@ static int compile(const sbx_policy *policy, struct sbx__plan *plan)
             const char *gp = policy->grants[g].path;
             if (!realpath(gp, real))
                 snprintf(real, sizeof(real), "%s", gp);
-            if ((under(real, e->real) && strcmp(real, e->real) != 0) ||
-                (under(gp, e->path) && strcmp(gp, e->path) != 0))
+            if ((sbx__path_under(real, e->real) && strcmp(real, e->real) != 0) ||
+                (sbx__path_under(gp, e->path) && strcmp(gp, e->path) != 0))
                 r = sbx__err_stage(SBX_STAGE_COMPILE, -EINVAL,
                                    "sbx_allow_path(%s): lies beneath the denied path %s (a "
                                    "denied path stays denied; deny less)",

@@ -11,16 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "pathwalk.h"
 #include "seccomp_layer.h"
 
 /* Beneath base (or base itself). */
-static bool under(const char *path, const char *base)
-{
-    size_t n = strlen(base);
-    if (n == 1 && base[0] == '/')
-        return true;
-    return strncmp(path, base, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
 
 /* What the default grants already let every child read (landlock.c). */
 static bool read_by_default(const char *path)
@@ -28,7 +22,7 @@ static bool read_by_default(const char *path)
     static const char *const dirs[] = {"/usr",   "/bin",   "/sbin",   "/lib",
                                        "/lib64", "/lib32", "/libx32", "/etc"};
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-        if (under(path, dirs[i]))
+        if (sbx__path_under(path, dirs[i]))
             return true;
     static const char *const files[] = {"/dev/null",   "/dev/zero",    "/dev/full",
                                         "/dev/random", "/dev/urandom", "/dev/tty"};
@@ -51,7 +45,7 @@ static bool written_by_default(const char *path)
  * child's own), and /tmp and /dev/shm themselves (the view's are private). */
 static bool left_out(const struct sbx__learned *l, const char *path)
 {
-    return (l->tmpdir[0] && under(path, l->tmpdir)) || under(path, "/proc") ||
+    return (l->tmpdir[0] && sbx__path_under(path, l->tmpdir)) || sbx__path_under(path, "/proc") ||
            strcmp(path, "/tmp") == 0 || strcmp(path, "/dev/shm") == 0 || strcmp(path, "/") == 0;
 }
 
@@ -111,7 +105,7 @@ static void parent_of(const char *path, char *buf)
 static long covered(const struct list *l, const char *path)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->path[i], path) != 0 && under(path, l->path[i]))
+        if (strcmp(l->path[i], path) != 0 && sbx__path_under(path, l->path[i]))
             return (long)i;
     return -1;
 }
@@ -215,7 +209,7 @@ static int learn(sbx_policy *policy, const struct sbx__learned *l)
             continue;
         uint64_t access = SBX_FS_READ | SBX_FS_WRITE;
         for (size_t j = 0; j < w.n; j++)
-            if ((w.flag[j] & WRITE_EXEC) && under(w.path[j], w.path[i]))
+            if ((w.flag[j] & WRITE_EXEC) && sbx__path_under(w.path[j], w.path[i]))
                 access |= SBX_FS_EXEC;
         rc = sbx_allow_path(policy, w.path[i], access);
     }

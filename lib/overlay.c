@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "layer.h"
+#include "pathwalk.h"
 #include "view.h"
 
 #ifndef OVERLAYFS_SUPER_MAGIC
@@ -39,29 +40,6 @@
 #endif
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-
-static bool under(const char *path, const char *dir)
-{
-    size_t n = strlen(dir);
-    if (n == 1)
-        return true;
-    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-/* An absolute path without empty, "." or ".." components, nor a trailing '/'. */
-static bool normalised(const char *path)
-{
-    if (path[0] != '/' || path[1] == '\0')
-        return false;
-    for (const char *p = path; *p;) {
-        const char *c = p + 1, *e = strchr(c, '/');
-        size_t n = e ? (size_t)(e - c) : strlen(c);
-        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-            return false;
-        p = c + n;
-    }
-    return true;
-}
 
 /* The directory that holds `path` (absolute, normalised), in buf. */
 static void parent_of(const char *path, char *buf, size_t size)
@@ -98,11 +76,11 @@ int sbx_overlay(sbx_policy *policy, const char *lower, const char *upper)
     sbx__check_arg(lower);
     sbx__check(strlen(lower) < PATH_MAX && (!upper || strlen(upper) < PATH_MAX),
                "sbx_overlay: a path is longer than PATH_MAX");
-    sbx__check(normalised(lower),
+    sbx__check(sbx__path_normalised(lower),
                "sbx_overlay(%s): the lower directory is not an absolute, normalised path other "
                "than '/'",
                lower);
-    sbx__check(!upper || normalised(upper),
+    sbx__check(!upper || sbx__path_normalised(upper),
                "sbx_overlay(%s, %s): the upper directory is not an absolute, normalised path "
                "other than '/'",
                lower, upper);
@@ -137,7 +115,7 @@ int sbx_overlay(sbx_policy *policy, const char *lower, const char *upper)
         size_t len = strlen(ureal);
         snprintf(ureal + len, sizeof(ureal) - len, "%s%s", strcmp(ureal, "/") ? "/" : "",
                  strrchr(upper, '/') + 1);
-        if (under(ureal, real) || under(real, ureal))
+        if (sbx__path_under(ureal, real) || sbx__path_under(real, ureal))
             return sbx__err(-EINVAL,
                             "sbx_overlay(%s, %s): the upper directory and the lower one overlap",
                             lower, upper);
@@ -150,13 +128,14 @@ int sbx_overlay(sbx_policy *policy, const char *lower, const char *upper)
         char other[PATH_MAX];
         if (!realpath(o->lower, other))
             snprintf(other, sizeof(other), "%s", o->lower);
-        if (under(real, other) || under(other, real))
+        if (sbx__path_under(real, other) || sbx__path_under(other, real))
             return sbx__err(-EINVAL, "sbx_overlay(%s): overlaps the overlay of %s", lower,
                             o->lower);
         if (upper && o->upper && strcmp(upper, o->upper) == 0)
             return sbx__err(-EINVAL, "sbx_overlay(%s, %s): the upper directory of %s already",
                             lower, upper, o->lower);
-        if (upper && (under(upper, o->lower) || (o->upper && under(o->upper, lower))))
+        if (upper &&
+            (sbx__path_under(upper, o->lower) || (o->upper && sbx__path_under(o->upper, lower))))
             return sbx__err(-EINVAL,
                             "sbx_overlay(%s, %s): an upper directory lies inside another "
                             "overlay's lower one",
@@ -289,7 +268,7 @@ static int compile(const sbx_policy *policy, struct sbx__plan *plan)
             continue;
         for (size_t i = 0; r == 0 && i < op->n; i++) {
             size_t len = strlen(op->v[i].real);
-            if (!under(m->path, op->v[i].real) || strcmp(m->path, op->v[i].real) == 0)
+            if (!sbx__path_under(m->path, op->v[i].real) || strcmp(m->path, op->v[i].real) == 0)
                 continue;
             char path[PATH_MAX];
             snprintf(path, sizeof(path), "%s", m->path);
@@ -528,7 +507,7 @@ static int prepare(struct sbx__spawn *s)
         r = prepare_one(run, i, op->v[i].lower, op->v[i].upper);
         char real[PATH_MAX];
         if (r == 0 && realpath(run->v[i].upper, real) &&
-            (under(real, op->v[i].real) || under(op->v[i].real, real)))
+            (sbx__path_under(real, op->v[i].real) || sbx__path_under(op->v[i].real, real)))
             r = sbx__err_stage(SBX_STAGE_NAMESPACES, -EINVAL,
                                "sbx_overlay(%s): the upper directory %s and the lower one overlap "
                                "(a private one goes in $TMPDIR: set it elsewhere)",

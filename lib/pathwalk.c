@@ -33,14 +33,6 @@ static const char *const system_dirs[] = {
     "/var",       "/opt",
 };
 
-static bool under(const char *path, const char *dir)
-{
-    size_t n = strlen(dir);
-    if (n == 1 && dir[0] == '/')
-        return true;
-    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
 static bool trusted_link(int dirfd, const char *dir, const struct stat *link,
                          const struct sbx__write_dirs *writable)
 {
@@ -48,7 +40,7 @@ static bool trusted_link(int dirfd, const char *dir, const struct stat *link,
     if (link->st_uid != 0 || fstat(dirfd, &st) != 0 || st.st_uid != 0 || (st.st_mode & 022))
         return false;
     for (size_t i = 0; writable && i < writable->n; i++)
-        if (under(dir, writable->paths[i]))
+        if (sbx__path_under(dir, writable->paths[i]))
             return false;
     if (geteuid() != 0)
         return true;
@@ -192,4 +184,26 @@ int sbx__open_grant(const char *path, const struct sbx__write_dirs *writable, ch
     if (real)
         snprintf(real, PATH_MAX, "%s", w.cur);
     return w.fd;
+}
+
+bool sbx__path_under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 1 && dir[0] == '/')
+        return true;
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+bool sbx__path_normalised(const char *path)
+{
+    if (path[0] != '/' || path[1] == '\0')
+        return false;
+    for (const char *p = path; *p;) {
+        const char *c = p + 1, *e = strchr(c, '/');
+        size_t n = e ? (size_t)(e - c) : strlen(c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return false;
+        p = c + n;
+    }
+    return true;
 }

@@ -27,4 +27,9 @@ struct sbx__write_dirs {
 int sbx__open_grant(const char *path, const struct sbx__write_dirs *writable, char *real, char *why,
                     size_t why_size) __attribute__((visibility("hidden")));
 
+/* Whether the absolute path is dir or beneath it ("/" holds every path). */
+bool sbx__path_under(const char *path, const char *dir) __attribute__((visibility("hidden")));
+/* An absolute path without empty, "." or ".." components, nor a trailing '/'. */
+bool sbx__path_normalised(const char *path) __attribute__((visibility("hidden")));
+
 #endif

@@ -84,14 +84,6 @@ static const char *const library_dirs[] = {
 static const char *const devices[] = {"/dev/null",   "/dev/zero",    "/dev/full",
                                       "/dev/random", "/dev/urandom", "/dev/tty"};
 
-static bool under(const char *path, const char *dir)
-{
-    size_t n = strlen(dir);
-    if (n == 1)
-        return true;
-    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
 /* ---- compiling ------------------------------------------------------------------ */
 
 struct builder {
@@ -302,7 +294,8 @@ static const struct sbx__view_op *bound_above(const struct sbx__view_op *ops, si
     const struct sbx__view_op *best = NULL;
     for (size_t k = 0; k < n; k++)
         if (ops[k].kind == SBX__VIEW_BIND && strcmp(ops[k].path, op->path) != 0 &&
-            under(op->path, ops[k].path) && (!best || strlen(ops[k].path) > strlen(best->path)))
+            sbx__path_under(op->path, ops[k].path) &&
+            (!best || strlen(ops[k].path) > strlen(best->path)))
             best = &ops[k];
     return best;
 }
@@ -373,7 +366,7 @@ static void drop_under_overlays(struct sbx__view *v)
         bool drop = false;
         for (size_t k = 0; !drop && k < v->n; k++)
             drop = v->ops[i].kind == SBX__VIEW_BIND && v->ops[k].kind == SBX__VIEW_OVERLAY &&
-                   under(v->ops[i].path, v->ops[k].path);
+                   sbx__path_under(v->ops[i].path, v->ops[k].path);
         if (drop) {
             free_op(&v->ops[i]);
             continue;
@@ -393,7 +386,7 @@ static const struct sbx__view_op *shown_by(const struct sbx__view *v, const char
         if ((op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_SCRATCH ||
              op->kind == SBX__VIEW_PROC || op->kind == SBX__VIEW_DEVPTS ||
              op->kind == SBX__VIEW_TMPFS || op->kind == SBX__VIEW_OVERLAY) &&
-            under(real, op->path) &&
+            sbx__path_under(real, op->path) &&
             (!best || strlen(op->path) > strlen(best->path) ||
              (op->kind == SBX__VIEW_OVERLAY && strlen(op->path) == strlen(best->path))))
             best = op;
@@ -443,7 +436,8 @@ static bool covered(const struct sbx__carve_plan *cp, size_t self)
 {
     const struct sbx__carve_entry *e = &cp->v[self];
     for (size_t k = 0; k < cp->n; k++)
-        if (k != self && under(e->real, cp->v[k].real) && strcmp(e->real, cp->v[k].real) != 0 &&
+        if (k != self && sbx__path_under(e->real, cp->v[k].real) &&
+            strcmp(e->real, cp->v[k].real) != 0 &&
             ((cp->v[k].access & SBX_FS_READ) || !(e->access & SBX_FS_READ) || !e->exists))
             return true; /* (a missing path beneath a read-only one cannot be made: it
                             cannot be made by the child either) */
@@ -466,7 +460,7 @@ static int carve_at(struct builder *b, const struct sbx__carve_entry *e, const c
         for (char *slash = strrchr(dir, '/'); r == 0 && slash && slash > dir;
              slash = strrchr(dir, '/')) {
             *slash = '\0';
-            if (!under(dir, bind_path) || strcmp(dir, bind_path) == 0)
+            if (!sbx__path_under(dir, bind_path) || strcmp(dir, bind_path) == 0)
                 break;
             r = push_carve(b, SBX__VIEW_SELF, dir, true, 0, NULL, 0, 0);
         }
@@ -508,7 +502,7 @@ static int add_denies(struct builder *b, const struct sbx__carve_plan *cp)
         size_t n_ops = b->v->n;
         for (size_t k = 0; r == 0 && k < n_ops; k++) {
             const struct sbx__view_op *op = &b->v->ops[k];
-            if (op->kind != SBX__VIEW_BIND_AT || !under(e->real, op->data))
+            if (op->kind != SBX__VIEW_BIND_AT || !sbx__path_under(e->real, op->data))
                 continue;
             char view_path[PATH_MAX], dest[PATH_MAX];
             snprintf(dest, sizeof(dest), "%s", op->path);
@@ -555,7 +549,7 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
         r = push_simple(&b, SBX__VIEW_PROC, "/proc", NULL, ns->proc_access);
     for (size_t i = 0; r == 0 && i < policy->n_grants; i++) {
         const struct sbx__grant *g = &policy->grants[i];
-        if (ns->new_proc && under(g->path, "/proc"))
+        if (ns->new_proc && sbx__path_under(g->path, "/proc"))
             continue; /* the new /proc replaces the host's */
         if (strcmp(g->path, "/tmp") == 0 || strcmp(g->path, "/dev/shm") == 0)
             r = sbx__err_stage(SBX_STAGE_COMPILE, -EINVAL,
@@ -564,14 +558,14 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
                                "view (SBX_ISOLATION_MINIMAL)",
                                g->path, g->path);
         if (r == 0 && (g->access & SBX__FS_WRITES) && !(g->access & SBX_FS_WRITE) &&
-            (under(g->path, "/tmp") || under(g->path, "/dev/shm")))
+            (sbx__path_under(g->path, "/tmp") || sbx__path_under(g->path, "/dev/shm")))
             r = sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
                                "sbx_allow_path(%s): finer write rights cannot hold beneath %s in "
                                "the mount namespace's view (its private %s grants every right "
                                "beneath it); grant SBX_FS_WRITE, a path elsewhere, or run "
                                "without the view",
-                               g->path, under(g->path, "/tmp") ? "/tmp" : "/dev/shm",
-                               under(g->path, "/tmp") ? "/tmp" : "/dev/shm");
+                               g->path, sbx__path_under(g->path, "/tmp") ? "/tmp" : "/dev/shm",
+                               sbx__path_under(g->path, "/tmp") ? "/tmp" : "/dev/shm");
         if (r < 0)
             break;
         uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
@@ -630,7 +624,7 @@ static bool executable_in_view(const struct sbx__view *view, const char *real)
     const struct sbx__view_op *best = NULL;
     for (size_t i = 0; i < view->n; i++) {
         const struct sbx__view_op *op = &view->ops[i];
-        if (op->kind == SBX__VIEW_BIND && under(real, op->path) &&
+        if (op->kind == SBX__VIEW_BIND && sbx__path_under(real, op->path) &&
             (!best || strlen(op->path) > strlen(best->path)))
             best = op;
     }
