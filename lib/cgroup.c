@@ -6,13 +6,15 @@
  * Compile (parent, once per policy): read /proc/self/mountinfo and
  * /proc/self/cgroup, choose the parent directories and which one holds the
  * memory, pids and cpu controllers. Prepare (parent, per spawn): mkdir the child's
- * cgroups, write their limits, open their cgroup.procs. Child: write "0" to
- * each cgroup.procs (async-signal-safe). Finish (parent, after the main process
- * is reaped): kill everything left in the cgroups, wait until they are empty,
- * read peak memory and OOM kills, rmdir. See docs/cgroups.md. */
+ * cgroups (or take emptied ones from the plan's pool), write their limits, open
+ * their cgroup.procs. Child: write "0" to each cgroup.procs (async-signal-safe).
+ * Finish (parent, after the main process is reaped): kill everything left in the
+ * cgroups, wait until they are empty, read peak memory and OOM kills, then keep
+ * them in the pool or rmdir. See docs/cgroups.md. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -35,8 +37,10 @@
 #define MAX_MOUNTS   24
 #define FINISH_NS    (10ull * 1000000000ull) /* bound on waiting for a cgroup to empty */
 #define MOUNT_PATH   160
-#define CPU_RATE_MIN 10      /* millicpus: a quota of 1 ms per period, the kernel's least */
-#define CPU_RATE_MAX 1000000 /* millicpus: 1000 CPUs */
+#define CPU_RATE_MIN 10           /* millicpus: a quota of 1 ms per period, the kernel's least */
+#define CPU_RATE_MAX 1000000      /* millicpus: 1000 CPUs */
+#define POOL_MAX     8            /* emptied cgroup sets kept per plan */
+#define POOL_RESIDUE (4ull << 20) /* bytes: the most charge a kept memory cgroup may hold */
 
 _Static_assert(sizeof(((sbx_policy *)0)->cg_parents) / sizeof(char *) == SBX__CG_MAX,
                "one cg_parents slot per hierarchy");
@@ -405,6 +409,8 @@ static void sweep(const char *parent, bool v2)
     closedir(d);
 }
 
+static struct sbx__cgroup_pool *pool_new(size_t n_dirs);
+
 int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
 {
     uint64_t mem = policy->limits[SBX__LIMIT_MEMORY], pids = policy->limits[SBX__LIMIT_NPROC];
@@ -464,6 +470,12 @@ int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
     cg->memory = mem;
     cg->pids = pids;
     cg->cpu_rate = cpu;
+    /* A pool unless a cgroup2 memory cgroup is among them (see the pool). */
+    bool poolable = true;
+    for (size_t i = 0; i < cg->n; i++)
+        if (cg->dirs[i].v2 && (cg->dirs[i].ctl & SBX__CG_MEMORY))
+            poolable = false;
+    cg->pool = poolable ? pool_new(cg->n) : NULL; /* none (ENOMEM): every set removed */
     if (mem != SBX_UNLIMITED)
         plan->mechanism[SBX_LIMIT_MEMORY] = SBX_MECHANISM_CGROUP;
     if (pids != SBX_UNLIMITED)
@@ -488,6 +500,185 @@ int sbx__cgroup_probe(char *reason, size_t size)
 }
 
 /* ---- per spawn (parent) ------------------------------------------------------- */
+
+/* ---- the pool ------------------------------------------------------------------- */
+
+/* Creating a cgroup is the dearest step of the layer where the memory
+ * controller is on cgroup v1 (a mkdir there costs about 0.15 ms: the memory
+ * cgroup's per-CPU state, and its removal more work for the kernel's workers),
+ * so the cgroups of a child that ended cleanly are kept, empty, for the same
+ * plan's next child: same parents, same limits. Kept only when nothing can
+ * carry over to that child: no process left (checked), no limit reached (an
+ * OOM kill, a refused fork: counters that cannot be reset), the memory charge
+ * left behind (page cache the child brought in, which the kernel reclaims
+ * before it refuses memory) at most POOL_RESIDUE and a sixteenth of the limit,
+ * and the peak reset; never a cgroup2 memory cgroup (its memory.peak cannot be
+ * reset for every reader). Removed when the plan is freed (sbx_policy_free),
+ * and at exit; a process forked from the host never takes its parent's. One
+ * lock for every pool, held across fork so that a forked child finds it free. */
+struct sbx__cgroup_pool {
+    unsigned refs; /* the plan's, and one per child that may return its cgroups */
+    bool closed;   /* the plan is gone: children remove their cgroups */
+    size_t n_dirs; /* cgroups per set: the plan's hierarchies */
+    size_t n;
+    struct {
+        pid_t owner;
+        char path[SBX__CG_MAX][SBX__CG_PATH_MAX];
+    } e[POOL_MAX];
+    struct sbx__cgroup_pool *next, *prev; /* every pool, for exit */
+};
+
+static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sbx__cgroup_pool *pools;
+static pthread_once_t pools_once = PTHREAD_ONCE_INIT;
+
+static void pools_lock_fork(void)
+{
+    pthread_mutex_lock(&pools_lock);
+}
+
+static void pools_unlock_fork(void)
+{
+    pthread_mutex_unlock(&pools_lock);
+}
+
+static void pools_drain_at_exit(void);
+
+static void pools_init(void)
+{
+    pthread_atfork(pools_lock_fork, pools_unlock_fork, pools_unlock_fork);
+    atexit(pools_drain_at_exit);
+}
+
+static int write_file(const char *dir, const char *name, const char *value);
+
+static void remove_set(char (*path)[SBX__CG_PATH_MAX], size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        for (int tries = 0; rmdir(path[i]) != 0 && errno == EBUSY && tries < 20; tries++)
+            usleep(500); /* v1 can count an exited task for a moment */
+}
+
+/* Remove the sets this process put in the pool; the caller holds the lock. */
+static void drain_locked(struct sbx__cgroup_pool *pool)
+{
+    pid_t self = getpid();
+    for (size_t i = 0; i < pool->n; i++)
+        if (pool->e[i].owner == self)
+            remove_set(pool->e[i].path, pool->n_dirs);
+    pool->n = 0;
+}
+
+static void pools_drain_at_exit(void)
+{
+    pthread_mutex_lock(&pools_lock);
+    for (struct sbx__cgroup_pool *p = pools; p; p = p->next) {
+        drain_locked(p);
+        p->closed = true;
+    }
+    pthread_mutex_unlock(&pools_lock);
+}
+
+static struct sbx__cgroup_pool *pool_new(size_t n_dirs)
+{
+    pthread_once(&pools_once, pools_init);
+    struct sbx__cgroup_pool *pool = calloc(1, sizeof(*pool));
+    if (!pool)
+        return NULL;
+    pool->refs = 1;
+    pool->n_dirs = n_dirs;
+    pthread_mutex_lock(&pools_lock);
+    pool->next = pools;
+    if (pools)
+        pools->prev = pool;
+    pools = pool;
+    pthread_mutex_unlock(&pools_lock);
+    return pool;
+}
+
+static void unref_locked(struct sbx__cgroup_pool *pool)
+{
+    if (--pool->refs)
+        return;
+    if (pool->prev)
+        pool->prev->next = pool->next;
+    else
+        pools = pool->next;
+    if (pool->next)
+        pool->next->prev = pool->prev;
+    free(pool);
+}
+
+/* The plan is freed: remove what is kept; children still running remove theirs. */
+static void pool_close(struct sbx__cgroup_pool *pool)
+{
+    if (!pool)
+        return;
+    pthread_mutex_lock(&pools_lock);
+    drain_locked(pool);
+    pool->closed = true;
+    unref_locked(pool);
+    pthread_mutex_unlock(&pools_lock);
+}
+
+/* A run takes a reference, and a kept set if there is one of this process's. */
+static bool pool_take(struct sbx__cgroup_pool *pool, struct sbx__cgroup_run *run)
+{
+    bool took = false;
+    pid_t self = getpid();
+    pthread_mutex_lock(&pools_lock);
+    pool->refs++;
+    run->pool = pool;
+    for (size_t i = pool->n; !took && i-- > 0;)
+        if (pool->e[i].owner == self) {
+            for (size_t d = 0; d < pool->n_dirs; d++)
+                memcpy(run->cg[d].path, pool->e[i].path[d], SBX__CG_PATH_MAX);
+            pool->e[i] = pool->e[--pool->n];
+            took = true;
+        }
+    pthread_mutex_unlock(&pools_lock);
+    return took;
+}
+
+/* Whether the ended child's cgroups can serve the next one (see above). */
+static bool reusable(const struct sbx__cgroup_run *run)
+{
+    if (run->oom || run->mem_hit || run->pids_hit || run->n != run->pool->n_dirs)
+        return false;
+    if (run->mem_idx < 0 || (size_t)run->mem_idx >= run->n)
+        return true;
+    const char *dir = run->cg[run->mem_idx].path;
+    char buf[64];
+    if (run->cg[run->mem_idx].v2 || read_small(dir, "memory.usage_in_bytes", buf, sizeof(buf)) != 0)
+        return false;
+    uint64_t bound = run->mem_limit / 16 < POOL_RESIDUE ? run->mem_limit / 16 : POOL_RESIDUE;
+    if (strtoull(buf, NULL, 10) > bound)
+        return false;
+    /* The next child's peak starts here (v1 resets it to the current usage). */
+    return write_file(dir, "memory.max_usage_in_bytes", "0") == 0;
+}
+
+/* Keep the run's (empty) cgroups, or not; drop its reference either way. */
+static bool pool_give(struct sbx__cgroup_run *run, bool empty)
+{
+    struct sbx__cgroup_pool *pool = run->pool;
+    bool kept = false;
+    if (!pool)
+        return false;
+    bool fits = empty && reusable(run);
+    pthread_mutex_lock(&pools_lock);
+    if (fits && !pool->closed && pool->n < POOL_MAX) {
+        pool->e[pool->n].owner = getpid();
+        for (size_t i = 0; i < run->n; i++)
+            memcpy(pool->e[pool->n].path[i], run->cg[i].path, SBX__CG_PATH_MAX);
+        pool->n++;
+        kept = true;
+    }
+    unref_locked(pool);
+    pthread_mutex_unlock(&pools_lock);
+    run->pool = NULL;
+    return kept;
+}
 
 static int write_file(const char *dir, const char *name, const char *value)
 {
@@ -535,6 +726,7 @@ static int write_cpu_rate(const char *dir, bool v2, uint64_t millicpus)
 int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run)
 {
     run->n = 0;
+    run->pool = NULL;
     const struct sbx__cgroup_plan *cg = plan->cgroup;
     if (!cg)
         return 0;
@@ -547,13 +739,21 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
     run->pids_idx = cg->pids_idx;
     run->peak = 0;
     run->oom = run->mem_hit = run->pids_hit = false;
+    run->mem_limit = cg->memory;
+    run->pool = NULL;
+    /* Emptied cgroups of an earlier child: made and limited already. */
+    bool kept = cg->pool && pool_take(cg->pool, run);
     int r = 0;
     for (size_t i = 0; i < cg->n; i++) {
         char *path = run->cg[i].path;
-        snprintf(path, SBX__CG_PATH_MAX, "%s/agentsbx.%s.%u", cg->dirs[i].parent, tag, seq);
         run->cg[i].v2 = cg->dirs[i].v2;
         run->cg[i].ctl = cg->dirs[i].ctl;
         run->cg[i].procs_fd = -1;
+        if (kept) {
+            run->n = i + 1;
+            goto open_procs;
+        }
+        snprintf(path, SBX__CG_PATH_MAX, "%s/agentsbx.%s.%u", cg->dirs[i].parent, tag, seq);
         if (mkdir(path, 0755) != 0) {
             r = sbx__err_stage(SBX_STAGE_CGROUP, -errno, "cgroup: mkdir(%s)", path);
             goto fail;
@@ -578,6 +778,7 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
         if ((int)i == cg->cpu_idx && cg->cpu_rate != SBX_UNLIMITED &&
             (r = write_cpu_rate(path, v2, cg->cpu_rate)) < 0)
             goto fail;
+    open_procs:;
         char file[SBX__CG_PATH_MAX + 32];
         snprintf(file, sizeof(file), "%s/cgroup.procs", path);
         run->cg[i].procs_fd = open(file, O_WRONLY | O_CLOEXEC);
@@ -585,7 +786,7 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
             r = sbx__err_stage(SBX_STAGE_CGROUP, -errno, "cgroup: open(%s)", file);
             goto fail;
         }
-        if (v2 && run->kill_fd < 0) {
+        if (cg->dirs[i].v2 && run->kill_fd < 0) {
             snprintf(file, sizeof(file), "%s/cgroup.kill", path);
             run->kill_fd = open(file, O_WRONLY | O_CLOEXEC); /* Linux 5.14; else -1 */
         }
@@ -733,15 +934,19 @@ static void read_stats(struct sbx__cgroup_run *run)
 
 void sbx__cgroup_finish(struct sbx__cgroup_run *run)
 {
-    if (run->n == 0)
+    if (run->n == 0) {
+        pool_give(run, false); /* a spawn that failed before its first cgroup */
         return;
+    }
     sbx__cgroup_close_procs(run);
     uint64_t until = sbx__now_ns() + FINISH_NS;
     useconds_t nap = 100;
+    bool empty = false;
     for (;;) { /* kill until every cgroup is empty */
         bool left = false;
         for (size_t i = 0; i < run->n && !left; i++)
             left = populated(&run->cg[i]);
+        empty = !left;
         if (!left || sbx__now_ns() >= until)
             break;
         sbx__cgroup_kill(run);
@@ -750,6 +955,13 @@ void sbx__cgroup_finish(struct sbx__cgroup_run *run)
             nap *= 2;
     }
     read_stats(run);
+    if (run->kill_fd >= 0)
+        close(run->kill_fd);
+    run->kill_fd = -1;
+    if (pool_give(run, empty)) {
+        run->n = 0;
+        return;
+    }
     nap = 100;
     for (size_t i = run->n; i-- > 0;) {
         /* A task that has exited can stay counted for a moment (v1): retry. */
@@ -759,9 +971,6 @@ void sbx__cgroup_finish(struct sbx__cgroup_run *run)
                 nap *= 2;
         }
     }
-    if (run->kill_fd >= 0)
-        close(run->kill_fd);
-    run->kill_fd = -1;
     run->n = 0;
 }
 
@@ -781,6 +990,8 @@ static int policy_dup(const sbx_policy *from, sbx_policy *to)
 
 static void plan_free(struct sbx__plan *plan)
 {
+    if (plan->cgroup)
+        pool_close(plan->cgroup->pool);
     free(plan->cgroup);
 }
 

@@ -10,6 +10,7 @@
 #include "util/util.h"
 
 struct sbx__plan;
+struct sbx__cgroup_pool; /* cgroup.c: emptied cgroups kept for the plan's next child */
 
 #define SBX__CG_MAX        4 /* hierarchies: cgroup2, v1 memory, v1 pids, v1 cpu */
 #define SBX__CG_PARENT_MAX 200
@@ -29,6 +30,7 @@ struct sbx__cgroup_plan {
     size_t n;
     int mem_idx, pids_idx, cpu_idx;  /* the dirs that hold those controllers, or -1 */
     uint64_t memory, pids, cpu_rate; /* SBX_UNLIMITED: not limited by the cgroup */
+    struct sbx__cgroup_pool *pool;   /* NULL: every child's cgroups are removed */
 };
 
 /* One of a child's cgroups. */
@@ -43,13 +45,15 @@ struct sbx__cgroup_dir_run {
 struct sbx__cgroup_run {
     size_t n; /* cgroups created; 0: none (then nothing else here is used) */
     struct sbx__cgroup_dir_run cg[SBX__CG_MAX];
-    int mem_idx;   /* the cgroup with the memory controller, or -1 */
-    int kill_fd;   /* cgroup2 cgroup.kill, or -1 */
-    uint64_t peak; /* bytes, read before removal; 0: unknown */
-    bool oom;      /* the memory controller's OOM killer killed a process */
-    bool mem_hit;  /* the memory limit was reached (an OOM kill, or v1's failcnt) */
-    bool pids_hit; /* pids.events: a fork was refused at pids.max */
-    int pids_idx;  /* the cgroup with the pids controller, or -1 */
+    int mem_idx;                   /* the cgroup with the memory controller, or -1 */
+    int kill_fd;                   /* cgroup2 cgroup.kill, or -1 */
+    uint64_t peak;                 /* bytes, read before removal; 0: unknown */
+    bool oom;                      /* the memory controller's OOM killer killed a process */
+    bool mem_hit;                  /* the memory limit was reached (an OOM kill, or v1's failcnt) */
+    bool pids_hit;                 /* pids.events: a fork was refused at pids.max */
+    int pids_idx;                  /* the cgroup with the pids controller, or -1 */
+    struct sbx__cgroup_pool *pool; /* a reference: where the emptied cgroups may go; or NULL */
+    uint64_t mem_limit;            /* the memory limit written, or SBX_UNLIMITED */
 };
 
 SBX__HIDDEN void sbx__cgroup_policy_free(sbx_policy *policy);
@@ -66,8 +70,9 @@ SBX__HIDDEN void sbx__cgroup_close_procs(struct sbx__cgroup_run *run);
 /* SIGKILL everything in the child's cgroups (one pass; does not wait). */
 SBX__HIDDEN void sbx__cgroup_kill(struct sbx__cgroup_run *run);
 /* After the main process is reaped (or the spawn failed): kill what is left,
- * wait until the cgroups are empty, read peak memory and OOM kills, remove
- * them. Idempotent. */
+ * wait until the cgroups are empty, read peak memory and OOM kills, then keep
+ * them for the plan's next child (the pool: only clean ones, see cgroup.c) or
+ * remove them. Idempotent. */
 SBX__HIDDEN void sbx__cgroup_finish(struct sbx__cgroup_run *run);
 /* The probe of SBX_FEATURE_CGROUP. */
 SBX__HIDDEN int sbx__cgroup_probe(char *reason, size_t size);

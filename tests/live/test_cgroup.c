@@ -75,21 +75,56 @@ static int own_dirs(char dirs[][512], int max)
     return n;
 }
 
-/* How many cgroups named agentsbx.<our pid>.* exist beneath our own cgroups. */
-static int our_cgroups(void)
+/* The cgroups named agentsbx.<our pid>.* beneath our own cgroups: how many,
+ * how many of them hold a task (busy), and their names, space-separated
+ * (names, of size names_size, may be NULL). */
+static int list_cgroups(int *busy, char *names, size_t names_size)
 {
     char dirs[8][512], prefix[64];
     snprintf(prefix, sizeof(prefix), "agentsbx.%d.", (int)getpid());
     int n = own_dirs(dirs, 8), found = 0;
+    if (busy)
+        *busy = 0;
+    if (names)
+        names[0] = '\0';
     for (int i = 0; i < n; i++) {
         DIR *d = opendir(dirs[i]);
         if (!d)
             continue;
-        for (struct dirent *e; (e = readdir(d));)
-            found += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+        for (struct dirent *e; (e = readdir(d));) {
+            if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+                continue;
+            found++;
+            char tasks[PATH_MAX + 600];
+            snprintf(tasks, sizeof(tasks), "%s/%s/cgroup.procs", dirs[i], e->d_name);
+            FILE *f = fopen(tasks, "r");
+            int c = f ? fgetc(f) : EOF;
+            if (f)
+                fclose(f);
+            if (busy && c != EOF)
+                (*busy)++;
+            if (names) {
+                size_t len = strlen(names);
+                snprintf(names + len, names_size - len, "%s ", e->d_name);
+            }
+        }
         closedir(d);
     }
     return found;
+}
+
+static int our_cgroups(void)
+{
+    return list_cgroups(NULL, NULL, 0);
+}
+
+/* Cgroups of ours with a task in them: none once every child has ended
+ * (emptied ones may be kept for the policy's next child until it is freed). */
+static int busy_cgroups(void)
+{
+    int busy;
+    list_cgroups(&busy, NULL, 0);
+    return busy;
 }
 
 /* ---- processes ----------------------------------------------------------- */
@@ -258,7 +293,7 @@ static void check_escape_killed(sbx_policy *p, const char *mode)
     if (!dead)
         fail_msg("%s: grandchild %d survived sbx_child_wait's return after the timeout", mode,
                  (int)gc);
-    assert_int_equal(our_cgroups(), 0);
+    assert_int_equal(busy_cgroups(), 0);
 }
 
 static void test_cgroup__double_fork_setsid_dies_at_timeout(void **state)
@@ -267,6 +302,7 @@ static void test_cgroup__double_fork_setsid_dies_at_timeout(void **state)
     sbx_policy *p = cg_policy();
     check_escape_killed(p, "escape");
     sbx_policy_free(p);
+    assert_int_equal(our_cgroups(), 0);
 }
 
 /* A live thread behind a zombie thread-group leader, in the program and in a
@@ -277,6 +313,7 @@ static void test_cgroup__zombie_leader_thread_dies_at_timeout(void **state)
     sbx_policy *p = cg_policy();
     check_escape_killed(p, "zombie");
     sbx_policy_free(p);
+    assert_int_equal(our_cgroups(), 0);
 }
 
 /* The same with only a cgroup v1 hierarchy (no cgroup.kill): the kill loop. */
@@ -295,6 +332,7 @@ static void test_cgroup__double_fork_setsid_dies_v1_kill_loop(void **state)
     check_escape_killed(p, "escape");
     check_escape_killed(p, "zombie");
     sbx_policy_free(p);
+    assert_int_equal(our_cgroups(), 0);
 }
 
 /* ---- removal ------------------------------------------------------------- */
@@ -317,13 +355,13 @@ static void test_cgroup__removed_after_wait_kill_free_and_failure(void **state)
     assert_true(sbx_result_layers(r) & SBX_LAYER_CGROUP);
     sbx_result_free(r);
     sbx_child_free(c);
-    assert_int_equal(our_cgroups(), 0);
+    assert_int_equal(busy_cgroups(), 0);
 
     /* free while running */
     assert_sbx_ok(sbx_spawn(p, sleeper, NULL, &c));
     assert_true(our_cgroups() > 0);
     sbx_child_free(c);
-    assert_int_equal(our_cgroups(), 0);
+    assert_int_equal(busy_cgroups(), 0);
 
     /* a failed spawn in the parent, after the cgroups were created (Landlock
      * opens the program to grant it execute) */
@@ -331,15 +369,76 @@ static void test_cgroup__removed_after_wait_kill_free_and_failure(void **state)
     c = NULL;
     assert_int_equal(sbx_spawn(p, missing, NULL, &c), -ENOENT);
     assert_null(c);
-    assert_int_equal(our_cgroups(), 0);
+    assert_int_equal(busy_cgroups(), 0);
 
     /* a failed spawn in the child, after it joined its cgroups */
     assert_sbx_ok(sbx_set_workdir(p, "/nonexistent-dir"));
     assert_sbx_error(sbx_spawn(p, sleeper, NULL, &c), -ENOENT, "chdir(/nonexistent-dir)");
     assert_int_equal(sbx_last_error_stage(), SBX_STAGE_WORKDIR);
     assert_null(c);
-    assert_int_equal(our_cgroups(), 0);
+    assert_int_equal(busy_cgroups(), 0);
     sbx_policy_free(p);
+    assert_int_equal(our_cgroups(), 0); /* the kept ones too */
+}
+
+/* ---- the pool: emptied cgroups kept for the next child -------------------- */
+
+/* The names of our cgroups while `argv` runs under p (then killed). */
+static void names_while_running(sbx_policy *p, char *names, size_t size)
+{
+    static const char *const sleeper[] = {PROBE("probe_sleep"), "60", "0", NULL};
+    sbx_child *c = NULL;
+    assert_sbx_ok(sbx_spawn(p, sleeper, NULL, &c));
+    int busy = 0;
+    list_cgroups(&busy, names, size);
+    assert_true(busy > 0);
+    assert_sbx_ok(sbx_child_kill(c));
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    sbx_result_free(r);
+    sbx_child_free(c);
+}
+
+/* A child that ended cleanly leaves its emptied cgroups to the next child of
+ * the same policy (no mkdir: the same directories); a child that reached its
+ * memory limit does not (its OOM count would carry over): they are removed,
+ * and the next child has new ones whose count starts at zero. Freeing the
+ * policy removes every kept cgroup. */
+static void test_cgroup__kept_when_clean_removed_after_a_limit_hit(void **state)
+{
+    need_cgroup();
+    sbx_policy *p = cg_policy();
+    assert_sbx_ok(sbx_limit_memory(p, 64 * MIB));
+    char first[2048], second[2048], third[2048];
+    names_while_running(p, first, sizeof(first));
+    assert_int_equal(busy_cgroups(), 0);
+    char dirs[8][512];
+    int n = own_dirs(dirs, 8), v1_memory = 0;
+    for (int i = 0; i < n; i++)
+        v1_memory |= strncmp(dirs[i], "/sys/fs/cgroup/memory", 21) == 0;
+    if (!v1_memory)
+        SBX_SKIP("the memory controller is not on cgroup v1 here: cgroup2 memory cgroups are "
+                 "never kept");
+    if (our_cgroups() == 0)
+        fail_msg("nothing kept after a clean end: %s", first);
+    names_while_running(p, second, sizeof(second));
+    assert_string_equal(first, second);
+
+    static const char *const bomb[] = {PROBE("probe_alloc"), "256", NULL};
+    sbx_result *r = run_ok(p, bomb);
+    assert_status(r, SBX_STATUS_MEMORY_LIMIT, SIGKILL);
+    sbx_result_free(r);
+    assert_int_equal(our_cgroups(), 0); /* the one that was hit is gone */
+    names_while_running(p, third, sizeof(third));
+    if (strcmp(third, first) == 0)
+        fail_msg("a cgroup whose limit was reached was kept: %s", third);
+    static const char *const ok[] = {PROBE("probe_alloc"), "8", NULL};
+    r = run_ok(p, ok);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_false(sbx_result_limit_hit(r, SBX_LIMIT_MEMORY));
+    sbx_result_free(r);
+    sbx_policy_free(p);
+    assert_int_equal(our_cgroups(), 0);
 }
 
 /* ---- CPU rate -------------------------------------------------------------- */
@@ -531,6 +630,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cgroup__zombie_leader_thread_dies_at_timeout),
     cmocka_unit_test(test_cgroup__double_fork_setsid_dies_v1_kill_loop),
     cmocka_unit_test(test_cgroup__removed_after_wait_kill_free_and_failure),
+    cmocka_unit_test(test_cgroup__kept_when_clean_removed_after_a_limit_hit),
     cmocka_unit_test(test_cgroup__cpu_rate_throttles_all_processes),
     cmocka_unit_test(test_cgroup__cpu_rate_needs_the_layer),
     cmocka_unit_test(test_cgroup__strict_error_and_best_effort),
