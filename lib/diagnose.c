@@ -38,6 +38,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "pathwalk.h"
 #include "seccomp_layer.h"
 
 /* Newer than the kernel headers of some distributions (Debian 12: 6.1). */
@@ -160,145 +161,6 @@ static uint64_t granted(const struct sbx__rule_lists *rules, int dir, int file, 
 
 /* ---- resolving a path as the child does ---------------------------------------- */
 
-#define MAX_LINKS 40 /* the kernel's MAXSYMLINKS */
-
-struct resolved {
-    int dir;                  /* the directory the last component is in (O_PATH) */
-    int file;                 /* the object, or -1 when it does not exist */
-    char shown[PATH_MAX];     /* where, as the child sees it */
-    char dir_shown[PATH_MAX]; /* its directory */
-};
-
-static void resolved_close(struct resolved *r)
-{
-    if (r->dir >= 0)
-        close(r->dir);
-    if (r->file >= 0)
-        close(r->file);
-    r->dir = r->file = -1;
-}
-
-/* Append "/comp" to a shown path, or take its last component off (".."). */
-static void shown_step(char *shown, const char *comp)
-{
-    size_t len = strlen(shown);
-    if (strcmp(comp, "..") == 0) {
-        char *slash = strrchr(shown, '/');
-        if (slash == shown)
-            shown[1] = '\0';
-        else if (slash)
-            *slash = '\0';
-        return;
-    }
-    if (len + 1 + strlen(comp) >= PATH_MAX)
-        return; /* cut: only a label */
-    snprintf(shown + len, PATH_MAX - len, "%s%s", len == 1 && shown[0] == '/' ? "" : "/", comp);
-}
-
-static bool on_procfs(int fd)
-{
-    struct statfs sfs;
-    return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
-}
-
-/* Resolve path from dir (shown as dir_shown) or root. follow_last: follow a
- * link in the last component. 0 with *out filled (out->file -1: the last
- * component does not exist), or -1: the path cannot be resolved (a missing
- * directory, a loop, a procfs link). */
-static int resolve(int root, int dir, const char *dir_shown, const char *path, bool follow_last,
-                   struct resolved *out)
-{
-    char todo[PATH_MAX], next[PATH_MAX];
-    out->dir = out->file = -1;
-    if (!*path || snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
-        return -1;
-    bool abs = todo[0] == '/';
-    int cur = fcntl(abs ? root : dir, F_DUPFD_CLOEXEC, 3);
-    snprintf(out->shown, sizeof(out->shown), "%s", abs ? "/" : dir_shown);
-    int links = 0;
-    const char *p = todo;
-    while (cur >= 0) {
-        while (*p == '/')
-            p++;
-        if (!*p) { /* the path ends in a directory (or is "/") */
-            snprintf(out->dir_shown, sizeof(out->dir_shown), "%s", out->shown);
-            out->file = cur;
-            out->dir = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-            return out->dir >= 0 ? 0 : (resolved_close(out), -1);
-        }
-        const char *end = strchr(p, '/');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char comp[NAME_MAX + 1];
-        if (len > NAME_MAX)
-            break;
-        memcpy(comp, p, len);
-        comp[len] = '\0';
-        p += len;
-        bool last = !*p;
-        /* "a/b/" names a directory: its link is followed. */
-        bool follow = !last || follow_last || end != NULL;
-        if (strcmp(comp, ".") == 0)
-            continue;
-        struct stat st, rst;
-        int fd;
-        if (strcmp(comp, "..") == 0) {
-            if (fstat(cur, &st) == 0 && fstat(root, &rst) == 0 && same_inode(&st, &rst))
-                continue; /* not above the child's root */
-            fd = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        } else {
-            fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        }
-        if (fd < 0) {
-            if (errno == ENOENT && last && !strchr(comp, '/')) {
-                /* The last component is missing: its directory is cur. */
-                snprintf(out->dir_shown, sizeof(out->dir_shown), "%s", out->shown);
-                shown_step(out->shown, comp);
-                out->dir = cur;
-                return 0;
-            }
-            break;
-        }
-        if (fstat(fd, &st) != 0) {
-            close(fd);
-            break;
-        }
-        if (S_ISLNK(st.st_mode) && follow) {
-            char target[PATH_MAX];
-            /* procfs links (self, fd/N) name what the reader sees. */
-            ssize_t n = on_procfs(fd) ? -1 : readlinkat(fd, "", target, sizeof(target) - 1);
-            close(fd);
-            if (n <= 0 || ++links > MAX_LINKS)
-                break;
-            target[n] = '\0';
-            if (snprintf(next, sizeof(next), "%s%s", target, p) >= (int)sizeof(next))
-                break;
-            memcpy(todo, next, sizeof(todo));
-            p = todo;
-            if (todo[0] == '/') {
-                close(cur);
-                cur = fcntl(root, F_DUPFD_CLOEXEC, 3);
-                snprintf(out->shown, sizeof(out->shown), "/");
-            }
-            continue;
-        }
-        if (last) {
-            snprintf(out->dir_shown, sizeof(out->dir_shown), "%s", out->shown);
-            shown_step(out->shown, comp);
-            out->dir = cur;
-            out->file = fd;
-            return 0;
-        }
-        shown_step(out->shown, comp);
-        close(cur);
-        cur = fd;
-        if (!S_ISDIR(st.st_mode))
-            break; /* ENOTDIR: not the sandbox's doing */
-    }
-    if (cur >= 0)
-        close(cur);
-    return -1;
-}
-
 /* ---- the decision ------------------------------------------------------------------ */
 
 /* The sbx_allow_path() rights that give these Landlock ones. */
@@ -360,7 +222,7 @@ static int child_dir(const struct view *v, int dirfd, char *shown)
 
 /* Resolve the path the child passed at `at`, from dirfd. */
 static int resolve_arg(const struct view *v, int dirfd, uint64_t at, bool follow_last,
-                       struct resolved *out)
+                       struct sbx__resolved *out)
 {
     char path[PATH_MAX], dshown[PATH_MAX];
     if (sbx__child_string(v->pid, at, path, sizeof(path)) < 0)
@@ -368,8 +230,8 @@ static int resolve_arg(const struct view *v, int dirfd, uint64_t at, bool follow
     int dir = path[0] == '/' ? -1 : child_dir(v, dirfd, dshown);
     if (path[0] != '/' && dir < 0)
         return -1;
-    int r =
-        resolve(v->root, dir >= 0 ? dir : v->root, dir >= 0 ? dshown : "/", path, follow_last, out);
+    int r = sbx__resolve_as_child(v->root, dir >= 0 ? dir : v->root, dir >= 0 ? dshown : "/", path,
+                                  follow_last, out);
     if (dir >= 0)
         close(dir);
     return r;
@@ -415,7 +277,7 @@ static int decide_open(const struct view *v, int dirfd, uint64_t at, uint64_t fl
     if (flags & O_PATH)
         return 0;
     bool creat = flags & O_CREAT, excl = creat && (flags & O_EXCL);
-    struct resolved r;
+    struct sbx__resolved r;
     if (resolve_arg(v, dirfd, at, !(flags & O_NOFOLLOW) && !excl, &r) != 0)
         return 0;
     int verdict = 0;
@@ -450,7 +312,7 @@ static int decide_open(const struct view *v, int dirfd, uint64_t at, uint64_t fl
             verdict = check(v, r.dir, r.file, mode, r.shown, r.dir_shown, d);
         }
     }
-    resolved_close(&r);
+    sbx__resolved_close(&r);
     return verdict;
 }
 
@@ -458,13 +320,13 @@ static int decide_open(const struct view *v, int dirfd, uint64_t at, uint64_t fl
 static int decide_make(const struct view *v, int dirfd, uint64_t at, uint64_t right,
                        struct sbx__access_denial *d)
 {
-    struct resolved r;
+    struct sbx__resolved r;
     if (resolve_arg(v, dirfd, at, false, &r) != 0)
         return 0;
     if (r.file < 0)
         note(v, r.dir_shown, SBX__LEARN_WRITE_DIR);
     int verdict = r.file < 0 ? check(v, r.dir, -1, right, r.shown, r.dir_shown, d) : 0;
-    resolved_close(&r);
+    sbx__resolved_close(&r);
     return verdict;
 }
 
@@ -472,7 +334,7 @@ static int decide_make(const struct view *v, int dirfd, uint64_t at, uint64_t ri
 static int decide_remove(const struct view *v, int dirfd, uint64_t at, bool dir_wanted,
                          struct sbx__access_denial *d)
 {
-    struct resolved r;
+    struct sbx__resolved r;
     struct stat st;
     if (resolve_arg(v, dirfd, at, false, &r) != 0)
         return 0;
@@ -483,7 +345,7 @@ static int decide_remove(const struct view *v, int dirfd, uint64_t at, bool dir_
         verdict = check(v, r.dir, -1,
                         dir_wanted ? LANDLOCK_ACCESS_FS_REMOVE_DIR : LANDLOCK_ACCESS_FS_REMOVE_FILE,
                         r.shown, r.dir_shown, d);
-    resolved_close(&r);
+    sbx__resolved_close(&r);
     return verdict;
 }
 
@@ -491,13 +353,13 @@ static int decide_remove(const struct view *v, int dirfd, uint64_t at, bool dir_
 static int decide_move(const struct view *v, int olddirfd, uint64_t old, int newdirfd, uint64_t new,
                        bool move, bool follow_old, struct sbx__access_denial *d)
 {
-    struct resolved from, to;
+    struct sbx__resolved from, to;
     struct stat st, fst, tst;
     if (resolve_arg(v, olddirfd, old, follow_old, &from) != 0)
         return 0;
     if (from.file < 0 || fstat(from.file, &st) != 0 ||
         resolve_arg(v, newdirfd, new, false, &to) != 0) {
-        resolved_close(&from);
+        sbx__resolved_close(&from);
         return 0;
     }
     uint64_t refer = 0;
@@ -516,14 +378,14 @@ static int decide_move(const struct view *v, int olddirfd, uint64_t old, int new
         verdict = check(v, from.dir, -1, refer, from.shown, from.dir_shown, d);
     if (!verdict)
         verdict = check(v, to.dir, -1, make_right(st.st_mode) | refer, to.shown, to.dir_shown, d);
-    resolved_close(&from);
-    resolved_close(&to);
+    sbx__resolved_close(&from);
+    sbx__resolved_close(&to);
     return verdict;
 }
 
 static int decide_truncate(const struct view *v, uint64_t at, struct sbx__access_denial *d)
 {
-    struct resolved r;
+    struct sbx__resolved r;
     struct stat st;
     if (resolve_arg(v, AT_FDCWD, at, true, &r) != 0)
         return 0;
@@ -532,7 +394,7 @@ static int decide_truncate(const struct view *v, uint64_t at, struct sbx__access
         note(v, r.shown, SBX__LEARN_WRITE_FILE);
     if (r.file >= 0 && fstat(r.file, &st) == 0 && S_ISREG(st.st_mode))
         verdict = check(v, r.dir, r.file, LANDLOCK_ACCESS_FS_TRUNCATE, r.shown, r.dir_shown, d);
-    resolved_close(&r);
+    sbx__resolved_close(&r);
     return verdict;
 }
 

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "namespace_layer.h"
+#include "pathwalk.h"
 #include "seccomp_layer.h"
 #include "view.h"
 
@@ -364,83 +365,26 @@ static bool same_inode(const struct stat *a, const struct stat *b)
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-#define EXEC_MAX_LINKS 40 /* as the kernel's MAXSYMLINKS */
-
-/* Resolve path as the exec in the child does: from dir (relative paths) or
- * root (absolute ones, and absolute link targets: the child's root, which may
- * be the mount view's), following links. On success *ret_dir holds the
- * directory the file is in and *ret_file the file (O_PATH), and 0 is returned;
- * -1 when the path does not name a file that could be executed (the kernel
- * gives ENOENT, ENOTDIR, ELOOP...: not the sandbox's doing). */
+/* Resolve path as the exec in the child does (pathwalk.c): from dir (relative
+ * paths) or root (absolute ones, and absolute link targets: the child's root,
+ * which may be the mount view's), following links. On success *ret_dir holds
+ * the directory the file is in and *ret_file the file (O_PATH), and 0 is
+ * returned; -1 when the path does not name a regular file that could be
+ * executed (the kernel gives ENOENT, ENOTDIR, ELOOP...: not the sandbox's
+ * doing). */
 static int resolve_exec(int root, int dir, const char *path, int *ret_dir, int *ret_file)
 {
-    char todo[PATH_MAX], next[PATH_MAX];
-    if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
+    struct sbx__resolved r;
+    struct stat st;
+    if (!*path || sbx__resolve_as_child(root, dir, "", path, true, &r) != 0)
         return -1;
-    int cur = fcntl(todo[0] == '/' ? root : dir, F_DUPFD_CLOEXEC, 3);
-    int links = 0;
-    const char *p = todo;
-    while (cur >= 0) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break; /* a directory: not executable */
-        const char *end = strchr(p, '/');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char comp[NAME_MAX + 1];
-        if (len > NAME_MAX)
-            break;
-        memcpy(comp, p, len);
-        comp[len] = '\0';
-        p += len;
-        bool last = !*p;
-        if (strcmp(comp, ".") == 0)
-            continue;
-        int fd;
-        struct stat st, rst;
-        if (strcmp(comp, "..") == 0) {
-            /* Not above the child's root. */
-            if (fstat(cur, &st) == 0 && fstat(root, &rst) == 0 && same_inode(&st, &rst))
-                continue;
-            fd = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        } else {
-            fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        }
-        if (fd < 0 || fstat(fd, &st) != 0) {
-            if (fd >= 0)
-                close(fd);
-            break;
-        }
-        if (S_ISLNK(st.st_mode)) {
-            char target[PATH_MAX];
-            ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
-            close(fd);
-            if (n <= 0 || ++links > EXEC_MAX_LINKS)
-                break;
-            target[n] = '\0';
-            if (snprintf(next, sizeof(next), "%s%s", target, p) >= (int)sizeof(next))
-                break;
-            memcpy(todo, next, sizeof(todo));
-            p = todo;
-            if (todo[0] == '/') {
-                close(cur);
-                cur = fcntl(root, F_DUPFD_CLOEXEC, 3);
-            }
-            continue;
-        }
-        if (last && S_ISREG(st.st_mode)) {
-            *ret_dir = cur;
-            *ret_file = fd;
-            return 0;
-        }
-        close(cur);
-        cur = fd;
-        if (!S_ISDIR(st.st_mode))
-            break;
+    if (r.file < 0 || fstat(r.file, &st) != 0 || !S_ISREG(st.st_mode)) {
+        sbx__resolved_close(&r);
+        return -1;
     }
-    if (cur >= 0)
-        close(cur);
-    return -1;
+    *ret_dir = r.dir;
+    *ret_file = r.file;
+    return 0;
 }
 
 /* The Landlock rights that rules give at this inode. */

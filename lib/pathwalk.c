@@ -15,9 +15,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "pathwalk.h"
@@ -206,4 +208,141 @@ bool sbx__path_normalised(const char *path)
         p = c + n;
     }
     return true;
+}
+
+/* ---- resolving a path as a sandboxed child does (the monitor, diagnose mode) ---- */
+
+void sbx__resolved_close(struct sbx__resolved *r)
+{
+    if (r->dir >= 0)
+        close(r->dir);
+    if (r->file >= 0)
+        close(r->file);
+    r->dir = r->file = -1;
+}
+
+static bool same_object(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Append "/comp" to a shown path, or take its last component off (".."). */
+static void shown_step(char *shown, const char *comp)
+{
+    size_t len = strlen(shown);
+    if (strcmp(comp, "..") == 0) {
+        char *slash = strrchr(shown, '/');
+        if (slash == shown)
+            shown[1] = '\0';
+        else if (slash)
+            *slash = '\0';
+        return;
+    }
+    if (len + 1 + strlen(comp) >= PATH_MAX)
+        return; /* cut: only a label */
+    snprintf(shown + len, PATH_MAX - len, "%s%s", len == 1 && shown[0] == '/' ? "" : "/", comp);
+}
+
+static bool on_procfs(int fd)
+{
+    struct statfs sfs;
+    return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+/* Resolve path from dir (shown as dir_shown) or root. follow_last: follow a
+ * link in the last component. 0 with *out filled (out->file -1: the last
+ * component does not exist), or -1: the path cannot be resolved (a missing
+ * directory, a loop, a procfs link). */
+int sbx__resolve_as_child(int root, int dir, const char *dir_shown, const char *path,
+                          bool follow_last, struct sbx__resolved *out)
+{
+    char todo[PATH_MAX], next[PATH_MAX];
+    out->dir = out->file = -1;
+    if (!*path || snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
+        return -1;
+    bool abs = todo[0] == '/';
+    int cur = fcntl(abs ? root : dir, F_DUPFD_CLOEXEC, 3);
+    snprintf(out->shown, sizeof(out->shown), "%s", abs ? "/" : dir_shown);
+    int links = 0;
+    const char *p = todo;
+    while (cur >= 0) {
+        while (*p == '/')
+            p++;
+        if (!*p) { /* the path ends in a directory (or is "/") */
+            snprintf(out->dir_shown, sizeof(out->dir_shown), "%s", out->shown);
+            out->file = cur;
+            out->dir = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+            return out->dir >= 0 ? 0 : (sbx__resolved_close(out), -1);
+        }
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char comp[NAME_MAX + 1];
+        if (len > NAME_MAX)
+            break;
+        memcpy(comp, p, len);
+        comp[len] = '\0';
+        p += len;
+        bool last = !*p;
+        /* "a/b/" names a directory: its link is followed. */
+        bool follow = !last || follow_last || end != NULL;
+        if (strcmp(comp, ".") == 0)
+            continue;
+        struct stat st, rst;
+        int fd;
+        if (strcmp(comp, "..") == 0) {
+            if (fstat(cur, &st) == 0 && fstat(root, &rst) == 0 && same_object(&st, &rst))
+                continue; /* not above the child's root */
+            fd = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        } else {
+            fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (fd < 0) {
+            if (errno == ENOENT && last && !strchr(comp, '/')) {
+                /* The last component is missing: its directory is cur. */
+                snprintf(out->dir_shown, sizeof(out->dir_shown), "%s", out->shown);
+                shown_step(out->shown, comp);
+                out->dir = cur;
+                return 0;
+            }
+            break;
+        }
+        if (fstat(fd, &st) != 0) {
+            close(fd);
+            break;
+        }
+        if (S_ISLNK(st.st_mode) && follow) {
+            char target[PATH_MAX];
+            /* procfs links (self, fd/N) name what the reader sees. */
+            ssize_t n = on_procfs(fd) ? -1 : readlinkat(fd, "", target, sizeof(target) - 1);
+            close(fd);
+            if (n <= 0 || ++links > MAX_LINKS)
+                break;
+            target[n] = '\0';
+            if (snprintf(next, sizeof(next), "%s%s", target, p) >= (int)sizeof(next))
+                break;
+            memcpy(todo, next, sizeof(todo));
+            p = todo;
+            if (todo[0] == '/') {
+                close(cur);
+                cur = fcntl(root, F_DUPFD_CLOEXEC, 3);
+                snprintf(out->shown, sizeof(out->shown), "/");
+            }
+            continue;
+        }
+        if (last) {
+            snprintf(out->dir_shown, sizeof(out->dir_shown), "%s", out->shown);
+            shown_step(out->shown, comp);
+            out->dir = cur;
+            out->file = fd;
+            return 0;
+        }
+        shown_step(out->shown, comp);
+        close(cur);
+        cur = fd;
+        if (!S_ISDIR(st.st_mode))
+            break; /* ENOTDIR: not the sandbox's doing */
+    }
+    if (cur >= 0)
+        close(cur);
+    return -1;
 }

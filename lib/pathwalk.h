@@ -3,6 +3,7 @@
 #ifndef SBX_PATHWALK_H
 #define SBX_PATHWALK_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -31,5 +32,27 @@ int sbx__open_grant(const char *path, const struct sbx__write_dirs *writable, ch
 bool sbx__path_under(const char *path, const char *dir) __attribute__((visibility("hidden")));
 /* An absolute path without empty, "." or ".." components, nor a trailing '/'. */
 bool sbx__path_normalised(const char *path) __attribute__((visibility("hidden")));
+
+/* A path resolved as a sandboxed child resolves it (the seccomp monitor's
+ * exec reports, diagnose mode): from the child's root and directory opened
+ * through /proc/PID/{root,cwd,fd/N}, one component at a time, a link followed
+ * by its text from that root ("..": never above it), at most 40 links; a
+ * procfs link (/proc/self, fd/N) is not followed: its text names what the
+ * reader, not the child, would see. */
+struct sbx__resolved {
+    int dir;                  /* the directory the last component is in (O_PATH) */
+    int file;                 /* the object (O_PATH), or -1 when it does not exist */
+    char shown[PATH_MAX];     /* where, as the child sees it */
+    char dir_shown[PATH_MAX]; /* its directory */
+};
+/* Resolve path from dir (shown as dir_shown) or, absolute, from root;
+ * follow_last: follow a link in the last component. 0 with *out filled
+ * (out->file -1: the last component does not exist; a path ending in a
+ * directory gives that directory and its parent), or -1: it cannot be
+ * resolved (a missing directory, a loop, a procfs link, ENOTDIR). */
+int sbx__resolve_as_child(int root, int dir, const char *dir_shown, const char *path,
+                          bool follow_last, struct sbx__resolved *out)
+    __attribute__((visibility("hidden")));
+void sbx__resolved_close(struct sbx__resolved *r) __attribute__((visibility("hidden")));
 
 #endif
