@@ -504,7 +504,6 @@ static void many(size_t n, bool try_cgroup)
     sbx_result_free(r);
 
     int fds = count_fds();
-    int cgs = our_cgroups();
     size_t cap = n * 2 + 1;
     struct expect *tab = calloc(cap, sizeof(*tab));
     assert_non_null(tab);
@@ -559,10 +558,10 @@ static void many(size_t n, bool try_cgroup)
     if (left != 0)
         fail_msg("%d private TMPDIRs left in %s", left, tmp_parent);
     assert_int_equal(rmdir(tmp_parent), 0);
-    assert_int_equal(cgs, 0);
-    assert_int_equal(our_cgroups(), 0);
     sbx_policy_free(exits);
     sbx_policy_free(times_out);
+    /* Emptied cgroups may be kept for a policy's next child: none once freed. */
+    assert_int_equal(our_cgroups(), 0);
 }
 
 static void test_many__1000(void **state)
