@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/mount.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,15 @@ struct view_open_how {
 
 /* Where the child builds the view before it becomes its root: a directory
  * every system has, covered in the child's own mount namespace only. */
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
 #define STAGE "/tmp"
 
 #define RO_NOEXEC (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
@@ -105,6 +115,8 @@ void sbx__view_free(struct sbx__view *view)
     for (size_t i = 0; i < view->n; i++)
         free_op(&view->ops[i]);
     free(view->ops);
+    if (view->prepared >= 0)
+        close(view->prepared);
     free(view);
 }
 
@@ -522,6 +534,9 @@ static int add_denies(struct builder *b, const struct sbx__carve_plan *cp)
     return r;
 }
 
+static void classify(struct sbx__view *v);
+static int prepare_tree(const struct sbx__view *v);
+
 int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
                       struct sbx__view **ret)
 {
@@ -530,6 +545,7 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
     struct sbx__view *v = calloc(1, sizeof(*v));
     if (!v)
         return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
+    v->prepared = -1;
     const char *wpaths[policy->n_grants + 1];
     struct sbx__write_dirs writable = {wpaths, 0};
     for (size_t i = 0; i < policy->n_grants; i++)
@@ -612,6 +628,13 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
      * ls /dev) shows nothing else. It also lets a write-only grant be listed. */
     v->root_rights = plan->fs.list;
     v->root_opts = ns->tmpfs_opts;
+    /* A root host without a user namespace can build the common part once. */
+    if (geteuid() == 0 && !(ns->clone_flags & CLONE_NEWUSER) && !policy->n_overlays) {
+        classify(v);
+        const char *size = strstr(v->root_opts, ",size=");
+        snprintf(v->scratch_opts, sizeof(v->scratch_opts), "mode=1777%s", size ? size : "");
+        v->prepared = prepare_tree(v);
+    }
     *ret = v;
     return 0;
 }
@@ -651,6 +674,12 @@ static int add_extra(const struct sbx__view *view, const char *path, struct sbx_
     struct stat st;
     if (stat(real, &st) != 0)
         return 0;
+    /* Its mount point exists (through a bind), or is made in the view's root. */
+    bool bound = false;
+    for (size_t i = 0; i < view->n && !bound; i++)
+        bound = (view->ops[i].kind == SBX__VIEW_BIND || view->ops[i].kind == SBX__VIEW_BIND_AT) &&
+                sbx__path_under(real, view->ops[i].path) && strcmp(real, view->ops[i].path) != 0;
+    e->unprepared |= !bound;
     char *copy = e->paths + e->used;
     memcpy(copy, real, len);
     e->used += len;
@@ -670,6 +699,7 @@ int sbx__view_extra_prepare(const struct sbx__view *view, const struct sbx__prog
 {
     extra->n = 0;
     extra->used = 0;
+    extra->unprepared = false;
     if (!view)
         return 0;
     /* prog has at most SBX__VIEW_MAX_EXTRA files: each can have its bind */
@@ -784,6 +814,9 @@ static int fail(volatile int *step, int s, const char *volatile *where, const ch
 
 static int build(const struct sbx__view *view, const struct sbx__view_extra *extra, const int *src,
                  const int *ovl, int ruleset, volatile int *step, const char *volatile *where);
+static int build_on_prepared(const struct sbx__view *view, const struct sbx__view_extra *extra,
+                             const int *src, int ruleset, volatile int *step,
+                             const char *volatile *where);
 
 /* The source of a bind, in this mount namespace: the path resolved at compile
  * time, following no link, and the same object as then. */
@@ -939,8 +972,11 @@ int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *
     for (size_t i = 0; i < 2 * SBX_OVERLAY_MAX; i++)
         ovl[i] = -1;
     int rc = 0;
+    bool prepared = view->prepared >= 0 && !(extra && extra->unprepared);
     for (size_t i = 0; rc == 0 && i < n + n_extra; i++) {
         const struct sbx__view_op *op = i < n ? &view->ops[i] : &extra->ops[i - n];
+        if (prepared && i < n && !op->per_child)
+            continue; /* bound in the prepared tree */
         if ((op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_MASK_FILE ||
              op->kind == SBX__VIEW_BIND_AT || op->kind == SBX__VIEW_OVERLAY) &&
             (src[i] = open_source(op)) < 0)
@@ -961,7 +997,8 @@ int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *
         }
     }
     if (rc == 0)
-        rc = build(view, extra, src, ovl, ruleset, step, where);
+        rc = prepared ? build_on_prepared(view, extra, src, ruleset, step, where)
+                      : build(view, extra, src, ovl, ruleset, step, where);
     int saved = errno;
     for (size_t i = 0; i < n + n_extra; i++)
         if (src[i] >= 0)
@@ -1004,6 +1041,189 @@ static int build(const struct sbx__view *view, const struct sbx__view_extra *ext
             rc = fail(step, SBX__VSTEP_READ_ONLY, where, "/");
     }
     int saved = errno;
+    close(rootfd);
+    errno = saved;
+    return rc;
+}
+
+/* ---- the prepared tree: a root host builds the common part once ------------------- */
+
+/* Whether a bind's source is one of the system's own (the binds of
+ * add_system and add_dev, the default denies' /dev/null): the same object for
+ * every child, so bound once, at compile time. Every other source (grants,
+ * the working directory, sbx_bind) is opened and checked by each child, as
+ * without the prepared tree. */
+static bool system_source(const struct sbx__view_op *op)
+{
+    const char *src = op->kind == SBX__VIEW_BIND ? op->path : op->data;
+    if (!src)
+        return false;
+    for (size_t i = 0; i < sizeof(system_dirs) / sizeof(system_dirs[0]); i++)
+        if (sbx__path_under(src, system_dirs[i]))
+            return true;
+    for (size_t i = 0; i < sizeof(library_dirs) / sizeof(library_dirs[0]); i++)
+        if (sbx__path_under(src, library_dirs[i]))
+            return true;
+    for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
+        if (strcmp(src, devices[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Which ops each child makes itself: the mounts of its own (/tmp, /dev/shm,
+ * /dev/pts, /proc, tmpfs grants), binds of sources that are not the system's,
+ * a new mount with Landlock rights (added to each child's ruleset), and
+ * everything at or beneath one of those. */
+static void classify(struct sbx__view *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        struct sbx__view_op *op = &v->ops[i];
+        switch (op->kind) {
+        case SBX__VIEW_SYMLINK: op->per_child = false; break;
+        case SBX__VIEW_BIND:
+        case SBX__VIEW_BIND_AT:
+        case SBX__VIEW_MASK_FILE: op->per_child = !system_source(op); break;
+        case SBX__VIEW_MASK:
+        case SBX__VIEW_SELF: op->per_child = op->ll_rights != 0; break;
+        default: op->per_child = true; break;
+        }
+        for (size_t k = 0; k < i && !op->per_child; k++)
+            op->per_child = v->ops[k].per_child && v->ops[k].kind != SBX__VIEW_SYMLINK &&
+                            sbx__path_under(op->path, v->ops[k].path);
+    }
+}
+
+static bool mountpoint_is_dir(const struct sbx__view_op *op)
+{
+    return (op->kind != SBX__VIEW_BIND && op->kind != SBX__VIEW_MASK_FILE &&
+            op->kind != SBX__VIEW_SELF && op->kind != SBX__VIEW_BIND_AT) ||
+           op->is_dir;
+}
+
+/* A tmpfs with mount options `opts` ("key=value,..."), as a detached mount. */
+static int new_tmpfs(const char *opts, uint64_t attr)
+{
+    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -1;
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s", opts ? opts : "");
+    int rc = 0;
+    for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv && rc == 0;
+         kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (eq)
+            *eq = '\0';
+        rc = (int)syscall(SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, kv,
+                          eq ? eq + 1 : NULL, 0);
+    }
+    int mnt = rc == 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0
+                  ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attr)
+                  : -1;
+    close(fs);
+    return mnt;
+}
+
+/* Build the ops that are not per_child, and the mount points of the per_child
+ * ones that are not beneath another, on a detached tmpfs made read-only at the
+ * end: the tree each child clones. -1 when it cannot be built here (no new
+ * mount API, a source replaced...): each child then builds the whole view. */
+static int prepare_tree(const struct sbx__view *v)
+{
+    int root = new_tmpfs(v->root_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (root < 0)
+        return -1;
+    int rc = 0;
+    volatile int step = 0;
+    const char *volatile where = NULL;
+    for (size_t i = 0; rc == 0 && i < v->n; i++) {
+        const struct sbx__view_op *op = &v->ops[i];
+        if (op->per_child) {
+            bool nested = false;
+            for (size_t k = 0; k < i && !nested; k++)
+                nested = v->ops[k].per_child && v->ops[k].kind != SBX__VIEW_SYMLINK &&
+                         sbx__path_under(op->path, v->ops[k].path);
+            if (nested || op->kind == SBX__VIEW_SYMLINK)
+                continue; /* the child makes it, in a mount of its own */
+            int fd = mountpoint(root, op->path, mountpoint_is_dir(op));
+            if (fd < 0)
+                rc = -1;
+            else
+                close(fd);
+        } else if (op->kind == SBX__VIEW_MASK) {
+            int target = mountpoint(root, op->path, true);
+            int mask = target < 0 ? -1
+                                  : new_tmpfs(op->data, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                                            MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+            if (mask < 0 || syscall(SYS_move_mount, mask, "", target, "",
+                                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+                rc = -1;
+            if (mask >= 0)
+                close(mask);
+            if (target >= 0)
+                close(target);
+        } else {
+            int src = -1;
+            if ((op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_MASK_FILE ||
+                 op->kind == SBX__VIEW_BIND_AT) &&
+                (src = open_source(op)) < 0)
+                rc = -1;
+            else
+                rc = do_op(op, src, NULL, root, -1, &step, &where);
+            if (src >= 0)
+                close(src);
+        }
+    }
+    if (rc == 0 && set_attr(root, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY, 0) != 0)
+        rc = -1;
+    if (rc != 0) {
+        close(root);
+        return -1;
+    }
+    return root;
+}
+
+/* The child's build on a clone of the prepared tree: the clone becomes the
+ * stage, and only the per_child ops and the spawn's extra are made. */
+static int build_on_prepared(const struct sbx__view *view, const struct sbx__view_extra *extra,
+                             const int *src, int ruleset, volatile int *step,
+                             const char *volatile *where)
+{
+    int tree = (int)syscall(SYS_open_tree, view->prepared, "",
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    if (tree < 0)
+        return fail(step, SBX__VSTEP_CLONE, where, "/");
+    int rc = (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, STAGE, MOVE_MOUNT_F_EMPTY_PATH);
+    int saved = errno;
+    close(tree);
+    errno = saved;
+    if (rc != 0)
+        return fail(step, SBX__VSTEP_STAGE, where, STAGE);
+    int rootfd = open(STAGE, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return fail(step, SBX__VSTEP_STAGE, where, STAGE);
+    if (view->root_rights && ruleset >= 0 &&
+        sbx__landlock_add_path(ruleset, rootfd, view->root_rights) != 0)
+        rc = fail(step, SBX__VSTEP_LANDLOCK, where, "/");
+    for (size_t i = 0; rc == 0 && i < view->n; i++) {
+        const struct sbx__view_op *op = &view->ops[i];
+        if (!op->per_child)
+            continue;
+        struct sbx__view_op own = *op;
+        if (own.kind == SBX__VIEW_SCRATCH) { /* a tmpfs of its own, not the shared root's */
+            own.kind = SBX__VIEW_TMPFS;
+            own.data = view->scratch_opts;
+        }
+        rc = do_op(&own, src[i], NULL, rootfd, ruleset, step, where);
+    }
+    for (size_t i = 0; rc == 0 && extra && i < extra->n; i++)
+        rc = do_op(&extra->ops[i], src[view->n + i], NULL, rootfd, ruleset, step, where);
+    if (rc == 0) {
+        if (fchdir(rootfd) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
+            umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
+            rc = fail(step, SBX__VSTEP_PIVOT, where, STAGE);
+    }
+    saved = errno;
     close(rootfd);
     errno = saved;
     return rc;

@@ -41,6 +41,7 @@ struct sbx__view_op {
     uint64_t attr;      /* BIND: MOUNT_ATTR_* set on the bound tree */
     uint64_t ll_rights; /* a new mount's Landlock rights, added to the child's ruleset; 0: none */
     uint8_t ovl;        /* OVERLAY: the overlay's index in the policy */
+    bool per_child;     /* made by each child, not in the prepared tree (view.c) */
 };
 
 /* The compiled view: immutable, owned by the namespace plan. */
@@ -50,6 +51,12 @@ struct sbx__view {
     uint64_t root_rights;  /* Landlock rights on the view's own root (listing it) */
     const char *root_opts; /* the view's tmpfs: its size is the memory limit, for /tmp and
                               /dev/shm together */
+    /* A root host without a user namespace: the ops that are the same for every
+     * child (the system's binds, links and denies), built once at compile as a
+     * detached mount tree that each child clones with one open_tree(2); the
+     * per_child ops are made on the clone. -1: every child builds it all. */
+    int prepared;
+    char scratch_opts[80]; /* with `prepared`: /tmp and /dev/shm are a tmpfs each */
 };
 
 /* Binds a view may have: the child holds a descriptor for each at once. */
@@ -61,6 +68,8 @@ struct sbx__view {
 #define SBX__VIEW_MAX_EXTRA SBX__PROGRAM_MAX
 struct sbx__view_extra {
     size_t n;
+    bool unprepared; /* a file outside every bind: its mount point is made in the view's
+                        root, which the prepared tree has read-only: build it all */
     struct sbx__view_op ops[SBX__VIEW_MAX_EXTRA];
     size_t used;
     char paths[2048];

@@ -535,6 +535,69 @@ static void test_ns__mount_private_tmp(void **state)
     sbx_policy_free(plain);
 }
 
+/* Children of one policy share nothing writable, also where a root host
+ * builds the common part of the view once and each child clones it
+ * (view.c's prepared tree): a child's /tmp and /dev/shm are its own (a second
+ * child running at the same time, and the next one, find nothing there). The
+ * control: two
+ * processes outside the sandbox share the host's /dev/shm. */
+static void test_ns__mount_children_share_nothing_writable(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+    sbx_policy *ns = policy_ns(SBX_NS_MOUNT);
+    static const char *const writer[] = {
+        "/bin/sh", "-c", "echo a > /tmp/mark && echo a > /dev/shm/mark && echo ready && { read x; true; }",
+        NULL};
+    static const char *const reader[] = {
+        "/bin/sh", "-c",
+        "for f in /tmp/mark /dev/shm/mark; do [ -e $f ] && echo seen $f; done; echo done", NULL};
+    sbx_io io = SBX_IO_INIT;
+    io.stdin_mode = io.stdout_mode = SBX_STDIO_PIPE;
+    sbx_child *a = NULL;
+    assert_sbx_ok(sbx_spawn(ns, writer, &io, &a));
+    char buf[256] = "";
+    struct pollfd pfd = {.fd = sbx_child_stdio_fd(a, 1), .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 10000), 1);
+    ssize_t n = read(pfd.fd, buf, sizeof(buf) - 1);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_string_equal(buf, "ready\n");
+    /* While the writer lives: a second child of the same policy. */
+    sbx_result *r = run_ok(ns, reader);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    assert_string_equal(sbx_result_stdout(r, NULL), "done\n");
+    sbx_result_free(r);
+    assert_sbx_ok(sbx_child_close_stdio(a, 0));
+    r = NULL;
+    assert_sbx_ok(sbx_child_wait(a, &r));
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_result_free(r);
+    sbx_child_free(a);
+    /* After it: the next child. */
+    r = run_ok(ns, reader);
+    assert_string_equal(sbx_result_stdout(r, NULL), "done\n");
+    sbx_result_free(r);
+    sbx_policy_free(ns);
+
+    /* The control: the same probes unconfined share /dev/shm. */
+    char mark[64];
+    snprintf(mark, sizeof(mark), "/dev/shm/agentsbx-nstest-%d", (int)getpid());
+    FILE *f = fopen(mark, "w");
+    assert_non_null(f);
+    fclose(f);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "[ -e %s ] && echo seen", mark);
+    f = popen(cmd, "r");
+    assert_non_null(f);
+    char line[32] = "";
+    if (!fgets(line, sizeof(line), f))
+        line[0] = '\0';
+    pclose(f);
+    unlink(mark);
+    assert_string_equal(line, "seen\n");
+}
+
 /* The view shows none of the host's own directories: what lived there
  * (sockets in /run, homes, /sys) is out of reach. The control: the same probe
  * without the namespace sees each (Landlock does not hide names). */
@@ -809,6 +872,7 @@ static const struct CMUnitTest tests[] = {
                                     teardown),
     cmocka_unit_test(test_ns__mount_noexec_stops_the_loader),
     cmocka_unit_test_setup_teardown(test_ns__mount_private_tmp, setup, teardown),
+    cmocka_unit_test(test_ns__mount_children_share_nothing_writable),
     cmocka_unit_test_setup_teardown(test_ns__mount_write_grant_in_tmp_is_carried, setup, teardown),
     cmocka_unit_test(test_ns__mount_view_hides_the_host),
     cmocka_unit_test_setup_teardown(test_ns__mount_view_host_unix_socket, setup, teardown),
