@@ -191,25 +191,27 @@ static void fx_start(struct fx *f, bool tls)
         fail_msg("mkdir in %s: %s", f->dir, strerror(errno));
     }
     if (tls) {
-        const char *gen[] = {"openssl",
-                             "req",
-                             "-x509",
-                             "-newkey",
-                             "ec",
-                             "-pkeyopt",
-                             "ec_paramgen_curve:P-256",
-                             "-nodes",
-                             "-keyout",
-                             f->key,
-                             "-out",
-                             f->cert,
-                             "-days",
-                             "1",
-                             "-subj",
-                             "/CN=web.test",
-                             "-addext",
-                             "subjectAltName=DNS:web.test,DNS:other.test,IP:127.0.0.1",
-                             NULL};
+        const char *gen[] = {
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            f->key,
+            "-out",
+            f->cert,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=agentsbx test",
+            "-addext",
+            "subjectAltName=DNS:web.test,DNS:git.test,DNS:pypi.test,DNS:registry.test,"
+            "DNS:other.test,IP:127.0.0.1",
+            NULL};
         if (run(gen, out, sizeof(out)) != 0) {
             fx_stop(f);
             fail_msg("openssl req: %s", out);
@@ -283,6 +285,8 @@ static sbx_policy *client_policy(const struct client *c, const struct fx *f)
         assert_sbx_ok(sbx_set_env(p, name, eq + 1));
     }
     c->grant(p, f);
+    if (f->tls)
+        assert_sbx_ok(sbx_allow_path(p, f->cert, SBX_FS_READ));
     return p;
 }
 
@@ -426,11 +430,14 @@ static void client_case(const struct client *c, bool tls)
                      explain(r));
     sbx_result_free(r);
 
-    /* Control: the direct command, unconfined, reaches the server. */
+    /* Control: the direct command, unconfined, reaches the server (in the
+     * environment the sandbox gives the child, not the test's own). */
     memset(&cmd, 0, sizeof(cmd));
     snprintf(dest, sizeof(dest), "%s/control", f.work);
     snprintf(got, sizeof(got), "%s/%s", dest, c->got);
-    add(&cmd, "env");
+    add(&cmd, "env"); /* the child's environment, not the test's (PIP_CERT, REQUESTS_CA_BUNDLE) */
+    add(&cmd, "-i");
+    add(&cmd, "PATH=/usr/local/bin:/usr/bin:/bin");
     struct cmd e = {0};
     c->env(&e, &f);
     for (int i = 0; i < e.n; i++)
@@ -452,33 +459,41 @@ static void client_case(const struct client *c, bool tls)
 
 /* ---- the clients ---------------------------------------------------------------------- */
 
-static void env_home(struct cmd *e, const struct fx *f)
+/* Each client's environment: HOME in the working directory, and the
+ * variable that makes it trust the test's certificate over TLS. */
+static void env_urllib(struct cmd *e, const struct fx *f)
 {
     add(e, "HOME=%s", f->work);
+    if (f->tls)
+        add(e, "SSL_CERT_FILE=%s", f->cert);
 }
 
-static void env_tls(struct cmd *e, const struct fx *f)
+static void env_git(struct cmd *e, const struct fx *f)
 {
-    env_home(e, f);
-    add(e, "SSL_CERT_FILE=%s", f->cert);
+    add(e, "HOME=%s", f->work);
+    if (f->tls)
+        add(e, "GIT_SSL_CAINFO=%s", f->cert);
+}
+
+static void env_pip(struct cmd *e, const struct fx *f)
+{
+    add(e, "HOME=%s", f->work);
+    if (f->tls)
+        add(e, "PIP_CERT=%s", f->cert);
 }
 
 static void env_npm(struct cmd *e, const struct fx *f)
 {
-    env_home(e, f);
+    add(e, "HOME=%s", f->work);
     add(e, "npm_config_cache=%s/.npm", f->work);
+    if (f->tls)
+        add(e, "npm_config_cafile=%s", f->cert);
 }
 
 static void grant_python(sbx_policy *p, const struct fx *f)
 {
     (void)f;
     assert_sbx_ok(sbx_allow_tool(p, PYTHON));
-}
-
-static void grant_python_tls(sbx_policy *p, const struct fx *f)
-{
-    grant_python(p, f);
-    assert_sbx_ok(sbx_allow_path(p, f->cert, SBX_FS_READ));
 }
 
 static void grant_git(sbx_policy *p, const struct fx *f)
@@ -545,8 +560,10 @@ static void cmd_pip(struct cmd *c, const struct fx *f, const char *base, const c
     add(c, "--no-deps");
     add(c, "--index-url");
     add(c, "%s/simple", base);
-    add(c, "--trusted-host");
-    add(c, "%s", host);
+    if (strncmp(base, "http:", 5) == 0) { /* pip trusts plain HTTP only to localhost */
+        add(c, "--trusted-host");
+        add(c, "%s", host);
+    }
     add(c, "-d");
     add(c, "%s", dest);
     add(c, "agentsbx-demo");
@@ -573,62 +590,106 @@ static void cmd_npm(struct cmd *c, const struct fx *f, const char *base, const c
 
 /* ---- cases ---------------------------------------------------------------------------- */
 
+static const struct client URLLIB = {.host = "web.test",
+                                     .tool = PYTHON,
+                                     .command = cmd_urllib,
+                                     .grant = grant_python,
+                                     .env = env_urllib,
+                                     .got = "data.bin",
+                                     .want = "data.bin"};
+
+static const struct client GIT = {.host = "git.test",
+                                  .tool = "git",
+                                  .command = cmd_git,
+                                  .grant = grant_git,
+                                  .env = env_git,
+                                  .got = "data.bin",
+                                  .want = "git-src/data.bin"};
+
+static const struct client PIP = {.host = "pypi.test",
+                                  .tool = PYTHON,
+                                  .command = cmd_pip,
+                                  .grant = grant_python,
+                                  .env = env_pip,
+                                  .got = "agentsbx_demo-1.0-py3-none-any.whl",
+                                  .want = "files/agentsbx_demo-1.0-py3-none-any.whl"};
+
+static const struct client NPM = {.host = "registry.test",
+                                  .tool = "npm",
+                                  .command = cmd_npm,
+                                  .grant = grant_npm,
+                                  .env = env_npm,
+                                  .got = "node_modules/agentsbx-demo/data.bin",
+                                  .want = "npm-src/data.bin"};
+
+static void need_pip(void)
+{
+    char out[256];
+    const char *pip[] = {PYTHON, "-m", "pip", "--version", NULL};
+    if (run(pip, out, sizeof(out)) != 0)
+        SBX_SKIP("%s -m pip: not installed (python3-pip, scripts/install-deps.sh)", PYTHON);
+}
+
 static void test_clients__urllib_http(void **state)
 {
     (void)state;
-    const struct client c = {"web.test", PYTHON,     cmd_urllib, grant_python,
-                             env_home,   "data.bin", "data.bin"};
-    client_case(&c, false);
+    client_case(&URLLIB, false);
 }
 
 static void test_clients__urllib_https_connect(void **state)
 {
     (void)state;
-    const struct client c = {"web.test", PYTHON,     cmd_urllib, grant_python_tls,
-                             env_tls,    "data.bin", "data.bin"};
-    client_case(&c, true);
+    client_case(&URLLIB, true);
 }
 
 static void test_clients__git_clone(void **state)
 {
     (void)state;
-    const struct client c = {"git.test", "git",      cmd_git,           grant_git,
-                             env_home,   "data.bin", "git-src/data.bin"};
-    client_case(&c, false);
+    client_case(&GIT, false);
+}
+
+static void test_clients__git_clone_https(void **state)
+{
+    (void)state;
+    client_case(&GIT, true);
 }
 
 static void test_clients__pip_download(void **state)
 {
     (void)state;
-    char out[256];
-    const char *pip[] = {PYTHON, "-m", "pip", "--version", NULL};
-    if (run(pip, out, sizeof(out)) != 0)
-        SBX_SKIP("%s -m pip: not installed (python3-pip, scripts/install-deps.sh)", PYTHON);
-    const struct client c = {"pypi.test",
-                             PYTHON,
-                             cmd_pip,
-                             grant_python,
-                             env_home,
-                             "agentsbx_demo-1.0-py3-none-any.whl",
-                             "files/agentsbx_demo-1.0-py3-none-any.whl"};
-    client_case(&c, false);
+    need_pip();
+    client_case(&PIP, false);
+}
+
+static void test_clients__pip_download_https(void **state)
+{
+    (void)state;
+    need_pip();
+    client_case(&PIP, true);
 }
 
 static void test_clients__npm_install(void **state)
 {
     (void)state;
     NEED("node");
-    const struct client c = {"registry.test",   "npm",   cmd_npm,
-                             grant_npm,         env_npm, "node_modules/agentsbx-demo/data.bin",
-                             "npm-src/data.bin"};
-    client_case(&c, false);
+    client_case(&NPM, false);
+}
+
+static void test_clients__npm_install_https(void **state)
+{
+    (void)state;
+    NEED("node");
+    client_case(&NPM, true);
 }
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_clients__urllib_http),
     cmocka_unit_test(test_clients__urllib_https_connect),
     cmocka_unit_test(test_clients__git_clone),
+    cmocka_unit_test(test_clients__git_clone_https),
     cmocka_unit_test(test_clients__pip_download),
+    cmocka_unit_test(test_clients__pip_download_https),
     cmocka_unit_test(test_clients__npm_install),
+    cmocka_unit_test(test_clients__npm_install_https),
 };
 SBX_TEST_MAIN(tests)
