@@ -485,7 +485,6 @@ static void env_pip(struct cmd *e, const struct fx *f)
 static void env_npm(struct cmd *e, const struct fx *f)
 {
     add(e, "HOME=%s", f->work);
-    add(e, "npm_config_cache=%s/.npm", f->work);
     if (f->tls)
         add(e, "npm_config_cafile=%s", f->cert);
 }
@@ -578,6 +577,8 @@ static void cmd_npm(struct cmd *c, const struct fx *f, const char *base, const c
     add(c, "install");
     add(c, "--prefix");
     add(c, "%s", dest);
+    add(c, "--cache"); /* each run its own: nothing fetched from an earlier run's cache */
+    add(c, "%s/.npm", dest);
     add(c, "--registry");
     add(c, "%s/", base);
     add(c, "--no-audit");
