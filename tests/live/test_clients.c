@@ -9,8 +9,9 @@
  * - allowed: the granted name works, the content is the server's, byte for
  *   byte, and the result's network counters show it went through the broker
  *   (a connection, at least the content's size downloaded);
- * - refused: a name not granted fails, and the result names the host, the
- *   port and the reason;
+ * - refused: a name not granted, the server's IP literal and the cloud
+ *   metadata address fail through the broker, and the result names the host,
+ *   the port and the reason of each;
  * - direct: the same client with the proxy variables unset, to 127.0.0.1
  *   and the server's port, fails in the sandbox: Landlock holds the child to
  *   the broker's port, and the result (diagnose mode) has the denied connect;
@@ -370,29 +371,41 @@ static void client_case(const struct client *c, bool tls)
                      (long long)size, explain(r));
     sbx_result_free(r);
 
-    /* Refused: a name not granted, recorded with its port and the reason. */
-    memset(&cmd, 0, sizeof(cmd));
-    snprintf(base, sizeof(base), "%s://other.test:%u", scheme, f.port);
-    snprintf(dest, sizeof(dest), "%s/refused", f.work);
-    snprintf(got, sizeof(got), "%s/%s", dest, c->got);
-    c->command(&cmd, &f, base, "other.test", dest);
-    r = sandboxed(p, cmd.argv);
-    const char *host = NULL, *reason = NULL;
-    int port = 0;
-    if (sbx_result_status(r) != SBX_STATUS_EXITED || sbx_result_exit_code(r) == 0)
-        verdict_fail(&v, "refused %s: expected a failure: %s", base, explain(r));
-    else if (file_size(got) >= 0)
-        verdict_fail(&v, "refused %s: %s was fetched", base, got);
-    else if (sbx_result_network_connections(r) != 0 || sbx_result_network_denials(r) < 1 ||
-             sbx_result_network_denied(r) != sbx_result_network_denials(r))
-        verdict_fail(&v, "refused %s: the result does not record it: %s", base, explain(r));
-    for (size_t i = 0; i < sbx_result_network_denials(r) && !v.why[0]; i++) {
-        assert_sbx_ok(sbx_result_network_denial(r, i, &host, &port, &reason));
-        if (strcmp(host, "other.test") != 0 || port != (int)f.port ||
-            strcmp(reason, "host not allowed") != 0)
-            verdict_fail(&v, "refused %s: denial %zu is %s:%d '%s'", base, i, host, port, reason);
+    /* Refused: a name not granted, the server's address and the cloud
+     * metadata address through the broker, each recorded with its port and
+     * the reason. */
+    static const struct {
+        const char *host, *reason;
+    } refusals[] = {
+        {"other.test", "host not allowed"},
+        {"127.0.0.1", "IP address not granted"},
+        {"169.254.169.254", "IP address not granted"},
+    };
+    for (size_t k = 0; k < sizeof(refusals) / sizeof(refusals[0]); k++) {
+        memset(&cmd, 0, sizeof(cmd));
+        snprintf(base, sizeof(base), "%s://%s:%u", scheme, refusals[k].host, f.port);
+        snprintf(dest, sizeof(dest), "%s/refused-%zu", f.work, k);
+        snprintf(got, sizeof(got), "%s/%s", dest, c->got);
+        c->command(&cmd, &f, base, refusals[k].host, dest);
+        r = sandboxed(p, cmd.argv);
+        if (sbx_result_status(r) != SBX_STATUS_EXITED || sbx_result_exit_code(r) == 0)
+            verdict_fail(&v, "refused %s: expected a failure: %s", base, explain(r));
+        else if (file_size(got) >= 0)
+            verdict_fail(&v, "refused %s: %s was fetched", base, got);
+        else if (sbx_result_network_connections(r) != 0 || sbx_result_network_denials(r) < 1 ||
+                 sbx_result_network_denied(r) != sbx_result_network_denials(r))
+            verdict_fail(&v, "refused %s: the result does not record it: %s", base, explain(r));
+        for (size_t i = 0; i < sbx_result_network_denials(r) && !v.why[0]; i++) {
+            const char *host = NULL, *reason = NULL;
+            int port = 0;
+            assert_sbx_ok(sbx_result_network_denial(r, i, &host, &port, &reason));
+            if (strcmp(host, refusals[k].host) != 0 || port != (int)f.port ||
+                strcmp(reason, refusals[k].reason) != 0)
+                verdict_fail(&v, "refused %s: denial %zu is %s:%d '%s'", base, i, host, port,
+                             reason);
+        }
+        sbx_result_free(r);
     }
-    sbx_result_free(r);
 
     /* Direct: around the broker, to the server's address and port. */
     memset(&cmd, 0, sizeof(cmd));
