@@ -18,6 +18,7 @@ packages=(
   curl openssl git ca-certificates        # the egress broker's live tests: clients, a TLS certificate
   python3 python3-pytest python3-setuptools  # Python bindings, their tests and packaging
   python3-venv                            # the wheel's fresh-venv install test (pip from ensurepip)
+  python3-pip                             # pip download through the egress broker (test_clients)
   python3-mypy                            # mypy --strict over the package, in the suite
   util-linux passwd                       # runuser, setpriv, useradd for unprivileged runs
   bubblewrap firejail                     # peers, for the benchmarks only
