@@ -6,6 +6,7 @@
  * shown to reach past the limit when nothing stops it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -323,6 +324,76 @@ static void test_limits__processes_fork_fails(void **state)
     sbx_policy_free(p);
 }
 
+/* How many processes a second child of p forks (of 20 asked) while a first
+ * child of p holds 48: the process limit (64) binds per sandbox, or per user. */
+static long forked_beside(sbx_policy *p)
+{
+    static const char *const holder[] = {PROBE("probe_fork"), "48", "hold", NULL};
+    static const char *const second[] = {PROBE("probe_fork"), "20", NULL};
+    sbx_io io = SBX_IO_INIT;
+    io.stdin_mode = io.stdout_mode = SBX_STDIO_PIPE;
+    sbx_child *a = NULL;
+    assert_sbx_ok(sbx_spawn(p, holder, &io, &a));
+    char line[128] = "";
+    struct pollfd pfd = {.fd = sbx_child_stdio_fd(a, 1), .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 10000), 1);
+    ssize_t n = read(pfd.fd, line, sizeof(line) - 1);
+    assert_true(n > 0);
+    line[n] = '\0';
+    assert_string_equal(line, "forked=48 errno=none\n");
+    long forked;
+    char err[32];
+    run_counting_probe(p, second, "forked", &forked, err);
+    assert_sbx_ok(sbx_child_close_stdio(a, 0));
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_child_wait(a, &r));
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_result_free(r);
+    sbx_child_free(a);
+    return forked;
+}
+
+/* The process limit binds each sandbox, not the user (issue 15): with the
+ * user namespace of the default isolation, RLIMIT_NPROC counts the processes
+ * of that namespace (Linux 5.14's per-namespace counts), so a child that
+ * forks up to its limit does not starve another child of the same user. The
+ * control: without namespaces the second child is refused once the user's
+ * processes together reach the limit. */
+static void test_limits__processes_per_sandbox_not_per_user(void **state)
+{
+    if (!nproc_binds())
+        SBX_SKIP("running as root or with CAP_SYS_ADMIN/CAP_SYS_RESOURCE: RLIMIT_NPROC does "
+                 "not bind; a root host's process limit is a pids cgroup per child "
+                 "(test_limits__processes_take_a_cgroup_as_root)");
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_limit_processes(p, 64));
+    sbx_result *r = run_ok(p, (const char *const[]){"/bin/true", NULL});
+    bool user_ns = (sbx_result_namespaces(r) & SBX_NS_USER) != 0;
+    sbx_result_free(r);
+    if (!user_ns) {
+        sbx_policy_free(p);
+        SBX_SKIP("the default isolation has no user namespace on this host");
+    }
+    long forked = forked_beside(p);
+    if (forked != 20)
+        fail_msg("a second sandbox forked %ld of 20 beside one holding 48 under a limit of 64 "
+                 "each",
+                 forked);
+    sbx_policy_free(p);
+
+    sbx_policy *control = NULL;
+    assert_sbx_ok(sbx_policy_new(&control));
+    assert_sbx_ok(sbx_set_isolation(control, SBX_ISOLATION_MINIMAL));
+    assert_sbx_ok(sbx_limit_processes(control, 64));
+    forked = forked_beside(control);
+    if (forked >= 20)
+        fail_msg("control: without namespaces the second child still forked %ld: the limit "
+                 "does not count the user's processes here, the case proves nothing",
+                 forked);
+    sbx_policy_free(control);
+}
+
 /* ---- wall clock ---------------------------------------------------------- */
 
 static void test_limits__wall_timeout(void **state)
@@ -401,6 +472,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_limits__processes_take_a_cgroup_as_root),
     cmocka_unit_test(test_limits__processes_refused_when_unenforceable),
     cmocka_unit_test(test_limits__processes_fork_fails),
+    cmocka_unit_test(test_limits__processes_per_sandbox_not_per_user),
     cmocka_unit_test(test_limits__wall_timeout),
     cmocka_unit_test(test_limits__wall_timeout_kills_process_group),
     cmocka_unit_test(test_limits__exit_kills_process_group),
