@@ -269,7 +269,8 @@ struct sbx_child {
     /* egress.c: called for each connection of the child's broker as it ends
      * (audit.c sets it when auditing) */
     void (*net_hook)(sbx_child *child, const struct sbx__broker_event *ev);
-    int end_status; /* SBX_STATUS_*, set when reaped, before the layers finish */
+    int end_status;   /* SBX_STATUS_*, set when reaped, before the layers finish */
+    char *start_note; /* landlock.c: why the child started in /, moved to the result; or NULL */
     enum sbx__child_state state;
     enum sbx__end_reason reason;
     /* set when reaped */
@@ -308,6 +309,7 @@ struct sbx_result {
     char **ovl; /* overlay.c: lower, upper of each overlay, in pairs */
     size_t n_ovl;
     struct sbx__net_report *net; /* egress.c; NULL: no broker */
+    char *workdir_note;          /* the child started in /: why (landlock.c); or NULL */
 };
 
 /* overlay.c: the child's overlays, freed with it; copied into its result. */

@@ -573,6 +573,8 @@ void sbx__landlock_plan_free(struct sbx__landlock_plan *ll)
         return;
     for (size_t i = 0; i < ll->n_rules; i++)
         close(ll->rules[i].fd);
+    free(ll->listable);
+    free(ll->start_cwd);
     free(ll);
 }
 
@@ -687,16 +689,11 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
 
 /* ---- the starting directory --------------------------------------------------------- */
 
-struct ll_inode {
-    dev_t dev;
-    ino_t ino;
-};
-
 /* Whether the rules let the child list dir: as Landlock decides, the rights of
  * the rules on dir and on each directory above it (".." crosses mount points
  * as Landlock's walk does), matched by inode (`listable`: the directories of
- * rules with READ_DIR). */
-static bool dir_listable(const struct ll_inode *listable, size_t n, int dir)
+ * rules with READ_DIR). System calls only: no allocation. */
+static bool dir_listable(const struct sbx__ll_inode *listable, size_t n, int dir)
 {
     int cur = fcntl(dir, F_DUPFD_CLOEXEC, 3);
     bool found = false;
@@ -719,23 +716,43 @@ static bool dir_listable(const struct ll_inode *listable, size_t n, int dir)
     return found;
 }
 
+/* Whether the host's current directory is one the rules let the child list;
+ * its path in buf (or "" when getcwd failed). */
+static bool cwd_listable(const struct sbx__landlock_plan *ll, char *buf, size_t size)
+{
+    if (!getcwd(buf, size))
+        buf[0] = '\0';
+    int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    bool ok = fd >= 0 && dir_listable(ll->listable, ll->n_listable, fd);
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
 int sbx__landlock_check_start(const sbx_policy *policy, struct sbx__plan *plan)
 {
-    const struct sbx__landlock_plan *ll = plan->landlock;
-    struct stat st; /* a missing working directory, or a file: chdir's to report */
-    if (!ll || !(ll->handled_fs & LL_FS_READ_DIR) || !policy->workdir || plan->workdir_fd < 0 ||
-        fstat(plan->workdir_fd, &st) != 0 || !S_ISDIR(st.st_mode))
+    struct sbx__landlock_plan *ll = plan->landlock;
+    if (!ll || !(ll->handled_fs & LL_FS_READ_DIR))
         return 0;
-    struct ll_inode *listable = calloc(ll->n_rules + 1, sizeof(*listable));
-    if (!listable)
+    struct stat st;
+    if (!(ll->listable = calloc(ll->n_rules + 1, sizeof(*ll->listable))))
         return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "landlock");
-    size_t n = 0;
     for (size_t i = 0; i < ll->n_rules; i++)
         if ((ll->rules[i].access & LL_FS_READ_DIR) && fstat(ll->rules[i].fd, &st) == 0)
-            listable[n++] = (struct ll_inode){st.st_dev, st.st_ino};
-    bool ok = dir_listable(listable, n, plan->workdir_fd);
-    free(listable);
-    if (ok)
+            ll->listable[ll->n_listable++] = (struct sbx__ll_inode){st.st_dev, st.st_ino};
+    if (!policy->workdir) {
+        /* The host's current directory, where a child of this policy starts
+         * unless the spawn names a directory: decided now for the directory
+         * the host is in, again per spawn only if the host moved. */
+        char cwd[PATH_MAX];
+        ll->start_listable = cwd_listable(ll, cwd, sizeof(cwd));
+        if (cwd[0] && !(ll->start_cwd = strdup(cwd)))
+            return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "landlock");
+        return 0;
+    }
+    /* a missing working directory, or a file: chdir's to report */
+    if (plan->workdir_fd < 0 || fstat(plan->workdir_fd, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        dir_listable(ll->listable, ll->n_listable, plan->workdir_fd))
         return 0;
     /* It is granted read and write: a deny beneath a grant took that away. */
     return sbx__err_stage(SBX_STAGE_WORKDIR, -EACCES,
@@ -744,6 +761,38 @@ int sbx__landlock_check_start(const sbx_policy *policy, struct sbx__plan *plan)
                           "--deny-read); choose another working directory (sbx_set_workdir(), "
                           "--workdir DIR) or deny less",
                           policy->workdir);
+}
+
+/* A spawn that names no working directory starts in the host's current one
+ * (the policy's would be checked when it was compiled, this spawn's is the
+ * host's choice): when the rules do not let the child read it, every relative
+ * path would fail there, so the child starts in / instead (as in the mount
+ * view, which shows no directory the policy does not grant), and its result
+ * says so. The common case costs a getcwd and a path compare. */
+static int choose_start(struct sbx__spawn *s)
+{
+    const struct sbx__landlock_plan *ll = s->plan->landlock;
+    if (s->opts->workdir || s->plan->workdir || !ll->listable)
+        return 0;
+    char cwd[PATH_MAX];
+    bool ok;
+    if (getcwd(cwd, sizeof(cwd)) && ll->start_cwd && strcmp(cwd, ll->start_cwd) == 0)
+        ok = ll->start_listable;
+    else
+        ok = cwd_listable(ll, cwd, sizeof(cwd));
+    if (ok)
+        return 0;
+    const char *dir = cwd[0] ? cwd : "(getcwd failed)";
+    if (asprintf(&s->child->start_note,
+                 "the child started in / instead of the host's current directory %s, which the "
+                 "policy does not let it read; set a working directory (sbx_set_workdir(), "
+                 "--workdir DIR) or grant it read (sbx_allow_path(p, DIR, SBX_FS_READ), --ro DIR)",
+                 dir) < 0) {
+        s->child->start_note = NULL;
+        return sbx__err_stage(SBX_STAGE_CLONE, -ENOMEM, "sbx_spawn");
+    }
+    s->start_root = true; /* the child enters / after the mount view, if any, is built */
+    return 0;
 }
 
 /* ---- per spawn --------------------------------------------------------------------- */
@@ -830,6 +879,8 @@ static int prepare(struct sbx__spawn *s)
                                  program, x.failed);
         goto fail;
     }
+    if ((r = choose_start(s)) < 0)
+        goto fail;
     s->ruleset = rs;
     return 0;
 fail:
@@ -842,6 +893,13 @@ static void launched(struct sbx__spawn *s)
     if (s->ruleset >= 0)
         close(s->ruleset); /* the child restricted itself with it, or failed */
     s->ruleset = -1;
+}
+
+static void abort_spawn(struct sbx__spawn *s)
+{
+    launched(s); /* close the ruleset */
+    free(s->child->start_note);
+    s->child->start_note = NULL;
 }
 
 static int policy_dup(const sbx_policy *from, sbx_policy *to)
@@ -893,7 +951,7 @@ const struct sbx__layer sbx__layer_landlock = {
     .plan_free = plan_free,
     .prepare = prepare,
     .launched = launched,
-    .abort = launched, /* the same: close the ruleset */
+    .abort = abort_spawn,
 };
 
 /* In the child: async-signal-safe. */

@@ -12,6 +12,11 @@ struct sbx__ll_port {
     uint64_t access;
 };
 
+struct sbx__ll_inode {
+    dev_t dev;
+    ino_t ino;
+};
+
 /* The compiled Landlock layer: what every ruleset of this policy contains. */
 struct sbx__landlock_plan {
     int abi;
@@ -26,6 +31,14 @@ struct sbx__landlock_plan {
     size_t n_rules;
     struct sbx__ll_port ports[SBX__MAX_LL_PORTS];
     size_t n_ports;
+    /* The starting directory (sbx__landlock_check_start): the directories of
+     * the rules with READ_DIR, by inode (NULL: READ_DIR is not handled); without
+     * a policy working directory, the host's current one when the plan was
+     * compiled (NULL: getcwd failed) and whether the rules let the child list it. */
+    struct sbx__ll_inode *listable;
+    size_t n_listable;
+    char *start_cwd;
+    bool start_listable;
 };
 
 SBX__HIDDEN void sbx__grants_free(sbx_policy *policy);
@@ -37,7 +50,8 @@ SBX__HIDDEN void sbx__landlock_plan_free(struct sbx__landlock_plan *ll);
 SBX__HIDDEN int sbx__landlock_observed(char *buf, size_t size);
 /* After every layer has compiled (carve.c narrows the rules): -EACCES when
  * the policy's working directory is one the rules do not let the child read
- * (a deny covers it). */
+ * (a deny covers it); without one, whether the host's current directory is
+ * (a spawn naming no directory starts in / when it is not: landlock.c). */
 SBX__HIDDEN int sbx__landlock_check_start(const sbx_policy *policy, struct sbx__plan *plan);
 
 #endif

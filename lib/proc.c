@@ -289,6 +289,7 @@ void sbx_child_free(sbx_child *child)
     sbx__unicode_report_free(child->unicode);
     sbx__overlay_child_free(child);
     sbx__net_report_free(child->net);
+    free(child->start_note);
     if (child->epfd >= 0)
         close(child->epfd);
     if (child->status_fd >= 0)

@@ -74,6 +74,8 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     res->audit_dropped = child->audit_dropped;
     res->net = child->net; /* the egress broker's report moves to the result */
     ((sbx_child *)child)->net = NULL;
+    res->workdir_note = child->start_note; /* and why the child started in / */
+    ((sbx_child *)child)->start_note = NULL;
     if (sbx__capchan_result(child, res) < 0) {
         sbx_result_free(res);
         return sbx__errno(-ENOMEM, "allocating the result");
@@ -98,6 +100,7 @@ void sbx_result_free(sbx_result *result)
     sbx__unicode_report_free(result->unicode);
     sbx__net_report_free(result->net);
     sbx__overlay_result_free(result);
+    free(result->workdir_note);
     free(result);
 }
 
@@ -199,6 +202,11 @@ uint32_t sbx_result_namespaces(const sbx_result *result)
 const char *sbx_result_isolation_fallback(const sbx_result *result)
 {
     return result && result->isolation_fallback[0] ? result->isolation_fallback : NULL;
+}
+
+const char *sbx_result_workdir_note(const sbx_result *result)
+{
+    return result ? result->workdir_note : NULL;
 }
 
 /* `,"isolation_fallback":"..."` (JSON-escaped), or "" when it did not fall back. */
@@ -333,6 +341,12 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
                                         off < size ? size - off : 0);
     off += (size_t)sbx__net_report_json(result, off < size ? buf + off : NULL,
                                         off < size ? size - off : 0);
+    if (result->workdir_note) {
+        off += (size_t)snprintf(off < size ? buf + off : NULL, off < size ? size - off : 0,
+                                ",\"workdir_note\":");
+        off += sbx__json_quote(off < size ? buf + off : NULL, off < size ? size - off : 0,
+                               result->workdir_note, strlen(result->workdir_note));
+    }
     if (off + 1 < size) {
         buf[off] = '}';
         buf[off + 1] = '\0';

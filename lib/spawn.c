@@ -806,7 +806,10 @@ static void make_ctx(struct sbx__spawn *s, struct spawn_ctx *ctx, char **envp)
     const sbx_io *io = s->io;
     *ctx = (struct spawn_ctx){
         .plan = plan,
-        .workdir = s->opts->workdir ? s->opts->workdir : plan->workdir,
+        .workdir = s->opts->workdir ? s->opts->workdir
+                   : plan->workdir  ? plan->workdir
+                   : s->start_root  ? "/"
+                                    : NULL,
         .workdir_fd = s->workdir_fd,
         .program = s->prog.path[0],
         .argv = (char *const *)s->argv,

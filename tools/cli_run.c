@@ -424,6 +424,8 @@ static int child_ended(const struct run_opts *o, const sbx_result *r)
     violations_summary(o, r);
     exec_denials_summary(o, r);
     access_denials_summary(o, r);
+    if (sbx_result_workdir_note(r))
+        note(o, "%s", sbx_result_workdir_note(r));
     /* a limit reached in the tree while the main process went on */
     if (sbx_result_limit_hit(r, SBX_LIMIT_MEMORY) && status != SBX_STATUS_MEMORY_LIMIT)
         note(o, "memory limit reached: the OOM killer killed a process of the child");

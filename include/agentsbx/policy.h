@@ -72,7 +72,9 @@ SBX_API SBX_WUR int sbx_policy_dup(const sbx_policy *policy, sbx_policy **ret);
  *
  * The directory is not checked here: if the child cannot enter it, the spawn
  * fails with the errno of chdir(2) and a message such as
- * `chdir(/nope): No such file or directory`.
+ * `chdir(/nope): No such file or directory`. Without one, the child starts in
+ * the host's current directory, or in `/` when the policy does not let it read
+ * that directory (sbx_result_workdir_note() says so).
  *
  * @param policy The policy.
  * @param dir An absolute path, at most PATH_MAX bytes long.

@@ -219,6 +219,34 @@ case_workdir() {
     expect_out "$TMP/a"
 }
 
+# Without --workdir the current directory is granted read-only, but never the
+# home directory: run from there, the child starts in / and the run says why
+# (the library's note); from a directory that is granted, it starts there.
+case_start_dir_unreadable() {
+    need_python3
+    mkdir -p "$TMP/home" "$TMP/proj"
+    local note="the child started in / instead of the host's current directory $TMP/home, which the policy does not let it read; set a working directory (sbx_set_workdir(), --workdir DIR) or grant it read (sbx_allow_path(p, DIR, SBX_FS_READ), --ro DIR)"
+    for mode in minimal auto; do
+        cd "$TMP/home" || fail "cd"
+        HOME=$TMP/home sbx run --isolation $mode -- /bin/pwd
+        expect_rc 0
+        expect_out "/"
+        [ "$(cat "$TMP/err")" = "agentsbx: $note" ] || fail "$mode: expected the note$(show)"
+        HOME=$TMP/home sbx run --isolation $mode --json -- /bin/pwd
+        expect_rc 0
+        NOTE=$note json_check "d['workdir_note'] == __import__('os').environ['NOTE']"
+        HOME=$TMP/home sbx run --isolation $mode --ro "$TMP/home" -- /bin/pwd
+        expect_rc 0
+        expect_out "$TMP/home"
+        expect_err_empty
+        cd "$TMP/proj" || fail "cd"
+        HOME=$TMP/home sbx run --isolation $mode -- /bin/pwd
+        expect_rc 0
+        expect_out "$TMP/proj"
+        expect_err_empty
+    done
+}
+
 # ---------------------------------------------------------- option values
 
 case_unshare() {

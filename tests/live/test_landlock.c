@@ -856,6 +856,116 @@ static void test_landlock__workdir_under_deny_fails_before_clone(void **state)
     sbx_policy_free(p);
 }
 
+/* Run /bin/pwd under p from the host's directory `host_cwd`; the child's
+ * directory goes to `pwd`, the result's note (or "") to `note`. */
+static void pwd_from(const sbx_policy *p, const char *host_cwd, char *pwd, size_t pwd_size,
+                     char *note, size_t note_size)
+{
+    int back = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(back >= 0);
+    assert_int_equal(chdir(host_cwd), 0);
+    sbx_result *r = NULL;
+    int rc = sbx_run(p, ARGV("/bin/pwd"), NULL, 0, &r);
+    assert_int_equal(fchdir(back), 0);
+    close(back);
+    assert_sbx_ok(rc);
+    char json[8192];
+    assert_true(sbx_result_to_json(r, json, sizeof(json)) < (int)sizeof(json));
+    if (sbx_result_status(r) != SBX_STATUS_EXITED || sbx_result_exit_code(r) != 0)
+        fail_msg("/bin/pwd from %s: %s\nstderr: %s", host_cwd, json, sbx_result_stderr(r, NULL));
+    snprintf(pwd, pwd_size, "%s", sbx_result_stdout(r, NULL));
+    const char *n = sbx_result_workdir_note(r);
+    snprintf(note, note_size, "%s", n ? n : "");
+    /* the JSON carries the same note, or none */
+    if (n) {
+        char quoted[PATH_MAX + 512];
+        snprintf(quoted, sizeof(quoted), "\"workdir_note\":\"%s\"", n);
+        if (!strstr(json, quoted))
+            fail_msg("the JSON lacks %s: %s", quoted, json);
+    } else if (strstr(json, "workdir_note")) {
+        fail_msg("a workdir_note without a note: %s", json);
+    }
+    sbx_result_free(r);
+}
+
+static const char *start_note(const char *dir)
+{
+    return P("the child started in / instead of the host's current directory %s, which the "
+             "policy does not let it read; set a working directory (sbx_set_workdir(), --workdir "
+             "DIR) or grant it read (sbx_allow_path(p, DIR, SBX_FS_READ), --ro DIR)",
+             dir);
+}
+
+/* A policy and a spawn that name no working directory: the child starts in
+ * the host's current directory when the policy lets it read it (the
+ * control), else in / with a note in the result that names the directory and
+ * the fix, under both isolations (in the mount view, as on Landlock alone).
+ * Decided when the policy is compiled, and again when the host moved. */
+static void test_landlock__start_dir_unreadable_starts_in_root(void **state)
+{
+    need_abi(1, "LANDLOCK_ACCESS_FS_READ_DIR");
+    char why[512];
+    bool view = sbx_probe(SBX_FEATURE_MOUNT_NS, why, sizeof(why)) > 0;
+    const int modes[] = {SBX_ISOLATION_MINIMAL, SBX_ISOLATION_FULL};
+    char pwd[PATH_MAX + 2], note[PATH_MAX + 512];
+    for (size_t m = 0; m < 2; m++) {
+        if (modes[m] == SBX_ISOLATION_FULL && !view) {
+            print_message("SKIP: the mount namespace's view cannot be made here: %s\n", why);
+            continue;
+        }
+        /* compiled from a readable directory, then spawned from an unreadable one */
+        sbx_policy *p = policy_new();
+        assert_sbx_ok(sbx_set_isolation(p, modes[m]));
+        assert_sbx_ok(sbx_allow_path(p, fx.ro, SBX_FS_READ));
+        pwd_from(p, fx.ro, pwd, sizeof(pwd), note, sizeof(note));
+        assert_string_equal(pwd, P("%s\n", fx.ro));
+        assert_string_equal(note, "");
+        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note));
+        assert_string_equal(pwd, "/\n");
+        assert_string_equal(note, start_note(fx.out));
+        pwd_from(p, fx.ro, pwd, sizeof(pwd), note, sizeof(note)); /* and back */
+        assert_string_equal(pwd, P("%s\n", fx.ro));
+        assert_string_equal(note, "");
+        sbx_policy_free(p);
+
+        /* compiled from the unreadable one (the decision the plan keeps) */
+        p = policy_new();
+        assert_sbx_ok(sbx_set_isolation(p, modes[m]));
+        assert_sbx_ok(sbx_allow_path(p, fx.ro, SBX_FS_READ));
+        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note));
+        assert_string_equal(pwd, "/\n");
+        assert_string_equal(note, start_note(fx.out));
+        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note));
+        assert_string_equal(pwd, "/\n");
+        /* granted: it starts there */
+        assert_sbx_ok(sbx_allow_path(p, fx.out, SBX_FS_READ));
+        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note));
+        assert_string_equal(pwd, P("%s\n", fx.out));
+        assert_string_equal(note, "");
+        /* a deny under a grant takes it away again; the mount view shows
+         * the denied directory empty instead, and the child starts in it */
+        assert_sbx_ok(sbx_deny_path(p, fx.out, SBX_FS_READ));
+        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note));
+        bool shown_empty = modes[m] == SBX_ISOLATION_FULL;
+        assert_string_equal(pwd, shown_empty ? P("%s\n", fx.out) : "/\n");
+        assert_string_equal(note, shown_empty ? "" : start_note(fx.out));
+        /* this spawn's own directory: taken as it is named, no note */
+        static const char *const argv[] = {"/bin/pwd", NULL};
+        SBX_SPAWN_OPTS(o, .workdir = fx.ro, .capture = 1);
+        sbx_result *r = NULL;
+        assert_int_equal(chdir(fx.out), 0);
+        int rc = sbx_run_with(p, argv, &o, &r);
+        assert_int_equal(chdir("/"), 0);
+        assert_sbx_ok(rc);
+        assert_int_equal(sbx_result_exit_code(r), 0);
+        assert_string_equal(sbx_result_stdout(r, NULL), P("%s\n", fx.ro));
+        assert_null(sbx_result_workdir_note(r));
+        sbx_result_free(r);
+        sbx_policy_free(p);
+    }
+    assert_null(sbx_result_workdir_note(NULL));
+}
+
 /* ==== the private TMPDIR (ABI 1) ============================================================= */
 
 /* Read from fd until `marker` has been seen; the text goes to buf. */
@@ -1765,6 +1875,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_landlock__exec_system_refuses_writable_system_dir, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(test_landlock__workdir_under_deny_fails_before_clone, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_landlock__start_dir_unreadable_starts_in_root, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(test_landlock__private_tmpdir_is_writable, setup, teardown),
     cmocka_unit_test_setup_teardown(test_landlock__private_tmpdir_parent_chosen_by_host, setup,

@@ -328,6 +328,11 @@ class SandboxResult(Generic[_T]):
     """Why ``"auto"`` isolation ran without namespaces (the host refused them: a
     container's seccomp profile, a user-namespace restriction), or ``None`` when
     nothing fell back (``sbx_result_isolation_fallback``)."""
+    workdir_note: Optional[str] = None
+    """Why the child started in ``/`` instead of the host's current directory: no
+    working directory was set (no ``cwd``, no :meth:`Policy.set_workdir`) and the
+    policy does not let the child read the host's one, or ``None`` when it started
+    where it was asked to (``sbx_result_workdir_note``)."""
     tree_kill: str = "pgroup"
     """How its whole tree was killed: ``"pidns"``, ``"cgroup"``, ``"subreaper"`` or ``"pgroup"``
     (see docs/namespaces.md). ``run`` never leaves a survivor: ``"pgroup"`` only from ``spawn``
@@ -491,6 +496,7 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
                                        ("tmp", 4))},
         namespaces=_names(lib.sbx_result_namespaces(r), NAMESPACES),
         isolation_fallback=_fallback(lib.sbx_result_isolation_fallback(r)),
+        workdir_note=_fallback(lib.sbx_result_workdir_note(r)),
         tree_kill={1: "pgroup", 2: "cgroup", 3: "pidns", 4: "subreaper"}.get(
             lib.sbx_result_tree_kill(r), "none"),
         capabilities={name: _cap_names(lib.sbx_result_capabilities(r, i))

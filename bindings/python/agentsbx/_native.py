@@ -273,6 +273,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_policy_exec_mode", _i, [c_policy_p], False),  # an enum value, never < 0
     ("sbx_exec_mode_name", _s, [_i], False),
     ("sbx_result_isolation_fallback", _s, [c_result_p], False),
+    ("sbx_result_workdir_note", _s, [c_result_p], False),
     # capability.h
     ("sbx_keep_capability", _i, [c_policy_p, _s], True),
     # capchan.h

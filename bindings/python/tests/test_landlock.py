@@ -123,6 +123,30 @@ def test_landlock__allow_tool(policy):
     assert ei.value.errno == 2
 
 
+def _note(d):
+    return ("the child started in / instead of the host's current directory %s, which the "
+            "policy does not let it read; set a working directory (sbx_set_workdir(), "
+            "--workdir DIR) or grant it read (sbx_allow_path(p, DIR, SBX_FS_READ), --ro DIR)" % d)
+
+
+@pytest.mark.parametrize("mode", ["minimal", "auto"])
+def test_landlock__start_dir_unreadable_starts_in_root(policy, tmp_path, monkeypatch, mode):
+    """No cwd and no workdir: the child starts in the host's directory when the
+    policy lets it read it (the control), else in / and the result says why."""
+    policy.isolation(mode)
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    monkeypatch.chdir(hidden)
+    r = policy.run(["/bin/pwd"], capture_output=True)
+    assert (r.returncode, r.stdout) == (0, b"/\n"), r.json
+    assert r.workdir_note == _note(hidden)
+    assert r.json["workdir_note"] == r.workdir_note
+    policy.allow_path(hidden, "r")
+    r = policy.run(["/bin/pwd"], capture_output=True)
+    assert (r.returncode, r.stdout) == (0, b"%s\n" % bytes(hidden)), r.json
+    assert r.workdir_note is None and "workdir_note" not in r.json
+
+
 def test_landlock__exec_system_runs_installed_not_written(policy, workdir):
     """--exec system: /usr/bin/uname runs, a copy of it in the workdir does not
     (EACCES, the shell's 126); the copy runs unconfined (the control)."""
