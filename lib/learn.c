@@ -219,7 +219,12 @@ static int learn(sbx_policy *policy, const struct sbx__learned *l)
         long at = covered(&r, r.path[i]);
         if (at >= 0 && (r.flag[at] & READ_DIR))
             continue;
-        rc = sbx_allow_path(policy, r.path[i], SBX_FS_READ);
+        /* A cgroup's files are named after the host's session or container
+         * (node reads its memory limit there): optional, so that the policy
+         * still loads where that cgroup is gone. */
+        rc = sbx_allow_path(
+            policy, r.path[i],
+            SBX_FS_READ | (sbx__path_under(r.path[i], "/sys/fs/cgroup") ? SBX_FS_OPTIONAL : 0));
     }
     for (size_t i = 0; rc == 0 && i < tools.n; i++)
         rc = sbx_allow_tool(policy, tools.path[i]);

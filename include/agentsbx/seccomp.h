@@ -567,7 +567,8 @@ SBX_API SBX_WUR int sbx_set_learn(sbx_policy *policy, int on);
  *   its absolute path (one per file: `/bin/sh` and `/usr/bin/sh` once);
  * - a file read elsewhere is granted #SBX_FS_READ by itself when at most 3
  *   files of its directory were read and that directory was not listed,
- *   else its directory is;
+ *   else its directory is; beneath /sys/fs/cgroup (paths named after the
+ *   host's session or container) with #SBX_FS_OPTIONAL too;
  * - TCP ports with sbx_allow_connect() and sbx_allow_bind().
  * Left out: what the default view grants already (reading /usr, /bin, /sbin,
  * /lib*, /etc; /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom,

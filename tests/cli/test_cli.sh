@@ -1676,6 +1676,67 @@ SCRIPT
         "rm -rf facts.txt notes"
 }
 
+# npm (issue 18's "done when"): learn an offline install of a package whose
+# postinstall script npm runs with sh, replay it from the learned policy in a
+# fresh directory, and without sh's grant the run names sh as the program
+# denied. HOME and npm's cache are the test's own (granted --rw, so that the
+# policy file carries them); nothing reaches the network.
+case_learn_npm() {
+    need_python3
+    command -v npm >/dev/null || skip "npm not installed"
+    local h="$TMP/npmhome" proj="$TMP/proj" sh_file
+    sh_file=$(readlink -f /bin/sh)
+    mkdir -p "$h" "$TMP/pkg"
+    printf '{"name":"sbx-tiny","version":"1.0.0","main":"index.js","scripts":{"postinstall":"echo built >built.txt"}}\n' \
+        >"$TMP/pkg/package.json"
+    echo 'module.exports = 42;' >"$TMP/pkg/index.js"
+    local -a env=(--env "HOME=$h" --env "npm_config_cache=$h/.npm" --env npm_config_update_notifier=false)
+    local -a install=(npm install --offline --no-audit --no-fund "$TMP/sbx-tiny-1.0.0.tgz")
+    (cd "$TMP/pkg" && HOME=$h npm_config_cache=$h/.npm npm_config_update_notifier=false \
+        npm pack --pack-destination "$TMP") >"$TMP/out" 2>"$TMP/err" || fail "npm pack$(show)"
+    # a fresh directory and a fresh cache for each run
+    fresh() { rm -rf "$proj" "$h/.npm" && mkdir "$proj"; }
+    fresh
+    (cd "$proj" && "$SBX" learn --out "$TMP/learned.json" --rw "$h" "${env[@]}" -- "${install[@]}") \
+        >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    expect_rc 0
+    expect_err_has "agentsbx: learn: the policy is in $TMP/learned.json"
+    [ -f "$proj/node_modules/sbx-tiny/index.js" ] && [ -f "$proj/node_modules/sbx-tiny/built.txt" ] ||
+        fail "learn: the package or its postinstall's file is missing$(show)"
+    /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+g = {x["path"]: x["access"] for x in d["grants"]}
+assert "exec" in g.get(sys.argv[2], []), "sh (%s) is not granted exec: %s" % (sys.argv[2], g)
+assert "write" in g.get(sys.argv[3], []), "the directory is not writable: %s" % g
+assert "network" not in d, "the network was learned: %s" % d["network"]
+# node reads its cgroup'"'"'s memory limit: named after this session, so optional
+for p, a in g.items():
+    assert not p.startswith("/sys/fs/cgroup/") or "optional" in a, "%s is not optional" % p
+' "$TMP/learned.json" "$sh_file" "$proj" || fail "the learned policy: $(cat "$TMP/learned.json")"
+    fresh
+    (cd "$proj" && "$SBX" run --policy "$TMP/learned.json" -- "${install[@]}") >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    expect_rc 0
+    expect_err_lacks "exec"
+    [ -f "$proj/node_modules/sbx-tiny/index.js" ] && [ -f "$proj/node_modules/sbx-tiny/built.txt" ] ||
+        fail "replay: the package or its postinstall's file is missing$(show)"
+    drop_grant "$TMP/learned.json" "$TMP/less.json" "$sh_file"
+    fresh
+    (cd "$proj" && "$SBX" run --policy "$TMP/less.json" -- "${install[@]}") >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    [ "$rc" -ne 0 ] || fail "the run without sh succeeded$(show)"
+    expect_err_has "/bin/sh (not granted)"
+    expect_err_has "; to allow: --tool sh"
+    fresh
+    (cd "$proj" && "$SBX" run --policy "$TMP/less.json" --json -- "${install[@]}" --loglevel=silent) \
+        >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    [ "$rc" -ne 0 ] || fail "the run without sh succeeded$(show)"
+    json_check "'/bin/sh' in [x['path'] for x in d['exec_denials']]"
+}
+
 case_learn_usage() {
     sbx learn
     expect_rc 125

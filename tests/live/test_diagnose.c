@@ -470,6 +470,55 @@ static void test_diagnose__learn_policy(void **state)
     sbx_policy_free(p);
 }
 
+/* A file read beneath /sys/fs/cgroup (node reads its cgroup's memory limit)
+ * is named after the host's session or container: learned as an optional
+ * grant, so that the policy file still loads where that cgroup is gone; a
+ * file read elsewhere in the same run is not optional (the control). */
+static void test_diagnose__learn_cgroup_read_optional(void **state)
+{
+    need_landlock(1, "the filesystem rights");
+    static const char *const candidates[] = {
+        "/sys/fs/cgroup/cgroup.controllers", "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        "/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/cpu/cpu.shares"};
+    const char *cg = NULL;
+    struct stat st;
+    for (size_t i = 0; !cg && i < sizeof(candidates) / sizeof(candidates[0]); i++)
+        if (stat(candidates[i], &st) == 0 && S_ISREG(st.st_mode) &&
+            access(candidates[i], R_OK) == 0)
+            cg = candidates[i];
+    if (!cg)
+        SBX_SKIP("no readable cgroup file here (/sys/fs/cgroup/cgroup.controllers, ...)");
+    make_tmpdir();
+    char script[3 * PATH_MAX];
+    snprintf(script, sizeof(script), "{ read x || :; } <%s && { read x || :; } <%s", cg, file);
+    const char *const argv[] = {"/bin/sh", "-c", script, NULL};
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL));
+    assert_sbx_ok(sbx_allow_path(p, "/", SBX_FS_READ | SBX_FS_EXEC));
+    assert_sbx_ok(sbx_set_learn(p, 1));
+    sbx_result *r = run(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_policy *learned = NULL;
+    assert_sbx_ok(sbx_policy_new(&learned));
+    assert_sbx_ok(sbx_policy_learn(learned, r));
+    sbx_result_free(r);
+    char json[16384], want[2 * PATH_MAX];
+    assert_true(sbx_policy_to_json(learned, json, sizeof(json)) > 0);
+    snprintf(want, sizeof(want),
+             "\"path\": \"%s\",\n      \"access\": [\n        \"read\",\n        "
+             "\"optional\"\n      ]",
+             cg);
+    if (!strstr(json, want))
+        fail_msg("no optional read grant of %s in %s", cg, json);
+    snprintf(want, sizeof(want),
+             "\"path\": \"%s\",\n      \"access\": [\n        \"read\"\n      ]", file);
+    if (!strstr(json, want))
+        fail_msg("no plain read grant of %s in %s", file, json);
+    sbx_policy_free(learned);
+    sbx_policy_free(p);
+}
+
 static void test_diagnose__learn_bad_input(void **state)
 {
     need_landlock(1, "the filesystem rights");
@@ -507,6 +556,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_teardown(test_diagnose__policy_rule_wins, teardown_tmpdir),
     cmocka_unit_test(test_diagnose__api_bad_input),
     cmocka_unit_test_teardown(test_diagnose__learn_policy, teardown_tmpdir),
+    cmocka_unit_test_teardown(test_diagnose__learn_cgroup_read_optional, teardown_tmpdir),
     cmocka_unit_test(test_diagnose__learn_bad_input),
 };
 
