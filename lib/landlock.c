@@ -780,8 +780,15 @@ static int choose_start(struct sbx__spawn *s)
         ok = ll->start_listable;
     else
         ok = cwd_listable(ll, cwd, sizeof(cwd));
-    if (ok)
+    /* A program named relative to the host's directory ("./tool") is named
+     * from there; one that cannot be (no path) keeps the child where it is. */
+    const char *prog = s->prog.n ? s->prog.path[0] : NULL;
+    if (ok || (prog && prog[0] != '/' &&
+               (!cwd[0] || (size_t)snprintf(s->program_abs, sizeof(s->program_abs), "%s/%s", cwd,
+                                            prog) >= sizeof(s->program_abs))))
         return 0;
+    if (prog && prog[0] != '/')
+        s->prog.path[0] = s->program_abs;
     const char *dir = cwd[0] ? cwd : "(getcwd failed)";
     if (asprintf(&s->child->start_note,
                  "the child started in / instead of the host's current directory %s, which the "

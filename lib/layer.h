@@ -42,6 +42,7 @@ struct sbx__spawn {
     struct sbx__view_extra extra; /* namespaces: the program's files bound in the view */
     const char *cwd;              /* namespaces: entered in the view when it is there */
     bool start_root; /* landlock: the host's directory is unreadable: the child starts in / */
+    char program_abs[PATH_MAX]; /* landlock: then a relative program's path, made absolute */
     char cwd_buf[PATH_MAX];
     int init_fd;              /* the init's executable (pid namespace or subreaper), or -1 */
     int status_pipe[2];       /* the init reports the program's status; {-1, -1} without */

@@ -859,13 +859,13 @@ static void test_landlock__workdir_under_deny_fails_before_clone(void **state)
 /* Run /bin/pwd under p from the host's directory `host_cwd`; the child's
  * directory goes to `pwd`, the result's note (or "") to `note`. */
 static void pwd_from(const sbx_policy *p, const char *host_cwd, char *pwd, size_t pwd_size,
-                     char *note, size_t note_size)
+                     char *note, size_t note_size, const char *program)
 {
     int back = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     assert_true(back >= 0);
     assert_int_equal(chdir(host_cwd), 0);
     sbx_result *r = NULL;
-    int rc = sbx_run(p, ARGV("/bin/pwd"), NULL, 0, &r);
+    int rc = sbx_run(p, ARGV(program), NULL, 0, &r);
     assert_int_equal(fchdir(back), 0);
     close(back);
     assert_sbx_ok(rc);
@@ -906,6 +906,7 @@ static void test_landlock__start_dir_unreadable_starts_in_root(void **state)
     need_abi(1, "LANDLOCK_ACCESS_FS_READ_DIR");
     char why[512];
     bool view = sbx_probe(SBX_FEATURE_MOUNT_NS, why, sizeof(why)) > 0;
+    copy_file("/bin/pwd", P("%s/pwd-copy", fx.out), 0755);
     const int modes[] = {SBX_ISOLATION_MINIMAL, SBX_ISOLATION_FULL};
     char pwd[PATH_MAX + 2], note[PATH_MAX + 512];
     for (size_t m = 0; m < 2; m++) {
@@ -917,13 +918,20 @@ static void test_landlock__start_dir_unreadable_starts_in_root(void **state)
         sbx_policy *p = policy_new();
         assert_sbx_ok(sbx_set_isolation(p, modes[m]));
         assert_sbx_ok(sbx_allow_path(p, fx.ro, SBX_FS_READ));
-        pwd_from(p, fx.ro, pwd, sizeof(pwd), note, sizeof(note));
+        pwd_from(p, fx.ro, pwd, sizeof(pwd), note, sizeof(note), "/bin/pwd");
         assert_string_equal(pwd, P("%s\n", fx.ro));
         assert_string_equal(note, "");
-        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note));
+        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note), "/bin/pwd");
         assert_string_equal(pwd, "/\n");
         assert_string_equal(note, start_note(fx.out));
-        pwd_from(p, fx.ro, pwd, sizeof(pwd), note, sizeof(note)); /* and back */
+        pwd_from(p, fx.ro, pwd, sizeof(pwd), note, sizeof(note), "/bin/pwd"); /* and back */
+        assert_string_equal(pwd, P("%s\n", fx.ro));
+        assert_string_equal(note, "");
+        /* a program named relative to the host's directory still starts */
+        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note), "./pwd-copy");
+        assert_string_equal(pwd, "/\n");
+        assert_string_equal(note, start_note(fx.out));
+        pwd_from(p, fx.ro, pwd, sizeof(pwd), note, sizeof(note), "../out/pwd-copy");
         assert_string_equal(pwd, P("%s\n", fx.ro));
         assert_string_equal(note, "");
         sbx_policy_free(p);
@@ -932,20 +940,20 @@ static void test_landlock__start_dir_unreadable_starts_in_root(void **state)
         p = policy_new();
         assert_sbx_ok(sbx_set_isolation(p, modes[m]));
         assert_sbx_ok(sbx_allow_path(p, fx.ro, SBX_FS_READ));
-        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note));
+        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note), "/bin/pwd");
         assert_string_equal(pwd, "/\n");
         assert_string_equal(note, start_note(fx.out));
-        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note));
+        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note), "/bin/pwd");
         assert_string_equal(pwd, "/\n");
         /* granted: it starts there */
         assert_sbx_ok(sbx_allow_path(p, fx.out, SBX_FS_READ));
-        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note));
+        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note), "/bin/pwd");
         assert_string_equal(pwd, P("%s\n", fx.out));
         assert_string_equal(note, "");
         /* a deny under a grant takes it away again; the mount view shows
          * the denied directory empty instead, and the child starts in it */
         assert_sbx_ok(sbx_deny_path(p, fx.out, SBX_FS_READ));
-        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note));
+        pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note), "/bin/pwd");
         bool shown_empty = modes[m] == SBX_ISOLATION_FULL;
         assert_string_equal(pwd, shown_empty ? P("%s\n", fx.out) : "/\n");
         assert_string_equal(note, shown_empty ? "" : start_note(fx.out));
