@@ -574,6 +574,7 @@ void sbx__landlock_plan_free(struct sbx__landlock_plan *ll)
     for (size_t i = 0; i < ll->n_rules; i++)
         close(ll->rules[i].fd);
     free(ll->listable);
+    free(ll->rule_paths);
     free(ll->start_cwd);
     free(ll);
 }
@@ -716,12 +717,19 @@ static bool dir_listable(const struct sbx__ll_inode *listable, size_t n, int dir
     return found;
 }
 
-/* Whether the host's current directory is one the rules let the child list;
- * its path in buf (or "" when getcwd failed). */
-static bool cwd_listable(const struct sbx__landlock_plan *ll, char *buf, size_t size)
+/* Whether the child can use the host's current directory: list it, or reach
+ * by a relative path something granted at or beneath it (a file, a writable
+ * subdirectory); its path in buf (or "" when getcwd failed). */
+static bool cwd_usable(const struct sbx__landlock_plan *ll, char *buf, size_t size)
 {
     if (!getcwd(buf, size))
         buf[0] = '\0';
+    for (size_t at = 0; buf[0] == '/' && at < ll->rule_paths_len;) {
+        const char *p = ll->rule_paths + at;
+        if (sbx__path_under(p, buf))
+            return true;
+        at += strlen(p) + 1;
+    }
     int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     bool ok = fd >= 0 && dir_listable(ll->listable, ll->n_listable, fd);
     if (fd >= 0)
@@ -744,8 +752,27 @@ int sbx__landlock_check_start(const sbx_policy *policy, struct sbx__plan *plan)
         /* The host's current directory, where a child of this policy starts
          * unless the spawn names a directory: decided now for the directory
          * the host is in, again per spawn only if the host moved. */
-        char cwd[PATH_MAX];
-        ll->start_listable = cwd_listable(ll, cwd, sizeof(cwd));
+        char cwd[PATH_MAX], link[32];
+        size_t cap = 0;
+        for (size_t i = 0; i < ll->n_rules; i++) { /* the rules' paths, NUL-separated */
+            if (!(ll->rules[i].access & ll->handled_fs))
+                continue; /* all taken away (a deny) */
+            snprintf(link, sizeof(link), "/proc/self/fd/%d", ll->rules[i].fd);
+            ssize_t n = readlink(link, cwd, sizeof(cwd));
+            if (n <= 0 || (size_t)n >= sizeof(cwd) || cwd[0] != '/')
+                continue; /* no /proc: the directory alone decides */
+            if (ll->rule_paths_len + (size_t)n + 1 > cap) {
+                cap = (ll->rule_paths_len + (size_t)n + 1) * 2;
+                char *grown = realloc(ll->rule_paths, cap);
+                if (!grown)
+                    return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "landlock");
+                ll->rule_paths = grown;
+            }
+            memcpy(ll->rule_paths + ll->rule_paths_len, cwd, (size_t)n);
+            ll->rule_paths[ll->rule_paths_len + (size_t)n] = '\0';
+            ll->rule_paths_len += (size_t)n + 1;
+        }
+        ll->start_usable = cwd_usable(ll, cwd, sizeof(cwd));
         if (cwd[0] && !(ll->start_cwd = strdup(cwd)))
             return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "landlock");
         return 0;
@@ -765,10 +792,11 @@ int sbx__landlock_check_start(const sbx_policy *policy, struct sbx__plan *plan)
 
 /* A spawn that names no working directory starts in the host's current one
  * (the policy's would be checked when it was compiled, this spawn's is the
- * host's choice): when the rules do not let the child read it, every relative
- * path would fail there, so the child starts in / instead (as in the mount
- * view, which shows no directory the policy does not grant), and its result
- * says so. The common case costs a getcwd and a path compare. */
+ * host's choice): when the rules neither let the child read it nor grant
+ * anything beneath it, every relative path would fail there, so the child
+ * starts in / instead (as in the mount view, which shows no directory the
+ * policy does not grant), and its result says so. The common case costs a
+ * getcwd and a path compare. */
 static int choose_start(struct sbx__spawn *s)
 {
     const struct sbx__landlock_plan *ll = s->plan->landlock;
@@ -777,9 +805,9 @@ static int choose_start(struct sbx__spawn *s)
     char cwd[PATH_MAX];
     bool ok;
     if (getcwd(cwd, sizeof(cwd)) && ll->start_cwd && strcmp(cwd, ll->start_cwd) == 0)
-        ok = ll->start_listable;
+        ok = ll->start_usable;
     else
-        ok = cwd_listable(ll, cwd, sizeof(cwd));
+        ok = cwd_usable(ll, cwd, sizeof(cwd));
     /* A program named relative to the host's directory ("./tool") is named
      * from there; one that cannot be (no path) keeps the child where it is. */
     const char *prog = s->prog.n ? s->prog.path[0] : NULL;

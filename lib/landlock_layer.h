@@ -33,12 +33,16 @@ struct sbx__landlock_plan {
     size_t n_ports;
     /* The starting directory (sbx__landlock_check_start): the directories of
      * the rules with READ_DIR, by inode (NULL: READ_DIR is not handled); without
-     * a policy working directory, the host's current one when the plan was
-     * compiled (NULL: getcwd failed) and whether the rules let the child list it. */
+     * a policy working directory, the paths of all the rules (NUL-separated),
+     * the host's current directory when the plan was compiled (NULL: getcwd
+     * failed) and whether the child can use it (list it, or reach a rule's
+     * object at or beneath it). */
     struct sbx__ll_inode *listable;
     size_t n_listable;
+    char *rule_paths;
+    size_t rule_paths_len;
     char *start_cwd;
-    bool start_listable;
+    bool start_usable;
 };
 
 SBX__HIDDEN void sbx__grants_free(sbx_policy *policy);

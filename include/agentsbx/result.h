@@ -234,15 +234,17 @@ SBX_API uint32_t sbx_result_landlock_rights(const sbx_result *result);
  * A child whose policy and spawn name no working directory (sbx_set_workdir(),
  * sbx_spawn_opts.workdir) starts in the host's current directory, unless
  * Landlock does not let it read that directory (no grant covers it, a deny or
- * the protected list takes it away): there every relative path would fail
- * with EACCES, so the child starts in `/` instead, under either isolation (the
+ * the protected list takes it away) and the policy grants nothing beneath it:
+ * there every relative path would fail with EACCES, so the child starts in
+ * `/` instead, under either isolation (the
  * mount view shows no directory the policy does not grant), and this says so:
  * "the child started in / instead of the host's current directory /home/u/x,
  * which the policy does not let it read; set a working directory
  * (sbx_set_workdir(), --workdir DIR) or grant it read (sbx_allow_path(p, DIR,
- * SBX_FS_READ), --ro DIR)" ("workdir_note" in the result's JSON). A working
- * directory that is named and unreadable is an error instead (-EACCES at
- * #SBX_STAGE_WORKDIR).
+ * SBX_FS_READ), --ro DIR)" ("workdir_note" in the result's JSON). A program
+ * named relative to the host's directory ("./tool") is still found there. A
+ * policy working directory (sbx_set_workdir()) that a deny leaves unreadable
+ * is an error instead (-EACCES at #SBX_STAGE_WORKDIR).
  * @param result The result (NULL gives NULL).
  * @return A string owned by the result, or NULL when the child started where
  *         it was asked to (or Landlock does not handle directory reads).

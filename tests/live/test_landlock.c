@@ -907,6 +907,7 @@ static void test_landlock__start_dir_unreadable_starts_in_root(void **state)
     char why[512];
     bool view = sbx_probe(SBX_FEATURE_MOUNT_NS, why, sizeof(why)) > 0;
     copy_file("/bin/pwd", P("%s/pwd-copy", fx.out), 0755);
+    write_file(P("%s/other.txt", fx.out), "other\n", 0644);
     const int modes[] = {SBX_ISOLATION_MINIMAL, SBX_ISOLATION_FULL};
     char pwd[PATH_MAX + 2], note[PATH_MAX + 512];
     for (size_t m = 0; m < 2; m++) {
@@ -945,6 +946,21 @@ static void test_landlock__start_dir_unreadable_starts_in_root(void **state)
         assert_string_equal(note, start_note(fx.out));
         pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note), "/bin/pwd");
         assert_string_equal(pwd, "/\n");
+        /* a file granted in it (the directory itself is not): reachable by
+         * a relative path there, so the child starts there and reads it */
+        sbx_policy *q = policy_new();
+        assert_sbx_ok(sbx_set_isolation(q, modes[m]));
+        assert_sbx_ok(sbx_allow_path(q, P("%s/o.txt", fx.out), SBX_FS_READ));
+        pwd_from(q, fx.out, pwd, sizeof(pwd), note, sizeof(note), "/bin/pwd");
+        assert_string_equal(pwd, P("%s\n", fx.out));
+        assert_string_equal(note, "");
+        assert_int_equal(chdir(fx.out), 0);
+        EXPECT_CONFINED(q, 0, "ok", PROBE_FS, "read", "o.txt");
+        /* not the directory itself; the mount view does not show its other files */
+        EXPECT_CONFINED(q, 1, modes[m] == SBX_ISOLATION_FULL ? "denied ENOENT" : "denied EACCES",
+                        PROBE_FS, "read", "other.txt");
+        assert_int_equal(chdir("/"), 0);
+        sbx_policy_free(q);
         /* granted: it starts there */
         assert_sbx_ok(sbx_allow_path(p, fx.out, SBX_FS_READ));
         pwd_from(p, fx.out, pwd, sizeof(pwd), note, sizeof(note), "/bin/pwd");
