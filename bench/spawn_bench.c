@@ -671,6 +671,21 @@ static void print_table(const struct mode *modes, size_t nmodes, const struct st
                 printf(" %s", sbx_layer_name(bit));
         printf("\n");
     }
+    /* The ratios issue 15 quotes: the default policy against the floor, and
+     * each peer against the default (how many times slower the peer is). */
+    const struct stats *dflt = NULL;
+    for (size_t i = 0; i < nmodes; i++)
+        if (strcmp(modes[i].name, "sbx") == 0 && modes[i].why[0] == '\0')
+            dflt = &st[i];
+    if (!dflt)
+        return;
+    if (floor)
+        printf("default (sbx) / floor: median %.3f, p99 %.3f\n", dflt->median / floor->median,
+               dflt->p99 / floor->p99);
+    for (size_t i = 0; i < nmodes; i++)
+        if (modes[i].once == cmd_once && modes[i].why[0] == '\0')
+            printf("%s / default (sbx): median %.2f, p99 %.2f\n", modes[i].name,
+                   st[i].median / dflt->median, st[i].p99 / dflt->p99);
 }
 
 static void print_json(const struct mode *modes, size_t nmodes, const struct stats *st,
