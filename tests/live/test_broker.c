@@ -475,6 +475,283 @@ static void test_broker__slow_clients_bounded(void **state)
     sbx_policy_free(p);
 }
 
+/* ---- the relay: splice, the byte quota and the rate cap ------------------------------------ */
+
+static int tcp_to(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+static void send_all(int fd, const char *data, size_t len)
+{
+    for (size_t off = 0; off < len;) {
+        ssize_t w = send(fd, data + off, len - off, MSG_NOSIGNAL);
+        assert_true(w > 0);
+        off += (size_t)w;
+    }
+}
+
+/* A CONNECT tunnel to host:port through the broker; fails unless it says 200. */
+static int tunnel(const struct bk *k, const char *host, uint16_t port)
+{
+    int fd = tcp_to(k->port);
+    char req[512], reply[512];
+    int n = snprintf(req, sizeof(req), "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n\r\n", host, port,
+                     host, port);
+    send_all(fd, req, (size_t)n);
+    size_t got = 0;
+    while (got < sizeof(reply) - 1) {
+        ssize_t r = read(fd, reply + got, sizeof(reply) - 1 - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        reply[got] = '\0';
+        if (strstr(reply, "\r\n\r\n"))
+            break;
+    }
+    reply[got] = '\0';
+    if (strncmp(reply, "HTTP/1.1 200 ", 13) != 0 || !strstr(reply, "\r\n\r\n") ||
+        strstr(reply, "\r\n\r\n")[4] != '\0')
+        fail_msg("CONNECT %s:%u: '%s'", host, port, reply);
+    return fd;
+}
+
+/* Read to the end (or a reset); the bytes read, the first ones in head. */
+static uint64_t read_to_end(int fd, char *head, size_t head_size)
+{
+    static char buf[1 << 16];
+    uint64_t total = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof(buf));
+        if (r <= 0)
+            break;
+        if (head && total < head_size - 1) {
+            size_t n = (size_t)r < head_size - 1 - total ? (size_t)r : head_size - 1 - total;
+            memcpy(head + total, buf, n);
+            head[total + n] = '\0';
+        }
+        total += (uint64_t)r;
+    }
+    return total;
+}
+
+/* A sink on 127.0.0.1: accepts one connection, counts what it reads. */
+struct sink {
+    int lfd;
+    uint16_t port;
+    pthread_t th;
+    uint64_t got;
+};
+
+static void *sink_loop(void *arg)
+{
+    struct sink *s = arg;
+    int fd = accept(s->lfd, NULL, NULL);
+    if (fd >= 0) {
+        s->got = read_to_end(fd, NULL, 0);
+        close(fd);
+    }
+    return NULL;
+}
+
+static void sink_start(struct sink *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    assert_int_equal(bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(s->lfd, 4), 0);
+    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sa, &sl), 0);
+    s->port = ntohs(sa.sin_port);
+    assert_int_equal(pthread_create(&s->th, NULL, sink_loop, s), 0);
+}
+
+static void sink_join(struct sink *s)
+{
+    pthread_join(s->th, NULL);
+    close(s->lfd);
+}
+
+/* An odd quota well past a pipe's worth: the transfer is spliced long before. */
+#define QUOTA_EXACT (3000000u + 12345u)
+
+/* A download through a CONNECT tunnel, past the byte quota: the client gets
+ * exactly the quota's bytes (the byte past it is never written), the broker
+ * counts exactly those, and the transfer was spliced (no_splice: the same
+ * through the buffers, nothing spliced: the control). */
+static void quota_down(bool no_splice)
+{
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = origin_policy(&o);
+    assert_sbx_ok(sbx_limit_network_bytes(p, SBX_UNLIMITED, QUOTA_EXACT));
+    p->egress->no_splice = no_splice;
+    struct bk k;
+    broker_start(&k, p->egress);
+    int fd = tunnel(&k, "origin.test", o.port);
+    char req[128];
+    int n = snprintf(req, sizeof(req), "GET /bytes/20000000 HTTP/1.1\r\nHost: origin.test\r\n\r\n");
+    send_all(fd, req, (size_t)n);
+    char head[64];
+    uint64_t got = read_to_end(fd, head, sizeof(head));
+    close(fd);
+    broker_join(&k);
+    origin_stop(&o);
+    struct sbx__broker_stats st;
+    sbx__broker_stats(k.b, &st);
+    if (got != QUOTA_EXACT || st.bytes_down != QUOTA_EXACT)
+        fail_msg("no_splice %d: the client got %llu bytes, the broker counted %llu; quota %u",
+                 no_splice, (unsigned long long)got, (unsigned long long)st.bytes_down,
+                 QUOTA_EXACT);
+    assert_int_equal(strncmp(head, "HTTP/1.", 7), 0);
+    assert_int_equal(st.quota_hit, SBX__QUOTA_BYTES_DOWN);
+    assert_int_equal(st.by_reason[SBX__BR_BYTES_QUOTA], 1);
+    assert_int_equal(st.open, 0);
+    if (no_splice)
+        assert_int_equal(st.bytes_spliced, 0);
+    else if (st.bytes_spliced < QUOTA_EXACT / 2)
+        fail_msg("only %llu bytes spliced", (unsigned long long)st.bytes_spliced);
+    sbx__broker_free(k.b);
+    sbx_policy_free(p);
+}
+
+static void test_broker__quota_exact_down_spliced(void **state)
+{
+    (void)state;
+    quota_down(false);
+    quota_down(true);
+}
+
+/* An upload past the byte quota: the server gets exactly the quota's bytes. */
+static void quota_up(bool no_splice)
+{
+    struct sink s;
+    sink_start(&s);
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    char grant[64];
+    snprintf(grant, sizeof(grant), "sink.test:%u", s.port);
+    assert_sbx_ok(sbx_allow_host(p, grant));
+    assert_sbx_ok(sbx_broker_resolve(p, "sink.test", "127.0.0.1"));
+    assert_sbx_ok(sbx_limit_network_bytes(p, QUOTA_EXACT, SBX_UNLIMITED));
+    p->egress->no_splice = no_splice;
+    struct bk k;
+    broker_start(&k, p->egress);
+    int fd = tunnel(&k, "sink.test", s.port);
+    static char chunk[1 << 16];
+    memset(chunk, 'u', sizeof(chunk));
+    uint64_t sent = 0;
+    while (sent < 20000000) { /* until the broker closes */
+        ssize_t w = send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        sent += (uint64_t)w;
+    }
+    close(fd);
+    sink_join(&s);
+    broker_join(&k);
+    struct sbx__broker_stats st;
+    sbx__broker_stats(k.b, &st);
+    if (s.got != QUOTA_EXACT || st.bytes_up != QUOTA_EXACT)
+        fail_msg("no_splice %d: the server got %llu bytes, the broker counted %llu; quota %u "
+                 "(%llu sent)",
+                 no_splice, (unsigned long long)s.got, (unsigned long long)st.bytes_up, QUOTA_EXACT,
+                 (unsigned long long)sent);
+    assert_true(sent > QUOTA_EXACT);
+    assert_int_equal(st.quota_hit, SBX__QUOTA_BYTES_UP);
+    assert_int_equal(st.by_reason[SBX__BR_BYTES_QUOTA], 1);
+    if (no_splice)
+        assert_int_equal(st.bytes_spliced, 0);
+    else if (st.bytes_spliced < QUOTA_EXACT / 2)
+        fail_msg("only %llu bytes spliced", (unsigned long long)st.bytes_spliced);
+    sbx__broker_free(k.b);
+    sbx_policy_free(p);
+}
+
+static void test_broker__quota_exact_up_spliced(void **state)
+{
+    (void)state;
+    quota_up(false);
+    quota_up(true);
+}
+
+/* The rate cap holds for spliced bytes: 6 MB at 2 MB/s (with its 1 s burst)
+ * takes at least 2 s, and the count is what the client got. */
+static void test_broker__rate_cap_spliced(void **state)
+{
+    (void)state;
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = origin_policy(&o);
+    assert_sbx_ok(sbx_limit_network_rate(p, 2000000));
+    struct bk k;
+    broker_start(&k, p->egress);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int fd = tunnel(&k, "origin.test", o.port);
+    char req[128];
+    int n =
+        snprintf(req, sizeof(req),
+                 "GET /bytes/6000000 HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n");
+    send_all(fd, req, (size_t)n);
+    uint64_t got = read_to_end(fd, NULL, 0); /* Connection: close */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    close(fd);
+    broker_join(&k);
+    origin_stop(&o);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    struct sbx__broker_stats st;
+    sbx__broker_stats(k.b, &st);
+    if (secs < 1.9 || secs > 15)
+        fail_msg("6 MB at 2 MB/s took %.2f s", secs);
+    assert_true(got > 6000000);
+    assert_int_equal(st.bytes_down, got);
+    if (st.bytes_spliced < 3000000)
+        fail_msg("only %llu bytes spliced", (unsigned long long)st.bytes_spliced);
+    sbx__broker_free(k.b);
+    sbx_policy_free(p);
+}
+
+/* A host name over 253 bytes, through the live broker: 400 with the reason,
+ * recorded as a bad name (the parser's own tests: test_broker_parse.c). */
+static void test_broker__long_name_refused(void **state)
+{
+    (void)state;
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_allow_host(p, "*.test"));
+    struct bk k;
+    broker_start(&k, p->egress);
+    char name[300];
+    memset(name, 'a', sizeof(name));
+    memcpy(name + sizeof(name) - 6, ".test", 6); /* 294 bytes, labels of 63 and less */
+    for (size_t i = 60; i < sizeof(name) - 6; i += 61)
+        name[i] = '.';
+    int fd = tcp_to(k.port);
+    char req[512];
+    int n = snprintf(req, sizeof(req), "CONNECT %s:443 HTTP/1.1\r\n\r\n", name);
+    send_all(fd, req, (size_t)n);
+    char reply[1024] = "";
+    read_to_end(fd, reply, sizeof(reply));
+    close(fd);
+    broker_join(&k);
+    if (strncmp(reply, "HTTP/1.1 400 ", 13) != 0 ||
+        !strstr(reply, "X-Agentsbx-Reason: invalid host name\r\n") ||
+        !strstr(reply, "(host name longer than 253 bytes)"))
+        fail_msg("reply: '%s'", reply);
+    const struct sbx__broker_denial *d;
+    assert_int_equal(sbx__broker_denials(k.b, &d), 1);
+    assert_int_equal(d[0].reason, SBX__BR_BAD_NAME);
+    sbx__broker_free(k.b);
+    sbx_policy_free(p);
+}
+
 /* ---- wired: a sandboxed child behind its broker ---------------------------------------- */
 
 /* Landlock's TCP rules hold the child to the broker: without them host
@@ -686,6 +963,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_broker__byte_quota_stops_transfer),
     cmocka_unit_test(test_broker__slow_clients_bounded),
     cmocka_unit_test(test_broker__new_bad_input),
+    cmocka_unit_test(test_broker__quota_exact_down_spliced),
+    cmocka_unit_test(test_broker__quota_exact_up_spliced),
+    cmocka_unit_test(test_broker__rate_cap_spliced),
+    cmocka_unit_test(test_broker__long_name_refused),
     cmocka_unit_test(test_broker__sandboxed_curl),
     cmocka_unit_test(test_broker__direct_connect_denied),
     cmocka_unit_test(test_broker__sandboxed_quota),
