@@ -23,7 +23,11 @@
  * directories granted read+exec; the broker's children get the grant
  * "origin.test:PORT" and the pin origin.test -> 127.0.0.1 (sbx_broker_resolve),
  * and reach the broker through the proxy variables the library sets.
- * Percentiles are nearest-rank; figures go to stdout as markdown tables.
+ * Options: -s BYTES the download (default 1 GiB), -r ROUNDS (default 3),
+ * -n CONNECTIONS per round for set-up (default 1000), -t TUNNELS held for
+ * memory (default 1000), -p PARTS to run only some (default
+ * "throughput,setup,memory"). Percentiles are nearest-rank; figures go to
+ * stdout as markdown tables.
  */
 #include <agentsbx/agentsbx.h>
 
@@ -37,6 +41,7 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,6 +58,8 @@
 
 #define ORIGIN_NAME "origin.test"
 #define CHUNK       (1u << 20)
+
+static uint16_t origin_port_for_relay; /* the relay process's copy */
 
 static uint64_t now_ns(void)
 {
@@ -207,6 +214,78 @@ static pid_t origin_start(uint16_t *port)
     return pid;
 }
 
+/* ---- the floor: a bare splice relay, no library ------------------------------------------ */
+
+/* One connection: both directions spliced through a pipe each, as the broker
+ * does, without its checks, counting or event loop. */
+static void relay_conn(int cfd)
+{
+    int ufd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons(origin_port_for_relay),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int p[2][2];
+    if (ufd < 0 || connect(ufd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || pipe(p[0]) < 0 ||
+        pipe(p[1]) < 0)
+        _exit(1);
+    fcntl(p[1][1], F_SETPIPE_SZ, 1 << 20);
+    int fds[2] = {cfd, ufd};
+    bool eof[2] = {false, false};
+    while (!eof[0] || !eof[1]) {
+        struct pollfd pfd[2] = {{.fd = eof[0] ? -1 : cfd, .events = POLLIN},
+                                {.fd = eof[1] ? -1 : ufd, .events = POLLIN}};
+        if (poll(pfd, 2, -1) < 0)
+            _exit(1);
+        for (int i = 0; i < 2; i++) {
+            if (!pfd[i].revents)
+                continue;
+            ssize_t n = splice(fds[i], NULL, p[i][1], NULL, 1 << 20, SPLICE_F_MOVE);
+            if (n <= 0) {
+                eof[i] = true;
+                shutdown(fds[1 - i], SHUT_WR);
+                continue;
+            }
+            while (n > 0) {
+                ssize_t m = splice(p[i][0], NULL, fds[1 - i], NULL, (size_t)n, SPLICE_F_MOVE);
+                if (m <= 0)
+                    _exit(1);
+                n -= m;
+            }
+        }
+    }
+    _exit(0);
+}
+
+static pid_t relay_start(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
+        die("the relay's socket", -errno);
+    *port = ntohs(sa.sin_port);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork", -errno);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        signal(SIGCHLD, SIG_IGN); /* connections' processes reaped by the kernel */
+        for (;;) {
+            int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+            if (c < 0)
+                continue;
+            if (fork() == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                relay_conn(c);
+            }
+            close(c);
+        }
+    }
+    close(fd);
+    return pid;
+}
+
 /* ---- the client: a confined child -------------------------------------------------------- */
 
 static int write_all(int fd, const void *data, size_t len)
@@ -261,7 +340,9 @@ static uint16_t proxy_port(void)
  * path NULL, a CONNECT tunnel is established and nothing sent. -1 on failure. */
 static int open_conn(const char *how, uint16_t port, const char *path)
 {
-    uint16_t to = strcmp(how, "direct") == 0 ? port : proxy_port();
+    uint16_t to = strcmp(how, "direct") == 0       ? port
+                  : strncmp(how, "relay:", 6) == 0 ? (uint16_t)atoi(how + 6)
+                                                   : proxy_port();
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = {
         .sin_family = AF_INET, .sin_port = htons(to), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -385,7 +466,10 @@ static int client(const char *how, uint16_t port, const char *op, uint64_t arg)
 static char self[PATH_MAX];
 static uint16_t origin_port;
 
-static sbx_policy *bench_policy(bool broker)
+static uint16_t relay_port;
+
+/* kind: 0 direct, 1 through the broker, 2 through the floor relay. */
+static sbx_policy *bench_policy(int kind)
 {
     sbx_policy *p = NULL;
     int r;
@@ -402,12 +486,12 @@ static sbx_policy *bench_policy(bool broker)
         (r = sbx_allow_path(p, dirname(lib), SBX_FS_READ | SBX_FS_EXEC)) < 0 ||
         (r = sbx_limit_open_files(p, 4096)) < 0 || (r = sbx_limit_output(p, 1u << 24)) < 0)
         die("policy", r);
-    if (broker) {
+    if (kind == 1) {
         if ((r = sbx_allow_host(p, grant)) < 0 ||
             (r = sbx_broker_resolve(p, ORIGIN_NAME, "127.0.0.1")) < 0 ||
             (r = sbx_limit_connections(p, SBX_UNLIMITED, SBX_CONNECTIONS_MAX)) < 0)
             die("policy: the host grant", r);
-    } else if ((r = sbx_allow_connect(p, origin_port)) < 0) {
+    } else if ((r = sbx_allow_connect(p, kind ? relay_port : origin_port)) < 0) {
         die("policy: sbx_allow_connect", r);
     }
     return p;
@@ -435,40 +519,49 @@ static char *run_client(sbx_policy *p, const char *how, const char *op, uint64_t
     return out;
 }
 
-static const char *const PATHS[] = {"direct", "connect", "http", "socks5"};
+static const char *const PATHS[] = {"direct", "connect", "http", "socks5", "relay"};
 static const char *const PATH_NAMES[] = {"direct (sbx_allow_connect)", "broker: CONNECT tunnel",
-                                         "broker: plain HTTP GET", "broker: SOCKS5 CONNECT"};
+                                         "broker: plain HTTP GET", "broker: SOCKS5 CONNECT",
+                                         "floor: a bare splice relay (no library)"};
 
 static void throughput(uint64_t size, int rounds)
 {
-    double mbs[3][64];
-    sbx_policy *direct = bench_policy(false), *broker = bench_policy(true);
+    static const int order[] = {0, 4, 1, 2}; /* direct, the floor, CONNECT, HTTP */
+    enum { N = sizeof(order) / sizeof(order[0]) };
+    double mbs[N][64];
+    sbx_policy *pol[3] = {bench_policy(0), bench_policy(1), bench_policy(2)};
+    char relay[32];
+    snprintf(relay, sizeof(relay), "relay:%u", relay_port);
     for (int r = 0; r < rounds; r++)
-        for (int k = 0; k < 3; k++) {
-            char *out = run_client(k ? broker : direct, PATHS[k], "get", size);
+        for (int i = 0; i < N; i++) {
+            int k = order[i];
+            char *out = run_client(pol[k == 0   ? 0
+                                       : k == 4 ? 2
+                                                : 1],
+                                   k == 4 ? relay : PATHS[k], "get", size);
             unsigned long long bytes = 0, ns = 0;
             if (sscanf(out, "%llu %llu", &bytes, &ns) != 2 || ns == 0)
                 die("client output", -EIO);
-            mbs[k][r] = (double)bytes / ((double)ns / 1e9) / 1e6;
+            mbs[i][r] = (double)bytes / ((double)ns / 1e9) / 1e6;
             free(out);
         }
     printf("### Throughput: a %.0f MiB download, %d rounds interleaved\n\n",
            (double)size / (1 << 20), rounds);
     printf("| path | median MB/s | min | max | median vs direct |\n|---|---|---|---|---|\n");
-    double med[3];
-    for (int k = 0; k < 3; k++) {
-        double lo = mbs[k][0], hi = mbs[k][0];
+    double med[N];
+    for (int i = 0; i < N; i++) {
+        double lo = mbs[i][0], hi = mbs[i][0];
         for (int r = 0; r < rounds; r++) {
-            lo = mbs[k][r] < lo ? mbs[k][r] : lo;
-            hi = mbs[k][r] > hi ? mbs[k][r] : hi;
+            lo = mbs[i][r] < lo ? mbs[i][r] : lo;
+            hi = mbs[i][r] > hi ? mbs[i][r] : hi;
         }
-        med[k] = median_d(mbs[k], (size_t)rounds);
-        printf("| %s | %.0f | %.0f | %.0f | %.2f |\n", PATH_NAMES[k], med[k], lo, hi,
-               med[k] / med[0]);
+        med[i] = median_d(mbs[i], (size_t)rounds);
+        printf("| %s | %.0f | %.0f | %.0f | %.2f |\n", PATH_NAMES[order[i]], med[i], lo, hi,
+               med[i] / med[0]);
     }
     printf("\n");
-    sbx_policy_free(direct);
-    sbx_policy_free(broker);
+    for (int k = 0; k < 3; k++)
+        sbx_policy_free(pol[k]);
 }
 
 static void setup(uint64_t n, int rounds)
@@ -477,7 +570,7 @@ static void setup(uint64_t n, int rounds)
     size_t got[4] = {0};
     for (int k = 0; k < 4; k++)
         t[k] = malloc((size_t)(n * (uint64_t)rounds) * sizeof(uint64_t));
-    sbx_policy *direct = bench_policy(false), *broker = bench_policy(true);
+    sbx_policy *direct = bench_policy(0), *broker = bench_policy(1);
     for (int r = 0; r < rounds; r++)
         for (int k = 0; k < 4; k++) {
             char *out = run_client(k ? broker : direct, PATHS[k], "ttfb", n);
@@ -550,7 +643,7 @@ static void on_output(int stream, const char *data, size_t len, void *userdata)
 
 static void memory(uint64_t tunnels)
 {
-    sbx_policy *p = bench_policy(true);
+    sbx_policy *p = bench_policy(1);
     static struct hold h;
     int r = sbx_set_output_callback(p, on_output, &h);
     if (r < 0)
@@ -578,8 +671,9 @@ int main(int argc, char **argv)
         return client(argv[2], (uint16_t)atoi(argv[3]), argv[4], strtoull(argv[5], NULL, 10));
     uint64_t size = 1ull << 30, conns = 1000, tunnels = 1000;
     int rounds = 3;
+    const char *parts = "throughput,setup,memory";
     int c;
-    while ((c = getopt(argc, argv, "s:n:t:r:")) != -1) {
+    while ((c = getopt(argc, argv, "s:n:t:r:p:")) != -1) {
         if (c == 's')
             size = strtoull(optarg, NULL, 10);
         else if (c == 'n')
@@ -588,6 +682,8 @@ int main(int argc, char **argv)
             tunnels = strtoull(optarg, NULL, 10);
         else if (c == 'r')
             rounds = atoi(optarg);
+        else if (c == 'p')
+            parts = optarg;
         else
             return 2;
     }
@@ -595,7 +691,7 @@ int main(int argc, char **argv)
         size < 1) {
         fprintf(stderr,
                 "usage: %s [-s BYTES] [-n CONNECTIONS] [-t TUNNELS <= %d] [-r ROUNDS <= "
-                "64]\n",
+                "64] [-p throughput,setup,memory]\n",
                 argv[0], SBX_CONNECTIONS_MAX);
         return 2;
     }
@@ -608,6 +704,8 @@ int main(int argc, char **argv)
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     pid_t origin = origin_start(&origin_port);
+    origin_port_for_relay = origin_port;
+    pid_t relay = relay_start(&relay_port);
     FILE *f = fopen("/proc/loadavg", "r");
     char la[64] = "";
     if (f) {
@@ -616,9 +714,14 @@ int main(int argc, char **argv)
         fclose(f);
     }
     printf("load average before: %s\n", la);
-    throughput(size, rounds);
-    setup(conns, rounds);
-    memory(tunnels);
+    if (strstr(parts, "throughput"))
+        throughput(size, rounds);
+    if (strstr(parts, "setup"))
+        setup(conns, rounds);
+    if (strstr(parts, "memory"))
+        memory(tunnels);
+    kill(relay, SIGKILL);
+    waitpid(relay, NULL, 0);
     kill(origin, SIGKILL);
     waitpid(origin, NULL, 0);
     return 0;
