@@ -9,11 +9,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -917,6 +919,97 @@ static void test_broker__sandboxed_quota(void **state)
     sbx_policy_free(p);
 }
 
+/* The host's heap now (in use, arenas and mmap'd blocks). */
+static size_t heap_now(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+struct flood {
+    size_t before, peak; /* the heap at spawn, and when the flood is held */
+    bool seen;
+};
+
+static void on_flood_output(int stream, const char *data, size_t len, void *userdata)
+{
+    struct flood *f = userdata;
+    if (stream == 1 && !f->seen && memmem(data, len, "opened ", 7)) {
+        f->peak = heap_now();
+        f->seen = true;
+    }
+}
+
+#define FLOOD 2000
+
+/* A child opens 2,000 connections to its broker and holds them with half a
+ * request: past the concurrent cap (1,024) the oldest waiting ones are
+ * evicted with the reason, the host's heap stays within the cap's worth of
+ * connections, and a good request of the same child is served at once. */
+static void test_broker__flood_bounded(void **state)
+{
+    (void)state;
+    need_landlock_tcp();
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = sandbox_policy(&o);
+    assert_sbx_ok(sbx_limit_open_files(p, 4 * FLOOD));
+    static struct flood f;
+    memset(&f, 0, sizeof(f));
+    assert_sbx_ok(sbx_set_output_callback(p, on_flood_output, &f));
+    /* The broker holds up to 1,024 connections of the child: its descriptors
+     * are the host's. */
+    struct rlimit rl, saved;
+    getrlimit(RLIMIT_NOFILE, &saved);
+    rl = saved;
+    if (rl.rlim_cur < 4096 && rl.rlim_max >= 4096)
+        rl.rlim_cur = 4096;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < 4096)
+        SBX_SKIP("RLIMIT_NOFILE %llu: the host cannot hold the cap's connections",
+                 (unsigned long long)rl.rlim_max);
+    char n[16], target[64];
+    snprintf(n, sizeof(n), "%d", FLOOD);
+    snprintf(target, sizeof(target), "origin.test:%u", o.port);
+    const char *const argv[] = {PROBE("probe_flood"), n, target, NULL};
+    f.before = heap_now();
+    sbx_result *r = run_in(p, argv);
+    origin_stop(&o);
+    setrlimit(RLIMIT_NOFILE, &saved);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    const char *out = sbx_result_stdout(r, NULL);
+    int opened = -1, failed = -1, code = -1, evicted = -1, closed = -1;
+    long ms = -1, flood_ms = -1;
+    if (sscanf(out, "opened %d failed %d in %ld ms\ngood %d %ld\nevicted %d closed %d", &opened,
+               &failed, &flood_ms, &code, &ms, &evicted, &closed) != 7)
+        fail_msg("probe output: '%s'", out);
+    assert_int_equal(opened, FLOOD);
+    assert_int_equal(failed, 0);
+    /* The listen backlog holds the burst: no SYN waits for a retransmission. */
+    if (flood_ms > 5000)
+        fail_msg("%d connections took %ld ms to open", FLOOD, flood_ms);
+    assert_int_equal(code, 200);
+    if (ms > 2000)
+        fail_msg("the good request took %ld ms behind the flood", ms);
+    /* At least the connections past the cap were evicted with the reason
+     * (the good one evicted one more). */
+    if (evicted < FLOOD - SBX_CONNECTIONS_MAX || evicted > FLOOD)
+        fail_msg("%d evicted, %d closed: %s", evicted, closed, out);
+    assert_int_equal(sbx_result_network_connections(r), 1);
+    print_message("flood: %s", out);
+    if (sbx_result_network_denied(r) < (uint64_t)(FLOOD - SBX_CONNECTIONS_MAX))
+        fail_msg("%llu denied: %s", (unsigned long long)sbx_result_network_denied(r), describe(r));
+    /* The heap: a connection waiting for its request holds its state and a
+     * head buffer (16 KiB); no more than the cap's worth of them. */
+    assert_true(f.seen);
+    size_t bound = (size_t)(SBX_CONNECTIONS_MAX + 1) * (16384 + 2048) + (4u << 20);
+    if (f.peak > f.before + bound)
+        fail_msg("the heap grew by %zu bytes with the flood held (bound %zu)", f.peak - f.before,
+                 bound);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+}
+
 /* A network namespace cannot reach the broker on the host's loopback: host
  * grants with one are refused at spawn, with a message that says why. */
 static void test_broker__refused_with_net_namespace(void **state)
@@ -970,6 +1063,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_broker__sandboxed_curl),
     cmocka_unit_test(test_broker__direct_connect_denied),
     cmocka_unit_test(test_broker__sandboxed_quota),
+    cmocka_unit_test(test_broker__flood_bounded),
     cmocka_unit_test(test_broker__refused_with_net_namespace),
 };
 SBX_TEST_MAIN(tests)
