@@ -26,19 +26,20 @@
 
 #include "broker_proto.h"
 
-#define RELAY_BUF     (SBX__HEAD_MAX + SBX__HTTP_REWRITE_EXTRA + 1024) /* per direction */
-#define ADDRS_MAX     16  /* addresses tried per connection */
-#define ACCEPTS_STEP  64  /* accepted per step */
-#define EVENTS_STEP   128 /* epoll events handled per step */
-#define ARES_FDS_MAX  16
-#define RATE_SLICE_MS 10 /* the token bucket's refill period when it ran dry */
+#define RELAY_BUF       (SBX__HEAD_MAX + SBX__HTTP_REWRITE_EXTRA + 1024) /* per direction */
+#define ADDRS_MAX       16  /* addresses tried per connection */
+#define ACCEPTS_STEP    64  /* accepted per step */
+#define EVENTS_STEP     128 /* epoll events handled per step */
+#define ARES_FDS_MAX    16
+#define RATE_SLICE_MS   10  /* the token bucket's refill period when it ran dry */
+#define LISTEN_RETRY_MS 100 /* out of descriptors: accepting is tried again this often */
 /* The relay of one event: at most this many read-and-write rounds (each up to a
  * buffer or a pipe's worth), so a fast connection cannot starve the others. */
-#define RELAY_ROUNDS  16
+#define RELAY_ROUNDS    16
 /* A direction that read this much at once moves bulk data: from then on it is
  * spliced through a pipe of its own (socket to pipe to socket, no copy into the
  * host's memory). */
-#define SPLICE_AFTER  8192
+#define SPLICE_AFTER    8192
 
 enum state {
     ST_HEAD,     /* reading an HTTP head (or the first byte, to tell SOCKS5) */
@@ -126,6 +127,7 @@ struct sbx__broker {
     bool rate_wait;       /* a direction waits for tokens */
     bool sigpipe;         /* a splice into a socket failed with EPIPE during this event */
     bool sigpipe_blocked; /* SIGPIPE is blocked: splice may write (relay_event) */
+    bool listen_paused;   /* out of descriptors: not accepting until a connection closes */
 };
 
 static uint64_t now_ns(void)
@@ -208,6 +210,7 @@ static void record(struct sbx__broker *b, struct conn *c, enum sbx__broker_reaso
 
 static void conn_close(struct conn *c);
 static void pipe_close(struct pipe_buf *p);
+static void listen_pause(struct sbx__broker *b, bool pause);
 
 /* Refuse a connection: an HTTP error or a SOCKS5 reply (one write, as much as
  * the socket takes), the reason recorded, the connection closed. */
@@ -299,6 +302,8 @@ static void conn_close(struct conn *c)
     pipe_close(&c->up);
     pipe_close(&c->down);
     conn_unlink(c);
+    if (b->listen_paused)
+        listen_pause(b, false); /* descriptors were freed: accept again */
     b->st.open = b->n_conns;
     c->closed = true;
     if (c->resolving) {
@@ -1040,6 +1045,16 @@ static struct conn *oldest_waiting(struct sbx__broker *b)
     return found;
 }
 
+/* Stop or resume watching the listening socket. */
+static void listen_pause(struct sbx__broker *b, bool pause)
+{
+    if (b->listen_paused == pause)
+        return;
+    struct epoll_event ev = {.events = pause ? 0 : EPOLLIN, .data.ptr = &b->ep_l};
+    if (epoll_ctl(b->epfd, EPOLL_CTL_MOD, b->lfd, &ev) == 0)
+        b->listen_paused = pause;
+}
+
 static void accept_some(struct sbx__broker *b)
 {
     for (int i = 0; i < ACCEPTS_STEP; i++) {
@@ -1048,6 +1063,16 @@ static void accept_some(struct sbx__broker *b)
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 b->st.by_reason[SBX__BR_RESOURCES]++;
                 b->st.denied++;
+                /* Out of descriptors: make room as the concurrent cap does,
+                 * or stop listening until a connection closes (the listening
+                 * socket would stay readable: a busy loop). The waiting
+                 * connections stay in the kernel's queue. */
+                struct conn *old = oldest_waiting(b);
+                if (old) {
+                    refuse(old, SBX__BR_EVICTED, "evicted: the host is out of descriptors");
+                    continue;
+                }
+                listen_pause(b, true);
             }
             return;
         }
@@ -1239,6 +1264,8 @@ static void timers(struct sbx__broker *b)
             refuse(c, SBX__BR_TIMEOUT, "the request did not arrive in time");
         }
     }
+    if (b->listen_paused)
+        listen_pause(b, false); /* try again: paused again if still out of descriptors */
     if (b->cfg->rate != SBX_UNLIMITED) {
         rate_refill(b, now);
         if (b->rate_wait) {
@@ -1305,6 +1332,8 @@ int64_t sbx__broker_timeout_ms(const struct sbx__broker *b)
         ms = first <= now ? 0 : (int64_t)((first - now + 999999) / 1000000);
     if (b->rate_wait && (ms < 0 || ms > RATE_SLICE_MS))
         ms = RATE_SLICE_MS;
+    if (b->listen_paused && (ms < 0 || ms > LISTEN_RETRY_MS))
+        ms = LISTEN_RETRY_MS;
     if (b->ares_ok) {
         struct timeval tv, *tvp = ares_timeout(b->ares, NULL, &tv);
         if (tvp) {

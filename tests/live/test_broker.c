@@ -754,6 +754,94 @@ static void test_broker__long_name_refused(void **state)
     sbx_policy_free(p);
 }
 
+static double cpu_secs(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* The host out of descriptors: the broker makes room by evicting the oldest
+ * connection still sending its request (with the reason); with none to
+ * evict it stops accepting rather than spin on the listening socket, and
+ * accepts again when descriptors are back. */
+static void test_broker__out_of_descriptors(void **state)
+{
+    (void)state;
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = origin_policy(&o);
+    struct bk k;
+    broker_start(&k, p->egress);
+    enum { HELD = 4 };
+    int held[HELD];
+    for (int i = 0; i < HELD; i++) {
+        held[i] = tcp_to(k.port);
+        send_all(held[i], "GET http://", 11);
+    }
+    /* Sockets made now, connected once descriptors are short (connect makes none). */
+    int late = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int later = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(late >= 0 && later >= 0);
+    usleep(200 * 1000); /* the held ones accepted */
+    struct rlimit saved, rl;
+    getrlimit(RLIMIT_NOFILE, &saved);
+    int lowest = dup(0);
+    assert_true(lowest >= 0);
+    close(lowest);
+    rl = saved;
+    rl.rlim_cur = (rlim_t)lowest; /* no descriptor can be made */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons(k.port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int crc = connect(late, (struct sockaddr *)&sa, sizeof(sa));
+    usleep(200 * 1000); /* accepted in the place of the oldest held one */
+    /* Nothing left to evict once the held ones are gone: close them. */
+    for (int i = 1; i < HELD; i++)
+        close(held[i]);
+    send_all(late, "GET http://", 11);
+    usleep(200 * 1000);
+    int crc2 = connect(later, (struct sockaddr *)&sa, sizeof(sa));
+    double cpu0 = cpu_secs();
+    usleep(500 * 1000); /* paused or evicting `late`: no busy loop either way */
+    double cpu = cpu_secs() - cpu0;
+    setrlimit(RLIMIT_NOFILE, &saved);
+    char first[1024] = "";
+    read_to_end(held[0], first, sizeof(first));
+    close(held[0]);
+    /* Descriptors are back: `later` is served. */
+    char req[256];
+    int n = snprintf(req, sizeof(req),
+                     "GET http://origin.test:%u/later HTTP/1.1\r\nHost: origin.test:%u\r\n"
+                     "Connection: close\r\n\r\n",
+                     o.port, o.port);
+    send_all(later, req, (size_t)n);
+    char reply[1024] = "";
+    read_to_end(later, reply, sizeof(reply));
+    close(later);
+    close(late);
+    broker_join(&k);
+    origin_stop(&o);
+    assert_int_equal(crc, 0);
+    assert_int_equal(crc2, 0);
+    if (!strstr(first, "X-Agentsbx-Reason: evicted at the connection limit\r\n") ||
+        !strstr(first, "(evicted: the host is out of descriptors)"))
+        fail_msg("the oldest held connection got '%s'", first);
+    if (strncmp(reply, "HTTP/1.1 200 ", 13) != 0 || !strstr(reply, "/later"))
+        fail_msg("the request after the shortage got '%s'", reply);
+    if (cpu > 0.25)
+        fail_msg("%.2f s of CPU in 0.5 s out of descriptors: a busy loop", cpu);
+    struct sbx__broker_stats st;
+    sbx__broker_stats(k.b, &st);
+    assert_true(st.by_reason[SBX__BR_RESOURCES] >= 2);
+    assert_true(st.by_reason[SBX__BR_EVICTED] >= 1);
+    assert_int_equal(st.connections, 1);
+    sbx__broker_free(k.b);
+    sbx_policy_free(p);
+}
+
 /* ---- wired: a sandboxed child behind its broker ---------------------------------------- */
 
 /* Landlock's TCP rules hold the child to the broker: without them host
@@ -1060,6 +1148,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_broker__quota_exact_up_spliced),
     cmocka_unit_test(test_broker__rate_cap_spliced),
     cmocka_unit_test(test_broker__long_name_refused),
+    cmocka_unit_test(test_broker__out_of_descriptors),
     cmocka_unit_test(test_broker__sandboxed_curl),
     cmocka_unit_test(test_broker__direct_connect_denied),
     cmocka_unit_test(test_broker__sandboxed_quota),
