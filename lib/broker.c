@@ -27,9 +27,10 @@
 #include "broker_proto.h"
 
 #define RELAY_BUF       (SBX__HEAD_MAX + SBX__HTTP_REWRITE_EXTRA + 1024) /* per direction */
-#define ADDRS_MAX       16  /* addresses tried per connection */
-#define ACCEPTS_STEP    64  /* accepted per step */
-#define EVENTS_STEP     128 /* epoll events handled per step */
+#define HEAD_START      1024 /* a head buffer's first size: doubled up to SBX__HEAD_MAX */
+#define ADDRS_MAX       16   /* addresses tried per connection */
+#define ACCEPTS_STEP    64   /* accepted per step */
+#define EVENTS_STEP     128  /* epoll events handled per step */
 #define ARES_FDS_MAX    16
 #define RATE_SLICE_MS   10  /* the token bucket's refill period when it ran dry */
 #define LISTEN_RETRY_MS 100 /* out of descriptors: accepting is tried again this often */
@@ -88,7 +89,8 @@ struct conn {
     uint64_t start_ns, deadline_ns; /* deadline: header or connect; 0: none */
     char *head;                     /* ST_HEAD..ST_SOCKS; then the response head (P_HTTP) */
     size_t head_len, head_searched;
-    bool resp_done; /* P_HTTP: the response head was rewritten */
+    size_t head_cap; /* the head buffer's size */
+    bool resp_done;  /* P_HTTP: the response head was rewritten */
     struct sbx__target t;
     struct in6_addr addrs[ADDRS_MAX];
     size_t n_addrs, next_addr;
@@ -379,6 +381,35 @@ static void update_relay_interest(struct conn *c)
     set_interest(b, c->ufd, &c->ep_u, &c->ev_u, wu);
 }
 
+/* The head buffer full: double it, up to SBX__HEAD_MAX. False when it is at
+ * that size already or out of memory (*oom set). */
+static bool head_grow(struct conn *c, bool *oom)
+{
+    *oom = false;
+    if (c->head_len < c->head_cap)
+        return true;
+    if (c->head_cap >= SBX__HEAD_MAX)
+        return false;
+    size_t cap = c->head_cap * 2 < SBX__HEAD_MAX ? c->head_cap * 2 : SBX__HEAD_MAX;
+    char *grown = realloc(c->head, cap);
+    if (!grown) {
+        *oom = true;
+        return false;
+    }
+    c->head = grown;
+    c->head_cap = cap;
+    return true;
+}
+
+/* A direction's buffer, allocated when first needed (an idle tunnel holds
+ * none); false when out of memory. */
+static bool buf_get(struct pipe_buf *p)
+{
+    if (!p->data)
+        p->data = malloc(RELAY_BUF);
+    return p->data != NULL;
+}
+
 /* Count bytes read in one direction: the quotas, the rate cap's tokens. */
 static void count(struct conn *c, bool upward, size_t n)
 {
@@ -512,9 +543,17 @@ static bool relay_read(struct conn *c, bool upward)
             room = (size_t)tok;
     }
     /* P_HTTP's response head: read into the head buffer until it ends. */
+    bool oom = false;
+    if (resp_head ? !head_grow(c, &oom) : !buf_get(p)) {
+        if (resp_head && !oom)
+            refuse(c, SBX__BR_BAD_RESPONSE, "no end of the response head within 16 KiB");
+        else
+            refuse(c, SBX__BR_RESOURCES, "out of memory");
+        return false;
+    }
     char *dst = resp_head ? c->head + c->head_len : p->data + p->len;
-    if (resp_head && room > SBX__HEAD_MAX - c->head_len)
-        room = SBX__HEAD_MAX - c->head_len;
+    if (resp_head && room > c->head_cap - c->head_len)
+        room = c->head_cap - c->head_len;
     ssize_t n = read(fd, dst, room);
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR)
@@ -557,6 +596,10 @@ static bool relay_read(struct conn *c, bool upward)
     }
     if (r == 0)
         return true;
+    if (!buf_get(p)) {
+        refuse(c, SBX__BR_RESOURCES, "out of memory");
+        return false;
+    }
     size_t w = sbx__http_rewrite_response(c->head, &h, p->data, RELAY_BUF);
     if (w == 0 || c->head_len - (size_t)r > RELAY_BUF - w) {
         refuse(c, SBX__BR_BAD_RESPONSE, "the response head does not fit");
@@ -585,8 +628,14 @@ static bool relay_write(struct conn *c, bool upward)
             return false;
         }
         p->off += (size_t)n;
-        if (p->off == p->len)
+        if (p->off == p->len) {
             p->off = p->len = 0;
+            if (p->pr >= 0 || !p->bulk) {
+                /* Empty, and not a bulk transfer through it: given back. */
+                free(p->data);
+                p->data = NULL;
+            }
+        }
     }
     if (p->inpipe && p->len == p->off) {
         /* SIGPIPE is blocked around the relay (relay_event): splice has no
@@ -685,9 +734,13 @@ static void start_relay(struct conn *c)
     struct sbx__broker *b = c->b;
     c->st = ST_RELAY;
     c->deadline_ns = 0;
-    c->up.data = malloc(RELAY_BUF);
-    c->down.data = malloc(RELAY_BUF);
-    if (!c->up.data || !c->down.data) {
+    /* The buffers of what is sent at once; the others when first needed. */
+    struct sbx__http_head h;
+    const char *why;
+    int r = c->proto == P_SOCKS5 ? 0 : sbx__http_parse_request(c->head, c->head_len, &h, &why);
+    bool early = c->proto == P_CONNECT && r > 0 && c->head_len > (size_t)r;
+    if ((c->proto != P_HTTP && !buf_get(&c->down)) ||
+        ((c->proto == P_HTTP || early) && !buf_get(&c->up))) {
         refuse(c, SBX__BR_RESOURCES, "out of memory");
         return;
     }
@@ -696,10 +749,7 @@ static void start_relay(struct conn *c)
         memcpy(c->down.data, ok, sizeof(ok) - 1);
         c->down.len = sizeof(ok) - 1;
         /* Bytes the client sent after its head (a TLS hello, early) go up. */
-        struct sbx__http_head h;
-        const char *why;
-        int r = sbx__http_parse_request(c->head, c->head_len, &h, &why);
-        if (r > 0 && c->head_len > (size_t)r) {
+        if (early) {
             memcpy(c->up.data, c->head + r, c->head_len - (size_t)r);
             c->up.len = c->head_len - (size_t)r;
         }
@@ -712,9 +762,6 @@ static void start_relay(struct conn *c)
         free(c->head);
         c->head = NULL;
     } else {
-        struct sbx__http_head h;
-        const char *why;
-        int r = sbx__http_parse_request(c->head, c->head_len, &h, &why);
         size_t w = r > 0 ? sbx__http_rewrite_request(c->head, &h, c->up.data, RELAY_BUF) : 0;
         if (w == 0 || c->head_len - (size_t)r > RELAY_BUF - w) {
             refuse(c, SBX__BR_TOO_LARGE, "the rewritten request does not fit");
@@ -950,11 +997,15 @@ static void request_ready(struct conn *c)
 
 static void request_event(struct conn *c)
 {
-    size_t room = SBX__HEAD_MAX - c->head_len;
-    if (room == 0) {
-        refuse(c, SBX__BR_TOO_LARGE, "no end of the head within 16 KiB");
+    bool oom;
+    if (!head_grow(c, &oom)) {
+        if (oom)
+            refuse(c, SBX__BR_RESOURCES, "out of memory");
+        else
+            refuse(c, SBX__BR_TOO_LARGE, "no end of the head within 16 KiB");
         return;
     }
+    size_t room = c->head_cap - c->head_len;
     /* SOCKS5 reads exactly what it needs: what follows is the tunnel's. */
     ssize_t n = read(c->cfd, c->head + c->head_len, room);
     if (n < 0) {
@@ -1077,7 +1128,7 @@ static void accept_some(struct sbx__broker *b)
             return;
         }
         struct conn *c = calloc(1, sizeof(*c));
-        char *head = c ? malloc(SBX__HEAD_MAX) : NULL;
+        char *head = c ? malloc(HEAD_START) : NULL;
         if (!head) {
             free(c);
             close(fd);
@@ -1090,6 +1141,7 @@ static void accept_some(struct sbx__broker *b)
         c->ufd = -1;
         c->up.pr = c->up.pw = c->down.pr = c->down.pw = -1;
         c->head = head;
+        c->head_cap = HEAD_START;
         c->ep_c = (struct ep){EP_CLIENT, c, -1};
         c->ep_u = (struct ep){EP_UP, c, -1};
         c->start_ns = now_ns();
