@@ -6,7 +6,10 @@
  *               sbx_allow_connect) and through the broker (a CONNECT tunnel,
  *               and a plain HTTP GET), the paths interleaved, -r rounds; MB/s
  *               (10^6 bytes) from the child's connect to its last byte, and
- *               the ratio of each broker path's median to the direct median.
+ *               the ratio of each broker path's median to the direct median, and
+ *               the host's CPU time per GiB (the broker's work; the spawn's for
+ *               the other paths). The floor, in the same rounds: a bare splice
+ *               relay process (no library), what any relay costs here.
  *   set-up      -n connections in turn, each reading a 2-byte response: the
  *               time from socket() to the response's first byte, directly,
  *               through a CONNECT tunnel, a plain HTTP request and SOCKS5
@@ -468,6 +471,15 @@ static uint16_t origin_port;
 
 static uint16_t relay_port;
 
+/* The host's CPU time (user and system), seconds: the broker's, on its paths. */
+static double cpu_self(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* kind: 0 direct, 1 through the broker, 2 through the floor relay. */
 static sbx_policy *bench_policy(int kind)
 {
@@ -528,13 +540,14 @@ static void throughput(uint64_t size, int rounds)
 {
     static const int order[] = {0, 4, 1, 2}; /* direct, the floor, CONNECT, HTTP */
     enum { N = sizeof(order) / sizeof(order[0]) };
-    double mbs[N][64];
+    double mbs[N][64], cpu[N][64];
     sbx_policy *pol[3] = {bench_policy(0), bench_policy(1), bench_policy(2)};
     char relay[32];
     snprintf(relay, sizeof(relay), "relay:%u", relay_port);
     for (int r = 0; r < rounds; r++)
         for (int i = 0; i < N; i++) {
             int k = order[i];
+            double c0 = cpu_self();
             char *out = run_client(pol[k == 0   ? 0
                                        : k == 4 ? 2
                                                 : 1],
@@ -543,11 +556,13 @@ static void throughput(uint64_t size, int rounds)
             if (sscanf(out, "%llu %llu", &bytes, &ns) != 2 || ns == 0)
                 die("client output", -EIO);
             mbs[i][r] = (double)bytes / ((double)ns / 1e9) / 1e6;
+            cpu[i][r] = (cpu_self() - c0) / ((double)bytes / (1 << 30));
             free(out);
         }
     printf("### Throughput: a %.0f MiB download, %d rounds interleaved\n\n",
            (double)size / (1 << 20), rounds);
-    printf("| path | median MB/s | min | max | median vs direct |\n|---|---|---|---|---|\n");
+    printf("| path | median MB/s | min | max | median vs direct | host CPU s/GiB |\n"
+           "|---|---|---|---|---|---|\n");
     double med[N];
     for (int i = 0; i < N; i++) {
         double lo = mbs[i][0], hi = mbs[i][0];
@@ -556,8 +571,8 @@ static void throughput(uint64_t size, int rounds)
             hi = mbs[i][r] > hi ? mbs[i][r] : hi;
         }
         med[i] = median_d(mbs[i], (size_t)rounds);
-        printf("| %s | %.0f | %.0f | %.0f | %.2f |\n", PATH_NAMES[order[i]], med[i], lo, hi,
-               med[i] / med[0]);
+        printf("| %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n", PATH_NAMES[order[i]], med[i], lo, hi,
+               med[i] / med[0], median_d(cpu[i], (size_t)rounds));
     }
     printf("\n");
     for (int k = 0; k < 3; k++)
