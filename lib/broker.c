@@ -127,7 +127,6 @@ struct sbx__broker {
     /* the rate cap: tokens per direction, refilled with time */
     uint64_t tok_up, tok_down, tok_ns;
     bool rate_wait;       /* a direction waits for tokens */
-    bool sigpipe;         /* a splice into a socket failed with EPIPE during this event */
     bool sigpipe_blocked; /* SIGPIPE is blocked: splice may write (relay_event) */
     bool listen_paused;   /* out of descriptors: not accepting until a connection closes */
 };
@@ -644,7 +643,6 @@ static bool relay_write(struct conn *c, bool upward)
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 return true;
-            c->b->sigpipe |= errno == EPIPE;
             conn_close(c);
             return false;
         }
@@ -705,19 +703,22 @@ static void relay_event(struct conn *c, bool client, uint32_t events)
 {
     struct sbx__broker *b = c->b;
     bool splicing = c->up.pr >= 0 || c->down.pr >= 0 || c->up.bulk || c->down.bulk;
-    sigset_t pipe_set, old;
+    sigset_t pipe_set, old, pending;
+    bool was_pending = false;
     if (splicing) {
         sigemptyset(&pipe_set);
         sigaddset(&pipe_set, SIGPIPE);
         pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-        b->sigpipe = false;
+        was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
         b->sigpipe_blocked = true;
     }
     bool open = relay_rounds(c, client, events);
     if (splicing) {
         b->sigpipe_blocked = false;
-        if (b->sigpipe && !sigismember(&old, SIGPIPE)) {
-            /* The SIGPIPE a splice raised is this relay's: consumed, not the host's. */
+        /* A splice that met a closed socket raised SIGPIPE, whether it failed
+         * with EPIPE or returned what it moved before: the relay's, consumed,
+         * not the host's. */
+        if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
             const struct timespec zero = {0, 0};
             sigtimedwait(&pipe_set, NULL, &zero);
         }

@@ -720,6 +720,67 @@ static void test_broker__rate_cap_spliced(void **state)
     sbx_policy_free(p);
 }
 
+/* A client that leaves in the middle of a spliced download: the broker's
+ * splice into its socket fails with EPIPE or ECONNRESET, and the SIGPIPE that
+ * raises (splice has no MSG_NOSIGNAL) is the broker's, not the host's: this
+ * process, with SIGPIPE's default action (death), lives on, and the broker
+ * serves the next request. */
+static void test_broker__client_leaves_mid_splice(void **state)
+{
+    (void)state;
+    struct origin o;
+    origin_start(&o, NULL, NULL);
+    sbx_policy *p = origin_policy(&o);
+    struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
+    sigaction(SIGPIPE, &dfl, &old);
+    struct bk k;
+    broker_start(&k, p->egress);
+    char req[256];
+    enum { LEAVE = 8 };
+    for (int i = 0; i < LEAVE; i++) {
+        int fd = tunnel(&k, "origin.test", o.port);
+        int n = snprintf(req, sizeof(req),
+                         "GET /bytes/200000000 HTTP/1.1\r\nHost: origin.test\r\n\r\n");
+        send_all(fd, req, (size_t)n);
+        static char buf[1 << 16];
+        size_t got = 0;
+        while (got < 8000000) {
+            ssize_t r = read(fd, buf, sizeof(buf));
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        if (i % 2) { /* a reset rather than a close */
+            struct linger lg = {.l_onoff = 1, .l_linger = 0};
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        }
+        close(fd);
+        assert_true(got >= 8000000);
+        usleep(50 * 1000); /* the broker writes into the closed socket */
+    }
+    int fd = tunnel(&k, "origin.test", o.port);
+    int n = snprintf(req, sizeof(req),
+                     "GET /after HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n");
+    send_all(fd, req, (size_t)n);
+    char reply[512] = "";
+    read_to_end(fd, reply, sizeof(reply));
+    close(fd);
+    usleep(200 * 1000); /* the broker sees this close too */
+    broker_join(&k);
+    origin_stop(&o);
+    sigaction(SIGPIPE, &old, NULL);
+    if (strncmp(reply, "HTTP/1.0 200 ", 13) != 0 && strncmp(reply, "HTTP/1.1 200 ", 13) != 0)
+        fail_msg("after: '%s'", reply);
+    struct sbx__broker_stats st;
+    sbx__broker_stats(k.b, &st);
+    assert_int_equal(st.connections, LEAVE + 1);
+    assert_int_equal(st.open, 0);
+    if (st.bytes_spliced < LEAVE * 4000000ull)
+        fail_msg("only %llu bytes spliced", (unsigned long long)st.bytes_spliced);
+    sbx__broker_free(k.b);
+    sbx_policy_free(p);
+}
+
 /* A request head grows its buffer up to 16 KiB: a 12 KiB header is served;
  * 17 KiB without the head's end is refused (431) with the reason. */
 static void test_broker__long_heads(void **state)
@@ -1193,6 +1254,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_broker__rate_cap_spliced),
     cmocka_unit_test(test_broker__long_name_refused),
     cmocka_unit_test(test_broker__long_heads),
+    cmocka_unit_test(test_broker__client_leaves_mid_splice),
     cmocka_unit_test(test_broker__out_of_descriptors),
     cmocka_unit_test(test_broker__sandboxed_curl),
     cmocka_unit_test(test_broker__direct_connect_denied),
