@@ -7,7 +7,8 @@
 # ballast memory, each with the fork+execve control and, unless --no-peers, the
 # bwrap and firejail peers (skipped with a reason when they cannot run here).
 # Extra options (e.g. -n 500) go to both runs. Then (c) runs sbx_throughput_bench, if it
-# was built beside sbx_bench, with its defaults. See docs/performance.md.
+# was built beside sbx_bench, with its defaults, and (e) sbx_broker_bench likewise.
+# See docs/performance.md.
 set -u
 
 peers=1
@@ -66,5 +67,14 @@ if [ -x "$throughput" ]; then
     echo
     echo "(c) many children: sbx_throughput_bench; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
     "$throughput" || rc=1
+fi
+# (e) the egress broker (issue 17), when sbx_broker_bench sits beside sbx_bench: a 1 GiB
+# download directly, through a bare splice relay and through the broker; connection
+# set-up; host memory per open tunnel (docs/network.md, "Performance").
+broker="$(dirname "$bench")/sbx_broker_bench"
+if [ -x "$broker" ]; then
+    echo
+    echo "(e) the egress broker: sbx_broker_bench; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$broker" || rc=1
 fi
 exit $rc

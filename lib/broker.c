@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,21 @@
 
 #include "broker_proto.h"
 
-#define RELAY_BUF     (SBX__HEAD_MAX + SBX__HTTP_REWRITE_EXTRA + 1024) /* per direction */
-#define ADDRS_MAX     16  /* addresses tried per connection */
-#define ACCEPTS_STEP  64  /* accepted per step */
-#define EVENTS_STEP   128 /* epoll events handled per step */
-#define ARES_FDS_MAX  16
-#define RATE_SLICE_MS 10 /* the token bucket's refill period when it ran dry */
+#define RELAY_BUF       (SBX__HEAD_MAX + SBX__HTTP_REWRITE_EXTRA + 1024) /* per direction */
+#define HEAD_START      1024 /* a head buffer's first size: doubled up to SBX__HEAD_MAX */
+#define ADDRS_MAX       16   /* addresses tried per connection */
+#define ACCEPTS_STEP    64   /* accepted per step */
+#define EVENTS_STEP     128  /* epoll events handled per step */
+#define ARES_FDS_MAX    16
+#define RATE_SLICE_MS   10  /* the token bucket's refill period when it ran dry */
+#define LISTEN_RETRY_MS 100 /* out of descriptors: accepting is tried again this often */
+/* The relay of one event: at most this many read-and-write rounds (each up to a
+ * buffer or a pipe's worth), so a fast connection cannot starve the others. */
+#define RELAY_ROUNDS    16
+/* A direction that read this much at once moves bulk data: from then on it is
+ * spliced through a pipe of its own (socket to pipe to socket, no copy into the
+ * host's memory). */
+#define SPLICE_AFTER    8192
 
 enum state {
     ST_HEAD,     /* reading an HTTP head (or the first byte, to tell SOCKS5) */
@@ -52,12 +62,20 @@ struct ep {
     int fd; /* EP_ARES */
 };
 
-/* One direction of the relay. */
+/* One direction of the relay: a bounded buffer, and once the direction moves
+ * bulk data (and the buffer is empty) a pipe that splice(2) fills from one
+ * socket and empties into the other. */
 struct pipe_buf {
     char *data;
     size_t len, off; /* bytes in data[off..len) wait to be written */
     bool eof;        /* the reading side ended */
     bool shut;       /* the writing side was shut down */
+    bool bulk;       /* a read filled SPLICE_AFTER bytes: splice when the buffer is empty */
+    bool nosplice;   /* no pipe could be made, or splice refused these sockets */
+    bool pipe_full;  /* the last splice into the pipe found no room */
+    bool cut;        /* the byte quota ended it: what is pending is written, then the close */
+    int pr, pw;      /* the pipe, or -1 */
+    size_t inpipe;   /* bytes in the pipe, waiting to be written */
 };
 
 struct conn {
@@ -71,7 +89,8 @@ struct conn {
     uint64_t start_ns, deadline_ns; /* deadline: header or connect; 0: none */
     char *head;                     /* ST_HEAD..ST_SOCKS; then the response head (P_HTTP) */
     size_t head_len, head_searched;
-    bool resp_done; /* P_HTTP: the response head was rewritten */
+    size_t head_cap; /* the head buffer's size */
+    bool resp_done;  /* P_HTTP: the response head was rewritten */
     struct sbx__target t;
     struct in6_addr addrs[ADDRS_MAX];
     size_t n_addrs, next_addr;
@@ -107,7 +126,9 @@ struct sbx__broker {
     bool quota_spent; /* a byte quota is spent: nothing more is relayed */
     /* the rate cap: tokens per direction, refilled with time */
     uint64_t tok_up, tok_down, tok_ns;
-    bool rate_wait; /* a direction waits for tokens */
+    bool rate_wait;       /* a direction waits for tokens */
+    bool sigpipe_blocked; /* SIGPIPE is blocked: splice may write (relay_event) */
+    bool listen_paused;   /* out of descriptors: not accepting until a connection closes */
 };
 
 static uint64_t now_ns(void)
@@ -189,6 +210,8 @@ static void record(struct sbx__broker *b, struct conn *c, enum sbx__broker_reaso
 }
 
 static void conn_close(struct conn *c);
+static void pipe_close(struct pipe_buf *p);
+static void listen_pause(struct sbx__broker *b, bool pause);
 
 /* Refuse a connection: an HTTP error or a SOCKS5 reply (one write, as much as
  * the socket takes), the reason recorded, the connection closed. */
@@ -277,7 +300,11 @@ static void conn_close(struct conn *c)
     }
     ep_close(b, &c->cfd, &c->ev_c);
     ep_close(b, &c->ufd, &c->ev_u);
+    pipe_close(&c->up);
+    pipe_close(&c->down);
     conn_unlink(c);
+    if (b->listen_paused)
+        listen_pause(b, false); /* descriptors were freed: accept again */
     b->st.open = b->n_conns;
     c->closed = true;
     if (c->resolving) {
@@ -312,19 +339,40 @@ static void quota_hit(struct sbx__broker *b, enum sbx__broker_quota q)
     b->quota_spent = q != SBX__QUOTA_CONNECTIONS || b->quota_spent;
 }
 
+/* Bytes read in one direction and not yet written. */
+static size_t pending(const struct pipe_buf *p)
+{
+    return p->len - p->off + p->inpipe;
+}
+
+/* Whether a direction can take no more until it is written. */
+static bool dir_full(const struct pipe_buf *p)
+{
+    return p->pr >= 0 ? p->pipe_full : p->len >= RELAY_BUF;
+}
+
+static void pipe_close(struct pipe_buf *p)
+{
+    if (p->pr >= 0) {
+        close(p->pr);
+        close(p->pw);
+    }
+    p->pr = p->pw = -1;
+}
+
 static void update_relay_interest(struct conn *c)
 {
     struct sbx__broker *b = c->b;
     uint32_t wc = 0, wu = 0;
     bool rate_up = b->cfg->rate == SBX_UNLIMITED || b->tok_up > 0;
     bool rate_down = b->cfg->rate == SBX_UNLIMITED || b->tok_down > 0;
-    if (!c->up.eof && c->up.len < RELAY_BUF && rate_up)
+    if (!c->up.eof && !dir_full(&c->up) && rate_up)
         wc |= EPOLLIN;
-    if (!c->down.eof && c->down.len < RELAY_BUF && rate_down)
+    if (!c->down.eof && !dir_full(&c->down) && rate_down)
         wu |= EPOLLIN;
-    if (c->up.len > c->up.off)
+    if (pending(&c->up))
         wu |= EPOLLOUT;
-    if (c->down.len > c->down.off)
+    if (pending(&c->down))
         wc |= EPOLLOUT;
     if ((!rate_up && !c->up.eof) || (!rate_down && !c->down.eof))
         b->rate_wait = true;
@@ -332,16 +380,154 @@ static void update_relay_interest(struct conn *c)
     set_interest(b, c->ufd, &c->ep_u, &c->ev_u, wu);
 }
 
-/* Read into one direction's buffer: false when the connection was closed. */
+/* The head buffer full: double it, up to SBX__HEAD_MAX. False when it is at
+ * that size already or out of memory (*oom set). */
+static bool head_grow(struct conn *c, bool *oom)
+{
+    *oom = false;
+    if (c->head_len < c->head_cap)
+        return true;
+    if (c->head_cap >= SBX__HEAD_MAX)
+        return false;
+    size_t cap = c->head_cap * 2 < SBX__HEAD_MAX ? c->head_cap * 2 : SBX__HEAD_MAX;
+    char *grown = realloc(c->head, cap);
+    if (!grown) {
+        *oom = true;
+        return false;
+    }
+    c->head = grown;
+    c->head_cap = cap;
+    return true;
+}
+
+/* A direction's buffer, allocated when first needed (an idle tunnel holds
+ * none); false when out of memory. */
+static bool buf_get(struct pipe_buf *p)
+{
+    if (!p->data)
+        p->data = malloc(RELAY_BUF);
+    return p->data != NULL;
+}
+
+/* Count bytes read in one direction: the quotas, the rate cap's tokens. */
+static void count(struct conn *c, bool upward, size_t n)
+{
+    struct sbx__broker *b = c->b;
+    if (b->cfg->rate != SBX_UNLIMITED) {
+        if (upward)
+            b->tok_up -= (uint64_t)n;
+        else
+            b->tok_down -= (uint64_t)n;
+    }
+    if (upward) {
+        c->bytes_up += (uint64_t)n;
+        b->st.bytes_up += (uint64_t)n;
+    } else {
+        c->bytes_down += (uint64_t)n;
+        b->st.bytes_down += (uint64_t)n;
+    }
+}
+
+/* A read went one byte past the byte quota: the direction reads no more; the
+ * bytes within the quota are still written (the count is what the other side
+ * gets), then the connection closes (relay_settle). */
+static void quota_cut(struct conn *c, bool upward)
+{
+    struct pipe_buf *p = upward ? &c->up : &c->down;
+    quota_hit(c->b, upward ? SBX__QUOTA_BYTES_UP : SBX__QUOTA_BYTES_DOWN);
+    record(c->b, c, SBX__BR_BYTES_QUOTA);
+    p->eof = true;
+    p->cut = true;
+}
+
+/* Give a direction its pipe; without one (out of descriptors), it stays
+ * with its buffer. */
+static void pipe_open(struct pipe_buf *p)
+{
+    int fds[2];
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
+        p->nosplice = true;
+        return;
+    }
+    p->pr = fds[0];
+    p->pw = fds[1];
+    /* A larger pipe: fewer splices per byte. Past the user's pipe pages
+     * (fs.pipe-user-pages-soft) the kernel refuses: the default stays. */
+    (void)fcntl(p->pw, F_SETPIPE_SZ, SBX__SPLICE_MAX);
+}
+
+static bool relay_read(struct conn *c, bool upward);
+
+/* Splice from one direction's socket into its pipe, counted as relay_read()
+ * counts: false when the connection was closed. */
+static bool splice_read(struct conn *c, bool upward)
+{
+    struct sbx__broker *b = c->b;
+    struct pipe_buf *p = upward ? &c->up : &c->down;
+    int fd = upward ? c->cfd : c->ufd;
+    size_t room = SBX__SPLICE_MAX;
+    uint64_t quota = upward ? b->cfg->bytes_up : b->cfg->bytes_down;
+    uint64_t used = upward ? b->st.bytes_up : b->st.bytes_down;
+    uint64_t left = quota == SBX_UNLIMITED ? UINT64_MAX : quota - used;
+    if (left < UINT64_MAX && room > left + 1)
+        room = (size_t)left + 1; /* one more byte than allowed tells a spent quota */
+    if (b->cfg->rate != SBX_UNLIMITED) {
+        uint64_t tok = upward ? b->tok_up : b->tok_down;
+        if (tok == 0)
+            return true;
+        if (room > tok)
+            room = (size_t)tok;
+    }
+    ssize_t n = splice(fd, NULL, p->pw, NULL, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0) {
+        if (errno == EINTR)
+            return true;
+        if (errno == EAGAIN) {
+            /* No data, or no room in the pipe: wait for its write either way. */
+            if (p->inpipe)
+                p->pipe_full = true;
+            return true;
+        }
+        if ((errno == EINVAL || errno == ENOSYS) && p->inpipe == 0) {
+            pipe_close(p); /* sockets splice does not serve: the buffer again */
+            p->nosplice = true;
+            return relay_read(c, upward);
+        }
+        conn_close(c);
+        return false;
+    }
+    if (n == 0) {
+        p->eof = true;
+        return true;
+    }
+    if ((uint64_t)n > left) {
+        /* The byte past the quota stays in the pipe, never written. */
+        quota_cut(c, upward);
+        n = (ssize_t)left;
+    }
+    count(c, upward, (size_t)n);
+    p->inpipe += (size_t)n;
+    b->st.bytes_spliced += (uint64_t)n;
+    return true;
+}
+
+/* Read into one direction's buffer (or its pipe): false when the connection
+ * was closed. */
 static bool relay_read(struct conn *c, bool upward)
 {
     struct sbx__broker *b = c->b;
     struct pipe_buf *p = upward ? &c->up : &c->down;
     int fd = upward ? c->cfd : c->ufd;
-    if (p->eof || p->len >= RELAY_BUF)
+    if (p->eof || dir_full(p))
         return true;
     if (p->off == p->len)
         p->off = p->len = 0;
+    bool resp_head = !upward && c->proto == P_HTTP && !c->resp_done;
+    if (p->pr < 0 && p->bulk && !p->nosplice && !b->cfg->no_splice && p->len == 0 && !resp_head &&
+        b->sigpipe_blocked)
+        pipe_open(p);
+    if (p->pr >= 0)
+        return splice_read(c, upward);
     size_t room = RELAY_BUF - p->len;
     uint64_t quota = upward ? b->cfg->bytes_up : b->cfg->bytes_down;
     uint64_t used = upward ? b->st.bytes_up : b->st.bytes_down;
@@ -356,10 +542,17 @@ static bool relay_read(struct conn *c, bool upward)
             room = (size_t)tok;
     }
     /* P_HTTP's response head: read into the head buffer until it ends. */
-    bool resp_head = !upward && c->proto == P_HTTP && !c->resp_done;
+    bool oom = false;
+    if (resp_head ? !head_grow(c, &oom) : !buf_get(p)) {
+        if (resp_head && !oom)
+            refuse(c, SBX__BR_BAD_RESPONSE, "no end of the response head within 16 KiB");
+        else
+            refuse(c, SBX__BR_RESOURCES, "out of memory");
+        return false;
+    }
     char *dst = resp_head ? c->head + c->head_len : p->data + p->len;
-    if (resp_head && room > SBX__HEAD_MAX - c->head_len)
-        room = SBX__HEAD_MAX - c->head_len;
+    if (resp_head && room > c->head_cap - c->head_len)
+        room = c->head_cap - c->head_len;
     ssize_t n = read(fd, dst, room);
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR)
@@ -376,26 +569,20 @@ static bool relay_read(struct conn *c, bool upward)
         return true;
     }
     if ((uint64_t)n > left) {
-        quota_hit(b, upward ? SBX__QUOTA_BYTES_UP : SBX__QUOTA_BYTES_DOWN);
-        record(b, c, SBX__BR_BYTES_QUOTA);
-        conn_close(c);
-        return false;
+        if (resp_head) {
+            quota_hit(b, upward ? SBX__QUOTA_BYTES_UP : SBX__QUOTA_BYTES_DOWN);
+            record(b, c, SBX__BR_BYTES_QUOTA);
+            conn_close(c); /* within a response head: nothing to pass on */
+            return false;
+        }
+        quota_cut(c, upward); /* the byte past the quota is dropped */
+        n = (ssize_t)left;
     }
-    if (b->cfg->rate != SBX_UNLIMITED) {
-        if (upward)
-            b->tok_up -= (uint64_t)n;
-        else
-            b->tok_down -= (uint64_t)n;
-    }
-    if (upward) {
-        c->bytes_up += (uint64_t)n;
-        b->st.bytes_up += (uint64_t)n;
-    } else {
-        c->bytes_down += (uint64_t)n;
-        b->st.bytes_down += (uint64_t)n;
-    }
+    count(c, upward, (size_t)n);
     if (!resp_head) {
         p->len += (size_t)n;
+        if ((size_t)n >= SPLICE_AFTER)
+            p->bulk = true;
         return true;
     }
     c->head_len += (size_t)n;
@@ -408,6 +595,10 @@ static bool relay_read(struct conn *c, bool upward)
     }
     if (r == 0)
         return true;
+    if (!buf_get(p)) {
+        refuse(c, SBX__BR_RESOURCES, "out of memory");
+        return false;
+    }
     size_t w = sbx__http_rewrite_response(c->head, &h, p->data, RELAY_BUF);
     if (w == 0 || c->head_len - (size_t)r > RELAY_BUF - w) {
         refuse(c, SBX__BR_BAD_RESPONSE, "the response head does not fit");
@@ -436,8 +627,28 @@ static bool relay_write(struct conn *c, bool upward)
             return false;
         }
         p->off += (size_t)n;
-        if (p->off == p->len)
+        if (p->off == p->len) {
             p->off = p->len = 0;
+            if (p->pr >= 0 || !p->bulk) {
+                /* Empty, and not a bulk transfer through it: given back. */
+                free(p->data);
+                p->data = NULL;
+            }
+        }
+    }
+    if (p->inpipe && p->len == p->off) {
+        /* SIGPIPE is blocked around the relay (relay_event): splice has no
+         * MSG_NOSIGNAL. */
+        ssize_t n = splice(p->pr, NULL, fd, NULL, p->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return true;
+            conn_close(c);
+            return false;
+        }
+        p->inpipe -= (size_t)n;
+        if (n > 0)
+            p->pipe_full = false;
     }
     return true;
 }
@@ -448,7 +659,11 @@ static bool relay_settle(struct conn *c)
 {
     for (int i = 0; i < 2; i++) {
         struct pipe_buf *p = i == 0 ? &c->up : &c->down;
-        if (p->eof && p->len == p->off && !p->shut) {
+        if (p->cut && pending(p) == 0) {
+            conn_close(c); /* the quota's cut: everything within it was written */
+            return false;
+        }
+        if (p->eof && pending(p) == 0 && !p->shut) {
             shutdown(i == 0 ? c->ufd : c->cfd, SHUT_WR);
             p->shut = true;
         }
@@ -461,18 +676,56 @@ static bool relay_settle(struct conn *c)
     return true;
 }
 
-static void relay_event(struct conn *c, bool client, uint32_t events)
+static bool relay_rounds(struct conn *c, bool client, uint32_t events)
 {
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-        if (!relay_read(c, client))
-            return;
     if (events & (EPOLLOUT | EPOLLERR))
         if (!relay_write(c, !client))
-            return;
-    /* What was just read can often be written at once. */
-    if (!relay_write(c, client))
-        return;
-    relay_settle(c);
+            return false;
+    struct pipe_buf *p = client ? &c->up : &c->down;
+    const uint64_t *count = client ? &c->bytes_up : &c->bytes_down;
+    bool readable = events & (EPOLLIN | EPOLLHUP | EPOLLERR);
+    for (int i = 0; i < RELAY_ROUNDS; i++) {
+        uint64_t before = *count;
+        if (readable && !relay_read(c, client))
+            return false;
+        /* What was just read can often be written at once. */
+        if (!relay_write(c, client))
+            return false;
+        /* Again while reads fill and writes empty: fewer trips through the
+         * host's loop for a bulk transfer. */
+        if (!readable || *count == before || p->eof || pending(p))
+            break;
+    }
+    return true;
+}
+
+static void relay_event(struct conn *c, bool client, uint32_t events)
+{
+    struct sbx__broker *b = c->b;
+    bool splicing = c->up.pr >= 0 || c->down.pr >= 0 || c->up.bulk || c->down.bulk;
+    sigset_t pipe_set, old, pending;
+    bool was_pending = false;
+    if (splicing) {
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+        was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+        b->sigpipe_blocked = true;
+    }
+    bool open = relay_rounds(c, client, events);
+    if (splicing) {
+        b->sigpipe_blocked = false;
+        /* A splice that met a closed socket raised SIGPIPE, whether it failed
+         * with EPIPE or returned what it moved before: the relay's, consumed,
+         * not the host's. */
+        if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
+            const struct timespec zero = {0, 0};
+            sigtimedwait(&pipe_set, NULL, &zero);
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    if (open)
+        relay_settle(c);
 }
 
 /* ---- connecting ------------------------------------------------------------------------- */
@@ -482,9 +735,13 @@ static void start_relay(struct conn *c)
     struct sbx__broker *b = c->b;
     c->st = ST_RELAY;
     c->deadline_ns = 0;
-    c->up.data = malloc(RELAY_BUF);
-    c->down.data = malloc(RELAY_BUF);
-    if (!c->up.data || !c->down.data) {
+    /* The buffers of what is sent at once; the others when first needed. */
+    struct sbx__http_head h;
+    const char *why;
+    int r = c->proto == P_SOCKS5 ? 0 : sbx__http_parse_request(c->head, c->head_len, &h, &why);
+    bool early = c->proto == P_CONNECT && r > 0 && c->head_len > (size_t)r;
+    if ((c->proto != P_HTTP && !buf_get(&c->down)) ||
+        ((c->proto == P_HTTP || early) && !buf_get(&c->up))) {
         refuse(c, SBX__BR_RESOURCES, "out of memory");
         return;
     }
@@ -493,10 +750,7 @@ static void start_relay(struct conn *c)
         memcpy(c->down.data, ok, sizeof(ok) - 1);
         c->down.len = sizeof(ok) - 1;
         /* Bytes the client sent after its head (a TLS hello, early) go up. */
-        struct sbx__http_head h;
-        const char *why;
-        int r = sbx__http_parse_request(c->head, c->head_len, &h, &why);
-        if (r > 0 && c->head_len > (size_t)r) {
+        if (early) {
             memcpy(c->up.data, c->head + r, c->head_len - (size_t)r);
             c->up.len = c->head_len - (size_t)r;
         }
@@ -509,9 +763,6 @@ static void start_relay(struct conn *c)
         free(c->head);
         c->head = NULL;
     } else {
-        struct sbx__http_head h;
-        const char *why;
-        int r = sbx__http_parse_request(c->head, c->head_len, &h, &why);
         size_t w = r > 0 ? sbx__http_rewrite_request(c->head, &h, c->up.data, RELAY_BUF) : 0;
         if (w == 0 || c->head_len - (size_t)r > RELAY_BUF - w) {
             refuse(c, SBX__BR_TOO_LARGE, "the rewritten request does not fit");
@@ -747,11 +998,15 @@ static void request_ready(struct conn *c)
 
 static void request_event(struct conn *c)
 {
-    size_t room = SBX__HEAD_MAX - c->head_len;
-    if (room == 0) {
-        refuse(c, SBX__BR_TOO_LARGE, "no end of the head within 16 KiB");
+    bool oom;
+    if (!head_grow(c, &oom)) {
+        if (oom)
+            refuse(c, SBX__BR_RESOURCES, "out of memory");
+        else
+            refuse(c, SBX__BR_TOO_LARGE, "no end of the head within 16 KiB");
         return;
     }
+    size_t room = c->head_cap - c->head_len;
     /* SOCKS5 reads exactly what it needs: what follows is the tunnel's. */
     ssize_t n = read(c->cfd, c->head + c->head_len, room);
     if (n < 0) {
@@ -842,6 +1097,16 @@ static struct conn *oldest_waiting(struct sbx__broker *b)
     return found;
 }
 
+/* Stop or resume watching the listening socket. */
+static void listen_pause(struct sbx__broker *b, bool pause)
+{
+    if (b->listen_paused == pause)
+        return;
+    struct epoll_event ev = {.events = pause ? 0 : EPOLLIN, .data.ptr = &b->ep_l};
+    if (epoll_ctl(b->epfd, EPOLL_CTL_MOD, b->lfd, &ev) == 0)
+        b->listen_paused = pause;
+}
+
 static void accept_some(struct sbx__broker *b)
 {
     for (int i = 0; i < ACCEPTS_STEP; i++) {
@@ -850,11 +1115,21 @@ static void accept_some(struct sbx__broker *b)
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 b->st.by_reason[SBX__BR_RESOURCES]++;
                 b->st.denied++;
+                /* Out of descriptors: make room as the concurrent cap does,
+                 * or stop listening until a connection closes (the listening
+                 * socket would stay readable: a busy loop). The waiting
+                 * connections stay in the kernel's queue. */
+                struct conn *old = oldest_waiting(b);
+                if (old) {
+                    refuse(old, SBX__BR_EVICTED, "evicted: the host is out of descriptors");
+                    continue;
+                }
+                listen_pause(b, true);
             }
             return;
         }
         struct conn *c = calloc(1, sizeof(*c));
-        char *head = c ? malloc(SBX__HEAD_MAX) : NULL;
+        char *head = c ? malloc(HEAD_START) : NULL;
         if (!head) {
             free(c);
             close(fd);
@@ -865,7 +1140,9 @@ static void accept_some(struct sbx__broker *b)
         c->b = b;
         c->cfd = fd;
         c->ufd = -1;
+        c->up.pr = c->up.pw = c->down.pr = c->down.pw = -1;
         c->head = head;
+        c->head_cap = HEAD_START;
         c->ep_c = (struct ep){EP_CLIENT, c, -1};
         c->ep_u = (struct ep){EP_UP, c, -1};
         c->start_ns = now_ns();
@@ -1040,6 +1317,8 @@ static void timers(struct sbx__broker *b)
             refuse(c, SBX__BR_TIMEOUT, "the request did not arrive in time");
         }
     }
+    if (b->listen_paused)
+        listen_pause(b, false); /* try again: paused again if still out of descriptors */
     if (b->cfg->rate != SBX_UNLIMITED) {
         rate_refill(b, now);
         if (b->rate_wait) {
@@ -1106,6 +1385,8 @@ int64_t sbx__broker_timeout_ms(const struct sbx__broker *b)
         ms = first <= now ? 0 : (int64_t)((first - now + 999999) / 1000000);
     if (b->rate_wait && (ms < 0 || ms > RATE_SLICE_MS))
         ms = RATE_SLICE_MS;
+    if (b->listen_paused && (ms < 0 || ms > LISTEN_RETRY_MS))
+        ms = LISTEN_RETRY_MS;
     if (b->ares_ok) {
         struct timeval tv, *tvp = ares_timeout(b->ares, NULL, &tv);
         if (tvp) {

@@ -38,6 +38,7 @@
 #define SBX__HEADER_TIMEOUT_MS  10000 /* the whole request must arrive within this */
 #define SBX__CONNECT_TIMEOUT_MS 10000 /* one upstream connect attempt */
 #define SBX__ADDR_TEXT_MAX      46    /* INET6_ADDRSTRLEN */
+#define SBX__SPLICE_MAX         1048576 /* bytes one splice(2) into a relay's pipe asks for */
 
 /* ---- the policy (egress.c) ------------------------------------------------------ */
 
@@ -198,8 +199,9 @@ struct sbx__broker_stats {
     uint64_t failed;               /* allowed connections that failed (resolve, connect) */
     uint64_t by_reason[SBX__BR_COUNT];
     enum sbx__broker_quota quota_hit;
-    size_t open;      /* connections open now */
-    size_t peak_open; /* the most open at once */
+    uint64_t bytes_spliced; /* of those, moved by splice(2) rather than through buffers */
+    size_t open;            /* connections open now */
+    size_t peak_open;       /* the most open at once */
 };
 
 /* One connection's end, for the audit log. Strings valid during the call only. */

@@ -730,7 +730,10 @@ static int egress_prepare(struct sbx__spawn *s)
         return sbx__err_stage(SBX_STAGE_CLONE, -errno, "egress broker: socket");
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t sl = sizeof(sa);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0 ||
+    /* A backlog of the concurrent cap: a burst of connections waits in the
+     * kernel's queue for the next step, rather than its SYNs being dropped
+     * (a second each, the client's retransmission). */
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SBX_CONNECTIONS_MAX) < 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
         int e = -errno;
         close(fd);
