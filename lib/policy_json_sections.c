@@ -303,7 +303,7 @@ int sbx__policy_json_apply_grants(struct sbx__json_ctx *c, sbx_policy *p,
         size_t old = sbx__json_path_index(c, i);
         struct json_object *g = json_object_array_get_idx(grants, i);
         const char *path;
-        uint64_t access;
+        uint64_t access = 0;
         if ((r = sbx__json_get_object(c, g, keys)) < 0 ||
             (r = member_string(c, g, "path", missing, &path)) < 0 ||
             (r = member_access(c, g, missing, N_ACCESS,
@@ -543,7 +543,7 @@ int sbx__policy_json_apply_deny(struct sbx__json_ctx *c, sbx_policy *p, struct j
         size_t old = sbx__json_path_index(c, i);
         struct json_object *g = json_object_array_get_idx(denies, i);
         const char *path;
-        uint64_t access;
+        uint64_t access = 0;
         if ((r = sbx__json_get_object(c, g, keys)) < 0 ||
             (r = member_string(c, g, "path", missing, &path)) < 0 ||
             (r = member_access(c, g, missing, 2, "an array of \"read\", \"write\"",
@@ -603,7 +603,7 @@ int sbx__policy_json_apply_binds(struct sbx__json_ctx *c, sbx_policy *p, struct 
         size_t old = sbx__json_path_index(c, i);
         struct json_object *g = json_object_array_get_idx(binds, i);
         const char *src, *dest;
-        uint64_t access;
+        uint64_t access = 0;
         if ((r = sbx__json_get_object(c, g, keys)) < 0 ||
             (r = member_string(c, g, "source", missing, &src)) < 0 ||
             (r = member_string(c, g, "dest", missing, &dest)) < 0 ||
