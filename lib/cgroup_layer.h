@@ -38,7 +38,7 @@ struct sbx__cgroup_dir_run {
     char path[SBX__CG_PATH_MAX];
     bool v2;
     uint32_t ctl;
-    int procs_fd; /* cgroup.procs, open for the child to join; -1 once closed */
+    int procs_fd; /* cgroup.procs (v2) or tasks (v1), open for the child to join; -1 once closed */
 };
 
 /* One child's cgroups, from creation (parent, per spawn) to removal. */
@@ -62,7 +62,7 @@ SBX__HIDDEN int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *
 /* Parent, per spawn: create the child's cgroups, write their limits, open
  * their cgroup.procs. Zero system calls when the plan has no cgroup. */
 SBX__HIDDEN int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run);
-/* Child: join every cgroup (write "0" to each cgroup.procs). Async-signal-safe;
+/* Child: join every cgroup (write "0" to each cgroup.procs, or v1 tasks). Async-signal-safe;
  * -1 and errno on failure, *index naming the cgroup. */
 SBX__HIDDEN int sbx__cgroup_join(const struct sbx__cgroup_run *run, volatile int *index);
 /* Parent, after the clone: close the cgroup.procs descriptors. */
