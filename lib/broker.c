@@ -1205,6 +1205,21 @@ static void ares_sock_state(void *data, ares_socket_t fd, int readable, int writ
 
 /* ---- the interface ------------------------------------------------------------------------- */
 
+int sbx__broker_replace_listen(struct sbx__broker *b, int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -errno;
+    struct epoll_event ev = {.events = b->listen_paused ? 0 : EPOLLIN, .data.ptr = &b->ep_l};
+    if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -errno;
+    epoll_ctl(b->epfd, EPOLL_CTL_DEL, b->lfd, NULL);
+    close(b->lfd);
+    b->lfd = fd;
+    b->ep_l.fd = fd;
+    return 0;
+}
+
 int sbx__broker_new(const struct sbx__egress_policy *cfg, int listen_fd, struct sbx__broker **ret)
 {
     sbx__check(cfg != NULL, "sbx__broker_new: cfg is NULL");

@@ -30,14 +30,14 @@
 
 /* ---- limits ------------------------------------------------------------------ */
 
-#define SBX__NAME_MAX           253   /* a host name, normalised, without the trailing dot */
-#define SBX__LABEL_MAX          63    /* one label */
-#define SBX__HEAD_MAX           16384 /* a request or response head, bytes */
-#define SBX__PINS_MAX           16    /* pinned addresses per name */
-#define SBX__DENIALS_KEPT       32    /* denied attempts kept in detail (all are counted) */
-#define SBX__HEADER_TIMEOUT_MS  10000 /* the whole request must arrive within this */
-#define SBX__CONNECT_TIMEOUT_MS 10000 /* one upstream connect attempt */
-#define SBX__ADDR_TEXT_MAX      46    /* INET6_ADDRSTRLEN */
+#define SBX__NAME_MAX           253     /* a host name, normalised, without the trailing dot */
+#define SBX__LABEL_MAX          63      /* one label */
+#define SBX__HEAD_MAX           16384   /* a request or response head, bytes */
+#define SBX__PINS_MAX           16      /* pinned addresses per name */
+#define SBX__DENIALS_KEPT       32      /* denied attempts kept in detail (all are counted) */
+#define SBX__HEADER_TIMEOUT_MS  10000   /* the whole request must arrive within this */
+#define SBX__CONNECT_TIMEOUT_MS 10000   /* one upstream connect attempt */
+#define SBX__ADDR_TEXT_MAX      46      /* INET6_ADDRSTRLEN */
 #define SBX__SPLICE_MAX         1048576 /* bytes one splice(2) into a relay's pipe asks for */
 
 /* ---- the policy (egress.c) ------------------------------------------------------ */
@@ -228,6 +228,9 @@ typedef void (*sbx__broker_audit_fn)(const struct sbx__broker_event *ev, void *u
 SBX__HIDDEN int sbx__broker_new(const struct sbx__egress_policy *cfg, int listen_fd,
                                 struct sbx__broker **ret);
 /* An epoll descriptor: readable when sbx__broker_step() has work. */
+/* Listen on fd instead (the broker takes it; the old one is closed): a
+ * listening socket made in the child's network namespace. 0 or -errno. */
+SBX__HIDDEN int sbx__broker_replace_listen(struct sbx__broker *b, int fd);
 SBX__HIDDEN int sbx__broker_fd(struct sbx__broker *b);
 /* Do what is ready (a bounded amount of it) and what the timers say; never
  * blocks. 0, or a negative errno when epoll itself fails. */

@@ -697,11 +697,6 @@ static int egress_compile(const sbx_policy *policy, struct sbx__plan *plan)
 {
     if (!sbx__egress_has_grants(policy->egress))
         return 0;
-    if (plan->ns && (plan->ns->set & SBX_NS_NET))
-        return sbx__err_stage(SBX_STAGE_COMPILE, -EINVAL,
-                              "egress broker: host grants (sbx_allow_host) need the host's network "
-                              "namespace, where the broker listens; the policy asks for a network "
-                              "namespace");
     if (!policy->allow_network && !(plan->landlock && plan->landlock->handled_net))
         return sbx__err_stage(SBX_STAGE_COMPILE, -EOPNOTSUPP,
                               "egress broker: host grants need Landlock's TCP rules (ABI 4 or "
@@ -753,7 +748,34 @@ static int egress_prepare(struct sbx__spawn *s)
         return sbx__err_stage(SBX_STAGE_CLONE, rc, "egress broker: %s", sbx_last_error());
     }
     s->proxy_port = port;
+    /* In a network namespace the child makes the listening socket inside it,
+     * at this port, and sends it over this pair (namespace.c); the broker then
+     * accepts there and connects out from the host's namespace. */
+    if (plan->ns && (plan->ns->set & SBX_NS_NET) &&
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->egress_sock) < 0) {
+        rc = -errno;
+        sbx__broker_free(s->broker);
+        s->broker = NULL;
+        return sbx__err_stage(SBX_STAGE_CLONE, rc, "egress broker: socketpair");
+    }
     return 0;
+}
+
+static void close_pair(struct sbx__spawn *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (s->egress_sock[i] >= 0) {
+            close(s->egress_sock[i]);
+            s->egress_sock[i] = -1;
+        }
+}
+
+static void egress_launched(struct sbx__spawn *s)
+{
+    if (s->egress_sock[1] >= 0) {
+        close(s->egress_sock[1]);
+        s->egress_sock[1] = -1;
+    }
 }
 
 /* Each connection's end goes to the child's hook (the audit log's, which
@@ -767,6 +789,19 @@ static void egress_audit(const struct sbx__broker_event *ev, void *userdata)
 
 static int egress_adopt(struct sbx__spawn *s)
 {
+    if (s->egress_sock[0] >= 0) {
+        /* Sent before the child went on: its namespace's listening socket. */
+        int fd = sbx__recv_fd(s->egress_sock[0]);
+        close_pair(s);
+        int rc = fd < 0 ? fd : sbx__broker_replace_listen(s->broker, fd);
+        if (rc < 0) {
+            if (fd >= 0)
+                close(fd);
+            return sbx__err_stage(SBX_STAGE_NAMESPACES, rc,
+                                  "egress broker: the listening socket of the child's network "
+                                  "namespace");
+        }
+    }
     s->child->broker = s->broker;
     s->broker = NULL;
     if (s->child->broker)
@@ -776,6 +811,7 @@ static int egress_adopt(struct sbx__spawn *s)
 
 static void egress_abort(struct sbx__spawn *s)
 {
+    close_pair(s);
     sbx__broker_free(s->broker);
     s->broker = NULL;
 }
@@ -800,6 +836,7 @@ const struct sbx__layer sbx__layer_egress = {
     .compile = egress_compile,
     .plan_free = egress_plan_free,
     .prepare = egress_prepare,
+    .launched = egress_launched,
     .adopt = egress_adopt,
     .abort = egress_abort,
     .finish = egress_finish,

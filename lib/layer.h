@@ -52,6 +52,8 @@ struct sbx__spawn {
 
     struct sbx__broker *broker; /* egress: this child's broker until adopted, or NULL */
     uint16_t proxy_port;        /* egress: the broker's port on 127.0.0.1; 0: none */
+    int egress_sock[2];         /* egress in a network namespace: {host's end, child's end} that the
+                                   child's listening socket comes over; {-1, -1} without */
 };
 
 struct sbx__layer {

@@ -96,32 +96,6 @@ int sbx__monitor_prepare(const struct sbx__plan *plan, int sock[2])
     return 0;
 }
 
-static int recv_fd(int sock)
-{
-    char byte;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr msg = {.msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = control.buf,
-                         .msg_controllen = sizeof(control.buf)};
-    ssize_t n;
-    while ((n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-        ;
-    if (n < 0)
-        return -errno;
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    if (n != 1 || (msg.msg_flags & MSG_CTRUNC) || !cmsg || cmsg->cmsg_level != SOL_SOCKET ||
-        cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
-        return -EPROTO;
-    int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-    return fd;
-}
-
 /* The program already runs when the monitor cannot start: end it. */
 static void abandon(sbx_child *child)
 {
@@ -166,7 +140,7 @@ int sbx__monitor_start(sbx_child *child, const struct sbx__plan *plan, int sock[
 {
     if (sock[0] < 0)
         return 0;
-    int listener = monitor_lost ? -1 : recv_fd(sock[0]);
+    int listener = monitor_lost ? -1 : sbx__recv_fd(sock[0]);
     sbx__monitor_close_sockets(sock);
     if (monitor_lost)
         return 0;

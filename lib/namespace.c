@@ -24,6 +24,7 @@
 #include <linux/mount.h>
 #include <linux/securebits.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -192,6 +193,28 @@ static int loopback_up(void)
     return r;
 }
 
+/* The egress broker's way in, in a network namespace: a socket listening on
+ * 127.0.0.1 inside it, at the port of the proxy variables, handed to the host,
+ * whose broker accepts on it and connects out from the host's namespace. The
+ * only way out of the namespace. */
+static int broker_listen(int sock, uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+                     listen(fd, SBX_CONNECTIONS_MAX) == 0 && sbx__send_fd(sock, fd) == 0
+                 ? 0
+                 : -1;
+    int saved = errno;
+    close(fd);
+    close(sock);
+    errno = saved;
+    return rc;
+}
+
 int sbx__ns_setup(struct sbx__ns_run *run)
 {
     const struct sbx__ns_plan *ns = run->plan;
@@ -207,6 +230,8 @@ int sbx__ns_setup(struct sbx__ns_run *run)
         return step_fail(run, STEP_HOSTNAME, NULL);
     if ((ns->set & SBX_NS_NET) && loopback_up() != 0)
         return step_fail(run, STEP_LOOPBACK, NULL);
+    if (run->broker_sock >= 0 && broker_listen(run->broker_sock, run->broker_port) != 0)
+        return step_fail(run, STEP_BROKER, NULL);
     if (ns->clone_flags & CLONE_NEWNS) {
         /* Nothing done here propagates back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
@@ -248,6 +273,8 @@ static const char *step_text(int step)
     case STEP_LANDLOCK_TMP: return "granting a new mount (tmpfs, /proc) in the Landlock ruleset";
     case STEP_CLONE_PROGRAM: return "starting the program in the pid namespace (clone)";
     case STEP_EXEC_INIT: return "executing the pid namespace's init (execveat of a memfd)";
+    case STEP_BROKER:
+        return "listening for the egress broker on 127.0.0.1 in the network namespace";
     default: return "setting up the namespaces";
     }
 }
@@ -436,7 +463,7 @@ struct probe_ctx {
 static int probe_child(void *arg)
 {
     struct probe_ctx *p = arg;
-    struct sbx__ns_run run = {.plan = p->ns, .ruleset = -1};
+    struct sbx__ns_run run = {.plan = p->ns, .ruleset = -1, .broker_sock = -1};
     struct sbx__ns_plan lite = *p->ns; /* ids and the slave remount, not the view */
     lite.mount_view = false;
     lite.new_proc = false;
@@ -555,10 +582,9 @@ static uint32_t isolation_set(const sbx_policy *policy, struct sbx__plan *plan)
     if (policy->isolation == SBX_ISOLATION_MINIMAL)
         return 0;
     uint32_t set = SBX_NS_PID | SBX_NS_MOUNT | SBX_NS_IPC | SBX_NS_UTS | SBX_NS_CGROUP;
-    /* Host grants (sbx_allow_host) too: the egress broker listens on the
-     * host's loopback. */
-    bool networked = policy->allow_network || policy->n_connect || policy->n_bind ||
-                     (policy->egress && policy->egress->n_allow > 0);
+    /* Host grants (sbx_allow_host) are not: the egress broker listens inside
+     * the network namespace (egress.c). */
+    bool networked = policy->allow_network || policy->n_connect || policy->n_bind;
     if (policy->isolation == SBX_ISOLATION_FULL && !networked)
         set |= SBX_NS_NET;
     if (policy->isolation == SBX_ISOLATION_FULL)

@@ -33,6 +33,7 @@ enum sbx__ns_step {
     STEP_LANDLOCK_TMP,
     STEP_CLONE_PROGRAM,
     STEP_EXEC_INIT,
+    STEP_BROKER,
 };
 
 /* What the child reads and writes while it builds its namespaces (spawn.c
@@ -44,6 +45,9 @@ struct sbx__ns_run {
     const char *cwd;                     /* entered in the view when it exists there */
     int init_fd;                         /* the init's memfd (pid namespace), or -1 */
     int status_fd;                       /* write end of the init's status pipe, or -1 */
+    int broker_sock;      /* egress broker in a network namespace: where to send the listening
+                             socket made inside it (egress.c), or -1 */
+    uint16_t broker_port; /* ... on 127.0.0.1, the port the child's proxy variables name */
     /* written by the child on failure: which step, and which path */
     volatile int fail_step;
     const char *volatile fail_path;

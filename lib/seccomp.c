@@ -469,31 +469,6 @@ int sbx__seccomp_report_failure(int err)
 
 /* ---- the child ------------------------------------------------------------------ */
 
-/* Send fd over sock (SCM_RIGHTS). Async-signal-safe. */
-static int send_fd(int sock, int fd)
-{
-    char byte = 0;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    memset(&control, 0, sizeof(control));
-    struct msghdr msg = {.msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = control.buf,
-                         .msg_controllen = sizeof(control.buf)};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-    ssize_t n;
-    while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-        ;
-    return n == 1 ? 0 : -1;
-}
-
 int sbx__seccomp_child_apply(const struct sbx__seccomp_plan *sp, int sock,
                              volatile int *monitor_lost)
 {
@@ -512,7 +487,7 @@ int sbx__seccomp_child_apply(const struct sbx__seccomp_plan *sp, int sock,
              * (sendmsg, rt_sigprocmask, execve, exit_group). The listener and
              * the socket are close-on-exec: execve closes them, so that the
              * program never holds its own listener. */
-            return send_fd(sock, (int)fd);
+            return sbx__send_fd(sock, (int)fd);
         }
         /* EBUSY: a filter above us already has a listener (a sandbox within
          * a sandbox); EINVAL: no user notification. */

@@ -828,7 +828,9 @@ static void make_ctx(struct sbx__spawn *s, struct spawn_ctx *ctx, char **envp)
                .extra = plan->ns && plan->ns->mount_view ? &s->extra : NULL,
                .cwd = s->cwd,
                .init_fd = s->init_fd,
-               .status_fd = s->status_pipe[1]},
+               .status_fd = s->status_pipe[1],
+               .broker_sock = s->egress_sock[1],
+               .broker_port = s->proxy_port},
         .ns_status_rd = s->status_pipe[0],
     };
     for (size_t k = 0; k < io->n_keep_fds; k++)
@@ -893,6 +895,7 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spaw
         .ruleset = -1,
         .msock = {-1, -1},
         .capsock = {-1, -1},
+        .egress_sock = {-1, -1},
         .init_fd = -1,
         .status_pipe = {-1, -1},
     };

@@ -52,6 +52,12 @@ SBX__UTIL_HIDDEN int sbx__err_stage(int stage, int err, const char *fmt, ...)
 /* CLOCK_MONOTONIC in nanoseconds. */
 SBX__UTIL_HIDDEN uint64_t sbx__now_ns(void);
 
+/* fdpass.c: send fd over a unix socket with one byte (async-signal-safe; 0 or
+ * -1 and errno); receive one without waiting (the descriptor, close-on-exec,
+ * or -errno; -EPROTO for a message without exactly one). */
+SBX__UTIL_HIDDEN int sbx__send_fd(int sock, int fd);
+SBX__UTIL_HIDDEN int sbx__recv_fd(int sock);
+
 /* ---- clone3 (clone3.c) -------------------------------------------------------------- */
 
 #if defined(__x86_64__)
