@@ -100,6 +100,9 @@ enum {
     CLI_OPT_ALLOW_HOST,  /* --allow-host PATTERN */
     CLI_OPT_DENY_HOST,   /* --deny-host PATTERN */
     CLI_OPT_RESOLVE,     /* --resolve NAME:ADDR */
+    CLI_OPT_NET_BYTES,   /* --net-bytes SIZE|UP:DOWN */
+    CLI_OPT_NET_RATE,    /* --net-rate SIZE */
+    CLI_OPT_NET_CONNS,   /* --net-connections N[:CONCURRENT] */
     CLI_OPT_POLICY_END,
 };
 
@@ -146,6 +149,9 @@ enum {
         {"allow-host", required_argument, NULL, CLI_OPT_ALLOW_HOST},                               \
         {"deny-host", required_argument, NULL, CLI_OPT_DENY_HOST},                                 \
         {"resolve", required_argument, NULL, CLI_OPT_RESOLVE},                                     \
+        {"net-bytes", required_argument, NULL, CLI_OPT_NET_BYTES},                                 \
+        {"net-rate", required_argument, NULL, CLI_OPT_NET_RATE},                                   \
+        {"net-connections", required_argument, NULL, CLI_OPT_NET_CONNS},                           \
     {                                                                                              \
         "best-effort", required_argument, NULL, CLI_OPT_BEST_EFFORT                                \
     }

@@ -40,126 +40,132 @@ static void print_layer_names(FILE *out)
 
 void cli_policy_help(FILE *out)
 {
-    fprintf(out, "Policy files and profiles (applied first; the options below add to them):\n"
-                 "      --profile NAME|FILE  start from a built-in profile (minimal, workspace,\n"
-                 "                           networked) or, when the argument has a '/' or ends\n"
-                 "                           in .json, from a JSON policy file (repeatable; see\n"
-                 "                           docs/policy-files.md)\n"
-                 "      --policy FILE        start from a JSON policy file, whatever its name\n"
-                 "\n"
-                 "Environment (the child's is clean: PATH, LANG=C.UTF-8 and HOME only):\n"
-                 "      --env NAME=VALUE     set NAME in the child's environment (repeatable)\n"
-                 "      --pass-env NAME      pass the host's NAME through, if set (repeatable)\n"
-                 "      --workdir DIR        run in DIR, which the child may read and write\n"
-                 "                           (default: the current directory, not granted)\n"
-                 "\n"
-                 "Files and network (denied by default; the child may read /usr, /bin, /sbin,\n"
-                 "/lib*, /etc and a few /dev nodes, read and write its --workdir and a private\n"
-                 "TMPDIR, and execute PROGRAM and the interpreters it needs; all repeatable):\n"
-                 "      --ro PATH            read files and list directories beneath PATH\n"
-                 "      --rw PATH            read, write, create and remove beneath PATH\n"
-                 "      --rx PATH            read and execute beneath PATH\n"
-                 "      --tool NAME          execute NAME (a path, or a name searched in the\n"
-                 "                           child's PATH) and the interpreters it needs\n"
-                 "      --exec MODE          allowlist (the default: only PROGRAM, its\n"
-                 "                           interpreters, --tool and --rx) or system (also\n"
-                 "                           anything beneath /usr, /bin, /sbin, /lib*, and\n"
-                 "                           still nothing the child can write; weaker, see\n"
-                 "                           docs/landlock.md)\n"
-                 "      --connect PORT       open TCP connections to PORT\n"
-                 "      --allow-host HOST[:PORT]  reach HOST (a name, *.domain or an IP literal;\n"
-                 "                           ports 80 and 443 by default) through the egress\n"
-                 "                           broker, with HTTP_PROXY set; no other connection\n"
-                 "      --deny-host HOST[:PORT]  refuse HOST whatever --allow-host says\n"
-                 "      --resolve NAME:ADDR  the broker resolves NAME to ADDR, never asking DNS\n"
-                 "      --bind PORT          bind TCP sockets to PORT (0: an ephemeral port)\n"
-                 "      --bind SRC:DEST[:ro|rw|rx]  show the host's SRC at DEST in the child's\n"
-                 "                           view (read-only unless rw or rx; needs the mount\n"
-                 "                           namespace's view)\n"
-                 "      --tmpfs PATH[:SIZE]  an empty writable tmpfs at PATH in the view\n"
-                 "      --overlay DIR[:UPPER]  show DIR writable, its changes kept in UPPER (empty\n"
-                 "                           or absent; default: a private directory, named in\n"
-                 "                           --json); DIR is untouched: see `overlay --help`\n"
-                 "      --unix-socket PATH   let the child connect to the host's unix socket PATH\n"
-                 "                           (repeatable; needs --unshare mount: by default no\n"
-                 "                           host unix socket is reachable)\n"
-                 "      --deny-read PATH     hide PATH (a file or directory, existing or not)\n"
-                 "                           whatever grant covers it, the default view and\n"
-                 "                           the workdir included (see docs/carve-outs.md)\n"
-                 "      --deny-write PATH    make PATH read-only whatever grant covers it\n"
-                 "      --protect NAME       add NAME (relative, such as .env) to the protected\n"
-                 "                           list: read-only inside every write grant and the\n"
-                 "                           workdir (default list: .bashrc, .git/config,\n"
-                 "                           .git/hooks, .vscode... see `policy show`)\n"
-                 "      --unprotect NAME     remove NAME from the protected list\n"
-                 "      --allow-network      lift every network restriction\n"
-                 "      --no-private-tmp     give the child no private TMPDIR\n"
-                 "\n"
-                 "Limits (SECONDS: 2.5, 500ms, 2m; SIZE: 64K, 512M, 1GiB, unlimited):\n"
-                 "      --timeout SECONDS    kill the child's process group after SECONDS of\n"
-                 "                           wall-clock time\n"
-                 "      --cpu SECONDS        CPU time of each process (RLIMIT_CPU); rounded up to\n"
-                 "                           whole seconds, the granularity of RLIMIT_CPU\n"
-                 "      --memory SIZE        memory each process may allocate (RLIMIT_DATA),\n"
-                 "                           at least 1M; with a cgroup, the memory of the whole\n"
-                 "                           child (memory.max), and RLIMIT_DATA is not set\n"
-                 "      --files N            open descriptors of each process (RLIMIT_NOFILE),\n"
-                 "                           at least 4\n"
-                 "      --fsize SIZE         largest file the child may write (RLIMIT_FSIZE)\n"
-                 "      --procs N            processes and threads of the child's user\n"
-                 "                           (RLIMIT_NPROC; root is not bound by it, so as root\n"
-                 "                           it needs --best-effort rlimits); with a cgroup,\n"
-                 "                           the child's processes (pids.max), root included\n"
-                 "      --cpu-rate CPUS      CPU bandwidth of the whole child, in CPUs (0.5:\n"
-                 "                           half a CPU, 2: two), at least 0.01; needs --cgroup\n"
-                 "                           or --cgroup-parent (cpu.max, cpu.cfs_quota_us)\n"
-                 "      --cgroup             put the child in cgroups of its own beneath this\n"
-                 "                           process's own cgroups (see docs/cgroups.md)\n"
-                 "      --cgroup-parent DIR  ... beneath DIR, a cgroup directory delegated to\n"
-                 "                           this process (repeatable: one per hierarchy)\n"
-                 "\n"
-                 "Capabilities (the child holds none, root or not; see docs/security-model.md):\n"
-                 "      --cap-keep NAME      keep capability NAME (CAP_NET_BIND_SERVICE or\n"
-                 "                           net_bind_service; repeatable); the host must hold it\n"
-                 "\n"
-                 "Namespaces (see docs/namespaces.md):\n"
-                 "      --isolation MODE     auto (the default: new user, pid, mount, ipc, uts\n"
-                 "                           and cgroup namespaces where this host allows them,\n"
-                 "                           else Landlock and seccomp alone, and the result\n"
-                 "                           says so), full (those and a network namespace\n"
-                 "                           unless network is granted; an error where they\n"
-                 "                           cannot be made), or minimal (no namespaces but\n"
-                 "                           --unshare ones)\n"
-                 "      --unshare LIST       run the child in new namespaces: a comma-separated\n"
-                 "                           list of user, pid, net, ipc, uts, mount, cgroup, or\n"
-                 "                           all;\n"
-                 "                           without root, user is added (the others need it).\n"
-                 "                           pid: an init as pid 1, and nothing the child\n"
-                 "                           starts outlives it; net: loopback only; mount:\n"
-                 "                           read-only and noexec except granted paths, and a\n"
-                 "                           private /tmp and /dev/shm\n"
-                 "SECONDS may have a fraction (1.5, 0.25, .5). SIZE is in bytes, or a number\n"
-                 "followed by K, M or G (powers of 1024).\n"
-                 "\n"
-                 "System calls (a seccomp filter denies ptrace, bpf, io_uring, mount, unshare,\n"
-                 "TIOCSTI and other kernel surface; see docs/seccomp.md; denied calls fail with\n"
-                 "EPERM and are reported):\n"
-                 "      --deny-syscall NAME[:ERRNO|kill]\n"
-                 "                           deny NAME, failing with ERRNO (a number or a name\n"
-                 "                           such as EACCES; default EPERM), or kill the process\n"
-                 "                           that makes it (repeatable; the last rule for a name\n"
-                 "                           wins)\n"
-                 "      --allow-syscall NAME allow NAME (in allow-list mode, or lifting a default\n"
-                 "                           denial; repeatable)\n"
-                 "      --syscall-allowlist  allow only a base set of system calls (enough for\n"
-                 "                           sh, python3, git and gcc) and --allow-syscall ones\n"
-                 "      --max-violations N   kill the child at its N-th denied system call\n"
-                 "      --violation-rate N   kill the child when it makes more than N denied\n"
-                 "                           calls within a second (default 1000; 0: no limit)\n"
-                 "\n"
-                 "Layers (every layer is strict: one this host cannot enforce is an error):\n"
-                 "      --best-effort LAYER  run even if LAYER cannot be enforced on this host\n"
-                 "                           (repeatable, or a comma-separated list); LAYER is\n");
+    fprintf(out,
+            "Policy files and profiles (applied first; the options below add to them):\n"
+            "      --profile NAME|FILE  start from a built-in profile (minimal, workspace,\n"
+            "                           networked) or, when the argument has a '/' or ends\n"
+            "                           in .json, from a JSON policy file (repeatable; see\n"
+            "                           docs/policy-files.md)\n"
+            "      --policy FILE        start from a JSON policy file, whatever its name\n"
+            "\n"
+            "Environment (the child's is clean: PATH, LANG=C.UTF-8 and HOME only):\n"
+            "      --env NAME=VALUE     set NAME in the child's environment (repeatable)\n"
+            "      --pass-env NAME      pass the host's NAME through, if set (repeatable)\n"
+            "      --workdir DIR        run in DIR, which the child may read and write\n"
+            "                           (default: the current directory, not granted)\n"
+            "\n"
+            "Files and network (denied by default; the child may read /usr, /bin, /sbin,\n"
+            "/lib*, /etc and a few /dev nodes, read and write its --workdir and a private\n"
+            "TMPDIR, and execute PROGRAM and the interpreters it needs; all repeatable):\n"
+            "      --ro PATH            read files and list directories beneath PATH\n"
+            "      --rw PATH            read, write, create and remove beneath PATH\n"
+            "      --rx PATH            read and execute beneath PATH\n"
+            "      --tool NAME          execute NAME (a path, or a name searched in the\n"
+            "                           child's PATH) and the interpreters it needs\n"
+            "      --exec MODE          allowlist (the default: only PROGRAM, its\n"
+            "                           interpreters, --tool and --rx) or system (also\n"
+            "                           anything beneath /usr, /bin, /sbin, /lib*, and\n"
+            "                           still nothing the child can write; weaker, see\n"
+            "                           docs/landlock.md)\n"
+            "      --connect PORT       open TCP connections to PORT\n"
+            "      --allow-host HOST[:PORT]  reach HOST (a name, *.domain or an IP literal;\n"
+            "                           ports 80 and 443 by default) through the egress\n"
+            "                           broker, with HTTP_PROXY set; no other connection\n"
+            "      --deny-host HOST[:PORT]  refuse HOST whatever --allow-host says\n"
+            "      --resolve NAME:ADDR  the broker resolves NAME to ADDR, never asking DNS\n"
+            "      --net-bytes SIZE|UP:DOWN  the most bytes the child sends and receives\n"
+            "                           through the broker (status network_limit past it)\n"
+            "      --net-rate SIZE      the broker's bandwidth per direction, bytes/s\n"
+            "      --net-connections N[:CONCURRENT]  connections through the broker in\n"
+            "                           all, and open at once\n"
+            "      --bind PORT          bind TCP sockets to PORT (0: an ephemeral port)\n"
+            "      --bind SRC:DEST[:ro|rw|rx]  show the host's SRC at DEST in the child's\n"
+            "                           view (read-only unless rw or rx; needs the mount\n"
+            "                           namespace's view)\n"
+            "      --tmpfs PATH[:SIZE]  an empty writable tmpfs at PATH in the view\n"
+            "      --overlay DIR[:UPPER]  show DIR writable, its changes kept in UPPER (empty\n"
+            "                           or absent; default: a private directory, named in\n"
+            "                           --json); DIR is untouched: see `overlay --help`\n"
+            "      --unix-socket PATH   let the child connect to the host's unix socket PATH\n"
+            "                           (repeatable; needs --unshare mount: by default no\n"
+            "                           host unix socket is reachable)\n"
+            "      --deny-read PATH     hide PATH (a file or directory, existing or not)\n"
+            "                           whatever grant covers it, the default view and\n"
+            "                           the workdir included (see docs/carve-outs.md)\n"
+            "      --deny-write PATH    make PATH read-only whatever grant covers it\n"
+            "      --protect NAME       add NAME (relative, such as .env) to the protected\n"
+            "                           list: read-only inside every write grant and the\n"
+            "                           workdir (default list: .bashrc, .git/config,\n"
+            "                           .git/hooks, .vscode... see `policy show`)\n"
+            "      --unprotect NAME     remove NAME from the protected list\n"
+            "      --allow-network      lift every network restriction\n"
+            "      --no-private-tmp     give the child no private TMPDIR\n"
+            "\n"
+            "Limits (SECONDS: 2.5, 500ms, 2m; SIZE: 64K, 512M, 1GiB, unlimited):\n"
+            "      --timeout SECONDS    kill the child's process group after SECONDS of\n"
+            "                           wall-clock time\n"
+            "      --cpu SECONDS        CPU time of each process (RLIMIT_CPU); rounded up to\n"
+            "                           whole seconds, the granularity of RLIMIT_CPU\n"
+            "      --memory SIZE        memory each process may allocate (RLIMIT_DATA),\n"
+            "                           at least 1M; with a cgroup, the memory of the whole\n"
+            "                           child (memory.max), and RLIMIT_DATA is not set\n"
+            "      --files N            open descriptors of each process (RLIMIT_NOFILE),\n"
+            "                           at least 4\n"
+            "      --fsize SIZE         largest file the child may write (RLIMIT_FSIZE)\n"
+            "      --procs N            processes and threads of the child's user\n"
+            "                           (RLIMIT_NPROC; root is not bound by it, so as root\n"
+            "                           it needs --best-effort rlimits); with a cgroup,\n"
+            "                           the child's processes (pids.max), root included\n"
+            "      --cpu-rate CPUS      CPU bandwidth of the whole child, in CPUs (0.5:\n"
+            "                           half a CPU, 2: two), at least 0.01; needs --cgroup\n"
+            "                           or --cgroup-parent (cpu.max, cpu.cfs_quota_us)\n"
+            "      --cgroup             put the child in cgroups of its own beneath this\n"
+            "                           process's own cgroups (see docs/cgroups.md)\n"
+            "      --cgroup-parent DIR  ... beneath DIR, a cgroup directory delegated to\n"
+            "                           this process (repeatable: one per hierarchy)\n"
+            "\n"
+            "Capabilities (the child holds none, root or not; see docs/security-model.md):\n"
+            "      --cap-keep NAME      keep capability NAME (CAP_NET_BIND_SERVICE or\n"
+            "                           net_bind_service; repeatable); the host must hold it\n"
+            "\n"
+            "Namespaces (see docs/namespaces.md):\n"
+            "      --isolation MODE     auto (the default: new user, pid, mount, ipc, uts\n"
+            "                           and cgroup namespaces where this host allows them,\n"
+            "                           else Landlock and seccomp alone, and the result\n"
+            "                           says so), full (those and a network namespace\n"
+            "                           unless network is granted; an error where they\n"
+            "                           cannot be made), or minimal (no namespaces but\n"
+            "                           --unshare ones)\n"
+            "      --unshare LIST       run the child in new namespaces: a comma-separated\n"
+            "                           list of user, pid, net, ipc, uts, mount, cgroup, or\n"
+            "                           all;\n"
+            "                           without root, user is added (the others need it).\n"
+            "                           pid: an init as pid 1, and nothing the child\n"
+            "                           starts outlives it; net: loopback only; mount:\n"
+            "                           read-only and noexec except granted paths, and a\n"
+            "                           private /tmp and /dev/shm\n"
+            "SECONDS may have a fraction (1.5, 0.25, .5). SIZE is in bytes, or a number\n"
+            "followed by K, M or G (powers of 1024).\n"
+            "\n"
+            "System calls (a seccomp filter denies ptrace, bpf, io_uring, mount, unshare,\n"
+            "TIOCSTI and other kernel surface; see docs/seccomp.md; denied calls fail with\n"
+            "EPERM and are reported):\n"
+            "      --deny-syscall NAME[:ERRNO|kill]\n"
+            "                           deny NAME, failing with ERRNO (a number or a name\n"
+            "                           such as EACCES; default EPERM), or kill the process\n"
+            "                           that makes it (repeatable; the last rule for a name\n"
+            "                           wins)\n"
+            "      --allow-syscall NAME allow NAME (in allow-list mode, or lifting a default\n"
+            "                           denial; repeatable)\n"
+            "      --syscall-allowlist  allow only a base set of system calls (enough for\n"
+            "                           sh, python3, git and gcc) and --allow-syscall ones\n"
+            "      --max-violations N   kill the child at its N-th denied system call\n"
+            "      --violation-rate N   kill the child when it makes more than N denied\n"
+            "                           calls within a second (default 1000; 0: no limit)\n"
+            "\n"
+            "Layers (every layer is strict: one this host cannot enforce is an error):\n"
+            "      --best-effort LAYER  run even if LAYER cannot be enforced on this host\n"
+            "                           (repeatable, or a comma-separated list); LAYER is\n");
     print_layer_names(out);
 }
 
@@ -194,6 +200,29 @@ void cli_policy_opts_free(struct cli_policy_opts *o)
     o->ops = NULL;
 }
 
+/* --net-bytes SIZE|UP:DOWN, --net-connections N[:CONCURRENT]: one value, or
+ * two; --net-bytes SIZE is both directions, --net-connections N leaves the
+ * concurrent cap unlimited. */
+static int net_pair(int c, const char *arg, uint64_t *a, uint64_t *b)
+{
+    int (*parse)(const char *, uint64_t *) =
+        c == CLI_OPT_NET_BYTES ? cli_parse_size : cli_parse_count;
+    const char *colon = strchr(arg, ':');
+    if (!colon) {
+        if (parse(arg, a) < 0)
+            return -1;
+        *b = c == CLI_OPT_NET_BYTES ? *a : SBX_UNLIMITED;
+        return 0;
+    }
+    char first[64];
+    size_t n = (size_t)(colon - arg);
+    if (n == 0 || n >= sizeof(first))
+        return -1;
+    memcpy(first, arg, n);
+    first[n] = '\0';
+    return parse(first, a) < 0 || parse(colon + 1, b) < 0 ? -1 : 0;
+}
+
 int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const char *arg)
 {
     uint64_t v;
@@ -221,6 +250,20 @@ int cli_policy_option(struct cli_policy_opts *o, int c, const char *name, const 
             return -1;
         }
         break;
+    case CLI_OPT_NET_BYTES:
+    case CLI_OPT_NET_CONNS: {
+        /* N or A:B, each checked here and by the library when applied */
+        uint64_t a, b;
+        if (net_pair(c, arg, &a, &b) < 0)
+            return bad_value(name, c == CLI_OPT_NET_BYTES ? "size or UP:DOWN" : "count or N:M",
+                             arg);
+        break;
+    }
+    case CLI_OPT_NET_RATE:
+        if (cli_parse_size(arg, &v) < 0)
+            return bad_value(name, "size", arg);
+        break;
+
     case CLI_OPT_ALLOW_HOST:
     case CLI_OPT_DENY_HOST:
     case CLI_OPT_PASS_ENV:
@@ -504,6 +547,20 @@ static int apply_grant(const struct cli_op *op, sbx_policy *p)
         rc = sbx_broker_resolve(p, name, op->arg + n + 1);
         free(name);
         return rc;
+    }
+    case CLI_OPT_NET_BYTES:
+    case CLI_OPT_NET_CONNS: {
+        uint64_t a, b;
+        if (net_pair(op->opt, op->arg, &a, &b) < 0)
+            return EINVAL;
+        return op->opt == CLI_OPT_NET_BYTES ? sbx_limit_network_bytes(p, a, b)
+                                            : sbx_limit_connections(p, a, b);
+    }
+    case CLI_OPT_NET_RATE: {
+        uint64_t v = 0;
+        if (cli_parse_size(op->arg, &v) < 0)
+            return EINVAL;
+        return sbx_limit_network_rate(p, v);
     }
     case CLI_OPT_ALLOW_BIND:
         if (strchr(op->arg, '/') != NULL)

@@ -157,6 +157,45 @@ case_npm_install_https() {
         --fetch-retries=0 agentsbx-demo
 }
 
+# --net-bytes and --net-connections: the quotas of sbx_limit_network_bytes()
+# and sbx_limit_connections() from the command line. A download past the byte
+# quota ends with status network_limit and the quota named; a second
+# connection past a quota of one is refused. The control: the same commands
+# without the options succeed.
+case_quotas() {
+    local url=https://pypi.test:$PORT/files/agentsbx_demo-1.0-py3-none-any.whl
+    local curl=(--tool curl --ro "$CA" -- curl -sS --cacert "$CA" -o /dev/null)
+    sbx pypi.test "${curl[@]}" "$url"
+    [ "$rc" -eq 0 ] || fail "control: exit status $rc$(show)"
+    sbx pypi.test --net-bytes 100K:200 "${curl[@]}" "$url"
+    "$PY" - "$TMP/json" <<'EOF' || fail "--net-bytes 100K:200$(show)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+net = d["network"]
+assert d["status"] == "network_limit", d["status"]
+assert net["quota_hit"] == "bytes_down" and net["bytes_down"] <= 200, net
+EOF
+    local twice=(--tool curl --tool sh --ro "$CA" -- sh -c
+        "curl -sS --cacert '$CA' -o /dev/null $url && curl -sS --cacert '$CA' -o /dev/null $url")
+    sbx pypi.test "${twice[@]}"
+    [ "$rc" -eq 0 ] || fail "control: two connections: exit status $rc$(show)"
+    sbx pypi.test --net-connections 1 "${twice[@]}"
+    "$PY" - "$TMP/json" <<'EOF' || fail "--net-connections 1$(show)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+net = d["network"]
+assert d["status"] == "network_limit", d["status"]
+assert net["quota_hit"] == "connections" and net["connections"] == 1, net
+assert [x["reason"] for x in net["denied"]] == ["connection quota exhausted"], net
+EOF
+    "$SBX" run --net-rate 1 --allow-host a.test -- /bin/true 2>"$TMP/err"
+    [ $? -eq 125 ] && grep -q "sbx_limit_network_rate: 1 bytes/s is out of range" "$TMP/err" ||
+        fail "--net-rate 1: $(cat "$TMP/err")"
+    "$SBX" run --net-bytes 10:x -- /bin/true 2>"$TMP/err"
+    [ $? -eq 125 ] && grep -q "invalid size or UP:DOWN '10:x'" "$TMP/err" ||
+        fail "--net-bytes 10:x: $(cat "$TMP/err")"
+}
+
 if ! declare -F "case_$CASE" >/dev/null; then
     echo "no case $CASE" >&2
     exit 2
