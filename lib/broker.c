@@ -458,6 +458,25 @@ static void pipe_open(struct pipe_buf *p)
 
 static bool relay_read(struct conn *c, bool upward);
 
+/* How much one read or splice in a direction may take: room, cut to one byte
+ * more than the byte quota leaves (*left; the extra byte tells a spent quota)
+ * and to the rate's tokens. 0: no tokens yet, wait. */
+static size_t read_room(const struct conn *c, bool upward, size_t room, uint64_t *left)
+{
+    const struct sbx__broker *b = c->b;
+    uint64_t quota = upward ? b->cfg->bytes_up : b->cfg->bytes_down;
+    uint64_t used = upward ? b->st.bytes_up : b->st.bytes_down;
+    *left = quota == SBX_UNLIMITED ? UINT64_MAX : quota - used;
+    if (*left < UINT64_MAX && room > *left + 1)
+        room = (size_t)*left + 1;
+    if (b->cfg->rate != SBX_UNLIMITED) {
+        uint64_t tok = upward ? b->tok_up : b->tok_down;
+        if (room > tok)
+            room = (size_t)tok;
+    }
+    return room;
+}
+
 /* Splice from one direction's socket into its pipe, counted as relay_read()
  * counts: false when the connection was closed. */
 static bool splice_read(struct conn *c, bool upward)
@@ -465,19 +484,10 @@ static bool splice_read(struct conn *c, bool upward)
     struct sbx__broker *b = c->b;
     struct pipe_buf *p = upward ? &c->up : &c->down;
     int fd = upward ? c->cfd : c->ufd;
-    size_t room = SBX__SPLICE_MAX;
-    uint64_t quota = upward ? b->cfg->bytes_up : b->cfg->bytes_down;
-    uint64_t used = upward ? b->st.bytes_up : b->st.bytes_down;
-    uint64_t left = quota == SBX_UNLIMITED ? UINT64_MAX : quota - used;
-    if (left < UINT64_MAX && room > left + 1)
-        room = (size_t)left + 1; /* one more byte than allowed tells a spent quota */
-    if (b->cfg->rate != SBX_UNLIMITED) {
-        uint64_t tok = upward ? b->tok_up : b->tok_down;
-        if (tok == 0)
-            return true;
-        if (room > tok)
-            room = (size_t)tok;
-    }
+    uint64_t left;
+    size_t room = read_room(c, upward, SBX__SPLICE_MAX, &left);
+    if (room == 0)
+        return true;
     ssize_t n = splice(fd, NULL, p->pw, NULL, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n < 0) {
         if (errno == EINTR)
@@ -528,19 +538,10 @@ static bool relay_read(struct conn *c, bool upward)
         pipe_open(p);
     if (p->pr >= 0)
         return splice_read(c, upward);
-    size_t room = RELAY_BUF - p->len;
-    uint64_t quota = upward ? b->cfg->bytes_up : b->cfg->bytes_down;
-    uint64_t used = upward ? b->st.bytes_up : b->st.bytes_down;
-    uint64_t left = quota == SBX_UNLIMITED ? UINT64_MAX : quota - used;
-    if (left < UINT64_MAX && room > left + 1)
-        room = (size_t)left + 1; /* one more byte than allowed tells a spent quota */
-    if (b->cfg->rate != SBX_UNLIMITED) {
-        uint64_t tok = upward ? b->tok_up : b->tok_down;
-        if (tok == 0)
-            return true;
-        if (room > tok)
-            room = (size_t)tok;
-    }
+    uint64_t left;
+    size_t room = read_room(c, upward, RELAY_BUF - p->len, &left);
+    if (room == 0)
+        return true;
     /* P_HTTP's response head: read into the head buffer until it ends. */
     bool oom = false;
     if (resp_head ? !head_grow(c, &oom) : !buf_get(p)) {
