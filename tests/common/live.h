@@ -124,4 +124,55 @@ static inline void run_counting_probe(const sbx_policy *p, const char *const *ar
     sbx_result_free(r);
 }
 
+/* Run argv unconfined (execvpe) with the environment less its proxy variables
+ * (*_proxy=, any case); its standard output (and error, with_stderr; else
+ * /dev/null) in out, NUL-terminated, cut at size - 1; the exit status, or 128
+ * + the signal. The environment is copied before the fork: a thread of the
+ * caller's (a broker's) may hold a lock the child would need. */
+static inline int run_plain(const char *const argv[], bool with_stderr, char *out, size_t size)
+{
+    extern char **environ;
+    size_t n_env = 0;
+    while (environ[n_env])
+        n_env++;
+    char **envp = calloc(n_env + 1, sizeof(*envp));
+    assert_non_null(envp);
+    size_t k = 0;
+    for (size_t i = 0; i < n_env; i++)
+        if (!strcasestr(environ[i], "_proxy=") ||
+            strchr(environ[i], '=') < strcasestr(environ[i], "_proxy="))
+            envp[k++] = environ[i];
+    int pfd[2];
+    assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        if (with_stderr)
+            dup2(pfd[1], 2);
+        else
+            dup2(open("/dev/null", O_WRONLY), 2);
+        execvpe(argv[0], (char *const *)argv, envp);
+        _exit(127);
+    }
+    free(envp);
+    close(pfd[1]);
+    size_t n = 0;
+    for (;;) {
+        char sink[4096];
+        char *dst = n < size - 1 ? out + n : sink;
+        size_t room = n < size - 1 ? size - 1 - n : sizeof(sink);
+        ssize_t r = read(pfd[0], dst, room);
+        if (r <= 0)
+            break;
+        if (dst != sink)
+            n += (size_t)r;
+    }
+    out[n] = '\0';
+    close(pfd[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 #endif

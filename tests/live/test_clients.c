@@ -60,45 +60,7 @@ static void add(struct cmd *c, const char *fmt, ...)
  * output and error in out; the exit status. */
 static int run(const char *const argv[], char *out, size_t size)
 {
-    extern char **environ;
-    size_t n_env = 0;
-    while (environ[n_env])
-        n_env++;
-    char **envp = calloc(n_env + 1, sizeof(*envp));
-    assert_non_null(envp);
-    size_t k = 0;
-    for (size_t i = 0; i < n_env; i++)
-        if (!strcasestr(environ[i], "_proxy=") ||
-            strchr(environ[i], '=') < strcasestr(environ[i], "_proxy="))
-            envp[k++] = environ[i];
-    int pfd[2];
-    assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(pfd[1], 1);
-        dup2(pfd[1], 2);
-        execvpe(argv[0], (char *const *)argv, envp);
-        _exit(127);
-    }
-    free(envp);
-    close(pfd[1]);
-    size_t n = 0;
-    for (;;) {
-        char sink[4096];
-        char *dst = n < size - 1 ? out + n : sink;
-        size_t room = n < size - 1 ? size - 1 - n : sizeof(sink);
-        ssize_t r = read(pfd[0], dst, room);
-        if (r <= 0)
-            break;
-        if (dst != sink)
-            n += (size_t)r;
-    }
-    out[n] = '\0';
-    close(pfd[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return run_plain(argv, true, out, size);
 }
 
 static bool have(const char *prog)
