@@ -9,26 +9,7 @@
 # unprivileged user; temporary files live in a mktemp -d directory.
 set -u
 
-if [ $# -ne 2 ]; then
-    echo "usage: $0 AGENTSBX CASE" >&2
-    exit 2
-fi
-SBX=$1
-CASE=$2
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_cli.XXXXXX") || exit 1
-trap 'rm -rf "$TMP"' EXIT
-TMP=$(cd "$TMP" && pwd -P)
-
-fail() {
-    echo "FAIL: $CASE: $*" >&2
-    exit 1
-}
-
-skip() {
-    echo "SKIP: $CASE: $*" >&2
-    exit 77
-}
+. "$(dirname "$0")/common.sh" test_cli "$@"
 
 # sbx ARGS...: run agentsbx with stdin from /dev/null; stdout in $TMP/out,
 # stderr in $TMP/err, exit status in $rc.

@@ -8,26 +8,7 @@
 # root and as an unprivileged user.
 set -u
 
-if [ $# -ne 2 ]; then
-    echo "usage: $0 AGENTSBX CASE" >&2
-    exit 2
-fi
-SBX=$1
-CASE=$2
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_cli_overlay.XXXXXX") || exit 1
-trap 'rm -rf "$TMP"' EXIT
-TMP=$(cd "$TMP" && pwd -P)
-
-fail() {
-    echo "FAIL: $CASE: $*" >&2
-    exit 1
-}
-
-skip() {
-    echo "SKIP: $CASE: $*" >&2
-    exit 77
-}
+. "$(dirname "$0")/common.sh" test_cli_overlay "$@"
 
 sbx() {
     "$SBX" "$@" </dev/null >"$TMP/out" 2>"$TMP/err"
