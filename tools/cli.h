@@ -351,6 +351,11 @@ int cli_output_wait(struct cli_output_opts *o, struct cli_wait *w, sbx_child *ch
 void cli_output_report(const struct cli_output_opts *o, FILE *out);
 /* `"output":{...}` for the --json object. */
 void cli_output_json(const struct cli_output_opts *o, FILE *out);
+/* Before a line of the tool's own on stderr: end the child's last line with a
+ * newline if it was left unfinished there (killed mid-line, or no newline at
+ * the end; with stdout and stderr one file, stdout's counts too), so that the
+ * tool's line starts a line of its own. */
+void cli_output_start_line(const struct cli_output_opts *o);
 void cli_output_help(FILE *out);
 
 #endif /* AGENTSBX_CLI_H */

@@ -24,8 +24,12 @@
 struct cli_outbuf {
     char *data;
     size_t off, len, cap;
-    int chunked; /* a pipe, socket or terminal: PIPE_BUF bytes per POLLOUT */
+    int chunked;       /* a pipe, socket or terminal: PIPE_BUF bytes per POLLOUT */
+    int last;          /* the last byte written, or -1 */
+    unsigned long seq; /* when it was written (write_seq), 0: never */
 };
+
+static unsigned long write_seq;
 
 int cli_output_opts_init(struct cli_output_opts *o, int argc)
 {
@@ -234,8 +238,23 @@ static int flush(struct cli_output_opts *o, int i)
             return 0;
         }
         b->off += (size_t)w;
+        b->last = (unsigned char)b->data[b->off - 1];
+        b->seq = ++write_seq;
     }
     return outbuf_pending(b) > 0;
+}
+
+void cli_output_start_line(const struct cli_output_opts *o)
+{
+    struct cli_outbuf *b = o->out[1];
+    struct stat out, err;
+    if (o->out[0] && o->out[0]->seq > (b ? b->seq : 0) && fstat(1, &out) == 0 &&
+        fstat(2, &err) == 0 && out.st_dev == err.st_dev && out.st_ino == err.st_ino)
+        b = o->out[0]; /* 2>&1: stderr goes on where stdout stopped */
+    if (b && b->seq && b->last != '\n') {
+        fputc('\n', stderr);
+        b->last = '\n';
+    }
 }
 
 int cli_output_apply(struct cli_output_opts *o, sbx_policy *policy)

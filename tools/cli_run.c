@@ -75,7 +75,7 @@ void cli_run_help(FILE *out)
             "Output:\n"
             "      --json               after the child ends, print one JSON object that\n"
             "                           describes the result (or the set-up failure) on\n"
-            "                           stderr, instead of the messages below\n"
+            "                           stderr's last line, instead of the messages below\n"
             "      --quiet              print no messages of %s's own on stderr (the\n"
             "                           --json object and command-line errors still print)\n"
             "      --stdin WHEN         the child's standard input: auto (the default: when\n"
@@ -125,6 +125,7 @@ static void note(const struct run_opts *o, const char *fmt, ...)
 
     if (o->quiet || o->json)
         return;
+    cli_output_start_line(&o->output);
     va_start(ap, fmt);
     fprintf(stderr, "%s: ", cli_progname);
     vfprintf(stderr, fmt, ap);
@@ -419,8 +420,10 @@ static int child_ended(const struct run_opts *o, const sbx_result *r)
 {
     int status = sbx_result_status(r);
 
-    if (o->json)
+    if (o->json) {
+        cli_output_start_line(&o->output);
         print_json(o, r);
+    }
     violations_summary(o, r);
     exec_denials_summary(o, r);
     access_denials_summary(o, r);
@@ -542,8 +545,10 @@ int cli_run_main(int argc, char **argv)
     if (rc < 0) {
         char msg[1024];
         snprintf(msg, sizeof(msg), "%s", sbx_last_error());
-        if (o.json)
+        if (o.json) {
+            cli_output_start_line(&o.output);
             print_failure_json("wait_failed", NULL, rc, msg);
+        }
         note(&o, "waiting for %s: %s", o.argv[0], msg);
         status = CLI_EXIT_SETUP;
         goto out;

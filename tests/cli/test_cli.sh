@@ -125,6 +125,42 @@ case_timeout_kills_group() {
     [ $((t1 - t0)) -lt 5000 ] || fail "took $((t1 - t0)) ms"
 }
 
+# The --json object is always stderr's last line, whole, also when the child's
+# own last line there was left unfinished: without a newline at the end, or cut
+# by a kill (the timeout here); with 2>&1, where stdout's unfinished line counts.
+case_json_own_line() {
+    local py=/usr/bin/python3
+    [ -x "$py" ] || py=$(command -v python3) || skip "python3 is not installed"
+    last_line_is_json() {
+        "$py" -c '
+import json, sys
+lines = open(sys.argv[1]).read().split("\n")
+assert lines[-1] == "", "no newline at the end"
+d = json.loads(lines[-2])
+assert lines[-3] == sys.argv[2], "line before the object: %r" % lines[-3]
+assert "" not in lines[:-1] or sys.argv[2] == "", "an empty line was added"
+' "$1" "$2" 2>"$TMP/py.err" || fail "last line of $1: $(cat "$TMP/py.err")$(show)"
+    }
+    sbx run --json -- sh -c 'printf "one\nunfinished" >&2; exit 3'
+    expect_rc 3
+    last_line_is_json "$TMP/err" unfinished
+    sbx run --json --timeout 0.5 --tool sleep -- sh -c 'printf "cut" >&2; exec sleep 30'
+    expect_rc 124
+    last_line_is_json "$TMP/err" cut
+    # A finished line gets no empty line after it.
+    sbx run --json -- sh -c 'echo whole >&2'
+    expect_rc 0
+    last_line_is_json "$TMP/err" whole
+    # 2>&1: the child's stdout left unfinished.
+    "$SBX" run --json -- sh -c 'printf "out-unfinished"' <"$TMP/in" >"$TMP/both" 2>&1
+    rc=$?
+    expect_rc 0
+    last_line_is_json "$TMP/both" out-unfinished
+    # The control: without the fix the object would be glued to the line.
+    grep -q '^out-unfinished{' "$TMP/both" && fail "glued$(show)"
+    return 0
+}
+
 case_quiet() {
     sbx run --quiet --timeout 0.3 sleep 10
     expect_rc 124

@@ -77,9 +77,9 @@ sbx() {
     (cd "$TMP/work" && "$SBX" run --json --workdir "$TMP/work" --env "HOME=$TMP/work" \
         --allow-host "$name:$PORT" --resolve "$name:127.0.0.1" "$@") >"$TMP/out" 2>"$TMP/err"
     rc=$?
-    # The result is stderr's last line; a child killed at a quota may have
-    # left its own last line unfinished before it: the JSON starts at {"status".
-    tail -n 1 "$TMP/err" | sed 's/^.*{"status"/{"status"/' >"$TMP/json"
+    # The result is stderr's last line, whole, also after a child killed at a
+    # quota in the middle of a line of its own.
+    tail -n 1 "$TMP/err" >"$TMP/json"
 }
 
 # network_check WHAT MIN_BYTES_DOWN [DENIED_HOST]: the JSON's network report:
