@@ -215,6 +215,14 @@ static int broker_listen(int sock, uint16_t port)
     return rc;
 }
 
+uint64_t sbx__ns_clone_flags(const struct sbx__ns_run *run)
+{
+    const struct sbx__ns_plan *ns = run->plan;
+    if (ns->mount_view && sbx__view_from_template(ns->view, run->extra))
+        return ns->clone_flags & ~(uint64_t)CLONE_NEWNS; /* entered and copied instead */
+    return ns->clone_flags;
+}
+
 int sbx__ns_setup(struct sbx__ns_run *run)
 {
     const struct sbx__ns_plan *ns = run->plan;
@@ -233,6 +241,11 @@ int sbx__ns_setup(struct sbx__ns_run *run)
     if (run->broker_sock >= 0 && broker_listen(run->broker_sock, run->broker_port) != 0)
         return step_fail(run, STEP_BROKER, NULL);
     if (ns->clone_flags & CLONE_NEWNS) {
+        /* From the template, the child is still in the host's mounts (cloned
+         * without CLONE_NEWNS) and changes none of them before it leaves. */
+        if (ns->mount_view && sbx__view_from_template(ns->view, run->extra))
+            return sbx__view_build(ns->view, run->extra, run->ruleset, run->cwd, &run->fail_step,
+                                   &run->fail_path);
         /* Nothing done here propagates back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
             return step_fail(run, STEP_SLAVE, "/");

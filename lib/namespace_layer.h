@@ -57,6 +57,10 @@ SBX__HIDDEN int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan
 SBX__HIDDEN void sbx__ns_plan_free(struct sbx__ns_plan *ns);
 /* Parent, per spawn: the init's memfd (created once per process). */
 SBX__HIDDEN int sbx__ns_init_fd(void);
+/* Parent, per spawn: the flags to clone the child with (the plan's, but a
+ * child that builds its view from the template namespace makes its mount
+ * namespace itself, view.h). */
+SBX__HIDDEN uint64_t sbx__ns_clone_flags(const struct sbx__ns_run *run);
 /* Child, right after the clone: ids, mounts, host name, loopback. -1 and errno
  * on failure, run->fail_step and fail_path saying where. Async-signal-safe. */
 SBX__HIDDEN int sbx__ns_setup(struct sbx__ns_run *run);

@@ -323,7 +323,7 @@ static void read_fallback_env(void)
 static pid_t clone_child(struct spawn_ctx *ctx, char *stack, size_t stack_size, int *pidfd)
 {
     pthread_once(&fallback_once, read_fallback_env);
-    uint64_t ns_flags = ctx->plan->ns ? ctx->plan->ns->clone_flags : 0;
+    uint64_t ns_flags = ctx->plan->ns ? sbx__ns_clone_flags(&ctx->ns) : 0;
 #ifdef SBX__HAVE_CLONE3_CALL
     if (!force_fallback) {
         struct clone_args args = {

@@ -29,13 +29,16 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/mount.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "carve.h"
@@ -117,6 +120,8 @@ void sbx__view_free(struct sbx__view *view)
     free(view->ops);
     if (view->prepared >= 0)
         close(view->prepared);
+    if (view->template_ns >= 0)
+        close(view->template_ns);
     free(view);
 }
 
@@ -537,6 +542,8 @@ static int add_denies(struct builder *b, const struct sbx__carve_plan *cp)
 static void classify(struct sbx__view *v);
 static int prepare_tree(const struct sbx__view *v);
 
+static int make_template(int prepared);
+
 int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
                       struct sbx__view **ret)
 {
@@ -545,7 +552,7 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
     struct sbx__view *v = calloc(1, sizeof(*v));
     if (!v)
         return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "mount namespace: the view");
-    v->prepared = -1;
+    v->prepared = v->template_ns = -1;
     const char *wpaths[policy->n_grants + 1];
     struct sbx__write_dirs writable = {wpaths, 0};
     for (size_t i = 0; i < policy->n_grants; i++)
@@ -634,6 +641,8 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
         const char *size = strstr(v->root_opts, ",size=");
         snprintf(v->scratch_opts, sizeof(v->scratch_opts), "mode=1777%s", size ? size : "");
         v->prepared = prepare_tree(v);
+        if (v->prepared >= 0)
+            v->template_ns = make_template(v->prepared);
     }
     *ret = v;
     return 0;
@@ -817,6 +826,9 @@ static int build(const struct sbx__view *view, const struct sbx__view_extra *ext
 static int build_on_prepared(const struct sbx__view *view, const struct sbx__view_extra *extra,
                              const int *src, int ruleset, volatile int *step,
                              const char *volatile *where);
+static int build_on_template(const struct sbx__view *view, const struct sbx__view_extra *extra,
+                             int *src, int ruleset, volatile int *step,
+                             const char *volatile *where);
 
 /* The source of a bind, in this mount namespace: the path resolved at compile
  * time, following no link, and the same object as then. */
@@ -855,10 +867,21 @@ static int grant_new_mount(int rootfd, const char *path, uint64_t rights, int ru
 
 /* Attach a clone of the tree at `from` (a bind source, or a directory of the
  * view itself) over `target`, with `attr` set on it. */
-static int attach(int from, int target, uint64_t attr, unsigned recursive, int *s)
+/* How do_op makes its mounts: with the template (the child has entered the
+ * template namespace), its binds' sources are detached trees cloned before
+ * (open_tree(2) clones only mounts of the caller's own namespace), and new
+ * file systems are made with fsopen(2), since the view has no /proc yet to
+ * name a target by. */
+enum { OP_CLONED = 1, OP_NEW_API = 2 };
+
+/* Clone `from` (a mount's root, or with OP_CLONED the detached tree itself),
+ * set attr and attach it at target. */
+static int attach(int from, int target, uint64_t attr, unsigned recursive, unsigned how, int *s)
 {
-    int tree = (int)syscall(SYS_open_tree, from, "",
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | recursive);
+    int tree = how & OP_CLONED
+                   ? from
+                   : (int)syscall(SYS_open_tree, from, "",
+                                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | recursive);
     int rc = 0;
     if (tree < 0)
         rc = -1, *s = SBX__VSTEP_CLONE;
@@ -868,14 +891,69 @@ static int attach(int from, int target, uint64_t attr, unsigned recursive, int *
                      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
         rc = -1, *s = SBX__VSTEP_ATTACH;
     int saved = errno;
-    if (tree >= 0)
+    if (tree >= 0 && !(how & OP_CLONED))
         close(tree);
     errno = saved;
     return rc;
 }
 
+/* A new file system of `type` with mount options `opts` ("key=value,flag,..."),
+ * as a detached mount with attr. Async-signal-safe. */
+static int new_mount(const char *type, const char *opts, uint64_t attr)
+{
+    int fs = (int)syscall(SYS_fsopen, type, FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -1;
+    char buf[128];
+    size_t len = opts ? strlen(opts) : 0;
+    if (len >= sizeof(buf))
+        len = sizeof(buf) - 1;
+    memcpy(buf, opts ? opts : "", len);
+    buf[len] = '\0';
+    /* The source mount(2) would show ("tmpfs", "proc", "devpts"), for df and the like. */
+    int rc = (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", type, 0);
+    for (char *kv = buf, *next; kv && *kv && rc == 0; kv = next) {
+        next = strchr(kv, ',');
+        if (next)
+            *next++ = '\0';
+        char *eq = strchr(kv, '=');
+        if (eq)
+            *eq = '\0';
+        rc = (int)syscall(SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, kv,
+                          eq ? eq + 1 : NULL, 0);
+    }
+    int mnt = rc == 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0
+                  ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attr)
+                  : -1;
+    int saved = errno;
+    close(fs);
+    errno = saved;
+    return mnt;
+}
+
+/* mount(2) of a new file system at target, or with OP_NEW_API fsmount(2) and
+ * move_mount(2) (the same flags as MOUNT_ATTR_*). */
+static int mount_new(const char *type, int target, const char *at, unsigned long flags,
+                     const char *opts, unsigned how)
+{
+    if (!(how & OP_NEW_API))
+        return mount(type, at, type, flags, opts);
+    uint64_t attr =
+        (flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) | (flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
+        (flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) | (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+    int mnt = new_mount(type, opts, attr);
+    int rc = mnt < 0 ? -1
+                     : (int)syscall(SYS_move_mount, mnt, "", target, "",
+                                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int saved = errno;
+    if (mnt >= 0)
+        close(mnt);
+    errno = saved;
+    return rc;
+}
+
 static int do_op(const struct sbx__view_op *op, int src, const int *ovl, int rootfd, int ruleset,
-                 volatile int *step, const char *volatile *where)
+                 unsigned how, volatile int *step, const char *volatile *where)
 {
     if (op->kind == SBX__VIEW_SYMLINK) {
         const char *slash = strrchr(op->path, '/');
@@ -903,16 +981,16 @@ static int do_op(const struct sbx__view_op *op, int src, const int *ovl, int roo
     int rc = 0, s = 0;
     switch (op->kind) {
     case SBX__VIEW_BIND:
-    case SBX__VIEW_BIND_AT: rc = attach(src, target, op->attr, AT_RECURSIVE, &s); break;
+    case SBX__VIEW_BIND_AT: rc = attach(src, target, op->attr, AT_RECURSIVE, how, &s); break;
     case SBX__VIEW_MASK_FILE:
         rc = attach(src, target,
                     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
-                    &s);
+                    how, &s);
         if (rc != 0)
             s = SBX__VSTEP_DENY;
         break;
     case SBX__VIEW_SELF:
-        rc = attach(target, target, op->attr, AT_RECURSIVE, &s);
+        rc = attach(target, target, op->attr, AT_RECURSIVE, how & ~OP_CLONED, &s);
         if (rc != 0)
             s = SBX__VSTEP_DENY;
         break;
@@ -923,7 +1001,8 @@ static int do_op(const struct sbx__view_op *op, int src, const int *ovl, int roo
         break;
     }
     case SBX__VIEW_MASK:
-        rc = mount("tmpfs", at, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data);
+        rc = mount_new("tmpfs", target, at, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data,
+                       how);
         s = SBX__VSTEP_DENY;
         break;
     case SBX__VIEW_SCRATCH:
@@ -934,18 +1013,18 @@ static int do_op(const struct sbx__view_op *op, int src, const int *ovl, int roo
             rc = -1, s = SBX__VSTEP_TMPFS;
         else
             rc = attach(target, target, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
-                        &s);
+                        how & ~OP_CLONED, &s);
         break;
     case SBX__VIEW_TMPFS:
-        rc = mount("tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data);
+        rc = mount_new("tmpfs", target, at, MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data, how);
         s = SBX__VSTEP_TMPFS;
         break;
     case SBX__VIEW_DEVPTS:
-        rc = mount("devpts", at, "devpts", MS_NOSUID | MS_NOEXEC, op->data);
+        rc = mount_new("devpts", target, at, MS_NOSUID | MS_NOEXEC, op->data, how);
         s = SBX__VSTEP_DEVPTS;
         break;
     default:
-        rc = mount("proc", at, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+        rc = mount_new("proc", target, at, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, how);
         s = SBX__VSTEP_PROC;
         break;
     }
@@ -997,8 +1076,10 @@ int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *
         }
     }
     if (rc == 0)
-        rc = prepared ? build_on_prepared(view, extra, src, ruleset, step, where)
-                      : build(view, extra, src, ovl, ruleset, step, where);
+        rc = sbx__view_from_template(view, extra)
+                 ? build_on_template(view, extra, src, ruleset, step, where)
+             : prepared ? build_on_prepared(view, extra, src, ruleset, step, where)
+                        : build(view, extra, src, ovl, ruleset, step, where);
     int saved = errno;
     for (size_t i = 0; i < n + n_extra; i++)
         if (src[i] >= 0)
@@ -1029,9 +1110,9 @@ static int build(const struct sbx__view *view, const struct sbx__view_extra *ext
     }
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < view->n; i++)
-        rc = do_op(&view->ops[i], src[i], ovl, rootfd, ruleset, step, where);
+        rc = do_op(&view->ops[i], src[i], ovl, rootfd, ruleset, 0, step, where);
     for (size_t i = 0; rc == 0 && extra && i < extra->n; i++)
-        rc = do_op(&extra->ops[i], src[view->n + i], ovl, rootfd, ruleset, step, where);
+        rc = do_op(&extra->ops[i], src[view->n + i], ovl, rootfd, ruleset, 0, step, where);
     if (rc == 0) {
         /* The view becomes the root; the host's tree is detached from it. */
         if (fchdir(rootfd) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
@@ -1169,7 +1250,7 @@ static int prepare_tree(const struct sbx__view *v)
                 (src = open_source(op)) < 0)
                 rc = -1;
             else
-                rc = do_op(op, src, NULL, root, -1, &step, &where);
+                rc = do_op(op, src, NULL, root, -1, 0, &step, &where);
             if (src >= 0)
                 close(src);
         }
@@ -1181,6 +1262,31 @@ static int prepare_tree(const struct sbx__view *v)
         return -1;
     }
     return root;
+}
+
+/* The per_child ops and the spawn's extra, on the view's root (rootfd). */
+static int build_per_child(const struct sbx__view *view, const struct sbx__view_extra *extra,
+                           const int *src, int rootfd, int ruleset, unsigned how,
+                           volatile int *step, const char *volatile *where)
+{
+    int rc = 0;
+    if (view->root_rights && ruleset >= 0 &&
+        sbx__landlock_add_path(ruleset, rootfd, view->root_rights) != 0)
+        rc = fail(step, SBX__VSTEP_LANDLOCK, where, "/");
+    for (size_t i = 0; rc == 0 && i < view->n; i++) {
+        const struct sbx__view_op *op = &view->ops[i];
+        if (!op->per_child)
+            continue;
+        struct sbx__view_op own = *op;
+        if (own.kind == SBX__VIEW_SCRATCH) { /* a tmpfs of its own, not the shared root's */
+            own.kind = SBX__VIEW_TMPFS;
+            own.data = view->scratch_opts;
+        }
+        rc = do_op(&own, src[i], NULL, rootfd, ruleset, how, step, where);
+    }
+    for (size_t i = 0; rc == 0 && extra && i < extra->n; i++)
+        rc = do_op(&extra->ops[i], src[view->n + i], NULL, rootfd, ruleset, how, step, where);
+    return rc;
 }
 
 /* The child's build on a clone of the prepared tree: the clone becomes the
@@ -1202,22 +1308,7 @@ static int build_on_prepared(const struct sbx__view *view, const struct sbx__vie
     int rootfd = open(STAGE, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return fail(step, SBX__VSTEP_STAGE, where, STAGE);
-    if (view->root_rights && ruleset >= 0 &&
-        sbx__landlock_add_path(ruleset, rootfd, view->root_rights) != 0)
-        rc = fail(step, SBX__VSTEP_LANDLOCK, where, "/");
-    for (size_t i = 0; rc == 0 && i < view->n; i++) {
-        const struct sbx__view_op *op = &view->ops[i];
-        if (!op->per_child)
-            continue;
-        struct sbx__view_op own = *op;
-        if (own.kind == SBX__VIEW_SCRATCH) { /* a tmpfs of its own, not the shared root's */
-            own.kind = SBX__VIEW_TMPFS;
-            own.data = view->scratch_opts;
-        }
-        rc = do_op(&own, src[i], NULL, rootfd, ruleset, step, where);
-    }
-    for (size_t i = 0; rc == 0 && extra && i < extra->n; i++)
-        rc = do_op(&extra->ops[i], src[view->n + i], NULL, rootfd, ruleset, step, where);
+    rc = build_per_child(view, extra, src, rootfd, ruleset, 0, step, where);
     if (rc == 0) {
         if (fchdir(rootfd) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
             umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
@@ -1227,6 +1318,106 @@ static int build_on_prepared(const struct sbx__view *view, const struct sbx__vie
     close(rootfd);
     errno = saved;
     return rc;
+}
+
+bool sbx__view_from_template(const struct sbx__view *view, const struct sbx__view_extra *extra)
+{
+    return view && view->template_ns >= 0 && !(extra && extra->unprepared);
+}
+
+/* The child's build from the template: it is still in the host's mounts
+ * (cloned without a mount namespace). The binds' sources, opened there, are
+ * cloned there (src[i] becomes the detached tree); then the child enters the
+ * template namespace and makes a copy of it its own, rooted in the view, and
+ * makes the per_child ops and the spawn's extra on that copy. */
+static int build_on_template(const struct sbx__view *view, const struct sbx__view_extra *extra,
+                             int *src, int ruleset, volatile int *step, const char *volatile *where)
+{
+    size_t n = view->n, n_extra = extra ? extra->n : 0;
+    for (size_t i = 0; i < n + n_extra; i++) {
+        const struct sbx__view_op *op = i < n ? &view->ops[i] : &extra->ops[i - n];
+        if (src[i] < 0 || (op->kind != SBX__VIEW_BIND && op->kind != SBX__VIEW_BIND_AT &&
+                           op->kind != SBX__VIEW_MASK_FILE))
+            continue;
+        unsigned recursive = op->kind == SBX__VIEW_MASK_FILE ? 0 : AT_RECURSIVE;
+        int tree = (int)syscall(SYS_open_tree, src[i], "",
+                                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | recursive);
+        if (tree < 0)
+            return fail(step, SBX__VSTEP_CLONE, where, op->path);
+        close(src[i]);
+        src[i] = tree;
+    }
+    if (setns(view->template_ns, CLONE_NEWNS) != 0 || unshare(CLONE_NEWNS) != 0)
+        return fail(step, SBX__VSTEP_ENTER, where, "/");
+    int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return fail(step, SBX__VSTEP_ENTER, where, "/");
+    int rc =
+        build_per_child(view, extra, src, rootfd, ruleset, OP_CLONED | OP_NEW_API, step, where);
+    int saved = errno;
+    close(rootfd);
+    errno = saved;
+    return rc;
+}
+
+/* The template namespace (view.h): a process in a new mount namespace, with
+ * this one's descriptor table, opens the namespace, makes a clone of the
+ * prepared tree its root, and exits; the descriptor keeps the namespace. */
+struct template_ctx {
+    int prepared;
+    volatile int fd;
+};
+
+static int template_child(void *arg)
+{
+    struct template_ctx *t = arg;
+    /* Nothing done in this copy of the host's mounts reaches the host. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        _exit(1);
+    int fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    int tree =
+        fd < 0 ? -1
+               : (int)syscall(SYS_open_tree, t->prepared, "",
+                              OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    int ok = tree >= 0 &&
+             syscall(SYS_move_mount, tree, "", AT_FDCWD, STAGE, MOVE_MOUNT_F_EMPTY_PATH) == 0 &&
+             chdir(STAGE) == 0 && syscall(SYS_pivot_root, ".", ".") == 0 &&
+             umount2(".", MNT_DETACH) == 0 && chdir("/") == 0 &&
+             mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+    if (tree >= 0)
+        close(tree); /* the table is the host's */
+    if (!ok) {
+        if (fd >= 0)
+            close(fd);
+        _exit(1);
+    }
+    t->fd = fd;
+    _exit(0);
+}
+
+static int make_template(int prepared)
+{
+    struct template_ctx t = {.prepared = prepared, .fd = -1};
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    _Alignas(16) char stack[16 * 1024];
+    /* No exit signal: a host that reaps with waitpid(-1) does not take it. */
+    pid_t pid = clone(template_child, stack + sizeof(stack),
+                      CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNS, &t);
+    sbx__child_stack_released(stack, sizeof(stack));
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0)
+        return -1;
+    int st = 0;
+    while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        if (t.fd >= 0)
+            close(t.fd);
+        return -1;
+    }
+    return t.fd;
 }
 
 const char *sbx__view_step_text(int step)
@@ -1247,6 +1438,8 @@ const char *sbx__view_step_text(int step)
     case SBX__VSTEP_LANDLOCK:
         return "granting a new mount (tmpfs, devpts, /proc) in the Landlock ruleset";
     case SBX__VSTEP_PIVOT: return "making the view the root (pivot_root)";
+    case SBX__VSTEP_ENTER:
+        return "entering a copy of the view's prepared mount namespace (setns, unshare)";
     case SBX__VSTEP_READ_ONLY: return "making the view's root read-only";
     case SBX__VSTEP_DENY:
         return "covering a denied path (sbx_deny_path(): a read-only tmpfs, bind or /dev/null)";

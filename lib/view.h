@@ -56,6 +56,12 @@ struct sbx__view {
      * detached mount tree that each child clones with one open_tree(2); the
      * per_child ops are made on the clone. -1: every child builds it all. */
     int prepared;
+    /* With `prepared`: a mount namespace (its descriptor) whose root is a clone
+     * of the prepared tree, its mounts private. A child cloned without a mount
+     * namespace of its own enters it (setns) and copies it (unshare): no copy
+     * of the host's mounts, no pivot_root, no unmount of the host's tree. -1:
+     * none (the child clones the prepared tree into a copy of the host's). */
+    int template_ns;
     char scratch_opts[80]; /* with `prepared`: /tmp and /dev/shm are a tmpfs each */
 };
 
@@ -89,6 +95,11 @@ void sbx__view_free(struct sbx__view *view) __attribute__((visibility("hidden"))
 int sbx__view_extra_prepare(const struct sbx__view *view, const struct sbx__program *prog,
                             struct sbx__view_extra *extra) __attribute__((visibility("hidden")));
 
+/* Parent and child, per spawn: whether the child builds its view from the
+ * template namespace (it is then cloned without CLONE_NEWNS). */
+bool sbx__view_from_template(const struct sbx__view *view, const struct sbx__view_extra *extra)
+    __attribute__((visibility("hidden")));
+
 /* The steps of the child's build, for the message. */
 enum sbx__view_step {
     SBX__VSTEP_STAGE = 100,
@@ -106,6 +117,7 @@ enum sbx__view_step {
     SBX__VSTEP_READ_ONLY,
     SBX__VSTEP_DENY,
     SBX__VSTEP_OVERLAY,
+    SBX__VSTEP_ENTER,
 };
 
 /* Child, in its new mount namespace (system calls only): build the view

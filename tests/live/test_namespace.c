@@ -547,8 +547,8 @@ static void test_ns__mount_children_share_nothing_writable(void **state)
     need(SBX_FEATURE_MOUNT_NS);
     sbx_policy *ns = policy_ns(SBX_NS_MOUNT);
     static const char *const writer[] = {
-        "/bin/sh", "-c", "echo a > /tmp/mark && echo a > /dev/shm/mark && echo ready && { read x; true; }",
-        NULL};
+        "/bin/sh", "-c",
+        "echo a > /tmp/mark && echo a > /dev/shm/mark && echo ready && { read x; true; }", NULL};
     static const char *const reader[] = {
         "/bin/sh", "-c",
         "for f in /tmp/mark /dev/shm/mark; do [ -e $f ] && echo seen $f; done; echo done", NULL};
@@ -621,6 +621,67 @@ static void test_ns__mount_view_hides_the_host(void **state)
     assert_true(checked >= 3); /* /run, /sys, /var at least */
     sbx_policy_free(ns);
     sbx_policy_free(plain);
+}
+
+/* The child's mount table holds the view and nothing of the host's: no
+ * mount of the host's (its root file system, /sys, /run, /proc...) is in the
+ * child's namespace, reachable or hidden beneath another, whichever way the
+ * view was built (from the template namespace on a root host, with pivot_root
+ * elsewhere). Twice with one policy: the second child is built like the
+ * first. The control: the same probe unconfined lists the host's /sys. */
+static void test_ns__mount_table_holds_only_the_view(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+    /* Every mount point, then the root's file system type. */
+    static const char *const argv[] = {
+        "/bin/sh", "-c",
+        "while read -r id parent dev root at opts rest; do echo \"$at\"; done "
+        "</proc/self/mountinfo; while read -r id parent dev root at opts rest; do "
+        "if [ \"$at\" = / ]; then echo \"root ${rest#*- }\"; fi; done </proc/self/mountinfo",
+        NULL};
+    static const char *const host_only[] = {"/sys", "/run", "/boot", "/home", "/var", "/root"};
+    sbx_policy *ns = policy_ns(SBX_NS_MOUNT | SBX_NS_PID); /* a /proc of its own */
+    assert_sbx_ok(sbx_allow_path(ns, "/proc", SBX_FS_READ));
+    for (int round = 0; round < 2; round++) {
+        sbx_result *r = run_ok(ns, argv);
+        if (sbx_result_exit_code(r) != 0)
+            fail_msg("round %d: the probe failed: %s", round, sbx_result_stderr(r, NULL));
+        const char *out = sbx_result_stdout(r, NULL);
+        char copy[8192];
+        snprintf(copy, sizeof(copy), "%s", out);
+        size_t lines = 0;
+        bool root_tmpfs = false;
+        for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save)) {
+            lines++;
+            if (strncmp(l, "root ", 5) == 0) {
+                root_tmpfs = root_tmpfs || strncmp(l + 5, "tmpfs ", 6) == 0;
+                continue;
+            }
+            for (size_t k = 0; k < sizeof(host_only) / sizeof(host_only[0]); k++)
+                if (strcmp(l, host_only[k]) == 0 ||
+                    (strncmp(l, host_only[k], strlen(host_only[k])) == 0 &&
+                     l[strlen(host_only[k])] == '/'))
+                    fail_msg("round %d: the host's mount %s is in the child's table:\n%s", round, l,
+                             out);
+        }
+        if (!root_tmpfs || lines < 3)
+            fail_msg("round %d: the root is not the view's tmpfs, or the table is short:\n%s",
+                     round, out);
+        sbx_result_free(r);
+    }
+    sbx_policy_free(ns);
+
+    /* The control: the host's own table has /sys. */
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    assert_non_null(f);
+    char line[1024];
+    bool sys = false;
+    while (fgets(line, sizeof(line), f))
+        sys = sys || strstr(line, " /sys ") != NULL;
+    fclose(f);
+    assert_true(sys);
 }
 
 /* A host unix socket is out of reach unless granted; granted, it works. */
@@ -875,6 +936,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ns__mount_children_share_nothing_writable),
     cmocka_unit_test_setup_teardown(test_ns__mount_write_grant_in_tmp_is_carried, setup, teardown),
     cmocka_unit_test(test_ns__mount_view_hides_the_host),
+    cmocka_unit_test(test_ns__mount_table_holds_only_the_view),
     cmocka_unit_test_setup_teardown(test_ns__mount_view_host_unix_socket, setup, teardown),
     cmocka_unit_test(test_ns__mount_view_ptys),
     cmocka_unit_test(test_ns__mount_tmpfs_bomb_stopped),
