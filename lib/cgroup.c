@@ -300,6 +300,20 @@ static void consider(struct sbx__cgroup_plan *cg, const char *dir, bool v2, uint
     cg->n++;
 }
 
+/* Which directory holds each controller: the first that has it. */
+static void choose_holders(struct sbx__cgroup_plan *cg)
+{
+    cg->mem_idx = cg->pids_idx = cg->cpu_idx = -1;
+    for (size_t i = 0; i < cg->n; i++) {
+        if (cg->mem_idx < 0 && (cg->dirs[i].ctl & SBX__CG_MEMORY))
+            cg->mem_idx = (int)i;
+        if (cg->pids_idx < 0 && (cg->dirs[i].ctl & SBX__CG_PIDS))
+            cg->pids_idx = (int)i;
+        if (cg->cpu_idx < 0 && (cg->dirs[i].ctl & SBX__CG_CPU))
+            cg->cpu_idx = (int)i;
+    }
+}
+
 /* Choose the parents: the named ones, or the process's own cgroups. Returns 0,
  * or -EOPNOTSUPP with the reason in why. */
 static int discover(char *const *parents, size_t n_parents, uint32_t need,
@@ -350,14 +364,7 @@ static int discover(char *const *parents, size_t n_parents, uint32_t need,
                 consider(cg, dir, m[k].v2, m[k].v2 ? 0 : m[k].ctl, need, notes, sizeof(notes));
             }
     }
-    for (size_t i = 0; i < cg->n; i++) { /* cgroup2 comes first, so it is preferred */
-        if (cg->mem_idx < 0 && (cg->dirs[i].ctl & SBX__CG_MEMORY))
-            cg->mem_idx = (int)i;
-        if (cg->pids_idx < 0 && (cg->dirs[i].ctl & SBX__CG_PIDS))
-            cg->pids_idx = (int)i;
-        if (cg->cpu_idx < 0 && (cg->dirs[i].ctl & SBX__CG_CPU))
-            cg->cpu_idx = (int)i;
-    }
+    choose_holders(cg); /* cgroup2 comes first, so it is preferred */
     const char *where =
         n_parents ? "beneath the cgroup parents named" : "beneath this process's own cgroups";
     const char *missing = cg->n == 0                                   ? "cgroup"
@@ -470,12 +477,8 @@ int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
     cg->memory = mem;
     cg->pids = pids;
     cg->cpu_rate = cpu;
-    /* A pool unless a cgroup2 memory cgroup is among them (see the pool). */
-    bool poolable = true;
-    for (size_t i = 0; i < cg->n; i++)
-        if (cg->dirs[i].v2 && (cg->dirs[i].ctl & SBX__CG_MEMORY))
-            poolable = false;
-    cg->pool = poolable ? pool_new(cg->n) : NULL; /* none (ENOMEM): every set removed */
+    cg->pool = NULL; /* sbx__cgroup_settle() */
+    cg->named = policy->n_cg_parents > 0;
     if (mem != SBX_UNLIMITED)
         plan->mechanism[SBX_LIMIT_MEMORY] = SBX_MECHANISM_CGROUP;
     if (pids != SBX_UNLIMITED)
@@ -485,6 +488,40 @@ int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan)
     plan->cgroup = cg;
     plan->layers |= SBX_LAYER_CGROUP;
     return 0;
+}
+
+void sbx__cgroup_settle(struct sbx__plan *plan)
+{
+    struct sbx__cgroup_plan *cg = plan->cgroup;
+    if (!cg)
+        return;
+    /* A cgroup2 directory that holds none of the controllers used serves only
+     * to kill the tree (cgroup.kill). In a pid namespace the init's end kills
+     * the tree already, and joining that cgroup costs the spawn a write to
+     * cgroup.procs, which takes the kernel's global threadgroup lock for
+     * writing and waits for an RCU grace period: 10-30 ms at p90 and p99 here
+     * (a hybrid host: memory and pids on v1, cgroup2 without controllers). */
+    if (plan->ns && plan->ns->init && !cg->named) {
+        size_t k = 0;
+        for (size_t i = 0; i < cg->n; i++) {
+            bool used = (int)i == cg->mem_idx || (int)i == cg->pids_idx || (int)i == cg->cpu_idx;
+            if (cg->dirs[i].v2 && !used && cg->n > 1)
+                continue;
+            if (k != i)
+                cg->dirs[k] = cg->dirs[i];
+            k++;
+        }
+        if (k != cg->n) {
+            cg->n = k;
+            choose_holders(cg); /* the same holders, renumbered */
+        }
+    }
+    /* A pool unless a cgroup2 memory cgroup is among them (see the pool). */
+    bool poolable = true;
+    for (size_t i = 0; i < cg->n; i++)
+        if (cg->dirs[i].v2 && (cg->dirs[i].ctl & SBX__CG_MEMORY))
+            poolable = false;
+    cg->pool = poolable ? pool_new(cg->n) : NULL; /* none (ENOMEM): every set removed */
 }
 
 int sbx__cgroup_probe(char *reason, size_t size)

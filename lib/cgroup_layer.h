@@ -31,6 +31,7 @@ struct sbx__cgroup_plan {
     int mem_idx, pids_idx, cpu_idx;  /* the dirs that hold those controllers, or -1 */
     uint64_t memory, pids, cpu_rate; /* SBX_UNLIMITED: not limited by the cgroup */
     struct sbx__cgroup_pool *pool;   /* NULL: every child's cgroups are removed */
+    bool named;                      /* the parents were named (sbx_set_cgroup_parent) */
 };
 
 /* One of a child's cgroups. */
@@ -59,6 +60,9 @@ struct sbx__cgroup_run {
 SBX__HIDDEN void sbx__cgroup_policy_free(sbx_policy *policy);
 /* Compile: choose the hierarchies; sets plan->cgroup and plan->mechanism. */
 SBX__HIDDEN int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *plan);
+/* Compile, once every layer has: what the other layers decided changes
+ * (the pid namespace kills the tree), then the pool of emptied cgroups. */
+SBX__HIDDEN void sbx__cgroup_settle(struct sbx__plan *plan);
 /* Parent, per spawn: create the child's cgroups, write their limits, open
  * their cgroup.procs. Zero system calls when the plan has no cgroup. */
 SBX__HIDDEN int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run);

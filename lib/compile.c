@@ -161,6 +161,8 @@ int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret)
     int r = 0;
     for (size_t i = 0; r == 0 && sbx__layers[i]; i++)
         r = sbx__layers[i]->compile ? sbx__layers[i]->compile(policy, plan) : 0;
+    if (r == 0)
+        sbx__cgroup_settle(plan);
     /* The child's starting directory, against the rules as the layers left them. */
     if (r == 0)
         r = sbx__landlock_check_start(policy, plan);
