@@ -912,10 +912,12 @@ static int new_mount(const char *type, const char *opts, uint64_t attr)
     buf[len] = '\0';
     /* The source mount(2) would show ("tmpfs", "proc", "devpts"), for df and the like. */
     int rc = (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", type, 0);
-    for (char *kv = buf, *next; kv && *kv && rc == 0; kv = next) {
+    for (char *kv = buf, *next; kv && rc == 0; kv = next) {
         next = strchr(kv, ',');
         if (next)
             *next++ = '\0';
+        if (!*kv)
+            continue; /* "a,,b" */
         char *eq = strchr(kv, '=');
         if (eq)
             *eq = '\0';
@@ -1184,25 +1186,7 @@ static bool mountpoint_is_dir(const struct sbx__view_op *op)
 /* A tmpfs with mount options `opts` ("key=value,..."), as a detached mount. */
 static int new_tmpfs(const char *opts, uint64_t attr)
 {
-    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-    if (fs < 0)
-        return -1;
-    char buf[128];
-    snprintf(buf, sizeof(buf), "%s", opts ? opts : "");
-    int rc = 0;
-    for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv && rc == 0;
-         kv = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(kv, '=');
-        if (eq)
-            *eq = '\0';
-        rc = (int)syscall(SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, kv,
-                          eq ? eq + 1 : NULL, 0);
-    }
-    int mnt = rc == 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0
-                  ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attr)
-                  : -1;
-    close(fs);
-    return mnt;
+    return new_mount("tmpfs", opts, attr);
 }
 
 /* Build the ops that are not per_child, and the mount points of the per_child
