@@ -869,47 +869,32 @@ void sbx__net_report_free(struct sbx__net_report *r)
 
 /* ---- the result --------------------------------------------------------------------------- */
 
-static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(*off < size ? buf + *off : NULL, *off < size ? size - *off : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        *off += (size_t)n;
-}
-
-static void append_string(char *buf, size_t size, size_t *off, const char *text)
-{
-    *off += sbx__json_quote(*off < size ? buf + *off : NULL, *off < size ? size - *off : 0, text,
-                            strlen(text));
-}
-
 int sbx__net_report_json(const sbx_result *res, char *buf, size_t size)
 {
     const struct sbx__net_report *r = res->net;
     size_t off = 0;
     if (!r)
         return 0;
-    append(buf, size, &off,
-           ",\"network\":{\"bytes_up\":%llu,\"bytes_down\":%llu,\"connections\":%llu,"
-           "\"failed\":%llu,\"quota_hit\":\"%s\",\"denied_count\":%llu,\"denied\":[",
-           (unsigned long long)r->st.bytes_up, (unsigned long long)r->st.bytes_down,
-           (unsigned long long)r->st.connections, (unsigned long long)r->st.failed,
-           r->st.quota_hit == SBX__QUOTA_NONE ? "" : sbx__broker_quota_name(r->st.quota_hit),
-           (unsigned long long)r->st.denied);
+    sbx__json_append(buf, size, &off,
+                     ",\"network\":{\"bytes_up\":%llu,\"bytes_down\":%llu,\"connections\":%llu,"
+                     "\"failed\":%llu,\"quota_hit\":\"%s\",\"denied_count\":%llu,\"denied\":[",
+                     (unsigned long long)r->st.bytes_up, (unsigned long long)r->st.bytes_down,
+                     (unsigned long long)r->st.connections, (unsigned long long)r->st.failed,
+                     r->st.quota_hit == SBX__QUOTA_NONE ? ""
+                                                        : sbx__broker_quota_name(r->st.quota_hit),
+                     (unsigned long long)r->st.denied);
     for (size_t i = 0; i < r->n_denials; i++) {
-        append(buf, size, &off, "%s{\"host\":", i ? "," : "");
-        append_string(buf, size, &off, r->denials[i].host);
-        append(buf, size, &off,
-               ",\"port\":%u,\"address\":\"%s\",\"reason\":\"%s\",\"rule\":", r->denials[i].port,
-               r->denials[i].address, sbx__broker_reason_name(r->denials[i].reason));
-        append_string(buf, size, &off, r->denials[i].rule);
-        append(buf, size, &off, ",\"time_ms\":%.3f}", (double)r->denials[i].time_ns / 1e6);
+        sbx__json_append(buf, size, &off, "%s{\"host\":", i ? "," : "");
+        sbx__json_append_string(buf, size, &off, r->denials[i].host);
+        sbx__json_append(
+            buf, size, &off,
+            ",\"port\":%u,\"address\":\"%s\",\"reason\":\"%s\",\"rule\":", r->denials[i].port,
+            r->denials[i].address, sbx__broker_reason_name(r->denials[i].reason));
+        sbx__json_append_string(buf, size, &off, r->denials[i].rule);
+        sbx__json_append(buf, size, &off, ",\"time_ms\":%.3f}",
+                         (double)r->denials[i].time_ns / 1e6);
     }
-    append(buf, size, &off, "]}");
+    sbx__json_append(buf, size, &off, "]}");
     return (int)off;
 }
 

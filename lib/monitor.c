@@ -836,22 +836,43 @@ int sbx_result_violation_kind(const sbx_result *result, size_t index, sbx_violat
     return 0;
 }
 
+/* The checks of a getter of a kept list: the caller's struct holds at least
+ * `min` bytes, and `index` is below `kept`. 0, or -errno with the message. */
+static int kept_entry(const char *func, size_t ret_size, size_t min, const char *type, size_t index,
+                      size_t kept, const char *what)
+{
+    if (ret_size < min)
+        return sbx__err(-EINVAL, "%s: ret->size is %zu; set it to sizeof(%s)", func, ret_size,
+                        type);
+    if (index >= kept)
+        return sbx__err(-ERANGE, "%s: no %s at index %zu (%zu kept)", func, what, index, kept);
+    return 0;
+}
+
+/* Copy `full`, a public struct whose first member is its size, into the
+ * caller's `ret`: as many bytes as the caller's size says its struct has, or
+ * all of them, and that size in its first member. */
+static void copy_out(void *ret, void *full, size_t full_size)
+{
+    size_t size = *(const size_t *)ret;
+    if (size > full_size)
+        size = full_size;
+    *(size_t *)full = size;
+    memcpy(ret, full, size);
+}
+
 int sbx_result_violation(const sbx_result *result, size_t index, sbx_violation *ret)
 {
     sbx__check_arg(result);
     sbx__check_arg(ret);
-    sbx__check(ret->size >= offsetof(sbx_violation, nr),
-               "%s: ret->size is %zu; set it to sizeof(sbx_violation)", __func__, ret->size);
     const struct sbx__violations *v = result->violations;
-    size_t kept = v ? v->n_kept : 0;
-    if (index >= kept)
-        return sbx__err(-ERANGE, "%s: no violation kept at index %zu (%zu kept)", __func__, index,
-                        kept);
+    int r = kept_entry(__func__, ret->size, offsetof(sbx_violation, nr), "sbx_violation", index,
+                       v ? v->n_kept : 0, "violation kept");
+    if (r < 0)
+        return r;
     sbx_violation full;
     fill_public(&full, &v->kept[index]);
-    size_t size = ret->size < sizeof(full) ? ret->size : sizeof(full);
-    full.size = size;
-    memcpy(ret, &full, size);
+    copy_out(ret, &full, sizeof(full));
     return 0;
 }
 
@@ -869,13 +890,11 @@ int sbx_result_exec_denial(const sbx_result *result, size_t index, sbx_exec_deni
 {
     sbx__check_arg(result);
     sbx__check_arg(ret);
-    sbx__check(ret->size >= offsetof(sbx_exec_denial, reason),
-               "%s: ret->size is %zu; set it to sizeof(sbx_exec_denial)", __func__, ret->size);
     const struct sbx__violations *v = result->violations;
-    size_t kept = v ? v->n_exec : 0;
-    if (index >= kept)
-        return sbx__err(-ERANGE, "%s: no exec denial at index %zu (%zu kept)", __func__, index,
-                        kept);
+    int r = kept_entry(__func__, ret->size, offsetof(sbx_exec_denial, reason), "sbx_exec_denial",
+                       index, v ? v->n_exec : 0, "exec denial");
+    if (r < 0)
+        return r;
     const struct sbx__exec_denial *d = &v->exec[index];
     sbx_exec_denial full = {
         .size = sizeof(full),
@@ -885,9 +904,7 @@ int sbx_result_exec_denial(const sbx_result *result, size_t index, sbx_exec_deni
         .time_ns = d->time_ns,
         .count = d->count,
     };
-    size_t size = ret->size < sizeof(full) ? ret->size : sizeof(full);
-    full.size = size;
-    memcpy(ret, &full, size);
+    copy_out(ret, &full, sizeof(full));
     return 0;
 }
 
@@ -905,13 +922,11 @@ int sbx_result_access_denial(const sbx_result *result, size_t index, sbx_access_
 {
     sbx__check_arg(result);
     sbx__check_arg(ret);
-    sbx__check(ret->size >= offsetof(sbx_access_denial, kind),
-               "%s: ret->size is %zu; set it to sizeof(sbx_access_denial)", __func__, ret->size);
     const struct sbx__violations *v = result->violations;
-    size_t kept = v ? v->n_access : 0;
-    if (index >= kept)
-        return sbx__err(-ERANGE, "%s: no access denial at index %zu (%zu kept)", __func__, index,
-                        kept);
+    int r = kept_entry(__func__, ret->size, offsetof(sbx_access_denial, kind), "sbx_access_denial",
+                       index, v ? v->n_access : 0, "access denial");
+    if (r < 0)
+        return r;
     const struct sbx__access_denial *d = &v->access[index];
     sbx_access_denial full = {
         .size = sizeof(full),
@@ -925,9 +940,7 @@ int sbx_result_access_denial(const sbx_result *result, size_t index, sbx_access_
         .time_ns = d->time_ns,
         .count = d->count,
     };
-    size_t size = ret->size < sizeof(full) ? ret->size : sizeof(full);
-    full.size = size;
-    memcpy(ret, &full, size);
+    copy_out(ret, &full, sizeof(full));
     return 0;
 }
 
@@ -938,27 +951,6 @@ const char *sbx_exec_denied_name(int reason)
     case SBX_EXEC_DENIED_NOEXEC_MOUNT: return "noexec mount";
     default: return "unknown";
     }
-}
-
-/* Append to buf[*off..size) as snprintf would, tracking the full length. */
-static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void append(char *buf, size_t size, size_t *off, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(*off < size ? buf + *off : NULL, *off < size ? size - *off : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        *off += (size_t)n;
-}
-
-/* Append text as a JSON string (sbx__json_quote). */
-static void append_json_string(char *buf, size_t size, size_t *off, const char *text)
-{
-    size_t n = sbx__json_quote(*off < size ? buf + *off : NULL, *off < size ? size - *off : 0, text,
-                               strlen(text));
-    *off += n;
 }
 
 /* The names of sbx_access_denial::missing's rights, as the JSON's list. */
@@ -977,47 +969,47 @@ static void append_rights(char *buf, size_t size, size_t *off, uint64_t missing)
                  {SBX_FS_MAKE_SPECIAL, "make_special"},
                  {SBX_FS_REFER, "refer"}};
     bool first = true;
-    append(buf, size, off, "[");
+    sbx__json_append(buf, size, off, "[");
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (missing & names[i].bit) {
-            append(buf, size, off, "%s\"%s\"", first ? "" : ",", names[i].name);
+            sbx__json_append(buf, size, off, "%s\"%s\"", first ? "" : ",", names[i].name);
             first = false;
         }
-    append(buf, size, off, "]");
+    sbx__json_append(buf, size, off, "]");
 }
 
 /* `,"access_denial_count":N,"access_denials":[...]` (diagnose mode). */
 static void access_json(const struct sbx__violations *v, char *buf, size_t size, size_t *off)
 {
-    append(buf, size, off, ",\"access_denial_count\":%llu,\"access_denials\":[",
-           (unsigned long long)v->access_count);
+    sbx__json_append(buf, size, off, ",\"access_denial_count\":%llu,\"access_denials\":[",
+                     (unsigned long long)v->access_count);
     for (size_t i = 0; i < v->n_access; i++) {
         const struct sbx__access_denial *d = &v->access[i];
         static const char *const kinds[] = {"", "file", "connect", "bind"};
-        append(buf, size, off, "%s{\"kind\":\"%s\",\"syscall\":\"%s\"", i ? "," : "",
-               kinds[d->kind], d->syscall);
+        sbx__json_append(buf, size, off, "%s{\"kind\":\"%s\",\"syscall\":\"%s\"", i ? "," : "",
+                         kinds[d->kind], d->syscall);
         if (d->kind == SBX_ACCESS_FILE) {
-            append(buf, size, off, ",\"path\":");
-            append_json_string(buf, size, off, d->path);
-            append(buf, size, off, ",\"dir\":");
-            append_json_string(buf, size, off, d->dir);
-            append(buf, size, off, ",\"missing\":");
+            sbx__json_append(buf, size, off, ",\"path\":");
+            sbx__json_append_string(buf, size, off, d->path);
+            sbx__json_append(buf, size, off, ",\"dir\":");
+            sbx__json_append_string(buf, size, off, d->dir);
+            sbx__json_append(buf, size, off, ",\"missing\":");
             append_rights(buf, size, off, d->missing);
         } else {
-            append(buf, size, off, ",\"port\":%d", d->port);
+            sbx__json_append(buf, size, off, ",\"port\":%d", d->port);
         }
-        append(buf, size, off, ",\"count\":%llu,\"pid\":%d,\"time_ms\":%.3f}",
-               (unsigned long long)d->count, (int)d->pid, (double)d->time_ns / 1e6);
+        sbx__json_append(buf, size, off, ",\"count\":%llu,\"pid\":%d,\"time_ms\":%.3f}",
+                         (unsigned long long)d->count, (int)d->pid, (double)d->time_ns / 1e6);
     }
-    append(buf, size, off, "]");
+    sbx__json_append(buf, size, off, "]");
 }
 
 int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
 {
     const struct sbx__violations *v = res->violations;
     size_t off = 0;
-    append(buf, size, &off, ",\"violation_count\":%llu,\"violations\":[",
-           (unsigned long long)(v ? v->count : 0));
+    sbx__json_append(buf, size, &off, ",\"violation_count\":%llu,\"violations\":[",
+                     (unsigned long long)(v ? v->count : 0));
     for (size_t i = 0; v && i < v->n_kept; i++) {
         const struct sbx__violation_rec *rec = &v->kept[i];
         const char *ename = strerrorname_np(rec->error);
@@ -1026,38 +1018,43 @@ int sbx__violations_json(const sbx_result *res, char *buf, size_t size)
             snprintf(num, sizeof(num), "%d", rec->error);
             ename = num;
         }
-        append(buf, size, &off,
-               "%s{\"syscall\":\"%s\",\"nr\":%d,\"errno\":\"%s\",\"pid\":%d,\"time_ms\":%.3f,"
-               "\"args\":[",
-               i ? "," : "", rec->name, rec->nr, ename, (int)rec->pid, (double)rec->time_ns / 1e6);
+        sbx__json_append(
+            buf, size, &off,
+            "%s{\"syscall\":\"%s\",\"nr\":%d,\"errno\":\"%s\",\"pid\":%d,\"time_ms\":%.3f,"
+            "\"args\":[",
+            i ? "," : "", rec->name, rec->nr, ename, (int)rec->pid, (double)rec->time_ns / 1e6);
         for (int a = 0; a < 6; a++)
-            append(buf, size, &off, "%s\"0x%llx\"", a ? "," : "", (unsigned long long)rec->args[a]);
-        append(buf, size, &off, "]%s}", rec->benign ? ",\"benign\":true" : "");
+            sbx__json_append(buf, size, &off, "%s\"0x%llx\"", a ? "," : "",
+                             (unsigned long long)rec->args[a]);
+        sbx__json_append(buf, size, &off, "]%s}", rec->benign ? ",\"benign\":true" : "");
     }
-    append(buf, size, &off, "],\"violations_dropped\":%llu,\"violation_kinds\":[",
-           (unsigned long long)(v ? v->dropped : 0));
+    sbx__json_append(buf, size, &off, "],\"violations_dropped\":%llu,\"violation_kinds\":[",
+                     (unsigned long long)(v ? v->dropped : 0));
     for (size_t i = 0; v && i < v->n_kinds; i++) {
         const struct sbx__violation_kind *k = &v->kinds[i];
         const char *ename = strerrorname_np(k->first.error);
-        append(buf, size, &off, "%s{\"syscall\":\"%s\",\"errno\":\"%s\",\"count\":%llu%s}",
-               i ? "," : "", k->first.name, ename ? ename : "?", (unsigned long long)k->count,
-               k->first.benign ? ",\"benign\":true" : "");
+        sbx__json_append(buf, size, &off,
+                         "%s{\"syscall\":\"%s\",\"errno\":\"%s\",\"count\":%llu%s}", i ? "," : "",
+                         k->first.name, ename ? ename : "?", (unsigned long long)k->count,
+                         k->first.benign ? ",\"benign\":true" : "");
     }
-    append(buf, size, &off, "]");
+    sbx__json_append(buf, size, &off, "]");
     if (res->status == SBX_STATUS_VIOLATION)
-        append(buf, size, &off, ",\"violation_kill\":\"%s\"", v && v->rate_kill ? "rate" : "limit");
-    append(buf, size, &off, ",\"exec_denial_count\":%llu,\"exec_denials\":[",
-           (unsigned long long)(v ? v->exec_count : 0));
+        sbx__json_append(buf, size, &off, ",\"violation_kill\":\"%s\"",
+                         v && v->rate_kill ? "rate" : "limit");
+    sbx__json_append(buf, size, &off, ",\"exec_denial_count\":%llu,\"exec_denials\":[",
+                     (unsigned long long)(v ? v->exec_count : 0));
     for (size_t i = 0; v && i < v->n_exec; i++) {
         const struct sbx__exec_denial *d = &v->exec[i];
-        append(buf, size, &off, "%s{\"path\":", i ? "," : "");
-        append_json_string(buf, size, &off, d->path);
-        append(buf, size, &off, ",\"reason\":\"%s\",\"count\":%llu,\"pid\":%d,\"time_ms\":%.3f}",
-               sbx_exec_denied_name(d->reason), (unsigned long long)d->count, (int)d->pid,
-               (double)d->time_ns / 1e6);
+        sbx__json_append(buf, size, &off, "%s{\"path\":", i ? "," : "");
+        sbx__json_append_string(buf, size, &off, d->path);
+        sbx__json_append(buf, size, &off,
+                         ",\"reason\":\"%s\",\"count\":%llu,\"pid\":%d,\"time_ms\":%.3f}",
+                         sbx_exec_denied_name(d->reason), (unsigned long long)d->count, (int)d->pid,
+                         (double)d->time_ns / 1e6);
     }
-    append(buf, size, &off, "],\"violations_benign\":%llu",
-           (unsigned long long)(v ? v->benign : 0));
+    sbx__json_append(buf, size, &off, "],\"violations_benign\":%llu",
+                     (unsigned long long)(v ? v->benign : 0));
     if (v && v->diagnosed)
         access_json(v, buf, size, &off);
     return (int)off;

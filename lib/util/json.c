@@ -2,6 +2,7 @@
  * the audit log, the Unicode report): \n, \r and \t as such, other control
  * characters as \u00XX, invalid UTF-8 as U+FFFD, so that whatever a child
  * printed stays one valid string. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,4 +56,20 @@ size_t sbx__json_quote(char *buf, size_t size, const char *s, size_t len)
     if (size)
         buf[n < size ? n : size - 1] = '\0';
     return n;
+}
+
+void sbx__json_append(char *buf, size_t size, size_t *off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(*off < size ? buf + *off : NULL, *off < size ? size - *off : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *off += (size_t)n;
+}
+
+void sbx__json_append_string(char *buf, size_t size, size_t *off, const char *text)
+{
+    *off += sbx__json_quote(*off < size ? buf + *off : NULL, *off < size ? size - *off : 0, text,
+                            strlen(text));
 }

@@ -76,6 +76,13 @@ SBX__UTIL_HIDDEN long sbx__clone3_call(struct clone_args *args, size_t size, int
  * and '\\' escaped, \n \r \t as such, other control characters as \u00XX,
  * invalid UTF-8 as \ufffd. */
 SBX__UTIL_HIDDEN size_t sbx__json_quote(char *buf, size_t size, const char *s, size_t len);
+/* Append to buf[*off..size) as snprintf would, *off tracking the length the
+ * whole text needs (a result's JSON is measured by a first call with size 0). */
+SBX__UTIL_HIDDEN void sbx__json_append(char *buf, size_t size, size_t *off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The same for text as a quoted JSON string (sbx__json_quote). */
+SBX__UTIL_HIDDEN void sbx__json_append_string(char *buf, size_t size, size_t *off,
+                                              const char *text);
 
 /* ---- UTF-8 (utf8.c): the one validator ------------------------------------------- */
 
