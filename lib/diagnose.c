@@ -136,27 +136,27 @@ static uint64_t rules_at(const struct sbx__rule_lists *rules, const struct stat 
 /* The rights of need that the rules give at file (or -1) and dir, and every
  * directory above dir up to the root of the child's mount tree, added up as
  * Landlock does ("..", which crosses mount points as its walk does). */
+struct granted_walk {
+    const struct sbx__rule_lists *rules;
+    uint64_t have, need;
+};
+
+static bool add_rules(const struct stat *st, void *arg)
+{
+    struct granted_walk *w = arg;
+    w->have |= rules_at(w->rules, st);
+    return (w->have & w->need) == w->need;
+}
+
 static uint64_t granted(const struct sbx__rule_lists *rules, int dir, int file, uint64_t need)
 {
-    uint64_t have = 0;
-    struct stat st, ust;
+    struct granted_walk w = {rules, 0, need};
+    struct stat st;
     if (file >= 0 && fstat(file, &st) == 0)
-        have |= rules_at(rules, &st);
-    int cur = fcntl(dir, F_DUPFD_CLOEXEC, 3);
-    for (int depth = 0; cur >= 0 && (have & need) != need && depth < 4096; depth++) {
-        if (fstat(cur, &st) != 0)
-            break;
-        have |= rules_at(rules, &st);
-        int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        bool top = up < 0 || fstat(up, &ust) != 0 || same_inode(&st, &ust);
-        close(cur);
-        cur = top ? -1 : up;
-        if (top && up >= 0)
-            close(up);
-    }
-    if (cur >= 0)
-        close(cur);
-    return have & need;
+        w.have |= rules_at(rules, &st);
+    if ((w.have & need) != need)
+        sbx__walk_up(dir, add_rules, &w);
+    return w.have & need;
 }
 
 /* ---- resolving a path as the child does ---------------------------------------- */

@@ -694,27 +694,24 @@ int sbx__landlock_compile(const sbx_policy *policy, struct sbx__plan *plan)
  * the rules on dir and on each directory above it (".." crosses mount points
  * as Landlock's walk does), matched by inode (`listable`: the directories of
  * rules with READ_DIR). System calls only: no allocation. */
+struct listable_walk {
+    const struct sbx__ll_inode *listable;
+    size_t n;
+};
+
+static bool is_listable(const struct stat *st, void *arg)
+{
+    const struct listable_walk *w = arg;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->listable[i].dev == st->st_dev && w->listable[i].ino == st->st_ino)
+            return true;
+    return false;
+}
+
 static bool dir_listable(const struct sbx__ll_inode *listable, size_t n, int dir)
 {
-    int cur = fcntl(dir, F_DUPFD_CLOEXEC, 3);
-    bool found = false;
-    for (int depth = 0; cur >= 0 && !found && depth < 4096; depth++) {
-        struct stat st, ust;
-        if (fstat(cur, &st) != 0)
-            break;
-        for (size_t i = 0; i < n && !found; i++)
-            found = listable[i].dev == st.st_dev && listable[i].ino == st.st_ino;
-        int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        bool top =
-            up < 0 || fstat(up, &ust) != 0 || (ust.st_dev == st.st_dev && ust.st_ino == st.st_ino);
-        close(cur);
-        cur = top ? -1 : up;
-        if (top && up >= 0)
-            close(up);
-    }
-    if (cur >= 0)
-        close(cur);
-    return found;
+    struct listable_walk w = {listable, n};
+    return sbx__walk_up(dir, is_listable, &w);
 }
 
 /* Whether the child can use the host's current directory: list it, or reach

@@ -334,11 +334,6 @@ ssize_t sbx__child_string(pid_t pid, uint64_t at, char *buf, size_t size)
     return -1;
 }
 
-static bool same_inode(const struct stat *a, const struct stat *b)
-{
-    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
-}
-
 /* Resolve path as the exec in the child does (pathwalk.c): from dir (relative
  * paths) or root (absolute ones, and absolute link targets: the child's root,
  * which may be the mount view's), following links. On success *ret_dir holds
@@ -378,30 +373,29 @@ static uint64_t rights_at(const struct sbx__monitor *m, const struct stat *st)
  * rights of the rules on the file and on each directory up to the root of
  * the child's mount tree ("..", which crosses mount points as Landlock's walk
  * does), added up. Rules are matched by inode, as Landlock's are. */
+struct exec_walk {
+    const struct sbx__monitor *m;
+    uint64_t have, need;
+};
+
+static bool add_rights(const struct stat *st, void *arg)
+{
+    struct exec_walk *w = arg;
+    w->have |= rights_at(w->m, st);
+    return (w->have & w->need) == w->need;
+}
+
 static bool exec_granted(const struct sbx__monitor *m, int dir, int file)
 {
-    uint64_t need = m->sp->exec_required, have = 0;
+    struct exec_walk w = {m, 0, m->sp->exec_required};
     struct stat st;
-    if (!need)
+    if (!w.need)
         return true;
     if (fstat(file, &st) == 0)
-        have |= rights_at(m, &st);
-    int cur = fcntl(dir, F_DUPFD_CLOEXEC, 3);
-    for (int depth = 0; cur >= 0 && (have & need) != need && depth < 4096; depth++) {
-        if (fstat(cur, &st) != 0)
-            break;
-        have |= rights_at(m, &st);
-        int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        struct stat ust;
-        bool top = up < 0 || fstat(up, &ust) != 0 || same_inode(&st, &ust);
-        close(cur);
-        cur = top ? -1 : up;
-        if (top && up >= 0)
-            close(up);
-    }
-    if (cur >= 0)
-        close(cur);
-    return (have & need) == need;
+        w.have |= rights_at(m, &st);
+    if ((w.have & w.need) != w.need)
+        sbx__walk_up(dir, add_rights, &w);
+    return (w.have & w.need) == w.need;
 }
 
 #define EXEC_MAX_INTERP 4 /* the kernel's binfmt nesting limit, and a loader */

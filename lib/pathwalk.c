@@ -346,3 +346,24 @@ int sbx__resolve_as_child(int root, int dir, const char *dir_shown, const char *
         close(cur);
     return -1;
 }
+
+bool sbx__walk_up(int dir, bool (*visit)(const struct stat *st, void *arg), void *arg)
+{
+    int cur = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+    bool done = false;
+    for (int depth = 0; cur >= 0 && depth < 4096; depth++) {
+        struct stat st, ust;
+        if (fstat(cur, &st) != 0 || (done = visit(&st, arg)))
+            break;
+        int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        bool top =
+            up < 0 || fstat(up, &ust) != 0 || (ust.st_dev == st.st_dev && ust.st_ino == st.st_ino);
+        close(cur);
+        cur = top ? -1 : up;
+        if (top && up >= 0)
+            close(up);
+    }
+    if (cur >= 0)
+        close(cur);
+    return done;
+}

@@ -33,6 +33,15 @@ bool sbx__path_under(const char *path, const char *dir) __attribute__((visibilit
 /* An absolute path without empty, "." or ".." components, nor a trailing '/'. */
 bool sbx__path_normalised(const char *path) __attribute__((visibility("hidden")));
 
+struct stat;
+/* Landlock's walk from a directory to the root, for deciding as it does: visit
+ * dir's inode, then each directory above it, reached through ".." (which
+ * crosses mount points, as Landlock's walk does), until visit returns true,
+ * the root is reached (its ".." is itself) or 4096 levels are. Returns whether
+ * visit returned true; dir stays open. System calls only: no allocation. */
+bool sbx__walk_up(int dir, bool (*visit)(const struct stat *st, void *arg), void *arg)
+    __attribute__((visibility("hidden")));
+
 /* A path resolved as a sandboxed child resolves it (the seccomp monitor's
  * exec reports, diagnose mode): from the child's root and directory opened
  * through /proc/PID/{root,cwd,fd/N}, one component at a time, a link followed
