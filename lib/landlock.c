@@ -797,6 +797,24 @@ int sbx__landlock_check_start(const sbx_policy *policy, struct sbx__plan *plan)
 static int choose_start(struct sbx__spawn *s)
 {
     const struct sbx__landlock_plan *ll = s->plan->landlock;
+    bool view = s->plan->ns && s->plan->ns->mount_view;
+    if (s->opts->workdir && ll->listable && !view) {
+        /* This spawn's own directory: refused as the policy's is when it is
+         * compiled, when the rules do not let the child read it. (In the mount
+         * view the path names the view's: its own /tmp, or nothing, which
+         * chdir reports.) */
+        int fd = open(s->opts->workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        bool readable = fd < 0 || dir_listable(ll->listable, ll->n_listable, fd);
+        if (fd >= 0)
+            close(fd);
+        if (!readable) /* a missing one: chdir reports it */
+            return sbx__err_stage(SBX_STAGE_WORKDIR, -EACCES,
+                                  "the child would start in %s (this spawn's working directory, "
+                                  "sbx_spawn_opts.workdir), which the policy does not let it "
+                                  "read; grant it read (sbx_allow_path(p, DIR, SBX_FS_READ), "
+                                  "--ro DIR) or choose another",
+                                  s->opts->workdir);
+    }
     if (s->opts->workdir || s->plan->workdir || !ll->listable)
         return 0;
     char cwd[PATH_MAX];

@@ -440,6 +440,11 @@ static int report_child_failure(const struct spawn_ctx *ctx, const char *program
     int err = -ctx->fail_errno;
     switch (ctx->fail_stage) {
     case SBX_STAGE_WORKDIR:
+        if (err == -ENOENT && ctx->plan->ns && ctx->plan->ns->mount_view)
+            return sbx__err_stage(SBX_STAGE_WORKDIR, err,
+                                  "chdir(%s): not in the child's mount view, which shows only what "
+                                  "the policy grants (sbx_allow_path(), --ro DIR), or missing",
+                                  ctx->workdir);
         return sbx__err_stage(SBX_STAGE_WORKDIR, err, "chdir(%s)", ctx->workdir);
     case SBX_STAGE_EXEC: return sbx__err_stage(SBX_STAGE_EXEC, err, "execve(%s)", program);
     case SBX_STAGE_FDS:

@@ -125,7 +125,10 @@ typedef struct sbx_spawn_opts {
     /** Where the child starts, instead of the policy's working directory (an
      *  absolute path, opened without following a link a child could have
      *  planted). It is granted nothing: grant it in the policy if the child
-     *  must read or write there. NULL: the policy's. */
+     *  must read or write there. One the policy does not let the child read
+     *  fails the spawn at #SBX_STAGE_WORKDIR: -EACCES without the mount view,
+     *  -ENOENT in it (the view shows only what is granted), each with a
+     *  message that says so. NULL: the policy's. */
     const char *workdir;
     /** Changes to the policy's environment, NULL-terminated: "NAME=VALUE" sets
      *  (or replaces) a variable, "NAME" removes one. NULL: none. */

@@ -798,6 +798,30 @@ static void test_spawn__opts_override_per_child(void **state)
     assert_int_equal(sbx_last_error_stage(), SBX_STAGE_WORKDIR);
     w.workdir = "relative";
     assert_sbx_error(sbx_run_with(p, pwd, &w, &r), -EINVAL, "opts->workdir 'relative'");
+    /* A directory the policy does not let the child read: refused, with the
+     * fix named (without the view: the rules decide; in it: it is not there).
+     * The control: granted read, the same directory works. */
+    char dir[] = "/var/tmp/agentsbx-wd-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    w.workdir = dir;
+    int rc = sbx_run_with(p, pwd, &w, &r);
+    if (rc == -EACCES)
+        assert_non_null(strstr(sbx_last_error(), "does not let it read; grant it read"));
+    else if (rc == -ENOENT)
+        assert_non_null(strstr(sbx_last_error(), "not in the child's mount view"));
+    else
+        fail_msg("an unreadable working directory: %d %s", rc, sbx_last_error());
+    assert_int_equal(sbx_last_error_stage(), SBX_STAGE_WORKDIR);
+    sbx_policy *granted = policy_new();
+    assert_sbx_ok(sbx_allow_path(granted, dir, SBX_FS_READ));
+    assert_sbx_ok(sbx_run_with(granted, pwd, &w, &r));
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    char want[sizeof(dir) + 1];
+    snprintf(want, sizeof(want), "%s\n", dir);
+    assert_string_equal(sbx_result_stdout(r, NULL), want);
+    sbx_result_free(r);
+    sbx_policy_free(granted);
+    assert_int_equal(rmdir(dir), 0);
 
     /* this child's time: shorter than the policy's, or none at all */
     static const char *const sleeper[] = {PROBE("probe_sleep"), "30", "0", NULL};
