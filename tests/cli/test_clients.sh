@@ -12,24 +12,9 @@
 #   test_clients.sh PATH/TO/agentsbx CASE
 set -u
 
-if [ $# -ne 2 ]; then
-    echo "usage: $0 PATH/TO/agentsbx CASE" >&2
-    exit 2
-fi
-SBX=$1
-CASE=$2
+. "$(dirname "$0")/common.sh" test_cli_clients "$@"
 PY=/usr/bin/python3
 ORIGIN=$(cd "$(dirname "$0")/../live" && pwd)/clients_origin.py
-
-fail() {
-    echo "FAIL: $CASE: $*" >&2
-    exit 1
-}
-
-skip() {
-    echo "SKIP: $CASE: $*" >&2
-    exit 77
-}
 
 for p in openssl git; do
     command -v "$p" >/dev/null 2>&1 || skip "$p is not installed (scripts/install-deps.sh)"
@@ -38,8 +23,7 @@ done
     skip "host grants need Landlock TCP rules (ABI 4)"
 
 SRV=
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_cli_clients.XXXXXX") || exit 1
-cleanup() {
+cleanup() { # the server too, then common.sh's temporary directory
     if [ -n "$SRV" ]; then
         kill "$SRV" 2>/dev/null
         wait "$SRV" 2>/dev/null
@@ -47,7 +31,6 @@ cleanup() {
     rm -rf "$TMP"
 }
 trap cleanup EXIT
-TMP=$(cd "$TMP" && pwd -P)
 mkdir "$TMP/root" "$TMP/work"
 CA=$TMP/cert.pem
 

@@ -14,29 +14,10 @@
 # directory (--workdir) and the programs it runs (--tool).
 set -u
 
-if [ $# -ne 2 ]; then
-    echo "usage: $0 AGENTSBX CASE" >&2
-    exit 2
-fi
-SBX=$1
-CASE=$2
+. "$(dirname "$0")/common.sh" test_mustwork "$@"
 PY=/usr/bin/python3
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_mustwork.XXXXXX") || exit 1
-trap 'rm -rf "$TMP"' EXIT
-TMP=$(cd "$TMP" && pwd -P)
 cd "$TMP" || exit 1
 mkdir "$TMP/work"
-
-fail() {
-    echo "FAIL: $CASE: $*" >&2
-    exit 1
-}
-
-skip() {
-    echo "SKIP: $CASE: $*" >&2
-    exit 77
-}
 
 show() {
     printf '\n--- stdout (first 2000 bytes):\n%s\n--- stderr:\n%s\n' \

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +88,35 @@ static inline int count_fds(void)
         n += e->d_name[0] != '.';
     closedir(d);
     return n - 1; /* less the directory's own */
+}
+
+/* Start a local server (argv, searched in PATH) that prints the port it
+ * listens on as its first line: *pid its pid (killed with this process, by
+ * PR_SET_PDEATHSIG, should a case fail), returns the port, or 0 with what
+ * it printed in `line` when it did not start. */
+static inline unsigned start_server(char *const argv[], pid_t *pid, char line[32])
+{
+    int pfd[2];
+    assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+    *pid = fork();
+    assert_true(*pid >= 0);
+    if (*pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(pfd[1], 1);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    size_t n = 0;
+    while (n < 31) {
+        ssize_t r = read(pfd[0], line + n, 1);
+        if (r <= 0 || line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = '\0';
+    close(pfd[0]);
+    return (unsigned)atoi(line);
 }
 
 /* No child, running or zombie, is left to this process. */

@@ -34,12 +34,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def main():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+def serve(handler, cert=None, key=None):
+    """Serve handler on 127.0.0.1 (TLS with cert and key), the port printed
+    as the first line of stdout; until killed. clients_origin.py uses it too."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     srv.daemon_threads = True
-    if len(sys.argv) == 3:
+    if cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+        ctx.load_cert_chain(cert, key)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print(srv.server_address[1], flush=True)
     try:
@@ -48,4 +50,5 @@ def main():
         pass
 
 
-main()
+if __name__ == "__main__":
+    serve(Handler, *sys.argv[1:3])

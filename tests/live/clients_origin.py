@@ -26,7 +26,6 @@ import http.server
 import io
 import json
 import os
-import ssl
 import subprocess
 import sys
 import tarfile
@@ -196,14 +195,10 @@ write(os.path.join(ROOT, "data.bin"), os.urandom(65536))
 make_git()
 make_wheel()
 NPM_DIST = make_npm()
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-srv.daemon_threads = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from broker_origin import serve  # noqa: E402 (beside this file)
+
 if TLS:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-print(srv.server_address[1], flush=True)
-try:
-    srv.serve_forever()
-except (BrokenPipeError, ConnectionResetError, KeyboardInterrupt):
-    pass
+    serve(Handler, sys.argv[2], sys.argv[3])
+else:
+    serve(Handler)

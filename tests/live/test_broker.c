@@ -38,31 +38,10 @@ struct origin {
 /* Start the origin server (TLS when cert is given); its port from its first line. */
 static void origin_start(struct origin *o, const char *cert, const char *key)
 {
-    int pfd[2];
-    assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
-    o->pid = fork();
-    assert_true(o->pid >= 0);
-    if (o->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed case leaves no server behind */
-        dup2(pfd[1], 1);
-        if (cert)
-            execlp("python3", "python3", ORIGIN_PY, cert, key, (char *)NULL);
-        else
-            execlp("python3", "python3", ORIGIN_PY, (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    char line[32] = "";
-    size_t n = 0;
-    while (n < sizeof(line) - 1) {
-        ssize_t r = read(pfd[0], line + n, 1);
-        if (r <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = '\0';
-    close(pfd[0]);
-    o->port = (uint16_t)atoi(line);
+    char *const tls[] = {"python3", ORIGIN_PY, (char *)cert, (char *)key, NULL};
+    char *const plain[] = {"python3", ORIGIN_PY, NULL};
+    char line[32];
+    o->port = (uint16_t)start_server(cert ? tls : plain, &o->pid, line);
     if (o->port == 0)
         fail_msg("the origin server did not start (read '%s')", line);
 }

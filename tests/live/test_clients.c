@@ -180,31 +180,10 @@ static void fx_start(struct fx *f, bool tls)
             fail_msg("openssl req: %s", out);
         }
     }
-    int pfd[2];
-    assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
-    f->pid = fork();
-    assert_true(f->pid >= 0);
-    if (f->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed case leaves no server behind */
-        dup2(pfd[1], 1);
-        if (tls)
-            execl(PYTHON, PYTHON, ORIGIN_PY, f->root, f->cert, f->key, (char *)NULL);
-        else
-            execl(PYTHON, PYTHON, ORIGIN_PY, f->root, (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    char line[32] = "";
-    size_t n = 0;
-    while (n < sizeof(line) - 1) {
-        ssize_t r = read(pfd[0], line + n, 1);
-        if (r <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = '\0';
-    close(pfd[0]);
-    f->port = (unsigned)atoi(line);
+    char *const tls_argv[] = {PYTHON, ORIGIN_PY, f->root, f->cert, f->key, NULL};
+    char *const plain_argv[] = {PYTHON, ORIGIN_PY, f->root, NULL};
+    char line[32];
+    f->port = start_server(tls ? tls_argv : plain_argv, &f->pid, line);
     if (f->port == 0) {
         fx_stop(f);
         fail_msg("the server did not start (read '%s')", line);
