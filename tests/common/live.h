@@ -205,4 +205,19 @@ static inline int run_plain(const char *const argv[], bool with_stderr, char *ou
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Whether prog is installed and runs here (its --version; openssl's version). */
+static inline bool have_program(const char *prog)
+{
+    const char *argv[] = {prog, strcmp(prog, "openssl") == 0 ? "version" : "--version", NULL};
+    char out[512];
+    return run_plain(argv, true, out, sizeof(out)) == 0;
+}
+
+/* Skip the case, with the reason, when prog is missing. */
+#define NEED_PROGRAM(prog)                                                                         \
+    do {                                                                                           \
+        if (!have_program(prog))                                                                   \
+            SBX_SKIP("%s is not installed (scripts/install-deps.sh)", prog);                       \
+    } while (0)
+
 #endif

@@ -141,19 +141,6 @@ static sbx_policy *origin_policy(const struct origin *o)
     return p;
 }
 
-static bool have(const char *prog)
-{
-    char *argv[] = {(char *)prog, strcmp(prog, "openssl") == 0 ? "version" : "--version", NULL};
-    char out[256];
-    return run(argv, out, sizeof(out)) == 0;
-}
-
-#define NEED(prog)                                                                                 \
-    do {                                                                                           \
-        if (!have(prog))                                                                           \
-            SBX_SKIP("%s is not installed (scripts/install-deps.sh)", prog);                       \
-    } while (0)
-
 /* The denial kept for host (and reason), or fail. */
 static const struct sbx__broker_denial *denial_for(const struct bk *k, const char *host)
 {
@@ -171,7 +158,7 @@ static const struct sbx__broker_denial *denial_for(const struct bk *k, const cha
 static void test_broker__http_and_socks5_allowed(void **state)
 {
     (void)state;
-    NEED("curl");
+    NEED_PROGRAM("curl");
     struct origin o;
     origin_start(&o, NULL, NULL);
     sbx_policy *p = origin_policy(&o);
@@ -205,8 +192,8 @@ static void test_broker__http_and_socks5_allowed(void **state)
 static void test_broker__connect_tls(void **state)
 {
     (void)state;
-    NEED("curl");
-    NEED("openssl");
+    NEED_PROGRAM("curl");
+    NEED_PROGRAM("openssl");
     char dir[] = "/tmp/sbx-broker-XXXXXX";
     assert_non_null(mkdtemp(dir));
     char cert[128], key[128];
@@ -272,7 +259,7 @@ struct refusal {
 static void test_broker__refusals_recorded(void **state)
 {
     (void)state;
-    NEED("curl");
+    NEED_PROGRAM("curl");
     struct origin o;
     origin_start(&o, NULL, NULL);
     sbx_policy *p = origin_policy(&o);
@@ -338,7 +325,7 @@ static void test_broker__refusals_recorded(void **state)
 static void test_broker__byte_quota_stops_transfer(void **state)
 {
     (void)state;
-    NEED("curl");
+    NEED_PROGRAM("curl");
     struct origin o;
     origin_start(&o, NULL, NULL);
     sbx_policy *p = origin_policy(&o);
@@ -369,7 +356,7 @@ static void test_broker__byte_quota_stops_transfer(void **state)
 static void test_broker__slow_clients_bounded(void **state)
 {
     (void)state;
-    NEED("curl");
+    NEED_PROGRAM("curl");
     struct origin o;
     origin_start(&o, NULL, NULL);
     sbx_policy *p = origin_policy(&o);
@@ -935,7 +922,7 @@ static void on_audit(const char *line, size_t len, void *userdata)
 static void test_broker__sandboxed_curl(void **state)
 {
     (void)state;
-    NEED("curl");
+    NEED_PROGRAM("curl");
     need_landlock_tcp();
     struct origin o;
     origin_start(&o, NULL, NULL);
@@ -1033,7 +1020,7 @@ static void test_broker__direct_connect_denied(void **state)
 static void test_broker__sandboxed_quota(void **state)
 {
     (void)state;
-    NEED("curl");
+    NEED_PROGRAM("curl");
     need_landlock_tcp();
     struct origin o;
     origin_start(&o, NULL, NULL);
@@ -1159,7 +1146,7 @@ static void test_broker__flood_bounded(void **state)
 static void test_broker__inside_a_net_namespace(void **state)
 {
     (void)state;
-    NEED("curl");
+    NEED_PROGRAM("curl");
     need_landlock_tcp();
     char why[256];
     if (sbx_probe(SBX_FEATURE_NET_NS, why, sizeof(why)) <= 0)

@@ -63,19 +63,6 @@ static int run(const char *const argv[], char *out, size_t size)
     return run_plain(argv, true, out, size);
 }
 
-static bool have(const char *prog)
-{
-    const char *argv[] = {prog, strcmp(prog, "openssl") == 0 ? "version" : "--version", NULL};
-    char out[512];
-    return run(argv, out, sizeof(out)) == 0;
-}
-
-#define NEED(prog)                                                                                 \
-    do {                                                                                           \
-        if (!have(prog))                                                                           \
-            SBX_SKIP("%s is not installed (scripts/install-deps.sh)", prog);                       \
-    } while (0)
-
 /* The whole of a file, or NULL (*len its size). */
 static char *slurp(const char *path, size_t *len)
 {
@@ -193,7 +180,7 @@ static void fx_start(struct fx *f, bool tls)
 /* A client: how to run it and what it must fetch. */
 struct client {
     const char *host; /* the name granted and pinned to 127.0.0.1 */
-    const char *tool; /* what NEED() checks */
+    const char *tool; /* what NEED_PROGRAM() checks */
     /* Its command line for BASE ("http://HOST:PORT"), HOST, and DEST, a new
      * directory (absolute) beneath work/ that the fetched content goes to. */
     void (*command)(struct cmd *c, const struct fx *f, const char *base, const char *host,
@@ -277,9 +264,9 @@ static sbx_result *sandboxed(const sbx_policy *p, const char *const *argv)
 
 static void client_case(const struct client *c, bool tls)
 {
-    NEED(c->tool);
+    NEED_PROGRAM(c->tool);
     if (tls)
-        NEED("openssl");
+        NEED_PROGRAM("openssl");
     if (sbx_landlock_abi() < 4)
         SBX_SKIP("Landlock ABI %d: host grants need TCP rules (ABI 4)", sbx_landlock_abi());
     struct fx f;
@@ -626,14 +613,14 @@ static void test_clients__pip_download_https(void **state)
 static void test_clients__npm_install(void **state)
 {
     (void)state;
-    NEED("node");
+    NEED_PROGRAM("node");
     client_case(&NPM, false);
 }
 
 static void test_clients__npm_install_https(void **state)
 {
     (void)state;
-    NEED("node");
+    NEED_PROGRAM("node");
     client_case(&NPM, true);
 }
 
