@@ -213,6 +213,22 @@ static inline bool have_program(const char *prog)
     return run_plain(argv, true, out, sizeof(out)) == 0;
 }
 
+/* A self-signed certificate for a test's TLS server, valid for a day, with
+ * the names of `san` ("DNS:a.test,IP:127.0.0.1"): openssl's exit status,
+ * what it printed in out. */
+static inline int make_test_cert(const char *cert, const char *key, const char *cn, const char *san,
+                                 char *out, size_t size)
+{
+    char subj[128], ext[512];
+    snprintf(subj, sizeof(subj), "/CN=%s", cn);
+    snprintf(ext, sizeof(ext), "subjectAltName=%s", san);
+    const char *const argv[] = {
+        "openssl", "req",     "-x509",   "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-nodes",  "-keyout", key,       "-out",    cert, "-days",    "1",
+        "-subj",   subj,      "-addext", ext,       NULL};
+    return run_plain(argv, true, out, size);
+}
+
 /* Skip the case, with the reason, when prog is missing. */
 #define NEED_PROGRAM(prog)                                                                         \
     do {                                                                                           \

@@ -199,27 +199,8 @@ static void test_broker__connect_tls(void **state)
     char cert[128], key[128];
     snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
     snprintf(key, sizeof(key), "%s/key.pem", dir);
-    char *gen[] = {"openssl",
-                   "req",
-                   "-x509",
-                   "-newkey",
-                   "ec",
-                   "-pkeyopt",
-                   "ec_paramgen_curve:P-256",
-                   "-nodes",
-                   "-keyout",
-                   key,
-                   "-out",
-                   cert,
-                   "-days",
-                   "1",
-                   "-subj",
-                   "/CN=origin.test",
-                   "-addext",
-                   "subjectAltName=DNS:origin.test",
-                   NULL};
     char out[1024];
-    int grc = run(gen, out, sizeof(out));
+    int grc = make_test_cert(cert, key, "origin.test", "DNS:origin.test", out, sizeof(out));
     struct origin o = {0};
     if (grc == 0)
         origin_start(&o, cert, key);

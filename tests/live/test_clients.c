@@ -141,28 +141,10 @@ static void fx_start(struct fx *f, bool tls)
         fail_msg("mkdir in %s: %s", f->dir, strerror(errno));
     }
     if (tls) {
-        const char *gen[] = {
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            f->key,
-            "-out",
-            f->cert,
-            "-days",
-            "1",
-            "-subj",
-            "/CN=agentsbx test",
-            "-addext",
-            "subjectAltName=DNS:web.test,DNS:git.test,DNS:pypi.test,DNS:registry.test,"
-            "DNS:other.test,IP:127.0.0.1",
-            NULL};
-        if (run(gen, out, sizeof(out)) != 0) {
+        if (make_test_cert(f->cert, f->key, "agentsbx test",
+                           "DNS:web.test,DNS:git.test,DNS:pypi.test,DNS:registry.test,"
+                           "DNS:other.test,IP:127.0.0.1",
+                           out, sizeof(out)) != 0) {
             fx_stop(f);
             fail_msg("openssl req: %s", out);
         }
