@@ -447,6 +447,31 @@ static uint64_t read_to_end(int fd, char *head, size_t head_size)
     return total;
 }
 
+/* GET path from origin.test through a CONNECT tunnel (the request's other
+ * header lines in extra, each ending in CRLF), read until the broker or the
+ * server closes: the bytes read, the first head_size - 1 of them in head. */
+static uint64_t get_through(const struct bk *k, uint16_t port, const char *path, const char *extra,
+                            char *head, size_t head_size)
+{
+    int fd = tunnel(k, "origin.test", port);
+    char req[256];
+    int n =
+        snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: origin.test\r\n%s\r\n", path, extra);
+    send_all(fd, req, (size_t)n);
+    uint64_t got = read_to_end(fd, head, head_size);
+    close(fd);
+    return got;
+}
+
+/* At least min bytes went through splice(2) (none with no_splice). */
+static void expect_spliced(const struct sbx__broker_stats *st, bool no_splice, uint64_t min)
+{
+    if (no_splice)
+        assert_int_equal(st->bytes_spliced, 0);
+    else if (st->bytes_spliced < min)
+        fail_msg("only %llu bytes spliced", (unsigned long long)st->bytes_spliced);
+}
+
 /* A sink on 127.0.0.1: accepts one connection, counts what it reads. */
 struct sink {
     int lfd;
@@ -501,13 +526,8 @@ static void quota_down(bool no_splice)
     p->egress->no_splice = no_splice;
     struct bk k;
     broker_start(&k, p->egress);
-    int fd = tunnel(&k, "origin.test", o.port);
-    char req[128];
-    int n = snprintf(req, sizeof(req), "GET /bytes/20000000 HTTP/1.1\r\nHost: origin.test\r\n\r\n");
-    send_all(fd, req, (size_t)n);
     char head[64];
-    uint64_t got = read_to_end(fd, head, sizeof(head));
-    close(fd);
+    uint64_t got = get_through(&k, o.port, "/bytes/20000000", "", head, sizeof(head));
     broker_join(&k);
     origin_stop(&o);
     struct sbx__broker_stats st;
@@ -520,10 +540,7 @@ static void quota_down(bool no_splice)
     assert_int_equal(st.quota_hit, SBX__QUOTA_BYTES_DOWN);
     assert_int_equal(st.by_reason[SBX__BR_BYTES_QUOTA], 1);
     assert_int_equal(st.open, 0);
-    if (no_splice)
-        assert_int_equal(st.bytes_spliced, 0);
-    else if (st.bytes_spliced < QUOTA_EXACT / 2)
-        fail_msg("only %llu bytes spliced", (unsigned long long)st.bytes_spliced);
+    expect_spliced(&st, no_splice, QUOTA_EXACT / 2);
     sbx__broker_free(k.b);
     sbx_policy_free(p);
 }
@@ -573,10 +590,7 @@ static void quota_up(bool no_splice)
     assert_true(sent > QUOTA_EXACT);
     assert_int_equal(st.quota_hit, SBX__QUOTA_BYTES_UP);
     assert_int_equal(st.by_reason[SBX__BR_BYTES_QUOTA], 1);
-    if (no_splice)
-        assert_int_equal(st.bytes_spliced, 0);
-    else if (st.bytes_spliced < QUOTA_EXACT / 2)
-        fail_msg("only %llu bytes spliced", (unsigned long long)st.bytes_spliced);
+    expect_spliced(&st, no_splice, QUOTA_EXACT / 2);
     sbx__broker_free(k.b);
     sbx_policy_free(p);
 }
@@ -601,15 +615,8 @@ static void test_broker__rate_cap_spliced(void **state)
     broker_start(&k, p->egress);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int fd = tunnel(&k, "origin.test", o.port);
-    char req[128];
-    int n =
-        snprintf(req, sizeof(req),
-                 "GET /bytes/6000000 HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n");
-    send_all(fd, req, (size_t)n);
-    uint64_t got = read_to_end(fd, NULL, 0); /* Connection: close */
+    uint64_t got = get_through(&k, o.port, "/bytes/6000000", "Connection: close\r\n", NULL, 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    close(fd);
     broker_join(&k);
     origin_stop(&o);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -619,8 +626,7 @@ static void test_broker__rate_cap_spliced(void **state)
         fail_msg("6 MB at 2 MB/s took %.2f s", secs);
     assert_true(got > 6000000);
     assert_int_equal(st.bytes_down, got);
-    if (st.bytes_spliced < 3000000)
-        fail_msg("only %llu bytes spliced", (unsigned long long)st.bytes_spliced);
+    expect_spliced(&st, false, 3000000);
     sbx__broker_free(k.b);
     sbx_policy_free(p);
 }
@@ -663,13 +669,8 @@ static void test_broker__client_leaves_mid_splice(void **state)
         assert_true(got >= 8000000);
         usleep(50 * 1000); /* the broker writes into the closed socket */
     }
-    int fd = tunnel(&k, "origin.test", o.port);
-    int n = snprintf(req, sizeof(req),
-                     "GET /after HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n");
-    send_all(fd, req, (size_t)n);
     char reply[512] = "";
-    read_to_end(fd, reply, sizeof(reply));
-    close(fd);
+    get_through(&k, o.port, "/after", "Connection: close\r\n", reply, sizeof(reply));
     usleep(200 * 1000); /* the broker sees this close too */
     broker_join(&k);
     origin_stop(&o);
@@ -680,8 +681,7 @@ static void test_broker__client_leaves_mid_splice(void **state)
     sbx__broker_stats(k.b, &st);
     assert_int_equal(st.connections, LEAVE + 1);
     assert_int_equal(st.open, 0);
-    if (st.bytes_spliced < LEAVE * 4000000ull)
-        fail_msg("only %llu bytes spliced", (unsigned long long)st.bytes_spliced);
+    expect_spliced(&st, false, LEAVE * 4000000ull);
     sbx__broker_free(k.b);
     sbx_policy_free(p);
 }
