@@ -7,7 +7,8 @@
 # ballast memory, each with the fork+execve control and, unless --no-peers, the
 # bwrap and firejail peers (skipped with a reason when they cannot run here).
 # Extra options (e.g. -n 500) go to both runs. Then (c) runs sbx_throughput_bench, if it
-# was built beside sbx_bench, with its defaults, and (e) sbx_broker_bench likewise.
+# was built beside sbx_bench, with its defaults (and its throughput again with --ahead),
+# and (e) sbx_broker_bench likewise.
 # See docs/performance.md.
 set -u
 
@@ -23,7 +24,7 @@ fi
 bench=$1
 shift
 
-args=(--modes floor,sbx,sbx-min,fork)
+args=(--modes floor,sbx,sbx-min,sbx-ahead,sbx-min-ahead,fork)
 if [ "$peers" = 1 ]; then
     args+=(--peer 'bwrap=bwrap --unshare-all --ro-bind / / /bin/true'
            --peer 'firejail=firejail --quiet --noprofile /bin/true')
@@ -67,6 +68,9 @@ if [ -x "$throughput" ]; then
     echo
     echo "(c) many children: sbx_throughput_bench; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
     "$throughput" || rc=1
+    echo
+    echo "(c') the same, the policy prepared ahead (--ahead); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$throughput" --only throughput --ahead || rc=1
 fi
 # (e) the egress broker (issue 17), when sbx_broker_bench sits beside sbx_bench: a 1 GiB
 # download directly, through a bare splice relay and through the broker; connection

@@ -37,6 +37,9 @@
  *              cgroup even where a root host's memory limit would take one
  *              (the memory limit is RLIMIT_DATA): the cost of that cgroup
  *   sbx-cgroup (only with --modes): `sbx` in cgroups of its own (pids.max 64)
+ *   sbx-ahead, sbx-min-ahead (only with --modes): `sbx` and `sbx-min` with
+ *            sbx_prepare_ahead(): each spawn takes the sandbox prepared
+ *            during the round before, and prepares the next
  *   sbx-deny20, sbx-deny20-minimal (only with --modes): `sbx` (and `sbx-minimal`)
  *            with a writable workspace of 20 files, 10 of them write-denied and
  *            10 read-denied (sbx_deny_path; minimal: a read-only workspace, 20
@@ -515,6 +518,20 @@ static int sbx_min_setup(struct mode *m)
     return sbx_policy_new(&m->policy);
 }
 
+/* `sbx` and `sbx-min` with a sandbox prepared ahead (sbx_prepare_ahead()):
+ * each spawn takes the one prepared during the round before. */
+static int sbx_ahead_setup(struct mode *m)
+{
+    int e = sbx_setup(m);
+    return e < 0 ? e : sbx_prepare_ahead(m->policy, 1);
+}
+
+static int sbx_min_ahead_setup(struct mode *m)
+{
+    int e = sbx_min_setup(m);
+    return e < 0 ? e : sbx_prepare_ahead(m->policy, 1);
+}
+
 /* The built-in modes, in table order; --modes picks among them. */
 static const struct builtin {
     const char *name;
@@ -545,6 +562,8 @@ static const struct builtin {
     {"sbx-ns-all", sbx_ns_all_setup, sbx_once},
     {"sbx-cgroup", sbx_cgroup_setup, sbx_once},
     {"sbx-nocgroup", sbx_nocgroup_setup, sbx_once},
+    {"sbx-ahead", sbx_ahead_setup, sbx_once},
+    {"sbx-min-ahead", sbx_min_ahead_setup, sbx_once},
     {"sbx-deny20", sbx_deny20_setup, sbx_once},
     {"sbx-deny20-minimal", sbx_deny20_minimal_setup, sbx_once},
     {"sbx-overlay", sbx_overlay_setup, sbx_once},
@@ -639,7 +658,8 @@ static void usage(FILE *f, const char *argv0)
             "                     sbx-execrep, sbx-exec10, sbx-exec10-rep,\n"
             "                     sbx-diagnose, sbx-open1000, sbx-open1000-diag,\n"
             "                     sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net,\n"
-            "                     sbx-ns, sbx-ns-all, sbx-cgroup, sbx-nocgroup, sbx-minimal,\n"
+            "                     sbx-ns, sbx-ns-all, sbx-cgroup, sbx-nocgroup, sbx-ahead,\n"
+            "                     sbx-min-ahead, sbx-minimal,\n"
             "                     sbx-full,\n"
             "                     sbx-deny20, sbx-deny20-minimal, sbx-overlay,\n"
             "                     sbx-deny20-overlay\n"

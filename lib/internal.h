@@ -50,9 +50,12 @@ struct sbx__deny {
 };
 
 struct sbx_policy {
-    pthread_mutex_t lock;   /* guards `plan` against concurrent spawns compiling it */
-    struct sbx__plan *plan; /* compiled form, NULL until needed */
-    unsigned generation;    /* bumped by every setter: a plan of another is stale */
+    pthread_mutex_t lock;     /* guards `plan` against concurrent spawns compiling it */
+    struct sbx__plan *plan;   /* compiled form, NULL until needed */
+    unsigned generation;      /* bumped by every setter: a plan of another is stale */
+    struct sbx__ready *ready; /* spawn.c: the sandbox prepared ahead, or NULL (under lock) */
+    bool prepare_ahead;       /* sbx_prepare_ahead() */
+    bool prepare_failed;      /* preparing ahead failed once: not tried again */
 
     char *workdir;
     struct sbx__env_entry *env;
@@ -194,6 +197,10 @@ struct sbx__plan {
     _Alignas(max_align_t) char block[]; /* envp array and strings */
 };
 
+/* A sandbox prepared ahead (spawn.c): killed, its layers undone, freed. */
+struct sbx__ready;
+SBX__HIDDEN void sbx__ready_free(struct sbx__ready *r);
+
 /* Return the policy's plan, compiling it first if needed. */
 SBX__HIDDEN int sbx__policy_plan(const sbx_policy *policy, const struct sbx__plan **ret);
 SBX__HIDDEN int sbx__plan_compile(const sbx_policy *policy, struct sbx__plan **ret);
@@ -253,6 +260,7 @@ struct sbx_child {
     bool tree_kill_escalated;
     uint64_t caps[SBX__CAPSETS]; /* the capability sets the program started with */
     bool monitor_lost;           /* the filter went in without a listener (best-effort) */
+    bool prepared_ahead;         /* spawn.c: the sandbox was prepared before the spawn */
     /* engine.c: what the output filters counted, once they finished (for the
      * audit exit event, then the result); NULL when the output is not captured */
     struct sbx__unicode_report *unicode;
@@ -290,6 +298,7 @@ struct sbx_result {
     uint32_t namespaces;
     char isolation_fallback[160]; /* "" when the namespaces held or were not asked for */
     uint8_t tree_kill;
+    bool prepared_ahead;
     uint64_t caps[SBX__CAPSETS];
     uint32_t layers;
     int landlock_abi;

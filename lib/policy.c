@@ -46,6 +46,7 @@ void sbx_policy_free(sbx_policy *policy)
     for (size_t i = 0; sbx__layers[i]; i++)
         if (sbx__layers[i]->policy_free)
             sbx__layers[i]->policy_free(policy);
+    sbx__ready_free(policy->ready); /* before its plan */
     sbx__plan_free(policy->plan);
     pthread_mutex_destroy(&policy->lock);
     free(policy);
@@ -73,6 +74,7 @@ static int core_dup(const sbx_policy *from, sbx_policy *to)
     to->output_limit = from->output_limit;
     to->best_effort = from->best_effort;
     to->die_with_parent = from->die_with_parent;
+    to->prepare_ahead = from->prepare_ahead;
     to->subreaper = from->subreaper;
     return 0;
 }
@@ -311,6 +313,22 @@ int sbx_set_die_with_parent(sbx_policy *policy, int on)
     return 0;
 }
 
+int sbx_prepare_ahead(sbx_policy *policy, int on)
+{
+    sbx__check_arg(policy);
+    sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
+    /* Not a change of the policy's meaning: its plan stays. */
+    pthread_mutex_lock(&policy->lock);
+    struct sbx__ready *r = on ? NULL : policy->ready;
+    policy->prepare_ahead = on;
+    policy->prepare_failed = false;
+    if (!on)
+        policy->ready = NULL;
+    pthread_mutex_unlock(&policy->lock);
+    sbx__ready_free(r);
+    return 0;
+}
+
 /* ---- the compiled plan ----------------------------------------------------- */
 
 int sbx__policy_plan(const sbx_policy *cpolicy, const struct sbx__plan **ret)
@@ -320,6 +338,8 @@ int sbx__policy_plan(const sbx_policy *cpolicy, const struct sbx__plan **ret)
     int r = 0;
     pthread_mutex_lock(&policy->lock);
     if (policy->plan && policy->plan->generation != policy->generation) {
+        sbx__ready_free(policy->ready); /* prepared with the old plan */
+        policy->ready = NULL;
         sbx__plan_free(policy->plan); /* a setter changed the policy since */
         policy->plan = NULL;
     }

@@ -64,6 +64,7 @@ int sbx__result_new(const sbx_child *child, sbx_result **ret)
     res->namespaces = child->namespaces;
     memcpy(res->isolation_fallback, child->isolation_fallback, sizeof(res->isolation_fallback));
     res->tree_kill = child->tree_kill;
+    res->prepared_ahead = child->prepared_ahead;
     memcpy(res->caps, child->caps, sizeof(res->caps));
     res->layers = child->layers;
     res->landlock_abi = child->landlock_abi;
@@ -221,6 +222,11 @@ static void fallback_json(const sbx_result *result, char *out, size_t size)
                         strlen(result->isolation_fallback));
 }
 
+int sbx_result_prepared_ahead(const sbx_result *result)
+{
+    return result ? result->prepared_ahead : 0;
+}
+
 int sbx_result_tree_kill(const sbx_result *result)
 {
     return result ? result->tree_kill : 0;
@@ -303,33 +309,33 @@ int sbx_result_to_json(const sbx_result *result, char *buf, size_t size)
         const char *d = result->tool_denied[i];
         at += sbx__json_quote(tools + at, sizeof(tools) - at, d, strnlen(d, 200));
     }
-    int n =
-        snprintf(buf, size,
-                 "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
-                 "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
-                 "\"peak_memory_bytes\":%llu,\"memory_limit\":\"%s\",\"process_limit\":\"%s\","
-                 "\"cpu_rate_limit\":\"%s\",\"tmp_limit\":\"%s\",\"limits_hit\":[%s],"
-                 "\"layers\":[%s],\"namespaces\":[%s]%s,\"tree_kill\":\"%s\","
-                 "\"landlock\":{\"abi\":%d,\"rights\":[%s]},%s,"
-                 "\"stdout_truncated\":%s,\"stderr_truncated\":%s,"
-                 "\"redactions\":%llu,\"escapes\":%llu,\"audit_dropped\":%llu,"
-                 "\"capability_calls\":%llu,\"capability_refused\":%llu,"
-                 "\"tool_denial_count\":%llu,\"tool_denials\":[%s]",
-                 sbx_status_name(result->status), result->exit_code, result->signal,
-                 (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
-                 (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss,
-                 (unsigned long long)result->peak_memory,
-                 mechanism_name(result->mechanism[SBX_LIMIT_MEMORY]),
-                 mechanism_name(result->mechanism[SBX_LIMIT_PROCESSES]),
-                 mechanism_name(result->mechanism[SBX_LIMIT_CPU_RATE]),
-                 mechanism_name(result->mechanism[SBX_LIMIT_TMP]), hit, layers, ns, fallback,
-                 tree_kill[result->tree_kill <= SBX_TREE_KILL_SUBREAPER ? result->tree_kill : 0],
-                 result->landlock_abi, rights, caps, result->truncated[0] ? "true" : "false",
-                 result->truncated[1] ? "true" : "false", (unsigned long long)result->redactions,
-                 (unsigned long long)result->escapes, (unsigned long long)result->audit_dropped,
-                 (unsigned long long)result->capability_calls,
-                 (unsigned long long)result->capability_refused,
-                 (unsigned long long)result->tool_denials, tools);
+    int n = snprintf(
+        buf, size,
+        "{\"status\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"wall_ms\":%.3f,"
+        "\"user_cpu_ms\":%.3f,\"system_cpu_ms\":%.3f,\"peak_rss_bytes\":%llu,"
+        "\"peak_memory_bytes\":%llu,\"memory_limit\":\"%s\",\"process_limit\":\"%s\","
+        "\"cpu_rate_limit\":\"%s\",\"tmp_limit\":\"%s\",\"limits_hit\":[%s],"
+        "\"layers\":[%s],\"namespaces\":[%s]%s,\"tree_kill\":\"%s\",%s"
+        "\"landlock\":{\"abi\":%d,\"rights\":[%s]},%s,"
+        "\"stdout_truncated\":%s,\"stderr_truncated\":%s,"
+        "\"redactions\":%llu,\"escapes\":%llu,\"audit_dropped\":%llu,"
+        "\"capability_calls\":%llu,\"capability_refused\":%llu,"
+        "\"tool_denial_count\":%llu,\"tool_denials\":[%s]",
+        sbx_status_name(result->status), result->exit_code, result->signal,
+        (double)result->wall_ns / 1e6, (double)result->user_ns / 1e6,
+        (double)result->system_ns / 1e6, (unsigned long long)result->peak_rss,
+        (unsigned long long)result->peak_memory,
+        mechanism_name(result->mechanism[SBX_LIMIT_MEMORY]),
+        mechanism_name(result->mechanism[SBX_LIMIT_PROCESSES]),
+        mechanism_name(result->mechanism[SBX_LIMIT_CPU_RATE]),
+        mechanism_name(result->mechanism[SBX_LIMIT_TMP]), hit, layers, ns, fallback,
+        tree_kill[result->tree_kill <= SBX_TREE_KILL_SUBREAPER ? result->tree_kill : 0],
+        result->prepared_ahead ? "\"prepared_ahead\":true," : "", result->landlock_abi, rights,
+        caps, result->truncated[0] ? "true" : "false", result->truncated[1] ? "true" : "false",
+        (unsigned long long)result->redactions, (unsigned long long)result->escapes,
+        (unsigned long long)result->audit_dropped, (unsigned long long)result->capability_calls,
+        (unsigned long long)result->capability_refused, (unsigned long long)result->tool_denials,
+        tools);
     if (n < 0)
         return n;
     size_t off = (size_t)n; /* then the Unicode classes, the violations, and the closing brace */

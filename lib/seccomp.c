@@ -456,6 +456,15 @@ int sbx__seccomp_compile(const sbx_policy *policy, struct sbx__plan *plan)
     return 0;
 }
 
+bool sbx__seccomp_plain(const sbx_policy *policy)
+{
+    /* A sandbox prepared ahead (spawn.c) makes a few calls under the filter
+     * before it executes (recvmsg, fcntl, dup2, close_range, execveat): only
+     * the default set, which allows them, and nothing that notifies them. */
+    const struct sbx__seccomp_policy *sp = policy->seccomp;
+    return !sp || (!sp->n_rules && !sp->allowlist && !sp->diagnose && !sp->learn);
+}
+
 int sbx__seccomp_report_failure(int err)
 {
     if (err == -EBUSY)

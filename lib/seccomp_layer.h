@@ -28,6 +28,9 @@ struct sbx__seccomp_policy {
 };
 
 SBX__HIDDEN void sbx__seccomp_policy_free(struct sbx__seccomp_policy *sp);
+/* Whether the policy's filter is the default set, without notified calls
+ * other than the violations' and the exec reports'. */
+SBX__HIDDEN bool sbx__seccomp_plain(const sbx_policy *policy);
 
 /* ---- the compiled layer (seccomp.c) ------------------------------------------ */
 

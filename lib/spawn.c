@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -66,15 +67,19 @@ struct spawn_ctx {
     size_t n_keep;
     int high_fd; /* the lowest descriptor number above every kept one */
     pid_t parent;
-    bool reaper;           /* the init runs as a child subreaper, without a pid namespace */
-    struct sbx__ns_run ns; /* ns.plan == NULL: no namespaces */
-    int ns_status_rd;      /* the spawner's end of the init's status pipe */
+    bool reaper;             /* the init runs as a child subreaper, without a pid namespace */
+    struct sbx__ns_run ns;   /* ns.plan == NULL: no namespaces */
+    int ns_status_rd;        /* the spawner's end of the init's status pipe */
+    int req_sock;            /* prepared ahead: the program's end of the request socket; -1: not */
+    const char *req_workdir; /* prepared ahead: this spawn's own working directory, or NULL */
     /* written by the child on failure */
     volatile int fail_stage;
     volatile int fail_errno;
     volatile int fail_index;     /* which rlimit or capability, for the message */
     volatile int fail_step;      /* which step of the capability drop */
     volatile int monitor_lost;   /* the filter went in without a listener (best-effort) */
+    volatile int waiting;        /* prepared ahead: the program waits for its request */
+    volatile int got_request;    /* prepared ahead: the program has its request */
     uint64_t caps[SBX__CAPSETS]; /* written by the child: the sets the program starts with */
 };
 
@@ -128,21 +133,13 @@ static int close_between(int lo, int hi) /* [lo, hi) */
     return 0;
 }
 
-static int setup_fds(struct spawn_ctx *ctx)
+/* Place src[i] at descriptor i (src[i] < 0: leave i as it is). Sources that
+ * sit on 0..2 are moved out of the way first, to high_fd or above. */
+static int place_stdio(int src[3], int high_fd)
 {
-    int src[3], devnull = -1;
-    for (int i = 0; i < 3; i++) {
-        src[i] = ctx->stdio_src[i];
-        if (ctx->stdio_mode[i] == SBX_STDIO_NULL) {
-            if (devnull < 0 && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
-                return -1;
-            src[i] = devnull;
-        }
-    }
-    /* Move sources that sit on 0..2 out of the way before placing anything. */
     for (int i = 0; i < 3; i++) {
         if (src[i] >= 0 && src[i] < 3 && src[i] != i) {
-            int moved = fcntl(src[i], F_DUPFD_CLOEXEC, ctx->high_fd);
+            int moved = fcntl(src[i], F_DUPFD_CLOEXEC, high_fd);
             if (moved < 0)
                 return -1;
             for (int j = i + 1; j < 3; j++)
@@ -161,9 +158,14 @@ static int setup_fds(struct spawn_ctx *ctx)
             return -1;
         }
     }
-    /* Keep the listed descriptors (cleared of close-on-exec) and the library's
-     * own; close every other one now: new descriptors made before execve (the
-     * seccomp listener) must fit under the child's RLIMIT_NOFILE. */
+    return 0;
+}
+
+/* Keep the listed descriptors (cleared of close-on-exec) and the library's
+ * own; close every other one above 2 now: new descriptors made before execve
+ * (the seccomp listener) must fit under the child's RLIMIT_NOFILE. */
+static int close_unkept(const struct spawn_ctx *ctx)
+{
     int next = 3;
     for (size_t k = 0; k < ctx->n_keep; k++) {
         if (close_between(next, ctx->keep[k].fd) != 0 ||
@@ -172,6 +174,55 @@ static int setup_fds(struct spawn_ctx *ctx)
         next = ctx->keep[k].fd + 1;
     }
     return close_from(next);
+}
+
+static int setup_fds(struct spawn_ctx *ctx)
+{
+    int src[3], devnull = -1;
+    for (int i = 0; i < 3; i++) {
+        src[i] = ctx->stdio_src[i];
+        if (ctx->stdio_mode[i] == SBX_STDIO_NULL) {
+            if (devnull < 0 && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+                return -1;
+            src[i] = devnull;
+        }
+    }
+    if (place_stdio(src, ctx->high_fd) != 0)
+        return -1;
+    return close_unkept(ctx);
+}
+
+/* rlimits, no_new_privs, capabilities, Landlock, seccomp: in that order. */
+static void confine(struct spawn_ctx *ctx)
+{
+    const struct sbx__plan *plan = ctx->plan;
+    for (size_t i = 0; i < plan->n_rlimits; i++) {
+        ctx->fail_index = (int)i;
+        if (setrlimit(plan->rlimits[i].resource, &plan->rlimits[i].value) != 0)
+            child_fail(ctx, SBX_STAGE_RLIMITS);
+    }
+    umask(077);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        child_fail(ctx, SBX_STAGE_NO_NEW_PRIVS);
+    /* After the rlimits (raising one needs CAP_SYS_RESOURCE) and before
+     * Landlock and seccomp (which no_new_privs already allows). */
+    if (sbx__caps_apply(&plan->caps, ctx->caps, &ctx->fail_step, &ctx->fail_index) != 0)
+        child_fail(ctx, SBX_STAGE_CAPABILITIES);
+    if (ctx->ruleset >= 0 && sbx__landlock_apply(ctx->ruleset) != 0)
+        child_fail(ctx, SBX_STAGE_LANDLOCK);
+    /* Last: from here on only calls the filter cannot deny (seccomp_filter.c). */
+    if (plan->seccomp &&
+        sbx__seccomp_child_apply(plan->seccomp, ctx->monitor_sock, &ctx->monitor_lost) != 0)
+        child_fail(ctx, SBX_STAGE_SECCOMP);
+}
+
+static void exec_program(struct spawn_ctx *ctx)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    sbx__seccomp_child_exec(ctx->plan->seccomp, ctx->program, ctx->argv, ctx->envp);
+    child_fail(ctx, SBX_STAGE_EXEC);
 }
 
 /* Confine this process and execute the program: the child itself, or, with
@@ -192,30 +243,9 @@ static int confine_and_exec(struct spawn_ctx *ctx)
         child_fail(ctx, SBX_STAGE_WORKDIR);
     if (setup_fds(ctx) != 0)
         child_fail(ctx, SBX_STAGE_FDS);
-    for (size_t i = 0; i < plan->n_rlimits; i++) {
-        ctx->fail_index = (int)i;
-        if (setrlimit(plan->rlimits[i].resource, &plan->rlimits[i].value) != 0)
-            child_fail(ctx, SBX_STAGE_RLIMITS);
-    }
-    umask(077);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        child_fail(ctx, SBX_STAGE_NO_NEW_PRIVS);
-    /* After the rlimits (raising one needs CAP_SYS_RESOURCE) and before
-     * Landlock and seccomp (which no_new_privs already allows). */
-    if (sbx__caps_apply(&plan->caps, ctx->caps, &ctx->fail_step, &ctx->fail_index) != 0)
-        child_fail(ctx, SBX_STAGE_CAPABILITIES);
-    if (ctx->ruleset >= 0 && sbx__landlock_apply(ctx->ruleset) != 0)
-        child_fail(ctx, SBX_STAGE_LANDLOCK);
-    /* Last: from here on only calls the filter cannot deny (seccomp_filter.c). */
-    if (plan->seccomp &&
-        sbx__seccomp_child_apply(plan->seccomp, ctx->monitor_sock, &ctx->monitor_lost) != 0)
-        child_fail(ctx, SBX_STAGE_SECCOMP);
-
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    sbx__seccomp_child_exec(plan->seccomp, ctx->program, ctx->argv, ctx->envp);
-    child_fail(ctx, SBX_STAGE_EXEC);
+    confine(ctx);
+    exec_program(ctx);
+    return 127;
 }
 
 static int program_main(void *arg)
@@ -226,6 +256,89 @@ static int program_main(void *arg)
     return confine_and_exec(arg);
 }
 
+/* The program of a sandbox prepared ahead (sbx_prepare_ahead()): confined
+ * now, it waits for its request. The host writes the program, its arguments
+ * and environment into the context (this process still shares the host's
+ * memory), then sends a byte per standard stream (1: its descriptor comes
+ * with the message, 0: the stream is closed) and the descriptors. The host's
+ * end closing instead (the sandbox is discarded) ends this process. */
+static int program_ready_main(void *arg)
+{
+    struct spawn_ctx *ctx = arg;
+    if (setsid() < 0)
+        child_fail(ctx, SBX_STAGE_PROCESS);
+    if (ctx->workdir && chdir(ctx->workdir) != 0) /* in the view: by path */
+        child_fail(ctx, SBX_STAGE_WORKDIR);
+    if (close_between(0, 3) != 0 || close_unkept(ctx) != 0)
+        child_fail(ctx, SBX_STAGE_FDS);
+    confine(ctx);
+    ctx->waiting = 1; /* the host checks it: this memory is its own (not a copy) */
+    if (write(ctx->req_sock, "w", 1) != 1) /* "waiting": the host may go on */
+        _exit(127);
+
+    char slot[3];
+    int fds[3];
+    _Alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(fds))];
+    struct iovec iov = {.iov_base = slot, .iov_len = sizeof(slot)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+    ssize_t n;
+    while ((n = recvmsg(ctx->req_sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (n != (ssize_t)sizeof(slot))
+        _exit(127); /* discarded */
+    ctx->got_request = 1;
+    if (ctx->req_workdir && chdir(ctx->req_workdir) != 0)
+        child_fail(ctx, SBX_STAGE_WORKDIR);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    size_t nfd = 0;
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        memcpy(fds, CMSG_DATA(c), (nfd > 3 ? 3 : nfd) * sizeof(int));
+    }
+    int src[3];
+    size_t k = 0;
+    for (int i = 0; i < 3; i++)
+        src[i] = slot[i] && k < nfd ? fds[k++] : -1;
+    if (place_stdio(src, ctx->high_fd) != 0)
+        child_fail(ctx, SBX_STAGE_FDS);
+    for (int i = 0; i < 3; i++)
+        if (!slot[i])
+            close(i); /* a received descriptor that landed there and moved on */
+    if (close_unkept(ctx) != 0)
+        child_fail(ctx, SBX_STAGE_FDS);
+    exec_program(ctx);
+    return 127;
+}
+
+/* Prepared ahead, before the program waits: close every descriptor but the
+ * init's two and those the program keeps (the host's, copied at the clone,
+ * would be held open for as long as the sandbox waits). */
+static int close_for_waiting(const struct spawn_ctx *ctx)
+{
+    int keep[SBX_IO_MAX_KEEP_FDS + 4];
+    size_t n = 0;
+    for (size_t k = 0; k < ctx->n_keep; k++)
+        keep[n++] = ctx->keep[k].fd;
+    keep[n++] = ctx->ns.status_fd;
+    keep[n++] = ctx->ns.init_fd;
+    for (size_t i = 1; i < n; i++) /* insertion sort: no allocation here */
+        for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    int next = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (keep[k] < next)
+            continue;
+        if (close_between(next, keep[k]) != 0)
+            return -1;
+        next = keep[k] + 1;
+    }
+    return close_from(next);
+}
+
 /* Pid 1 of the child's pid namespace, or the child subreaper: start the
  * program as its child (it shares this memory until it executes, as this
  * process shares the host's), then become the init. Every signal is still
@@ -233,7 +346,11 @@ static int program_main(void *arg)
 static int become_init(struct spawn_ctx *ctx)
 {
     _Alignas(16) char stack[CHILD_STACK_SIZE / 2];
-    pid_t pid = clone(program_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
+    /* Prepared ahead, the program waits for its request before it executes. */
+    if (ctx->req_sock >= 0 && close_for_waiting(ctx) != 0)
+        child_fail(ctx, SBX_STAGE_FDS);
+    pid_t pid = clone(ctx->req_sock >= 0 ? program_ready_main : program_main, stack + sizeof(stack),
+                      CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
     if (pid < 0) {
         ctx->ns.fail_step = STEP_CLONE_PROGRAM;
         child_fail(ctx, SBX_STAGE_NAMESPACES);
@@ -310,13 +427,17 @@ static int child_main(void *arg)
 /* ---- cloning ------------------------------------------------------------------ */
 
 static pthread_once_t fallback_once = PTHREAD_ONCE_INIT;
-static bool force_fallback;
+static bool force_fallback, force_ahead;
 
 static void read_fallback_env(void)
 {
     /* Test-only: exercise the clone(2) path on kernels that have clone3. */
     const char *v = secure_getenv("AGENTSBX_TEST_SPAWN_FALLBACK");
     force_fallback = v && strcmp(v, "1") == 0;
+    /* Test-only: every spawn that can be prepared ahead is, right before
+     * it is used (the suites' __ahead twins run every probe so). */
+    v = secure_getenv("AGENTSBX_TEST_SPAWN_AHEAD");
+    force_ahead = v && strcmp(v, "1") == 0;
 }
 
 /* Start the child; returns its pid (and *pidfd) or -errno. */
@@ -438,14 +559,15 @@ static void close_pipes(int pipes[3][2])
 static int report_child_failure(const struct spawn_ctx *ctx, const char *program)
 {
     int err = -ctx->fail_errno;
+    const char *workdir = ctx->req_workdir ? ctx->req_workdir : ctx->workdir;
     switch (ctx->fail_stage) {
     case SBX_STAGE_WORKDIR:
         if (err == -ENOENT && ctx->plan->ns && ctx->plan->ns->mount_view)
             return sbx__err_stage(SBX_STAGE_WORKDIR, err,
                                   "chdir(%s): not in the child's mount view, which shows only what "
                                   "the policy grants (sbx_allow_path(), --ro DIR), or missing",
-                                  ctx->workdir);
-        return sbx__err_stage(SBX_STAGE_WORKDIR, err, "chdir(%s)", ctx->workdir);
+                                  workdir);
+        return sbx__err_stage(SBX_STAGE_WORKDIR, err, "chdir(%s)", workdir);
     case SBX_STAGE_EXEC: return sbx__err_stage(SBX_STAGE_EXEC, err, "execve(%s)", program);
     case SBX_STAGE_FDS:
         return sbx__err_stage(SBX_STAGE_FDS, err, "setting up the child's descriptors");
@@ -837,6 +959,7 @@ static void make_ctx(struct sbx__spawn *s, struct spawn_ctx *ctx, char **envp)
                .broker_sock = s->egress_sock[1],
                .broker_port = s->proxy_port},
         .ns_status_rd = s->status_pipe[0],
+        .req_sock = -1,
     };
     for (size_t k = 0; k < io->n_keep_fds; k++)
         ctx->keep[k].fd = io->keep_fds[k], ctx->keep[k].inherit = true;
@@ -874,29 +997,178 @@ static int launch_failed(struct sbx__spawn *s, const struct spawn_ctx *ctx, pid_
     return report_child_failure(ctx, s->prog.path[0]);
 }
 
-/* Spawn: prepare (the layers, before the clone), launch (the clone; the
- * child's own steps are child_main's straight line), adopt (the child runs:
- * the handle takes what outlives the spawn). */
-int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spawn_opts *opts,
-               uint32_t flags, sbx_child **ret)
-{
-    sbx__check_arg(policy);
-    sbx__check_arg(argv);
-    sbx__check_arg(ret);
-    sbx__check(argv[0] && argv[0][0], "sbx_spawn: argv[0] is missing or empty");
+/* ---- prepared ahead (sbx_prepare_ahead()) ----------------------------------------------
+ *
+ * A policy that asks for it keeps one sandbox ready for its next spawn: the
+ * layers prepared, the child cloned into its namespaces with its view built,
+ * and the program's process confined (rlimits, capabilities, Landlock, the
+ * seccomp filter) and waiting for its request. A spawn that fits it only
+ * sends the program's streams, and the program executes; the next one is
+ * prepared after the spawn, while the program runs. One that does not fit
+ * (another program or working directory, kept descriptors) spawns as usual.
+ *
+ * The child is cloned as every child is (sharing the memory, suspending the
+ * cloning thread until it executes), but by a helper thread of the library's:
+ * that thread stays suspended while the sandbox waits, so that the child's
+ * and the program's set-up never run beside the thread whose stack and
+ * thread-local storage (errno) they use. Helper threads never end (a child's
+ * parent-death signal follows the thread that cloned it: the child of a
+ * prepared sandbox gets it when the process ends); an idle one takes the
+ * next sandbox. */
+struct sbx__ready {
+    struct sbx__spawn s; /* the layers' state, until the request is adopted */
+    struct spawn_ctx ctx;
+    sbx_spawn_opts opts; /* the defaults, while preparing */
     sbx_io io;
-    const struct sbx__plan *plan;
-    int r = normalise(opts, &io);
-    if (r < 0 || (r = sbx__policy_plan(policy, &plan)) < 0)
-        return r;
-    struct sbx__spawn s = {
+    struct sbx__program found; /* the program, as find_program found it */
+    bool prepared;             /* the layers prepared, the child handed to a helper */
+    bool launching;            /* the helper's clone has not returned (under helper_lock) */
+    bool launched;             /* the layers' launched hooks ran */
+    pid_t pid;                 /* the clone's return, once it returned */
+    int pidfd;                 /* written by the kernel when the child is created */
+    int req;                   /* the host's end of the request socket */
+    int ctx_sock;              /* the program's end, until the child has it (helper_lock) */
+    int ctx_fd;                /* its number */
+    bool layers_ready;         /* the layers' prepare ran (by the helper) */
+    bool ready_seen;           /* the program said it waits (or the socket closed) */
+    pid_t owner;               /* the process that prepared it */
+};
+
+/* The helper threads. */
+struct helper {
+    struct helper *next;
+    pthread_cond_t cond;    /* a sandbox to clone */
+    struct sbx__ready *job; /* NULL: idle */
+};
+static pthread_mutex_t helper_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t helper_done = PTHREAD_COND_INITIALIZER; /* a clone returned */
+static struct helper *helpers;
+static pthread_once_t helper_once = PTHREAD_ONCE_INIT;
+
+static void helpers_after_fork(void)
+{
+    /* Only the forking thread lives on in the new process. */
+    pthread_mutex_init(&helper_lock, NULL);
+    pthread_cond_init(&helper_done, NULL);
+    helpers = NULL;
+}
+
+static void helpers_init(void)
+{
+    pthread_atfork(NULL, NULL, helpers_after_fork);
+}
+
+/* r's layers' prepare, then the clone of its child, as launch() does, from
+ * this helper's own stack. */
+static void helper_prepare(struct helper *h, struct sbx__ready *r)
+{
+    struct sbx__spawn *s = &r->s;
+    pid_t pid = 0;
+    if (prepare(s) == 0) {
+        r->layers_ready = true;
+        make_ctx(s, &r->ctx, NULL);
+        r->ctx.req_sock = r->ctx_fd;
+        keep_fd(&r->ctx, r->ctx_fd, false);
+        _Alignas(16) char stack[CHILD_STACK_SIZE];
+        pid = clone_child(&r->ctx, stack, sizeof(stack), &r->pidfd);
+        sbx__child_stack_released(stack, sizeof(stack));
+    }
+    pthread_mutex_lock(&helper_lock);
+    if (r->ctx_sock >= 0) /* the set-up failed: the host's read of the socket ends */
+        close(r->ctx_sock);
+    r->ctx_sock = -1;
+    r->pid = pid;
+    r->launching = false;
+    h->job = NULL; /* idle again: the host's next sandbox may come to this one */
+    pthread_cond_broadcast(&helper_done);
+    pthread_mutex_unlock(&helper_lock);
+}
+
+static void *helper_main(void *arg)
+{
+    struct helper *h = arg;
+    pthread_mutex_lock(&helper_lock);
+    for (;;) {
+        while (!h->job)
+            pthread_cond_wait(&h->cond, &helper_lock);
+        struct sbx__ready *r = h->job;
+        pthread_mutex_unlock(&helper_lock);
+        helper_prepare(h, r); /* r is the host's again once it returns */
+        pthread_mutex_lock(&helper_lock);
+    }
+    return NULL;
+}
+
+/* Hand r to an idle helper (a new one if none is). Every signal is blocked
+ * in the helpers: the child starts with them blocked, and no host handler
+ * runs on a helper's stack. */
+static int helper_start(struct sbx__ready *r)
+{
+    pthread_once(&helper_once, helpers_init);
+    pthread_mutex_lock(&helper_lock);
+    struct helper *h = helpers;
+    while (h && h->job)
+        h = h->next;
+    if (!h) {
+        pthread_mutex_unlock(&helper_lock);
+        struct helper *n = calloc(1, sizeof(*n));
+        pthread_attr_t attr;
+        sigset_t all, old;
+        pthread_t th;
+        if (!n)
+            return -ENOMEM;
+        pthread_cond_init(&n->cond, NULL);
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 512 * 1024); /* the layers' prepare, a child's stack */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        int e = pthread_create(&th, &attr, helper_main, n);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&attr);
+        if (e != 0) {
+            free(n);
+            return -e;
+        }
+        pthread_mutex_lock(&helper_lock);
+        n->next = helpers;
+        helpers = h = n;
+    }
+    r->launching = true;
+    h->job = r;
+    pthread_cond_signal(&h->cond);
+    pthread_mutex_unlock(&helper_lock);
+    return 0;
+}
+
+/* Wait until r's clone has returned: the child executed the init, or ended. */
+static void helper_wait(struct sbx__ready *r)
+{
+    pthread_mutex_lock(&helper_lock);
+    while (r->launching)
+        pthread_cond_wait(&helper_done, &helper_lock);
+    pthread_mutex_unlock(&helper_lock);
+}
+
+static void program_copy(struct sbx__program *to, const struct sbx__program *from)
+{
+    *to = *from;
+    for (size_t i = 0; i < from->n; i++)
+        if (from->path[i] >= from->buf && from->path[i] < from->buf + sizeof(from->buf))
+            to->path[i] = to->buf + (from->path[i] - from->buf);
+}
+
+/* A spawn's state before the layers run: nothing of theirs held yet. */
+static void spawn_state(struct sbx__spawn *s, const struct sbx__plan *plan, const char *const *argv,
+                        const sbx_io *io, const sbx_spawn_opts *opts,
+                        const struct sbx__program *prog)
+{
+    *s = (struct sbx__spawn){
         .plan = plan,
         .argv = argv,
-        .io = &io,
+        .io = io,
         .opts = opts,
-        /* A pid namespace or a cgroup kills the tree already. */
-        .reaper = (plan->subreaper || (flags & SBX__SPAWN_SUBREAPER)) &&
-                  !(plan->ns && plan->ns->init) && !plan->cgroup && sbx__subreaper_available(),
+        .workdir_fd = plan->workdir_fd,
         .ruleset = -1,
         .msock = {-1, -1},
         .capsock = {-1, -1},
@@ -904,7 +1176,352 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spaw
         .init_fd = -1,
         .status_pipe = {-1, -1},
     };
-    if ((r = find_program(plan, argv[0], &s.prog)) < 0 || (r = open_workdir(&s)) < 0)
+    program_copy(&s->prog, prog);
+}
+
+static bool same_program(const struct sbx__program *a, const struct sbx__program *b)
+{
+    if (a->n != b->n || a->err != b->err)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->path[i], b->path[i]) != 0)
+            return false;
+    return true;
+}
+
+/* Whether the plan can be prepared ahead: a pid namespace with the view, and
+ * nothing that runs beside the child in the host (the egress broker, the
+ * capability channel) or that the waiting program's last calls could trip
+ * (a seccomp policy of its own, a low descriptor limit). */
+static bool ready_plan_ok(const sbx_policy *policy, const struct sbx__plan *plan)
+{
+    if (!plan->ns || !plan->ns->init || !plan->ns->mount_view || plan->egress || plan->capchan ||
+        plan->overlay || !sbx__seccomp_plain(policy))
+        return false;
+    for (size_t i = 0; i < plan->n_rlimits; i++)
+        if (plan->rlimits[i].resource == RLIMIT_NOFILE && plan->rlimits[i].value.rlim_cur < 64)
+            return false;
+    return true;
+}
+
+/* Whether this spawn fits the prepared sandbox: the same program, the same
+ * process. (Its working directory is checked once the sandbox waits: the
+ * helper's prepare records the one the view enters.) */
+static bool ready_fits(const struct sbx__ready *r, const struct sbx__plan *plan,
+                       const struct sbx__program *prog)
+{
+    return r->prepared && r->s.plan == plan && r->owner == getpid() &&
+           same_program(&r->found, prog);
+}
+
+/* The working directory the view enters is the host's of the time, when
+ * neither the policy nor the spawn names one: is it still? */
+static bool ready_same_cwd(const struct sbx__ready *r, const sbx_spawn_opts *opts)
+{
+    if (r->s.plan->workdir || opts->workdir) /* the program enters it by path */
+        return true;
+    char cwd[PATH_MAX];
+    return getcwd(cwd, sizeof(cwd)) && strcmp(cwd, r->s.cwd_buf) == 0;
+}
+
+/* Wait for the program's word that it waits: 1, or 0 when the set-up failed
+ * (the socket closed). After it, the child exists: r->pidfd is valid. */
+static int ready_wait_word(struct sbx__ready *r)
+{
+    char byte;
+    ssize_t n;
+    while ((n = recv(r->req, &byte, 1, 0)) < 0 && errno == EINTR)
+        ;
+    r->ready_seen = true;
+    pthread_mutex_lock(&helper_lock);
+    if (r->ctx_sock >= 0) /* the child has its copy: the socket closes with it */
+        close(r->ctx_sock);
+    r->ctx_sock = -1;
+    pthread_mutex_unlock(&helper_lock);
+    return n == 1;
+}
+
+/* End what is prepared and undo the layers' work; keep the memory. */
+static void ready_reset(struct sbx__ready *r)
+{
+    if (!r->prepared)
+        return;
+    if (r->owner == getpid()) {
+        /* Once the program waits (or the set-up failed), kill the child: its
+         * clone returns, then it is reaped. */
+        if (!r->ready_seen)
+            ready_wait_word(r);
+        if (r->pidfd >= 0)
+            syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
+        helper_wait(r);
+        if (r->pid > 0) {
+            siginfo_t info;
+            while (waitid(P_PIDFD, (id_t)r->pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
+                ;
+        }
+        if (r->layers_ready && !r->launched)
+            launched_all(&r->s);
+        if (r->layers_ready)
+            abort_all(&r->s);
+    } else if (r->ctx_sock >= 0) { /* a copy in a forked process: the parent's sandbox */
+        close(r->ctx_sock);
+    }
+    if (r->pidfd >= 0)
+        close(r->pidfd);
+    if (r->req >= 0)
+        close(r->req);
+    free(r->s.child);
+    r->s.child = NULL;
+    r->prepared = r->launching = r->ready_seen = r->layers_ready = false;
+    r->pid = 0;
+    r->pidfd = r->req = r->ctx_sock = -1;
+}
+
+void sbx__ready_free(struct sbx__ready *r)
+{
+    if (!r)
+        return;
+    ready_reset(r);
+    free(r);
+}
+
+/* Prepare a sandbox in r (its memory made now when r is NULL): a helper
+ * runs the layers' prepare and clones the child. Returns r (r->prepared
+ * false when it could not be handed over), or NULL. */
+static struct sbx__ready *ready_make(struct sbx__ready *r, const struct sbx__plan *plan,
+                                     const struct sbx__program *prog)
+{
+    if (!r) {
+        if (!(r = calloc(1, sizeof(*r))))
+            return NULL;
+        r->pidfd = r->req = r->ctx_sock = -1;
+    }
+    ready_reset(r); /* one prepared for another program */
+    static const char *const no_argv[] = {"", NULL};
+    r->opts = (sbx_spawn_opts)SBX_SPAWN_OPTS_INIT;
+    r->io = (sbx_io)SBX_IO_INIT;
+    struct sbx__spawn *s = &r->s;
+    spawn_state(s, plan, no_argv, &r->io, &r->opts, prog);
+    program_copy(&r->found, prog);
+    int sv[2];
+    if (!(s->child = calloc(1, sizeof(*s->child))))
+        return r;
+    s->child->status_fd = s->child->pidfd = s->child->epfd = -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        goto fail;
+    r->req = sv[0];
+    r->ctx_sock = r->ctx_fd = sv[1];
+    r->pid = 0;
+    r->pidfd = -1;
+    r->launched = r->ready_seen = r->layers_ready = false;
+    r->owner = getpid();
+    /* The layers' launched hooks wait for the request: the child reads what
+     * they change (the cgroup's descriptors) while it prepares. The host
+     * closes its copy of the program's end once the program says it waits
+     * (ready_wait_word()), the helper when the set-up failed. */
+    if (helper_start(r) < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        r->req = r->ctx_sock = -1;
+        goto fail;
+    }
+    r->prepared = true;
+    return r;
+fail:
+    free(s->child);
+    s->child = NULL;
+    return r;
+}
+
+/* ready_spawn: the sandbox was not ready, spawn as usual (its set-up failed:
+ * READY_FAILED, and the policy prepares no more). */
+#define READY_FALLBACK 1
+#define READY_FAILED   2
+
+/* Hand the request to the prepared sandbox, and adopt it as the child. */
+static int ready_spawn(struct sbx__ready *r, const char *const *argv, const sbx_spawn_opts *opts,
+                       sbx_io *io, sbx_child **ret)
+{
+    /* First the program's word that it waits: until then the helper may still
+     * run the layers' prepare and fill the context, which this spawn's
+     * choices must not touch before. */
+    /* (A child that does not share this memory, as under valgrind, which
+     * clones it as fork does, cannot be handed a request: a set-up failure.) */
+    if ((!r->ready_seen && !ready_wait_word(r)) || !r->ctx.waiting) {
+        ready_reset(r);
+        return READY_FAILED;
+    }
+    if (!ready_same_cwd(r, opts)) { /* the host moved: the view enters another */
+        ready_reset(r);
+        return READY_FALLBACK;
+    }
+    struct sbx__spawn *s = &r->s;
+    const struct sbx__plan *plan = s->plan;
+    s->argv = argv;
+    s->opts = opts;
+    s->io = io;
+    size_t n_over = 0;
+    for (const char *const *e = opts->env; e && *e; e++)
+        n_over++;
+    char *envp[plan->n_env + n_over + 4 + PROXY_VARS];
+    char tmpdir_var[sizeof("TMPDIR=") + SBX__TMPDIR_MAX];
+    char path_var[plan->shim_dir ? 8192 : 1];
+    char proxy_vars[PROXY_VARS][PROXY_VAR_SIZE];
+    child_env(s, envp, tmpdir_var, sizeof(tmpdir_var), path_var, sizeof(path_var), proxy_vars);
+    struct spawn_ctx *ctx = &r->ctx;
+    ctx->program = s->prog.path[0];
+    ctx->argv = (char *const *)argv;
+    ctx->envp = envp;
+    /* Entered by path in the view, as without preparing. (ctx->workdir is the
+     * program's to read while it prepares: not written here.) */
+    ctx->req_workdir = opts->workdir;
+    ctx->stdio_mode[0] = io->stdin_mode;
+    ctx->stdio_mode[1] = io->stdout_mode;
+    ctx->stdio_mode[2] = io->stderr_mode;
+    int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+    int r_ = make_stdio(ctx, io, pipes);
+    if (r_ < 0) {
+        close_pipes(pipes);
+        return r_;
+    }
+    /* The streams: the host's own (inherited), /dev/null, a pipe or a given descriptor. */
+    char slot[3];
+    int send[3], n = 0, devnull = -1;
+    for (int i = 0; i < 3; i++) {
+        int fd = ctx->stdio_src[i];
+        if (ctx->stdio_mode[i] == SBX_STDIO_INHERIT)
+            fd = fcntl(i, F_GETFD) >= 0 ? i : -1;
+        else if (ctx->stdio_mode[i] == SBX_STDIO_NULL)
+            fd = devnull >= 0 ? devnull : (devnull = open("/dev/null", O_RDWR | O_CLOEXEC));
+        slot[i] = fd >= 0;
+        if (fd >= 0)
+            send[n++] = fd;
+    }
+    _Alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(send))] = {0};
+    struct iovec iov = {.iov_base = slot, .iov_len = sizeof(slot)};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n) {
+        msg.msg_control = cbuf;
+        msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(n * sizeof(int));
+        memcpy(CMSG_DATA(c), send, n * sizeof(int));
+    }
+    s->child->start_ns = sbx__now_ns();
+    ssize_t sent = sendmsg(r->req, &msg, MSG_NOSIGNAL);
+    if (devnull >= 0)
+        close(devnull);
+    /* Its end closes when the program executes (the child's just before it
+     * executes the init), or when they end. */
+    char byte;
+    while (sent > 0 && recv(r->req, &byte, 1, 0) < 0 && errno == EINTR)
+        ;
+    if (sent <= 0 || !ctx->got_request) { /* it failed, or was killed, before the request */
+        close_pipes(pipes);
+        ready_reset(r);
+        return READY_FALLBACK;
+    }
+    close(r->req);
+    r->req = -1;
+    helper_wait(r); /* the clone returned: the init executes, or the child ended */
+    launched_all(s);
+    r->launched = true;
+    pid_t pid = r->pid;
+    int pidfd = r->pidfd;
+    r->prepared = false;
+    r->pid = 0;
+    r->pidfd = -1;
+    if (pid < 0 || ctx->fail_stage) {
+        r_ = launch_failed(s, ctx, pid, pidfd);
+        close_pipes(pipes);
+        abort_all(s);
+        free(s->child);
+        s->child = NULL;
+        return r_;
+    }
+    s->child->prepared_ahead = true;
+    if ((r_ = adopt(s, ctx, pid, pidfd, pipes)) < 0) {
+        abort_all(s);
+        if (s->child->pidfd < 0) {
+            s->child->state = SBX__REAPED;
+            sbx__child_finish(s->child);
+        }
+        sbx_child_free(s->child);
+        s->child = NULL;
+        return r_;
+    }
+    *ret = s->child;
+    s->child = NULL;
+    return 0;
+}
+
+/* After a spawn: prepare the policy's next sandbox (reusing r's memory). A
+ * failure is not the spawn's: it only turns preparing ahead off. */
+static void ready_refill(sbx_policy *policy, const struct sbx__plan *plan,
+                         const struct sbx__program *prog, struct sbx__ready *r)
+{
+    pthread_mutex_lock(&policy->lock);
+    bool wanted = !policy->ready; /* prepared for another program: kept for it */
+    pthread_mutex_unlock(&policy->lock);
+    if (!wanted) {
+        sbx__ready_free(r);
+        return;
+    }
+    struct sbx__err_saved saved;
+    sbx__err_save(&saved);
+    r = ready_make(r, plan, prog);
+    sbx__err_restore(&saved);
+    pthread_mutex_lock(&policy->lock);
+    bool keep = r && r->prepared && !policy->ready && policy->plan == plan &&
+                plan->generation == policy->generation;
+    if (keep)
+        policy->ready = r;
+    if (r && !r->prepared)
+        policy->prepare_failed = true;
+    pthread_mutex_unlock(&policy->lock);
+    if (!keep)
+        sbx__ready_free(r);
+}
+
+/* The policy's prepared sandbox, taken when this spawn fits it (NULL if
+ * none). One that does not is taken too, as *stale, when this spawn could be
+ * prepared for (its kept descriptors cannot): the next is prepared for this
+ * spawn in its place. */
+static struct sbx__ready *ready_take(sbx_policy *policy, const struct sbx__plan *plan,
+                                     const struct sbx__program *prog, const sbx_io *io,
+                                     struct sbx__ready **stale)
+{
+    struct sbx__ready *r = NULL;
+    *stale = NULL;
+    pthread_mutex_lock(&policy->lock);
+    if (policy->ready && !io->n_keep_fds) {
+        if (ready_fits(policy->ready, plan, prog))
+            r = policy->ready;
+        else
+            *stale = policy->ready;
+        policy->ready = NULL;
+    }
+    pthread_mutex_unlock(&policy->lock);
+    return r;
+}
+
+/* Spawn: prepare (the layers, before the clone), launch (the clone; the
+ * child's own steps are child_main's straight line), adopt (the child runs:
+ * the handle takes what outlives the spawn). */
+static int spawn_now(const struct sbx__plan *plan, const char *const *argv,
+                     const sbx_spawn_opts *opts, sbx_io *iop, uint32_t flags,
+                     const struct sbx__program *found, sbx_child **ret)
+{
+    sbx_io io = *iop;
+    int r;
+    struct sbx__spawn s;
+    spawn_state(&s, plan, argv, &io, opts, found);
+    /* A pid namespace or a cgroup kills the tree already. */
+    s.reaper = (plan->subreaper || (flags & SBX__SPAWN_SUBREAPER)) &&
+               !(plan->ns && plan->ns->init) && !plan->cgroup && sbx__subreaper_available();
+    if ((r = open_workdir(&s)) < 0)
         return r;
     int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
     if (!(s.child = calloc(1, sizeof(*s.child)))) {
@@ -945,4 +1562,55 @@ int sbx__spawn(const sbx_policy *policy, const char *const *argv, const sbx_spaw
     }
     *ret = s.child;
     return 0;
+}
+
+int sbx__spawn(const sbx_policy *cpolicy, const char *const *argv, const sbx_spawn_opts *opts,
+               uint32_t flags, sbx_child **ret)
+{
+    sbx__check_arg(cpolicy);
+    sbx__check_arg(argv);
+    sbx__check_arg(ret);
+    sbx__check(argv[0] && argv[0][0], "sbx_spawn: argv[0] is missing or empty");
+    sbx_policy *policy = (sbx_policy *)cpolicy; /* its cache of a prepared sandbox */
+    sbx_io io;
+    const struct sbx__plan *plan;
+    int r = normalise(opts, &io);
+    if (r < 0 || (r = sbx__policy_plan(policy, &plan)) < 0)
+        return r;
+    struct sbx__program prog;
+    if ((r = find_program(plan, argv[0], &prog)) < 0)
+        return r;
+    /* (flags asks for the subreaper init where no pid namespace kills the
+     * tree: a prepared sandbox always has one.) */
+    bool ahead = policy->prepare_ahead && !policy->prepare_failed && ready_plan_ok(policy, plan);
+    struct sbx__ready *stale = NULL;
+    struct sbx__ready *ready = ahead ? ready_take(policy, plan, &prog, &io, &stale) : NULL;
+    pthread_once(&fallback_once, read_fallback_env);
+    if (!ready && force_ahead && !io.n_keep_fds && ready_plan_ok(policy, plan)) {
+        struct sbx__ready *now = ready_make(NULL, plan, &prog);
+        r = now && now->prepared ? ready_spawn(now, argv, opts, &io, ret) : READY_FALLBACK;
+        sbx__ready_free(now);
+        if (r != READY_FALLBACK && r != READY_FAILED)
+            return r;
+    }
+    if (ready) {
+        r = ready_spawn(ready, argv, opts, &io, ret);
+        if (r != READY_FALLBACK && r != READY_FAILED) {
+            ready_refill(policy, plan, &prog, ready);
+            return r;
+        }
+        if (r == READY_FAILED) { /* as it would again: prepare no more */
+            pthread_mutex_lock(&policy->lock);
+            policy->prepare_failed = true;
+            pthread_mutex_unlock(&policy->lock);
+            ahead = false;
+        }
+        stale = ready; /* spawn as usual */
+    }
+    r = spawn_now(plan, argv, opts, &io, flags, &prog, ret);
+    if (r == 0 && ahead && !io.n_keep_fds)
+        ready_refill(policy, plan, &prog, stale);
+    else
+        sbx__ready_free(stale);
+    return r;
 }

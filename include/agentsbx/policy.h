@@ -261,6 +261,60 @@ SBX_API SBX_WUR int sbx_set_best_effort(sbx_policy *policy, uint32_t layers);
  */
 SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
 
+/**
+ * @brief Keep a sandbox of this policy prepared for its next spawn (default: off).
+ *
+ * With it on, after each sbx_spawn() of the policy the library prepares the
+ * next child while the one just started runs: the layers' set-up, the clone
+ * into the namespaces, the mount view, the init, and the program's process
+ * confined (rlimits, capabilities, Landlock, the seccomp filter), waiting.
+ * The next sbx_spawn() that fits only hands it the program's arguments,
+ * environment and standard streams, and the program executes: the spawn
+ * costs about as much as a bare posix_spawn() (docs/performance.md).
+ *
+ * One sandbox per policy is kept, prepared for the spawn before. A spawn
+ * takes it when it runs the same program (argv[0] resolved to the same
+ * files), from the same working directory (when neither the policy nor
+ * sbx_spawn_opts.workdir names one), in the same process, without kept
+ * descriptors (sbx_io.keep_fds); from any thread. Its own
+ * sbx_spawn_opts.workdir, environment, streams, input and wall-clock limit
+ * are this spawn's, and sbx_run() fits too. A spawn that does not fit spawns
+ * as usual, and the next sandbox is prepared for it. It is prepared for
+ * policies with a pid and a mount namespace (the default, where the host
+ * allows them), without the egress broker, the capability channel,
+ * overlays, a seccomp policy of their own (sbx_deny_syscall(), an
+ * allow-list, diagnose or learn mode) or an RLIMIT_NOFILE under 64; for
+ * others this does nothing. sbx_result_prepared_ahead() tells which spawns
+ * took one.
+ *
+ * What it changes for the host:
+ * - A thread of the library's clones the sandbox, and stays suspended while
+ *   it waits (it shares its stack and memory, as a spawn's child shares the
+ *   spawning thread's). These threads are made when needed, reused, and
+ *   never end. With sbx_set_die_with_parent() on, such a child gets its
+ *   parent-death signal when the process ends, not when the thread that
+ *   called sbx_spawn() ends.
+ * - Between spawns each such policy keeps two more processes (the sandbox's
+ *   first process, a child of the library's thread with no exit signal:
+ *   `waitpid(-1)` sees it only with `__WALL` or `__WCLONE`; and the waiting
+ *   program), its namespaces, mount view and cgroups.
+ * - The grants, the program's files and the host's working directory are
+ *   opened and checked when it is prepared, not when it is used.
+ * - sbx_policy_free(), changing the policy, or this call with 0 kill and
+ *   reap it. If preparing fails once, the policy spawns as usual from then on.
+ * - A host that changes its credentials (setuid(), setgid(), setgroups():
+ *   the C library changes every thread's) must turn this off first: the
+ *   library's thread holding a waiting sandbox takes no such change until
+ *   the sandbox is used.
+ *
+ * @param policy The policy.
+ * @param on 1 or 0.
+ * @retval 0 Success.
+ * @retval -EINVAL NULL policy, or @p on neither 0 nor 1.
+ * @since 0.2
+ */
+SBX_API SBX_WUR int sbx_prepare_ahead(sbx_policy *policy, int on);
+
 /* ---- Filesystem and network grants (the Landlock layer) ------------------ */
 
 /** @brief Read files and list directories (Landlock READ_FILE, READ_DIR). @since 0.1 */

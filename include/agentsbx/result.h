@@ -164,12 +164,11 @@ SBX_API int sbx_result_truncated(const sbx_result *result, int stream);
  * system_cpu_ms, peak_rss_bytes, peak_memory_bytes, memory_limit,
  * process_limit, cpu_rate_limit, tmp_limit (mechanism names:
  * sbx_result_limit_mechanism()), layers (array of names), namespaces (array of
- * names), tree_kill, landlock (abi, rights), capabilities (effective,
- * permitted, inheritable, bounding, ambient: masks as hex strings, bit N for
- * capability N), stdout_truncated, stderr_truncated, redactions and escapes
- * (sbx_result_redactions(), sbx_result_escapes()), audit_dropped,
- * violation_count, violations (the kept violations, each with syscall, nr,
- * errno (a name such as "EPERM"), pid, time_ms, and args as hex strings),
+ * names), tree_kill, prepared_ahead (only when true), landlock (abi, rights), capabilities
+ * (effective, permitted, inheritable, bounding, ambient: masks as hex strings, bit N for capability
+ * N), stdout_truncated, stderr_truncated, redactions and escapes (sbx_result_redactions(),
+ * sbx_result_escapes()), audit_dropped, violation_count, violations (the kept violations, each with
+ * syscall, nr, errno (a name such as "EPERM"), pid, time_ms, and args as hex strings),
  * violations_dropped, violation_kinds (syscall, errno, count), and, when the
  * child was killed for its violations, violation_kill ("limit" or "rate").
  * New keys may be added; existing ones keep their meaning.
@@ -251,6 +250,16 @@ SBX_API uint32_t sbx_result_landlock_rights(const sbx_result *result);
  * @since 0.2
  */
 SBX_API const char *sbx_result_workdir_note(const sbx_result *result);
+
+/**
+ * @brief Whether the child ran in a sandbox prepared before its spawn
+ * (sbx_prepare_ahead()).
+ * @param result The result.
+ * @return 1 if so ("prepared_ahead": true in the result's JSON, absent
+ *         otherwise), 0 if the spawn set it up, and for a NULL result.
+ * @since 0.2
+ */
+SBX_API int sbx_result_prepared_ahead(const sbx_result *result);
 
 /**
  * @brief The name of one #sbx_landlock_right bit: "fs", "exec", "refer", "truncate",

@@ -18,11 +18,12 @@ static _Thread_local int last_stage;
     X(ESRCH)                                                                                       \
     X(EINTR)                                                                                       \
     X(EIO)                                                                                         \
-    X(ENXIO) X(E2BIG) X(ENOEXEC) X(EBADF) X(ECHILD) X(EAGAIN) X(ENOMEM) X(EACCES) X(EFAULT)        \
-        X(EBUSY) X(EEXIST) X(EXDEV) X(ENODEV) X(ENOTDIR) X(EISDIR) X(EINVAL) X(ENFILE) X(EMFILE)   \
-            X(ENOTTY) X(ETXTBSY) X(EFBIG) X(ENOSPC) X(ESPIPE) X(EROFS) X(EMLINK) X(EPIPE)          \
-                X(ERANGE) X(ENAMETOOLONG) X(ENOSYS) X(ELOOP) X(EOPNOTSUPP) X(EALREADY)             \
-                    X(ETIMEDOUT) X(ECANCELED) X(EOVERFLOW)
+    X(ENXIO)                                                                                       \
+    X(E2BIG) X(ENOEXEC) X(EBADF) X(ECHILD) X(EAGAIN) X(ENOMEM) X(EACCES) X(EFAULT) X(EBUSY)        \
+        X(EEXIST) X(EXDEV) X(ENODEV) X(ENOTDIR) X(EISDIR) X(EINVAL) X(ENFILE) X(EMFILE) X(ENOTTY)  \
+            X(ETXTBSY) X(EFBIG) X(ENOSPC) X(ESPIPE) X(EROFS) X(EMLINK) X(EPIPE) X(ERANGE)          \
+                X(ENAMETOOLONG) X(ENOSYS) X(ELOOP) X(EOPNOTSUPP) X(EALREADY) X(ETIMEDOUT)          \
+                    X(ECANCELED) X(EOVERFLOW)
 
 const char *sbx_errname(int err)
 {
@@ -42,6 +43,18 @@ const char *sbx_strerror(int err)
         err = -err;
     const char *s = strerrordesc_np(err);
     return s ? s : "Unknown error";
+}
+
+void sbx__err_save(struct sbx__err_saved *to)
+{
+    memcpy(to->message, last_error, sizeof(to->message));
+    to->stage = last_stage;
+}
+
+void sbx__err_restore(const struct sbx__err_saved *from)
+{
+    memcpy(last_error, from->message, sizeof(last_error));
+    last_stage = from->stage;
 }
 
 const char *sbx_last_error(void)

@@ -24,6 +24,14 @@ SBX__UTIL_HIDDEN int sbx__errno(int err, const char *fmt, ...)
 SBX__UTIL_HIDDEN int sbx__err_stage(int stage, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The thread's last error, kept across work whose failure is not the caller's. */
+struct sbx__err_saved {
+    char message[1024];
+    int stage;
+};
+SBX__UTIL_HIDDEN void sbx__err_save(struct sbx__err_saved *to);
+SBX__UTIL_HIDDEN void sbx__err_restore(const struct sbx__err_saved *from);
+
 /* Argument checks in the style of sd-bus' assert_return: fail with -EINVAL and a
  * message naming the function and the argument. */
 #define sbx__check(cond, ...)                                                                      \

@@ -333,6 +333,9 @@ class SandboxResult(Generic[_T]):
     working directory was set (no ``cwd``, no :meth:`Policy.set_workdir`) and the
     policy does not let the child read the host's one, or ``None`` when it started
     where it was asked to (``sbx_result_workdir_note``)."""
+    prepared_ahead: bool = False
+    """Whether the child ran in a sandbox prepared before its spawn
+    (:meth:`Policy.prepare_ahead`, ``sbx_result_prepared_ahead``)."""
     tree_kill: str = "pgroup"
     """How its whole tree was killed: ``"pidns"``, ``"cgroup"``, ``"subreaper"`` or ``"pgroup"``
     (see docs/namespaces.md). ``run`` never leaves a survivor: ``"pgroup"`` only from ``spawn``
@@ -497,6 +500,7 @@ def _result_from_c(r: int, args: List[Any], captured: bool, out: Optional[bytes]
         namespaces=_names(lib.sbx_result_namespaces(r), NAMESPACES),
         isolation_fallback=_fallback(lib.sbx_result_isolation_fallback(r)),
         workdir_note=_fallback(lib.sbx_result_workdir_note(r)),
+        prepared_ahead=bool(lib.sbx_result_prepared_ahead(r)),
         tree_kill={1: "pgroup", 2: "cgroup", 3: "pidns", 4: "subreaper"}.get(
             lib.sbx_result_tree_kill(r), "none"),
         capabilities={name: _cap_names(lib.sbx_result_capabilities(r, i))
@@ -750,6 +754,15 @@ class Policy(Closing):
     def die_with_parent(self, on: bool = True) -> "Policy":
         """Kill the child when the *thread* that spawned it exits (default on)."""
         return self._apply("sbx_set_die_with_parent", int(bool(on)))
+
+    def prepare_ahead(self, on: bool = True) -> "Policy":
+        """Keep a sandbox of this policy prepared for its next spawn (default off):
+        after each spawn the next child's namespaces, view, init and confinement
+        are set up while this one runs, and the next spawn of the same program
+        (from the same thread, while :meth:`die_with_parent` is on) only starts
+        it. Between spawns the policy keeps two processes; closing the policy
+        ends them. See ``sbx_prepare_ahead`` and docs/performance.md."""
+        return self._apply("sbx_prepare_ahead", int(bool(on)))
 
     # -- cgroups (cgroup.h)
     def use_cgroup(self, on: bool = True) -> "Policy":

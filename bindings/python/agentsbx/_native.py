@@ -154,6 +154,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_limit_output", _i, [c_policy_p, _u64], True),
     ("sbx_set_best_effort", _i, [c_policy_p, _u32], True),
     ("sbx_set_die_with_parent", _i, [c_policy_p, _i], True),
+    ("sbx_prepare_ahead", _i, [c_policy_p, _i], True),
     ("sbx_allow_path", _i, [c_policy_p, _s, _u64], True),
     ("sbx_allow_tool", _i, [c_policy_p, _s], True),
     ("sbx_allow_tool_args", _i, [c_policy_p, _s, _P(ctypes.c_char_p), _P(ctypes.c_char_p)], True),
@@ -265,6 +266,7 @@ FUNCTIONS: Tuple[Tuple[str, Any, Sequence[Any], bool], ...] = (
     ("sbx_namespace_name", _s, [_u32], False),
     ("sbx_result_namespaces", _u32, [c_result_p], False),
     ("sbx_result_tree_kill", _i, [c_result_p], False),  # an enum value, never < 0
+    ("sbx_result_prepared_ahead", _i, [c_result_p], False),  # 0 or 1
     ("sbx_set_subreaper", _i, [c_policy_p, _i], True),
     ("sbx_set_isolation", _i, [c_policy_p, _i], True),
     ("sbx_policy_isolation", _i, [c_policy_p], False),  # an enum value, never < 0

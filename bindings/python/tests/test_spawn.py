@@ -215,3 +215,23 @@ def test_spawn__pass_fds_kept_others_closed(policy):
         os.close(r)
         if w >= 0:
             os.close(w)
+
+
+def test_spawn__prepare_ahead(policy):
+    """The second and later runs of one program take the sandbox prepared while
+    the one before ran; what they do and see is the same. (A run with env=,
+    cwd= or timeout= runs under a copy of the policy: it takes none.)"""
+    policy.prepare_ahead().set_env("X", "x")
+    outs = []
+    for i in range(5):
+        r = policy.run([PY, "-c", "import os, sys; print(sys.argv[1], os.getpid(), "
+                        "os.environ.get('X'))", str(i)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        outs.append((r.stdout, r.prepared_ahead, r.namespaces))
+    if "pid" not in outs[0][2] or "mount" not in outs[0][2]:
+        pytest.skip("no pid and mount namespace here: nothing is prepared ahead")
+    assert [o[1] for o in outs] == [False, True, True, True, True]
+    assert [o[0] for o in outs] == [f"{i} 2 x\n" for i in range(5)]  # pid 2: the init's child
+    policy.prepare_ahead(False)
+    r = policy.run([PY, "-c", "pass"], capture_output=True)
+    assert r.returncode == 0 and not r.prepared_ahead

@@ -103,6 +103,7 @@ def test_table__every_function_typed_and_checked():
                             "sbx_result_tree_kill", "sbx_policy_isolation",
                             "sbx_supervisor_remove", "sbx_supervisor_next",
                             "sbx_result_limit_hit",  # 0 or 1, never < 0
+                            "sbx_result_prepared_ahead",  # 0 or 1
                             # in a handler's trampoline: a failure is the call's, not raised
                             "sbx_call_reply", "sbx_call_fail", "sbx_policy_exec_mode"}, name
 

@@ -1,0 +1,485 @@
+/* A sandbox prepared ahead (sbx_prepare_ahead()): the next spawn of a policy
+ * takes a child whose namespaces, view, init and confinement were set up
+ * while the one before ran. What a spawn sees is the same as without it (the
+ * __ahead twins of the other suites run their probes so too); these cases
+ * check what is its own: which spawns take it, the request (arguments,
+ * environment, streams, working directory), that successive children share
+ * nothing, that the waiting sandbox is confined and holds nothing of the
+ * host's, and that nothing is left behind. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "live.h"
+
+/* A default policy that prepares ahead; skips when the host gives no pid and
+ * mount namespace (the default then falls back: nothing is prepared). */
+static sbx_policy *ahead_policy(void)
+{
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_prepare_ahead(p, 1));
+    static const char *const argv[] = {"/bin/true", NULL};
+    sbx_result *r = run_ok(p, argv);
+    uint32_t ns = sbx_result_namespaces(r);
+    const char *why = sbx_result_isolation_fallback(r);
+    char reason[256];
+    snprintf(reason, sizeof(reason), "%s", why ? why : "");
+    sbx_result_free(r);
+    if (!(ns & SBX_NS_PID) || !(ns & SBX_NS_MOUNT)) {
+        sbx_policy_free(p);
+        SBX_SKIP("no pid and mount namespace here, so nothing is prepared ahead: %s", reason);
+    }
+    return p;
+}
+
+/* sbx_run_with: argv, env changes, input; the result. */
+static sbx_result *run_with(const sbx_policy *p, const char *const *argv, const char *const *env,
+                            const char *input, const char *workdir, int *rc)
+{
+    sbx_spawn_opts o = SBX_SPAWN_OPTS_INIT;
+    o.env = env;
+    o.input = input;
+    o.input_len = input ? strlen(input) : 0;
+    o.workdir = workdir;
+    sbx_result *r = NULL;
+    *rc = sbx_run_with(p, argv, &o, &r);
+    return r;
+}
+
+static void test_ahead__spawns_take_the_prepared_sandbox(void **state)
+{
+    (void)state;
+    sbx_policy *p = ahead_policy(); /* /bin/true: the shell's first spawn is not prepared */
+    for (int i = 0; i < 20; i++) {
+        char arg[16], var[32], in[32], want[128];
+        snprintf(arg, sizeof(arg), "arg%d", i);
+        snprintf(var, sizeof(var), "FOO=value%d", i);
+        snprintf(in, sizeof(in), "input%d\n", i);
+        const char *const argv[] = {"/bin/sh", "-c", "read x; echo \"$1 $FOO $x\"; exit 7",
+                                    "sh",      arg,  NULL};
+        const char *const env[] = {var, NULL};
+        int rc;
+        sbx_result *r = run_with(p, argv, env, in, NULL, &rc);
+        assert_sbx_ok(rc);
+        assert_status(r, SBX_STATUS_EXITED, 7);
+        snprintf(want, sizeof(want), "arg%d value%d input%d\n", i, i, i);
+        assert_string_equal(sbx_result_stdout(r, NULL), want);
+        if (sbx_result_prepared_ahead(r) != (i > 0))
+            fail_msg("spawn %d: prepared ahead %d: %s", i, sbx_result_prepared_ahead(r),
+                     describe(r));
+        uint32_t layers = sbx_result_layers(r);
+        assert_true(layers & SBX_LAYER_LANDLOCK);
+        assert_true(layers & SBX_LAYER_SECCOMP);
+        assert_true(layers & SBX_LAYER_NAMESPACES);
+        sbx_result_free(r);
+    }
+    sbx_policy_free(p);
+    assert_no_children();
+}
+
+/* The streams: a host descriptor, /dev/null, a pipe, the host's own. */
+static void test_ahead__streams(void **state)
+{
+    (void)state;
+    sbx_policy *p = ahead_policy();
+    int out[2];
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    sbx_io io = SBX_IO_INIT;
+    io.stdin_mode = SBX_STDIO_NULL;
+    io.stdout_mode = SBX_STDIO_FD;
+    io.stdout_fd = out[1];
+    io.stderr_mode = SBX_STDIO_PIPE;
+    static const char *const argv[] = {"/bin/sh", "-c",
+                                       "if read x; then echo \"got $x\"; else echo eof; fi; "
+                                       "echo to-stderr >&2",
+                                       NULL};
+    /* the shell's first spawn (the policy's was /bin/true), then a prepared one */
+    for (int i = 0; i < 2; i++) {
+        sbx_child *c = NULL;
+        assert_sbx_ok(sbx_spawn(p, argv, &io, &c));
+        char buf[64] = {0}, err[64] = {0};
+        ssize_t n = read(out[0], buf, sizeof(buf) - 1);
+        assert_true(n > 0);
+        assert_string_equal(buf, "eof\n");
+        int efd = sbx_child_stdio_fd(c, 2);
+        assert_true(efd >= 0);
+        int fl = fcntl(efd, F_GETFL);
+        fcntl(efd, F_SETFL, fl & ~O_NONBLOCK);
+        n = read(efd, err, sizeof(err) - 1);
+        assert_true(n > 0);
+        assert_string_equal(err, "to-stderr\n");
+        sbx_result *r = NULL;
+        assert_sbx_ok(sbx_child_wait(c, &r));
+        assert_status(r, SBX_STATUS_EXITED, 0);
+        assert_int_equal(sbx_result_prepared_ahead(r), i);
+        sbx_result_free(r);
+        sbx_child_free(c);
+    }
+    close(out[0]);
+    close(out[1]);
+    sbx_policy_free(p);
+}
+
+static int prepared(const sbx_policy *p, const char *prog)
+{
+    const char *const argv[] = {prog, NULL};
+    sbx_result *r = run_ok(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    int v = sbx_result_prepared_ahead(r);
+    sbx_result_free(r);
+    return v;
+}
+
+struct from_thread {
+    const sbx_policy *p;
+    int prepared;
+};
+
+static void *spawn_from_thread(void *arg)
+{
+    struct from_thread *t = arg;
+    t->prepared = prepared(t->p, "/bin/true");
+    return NULL;
+}
+
+/* The sandbox is prepared for the program of the spawn before: another
+ * takes a fresh one, and the next is prepared for it. Any thread may take it. */
+static void test_ahead__prepared_for_the_last_program(void **state)
+{
+    (void)state;
+    sbx_policy *p = ahead_policy(); /* prepared for /bin/true */
+    assert_int_equal(prepared(p, "/bin/true"), 1);
+    const char *const f[] = {"/bin/echo", "x", NULL};
+    sbx_result *r = run_ok(p, f);
+    assert_int_equal(sbx_result_prepared_ahead(r), 0); /* another program */
+    sbx_result_free(r);
+    r = run_ok(p, f);
+    assert_int_equal(sbx_result_prepared_ahead(r), 1); /* prepared for it now */
+    assert_string_equal(sbx_result_stdout(r, NULL), "x\n");
+    sbx_result_free(r);
+    assert_int_equal(prepared(p, "/bin/true"), 0);
+
+    /* Another thread takes it too: the library's own thread cloned it (the
+     * parent-death signal follows that one, which lasts as long as the
+     * process), with the parent-death signal on or off. */
+    assert_int_equal(prepared(p, "/bin/true"), 1);
+    struct from_thread t = {.p = p};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, spawn_from_thread, &t), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(t.prepared, 1);
+    assert_int_equal(prepared(p, "/bin/true"), 1); /* prepared by that thread's spawn */
+    sbx_policy_free(p);
+
+    p = ahead_policy();
+    assert_sbx_ok(sbx_set_die_with_parent(p, 0));
+    assert_int_equal(prepared(p, "/bin/true"), 0); /* the change made a new plan */
+    t.p = p;
+    assert_int_equal(pthread_create(&th, NULL, spawn_from_thread, &t), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(t.prepared, 1);
+    sbx_policy_free(p);
+    assert_no_children();
+}
+
+/* A spawn's own working directory is entered in the prepared sandbox; one
+ * that is not in the view fails as it does without preparing. */
+static void test_ahead__workdir_per_spawn(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sbx-ahead-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    chmod(dir, 0755);
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    assert_sbx_ok(sbx_prepare_ahead(p, 1));
+    assert_sbx_ok(sbx_allow_path(p, dir, SBX_FS_READ));
+    static const char *const argv[] = {"/bin/pwd", NULL};
+    int rc;
+    for (int i = 0; i < 3; i++) {
+        sbx_result *r = run_with(p, argv, NULL, NULL, dir, &rc);
+        assert_sbx_ok(rc);
+        assert_status(r, SBX_STATUS_EXITED, 0);
+        char want[64];
+        snprintf(want, sizeof(want), "%s\n", dir);
+        assert_string_equal(sbx_result_stdout(r, NULL), want);
+        if (i > 0 && !(sbx_result_namespaces(r) & SBX_NS_MOUNT))
+            SBX_SKIP("no mount namespace here: nothing is prepared ahead");
+        if (i > 0)
+            assert_int_equal(sbx_result_prepared_ahead(r), 1);
+        sbx_result_free(r);
+    }
+    sbx_result *r = run_with(p, argv, NULL, NULL, "/no/such/dir", &rc);
+    assert_int_equal(rc, -ENOENT);
+    assert_null(r);
+    assert_int_equal(sbx_last_error_stage(), SBX_STAGE_WORKDIR);
+    assert_non_null(strstr(sbx_last_error(), "/no/such/dir"));
+    r = run_with(p, argv, NULL, NULL, dir, &rc); /* and the next works */
+    assert_sbx_ok(rc);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+    rmdir(dir);
+    assert_no_children();
+}
+
+/* pids of this process's children (every thread's: the library's helper
+ * threads clone the prepared sandboxes), up to max. */
+static int host_children(pid_t *pids, int max)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int k = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue; /* a thread that just ended */
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+        for (char *s = buf, *end; k < max && (pids[k] = (pid_t)strtol(s, &end, 10)) > 0; s = end)
+            k++;
+    }
+    closedir(d);
+    return k;
+}
+
+/* The number of this process's children, once it is `want` (a sandbox is
+ * prepared by a helper thread, after the spawn returned): at most 5 s. */
+static int children_settle(int want)
+{
+    pid_t pids[8];
+    int n = host_children(pids, 8);
+    for (int tries = 0; tries < 500 && n != want; tries++) {
+        usleep(10000);
+        n = host_children(pids, 8);
+    }
+    return n;
+}
+
+/* Nothing is left: the prepared sandbox goes with the policy, with
+ * sbx_prepare_ahead(p, 0), and when the policy changes. */
+static void test_ahead__nothing_left_behind(void **state)
+{
+    (void)state;
+    static const char *const argv[] = {"/bin/true", NULL};
+    sbx_policy *warm = NULL; /* the init's memfd, made once per process */
+    assert_sbx_ok(sbx_policy_new(&warm));
+    sbx_result_free(run_ok(warm, argv));
+    sbx_policy_free(warm);
+    int fds = count_fds();
+    assert_int_equal(children_settle(0), 0);
+    sbx_policy *p = ahead_policy();
+    assert_int_equal(children_settle(1), 1); /* the prepared sandbox's init */
+    assert_int_equal(prepared(p, "/bin/true"), 1);
+    assert_int_equal(children_settle(1), 1);
+    sbx_policy_free(p);
+    assert_int_equal(children_settle(0), 0);
+    assert_int_equal(count_fds(), fds);
+    assert_no_children();
+
+    p = ahead_policy();
+    assert_sbx_ok(sbx_prepare_ahead(p, 0));
+    assert_int_equal(children_settle(0), 0);
+    assert_int_equal(prepared(p, "/bin/true"), 0);
+    assert_int_equal(children_settle(0), 0); /* off: none prepared */
+    assert_sbx_ok(sbx_prepare_ahead(p, 1));
+    assert_int_equal(prepared(p, "/bin/true"), 0);
+    assert_int_equal(children_settle(1), 1);
+    assert_sbx_ok(sbx_set_env(p, "CHANGED", "1")); /* a new plan: the old sandbox goes */
+    sbx_result *r = run_ok(p, argv);
+    assert_int_equal(sbx_result_prepared_ahead(r), 0);
+    sbx_result_free(r);
+    assert_int_equal(children_settle(1), 1); /* the next, for the new plan */
+    sbx_policy_free(p);
+    assert_int_equal(children_settle(0), 0);
+    assert_int_equal(count_fds(), fds);
+    assert_no_children();
+}
+
+/* A forked copy of the host that frees its copy of the policy leaves the
+ * parent's prepared sandbox alone (it is not the copy's child). */
+static void test_ahead__fork_leaves_the_parents_sandbox(void **state)
+{
+    (void)state;
+    sbx_policy *p = ahead_policy();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sbx_policy_free(p);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(prepared(p, "/bin/true"), 1);
+    sbx_policy_free(p);
+    assert_no_children();
+}
+
+/* Hostile: two children of one policy, the second prepared while the first
+ * ran, share nothing. The first leaves a file in its /tmp and /dev/shm and a
+ * process running; the second must see none of them. The control: the first
+ * sees what it left (the probe works). Shell builtins only: the default
+ * policy lets the program execute nothing else. */
+static void test_ahead__children_share_nothing(void **state)
+{
+    (void)state;
+    sbx_policy *p = ahead_policy();
+#define LOOK                                                                                       \
+    "n=0; for d in /proc/[0-9]*; do n=$((n+1)); done; "                                            \
+    "for f in /tmp/left /dev/shm/left; do [ -e $f ] && echo $f; done; echo procs=$n"
+    static const char *const leave[] = {
+        "/bin/sh", "-c",
+        "echo x > /tmp/left; echo x > /dev/shm/left; (while :; do :; done) & " LOOK "; kill $!",
+        NULL};
+    static const char *const look[] = {"/bin/sh", "-c", LOOK, NULL};
+#undef LOOK
+    sbx_spawn_opts o = SBX_SPAWN_OPTS_INIT;
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_run_with(p, leave, &o, &r));
+    const char *out = sbx_result_stdout(r, NULL);
+    if (strcmp(out, "/tmp/left\n/dev/shm/left\nprocs=3\n") != 0)
+        fail_msg("control: the first child does not see what it left: '%s' %s", out,
+                 sbx_result_stderr(r, NULL));
+    sbx_result_free(r);
+    r = NULL;
+    /* the same program (the shell): the prepared sandbox fits */
+    assert_sbx_ok(sbx_run_with(p, look, &o, &r));
+    out = sbx_result_stdout(r, NULL);
+    assert_int_equal(sbx_result_prepared_ahead(r), 1);
+    if (strcmp(out, "procs=2\n") != 0) /* its init and itself */
+        fail_msg("the second child sees what the first left: '%s'", out);
+    sbx_result_free(r);
+    sbx_policy_free(p);
+    assert_no_children();
+}
+
+static int status_field(pid_t pid, const char *key, char *val, size_t size)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -errno;
+    int found = -ENOENT;
+    size_t k = strlen(key);
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, key, k) == 0 && line[k] == ':') {
+            char *v = line + k + 1;
+            v += strspn(v, " \t");
+            v[strcspn(v, "\n")] = '\0';
+            snprintf(val, size, "%s", v);
+            found = 0;
+        }
+    fclose(f);
+    return found;
+}
+
+/* Hostile: the waiting program is confined already (seccomp filter,
+ * no_new_privs, no capabilities) and holds no descriptor of the host's,
+ * though it runs beside the host. The control: the host holds the marker. */
+static void test_ahead__waiting_sandbox_is_confined(void **state)
+{
+    (void)state;
+    int marker[2];
+    assert_int_equal(pipe(marker), 0); /* inheritable: no close-on-exec */
+    struct stat ms;
+    assert_int_equal(fstat(marker[0], &ms), 0);
+    sbx_policy *p = ahead_policy(); /* prepared while the marker is open */
+    pid_t pids[8];
+    assert_int_equal(children_settle(1), 1);
+    assert_int_equal(host_children(pids, 8), 1);
+    char path[96], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pids[0], (int)pids[0]);
+    /* the init's child: the waiting program (it may still be setting up) */
+    pid_t prog = 0;
+    for (int tries = 0; tries < 200 && prog <= 0; tries++) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+        prog = (pid_t)strtol(buf, NULL, 10);
+        if (prog <= 0)
+            usleep(10000);
+    }
+    assert_true(prog > 0);
+    /* confined: wait until its filter is in (it loads it last) */
+    char v[64] = "";
+    for (int tries = 0; tries < 200; tries++) {
+        assert_int_equal(status_field(prog, "Seccomp", v, sizeof(v)), 0);
+        if (strcmp(v, "2") == 0)
+            break;
+        usleep(10000);
+    }
+    assert_string_equal(v, "2");
+    assert_int_equal(status_field(prog, "NoNewPrivs", v, sizeof(v)), 0);
+    assert_string_equal(v, "1");
+    assert_int_equal(status_field(prog, "CapEff", v, sizeof(v)), 0);
+    assert_string_equal(v, "0000000000000000");
+    assert_int_equal(status_field(prog, "CapBnd", v, sizeof(v)), 0);
+    assert_string_equal(v, "0000000000000000");
+    char self[32];
+    assert_int_equal(status_field(getpid(), "Seccomp", self, sizeof(self)), 0);
+    assert_string_equal(self, "0"); /* the control: the host has no filter */
+
+    /* no descriptor of the host's, in the waiting program or in the
+     * sandbox's first process (the init to be): none is the marker pipe */
+    int seen_here = 0, seen_there = 0;
+    for (int pass = 0; pass < 3; pass++) {
+        char dir[64];
+        pid_t whose = pass == 0 ? getpid() : pass == 1 ? prog : pids[0];
+        snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)whose);
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        for (struct dirent *e; (e = readdir(d)) != NULL;) {
+            if (e->d_name[0] == '.')
+                continue;
+            char fdpath[384];
+            struct stat st;
+            snprintf(fdpath, sizeof(fdpath), "%s/%s", dir, e->d_name);
+            if (stat(fdpath, &st) == 0 && st.st_ino == ms.st_ino && st.st_dev == ms.st_dev)
+                *(pass ? &seen_there : &seen_here) += 1;
+        }
+        closedir(d);
+    }
+    assert_int_equal(seen_here, 2); /* the control */
+    assert_int_equal(seen_there, 0);
+    close(marker[0]);
+    close(marker[1]);
+    sbx_policy_free(p);
+    assert_no_children();
+}
+
+int main(int argc, char **argv);
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_ahead__spawns_take_the_prepared_sandbox),
+    cmocka_unit_test(test_ahead__streams),
+    cmocka_unit_test(test_ahead__prepared_for_the_last_program),
+    cmocka_unit_test(test_ahead__workdir_per_spawn),
+    cmocka_unit_test(test_ahead__nothing_left_behind),
+    cmocka_unit_test(test_ahead__fork_leaves_the_parents_sandbox),
+    cmocka_unit_test(test_ahead__children_share_nothing),
+    cmocka_unit_test(test_ahead__waiting_sandbox_is_confined),
+};
+
+SBX_TEST_MAIN(tests)
