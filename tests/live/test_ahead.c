@@ -469,6 +469,31 @@ static void test_ahead__waiting_sandbox_is_confined(void **state)
     assert_no_children();
 }
 
+/* Bad input: a clear -EINVAL and a message naming the function; a NULL
+ * result reads as not prepared. A policy without namespaces (minimal
+ * isolation) is not prepared for: its spawns run as usual, and it keeps no
+ * process between them. */
+static void test_ahead__api_rejects_bad_input_and_minimal_runs_as_usual(void **state)
+{
+    (void)state;
+    assert_int_equal(sbx_prepare_ahead(NULL, 1), -EINVAL);
+    assert_non_null(strstr(sbx_last_error(), "sbx_prepare_ahead"));
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p));
+    assert_int_equal(sbx_prepare_ahead(p, 2), -EINVAL);
+    assert_non_null(strstr(sbx_last_error(), "sbx_prepare_ahead: on must be 0 or 1"));
+    assert_int_equal(sbx_result_prepared_ahead(NULL), 0);
+
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL));
+    assert_sbx_ok(sbx_prepare_ahead(p, 1));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(prepared(p, "/bin/true"), 0);
+        assert_int_equal(children_settle(0), 0);
+    }
+    sbx_policy_free(p);
+    assert_no_children();
+}
+
 int main(int argc, char **argv);
 
 static const struct CMUnitTest tests[] = {
@@ -480,6 +505,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ahead__fork_leaves_the_parents_sandbox),
     cmocka_unit_test(test_ahead__children_share_nothing),
     cmocka_unit_test(test_ahead__waiting_sandbox_is_confined),
+    cmocka_unit_test(test_ahead__api_rejects_bad_input_and_minimal_runs_as_usual),
 };
 
 SBX_TEST_MAIN(tests)
