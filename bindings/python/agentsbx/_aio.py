@@ -36,11 +36,11 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Literal, Mapping, 
 
 from . import errors as _err
 from ._closing import Closing
-from ._native import SbxIo, SbxSpawnOpts, c_child_p, c_result_p, c_supervisor_p, lib
+from ._native import SbxIo, c_child_p, c_result_p, c_supervisor_p, lib
 from ._output import OutputFilter
 
 if TYPE_CHECKING:
-    from ._api import Child, Policy, SandboxResult
+    from ._api import Child, Policy, SandboxResult, _Call
 
 _StrPath = Union[str, "os.PathLike[str]"]
 _Args = Union[Sequence[Union[str, bytes, "os.PathLike[str]"]], str, bytes, "os.PathLike[str]"]
@@ -281,7 +281,7 @@ def _is_pipe(spec: Any) -> bool:
     return isinstance(spec, int) and not isinstance(spec, bool) and spec == PIPE
 
 
-def _spawn_with(pol: "Policy", cpol: int, argl: List[Any], argv: Any, *, stdin: Any, stdout: Any,
+def _spawn_with(pol: "Policy", call: "_Call", argl: List[Any], argv: Any, *, stdin: Any, stdout: Any,
                 stderr: Any, capture: bool, data: Optional[bytes]) -> "Child":
     """``sbx_spawn_with`` into a :class:`Child` (io modes as for Policy.spawn)."""
     from ._api import Child, _stdio
@@ -290,8 +290,7 @@ def _spawn_with(pol: "Policy", cpol: int, argl: List[Any], argv: Any, *, stdin: 
     io.stdin_mode, io.stdin_fd = _stdio(stdin, 0)
     io.stdout_mode, io.stdout_fd = _stdio(stdout, 1)
     io.stderr_mode, io.stderr_fd = _stdio(stderr, 2)
-    opts = SbxSpawnOpts()
-    opts.size = ctypes.sizeof(SbxSpawnOpts)
+    opts = call.opts()
     opts.io = ctypes.pointer(io)
     opts.capture = 1 if capture else 0
     buf = None
@@ -300,7 +299,7 @@ def _spawn_with(pol: "Policy", cpol: int, argl: List[Any], argv: Any, *, stdin: 
         opts.input = ctypes.cast(buf, ctypes.c_void_p)
         opts.input_len = len(data)
     h = c_child_p()
-    lib.sbx_spawn_with(cpol, argv, ctypes.byref(opts), ctypes.byref(h))
+    lib.sbx_spawn_with(call.cpol, argv, ctypes.byref(opts), ctypes.byref(h))
     child = Child()
     child._ptr = h.value
     # the violation callback, the operations' handlers and the input outlive the spawn
@@ -398,13 +397,12 @@ async def run_async(args: _Args, *, policy: Optional["Policy"] = None, capture_o
     own = policy is None
     pol = Policy() if policy is None else policy
     try:
-        cpol, temp, teff = pol._policy_for(cwd, env, timeout)
+        call = pol._policy_for(cwd, env, timeout)
         try:
-            child = _spawn_with(pol, cpol, argl, argv, stdin=DEVNULL if stdin is None else stdin,
+            child = _spawn_with(pol, call, argl, argv, stdin=DEVNULL if stdin is None else stdin,
                                 stdout=stdout, stderr=stderr, capture=capture_output, data=data)
         finally:
-            if temp:
-                lib.sbx_policy_free(cpol)
+            call.close()
     finally:
         if own:
             pol.close()
@@ -416,7 +414,7 @@ async def run_async(args: _Args, *, policy: Optional["Policy"] = None, capture_o
             lib.sbx_result_free(r)
         child.result = res
         child.returncode = res.returncode
-    if teff and res.status == "timed_out":
+    if call.timeout_effective and res.status == "timed_out":
         raise _err.TimeoutExpired(argl, timeout, res.stdout, res.stderr,  # type: ignore[arg-type]
                                   result=res)
     if check:
@@ -624,21 +622,20 @@ async def spawn_async(pol: "Policy", args: _Args, *, stdin: Any = None, stdout: 
              PIPE if stdout is None and on_output is not None else stdout,
              PIPE if stderr is None and on_output is not None else stderr]
     loop = asyncio.get_running_loop()
-    cpol, temp, _ = pol._policy_for(cwd, env, timeout)
+    call = pol._policy_for(cwd, env, timeout)
     filters: List[OutputFilter] = []
     try:
         for n in (1, 2):
             if _is_pipe(specs[n]):
-                filters.append(OutputFilter._from_handle(cpol, n))
-        child = _spawn_with(pol, cpol, argl, argv, stdin=specs[0], stdout=specs[1], stderr=specs[2],
+                filters.append(OutputFilter._from_handle(call.cpol, n))
+        child = _spawn_with(pol, call, argl, argv, stdin=specs[0], stdout=specs[1], stderr=specs[2],
                             capture=False, data=data)
     except BaseException:
         for f in filters:
             f.close()
         raise
     finally:
-        if temp:
-            lib.sbx_policy_free(cpol)
+        call.close()
     pipes: List[_FilteredPipe] = []
     ac = AsyncChild(child, pipes)
     try:

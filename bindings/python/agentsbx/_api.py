@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from ._aio import AsyncChild
 
 from ._closing import Closing
-from ._native import (CAPABILITY_FN, VIOLATION_FN, SbxAccessDenial, SbxExecDenial, SbxIo, SbxViolation, c_child_p, c_policy_p,
-                      c_result_p, lib)
+from ._native import (CAPABILITY_FN, VIOLATION_FN, SbxAccessDenial, SbxExecDenial, SbxIo, SbxSpawnOpts,
+                      SbxViolation, c_child_p, c_policy_p, c_result_p, lib)
 
 StrPath = Union[str, "os.PathLike[str]"]
 #: A program and its arguments (or a bare program).
@@ -598,6 +598,37 @@ def _tag_text(raw: Optional[bytes]) -> Optional[str]:
 
 # ---- the policy ----------------------------------------------------------------
 
+_OPTS_ENV_MAX = 256  # sbx_spawn_opts.env's entries at most (check_opts in lib/spawn.c)
+_ENV_NAME_MAX = 255  # a variable name's bytes at most (sbx_set_env)
+
+
+class _Call:
+    """One run or spawn of a policy: the C policy it uses (a temporary copy, to
+    be freed, when ``temp``) and what goes in its ``sbx_spawn_opts``."""
+
+    __slots__ = ("cpol", "temp", "timeout_effective", "env", "wall_ms")
+
+    def __init__(self) -> None:
+        self.cpol = 0
+        self.temp = False
+        self.timeout_effective = False  # timeout= is the child's wall-clock limit
+        self.env: Any = None  # a NULL-terminated char*[] of changes, kept alive here
+        self.wall_ms = 0  # 0: the policy's
+
+    def opts(self) -> SbxSpawnOpts:
+        o = SbxSpawnOpts()
+        o.size = ctypes.sizeof(SbxSpawnOpts)
+        if self.env is not None:
+            o.env = ctypes.cast(self.env, ctypes.POINTER(ctypes.c_char_p))
+        o.wall_ms = self.wall_ms
+        return o
+
+    def close(self) -> None:
+        if self.temp:
+            lib.sbx_policy_free(self.cpol)
+            self.temp = False
+
+
 class Policy(Closing):
     """A sandbox policy: deny by default; each method widens or bounds it.
 
@@ -663,10 +694,12 @@ class Policy(Closing):
         return new
 
     def _build(self, overrides: List[Tuple[str, Tuple[Any, ...]]]) -> int:
-        """A copy of the C policy (``sbx_policy_dup``), then ``overrides``. Caller frees it."""
+        """A copy of the C policy (``sbx_policy_dup``), then ``overrides``. Caller frees it.
+        The copy serves one spawn: it prepares no sandbox ahead."""
         h = c_policy_p()
         lib.sbx_policy_dup(self._handle(), ctypes.byref(h))
         try:
+            lib.sbx_prepare_ahead(h.value, 0)
             for op, args in overrides:
                 getattr(lib, op)(h.value, *args)
         except BaseException:
@@ -759,8 +792,10 @@ class Policy(Closing):
         """Keep a sandbox of this policy prepared for its next spawn (default off):
         after each spawn the next child's namespaces, view, init and confinement
         are set up while this one runs, and the next spawn of the same program
-        (from the same thread, while :meth:`die_with_parent` is on) only starts
-        it. Between spawns the policy keeps two processes; closing the policy
+        from the same working directory (from any thread) only starts it, also
+        with its own ``env=`` and ``timeout=``; a ``cwd=`` or ``pass_fds``
+        spawns as usual.  ``SandboxResult.prepared_ahead`` says which took one.
+        Between spawns the policy keeps two processes; closing the policy
         ends them. See ``sbx_prepare_ahead`` and docs/performance.md."""
         return self._apply("sbx_prepare_ahead", int(bool(on)))
 
@@ -1239,30 +1274,42 @@ class Policy(Closing):
 
     # -- running
     def _policy_for(self, cwd: Optional[StrPath], env: Optional[Mapping[str, Optional[str]]],
-                    timeout: Optional[float]) -> Tuple[int, bool, bool]:
-        """(C policy, is-temporary, timeout-is-effective)."""
+                    timeout: Optional[float]) -> "_Call":
+        """How one call runs.  env= and timeout= go in the spawn's options
+        (``sbx_spawn_opts``), so the policy itself serves (and its sandbox
+        prepared ahead with it); cwd= needs a grant, so it runs under a copy of
+        the policy, as do variables the options cannot carry (the copy then
+        reports them as ``sbx_set_env`` would)."""
+        call = _Call()
         over: List[Tuple[str, Tuple[Any, ...]]] = []
-        timeout_effective = False
         if cwd is not None:
             over.append(("sbx_set_workdir", (_dir(_path(os.path.abspath(os.fspath(cwd)), "cwd"),
                                                   "sbx_set_workdir"),)))
         if env is not None:
             if not isinstance(env, Mapping):
                 raise TypeError(f"env must be a mapping, not {type(env).__name__}")
+            changes: List[Tuple[bytes, Optional[bytes]]] = []
             for k, v in env.items():
-                if v is None:
-                    over.append(("sbx_unset_env", (_name(k, "env name"),)))
-                else:
-                    over.append(("sbx_set_env", (_name(k, "env name"), _name(v, "env value"))))
+                changes.append((_name(k, "env name"), None if v is None else _name(v, "env value")))
+            if len(changes) <= _OPTS_ENV_MAX and all(
+                    0 < len(k) <= _ENV_NAME_MAX and b"=" not in k for k, _ in changes):
+                entries = [k if v is None else k + b"=" + v for k, v in changes]
+                call.env = (ctypes.c_char_p * (len(entries) + 1))(*entries, None)
+            else:
+                for name, value in changes:
+                    over.append(("sbx_unset_env", (name,)) if value is None
+                                else ("sbx_set_env", (name, value)))
         if timeout is not None:
             ms = _seconds(timeout, "timeout", 1000)
             if ms <= self._wall_ms:
-                over.append(("sbx_limit_wall_time", (ms,)))
-                timeout_effective = True
-        if not over:
-            return self._handle(), False, False
-        self._handle()
-        return self._build(over), True, timeout_effective
+                call.wall_ms = ms
+                call.timeout_effective = True
+        if over:
+            self._handle()
+            call.cpol, call.temp = self._build(over), True
+        else:
+            call.cpol = self._handle()
+        return call
 
     @overload
     def run(self, args: _Args, *, input: Optional[Union[bytes, str]] = ..., capture_output: bool = ...,
@@ -1322,19 +1369,24 @@ class Policy(Closing):
         """
         argl, argv = _argv(args)
         data = _input(input, bool(text), encoding)
-        pol, temp, teff = self._policy_for(cwd, env, timeout)
+        call = self._policy_for(cwd, env, timeout)
         try:
             if capture_output:
                 r = c_result_p()
-                buf = data if data is not None else None
-                lib.sbx_run(pol, argv, buf, len(data) if data is not None else 0, ctypes.byref(r))
+                opts = call.opts()
+                buf = None
+                if data is not None:
+                    buf = ctypes.create_string_buffer(data, len(data) or 1)
+                    opts.input = ctypes.cast(buf, ctypes.c_void_p)
+                    opts.input_len = len(data)
+                lib.sbx_run_with(call.cpol, argv, ctypes.byref(opts), ctypes.byref(r))
                 try:
                     res = _result_from_c(r.value or 0, argl, True, text=bool(text), encoding=encoding,
                                          errs=errors)
                 finally:
                     lib.sbx_result_free(r.value)
             else:
-                child = Child._spawn(self, pol, argl, argv, stdin=PIPE if data is not None else None,
+                child = Child._spawn(self, call, argl, argv, stdin=PIPE if data is not None else None,
                                      stdout=None, stderr=None, pass_fds=())
                 with child:
                     if data is not None:
@@ -1343,9 +1395,8 @@ class Policy(Closing):
                     assert child.result is not None
                     res = child.result
         finally:
-            if temp:
-                lib.sbx_policy_free(pol)
-        if teff and res.status == "timed_out":
+            call.close()
+        if call.timeout_effective and res.status == "timed_out":
             raise _err.TimeoutExpired(argl, timeout, res.stdout, res.stderr, result=res)  # type: ignore[arg-type]
         if check:
             res.check_returncode()
@@ -1393,13 +1444,12 @@ class Policy(Closing):
         ``communicate``): denied system calls wait for the host to answer them.
         """
         argl, argv = _argv(args)
-        pol, temp, _ = self._policy_for(cwd, env, timeout)
+        call = self._policy_for(cwd, env, timeout)
         try:
-            return Child._spawn(self, pol, argl, argv, stdin=stdin, stdout=stdout, stderr=stderr,
+            return Child._spawn(self, call, argl, argv, stdin=stdin, stdout=stdout, stderr=stderr,
                                 pass_fds=pass_fds)
         finally:
-            if temp:
-                lib.sbx_policy_free(pol)
+            call.close()
 
 
 _ESCAPE_MODES = {"keep": 0, "neutralise": 1}  # enum sbx_escapes (output.h)
@@ -1504,7 +1554,7 @@ class Child(Closing):
         self._supervisor: Any = None  # the Supervisor that reaps it (wait_async), or None
 
     @classmethod
-    def _spawn(cls, policy: Policy, pol: int, argl: List[Any], argv: Any, *, stdin: Any, stdout: Any,
+    def _spawn(cls, policy: Policy, call: "_Call", argl: List[Any], argv: Any, *, stdin: Any, stdout: Any,
                stderr: Any, pass_fds: Iterable[int]) -> "Child":
         self = cls()
         io = SbxIo()
@@ -1516,8 +1566,10 @@ class Child(Closing):
         keep = (ctypes.c_int * max(1, len(fds)))(*fds)
         io.keep_fds = ctypes.cast(keep, ctypes.POINTER(ctypes.c_int))
         io.n_keep_fds = len(fds)
+        opts = call.opts()
+        opts.io = ctypes.pointer(io)
         h = c_child_p()
-        lib.sbx_spawn(pol, argv, ctypes.byref(io), ctypes.byref(h))
+        lib.sbx_spawn_with(call.cpol, argv, ctypes.byref(opts), ctypes.byref(h))
         self._ptr = h.value
         # the violation callback and the operations' handlers must outlive the child
         self._keep = (policy._callback, policy._capabilities)

@@ -219,8 +219,7 @@ def test_spawn__pass_fds_kept_others_closed(policy):
 
 def test_spawn__prepare_ahead(policy):
     """The second and later runs of one program take the sandbox prepared while
-    the one before ran; what they do and see is the same. (A run with env=,
-    cwd= or timeout= runs under a copy of the policy: it takes none.)"""
+    the one before ran; what they do and see is the same."""
     policy.prepare_ahead().set_env("X", "x")
     outs = []
     for i in range(5):
@@ -235,3 +234,32 @@ def test_spawn__prepare_ahead(policy):
     policy.prepare_ahead(False)
     r = policy.run([PY, "-c", "pass"], capture_output=True)
     assert r.returncode == 0 and not r.prepared_ahead
+
+
+def test_spawn__prepare_ahead_per_call(policy, tmp_path):
+    """env= and timeout= are the call's own and take the prepared sandbox
+    (they go in the spawn's options); cwd= runs under a copy of the policy and
+    takes none, and the copy prepares nothing for itself."""
+    policy.prepare_ahead().set_env("X", "policy")
+    prog = [PY, "-c", "import os, sys, time; print(os.environ.get('X'), os.environ.get('Y'), "
+            "os.getcwd()); sys.stdout.flush(); time.sleep(float(sys.argv[1]))"]
+    first = policy.run(prog + ["0"], capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    if "pid" not in first.namespaces or "mount" not in first.namespaces:
+        pytest.skip("no pid and mount namespace here: nothing is prepared ahead")
+    here = first.stdout.split()[2]
+    r = policy.run(prog + ["0"], capture_output=True, text=True, env={"X": None, "Y": "call"})
+    assert (r.returncode, r.prepared_ahead, r.stdout.split()) == (0, True, ["None", "call", here])
+    r = policy.run(prog + ["0"], capture_output=True, text=True)  # the call's env= is gone
+    assert (r.returncode, r.prepared_ahead, r.stdout.split()) == (0, True, ["policy", "None", here])
+    with pytest.raises(agentsbx.TimeoutExpired) as e:
+        policy.run(prog + ["30"], capture_output=True, text=True, timeout=0.5)
+    assert e.value.result.status == "timed_out" and e.value.result.prepared_ahead
+    with policy.spawn(prog + ["0"], stdout=agentsbx.PIPE, env={"Y": "spawned"}) as child:
+        out, _ = child.communicate()
+        child.wait()
+    assert child.result is not None and child.result.prepared_ahead and out.split()[:2] == [b"policy", b"spawned"]
+    r = policy.run(prog + ["0"], capture_output=True, text=True, cwd=tmp_path)
+    assert (r.returncode, r.prepared_ahead, r.stdout.split()[2]) == (0, False, str(tmp_path))
+    r = policy.run(prog + ["0"], capture_output=True, text=True)  # the policy's own, still ready
+    assert (r.returncode, r.prepared_ahead) == (0, True)
