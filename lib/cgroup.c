@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "layer.h"
@@ -560,6 +562,7 @@ struct sbx__cgroup_pool {
     size_t n;
     struct {
         pid_t owner;
+        bool killed; /* cgroup.kill was written: see clone_into_lives() */
         char path[SBX__CG_MAX][SBX__CG_PATH_MAX];
     } e[POOL_MAX];
     struct sbx__cgroup_pool *next, *prev; /* every pool, for exit */
@@ -670,6 +673,7 @@ static bool pool_take(struct sbx__cgroup_pool *pool, struct sbx__cgroup_run *run
         if (pool->e[i].owner == self) {
             for (size_t d = 0; d < pool->n_dirs; d++)
                 memcpy(run->cg[d].path, pool->e[i].path[d], SBX__CG_PATH_MAX);
+            run->killed = pool->e[i].killed;
             pool->e[i] = pool->e[--pool->n];
             took = true;
         }
@@ -706,6 +710,7 @@ static bool pool_give(struct sbx__cgroup_run *run, bool empty)
     pthread_mutex_lock(&pools_lock);
     if (fits && !pool->closed && pool->n < POOL_MAX) {
         pool->e[pool->n].owner = getpid();
+        pool->e[pool->n].killed = run->killed;
         for (size_t i = 0; i < run->n; i++)
             memcpy(pool->e[pool->n].path[i], run->cg[i].path, SBX__CG_PATH_MAX);
         pool->n++;
@@ -760,6 +765,74 @@ static int write_cpu_rate(const char *dir, bool v2, uint64_t millicpus)
     return r < 0 ? r : write_limit(dir, "cpu.cfs_quota_us", quota, false);
 }
 
+#ifdef SBX__HAVE_CLONE3_CALL
+static int probe_exit(void *arg)
+{
+    (void)arg;
+    _exit(0);
+}
+#endif
+
+/* Whether a child cloned into a cgroup2 cgroup lives: once per process, with
+ * the first one made (empty, never killed). Linux 6.18 kills such a child at
+ * birth when the cgroup's kill count (cgroup.kill) differs from that of the
+ * cloning process's own cgroup: a host in a cgroup that was killed before it
+ * came (a restarted service) could clone into none. A host whose clone dies
+ * therefore joins by cgroup.procs as before, and so does a child given a
+ * kept cgroup that was killed (run->killed). A forked copy asks again (it
+ * may be put in another cgroup); a host moved by someone else is not seen. */
+static atomic_int clone_into_known; /* 0: not asked; 1: lives; -1: not */
+static pthread_once_t clone_into_once = PTHREAD_ONCE_INIT;
+
+static void clone_into_forget(void)
+{
+    atomic_store(&clone_into_known, 0);
+}
+
+static void clone_into_init(void)
+{
+    pthread_atfork(NULL, NULL, clone_into_forget);
+}
+
+static bool clone_into_lives(const char *dir)
+{
+    pthread_once(&clone_into_once, clone_into_init);
+    int k = atomic_load(&clone_into_known);
+    if (k)
+        return k > 0;
+    bool lives = false;
+#ifdef SBX__HAVE_CLONE3_CALL
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        _Alignas(16) char stack[16384];
+        sigset_t all, old; /* no host handler on that stack */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        struct clone_args args = {
+            .flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP,
+            .exit_signal = 0,
+            .stack = (uint64_t)(uintptr_t)stack,
+            .stack_size = sizeof(stack),
+            .cgroup = (uint64_t)fd,
+        };
+        long pid = sbx__clone3_call(&args, sizeof(args), probe_exit, NULL);
+        sbx__child_stack_released(stack, sizeof(stack));
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        int status = 0;
+        if (pid > 0) {
+            while (waitpid((pid_t)pid, &status, __WALL) < 0 && errno == EINTR)
+                ;
+            lives = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        }
+        close(fd);
+    }
+#else
+    (void)dir;
+#endif
+    atomic_store(&clone_into_known, lives ? 1 : -1);
+    return lives;
+}
+
 int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run)
 {
     run->n = 0;
@@ -775,7 +848,7 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
     run->mem_idx = cg->mem_idx;
     run->pids_idx = cg->pids_idx;
     run->peak = 0;
-    run->oom = run->mem_hit = run->pids_hit = false;
+    run->oom = run->mem_hit = run->pids_hit = run->killed = false;
     run->mem_limit = cg->memory;
     run->pool = NULL;
     /* Emptied cgroups of an earlier child: made and limited already. */
@@ -786,6 +859,7 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
         run->cg[i].v2 = cg->dirs[i].v2;
         run->cg[i].ctl = cg->dirs[i].ctl;
         run->cg[i].procs_fd = -1;
+        run->cg[i].at_clone = false;
         if (kept) {
             run->n = i + 1;
             goto open_procs;
@@ -822,8 +896,15 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
          * threadgroup lock that a write to cgroup.procs takes for writing,
          * which waits for an RCU grace period (10-20 ms tails measured). */
         snprintf(file, sizeof(file), "%s/%s", path, cg->dirs[i].v2 ? "cgroup.procs" : "tasks");
-        run->cg[i].procs_fd = open(file, O_WRONLY | O_CLOEXEC);
+        /* cgroup2: the child is cloned into it (sbx__cgroup_clone_fd()), which
+         * takes that lock only for reading. */
+        run->cg[i].at_clone = cg->dirs[i].v2 && !run->killed && sbx__cgroup_clone_fd(run) < 0 &&
+                              clone_into_lives(path);
+        run->cg[i].procs_fd = run->cg[i].at_clone ? open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                                                  : open(file, O_WRONLY | O_CLOEXEC);
         if (run->cg[i].procs_fd < 0) {
+            if (run->cg[i].at_clone)
+                snprintf(file, sizeof(file), "%s", path);
             r = sbx__err_stage(SBX_STAGE_CGROUP, -errno, "cgroup: open(%s)", file);
             goto fail;
         }
@@ -845,10 +926,31 @@ int sbx__cgroup_join(const struct sbx__cgroup_run *run, volatile int *index)
 {
     for (size_t i = 0; i < run->n; i++) {
         *index = (int)i;
-        if (write(run->cg[i].procs_fd, "0", 1) != 1)
+        if (!run->cg[i].at_clone && write(run->cg[i].procs_fd, "0", 1) != 1)
             return -1;
     }
     return 0;
+}
+
+int sbx__cgroup_clone_fd(const struct sbx__cgroup_run *run)
+{
+    for (size_t i = 0; i < run->n; i++)
+        if (run->cg[i].at_clone)
+            return run->cg[i].procs_fd;
+    return -1;
+}
+
+void sbx__cgroup_clone_refused(struct sbx__cgroup_run *run)
+{
+    for (size_t i = 0; i < run->n; i++) {
+        struct sbx__cgroup_dir_run *d = &run->cg[i];
+        if (!d->at_clone)
+            continue;
+        int fd = openat(d->procs_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        close(d->procs_fd);
+        d->procs_fd = fd;
+        d->at_clone = false;
+    }
 }
 
 /* ---- after the child ------------------------------------------------------------ */
@@ -927,9 +1029,16 @@ void sbx__cgroup_kill(struct sbx__cgroup_run *run)
      * (seen on Linux 6.18: tests/live/test_cgroup.c, zombie_leader_...), and
      * cgroup v1 has none. So every process listed is killed as well; finish
      * repeats this until nothing is left (a fork racing a pass is caught by
-     * the next one). */
-    if (run->kill_fd >= 0)
+     * the next one). An empty cgroup is not killed: the kill would count
+     * against the cgroup for good (see clone_into_lives()); nothing enters it
+     * but by a fork of what is in it. */
+    size_t v2 = 0;
+    while (v2 < run->n && !run->cg[v2].v2)
+        v2++;
+    if (run->kill_fd >= 0 && v2 < run->n && populated(&run->cg[v2])) {
         (void)!write(run->kill_fd, "1", 1);
+        run->killed = true;
+    }
     for (size_t i = 0; i < run->n; i++)
         ids_pass(run->cg[i].path, "cgroup.procs", true);
 }

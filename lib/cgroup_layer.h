@@ -39,7 +39,9 @@ struct sbx__cgroup_dir_run {
     char path[SBX__CG_PATH_MAX];
     bool v2;
     uint32_t ctl;
-    int procs_fd; /* cgroup.procs (v2) or tasks (v1), open for the child to join; -1 once closed */
+    int procs_fd;  /* cgroup.procs (v2) or tasks (v1), open for the child to join; or, when
+                      at_clone, the cgroup2 directory; -1 once closed */
+    bool at_clone; /* the child is cloned into it (CLONE_INTO_CGROUP), and does not join */
 };
 
 /* One child's cgroups, from creation (parent, per spawn) to removal. */
@@ -52,6 +54,7 @@ struct sbx__cgroup_run {
     bool oom;                      /* the memory controller's OOM killer killed a process */
     bool mem_hit;                  /* the memory limit was reached (an OOM kill, or v1's failcnt) */
     bool pids_hit;                 /* pids.events: a fork was refused at pids.max */
+    bool killed;                   /* cgroup.kill was written */
     int pids_idx;                  /* the cgroup with the pids controller, or -1 */
     struct sbx__cgroup_pool *pool; /* a reference: where the emptied cgroups may go; or NULL */
     uint64_t mem_limit;            /* the memory limit written, or SBX_UNLIMITED */
@@ -69,6 +72,14 @@ SBX__HIDDEN int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cg
 /* Child: join every cgroup (write "0" to each cgroup.procs, or v1 tasks). Async-signal-safe;
  * -1 and errno on failure, *index naming the cgroup. */
 SBX__HIDDEN int sbx__cgroup_join(const struct sbx__cgroup_run *run, volatile int *index);
+/* Parent, before the clone: the cgroup2 directory to clone the child into
+ * (clone3's CLONE_INTO_CGROUP: the child is born there, and the kernel takes
+ * no lock for a migration), or -1. */
+SBX__HIDDEN int sbx__cgroup_clone_fd(const struct sbx__cgroup_run *run);
+/* Parent: the clone into that cgroup was refused (a kernel before 5.7, or
+ * clone(2)): the child joins it as the others (if its cgroup.procs cannot
+ * be opened, the join fails: SBX_STAGE_CGROUP, EBADF). */
+SBX__HIDDEN void sbx__cgroup_clone_refused(struct sbx__cgroup_run *run);
 /* Parent, after the clone: close the cgroup.procs descriptors. */
 SBX__HIDDEN void sbx__cgroup_close_procs(struct sbx__cgroup_run *run);
 /* SIGKILL everything in the child's cgroups (one pass; does not wait). */

@@ -53,9 +53,9 @@ struct spawn_ctx {
     const char *program;
     char *const *argv;
     char *const *envp;
-    int ruleset;                      /* Landlock ruleset to restrict to, or -1 */
-    int monitor_sock;                 /* socket to send the seccomp listener over, or -1 */
-    const struct sbx__cgroup_run *cg; /* cgroups to join (cg->n == 0: none) */
+    int ruleset;                /* Landlock ruleset to restrict to, or -1 */
+    int monitor_sock;           /* socket to send the seccomp listener over, or -1 */
+    struct sbx__cgroup_run *cg; /* cgroups to join (cg->n == 0: none) */
     int stdio_mode[3];
     int stdio_src[3]; /* host descriptor to place at 0..2, or -1 */
     /* Descriptors that survive the closing sweep, sorted by number: the host's
@@ -445,6 +445,7 @@ static pid_t clone_child(struct spawn_ctx *ctx, char *stack, size_t stack_size, 
 {
     pthread_once(&fallback_once, read_fallback_env);
     uint64_t ns_flags = ctx->plan->ns ? sbx__ns_clone_flags(&ctx->ns) : 0;
+    int into = ctx->cg->n ? sbx__cgroup_clone_fd(ctx->cg) : -1;
 #ifdef SBX__HAVE_CLONE3_CALL
     if (!force_fallback) {
         struct clone_args args = {
@@ -458,11 +459,28 @@ static pid_t clone_child(struct spawn_ctx *ctx, char *stack, size_t stack_size, 
             .stack = (uint64_t)(uintptr_t)stack,
             .stack_size = stack_size,
         };
+        if (into >= 0) { /* born in its cgroup2 cgroup: no migration (Linux 5.7) */
+            args.flags |= CLONE_INTO_CGROUP;
+            args.cgroup = (uint64_t)into;
+        }
         long r = sbx__clone3_call(&args, sizeof(args), child_main, ctx);
-        if (r != -ENOSYS)
+        if (r >= 0 || (r != -ENOSYS && into < 0))
             return (pid_t)r;
+        /* Refused with the cgroup (an older kernel, or the cgroup's own
+         * refusal): the child joins it, and says why if it cannot. */
+        if (into >= 0) {
+            sbx__cgroup_clone_refused(ctx->cg);
+            into = -1;
+            args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+            args.cgroup = 0;
+            r = sbx__clone3_call(&args, sizeof(args), child_main, ctx);
+            if (r != -ENOSYS)
+                return (pid_t)r;
+        }
     }
 #endif
+    if (into >= 0)
+        sbx__cgroup_clone_refused(ctx->cg);
     pid_t pid = clone(child_main, stack + stack_size,
                       CLONE_VM | CLONE_VFORK | CLONE_PIDFD | (int)ns_flags, ctx, pidfd);
     return pid < 0 ? -errno : pid;
