@@ -108,6 +108,16 @@ static int apply_die_with_parent(struct sbx__json_ctx *c, sbx_policy *p, struct 
     return 0;
 }
 
+static int apply_prepare_ahead(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
+{
+    int on;
+    int r = sbx__json_get_bool(c, v, &on);
+    if (r < 0)
+        return r;
+    CALL(c, sbx_prepare_ahead(p, on));
+    return 0;
+}
+
 static int apply_private_tmp(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
 {
     int on;
@@ -168,6 +178,7 @@ static const struct {
     {"limits", sbx__policy_json_apply_limits},
     {"best_effort", apply_best_effort},
     {"die_with_parent", apply_die_with_parent},
+    {"prepare_ahead", apply_prepare_ahead},
     {"private_tmp", apply_private_tmp},
     {"tmp_parent", apply_tmp_parent},
     {"tool_bundles", sbx__policy_json_apply_tool_bundles}, /* before "tools", which uses it */
@@ -413,6 +424,9 @@ static struct json_object *write_document(struct sbx__json_out *o, const sbx_pol
     if (p->die_with_parent != def->die_with_parent)
         sbx__json_put(o, doc, "die_with_parent",
                       sbx__json_checked(o, json_object_new_boolean(p->die_with_parent)));
+    if (p->prepare_ahead != def->prepare_ahead)
+        sbx__json_put(o, doc, "prepare_ahead",
+                      sbx__json_checked(o, json_object_new_boolean(p->prepare_ahead)));
     if (p->private_tmp != def->private_tmp)
         sbx__json_put(o, doc, "private_tmp",
                       sbx__json_checked(o, json_object_new_boolean(p->private_tmp)));

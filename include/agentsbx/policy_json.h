@@ -38,7 +38,7 @@ extern "C" {
  * The document must be an object with `"version": 1`. Its settings are
  * applied on top of @p policy in a fixed order, whatever the order of the
  * keys: `profile`, `workdir`, `env`, `limits`, `best_effort`,
- * `die_with_parent`, `private_tmp`, `tmp_parent`, `grants`, `tools` (after
+ * `die_with_parent`, `prepare_ahead`, `private_tmp`, `tmp_parent`, `grants`, `tools` (after
  * `env`, so that a tool is searched in the child's PATH as the document sets
  * it), `network`, `seccomp`, `cgroup`, `namespaces`, `output`. Lists add to
  * what the policy has (grants, tools, ports, syscall rules, best-effort

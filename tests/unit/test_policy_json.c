@@ -91,6 +91,7 @@ static sbx_policy *every_setter(void)
     assert_sbx_ok(sbx_limit_cpu_rate(p, 1500));
     assert_sbx_ok(sbx_set_best_effort(p, SBX_LAYER_LANDLOCK | SBX_LAYER_CGROUP));
     assert_sbx_ok(sbx_set_die_with_parent(p, 0));
+    assert_sbx_ok(sbx_prepare_ahead(p, 1));
     assert_sbx_ok(sbx_allow_path(p, "/usr/share", SBX_FS_READ));
     assert_sbx_ok(sbx_allow_path(p, "/var/tmp", SBX_FS_READ | SBX_FS_WRITE));
     assert_sbx_ok(sbx_allow_path(p, "/opt", SBX_FS_EXEC));
@@ -150,6 +151,7 @@ static void assert_same_policy(const sbx_policy *a, const sbx_policy *b)
     assert_int_equal(a->output_limit, b->output_limit);
     assert_int_equal(a->best_effort, b->best_effort);
     assert_int_equal(a->die_with_parent, b->die_with_parent);
+    assert_int_equal(a->prepare_ahead, b->prepare_ahead);
     assert_int_equal(a->n_grants, b->n_grants);
     for (size_t i = 0; i < a->n_grants; i++) {
         assert_string_equal(a->grants[i].path, b->grants[i].path);
@@ -225,6 +227,7 @@ static void test_policy_json__round_trip_every_setter(void **state)
         "\"landlock\"",
         "\"cgroup\"",
         "\"die_with_parent\": false",
+        "\"prepare_ahead\": true",
         "\"path\": \"/nonexistent/optional\"",
         "\"optional\"",
         "\"connect\": [\n      443,\n      8080\n    ]",
@@ -989,6 +992,7 @@ static const struct bad bad_documents[] = {
      "$.best_effort[0]: unknown name \"lanlock\" (expected one of: hygiene, rlimits"},
     {V1 "\"die_with_parent\": \"yes\"}", -EINVAL, "$.die_with_parent: expected true or false"},
     {V1 "\"private_tmp\": 1}", -EINVAL, "$.private_tmp: expected true or false, got 1"},
+    {V1 "\"prepare_ahead\": 1}", -EINVAL, "$.prepare_ahead: expected true or false, got 1"},
     {V1 "\"tmp_parent\": false}", -EINVAL, "$.tmp_parent: expected an absolute path"},
     {V1 "\"grants\": {}}", -EINVAL, "$.grants: expected an array of grants, got {}"},
     {V1 "\"grants\": [\"/usr\"]}", -EINVAL, "$.grants[0]: expected an object, got \"/usr\""},
