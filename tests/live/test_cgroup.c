@@ -487,14 +487,15 @@ static int bare_clone_into_killed(const char *dir)
 static void test_cgroup__spawns_from_a_cgroup_killed_before(void **state)
 {
     need_cgroup();
-    char dirs[8][512], v2[512] = "";
+    char dirs[8][512];
+    const char *v2 = NULL;
     int n = own_dirs(dirs, 8);
     for (int i = 0; i < n; i++)
         if (strncmp(dirs[i], "/sys/fs/cgroup/unified", 22) == 0)
-            snprintf(v2, sizeof(v2), "%s", dirs[i]);
-    if (!v2[0])
+            v2 = dirs[i];
+    if (!v2)
         SBX_SKIP("no cgroup2 cgroup of our own here");
-    char killed[600], fresh[600];
+    char killed[4200], fresh[4200];
     snprintf(killed, sizeof(killed), "%s/agentsbx-test-killed.%d", v2, (int)getpid());
     snprintf(fresh, sizeof(fresh), "%s/agentsbx-test-fresh.%d", v2, (int)getpid());
     if (mkdir(killed, 0755) != 0)
