@@ -647,12 +647,14 @@ static void json_str(const char *s)
 static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
-            "usage: %s [-n ITER] [--warmup N] [--ballast SIZE] [--modes LIST] [--json]\n"
-            "          [--peer [NAME=]CMDLINE]...\n"
+            "usage: %s [-n ITER] [--warmup N] [--ballast SIZE] [--pause MS] [--modes LIST]\n"
+            "          [--json] [--peer [NAME=]CMDLINE]...\n"
             "Spawn-to-reap latency of " TRUE_PATH ", modes interleaved round-robin.\n"
             "  -n ITER            measured rounds (default 2000)\n"
             "  --warmup N         unrecorded rounds first (default 100)\n"
             "  --ballast SIZE     map and touch SIZE bytes (e.g. 1G) before measuring\n"
+            "  --pause MS         wait MS milliseconds before each spawn (an agent's tool\n"
+            "                     calls come between the model's turns; default 0)\n"
             "  --modes LIST       built-in modes, comma-separated, from floor, sbx,\n"
             "                     sbx-min, fork, sbx-notmp, sbx-nomon, sbx-lean,\n"
             "                     sbx-execrep, sbx-exec10, sbx-exec10-rep,\n"
@@ -773,31 +775,30 @@ int main(int argc, char **argv)
 {
     static struct mode modes[MAX_MODES], peers[MAX_MODES];
     static char default_modes[] = DEFAULT_MODES;
-    size_t nmodes = 0, npeers = 0, iters = 2000, warmup = 100;
+    size_t nmodes = 0, npeers = 0, iters = 2000, warmup = 100, pause_ms = 0;
     uint64_t ballast_bytes = 0;
     char *mode_list = default_modes;
     int json = 0;
     static const struct option opts[] = {
-        {"warmup", required_argument, NULL, 'w'},
-        {"ballast", required_argument, NULL, 'b'},
-        {"peer", required_argument, NULL, 'p'},
-        {"modes", required_argument, NULL, 'm'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"warmup", required_argument, NULL, 'w'}, {"ballast", required_argument, NULL, 'b'},
+        {"pause", required_argument, NULL, 'P'},  {"peer", required_argument, NULL, 'p'},
+        {"modes", required_argument, NULL, 'm'},  {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
 
     for (int c; (c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1;) {
         char *end;
         switch (c) {
         case 'n':
-        case 'w': {
+        case 'w':
+        case 'P': {
             unsigned long v = strtoul(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || *optarg == '-' || (c == 'n' && v == 0)) {
+            if (*optarg == '\0' || *end != '\0' || *optarg == '-' || (c == 'n' && v == 0) ||
+                (c == 'P' && v > 10000)) {
                 fprintf(stderr, "%s: bad number '%s'\n", argv[0], optarg);
                 return 2;
             }
-            *(c == 'n' ? &iters : &warmup) = v;
+            *(c == 'n' ? &iters : c == 'w' ? &warmup : &pause_ms) = v;
             break;
         }
         case 'b':
@@ -864,6 +865,12 @@ int main(int argc, char **argv)
             struct mode *m = &modes[order[k]];
             if (m->why[0] != '\0')
                 continue;
+            if (pause_ms) {
+                struct timespec ts = {.tv_sec = (time_t)(pause_ms / 1000),
+                                      .tv_nsec = (long)(pause_ms % 1000) * 1000000L};
+                while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                    ;
+            }
             uint64_t t0 = now_ns();
             int r = m->once(m);
             uint64_t t1 = now_ns();
@@ -887,14 +894,16 @@ int main(int argc, char **argv)
     }
     if (json) {
         printf("{\"program\":\"%s\",\"library_version\":\"%s\",\"iterations\":%zu,"
-               "\"warmup\":%zu,\"ballast_bytes\":%llu,",
-               TRUE_PATH, sbx_version(), iters, warmup, (unsigned long long)ballast_bytes);
+               "\"warmup\":%zu,\"ballast_bytes\":%llu,\"pause_ms\":%zu,",
+               TRUE_PATH, sbx_version(), iters, warmup, (unsigned long long)ballast_bytes,
+               pause_ms);
         print_json(modes, nmodes, st, floor);
         printf("}\n");
     } else {
         printf("spawn-to-reap latency of %s (libagentsbx %s): %zu rounds after %zu warm-up, "
-               "ballast %.2f GiB\n",
-               TRUE_PATH, sbx_version(), iters, warmup, (double)ballast_bytes / (1u << 30));
+               "ballast %.2f GiB, pause %zu ms\n",
+               TRUE_PATH, sbx_version(), iters, warmup, (double)ballast_bytes / (1u << 30),
+               pause_ms);
         print_table(modes, nmodes, st, floor);
     }
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1022,7 +1023,7 @@ static int launch_failed(struct sbx__spawn *s, const struct spawn_ctx *ctx, pid_
  * and the program's process confined (rlimits, capabilities, Landlock, the
  * seccomp filter) and waiting for its request. A spawn that fits it only
  * sends the program's streams, and the program executes; the next one is
- * prepared after the spawn, while the program runs. One that does not fit
+ * prepared after the spawn (see struct sbx__ready's after). One that does not fit
  * (another program or working directory, kept descriptors) spawns as usual.
  *
  * The child is cloned as every child is (sharing the memory, suspending the
@@ -1050,7 +1051,19 @@ struct sbx__ready {
     bool layers_ready;         /* the layers' prepare ran (by the helper) */
     bool ready_seen;           /* the program said it waits (or the socket closed) */
     pid_t owner;               /* the process that prepared it */
+    /* The helper starts when the child spawned before it has ended (after,
+     * a pidfd the helper closes), when a spawn or a reset asks (go, an
+     * eventfd kept with r's memory), or READY_AFTER_MS after the spawn: so
+     * the set-up does not take the CPUs from a program starting up, never
+     * holds up a spawn, and is ready again beside a program that runs on. */
+    int after;
+    int go;
+    bool cancel; /* asked by a reset: the helper prepares nothing (__atomic) */
 };
+
+/* How long the next sandbox's set-up waits for the child spawned before it
+ * to end (see struct sbx__ready): a program's start-up, mostly. */
+#define READY_AFTER_MS 100
 
 /* The helper threads. */
 struct helper {
@@ -1082,7 +1095,15 @@ static void helper_prepare(struct helper *h, struct sbx__ready *r)
 {
     struct sbx__spawn *s = &r->s;
     pid_t pid = 0;
-    if (prepare(s) == 0) {
+    if (r->after >= 0) {
+        struct pollfd pfd[2] = {{.fd = r->after, .events = POLLIN},
+                                {.fd = r->go, .events = POLLIN}};
+        while (poll(pfd, 2, READY_AFTER_MS) < 0 && errno == EINTR)
+            ;
+        close(r->after);
+        r->after = -1;
+    }
+    if (!__atomic_load_n(&r->cancel, __ATOMIC_ACQUIRE) && prepare(s) == 0) {
         r->layers_ready = true;
         make_ctx(s, &r->ctx, NULL);
         r->ctx.req_sock = r->ctx_fd;
@@ -1248,6 +1269,8 @@ static int ready_wait_word(struct sbx__ready *r)
 {
     char byte;
     ssize_t n;
+    uint64_t one = 1;
+    (void)!write(r->go, &one, sizeof(one)); /* the helper starts now, if it has not */
     while ((n = recv(r->req, &byte, 1, 0)) < 0 && errno == EINTR)
         ;
     r->ready_seen = true;
@@ -1266,7 +1289,9 @@ static void ready_reset(struct sbx__ready *r)
         return;
     if (r->owner == getpid()) {
         /* Once the program waits (or the set-up failed), kill the child: its
-         * clone returns, then it is reaped. */
+         * clone returns, then it is reaped. A helper that has not started
+         * prepares nothing. */
+        __atomic_store_n(&r->cancel, true, __ATOMIC_RELEASE);
         if (!r->ready_seen)
             ready_wait_word(r);
         if (r->pidfd >= 0)
@@ -1281,8 +1306,12 @@ static void ready_reset(struct sbx__ready *r)
             launched_all(&r->s);
         if (r->layers_ready)
             abort_all(&r->s);
-    } else if (r->ctx_sock >= 0) { /* a copy in a forked process: the parent's sandbox */
-        close(r->ctx_sock);
+    } else { /* a copy in a forked process: the parent's sandbox */
+        if (r->ctx_sock >= 0)
+            close(r->ctx_sock);
+        if (r->after >= 0)
+            close(r->after);
+        r->after = -1;
     }
     if (r->pidfd >= 0)
         close(r->pidfd);
@@ -1300,6 +1329,8 @@ void sbx__ready_free(struct sbx__ready *r)
     if (!r)
         return;
     ready_reset(r);
+    if (r->go >= 0)
+        close(r->go);
     free(r);
 }
 
@@ -1307,12 +1338,16 @@ void sbx__ready_free(struct sbx__ready *r)
  * runs the layers' prepare and clones the child. Returns r (r->prepared
  * false when it could not be handed over), or NULL. */
 static struct sbx__ready *ready_make(struct sbx__ready *r, const struct sbx__plan *plan,
-                                     const struct sbx__program *prog)
+                                     const struct sbx__program *prog, int after)
 {
     if (!r) {
         if (!(r = calloc(1, sizeof(*r))))
             return NULL;
-        r->pidfd = r->req = r->ctx_sock = -1;
+        r->pidfd = r->req = r->ctx_sock = r->after = -1;
+        if ((r->go = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+            free(r);
+            return NULL;
+        }
     }
     ready_reset(r); /* one prepared for another program */
     static const char *const no_argv[] = {"", NULL};
@@ -1331,8 +1366,11 @@ static struct sbx__ready *ready_make(struct sbx__ready *r, const struct sbx__pla
     r->ctx_sock = r->ctx_fd = sv[1];
     r->pid = 0;
     r->pidfd = -1;
-    r->launched = r->ready_seen = r->layers_ready = false;
+    r->launched = r->ready_seen = r->layers_ready = r->cancel = false;
     r->owner = getpid();
+    uint64_t drained;
+    (void)!read(r->go, &drained, sizeof(drained));                 /* a kick of the last one */
+    r->after = after >= 0 ? fcntl(after, F_DUPFD_CLOEXEC, 3) : -1; /* -1: start now */
     /* The layers' launched hooks wait for the request: the child reads what
      * they change (the cgroup's descriptors) while it prepares. The host
      * closes its copy of the program's end once the program says it waits
@@ -1341,6 +1379,9 @@ static struct sbx__ready *ready_make(struct sbx__ready *r, const struct sbx__pla
         close(sv[0]);
         close(sv[1]);
         r->req = r->ctx_sock = -1;
+        if (r->after >= 0)
+            close(r->after);
+        r->after = -1;
         goto fail;
     }
     r->prepared = true;
@@ -1475,10 +1516,12 @@ static int ready_spawn(struct sbx__ready *r, const char *const *argv, const sbx_
     return 0;
 }
 
-/* After a spawn: prepare the policy's next sandbox (reusing r's memory). A
- * failure is not the spawn's: it only turns preparing ahead off. */
+/* After a spawn: prepare the policy's next sandbox (reusing r's memory), once
+ * the child just spawned has ended or the next spawn asks. A failure is not
+ * the spawn's: it only turns preparing ahead off. */
 static void ready_refill(sbx_policy *policy, const struct sbx__plan *plan,
-                         const struct sbx__program *prog, struct sbx__ready *r)
+                         const struct sbx__program *prog, struct sbx__ready *r,
+                         const sbx_child *spawned)
 {
     pthread_mutex_lock(&policy->lock);
     bool wanted = !policy->ready; /* prepared for another program: kept for it */
@@ -1489,7 +1532,7 @@ static void ready_refill(sbx_policy *policy, const struct sbx__plan *plan,
     }
     struct sbx__err_saved saved;
     sbx__err_save(&saved);
-    r = ready_make(r, plan, prog);
+    r = ready_make(r, plan, prog, spawned->pidfd);
     sbx__err_restore(&saved);
     pthread_mutex_lock(&policy->lock);
     bool keep = r && r->prepared && !policy->ready && policy->plan == plan &&
@@ -1605,7 +1648,7 @@ int sbx__spawn(const sbx_policy *cpolicy, const char *const *argv, const sbx_spa
     struct sbx__ready *ready = ahead ? ready_take(policy, plan, &prog, &io, &stale) : NULL;
     pthread_once(&fallback_once, read_fallback_env);
     if (!ready && force_ahead && !io.n_keep_fds && ready_plan_ok(policy, plan)) {
-        struct sbx__ready *now = ready_make(NULL, plan, &prog);
+        struct sbx__ready *now = ready_make(NULL, plan, &prog, -1);
         r = now && now->prepared ? ready_spawn(now, argv, opts, &io, ret) : READY_FALLBACK;
         sbx__ready_free(now);
         if (r != READY_FALLBACK && r != READY_FAILED)
@@ -1614,7 +1657,7 @@ int sbx__spawn(const sbx_policy *cpolicy, const char *const *argv, const sbx_spa
     if (ready) {
         r = ready_spawn(ready, argv, opts, &io, ret);
         if (r != READY_FALLBACK && r != READY_FAILED) {
-            ready_refill(policy, plan, &prog, ready);
+            ready_refill(policy, plan, &prog, ready, *ret);
             return r;
         }
         if (r == READY_FAILED) { /* as it would again: prepare no more */
@@ -1627,7 +1670,7 @@ int sbx__spawn(const sbx_policy *cpolicy, const char *const *argv, const sbx_spa
     }
     r = spawn_now(plan, argv, opts, &io, flags, &prog, ret);
     if (r == 0 && ahead && !io.n_keep_fds)
-        ready_refill(policy, plan, &prog, stale);
+        ready_refill(policy, plan, &prog, stale, *ret);
     else
         sbx__ready_free(stale);
     return r;

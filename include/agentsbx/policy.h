@@ -265,9 +265,12 @@ SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
  * @brief Keep a sandbox of this policy prepared for its next spawn (default: off).
  *
  * With it on, after each sbx_spawn() of the policy the library prepares the
- * next child while the one just started runs: the layers' set-up, the clone
- * into the namespaces, the mount view, the init, and the program's process
- * confined (rlimits, capabilities, Landlock, the seccomp filter), waiting.
+ * next child: the layers' set-up, the clone into the namespaces, the mount
+ * view, the init, and the program's process confined (rlimits,
+ * capabilities, Landlock, the seccomp filter), waiting. It starts when the
+ * child just spawned has ended, 100 ms after that spawn if the child runs
+ * on, or when the next spawn asks for it, whichever comes first: it does not
+ * take the CPUs from a program starting up, and never waits for a child.
  * The next sbx_spawn() that fits only hands it the program's arguments,
  * environment and standard streams, and the program executes: the spawn
  * costs about as much as a bare posix_spawn() (docs/performance.md).

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "live.h"
@@ -314,6 +315,45 @@ static void test_ahead__nothing_left_behind(void **state)
     assert_no_children();
 }
 
+/* The next sandbox is set up once the child just spawned has ended, or
+ * READY_AFTER_MS (100 ms) after the spawn, or when the next spawn asks: a
+ * child that runs on neither holds up the next spawn nor keeps it from
+ * being prepared beside it. */
+static void test_ahead__prepared_beside_a_child_that_runs_on(void **state)
+{
+    (void)state;
+    sbx_policy *p = ahead_policy();
+    static const char *const sleeper[] = {PROBE("probe_sleep"), "30", "0", NULL};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sbx_child *c = NULL, *c2 = NULL, *c3 = NULL;
+    assert_sbx_ok(sbx_spawn(p, sleeper, NULL, &c)); /* another program: as usual */
+    /* The next, for the sleeper, is prepared beside it (after 100 ms). */
+    assert_int_equal(children_settle(2), 2);
+    assert_sbx_ok(sbx_spawn(p, sleeper, NULL, &c2)); /* takes it */
+    /* Right after, while c2 runs on: asks for the one c2's spawn handed over. */
+    assert_sbx_ok(sbx_spawn(p, sleeper, NULL, &c3));
+    sbx_child *kids[] = {c3, c2, c};
+    int took[3];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(process_dead(sbx_child_pid(kids[i])), 0); /* nothing waited for them */
+        assert_sbx_ok(sbx_child_kill(kids[i]));
+        sbx_result *r = NULL;
+        assert_sbx_ok(sbx_child_wait(kids[i], &r));
+        took[i] = sbx_result_prepared_ahead(r);
+        sbx_result_free(r);
+        sbx_child_free(kids[i]);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(took[0], 1);            /* c3 */
+    assert_int_equal(took[1], 1);            /* c2 */
+    assert_int_equal(took[2], 0);            /* c */
+    assert_true(t1.tv_sec - t0.tv_sec < 20); /* a correctness bound: the sleepers sleep 30 s */
+    sbx_policy_free(p);
+    assert_int_equal(children_settle(0), 0);
+    assert_no_children();
+}
+
 /* A forked copy of the host that frees its copy of the policy leaves the
  * parent's prepared sandbox alone (it is not the copy's child). */
 static void test_ahead__fork_leaves_the_parents_sandbox(void **state)
@@ -502,6 +542,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ahead__prepared_for_the_last_program),
     cmocka_unit_test(test_ahead__workdir_per_spawn),
     cmocka_unit_test(test_ahead__nothing_left_behind),
+    cmocka_unit_test(test_ahead__prepared_beside_a_child_that_runs_on),
     cmocka_unit_test(test_ahead__fork_leaves_the_parents_sandbox),
     cmocka_unit_test(test_ahead__children_share_nothing),
     cmocka_unit_test(test_ahead__waiting_sandbox_is_confined),

@@ -791,7 +791,8 @@ class Policy(Closing):
     def prepare_ahead(self, on: bool = True) -> "Policy":
         """Keep a sandbox of this policy prepared for its next spawn (default off):
         after each spawn the next child's namespaces, view, init and confinement
-        are set up while this one runs, and the next spawn of the same program
+        are set up (once that child ends, 100 ms after it started, or when the
+        next spawn asks, whichever is first), and the next spawn of the same program
         from the same working directory (from any thread) only starts it, also
         with its own ``env=`` and ``timeout=``; a ``cwd=`` or ``pass_fds``
         spawns as usual.  ``SandboxResult.prepared_ahead`` says which took one.
