@@ -1517,8 +1517,8 @@ static int ready_spawn(struct sbx__ready *r, const char *const *argv, const sbx_
 }
 
 /* After a spawn: prepare the policy's next sandbox (reusing r's memory), once
- * the child just spawned has ended or the next spawn asks. A failure is not
- * the spawn's: it only turns preparing ahead off. */
+ * the child just spawned (NULL: the spawn failed) has ended or the next spawn
+ * asks. A failure is not the spawn's: it only turns preparing ahead off. */
 static void ready_refill(sbx_policy *policy, const struct sbx__plan *plan,
                          const struct sbx__program *prog, struct sbx__ready *r,
                          const sbx_child *spawned)
@@ -1532,7 +1532,7 @@ static void ready_refill(sbx_policy *policy, const struct sbx__plan *plan,
     }
     struct sbx__err_saved saved;
     sbx__err_save(&saved);
-    r = ready_make(r, plan, prog, spawned->pidfd);
+    r = ready_make(r, plan, prog, spawned ? spawned->pidfd : -1);
     sbx__err_restore(&saved);
     pthread_mutex_lock(&policy->lock);
     bool keep = r && r->prepared && !policy->ready && policy->plan == plan &&
@@ -1657,7 +1657,7 @@ int sbx__spawn(const sbx_policy *cpolicy, const char *const *argv, const sbx_spa
     if (ready) {
         r = ready_spawn(ready, argv, opts, &io, ret);
         if (r != READY_FALLBACK && r != READY_FAILED) {
-            ready_refill(policy, plan, &prog, ready, *ret);
+            ready_refill(policy, plan, &prog, ready, r == 0 ? *ret : NULL);
             return r;
         }
         if (r == READY_FAILED) { /* as it would again: prepare no more */
