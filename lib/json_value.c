@@ -118,11 +118,10 @@ int sbx__json_check_keys(struct sbx__json_ctx *c, struct json_object *obj, const
             found = strcmp(key, known[i]) == 0;
         if (found)
             continue;
-        char list[256] = "";
+        char list[1024] = ""; /* the policy document's own keys take about 400 */
         size_t used = 0;
         for (size_t i = 0; known[i]; i++)
-            used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0,
-                                     "%s%s", i ? ", " : "", known[i]);
+            sbx__json_append(list, sizeof(list), &used, "%s%s", i ? ", " : "", known[i]);
         size_t old = sbx__json_path_key(c, key);
         int r = sbx__json_fail(c, -EINVAL, "unknown key (expected one of: %s)", list);
         sbx__json_path_restore(c, old);

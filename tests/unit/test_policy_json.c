@@ -935,6 +935,8 @@ static const struct bad bad_documents[] = {
     {"{\"version\": 1.0}", -EINVAL, "$.version: unsupported version 1.0"},
     /* unknown keys at each level */
     {V1 "\"memory\": 5}", -EINVAL, "$.memory: unknown key (expected one of: version, profile"},
+    {V1 "\"limi|s\": 5}", -EINVAL, "unknown key (expected one of: version, profile"}, /* fuzz */
+    {V1 "\"memory\": 5}", -EINVAL, "isolation, namespaces, output)"}, /* every key, whole */
     {V1 "\"env\": {\"clear\": true}}", -EINVAL, "$.env.clear: unknown key"},
     {V1 "\"limits\": {\"mem\": 5}}", -EINVAL, "$.limits.mem: unknown key (expected one of: cpu"},
     {V1 "\"grants\": [{\"path\": \"/\", \"access\": [\"read\"], \"x\": 1}]}", -EINVAL,
