@@ -924,12 +924,16 @@ fail:
 
 int sbx__cgroup_join(const struct sbx__cgroup_run *run, volatile int *index)
 {
+    int joined = 0;
     for (size_t i = 0; i < run->n; i++) {
         *index = (int)i;
-        if (!run->cg[i].at_clone && write(run->cg[i].procs_fd, "0", 1) != 1)
+        if (run->cg[i].at_clone)
+            continue;
+        if (write(run->cg[i].procs_fd, "0", 1) != 1)
             return -1;
+        joined++;
     }
-    return 0;
+    return joined;
 }
 
 int sbx__cgroup_clone_fd(const struct sbx__cgroup_run *run)

@@ -69,8 +69,9 @@ SBX__HIDDEN void sbx__cgroup_settle(struct sbx__plan *plan);
 /* Parent, per spawn: create the child's cgroups, write their limits, open
  * their cgroup.procs. Zero system calls when the plan has no cgroup. */
 SBX__HIDDEN int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run);
-/* Child: join every cgroup (write "0" to each cgroup.procs, or v1 tasks). Async-signal-safe;
- * -1 and errno on failure, *index naming the cgroup. */
+/* Child: join every cgroup it was not cloned into (write "0" to each cgroup.procs, or v1
+ * tasks). Async-signal-safe; how many it joined, or -1 and errno on failure, *index naming
+ * the cgroup. */
 SBX__HIDDEN int sbx__cgroup_join(const struct sbx__cgroup_run *run, volatile int *index);
 /* Parent, before the clone: the cgroup2 directory to clone the child into
  * (clone3's CLONE_INTO_CGROUP: the child is born there, and the kernel takes

@@ -288,6 +288,8 @@ static const char *step_text(int step)
     case STEP_EXEC_INIT: return "executing the pid namespace's init (execveat of a memfd)";
     case STEP_BROKER:
         return "listening for the egress broker on 127.0.0.1 in the network namespace";
+    case STEP_CGROUP_NS:
+        return "rooting the cgroup namespace at the child's cgroups (unshare CLONE_NEWCGROUP)";
     default: return "setting up the namespaces";
     }
 }

@@ -34,6 +34,7 @@ enum sbx__ns_step {
     STEP_CLONE_PROGRAM,
     STEP_EXEC_INIT,
     STEP_BROKER,
+    STEP_CGROUP_NS,
 };
 
 /* What the child reads and writes while it builds its namespaces (spawn.c

@@ -396,8 +396,18 @@ static int child_main(void *arg)
     if (setsid() < 0)
         child_fail(ctx, SBX_STAGE_PROCESS);
     /* Before anything that forks, and while the descriptors are still open. */
-    if (ctx->cg->n && sbx__cgroup_join(ctx->cg, &ctx->fail_index) != 0)
+    int joined = ctx->cg->n ? sbx__cgroup_join(ctx->cg, &ctx->fail_index) : 0;
+    if (joined < 0)
         child_fail(ctx, SBX_STAGE_CGROUP);
+    /* A cgroup namespace is rooted where the clone put the child: after a
+     * join, root it again at the cgroups the child is in now, so that it
+     * sees "/" there and none of the host's cgroup tree (one cloned into its
+     * cgroup2 cgroup and joining none is there already). */
+    if (joined > 0 && plan->ns && (sbx__ns_clone_flags(&ctx->ns) & CLONE_NEWCGROUP) &&
+        unshare(CLONE_NEWCGROUP) != 0) {
+        ctx->ns.fail_step = STEP_CGROUP_NS;
+        child_fail(ctx, SBX_STAGE_NAMESPACES);
+    }
     if (plan->die_with_parent) {
         /* The subreaper init kills the tree itself when it gets this: a
          * SIGKILL would leave the descendants to the system's init. */

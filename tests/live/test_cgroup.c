@@ -542,6 +542,57 @@ static void test_cgroup__spawns_from_a_cgroup_killed_before(void **state)
     assert_int_equal(code & 1, 0); /* the library's spawn ran */
 }
 
+/* The "0::" line of /proc/self/cgroup as the child sees it, into line. */
+static void child_cgroup2_line(const sbx_policy *p, char *line, size_t size, uint32_t *ns)
+{
+    static const char *const argv[] = {"/bin/cat", "/proc/self/cgroup", NULL};
+    sbx_result *r = run_ok(p, argv);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    *ns = sbx_result_namespaces(r);
+    const char *out = sbx_result_stdout(r, NULL), *at = out ? strstr(out, "0::") : NULL;
+    snprintf(line, size, "%.*s", at ? (int)strcspn(at, "\n") : 0, at ? at : "");
+    sbx_result_free(r);
+}
+
+/* A child cloned into its cgroup2 cgroup with a cgroup namespace has that
+ * namespace rooted at its own cgroup: it sees "0::/", not the host's
+ * cgroup tree. Control: without namespaces it sees its cgroup's path. */
+static void test_cgroup__namespace_rooted_at_its_own_cgroup(void **state)
+{
+    need_cgroup();
+    char dirs[8][512];
+    const char *v2 = NULL;
+    int n = own_dirs(dirs, 8);
+    for (int i = 0; i < n; i++)
+        if (strncmp(dirs[i], "/sys/fs/cgroup/unified", 22) == 0)
+            v2 = dirs[i];
+    if (!v2)
+        SBX_SKIP("no cgroup2 cgroup of our own here");
+    char parent[4200];
+    snprintf(parent, sizeof(parent), "%s/agentsbx-test-parent.%d", v2, (int)getpid());
+    if (mkdir(parent, 0755) != 0)
+        SBX_SKIP("cannot make a cgroup beneath our own (%s): %s", v2, strerror(errno));
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p)); /* the default isolation, whatever the suite's */
+    assert_sbx_ok(sbx_set_cgroup_parent(p, parent)); /* named: used in every isolation */
+    char line[512];
+    uint32_t ns;
+    child_cgroup2_line(p, line, sizeof(line), &ns);
+    int skip = !(ns & SBX_NS_CGROUP);
+    if (!skip)
+        assert_string_equal(line, "0::/");
+    assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL)); /* the control */
+    assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ)); /* the host's /proc, there */
+    char control[512];
+    child_cgroup2_line(p, control, sizeof(control), &ns);
+    sbx_policy_free(p);
+    assert_int_equal(rmdir(parent), 0);
+    if (skip)
+        SBX_SKIP("no cgroup namespace here");
+    if (!strstr(control, "/agentsbx-test-parent.") || !strstr(control, "/agentsbx."))
+        fail_msg("without namespaces the child should see its cgroup's path, saw '%s'", control);
+}
+
 /* ---- CPU rate -------------------------------------------------------------- */
 
 /* CPU time (user + system) of a result, in seconds. */
@@ -733,6 +784,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cgroup__removed_after_wait_kill_free_and_failure),
     cmocka_unit_test(test_cgroup__kept_when_clean_removed_after_a_limit_hit),
     cmocka_unit_test(test_cgroup__spawns_from_a_cgroup_killed_before),
+    cmocka_unit_test(test_cgroup__namespace_rooted_at_its_own_cgroup),
     cmocka_unit_test(test_cgroup__cpu_rate_throttles_all_processes),
     cmocka_unit_test(test_cgroup__cpu_rate_needs_the_layer),
     cmocka_unit_test(test_cgroup__strict_error_and_best_effort),
