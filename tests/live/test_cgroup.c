@@ -478,6 +478,23 @@ static int bare_clone_into_killed(const char *dir)
     return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
+/* Our own cgroup2 directory into v2, and a new cgroup beneath it named
+ * agentsbx-test-<what>.<pid> into dir; the case is skipped without either. */
+static void own_v2_cgroup(char *v2, size_t v2_size, const char *what, char *dir, size_t size)
+{
+    char dirs[8][512];
+    int n = own_dirs(dirs, 8);
+    v2[0] = '\0';
+    for (int i = 0; i < n; i++)
+        if (strncmp(dirs[i], "/sys/fs/cgroup/unified", 22) == 0)
+            snprintf(v2, v2_size, "%s", dirs[i]);
+    if (!v2[0])
+        SBX_SKIP("no cgroup2 cgroup of our own here");
+    snprintf(dir, size, "%s/agentsbx-test-%s.%d", v2, what, (int)getpid());
+    if (mkdir(dir, 0755) != 0)
+        SBX_SKIP("cannot make a cgroup beneath our own (%s): %s", v2, strerror(errno));
+}
+
 /* Linux 6.18 kills a child cloned into a cgroup2 cgroup (CLONE_INTO_CGROUP,
  * which the library uses to spare the join's lock) when the cloning process's
  * own cgroup was killed before (its kill count differs from the new
@@ -487,19 +504,9 @@ static int bare_clone_into_killed(const char *dir)
 static void test_cgroup__spawns_from_a_cgroup_killed_before(void **state)
 {
     need_cgroup();
-    char dirs[8][512];
-    const char *v2 = NULL;
-    int n = own_dirs(dirs, 8);
-    for (int i = 0; i < n; i++)
-        if (strncmp(dirs[i], "/sys/fs/cgroup/unified", 22) == 0)
-            v2 = dirs[i];
-    if (!v2)
-        SBX_SKIP("no cgroup2 cgroup of our own here");
-    char killed[4200], fresh[4200];
-    snprintf(killed, sizeof(killed), "%s/agentsbx-test-killed.%d", v2, (int)getpid());
+    char v2[4200], killed[4300], fresh[4300];
+    own_v2_cgroup(v2, sizeof(v2), "killed", killed, sizeof(killed));
     snprintf(fresh, sizeof(fresh), "%s/agentsbx-test-fresh.%d", v2, (int)getpid());
-    if (mkdir(killed, 0755) != 0)
-        SBX_SKIP("cannot make a cgroup beneath our own (%s): %s", v2, strerror(errno));
     assert_int_equal(mkdir(fresh, 0755), 0);
     assert_int_equal(write_str(killed, "cgroup.kill", "1"), 0); /* empty: its count only */
 
@@ -560,18 +567,8 @@ static void child_cgroup2_line(const sbx_policy *p, char *line, size_t size, uin
 static void test_cgroup__namespace_rooted_at_its_own_cgroup(void **state)
 {
     need_cgroup();
-    char dirs[8][512];
-    const char *v2 = NULL;
-    int n = own_dirs(dirs, 8);
-    for (int i = 0; i < n; i++)
-        if (strncmp(dirs[i], "/sys/fs/cgroup/unified", 22) == 0)
-            v2 = dirs[i];
-    if (!v2)
-        SBX_SKIP("no cgroup2 cgroup of our own here");
-    char parent[4200];
-    snprintf(parent, sizeof(parent), "%s/agentsbx-test-parent.%d", v2, (int)getpid());
-    if (mkdir(parent, 0755) != 0)
-        SBX_SKIP("cannot make a cgroup beneath our own (%s): %s", v2, strerror(errno));
+    char v2[4200], parent[4300];
+    own_v2_cgroup(v2, sizeof(v2), "parent", parent, sizeof(parent));
     sbx_policy *p = NULL;
     assert_sbx_ok(sbx_policy_new(&p)); /* the default isolation, whatever the suite's */
     assert_sbx_ok(sbx_set_cgroup_parent(p, parent)); /* named: used in every isolation */
@@ -582,7 +579,7 @@ static void test_cgroup__namespace_rooted_at_its_own_cgroup(void **state)
     if (!skip)
         assert_string_equal(line, "0::/");
     assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL)); /* the control */
-    assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ)); /* the host's /proc, there */
+    assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));     /* the host's /proc, there */
     char control[512];
     child_cgroup2_line(p, control, sizeof(control), &ns);
     sbx_policy_free(p);
