@@ -98,34 +98,31 @@ static int apply_best_effort(struct sbx__json_ctx *c, sbx_policy *p, struct json
     return 0;
 }
 
-static int apply_die_with_parent(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
+/* A top-level on/off switch: true or false, given to set. */
+static int apply_switch(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v,
+                        int (*set)(sbx_policy *, int))
 {
     int on;
     int r = sbx__json_get_bool(c, v, &on);
     if (r < 0)
         return r;
-    CALL(c, sbx_set_die_with_parent(p, on));
+    CALL(c, set(p, on));
     return 0;
+}
+
+static int apply_die_with_parent(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
+{
+    return apply_switch(c, p, v, sbx_set_die_with_parent);
 }
 
 static int apply_prepare_ahead(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
 {
-    int on;
-    int r = sbx__json_get_bool(c, v, &on);
-    if (r < 0)
-        return r;
-    CALL(c, sbx_prepare_ahead(p, on));
-    return 0;
+    return apply_switch(c, p, v, sbx_prepare_ahead);
 }
 
 static int apply_private_tmp(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
 {
-    int on;
-    int r = sbx__json_get_bool(c, v, &on);
-    if (r < 0)
-        return r;
-    CALL(c, sbx_set_private_tmp(p, on));
-    return 0;
+    return apply_switch(c, p, v, sbx_set_private_tmp);
 }
 
 static int apply_tmp_parent(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
