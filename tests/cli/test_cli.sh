@@ -1458,6 +1458,7 @@ fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
 before = termios.tcgetattr(s)
 p = subprocess.Popen(sys.argv[4:], stdin=s, stdout=s, stderr=s, start_new_session=True)
 out, t0, sent, signalled = b"", time.monotonic(), 0, not sig_after
+quiet = None  # since when nothing came after the tool ended
 while True:
     now = time.monotonic() - t0
     if sent < len(pieces) and now > 0.7 + sent:
@@ -1476,8 +1477,14 @@ while True:
             out += os.read(m, 65536)
         except OSError:
             pass
+    # What the tool wrote last reaches this master through a kernel worker, late
+    # on a loaded machine: after its end, stop once nothing came for 0.5 s.
     if p.poll() is not None and not r:
-        break
+        quiet = quiet if quiet is not None else now
+        if now - quiet > 0.5:
+            break
+    elif r:
+        quiet = None
     if now > 20:
         p.kill()
 after = termios.tcgetattr(s)
