@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -78,6 +79,9 @@ struct view_open_how {
 #endif
 #ifndef SYS_fsmount
 #define SYS_fsmount 432
+#endif
+#ifndef SYS_fspick
+#define SYS_fspick 433
 #endif
 #define STAGE "/tmp"
 
@@ -543,6 +547,7 @@ static void classify(struct sbx__view *v);
 static int prepare_tree(const struct sbx__view *v);
 
 static int make_template(int prepared);
+static int prepare_in_userns(const struct sbx__view *v, const struct sbx__ns_plan *ns);
 
 int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
                       struct sbx__view **ret)
@@ -635,13 +640,16 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
      * ls /dev) shows nothing else. It also lets a write-only grant be listed. */
     v->root_rights = plan->fs.list;
     v->root_opts = ns->tmpfs_opts;
-    /* A root host without a user namespace can build the common part once. */
-    if (geteuid() == 0 && !(ns->clone_flags & CLONE_NEWUSER) && !policy->n_overlays) {
+    /* The common part is built once: by a root host in its own namespace,
+     * and with a user namespace in the plan by a helper in a user namespace
+     * of its own (prepare_in_userns). */
+    bool userns = (ns->clone_flags & CLONE_NEWUSER) != 0;
+    if ((userns || geteuid() == 0) && !policy->n_overlays) {
         classify(v);
         const char *size = strstr(v->root_opts, ",size=");
-        snprintf(v->scratch_opts, sizeof(v->scratch_opts), "mode=1777%s", size ? size : "");
-        v->prepared = prepare_tree(v);
-        if (v->prepared >= 0)
+        snprintf(v->scratch_opts, sizeof(v->scratch_opts), "mode=0755%s", size ? size : "");
+        v->prepared = userns ? prepare_in_userns(v, ns) : prepare_tree(v);
+        if (v->prepared >= 0 && !userns)
             v->template_ns = make_template(v->prepared);
     }
     *ret = v;
@@ -683,11 +691,16 @@ static int add_extra(const struct sbx__view *view, const char *path, struct sbx_
     struct stat st;
     if (stat(real, &st) != 0)
         return 0;
-    /* Its mount point exists (through a bind), or is made in the view's root. */
+    /* Its mount point exists (through a bind), or is made in a tmpfs of the
+     * child's own (/tmp, /dev/shm, sbx_tmpfs(): a program in the host's /tmp),
+     * or in the view's root. */
     bool bound = false;
-    for (size_t i = 0; i < view->n && !bound; i++)
-        bound = (view->ops[i].kind == SBX__VIEW_BIND || view->ops[i].kind == SBX__VIEW_BIND_AT) &&
-                sbx__path_under(real, view->ops[i].path) && strcmp(real, view->ops[i].path) != 0;
+    for (size_t i = 0; i < view->n && !bound; i++) {
+        const struct sbx__view_op *op = &view->ops[i];
+        bound = (op->kind == SBX__VIEW_BIND || op->kind == SBX__VIEW_BIND_AT ||
+                 op->kind == SBX__VIEW_SCRATCH || op->kind == SBX__VIEW_TMPFS) &&
+                sbx__path_under(real, op->path) && strcmp(real, op->path) != 0;
+    }
     e->unprepared |= !bound;
     char *copy = e->paths + e->used;
     memcpy(copy, real, len);
@@ -1129,7 +1142,7 @@ static int build(const struct sbx__view *view, const struct sbx__view_extra *ext
     return rc;
 }
 
-/* ---- the prepared tree: a root host builds the common part once ------------------- */
+/* ---- the prepared tree: the common part, built once per policy ---------------------- */
 
 /* Whether a bind's source is one of the system's own (the binds of
  * add_system and add_dev, the default denies' /dev/null): the same object for
@@ -1189,10 +1202,28 @@ static int new_tmpfs(const char *opts, uint64_t attr)
     return new_mount("tmpfs", opts, attr);
 }
 
+/* Make the file system of a mount's root read-only itself, not only the
+ * mount: every clone of the prepared tree shares its file systems, and a
+ * child that may change its own mounts (one that keeps CAP_SYS_ADMIN in its
+ * user namespace and may call mount(2)) could clear a mount's read-only
+ * flag, but not the superblock's: that needs CAP_SYS_ADMIN where the file
+ * system was made (this host's, or the helper's user namespace). */
+static int seal(int mnt)
+{
+    int fs = (int)syscall(SYS_fspick, mnt, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
+    int rc = fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) != 0 ||
+                     syscall(SYS_fsconfig, fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) != 0
+                 ? -1
+                 : 0;
+    if (fs >= 0)
+        close(fs);
+    return rc;
+}
+
 /* Build the ops that are not per_child, and the mount points of the per_child
  * ones that are not beneath another, on a detached tmpfs made read-only at the
- * end: the tree each child clones. -1 when it cannot be built here (no new
- * mount API, a source replaced...): each child then builds the whole view. */
+ * end (the mounts and their file systems): the tree each child clones. -1 when it cannot be built
+ * here (no new mount API, a source replaced...): each child then builds the whole view. */
 static int prepare_tree(const struct sbx__view *v)
 {
     int root = new_tmpfs(v->root_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
@@ -1220,8 +1251,9 @@ static int prepare_tree(const struct sbx__view *v)
             int mask = target < 0 ? -1
                                   : new_tmpfs(op->data, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
                                                             MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-            if (mask < 0 || syscall(SYS_move_mount, mask, "", target, "",
-                                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+            if (mask < 0 || seal(mask) != 0 ||
+                syscall(SYS_move_mount, mask, "", target, "",
+                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
                 rc = -1;
             if (mask >= 0)
                 close(mask);
@@ -1239,7 +1271,8 @@ static int prepare_tree(const struct sbx__view *v)
                 close(src);
         }
     }
-    if (rc == 0 && set_attr(root, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY, 0) != 0)
+    if (rc == 0 &&
+        (set_attr(root, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY, 0) != 0 || seal(root) != 0))
         rc = -1;
     if (rc != 0) {
         close(root);
@@ -1248,12 +1281,115 @@ static int prepare_tree(const struct sbx__view *v)
     return root;
 }
 
+/* A host that cannot make mounts in its own namespace (an ordinary user; or
+ * a plan with a user namespace, whose children's mounts are locked in it) has
+ * a helper build the prepared tree: a process in a user namespace of its own,
+ * the ids mapped as the children map theirs, and a copy of the host's mounts.
+ * The tree is detached, so it outlives the helper and its namespaces; its
+ * descriptor lands in this process's table (CLONE_FILES). A child, in a user
+ * namespace of its own beside the helper's, clones it (open_tree(2) takes a
+ * detached tree from any namespace) into its copy of the host's mounts, as a
+ * root host's child does. -1 when it cannot be built here: each child then
+ * builds the whole view. */
+struct userns_prepare {
+    const struct sbx__view *v;
+    const struct sbx__ns_plan *ns;
+    volatile int fd;
+};
+
+static bool put_map(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t len = (ssize_t)strlen(text);
+    bool ok = write(fd, text, (size_t)len) == len;
+    close(fd);
+    return ok;
+}
+
+static int userns_prepare_child(void *arg)
+{
+    struct userns_prepare *u = arg;
+    if (!put_map("/proc/self/uid_map", u->ns->uid_map) ||
+        (!put_map("/proc/self/setgroups", "deny") && errno != ENOENT) ||
+        !put_map("/proc/self/gid_map", u->ns->gid_map))
+        _exit(1);
+    u->fd = prepare_tree(u->v);
+    _exit(u->fd >= 0 ? 0 : 1);
+}
+
+static int prepare_in_userns(const struct sbx__view *v, const struct sbx__ns_plan *ns)
+{
+    struct userns_prepare u = {.v = v, .ns = ns, .fd = -1};
+    size_t stack_size = 64 * 1024;
+    char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return -1;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* No exit signal: a host that reaps with waitpid(-1) does not take it. */
+    pid_t pid = clone(userns_prepare_child, stack + stack_size,
+                      CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWUSER | CLONE_NEWNS, &u);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int st = 0;
+    if (pid > 0)
+        while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
+            ;
+    sbx__child_stack_released(stack, stack_size);
+    munmap(stack, stack_size);
+    if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        if (u.fd >= 0)
+            close(u.fd);
+        return -1;
+    }
+    return u.fd;
+}
+
+/* /tmp or /dev/shm on the prepared tree, whose root is shared and read-only:
+ * a directory of one tmpfs of the child's own (*scratch, made at the first;
+ * scratch_opts: the memory limit binds both together, as in a view the child
+ * builds whole), named as the mount point ("tmp", "shm"), sticky and writable
+ * by all, attached at its mount point. */
+static int scratch_dir(const struct sbx__view *view, size_t index, int *scratch, int rootfd,
+                       int ruleset, volatile int *step, const char *volatile *where)
+{
+    const struct sbx__view_op *op = &view->ops[index];
+    if (*scratch < 0 &&
+        (*scratch = new_tmpfs(view->scratch_opts,
+                              MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
+        return fail(step, SBX__VSTEP_TMPFS, where, op->path);
+    const char *p = strrchr(op->path, '/') + 1;
+    int target = mountpoint(rootfd, op->path, true);
+    if (target < 0)
+        return fail(step, SBX__VSTEP_MOUNTPOINT, where, op->path);
+    int s = 0, tree = -1;
+    if (mkdirat(*scratch, p, 0700) != 0 || fchmodat(*scratch, p, 01777, 0) != 0)
+        s = SBX__VSTEP_TMPFS;
+    else if ((tree = (int)syscall(SYS_open_tree, *scratch, p,
+                                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0)
+        s = SBX__VSTEP_CLONE;
+    else if (syscall(SYS_move_mount, tree, "", target, "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        s = SBX__VSTEP_ATTACH;
+    else if (grant_new_mount(rootfd, op->path, op->ll_rights, ruleset) != 0)
+        s = SBX__VSTEP_LANDLOCK;
+    int saved = errno;
+    if (tree >= 0)
+        close(tree);
+    close(target);
+    errno = saved;
+    return s ? fail(step, s, where, op->path) : 0;
+}
+
 /* The per_child ops and the spawn's extra, on the view's root (rootfd). */
 static int build_per_child(const struct sbx__view *view, const struct sbx__view_extra *extra,
                            const int *src, int rootfd, int ruleset, unsigned how,
                            volatile int *step, const char *volatile *where)
 {
-    int rc = 0;
+    int rc = 0, scratch = -1;
     if (view->root_rights && ruleset >= 0 &&
         sbx__landlock_add_path(ruleset, rootfd, view->root_rights) != 0)
         rc = fail(step, SBX__VSTEP_LANDLOCK, where, "/");
@@ -1261,15 +1397,17 @@ static int build_per_child(const struct sbx__view *view, const struct sbx__view_
         const struct sbx__view_op *op = &view->ops[i];
         if (!op->per_child)
             continue;
-        struct sbx__view_op own = *op;
-        if (own.kind == SBX__VIEW_SCRATCH) { /* a tmpfs of its own, not the shared root's */
-            own.kind = SBX__VIEW_TMPFS;
-            own.data = view->scratch_opts;
-        }
-        rc = do_op(&own, src[i], NULL, rootfd, ruleset, how, step, where);
+        rc = op->kind == SBX__VIEW_SCRATCH
+                 ? scratch_dir(view, i, &scratch, rootfd, ruleset, step, where)
+                 : do_op(op, src[i], NULL, rootfd, ruleset, how, step, where);
     }
     for (size_t i = 0; rc == 0 && extra && i < extra->n; i++)
         rc = do_op(&extra->ops[i], src[view->n + i], NULL, rootfd, ruleset, how, step, where);
+    if (scratch >= 0) {
+        int saved = errno;
+        close(scratch); /* its directories stay, attached */
+        errno = saved;
+    }
     return rc;
 }
 

@@ -51,10 +51,12 @@ struct sbx__view {
     uint64_t root_rights;  /* Landlock rights on the view's own root (listing it) */
     const char *root_opts; /* the view's tmpfs: its size is the memory limit, for /tmp and
                               /dev/shm together */
-    /* A root host without a user namespace: the ops that are the same for every
-     * child (the system's binds, links and denies), built once at compile as a
-     * detached mount tree that each child clones with one open_tree(2); the
-     * per_child ops are made on the clone. -1: every child builds it all. */
+    /* The ops that are the same for every child (the system's binds, links and
+     * denies), built once at compile as a detached mount tree that each child
+     * clones with one open_tree(2), its file systems read-only; the per_child
+     * ops are made on the clone. Built by a root host without a user namespace
+     * itself, otherwise by a helper in a user namespace of its own (view.c).
+     * -1: every child builds it all. */
     int prepared;
     /* With `prepared`: a mount namespace (its descriptor) whose root is a clone
      * of the prepared tree, its mounts private. A child cloned without a mount
@@ -62,7 +64,8 @@ struct sbx__view {
      * of the host's mounts, no pivot_root, no unmount of the host's tree. -1:
      * none (the child clones the prepared tree into a copy of the host's). */
     int template_ns;
-    char scratch_opts[80]; /* with `prepared`: /tmp and /dev/shm are a tmpfs each */
+    char scratch_opts[80]; /* with `prepared`: the options of the child's tmpfs that holds
+                              /tmp and /dev/shm (the prepared root is shared, read-only) */
 };
 
 /* Binds a view may have: the child holds a descriptor for each at once. */
@@ -74,8 +77,9 @@ struct sbx__view {
 #define SBX__VIEW_MAX_EXTRA SBX__PROGRAM_MAX
 struct sbx__view_extra {
     size_t n;
-    bool unprepared; /* a file outside every bind: its mount point is made in the view's
-                        root, which the prepared tree has read-only: build it all */
+    bool unprepared; /* a file outside every bind and every tmpfs of the child's own: its
+                        mount point is made in the view's root, which the prepared tree
+                        has read-only: build it all */
     struct sbx__view_op ops[SBX__VIEW_MAX_EXTRA];
     size_t used;
     char paths[2048];

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -478,6 +479,41 @@ static int bare_clone_into_killed(const char *dir)
     return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
+/* The cgroups a case made beneath our own (test_v2_cgroup), removed by
+ * remove_test_cgroups() after the case, also when it failed half-way. */
+static char made[2][4300];
+
+static void test_v2_cgroup(const char *v2, const char *what, char *dir, size_t size)
+{
+    snprintf(dir, size, "%s/agentsbx-test-%s.%d", v2, what, (int)getpid());
+    for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++)
+        if (!made[i][0]) {
+            snprintf(made[i], sizeof(made[i]), "%s", dir);
+            break;
+        }
+}
+
+static int rmdir_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)ftw;
+    if (type == FTW_DP)
+        (void)rmdir(path); /* a cgroup's files go with it */
+    return 0;
+}
+
+/* Teardown: the cgroups of the case and anything left beneath them (a
+ * policy's cgroups, when an assertion ended the case before it was freed). */
+static int remove_test_cgroups(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+        if (made[i][0])
+            (void)nftw(made[i], rmdir_entry, 8, FTW_DEPTH | FTW_PHYS);
+        made[i][0] = '\0';
+    }
+    return 0;
+}
+
 /* Our own cgroup2 directory into v2, and a new cgroup beneath it named
  * agentsbx-test-<what>.<pid> into dir; the case is skipped without either. */
 static void own_v2_cgroup(char *v2, size_t v2_size, const char *what, char *dir, size_t size)
@@ -490,7 +526,7 @@ static void own_v2_cgroup(char *v2, size_t v2_size, const char *what, char *dir,
             snprintf(v2, v2_size, "%s", dirs[i]);
     if (!v2[0])
         SBX_SKIP("no cgroup2 cgroup of our own here");
-    snprintf(dir, size, "%s/agentsbx-test-%s.%d", v2, what, (int)getpid());
+    test_v2_cgroup(v2, what, dir, size);
     if (mkdir(dir, 0755) != 0)
         SBX_SKIP("cannot make a cgroup beneath our own (%s): %s", v2, strerror(errno));
 }
@@ -506,7 +542,7 @@ static void test_cgroup__spawns_from_a_cgroup_killed_before(void **state)
     need_cgroup();
     char v2[4200], killed[4300], fresh[4300];
     own_v2_cgroup(v2, sizeof(v2), "killed", killed, sizeof(killed));
-    snprintf(fresh, sizeof(fresh), "%s/agentsbx-test-fresh.%d", v2, (int)getpid());
+    test_v2_cgroup(v2, "fresh", fresh, sizeof(fresh));
     assert_int_equal(mkdir(fresh, 0755), 0);
     assert_int_equal(write_str(killed, "cgroup.kill", "1"), 0); /* empty: its count only */
 
@@ -780,8 +816,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cgroup__double_fork_setsid_dies_v1_kill_loop),
     cmocka_unit_test(test_cgroup__removed_after_wait_kill_free_and_failure),
     cmocka_unit_test(test_cgroup__kept_when_clean_removed_after_a_limit_hit),
-    cmocka_unit_test(test_cgroup__spawns_from_a_cgroup_killed_before),
-    cmocka_unit_test(test_cgroup__namespace_rooted_at_its_own_cgroup),
+    cmocka_unit_test_teardown(test_cgroup__spawns_from_a_cgroup_killed_before, remove_test_cgroups),
+    cmocka_unit_test_teardown(test_cgroup__namespace_rooted_at_its_own_cgroup, remove_test_cgroups),
     cmocka_unit_test(test_cgroup__cpu_rate_throttles_all_processes),
     cmocka_unit_test(test_cgroup__cpu_rate_needs_the_layer),
     cmocka_unit_test(test_cgroup__strict_error_and_best_effort),

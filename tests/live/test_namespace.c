@@ -812,6 +812,79 @@ static void test_ns__mount_tmpfs_bomb_stopped(void **state)
     sbx_policy_free(plain);
 }
 
+/* The root's file system type and super options ("tmpfs ro,..."), and the
+ * device numbers of /tmp and /dev/shm, as the child's mount table shows them. */
+static const char *const view_table[] = {
+    "/bin/sh", "-c",
+    "while read -r id parent dev root at opts rest; do case $at in "
+    "/) echo \"root ${rest#*- }\";; /tmp) echo \"tmp $dev\";; /dev/shm) echo \"shm $dev\";; "
+    "esac; done </proc/self/mountinfo",
+    NULL};
+
+/* What the view_table probe printed: the root's super options ("ro,..."),
+ * and whether /tmp and /dev/shm are one file system. */
+static void view_table_of(const sbx_policy *p, char *super, size_t size, bool *one_tmpfs)
+{
+    sbx_result *r = run_ok(p, view_table);
+    if (sbx_result_exit_code(r) != 0)
+        fail_msg("the probe failed: %s", sbx_result_stderr(r, NULL));
+    const char *out = sbx_result_stdout(r, NULL);
+    const char *root = strstr(out, "root tmpfs tmpfs ");
+    const char *tmp = strstr(out, "tmp "), *shm = strstr(out, "shm ");
+    if (!root || !tmp || !shm)
+        fail_msg("the root is not a tmpfs, or /tmp or /dev/shm is missing:\n%s", out);
+    root += strlen("root tmpfs tmpfs ");
+    snprintf(super, size, "%.*s", (int)strcspn(root, "\n"), root);
+    tmp += 4, shm += 4;
+    size_t n = strcspn(tmp, "\n");
+    *one_tmpfs = n == strcspn(shm, "\n") && strncmp(tmp, shm, n) == 0;
+    sbx_result_free(r);
+}
+
+/* The part of the view every child of a policy shares (view.c's prepared
+ * tree, built once: by a root host, and with a user namespace by a helper in
+ * a user namespace of its own) is read-only in its file systems themselves,
+ * not only in the mounts: a child that could change its mounts (one that
+ * keeps CAP_SYS_ADMIN in its user namespace, with Landlock and the filter
+ * somehow out of the way) could clear a mount's read-only flag, but not the
+ * superblock's, which needs that capability where the file system was made.
+ * /tmp and /dev/shm are the child's own, one tmpfs for both (the memory limit
+ * bounds them together). Checked with the user namespace (the default as an
+ * ordinary user) and without (as root). The control: a view each child builds
+ * whole (a policy with an overlay) has a root of the child's own, writable in
+ * its super options (its mount is read-only). */
+static void test_ns__mount_shared_tree_read_only_in_its_file_systems(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+    need(SBX_FEATURE_USER_NS);
+    char super[256];
+    bool one = false;
+    for (int user = 0; user < 2; user++) {
+        sbx_policy *p = policy_ns(SBX_NS_MOUNT | SBX_NS_PID | (user ? SBX_NS_USER : 0));
+        assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+        for (int round = 0; round < 2; round++) { /* the second child clones the same tree */
+            view_table_of(p, super, sizeof(super), &one);
+            if (strncmp(super, "ro,", 3) != 0)
+                fail_msg("user namespace %d, round %d: the shared root's file system is not "
+                         "read-only: %s",
+                         user, round, super);
+            if (!one)
+                fail_msg("user namespace %d: /tmp and /dev/shm are not one tmpfs", user);
+        }
+        sbx_policy_free(p);
+    }
+    /* The control: a view built whole by the child. */
+    sbx_policy *q = policy_ns(SBX_NS_MOUNT | SBX_NS_PID);
+    assert_sbx_ok(sbx_allow_path(q, "/proc", SBX_FS_READ));
+    assert_sbx_ok(sbx_overlay(q, scratch, NULL));
+    view_table_of(q, super, sizeof(super), &one);
+    if (strncmp(super, "rw,", 3) != 0)
+        fail_msg("control: the root of a view built whole: %s", super);
+    assert_true(one);
+    sbx_policy_free(q);
+}
+
 /* ---- a host that forbids them ------------------------------------------------------ */
 
 /* The CLI, run confined: the seccomp filter of the outer sandbox denies
@@ -940,6 +1013,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_ns__mount_view_host_unix_socket, setup, teardown),
     cmocka_unit_test(test_ns__mount_view_ptys),
     cmocka_unit_test(test_ns__mount_tmpfs_bomb_stopped),
+    cmocka_unit_test_setup_teardown(test_ns__mount_shared_tree_read_only_in_its_file_systems, setup,
+                                    teardown),
     cmocka_unit_test(test_ns__refused_by_the_host_says_why),
     cmocka_unit_test(test_ns__probe_isolation_matches_a_run),
 };
