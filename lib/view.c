@@ -547,7 +547,7 @@ static void classify(struct sbx__view *v);
 static int prepare_tree(const struct sbx__view *v);
 
 static int make_template(int prepared);
-static int prepare_in_userns(const struct sbx__view *v, const struct sbx__ns_plan *ns);
+static int prepare_in_userns(const struct sbx__view *v);
 
 int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
                       struct sbx__view **ret)
@@ -640,20 +640,41 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
      * ls /dev) shows nothing else. It also lets a write-only grant be listed. */
     v->root_rights = plan->fs.list;
     v->root_opts = ns->tmpfs_opts;
-    /* The common part is built once: by a root host in its own namespace,
-     * and with a user namespace in the plan by a helper in a user namespace
-     * of its own (prepare_in_userns). */
+    /* The common part is built once, at the second spawn: by a root host in
+     * its own namespace, and with a user namespace in the plan by a helper in
+     * a user namespace of its own (prepare_in_userns). */
     bool userns = (ns->clone_flags & CLONE_NEWUSER) != 0;
     if ((userns || geteuid() == 0) && !policy->n_overlays) {
         classify(v);
         const char *size = strstr(v->root_opts, ",size=");
         snprintf(v->scratch_opts, sizeof(v->scratch_opts), "mode=0755%s", size ? size : "");
-        v->prepared = userns ? prepare_in_userns(v, ns) : prepare_tree(v);
-        if (v->prepared >= 0 && !userns)
-            v->template_ns = make_template(v->prepared);
+        v->can_prepare = true;
+        if (userns) {
+            v->uid_map = ns->uid_map;
+            v->gid_map = ns->gid_map;
+        }
     }
     *ret = v;
     return 0;
+}
+
+/* Build the prepared tree (and a root host's template namespace) once, at
+ * the view's second spawn: a policy spawned once builds its view in the child
+ * alone, which costs less than building the tree and cloning it. One spawn
+ * builds it; spawns of other threads meanwhile build their views whole. */
+static void prepare_once(struct sbx__view *v)
+{
+    if (!v->can_prepare || __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != 0 ||
+        __atomic_fetch_add(&v->uses, 1, __ATOMIC_RELAXED) == 0)
+        return;
+    int idle = 0;
+    if (!__atomic_compare_exchange_n(&v->state, &idle, 1, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
+        return;
+    v->prepared = v->uid_map ? prepare_in_userns(v) : prepare_tree(v);
+    if (v->prepared >= 0 && !v->uid_map)
+        v->template_ns = make_template(v->prepared);
+    __atomic_store_n(&v->state, 2, __ATOMIC_RELEASE);
 }
 
 /* ---- per spawn: the program and its interpreters ---------------------------------- */
@@ -722,6 +743,7 @@ int sbx__view_extra_prepare(const struct sbx__view *view, const struct sbx__prog
     extra->n = 0;
     extra->used = 0;
     extra->unprepared = false;
+    extra->tree = extra->template_ns = -1;
     if (!view)
         return 0;
     /* prog has at most SBX__VIEW_MAX_EXTRA files: each can have its bind */
@@ -729,6 +751,14 @@ int sbx__view_extra_prepare(const struct sbx__view *view, const struct sbx__prog
         int r = add_extra(view, prog->path[i], extra);
         if (r < 0)
             return r;
+    }
+    /* The view is the policy's, shared by the threads that spawn from it;
+     * only its lazy fields change (prepare_once). */
+    struct sbx__view *v = (struct sbx__view *)view;
+    prepare_once(v);
+    if (!extra->unprepared && __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == 2) {
+        extra->tree = v->prepared;
+        extra->template_ns = v->template_ns;
     }
     return 0;
 }
@@ -1066,7 +1096,7 @@ int sbx__view_build(const struct sbx__view *view, const struct sbx__view_extra *
     for (size_t i = 0; i < 2 * SBX_OVERLAY_MAX; i++)
         ovl[i] = -1;
     int rc = 0;
-    bool prepared = view->prepared >= 0 && !(extra && extra->unprepared);
+    bool prepared = extra && extra->tree >= 0;
     for (size_t i = 0; rc == 0 && i < n + n_extra; i++) {
         const struct sbx__view_op *op = i < n ? &view->ops[i] : &extra->ops[i - n];
         if (prepared && i < n && !op->per_child)
@@ -1293,7 +1323,6 @@ static int prepare_tree(const struct sbx__view *v)
  * builds the whole view. */
 struct userns_prepare {
     const struct sbx__view *v;
-    const struct sbx__ns_plan *ns;
     volatile int fd;
 };
 
@@ -1311,17 +1340,17 @@ static bool put_map(const char *path, const char *text)
 static int userns_prepare_child(void *arg)
 {
     struct userns_prepare *u = arg;
-    if (!put_map("/proc/self/uid_map", u->ns->uid_map) ||
+    if (!put_map("/proc/self/uid_map", u->v->uid_map) ||
         (!put_map("/proc/self/setgroups", "deny") && errno != ENOENT) ||
-        !put_map("/proc/self/gid_map", u->ns->gid_map))
+        !put_map("/proc/self/gid_map", u->v->gid_map))
         _exit(1);
     u->fd = prepare_tree(u->v);
     _exit(u->fd >= 0 ? 0 : 1);
 }
 
-static int prepare_in_userns(const struct sbx__view *v, const struct sbx__ns_plan *ns)
+static int prepare_in_userns(const struct sbx__view *v)
 {
-    struct userns_prepare u = {.v = v, .ns = ns, .fd = -1};
+    struct userns_prepare u = {.v = v, .fd = -1};
     size_t stack_size = 64 * 1024;
     char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -1417,7 +1446,7 @@ static int build_on_prepared(const struct sbx__view *view, const struct sbx__vie
                              const int *src, int ruleset, volatile int *step,
                              const char *volatile *where)
 {
-    int tree = (int)syscall(SYS_open_tree, view->prepared, "",
+    int tree = (int)syscall(SYS_open_tree, extra->tree, "",
                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
     if (tree < 0)
         return fail(step, SBX__VSTEP_CLONE, where, "/");
@@ -1444,7 +1473,7 @@ static int build_on_prepared(const struct sbx__view *view, const struct sbx__vie
 
 bool sbx__view_from_template(const struct sbx__view *view, const struct sbx__view_extra *extra)
 {
-    return view && view->template_ns >= 0 && !(extra && extra->unprepared);
+    return view && extra && extra->template_ns >= 0;
 }
 
 /* The child's build from the template: it is still in the host's mounts
@@ -1469,7 +1498,7 @@ static int build_on_template(const struct sbx__view *view, const struct sbx__vie
         close(src[i]);
         src[i] = tree;
     }
-    if (setns(view->template_ns, CLONE_NEWNS) != 0 || unshare(CLONE_NEWNS) != 0)
+    if (setns(extra->template_ns, CLONE_NEWNS) != 0 || unshare(CLONE_NEWNS) != 0)
         return fail(step, SBX__VSTEP_ENTER, where, "/");
     int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)

@@ -52,11 +52,12 @@ struct sbx__view {
     const char *root_opts; /* the view's tmpfs: its size is the memory limit, for /tmp and
                               /dev/shm together */
     /* The ops that are the same for every child (the system's binds, links and
-     * denies), built once at compile as a detached mount tree that each child
-     * clones with one open_tree(2), its file systems read-only; the per_child
-     * ops are made on the clone. Built by a root host without a user namespace
-     * itself, otherwise by a helper in a user namespace of its own (view.c).
-     * -1: every child builds it all. */
+     * denies), built once as a detached mount tree that each child clones with
+     * one open_tree(2), its file systems read-only; the per_child ops are made
+     * on the clone. Built by a root host without a user namespace itself,
+     * otherwise by a helper in a user namespace of its own (view.c); at the
+     * policy's second spawn, so that a policy spawned once never pays for it
+     * (sbx__view_extra_prepare). -1: every child builds it all. */
     int prepared;
     /* With `prepared`: a mount namespace (its descriptor) whose root is a clone
      * of the prepared tree, its mounts private. A child cloned without a mount
@@ -64,6 +65,15 @@ struct sbx__view {
      * of the host's mounts, no pivot_root, no unmount of the host's tree. -1:
      * none (the child clones the prepared tree into a copy of the host's). */
     int template_ns;
+    /* The lazy build of the two above, the only fields that change after
+     * compile: whether it is tried at all, the ids a helper maps (the plan's),
+     * the spawns seen, and 0 (not yet), 1 (being built by one spawn) or 2
+     * (done: prepared and template_ns set, -1 if it failed). Read and written
+     * with atomics; prepared and template_ns are read only once `state` is 2. */
+    bool can_prepare;
+    const char *uid_map, *gid_map; /* with a user namespace: the plan's */
+    unsigned uses;
+    int state;
     char scratch_opts[80]; /* with `prepared`: the options of the child's tmpfs that holds
                               /tmp and /dev/shm (the prepared root is shared, read-only) */
 };
@@ -80,6 +90,9 @@ struct sbx__view_extra {
     bool unprepared; /* a file outside every bind and every tmpfs of the child's own: its
                         mount point is made in the view's root, which the prepared tree
                         has read-only: build it all */
+    /* What this spawn builds on (the view's, as they were when it began; -1:
+     * none, or unprepared): the prepared tree and the template namespace. */
+    int tree, template_ns;
     struct sbx__view_op ops[SBX__VIEW_MAX_EXTRA];
     size_t used;
     char paths[2048];
@@ -95,7 +108,8 @@ int sbx__view_compile(const struct sbx_policy *policy, const struct sbx__plan *p
 void sbx__view_free(struct sbx__view *view) __attribute__((visibility("hidden")));
 
 /* Parent, per spawn: the program (and interpreters) that are not executable
- * in the view already. */
+ * in the view already, and what the child builds on (at the policy's second
+ * spawn, the prepared tree is built first). */
 int sbx__view_extra_prepare(const struct sbx__view *view, const struct sbx__program *prog,
                             struct sbx__view_extra *extra) __attribute__((visibility("hidden")));
 

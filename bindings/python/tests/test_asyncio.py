@@ -191,8 +191,10 @@ SLEEPER = "import time; print({!r}, flush=True); time.sleep(60)"
 
 
 def warm(policy):
-    """A policy opens its grants at its first spawn and keeps them open: do that
-    first, so that counting descriptors sees only what a child leaves."""
+    """A policy opens its grants at its first spawn, and builds its view's
+    shared tree at its second, and keeps them open: do both first, so that
+    counting descriptors sees only what a child leaves."""
+    policy.run(["true"])
     policy.run(["true"])
 
 
