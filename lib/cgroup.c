@@ -562,7 +562,8 @@ struct sbx__cgroup_pool {
     size_t n;
     struct {
         pid_t owner;
-        bool killed; /* cgroup.kill was written: see clone_into_lives() */
+        bool killed;       /* cgroup.kill was written: see clone_into_lives() */
+        uint64_t pids_max; /* the pids.max written (the run's pids_max) */
         char path[SBX__CG_MAX][SBX__CG_PATH_MAX];
     } e[POOL_MAX];
     struct sbx__cgroup_pool *next, *prev; /* every pool, for exit */
@@ -674,6 +675,7 @@ static bool pool_take(struct sbx__cgroup_pool *pool, struct sbx__cgroup_run *run
             for (size_t d = 0; d < pool->n_dirs; d++)
                 memcpy(run->cg[d].path, pool->e[i].path[d], SBX__CG_PATH_MAX);
             run->killed = pool->e[i].killed;
+            run->pids_max = pool->e[i].pids_max;
             pool->e[i] = pool->e[--pool->n];
             took = true;
         }
@@ -711,6 +713,7 @@ static bool pool_give(struct sbx__cgroup_run *run, bool empty)
     if (fits && !pool->closed && pool->n < POOL_MAX) {
         pool->e[pool->n].owner = getpid();
         pool->e[pool->n].killed = run->killed;
+        pool->e[pool->n].pids_max = run->pids_max;
         for (size_t i = 0; i < run->n; i++)
             memcpy(pool->e[pool->n].path[i], run->cg[i].path, SBX__CG_PATH_MAX);
         pool->n++;
@@ -833,7 +836,7 @@ static bool clone_into_lives(const char *dir)
     return lives;
 }
 
-int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run)
+int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run, bool reaper)
 {
     run->n = 0;
     run->pool = NULL;
@@ -850,7 +853,13 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
     run->peak = 0;
     run->oom = run->mem_hit = run->pids_hit = run->killed = false;
     run->mem_limit = cg->memory;
+    run->pids_max = SBX_UNLIMITED;
     run->pool = NULL;
+    /* The library's init (pid 1 of a pid namespace, or the subreaper) is in
+     * the cgroup too, and is not one of the program's processes. */
+    uint64_t pids_max = cg->pids == SBX_UNLIMITED
+                            ? SBX_UNLIMITED
+                            : cg->pids + ((plan->ns && plan->ns->init) || reaper ? 1 : 0);
     /* Emptied cgroups of an earlier child: made and limited already. */
     bool kept = cg->pool && pool_take(cg->pool, run);
     int r = 0;
@@ -862,6 +871,12 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
         run->cg[i].at_clone = false;
         if (kept) {
             run->n = i + 1;
+            /* kept by a child with the init, for one without, or the reverse */
+            if ((int)i == cg->pids_idx && pids_max != SBX_UNLIMITED && run->pids_max != pids_max) {
+                if ((r = write_limit(path, "pids.max", pids_max, false)) < 0)
+                    goto fail;
+                run->pids_max = pids_max;
+            }
             goto open_procs;
         }
         snprintf(path, SBX__CG_PATH_MAX, "%s/agentsbx.%s.%u", cg->dirs[i].parent, tag, seq);
@@ -880,12 +895,11 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
             if (r < 0)
                 goto fail;
         }
-        /* The library's init (pid 1 of a pid namespace) is in the cgroup too,
-         * and is not one of the program's processes. */
-        uint64_t init = plan->ns && plan->ns->init ? 1 : 0;
-        if ((int)i == cg->pids_idx && cg->pids != SBX_UNLIMITED &&
-            (r = write_limit(path, "pids.max", cg->pids + init, false)) < 0)
-            goto fail;
+        if ((int)i == cg->pids_idx && pids_max != SBX_UNLIMITED) {
+            if ((r = write_limit(path, "pids.max", pids_max, false)) < 0)
+                goto fail;
+            run->pids_max = pids_max;
+        }
         if ((int)i == cg->cpu_idx && cg->cpu_rate != SBX_UNLIMITED &&
             (r = write_cpu_rate(path, v2, cg->cpu_rate)) < 0)
             goto fail;
@@ -1151,7 +1165,8 @@ static void plan_free(struct sbx__plan *plan)
 
 static int prepare(struct sbx__spawn *s)
 {
-    return sbx__cgroup_prepare(s->plan, &s->child->cg); /* no system call without a cgroup */
+    /* no system call without a cgroup */
+    return sbx__cgroup_prepare(s->plan, &s->child->cg, s->reaper);
 }
 
 static void launched(struct sbx__spawn *s)

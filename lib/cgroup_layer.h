@@ -58,6 +58,8 @@ struct sbx__cgroup_run {
     int pids_idx;                  /* the cgroup with the pids controller, or -1 */
     struct sbx__cgroup_pool *pool; /* a reference: where the emptied cgroups may go; or NULL */
     uint64_t mem_limit;            /* the memory limit written, or SBX_UNLIMITED */
+    uint64_t pids_max;             /* pids.max as written (the limit, plus the library's
+                                      init when the child has one), or SBX_UNLIMITED */
 };
 
 SBX__HIDDEN void sbx__cgroup_policy_free(sbx_policy *policy);
@@ -67,8 +69,10 @@ SBX__HIDDEN int sbx__cgroup_compile(const sbx_policy *policy, struct sbx__plan *
  * (the pid namespace kills the tree), then the pool of emptied cgroups. */
 SBX__HIDDEN void sbx__cgroup_settle(struct sbx__plan *plan);
 /* Parent, per spawn: create the child's cgroups, write their limits, open
- * their cgroup.procs. Zero system calls when the plan has no cgroup. */
-SBX__HIDDEN int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run);
+ * their cgroup.procs. Zero system calls when the plan has no cgroup. `reaper`:
+ * the spawn runs the subreaper init, which the process limit does not count. */
+SBX__HIDDEN int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *run,
+                                    bool reaper);
 /* Child: join every cgroup it was not cloned into (write "0" to each cgroup.procs, or v1
  * tasks). Async-signal-safe; how many it joined, or -1 and errno on failure, *index naming
  * the cgroup. */

@@ -713,11 +713,7 @@ static int prepare(struct sbx__spawn *s)
             return r;
         s->cwd = plan->workdir ? plan->workdir : getcwd(s->cwd_buf, sizeof(s->cwd_buf));
     }
-    /* The subreaper needs the init's executable memfd; where there can be none
-     * (inside another sandbox, vm.memfd_noexec = 2) the tree is killed by its
-     * process group, and the result says so. */
-    if (s->reaper && sbx__ns_init_fd() < 0)
-        s->reaper = false;
+    /* (The subreaper is asked for only where the init's memfd exists: spawn.c.) */
     if (!(plan->ns && plan->ns->init) && !s->reaper)
         return 0;
     s->init_fd = sbx__ns_init_fd();

@@ -1589,9 +1589,16 @@ static int spawn_now(const struct sbx__plan *plan, const char *const *argv,
     int r;
     struct sbx__spawn s;
     spawn_state(&s, plan, argv, &io, opts, found);
-    /* A pid namespace or a cgroup kills the tree already. */
+    /* A pid namespace kills the tree already. A cgroup does while the host
+     * lives (the end, a timeout, a kill); when the host dies only the init's
+     * parent-death signal can, so with die-with-parent the init is there too. */
+    /* It needs the init's executable memfd; where there can be none (inside
+     * another sandbox, vm.memfd_noexec = 2) the process group or the cgroup
+     * kills the tree, and the result says which. Known before the layers'
+     * prepare: the cgroup's process limit leaves room for the init. */
     s.reaper = (plan->subreaper || (flags & SBX__SPAWN_SUBREAPER)) &&
-               !(plan->ns && plan->ns->init) && !plan->cgroup && sbx__subreaper_available();
+               !(plan->ns && plan->ns->init) && (!plan->cgroup || plan->die_with_parent) &&
+               sbx__subreaper_available() && sbx__ns_init_fd() >= 0;
     if ((r = open_workdir(&s)) < 0)
         return r;
     int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};

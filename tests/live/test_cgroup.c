@@ -300,6 +300,114 @@ static void check_escape_killed(sbx_policy *p, const char *mode)
     assert_int_equal(busy_cgroups(), 0);
 }
 
+/* Kill whatever is left in the cgroups a dead host named agentsbx.<host>.*
+ * in parent, then remove them. */
+static void remove_dead_host_cgroups(const char *parent, pid_t host)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "agentsbx.%d.", (int)host);
+    for (int round = 0; round < 50; round++) {
+        int left = 0;
+        DIR *d = opendir(parent);
+        assert_non_null(d);
+        for (struct dirent *e; (e = readdir(d));) {
+            if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+                continue;
+            char path[PATH_MAX + 600];
+            snprintf(path, sizeof(path), "%s/%s/cgroup.procs", parent, e->d_name);
+            FILE *f = fopen(path, "r");
+            for (int pid; f && fscanf(f, "%d", &pid) == 1;)
+                kill(pid, SIGKILL);
+            if (f)
+                fclose(f);
+            snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
+            if (rmdir(path) != 0)
+                left++;
+        }
+        closedir(d);
+        if (!left)
+            return;
+        usleep(20000);
+    }
+    fail_msg("the cgroups of the dead host %d in %s could not be removed", (int)host, parent);
+}
+
+static void own_v2_cgroup(char *v2, size_t v2_size, const char *what, char *dir, size_t size);
+
+/* The host dies (SIGKILL). A cgroup kills the tree while its host lives (at
+ * the end, a timeout, a kill); when the host dies, the subreaper init's
+ * parent-death signal does (sbx_run, the CLI, sbx_set_subreaper), also with a
+ * cgroup: the setsid grandchild dies with the host. The control: without
+ * die-with-parent nothing kills it, so the probe's escape is real. The dead
+ * host's cgroups stay (a later process's sweep removes them); the case
+ * removes them itself. They are made beneath a cgroup of the case's own,
+ * which other processes' sweeps do not visit (a sweep would kill the
+ * control's grandchild). */
+static void test_cgroup__host_death_kills_the_tree(void **state)
+{
+    (void)state;
+    need_cgroup();
+    char v2[4200], parent[4300];
+    own_v2_cgroup(v2, sizeof(v2), "hostdeath", parent, sizeof(parent));
+    char dir[] = "/tmp/sbx-cg-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    chmod(dir, 0755);
+    char file[600];
+    snprintf(file, sizeof(file), "%s/gc.pid", dir);
+    for (int with = 1; with >= 0; with--) {
+        pid_t host = fork();
+        assert_true(host >= 0);
+        if (host == 0) {
+            sbx_policy *p = NULL;
+            const char *argv[] = {PROBE("probe_cgroup"), "escape", file, NULL};
+            sbx_child *c = NULL;
+            if (sbx_policy_new(&p) != 0 || sbx_set_cgroup_parent(p, parent) != 0 ||
+                sbx_set_isolation(p, SBX_ISOLATION_MINIMAL) != 0 || sbx_set_subreaper(p, 1) != 0 ||
+                sbx_set_workdir(p, dir) != 0 || (!with && sbx_set_die_with_parent(p, 0) != 0) ||
+                sbx_spawn(p, argv, NULL, &c) != 0) {
+                fprintf(stderr, "host: %s\n", sbx_last_error());
+                _exit(3);
+            }
+            pause(); /* killed by the case */
+            _exit(0);
+        }
+        pid_t gc = 0;
+        for (int i = 0; i < 500 && gc <= 1; i++) {
+            FILE *f = fopen(file, "r");
+            if (!f || fscanf(f, "%d", &gc) != 1)
+                gc = 0;
+            if (f)
+                fclose(f);
+            if (gc <= 1)
+                usleep(10000);
+        }
+        unlink(file);
+        kill(host, SIGKILL);
+        assert_int_equal(waitpid(host, NULL, 0), host);
+        bool dead = gc > 1;
+        for (int i = 0; i < 100 && gc > 1 && !(dead = process_dead(gc)); i++)
+            usleep(10000);
+        if (gc > 1 && !dead)
+            kill(gc, SIGKILL);
+        remove_dead_host_cgroups(parent, host);
+        if (gc <= 1) {
+            rmdir(dir);
+            fail_msg("%s: no grandchild pid in %s", with ? "with" : "control", file);
+        }
+        if (with && !dead) {
+            rmdir(dir);
+            fail_msg("host killed: the setsid grandchild %d survived it", (int)gc);
+        }
+        if (!with && dead) {
+            rmdir(dir);
+            fail_msg("control: the grandchild died without die-with-parent: the probe proves "
+                     "nothing");
+        }
+    }
+    rmdir(dir);
+    assert_int_equal(rmdir(parent), 0);
+}
+
 static void test_cgroup__double_fork_setsid_dies_at_timeout(void **state)
 {
     need_cgroup();
@@ -816,6 +924,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cgroup__double_fork_setsid_dies_v1_kill_loop),
     cmocka_unit_test(test_cgroup__removed_after_wait_kill_free_and_failure),
     cmocka_unit_test(test_cgroup__kept_when_clean_removed_after_a_limit_hit),
+    cmocka_unit_test_teardown(test_cgroup__host_death_kills_the_tree, remove_test_cgroups),
     cmocka_unit_test_teardown(test_cgroup__spawns_from_a_cgroup_killed_before, remove_test_cgroups),
     cmocka_unit_test_teardown(test_cgroup__namespace_rooted_at_its_own_cgroup, remove_test_cgroups),
     cmocka_unit_test(test_cgroup__cpu_rate_throttles_all_processes),
