@@ -661,20 +661,32 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
 /* Build the prepared tree (and a root host's template namespace) once, at
  * the view's second spawn: a policy spawned once builds its view in the child
  * alone, which costs less than building the tree and cloning it. One spawn
- * builds it; spawns of other threads meanwhile build their views whole. */
+ * builds it (`state` holds its process's pid meanwhile); spawns of other
+ * threads meanwhile build their views whole. A copy of the process forked
+ * during the build finds another process's pid there, and builds its own. */
+#define VIEW_PREPARED (-1)
+
 static void prepare_once(struct sbx__view *v)
 {
-    if (!v->can_prepare || __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != 0 ||
-        __atomic_fetch_add(&v->uses, 1, __ATOMIC_RELAXED) == 0)
+    int self = (int)getpid();
+    int seen = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
+    if (!v->can_prepare || seen == VIEW_PREPARED || seen == self ||
+        (seen == 0 && __atomic_fetch_add(&v->uses, 1, __ATOMIC_RELAXED) == 0))
         return;
-    int idle = 0;
-    if (!__atomic_compare_exchange_n(&v->state, &idle, 1, false, __ATOMIC_ACQ_REL,
+    if (!__atomic_compare_exchange_n(&v->state, &seen, self, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_RELAXED))
         return;
+    if (seen != 0) { /* what the forked-from process had built so far: its copies */
+        if (v->prepared >= 0)
+            close(v->prepared);
+        if (v->template_ns >= 0)
+            close(v->template_ns);
+        v->prepared = v->template_ns = -1;
+    }
     v->prepared = v->uid_map ? prepare_in_userns(v) : prepare_tree(v);
     if (v->prepared >= 0 && !v->uid_map)
         v->template_ns = make_template(v->prepared);
-    __atomic_store_n(&v->state, 2, __ATOMIC_RELEASE);
+    __atomic_store_n(&v->state, VIEW_PREPARED, __ATOMIC_RELEASE);
 }
 
 /* ---- per spawn: the program and its interpreters ---------------------------------- */
@@ -756,7 +768,7 @@ int sbx__view_extra_prepare(const struct sbx__view *view, const struct sbx__prog
      * only its lazy fields change (prepare_once). */
     struct sbx__view *v = (struct sbx__view *)view;
     prepare_once(v);
-    if (!extra->unprepared && __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == 2) {
+    if (!extra->unprepared && __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VIEW_PREPARED) {
         extra->tree = v->prepared;
         extra->template_ns = v->template_ns;
     }

@@ -67,9 +67,10 @@ struct sbx__view {
     int template_ns;
     /* The lazy build of the two above, the only fields that change after
      * compile: whether it is tried at all, the ids a helper maps (the plan's),
-     * the spawns seen, and 0 (not yet), 1 (being built by one spawn) or 2
-     * (done: prepared and template_ns set, -1 if it failed). Read and written
-     * with atomics; prepared and template_ns are read only once `state` is 2. */
+     * the spawns seen, and 0 (not yet), the pid of the process whose spawn
+     * builds it, or -1 (done: prepared and template_ns set, -1 if it failed).
+     * Read and written with atomics; prepared and template_ns are read only
+     * once `state` is -1. */
     bool can_prepare;
     const char *uid_map, *gid_map; /* with a user namespace: the plan's */
     unsigned uses;
