@@ -1264,8 +1264,9 @@ static int seal(int mnt)
 
 /* Build the ops that are not per_child, and the mount points of the per_child
  * ones that are not beneath another, on a detached tmpfs made read-only at the
- * end (the mounts and their file systems): the tree each child clones. -1 when it cannot be built
- * here (no new mount API, a source replaced...): each child then builds the whole view. */
+ * end (the mounts and their file systems): the tree each child clones. -1
+ * when it cannot be built here (no new mount API, a source replaced...): each
+ * child then builds the whole view. */
 static int prepare_tree(const struct sbx__view *v)
 {
     int root = new_tmpfs(v->root_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
