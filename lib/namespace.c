@@ -223,17 +223,26 @@ uint64_t sbx__ns_clone_flags(const struct sbx__ns_run *run)
     return ns->clone_flags;
 }
 
+int sbx__ns_write_ids(const char *uid_map, const char *gid_map)
+{
+    if (write_file("/proc/self/uid_map", uid_map) != 0)
+        return STEP_UID_MAP;
+    if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
+        return STEP_SETGROUPS;
+    if (write_file("/proc/self/gid_map", gid_map) != 0)
+        return STEP_GID_MAP;
+    return 0;
+}
+
 int sbx__ns_setup(struct sbx__ns_run *run)
 {
     const struct sbx__ns_plan *ns = run->plan;
-    if (ns->userns) {
-        if (write_file("/proc/self/uid_map", ns->uid_map) != 0)
-            return step_fail(run, STEP_UID_MAP, ns->uid_map);
-        if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
-            return step_fail(run, STEP_SETGROUPS, NULL);
-        if (write_file("/proc/self/gid_map", ns->gid_map) != 0)
-            return step_fail(run, STEP_GID_MAP, ns->gid_map);
-    }
+    int step = ns->userns ? sbx__ns_write_ids(ns->uid_map, ns->gid_map) : 0;
+    if (step)
+        return step_fail(run, step,
+                         step == STEP_UID_MAP   ? ns->uid_map
+                         : step == STEP_GID_MAP ? ns->gid_map
+                                                : NULL);
     if ((ns->set & SBX_NS_UTS) && sethostname("agentsbx", 8) != 0)
         return step_fail(run, STEP_HOSTNAME, NULL);
     if ((ns->set & SBX_NS_NET) && loopback_up() != 0)

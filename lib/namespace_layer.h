@@ -62,6 +62,10 @@ SBX__HIDDEN int sbx__ns_init_fd(void);
  * child that builds its view from the template namespace makes its mount
  * namespace itself, view.h). */
 SBX__HIDDEN uint64_t sbx__ns_clone_flags(const struct sbx__ns_run *run);
+/* A process just in a new user namespace (the child, view.c's helper): map
+ * its ids (uid_map, "deny" to setgroups, gid_map). 0, or the STEP_* of the
+ * write that failed, errno set. Async-signal-safe. */
+SBX__HIDDEN int sbx__ns_write_ids(const char *uid_map, const char *gid_map);
 /* Child, right after the clone: ids, mounts, host name, loopback. -1 and errno
  * on failure, run->fail_step and fail_path saying where. Async-signal-safe. */
 SBX__HIDDEN int sbx__ns_setup(struct sbx__ns_run *run);

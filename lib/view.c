@@ -1339,23 +1339,10 @@ struct userns_prepare {
     volatile int fd;
 };
 
-static bool put_map(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t len = (ssize_t)strlen(text);
-    bool ok = write(fd, text, (size_t)len) == len;
-    close(fd);
-    return ok;
-}
-
 static int userns_prepare_child(void *arg)
 {
     struct userns_prepare *u = arg;
-    if (!put_map("/proc/self/uid_map", u->v->uid_map) ||
-        (!put_map("/proc/self/setgroups", "deny") && errno != ENOENT) ||
-        !put_map("/proc/self/gid_map", u->v->gid_map))
+    if (sbx__ns_write_ids(u->v->uid_map, u->v->gid_map) != 0)
         _exit(1);
     u->fd = prepare_tree(u->v);
     _exit(u->fd >= 0 ? 0 : 1);
