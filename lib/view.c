@@ -666,6 +666,22 @@ int sbx__view_compile(const sbx_policy *policy, const struct sbx__plan *plan,
  * during the build finds another process's pid there, and builds its own. */
 #define VIEW_PREPARED (-1)
 
+/* Test-only: AGENTSBX_TEST_VIEW_BUILD="FD:PID" holds a build claimed in
+ * process PID: a byte to FD says the build is claimed, and it goes on when a
+ * byte comes back (test_namespace forks meanwhile). */
+static void test_hold_build(void)
+{
+    const char *v = secure_getenv("AGENTSBX_TEST_VIEW_BUILD");
+    int fd;
+    long pid;
+    char c;
+    if (!v || sscanf(v, "%d:%ld", &fd, &pid) != 2 || pid != (long)getpid())
+        return;
+    if (write(fd, "b", 1) == 1)
+        while (read(fd, &c, 1) < 0 && errno == EINTR)
+            ;
+}
+
 static void prepare_once(struct sbx__view *v)
 {
     int self = (int)getpid();
@@ -676,6 +692,7 @@ static void prepare_once(struct sbx__view *v)
     if (!__atomic_compare_exchange_n(&v->state, &seen, self, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_RELAXED))
         return;
+    test_hold_build();
     if (seen != 0) { /* what the forked-from process had built so far: its copies */
         if (v->prepared >= 0)
             close(v->prepared);

@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -877,6 +878,98 @@ static void test_ns__mount_shared_tree_read_only_in_its_file_systems(void **stat
     }
 }
 
+/* In a copy of the host forked while another thread builds the policy's
+ * prepared tree: two spawns, both on a tree (the root read-only in its super
+ * options). 0, or which spawn failed (1x: sbx_run, 2x: the probe, 3x: a view
+ * built whole). No cmocka here: this is not the test's process. */
+static int copy_spawns_on_a_tree(const sbx_policy *p)
+{
+    static const char root_fs[] = "root tmpfs tmpfs ";
+    for (int i = 0; i < 2; i++) {
+        sbx_result *r = NULL;
+        if (sbx_run(p, view_table, NULL, 0, &r) != 0 || !r)
+            return 10 + i;
+        const char *out = sbx_result_stdout(r, NULL), *root = strstr(out, root_fs);
+        bool ok = sbx_result_status(r) == SBX_STATUS_EXITED && sbx_result_exit_code(r) == 0;
+        bool ro = root && strncmp(root + strlen(root_fs), "ro,", 3) == 0;
+        sbx_result_free(r);
+        if (!ok)
+            return 20 + i;
+        if (!ro)
+            return 30 + i;
+    }
+    return 0;
+}
+
+struct spawn_in_thread {
+    const sbx_policy *p;
+    int rc;
+    sbx_result *r;
+};
+
+static void *spawn_view_table(void *arg)
+{
+    struct spawn_in_thread *t = arg;
+    t->rc = sbx_run(t->p, view_table, NULL, 0, &t->r);
+    return NULL;
+}
+
+/* The tree is built by the policy's second spawn, which claims the build
+ * with its process's pid (view.c, prepare_once). A copy of the host forked
+ * while another thread builds it (held there by a test-only hook) finds the
+ * build claimed by a process it is not, and builds a tree of its own: its
+ * spawns run on a tree. The control is the copy's own second spawn finding
+ * its tree; with a claim that held no pid, the copy waited for a builder that
+ * does not exist in it and built every view whole ("rw" root: exit 30). */
+static void test_ns__mount_tree_built_again_in_a_copy_forked_during_the_build(void **state)
+{
+    (void)state;
+    need(SBX_FEATURE_MOUNT_NS);
+    need(SBX_FEATURE_USER_NS);
+    char super[256];
+    bool one = false;
+    for (int user = 0; user < 2; user++) {
+        sbx_policy *p = policy_ns(SBX_NS_MOUNT | SBX_NS_PID | (user ? SBX_NS_USER : 0));
+        assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+        view_table_of(p, super, sizeof(super), &one); /* the first spawn: a whole view */
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        char hook[64];
+        snprintf(hook, sizeof(hook), "%d:%ld", sv[1], (long)getpid());
+        assert_int_equal(setenv("AGENTSBX_TEST_VIEW_BUILD", hook, 1), 0);
+        struct spawn_in_thread t = {.p = p, .rc = -1};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, spawn_view_table, &t), 0);
+        char c = 0;
+        assert_int_equal(read(sv[0], &c, 1), 1); /* the second spawn holds the build */
+        assert_int_equal(c, 'b');
+        assert_int_equal(unsetenv("AGENTSBX_TEST_VIEW_BUILD"), 0);
+        pid_t copy = fork();
+        assert_true(copy >= 0);
+        if (copy == 0)
+            _exit(copy_spawns_on_a_tree(p));
+        int st = 0;
+        pid_t got = waitpid(copy, &st, 0);
+        assert_int_equal(write(sv[0], "g", 1), 1); /* the build goes on */
+        assert_int_equal(pthread_join(th, NULL), 0);
+        close(sv[0]);
+        close(sv[1]);
+        assert_int_equal(got, copy);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            fail_msg("user namespace %d: the copy's spawns: status 0x%x (30, 31: a view built "
+                     "whole, not on a tree)",
+                     user, st);
+        assert_sbx_ok(t.rc);
+        assert_status(t.r, SBX_STATUS_EXITED, 0);
+        sbx_result_free(t.r);
+        view_table_of(p, super, sizeof(super), &one); /* the host's next one, on its tree */
+        if (strncmp(super, "ro,", 3) != 0)
+            fail_msg("user namespace %d: the host's third spawn is not on the tree: %s", user,
+                     super);
+        sbx_policy_free(p);
+    }
+}
+
 /* ---- a host that forbids them ------------------------------------------------------ */
 
 /* The CLI, run confined: the seccomp filter of the outer sandbox denies
@@ -1006,6 +1099,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ns__mount_view_ptys),
     cmocka_unit_test(test_ns__mount_tmpfs_bomb_stopped),
     cmocka_unit_test(test_ns__mount_shared_tree_read_only_in_its_file_systems),
+    cmocka_unit_test(test_ns__mount_tree_built_again_in_a_copy_forked_during_the_build),
     cmocka_unit_test(test_ns__refused_by_the_host_says_why),
     cmocka_unit_test(test_ns__probe_isolation_matches_a_run),
 };
