@@ -356,18 +356,6 @@ static int policy_dup(const sbx_policy *from, sbx_policy *to)
 
 /* ---- compiling ------------------------------------------------------------------ */
 
-/* The path a Landlock rule's descriptor names (its O_PATH descriptor). */
-static bool rule_path(int fd, char *buf, size_t size)
-{
-    char link[32];
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, buf, size - 1);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    return true;
-}
-
 static int add_rule(struct sbx__landlock_plan *ll, int fd, uint64_t access, const char *deny)
 {
     if (ll->n_rules == SBX__MAX_LL_RULES) {
@@ -436,7 +424,7 @@ static int deny_with_landlock(const sbx_policy *policy, struct sbx__plan *plan,
     for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX];
         uint64_t rights = ll->rules[i].access;
-        if (!rights || !rule_path(ll->rules[i].fd, path, sizeof(path)) ||
+        if (!rights || !sbx__fd_path(ll->rules[i].fd, path, sizeof(path)) ||
             !sbx__path_under(at->real, path))
             continue;
         bool hide = at->access & SBX_FS_READ;

@@ -749,25 +749,24 @@ int sbx__landlock_check_start(const sbx_policy *policy, struct sbx__plan *plan)
         /* The host's current directory, where a child of this policy starts
          * unless the spawn names a directory: decided now for the directory
          * the host is in, again per spawn only if the host moved. */
-        char cwd[PATH_MAX], link[32];
+        char cwd[PATH_MAX];
         size_t cap = 0;
         for (size_t i = 0; i < ll->n_rules; i++) { /* the rules' paths, NUL-separated */
             if (!(ll->rules[i].access & ll->handled_fs))
                 continue; /* all taken away (a deny) */
-            snprintf(link, sizeof(link), "/proc/self/fd/%d", ll->rules[i].fd);
-            ssize_t n = readlink(link, cwd, sizeof(cwd));
-            if (n <= 0 || (size_t)n >= sizeof(cwd) || cwd[0] != '/')
+            if (!sbx__fd_path(ll->rules[i].fd, cwd, sizeof(cwd)) || cwd[0] != '/')
                 continue; /* no /proc: the directory alone decides */
-            if (ll->rule_paths_len + (size_t)n + 1 > cap) {
-                cap = (ll->rule_paths_len + (size_t)n + 1) * 2;
+            size_t n = strlen(cwd);
+            if (ll->rule_paths_len + n + 1 > cap) {
+                cap = (ll->rule_paths_len + n + 1) * 2;
                 char *grown = realloc(ll->rule_paths, cap);
                 if (!grown)
                     return sbx__err_stage(SBX_STAGE_COMPILE, -ENOMEM, "landlock");
                 ll->rule_paths = grown;
             }
-            memcpy(ll->rule_paths + ll->rule_paths_len, cwd, (size_t)n);
-            ll->rule_paths[ll->rule_paths_len + (size_t)n] = '\0';
-            ll->rule_paths_len += (size_t)n + 1;
+            memcpy(ll->rule_paths + ll->rule_paths_len, cwd, n);
+            ll->rule_paths[ll->rule_paths_len + n] = '\0';
+            ll->rule_paths_len += n + 1;
         }
         ll->start_usable = cwd_usable(ll, cwd, sizeof(cwd));
         if (cwd[0] && !(ll->start_cwd = strdup(cwd)))

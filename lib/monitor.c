@@ -525,12 +525,8 @@ static void learn_exec(struct sbx__learned *l, pid_t pid, int dirfd, const char 
         resolve_exec(root, dir, path, &in, &file) == 0) {
         char real[PATH_MAX];
         struct stat st;
-        snprintf(buf, sizeof(buf), "/proc/self/fd/%d", file);
-        ssize_t n = readlink(buf, real, sizeof(real) - 1);
-        if (n > 0 && fstat(file, &st) == 0 && (st.st_mode & 0111)) {
-            real[n] = '\0';
+        if (sbx__fd_path(file, real, sizeof(real)) && fstat(file, &st) == 0 && (st.st_mode & 0111))
             sbx__learn_note(l, real, SBX__LEARN_EXEC);
-        }
     }
     int fds[] = {root, dir, in, file};
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)

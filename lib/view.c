@@ -721,11 +721,24 @@ static bool executable_in_view(const struct sbx__view *view, const char *real)
     return best && !(best->attr & MOUNT_ATTR_NOEXEC);
 }
 
+/* realpath(3) in three system calls where /proc is mounted (realpath reads
+ * each component's link: thirteen calls for /bin/true and its loader, at
+ * every spawn). NULL when path does not exist. */
+static char *real_path(const char *path, char real[PATH_MAX])
+{
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    bool named = sbx__fd_path(fd, real, PATH_MAX) && real[0] == '/';
+    close(fd);
+    return named ? real : realpath(path, real);
+}
+
 /* Bind one file of the program's chain, unless the view shows it executable. */
 static int add_extra(const struct sbx__view *view, const char *path, struct sbx__view_extra *e)
 {
     char real[PATH_MAX];
-    if (!realpath(path, real))
+    if (!real_path(path, real))
         return 0; /* execve reports it */
     if (executable_in_view(view, real))
         return 0;

@@ -1,10 +1,13 @@
 /* Passing a descriptor over a unix socket (SCM_RIGHTS), one byte with it:
  * the seccomp listener from the child to the monitor, the listening socket a
- * network namespace's child makes for the egress broker. */
+ * network namespace's child makes for the egress broker. And the path a
+ * descriptor is open on. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -56,4 +59,15 @@ int sbx__recv_fd(int sock)
     int fd;
     memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
     return fd;
+}
+
+bool sbx__fd_path(int fd, char *buf, size_t size)
+{
+    char link[32];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = size > 1 ? readlink(link, buf, size - 1) : -1;
+    if (n <= 0 || (size_t)n >= size - 1)
+        return false;
+    buf[n] = '\0';
+    return true;
 }

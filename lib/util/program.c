@@ -49,15 +49,21 @@ static int read_interpreter(int fd, char *buf, size_t size, char *arg, size_t ar
         return 0;
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)head;
     for (unsigned i = 0; i < eh->e_phnum; i++) {
+        /* From the first read when it holds the header (it mostly does: the
+         * program headers follow the ELF header), else read. */
         Elf64_Phdr ph;
-        if (pread(fd, &ph, sizeof(ph), (off_t)(eh->e_phoff + (uint64_t)i * eh->e_phentsize)) !=
-            (ssize_t)sizeof(ph))
+        uint64_t at = eh->e_phoff + (uint64_t)i * eh->e_phentsize;
+        if (at <= (uint64_t)n && sizeof(ph) <= (uint64_t)n - at)
+            memcpy(&ph, head + at, sizeof(ph));
+        else if (pread(fd, &ph, sizeof(ph), (off_t)at) != (ssize_t)sizeof(ph))
             return -ENOEXEC;
         if (ph.p_type != PT_INTERP)
             continue;
         if (ph.p_filesz == 0 || ph.p_filesz > size)
             return -ENOEXEC;
-        if (pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
+        if (ph.p_offset <= (uint64_t)n && ph.p_filesz <= (uint64_t)n - ph.p_offset)
+            memcpy(buf, head + ph.p_offset, ph.p_filesz);
+        else if (pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
             return -ENOEXEC;
         buf[ph.p_filesz - 1] = '\0';
         return 1;

@@ -65,6 +65,9 @@ SBX__UTIL_HIDDEN uint64_t sbx__now_ns(void);
  * or -errno; -EPROTO for a message without exactly one). */
 SBX__UTIL_HIDDEN int sbx__send_fd(int sock, int fd);
 SBX__UTIL_HIDDEN int sbx__recv_fd(int sock);
+/* The path of what fd is open on, as /proc/self/fd/N names it, NUL-terminated
+ * in buf; false without it (no /proc, or longer than buf). */
+SBX__UTIL_HIDDEN bool sbx__fd_path(int fd, char *buf, size_t size);
 
 /* ---- clone3 (clone3.c) -------------------------------------------------------------- */
 

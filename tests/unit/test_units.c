@@ -1,7 +1,13 @@
-/* The one grammar of sizes and durations (include/agentsbx/units.h), and the
- * UTF-8 validator of lib/util/ that every JSON writer and reader uses. */
+/* The one grammar of sizes and durations (include/agentsbx/units.h), the
+ * UTF-8 validator of lib/util/ that every JSON writer and reader uses, and
+ * the reader of what starts a program (lib/util/program.c). */
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <agentsbx/agentsbx.h>
 
@@ -162,11 +168,89 @@ static void test_units__json_quote(void **state)
     assert_int_equal(sbx__json_quote(NULL, 0, "ab", 2), 4);
 }
 
+/* An ELF file with its program headers at phoff: a PT_LOAD, then (with
+ * interp) a PT_INTERP whose string lies at interp_at. */
+static int elf_file(uint64_t phoff, const char *interp, uint64_t interp_at, size_t file_size)
+{
+    char path[] = "/tmp/agentsbx-elf-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    unsigned char *f = calloc(1, file_size);
+    assert_non_null(f);
+    Elf64_Ehdr eh = {.e_phoff = phoff,
+                     .e_phentsize = sizeof(Elf64_Phdr),
+                     .e_phnum = interp ? 2 : 1,
+                     .e_ehsize = sizeof(Elf64_Ehdr)};
+    memcpy(eh.e_ident, ELFMAG, SELFMAG);
+    eh.e_ident[EI_CLASS] = ELFCLASS64;
+    memcpy(f, &eh, sizeof(eh));
+    Elf64_Phdr ph[2] = {{.p_type = PT_LOAD}};
+    if (interp)
+        ph[1] = (Elf64_Phdr){
+            .p_type = PT_INTERP, .p_offset = interp_at, .p_filesz = strlen(interp) + 1};
+    if (phoff + sizeof(ph) <= file_size)
+        memcpy(f + phoff, ph, sizeof(ph));
+    if (interp && interp_at + strlen(interp) + 1 <= file_size)
+        memcpy(f + interp_at, interp, strlen(interp) + 1);
+    assert_int_equal(write(fd, f, file_size), (ssize_t)file_size);
+    free(f);
+    return fd;
+}
+
+static int interpreter_of(int fd, char *buf, size_t size)
+{
+    int r = sbx__program_interpreter(fd, buf, size);
+    close(fd);
+    return r;
+}
+
+/* The dynamic loader is found wherever the program headers and the
+ * PT_INTERP string lie: in the first 4 KiB the reader takes in one read,
+ * beyond them (read where they are), or past the end of the file (refused). */
+static void test_units__program_interpreter(void **state)
+{
+    (void)state;
+    static const char ld[] = "/lib64/ld-linux-x86-64.so.2";
+    char buf[256];
+    /* The usual layout: the headers right after the ELF header. */
+    assert_int_equal(interpreter_of(elf_file(64, ld, 512, 1024), buf, sizeof(buf)), 1);
+    assert_string_equal(buf, ld);
+    /* The headers, then the string, beyond the first read. */
+    assert_int_equal(interpreter_of(elf_file(8192, ld, 8400, 9000), buf, sizeof(buf)), 1);
+    assert_string_equal(buf, ld);
+    /* The headers within it, the string beyond; the string across its end. */
+    assert_int_equal(interpreter_of(elf_file(64, ld, 6000, 7000), buf, sizeof(buf)), 1);
+    assert_string_equal(buf, ld);
+    assert_int_equal(interpreter_of(elf_file(64, ld, 4090, 5000), buf, sizeof(buf)), 1);
+    assert_string_equal(buf, ld);
+    /* No PT_INTERP: a static program. */
+    assert_int_equal(interpreter_of(elf_file(64, NULL, 0, 1024), buf, sizeof(buf)), 0);
+    /* Headers or string past the end of the file; a string longer than buf. */
+    assert_int_equal(interpreter_of(elf_file(8192, ld, 8400, 4096), buf, sizeof(buf)), -ENOEXEC);
+    assert_int_equal(interpreter_of(elf_file(64, ld, 512, 100), buf, sizeof(buf)), -ENOEXEC);
+    assert_int_equal(interpreter_of(elf_file(64, ld, 6000, 4096), buf, sizeof(buf)), -ENOEXEC);
+    assert_int_equal(interpreter_of(elf_file(64, ld, 512, 1024), buf, 8), -ENOEXEC);
+    /* A script's interpreter, and this system's own programs. */
+    char path[] = "/tmp/agentsbx-script-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    assert_int_equal(write(fd, "#!/bin/sh -e\necho\n", 18), 18);
+    assert_int_equal(interpreter_of(fd, buf, sizeof(buf)), 1);
+    assert_string_equal(buf, "/bin/sh");
+    fd = open("/bin/true", O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    int r = interpreter_of(fd, buf, sizeof(buf));
+    assert_true(r == 0 || (r == 1 && buf[0] == '/')); /* static, or dynamic */
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_units__sizes),
     cmocka_unit_test(test_units__durations),
     cmocka_unit_test(test_units__utf8),
     cmocka_unit_test(test_units__json_quote),
+    cmocka_unit_test(test_units__program_interpreter),
 };
 
 SBX_TEST_MAIN(tests)
