@@ -842,6 +842,15 @@ static void view_table_of(const sbx_policy *p, char *super, size_t size, bool *o
     sbx_result_free(r);
 }
 
+/* A policy whose later children build their view on the prepared tree: mount
+ * and pid namespaces, with a user namespace or not; view_table reads /proc. */
+static sbx_policy *tree_policy(int user)
+{
+    sbx_policy *p = policy_ns(SBX_NS_MOUNT | SBX_NS_PID | (user ? SBX_NS_USER : 0));
+    assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+    return p;
+}
+
 /* The part of the view every child of a policy shares (view.c's prepared
  * tree, built once at the policy's second spawn: by a root host, and with a
  * user namespace by a helper in a user namespace of its own) is read-only in
@@ -862,8 +871,7 @@ static void test_ns__mount_shared_tree_read_only_in_its_file_systems(void **stat
     char super[256];
     bool one = false;
     for (int user = 0; user < 2; user++) {
-        sbx_policy *p = policy_ns(SBX_NS_MOUNT | SBX_NS_PID | (user ? SBX_NS_USER : 0));
-        assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+        sbx_policy *p = tree_policy(user);
         for (int round = 0; round < 3; round++) { /* the later ones clone the same tree */
             view_table_of(p, super, sizeof(super), &one);
             const char *want = round == 0 ? "rw," : "ro,";
@@ -918,9 +926,10 @@ static void *spawn_view_table(void *arg)
  * with its process's pid (view.c, prepare_once). A copy of the host forked
  * while another thread builds it (held there by a test-only hook) finds the
  * build claimed by a process it is not, and builds a tree of its own: its
- * spawns run on a tree. The control is the copy's own second spawn finding
- * its tree; with a claim that held no pid, the copy waited for a builder that
- * does not exist in it and built every view whole ("rw" root: exit 30). */
+ * spawns run on a tree. The control: the policy's first spawn, a view built
+ * whole, whose root the probe shows writable. With a claim that held no pid,
+ * the copy waited for a builder that does not exist in it and built every
+ * view whole ("rw" root: exit 30). */
 static void test_ns__mount_tree_built_again_in_a_copy_forked_during_the_build(void **state)
 {
     (void)state;
@@ -929,9 +938,10 @@ static void test_ns__mount_tree_built_again_in_a_copy_forked_during_the_build(vo
     char super[256];
     bool one = false;
     for (int user = 0; user < 2; user++) {
-        sbx_policy *p = policy_ns(SBX_NS_MOUNT | SBX_NS_PID | (user ? SBX_NS_USER : 0));
-        assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+        sbx_policy *p = tree_policy(user);
         view_table_of(p, super, sizeof(super), &one); /* the first spawn: a whole view */
+        if (strncmp(super, "rw,", 3) != 0) /* the control: the probe tells one from a tree */
+            fail_msg("user namespace %d: the first spawn's root should be rw: %s", user, super);
         int sv[2];
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
         char hook[64];
