@@ -50,12 +50,15 @@ struct sbx__deny {
 };
 
 struct sbx_policy {
-    pthread_mutex_t lock;     /* guards `plan` against concurrent spawns compiling it */
-    struct sbx__plan *plan;   /* compiled form, NULL until needed */
-    unsigned generation;      /* bumped by every setter: a plan of another is stale */
-    struct sbx__ready *ready; /* spawn.c: the sandbox prepared ahead, or NULL (under lock) */
-    bool prepare_ahead;       /* sbx_prepare_ahead() */
-    bool prepare_failed;      /* preparing ahead failed once: not tried again */
+    pthread_mutex_t lock;      /* guards `plan` against concurrent spawns compiling it */
+    struct sbx__plan *plan;    /* compiled form, NULL until needed */
+    struct sbx__plan *retired; /* plans for credentials the host had before (see plan) */
+    unsigned generation;       /* bumped by every setter: a plan of another is stale */
+    struct sbx__ready *ready;  /* spawn.c: the sandbox prepared ahead, or NULL (under lock) */
+    int prepare_ahead;         /* sbx_prepare_ahead(): SBX_PREPARE_AHEAD_* */
+    bool prepare_failed;       /* preparing ahead failed once: not tried again */
+    bool preparing;            /* spawn.c: a spawn is preparing the next sandbox (under lock) */
+    uint64_t last_program;     /* spawn.c: a digest of the last spawn's program (under lock) */
 
     char *workdir;
     struct sbx__env_entry *env;
@@ -192,7 +195,9 @@ struct sbx__plan {
     const char *shim_dir; /* capchan.c: first on the child's PATH (tools with rules), or NULL */
     uint8_t mechanism[SBX__MECH]; /* [SBX_LIMIT_*]: SBX_MECHANISM_* */
     unsigned generation;          /* the policy's, when compiled */
-    char isolation_fallback[160]; /* auto isolation: why no namespaces; "" when none missed */
+    struct sbx__creds creds;      /* the host's, when compiled */
+    struct sbx__plan *retired;    /* policy.c: an older plan, kept until nothing can use it */
+    char isolation_fallback[320]; /* auto isolation: why no namespaces; "" when none missed */
     char *document; /* while compiling, when auditing: the policy's JSON (for its digest) */
     _Alignas(max_align_t) char block[]; /* envp array and strings */
 };
@@ -250,7 +255,7 @@ struct sbx_child {
     struct sbx__cgroup_run cg;    /* cgroup.c; cg.n == 0: no cgroup */
     uint8_t mechanism[SBX__MECH]; /* from the plan */
     uint32_t namespaces;          /* SBX_NS_* the child runs in */
-    char isolation_fallback[160]; /* from the plan */
+    char isolation_fallback[320]; /* from the plan */
     int status_fd;                /* read end of the pid namespace init's status pipe, or -1 */
     struct sbx__ovl_run *ovl;     /* overlay.c: this child's upper and work dirs, or NULL */
     uint8_t tree_kill;            /* SBX_TREE_KILL_* */
@@ -296,7 +301,7 @@ struct sbx_result {
     uint32_t limits_hit;  /* cgroup: bit SBX_LIMIT_* reached somewhere in the tree */
     uint8_t mechanism[SBX__MECH];
     uint32_t namespaces;
-    char isolation_fallback[160]; /* "" when the namespaces held or were not asked for */
+    char isolation_fallback[320]; /* "" when the namespaces held or were not asked for */
     uint8_t tree_kill;
     bool prepared_ahead;
     uint64_t caps[SBX__CAPSETS];

@@ -280,6 +280,20 @@ int sbx__ns_setup(struct sbx__ns_run *run)
 
 /* ---- the parent's side ---------------------------------------------------------- */
 
+/* An id map refused to a process that is not dumpable (it changed its user
+ * or group ids without executing a program since, as a service that drops
+ * root does): its children share its memory until they execute, so their
+ * /proc/self files are root's, and none may write its own map. */
+static bool not_dumpable_refusal(int step, int err)
+{
+    return (step == STEP_UID_MAP || step == STEP_SETGROUPS || step == STEP_GID_MAP) &&
+           (err == -EACCES || err == EACCES) && prctl(PR_GET_DUMPABLE) != 1;
+}
+
+#define NOT_DUMPABLE_TEXT                                                                          \
+    "this process is not dumpable (its ids changed without an exec since): no child that shares "  \
+    "its memory may write its id map; prctl(PR_SET_DUMPABLE, 1) or an exec allows it"
+
 static const char *step_text(int step)
 {
     if (sbx__view_step_text(step))
@@ -306,6 +320,9 @@ static const char *step_text(int step)
 int sbx__ns_report(const struct sbx__ns_run *run, int err)
 {
     const char *path = run->fail_path;
+    if (not_dumpable_refusal(run->fail_step, err))
+        return sbx__err_stage(SBX_STAGE_NAMESPACES, err, "user namespace: %s: %s",
+                              step_text(run->fail_step), NOT_DUMPABLE_TEXT);
     if (run->fail_step == STEP_UID_MAP || run->fail_step == STEP_GID_MAP)
         return sbx__err_stage(SBX_STAGE_NAMESPACES, err,
                               "user namespace: %s with \"%.*s\" (a security module may restrict "
@@ -471,8 +488,10 @@ static int describe_refusal(const struct sbx__ns_plan *ns, int err, int step, ch
                             size_t size)
 {
     if (err) {
-        char reason[200];
+        char reason[240];
         explain(ns->clone_flags, err, reason, sizeof(reason));
+        if (not_dumpable_refusal(step, err))
+            snprintf(reason, sizeof(reason), "%s", NOT_DUMPABLE_TEXT);
         snprintf(why, size, "%s%s%s", step ? step_text(step) : "clone", reason[0] ? ": " : "",
                  reason);
     }
@@ -504,15 +523,25 @@ static int probe(const struct sbx__ns_plan *ns, char *why, size_t size)
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static struct {
         uint64_t flags;
+        uid_t uid;
+        gid_t gid;
+        int dumpable;
         int err, step;
     } cache[1u << N_NS];
     static size_t n_cache;
 
+    /* Keyed by what the answer depends on besides the types: the ids the
+     * maps name, and whether this process may write them (the host may
+     * change its credentials). */
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    int dumpable = prctl(PR_GET_DUMPABLE);
     struct probe_ctx p = {.ns = ns};
     int err = 1; /* not known yet */
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < n_cache && err > 0; i++)
-        if (cache[i].flags == ns->clone_flags)
+        if (cache[i].flags == ns->clone_flags && cache[i].uid == uid && cache[i].gid == gid &&
+            cache[i].dumpable == dumpable)
             err = cache[i].err, p.step = cache[i].step;
     pthread_mutex_unlock(&lock);
     if (err <= 0)
@@ -541,6 +570,9 @@ static int probe(const struct sbx__ns_plan *ns, char *why, size_t size)
     pthread_mutex_lock(&lock);
     if (n_cache < sizeof(cache) / sizeof(cache[0])) {
         cache[n_cache].flags = ns->clone_flags;
+        cache[n_cache].uid = uid;
+        cache[n_cache].gid = gid;
+        cache[n_cache].dumpable = dumpable;
         cache[n_cache].err = err;
         cache[n_cache].step = p.step;
         n_cache++;

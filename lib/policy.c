@@ -33,6 +33,15 @@ int sbx_policy_new(sbx_policy **ret)
     return 0;
 }
 
+static void retired_free(sbx_policy *policy)
+{
+    while (policy->retired) {
+        struct sbx__plan *next = policy->retired->retired;
+        sbx__plan_free(policy->retired);
+        policy->retired = next;
+    }
+}
+
 void sbx_policy_free(sbx_policy *policy)
 {
     if (!policy)
@@ -48,6 +57,7 @@ void sbx_policy_free(sbx_policy *policy)
             sbx__layers[i]->policy_free(policy);
     sbx__ready_free(policy->ready); /* before its plan */
     sbx__plan_free(policy->plan);
+    retired_free(policy);
     pthread_mutex_destroy(&policy->lock);
     free(policy);
 }
@@ -313,16 +323,19 @@ int sbx_set_die_with_parent(sbx_policy *policy, int on)
     return 0;
 }
 
-int sbx_prepare_ahead(sbx_policy *policy, int on)
+int sbx_prepare_ahead(sbx_policy *policy, int mode)
 {
     sbx__check_arg(policy);
-    sbx__check(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", __func__, on);
+    sbx__check(mode == SBX_PREPARE_AHEAD_OFF || mode == SBX_PREPARE_AHEAD_ON ||
+                   mode == SBX_PREPARE_AHEAD_AUTO,
+               "%s: mode must be SBX_PREPARE_AHEAD_OFF (0), _ON (1) or _AUTO (2), got %d", __func__,
+               mode);
     /* Not a change of the policy's meaning: its plan stays. */
     pthread_mutex_lock(&policy->lock);
-    struct sbx__ready *r = on ? NULL : policy->ready;
-    policy->prepare_ahead = on;
+    struct sbx__ready *r = mode ? NULL : policy->ready;
+    policy->prepare_ahead = mode;
     policy->prepare_failed = false;
-    if (!on)
+    if (!mode)
         policy->ready = NULL;
     pthread_mutex_unlock(&policy->lock);
     sbx__ready_free(r);
@@ -336,15 +349,31 @@ int sbx__policy_plan(const sbx_policy *cpolicy, const struct sbx__plan **ret)
     /* Compiling fills a cache; the policy's meaning does not change. */
     sbx_policy *policy = (sbx_policy *)cpolicy;
     int r = 0;
+    struct sbx__creds creds;
+    sbx__creds_get(&creds);
     pthread_mutex_lock(&policy->lock);
     if (policy->plan && policy->plan->generation != policy->generation) {
         sbx__ready_free(policy->ready); /* prepared with the old plan */
         policy->ready = NULL;
         sbx__plan_free(policy->plan); /* a setter changed the policy since */
         policy->plan = NULL;
+        retired_free(policy); /* (setters do not run beside spawns) */
+    } else if (policy->plan && !sbx__creds_same(&policy->plan->creds, &creds)) {
+        /* The host changed its credentials (dropped root after start-up):
+         * the plan was made for the old ones (the namespaces it needs, their
+         * id maps, what it opened), and so was a sandbox prepared with it. A
+         * spawn on another thread may still use the old plan: it is kept
+         * until the policy changes or is freed. */
+        sbx__ready_free(policy->ready);
+        policy->ready = NULL;
+        policy->plan->retired = policy->retired;
+        policy->retired = policy->plan;
+        policy->plan = NULL;
     }
-    if (!policy->plan && (r = sbx__plan_compile(policy, &policy->plan)) == 0)
+    if (!policy->plan && (r = sbx__plan_compile(policy, &policy->plan)) == 0) {
         policy->plan->generation = policy->generation;
+        policy->plan->creds = creds;
+    }
     if (r == 0)
         *ret = policy->plan;
     pthread_mutex_unlock(&policy->lock);

@@ -115,8 +115,15 @@ static int apply_die_with_parent(struct sbx__json_ctx *c, sbx_policy *p, struct 
     return apply_switch(c, p, v, sbx_set_die_with_parent);
 }
 
+/* true, false (the default), or "auto". */
 static int apply_prepare_ahead(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
 {
+    if (sbx__json_is(v, json_type_string) && strcmp(json_object_get_string(v), "auto") == 0) {
+        CALL(c, sbx_prepare_ahead(p, SBX_PREPARE_AHEAD_AUTO));
+        return 0;
+    }
+    if (!sbx__json_is(v, json_type_boolean))
+        return sbx__json_fail_type(c, "true, false or \"auto\"", v);
     return apply_switch(c, p, v, sbx_prepare_ahead);
 }
 
@@ -423,7 +430,9 @@ static struct json_object *write_document(struct sbx__json_out *o, const sbx_pol
                       sbx__json_checked(o, json_object_new_boolean(p->die_with_parent)));
     if (p->prepare_ahead != def->prepare_ahead)
         sbx__json_put(o, doc, "prepare_ahead",
-                      sbx__json_checked(o, json_object_new_boolean(p->prepare_ahead)));
+                      sbx__json_checked(o, p->prepare_ahead == SBX_PREPARE_AHEAD_AUTO
+                                               ? json_object_new_string("auto")
+                                               : json_object_new_boolean(p->prepare_ahead)));
     if (p->private_tmp != def->private_tmp)
         sbx__json_put(o, doc, "private_tmp",
                       sbx__json_checked(o, json_object_new_boolean(p->private_tmp)));

@@ -347,16 +347,23 @@ static int close_for_waiting(const struct spawn_ctx *ctx)
 static int become_init(struct spawn_ctx *ctx)
 {
     _Alignas(16) char stack[CHILD_STACK_SIZE / 2];
-    /* Prepared ahead, the program waits for its request before it executes. */
-    if (ctx->req_sock >= 0 && close_for_waiting(ctx) != 0)
+    /* Prepared ahead, the program waits for its request before it executes,
+     * and this process does not wait for it: it executes the init now, off
+     * the spawn's path. The program runs on beside it, on this frame's
+     * stack, which the helper thread that cloned this process keeps until
+     * the host has seen the program execute or end (helper_release()). */
+    bool ready = ctx->req_sock >= 0;
+    if (ready && close_for_waiting(ctx) != 0)
         child_fail(ctx, SBX_STAGE_FDS);
-    pid_t pid = clone(ctx->req_sock >= 0 ? program_ready_main : program_main, stack + sizeof(stack),
-                      CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
+    pid_t pid = clone(ready ? program_ready_main : program_main, stack + sizeof(stack),
+                      CLONE_VM | (ready ? 0 : CLONE_VFORK) | SIGCHLD, ctx);
     if (pid < 0) {
         ctx->ns.fail_step = STEP_CLONE_PROGRAM;
         child_fail(ctx, SBX_STAGE_NAMESPACES);
     }
-    if (ctx->fail_stage) /* the program's set-up failed and said why; pid 2 is a zombie */
+    /* The program's set-up failed and said why; pid 2 is a zombie. (One
+     * prepared ahead says so over its request socket, which closes.) */
+    if (!ready && ctx->fail_stage)
         _exit(127);
 
     /* The init keeps two descriptors: 3, the status pipe, and the memfd it
@@ -1037,13 +1044,20 @@ static int launch_failed(struct sbx__spawn *s, const struct spawn_ctx *ctx, pid_
  * (another program or working directory, kept descriptors) spawns as usual.
  *
  * The child is cloned as every child is (sharing the memory, suspending the
- * cloning thread until it executes), but by a helper thread of the library's:
- * that thread stays suspended while the sandbox waits, so that the child's
- * and the program's set-up never run beside the thread whose stack and
- * thread-local storage (errno) they use. Helper threads never end (a child's
- * parent-death signal follows the thread that cloned it: the child of a
- * prepared sandbox gets it when the process ends); an idle one takes the
- * next sandbox. */
+ * cloning thread until it executes), but by a helper thread of the library's.
+ * The child clones the program's process without waiting for it, and
+ * executes the init at once; the program confines itself and waits for its
+ * request on a part of the helper's stack. The helper, resumed, keeps that
+ * stack and runs nothing but a condition wait until the host has seen the
+ * program execute or end (helper_release()): the program's calls never run
+ * beside the helper's own code, whose stack and thread-local storage (errno)
+ * they share. That wait takes signals, so the host's credential changes
+ * (glibc's setuid() signals every thread) do not wait for the sandbox; the
+ * sandbox keeps the credentials it was made with, and a spawn under others
+ * does not take it (its plan is stale: sbx__policy_plan()). Helper threads
+ * never end (a child's parent-death signal follows the thread that cloned
+ * it: the child of a prepared sandbox gets it when the process ends); an
+ * idle one takes the next sandbox. */
 struct sbx__ready {
     struct sbx__spawn s; /* the layers' state, until the request is adopted */
     struct spawn_ctx ctx;
@@ -1058,6 +1072,7 @@ struct sbx__ready {
     int req;                   /* the host's end of the request socket */
     int ctx_sock;              /* the program's end, until the child has it (helper_lock) */
     int ctx_fd;                /* its number */
+    struct helper *helper;     /* the helper that cloned the child (helper_lock) */
     bool layers_ready;         /* the layers' prepare ran (by the helper) */
     bool ready_seen;           /* the program said it waits (or the socket closed) */
     pid_t owner;               /* the process that prepared it */
@@ -1078,8 +1093,9 @@ struct sbx__ready {
 /* The helper threads. */
 struct helper {
     struct helper *next;
-    pthread_cond_t cond;    /* a sandbox to clone */
+    pthread_cond_t cond;    /* a sandbox to clone, or its program released */
     struct sbx__ready *job; /* NULL: idle */
+    bool holding;           /* job's program may run on this helper's stack */
 };
 static pthread_mutex_t helper_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t helper_done = PTHREAD_COND_INITIALIZER; /* a clone returned */
@@ -1105,6 +1121,7 @@ static void helper_prepare(struct helper *h, struct sbx__ready *r)
 {
     struct sbx__spawn *s = &r->s;
     pid_t pid = 0;
+    _Alignas(16) char stack[CHILD_STACK_SIZE]; /* the child's, then the waiting program's */
     if (r->after >= 0) {
         struct pollfd pfd[2] = {{.fd = r->after, .events = POLLIN},
                                 {.fd = r->go, .events = POLLIN}};
@@ -1118,9 +1135,7 @@ static void helper_prepare(struct helper *h, struct sbx__ready *r)
         make_ctx(s, &r->ctx, NULL);
         r->ctx.req_sock = r->ctx_fd;
         keep_fd(&r->ctx, r->ctx_fd, false);
-        _Alignas(16) char stack[CHILD_STACK_SIZE];
         pid = clone_child(&r->ctx, stack, sizeof(stack), &r->pidfd);
-        sbx__child_stack_released(stack, sizeof(stack));
     }
     pthread_mutex_lock(&helper_lock);
     if (r->ctx_sock >= 0) /* the set-up failed: the host's read of the socket ends */
@@ -1128,9 +1143,14 @@ static void helper_prepare(struct helper *h, struct sbx__ready *r)
     r->ctx_sock = -1;
     r->pid = pid;
     r->launching = false;
-    h->job = NULL; /* idle again: the host's next sandbox may come to this one */
     pthread_cond_broadcast(&helper_done);
+    /* The program may still run on the stack: nothing but this wait (no
+     * errno) until the host releases it. r is the host's again now. */
+    for (h->holding = pid > 0; h->holding;)
+        pthread_cond_wait(&h->cond, &helper_lock);
+    h->job = NULL; /* idle again: the host's next sandbox may come to this one */
     pthread_mutex_unlock(&helper_lock);
+    sbx__child_stack_released(stack, sizeof(stack));
 }
 
 static void *helper_main(void *arg)
@@ -1184,6 +1204,7 @@ static int helper_start(struct sbx__ready *r)
         helpers = h = n;
     }
     r->launching = true;
+    r->helper = h;
     h->job = r;
     pthread_cond_signal(&h->cond);
     pthread_mutex_unlock(&helper_lock);
@@ -1196,6 +1217,22 @@ static void helper_wait(struct sbx__ready *r)
     pthread_mutex_lock(&helper_lock);
     while (r->launching)
         pthread_cond_wait(&helper_done, &helper_lock);
+    pthread_mutex_unlock(&helper_lock);
+}
+
+/* After helper_wait(), once r's program has executed or ended (its end of
+ * the request socket closed: it left the helper's stack before), or r's
+ * child was reaped (the pid namespace's processes end before its init can
+ * be): the helper may use its stack again. */
+static void helper_release(struct sbx__ready *r)
+{
+    pthread_mutex_lock(&helper_lock);
+    struct helper *h = r->helper;
+    r->helper = NULL;
+    if (h && h->job == r && h->holding) {
+        h->holding = false;
+        pthread_cond_signal(&h->cond);
+    }
     pthread_mutex_unlock(&helper_lock);
 }
 
@@ -1306,12 +1343,19 @@ static void ready_reset(struct sbx__ready *r)
             ready_wait_word(r);
         if (r->pidfd >= 0)
             syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
+        /* A host that changed its credentials since may not kill it: the
+         * waiting program ends when its request socket closes, and the init
+         * with it. */
+        if (r->req >= 0)
+            close(r->req);
+        r->req = -1;
         helper_wait(r);
         if (r->pid > 0) {
             siginfo_t info;
             while (waitid(P_PIDFD, (id_t)r->pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
                 ;
         }
+        helper_release(r);
         if (r->layers_ready && !r->launched)
             launched_all(&r->s);
         if (r->layers_ready)
@@ -1330,6 +1374,7 @@ static void ready_reset(struct sbx__ready *r)
     free(r->s.child);
     r->s.child = NULL;
     r->prepared = r->launching = r->ready_seen = r->layers_ready = false;
+    r->helper = NULL; /* (in a forked copy: the parent's) */
     r->pid = 0;
     r->pidfd = r->req = r->ctx_sock = -1;
 }
@@ -1494,7 +1539,8 @@ static int ready_spawn(struct sbx__ready *r, const char *const *argv, const sbx_
     }
     close(r->req);
     r->req = -1;
-    helper_wait(r); /* the clone returned: the init executes, or the child ended */
+    helper_wait(r);    /* the clone returned: the init executed, or the child ended */
+    helper_release(r); /* the program executed, or ended */
     launched_all(s);
     r->launched = true;
     pid_t pid = r->pid;
@@ -1533,8 +1579,11 @@ static void ready_refill(sbx_policy *policy, const struct sbx__plan *plan,
                          const struct sbx__program *prog, struct sbx__ready *r,
                          const sbx_child *spawned)
 {
+    /* One at a time: of spawns from many threads at once, one prepares. */
     pthread_mutex_lock(&policy->lock);
-    bool wanted = !policy->ready; /* prepared for another program: kept for it */
+    bool wanted = !policy->ready && !policy->preparing;
+    if (wanted)
+        policy->preparing = true;
     pthread_mutex_unlock(&policy->lock);
     if (!wanted) {
         sbx__ready_free(r);
@@ -1545,8 +1594,9 @@ static void ready_refill(sbx_policy *policy, const struct sbx__plan *plan,
     r = ready_make(r, plan, prog, spawned ? spawned->pidfd : -1);
     sbx__err_restore(&saved);
     pthread_mutex_lock(&policy->lock);
+    policy->preparing = false;
     bool keep = r && r->prepared && !policy->ready && policy->plan == plan &&
-                plan->generation == policy->generation;
+                plan->generation == policy->generation && policy->prepare_ahead;
     if (keep)
         policy->ready = r;
     if (r && !r->prepared)
@@ -1556,13 +1606,42 @@ static void ready_refill(sbx_policy *policy, const struct sbx__plan *plan,
         sbx__ready_free(r);
 }
 
+/* A digest of the files a spawn runs (the program, its interpreter): what
+ * SBX_PREPARE_AHEAD_AUTO compares with the spawn before. Never 0. */
+static uint64_t program_digest(const struct sbx__program *prog)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < prog->n; i++)
+        for (const char *c = prog->path[i];; c++) {
+            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+            if (!*c)
+                break;
+        }
+    return h ? h : 1;
+}
+
+/* Whether this spawn prepares the next sandbox: always with
+ * SBX_PREPARE_AHEAD_ON; with _AUTO when it runs the program of the policy's
+ * spawn before it. */
+static bool wants_ahead(sbx_policy *policy, const struct sbx__program *prog)
+{
+    uint64_t h = program_digest(prog);
+    pthread_mutex_lock(&policy->lock);
+    bool again = policy->last_program == h;
+    policy->last_program = h;
+    bool on = policy->prepare_ahead == SBX_PREPARE_AHEAD_ON ||
+              (policy->prepare_ahead == SBX_PREPARE_AHEAD_AUTO && again);
+    pthread_mutex_unlock(&policy->lock);
+    return on;
+}
+
 /* The policy's prepared sandbox, taken when this spawn fits it (NULL if
- * none). One that does not is taken too, as *stale, when this spawn could be
- * prepared for (its kept descriptors cannot): the next is prepared for this
- * spawn in its place. */
+ * none). One that does not is taken too, as *stale, when the next is to be
+ * prepared for this spawn (replace) and this spawn could be prepared for
+ * (its kept descriptors cannot): the next is prepared in its place. */
 static struct sbx__ready *ready_take(sbx_policy *policy, const struct sbx__plan *plan,
                                      const struct sbx__program *prog, const sbx_io *io,
-                                     struct sbx__ready **stale)
+                                     bool replace, struct sbx__ready **stale)
 {
     struct sbx__ready *r = NULL;
     *stale = NULL;
@@ -1570,9 +1649,10 @@ static struct sbx__ready *ready_take(sbx_policy *policy, const struct sbx__plan 
     if (policy->ready && !io->n_keep_fds) {
         if (ready_fits(policy->ready, plan, prog))
             r = policy->ready;
-        else
+        else if (replace)
             *stale = policy->ready;
-        policy->ready = NULL;
+        if (r || replace)
+            policy->ready = NULL;
     }
     pthread_mutex_unlock(&policy->lock);
     return r;
@@ -1660,9 +1740,11 @@ int sbx__spawn(const sbx_policy *cpolicy, const char *const *argv, const sbx_spa
         return r;
     /* (flags asks for the subreaper init where no pid namespace kills the
      * tree: a prepared sandbox always has one.) */
+    /* ahead: a prepared sandbox may be taken; next: this spawn prepares the next */
     bool ahead = policy->prepare_ahead && !policy->prepare_failed && ready_plan_ok(policy, plan);
+    bool next = ahead && wants_ahead(policy, &prog);
     struct sbx__ready *stale = NULL;
-    struct sbx__ready *ready = ahead ? ready_take(policy, plan, &prog, &io, &stale) : NULL;
+    struct sbx__ready *ready = ahead ? ready_take(policy, plan, &prog, &io, next, &stale) : NULL;
     pthread_once(&fallback_once, read_fallback_env);
     if (!ready && force_ahead && !io.n_keep_fds && ready_plan_ok(policy, plan)) {
         struct sbx__ready *now = ready_make(NULL, plan, &prog, -1);
@@ -1681,12 +1763,12 @@ int sbx__spawn(const sbx_policy *cpolicy, const char *const *argv, const sbx_spa
             pthread_mutex_lock(&policy->lock);
             policy->prepare_failed = true;
             pthread_mutex_unlock(&policy->lock);
-            ahead = false;
+            next = false;
         }
         stale = ready; /* spawn as usual */
     }
     r = spawn_now(plan, argv, opts, &io, flags, &prog, ret);
-    if (r == 0 && ahead && !io.n_keep_fds)
+    if (r == 0 && next && !io.n_keep_fds)
         ready_refill(policy, plan, &prog, stale, *ret);
     else
         sbx__ready_free(stale);

@@ -262,7 +262,8 @@ SBX_API SBX_WUR int sbx_set_best_effort(sbx_policy *policy, uint32_t layers);
 SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
 
 /**
- * @brief Keep a sandbox of this policy prepared for its next spawn (default: off).
+ * @brief Keep a sandbox of this policy prepared for its next spawn (default:
+ * #SBX_PREPARE_AHEAD_OFF).
  *
  * With it on, after each sbx_spawn() of the policy the library prepares the
  * next child: the layers' set-up, the clone into the namespaces, the mount
@@ -291,12 +292,11 @@ SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
  * took one.
  *
  * What it changes for the host:
- * - A thread of the library's clones the sandbox, and stays suspended while
- *   it waits (it shares its stack and memory, as a spawn's child shares the
- *   spawning thread's). These threads are made when needed, reused, and
- *   never end. With sbx_set_die_with_parent() on, such a child gets its
- *   parent-death signal when the process ends, not when the thread that
- *   called sbx_spawn() ends.
+ * - A thread of the library's clones the sandbox, and waits while the
+ *   sandbox waits (the waiting program runs on a part of its stack, as a
+ *   spawn's child shares the spawning thread's memory). These threads are
+ *   made when needed, reused, and never end. With sbx_set_die_with_parent() on, such a child gets
+ * its parent-death signal when the process ends, not when the thread that called sbx_spawn() ends.
  * - Between spawns each such policy keeps two more processes (the sandbox's
  *   first process, a child of the library's thread with no exit signal:
  *   `waitpid(-1)` sees it only with `__WALL` or `__WCLONE`; and the waiting
@@ -305,18 +305,37 @@ SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
  *   opened and checked when it is prepared, not when it is used.
  * - sbx_policy_free(), changing the policy, or this call with 0 kill and
  *   reap it. If preparing fails once, the policy spawns as usual from then on.
- * - A host that changes its credentials (setuid(), setgid(), setgroups():
- *   the C library changes every thread's) must turn this off first: the
- *   library's thread holding a waiting sandbox takes no such change until
- *   the sandbox is used.
+ * - A host may change its credentials (setuid(), setgid(), setgroups(),
+ *   capabilities) at any time. A sandbox prepared with the old ones is not
+ *   taken: the next spawn ends it, and runs under a plan made for the new
+ *   credentials (every policy's plan is made again after such a change).
+ * - One sandbox per policy is prepared at a time: of spawns from many threads
+ *   at once, the others spawn as usual.
+ *
+ * #SBX_PREPARE_AHEAD_ON prepares after every spawn. #SBX_PREPARE_AHEAD_AUTO
+ * prepares after a spawn that runs the same program as the policy's spawn
+ * before it: a policy spawned once, or for another program each time, keeps
+ * nothing; one that runs the same program again and again (an agent's
+ * tool, a code interpreter) has its third spawn and those after it
+ * prepared. A prepared sandbox that does not fit a spawn stays for the
+ * next that does. #SBX_PREPARE_AHEAD_OFF (the default) never prepares.
  *
  * @param policy The policy.
- * @param on 1 or 0.
+ * @param mode #SBX_PREPARE_AHEAD_OFF (0), #SBX_PREPARE_AHEAD_ON (1) or
+ *        #SBX_PREPARE_AHEAD_AUTO (2).
  * @retval 0 Success.
- * @retval -EINVAL NULL policy, or @p on neither 0 nor 1.
+ * @retval -EINVAL NULL policy, or another @p mode.
  * @since 0.2
  */
-SBX_API SBX_WUR int sbx_prepare_ahead(sbx_policy *policy, int on);
+SBX_API SBX_WUR int sbx_prepare_ahead(sbx_policy *policy, int mode);
+
+/** @brief sbx_prepare_ahead(): never prepare (the default). @since 0.2 */
+#define SBX_PREPARE_AHEAD_OFF  0
+/** @brief sbx_prepare_ahead(): prepare after every spawn. @since 0.2 */
+#define SBX_PREPARE_AHEAD_ON   1
+/** @brief sbx_prepare_ahead(): prepare after a spawn of the same program as
+ * the one before it. @since 0.2 */
+#define SBX_PREPARE_AHEAD_AUTO 2
 
 /* ---- Filesystem and network grants (the Landlock layer) ------------------ */
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define SBX__UTIL_HIDDEN __attribute__((visibility("hidden")))
 #define SBX__HIDDEN      SBX__UTIL_HIDDEN
@@ -112,6 +113,21 @@ SBX__UTIL_HIDDEN bool sbx__utf8_valid(const void *s, size_t n);
 SBX__UTIL_HIDDEN bool sbx__nproc_binds(void);
 /* Whether this process holds capability `cap` in its effective set. */
 SBX__UTIL_HIDDEN bool sbx__has_cap(int cap);
+
+/* The credentials a child inherits and a policy's plan is made for: the user
+ * and group ids, the supplementary groups (their number, and a digest of the
+ * first SBX__CREDS_GROUPS), the capability sets. */
+#define SBX__CREDS_GROUPS 256
+struct sbx__creds {
+    uid_t uid[3]; /* real, effective, saved */
+    gid_t gid[3];
+    int n_groups;
+    uint64_t groups;
+    uint64_t caps[3]; /* effective, permitted, inheritable */
+};
+/* This thread's (glibc keeps every thread's the same). Four system calls. */
+SBX__UTIL_HIDDEN void sbx__creds_get(struct sbx__creds *c);
+SBX__UTIL_HIDDEN bool sbx__creds_same(const struct sbx__creds *a, const struct sbx__creds *b);
 
 /* ---- owners (owner.c) ----------------------------------------------------------- */
 

@@ -119,6 +119,33 @@ static inline unsigned start_server(char *const argv[], pid_t *pid, char line[32
     return (unsigned)atoi(line);
 }
 
+/* Fork a copy that reports over a pipe: in the copy (0 returned) *fd is the
+ * write end, in this process (the copy's pid returned) the read end. */
+static inline pid_t fork_reporting(int *fd)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    close(p[pid == 0 ? 0 : 1]);
+    *fd = p[pid == 0 ? 1 : 0];
+    return pid;
+}
+
+/* A forked copy's report: everything it wrote to rd (closed here) until it
+ * ended, in buf; its wait status. */
+static inline int copy_report(pid_t pid, int rd, char *buf, size_t size)
+{
+    size_t got = 0;
+    for (ssize_t n; got < size - 1 && (n = read(rd, buf + got, size - 1 - got)) > 0;)
+        got += (size_t)n;
+    buf[got] = '\0';
+    close(rd);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return st;
+}
+
 /* No child, running or zombie, is left to this process. */
 static inline void assert_no_children(void)
 {

@@ -9,7 +9,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -440,12 +443,17 @@ static int status_field(pid_t pid, const char *key, char *val, size_t size)
 
 /* Hostile: the waiting program is confined already (seccomp filter,
  * no_new_privs, no capabilities) and holds no descriptor of the host's,
- * though it runs beside the host. The control: the host holds the marker. */
+ * though it runs beside the host. The control: the host holds the marker.
+ * The init, executed already, is not dumpable: only root reads its
+ * descriptors; the pipe's ends tell for everyone (a write end held
+ * elsewhere keeps the read end from its hang-up, a read end held
+ * elsewhere keeps a write from EPIPE). */
 static void test_ahead__waiting_sandbox_is_confined(void **state)
 {
     (void)state;
-    int marker[2];
+    int marker[2], second[2];          /* the second: for its read end, below */
     assert_int_equal(pipe(marker), 0); /* inheritable: no close-on-exec */
+    assert_int_equal(pipe(second), 0);
     struct stat ms;
     assert_int_equal(fstat(marker[0], &ms), 0);
     sbx_policy *p = ahead_policy(); /* prepared while the marker is open */
@@ -494,6 +502,8 @@ static void test_ahead__waiting_sandbox_is_confined(void **state)
         pid_t whose = pass == 0 ? getpid() : pass == 1 ? prog : pids[0];
         snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)whose);
         DIR *d = opendir(dir);
+        if (!d && errno == EACCES && pass == 2 && geteuid() != 0)
+            continue; /* the init's: the ends below */
         assert_non_null(d);
         for (struct dirent *e; (e = readdir(d)) != NULL;) {
             if (e->d_name[0] == '.')
@@ -508,9 +518,135 @@ static void test_ahead__waiting_sandbox_is_confined(void **state)
     }
     assert_int_equal(seen_here, 2); /* the control */
     assert_int_equal(seen_there, 0);
-    close(marker[0]);
+    struct pollfd pfd = {.fd = marker[0], .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 0), 0); /* the control: this process holds the write end */
     close(marker[1]);
+    assert_int_equal(poll(&pfd, 1, 0), 1);
+    assert_true(pfd.revents & POLLHUP); /* no other holder of the write end */
+    close(marker[0]);
+    /* a write fails with EPIPE once no process holds the read end */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigaction(SIGPIPE, &ign, &old);
+    assert_int_equal(write(second[1], "x", 1), 1); /* the control: this process holds one */
+    close(second[0]);
+    errno = 0;
+    assert_int_equal(write(second[1], "x", 1), -1);
+    assert_int_equal(errno, EPIPE); /* no other holder of the read end */
+    sigaction(SIGPIPE, &old, NULL);
+    close(second[1]);
     sbx_policy_free(p);
+    assert_no_children();
+}
+
+/* The host changes its credentials (a service that drops root after
+ * start-up) while a sandbox prepared with the old ones waits. The change
+ * does not wait for that sandbox (glibc changes every thread's credentials,
+ * the library's too); the next spawn does not take it, and its program runs
+ * with the new credentials, in a plan made for them. The control: the
+ * spawn before the change took the prepared sandbox, and ran as root. In a
+ * forked copy (the change is for good), bounded by an alarm. Before the fix
+ * the change waited for the sandbox, for ever. */
+static void test_ahead__host_changes_its_credentials(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        SBX_SKIP("changing the host's credentials needs root");
+    const struct passwd *pw = getpwnam("nobody");
+    if (!pw)
+        SBX_SKIP("no user 'nobody' to change to");
+    uid_t to_uid = pw->pw_uid;
+    gid_t to_gid = pw->pw_gid;
+    sbx_policy *p = ahead_policy(); /* skips without namespaces */
+    /* /proc read: after the change the default may fall back to no
+     * namespaces (a process that changed its uid is not dumpable, and may
+     * not write a user namespace's id maps), where /proc is the host's */
+    assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+    int fd;
+    pid_t pid = fork_reporting(&fd);
+    if (pid == 0) {
+        alarm(30); /* the change waits for the sandbox: killed, and the case fails */
+        static const char *const sh[] = {"/bin/sh", "-c",
+                                         "while read k r e x; do [ \"$k\" = Uid: ] && echo $r $e; "
+                                         "done </proc/self/status",
+                                         NULL};
+        int took[2] = {-1, -1};
+        char line[2][160] = {"", ""};
+        for (int i = 0; i < 2; i++) {
+            if (i == 1 && (setgroups(0, NULL) != 0 || setgid(to_gid) != 0 || setuid(to_uid) != 0))
+                _exit(3);
+            /* before: the shell twice, the second in a sandbox prepared for it */
+            sbx_result *r = NULL;
+            for (int k = 0; k < 2 - i; k++) {
+                sbx_result_free(r);
+                r = NULL;
+                if (sbx_run(p, sh, NULL, 0, &r) != 0) {
+                    dprintf(fd, "spawn %d: %s", i, sbx_last_error());
+                    _exit(4);
+                }
+            }
+            took[i] = sbx_result_prepared_ahead(r);
+            snprintf(line[i], sizeof(line[i]), "%s%s", sbx_result_stdout(r, NULL),
+                     sbx_result_stderr(r, NULL)); /* (stderr: only if the probe failed) */
+            sbx_result_free(r);
+        }
+        sbx_policy_free(p);
+        dprintf(fd, "%d %d|%s|%s", took[0], took[1], line[0], line[1]);
+        _exit(0);
+    }
+    char buf[512];
+    int st = copy_report(pid, fd, buf, sizeof(buf));
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the copy that changed its credentials: status 0x%x%s; '%s'", st,
+                 WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM
+                     ? " (the change waited for the prepared sandbox)"
+                     : "",
+                 buf);
+    sbx_policy_free(p);
+    char want[128];
+    snprintf(want, sizeof(want), "1 0|0 0\n|%u %u\n", (unsigned)to_uid, (unsigned)to_uid);
+    if (strncmp(buf, "1 ", 2) != 0 || strstr(buf, "|0 0\n|") == NULL)
+        fail_msg("control: the spawn before the change did not take a sandbox as root: '%s'", buf);
+    assert_string_equal(buf, want);
+    assert_no_children();
+}
+
+/* SBX_PREPARE_AHEAD_AUTO: prepared after the second spawn in a row of one
+ * program, so the third and later take a sandbox; a spawn of another
+ * program neither takes it nor ends it (the next of the first program
+ * does); a policy spawned once keeps nothing. The control: SBX_PREPARE_AHEAD_ON
+ * prepares from the first spawn. */
+static void test_ahead__auto_prepares_for_a_program_run_again(void **state)
+{
+    (void)state;
+    sbx_policy *p = ahead_policy();                             /* (skips without namespaces) */
+    assert_sbx_ok(sbx_prepare_ahead(p, SBX_PREPARE_AHEAD_OFF)); /* (ends its sandbox) */
+    assert_sbx_ok(sbx_prepare_ahead(p, SBX_PREPARE_AHEAD_AUTO));
+    assert_int_equal(prepared(p, "/bin/echo"), 0); /* the spawn before: another program */
+    int took[4];
+    for (int i = 0; i < 4; i++)
+        took[i] = prepared(p, "/bin/true");
+    assert_int_equal(took[0], 0);
+    assert_int_equal(took[1], 0);
+    assert_int_equal(took[2], 1);
+    assert_int_equal(took[3], 1);
+    assert_int_equal(children_settle(1), 1); /* one prepared, for /bin/true */
+    assert_int_equal(prepared(p, "/bin/echo"), 0);
+    assert_int_equal(children_settle(1), 1); /* kept, and none for /bin/echo */
+    assert_int_equal(prepared(p, "/bin/true"), 1);
+    sbx_policy_free(p);
+    assert_int_equal(children_settle(0), 0);
+
+    sbx_policy *once = NULL; /* spawned once: nothing kept */
+    assert_sbx_ok(sbx_policy_new(&once));
+    assert_sbx_ok(sbx_prepare_ahead(once, SBX_PREPARE_AHEAD_AUTO));
+    assert_int_equal(prepared(once, "/bin/true"), 0);
+    assert_int_equal(children_settle(0), 0);
+    assert_sbx_ok(sbx_prepare_ahead(once, SBX_PREPARE_AHEAD_ON)); /* the control */
+    assert_int_equal(prepared(once, "/bin/true"), 0);
+    assert_int_equal(children_settle(1), 1);
+    assert_int_equal(prepared(once, "/bin/true"), 1);
+    sbx_policy_free(once);
+    assert_int_equal(children_settle(0), 0);
     assert_no_children();
 }
 
@@ -525,8 +661,11 @@ static void test_ahead__api_rejects_bad_input_and_minimal_runs_as_usual(void **s
     assert_non_null(strstr(sbx_last_error(), "sbx_prepare_ahead"));
     sbx_policy *p = NULL;
     assert_sbx_ok(sbx_policy_new(&p));
-    assert_int_equal(sbx_prepare_ahead(p, 2), -EINVAL);
-    assert_non_null(strstr(sbx_last_error(), "sbx_prepare_ahead: on must be 0 or 1"));
+    assert_int_equal(sbx_prepare_ahead(p, 3), -EINVAL);
+    assert_non_null(strstr(sbx_last_error(), "sbx_prepare_ahead: mode must be "
+                                             "SBX_PREPARE_AHEAD_OFF (0), _ON (1) or _AUTO (2), "
+                                             "got 3"));
+    assert_int_equal(sbx_prepare_ahead(p, -1), -EINVAL);
     assert_int_equal(sbx_result_prepared_ahead(NULL), 0);
 
     assert_sbx_ok(sbx_set_isolation(p, SBX_ISOLATION_MINIMAL));
@@ -551,6 +690,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ahead__fork_leaves_the_parents_sandbox),
     cmocka_unit_test(test_ahead__children_share_nothing),
     cmocka_unit_test(test_ahead__waiting_sandbox_is_confined),
+    cmocka_unit_test(test_ahead__host_changes_its_credentials),
+    cmocka_unit_test(test_ahead__auto_prepares_for_a_program_run_again),
     cmocka_unit_test(test_ahead__api_rejects_bad_input_and_minimal_runs_as_usual),
 };
 

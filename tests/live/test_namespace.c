@@ -5,13 +5,16 @@
  * it. Runs as root and as an unprivileged user (through a user namespace). */
 #include <arpa/inet.h>
 #include <ftw.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1062,6 +1065,66 @@ static void test_ns__refused_by_the_host_says_why(void **state)
     sbx_result_free(r);
 }
 
+/* A host that dropped root by setuid() is not dumpable until it executes a
+ * program: no child that shares its memory may write a user namespace's id
+ * maps. The default falls back and says why, full isolation refuses with
+ * the same reason; once the host is dumpable again its children get their
+ * namespaces (the control: the probe and the namespaces work for this user).
+ * In a forked copy, as root. */
+static void test_ns__host_that_dropped_root_is_told_why(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        SBX_SKIP("dropping root needs root");
+    need(SBX_FEATURE_USER_NS);
+    const struct passwd *pw = getpwnam("nobody");
+    if (!pw)
+        SBX_SKIP("no user 'nobody' to change to");
+    int fd;
+    pid_t pid = fork_reporting(&fd);
+    if (pid == 0) {
+        if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+            _exit(3);
+        static const char *const argv[] = {"/bin/true", NULL};
+        sbx_policy *p = NULL;
+        sbx_result *r = NULL;
+        if (sbx_policy_new(&p) != 0 || sbx_run(p, argv, NULL, 0, &r) != 0)
+            _exit(4);
+        const char *why = sbx_result_isolation_fallback(r);
+        dprintf(fd, "auto ns=%x why=%s\n", sbx_result_namespaces(r), why ? why : "(none)");
+        sbx_result_free(r);
+        r = NULL;
+        if (sbx_set_isolation(p, SBX_ISOLATION_FULL) != 0)
+            _exit(5);
+        int rc = sbx_run(p, argv, NULL, 0, &r);
+        dprintf(fd, "full rc=%d err=%s\n", rc, rc ? sbx_last_error() : "");
+        sbx_result_free(r);
+        r = NULL;
+        /* dumpable again: a new plan (the policy changed), namespaces */
+        if (prctl(PR_SET_DUMPABLE, 1) != 0 || sbx_set_isolation(p, SBX_ISOLATION_AUTO) != 0 ||
+            sbx_run(p, argv, NULL, 0, &r) != 0)
+            _exit(6);
+        dprintf(fd, "dumpable ns=%x\n", sbx_result_namespaces(r));
+        sbx_result_free(r);
+        sbx_policy_free(p);
+        _exit(0);
+    }
+    char buf[2048];
+    int st = copy_report(pid, fd, buf, sizeof(buf));
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the copy that dropped root: status 0x%x; '%s'", st, buf);
+    char *dumpable = strstr(buf, "dumpable ns=");
+    if (!dumpable || !(strtoul(dumpable + 12, NULL, 16) & SBX_NS_USER))
+        fail_msg("control: no user namespace once dumpable again: '%s'", buf);
+    if (strncmp(buf, "auto ns=0 why=writing /proc/self/", 33) != 0 ||
+        !strstr(buf, "this process is not dumpable") || !strstr(buf, "PR_SET_DUMPABLE"))
+        fail_msg("the default's fallback does not say why: '%s'", buf);
+    char *full = strstr(buf, "full rc=");
+    if (!full || strncmp(full, "full rc=-13 ", 12) != 0 ||
+        !strstr(full, "this process is not dumpable"))
+        fail_msg("full isolation does not refuse with the reason: '%s'", buf);
+}
+
 /* The isolation probe says what a default policy's child gets: the same set
  * as sbx_result_namespaces(), or 0 and the fallback's reason. */
 static void test_ns__probe_isolation_matches_a_run(void **state)
@@ -1114,6 +1177,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ns__mount_tree_built_again_in_a_copy_forked_during_the_build),
     cmocka_unit_test(test_ns__refused_by_the_host_says_why),
     cmocka_unit_test(test_ns__probe_isolation_matches_a_run),
+    cmocka_unit_test(test_ns__host_that_dropped_root_is_told_why),
 };
 
 SBX_TEST_MAIN(tests)

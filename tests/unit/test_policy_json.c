@@ -278,6 +278,32 @@ static void test_policy_json__round_trip_cgroup_parent(void **state)
     sbx_policy_free(q);
 }
 
+/* "prepare_ahead": true, false (the default, not written) or "auto". */
+static void test_policy_json__round_trip_prepare_ahead_modes(void **state)
+{
+    (void)state;
+    static const struct {
+        int mode;
+        const char *written;
+    } modes[] = {{SBX_PREPARE_AHEAD_ON, "\"prepare_ahead\": true"},
+                 {SBX_PREPARE_AHEAD_AUTO, "\"prepare_ahead\": \"auto\""},
+                 {SBX_PREPARE_AHEAD_OFF, NULL}};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        sbx_policy *p = policy_new();
+        assert_sbx_ok(sbx_prepare_ahead(p, modes[i].mode));
+        const char *json = to_json(p);
+        if (modes[i].written)
+            assert_non_null(strstr(json, modes[i].written));
+        else
+            assert_null(strstr(json, "prepare_ahead"));
+        sbx_policy *q = loaded(json);
+        assert_int_equal(q->prepare_ahead, modes[i].mode);
+        assert_string_equal(to_json(q), json);
+        sbx_policy_free(p);
+        sbx_policy_free(q);
+    }
+}
+
 static void test_policy_json__round_trip_deny(void **state)
 {
     (void)state;
@@ -994,7 +1020,10 @@ static const struct bad bad_documents[] = {
      "$.best_effort[0]: unknown name \"lanlock\" (expected one of: hygiene, rlimits"},
     {V1 "\"die_with_parent\": \"yes\"}", -EINVAL, "$.die_with_parent: expected true or false"},
     {V1 "\"private_tmp\": 1}", -EINVAL, "$.private_tmp: expected true or false, got 1"},
-    {V1 "\"prepare_ahead\": 1}", -EINVAL, "$.prepare_ahead: expected true or false, got 1"},
+    {V1 "\"prepare_ahead\": 1}", -EINVAL,
+     "$.prepare_ahead: expected true, false or \"auto\", got 1"},
+    {V1 "\"prepare_ahead\": \"sometimes\"}", -EINVAL,
+     "$.prepare_ahead: expected true, false or \"auto\", got \"sometimes\""},
     {V1 "\"tmp_parent\": false}", -EINVAL, "$.tmp_parent: expected an absolute path"},
     {V1 "\"grants\": {}}", -EINVAL, "$.grants: expected an array of grants, got {}"},
     {V1 "\"grants\": [\"/usr\"]}", -EINVAL, "$.grants[0]: expected an object, got \"/usr\""},
@@ -1394,6 +1423,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_policy_json__round_trip_every_setter),
         cmocka_unit_test(test_policy_json__round_trip_cgroup_parent),
         cmocka_unit_test(test_policy_json__round_trip_unix_sockets),
+        cmocka_unit_test(test_policy_json__round_trip_prepare_ahead_modes),
         cmocka_unit_test(test_policy_json__round_trip_deny),
         cmocka_unit_test(test_policy_json__round_trip_tool_rules),
         cmocka_unit_test(test_policy_json__round_trip_protected),

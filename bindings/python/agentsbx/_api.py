@@ -788,17 +788,23 @@ class Policy(Closing):
         """Kill the child when the *thread* that spawned it exits (default on)."""
         return self._apply("sbx_set_die_with_parent", int(bool(on)))
 
-    def prepare_ahead(self, on: bool = True) -> "Policy":
-        """Keep a sandbox of this policy prepared for its next spawn (default off):
-        after each spawn the next child's namespaces, view, init and confinement
-        are set up (once that child ends, 100 ms after it started, or when the
-        next spawn asks, whichever is first), and the next spawn of the same program
-        from the same working directory (from any thread) only starts it, also
-        with its own ``env=`` and ``timeout=``; a ``cwd=`` or ``pass_fds``
-        spawns as usual.  ``SandboxResult.prepared_ahead`` says which took one.
-        Between spawns the policy keeps two processes; closing the policy
-        ends them. See ``sbx_prepare_ahead`` and docs/performance.md."""
-        return self._apply("sbx_prepare_ahead", int(bool(on)))
+    def prepare_ahead(self, on: Union[bool, str] = True) -> "Policy":
+        """Keep a sandbox of this policy prepared for its next spawn: ``True`` after
+        every spawn, ``False`` (the default) never, ``"auto"`` after a spawn that runs
+        the same program as the one before it.  The next child's namespaces, view,
+        init and confinement are set up (once the child just spawned ends, 100 ms
+        after it started, or when the next spawn asks, whichever is first), and the
+        next spawn of the same program from the same working directory (from any
+        thread) only starts it, also with its own ``env=`` and ``timeout=``; a
+        ``cwd=`` or ``pass_fds`` spawns as usual.  ``SandboxResult.prepared_ahead``
+        says which took one.  Between spawns such a policy keeps two processes;
+        closing the policy ends them. See ``sbx_prepare_ahead`` and
+        docs/performance.md."""
+        if on == "auto":
+            return self._apply("sbx_prepare_ahead", 2)
+        if not isinstance(on, bool):
+            raise ValueError(f"prepare_ahead: True, False or 'auto', not {on!r}")
+        return self._apply("sbx_prepare_ahead", int(on))
 
     # -- cgroups (cgroup.h)
     def use_cgroup(self, on: bool = True) -> "Policy":

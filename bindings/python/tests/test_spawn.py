@@ -236,6 +236,26 @@ def test_spawn__prepare_ahead(policy):
     assert r.returncode == 0 and not r.prepared_ahead
 
 
+def test_spawn__prepare_ahead_auto(policy):
+    """"auto" prepares after the second run in a row of one program: the third
+    and later take a prepared sandbox; another program does not, and False
+    turns it off."""
+    policy.prepare_ahead("auto")
+    flags = []
+    for i in range(4):
+        r = policy.run([PY, "-c", "pass"], capture_output=True)
+        assert r.returncode == 0, r.stderr
+        flags.append(r.prepared_ahead)
+    if "pid" not in r.namespaces or "mount" not in r.namespaces:
+        pytest.skip("no pid and mount namespace here: nothing is prepared ahead")
+    assert flags == [False, False, True, True]
+    assert not policy.run(["/bin/true"], capture_output=True).prepared_ahead
+    policy.prepare_ahead(False)
+    assert not policy.run([PY, "-c", "pass"], capture_output=True).prepared_ahead
+    with pytest.raises(ValueError):
+        policy.prepare_ahead("sometimes")
+
+
 def test_spawn__prepare_ahead_per_call(policy, tmp_path):
     """env= and timeout= are the call's own and take the prepared sandbox
     (they go in the spawn's options); cwd= runs under a copy of the policy and
