@@ -24,7 +24,7 @@ fi
 bench=$1
 shift
 
-args=(--modes floor,sbx,sbx-min,sbx-ahead,sbx-min-ahead,fork)
+args=(--modes floor,sbx,sbx-min,sbx-noahead,sbx-min-noahead,fork)
 if [ "$peers" = 1 ]; then
     args+=(--peer 'bwrap=bwrap --unshare-all --ro-bind / / /bin/true'
            --peer 'firejail=firejail --quiet --noprofile /bin/true')

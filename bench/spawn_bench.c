@@ -38,8 +38,14 @@
  *              (the memory limit is RLIMIT_DATA): the cost of that cgroup
  *   sbx-cgroup (only with --modes): `sbx` in cgroups of its own (pids.max 64)
  *   sbx-ahead, sbx-min-ahead (only with --modes): `sbx` and `sbx-min` with
- *            sbx_prepare_ahead(): each spawn takes the sandbox prepared
- *            during the round before, and prepares the next
+ *            sbx_prepare_ahead(p, SBX_PREPARE_AHEAD_ON): each spawn takes the
+ *            sandbox prepared during the round before, and prepares the next
+ *            (the default, SBX_PREPARE_AHEAD_AUTO, does so from the third
+ *            spawn of one program)
+ *   sbx-noahead, sbx-min-noahead (only with --modes): `sbx` and `sbx-min`
+ *            with SBX_PREPARE_AHEAD_OFF: every spawn sets its sandbox up (as
+ *            a policy's first spawns, or one that runs another program each
+ *            time)
  *   sbx-deny20, sbx-deny20-minimal (only with --modes): `sbx` (and `sbx-minimal`)
  *            with a writable workspace of 20 files, 10 of them write-denied and
  *            10 read-denied (sbx_deny_path; minimal: a read-only workspace, 20
@@ -532,6 +538,19 @@ static int sbx_min_ahead_setup(struct mode *m)
     return e < 0 ? e : sbx_prepare_ahead(m->policy, 1);
 }
 
+/* `sbx` and `sbx-min` never prepared ahead. */
+static int sbx_noahead_setup(struct mode *m)
+{
+    int e = sbx_setup(m);
+    return e < 0 ? e : sbx_prepare_ahead(m->policy, SBX_PREPARE_AHEAD_OFF);
+}
+
+static int sbx_min_noahead_setup(struct mode *m)
+{
+    int e = sbx_min_setup(m);
+    return e < 0 ? e : sbx_prepare_ahead(m->policy, SBX_PREPARE_AHEAD_OFF);
+}
+
 /* The built-in modes, in table order; --modes picks among them. */
 static const struct builtin {
     const char *name;
@@ -564,6 +583,8 @@ static const struct builtin {
     {"sbx-nocgroup", sbx_nocgroup_setup, sbx_once},
     {"sbx-ahead", sbx_ahead_setup, sbx_once},
     {"sbx-min-ahead", sbx_min_ahead_setup, sbx_once},
+    {"sbx-noahead", sbx_noahead_setup, sbx_once},
+    {"sbx-min-noahead", sbx_min_noahead_setup, sbx_once},
     {"sbx-deny20", sbx_deny20_setup, sbx_once},
     {"sbx-deny20-minimal", sbx_deny20_minimal_setup, sbx_once},
     {"sbx-overlay", sbx_overlay_setup, sbx_once},
@@ -661,7 +682,7 @@ static void usage(FILE *f, const char *argv0)
             "                     sbx-diagnose, sbx-open1000, sbx-open1000-diag,\n"
             "                     sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net,\n"
             "                     sbx-ns, sbx-ns-all, sbx-cgroup, sbx-nocgroup, sbx-ahead,\n"
-            "                     sbx-min-ahead, sbx-minimal,\n"
+            "                     sbx-min-ahead, sbx-noahead, sbx-min-noahead, sbx-minimal,\n"
             "                     sbx-full,\n"
             "                     sbx-deny20, sbx-deny20-minimal, sbx-overlay,\n"
             "                     sbx-deny20-overlay\n"
@@ -835,6 +856,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nmodes; i++) {
         struct mode *m = &modes[i];
         int e = m->setup != NULL ? m->setup(m) : 0;
+        /* The other sbx modes break a spawn's own set-up down: they never
+         * take a prepared sandbox (sbx, sbx-min and the -ahead modes do). */
+        if (e == 0 && m->policy && strcmp(m->name, "sbx") != 0 &&
+            strcmp(m->name, "sbx-min") != 0 && !strstr(m->name, "-ahead"))
+            e = sbx_prepare_ahead(m->policy, SBX_PREPARE_AHEAD_OFF);
         if (e < 0) {
             fprintf(stderr, "%s: setting up mode %s: %s: %s\n", argv[0], m->name, sbx_errname(e),
                     m->once == cmd_once ? strerror(-e) : sbx_last_error());

@@ -22,7 +22,8 @@
  * (default 3), --mem N (default 1000), --lat-iter K (iterations of latency and
  * scaling, default 200), --lat LIST (default 10,100,1000), --only
  * throughput|memory|latency|scaling, --ahead (throughput's policy prepares
- * ahead: sbx_prepare_ahead()).
+ * after every spawn: SBX_PREPARE_AHEAD_ON), --no-ahead (never: _OFF; the
+ * default policy prepares from the third spawn of one program, _AUTO).
  * Percentiles are nearest-rank. Figures go to stdout as markdown tables.
  */
 #include <agentsbx/agentsbx.h>
@@ -185,13 +186,13 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static bool ahead; /* --ahead: the sbx policy prepares ahead (sbx_prepare_ahead()) */
+static int ahead = SBX_PREPARE_AHEAD_AUTO; /* --ahead, --no-ahead: sbx_prepare_ahead() */
 
 static void throughput(size_t n, int rounds)
 {
     sbx_policy *p;
     int r = sbx_policy_new(&p);
-    if (r < 0 || (ahead && (r = sbx_prepare_ahead(p, 1)) < 0))
+    if (r < 0 || (r = sbx_prepare_ahead(p, ahead)) < 0)
         die("sbx_policy_new", r);
     tp_round(p, 64, 1); /* warm-up: compile the policy, fill caches */
     tp_round(NULL, 64, 1);
@@ -456,7 +457,7 @@ int main(int argc, char **argv)
         {"rounds", required_argument, NULL, 'r'},   {"mem", required_argument, NULL, 'm'},
         {"lat-iter", required_argument, NULL, 'k'}, {"lat", required_argument, NULL, 'l'},
         {"only", required_argument, NULL, 'o'},     {"ahead", no_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0}};
+        {"no-ahead", no_argument, NULL, 'A'},       {NULL, 0, NULL, 0}};
     for (int c; (c = getopt_long(argc, argv, "n:", opts, NULL)) != -1;) {
         switch (c) {
         case 'n': n = strtoul(optarg, NULL, 10); break;
@@ -464,7 +465,8 @@ int main(int argc, char **argv)
         case 'm': mem_n = strtoul(optarg, NULL, 10); break;
         case 'k': iters = strtoul(optarg, NULL, 10); break;
         case 'o': only = optarg; break;
-        case 'a': ahead = true; break;
+        case 'a': ahead = SBX_PREPARE_AHEAD_ON; break;
+        case 'A': ahead = SBX_PREPARE_AHEAD_OFF; break;
         case 'l': {
             n_lives = 0;
             for (char *s = strtok(optarg, ","); s && n_lives < 8; s = strtok(NULL, ","))
@@ -474,7 +476,8 @@ int main(int argc, char **argv)
         default:
             fprintf(stderr,
                     "usage: %s [-n N] [--rounds R] [--mem N] [--lat-iter K] "
-                    "[--lat 10,100,1000] [--only throughput|memory|latency|scaling] [--ahead]\n",
+                    "[--lat 10,100,1000] [--only throughput|memory|latency|scaling] "
+                    "[--ahead|--no-ahead]\n",
                     argv[0]);
             return 2;
         }

@@ -24,6 +24,7 @@ int sbx_policy_new(sbx_policy **ret)
     p->output_limit = DEFAULT_OUTPUT_LIMIT;
     p->die_with_parent = true;
     p->private_tmp = true;
+    p->prepare_ahead = SBX_PREPARE_AHEAD_AUTO;
     if (env_put(p, "PATH", "/usr/local/bin:/usr/bin:/bin", false) < 0 ||
         env_put(p, "LANG", "C.UTF-8", false) < 0 || env_put(p, "HOME", NULL, true) < 0) {
         sbx_policy_free(p);

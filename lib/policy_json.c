@@ -115,7 +115,7 @@ static int apply_die_with_parent(struct sbx__json_ctx *c, sbx_policy *p, struct 
     return apply_switch(c, p, v, sbx_set_die_with_parent);
 }
 
-/* true, false (the default), or "auto". */
+/* true, false, or "auto" (the default). */
 static int apply_prepare_ahead(struct sbx__json_ctx *c, sbx_policy *p, struct json_object *v)
 {
     if (sbx__json_is(v, json_type_string) && strcmp(json_object_get_string(v), "auto") == 0) {

@@ -263,7 +263,7 @@ SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
 
 /**
  * @brief Keep a sandbox of this policy prepared for its next spawn (default:
- * #SBX_PREPARE_AHEAD_OFF).
+ * #SBX_PREPARE_AHEAD_AUTO, once a program runs twice in a row).
  *
  * With it on, after each sbx_spawn() of the policy the library prepares the
  * next child: the layers' set-up, the clone into the namespaces, the mount
@@ -312,13 +312,16 @@ SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
  * - One sandbox per policy is prepared at a time: of spawns from many threads
  *   at once, the others spawn as usual.
  *
- * #SBX_PREPARE_AHEAD_ON prepares after every spawn. #SBX_PREPARE_AHEAD_AUTO
- * prepares after a spawn that runs the same program as the policy's spawn
- * before it: a policy spawned once, or for another program each time, keeps
- * nothing; one that runs the same program again and again (an agent's
- * tool, a code interpreter) has its third spawn and those after it
- * prepared. A prepared sandbox that does not fit a spawn stays for the
- * next that does. #SBX_PREPARE_AHEAD_OFF (the default) never prepares.
+ * The default, #SBX_PREPARE_AHEAD_AUTO, prepares after a spawn that runs the
+ * same program as the policy's spawn before it: a policy spawned once (the
+ * CLI), or for another program each time, keeps nothing; one that runs the
+ * same program again and again (an agent's tool, a code interpreter) has
+ * its third spawn and those after it prepared. A prepared sandbox that does
+ * not fit a spawn stays for the next that does. #SBX_PREPARE_AHEAD_ON
+ * prepares after every spawn, #SBX_PREPARE_AHEAD_OFF never: a host that
+ * must see no process of the library's between spawns (one that reaps
+ * with `waitpid(-1, ..., __WALL)`, or counts its children or descriptors
+ * while the policy lives) turns it off.
  *
  * @param policy The policy.
  * @param mode #SBX_PREPARE_AHEAD_OFF (0), #SBX_PREPARE_AHEAD_ON (1) or
@@ -329,12 +332,12 @@ SBX_API SBX_WUR int sbx_set_die_with_parent(sbx_policy *policy, int on);
  */
 SBX_API SBX_WUR int sbx_prepare_ahead(sbx_policy *policy, int mode);
 
-/** @brief sbx_prepare_ahead(): never prepare (the default). @since 0.2 */
+/** @brief sbx_prepare_ahead(): never prepare. @since 0.2 */
 #define SBX_PREPARE_AHEAD_OFF  0
 /** @brief sbx_prepare_ahead(): prepare after every spawn. @since 0.2 */
 #define SBX_PREPARE_AHEAD_ON   1
 /** @brief sbx_prepare_ahead(): prepare after a spawn of the same program as
- * the one before it. @since 0.2 */
+ * the one before it (the default). @since 0.2 */
 #define SBX_PREPARE_AHEAD_AUTO 2
 
 /* ---- Filesystem and network grants (the Landlock layer) ------------------ */

@@ -278,7 +278,7 @@ static void test_policy_json__round_trip_cgroup_parent(void **state)
     sbx_policy_free(q);
 }
 
-/* "prepare_ahead": true, false (the default, not written) or "auto". */
+/* "prepare_ahead": true, false or "auto" (the default, not written). */
 static void test_policy_json__round_trip_prepare_ahead_modes(void **state)
 {
     (void)state;
@@ -286,8 +286,8 @@ static void test_policy_json__round_trip_prepare_ahead_modes(void **state)
         int mode;
         const char *written;
     } modes[] = {{SBX_PREPARE_AHEAD_ON, "\"prepare_ahead\": true"},
-                 {SBX_PREPARE_AHEAD_AUTO, "\"prepare_ahead\": \"auto\""},
-                 {SBX_PREPARE_AHEAD_OFF, NULL}};
+                 {SBX_PREPARE_AHEAD_OFF, "\"prepare_ahead\": false"},
+                 {SBX_PREPARE_AHEAD_AUTO, NULL}};
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         sbx_policy *p = policy_new();
         assert_sbx_ok(sbx_prepare_ahead(p, modes[i].mode));

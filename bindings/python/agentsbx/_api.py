@@ -790,7 +790,7 @@ class Policy(Closing):
 
     def prepare_ahead(self, on: Union[bool, str] = True) -> "Policy":
         """Keep a sandbox of this policy prepared for its next spawn: ``True`` after
-        every spawn, ``False`` (the default) never, ``"auto"`` after a spawn that runs
+        every spawn, ``False`` never, ``"auto"`` (the default) after a spawn that runs
         the same program as the one before it.  The next child's namespaces, view,
         init and confinement are set up (once the child just spawned ends, 100 ms
         after it started, or when the next spawn asks, whichever is first), and the

@@ -156,6 +156,7 @@ def test_supervise__many_runs_leak_nothing(policy, workdir):
     policy.set_workdir(workdir)
     for _ in range(5):  # warm up
         policy.run(["true"], capture_output=True)
+    policy.prepare_ahead(False).prepare_ahead("auto")  # counted without a prepared sandbox
     gc.collect()
     fds = len(os.listdir("/proc/self/fd"))
     for i in range(500):
@@ -165,6 +166,7 @@ def test_supervise__many_runs_leak_nothing(policy, workdir):
             policy.run(["true"], cwd=workdir, env={"A": "b"}, timeout=10)  # temporary policies
         else:
             agentsbx.Policy().spawn(["true"])  # neither waited for nor closed: __del__ reaps
+    policy.prepare_ahead(False)  # ends the sandbox prepared for the next run of "true"
     gc.collect()
     assert len(os.listdir("/proc/self/fd")) == fds
     assert _children() == set(), "zombie or leftover children"
