@@ -816,12 +816,17 @@ static int choose_start(struct sbx__spawn *s)
     }
     if (s->opts->workdir || s->plan->workdir || !ll->listable)
         return 0;
-    char cwd[PATH_MAX];
+    /* In s->cwd_buf: the mount view enters the directory decided for here
+     * (namespace.c), and a sandbox prepared ahead is taken only while the
+     * host is still there (its set-up runs on another thread, and the host
+     * may move meanwhile). */
+    char *cwd = s->cwd_buf;
+    size_t size = sizeof(s->cwd_buf);
     bool ok;
-    if (getcwd(cwd, sizeof(cwd)) && ll->start_cwd && strcmp(cwd, ll->start_cwd) == 0)
+    if (getcwd(cwd, size) && ll->start_cwd && strcmp(cwd, ll->start_cwd) == 0)
         ok = ll->start_usable;
     else
-        ok = cwd_usable(ll, cwd, sizeof(cwd));
+        ok = cwd_usable(ll, cwd, size);
     /* A program named relative to the host's directory ("./tool") is named
      * from there; one that cannot be (no path) keeps the child where it is. */
     const char *prog = s->prog.n ? s->prog.path[0] : NULL;

@@ -752,7 +752,11 @@ static int prepare(struct sbx__spawn *s)
         int r = sbx__view_extra_prepare(plan->ns->view, &s->prog, &s->extra);
         if (r < 0)
             return r;
-        s->cwd = plan->workdir ? plan->workdir : getcwd(s->cwd_buf, sizeof(s->cwd_buf));
+        /* (The Landlock layer's prepare may have read it already, and chosen
+         * where the child starts for it: the same one.) */
+        s->cwd = plan->workdir   ? plan->workdir
+                 : s->cwd_buf[0] ? s->cwd_buf
+                                 : getcwd(s->cwd_buf, sizeof(s->cwd_buf));
     }
     /* (The subreaper is asked for only where the init's memfd exists: spawn.c.) */
     if (!(plan->ns && plan->ns->init) && !s->reaper)

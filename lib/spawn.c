@@ -1051,7 +1051,9 @@ static int launch_failed(struct sbx__spawn *s, const struct spawn_ctx *ctx, pid_
  * stack and runs nothing but a condition wait until the host has seen the
  * program execute or end (helper_release()): the program's calls never run
  * beside the helper's own code, whose stack and thread-local storage (errno)
- * they share. That wait takes signals, so the host's credential changes
+ * they share. (They run beside the child's last calls before it executes
+ * the init, which share them too: both only read errno after a call of
+ * their own failed, so a mix-up can only blur a failure's reported errno.) That wait takes signals, so the host's credential changes
  * (glibc's setuid() signals every thread) do not wait for the sandbox; the
  * sandbox keeps the credentials it was made with, and a spawn under others
  * does not take it (its plan is stale: sbx__policy_plan()). Helper threads
