@@ -561,10 +561,15 @@ static void test_ahead__host_changes_its_credentials(void **state)
      * namespaces (a process that changed its uid is not dumpable, and may
      * not write a user namespace's id maps), where /proc is the host's */
     assert_sbx_ok(sbx_allow_path(p, "/proc", SBX_FS_READ));
+    /* Forked while no helper thread of this process is preparing (the copy
+     * prepares its own): turning it off ends the one prepared. */
+    assert_sbx_ok(sbx_prepare_ahead(p, SBX_PREPARE_AHEAD_OFF));
     int fd;
     pid_t pid = fork_reporting(&fd);
     if (pid == 0) {
         alarm(30); /* the change waits for the sandbox: killed, and the case fails */
+        if (sbx_prepare_ahead(p, SBX_PREPARE_AHEAD_ON) != 0)
+            _exit(5);
         static const char *const sh[] = {"/bin/sh", "-c",
                                          "while read k r e x; do [ \"$k\" = Uid: ] && echo $r $e; "
                                          "done </proc/self/status",
@@ -572,8 +577,12 @@ static void test_ahead__host_changes_its_credentials(void **state)
         int took[2] = {-1, -1};
         char line[2][160] = {"", ""};
         for (int i = 0; i < 2; i++) {
+            /* (where a copy killed by the alarm got to: in the case's output) */
+            fprintf(stderr, "copy: %s\n", i ? "changing its credentials" : "spawning as root");
             if (i == 1 && (setgroups(0, NULL) != 0 || setgid(to_gid) != 0 || setuid(to_uid) != 0))
                 _exit(3);
+            if (i == 1)
+                fprintf(stderr, "copy: changed them; spawning\n");
             /* before: the shell twice, the second in a sandbox prepared for it */
             sbx_result *r = NULL;
             for (int k = 0; k < 2 - i; k++) {
