@@ -35,7 +35,9 @@
  *            sbx-ns: every type but net; sbx-ns-all: every type
  *   sbx-nocgroup (only with --modes): `sbx` with sbx_use_cgroup(p, 0): no
  *              cgroup even where a root host's memory limit would take one
- *              (the memory limit is RLIMIT_DATA): the cost of that cgroup
+ *              (the memory limit is RLIMIT_DATA): the cost of that cgroup;
+ *              never prepared ahead. sbx-nocgroup-ahead: the same prepared
+ *              ahead as `sbx` is: the cost of the cgroup to the default
  *   sbx-cgroup (only with --modes): `sbx` in cgroups of its own (pids.max 64)
  *   sbx-ahead, sbx-min-ahead (only with --modes): `sbx` and `sbx-min` with
  *            sbx_prepare_ahead(p, SBX_PREPARE_AHEAD_ON): each spawn takes the
@@ -581,6 +583,7 @@ static const struct builtin {
     {"sbx-ns-all", sbx_ns_all_setup, sbx_once},
     {"sbx-cgroup", sbx_cgroup_setup, sbx_once},
     {"sbx-nocgroup", sbx_nocgroup_setup, sbx_once},
+    {"sbx-nocgroup-ahead", sbx_nocgroup_setup, sbx_once},
     {"sbx-ahead", sbx_ahead_setup, sbx_once},
     {"sbx-min-ahead", sbx_min_ahead_setup, sbx_once},
     {"sbx-noahead", sbx_noahead_setup, sbx_once},
@@ -681,7 +684,8 @@ static void usage(FILE *f, const char *argv0)
             "                     sbx-execrep, sbx-exec10, sbx-exec10-rep,\n"
             "                     sbx-diagnose, sbx-open1000, sbx-open1000-diag,\n"
             "                     sbx-ns-user, sbx-ns-pid, sbx-ns-mount, sbx-ns-net,\n"
-            "                     sbx-ns, sbx-ns-all, sbx-cgroup, sbx-nocgroup, sbx-ahead,\n"
+            "                     sbx-ns, sbx-ns-all, sbx-cgroup, sbx-nocgroup,\n"
+            "                     sbx-nocgroup-ahead, sbx-ahead,\n"
             "                     sbx-min-ahead, sbx-noahead, sbx-min-noahead, sbx-minimal,\n"
             "                     sbx-full,\n"
             "                     sbx-deny20, sbx-deny20-minimal, sbx-overlay,\n"

@@ -502,12 +502,21 @@ void sbx__cgroup_settle(struct sbx__plan *plan)
      * the tree already, and joining that cgroup costs the spawn a write to
      * cgroup.procs, which takes the kernel's global threadgroup lock for
      * writing and waits for an RCU grace period: 10-30 ms at p90 and p99 here
-     * (a hybrid host: memory and pids on v1, cgroup2 without controllers). */
+     * (a hybrid host: memory and pids on v1, cgroup2 without controllers).
+     * So does a v1 pids hierarchy without a process limit: it would only cost
+     * a join and a read of pids.events at every end. (The memory cgroup stays
+     * without a memory limit: it measures the peak the result reports.) */
     if (plan->ns && plan->ns->init && !cg->named) {
-        size_t k = 0;
+        bool drop[SBX__CG_MAX];
+        size_t kept = 0, k = 0;
         for (size_t i = 0; i < cg->n; i++) {
-            bool used = (int)i == cg->mem_idx || (int)i == cg->pids_idx || (int)i == cg->cpu_idx;
-            if (cg->dirs[i].v2 && !used && cg->n > 1)
+            bool used = (int)i == cg->mem_idx || (int)i == cg->cpu_idx ||
+                        ((int)i == cg->pids_idx && cg->pids != SBX_UNLIMITED);
+            drop[i] = !used && (cg->dirs[i].v2 || cg->dirs[i].ctl == SBX__CG_PIDS);
+            kept += !drop[i];
+        }
+        for (size_t i = 0; i < cg->n; i++) {
+            if (drop[i] && (kept || i + 1 < cg->n)) /* one stays: the layer was asked for */
                 continue;
             if (k != i)
                 cg->dirs[k] = cg->dirs[i];
@@ -547,11 +556,12 @@ int sbx__cgroup_probe(char *reason, size_t size)
  * cgroup's per-CPU state, and its removal more work for the kernel's workers),
  * so the cgroups of a child that ended cleanly are kept, empty, for the same
  * plan's next child: same parents, same limits. Kept only when nothing can
- * carry over to that child: no process left (checked), no limit reached (an
- * OOM kill, a refused fork: counters that cannot be reset), the memory charge
- * left behind (page cache the child brought in, which the kernel reclaims
- * before it refuses memory) at most POOL_RESIDUE and a sixteenth of the limit,
- * and the peak reset; never a cgroup2 memory cgroup (its memory.peak cannot be
+ * carry over to that child: no process left (checked, or known: a pid
+ * namespace's init was reaped), no limit reached (an OOM kill, a refused fork:
+ * counters that cannot be reset), the memory charge left behind (page cache the
+ * child brought in, which the kernel reclaims before it refuses memory) at most
+ * POOL_RESIDUE and a sixteenth of the limit, and the peak reset (both when the
+ * next child takes them); never a cgroup2 memory cgroup (its memory.peak cannot be
  * reset for every reader). Removed when the plan is freed (sbx_policy_free),
  * and at exit; a process forked from the host never takes its parent's. One
  * lock for every pool, held across fork so that a forked child finds it free. */
@@ -683,22 +693,37 @@ static bool pool_take(struct sbx__cgroup_pool *pool, struct sbx__cgroup_run *run
     return took;
 }
 
-/* Whether the ended child's cgroups can serve the next one (see above). */
+/* Whether the ended child's cgroups may serve the next one (see above): what
+ * its end told, without a system call. The memory charge it left is read when
+ * they are taken (clean_taken()), off the ended child's way when the next
+ * sandbox is prepared ahead. */
 static bool reusable(const struct sbx__cgroup_run *run)
 {
     if (run->oom || run->mem_hit || run->pids_hit || run->n != run->pool->n_dirs)
         return false;
-    if (run->mem_idx < 0 || (size_t)run->mem_idx >= run->n)
+    return run->mem_idx < 0 || (size_t)run->mem_idx >= run->n || !run->cg[run->mem_idx].v2;
+}
+
+/* Taken from the pool: whether the memory charge left in them is small enough,
+ * and the next child's peak reset (v1 resets it to the current usage). If not,
+ * they are removed, and the run makes its own. */
+static bool clean_taken(struct sbx__cgroup_run *run, const struct sbx__cgroup_plan *cg)
+{
+    if (run->mem_idx < 0 || (size_t)run->mem_idx >= cg->n)
         return true;
     const char *dir = run->cg[run->mem_idx].path;
     char buf[64];
-    if (run->cg[run->mem_idx].v2 || read_small(dir, "memory.usage_in_bytes", buf, sizeof(buf)) != 0)
-        return false;
     uint64_t bound = run->mem_limit / 16 < POOL_RESIDUE ? run->mem_limit / 16 : POOL_RESIDUE;
-    if (strtoull(buf, NULL, 10) > bound)
-        return false;
-    /* The next child's peak starts here (v1 resets it to the current usage). */
-    return write_file(dir, "memory.max_usage_in_bytes", "0") == 0;
+    if (read_small(dir, "memory.usage_in_bytes", buf, sizeof(buf)) == 0 &&
+        strtoull(buf, NULL, 10) <= bound && write_file(dir, "memory.max_usage_in_bytes", "0") == 0)
+        return true;
+    char path[SBX__CG_MAX][SBX__CG_PATH_MAX];
+    for (size_t i = 0; i < cg->n; i++)
+        memcpy(path[i], run->cg[i].path, SBX__CG_PATH_MAX);
+    remove_set(path, cg->n);
+    run->killed = false;
+    run->pids_max = SBX_UNLIMITED;
+    return false;
 }
 
 /* Keep the run's (empty) cgroups, or not; drop its reference either way. */
@@ -861,7 +886,7 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
                             ? SBX_UNLIMITED
                             : cg->pids + ((plan->ns && plan->ns->init) || reaper ? 1 : 0);
     /* Emptied cgroups of an earlier child: made and limited already. */
-    bool kept = cg->pool && pool_take(cg->pool, run);
+    bool kept = cg->pool && pool_take(cg->pool, run) && clean_taken(run, cg);
     int r = 0;
     for (size_t i = 0; i < cg->n; i++) {
         char *path = run->cg[i].path;
@@ -930,7 +955,7 @@ int sbx__cgroup_prepare(const struct sbx__plan *plan, struct sbx__cgroup_run *ru
     return 0;
 
 fail:
-    sbx__cgroup_finish(run);
+    sbx__cgroup_finish(run, false);
     return r;
 }
 
@@ -1100,7 +1125,7 @@ static void read_stats(struct sbx__cgroup_run *run)
         run->oom = run->mem_hit = strtoull(buf, NULL, 10) > 0; /* with SIGKILL only (result.c) */
 }
 
-void sbx__cgroup_finish(struct sbx__cgroup_run *run)
+void sbx__cgroup_finish(struct sbx__cgroup_run *run, bool empty)
 {
     if (run->n == 0) {
         pool_give(run, false); /* a spawn that failed before its first cgroup */
@@ -1109,8 +1134,7 @@ void sbx__cgroup_finish(struct sbx__cgroup_run *run)
     sbx__cgroup_close_procs(run);
     uint64_t until = sbx__now_ns() + FINISH_NS;
     useconds_t nap = 100;
-    bool empty = false;
-    for (;;) { /* kill until every cgroup is empty */
+    while (!empty) { /* kill until every cgroup is empty */
         bool left = false;
         for (size_t i = 0; i < run->n && !left; i++)
             left = populated(&run->cg[i]);
@@ -1176,17 +1200,32 @@ static void launched(struct sbx__spawn *s)
 
 static void abort_spawn(struct sbx__spawn *s)
 {
-    sbx__cgroup_finish(&s->child->cg); /* the child, if any, is reaped: kill stragglers, rmdir */
+    /* the child, if any, is reaped: kill stragglers, rmdir */
+    sbx__cgroup_finish(&s->child->cg, false);
+}
+
+/* Everything in the cgroups of a child with a pid namespace is in that
+ * namespace: the child joined them as its init (or was cloned into them), and
+ * all else descends from it. The kernel kills the namespace with its init. */
+static bool in_pid_ns(const sbx_child *child)
+{
+    return child->tree_kill == SBX_TREE_KILL_PIDNS;
 }
 
 static void kill_child(sbx_child *child)
 {
-    sbx__cgroup_kill(&child->cg); /* what left the process group (setsid) */
+    /* what left the process group (setsid); in a pid namespace the init's
+     * SIGKILL reaches them all */
+    if (!in_pid_ns(child))
+        sbx__cgroup_kill(&child->cg);
 }
 
 static void finish(sbx_child *child)
 {
-    sbx__cgroup_finish(&child->cg); /* kill what is left, wait for it, read usage, rmdir */
+    /* kill what is left, wait for it, read usage, rmdir; nothing is left once
+     * the init is reaped (the kernel reaped its namespace before it ended) */
+    bool reaped = child->state == SBX__REAPED || child->state == SBX__LOST;
+    sbx__cgroup_finish(&child->cg, in_pid_ns(child) && reaped);
 }
 
 const struct sbx__layer sbx__layer_cgroup = {

@@ -92,8 +92,10 @@ SBX__HIDDEN void sbx__cgroup_kill(struct sbx__cgroup_run *run);
 /* After the main process is reaped (or the spawn failed): kill what is left,
  * wait until the cgroups are empty, read peak memory and OOM kills, then keep
  * them for the plan's next child (the pool: only clean ones, see cgroup.c) or
- * remove them. Idempotent. */
-SBX__HIDDEN void sbx__cgroup_finish(struct sbx__cgroup_run *run);
+ * remove them. `empty`: the caller knows nothing is left in them (the init of
+ * the child's pid namespace was reaped, and with it everything in that
+ * namespace, which is everything in the cgroups): no check, no kill. Idempotent. */
+SBX__HIDDEN void sbx__cgroup_finish(struct sbx__cgroup_run *run, bool empty);
 /* The probe of SBX_FEATURE_CGROUP. */
 SBX__HIDDEN int sbx__cgroup_probe(char *reason, size_t size);
 

@@ -12,6 +12,8 @@
  *                a control that must burn that much on a loaded machine); the
  *                main process reaps the other (so the result's CPU time counts
  *                both). Prints "burned".
+ *   leave FILE   as escape, but the main process exits 0 as soon as the
+ *                grandchild has written FILE (within 5 s; else it exits 1).
  *   zombie FILE  as escape, but the grandchild's main thread exits alone
  *                (a zombie thread-group leader) after starting a thread that
  *                writes its thread id to FILE and sleeps; the main process
@@ -26,6 +28,7 @@
 #include <linux/magic.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +41,7 @@
 
 #define MIB (1024 * 1024)
 
-static int escape(const char *file)
+static int escape(const char *file, bool leave)
 {
     pid_t mid = fork();
     if (mid < 0)
@@ -61,6 +64,11 @@ static int escape(const char *file)
         _exit(gc < 0);
     }
     waitpid(mid, NULL, 0);
+    if (leave) {
+        for (int i = 0; i < 500 && access(file, F_OK) != 0; i++)
+            usleep(10000);
+        return access(file, F_OK) != 0;
+    }
     printf("started\n");
     fflush(stdout);
     signal(SIGTERM, SIG_IGN);
@@ -202,8 +210,8 @@ int main(int argc, char **argv)
         return burn(atol(argv[2]), atol(argv[3]));
     if (argc != 3)
         return 2;
-    if (strcmp(argv[1], "escape") == 0)
-        return escape(argv[2]);
+    if (strcmp(argv[1], "escape") == 0 || strcmp(argv[1], "leave") == 0)
+        return escape(argv[2], argv[1][0] == 'l');
     if (strcmp(argv[1], "zombie") == 0)
         return zombie(argv[2]);
     if (strcmp(argv[1], "memfd") == 0)

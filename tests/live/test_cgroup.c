@@ -300,6 +300,86 @@ static void check_escape_killed(sbx_policy *p, const char *mode)
     assert_int_equal(busy_cgroups(), 0);
 }
 
+/* Run probe_cgroup leave under p (the main process exits at once, leaving a
+ * setsid grandchild); returns the result's tree kill, and the grandchild's pid
+ * as its own pid namespace numbers it in *gc. */
+static int run_leave(sbx_policy *p, const char *dir, pid_t *gc)
+{
+    char file[600];
+    snprintf(file, sizeof(file), "%s/gc.pid", dir);
+    const char *argv[] = {PROBE("probe_cgroup"), "leave", file, NULL};
+    assert_sbx_ok(sbx_set_workdir(p, dir));
+    sbx_child *c = NULL;
+    sbx_result *r = NULL;
+    assert_sbx_ok(sbx_spawn(p, argv, NULL, &c));
+    assert_sbx_ok(sbx_child_wait(c, &r));
+    sbx_child_free(c);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    int tree_kill = sbx_result_tree_kill(r);
+    sbx_result_free(r);
+    FILE *f = fopen(file, "r");
+    int pid = 0;
+    if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 1)
+        fail_msg("no grandchild pid in %s", file);
+    fclose(f);
+    unlink(file);
+    *gc = pid;
+    return tree_kill;
+}
+
+/* In a pid namespace (the default isolation) the init's end kills the tree,
+ * and the kernel reaps every process of the namespace before the init ends:
+ * the library then makes no kill pass over the cgroups and does not check
+ * them before it reads their counters and keeps them. A setsid grandchild the
+ * main process left behind is gone, and the cgroups empty, when
+ * sbx_child_wait returns; twice, the second time in the kept cgroups.
+ * Control: without namespaces and without a cgroup the grandchild outlives
+ * the wait. */
+static void test_cgroup__pid_namespace_end_leaves_the_cgroups_empty(void **state)
+{
+    need_cgroup();
+    char dir[] = "/tmp/sbx-cg-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    chmod(dir, 0755);
+    sbx_policy *control = policy_new();
+    assert_sbx_ok(sbx_set_isolation(control, SBX_ISOLATION_MINIMAL));
+    pid_t gc = 0;
+    assert_int_equal(run_leave(control, dir, &gc), SBX_TREE_KILL_PGROUP);
+    int escaped = !process_dead(gc);
+    kill(gc, SIGKILL);
+    sbx_policy_free(control);
+    if (!escaped) {
+        rmdir(dir);
+        fail_msg("control: the setsid grandchild died with its main process: the probe "
+                 "proves nothing");
+    }
+
+    sbx_policy *p = NULL;
+    assert_sbx_ok(sbx_policy_new(&p)); /* the default isolation */
+    assert_sbx_ok(sbx_use_cgroup(p, 1));
+    assert_sbx_ok(sbx_limit_memory(p, 256 * MIB));
+    assert_sbx_ok(sbx_prepare_ahead(p, SBX_PREPARE_AHEAD_OFF)); /* no sandbox in wait */
+    for (int round = 0; round < 2; round++) {
+        if (run_leave(p, dir, &gc) != SBX_TREE_KILL_PIDNS) {
+            sbx_policy_free(p);
+            rmdir(dir);
+            SBX_SKIP("the default isolation has no pid namespace here");
+        }
+        int busy = busy_cgroups();
+        if (busy) {
+            char names[2048];
+            list_cgroups(NULL, names, sizeof(names));
+            sbx_policy_free(p);
+            rmdir(dir);
+            fail_msg("round %d: %d of our cgroups still hold a process after the wait: %s", round,
+                     busy, names);
+        }
+    }
+    sbx_policy_free(p);
+    assert_int_equal(our_cgroups(), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* Kill whatever is left in the cgroups a dead host named agentsbx.<host>.*
  * in parent, then remove them. */
 static void remove_dead_host_cgroups(const char *parent, pid_t host)
@@ -551,6 +631,59 @@ static void test_cgroup__kept_when_clean_removed_after_a_limit_hit(void **state)
     sbx_result_free(r);
     sbx_policy_free(p);
     assert_int_equal(our_cgroups(), 0);
+}
+
+/* Memory a child leaves charged to its cgroup (a file it wrote stays in the
+ * page cache) does not carry over: the next child that takes the kept set
+ * finds the charge above the residue the pool allows, removes the set and
+ * makes its own, whose peak starts at zero. Without the check the next
+ * child would run in the same cgroups with the file's 32 MiB in its peak. */
+static void test_cgroup__charge_left_behind_is_not_carried_over(void **state)
+{
+    need_cgroup();
+    char dirs[8][512];
+    int n = own_dirs(dirs, 8), v1_memory = 0;
+    for (int i = 0; i < n; i++)
+        v1_memory |= strncmp(dirs[i], "/sys/fs/cgroup/memory", 21) == 0;
+    if (!v1_memory)
+        SBX_SKIP("the memory controller is not on cgroup v1 here: cgroup2 memory cgroups are "
+                 "never kept");
+    char dir[] = "/tmp/agentsbx-cgcharge.XXXXXX", file[64], cmd[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof(file), "%s/f", dir);
+    snprintf(cmd, sizeof(cmd), "head -c %llu /dev/zero > %s", 32 * MIB, file);
+    sbx_policy *p = cg_policy();
+    assert_sbx_ok(sbx_limit_memory(p, 256 * MIB));
+    assert_sbx_ok(sbx_allow_path(p, dir, SBX_FS_READ | SBX_FS_WRITE));
+    assert_sbx_ok(sbx_allow_tool(p, "/bin/sh"));
+    assert_sbx_ok(sbx_allow_tool(p, "head"));
+    char first[2048], second[2048];
+    names_while_running(p, first, sizeof(first)); /* ends clean: kept */
+    if (our_cgroups() == 0)
+        fail_msg("nothing kept after a clean end: %s", first);
+
+    const char *const writer[] = {"/bin/sh", "-c", cmd, NULL};
+    sbx_result *r = run_ok(p, writer); /* takes the kept set, leaves 32 MiB charged */
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    if (sbx_result_peak_memory_bytes(r) < 32 * MIB)
+        fail_msg("the writer's peak is below the 32 MiB it wrote: %s", describe(r));
+    sbx_result_free(r);
+
+    static const char *const small[] = {PROBE("probe_alloc"), "1", NULL};
+    r = run_ok(p, small);
+    assert_status(r, SBX_STATUS_EXITED, 0);
+    uint64_t peak = sbx_result_peak_memory_bytes(r);
+    if (peak == 0 || peak >= 16 * MIB)
+        fail_msg("peak %llu after a child that left 32 MiB charged: its cgroup was reused: %s",
+                 (unsigned long long)peak, describe(r));
+    sbx_result_free(r);
+    names_while_running(p, second, sizeof(second));
+    if (strcmp(first, second) == 0)
+        fail_msg("the cgroup left with 32 MiB charged was kept for the next child: %s", second);
+    sbx_policy_free(p);
+    assert_int_equal(our_cgroups(), 0);
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 /* ---- a host in a cgroup that was killed before it came ----------------------- */
@@ -922,8 +1055,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cgroup__double_fork_setsid_dies_at_timeout),
     cmocka_unit_test(test_cgroup__zombie_leader_thread_dies_at_timeout),
     cmocka_unit_test(test_cgroup__double_fork_setsid_dies_v1_kill_loop),
+    cmocka_unit_test(test_cgroup__pid_namespace_end_leaves_the_cgroups_empty),
     cmocka_unit_test(test_cgroup__removed_after_wait_kill_free_and_failure),
     cmocka_unit_test(test_cgroup__kept_when_clean_removed_after_a_limit_hit),
+    cmocka_unit_test(test_cgroup__charge_left_behind_is_not_carried_over),
     cmocka_unit_test_teardown(test_cgroup__host_death_kills_the_tree, remove_test_cgroups),
     cmocka_unit_test_teardown(test_cgroup__spawns_from_a_cgroup_killed_before, remove_test_cgroups),
     cmocka_unit_test_teardown(test_cgroup__namespace_rooted_at_its_own_cgroup, remove_test_cgroups),
