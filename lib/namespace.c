@@ -407,7 +407,9 @@ int sbx__ns_clone_failed(const struct sbx__ns_plan *ns, int err)
 extern const unsigned char sbx__init_blob[] SBX__HIDDEN;
 extern const unsigned char sbx__init_blob_end[] SBX__HIDDEN;
 
-static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t sbx__ns_init_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t sbx__ns_probe_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t locks_once = PTHREAD_ONCE_INIT;
 static int init_fd = -1;
 static dev_t init_dev;
 static ino_t init_ino;
@@ -442,9 +444,18 @@ static int make_init_fd(void)
     return fd;
 }
 
+/* The helper thread takes the init's descriptor while it prepares a sandbox:
+ * a fork of the host must not inherit these taken (util/forksafe.c). */
+static void register_locks(void)
+{
+    sbx__fork_safe(&sbx__ns_init_lock);
+    sbx__fork_safe(&sbx__ns_probe_lock);
+}
+
 int sbx__ns_init_fd(void)
 {
-    pthread_mutex_lock(&init_lock);
+    pthread_once(&locks_once, register_locks);
+    pthread_mutex_lock(&sbx__ns_init_lock);
     struct stat st;
     /* The host may have closed our descriptor (and reused the number). */
     if (init_fd >= 0 &&
@@ -453,7 +464,7 @@ int sbx__ns_init_fd(void)
     if (init_fd < 0) {
         int fd = make_init_fd();
         if (fd < 0) {
-            pthread_mutex_unlock(&init_lock);
+            pthread_mutex_unlock(&sbx__ns_init_lock);
             return sbx__err_stage(SBX_STAGE_NAMESPACES, fd,
                                   "pid namespace: creating the init's memfd (vm.memfd_noexec = "
                                   "2 forbids executable memfds)");
@@ -462,7 +473,7 @@ int sbx__ns_init_fd(void)
         init_fd = fd, init_dev = st.st_dev, init_ino = st.st_ino;
     }
     int fd = init_fd;
-    pthread_mutex_unlock(&init_lock);
+    pthread_mutex_unlock(&sbx__ns_init_lock);
     return fd;
 }
 
@@ -520,7 +531,6 @@ static int probe_child(void *arg)
 
 static int probe(const struct sbx__ns_plan *ns, char *why, size_t size)
 {
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static struct {
         uint64_t flags;
         uid_t uid;
@@ -538,12 +548,13 @@ static int probe(const struct sbx__ns_plan *ns, char *why, size_t size)
     int dumpable = prctl(PR_GET_DUMPABLE);
     struct probe_ctx p = {.ns = ns};
     int err = 1; /* not known yet */
-    pthread_mutex_lock(&lock);
+    pthread_once(&locks_once, register_locks);
+    pthread_mutex_lock(&sbx__ns_probe_lock);
     for (size_t i = 0; i < n_cache && err > 0; i++)
         if (cache[i].flags == ns->clone_flags && cache[i].uid == uid && cache[i].gid == gid &&
             cache[i].dumpable == dumpable)
             err = cache[i].err, p.step = cache[i].step;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&sbx__ns_probe_lock);
     if (err <= 0)
         return describe_refusal(ns, err, p.step, why, size);
 
@@ -567,7 +578,7 @@ static int probe(const struct sbx__ns_plan *ns, char *why, size_t size)
     }
     sbx__child_stack_released(stack, stack_size);
     munmap(stack, stack_size);
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&sbx__ns_probe_lock);
     if (n_cache < sizeof(cache) / sizeof(cache[0])) {
         cache[n_cache].flags = ns->clone_flags;
         cache[n_cache].uid = uid;
@@ -577,7 +588,7 @@ static int probe(const struct sbx__ns_plan *ns, char *why, size_t size)
         cache[n_cache].step = p.step;
         n_cache++;
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&sbx__ns_probe_lock);
     return describe_refusal(ns, err, p.step, why, size);
 }
 

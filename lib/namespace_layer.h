@@ -58,6 +58,8 @@ SBX__HIDDEN int sbx__ns_compile(const sbx_policy *policy, struct sbx__plan *plan
 SBX__HIDDEN void sbx__ns_plan_free(struct sbx__ns_plan *ns);
 /* Parent, per spawn: the init's memfd (created once per process). */
 SBX__HIDDEN int sbx__ns_init_fd(void);
+/* Its lock and the probe cache's (fork-safe); named for tests/unit/test_forksafe.c. */
+SBX__HIDDEN extern pthread_mutex_t sbx__ns_init_lock, sbx__ns_probe_lock;
 /* Parent, per spawn: the flags to clone the child with (the plan's, but a
  * child that builds its view from the template namespace makes its mount
  * namespace itself, view.h). */

@@ -18,8 +18,18 @@ struct owner {
     unsigned long long ns;    /* inode of the pid namespace; 0: unknown */
 };
 
-static pthread_mutex_t owner_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t sbx__owner_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t sbx__sweep_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct owner self_owner;
+static pthread_once_t locks_once = PTHREAD_ONCE_INIT;
+
+/* The helper thread names TMPDIRs and cgroups (owner_self()) while it
+ * prepares a sandbox: a fork of the host must not inherit these taken. */
+static void register_locks(void)
+{
+    sbx__fork_safe(&sbx__owner_lock);
+    sbx__fork_safe(&sbx__sweep_lock);
+}
 
 /* The start time of a process (field 22 of /proc/PID/stat), or 0. */
 static unsigned long long start_time(const char *stat_path, bool *missing)
@@ -48,7 +58,8 @@ static unsigned long long start_time(const char *stat_path, bool *missing)
 /* This process's tag, read again after a fork. */
 static struct owner owner_self(void)
 {
-    pthread_mutex_lock(&owner_lock);
+    pthread_once(&locks_once, register_locks);
+    pthread_mutex_lock(&sbx__owner_lock);
     if (self_owner.pid != getpid()) {
         bool missing;
         struct stat st;
@@ -57,7 +68,7 @@ static struct owner owner_self(void)
         self_owner.ns = stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long long)st.st_ino : 0;
     }
     struct owner o = self_owner;
-    pthread_mutex_unlock(&owner_lock);
+    pthread_mutex_unlock(&sbx__owner_lock);
     return o;
 }
 
@@ -88,11 +99,11 @@ bool sbx__owner_dead(const char *tag)
 
 bool sbx__first_sweep(const char *dir)
 {
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static char swept[16][256];
     static size_t n_swept;
     static pid_t swept_by;
-    pthread_mutex_lock(&lock);
+    pthread_once(&locks_once, register_locks);
+    pthread_mutex_lock(&sbx__sweep_lock);
     if (swept_by != getpid()) {
         swept_by = getpid();
         n_swept = 0;
@@ -102,6 +113,6 @@ bool sbx__first_sweep(const char *dir)
         done = strcmp(swept[i], dir) == 0;
     if (!done && n_swept < sizeof(swept) / sizeof(swept[0]))
         snprintf(swept[n_swept++], sizeof(swept[0]), "%s", dir);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&sbx__sweep_lock);
     return !done;
 }

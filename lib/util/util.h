@@ -5,6 +5,7 @@
 #define SBX_UTIL_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -129,6 +130,16 @@ struct sbx__creds {
 SBX__UTIL_HIDDEN void sbx__creds_get(struct sbx__creds *c);
 SBX__UTIL_HIDDEN bool sbx__creds_same(const struct sbx__creds *a, const struct sbx__creds *b);
 
+/* ---- locks a fork must not inherit taken (forksafe.c) ------------------------------ */
+
+/* Register lock (once per lock; repeats are no-ops): every fork(2) of the
+ * process takes it first and releases it in both processes, so the copy never
+ * inherits it taken by another thread (the library's helper, which prepares
+ * sandboxes while the host runs on). Only for leaf locks, registered before
+ * their first use and never while another registered lock is held. False when
+ * the registry is full (a build error: it holds the library's few locks). */
+SBX__UTIL_HIDDEN bool sbx__fork_safe(pthread_mutex_t *lock);
+
 /* ---- owners (owner.c) ----------------------------------------------------------- */
 
 #define SBX__OWNER_TAG_MAX 64
@@ -143,6 +154,8 @@ SBX__UTIL_HIDDEN bool sbx__owner_dead(const char *tag);
 /* True the first time this process (a forked one anew) asks about dir: then
  * it sweeps what dead owners left there. Thread-safe. */
 SBX__UTIL_HIDDEN bool sbx__first_sweep(const char *dir);
+/* Their locks (fork-safe: sbx__fork_safe()); named for tests/unit/test_forksafe.c. */
+SBX__UTIL_HIDDEN extern pthread_mutex_t sbx__owner_lock, sbx__sweep_lock;
 /* ---- the program and its interpreters (program.c) --------------------------------- */
 
 #define SBX__PROGRAM_MAX 8 /* files: the program, env's target, interpreters, loaders */
