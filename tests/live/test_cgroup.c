@@ -235,6 +235,18 @@ static void test_cgroup__memfd_memory_bomb(void **state)
 
 /* ---- a kill nothing escapes ---------------------------------------------- */
 
+/* The grandchild's pid the probe wrote to file (the file removed). */
+static pid_t take_gc_pid(const char *file)
+{
+    FILE *f = fopen(file, "r");
+    int pid = 0;
+    if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 1)
+        fail_msg("no grandchild pid in %s", file);
+    fclose(f);
+    unlink(file);
+    return pid;
+}
+
 /* Run probe_cgroup escape under p (wall time 400 ms); returns the grandchild's
  * pid. With sbx_spawn() and sbx_child_wait(), not sbx_run(): without a cgroup
  * sbx_run() kills the tree with its subreaper, and the control would prove
@@ -261,13 +273,7 @@ static pid_t run_escape(sbx_policy *p, const char *dir, const char *mode)
     if (took > 5.0)
         fail_msg("%s: sbx_child_wait returned %.1f s after a spawn with a 0.4 s timeout", mode,
                  took);
-    FILE *f = fopen(file, "r");
-    int pid = 0;
-    if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 1)
-        fail_msg("no grandchild pid in %s", file);
-    fclose(f);
-    unlink(file);
-    return pid;
+    return take_gc_pid(file);
 }
 
 static void check_escape_killed(sbx_policy *p, const char *mode)
@@ -317,13 +323,7 @@ static int run_leave(sbx_policy *p, const char *dir, pid_t *gc)
     assert_status(r, SBX_STATUS_EXITED, 0);
     int tree_kill = sbx_result_tree_kill(r);
     sbx_result_free(r);
-    FILE *f = fopen(file, "r");
-    int pid = 0;
-    if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 1)
-        fail_msg("no grandchild pid in %s", file);
-    fclose(f);
-    unlink(file);
-    *gc = pid;
+    *gc = take_gc_pid(file);
     return tree_kill;
 }
 
