@@ -575,6 +575,18 @@ static void test_cgroup__removed_after_wait_kill_free_and_failure(void **state)
 
 /* ---- the pool: emptied cgroups kept for the next child -------------------- */
 
+/* The pool keeps cgroups only where the memory controller is on v1. */
+static void need_v1_memory(void)
+{
+    char dirs[8][512];
+    int n = own_dirs(dirs, 8), v1_memory = 0;
+    for (int i = 0; i < n; i++)
+        v1_memory |= strncmp(dirs[i], "/sys/fs/cgroup/memory", 21) == 0;
+    if (!v1_memory)
+        SBX_SKIP("the memory controller is not on cgroup v1 here: cgroup2 memory cgroups are "
+                 "never kept");
+}
+
 /* The names of our cgroups while `argv` runs under p (then killed). */
 static void names_while_running(sbx_policy *p, char *names, size_t size)
 {
@@ -604,13 +616,7 @@ static void test_cgroup__kept_when_clean_removed_after_a_limit_hit(void **state)
     char first[2048], second[2048], third[2048];
     names_while_running(p, first, sizeof(first));
     assert_int_equal(busy_cgroups(), 0);
-    char dirs[8][512];
-    int n = own_dirs(dirs, 8), v1_memory = 0;
-    for (int i = 0; i < n; i++)
-        v1_memory |= strncmp(dirs[i], "/sys/fs/cgroup/memory", 21) == 0;
-    if (!v1_memory)
-        SBX_SKIP("the memory controller is not on cgroup v1 here: cgroup2 memory cgroups are "
-                 "never kept");
+    need_v1_memory();
     if (our_cgroups() == 0)
         fail_msg("nothing kept after a clean end: %s", first);
     names_while_running(p, second, sizeof(second));
@@ -641,13 +647,7 @@ static void test_cgroup__kept_when_clean_removed_after_a_limit_hit(void **state)
 static void test_cgroup__charge_left_behind_is_not_carried_over(void **state)
 {
     need_cgroup();
-    char dirs[8][512];
-    int n = own_dirs(dirs, 8), v1_memory = 0;
-    for (int i = 0; i < n; i++)
-        v1_memory |= strncmp(dirs[i], "/sys/fs/cgroup/memory", 21) == 0;
-    if (!v1_memory)
-        SBX_SKIP("the memory controller is not on cgroup v1 here: cgroup2 memory cgroups are "
-                 "never kept");
+    need_v1_memory();
     char dir[] = "/tmp/agentsbx-cgcharge.XXXXXX", file[64], cmd[128];
     assert_non_null(mkdtemp(dir));
     snprintf(file, sizeof(file), "%s/f", dir);
