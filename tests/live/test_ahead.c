@@ -382,6 +382,47 @@ static void test_ahead__fork_leaves_the_parents_sandbox(void **state)
     assert_no_children();
 }
 
+/* A host that forks while the library's thread prepares its next sandbox:
+ * the copy spawns with a policy of its own (plan, names, the init's
+ * descriptor) and ends, and the parent's sandbox is still its own; twenty
+ * times, each fork right after a spawn, when the preparation has just begun.
+ * Each copy is bounded by an alarm. (A lock that thread holds for a few
+ * system calls is rarely held at the fork: tests/unit/test_forksafe.c holds
+ * each across one; 240 forks here did not hit one without the fix.) */
+static void test_ahead__fork_while_preparing(void **state)
+{
+    (void)state;
+    sbx_policy *p = ahead_policy();
+    static const char *const argv[] = {"/bin/true", NULL};
+    for (int i = 0; i < 20; i++) {
+        sbx_result_free(run_ok(p, argv)); /* the next is being prepared now */
+        int fd;
+        pid_t pid = fork_reporting(&fd);
+        if (pid == 0) {
+            alarm(20);
+            sbx_policy *q = NULL;
+            sbx_result *r = NULL;
+            if (sbx_policy_new(&q) != 0 || sbx_run(q, argv, NULL, 0, &r) != 0) {
+                dprintf(fd, "%s", sbx_last_error());
+                _exit(4);
+            }
+            int code = sbx_result_exit_code(r);
+            sbx_result_free(r);
+            sbx_policy_free(q);
+            _exit(code);
+        }
+        char buf[256];
+        int st = copy_report(pid, fd, buf, sizeof(buf));
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            fail_msg("fork %d: the copy %s (status 0x%x) '%s'", i,
+                     WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? "waited for ever" : "failed", st,
+                     buf);
+    }
+    assert_int_equal(prepared(p, "/bin/true"), 1); /* the parent's own, untouched */
+    sbx_policy_free(p);
+    assert_no_children();
+}
+
 /* Hostile: two children of one policy, the second prepared while the first
  * ran, share nothing. The first leaves a file in its /tmp and /dev/shm and a
  * process running; the second must see none of them. The control: the first
@@ -697,6 +738,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ahead__nothing_left_behind),
     cmocka_unit_test(test_ahead__prepared_beside_a_child_that_runs_on),
     cmocka_unit_test(test_ahead__fork_leaves_the_parents_sandbox),
+    cmocka_unit_test(test_ahead__fork_while_preparing),
     cmocka_unit_test(test_ahead__children_share_nothing),
     cmocka_unit_test(test_ahead__waiting_sandbox_is_confined),
     cmocka_unit_test(test_ahead__host_changes_its_credentials),
